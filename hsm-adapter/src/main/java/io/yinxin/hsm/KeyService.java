@@ -1,0 +1,56 @@
+package io.yinxin.hsm;
+
+import java.security.PublicKey;
+import java.util.List;
+
+/**
+ * The one way Yinxin uses private keys. A key is created inside a backend (an HSM, Vault Transit
+ * or, for development only, a PKCS#12 file), is never exported, and is addressed by a {@link
+ * KeyRef}.
+ *
+ * <p>Every method either returns a result or throws {@link KeyException} with a stable {@link
+ * KeyException.Code}. Implementations are safe for concurrent use. No method, message or {@code
+ * toString()} reveals a PIN, token or password.
+ */
+public interface KeyService {
+
+  /**
+   * Creates a new key pair inside the backend named by {@code scheme}. The private key is
+   * non-exportable and usable only for signing.
+   *
+   * @param scheme which backend creates the key
+   * @param spec key type and size
+   * @param label the key's name in the backend; must not exist yet
+   * @return the new key's reference, type and public key
+   * @throws KeyException {@code INVALID_REQUEST} for a bad or existing label, {@code
+   *     UNSUPPORTED_ALGORITHM} when the backend cannot create {@code spec}
+   */
+  KeyInfo generate(KeyRef.Scheme scheme, KeySpec spec, String label);
+
+  /** The public half of a key. */
+  PublicKey publicKey(KeyRef ref);
+
+  /**
+   * Signs {@code data} (the message, not a digest: the backend hashes it as {@code alg} says).
+   *
+   * @param purpose what the signature is for, recorded with the key use (for example {@code
+   *     "crl:citizen-ca"}); never a secret
+   * @return the signature in the encoding the JCA gives: DER {@code SEQUENCE{r,s}} for ECDSA and
+   *     SM2, raw for Ed25519 and RSA
+   */
+  byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data, String purpose);
+
+  /** Signs with purpose {@code "unspecified"}. */
+  default byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data) {
+    return sign(ref, alg, data, "unspecified");
+  }
+
+  /** Describes a key: its type and public key. */
+  KeyInfo describe(KeyRef ref);
+
+  /** All keys the configured backends hold. */
+  List<KeyInfo> list();
+
+  /** Whether each configured backend can sign right now. */
+  Health health();
+}

@@ -1,0 +1,168 @@
+package io.yinxin.hsm;
+
+import java.security.PublicKey;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link KeyService}: routes each call to the backend its {@link KeyRef.Scheme} names, checks
+ * arguments once for all backends, and tells {@link KeyUseListener}s about every key use.
+ */
+public final class KeyServices implements KeyService, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(KeyServices.class);
+  private static final int MAX_PURPOSE = 200;
+  private static final int MAX_DATA = 64 * 1024 * 1024;
+
+  private final Map<KeyRef.Scheme, KeyBackend> backends = new EnumMap<>(KeyRef.Scheme.class);
+  private final List<KeyUseListener> listeners;
+  private final Clock clock;
+
+  public KeyServices(List<? extends KeyBackend> backends, List<KeyUseListener> listeners) {
+    this(backends, listeners, Clock.systemUTC());
+  }
+
+  public KeyServices(
+      List<? extends KeyBackend> backends, List<KeyUseListener> listeners, Clock clock) {
+    for (KeyBackend b : backends) {
+      if (this.backends.put(b.scheme(), b) != null) {
+        throw new IllegalArgumentException("two backends for scheme " + b.scheme().uriScheme());
+      }
+    }
+    this.listeners = List.copyOf(listeners);
+    this.clock = clock;
+  }
+
+  /** A service with the given backends and no listeners. */
+  public static KeyServices of(KeyBackend... backends) {
+    return new KeyServices(List.of(backends), List.of());
+  }
+
+  private KeyBackend backend(KeyRef.Scheme scheme) {
+    KeyBackend b = backends.get(scheme);
+    if (b == null) {
+      throw new KeyException(
+          KeyException.Code.KEY_NOT_FOUND,
+          "no " + scheme.uriScheme() + " key backend is configured");
+    }
+    return b;
+  }
+
+  /** The backend for a scheme, for backend-specific operations such as Vault key rotation. */
+  public Optional<KeyBackend> backendFor(KeyRef.Scheme scheme) {
+    return Optional.ofNullable(backends.get(scheme));
+  }
+
+  @Override
+  public KeyInfo generate(KeyRef.Scheme scheme, KeySpec spec, String label) {
+    if (spec == null || label == null) {
+      throw new KeyException(KeyException.Code.INVALID_REQUEST, "key type and label are required");
+    }
+    KeyBackend b = backend(scheme);
+    if (!b.supportedSpecs().contains(spec)) {
+      throw new KeyException(
+          KeyException.Code.UNSUPPORTED_ALGORITHM,
+          "the " + scheme.uriScheme() + " backend cannot create " + spec + " keys");
+    }
+    KeyInfo info = b.generate(spec, label);
+    log.info("event=key_generated key={} type={}", info.ref(), spec);
+    notify(
+        new KeyUse(
+            info.ref(),
+            KeyUse.Operation.GENERATE,
+            Optional.empty(),
+            Optional.of(spec),
+            "generate",
+            clock.instant()));
+    return info;
+  }
+
+  @Override
+  public PublicKey publicKey(KeyRef ref) {
+    return backend(ref.scheme()).publicKey(ref);
+  }
+
+  @Override
+  public KeyInfo describe(KeyRef ref) {
+    return backend(ref.scheme()).describe(ref);
+  }
+
+  @Override
+  public byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data, String purpose) {
+    if (ref == null || alg == null || data == null) {
+      throw new KeyException(
+          KeyException.Code.INVALID_REQUEST, "key, algorithm and data are required");
+    }
+    if (data.length > MAX_DATA) {
+      throw new KeyException(KeyException.Code.INVALID_REQUEST, "data to sign exceeds 64 MiB");
+    }
+    String p = checkPurpose(purpose);
+    byte[] signature = backend(ref.scheme()).sign(ref, alg, data);
+    if (!listeners.isEmpty()) {
+      notify(
+          new KeyUse(
+              ref, KeyUse.Operation.SIGN, Optional.of(alg), Optional.empty(), p, clock.instant()));
+    }
+    return signature;
+  }
+
+  private static String checkPurpose(String purpose) {
+    if (purpose == null || purpose.isEmpty() || purpose.length() > MAX_PURPOSE) {
+      throw new KeyException(
+          KeyException.Code.INVALID_REQUEST, "purpose must be 1-" + MAX_PURPOSE + " characters");
+    }
+    for (int i = 0; i < purpose.length(); i++) {
+      if (Character.isISOControl(purpose.charAt(i))) {
+        throw new KeyException(
+            KeyException.Code.INVALID_REQUEST, "purpose must not contain control characters");
+      }
+    }
+    return purpose;
+  }
+
+  private void notify(KeyUse use) {
+    for (KeyUseListener l : listeners) {
+      l.onKeyUse(use);
+    }
+  }
+
+  @Override
+  public List<KeyInfo> list() {
+    List<KeyInfo> all = new ArrayList<>();
+    for (KeyBackend b : backends.values()) {
+      all.addAll(b.list());
+    }
+    return all;
+  }
+
+  @Override
+  public Health health() {
+    Map<String, String> status = new LinkedHashMap<>();
+    boolean up = !backends.isEmpty();
+    for (KeyBackend b : backends.values()) {
+      try {
+        status.put(b.scheme().uriScheme(), "UP " + b.health());
+      } catch (KeyException e) {
+        up = false;
+        status.put(b.scheme().uriScheme(), "DOWN " + e.code() + ": " + e.getMessage());
+      } catch (RuntimeException e) {
+        up = false;
+        status.put(b.scheme().uriScheme(), "DOWN " + e.getClass().getSimpleName());
+      }
+    }
+    return new Health(up, status);
+  }
+
+  @Override
+  public void close() {
+    for (KeyBackend b : backends.values()) {
+      b.close();
+    }
+  }
+}

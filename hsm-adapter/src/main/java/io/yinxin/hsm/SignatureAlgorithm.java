@@ -1,0 +1,54 @@
+package io.yinxin.hsm;
+
+import java.security.spec.AlgorithmParameterSpec;
+import java.security.spec.MGF1ParameterSpec;
+import java.security.spec.PSSParameterSpec;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+
+/** Signature algorithms; each names the hash and padding completely. */
+public enum SignatureAlgorithm {
+  ECDSA_SHA256("SHA256withECDSA", EnumSet.of(KeySpec.EC_P256, KeySpec.EC_P384)),
+  ECDSA_SHA384("SHA384withECDSA", EnumSet.of(KeySpec.EC_P256, KeySpec.EC_P384)),
+  RSA_PKCS1_SHA256("SHA256withRSA", EnumSet.of(KeySpec.RSA_3072)),
+  /** RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (the hash length). */
+  RSA_PSS_SHA256("SHA256withRSAandMGF1", EnumSet.of(KeySpec.RSA_3072)),
+  ED25519("Ed25519", EnumSet.of(KeySpec.ED25519)),
+  /** SM3withSM2 (GM/T 0003), signer ID "1234567812345678". */
+  SM3_WITH_SM2("SM3withSM2", EnumSet.of(KeySpec.SM2));
+
+  private final String jcaName;
+  private final Set<KeySpec> keySpecs;
+
+  SignatureAlgorithm(String jcaName, Set<KeySpec> keySpecs) {
+    this.jcaName = jcaName;
+    this.keySpecs = keySpecs;
+  }
+
+  /**
+   * The Bouncy Castle / JCA name; for PSS the BC name {@code SHA256withRSAandMGF1}, which carries
+   * its parameters in the name.
+   */
+  public String jcaName() {
+    return jcaName;
+  }
+
+  /** Key types this algorithm signs with. */
+  public Set<KeySpec> keySpecs() {
+    return EnumSet.copyOf(keySpecs);
+  }
+
+  /** Parameters a generic provider needs (only PSS has any). */
+  public Optional<AlgorithmParameterSpec> parameters() {
+    if (this == RSA_PSS_SHA256) {
+      return Optional.of(new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, 32, 1));
+    }
+    return Optional.empty();
+  }
+
+  /** The algorithm's name in a provider-neutral form ({@code RSASSA-PSS} for PSS). */
+  public String genericJcaName() {
+    return this == RSA_PSS_SHA256 ? "RSASSA-PSS" : jcaName;
+  }
+}

@@ -1,0 +1,313 @@
+package io.yinxin.hsm.soft;
+
+import io.yinxin.hsm.BouncyCastle;
+import io.yinxin.hsm.KeyBackend;
+import io.yinxin.hsm.KeyException;
+import io.yinxin.hsm.KeyException.Code;
+import io.yinxin.hsm.KeyInfo;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeySpec;
+import io.yinxin.hsm.PlaceholderCertificate;
+import io.yinxin.hsm.PublicKeys;
+import io.yinxin.hsm.SignatureAlgorithm;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.UnrecoverableKeyException;
+import java.security.cert.Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.RSAKeyGenParameterSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * Keys in PKCS#12 files, one file per key ({@code <dir>/<label>.p12}, so adding a key never
+ * rewrites the others), all under one password: for development and the embedded default only. The
+ * private keys are held in memory by this process; nothing outside this class reads them. Signing
+ * uses Bouncy Castle, which on Java 17 is several times faster than SunEC for P-256.
+ */
+public final class SoftKeyBackend implements KeyBackend {
+  static final String PASSWORD_FILE = "keystore.password";
+  private static final String SUFFIX = ".p12";
+
+  private final Path dir;
+  private final char[] password;
+  private final Map<String, Entry> keys = new ConcurrentHashMap<>();
+  private final ThreadLocal<Map<SignatureAlgorithm, Signature>> signatures =
+      ThreadLocal.withInitial(HashMap::new);
+  private final ThreadLocal<SecureRandom> randoms = ThreadLocal.withInitial(SecureRandom::new);
+
+  private record Entry(KeyInfo info, PrivateKey privateKey) {}
+
+  private SoftKeyBackend(Path dir, char[] password) {
+    this.dir = dir;
+    this.password = password.clone();
+    load();
+  }
+
+  /**
+   * Opens (or creates) the key directory {@code dir}. The keystore password lives in {@code
+   * dir/keystore.password}, generated on first use and readable by the owner only.
+   */
+  public static SoftKeyBackend open(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      restrictDirectory(dir);
+      Path pw = dir.resolve(PASSWORD_FILE);
+      if (!Files.exists(pw)) {
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        writeOwnerOnly(pw, Base64.getEncoder().encodeToString(random));
+      }
+      char[] password = Files.readString(pw, StandardCharsets.US_ASCII).trim().toCharArray();
+      return new SoftKeyBackend(dir, password);
+    } catch (IOException e) {
+      throw new KeyException(
+          Code.BACKEND_UNAVAILABLE, "cannot prepare key directory " + dir.toAbsolutePath(), e);
+    }
+  }
+
+  /** Opens the key directory {@code dir} with an explicit password. */
+  public static SoftKeyBackend open(Path dir, char[] password) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot prepare key directory " + dir, e);
+    }
+    return new SoftKeyBackend(dir, password);
+  }
+
+  private static void restrictDirectory(Path dir) throws IOException {
+    try {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } catch (UnsupportedOperationException e) {
+      // Not a POSIX file system: nothing more to restrict here.
+    }
+  }
+
+  private static void writeOwnerOnly(Path path, String content) throws IOException {
+    try {
+      Files.createFile(
+          path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      Files.createFile(path);
+    } catch (FileAlreadyExistsException e) {
+      return;
+    }
+    Files.writeString(path, content, StandardCharsets.US_ASCII);
+  }
+
+  private KeyStore newKeyStore() throws GeneralSecurityException {
+    return KeyStore.getInstance("PKCS12", BouncyCastle.PROVIDER);
+  }
+
+  private void load() {
+    try (var files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+      for (Path f : files) {
+        loadFile(f);
+      }
+    } catch (IOException e) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot read key directory " + dir, e);
+    }
+  }
+
+  private void loadFile(Path f) {
+    try (InputStream in = Files.newInputStream(f)) {
+      KeyStore ks = newKeyStore();
+      ks.load(in, password);
+      for (String alias : Collections.list(ks.aliases())) {
+        if (!ks.isKeyEntry(alias)) {
+          continue;
+        }
+        PrivateKey pk = (PrivateKey) ks.getKey(alias, password);
+        Certificate cert = ks.getCertificate(alias);
+        var pub = PublicKeys.decode(cert.getPublicKey().getEncoded());
+        KeyRef ref = KeyRef.soft(alias);
+        keys.put(alias, new Entry(new KeyInfo(ref, PublicKeys.specOf(pub), pub), pk));
+      }
+    } catch (IOException e) {
+      if (e.getCause() instanceof UnrecoverableKeyException
+          || String.valueOf(e.getMessage()).contains("wrong password")) {
+        throw new KeyException(Code.AUTH_FAILED, "keystore password rejected for " + f, null);
+      }
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot read keystore " + f, e);
+    } catch (UnrecoverableKeyException e) {
+      throw new KeyException(Code.AUTH_FAILED, "keystore password rejected for " + f, null);
+    } catch (GeneralSecurityException e) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot read keystore " + f, e);
+    }
+  }
+
+  @Override
+  public KeyRef.Scheme scheme() {
+    return KeyRef.Scheme.SOFT;
+  }
+
+  @Override
+  public Set<KeySpec> supportedSpecs() {
+    return EnumSet.allOf(KeySpec.class);
+  }
+
+  @Override
+  public synchronized KeyInfo generate(KeySpec spec, String label) {
+    KeyRef ref = KeyRef.soft(label);
+    if (keys.containsKey(label)) {
+      throw new KeyException(Code.INVALID_REQUEST, "key " + ref + " already exists");
+    }
+    try {
+      KeyPair pair = newKeyPair(spec);
+      SignatureAlgorithm selfSign = defaultAlgorithm(spec);
+      var cert =
+          PlaceholderCertificate.create(
+              pair.getPublic(),
+              label,
+              new JcaContentSignerBuilder(selfSign.jcaName())
+                  .setProvider(BouncyCastle.PROVIDER)
+                  .build(pair.getPrivate()));
+      var pub = PublicKeys.decode(pair.getPublic().getEncoded());
+      KeyInfo info = new KeyInfo(ref, spec, pub);
+      persist(label, pair.getPrivate(), cert);
+      keys.put(label, new Entry(info, pair.getPrivate()));
+      return info;
+    } catch (GeneralSecurityException | OperatorCreationException e) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "key generation failed for " + ref, e);
+    }
+  }
+
+  static SignatureAlgorithm defaultAlgorithm(KeySpec spec) {
+    switch (spec) {
+      case EC_P256:
+        return SignatureAlgorithm.ECDSA_SHA256;
+      case EC_P384:
+        return SignatureAlgorithm.ECDSA_SHA384;
+      case RSA_3072:
+        return SignatureAlgorithm.RSA_PKCS1_SHA256;
+      case ED25519:
+        return SignatureAlgorithm.ED25519;
+      default:
+        return SignatureAlgorithm.SM3_WITH_SM2;
+    }
+  }
+
+  private static KeyPair newKeyPair(KeySpec spec) throws GeneralSecurityException {
+    KeyPairGenerator g = KeyPairGenerator.getInstance(spec.jcaAlgorithm(), BouncyCastle.PROVIDER);
+    if (spec == KeySpec.RSA_3072) {
+      g.initialize(new RSAKeyGenParameterSpec(3072, RSAKeyGenParameterSpec.F4));
+    } else if (spec.curve().isPresent()) {
+      g.initialize(new ECGenParameterSpec(spec.curve().get()));
+    }
+    return g.generateKeyPair();
+  }
+
+  /** Writes the key's own file: a temporary file, synced, then renamed into place. */
+  private void persist(String label, PrivateKey key, Certificate cert) {
+    Path file = dir.resolve(label + SUFFIX);
+    try {
+      KeyStore ks = newKeyStore();
+      ks.load(null, password);
+      ks.setKeyEntry(label, key, password, new Certificate[] {cert});
+      Path tmp = dir.resolve(label + SUFFIX + ".tmp");
+      Files.deleteIfExists(tmp);
+      writeOwnerOnly(tmp, "");
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
+          OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
+        ks.store(out, password);
+        out.flush();
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file);
+      }
+    } catch (IOException | GeneralSecurityException e) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot write key file " + file, e);
+    }
+  }
+
+  private Entry entry(KeyRef ref) {
+    Entry e = keys.get(ref.label());
+    if (e == null) {
+      throw new KeyException(Code.KEY_NOT_FOUND, "no key " + ref);
+    }
+    return e;
+  }
+
+  @Override
+  public KeyInfo describe(KeyRef ref) {
+    return entry(ref).info();
+  }
+
+  @Override
+  public byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data) {
+    Entry e = entry(ref);
+    if (!e.info().spec().allows(alg)) {
+      throw new KeyException(
+          Code.INVALID_REQUEST, alg + " cannot sign with " + e.info().spec() + " key " + ref);
+    }
+    try {
+      Signature sig = signatures.get().get(alg);
+      if (sig == null) {
+        sig = Signature.getInstance(alg.jcaName(), BouncyCastle.PROVIDER);
+        signatures.get().put(alg, sig);
+      }
+      sig.initSign(e.privateKey(), randoms.get());
+      sig.update(data);
+      return sig.sign();
+    } catch (GeneralSecurityException ex) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "signing failed with " + ref, ex);
+    }
+  }
+
+  @Override
+  public List<KeyInfo> list() {
+    List<KeyInfo> all = new ArrayList<>();
+    keys.values().forEach(e -> all.add(e.info()));
+    all.sort((a, b) -> a.ref().label().compareTo(b.ref().label()));
+    return all;
+  }
+
+  @Override
+  public String health() {
+    if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "key directory " + dir + " is not usable");
+    }
+    return "directory=" + dir + " keys=" + keys.size();
+  }
+
+  @Override
+  public void close() {
+    Arrays.fill(password, '\0');
+  }
+
+  @Override
+  public String toString() {
+    return "SoftKeyBackend[" + dir + "]";
+  }
+}

@@ -1,0 +1,203 @@
+package io.yinxin.hsm.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.yinxin.hsm.KeyException;
+import io.yinxin.hsm.KeyInfo;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyService;
+import io.yinxin.hsm.KeySpec;
+import io.yinxin.hsm.SignatureAlgorithm;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * What every key backend must do, run against each of them: SoftHSM2 (PKCS#11), the PKCS#12 file
+ * and Vault Transit (through {@code FakeVaultTransitServer}).
+ */
+public abstract class KeyServiceContract {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** The service under test, with exactly one backend. */
+  protected abstract KeyService service();
+
+  protected abstract KeyRef.Scheme scheme();
+
+  protected abstract Set<KeySpec> supportedSpecs();
+
+  /** A reference to a key that does not exist in the backend. */
+  protected abstract KeyRef missingKey();
+
+  /** The secret the backend uses (PIN, token, password), which must never appear in an error. */
+  protected abstract String secretText();
+
+  /** Opens the backend with a wrong secret and returns what it threw. */
+  protected abstract KeyException openWithWrongSecret();
+
+  protected static String uniqueLabel(String prefix) {
+    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  protected static byte[] randomData(int n) {
+    byte[] b = new byte[n];
+    RANDOM.nextBytes(b);
+    return b;
+  }
+
+  /** The key type an algorithm is tested with. */
+  protected static KeySpec specFor(SignatureAlgorithm alg) {
+    switch (alg) {
+      case ECDSA_SHA256:
+        return KeySpec.EC_P256;
+      case ECDSA_SHA384:
+        return KeySpec.EC_P384;
+      case RSA_PKCS1_SHA256:
+      case RSA_PSS_SHA256:
+        return KeySpec.RSA_3072;
+      case ED25519:
+        return KeySpec.ED25519;
+      default:
+        return KeySpec.SM2;
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(SignatureAlgorithm.class)
+  void everyAlgorithmSignsAndVerifiesWithPlainJcaOrIsRefusedAsUnsupported(SignatureAlgorithm alg) {
+    KeySpec spec = specFor(alg);
+    String label = uniqueLabel("contract-" + alg.name().toLowerCase(java.util.Locale.ROOT));
+    if (!supportedSpecs().contains(spec)) {
+      assertThatThrownBy(() -> service().generate(scheme(), spec, label))
+          .isInstanceOfSatisfying(
+              KeyException.class,
+              e -> assertThat(e.code()).isEqualTo(KeyException.Code.UNSUPPORTED_ALGORITHM));
+      return;
+    }
+    KeyInfo info = service().generate(scheme(), spec, label);
+    assertThat(info.spec()).isEqualTo(spec);
+    byte[] data = randomData(1000);
+    byte[] sig = service().sign(info.ref(), alg, data, "contract test");
+
+    assertThat(JcaVerify.verify(alg, service().publicKey(info.ref()), data, sig)).isTrue();
+    data[0] ^= 1;
+    assertThat(JcaVerify.verify(alg, service().publicKey(info.ref()), data, sig)).isFalse();
+  }
+
+  @ParameterizedTest
+  @EnumSource(SignatureAlgorithm.class)
+  void opensslVerifiesSignaturesMadeThroughTheAdapter(SignatureAlgorithm alg, @TempDir Path dir)
+      throws Exception {
+    KeySpec spec = specFor(alg);
+    if (!supportedSpecs().contains(spec)) {
+      return;
+    }
+    KeyInfo info = service().generate(scheme(), spec, uniqueLabel("openssl"));
+    byte[] data = "印信 outside judge".getBytes(StandardCharsets.UTF_8);
+    byte[] sig = service().sign(info.ref(), alg, data, "openssl test");
+
+    OpenSsl.Result ok = OpenSsl.verify(dir, alg, info.publicKey(), data, sig);
+    assertThat(ok.exitCode()).as(ok.output()).isZero();
+    assertThat(ok.output()).containsPattern("Verified OK|Signature Verified Successfully");
+
+    byte[] other = "something else".getBytes(StandardCharsets.UTF_8);
+    OpenSsl.Result bad = OpenSsl.verify(dir, alg, info.publicKey(), other, sig);
+    assertThat(bad.exitCode()).as(bad.output()).isNotZero();
+  }
+
+  @Test
+  void eightThreadsTimesOneThousandSignaturesAllVerify() throws Exception {
+    KeyInfo info = service().generate(scheme(), KeySpec.EC_P256, uniqueLabel("concurrent"));
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        results.add(
+            pool.submit(
+                () -> {
+                  int verified = 0;
+                  for (int i = 0; i < 1000; i++) {
+                    byte[] data = randomData(64);
+                    byte[] sig =
+                        service().sign(info.ref(), SignatureAlgorithm.ECDSA_SHA256, data, "load");
+                    if (JcaVerify.verify(
+                        SignatureAlgorithm.ECDSA_SHA256, info.publicKey(), data, sig)) {
+                      verified++;
+                    }
+                  }
+                  return verified;
+                }));
+      }
+      int total = 0;
+      for (Future<Integer> f : results) {
+        total += f.get();
+      }
+      assertThat(total).isEqualTo(8000);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void unknownKeyIsKeyNotFound() {
+    assertThatThrownBy(
+            () -> service().sign(missingKey(), SignatureAlgorithm.ECDSA_SHA256, new byte[1], "x"))
+        .isInstanceOfSatisfying(
+            KeyException.class,
+            e -> assertThat(e.code()).isEqualTo(KeyException.Code.KEY_NOT_FOUND));
+    assertThatThrownBy(() -> service().publicKey(missingKey()))
+        .isInstanceOfSatisfying(
+            KeyException.class,
+            e -> assertThat(e.code()).isEqualTo(KeyException.Code.KEY_NOT_FOUND));
+  }
+
+  @Test
+  void wrongSecretIsAuthFailedAndTheSecretIsNowhereInTheError() {
+    KeyException e = openWithWrongSecret();
+    assertThat(e.code()).isEqualTo(KeyException.Code.AUTH_FAILED);
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      assertThat(String.valueOf(t.getMessage())).doesNotContain(secretText());
+      assertThat(t.toString()).doesNotContain(secretText());
+    }
+  }
+
+  @Test
+  void algorithmThatDoesNotFitTheKeyIsInvalidRequest() {
+    KeyInfo info = service().generate(scheme(), KeySpec.EC_P256, uniqueLabel("mismatch"));
+    assertThatThrownBy(
+            () -> service().sign(info.ref(), SignatureAlgorithm.RSA_PKCS1_SHA256, new byte[1], "x"))
+        .isInstanceOfSatisfying(
+            KeyException.class,
+            e -> assertThat(e.code()).isEqualTo(KeyException.Code.INVALID_REQUEST));
+  }
+
+  @Test
+  void existingLabelIsRefusedAndTheExistingKeyStaysTheSame() {
+    String label = uniqueLabel("dup");
+    KeyInfo first = service().generate(scheme(), KeySpec.EC_P256, label);
+    assertThatThrownBy(() -> service().generate(scheme(), KeySpec.EC_P256, label))
+        .isInstanceOfSatisfying(
+            KeyException.class,
+            e -> assertThat(e.code()).isEqualTo(KeyException.Code.INVALID_REQUEST));
+    assertThat(service().publicKey(first.ref())).isEqualTo(first.publicKey());
+  }
+
+  @Test
+  void generatedKeysAreListedAndHealthIsUp() {
+    KeyInfo info = service().generate(scheme(), KeySpec.EC_P256, uniqueLabel("listed"));
+    assertThat(service().list()).extracting(KeyInfo::ref).contains(info.ref());
+    assertThat(service().health().up()).as(service().health().toString()).isTrue();
+  }
+}
