@@ -1,0 +1,76 @@
+package io.yinxin.ops;
+
+import io.yinxin.hsm.KeyService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.core.env.Environment;
+import org.springframework.core.env.Profiles;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Like {@code vault server -dev}: on the embedded default, prints every URL a newcomer needs and
+ * writes the same to {@code ./data/dev.json} (owner-only) for scripts. Each module adds its entries
+ * here as it lands.
+ */
+@Component
+class DevWelcome {
+  private final Environment env;
+  private final KeyService keys;
+
+  DevWelcome(Environment env, KeyService keys) {
+    this.env = env;
+    this.keys = keys;
+  }
+
+  @EventListener(ApplicationReadyEvent.class)
+  void welcome() {
+    if (env.acceptsProfiles(Profiles.of("prod"))) {
+      return;
+    }
+    String host = env.getProperty("server.address", "127.0.0.1");
+    String base = "http://" + host + ":" + env.getProperty("local.server.port", "8080");
+    Map<String, Object> dev = new LinkedHashMap<>();
+    dev.put("baseUrl", base);
+    dev.put("healthUrl", base + "/actuator/health");
+    dev.put("keyBackends", keys.health().backends().keySet());
+    Path dataDir = Path.of(env.getProperty("yinxin.data-dir", "./data"));
+    write(
+        dataDir.resolve("dev.json"),
+        JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(dev));
+
+    StringBuilder sb = new StringBuilder();
+    sb.append("\n==== Yinxin 印信 is running (embedded development mode) ====\n");
+    sb.append("  Base URL        ").append(base).append('\n');
+    sb.append("  Health          ").append(base).append("/actuator/health\n");
+    sb.append("  Key backends    ").append(keys.health().backends()).append('\n');
+    sb.append("  Data            ").append(dataDir.toAbsolutePath().normalize()).append('\n');
+    sb.append("  For scripts     ").append(dataDir.resolve("dev.json")).append('\n');
+    sb.append("  Not for production: see README, \"Running in production\".\n");
+    sb.append("=============================================================\n");
+    System.out.print(sb);
+  }
+
+  private static void write(Path file, String content) {
+    try {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+      Files.deleteIfExists(tmp);
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(tmp, content + "\n", StandardCharsets.UTF_8);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+package io.yinxin.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** Under the prod profile, software keys are refused unless explicitly allowed. */
+class ProductionRefusesSoftKeysTest {
+
+  @Test
+  void prodProfileWithSoftKeysDoesNotStart() throws Exception {
+    String data = Files.createTempDirectory("yinxin-prod-").toString();
+    assertThatThrownBy(
+            () ->
+                new SpringApplicationBuilder(YinxinApplication.class)
+                    .profiles("prod")
+                    .run(
+                        "--server.port=0",
+                        "--yinxin.data-dir=" + data,
+                        "--yinxin.keys.soft.enabled=true")
+                    .close())
+        .hasStackTraceContaining("software key backend is for development only");
+  }
+
+  @Test
+  void prodProfileWithoutAnyKeyBackendDoesNotStart() throws Exception {
+    String data = Files.createTempDirectory("yinxin-prod-").toString();
+    assertThatThrownBy(
+            () ->
+                new SpringApplicationBuilder(YinxinApplication.class)
+                    .profiles("prod")
+                    .run("--server.port=0", "--yinxin.data-dir=" + data)
+                    .close())
+        .hasStackTraceContaining("no key backend is configured");
+  }
+
+  @Test
+  void prodProfileStartsWhenSoftKeysAreKnowinglyAllowed() throws Exception {
+    String data = Files.createTempDirectory("yinxin-prod-").toString();
+    try (ConfigurableApplicationContext ctx =
+        new SpringApplicationBuilder(YinxinApplication.class)
+            .profiles("prod")
+            .run(
+                "--server.port=0",
+                "--server.address=127.0.0.1",
+                "--yinxin.data-dir=" + data,
+                "--yinxin.keys.soft.enabled=true",
+                "--yinxin.keys.soft.allow-in-production=true")) {
+      assertThat(ctx.isRunning()).isTrue();
+    }
+  }
+}
