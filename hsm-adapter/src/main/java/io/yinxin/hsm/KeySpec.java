@@ -29,6 +29,22 @@ public enum KeySpec {
     return Optional.ofNullable(curve);
   }
 
+  /** The algorithm this key type signs with unless told otherwise. */
+  public SignatureAlgorithm defaultAlgorithm() {
+    switch (this) {
+      case EC_P256:
+        return SignatureAlgorithm.ECDSA_SHA256;
+      case EC_P384:
+        return SignatureAlgorithm.ECDSA_SHA384;
+      case RSA_3072:
+        return SignatureAlgorithm.RSA_PKCS1_SHA256;
+      case ED25519:
+        return SignatureAlgorithm.ED25519;
+      default:
+        return SignatureAlgorithm.SM3_WITH_SM2;
+    }
+  }
+
   /** Whether {@code alg} can be used with a key of this type. */
   public boolean allows(SignatureAlgorithm alg) {
     return alg.keySpecs().contains(this);

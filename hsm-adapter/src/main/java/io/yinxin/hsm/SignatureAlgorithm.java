@@ -34,6 +34,23 @@ public enum SignatureAlgorithm {
     return jcaName;
   }
 
+  /** The key type this algorithm is naturally paired with (P-384 for ECDSA-SHA384, ...). */
+  public KeySpec defaultKeySpec() {
+    switch (this) {
+      case ECDSA_SHA256:
+        return KeySpec.EC_P256;
+      case ECDSA_SHA384:
+        return KeySpec.EC_P384;
+      case RSA_PKCS1_SHA256:
+      case RSA_PSS_SHA256:
+        return KeySpec.RSA_3072;
+      case ED25519:
+        return KeySpec.ED25519;
+      default:
+        return KeySpec.SM2;
+    }
+  }
+
   /** Key types this algorithm signs with. */
   public Set<KeySpec> keySpecs() {
     return EnumSet.copyOf(keySpecs);

@@ -194,7 +194,7 @@ public final class Pkcs11KeyBackend implements KeyBackend {
         PublicKey pub = nativeToken.generate(spec, label, id);
         X509Certificate cert =
             PlaceholderCertificate.create(
-                pub, label, nativeToken.contentSigner(label, spec, defaultAlgorithm(spec)));
+                pub, label, nativeToken.contentSigner(label, spec, spec.defaultAlgorithm()));
         nativeToken.storeCertificate(label, id, cert);
         KeyMeta m = new KeyMeta(spec, pub);
         meta.put(label, m);
@@ -203,19 +203,6 @@ public final class Pkcs11KeyBackend implements KeyBackend {
         nativeToken.destroyObjects(label, id);
         throw e;
       }
-    }
-  }
-
-  private static SignatureAlgorithm defaultAlgorithm(KeySpec spec) {
-    switch (spec) {
-      case EC_P256:
-        return SignatureAlgorithm.ECDSA_SHA256;
-      case EC_P384:
-        return SignatureAlgorithm.ECDSA_SHA384;
-      case RSA_3072:
-        return SignatureAlgorithm.RSA_PKCS1_SHA256;
-      default:
-        return SignatureAlgorithm.ED25519;
     }
   }
 

@@ -182,7 +182,7 @@ public final class SoftKeyBackend implements KeyBackend {
     }
     try {
       KeyPair pair = newKeyPair(spec);
-      SignatureAlgorithm selfSign = defaultAlgorithm(spec);
+      SignatureAlgorithm selfSign = spec.defaultAlgorithm();
       var cert =
           PlaceholderCertificate.create(
               pair.getPublic(),
@@ -197,21 +197,6 @@ public final class SoftKeyBackend implements KeyBackend {
       return info;
     } catch (GeneralSecurityException | OperatorCreationException e) {
       throw new KeyException(Code.BACKEND_UNAVAILABLE, "key generation failed for " + ref, e);
-    }
-  }
-
-  static SignatureAlgorithm defaultAlgorithm(KeySpec spec) {
-    switch (spec) {
-      case EC_P256:
-        return SignatureAlgorithm.ECDSA_SHA256;
-      case EC_P384:
-        return SignatureAlgorithm.ECDSA_SHA384;
-      case RSA_3072:
-        return SignatureAlgorithm.RSA_PKCS1_SHA256;
-      case ED25519:
-        return SignatureAlgorithm.ED25519;
-      default:
-        return SignatureAlgorithm.SM3_WITH_SM2;
     }
   }
 

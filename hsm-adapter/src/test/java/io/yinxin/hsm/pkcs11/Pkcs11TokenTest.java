@@ -114,6 +114,37 @@ class Pkcs11TokenTest {
     }
   }
 
+  /** OpenSC's pkcs11-tool, an outside judge, sees a sign-only key it cannot read out. */
+  @Test
+  void pkcs11ToolFromOpenScCannotReadThePrivateKey(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    service.generate(KeyRef.Scheme.PKCS11, KeySpec.EC_P256, "opensc-judge");
+    String pinText = new String(pin.value());
+    Process list =
+        new ProcessBuilder(
+                "pkcs11-tool",
+                "--module",
+                SoftHsm.module().toString(),
+                "--token-label",
+                TOKEN,
+                "--login",
+                "--pin",
+                pinText,
+                "--list-objects",
+                "--type",
+                "privkey")
+            .redirectErrorStream(true)
+            .start();
+    String listing = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(list.waitFor()).as(listing).isZero();
+    int at = listing.indexOf("opensc-judge");
+    assertThat(at).as(listing).isPositive();
+    int next = listing.indexOf("Private Key Object", at);
+    String entry = listing.substring(at, next < 0 ? listing.length() : next);
+    assertThat(entry).contains("never extractable").contains("sensitive");
+    assertThat(entry).containsPattern("Usage:\\s+sign\\s*\\n");
+  }
+
   @Test
   void sunPkcs11SeesOnlyAHandleNeverKeyBytes() throws Exception {
     KeyInfo k = service.generate(KeyRef.Scheme.PKCS11, KeySpec.EC_P384, "handle-only");

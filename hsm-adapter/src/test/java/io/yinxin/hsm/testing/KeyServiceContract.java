@@ -57,27 +57,10 @@ public abstract class KeyServiceContract {
     return b;
   }
 
-  /** The key type an algorithm is tested with. */
-  protected static KeySpec specFor(SignatureAlgorithm alg) {
-    switch (alg) {
-      case ECDSA_SHA256:
-        return KeySpec.EC_P256;
-      case ECDSA_SHA384:
-        return KeySpec.EC_P384;
-      case RSA_PKCS1_SHA256:
-      case RSA_PSS_SHA256:
-        return KeySpec.RSA_3072;
-      case ED25519:
-        return KeySpec.ED25519;
-      default:
-        return KeySpec.SM2;
-    }
-  }
-
   @ParameterizedTest
   @EnumSource(SignatureAlgorithm.class)
   void everyAlgorithmSignsAndVerifiesWithPlainJcaOrIsRefusedAsUnsupported(SignatureAlgorithm alg) {
-    KeySpec spec = specFor(alg);
+    KeySpec spec = alg.defaultKeySpec();
     String label = uniqueLabel("contract-" + alg.name().toLowerCase(java.util.Locale.ROOT));
     if (!supportedSpecs().contains(spec)) {
       assertThatThrownBy(() -> service().generate(scheme(), spec, label))
@@ -100,7 +83,7 @@ public abstract class KeyServiceContract {
   @EnumSource(SignatureAlgorithm.class)
   void opensslVerifiesSignaturesMadeThroughTheAdapter(SignatureAlgorithm alg, @TempDir Path dir)
       throws Exception {
-    KeySpec spec = specFor(alg);
+    KeySpec spec = alg.defaultKeySpec();
     if (!supportedSpecs().contains(spec)) {
       return;
     }

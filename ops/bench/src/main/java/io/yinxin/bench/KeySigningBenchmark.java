@@ -77,27 +77,11 @@ public class KeySigningBenchmark {
   Token baselineToken;
   long baselineHandle;
 
-  static KeySpec specFor(SignatureAlgorithm alg) {
-    switch (alg) {
-      case ECDSA_SHA256:
-        return KeySpec.EC_P256;
-      case ECDSA_SHA384:
-        return KeySpec.EC_P384;
-      case RSA_PKCS1_SHA256:
-      case RSA_PSS_SHA256:
-        return KeySpec.RSA_3072;
-      case ED25519:
-        return KeySpec.ED25519;
-      default:
-        return KeySpec.SM2;
-    }
-  }
-
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     String backend = row.substring(0, row.indexOf(':'));
     alg = SignatureAlgorithm.valueOf(row.substring(row.indexOf(':') + 1));
-    KeySpec spec = specFor(alg);
+    KeySpec spec = alg.defaultKeySpec();
     String label =
         "bench-"
             + alg.name().toLowerCase(Locale.ROOT)

@@ -25,7 +25,13 @@ public final class KeysBench {
     lines.add(
         "| backend:algorithm | threads | baseline sig/s | adapter sig/s | adapter/baseline |");
     lines.add("|---|---|---|---|---|");
-    for (int threads : new int[] {1, 2}) {
+    int iterations = Integer.parseInt(System.getenv().getOrDefault("BENCH_ITERATIONS", "3"));
+    int seconds = Integer.parseInt(System.getenv().getOrDefault("BENCH_SECONDS", "3"));
+    int[] threadCounts =
+        java.util.Arrays.stream(System.getenv().getOrDefault("BENCH_THREADS", "1,2").split(","))
+            .mapToInt(Integer::parseInt)
+            .toArray();
+    for (int threads : threadCounts) {
       Options opts =
           new OptionsBuilder()
               .include(KeySigningBenchmark.class.getName() + ".*")
@@ -34,8 +40,8 @@ public final class KeysBench {
               .forks(1)
               .warmupIterations(2)
               .warmupTime(TimeValue.seconds(2))
-              .measurementIterations(3)
-              .measurementTime(TimeValue.seconds(3))
+              .measurementIterations(iterations)
+              .measurementTime(TimeValue.seconds(seconds))
               .shouldFailOnError(true)
               .build();
       Collection<RunResult> results = new Runner(opts).run();
@@ -66,18 +72,13 @@ public final class KeysBench {
     lines.forEach(System.out::println);
   }
 
-  private static String[] rows(String include) {
-    String[] all = {
-      "soft:ECDSA_SHA256",
-      "soft:ECDSA_SHA384",
-      "soft:RSA_PKCS1_SHA256",
-      "soft:ED25519",
-      "soft:SM3_WITH_SM2",
-      "pkcs11:ECDSA_SHA256",
-      "pkcs11:ECDSA_SHA384",
-      "pkcs11:RSA_PKCS1_SHA256",
-      "pkcs11:ED25519"
-    };
+  /** The rows KeySigningBenchmark declares, filtered by a regular expression. */
+  private static String[] rows(String include) throws NoSuchFieldException {
+    String[] all =
+        KeySigningBenchmark.class
+            .getField("row")
+            .getAnnotation(org.openjdk.jmh.annotations.Param.class)
+            .value();
     return java.util.Arrays.stream(all).filter(r -> r.matches(include)).toArray(String[]::new);
   }
 }
