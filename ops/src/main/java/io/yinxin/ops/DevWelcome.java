@@ -1,5 +1,7 @@
 package io.yinxin.ops;
 
+import io.yinxin.audit.spring.AuditTokens;
+import io.yinxin.audit.store.CheckpointPublisher;
 import io.yinxin.hsm.KeyService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.core.env.Environment;
@@ -26,10 +29,18 @@ import tools.jackson.databind.json.JsonMapper;
 class DevWelcome {
   private final Environment env;
   private final KeyService keys;
+  private final ObjectProvider<CheckpointPublisher> auditLog;
+  private final ObjectProvider<AuditTokens> auditTokens;
 
-  DevWelcome(Environment env, KeyService keys) {
+  DevWelcome(
+      Environment env,
+      KeyService keys,
+      ObjectProvider<CheckpointPublisher> auditLog,
+      ObjectProvider<AuditTokens> auditTokens) {
     this.env = env;
     this.keys = keys;
+    this.auditLog = auditLog;
+    this.auditTokens = auditTokens;
   }
 
   @EventListener(ApplicationReadyEvent.class)
@@ -43,6 +54,16 @@ class DevWelcome {
     dev.put("baseUrl", base);
     dev.put("healthUrl", base + "/actuator/health");
     dev.put("keyBackends", keys.health().backends().keySet());
+    CheckpointPublisher audit = auditLog.getIfAvailable();
+    if (audit != null) {
+      dev.put("auditLogUrl", base + "/audit");
+      dev.put("auditVerifierKey", audit.verifierKey().toString());
+      AuditTokens t = auditTokens.getIfAvailable();
+      if (t != null) {
+        t.devAuditorToken().ifPresent(v -> dev.put("auditorToken", v));
+        t.devWriterToken().ifPresent(v -> dev.put("auditWriterToken", v));
+      }
+    }
     Path dataDir = Path.of(env.getProperty("yinxin.data-dir", "./data"));
     write(
         dataDir.resolve("dev.json"),
@@ -53,6 +74,11 @@ class DevWelcome {
     sb.append("  Base URL        ").append(base).append('\n');
     sb.append("  Health          ").append(base).append("/actuator/health\n");
     sb.append("  Key backends    ").append(keys.health().backends()).append('\n');
+    if (dev.containsKey("auditLogUrl")) {
+      sb.append("  Audit log       ").append(dev.get("auditLogUrl")).append("/checkpoint\n");
+      sb.append("  Log key         ").append(dev.get("auditVerifierKey")).append('\n');
+      sb.append("  Auditor token   in dev.json (auditorToken)\n");
+    }
     sb.append("  Data            ").append(dataDir.toAbsolutePath().normalize()).append('\n');
     sb.append("  For scripts     ").append(dataDir.resolve("dev.json")).append('\n');
     sb.append("  Not for production: see README, \"Running in production\".\n");

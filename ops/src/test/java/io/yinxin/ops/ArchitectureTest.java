@@ -13,16 +13,53 @@ class ArchitectureTest {
   private static final JavaClasses CLASSES =
       new ClassFileImporter()
           .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          // Test fixtures shared as test-jars (SoftHSM, FakeVault, PostgreSQL) are tests too.
+          .withImportOption(location -> !location.contains("-tests.jar"))
           .importPackages("io.yinxin");
 
   @Test
   void servicesNeverImportEachOther() {
     slices()
-        .matching("io.yinxin.(ca|signing|sso|audit)..")
+        .matching("io.yinxin.(ca|signing|sso)..")
         .should()
         .notDependOnEachOther()
         .allowEmptyShould(true)
         .because("services meet through standards (URLs, PEM anchors), not code")
+        .check(CLASSES);
+  }
+
+  @Test
+  void servicesUseOnlyTheAuditLogClientApi() {
+    noClasses()
+        .that()
+        .resideInAnyPackage("io.yinxin.ca..", "io.yinxin.signing..", "io.yinxin.sso..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.yinxin.audit.store..", "io.yinxin.audit.http..", "io.yinxin.audit.spring..")
+        .allowEmptyShould(true)
+        .because("modules append through io.yinxin.audit.AuditLog, in-process or over HTTP")
+        .check(CLASSES);
+  }
+
+  @Test
+  void theOfflineVerifierNeedsNothingButTheJdk() {
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "io.yinxin.audit.verify..",
+            "io.yinxin.audit.merkle..",
+            "io.yinxin.audit.note..",
+            "io.yinxin.audit.evidence..")
+        .should()
+        .dependOnClassesThat()
+        .resideOutsideOfPackages(
+            "java..",
+            "io.yinxin.audit.verify..",
+            "io.yinxin.audit.merkle..",
+            "io.yinxin.audit.note..",
+            "io.yinxin.audit.evidence..")
+        .because("audit-verify.jar ships these packages alone")
         .check(CLASSES);
   }
 

@@ -51,5 +51,88 @@ class NodeStartsTest {
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(devJson)))
         .isEqualTo("rw-------");
     assertThat(Files.exists(DATA.resolve("keys").resolve("keystore.password"))).isTrue();
+    assertThat(Files.readString(devJson))
+        .contains("\"auditLogUrl\" : \"http://127.0.0.1:" + port + "/audit\"")
+        .contains("\"auditVerifierKey\" : \"yinxin.localhost/audit+")
+        .contains("\"auditorToken\"");
+  }
+
+  /** The shipped audit-verify.jar, in its own JVM with nothing else on its class path. */
+  @Test
+  void auditVerifyJarAcceptsABundleFromThisNodeAndRejectsATamperedOne() throws Exception {
+    theEmbeddedLogIsNotEmptyAndPublishesASignedCheckpoint();
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    String token = field(dev, "auditorToken");
+    String key = field(dev, "auditVerifierKey");
+    HttpResponse<String> bundle =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/audit/v1/bundles"))
+                    .header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"LOG_STARTED\"}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
+    Path good = DATA.resolve("bundle.json");
+    Files.writeString(good, bundle.body());
+    Path bad = DATA.resolve("tampered.json");
+    Files.writeString(
+        bad,
+        bundle.body().replace("\\\"actor\\\":\\\"audit-log\\\"", "\\\"actor\\\":\\\"mallory\\\""));
+    assertThat(Files.readString(bad)).isNotEqualTo(bundle.body());
+
+    String[] ok = runVerifier(good, key);
+    assertThat(ok[0]).as(ok[1]).isEqualTo("0");
+    assertThat(ok[1]).contains("VERDICT: VALID").contains("LOG_STARTED");
+    String[] rejected = runVerifier(bad, key);
+    assertThat(rejected[0]).as(rejected[1]).isEqualTo("1");
+    assertThat(rejected[1]).contains("VERDICT: INVALID");
+  }
+
+  private static String[] runVerifier(Path bundle, String key) throws Exception {
+    Path jar = Path.of("target", "audit-verify.jar");
+    assertThat(jar).exists();
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                jar.toString(),
+                bundle.toString(),
+                "--key",
+                key)
+            .redirectErrorStream(true)
+            .start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    return new String[] {Integer.toString(p.waitFor()), out};
+  }
+
+  private static String field(String json, String name) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\"" + name + "\" : \"([^\"]+)\"").matcher(json);
+    assertThat(m.find()).as(name + " in dev.json").isTrue();
+    return m.group(1);
+  }
+
+  @Test
+  void theEmbeddedLogIsNotEmptyAndPublishesASignedCheckpoint() throws Exception {
+    HttpClient client = HttpClient.newHttpClient();
+    HttpResponse<String> r =
+        org.awaitility.Awaitility.await()
+            .atMost(java.time.Duration.ofSeconds(10))
+            .until(
+                () ->
+                    client.send(
+                        HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + port + "/audit/checkpoint"))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString()),
+                resp -> resp.statusCode() == 200);
+    assertThat(r.body())
+        .startsWith("yinxin.localhost/audit\n")
+        .contains("\n\n\u2014 yinxin.localhost/audit ");
+    long size = Long.parseLong(r.body().split("\n")[1]);
+    assertThat(size).isGreaterThanOrEqualTo(2);
   }
 }

@@ -39,8 +39,9 @@ class ProductionRefusesSoftKeysTest {
   }
 
   @Test
-  void prodProfileStartsWhenSoftKeysAreKnowinglyAllowed() throws Exception {
+  void prodProfileStartsOnPostgresqlWhenSoftKeysAreKnowinglyAllowed() throws Exception {
     String data = Files.createTempDirectory("yinxin-prod-").toString();
+    io.yinxin.audit.store.PostgresDatabase db = new io.yinxin.audit.store.PostgresDatabase();
     try (ConfigurableApplicationContext ctx =
         new SpringApplicationBuilder(YinxinApplication.class)
             .profiles("prod")
@@ -49,7 +50,9 @@ class ProductionRefusesSoftKeysTest {
                 "--server.address=127.0.0.1",
                 "--yinxin.data-dir=" + data,
                 "--yinxin.keys.soft.enabled=true",
-                "--yinxin.keys.soft.allow-in-production=true")) {
+                "--yinxin.keys.soft.allow-in-production=true",
+                "--spring.datasource.url=" + db.url(),
+                "--spring.datasource.username=" + io.yinxin.audit.store.PostgresDatabase.USER)) {
       assertThat(ctx.isRunning()).isTrue();
     }
   }

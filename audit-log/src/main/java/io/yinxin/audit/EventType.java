@@ -1,0 +1,19 @@
+package io.yinxin.audit;
+
+/** The kinds of event every module records. */
+public enum EventType {
+  LOG_STARTED,
+  KEY_GENERATED,
+  KEY_USED,
+  CERT_ISSUED,
+  CERT_REVOKED,
+  CERT_HOLD_RELEASED,
+  CRL_ISSUED,
+  DOCUMENT_SEALED,
+  TIMESTAMP_ISSUED,
+  LOGIN_SUCCEEDED,
+  LOGIN_FAILED,
+  TOKEN_ISSUED,
+  TOKEN_REVOKED,
+  CONFIG_CHANGED
+}

@@ -1,0 +1,275 @@
+package io.yinxin.audit.http;
+
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditException;
+import io.yinxin.audit.AuditException.Code;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.EventType;
+import io.yinxin.audit.Receipt;
+import io.yinxin.audit.evidence.Json;
+import io.yinxin.audit.merkle.Tiles;
+import io.yinxin.audit.spring.AuditTokens;
+import io.yinxin.audit.store.LogReader;
+import jakarta.servlet.http.HttpServletRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.http.CacheControl;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.MissingServletRequestParameterException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+
+/**
+ * The log's HTTP face. Public, read-only and cacheable (C2SP tlog-tiles): {@code
+ * /audit/checkpoint}, {@code /audit/tile/...}, plus JSON proofs under {@code /audit/v1/proof}.
+ * Privileged, with a bearer token: appends ({@code POST /audit/v1/entries}), evidence bundles
+ * ({@code POST /audit/v1/bundles}), the self-check; witnesses post cosignatures, which are verified
+ * against the configured witness keys.
+ */
+@RestController
+public class AuditController {
+  private static final int MAX_BODY = 70_000;
+
+  private final LogReader reader;
+  private final AuditLog log;
+  private final AuditTokens tokens;
+
+  public AuditController(LogReader reader, AuditLog log, AuditTokens tokens) {
+    this.reader = reader;
+    this.log = log;
+    this.tokens = tokens;
+  }
+
+  @GetMapping(value = "/audit/checkpoint", produces = "text/plain; charset=utf-8")
+  public ResponseEntity<String> checkpoint() {
+    return ResponseEntity.ok()
+        .cacheControl(CacheControl.noCache())
+        .contentType(new MediaType("text", "plain", StandardCharsets.UTF_8))
+        .body(reader.latestCheckpoint().text());
+  }
+
+  @GetMapping("/audit/tile/**")
+  public ResponseEntity<byte[]> tile(HttpServletRequest request) {
+    String uri = request.getRequestURI();
+    String rest = uri.substring(uri.indexOf("/audit/tile/") + "/audit/tile/".length());
+    Tiles.TileId id =
+        Tiles.parse(rest).orElseThrow(() -> new AuditException(Code.NOT_FOUND, "not a tile path"));
+    CacheControl cache =
+        id.full()
+            ? CacheControl.maxAge(java.time.Duration.ofDays(365)).cachePublic().immutable()
+            : CacheControl.maxAge(java.time.Duration.ofSeconds(1)).cachePublic();
+    return ResponseEntity.ok()
+        .cacheControl(cache)
+        .contentType(MediaType.APPLICATION_OCTET_STREAM)
+        .body(reader.tile(id));
+  }
+
+  @GetMapping(value = "/audit/v1/proof/inclusion", produces = MediaType.APPLICATION_JSON_VALUE)
+  public String inclusion(
+      @RequestParam("index") long index,
+      @RequestParam(value = "size", required = false) Long size) {
+    LogReader.InclusionProof p = reader.inclusion(index, Optional.ofNullable(size));
+    StringBuilder sb = new StringBuilder("{\"index\":").append(p.index());
+    sb.append(",\"size\":").append(p.size()).append(',');
+    Json.member(sb, "leafHash", b64(p.leafHash())).append(',');
+    hashes(sb, "proof", p.proof()).append(',');
+    Json.member(sb, "tlogProof", p.tlogProof().text());
+    return sb.append('}').toString();
+  }
+
+  @GetMapping(value = "/audit/v1/proof/consistency", produces = MediaType.APPLICATION_JSON_VALUE)
+  public String consistency(@RequestParam("from") long from, @RequestParam("to") long to) {
+    StringBuilder sb = new StringBuilder("{\"from\":").append(from).append(",\"to\":").append(to);
+    return hashes(sb.append(','), "proof", reader.consistency(from, to)).append('}').toString();
+  }
+
+  @PostMapping(value = "/audit/v1/entries", produces = MediaType.APPLICATION_JSON_VALUE)
+  public ResponseEntity<String> append(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @RequestBody byte[] body) {
+    tokens.require(AuditTokens.Role.WRITER, auth);
+    AuditEvent event = parseEvent(body);
+    Receipt r = log.append(event);
+    StringBuilder sb = new StringBuilder("{\"index\":").append(r.index()).append(',');
+    Json.member(sb, "leafHash", b64(r.leafHash()));
+    return ResponseEntity.status(HttpStatus.CREATED).body(sb.append('}').toString());
+  }
+
+  @PostMapping(value = "/audit/v1/bundles", produces = MediaType.APPLICATION_JSON_VALUE)
+  public String bundle(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @RequestBody byte[] body) {
+    tokens.require(AuditTokens.Role.AUDITOR, auth);
+    Map<String, Object> q = object(body);
+    return reader.bundle(
+        new LogReader.BundleQuery(
+            optString(q, "subject"),
+            optString(q, "type"),
+            optString(q, "from").map(AuditController::instant),
+            optString(q, "to").map(AuditController::instant),
+            Optional.ofNullable(q.get("knownSize")).map(v -> number(v, "knownSize")),
+            Optional.ofNullable(q.get("limit"))
+                .map(v -> number(v, "limit").intValue())
+                .orElse(100)));
+  }
+
+  @GetMapping(value = "/audit/v1/check", produces = MediaType.APPLICATION_JSON_VALUE)
+  public ResponseEntity<String> check(
+      @RequestHeader(value = "Authorization", required = false) String auth) {
+    tokens.require(AuditTokens.Role.AUDITOR, auth);
+    LogReader.CheckReport r = reader.check();
+    StringBuilder sb = new StringBuilder("{\"ok\":").append(r.ok());
+    sb.append(",\"size\":")
+        .append(r.size())
+        .append(",\"checkpointSize\":")
+        .append(r.checkpointSize());
+    sb.append(",\"problems\":[");
+    for (int i = 0; i < r.problems().size(); i++) {
+      Json.string(sb.append(i == 0 ? "" : ","), r.problems().get(i));
+    }
+    return ResponseEntity.status(r.ok() ? HttpStatus.OK : HttpStatus.CONFLICT)
+        .body(sb.append("]}").toString());
+  }
+
+  /** A witness posts one cosignature line for the checkpoint of {@code size}. */
+  @PostMapping(value = "/audit/v1/cosignatures", consumes = MediaType.TEXT_PLAIN_VALUE)
+  public ResponseEntity<Void> cosign(@RequestParam("size") long size, @RequestBody String line) {
+    reader.addCosignature(size, line.strip());
+    return ResponseEntity.noContent().build();
+  }
+
+  private static Map<String, Object> object(byte[] body) {
+    if (body.length > MAX_BODY) {
+      throw new AuditException(Code.INVALID_EVENT, "request body exceeds " + MAX_BODY + " bytes");
+    }
+    try {
+      Object o = Json.parse(new String(body, StandardCharsets.UTF_8));
+      if (!(o instanceof Map)) {
+        throw new AuditException(Code.INVALID_REQUEST, "a JSON object is expected");
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> m = (Map<String, Object>) o;
+      return m;
+    } catch (IllegalArgumentException e) {
+      throw new AuditException(Code.INVALID_REQUEST, e.getMessage());
+    }
+  }
+
+  private static AuditEvent parseEvent(byte[] body) {
+    Map<String, Object> m = object(body);
+    EventType type;
+    try {
+      type = EventType.valueOf(string(m, "type"));
+    } catch (IllegalArgumentException e) {
+      throw new AuditException(Code.INVALID_EVENT, "unknown event type");
+    }
+    Map<String, String> attrs = new LinkedHashMap<>();
+    Object a = m.getOrDefault("attributes", Map.of());
+    if (!(a instanceof Map<?, ?> am)) {
+      throw new AuditException(Code.INVALID_EVENT, "attributes must be an object of strings");
+    }
+    for (var e : am.entrySet()) {
+      if (!(e.getValue() instanceof String v)) {
+        throw new AuditException(Code.INVALID_EVENT, "attribute values must be strings");
+      }
+      attrs.put((String) e.getKey(), v);
+    }
+    Instant time = optString(m, "time").map(AuditController::instant).orElse(Instant.now());
+    AuditEvent event =
+        new AuditEvent(
+            type,
+            string(m, "actor"),
+            string(m, "subject"),
+            time,
+            attrs,
+            optString(m, "objectDigest"));
+    event.canonicalBytes();
+    return event;
+  }
+
+  private static String string(Map<String, Object> m, String name) {
+    if (!(m.get(name) instanceof String s)) {
+      throw new AuditException(Code.INVALID_EVENT, name + " must be a string");
+    }
+    return s;
+  }
+
+  private static Optional<String> optString(Map<String, Object> m, String name) {
+    Object v = m.get(name);
+    if (v == null) {
+      return Optional.empty();
+    }
+    if (!(v instanceof String s)) {
+      throw new AuditException(Code.INVALID_REQUEST, name + " must be a string");
+    }
+    return Optional.of(s);
+  }
+
+  private static Long number(Object v, String name) {
+    if (!(v instanceof Long l)) {
+      throw new AuditException(Code.INVALID_REQUEST, name + " must be an integer");
+    }
+    return l;
+  }
+
+  private static Instant instant(String s) {
+    try {
+      return Instant.parse(s);
+    } catch (DateTimeParseException e) {
+      throw new AuditException(
+          Code.INVALID_REQUEST, "times are RFC 3339 UTC, e.g. 2026-11-27T10:00:00Z");
+    }
+  }
+
+  private static StringBuilder hashes(StringBuilder sb, String name, List<byte[]> hashes) {
+    Json.string(sb, name).append(":[");
+    for (int i = 0; i < hashes.size(); i++) {
+      Json.string(sb.append(i == 0 ? "" : ","), b64(hashes.get(i)));
+    }
+    return sb.append(']');
+  }
+
+  private static String b64(byte[] b) {
+    return Base64.getEncoder().encodeToString(b);
+  }
+
+  /** RFC 9457 problem details with a stable {@code code}. */
+  @ExceptionHandler(AuditException.class)
+  public ResponseEntity<ProblemDetail> problem(AuditException e) {
+    HttpStatus status =
+        switch (e.code()) {
+          case INVALID_EVENT, INVALID_REQUEST -> HttpStatus.BAD_REQUEST;
+          case NOT_FOUND -> HttpStatus.NOT_FOUND;
+          case UNAUTHORIZED -> HttpStatus.UNAUTHORIZED;
+          case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
+        };
+    ProblemDetail pd = ProblemDetail.forStatusAndDetail(status, e.getMessage());
+    pd.setTitle(e.code().name());
+    pd.setProperty("code", e.code().name());
+    return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(pd);
+  }
+
+  @ExceptionHandler({
+    MissingServletRequestParameterException.class,
+    MethodArgumentTypeMismatchException.class,
+    org.springframework.http.converter.HttpMessageNotReadableException.class
+  })
+  public ResponseEntity<ProblemDetail> badParameter(Exception e) {
+    return problem(new AuditException(Code.INVALID_REQUEST, "missing or malformed parameter"));
+  }
+}

@@ -1,0 +1,132 @@
+package io.yinxin.audit.spring;
+
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.EventType;
+import io.yinxin.audit.Receipt;
+import io.yinxin.audit.http.AuditController;
+import io.yinxin.audit.note.NoteVerifierKey;
+import io.yinxin.audit.store.CheckpointPublisher;
+import io.yinxin.audit.store.Integrator;
+import io.yinxin.audit.store.LogReader;
+import io.yinxin.audit.store.LogStore;
+import io.yinxin.audit.store.TileCache;
+import io.yinxin.hsm.KeyException;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyServices;
+import io.yinxin.hsm.KeySpec;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
+
+/** The audit log on this node: schema, integrator, checkpoint publisher, HTTP API. */
+@AutoConfiguration(
+    afterName = {
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+      "io.yinxin.hsm.spring.HsmAutoConfiguration"
+    })
+@ConditionalOnProperty(prefix = "yinxin.audit", name = "enabled", matchIfMissing = true)
+@EnableConfigurationProperties(AuditProperties.class)
+@Import(AuditController.class)
+public class AuditAutoConfiguration {
+  private static final Logger log = LoggerFactory.getLogger(AuditAutoConfiguration.class);
+
+  @Bean
+  LogStore auditLogStore(DataSource dataSource) {
+    return LogStore.open(dataSource);
+  }
+
+  @Bean
+  TileCache auditTileCache(LogStore store) {
+    return new TileCache(store, 16_384);
+  }
+
+  @Bean(destroyMethod = "close")
+  Integrator auditIntegrator(LogStore store, AuditProperties p) {
+    return new Integrator(store, p.maxBatch(), p.queueCapacity());
+  }
+
+  @Bean
+  AuditLog auditLog(Integrator integrator) {
+    return integrator::append;
+  }
+
+  @Bean
+  KeyUseAuditListener keyUseAuditListener(ObjectProvider<AuditLog> log) {
+    return new KeyUseAuditListener(log);
+  }
+
+  @Bean
+  CheckpointPublisher checkpointPublisher(
+      LogStore store, TileCache tiles, KeyServices keys, AuditProperties p) {
+    KeyRef ref = KeyRef.parse(p.checkpointKey());
+    try {
+      keys.describe(ref);
+    } catch (KeyException e) {
+      if (e.code() != KeyException.Code.KEY_NOT_FOUND) {
+        throw e;
+      }
+      keys.generate(ref.scheme(), KeySpec.ED25519, ref.label());
+      log.info("event=audit_checkpoint_key_created key={}", ref);
+    }
+    return new CheckpointPublisher(store, tiles, keys, ref, p.origin());
+  }
+
+  @Bean
+  LogReader auditLogReader(
+      LogStore store, TileCache tiles, CheckpointPublisher publisher, AuditProperties p) {
+    return new LogReader(
+        store,
+        tiles,
+        publisher.verifierKey(),
+        p.witnesses().stream().map(NoteVerifierKey::parse).toList());
+  }
+
+  @Bean
+  AuditTokens auditTokens(AuditProperties p, Environment env) {
+    return AuditTokens.from(p, Path.of(env.getProperty("yinxin.data-dir", "./data")));
+  }
+
+  /** Publishes checkpoints on a schedule; records that this node's log started. */
+  @Bean(destroyMethod = "shutdownNow")
+  ScheduledExecutorService auditCheckpointScheduler(
+      CheckpointPublisher publisher, AuditLog auditLog, AuditProperties p) {
+    Receipt started =
+        auditLog.append(
+            AuditEvent.of(
+                EventType.LOG_STARTED, "audit-log", p.origin(), Map.of("origin", p.origin())));
+    log.info("event=audit_log_started origin={} index={}", p.origin(), started.index());
+    ScheduledExecutorService s =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "audit-checkpoints");
+              t.setDaemon(true);
+              return t;
+            });
+    long ms = Math.max(10, p.checkpointInterval().toMillis());
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            publisher.publish();
+          } catch (RuntimeException e) {
+            log.error("event=audit_checkpoint_failed reason={}", e.getMessage());
+          }
+        },
+        0,
+        ms,
+        TimeUnit.MILLISECONDS);
+    return s;
+  }
+}

@@ -1,0 +1,35 @@
+package io.yinxin.audit.spring;
+
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code yinxin.audit.*}.
+ *
+ * @param enabled host the log on this node
+ * @param origin the log's name in checkpoints (a schema-less URL), also the checkpoint key's name
+ * @param checkpointKey the Ed25519 key that signs checkpoints; created on first start if missing
+ * @param checkpointInterval how often a new checkpoint is considered
+ * @param maxBatch most entries integrated in one transaction
+ * @param queueCapacity appends waiting at most
+ * @param witnesses verifier keys ({@code name+id+base64}, type 0x04) whose cosignatures are
+ *     accepted
+ * @param auditorTokenSha256 hex SHA-256 of the bearer token that may request evidence bundles
+ * @param writerTokenSha256 hex SHA-256 of the bearer token that may append over HTTP
+ * @param generateDevTokens when no hashes are configured, create random tokens under the data
+ *     directory (development only)
+ */
+@ConfigurationProperties("yinxin.audit")
+public record AuditProperties(
+    @DefaultValue("true") boolean enabled,
+    @DefaultValue("yinxin.localhost/audit") String origin,
+    @DefaultValue("soft:audit-checkpoint") String checkpointKey,
+    @DefaultValue("250ms") Duration checkpointInterval,
+    @DefaultValue("2000") int maxBatch,
+    @DefaultValue("100000") int queueCapacity,
+    @DefaultValue List<String> witnesses,
+    @DefaultValue("") String auditorTokenSha256,
+    @DefaultValue("") String writerTokenSha256,
+    @DefaultValue("false") boolean generateDevTokens) {}

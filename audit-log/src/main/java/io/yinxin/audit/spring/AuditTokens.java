@@ -1,0 +1,124 @@
+package io.yinxin.audit.spring;
+
+import io.yinxin.audit.AuditException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Bearer tokens for the two privileged audit operations, held only as SHA-256 hashes. Until the SSO
+ * module issues OAuth2 tokens with scopes, these guard appends over HTTP and evidence bundles.
+ */
+public final class AuditTokens {
+  private final byte[] auditorHash;
+  private final byte[] writerHash;
+  private final Optional<String> devAuditorToken;
+  private final Optional<String> devWriterToken;
+
+  private AuditTokens(byte[] auditor, byte[] writer, String devAuditor, String devWriter) {
+    this.auditorHash = auditor;
+    this.writerHash = writer;
+    this.devAuditorToken = Optional.ofNullable(devAuditor);
+    this.devWriterToken = Optional.ofNullable(devWriter);
+  }
+
+  static AuditTokens from(AuditProperties p, Path dataDir) {
+    if (!p.auditorTokenSha256().isBlank()
+        || !p.writerTokenSha256().isBlank()
+        || !p.generateDevTokens()) {
+      return new AuditTokens(hex(p.auditorTokenSha256()), hex(p.writerTokenSha256()), null, null);
+    }
+    Path file = dataDir.resolve("audit-tokens.properties");
+    try {
+      Properties props = new Properties();
+      if (Files.exists(file)) {
+        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+          props.load(in);
+        }
+      } else {
+        props.setProperty("auditor", random());
+        props.setProperty("writer", random());
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.createFile(
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+          props.store(out, "Yinxin development audit tokens");
+        }
+      }
+      String a = props.getProperty("auditor");
+      String w = props.getProperty("writer");
+      return new AuditTokens(sha256(a), sha256(w), a, w);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + file, e);
+    }
+  }
+
+  private static String random() {
+    byte[] b = new byte[24];
+    new SecureRandom().nextBytes(b);
+    return "yx_" + HexFormat.of().formatHex(b);
+  }
+
+  private static byte[] hex(String h) {
+    if (h.isBlank()) {
+      return new byte[0];
+    }
+    if (!h.matches("[0-9a-fA-F]{64}")) {
+      throw new IllegalStateException("token hashes are 64 hex characters (SHA-256)");
+    }
+    return HexFormat.of().parseHex(h);
+  }
+
+  static byte[] sha256(String token) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Which privilege a request needs. */
+  public enum Role {
+    AUDITOR,
+    WRITER
+  }
+
+  /** Checks an Authorization header; constant-time comparison of hashes. */
+  public void require(Role role, String authorization) {
+    byte[] expected = role == Role.AUDITOR ? auditorHash : writerHash;
+    if (expected.length == 0) {
+      throw new AuditException(
+          AuditException.Code.UNAUTHORIZED, role + " access is not configured");
+    }
+    if (authorization == null || !authorization.startsWith("Bearer ")) {
+      throw new AuditException(AuditException.Code.UNAUTHORIZED, "a bearer token is required");
+    }
+    if (!MessageDigest.isEqual(expected, sha256(authorization.substring(7).strip()))) {
+      throw new AuditException(AuditException.Code.UNAUTHORIZED, "token not accepted");
+    }
+  }
+
+  /** The generated development tokens, for the welcome block and dev.json. */
+  public Optional<String> devAuditorToken() {
+    return devAuditorToken;
+  }
+
+  public Optional<String> devWriterToken() {
+    return devWriterToken;
+  }
+
+  @Override
+  public String toString() {
+    return "AuditTokens[hidden]";
+  }
+}

@@ -1,0 +1,140 @@
+package io.yinxin.audit.store;
+
+import io.yinxin.audit.AuditException;
+import io.yinxin.audit.AuditException.Code;
+import io.yinxin.audit.merkle.Rfc9162;
+import io.yinxin.audit.merkle.SubtreeHashes;
+import io.yinxin.audit.merkle.Tiles;
+import io.yinxin.audit.note.Checkpoint;
+import io.yinxin.audit.note.NoteVerifierKey;
+import io.yinxin.audit.note.SignedNote;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyService;
+import io.yinxin.hsm.SignatureAlgorithm;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Signs checkpoints. Each round runs in one transaction that first takes a PostgreSQL advisory
+ * transaction lock, so exactly one node publishes at a time and, if it dies, the next round on any
+ * node carries on. A new checkpoint is signed only after its consistency proof from the previous
+ * checkpoint verifies: a rewritten history stops publication instead of being signed.
+ */
+public final class CheckpointPublisher {
+  private static final Logger log = LoggerFactory.getLogger(CheckpointPublisher.class);
+
+  /** Advisory lock key: "YXCP" as an integer. */
+  private static final long LOCK_KEY = 0x59584350L;
+
+  /** The purpose recorded with the key use; the log does not log its own checkpoints. */
+  public static final String PURPOSE = "audit:checkpoint";
+
+  private final LogStore store;
+  private final TileCache tiles;
+  private final KeyService keys;
+  private final KeyRef key;
+  private final NoteVerifierKey verifierKey;
+  private final Object localLock = new Object();
+
+  public CheckpointPublisher(
+      LogStore store, TileCache tiles, KeyService keys, KeyRef key, String origin) {
+    this.store = store;
+    this.tiles = tiles;
+    this.keys = keys;
+    this.key = key;
+    this.verifierKey =
+        new NoteVerifierKey(
+            origin,
+            NoteVerifierKey.ED25519,
+            io.yinxin.audit.note.Ed25519Keys.raw(keys.publicKey(key)));
+  }
+
+  public NoteVerifierKey verifierKey() {
+    return verifierKey;
+  }
+
+  public String origin() {
+    return verifierKey.name();
+  }
+
+  /**
+   * Publishes a checkpoint for the current tree if it grew (or if there is none yet).
+   *
+   * @return the size of the newest checkpoint after this round
+   */
+  public long publish() {
+    synchronized (localLock) {
+      try (Connection c = store.connection()) {
+        c.setAutoCommit(false);
+        try {
+          if (!lock(c)) {
+            c.rollback();
+            return -1;
+          }
+          long size = store.size(c);
+          Optional<LogStore.StoredCheckpoint> last = store.latestCheckpoint(c);
+          if (last.isPresent() && last.get().size() >= size) {
+            c.rollback();
+            return last.get().size();
+          }
+          SubtreeHashes hashes = Tiles.subtreeHashes(tiles.reader(c), size);
+          byte[] root = Rfc9162.root(hashes, size);
+          if (last.isPresent()) {
+            LogStore.StoredCheckpoint prev = last.get();
+            List<byte[]> proof = Rfc9162.consistencyProof(hashes, prev.size(), size);
+            if (!Rfc9162.verifyConsistency(prev.size(), size, prev.root(), root, proof)) {
+              c.rollback();
+              log.error(
+                  "event=audit_inconsistent previous_size={} size={} action=publication_stopped",
+                  prev.size(),
+                  size);
+              throw new AuditException(
+                  Code.UNAVAILABLE,
+                  "tree at size " + size + " is not consistent with checkpoint " + prev.size());
+            }
+          }
+          String note = sign(new Checkpoint(origin(), size, root, List.of())).text();
+          store.insertCheckpoint(c, size, root, note);
+          c.commit();
+          return size;
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
+        }
+      } catch (SQLException e) {
+        throw LogStore.unavailable(e);
+      }
+    }
+  }
+
+  private boolean lock(Connection c) throws SQLException {
+    if (!store.postgres()) {
+      return true; // H2 is embedded: one node, and localLock serialises this process.
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?)")) {
+      ps.setLong(1, LOCK_KEY);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  SignedNote sign(Checkpoint cp) {
+    byte[] sig = keys.sign(key, SignatureAlgorithm.ED25519, cp.bodyBytes(), PURPOSE);
+    return new SignedNote(
+        cp.body(), List.of(new SignedNote.Line(origin(), verifierKey.keyId(), sig)));
+  }
+
+  /** Whether {@code a} and {@code b} are the same root. */
+  static boolean sameRoot(byte[] a, byte[] b) {
+    return MessageDigest.isEqual(a, b);
+  }
+}

@@ -1,0 +1,382 @@
+package io.yinxin.audit.store;
+
+import io.yinxin.audit.AuditException;
+import io.yinxin.audit.AuditException.Code;
+import io.yinxin.audit.evidence.Json;
+import io.yinxin.audit.evidence.Leaf;
+import io.yinxin.audit.merkle.Rfc9162;
+import io.yinxin.audit.merkle.SubtreeHashes;
+import io.yinxin.audit.merkle.Tiles;
+import io.yinxin.audit.note.Checkpoint;
+import io.yinxin.audit.note.NoteVerifierKey;
+import io.yinxin.audit.note.SignedNote;
+import io.yinxin.audit.note.TlogProof;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Everything the log serves: checkpoints, tiles, proofs, bundles, and its own integrity check. */
+public final class LogReader {
+  public static final String BUNDLE_FORMAT = "yinxin-evidence-bundle/v1";
+  public static final int MAX_BUNDLE_EVENTS = 1000;
+
+  private final LogStore store;
+  private final TileCache tiles;
+  private final NoteVerifierKey logKey;
+  private final Map<String, NoteVerifierKey> witnesses;
+
+  public LogReader(
+      LogStore store, TileCache tiles, NoteVerifierKey logKey, List<NoteVerifierKey> witnesses) {
+    this.store = store;
+    this.tiles = tiles;
+    this.logKey = logKey;
+    this.witnesses = new java.util.LinkedHashMap<>();
+    witnesses.forEach(w -> this.witnesses.put(w.name(), w));
+  }
+
+  private interface Read<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T read(Read<T> r) {
+    try (Connection c = store.connection()) {
+      c.setReadOnly(true);
+      return r.run(c);
+    } catch (SQLException e) {
+      throw LogStore.unavailable(e);
+    }
+  }
+
+  /** The newest checkpoint with every stored cosignature line. */
+  public SignedNote latestCheckpoint() {
+    return read(
+        c -> {
+          LogStore.StoredCheckpoint cp =
+              store
+                  .latestCheckpoint(c)
+                  .orElseThrow(() -> new AuditException(Code.NOT_FOUND, "no checkpoint yet"));
+          return withCosignatures(c, cp);
+        });
+  }
+
+  private SignedNote withCosignatures(Connection c, LogStore.StoredCheckpoint cp)
+      throws SQLException {
+    SignedNote note = SignedNote.parse(cp.note());
+    for (String line : store.cosignatures(c, cp.size())) {
+      note = note.with(SignedNote.parse(note.body() + "\n" + line + "\n").signatures().get(0));
+    }
+    return note;
+  }
+
+  /** The bytes of a tile, as tlog-tiles serves them. */
+  public byte[] tile(Tiles.TileId id) {
+    return read(
+        c -> {
+          long size = latestCheckpointSize(c);
+          if (id.entries()) {
+            long end = id.index() * Tiles.WIDTH + id.width();
+            if (end > size) {
+              throw new AuditException(Code.NOT_FOUND, "no such entry tile yet");
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (byte[] leaf : store.leaves(c, id.index() * Tiles.WIDTH, id.width())) {
+              out.write((leaf.length >>> 8) & 0xff);
+              out.write(leaf.length & 0xff);
+              out.write(leaf, 0, leaf.length);
+            }
+            return out.toByteArray();
+          }
+          long available = Tiles.hashesAtLevel(size, id.level());
+          if (id.index() * Tiles.WIDTH + id.width() > available) {
+            throw new AuditException(Code.NOT_FOUND, "no such tile yet");
+          }
+          return tiles.read(c, id.level(), id.index(), id.width());
+        });
+  }
+
+  /** Tiles are published up to the newest checkpoint, so mirrors never see unsigned growth. */
+  private long latestCheckpointSize(Connection c) throws SQLException {
+    return store.latestCheckpoint(c).map(LogStore.StoredCheckpoint::size).orElse(0L);
+  }
+
+  /**
+   * An inclusion proof as JSON fields, against the checkpoint of {@code size} (default: newest).
+   */
+  public InclusionProof inclusion(long index, Optional<Long> size) {
+    return read(
+        c -> {
+          LogStore.StoredCheckpoint cp = checkpointFor(c, size);
+          if (index < 0 || index >= cp.size()) {
+            throw new AuditException(
+                Code.INVALID_REQUEST,
+                "index " + index + " is not in the tree of size " + cp.size());
+          }
+          SubtreeHashes h = Tiles.subtreeHashes(tiles.reader(c), cp.size());
+          List<byte[]> proof = Rfc9162.inclusionProof(h, index, cp.size());
+          byte[] leafHash = h.hash(0, index);
+          SignedNote note = withCosignatures(c, cp);
+          return new InclusionProof(
+              index,
+              cp.size(),
+              leafHash,
+              proof,
+              new TlogProof(Optional.empty(), index, proof, note));
+        });
+  }
+
+  /** An inclusion proof and the signed checkpoint it is bound to. */
+  public record InclusionProof(
+      long index, long size, byte[] leafHash, List<byte[]> proof, TlogProof tlogProof) {}
+
+  private LogStore.StoredCheckpoint checkpointFor(Connection c, Optional<Long> size)
+      throws SQLException {
+    Optional<LogStore.StoredCheckpoint> cp =
+        size.isPresent() ? store.checkpointAt(c, size.get()) : store.latestCheckpoint(c);
+    return cp.orElseThrow(
+        () ->
+            new AuditException(
+                Code.NOT_FOUND,
+                size.map(s -> "no checkpoint of size " + s).orElse("no checkpoint yet")));
+  }
+
+  /** A consistency proof between two checkpointed sizes. */
+  public List<byte[]> consistency(long from, long to) {
+    return read(
+        c -> {
+          if (from < 0 || from > to) {
+            throw new AuditException(Code.INVALID_REQUEST, "need 0 <= from <= to");
+          }
+          if (to > latestCheckpointSize(c)) {
+            throw new AuditException(
+                Code.INVALID_REQUEST, "size " + to + " is not checkpointed yet");
+          }
+          return Rfc9162.consistencyProof(Tiles.subtreeHashes(tiles.reader(c), to), from, to);
+        });
+  }
+
+  /** What an auditor asks for. */
+  public record BundleQuery(
+      Optional<String> subject,
+      Optional<String> type,
+      Optional<Instant> from,
+      Optional<Instant> to,
+      Optional<Long> knownSize,
+      int limit) {}
+
+  /**
+   * An evidence bundle (JSON, format {@value #BUNDLE_FORMAT}): the matching events with their salts
+   * and leaves, a tlog-proof per event bound to the newest checkpoint, the log's verifier key, and
+   * optionally a consistency proof from a checkpoint size the auditor already holds.
+   */
+  public String bundle(BundleQuery q) {
+    if (q.limit() < 1 || q.limit() > MAX_BUNDLE_EVENTS) {
+      throw new AuditException(Code.INVALID_REQUEST, "limit must be 1-" + MAX_BUNDLE_EVENTS);
+    }
+    return read(
+        c -> {
+          LogStore.StoredCheckpoint cp = checkpointFor(c, Optional.empty());
+          SignedNote note = withCosignatures(c, cp);
+          SubtreeHashes h = Tiles.subtreeHashes(tiles.reader(c), cp.size());
+          StringBuilder sb = new StringBuilder("{");
+          Json.member(sb, "format", BUNDLE_FORMAT).append(',');
+          Json.member(sb, "origin", logKey.name()).append(',');
+          Json.member(sb, "logKey", logKey.toString()).append(',');
+          Json.member(sb, "checkpoint", note.text()).append(',');
+          Json.string(sb, "entries").append(":[");
+          boolean first = true;
+          for (LogStore.StoredEvent e :
+              store.events(c, q.subject(), q.type(), q.from(), q.to(), cp.size(), q.limit())) {
+            List<byte[]> proof = Rfc9162.inclusionProof(h, e.index(), cp.size());
+            sb.append(first ? "{" : ",{");
+            first = false;
+            sb.append("\"index\":").append(e.index()).append(',');
+            Json.member(sb, "leaf", b64(e.leaf())).append(',');
+            Json.member(sb, "event", e.event()).append(',');
+            Json.member(sb, "salt", b64(e.salt())).append(',');
+            Json.member(
+                sb, "proof", new TlogProof(Optional.empty(), e.index(), proof, note).text());
+            sb.append('}');
+          }
+          sb.append(']');
+          if (q.knownSize().isPresent()) {
+            long known = q.knownSize().get();
+            if (known < 1 || known > cp.size()) {
+              throw new AuditException(Code.INVALID_REQUEST, "knownSize must be 1-" + cp.size());
+            }
+            sb.append(",\"consistency\":{\"fromSize\":").append(known).append(",\"proof\":[");
+            List<byte[]> proof = Rfc9162.consistencyProof(h, known, cp.size());
+            for (int i = 0; i < proof.size(); i++) {
+              sb.append(i == 0 ? "" : ",");
+              Json.string(sb, b64(proof.get(i)));
+            }
+            sb.append("]}");
+          }
+          return sb.append('}').toString();
+        });
+  }
+
+  private static String b64(byte[] b) {
+    return Base64.getEncoder().encodeToString(b);
+  }
+
+  /**
+   * Accepts a witness's cosignature line for the checkpoint of {@code size}, if it is a valid
+   * cosignature/v1 by a configured witness key.
+   */
+  public void addCosignature(long size, String line) {
+    if (line.length() > 2000 || line.contains("\n")) {
+      throw new AuditException(Code.INVALID_REQUEST, "one signature line, without newlines");
+    }
+    try (Connection c = store.connection()) {
+      c.setAutoCommit(false);
+      try {
+        LogStore.StoredCheckpoint cp =
+            store
+                .checkpointAt(c, size)
+                .orElseThrow(
+                    () -> new AuditException(Code.NOT_FOUND, "no checkpoint of size " + size));
+        SignedNote body = SignedNote.parse(cp.note());
+        SignedNote.Line parsed;
+        try {
+          parsed = SignedNote.parse(body.body() + "\n" + line + "\n").signatures().get(0);
+        } catch (IllegalArgumentException e) {
+          throw new AuditException(Code.INVALID_REQUEST, "malformed signature line");
+        }
+        NoteVerifierKey w = witnesses.get(parsed.name());
+        if (w == null) {
+          throw new AuditException(Code.UNAUTHORIZED, "not a configured witness: " + parsed.name());
+        }
+        SignedNote one = new SignedNote(body.body(), List.of(parsed));
+        Optional<Long> time = one.cosignedBy(w);
+        if (time.isEmpty()) {
+          throw new AuditException(Code.INVALID_REQUEST, "cosignature does not verify");
+        }
+        store.upsertCosignature(c, size, w.name(), line, time.get());
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw LogStore.unavailable(e);
+    }
+  }
+
+  /** Result of {@link #check()}. */
+  public record CheckReport(boolean ok, long size, long checkpointSize, List<String> problems) {}
+
+  /**
+   * Recomputes the whole tree from the stored leaves and compares it with the stored hashes and
+   * tiles, every event's commitment with its leaf, and the newest checkpoint's signature and root.
+   * Reads everything: an operator's and auditor's tool, not a hot path.
+   */
+  public CheckReport check() {
+    return read(
+        c -> {
+          List<String> problems = new ArrayList<>();
+          long size = store.size(c);
+          MemoryRoots roots = new MemoryRoots();
+          long batch = 4096;
+          for (long from = 0; from < size; from += batch) {
+            int n = (int) Math.min(batch, size - from);
+            List<byte[]> leaves = store.leaves(c, from, n);
+            if (leaves.size() != n) {
+              problems.add("entries missing between " + from + " and " + (from + n));
+              break;
+            }
+            for (byte[] leaf : leaves) {
+              roots.add(Rfc9162.leafHash(leaf));
+            }
+          }
+          for (LogStore.StoredEvent e :
+              store.events(
+                  c,
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.empty(),
+                  Optional.empty(),
+                  size,
+                  Integer.MAX_VALUE)) {
+            try {
+              if (!Leaf.decode(e.leaf())
+                  .commitsTo(e.salt(), e.event().getBytes(StandardCharsets.UTF_8))) {
+                problems.add("event " + e.index() + " does not match its leaf commitment");
+              }
+            } catch (IllegalArgumentException ex) {
+              problems.add("entry " + e.index() + " has a malformed leaf");
+            }
+          }
+          long cpSize = 0;
+          Optional<LogStore.StoredCheckpoint> cp = store.latestCheckpoint(c);
+          if (cp.isPresent()) {
+            cpSize = cp.get().size();
+            SignedNote note = SignedNote.parse(cp.get().note());
+            if (!note.verifiedBy(logKey)) {
+              problems.add("checkpoint " + cpSize + " signature does not verify");
+            }
+            Checkpoint body = Checkpoint.parse(note.body());
+            if (cpSize <= roots.size()) {
+              byte[] recomputed = roots.rootAt(cpSize);
+              if (!MessageDigest.isEqual(recomputed, body.root())
+                  || !MessageDigest.isEqual(recomputed, cp.get().root())) {
+                problems.add("checkpoint " + cpSize + " root differs from the recomputed tree");
+              }
+            }
+            try {
+              byte[] fromTiles = Rfc9162.root(Tiles.subtreeHashes(tiles.reader(c), size), size);
+              if (!MessageDigest.isEqual(fromTiles, roots.rootAt(size))) {
+                problems.add("stored tiles differ from the recomputed tree");
+              }
+            } catch (AuditException ex) {
+              problems.add("stored tiles incomplete: " + ex.getMessage());
+            }
+          }
+          return new CheckReport(problems.isEmpty(), size, cpSize, problems);
+        });
+  }
+
+  /** Leaves in memory with roots at any prefix size, for the self-check. */
+  private static final class MemoryRoots implements SubtreeHashes {
+    private final List<List<byte[]>> levels = new ArrayList<>();
+
+    void add(byte[] leafHash) {
+      if (levels.isEmpty()) {
+        levels.add(new ArrayList<>());
+      }
+      levels.get(0).add(leafHash);
+      int level = 0;
+      long idx = levels.get(0).size() - 1;
+      while ((idx & 1) == 1) {
+        List<byte[]> cur = levels.get(level);
+        byte[] parent = Rfc9162.nodeHash(cur.get((int) idx - 1), cur.get((int) idx));
+        if (levels.size() <= level + 1) {
+          levels.add(new ArrayList<>());
+        }
+        levels.get(level + 1).add(parent);
+        level++;
+        idx >>= 1;
+      }
+    }
+
+    long size() {
+      return levels.isEmpty() ? 0 : levels.get(0).size();
+    }
+
+    byte[] rootAt(long n) {
+      return Rfc9162.root(this, n);
+    }
+
+    @Override
+    public byte[] hash(int level, long index) {
+      return levels.get(level).get((int) index);
+    }
+  }
+}

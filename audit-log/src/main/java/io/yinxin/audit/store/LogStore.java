@@ -1,0 +1,322 @@
+package io.yinxin.audit.store;
+
+import io.yinxin.audit.AuditException;
+import io.yinxin.audit.AuditException.Code;
+import io.yinxin.audit.merkle.Tiles;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/** SQL for schema {@code audit}, on PostgreSQL or H2. Callers own transactions. */
+public final class LogStore {
+  private final DataSource dataSource;
+  private final boolean postgres;
+
+  /**
+   * Migrates schema {@code audit} (the module's own Flyway history, {@code audit.flyway_history})
+   * and opens the store.
+   */
+  public static LogStore open(DataSource dataSource) {
+    org.flywaydb.core.Flyway.configure()
+        .dataSource(dataSource)
+        .schemas("audit")
+        .createSchemas(true)
+        .locations("classpath:db/audit")
+        .table("flyway_history")
+        .load()
+        .migrate();
+    return new LogStore(dataSource);
+  }
+
+  private LogStore(DataSource dataSource) {
+    this.dataSource = dataSource;
+    try (Connection c = dataSource.getConnection()) {
+      this.postgres =
+          c.getMetaData()
+              .getDatabaseProductName()
+              .toLowerCase(java.util.Locale.ROOT)
+              .contains("postgres");
+    } catch (SQLException e) {
+      throw new AuditException(Code.UNAVAILABLE, "audit database unreachable", e);
+    }
+  }
+
+  public boolean postgres() {
+    return postgres;
+  }
+
+  public Connection connection() throws SQLException {
+    return dataSource.getConnection();
+  }
+
+  /** Locks the tree for this transaction and returns its size. */
+  long lockSize(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT size FROM audit.tree_state WHERE id = 1 FOR UPDATE");
+        ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        throw new SQLException("audit.tree_state has no row");
+      }
+      return rs.getLong(1);
+    }
+  }
+
+  public long size(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT size FROM audit.tree_state WHERE id = 1");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  public long size() {
+    try (Connection c = connection()) {
+      return size(c);
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
+  void setSize(Connection c, long size) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("UPDATE audit.tree_state SET size = ? WHERE id = 1")) {
+      ps.setLong(1, size);
+      ps.executeUpdate();
+    }
+  }
+
+  /** One entry to insert: public leaf, its hash, and the private event. */
+  record Row(
+      long index,
+      byte[] leaf,
+      byte[] leafHash,
+      String type,
+      String actor,
+      String subject,
+      Instant time,
+      String event,
+      byte[] salt) {}
+
+  void insert(Connection c, List<Row> rows) throws SQLException {
+    try (PreparedStatement e =
+            c.prepareStatement(
+                "INSERT INTO audit.entries (idx, leaf, leaf_hash) VALUES (?, ?, ?)");
+        PreparedStatement v =
+            c.prepareStatement(
+                "INSERT INTO audit.events (idx, type, actor, subject, event_time, event, salt)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+      for (Row r : rows) {
+        e.setLong(1, r.index());
+        e.setBytes(2, r.leaf());
+        e.setBytes(3, r.leafHash());
+        e.addBatch();
+        v.setLong(1, r.index());
+        v.setString(2, r.type());
+        v.setString(3, r.actor());
+        v.setString(4, r.subject());
+        v.setTimestamp(5, Timestamp.from(r.time()));
+        v.setString(6, r.event());
+        v.setBytes(7, r.salt());
+        v.addBatch();
+      }
+      e.executeBatch();
+      v.executeBatch();
+    }
+  }
+
+  void upsertTile(Connection c, int level, long index, byte[] hashes) throws SQLException {
+    String sql =
+        postgres
+            ? "INSERT INTO audit.tiles (level, idx, width, hashes) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT (level, idx) DO UPDATE SET width = EXCLUDED.width, hashes = EXCLUDED.hashes"
+            : "MERGE INTO audit.tiles (level, idx, width, hashes) KEY (level, idx) VALUES (?, ?, ?, ?)";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setInt(1, level);
+      ps.setLong(2, index);
+      ps.setInt(3, hashes.length / 32);
+      ps.setBytes(4, hashes);
+      ps.executeUpdate();
+    }
+  }
+
+  /** The first {@code width} hashes of a tile, or empty if fewer are stored. */
+  public Optional<byte[]> tile(Connection c, int level, long index, int width) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT width, hashes FROM audit.tiles WHERE level = ? AND idx = ?")) {
+      ps.setInt(1, level);
+      ps.setLong(2, index);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || rs.getInt(1) < width) {
+          return Optional.empty();
+        }
+        return Optional.of(Arrays.copyOf(rs.getBytes(2), width * 32));
+      }
+    }
+  }
+
+  /** Public leaves {@code [from, from + count)}. */
+  public List<byte[]> leaves(Connection c, long from, int count) throws SQLException {
+    List<byte[]> out = new ArrayList<>(count);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT idx, leaf FROM audit.entries WHERE idx >= ? AND idx < ? ORDER BY idx")) {
+      ps.setLong(1, from);
+      ps.setLong(2, from + count);
+      try (ResultSet rs = ps.executeQuery()) {
+        long expect = from;
+        while (rs.next()) {
+          if (rs.getLong(1) != expect++) {
+            throw new SQLException("gap in audit.entries at " + (expect - 1));
+          }
+          out.add(rs.getBytes(2));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A stored checkpoint. */
+  public record StoredCheckpoint(long size, byte[] root, String note, Instant createdAt) {}
+
+  public Optional<StoredCheckpoint> latestCheckpoint(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT size, root, note, created_at FROM audit.checkpoints ORDER BY size DESC"
+                    + " LIMIT 1");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? Optional.of(checkpoint(rs)) : Optional.empty();
+    }
+  }
+
+  public Optional<StoredCheckpoint> checkpointAt(Connection c, long size) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT size, root, note, created_at FROM audit.checkpoints WHERE size = ?")) {
+      ps.setLong(1, size);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(checkpoint(rs)) : Optional.empty();
+      }
+    }
+  }
+
+  private static StoredCheckpoint checkpoint(ResultSet rs) throws SQLException {
+    return new StoredCheckpoint(
+        rs.getLong(1), rs.getBytes(2), rs.getString(3), rs.getTimestamp(4).toInstant());
+  }
+
+  void insertCheckpoint(Connection c, long size, byte[] root, String note) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO audit.checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)")) {
+      ps.setLong(1, size);
+      ps.setBytes(2, root);
+      ps.setString(3, note);
+      ps.setTimestamp(4, Timestamp.from(Instant.now()));
+      ps.executeUpdate();
+    }
+  }
+
+  /** Cosignature lines stored for the checkpoint at {@code size}. */
+  public List<String> cosignatures(Connection c, long size) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT line FROM audit.cosignatures WHERE size = ? ORDER BY witness")) {
+      ps.setLong(1, size);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
+  void upsertCosignature(Connection c, long size, String witness, String line, long time)
+      throws SQLException {
+    try (PreparedStatement del =
+            c.prepareStatement("DELETE FROM audit.cosignatures WHERE size = ? AND witness = ?");
+        PreparedStatement ins =
+            c.prepareStatement(
+                "INSERT INTO audit.cosignatures (size, witness, line, cosigned_at) VALUES (?, ?, ?, ?)")) {
+      del.setLong(1, size);
+      del.setString(2, witness);
+      del.executeUpdate();
+      ins.setLong(1, size);
+      ins.setString(2, witness);
+      ins.setString(3, line);
+      ins.setLong(4, time);
+      ins.executeUpdate();
+    }
+  }
+
+  /** A private event as stored. */
+  public record StoredEvent(long index, String event, byte[] salt, byte[] leaf) {}
+
+  /** Events matching a query, oldest first, at most {@code limit}. */
+  public List<StoredEvent> events(
+      Connection c,
+      Optional<String> subject,
+      Optional<String> type,
+      Optional<Instant> from,
+      Optional<Instant> to,
+      long maxIndex,
+      int limit)
+      throws SQLException {
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT v.idx, v.event, v.salt, e.leaf FROM audit.events v JOIN audit.entries e ON"
+                + " e.idx = v.idx WHERE v.idx < ?");
+    List<Object> args = new ArrayList<>();
+    args.add(maxIndex);
+    subject.ifPresent(
+        s -> {
+          sql.append(" AND v.subject = ?");
+          args.add(s);
+        });
+    type.ifPresent(
+        t -> {
+          sql.append(" AND v.type = ?");
+          args.add(t);
+        });
+    from.ifPresent(
+        f -> {
+          sql.append(" AND v.event_time >= ?");
+          args.add(Timestamp.from(f));
+        });
+    to.ifPresent(
+        t -> {
+          sql.append(" AND v.event_time < ?");
+          args.add(Timestamp.from(t));
+        });
+    sql.append(" ORDER BY v.idx LIMIT ").append(limit);
+    List<StoredEvent> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      for (int k = 0; k < args.size(); k++) {
+        ps.setObject(k + 1, args.get(k));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new StoredEvent(rs.getLong(1), rs.getString(2), rs.getBytes(3), rs.getBytes(4)));
+        }
+      }
+    }
+    return out;
+  }
+
+  static AuditException unavailable(SQLException e) {
+    return new AuditException(Code.UNAVAILABLE, "audit store: " + e.getSQLState(), e);
+  }
+
+  static int tileWidth(long hashesAtLevel, long tileIndex) {
+    return (int) Math.min(Tiles.WIDTH, hashesAtLevel - tileIndex * Tiles.WIDTH);
+  }
+}

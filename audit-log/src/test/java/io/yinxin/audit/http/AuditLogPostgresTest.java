@@ -1,0 +1,508 @@
+package io.yinxin.audit.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.EventType;
+import io.yinxin.audit.Receipt;
+import io.yinxin.audit.evidence.Json;
+import io.yinxin.audit.merkle.Rfc9162;
+import io.yinxin.audit.note.Checkpoint;
+import io.yinxin.audit.note.Ed25519Keys;
+import io.yinxin.audit.note.NoteVerifierKey;
+import io.yinxin.audit.note.SignedNote;
+import io.yinxin.audit.store.CheckpointPublisher;
+import io.yinxin.audit.store.PostgresDatabase;
+import io.yinxin.audit.verify.AuditVerify;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** The audit log on PostgreSQL, through its Java API and its HTTP API, judged by audit-verify. */
+@SpringBootTest(classes = TestApp.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class AuditLogPostgresTest {
+  private static final PostgresDatabase DB = newDatabase();
+  private static final Path DATA = tempDir();
+  private static final String AUDITOR = "auditor-" + java.util.UUID.randomUUID();
+  private static final String WRITER = "writer-" + java.util.UUID.randomUUID();
+  private static final KeyPair WITNESS = witnessKey();
+  private static final NoteVerifierKey WITNESS_KEY =
+      new NoteVerifierKey(
+          "witness.test/w1", NoteVerifierKey.COSIGNATURE_V1, Ed25519Keys.raw(WITNESS.getPublic()));
+
+  private static PostgresDatabase newDatabase() {
+    try {
+      return new PostgresDatabase();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(
+          "PostgreSQL must run on 127.0.0.1:5432 (ops/bin/test starts it)", e);
+    }
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("yinxin-audit-");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static KeyPair witnessKey() {
+    try {
+      return KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String sha256Hex(String s) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256")
+                  .digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) {
+    r.add("spring.datasource.url", DB::url);
+    r.add("spring.datasource.username", () -> PostgresDatabase.USER);
+    r.add("spring.flyway.enabled", () -> "false");
+    r.add("yinxin.data-dir", DATA::toString);
+    r.add("yinxin.audit.origin", () -> "yinxin.test/audit");
+    r.add("yinxin.audit.checkpoint-interval", () -> "50ms");
+    r.add("yinxin.audit.auditor-token-sha256", () -> sha256Hex(AUDITOR));
+    r.add("yinxin.audit.writer-token-sha256", () -> sha256Hex(WRITER));
+    r.add("yinxin.audit.witnesses[0]", WITNESS_KEY::toString);
+  }
+
+  @LocalServerPort int port;
+  @Autowired AuditLog log;
+  @Autowired CheckpointPublisher publisher;
+  @Autowired DataSource dataSource;
+
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<byte[]> getBytes(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private HttpResponse<String> post(String path, String token, String body, String type)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header("Content-Type", type)
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private long treeSize() throws Exception {
+    try (var c = dataSource.getConnection();
+        var rs = c.createStatement().executeQuery("SELECT size FROM audit.tree_state")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private SignedNote checkpointCovering(long size) {
+    return await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              HttpResponse<String> r = get("/audit/checkpoint");
+              return r.statusCode() == 200 ? SignedNote.parse(r.body()) : null;
+            },
+            n -> n != null && Checkpoint.parse(n.body()).size() >= size);
+  }
+
+  @Test
+  void concurrentAppendsGetGaplessIndicesAndACheckpointThatProvesThem() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    List<Future<Receipt>> futures = new ArrayList<>();
+    for (int i = 0; i < 800; i++) {
+      int n = i;
+      futures.add(
+          pool.submit(
+              () ->
+                  log.append(
+                      AuditEvent.of(
+                          EventType.CERT_ISSUED,
+                          "ca-service",
+                          "serial-" + n,
+                          Map.of("n", "" + n)))));
+    }
+    Set<Long> indices = new HashSet<>();
+    List<Receipt> receipts = new ArrayList<>();
+    for (Future<Receipt> f : futures) {
+      Receipt r = f.get();
+      assertThat(indices.add(r.index())).isTrue();
+      receipts.add(r);
+    }
+    pool.shutdown();
+    long size = treeSize();
+    assertThat(indices).hasSize(800).allSatisfy(i -> assertThat(i).isBetween(0L, size - 1));
+
+    SignedNote note = checkpointCovering(size);
+    assertThat(note.verifiedBy(publisher.verifierKey())).isTrue();
+    Checkpoint cp = Checkpoint.parse(note.body());
+    for (Receipt r : receipts.subList(0, 50)) {
+      HttpResponse<String> resp = get("/audit/v1/proof/inclusion?index=" + r.index());
+      assertThat(resp.statusCode()).isEqualTo(200);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> p = (Map<String, Object>) Json.parse(resp.body());
+      List<byte[]> proof = new ArrayList<>();
+      for (Object h : (List<?>) p.get("proof")) {
+        proof.add(Base64.getDecoder().decode((String) h));
+      }
+      long proofSize = (Long) p.get("size");
+      assertThat(Base64.getDecoder().decode((String) p.get("leafHash"))).isEqualTo(r.leafHash());
+      SignedNote boundTo =
+          io.yinxin.audit.note.TlogProof.parse((String) p.get("tlogProof")).checkpoint();
+      assertThat(boundTo.verifiedBy(publisher.verifierKey())).isTrue();
+      assertThat(
+              Rfc9162.verifyInclusion(
+                  r.index(),
+                  proofSize,
+                  r.leafHash(),
+                  proof,
+                  Checkpoint.parse(boundTo.body()).root()))
+          .isTrue();
+    }
+    assertThat(cp.size()).isGreaterThanOrEqualTo(size);
+  }
+
+  @Test
+  void tilesServeTheLeavesAndHashesOfTheCheckpointedTree() throws Exception {
+    for (int i = 0; i < 300; i++) {
+      log.append(AuditEvent.of(EventType.LOGIN_SUCCEEDED, "sso", "user-" + i, Map.of()));
+    }
+    SignedNote note = checkpointCovering(treeSize());
+    long size = Checkpoint.parse(note.body()).size();
+    HttpResponse<byte[]> full = getBytes("/audit/tile/0/000");
+    assertThat(full.statusCode()).isEqualTo(200);
+    assertThat(full.body()).hasSize(256 * 32);
+    assertThat(full.headers().firstValue("Cache-Control").orElse("")).contains("immutable");
+
+    HttpResponse<byte[]> entries = getBytes("/audit/tile/entries/000");
+    ByteBuffer buf = ByteBuffer.wrap(entries.body());
+    for (int i = 0; i < 256; i++) {
+      byte[] leaf = new byte[buf.getShort() & 0xffff];
+      buf.get(leaf);
+      assertThat(Rfc9162.leafHash(leaf))
+          .isEqualTo(java.util.Arrays.copyOfRange(full.body(), i * 32, i * 32 + 32));
+      assertThat(new String(leaf, StandardCharsets.UTF_8))
+          .startsWith("yinxin-audit/v1\ntype ")
+          .doesNotContain("user-");
+    }
+    assertThat(buf.hasRemaining()).isFalse();
+    long partial = size % 256;
+    if (partial > 0) {
+      HttpResponse<byte[]> p = getBytes("/audit/tile/0/" + Tiles3(size / 256) + ".p/" + partial);
+      assertThat(p.statusCode()).isEqualTo(200);
+      assertThat(p.body()).hasSize((int) partial * 32);
+    }
+    HttpResponse<String> missing = get("/audit/tile/0/x999/000");
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(missing.headers().firstValue("Content-Type").orElse(""))
+        .contains("application/problem+json");
+    assertThat(get("/audit/tile/0/../etc/passwd").statusCode()).isIn(400, 404);
+  }
+
+  private static String Tiles3(long n) {
+    return io.yinxin.audit.merkle.Tiles.encodeIndex(n);
+  }
+
+  @Test
+  void aBundleVerifiesOfflineAndEveryKindOfTamperingIsCaught() throws Exception {
+    String subject = "citizen-" + java.util.UUID.randomUUID();
+    for (int i = 0; i < 5; i++) {
+      log.append(
+          AuditEvent.of(
+              EventType.DOCUMENT_SEALED,
+              "signing-service",
+              subject,
+              Map.of("doc", "contract-" + i)));
+    }
+    long size = treeSize();
+    SignedNote first = checkpointCovering(size);
+    String known = first.text();
+    log.append(
+        AuditEvent.of(
+            EventType.DOCUMENT_SEALED, "signing-service", subject, Map.of("doc", "last")));
+    checkpointCovering(treeSize());
+
+    long knownSize = Checkpoint.parse(first.body()).size();
+    HttpResponse<String> resp =
+        post(
+            "/audit/v1/bundles",
+            AUDITOR,
+            "{\"subject\":\"" + subject + "\",\"knownSize\":" + knownSize + "}",
+            "application/json");
+    assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
+    String bundle = resp.body();
+    Path dir = Files.createTempDirectory("bundle-");
+    Files.writeString(dir.resolve("bundle.json"), bundle);
+    Files.writeString(dir.resolve("known.txt"), known);
+    String key = publisher.verifierKey().toString();
+
+    Result ok =
+        verify(
+            dir.resolve("bundle.json"),
+            "--key",
+            key,
+            "--since",
+            dir.resolve("known.txt").toString());
+    assertThat(ok.exit()).as(ok.out()).isZero();
+    assertThat(ok.out()).contains("VERDICT: VALID").contains(subject).contains("append-only");
+    assertThat(ok.out().lines().filter(l -> l.contains("committed and included")).count())
+        .isEqualTo(6);
+
+    // Tampered event text in the bundle.
+    Files.writeString(dir.resolve("t1.json"), bundle.replace("contract-3", "contract-9"));
+    assertThat(verify(dir.resolve("t1.json"), "--key", key).exit()).isEqualTo(1);
+    // Another log's key.
+    NoteVerifierKey stranger =
+        new NoteVerifierKey(
+            "yinxin.test/audit",
+            NoteVerifierKey.ED25519,
+            Ed25519Keys.raw(witnessKey().getPublic()));
+    assertThat(verify(dir.resolve("bundle.json"), "--key", stranger.toString()).out())
+        .contains("not signed by");
+    // A witness quorum the bundle does not meet.
+    assertThat(
+            verify(
+                    dir.resolve("bundle.json"),
+                    "--key",
+                    key,
+                    "--witness",
+                    WITNESS_KEY.toString(),
+                    "--quorum",
+                    "1")
+                .exit())
+        .isEqualTo(1);
+
+    // A row changed directly in the database: the next bundle and the self-check both notice.
+    try (var c = dataSource.getConnection();
+        var ps =
+            c.prepareStatement(
+                "UPDATE audit.events SET event = replace(event, 'contract-1', 'contract-7') WHERE subject = ? AND event LIKE '%contract-1%'")) {
+      ps.setString(1, subject);
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+    String tampered =
+        post("/audit/v1/bundles", AUDITOR, "{\"subject\":\"" + subject + "\"}", "application/json")
+            .body();
+    Files.writeString(dir.resolve("t2.json"), tampered);
+    Result bad = verify(dir.resolve("t2.json"), "--key", key, "--json");
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.out()).contains("\"valid\":false").contains("does not match the commitment");
+
+    HttpResponse<String> check =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/audit/v1/check"))
+                .header("Authorization", "Bearer " + AUDITOR)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(check.statusCode()).isEqualTo(409);
+    assertThat(check.body()).contains("does not match its leaf commitment");
+    try (var c = dataSource.getConnection();
+        var ps =
+            c.prepareStatement(
+                "UPDATE audit.events SET event = replace(event, 'contract-7', 'contract-1') WHERE subject = ? AND event LIKE '%contract-7%'")) {
+      ps.setString(1, subject);
+      ps.executeUpdate();
+    }
+  }
+
+  record Result(int exit, String out) {}
+
+  static Result verify(Path bundle, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    List<String> all = new ArrayList<>();
+    all.add(bundle.toString());
+    all.addAll(List.of(args));
+    int exit =
+        AuditVerify.run(
+            all.toArray(String[]::new),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(out, true, StandardCharsets.UTF_8));
+    return new Result(exit, out.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void badInputGetsProblemJsonAndWritesNothing() throws Exception {
+    checkpointCovering(1);
+    long before = treeSize();
+    String big = "x".repeat(66 * 1024);
+    HttpResponse<String> tooBig =
+        post(
+            "/audit/v1/entries",
+            WRITER,
+            "{\"type\":\"KEY_USED\",\"actor\":\"a\",\"subject\":\"s\",\"attributes\":{\"a\":\""
+                + big
+                + "\"}}",
+            "application/json");
+    assertThat(tooBig.statusCode()).isEqualTo(400);
+    assertThat(tooBig.body()).contains("\"code\":\"INVALID_EVENT\"");
+    assertThat(
+            post(
+                    "/audit/v1/entries",
+                    WRITER,
+                    "{\"type\":\"NOPE\",\"actor\":\"a\",\"subject\":\"s\"}",
+                    "application/json")
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(post("/audit/v1/entries", WRITER, "{not json", "application/json").statusCode())
+        .isEqualTo(400);
+    assertThat(post("/audit/v1/entries", WRITER, "[]", "application/json").statusCode())
+        .isEqualTo(400);
+    assertThat(
+            post(
+                    "/audit/v1/entries",
+                    WRITER,
+                    "{\"type\":\"KEY_USED\",\"actor\":\"\",\"subject\":\"s\"}",
+                    "application/json")
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(
+            post(
+                    "/audit/v1/entries",
+                    "wrong",
+                    "{\"type\":\"KEY_USED\",\"actor\":\"a\",\"subject\":\"s\"}",
+                    "application/json")
+                .statusCode())
+        .isEqualTo(401);
+    assertThat(
+            post(
+                    "/audit/v1/entries",
+                    null,
+                    "{\"type\":\"KEY_USED\",\"actor\":\"a\",\"subject\":\"s\"}",
+                    "application/json")
+                .statusCode())
+        .isEqualTo(401);
+    assertThat(post("/audit/v1/bundles", WRITER, "{}", "application/json").statusCode())
+        .isEqualTo(401);
+    assertThat(
+            post("/audit/v1/bundles", AUDITOR, "{\"limit\":100000}", "application/json")
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(
+            post("/audit/v1/bundles", AUDITOR, "{\"from\":\"yesterday\"}", "application/json")
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(treeSize()).isEqualTo(before);
+
+    assertThat(get("/audit/v1/proof/inclusion?index=-1").statusCode()).isEqualTo(400);
+    assertThat(get("/audit/v1/proof/inclusion?index=99999999").statusCode()).isEqualTo(400);
+    assertThat(get("/audit/v1/proof/inclusion?index=abc").statusCode()).isEqualTo(400);
+    assertThat(get("/audit/v1/proof/inclusion?index=0&size=99999999").statusCode()).isEqualTo(404);
+    assertThat(get("/audit/v1/proof/consistency?from=5&to=2").statusCode()).isEqualTo(400);
+    assertThat(get("/audit/v1/proof/consistency?from=1&to=99999999").statusCode()).isEqualTo(400);
+
+    HttpResponse<String> ok =
+        post(
+            "/audit/v1/entries",
+            WRITER,
+            "{\"type\":\"CONFIG_CHANGED\",\"actor\":\"ops\",\"subject\":\"yinxin\",\"attributes\":{\"k\":\"v\"}}",
+            "application/json");
+    assertThat(ok.statusCode()).isEqualTo(201);
+    assertThat(ok.body()).contains("\"index\":" + before);
+  }
+
+  @Test
+  void witnessCosignaturesAreVerifiedPublishedAndCountTowardsAQuorum() throws Exception {
+    log.append(AuditEvent.of(EventType.CERT_REVOKED, "ca-service", "serial-w", Map.of()));
+    SignedNote note = checkpointCovering(treeSize());
+    long size = Checkpoint.parse(note.body()).size();
+    long time = java.time.Instant.now().getEpochSecond();
+    Signature s = Signature.getInstance("Ed25519");
+    s.initSign(WITNESS.getPrivate());
+    s.update(SignedNote.cosignedMessage(note.body(), time));
+    byte[] sig =
+        ByteBuffer.allocate(4 + 72).put(WITNESS_KEY.keyId()).putLong(time).put(s.sign()).array();
+    String line = "\u2014 witness.test/w1 " + Base64.getEncoder().encodeToString(sig);
+
+    byte[] forged = sig.clone();
+    forged[20] ^= 1;
+    assertThat(
+            post(
+                    "/audit/v1/cosignatures?size=" + size,
+                    null,
+                    "\u2014 witness.test/w1 " + Base64.getEncoder().encodeToString(forged),
+                    "text/plain")
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(
+            post(
+                    "/audit/v1/cosignatures?size=" + size,
+                    null,
+                    "\u2014 stranger.test/w " + Base64.getEncoder().encodeToString(sig),
+                    "text/plain")
+                .statusCode())
+        .isEqualTo(401);
+    assertThat(post("/audit/v1/cosignatures?size=" + size, null, line, "text/plain").statusCode())
+        .isEqualTo(204);
+
+    HttpResponse<String> withCosig = get("/audit/v1/proof/inclusion?index=0&size=" + size);
+    String tlog = (String) ((Map<?, ?>) Json.parse(withCosig.body())).get("tlogProof");
+    assertThat(io.yinxin.audit.note.TlogProof.parse(tlog).checkpoint().cosignedBy(WITNESS_KEY))
+        .contains(time);
+  }
+
+  @Test
+  void keyGenerationWasRecordedAndTheLogStartedNonEmpty() throws Exception {
+    try (var c = dataSource.getConnection();
+        var rs =
+            c.createStatement()
+                .executeQuery("SELECT type FROM audit.events ORDER BY idx LIMIT 2")) {
+      List<String> types = new ArrayList<>();
+      while (rs.next()) {
+        types.add(rs.getString(1));
+      }
+      assertThat(types).containsExactly("KEY_GENERATED", "LOG_STARTED");
+    }
+  }
+}

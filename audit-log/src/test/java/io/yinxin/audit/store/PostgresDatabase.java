@@ -1,0 +1,66 @@
+package io.yinxin.audit.store;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+
+/**
+ * A fresh PostgreSQL database for one test class on the local server (127.0.0.1:5432, trust
+ * authentication, as ops/bin/test ensures). Databases stay until the next test run, which drops the
+ * previous run's ones first: dropping them at the end would pull them from under Spring's
+ * still-open connection pool. Override the server with YINXIN_TEST_PG_URL (a JDBC URL without
+ * database name) and YINXIN_TEST_PG_USER.
+ */
+public final class PostgresDatabase implements AutoCloseable {
+  private static final String SERVER =
+      System.getenv().getOrDefault("YINXIN_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/");
+  public static final String USER = System.getenv().getOrDefault("YINXIN_TEST_PG_USER", "postgres");
+
+  private static final String RUN = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+  private static final java.util.concurrent.atomic.AtomicInteger COUNT =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private static boolean cleaned;
+
+  private final String name = "yinxin_test_" + RUN + "_" + COUNT.incrementAndGet();
+
+  public PostgresDatabase() throws SQLException {
+    try (Connection c = DriverManager.getConnection(SERVER + "postgres", USER, "");
+        Statement s = c.createStatement()) {
+      dropEarlierRuns(c);
+      s.execute("CREATE DATABASE " + name);
+    }
+  }
+
+  private static synchronized void dropEarlierRuns(Connection c) throws SQLException {
+    if (cleaned) {
+      return;
+    }
+    cleaned = true;
+    java.util.List<String> old = new java.util.ArrayList<>();
+    try (Statement s = c.createStatement();
+        java.sql.ResultSet rs =
+            s.executeQuery(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'yinxin\\_test\\_%'")) {
+      while (rs.next()) {
+        if (!rs.getString(1).contains(RUN)) {
+          old.add(rs.getString(1));
+        }
+      }
+    }
+    for (String db : old) {
+      try (Statement s = c.createStatement()) {
+        s.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+      }
+    }
+  }
+
+  public String url() {
+    return SERVER + name;
+  }
+
+  /** Nothing to do now: the next run drops this database (see the class comment). */
+  @Override
+  public void close() {}
+}

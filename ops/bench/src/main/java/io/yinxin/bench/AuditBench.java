@@ -1,0 +1,430 @@
+package io.yinxin.bench;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.EventType;
+import io.yinxin.audit.merkle.Rfc9162;
+import io.yinxin.audit.merkle.Tiles;
+import io.yinxin.audit.store.CheckpointPublisher;
+import io.yinxin.audit.store.Integrator;
+import io.yinxin.audit.store.LogReader;
+import io.yinxin.audit.store.LogStore;
+import io.yinxin.audit.store.TileCache;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyServices;
+import io.yinxin.hsm.KeySpec;
+import io.yinxin.hsm.soft.SoftKeyBackend;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The audit log against PostgreSQL on this machine. Prints one table:
+ *
+ * <ul>
+ *   <li>durable appends/s and p50/p99 acknowledgement latency at 1, 16 and 64 writers, against a
+ *       baseline in the same run: each writer doing its own INSERT + COMMIT per event (what a log
+ *       without group commit does);
+ *   <li>append-to-checkpoint lag under the 64-writer load;
+ *   <li>server-side inclusion-proof and tile-fetch time in a tree of 10^7 leaves, against one
+ *       primary-key read of a tile row;
+ *   <li>bytes stored per entry.
+ * </ul>
+ *
+ * Environment: BENCH_SECONDS (15) per load phase, BENCH_PROOF_SIZE (10000000), YINXIN_BENCH_PG
+ * (jdbc:postgresql://127.0.0.1:5432/), YINXIN_BENCH_PG_USER (postgres).
+ */
+public final class AuditBench {
+  private static final String SERVER =
+      System.getenv().getOrDefault("YINXIN_BENCH_PG", "jdbc:postgresql://127.0.0.1:5432/");
+  private static final String USER =
+      System.getenv().getOrDefault("YINXIN_BENCH_PG_USER", "postgres");
+  private static final int SECONDS =
+      Integer.parseInt(System.getenv().getOrDefault("BENCH_SECONDS", "15"));
+  private static final long PROOF_SIZE =
+      Long.parseLong(System.getenv().getOrDefault("BENCH_PROOF_SIZE", "10000000"));
+
+  private AuditBench() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> rows = new ArrayList<>();
+    rows.add("| measurement | writers | Yinxin | baseline | ratio |");
+    rows.add("|---|---|---|---|---|");
+    String db = createDatabase();
+    try (HikariDataSource ds = pool(db, 80)) {
+      LogStore store = LogStore.open(ds);
+      KeyServices keys =
+          KeyServices.of(SoftKeyBackend.open(Files.createTempDirectory("yinxin-bench-audit-")));
+      keys.generate(KeyRef.Scheme.SOFT, KeySpec.ED25519, "bench-checkpoint");
+      TileCache tiles = new TileCache(store, 16_384);
+      CheckpointPublisher publisher =
+          new CheckpointPublisher(
+              store, tiles, keys, KeyRef.soft("bench-checkpoint"), "yinxin.bench/audit");
+      try (Statement s = ds.getConnection().createStatement()) {
+        s.execute(
+            "CREATE TABLE public.naive_log (id BIGSERIAL PRIMARY KEY, leaf BYTEA NOT NULL, event TEXT NOT NULL)");
+      }
+      try (Integrator integrator = new Integrator(store, 2000, 100_000)) {
+        for (int writers : new int[] {1, 16, 64}) {
+          Result ours = load(writers, () -> integrator.append(event()), null);
+          Result naive = load(writers, () -> naiveAppend(ds), null);
+          rows.add(row("durable appends/s", writers, ours.perSecond(), naive.perSecond(), "%,.0f"));
+          rows.add(row("ack latency p50 (ms)", writers, ours.p50(), naive.p50(), "%.2f"));
+          rows.add(row("ack latency p99 (ms)", writers, ours.p99(), naive.p99(), "%.2f"));
+        }
+        // Lag from acknowledgement to a checkpoint covering the entry, under 64 writers.
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread publisherThread =
+            new Thread(
+                () -> {
+                  while (!stop.get()) {
+                    publisher.publish();
+                    sleepQuietly(250);
+                  }
+                });
+        publisherThread.start();
+        ConcurrentLinkedQueue<Double> lags = new ConcurrentLinkedQueue<>();
+        Thread prober =
+            new Thread(
+                () -> {
+                  while (!stop.get()) {
+                    long index = integrator.append(event()).index();
+                    long acked = System.nanoTime();
+                    while (!stop.get() && checkpointSize(ds) <= index) {
+                      sleepQuietly(2);
+                    }
+                    lags.add((System.nanoTime() - acked) / 1e6);
+                    sleepQuietly(100);
+                  }
+                });
+        prober.start();
+        load(64, () -> integrator.append(event()), null);
+        stop.set(true);
+        prober.join();
+        publisherThread.join();
+        double[] lag = lags.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        rows.add(
+            String.format(
+                Locale.ROOT,
+                "| append-to-checkpoint lag p50 / p99 (ms), %d samples, 250 ms interval | 64 | %.0f / %.0f | — | — |",
+                lag.length,
+                pct(lag, 50),
+                pct(lag, 99)));
+      }
+      publisher.publish();
+      try (Connection c = ds.getConnection();
+          Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT (SELECT size FROM audit.tree_state),"
+                      + " pg_total_relation_size('audit.entries') + pg_total_relation_size('audit.tiles'),"
+                      + " pg_total_relation_size('audit.events'),"
+                      + " pg_total_relation_size('public.naive_log'), (SELECT count(*) FROM public.naive_log)")) {
+        rs.next();
+        long n = rs.getLong(1);
+        rows.add(
+            String.format(
+                Locale.ROOT,
+                "| bytes stored per entry: public (entries+tiles) + private (events) | — | %.0f + %.0f | %.0f (naive row) | — |",
+                rs.getLong(2) / (double) n,
+                rs.getLong(3) / (double) n,
+                rs.getLong(4) / (double) rs.getLong(5)));
+      }
+    }
+    proofs(rows);
+    System.out.println();
+    rows.forEach(System.out::println);
+  }
+
+  private static void proofs(List<String> rows) throws Exception {
+    String db = createDatabase();
+    try (HikariDataSource ds = pool(db, 8)) {
+      LogStore store = LogStore.open(ds);
+      long t0 = System.nanoTime();
+      syntheticTree(ds, PROOF_SIZE);
+      double buildSeconds = (System.nanoTime() - t0) / 1e9;
+      KeyServices keys =
+          KeyServices.of(SoftKeyBackend.open(Files.createTempDirectory("yinxin-bench-proof-")));
+      keys.generate(KeyRef.Scheme.SOFT, KeySpec.ED25519, "bench-checkpoint");
+      TileCache tiles = new TileCache(store, 16_384);
+      CheckpointPublisher publisher =
+          new CheckpointPublisher(
+              store, tiles, keys, KeyRef.soft("bench-checkpoint"), "yinxin.bench/proofs");
+      publisher.publish();
+      LogReader reader = new LogReader(store, tiles, publisher.verifierKey(), List.of());
+      SplittableRandom r = new SplittableRandom(7);
+      int n = 2000;
+      double[] cold = new double[n];
+      double[] warm = new double[n];
+      double[] tileFetch = new double[n];
+      double[] pk = new double[n];
+      long[] indices = new long[n];
+      for (int i = 0; i < n; i++) {
+        indices[i] = r.nextLong(PROOF_SIZE);
+      }
+      for (int i = 0; i < n; i++) {
+        long a = System.nanoTime();
+        reader.inclusion(indices[i], Optional.empty());
+        cold[i] = (System.nanoTime() - a) / 1e6;
+      }
+      for (int i = 0; i < n; i++) {
+        long a = System.nanoTime();
+        reader.inclusion(indices[i], Optional.empty());
+        warm[i] = (System.nanoTime() - a) / 1e6;
+      }
+      long fullTiles = PROOF_SIZE / 256;
+      for (int i = 0; i < n; i++) {
+        long t = r.nextLong(fullTiles);
+        long a = System.nanoTime();
+        reader.tile(new Tiles.TileId(0, t, 256));
+        tileFetch[i] = (System.nanoTime() - a) / 1e6;
+      }
+      try (Connection c = ds.getConnection();
+          PreparedStatement ps =
+              c.prepareStatement("SELECT hashes FROM audit.tiles WHERE level = 0 AND idx = ?")) {
+        for (int i = 0; i < n; i++) {
+          ps.setLong(1, r.nextLong(fullTiles));
+          long a = System.nanoTime();
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            rs.getBytes(1);
+          }
+          pk[i] = (System.nanoTime() - a) / 1e6;
+        }
+      }
+      Arrays.sort(cold);
+      Arrays.sort(warm);
+      Arrays.sort(tileFetch);
+      Arrays.sort(pk);
+      rows.add(
+          String.format(
+              Locale.ROOT,
+              "| synthetic tree of %,d leaves written (tiles) in | — | %.0f s | — | — |",
+              PROOF_SIZE,
+              buildSeconds));
+      rows.add(
+          row("inclusion proof p50 (ms), uncached tiles", 1, pct(cold, 50), pct(pk, 50), "%.3f"));
+      rows.add(
+          row("inclusion proof p99 (ms), uncached tiles", 1, pct(cold, 99), pct(pk, 99), "%.3f"));
+      rows.add(
+          row("inclusion proof p50 (ms), tiles cached", 1, pct(warm, 50), pct(pk, 50), "%.3f"));
+      rows.add(
+          row("inclusion proof p99 (ms), tiles cached", 1, pct(warm, 99), pct(pk, 99), "%.3f"));
+      rows.add(
+          row("tile fetch p50 (ms), random full tile", 1, pct(tileFetch, 50), pct(pk, 50), "%.3f"));
+      rows.add(
+          row("tile fetch p99 (ms), random full tile", 1, pct(tileFetch, 99), pct(pk, 99), "%.3f"));
+    }
+  }
+
+  /**
+   * Writes the tiles of a tree of {@code size} leaves (leaf i hashes the 8 bytes of i) straight
+   * into the tiles table, and sets the tree size: proofs only read tiles.
+   */
+  private static void syntheticTree(HikariDataSource ds, long size) throws Exception {
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      List<byte[]> levelHashes = null;
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO audit.tiles (level, idx, width, hashes) VALUES (?, ?, ?, ?)")) {
+        // Level 0, streamed: never more than one tile of leaf hashes in memory.
+        List<byte[]> up = new ArrayList<>();
+        byte[] tile = new byte[256 * 32];
+        int w = 0;
+        long tileIndex = 0;
+        int pending = 0;
+        for (long i = 0; i < size; i++) {
+          byte[] h = Rfc9162.leafHash(ByteBuffer.allocate(8).putLong(i).array());
+          System.arraycopy(h, 0, tile, w * 32, 32);
+          w++;
+          if (w == 256 || i == size - 1) {
+            ps.setInt(1, 0);
+            ps.setLong(2, tileIndex);
+            ps.setInt(3, w);
+            ps.setBytes(4, Arrays.copyOf(tile, w * 32));
+            ps.addBatch();
+            if (++pending == 500) {
+              ps.executeBatch();
+              c.commit();
+              pending = 0;
+            }
+            if (w == 256) {
+              up.add(Tiles.tileRoot(tile));
+            }
+            tileIndex++;
+            w = 0;
+          }
+        }
+        ps.executeBatch();
+        levelHashes = up;
+        for (int level = 1; !levelHashes.isEmpty(); level++) {
+          List<byte[]> next = new ArrayList<>();
+          for (int t = 0; t * 256 < levelHashes.size(); t++) {
+            int width = Math.min(256, levelHashes.size() - t * 256);
+            byte[] b = new byte[width * 32];
+            for (int k = 0; k < width; k++) {
+              System.arraycopy(levelHashes.get(t * 256 + k), 0, b, k * 32, 32);
+            }
+            ps.setInt(1, level);
+            ps.setLong(2, t);
+            ps.setInt(3, width);
+            ps.setBytes(4, b);
+            ps.addBatch();
+            if (width == 256) {
+              next.add(Tiles.tileRoot(b));
+            }
+          }
+          ps.executeBatch();
+          levelHashes = next;
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE audit.tree_state SET size = ?")) {
+        ps.setLong(1, size);
+        ps.executeUpdate();
+      }
+      c.commit();
+    }
+  }
+
+  private static long checkpointSize(HikariDataSource ds) {
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT coalesce(max(size), 0) FROM audit.checkpoints")) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static final AtomicLong SEQ = new AtomicLong();
+
+  private static AuditEvent event() {
+    long n = SEQ.incrementAndGet();
+    return AuditEvent.of(
+        EventType.KEY_USED,
+        "bench",
+        "pkcs11:token=yinxin;object=citizen-ca-" + (n % 16),
+        Map.of("operation", "SIGN", "algorithm", "ECDSA_SHA256", "purpose", "ocsp:" + n));
+  }
+
+  private static void naiveAppend(HikariDataSource ds) {
+    AuditEvent e = event();
+    byte[] leaf = Rfc9162.leafHash(e.canonicalBytes());
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("INSERT INTO public.naive_log (leaf, event) VALUES (?, ?)")) {
+      c.setAutoCommit(true);
+      ps.setBytes(1, leaf);
+      ps.setString(2, e.canonical());
+      ps.executeUpdate();
+    } catch (java.sql.SQLException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  record Result(double perSecond, double p50, double p99) {}
+
+  private static Result load(int writers, Runnable op, Object unused) throws InterruptedException {
+    long end = System.nanoTime() + SECONDS * 1_000_000_000L;
+    List<double[]> samples = new ArrayList<>();
+    CountDownLatch done = new CountDownLatch(writers);
+    AtomicLong count = new AtomicLong();
+    long start = System.nanoTime();
+    for (int w = 0; w < writers; w++) {
+      double[] mine = new double[2_000_000];
+      samples.add(mine);
+      new Thread(
+              () -> {
+                int k = 0;
+                while (System.nanoTime() < end) {
+                  long a = System.nanoTime();
+                  op.run();
+                  if (k < mine.length) {
+                    mine[k++] = (System.nanoTime() - a) / 1e6;
+                  }
+                  count.incrementAndGet();
+                }
+                mine[mine.length - 1] = k;
+                done.countDown();
+              })
+          .start();
+    }
+    done.await();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    int total = 0;
+    for (double[] s : samples) {
+      total += (int) s[s.length - 1];
+    }
+    double[] all = new double[total];
+    int p = 0;
+    for (double[] s : samples) {
+      int k = (int) s[s.length - 1];
+      System.arraycopy(s, 0, all, p, k);
+      p += k;
+    }
+    Arrays.sort(all);
+    return new Result(count.get() / seconds, pct(all, 50), pct(all, 99));
+  }
+
+  private static double pct(double[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
+  }
+
+  private static String row(String what, int writers, double ours, double base, String fmt) {
+    return String.format(
+        Locale.ROOT,
+        "| %s | %d | " + fmt + " | " + fmt + " | %.2f |",
+        what,
+        writers,
+        ours,
+        base,
+        ours / base);
+  }
+
+  private static void sleepQuietly(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static HikariDataSource pool(String db, int size) {
+    HikariConfig cfg = new HikariConfig();
+    cfg.setJdbcUrl(SERVER + db + "?reWriteBatchedInserts=true");
+    cfg.setUsername(USER);
+    cfg.setMaximumPoolSize(size);
+    return new HikariDataSource(cfg);
+  }
+
+  private static String createDatabase() throws Exception {
+    String name = "yinxin_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    try (Connection c = DriverManager.getConnection(SERVER + "postgres", USER, "");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+    }
+    return name;
+  }
+}
