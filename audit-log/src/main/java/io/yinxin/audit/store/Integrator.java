@@ -40,7 +40,10 @@ public final class Integrator implements AutoCloseable {
   private final LogStore store;
   private final int maxBatch;
   private final BlockingQueue<Pending> queue;
-  private final SecureRandom random = new SecureRandom();
+
+  /** Per-thread DRBGs: NativePRNG instances share one global lock, which 64 appenders feel. */
+  private final ThreadLocal<SecureRandom> random = ThreadLocal.withInitial(Integrator::drbg);
+
   private final Thread writer;
   private volatile boolean running = true;
   private RightEdge edge;
@@ -54,11 +57,19 @@ public final class Integrator implements AutoCloseable {
     writer.start();
   }
 
+  private static SecureRandom drbg() {
+    try {
+      return SecureRandom.getInstance("DRBG");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      return new SecureRandom();
+    }
+  }
+
   /** Appends and waits until the event is durable. */
   public Receipt append(AuditEvent event) {
     byte[] canonical = event.canonicalBytes();
     byte[] salt = new byte[16];
-    random.nextBytes(salt);
+    random.get().nextBytes(salt);
     byte[] leaf =
         new Leaf(event.type().name(), event.time().toString(), Leaf.commit(salt, canonical))
             .encode();
@@ -81,16 +92,36 @@ public final class Integrator implements AutoCloseable {
     }
   }
 
+  /** Longest wait for a batch to fill up again, so concurrent appenders share one commit. */
+  private static final long LINGER_NANOS =
+      TimeUnit.MICROSECONDS.toNanos(Long.getLong("yinxin.audit.linger-us", 1000));
+
   private void run() {
     List<Pending> batch = new ArrayList<>(maxBatch);
+    int lastBatch = 1;
     while (running || !queue.isEmpty()) {
       try {
         Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
         if (first == null) {
+          lastBatch = 1;
           continue;
         }
         batch.add(first);
         queue.drainTo(batch, maxBatch - 1);
+        // Under concurrency the appenders answered by the last commit come back a few at a
+        // time; waiting up to a millisecond for about as many as last time turns many tiny
+        // commits into one. A lone appender (lastBatch == 1) never waits.
+        long deadline = System.nanoTime() + LINGER_NANOS;
+        while (batch.size() < Math.min(lastBatch, maxBatch)) {
+          long left = deadline - System.nanoTime();
+          Pending more = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+          if (more == null) {
+            break;
+          }
+          batch.add(more);
+          queue.drainTo(batch, maxBatch - batch.size());
+        }
+        lastBatch = batch.size();
         integrate(batch);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

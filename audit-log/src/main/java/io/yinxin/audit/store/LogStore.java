@@ -29,7 +29,8 @@ public final class LogStore {
         .dataSource(dataSource)
         .schemas("audit")
         .createSchemas(true)
-        .locations("classpath:db/audit")
+        // Portable migrations, then the database's own tuning (db/audit-postgresql, db/audit-h2).
+        .locations("classpath:db/audit", "classpath:db/audit-{vendor}")
         .table("flyway_history")
         .load()
         .migrate();

@@ -493,6 +493,37 @@ class AuditLogPostgresTest {
   }
 
   @Test
+  void aNodeWithoutTheLogAppendsOverHttpWithTheWriterToken() throws Exception {
+    io.yinxin.audit.client.HttpAuditLog remote =
+        new io.yinxin.audit.client.HttpAuditLog(
+            "http://127.0.0.1:" + port + "/", WRITER.toCharArray());
+    Receipt r =
+        remote.append(
+            new AuditEvent(
+                EventType.TOKEN_ISSUED,
+                "sso-node-2",
+                "client-42",
+                java.time.Instant.now(),
+                Map.of("scope", "openid"),
+                java.util.Optional.of("sha256:abc")));
+    try (var c = dataSource.getConnection();
+        var ps = c.prepareStatement("SELECT leaf_hash FROM audit.entries WHERE idx = ?")) {
+      ps.setLong(1, r.index());
+      try (var rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getBytes(1)).isEqualTo(r.leafHash());
+      }
+    }
+    io.yinxin.audit.client.HttpAuditLog wrong =
+        new io.yinxin.audit.client.HttpAuditLog("http://127.0.0.1:" + port, "nope".toCharArray());
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> wrong.append(AuditEvent.of(EventType.TOKEN_ISSUED, "x", "y", Map.of())))
+        .isInstanceOfSatisfying(
+            io.yinxin.audit.AuditException.class,
+            e -> assertThat(e.code()).isEqualTo(io.yinxin.audit.AuditException.Code.UNAUTHORIZED));
+  }
+
+  @Test
   void keyGenerationWasRecordedAndTheLogStartedNonEmpty() throws Exception {
     try (var c = dataSource.getConnection();
         var rs =

@@ -1,0 +1,96 @@
+package io.yinxin.audit.client;
+
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditException;
+import io.yinxin.audit.AuditException.Code;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.Receipt;
+import io.yinxin.audit.evidence.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * {@link AuditLog} for a node that does not host the log: appends over HTTP to {@code POST
+ * <base>/audit/v1/entries} with the writer bearer token, and returns the remote receipt, which the
+ * remote log hands out only after its commit.
+ */
+public final class HttpAuditLog implements AuditLog {
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final URI entries;
+  private final char[] token;
+
+  /**
+   * @param baseUrl the log node's base URL, e.g. {@code https://audit.city.example}
+   * @param token the writer bearer token
+   */
+  public HttpAuditLog(String baseUrl, char[] token) {
+    this.entries = URI.create(baseUrl.replaceAll("/+$", "") + "/audit/v1/entries");
+    this.token = token.clone();
+  }
+
+  @Override
+  public Receipt append(AuditEvent event) {
+    StringBuilder sb = new StringBuilder("{");
+    Json.member(sb, "type", event.type().name()).append(',');
+    Json.member(sb, "time", event.time().toString()).append(',');
+    Json.member(sb, "actor", event.actor()).append(',');
+    Json.member(sb, "subject", event.subject()).append(',');
+    Json.string(sb, "attributes").append(":{");
+    boolean first = true;
+    for (var e : event.attributes().entrySet()) {
+      Json.member(sb.append(first ? "" : ","), e.getKey(), e.getValue());
+      first = false;
+    }
+    sb.append('}');
+    event.objectDigest().ifPresent(d -> Json.member(sb.append(','), "objectDigest", d));
+    sb.append('}');
+    HttpRequest request =
+        HttpRequest.newBuilder(entries)
+            .timeout(Duration.ofSeconds(60))
+            .header("Authorization", "Bearer " + new String(token))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(sb.toString(), StandardCharsets.UTF_8))
+            .build();
+    HttpResponse<String> r;
+    try {
+      r = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new AuditException(
+          Code.UNAVAILABLE, "audit log at " + entries.getHost() + " unreachable");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AuditException(Code.UNAVAILABLE, "interrupted while appending");
+    }
+    if (r.statusCode() != 201) {
+      Code code =
+          switch (r.statusCode()) {
+            case 400 -> Code.INVALID_EVENT;
+            case 401, 403 -> Code.UNAUTHORIZED;
+            default -> Code.UNAVAILABLE;
+          };
+      throw new AuditException(code, "remote audit log answered " + r.statusCode());
+    }
+    try {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> m = (Map<String, Object>) Json.parse(r.body());
+      return new Receipt(
+          ((Number) m.get("index")).longValue(),
+          Base64.getDecoder().decode((String) m.get("leafHash")));
+    } catch (RuntimeException e) {
+      throw new AuditException(Code.UNAVAILABLE, "remote audit log sent an unreadable receipt");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "HttpAuditLog[" + entries + "]";
+  }
+}

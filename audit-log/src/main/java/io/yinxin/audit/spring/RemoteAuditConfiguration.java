@@ -1,0 +1,45 @@
+package io.yinxin.audit.spring;
+
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.client.HttpAuditLog;
+import io.yinxin.hsm.Secret;
+import java.nio.file.Path;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
+
+/**
+ * A node that does not host the log ({@code yinxin.audit.enabled=false}) appends to the node that
+ * does: {@code yinxin.audit.remote.url}, with the writer token read from {@code
+ * yinxin.audit.remote.token-env} (default {@code YINXIN_AUDIT_TOKEN}) or {@code
+ * yinxin.audit.remote.token-file}. Key uses are recorded there too.
+ */
+@AutoConfiguration
+@ConditionalOnProperty(prefix = "yinxin.audit", name = "enabled", havingValue = "false")
+public class RemoteAuditConfiguration {
+
+  @Bean
+  @ConditionalOnProperty(prefix = "yinxin.audit.remote", name = "url")
+  AuditLog remoteAuditLog(Environment env) {
+    String file = env.getProperty("yinxin.audit.remote.token-file", "");
+    Secret token =
+        file.isBlank()
+            ? Secret.fromEnv(env.getProperty("yinxin.audit.remote.token-env", "YINXIN_AUDIT_TOKEN"))
+            : Secret.fromFile(Path.of(file));
+    char[] value = token.value();
+    try {
+      return new HttpAuditLog(env.getRequiredProperty("yinxin.audit.remote.url"), value);
+    } finally {
+      java.util.Arrays.fill(value, '\0');
+      token.destroy();
+    }
+  }
+
+  @Bean
+  @ConditionalOnProperty(prefix = "yinxin.audit.remote", name = "url")
+  KeyUseAuditListener remoteKeyUseAuditListener(ObjectProvider<AuditLog> log) {
+    return new KeyUseAuditListener(log);
+  }
+}
