@@ -33,6 +33,16 @@ public final class LogReader {
   private final NoteVerifierKey logKey;
   private final Map<String, NoteVerifierKey> witnesses;
 
+  /**
+   * The newest checkpoint with its cosignatures, reread at most every 100 ms. A proof bound to a
+   * checkpoint that is a few milliseconds old is just as valid, and the hot path of proofs and
+   * tiles then reads only (cached) tiles.
+   */
+  private record Latest(LogStore.StoredCheckpoint checkpoint, SignedNote note, long readAt) {}
+
+  private static final long LATEST_TTL_NANOS = 100_000_000L;
+  private volatile Latest latest;
+
   public LogReader(
       LogStore store, TileCache tiles, NoteVerifierKey logKey, List<NoteVerifierKey> witnesses) {
     this.store = store;
@@ -57,14 +67,21 @@ public final class LogReader {
 
   /** The newest checkpoint with every stored cosignature line. */
   public SignedNote latestCheckpoint() {
-    return read(
-        c -> {
-          LogStore.StoredCheckpoint cp =
-              store
-                  .latestCheckpoint(c)
-                  .orElseThrow(() -> new AuditException(Code.NOT_FOUND, "no checkpoint yet"));
-          return withCosignatures(c, cp);
-        });
+    return read(c -> latest(c).note());
+  }
+
+  private Latest latest(Connection c) throws SQLException {
+    Latest l = latest;
+    if (l != null && System.nanoTime() - l.readAt() < LATEST_TTL_NANOS) {
+      return l;
+    }
+    LogStore.StoredCheckpoint cp =
+        store
+            .latestCheckpoint(c)
+            .orElseThrow(() -> new AuditException(Code.NOT_FOUND, "no checkpoint yet"));
+    l = new Latest(cp, withCosignatures(c, cp), System.nanoTime());
+    latest = l;
+    return l;
   }
 
   private SignedNote withCosignatures(Connection c, LogStore.StoredCheckpoint cp)
@@ -104,7 +121,11 @@ public final class LogReader {
 
   /** Tiles are published up to the newest checkpoint, so mirrors never see unsigned growth. */
   private long latestCheckpointSize(Connection c) throws SQLException {
-    return store.latestCheckpoint(c).map(LogStore.StoredCheckpoint::size).orElse(0L);
+    try {
+      return latest(c).checkpoint().size();
+    } catch (AuditException e) {
+      return 0L;
+    }
   }
 
   /**
@@ -113,7 +134,9 @@ public final class LogReader {
   public InclusionProof inclusion(long index, Optional<Long> size) {
     return read(
         c -> {
-          LogStore.StoredCheckpoint cp = checkpointFor(c, size);
+          Latest newest = size.isPresent() ? null : latest(c);
+          LogStore.StoredCheckpoint cp =
+              newest != null ? newest.checkpoint() : checkpointFor(c, size);
           if (index < 0 || index >= cp.size()) {
             throw new AuditException(
                 Code.INVALID_REQUEST,
@@ -122,7 +145,7 @@ public final class LogReader {
           SubtreeHashes h = Tiles.subtreeHashes(tiles.reader(c), cp.size());
           List<byte[]> proof = Rfc9162.inclusionProof(h, index, cp.size());
           byte[] leafHash = h.hash(0, index);
-          SignedNote note = withCosignatures(c, cp);
+          SignedNote note = newest != null ? newest.note() : withCosignatures(c, cp);
           return new InclusionProof(
               index,
               cp.size(),
@@ -261,6 +284,7 @@ public final class LogReader {
         }
         store.upsertCosignature(c, size, w.name(), line, time.get());
         c.commit();
+        latest = null;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
