@@ -7,7 +7,6 @@ import io.yinxin.audit.Receipt;
 import io.yinxin.audit.evidence.Leaf;
 import io.yinxin.audit.merkle.Rfc9162;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -41,9 +40,6 @@ public final class Integrator implements AutoCloseable {
   private final int maxBatch;
   private final BlockingQueue<Pending> queue;
 
-  /** Per-thread DRBGs: NativePRNG instances share one global lock, which 64 appenders feel. */
-  private final ThreadLocal<SecureRandom> random = ThreadLocal.withInitial(Integrator::drbg);
-
   private final Thread writer;
   private volatile boolean running = true;
   private RightEdge edge;
@@ -57,19 +53,11 @@ public final class Integrator implements AutoCloseable {
     writer.start();
   }
 
-  private static SecureRandom drbg() {
-    try {
-      return SecureRandom.getInstance("DRBG");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      return new SecureRandom();
-    }
-  }
-
   /** Appends and waits until the event is durable. */
   public Receipt append(AuditEvent event) {
     byte[] canonical = event.canonicalBytes();
     byte[] salt = new byte[16];
-    random.get().nextBytes(salt);
+    io.yinxin.hsm.Randomness.current().nextBytes(salt);
     byte[] leaf =
         new Leaf(event.type().name(), event.time().toString(), Leaf.commit(salt, canonical))
             .encode();

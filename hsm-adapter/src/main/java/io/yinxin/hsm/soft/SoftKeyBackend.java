@@ -61,7 +61,6 @@ public final class SoftKeyBackend implements KeyBackend {
   private final Map<String, Entry> keys = new ConcurrentHashMap<>();
   private final ThreadLocal<Map<SignatureAlgorithm, Signature>> signatures =
       ThreadLocal.withInitial(HashMap::new);
-  private final ThreadLocal<SecureRandom> randoms = ThreadLocal.withInitial(SecureRandom::new);
 
   private record Entry(KeyInfo info, PrivateKey privateKey) {}
 
@@ -262,7 +261,7 @@ public final class SoftKeyBackend implements KeyBackend {
         sig = Signature.getInstance(alg.jcaName(), BouncyCastle.PROVIDER);
         signatures.get().put(alg, sig);
       }
-      sig.initSign(e.privateKey(), randoms.get());
+      sig.initSign(e.privateKey(), io.yinxin.hsm.Randomness.current());
       sig.update(data);
       return sig.sign();
     } catch (GeneralSecurityException ex) {
