@@ -95,8 +95,8 @@ public final class AuditBench {
       }
       try (Integrator integrator = new Integrator(store, 2000, 100_000)) {
         for (int writers : new int[] {1, 16, 64}) {
-          Result ours = load(writers, () -> integrator.append(event()), null);
-          Result naive = load(writers, () -> naiveAppend(ds), null);
+          Result ours = load(writers, () -> integrator.append(event()));
+          Result naive = load(writers, () -> naiveAppend(ds));
           rows.add(row("durable appends/s", writers, ours.perSecond(), naive.perSecond(), "%,.0f"));
           rows.add(row("ack latency p50 (ms)", writers, ours.p50(), naive.p50(), "%.2f"));
           rows.add(row("ack latency p99 (ms)", writers, ours.p99(), naive.p99(), "%.2f"));
@@ -127,7 +127,7 @@ public final class AuditBench {
                   }
                 });
         prober.start();
-        load(64, () -> integrator.append(event()), null);
+        load(64, () -> integrator.append(event()));
         stop.set(true);
         prober.join();
         publisherThread.join();
@@ -352,7 +352,7 @@ public final class AuditBench {
 
   record Result(double perSecond, double p50, double p99) {}
 
-  private static Result load(int writers, Runnable op, Object unused) throws InterruptedException {
+  private static Result load(int writers, Runnable op) throws InterruptedException {
     long end = System.nanoTime() + SECONDS * 1_000_000_000L;
     List<double[]> samples = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(writers);
