@@ -101,9 +101,9 @@ public class AuditController {
   @PostMapping(value = "/audit/v1/entries", produces = MediaType.APPLICATION_JSON_VALUE)
   public ResponseEntity<String> append(
       @RequestHeader(value = "Authorization", required = false) String auth,
-      @RequestBody byte[] body) {
+      HttpServletRequest request) {
     tokens.require(AuditTokens.Role.WRITER, auth);
-    AuditEvent event = parseEvent(body);
+    AuditEvent event = parseEvent(body(request));
     Receipt r = log.append(event);
     StringBuilder sb = new StringBuilder("{\"index\":").append(r.index()).append(',');
     Json.member(sb, "leafHash", b64(r.leafHash()));
@@ -113,9 +113,9 @@ public class AuditController {
   @PostMapping(value = "/audit/v1/bundles", produces = MediaType.APPLICATION_JSON_VALUE)
   public String bundle(
       @RequestHeader(value = "Authorization", required = false) String auth,
-      @RequestBody byte[] body) {
+      HttpServletRequest request) {
     tokens.require(AuditTokens.Role.AUDITOR, auth);
-    Map<String, Object> q = object(body);
+    Map<String, Object> q = object(body(request));
     return reader.bundle(
         new LogReader.BundleQuery(
             optString(q, "subject"),
@@ -151,6 +151,39 @@ public class AuditController {
   public ResponseEntity<Void> cosign(@RequestParam("size") long size, @RequestBody String line) {
     reader.addCosignature(size, line.strip());
     return ResponseEntity.noContent().build();
+  }
+
+  /** Reads at most {@link #MAX_BODY} bytes: a larger body is refused before it is buffered. */
+  private static byte[] body(HttpServletRequest request) {
+    if (request.getContentLengthLong() > MAX_BODY) {
+      throw new BodyTooLarge();
+    }
+    try {
+      byte[] b = request.getInputStream().readNBytes(MAX_BODY + 1);
+      if (b.length > MAX_BODY) {
+        throw new BodyTooLarge();
+      }
+      return b;
+    } catch (java.io.IOException e) {
+      throw new AuditException(Code.INVALID_REQUEST, "request body could not be read");
+    }
+  }
+
+  /** A request body over the limit: 413. */
+  private static final class BodyTooLarge extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  @ExceptionHandler(BodyTooLarge.class)
+  public ResponseEntity<ProblemDetail> tooLarge(BodyTooLarge e) {
+    ProblemDetail pd =
+        ProblemDetail.forStatusAndDetail(
+            HttpStatus.CONTENT_TOO_LARGE, "request body exceeds " + MAX_BODY + " bytes");
+    pd.setTitle(Code.INVALID_EVENT.name());
+    pd.setProperty("code", Code.INVALID_EVENT.name());
+    return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .body(pd);
   }
 
   private static Map<String, Object> object(byte[] body) {

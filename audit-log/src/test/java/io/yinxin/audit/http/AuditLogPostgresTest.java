@@ -376,7 +376,7 @@ class AuditLogPostgresTest {
   void badInputGetsProblemJsonAndWritesNothing() throws Exception {
     checkpointCovering(1);
     long before = treeSize();
-    String big = "x".repeat(66 * 1024);
+    String big = "x".repeat(1024 * 1024);
     HttpResponse<String> tooBig =
         post(
             "/audit/v1/entries",
@@ -385,8 +385,19 @@ class AuditLogPostgresTest {
                 + big
                 + "\"}}",
             "application/json");
-    assertThat(tooBig.statusCode()).isEqualTo(400);
+    assertThat(tooBig.statusCode()).isEqualTo(413);
     assertThat(tooBig.body()).contains("\"code\":\"INVALID_EVENT\"");
+    String justUnder = "x".repeat(65 * 1024);
+    HttpResponse<String> eventTooBig =
+        post(
+            "/audit/v1/entries",
+            WRITER,
+            "{\"type\":\"KEY_USED\",\"actor\":\"a\",\"subject\":\"s\",\"attributes\":{\"a\":\""
+                + justUnder
+                + "\"}}",
+            "application/json");
+    assertThat(eventTooBig.statusCode()).isEqualTo(400);
+    assertThat(eventTooBig.body()).contains("\"code\":\"INVALID_EVENT\"").contains("65536");
     assertThat(
             post(
                     "/audit/v1/entries",
