@@ -307,7 +307,7 @@ public final class LogReader {
         c -> {
           List<String> problems = new ArrayList<>();
           long size = store.size(c);
-          MemoryRoots roots = new MemoryRoots();
+          io.yinxin.audit.merkle.InMemoryTree roots = new io.yinxin.audit.merkle.InMemoryTree();
           long batch = 4096;
           for (long from = 0; from < size; from += batch) {
             int n = (int) Math.min(batch, size - from);
@@ -317,7 +317,7 @@ public final class LogReader {
               break;
             }
             for (byte[] leaf : leaves) {
-              roots.add(Rfc9162.leafHash(leaf));
+              roots.append(Rfc9162.leafHash(leaf));
             }
           }
           for (LogStore.StoredEvent e :
@@ -365,42 +365,5 @@ public final class LogReader {
           }
           return new CheckReport(problems.isEmpty(), size, cpSize, problems);
         });
-  }
-
-  /** Leaves in memory with roots at any prefix size, for the self-check. */
-  private static final class MemoryRoots implements SubtreeHashes {
-    private final List<List<byte[]>> levels = new ArrayList<>();
-
-    void add(byte[] leafHash) {
-      if (levels.isEmpty()) {
-        levels.add(new ArrayList<>());
-      }
-      levels.get(0).add(leafHash);
-      int level = 0;
-      long idx = levels.get(0).size() - 1;
-      while ((idx & 1) == 1) {
-        List<byte[]> cur = levels.get(level);
-        byte[] parent = Rfc9162.nodeHash(cur.get((int) idx - 1), cur.get((int) idx));
-        if (levels.size() <= level + 1) {
-          levels.add(new ArrayList<>());
-        }
-        levels.get(level + 1).add(parent);
-        level++;
-        idx >>= 1;
-      }
-    }
-
-    long size() {
-      return levels.isEmpty() ? 0 : levels.get(0).size();
-    }
-
-    byte[] rootAt(long n) {
-      return Rfc9162.root(this, n);
-    }
-
-    @Override
-    public byte[] hash(int level, long index) {
-      return levels.get(level).get((int) index);
-    }
   }
 }

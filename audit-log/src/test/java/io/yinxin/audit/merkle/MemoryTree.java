@@ -1,44 +1,12 @@
 package io.yinxin.audit.merkle;
 
-import java.util.ArrayList;
 import java.util.List;
 
-/** Every level of a small tree in memory: the reference the stored tree is checked against. */
-final class MemoryTree implements SubtreeHashes {
-  private final List<List<byte[]>> levels = new ArrayList<>();
-
-  MemoryTree() {
-    levels.add(new ArrayList<>());
-  }
-
-  void append(byte[] leafHash) {
-    levels.get(0).add(leafHash);
-    int level = 0;
-    long index = levels.get(0).size() - 1;
-    while ((index & 1) == 1) {
-      List<byte[]> cur = levels.get(level);
-      byte[] parent = Rfc9162.nodeHash(cur.get((int) index - 1), cur.get((int) index));
-      level++;
-      if (levels.size() <= level) {
-        levels.add(new ArrayList<>());
-      }
-      levels.get(level).add(parent);
-      index >>= 1;
-    }
-  }
-
-  long size() {
-    return levels.get(0).size();
-  }
-
-  byte[] leaf(long i) {
-    return levels.get(0).get((int) i);
-  }
-
-  @Override
-  public byte[] hash(int level, long index) {
-    return levels.get(level).get((int) index);
-  }
+/**
+ * RFC 9162 straight from its recursive definitions: the reference the fast code is checked against.
+ */
+final class MemoryTree {
+  private MemoryTree() {}
 
   /** RFC 9162 MTH computed straight from the definition, with no stored hashes at all. */
   static byte[] naiveRoot(List<byte[]> leaves, int begin, int end) {

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 class Rfc9162Test {
   private static final int MAX = 300;
 
-  private static MemoryTree tree(int size, List<byte[]> leaves) {
-    MemoryTree t = new MemoryTree();
+  private static InMemoryTree tree(int size, List<byte[]> leaves) {
+    InMemoryTree t = new InMemoryTree();
     for (int i = 0; i < size; i++) {
       byte[] leaf = Rfc9162.leafHash(("entry " + i).getBytes(StandardCharsets.UTF_8));
       leaves.add(leaf);
@@ -34,7 +34,7 @@ class Rfc9162Test {
   @Test
   void everyRootInclusionAndConsistencyProofUpTo300MatchesTheDefinitionAndVerifies() {
     List<byte[]> leaves = new ArrayList<>();
-    MemoryTree t = tree(MAX, leaves);
+    InMemoryTree t = tree(MAX, leaves);
     for (int n = 1; n <= MAX; n++) {
       byte[] root = Rfc9162.root(t, n);
       assertThat(root).isEqualTo(MemoryTree.naiveRoot(leaves, 0, n));
@@ -64,7 +64,7 @@ class Rfc9162Test {
   @Test
   void everyTamperedInclusionProofIsRejected() {
     List<byte[]> leaves = new ArrayList<>();
-    MemoryTree t = tree(70, leaves);
+    InMemoryTree t = tree(70, leaves);
     for (int n : new int[] {2, 3, 7, 8, 9, 31, 64, 70}) {
       byte[] root = Rfc9162.root(t, n);
       for (int m = 0; m < n; m++) {
@@ -96,7 +96,7 @@ class Rfc9162Test {
   @Test
   void everyTamperedConsistencyProofIsRejected() {
     List<byte[]> leaves = new ArrayList<>();
-    MemoryTree t = tree(70, leaves);
+    InMemoryTree t = tree(70, leaves);
     for (int n : new int[] {3, 8, 9, 31, 64, 70}) {
       for (int m = 1; m < n; m++) {
         byte[] r1 = Rfc9162.root(t, m);
@@ -168,7 +168,7 @@ class Rfc9162Test {
   @Test
   void theBareAlgorithmCannotTellSomeTreeSizesApart() {
     List<byte[]> leaves = new ArrayList<>();
-    MemoryTree t = tree(6, leaves);
+    InMemoryTree t = tree(6, leaves);
     byte[] root5 = Rfc9162.root(t, 5);
     List<byte[]> proof = Rfc9162.inclusionProof(t, 0, 5);
     assertThat(Rfc9162.verifyInclusion(0, 5, leaves.get(0), proof, root5)).isTrue();

@@ -42,7 +42,7 @@ class TilesTest {
   /** Tiles built from a memory tree answer every subtree hash, root and proof identically. */
   @Test
   void subtreeHashesFromTilesMatchTheFullTree() {
-    MemoryTree t = new MemoryTree();
+    InMemoryTree t = new InMemoryTree();
     int size = 70_000;
     for (int i = 0; i < size; i++) {
       t.append(Rfc9162.leafHash(ByteBuffer.allocate(4).putInt(i).array()));

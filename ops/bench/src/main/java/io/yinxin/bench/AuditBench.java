@@ -82,13 +82,8 @@ public final class AuditBench {
     String db = createDatabase();
     try (HikariDataSource ds = pool(db, 80)) {
       LogStore store = LogStore.open(ds);
-      KeyServices keys =
-          KeyServices.of(SoftKeyBackend.open(Files.createTempDirectory("yinxin-bench-audit-")));
-      keys.generate(KeyRef.Scheme.SOFT, KeySpec.ED25519, "bench-checkpoint");
       TileCache tiles = new TileCache(store, 16_384);
-      CheckpointPublisher publisher =
-          new CheckpointPublisher(
-              store, tiles, keys, KeyRef.soft("bench-checkpoint"), "yinxin.bench/audit");
+      CheckpointPublisher publisher = publisher(store, tiles, "yinxin.bench/audit");
       try (Statement s = ds.getConnection().createStatement()) {
         s.execute(
             "CREATE TABLE public.naive_log (id BIGSERIAL PRIMARY KEY, leaf BYTEA NOT NULL, event TEXT NOT NULL)");
@@ -169,13 +164,8 @@ public final class AuditBench {
       long t0 = System.nanoTime();
       syntheticTree(ds, PROOF_SIZE);
       double buildSeconds = (System.nanoTime() - t0) / 1e9;
-      KeyServices keys =
-          KeyServices.of(SoftKeyBackend.open(Files.createTempDirectory("yinxin-bench-proof-")));
-      keys.generate(KeyRef.Scheme.SOFT, KeySpec.ED25519, "bench-checkpoint");
       TileCache tiles = new TileCache(store, 16_384);
-      CheckpointPublisher publisher =
-          new CheckpointPublisher(
-              store, tiles, keys, KeyRef.soft("bench-checkpoint"), "yinxin.bench/proofs");
+      CheckpointPublisher publisher = publisher(store, tiles, "yinxin.bench/proofs");
       publisher.publish();
       LogReader reader = new LogReader(store, tiles, publisher.verifierKey(), List.of());
       SplittableRandom r = new SplittableRandom(7);
@@ -311,6 +301,15 @@ public final class AuditBench {
       }
       c.commit();
     }
+  }
+
+  /** A publisher signing with a fresh soft Ed25519 key. */
+  private static CheckpointPublisher publisher(LogStore store, TileCache tiles, String origin)
+      throws java.io.IOException {
+    KeyServices keys =
+        KeyServices.of(SoftKeyBackend.open(Files.createTempDirectory("yinxin-bench-keys-")));
+    keys.generate(KeyRef.Scheme.SOFT, KeySpec.ED25519, "bench-checkpoint");
+    return new CheckpointPublisher(store, tiles, keys, KeyRef.soft("bench-checkpoint"), origin);
   }
 
   private static long checkpointSize(HikariDataSource ds) {
