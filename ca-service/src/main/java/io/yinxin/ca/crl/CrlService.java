@@ -1,0 +1,314 @@
+package io.yinxin.ca.crl;
+
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.EventType;
+import io.yinxin.ca.CaException;
+import io.yinxin.ca.hierarchy.Hierarchy;
+import io.yinxin.ca.issue.Issuer;
+import io.yinxin.ca.revoke.RevocationReason;
+import io.yinxin.ca.store.CaStore;
+import io.yinxin.ca.store.CaStore.CrlRecord;
+import io.yinxin.ca.store.CaStore.StatusChange;
+import io.yinxin.ca.store.CertificateRecord.Status;
+import io.yinxin.hsm.KeyService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.DistributionPoint;
+import org.bouncycastle.asn1.x509.DistributionPointName;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.IssuingDistributionPoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Full and delta CRLs for every CA and CRL partition. Each partition's CRLs carry an issuing
+ * distribution point naming the URL its certificates point at (RFC 5280 §5.2.5), so a relying party
+ * downloads only the partition its certificate is in. CRL numbers are monotonic per CA across
+ * partitions and deltas.
+ */
+public final class CrlService {
+  private static final Logger log = LoggerFactory.getLogger(CrlService.class);
+
+  /** Delta CRLs look back this much before their base, so a change committed late is not lost. */
+  static final Duration SKEW = Duration.ofMinutes(1);
+
+  private final Hierarchy hierarchy;
+  private final CaStore store;
+  private final KeyService keys;
+  private final AuditLog audit;
+  private final Duration fullValidity;
+  private final Duration deltaValidity;
+
+  /**
+   * @param fullValidity nextUpdate − thisUpdate of full CRLs
+   * @param deltaValidity nextUpdate − thisUpdate of delta CRLs
+   */
+  public CrlService(
+      Hierarchy hierarchy,
+      CaStore store,
+      KeyService keys,
+      AuditLog audit,
+      Duration fullValidity,
+      Duration deltaValidity) {
+    this.hierarchy = hierarchy;
+    this.store = store;
+    this.keys = keys;
+    this.audit = audit;
+    this.fullValidity = fullValidity;
+    this.deltaValidity = deltaValidity;
+  }
+
+  /** Publishes a new full CRL for one partition now. */
+  public CrlRecord publishFull(String ca, int partition) {
+    Issuer issuer = hierarchy.issuer(ca);
+    Instant thisUpdate = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Instant nextUpdate = thisUpdate.plus(fullValidity);
+    long started = System.nanoTime();
+    CrlRecord r =
+        store.inTransaction(
+            c -> {
+              long number = store.nextCrlNumber(c, ca);
+              CrlEncoder enc = new CrlEncoder();
+              store.revoked(c, ca, partition, enc::add);
+              Extensions ext =
+                  extensions(
+                      issuer,
+                      number,
+                      partition,
+                      new Extension(
+                          Extension.freshestCRL,
+                          false,
+                          der(crlDp(hierarchy.urls().deltaCrl(ca, partition)))));
+              int entries = enc.count();
+              byte[] der =
+                  enc.sign(
+                      issuer.subject(),
+                      thisUpdate,
+                      nextUpdate,
+                      ext,
+                      issuer.signer(keys, "crl:" + ca + "/" + partition));
+              CrlRecord rec =
+                  new CrlRecord(
+                      ca,
+                      number,
+                      partition,
+                      Optional.empty(),
+                      thisUpdate,
+                      nextUpdate,
+                      entries,
+                      der);
+              store.insertCrl(c, rec);
+              audit.append(crlEvent(rec));
+              return rec;
+            });
+    log.info(
+        "event=crl_published ca={} partition={} number={} entries={} bytes={} ms={}",
+        ca,
+        partition,
+        r.number(),
+        r.entries(),
+        r.der().length,
+        (System.nanoTime() - started) / 1_000_000);
+    return r;
+  }
+
+  /**
+   * Publishes a delta CRL against the newest full CRL of the partition (publishing a full one first
+   * if there is none): certificates revoked or put on hold since, and certificates released from
+   * hold since, listed with reason removeFromCRL (RFC 5280 §5.2.4).
+   */
+  public CrlRecord publishDelta(String ca, int partition) {
+    Issuer issuer = hierarchy.issuer(ca);
+    CrlRecord base =
+        store.latestCrl(ca, partition, false).orElseGet(() -> publishFull(ca, partition));
+    Instant thisUpdate = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Instant nextUpdate = thisUpdate.plus(deltaValidity);
+    CrlRecord r =
+        store.inTransaction(
+            c -> {
+              long number = store.nextCrlNumber(c, ca);
+              Map<String, StatusChange> latest = new LinkedHashMap<>();
+              for (StatusChange ch :
+                  store.changesSince(
+                      c, Optional.of(ca), Optional.of(partition), base.thisUpdate().minus(SKEW))) {
+                latest.remove(ch.serial());
+                latest.put(ch.serial(), ch);
+              }
+              CrlEncoder enc = new CrlEncoder();
+              for (StatusChange ch : latest.values()) {
+                int reason =
+                    ch.status() == Status.VALID
+                        ? RevocationReason.REMOVE_FROM_CRL.code()
+                        : ch.reason();
+                enc.add(ch.serial(), ch.at().toEpochMilli(), reason);
+              }
+              Extensions ext =
+                  extensions(
+                      issuer,
+                      number,
+                      partition,
+                      new Extension(
+                          Extension.deltaCRLIndicator,
+                          true,
+                          der(new CRLNumber(BigInteger.valueOf(base.number())))));
+              byte[] der =
+                  enc.sign(
+                      issuer.subject(),
+                      thisUpdate,
+                      nextUpdate,
+                      ext,
+                      issuer.signer(keys, "crl:" + ca + "/" + partition + "-delta"));
+              CrlRecord rec =
+                  new CrlRecord(
+                      ca,
+                      number,
+                      partition,
+                      Optional.of(base.number()),
+                      thisUpdate,
+                      nextUpdate,
+                      enc.count(),
+                      der);
+              store.insertCrl(c, rec);
+              audit.append(crlEvent(rec));
+              return rec;
+            });
+    log.info(
+        "event=delta_crl_published ca={} partition={} number={} base={} entries={}",
+        ca,
+        partition,
+        r.number(),
+        base.number(),
+        r.entries());
+    return r;
+  }
+
+  /**
+   * The CRL to serve: the newest stored one while it is fresh (more than a quarter of its validity
+   * left), else a newly published one. Only partitions that hold certificates (and partition 0)
+   * exist.
+   */
+  public CrlRecord current(String ca, int partition, boolean delta) {
+    hierarchy.issuer(ca);
+    Optional<CrlRecord> latest = store.latestCrl(ca, partition, delta);
+    if (latest.isPresent() && fresh(latest.get())) {
+      return latest.get();
+    }
+    if (latest.isEmpty() && partition != 0 && !store.partitions(ca).contains(partition)) {
+      throw new CaException(CaException.Code.NOT_FOUND, "no such CRL partition");
+    }
+    return delta ? publishDelta(ca, partition) : publishFull(ca, partition);
+  }
+
+  /**
+   * One scheduler tick: a full CRL where none is fresh, a delta CRL where the status of a
+   * certificate changed since the last one.
+   */
+  public void tick() {
+    for (Issuer i : hierarchy.issuers()) {
+      for (int p : partitionsOf(i.name())) {
+        Optional<CrlRecord> full = store.latestCrl(i.name(), p, false);
+        if (full.isEmpty() || !fresh(full.get())) {
+          publishFull(i.name(), p);
+          continue;
+        }
+        Optional<CrlRecord> delta = store.latestCrl(i.name(), p, true);
+        Instant since = delta.map(CrlRecord::thisUpdate).orElse(full.get().thisUpdate());
+        boolean changed =
+            store
+                .inTransaction(
+                    c -> store.changesSince(c, Optional.of(i.name()), Optional.of(p), since))
+                .stream()
+                .anyMatch(ch -> !ch.at().isBefore(since));
+        if (delta.isEmpty() || changed || !fresh(delta.get())) {
+          publishDelta(i.name(), p);
+        }
+      }
+    }
+  }
+
+  private List<Integer> partitionsOf(String ca) {
+    List<Integer> ps = new ArrayList<>(store.partitions(ca));
+    if (!ps.contains(0)) {
+      ps.add(0, 0);
+    }
+    return ps;
+  }
+
+  private static boolean fresh(CrlRecord r) {
+    Duration validity = Duration.between(r.thisUpdate(), r.nextUpdate());
+    return Instant.now().isBefore(r.nextUpdate().minus(validity.dividedBy(4)));
+  }
+
+  /** AKI, CRL number and issuing distribution point, plus the full or delta CRL's own one. */
+  private Extensions extensions(Issuer issuer, long number, int partition, Extension own) {
+    return new Extensions(
+        new Extension[] {
+          new Extension(
+              Extension.authorityKeyIdentifier, false, der(issuer.authorityKeyIdentifier())),
+          new Extension(Extension.cRLNumber, false, der(new CRLNumber(BigInteger.valueOf(number)))),
+          new Extension(
+              Extension.issuingDistributionPoint, true, der(idp(issuer.name(), partition))),
+          own
+        });
+  }
+
+  private IssuingDistributionPoint idp(String ca, int partition) {
+    return new IssuingDistributionPoint(
+        new DistributionPointName(
+            new GeneralNames(
+                new GeneralName(
+                    GeneralName.uniformResourceIdentifier, hierarchy.urls().crl(ca, partition)))),
+        false,
+        false);
+  }
+
+  private static CRLDistPoint crlDp(String url) {
+    return new CRLDistPoint(
+        new DistributionPoint[] {
+          new DistributionPoint(
+              new DistributionPointName(
+                  new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, url))),
+              null,
+              null)
+        });
+  }
+
+  private static AuditEvent crlEvent(CrlRecord r) {
+    Map<String, String> attrs = new LinkedHashMap<>();
+    attrs.put("number", Long.toString(r.number()));
+    attrs.put("partition", Integer.toString(r.partition()));
+    attrs.put("entries", Integer.toString(r.entries()));
+    r.baseNumber().ifPresent(b -> attrs.put("baseNumber", Long.toString(b)));
+    return new AuditEvent(
+        EventType.CRL_ISSUED,
+        "ca-crl",
+        r.issuer() + "/crl/" + r.partition(),
+        r.thisUpdate(),
+        attrs,
+        Optional.empty());
+  }
+
+  private static byte[] der(org.bouncycastle.asn1.ASN1Object o) {
+    try {
+      return o.getEncoded(ASN1Encoding.DER);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

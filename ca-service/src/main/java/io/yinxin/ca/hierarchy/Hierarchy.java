@@ -1,0 +1,421 @@
+package io.yinxin.ca.hierarchy;
+
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.EventType;
+import io.yinxin.ca.CaException;
+import io.yinxin.ca.issue.CertificateFactory;
+import io.yinxin.ca.issue.Issuer;
+import io.yinxin.ca.issue.KeyPolicy;
+import io.yinxin.ca.issue.Names;
+import io.yinxin.ca.issue.Urls;
+import io.yinxin.ca.profile.CaConfig;
+import io.yinxin.ca.profile.HierarchyConfig;
+import io.yinxin.ca.profile.Profile;
+import io.yinxin.ca.store.CaStore;
+import io.yinxin.ca.store.CaStore.AuthorityRecord;
+import io.yinxin.ca.store.CaStore.ServiceRecord;
+import io.yinxin.ca.store.CertificateRecord;
+import io.yinxin.hsm.KeyException;
+import io.yinxin.hsm.KeyInfo;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyService;
+import io.yinxin.hsm.KeySpec;
+import io.yinxin.hsm.SignatureAlgorithm;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CA hierarchy: creates what the configuration names and is missing ({@link #init}), and hands
+ * out the issuers and service keys. Init is idempotent and never changes an existing CA.
+ */
+public final class Hierarchy {
+  private static final Logger log = LoggerFactory.getLogger(Hierarchy.class);
+
+  /** A delegated OCSP signer or TSA certificate is renewed when it has less than this left. */
+  static final Duration RENEW_BEFORE = Duration.ofDays(30);
+
+  private final HierarchyConfig config;
+  private final CaStore store;
+  private final KeyService keys;
+  private final KeyRef.Scheme caKeyScheme;
+  private final Urls urls;
+  private final AuditLog audit;
+  private final Map<String, Issuer> issuers = new ConcurrentHashMap<>();
+  private final Map<String, ServiceKey> services = new ConcurrentHashMap<>();
+
+  /**
+   * A certificate the system uses itself, with its key.
+   *
+   * @param name e.g. {@code ocsp-citizen}
+   * @param certificate its certificate
+   * @param key its key
+   * @param algorithm how it signs
+   */
+  public record ServiceKey(
+      String name, X509CertificateHolder certificate, KeyRef key, SignatureAlgorithm algorithm) {}
+
+  /** What {@link #init} did. */
+  public record InitReport(List<String> created, List<String> existing) {}
+
+  public Hierarchy(
+      HierarchyConfig config,
+      CaStore store,
+      KeyService keys,
+      KeyRef.Scheme caKeyScheme,
+      Urls urls,
+      AuditLog audit) {
+    this.config = config;
+    this.store = store;
+    this.keys = keys;
+    this.caKeyScheme = caKeyScheme;
+    this.urls = urls;
+    this.audit = audit;
+  }
+
+  public HierarchyConfig config() {
+    return config;
+  }
+
+  public Urls urls() {
+    return urls;
+  }
+
+  /**
+   * Creates every CA, delegated OCSP signer and service certificate of the configuration that does
+   * not exist yet, then loads them all.
+   */
+  public synchronized InitReport init() {
+    List<String> created = new ArrayList<>();
+    List<String> existing = new ArrayList<>();
+    loadCas();
+    for (CaConfig ca : config.cas()) {
+      if (issuers.containsKey(ca.name())) {
+        existing.add("ca " + ca.name());
+        continue;
+      }
+      createCa(ca);
+      created.add("ca " + ca.name());
+      loadCas();
+    }
+    Profile ocspProfile = config.profiles().get("ocsp-signer");
+    for (CaConfig ca : config.cas()) {
+      String name = "ocsp-" + ca.name();
+      if (serviceCurrent(name)) {
+        existing.add("service " + name);
+        continue;
+      }
+      Issuer issuer = issuer(ca.name());
+      KeySpec spec = ca.key() == KeySpec.SM2 ? KeySpec.SM2 : KeySpec.EC_P256;
+      createService(name, ocspProfile, issuer, spec, "Yinxin OCSP " + ca.name());
+      created.add("service " + name);
+    }
+    for (HierarchyConfig.ServiceCert s : config.services()) {
+      if (serviceCurrent(s.name())) {
+        existing.add("service " + s.name());
+        continue;
+      }
+      Profile p = config.profiles().get(s.profile());
+      createService(s.name(), p, issuer(p.issuer()), s.key(), cn(s.subject()));
+      created.add("service " + s.name());
+    }
+    loadServices();
+    log.info("event=ca_init created={} existing={}", created.size(), existing.size());
+    return new InitReport(created, existing);
+  }
+
+  /** An issuing CA by name. */
+  public Issuer issuer(String name) {
+    Issuer i = issuers.get(name);
+    if (i == null) {
+      throw new CaException(CaException.Code.NOT_FOUND, "no CA named " + safe(name));
+    }
+    return i;
+  }
+
+  public Optional<Issuer> findIssuer(String name) {
+    return Optional.ofNullable(issuers.get(name));
+  }
+
+  /** Every CA, parents before children. */
+  public List<Issuer> issuers() {
+    List<Issuer> out = new ArrayList<>();
+    for (CaConfig c : config.cas()) {
+      Issuer i = issuers.get(c.name());
+      if (i != null) {
+        out.add(i);
+      }
+    }
+    return out;
+  }
+
+  /** The chain from a CA up to its root, the CA first. */
+  public List<Issuer> chain(String ca) {
+    List<Issuer> out = new ArrayList<>();
+    Issuer cur = issuer(ca);
+    out.add(cur);
+    Optional<String> parent = config.ca(ca).flatMap(CaConfig::parent);
+    while (parent.isPresent()) {
+      cur = issuer(parent.get());
+      out.add(cur);
+      parent = config.ca(cur.name()).flatMap(CaConfig::parent);
+    }
+    return out;
+  }
+
+  /** A service key by name ({@code ocsp-citizen}, {@code tsa}). */
+  public Optional<ServiceKey> service(String name) {
+    return Optional.ofNullable(services.get(name));
+  }
+
+  /** Loads the CAs that exist, creating nothing. */
+  public void load() {
+    loadCas();
+    loadServices();
+  }
+
+  private void loadCas() {
+    for (AuthorityRecord a : store.authorities()) {
+      try {
+        issuers.put(
+            a.name(),
+            new Issuer(
+                a.name(),
+                new X509CertificateHolder(a.certificate()),
+                KeyRef.parse(a.keyRef()),
+                SignatureAlgorithm.valueOf(a.signatureAlgorithm())));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  private void loadServices() {
+    List<String> names = new ArrayList<>();
+    for (CaConfig ca : config.cas()) {
+      names.add("ocsp-" + ca.name());
+    }
+    config.services().forEach(s -> names.add(s.name()));
+    for (String n : names) {
+      store
+          .service(n)
+          .ifPresent(
+              s -> {
+                CertificateRecord cert =
+                    store
+                        .certificate(s.issuer(), s.serial())
+                        .orElseThrow(() -> new IllegalStateException("service " + n + " lost"));
+                try {
+                  services.put(
+                      n,
+                      new ServiceKey(
+                          n,
+                          new X509CertificateHolder(cert.der()),
+                          KeyRef.parse(s.keyRef()),
+                          SignatureAlgorithm.valueOf(s.signatureAlgorithm())));
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+    }
+  }
+
+  private boolean serviceCurrent(String name) {
+    Optional<ServiceRecord> s = store.service(name);
+    if (s.isEmpty()) {
+      return false;
+    }
+    Optional<CertificateRecord> cert = store.certificate(s.get().issuer(), s.get().serial());
+    return cert.isPresent()
+        && cert.get().status() == CertificateRecord.Status.VALID
+        && cert.get().notAfter().isAfter(Instant.now().plus(RENEW_BEFORE));
+  }
+
+  private void createCa(CaConfig ca) {
+    KeyRef.Scheme scheme = ca.key() == KeySpec.SM2 ? KeyRef.Scheme.SOFT : caKeyScheme;
+    KeyInfo key = keyFor(scheme, ca.key(), "ca-" + ca.name());
+    SignatureAlgorithm alg = ca.key().defaultAlgorithm();
+    SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(key.publicKey().getEncoded());
+    X500Name subject = new X500Name(BCStyle.INSTANCE, ca.subject());
+    Optional<Issuer> parent = ca.parent().map(this::issuer);
+    X509CertificateHolder cert =
+        CertificateFactory.caCertificate(
+            subject,
+            spki,
+            ca.validityDays(),
+            ca.pathLength(),
+            parent,
+            parent
+                .map(p -> p.signer(keys, "ca-cert:" + ca.name()))
+                .orElseGet(
+                    () ->
+                        new io.yinxin.hsm.bridge.KeyServiceContentSigner(
+                            keys, key.ref(), alg, "ca-cert:" + ca.name())),
+            urls,
+            Instant.now());
+    String issuerName = parent.map(Issuer::name).orElse(ca.name());
+    CertificateRecord row = CertificateRecord.issued(issuerName, "ca", cert, sha256(spki), 0);
+    store.inTransaction(
+        c -> {
+          boolean inserted =
+              store.insertAuthority(
+                  c,
+                  new AuthorityRecord(
+                      ca.name(), ca.parent(), key.ref().toString(), alg.name(), encoded(cert)),
+                  row);
+          if (inserted) {
+            audit.append(
+                issuedEvent("ca-init", issuerName, row, Map.of("ca", ca.name(), "kind", "ca")));
+          }
+          return inserted;
+        });
+    log.info("event=ca_created ca={} key={} alg={}", ca.name(), key.ref(), alg);
+  }
+
+  private void createService(
+      String name, Profile profile, Issuer issuer, KeySpec spec, String commonName) {
+    KeyRef.Scheme scheme = spec == KeySpec.SM2 ? KeyRef.Scheme.SOFT : caKeyScheme;
+    String label =
+        name
+            + "-"
+            + DateTimeFormatter.ofPattern("yyyyMMddHHmmss")
+                .withZone(ZoneOffset.UTC)
+                .format(Instant.now());
+    KeyInfo key = keyFor(scheme, spec, label);
+    SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(key.publicKey().getEncoded());
+    KeyPolicy.check(profile, spki);
+    Names.Checked names = Names.build(profile, Map.of("name", commonName), List.of(), List.of());
+    X509CertificateHolder cert =
+        CertificateFactory.endEntity(
+            profile,
+            issuer,
+            CertificateFactory.newSerial(),
+            names,
+            spki,
+            0,
+            urls,
+            Instant.now(),
+            issuer.signer(keys, "cert:" + name));
+    CertificateRecord row =
+        CertificateRecord.issued(issuer.name(), profile.name(), cert, sha256(spki), 0);
+    store.inTransaction(
+        c -> {
+          store.putService(
+              c,
+              new ServiceRecord(
+                  name,
+                  issuer.name(),
+                  row.serial(),
+                  key.ref().toString(),
+                  spec.defaultAlgorithm().name()),
+              row);
+          audit.append(
+              issuedEvent(
+                  "ca-init", issuer.name(), row, Map.of("service", name, "kind", "service")));
+          return null;
+        });
+    log.info("event=service_certificate_issued name={} issuer={}", name, issuer.name());
+  }
+
+  /** A key by label: reused if an earlier, interrupted init created it, else generated. */
+  private KeyInfo keyFor(KeyRef.Scheme scheme, KeySpec spec, String label) {
+    KeyRef ref =
+        scheme == KeyRef.Scheme.SOFT
+            ? KeyRef.soft(label)
+            : scheme == KeyRef.Scheme.VAULT_TRANSIT ? KeyRef.vault(label) : null;
+    if (ref != null) {
+      try {
+        KeyInfo existing = keys.describe(ref);
+        if (existing.spec() == spec) {
+          return existing;
+        }
+      } catch (KeyException e) {
+        if (e.code() != KeyException.Code.KEY_NOT_FOUND) {
+          throw e;
+        }
+      }
+    } else {
+      for (KeyInfo k : keys.list()) {
+        if (k.ref().scheme() == scheme && k.ref().label().equals(label) && k.spec() == spec) {
+          return k;
+        }
+      }
+    }
+    return keys.generate(scheme, spec, label);
+  }
+
+  /** The CERT_ISSUED audit event for a stored certificate row. */
+  public static AuditEvent issuedEvent(
+      String actor, String issuer, CertificateRecord row, Map<String, String> extra) {
+    Map<String, String> attrs = new LinkedHashMap<>(extra);
+    attrs.put("profile", row.profile());
+    attrs.put("notAfter", row.notAfter().toString());
+    attrs.put("subject", row.subject());
+    return new AuditEvent(
+        EventType.CERT_ISSUED,
+        actor,
+        issuer + "/" + row.serial(),
+        row.issuedAt(),
+        attrs,
+        Optional.of("sha256:" + hex(sha256Bytes(row.der()))));
+  }
+
+  static String cn(String dn) {
+    X500Name n = new X500Name(BCStyle.INSTANCE, dn);
+    var rdns = n.getRDNs(BCStyle.CN);
+    if (rdns.length == 0) {
+      throw new IllegalArgumentException("subject " + dn + " has no CN");
+    }
+    return rdns[0].getFirst().getValue().toString();
+  }
+
+  private static byte[] encoded(X509CertificateHolder c) {
+    try {
+      return c.getEncoded();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static byte[] sha256(SubjectPublicKeyInfo spki) {
+    try {
+      return sha256Bytes(spki.getEncoded());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static byte[] sha256Bytes(byte[] b) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(b);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String hex(byte[] b) {
+    return java.util.HexFormat.of().formatHex(b);
+  }
+
+  static String safe(String s) {
+    return s != null && s.matches("[a-z0-9-]{1,64}") ? s : "?";
+  }
+}

@@ -1,0 +1,159 @@
+package io.yinxin.ca.http;
+
+import io.yinxin.ca.CaException;
+import io.yinxin.ca.crl.CrlService;
+import io.yinxin.ca.hierarchy.Hierarchy;
+import io.yinxin.ca.issue.Issuer;
+import io.yinxin.ca.ocsp.OcspResponder;
+import io.yinxin.ca.store.CaStore.CrlRecord;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.springframework.http.CacheControl;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * What relying parties fetch without credentials: CA certificates, CRLs (DER, at the URLs in the
+ * certificates) and the OCSP responder (RFC 6960 Appendix A: POST and GET).
+ */
+@RestController
+public class RevocationInfoController {
+  static final MediaType PKIX_CERT = MediaType.parseMediaType("application/pkix-cert");
+  static final MediaType PKIX_CRL = MediaType.parseMediaType("application/pkix-crl");
+  static final MediaType OCSP_RESPONSE = MediaType.parseMediaType("application/ocsp-response");
+  private static final Pattern CRL_FILE = Pattern.compile("(0|[1-9][0-9]{0,8})(-delta)?\\.crl");
+  private static final int MAX_OCSP_REQUEST = 64 * 1024;
+
+  private final Hierarchy hierarchy;
+  private final CrlService crls;
+  private final OcspResponder ocsp;
+
+  public RevocationInfoController(Hierarchy hierarchy, CrlService crls, OcspResponder ocsp) {
+    this.hierarchy = hierarchy;
+    this.crls = crls;
+    this.ocsp = ocsp;
+  }
+
+  /** The CAs, with the URLs of their certificates and CRLs. */
+  @GetMapping("/ca/v1/cas")
+  public Map<String, Object> cas() {
+    List<Map<String, Object>> items = new ArrayList<>();
+    for (Issuer i : hierarchy.issuers()) {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("name", i.name());
+      v.put("subject", i.subject().toString());
+      hierarchy.config().ca(i.name()).flatMap(c -> c.parent()).ifPresent(p -> v.put("parent", p));
+      v.put("signatureAlgorithm", i.algorithm().name());
+      v.put("notAfter", i.certificate().getNotAfter().toInstant().toString());
+      v.put("certificateUrl", hierarchy.urls().caCertificate(i.name()));
+      v.put("crlUrl", hierarchy.urls().crl(i.name(), 0));
+      items.add(v);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("ocspUrl", hierarchy.urls().ocsp());
+    out.put("items", items);
+    return out;
+  }
+
+  /** A CA certificate, DER ({@code application/pkix-cert}) or {@code ?format=pem}. */
+  @GetMapping("/ca/v1/cas/{ca}/certificate")
+  public ResponseEntity<?> caCertificate(
+      @PathVariable String ca, @RequestParam(required = false) String format) {
+    Issuer i = hierarchy.issuer(ca);
+    if ("pem".equals(format)) {
+      return ResponseEntity.ok()
+          .contentType(MediaType.parseMediaType("application/x-pem-file"))
+          .cacheControl(CacheControl.maxAge(Duration.ofHours(1)))
+          .body(Pem.certificate(i.encoded()));
+    }
+    return ResponseEntity.ok()
+        .contentType(PKIX_CERT)
+        .cacheControl(CacheControl.maxAge(Duration.ofHours(1)))
+        .body(i.encoded());
+  }
+
+  /** {@code /ca/crl/{ca}/{partition}.crl} and {@code .../{partition}-delta.crl}, DER. */
+  @GetMapping("/ca/crl/{ca}/{file}")
+  public ResponseEntity<byte[]> crl(@PathVariable String ca, @PathVariable String file) {
+    Matcher m = CRL_FILE.matcher(file);
+    if (!m.matches()) {
+      throw new CaException(CaException.Code.NOT_FOUND, "no such CRL");
+    }
+    CrlRecord r = crls.current(ca, Integer.parseInt(m.group(1)), m.group(2) != null);
+    long maxAge =
+        Math.max(0, Duration.between(Instant.now(), r.nextUpdate()).dividedBy(4).toSeconds());
+    return ResponseEntity.ok()
+        .contentType(PKIX_CRL)
+        .cacheControl(CacheControl.maxAge(Duration.ofSeconds(Math.min(maxAge, 300))))
+        .body(r.der());
+  }
+
+  /** OCSP over POST (body: DER OCSPRequest). */
+  @PostMapping("/ca/ocsp")
+  public ResponseEntity<byte[]> ocspPost(HttpServletRequest request) throws IOException {
+    if (request.getContentLengthLong() > MAX_OCSP_REQUEST) {
+      return ocspAnswer(ocsp.respond(new byte[0]));
+    }
+    byte[] body = request.getInputStream().readNBytes(MAX_OCSP_REQUEST + 1);
+    return ocspAnswer(ocsp.respond(body.length > MAX_OCSP_REQUEST ? new byte[0] : body));
+  }
+
+  /** OCSP over GET: {@code /ca/ocsp/{url-encoding of base64 of DER OCSPRequest}}. */
+  @GetMapping("/ca/ocsp/**")
+  public ResponseEntity<byte[]> ocspGet(HttpServletRequest request) {
+    String uri = request.getRequestURI();
+    int at = uri.indexOf("/ca/ocsp/");
+    String encoded = uri.substring(at + "/ca/ocsp/".length());
+    if (encoded.length() > MAX_OCSP_REQUEST) {
+      return ocspAnswer(ocsp.respond(new byte[0]));
+    }
+    byte[] der;
+    try {
+      der = Base64.getDecoder().decode(percentDecode(encoded));
+    } catch (IllegalArgumentException e) {
+      der = new byte[0];
+    }
+    return ocspAnswer(ocsp.respond(der));
+  }
+
+  private static ResponseEntity<byte[]> ocspAnswer(byte[] response) {
+    return ResponseEntity.ok().contentType(OCSP_RESPONSE).body(response);
+  }
+
+  /** Percent-decoding only ({@code +} stays {@code +}: it is a base64 character here). */
+  static String percentDecode(String s) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '%' && i + 2 < s.length()) {
+        int hi = Character.digit(s.charAt(i + 1), 16);
+        int lo = Character.digit(s.charAt(i + 2), 16);
+        if (hi < 0 || lo < 0) {
+          throw new IllegalArgumentException("bad escape");
+        }
+        out.write(hi * 16 + lo);
+        i += 2;
+      } else if (c == '%') {
+        throw new IllegalArgumentException("truncated escape");
+      } else {
+        out.write(c);
+      }
+    }
+    return out.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+}

@@ -1,0 +1,153 @@
+package io.yinxin.ca.issue;
+
+import io.yinxin.audit.AuditLog;
+import io.yinxin.ca.CaException;
+import io.yinxin.ca.hierarchy.Hierarchy;
+import io.yinxin.ca.profile.Profile;
+import io.yinxin.ca.store.CaStore;
+import io.yinxin.ca.store.CertificateRecord;
+import io.yinxin.hsm.KeyService;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Issues end-entity certificates: checks the request against its profile (proof of possession, key
+ * type, names, identity numbers), signs with the issuing CA's key in its backend, stores the
+ * certificate and records the audit event in one transaction, and only then answers.
+ */
+public final class IssuanceService {
+  private static final Logger log = LoggerFactory.getLogger(IssuanceService.class);
+
+  private final Hierarchy hierarchy;
+  private final CaStore store;
+  private final KeyService keys;
+  private final AuditLog audit;
+  private final int partitionSize;
+  private long nextSlot;
+  private long slotEnd;
+
+  /**
+   * A request to issue.
+   *
+   * @param profile profile name
+   * @param csrPem PKCS#10 request in PEM
+   * @param subject subject fields ({@code name}, {@code idNumber}, ...)
+   * @param dns DNS names for the SAN
+   * @param email e-mail addresses for the SAN
+   */
+  public record IssueRequest(
+      String profile,
+      String csrPem,
+      Map<String, String> subject,
+      List<String> dns,
+      List<String> email) {
+    public IssueRequest {
+      subject = subject == null ? Map.of() : Map.copyOf(subject);
+      dns = dns == null ? List.of() : List.copyOf(dns);
+      email = email == null ? List.of() : List.copyOf(email);
+    }
+  }
+
+  /**
+   * An issued certificate.
+   *
+   * @param record as stored
+   * @param certificate the certificate
+   * @param chain its issuer up to the root, issuer first
+   */
+  public record Issued(
+      CertificateRecord record, X509CertificateHolder certificate, List<Issuer> chain) {}
+
+  /**
+   * @param partitionSize certificates per CRL partition
+   */
+  public IssuanceService(
+      Hierarchy hierarchy, CaStore store, KeyService keys, AuditLog audit, int partitionSize) {
+    if (partitionSize < 1) {
+      throw new IllegalArgumentException("partition size must be at least 1");
+    }
+    this.hierarchy = hierarchy;
+    this.store = store;
+    this.keys = keys;
+    this.audit = audit;
+    this.partitionSize = partitionSize;
+  }
+
+  /** The profile a request names, if clients may request it. */
+  public Profile profile(String name) {
+    Profile p = name == null ? null : hierarchy.config().profiles().get(name);
+    if (p == null || p.issuer().equals("*")) {
+      throw new CaException(
+          CaException.Code.UNKNOWN_PROFILE,
+          "profile",
+          "unknown profile; known: "
+              + hierarchy.config().profiles().values().stream()
+                  .filter(x -> !x.issuer().equals("*"))
+                  .map(Profile::name)
+                  .sorted()
+                  .toList());
+    }
+    return p;
+  }
+
+  /**
+   * Issues a certificate. On any error nothing is stored and no key is used.
+   *
+   * @param actor the authenticated operator, recorded in the audit event
+   * @throws CaException saying which field is wrong and why
+   */
+  public Issued issue(String actor, IssueRequest req) {
+    Profile profile = profile(req.profile());
+    Csr csr = Csr.parsePem(req.csrPem());
+    KeyPolicy.KeyDescription key = KeyPolicy.check(profile, csr.publicKey());
+    Names.Checked names = Names.build(profile, req.subject(), req.dns(), req.email());
+    if (profile.refuseRevokedKeys() && store.keyWasRevoked(key.sha256())) {
+      throw new CaException(
+          CaException.Code.BAD_KEY,
+          "csr.publicKey",
+          "a certificate for this key was revoked; generate a new key");
+    }
+    Issuer issuer = hierarchy.issuer(profile.issuer());
+    int partition = (int) (nextSlot() / partitionSize);
+    BigInteger serial = CertificateFactory.newSerial();
+    X509CertificateHolder cert =
+        CertificateFactory.endEntity(
+            profile,
+            issuer,
+            serial,
+            names,
+            csr.publicKey(),
+            partition,
+            hierarchy.urls(),
+            Instant.now(),
+            issuer.signer(keys, "cert:" + issuer.name() + "/" + serial.toString(16)));
+    CertificateRecord row =
+        CertificateRecord.issued(issuer.name(), profile.name(), cert, key.sha256(), partition);
+    store.inTransaction(
+        c -> {
+          store.insertCertificate(c, row);
+          audit.append(Hierarchy.issuedEvent(actor, issuer.name(), row, Map.of()));
+          return null;
+        });
+    log.info(
+        "event=cert_issued issuer={} serial={} profile={} partition={}",
+        issuer.name(),
+        row.serial(),
+        profile.name(),
+        partition);
+    return new Issued(row, cert, hierarchy.chain(issuer.name()));
+  }
+
+  private synchronized long nextSlot() {
+    if (nextSlot >= slotEnd) {
+      nextSlot = store.nextSlotBlock();
+      slotEnd = nextSlot + 1000;
+    }
+    return nextSlot++;
+  }
+}

@@ -1,0 +1,254 @@
+package io.yinxin.ca.issue;
+
+import io.yinxin.ca.CaException;
+import io.yinxin.ca.identity.CitizenIdNumber;
+import io.yinxin.ca.identity.UnifiedSocialCreditCode;
+import io.yinxin.ca.profile.Profile;
+import io.yinxin.ca.profile.SanRule;
+import io.yinxin.ca.profile.SubjectTemplate;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.DERPrintableString;
+import org.bouncycastle.asn1.DERUTF8String;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+
+/**
+ * Builds a certificate's subject and alternative names from a profile and checked request fields.
+ * Values go into the name as typed ASN.1 strings, never through string parsing, so a value such as
+ * {@code "x,CN=evil"} stays one literal value.
+ */
+public final class Names {
+  private static final Pattern LABEL = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?");
+  private static final Pattern EMAIL_LOCAL =
+      Pattern.compile("[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}");
+
+  private Names() {}
+
+  /** The checked subject and alternative names of one request. */
+  public record Checked(X500Name subject, Optional<GeneralNames> san, String summary) {}
+
+  /**
+   * Checks the request fields and names against the profile and builds the names.
+   *
+   * @param fields subject fields ({@code name}, {@code idNumber}, ...)
+   * @param dns requested DNS names
+   * @param emails requested e-mail addresses
+   * @throws CaException naming the field and what is wrong
+   */
+  public static Checked build(
+      Profile profile, Map<String, String> fields, List<String> dns, List<String> emails) {
+    SubjectTemplate t = profile.subject();
+    t.checkNoExtraFields(fields.keySet());
+    List<String> dnsNames = dnsNames(profile.san(), dns);
+    List<String> mails = emails(profile.san(), emails);
+    if (dnsNames.size() + mails.size() > Math.max(1, profile.san().maxNames())) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST,
+          "san",
+          "at most " + profile.san().maxNames() + " alternative names");
+    }
+    X500NameBuilder b = new X500NameBuilder(BCStyle.INSTANCE);
+    StringBuilder summary = new StringBuilder();
+    for (SubjectTemplate.Attribute a : t.attributes()) {
+      ASN1Encodable value;
+      String shown;
+      if (!a.isField()) {
+        value = encode(a, a.literal());
+        shown = a.literal();
+      } else if (a.field().equals("dns")) {
+        if (dnsNames.isEmpty()) {
+          throw new CaException(
+              CaException.Code.INVALID_REQUEST, "san.dns", "at least one DNS name is required");
+        }
+        value = new DERUTF8String(dnsNames.get(0));
+        shown = dnsNames.get(0);
+      } else {
+        String raw = fields.get(a.field());
+        if (raw == null) {
+          throw new CaException(
+              CaException.Code.INVALID_REQUEST, "subject." + a.field(), "is required");
+        }
+        switch (a.field()) {
+          case "idNumber" -> {
+            CitizenIdNumber id = CitizenIdNumber.parse(raw, "subject.idNumber");
+            value = new DERPrintableString(id.value());
+            shown = id.masked();
+          }
+          case "creditCode" -> {
+            UnifiedSocialCreditCode c = UnifiedSocialCreditCode.parse(raw, "subject.creditCode");
+            value = encode(a, c.value());
+            shown = c.masked();
+          }
+          default -> {
+            int max = a.field().equals("locality") || a.field().equals("province") ? 128 : 64;
+            String text = text(raw, "subject." + a.field(), max);
+            value = encode(a, text);
+            shown = text;
+          }
+        }
+      }
+      b.addRDN(a.oid(), value);
+      if (summary.length() > 0) {
+        summary.append(',');
+      }
+      summary.append(a.name()).append('=').append(shown);
+    }
+    List<GeneralName> gn = new ArrayList<>();
+    for (String d : dnsNames) {
+      gn.add(new GeneralName(GeneralName.dNSName, d));
+    }
+    for (String m : mails) {
+      gn.add(new GeneralName(GeneralName.rfc822Name, m));
+    }
+    Optional<GeneralNames> san =
+        gn.isEmpty()
+            ? Optional.empty()
+            : Optional.of(new GeneralNames(gn.toArray(GeneralName[]::new)));
+    return new Checked(b.build(), san, summary.toString());
+  }
+
+  private static ASN1Encodable encode(SubjectTemplate.Attribute a, String v) {
+    if (a.name().equals("C") || a.name().equals("serialNumber")) {
+      if (!DERPrintableString.isPrintableString(v)) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST, "subject." + a.name(), "must be printable ASCII");
+      }
+      return new DERPrintableString(v);
+    }
+    return new DERUTF8String(v);
+  }
+
+  /**
+   * A free-text value: 1..max characters, no control, format or private-use characters, no
+   * surrounding spaces. Chinese and other scripts are welcome.
+   */
+  static String text(String raw, String field, int max) {
+    if (raw.isEmpty() || raw.codePointCount(0, raw.length()) > max) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST, field, "must be 1-" + max + " characters");
+    }
+    if (!raw.equals(raw.strip())) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST, field, "must not start or end with spaces");
+    }
+    for (int i = 0; i < raw.length(); ) {
+      int cp = raw.codePointAt(i);
+      int type = Character.getType(cp);
+      if (Character.isISOControl(cp)
+          || type == Character.FORMAT
+          || type == Character.PRIVATE_USE
+          || type == Character.SURROGATE
+          || type == Character.UNASSIGNED
+          || type == Character.LINE_SEPARATOR
+          || type == Character.PARAGRAPH_SEPARATOR) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST,
+            field,
+            "contains a control or invisible character (U+" + String.format("%04X", cp) + ")");
+      }
+      i += Character.charCount(cp);
+    }
+    return raw;
+  }
+
+  static List<String> dnsNames(SanRule rule, List<String> requested) {
+    if (requested.isEmpty()) {
+      if (rule.dns() == SanRule.Presence.REQUIRED) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST, "san.dns", "at least one DNS name is required");
+      }
+      return List.of();
+    }
+    if (rule.dns() == SanRule.Presence.FORBIDDEN) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST, "san.dns", "this profile takes no DNS names");
+    }
+    LinkedHashSet<String> out = new LinkedHashSet<>();
+    for (String raw : requested) {
+      String d = dnsName(raw);
+      if (!rule.allowedDomains().isEmpty()
+          && rule.allowedDomains().stream().noneMatch(a -> d.equals(a) || d.endsWith("." + a))) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST,
+            "san.dns",
+            "'" + d + "' is outside the domains this CA may certify");
+      }
+      out.add(d);
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * A DNS name in the preferred name syntax (RFC 1034 §3.5, RFC 5280 §4.2.1.6): lower-case LDH
+   * labels, IDNs as A-labels, at least two labels, no wildcard, no trailing dot, not an IP address.
+   */
+  public static String dnsName(String raw) {
+    if (raw == null || raw.isEmpty() || raw.length() > 253) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST, "san.dns", "a DNS name is 1-253 characters");
+    }
+    String d = raw.toLowerCase(Locale.ROOT);
+    String[] labels = d.split("\\.", -1);
+    boolean ok = labels.length >= 2;
+    for (String l : labels) {
+      ok &= LABEL.matcher(l).matches();
+    }
+    if (ok && labels[labels.length - 1].matches("[0-9]+")) {
+      ok = false;
+    }
+    if (!ok) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST,
+          "san.dns",
+          "not a valid DNS name (lower-case letters, digits and hyphens in dot-separated labels;"
+              + " IDNs as xn-- A-labels; no wildcards or IP addresses)");
+    }
+    return d;
+  }
+
+  static List<String> emails(SanRule rule, List<String> requested) {
+    if (requested.isEmpty()) {
+      if (rule.email() == SanRule.Presence.REQUIRED) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST, "san.email", "an e-mail address is required");
+      }
+      return List.of();
+    }
+    if (rule.email() == SanRule.Presence.FORBIDDEN) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST, "san.email", "this profile takes no e-mail addresses");
+    }
+    List<String> out = new ArrayList<>();
+    for (String m : requested) {
+      int at = m == null ? -1 : m.lastIndexOf('@');
+      if (at <= 0
+          || m.length() > 254
+          || !EMAIL_LOCAL.matcher(m.substring(0, at)).matches()
+          || m.substring(0, at).contains("..")) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST, "san.email", "not a valid ASCII e-mail address");
+      }
+      out.add(m.substring(0, at) + "@" + dnsNameFor(m.substring(at + 1)));
+    }
+    return out;
+  }
+
+  private static String dnsNameFor(String domain) {
+    try {
+      return dnsName(domain);
+    } catch (CaException e) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST, "san.email", "the e-mail domain is not valid");
+    }
+  }
+}

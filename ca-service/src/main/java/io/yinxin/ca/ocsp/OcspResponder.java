@@ -1,0 +1,299 @@
+package io.yinxin.ca.ocsp;
+
+import io.yinxin.ca.hierarchy.Hierarchy;
+import io.yinxin.ca.hierarchy.Hierarchy.ServiceKey;
+import io.yinxin.ca.issue.Issuer;
+import io.yinxin.ca.revoke.RevocationService;
+import io.yinxin.ca.store.CaStore;
+import io.yinxin.ca.store.CaStore.StatusChange;
+import io.yinxin.ca.store.CertificateRecord;
+import io.yinxin.hsm.KeyService;
+import io.yinxin.hsm.bridge.KeyServiceContentSigner;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPException;
+import org.bouncycastle.cert.ocsp.OCSPReq;
+import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.Req;
+import org.bouncycastle.cert.ocsp.RespID;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.bouncycastle.operator.DigestCalculator;
+import org.bouncycastle.operator.bc.BcDigestCalculatorProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An RFC 6960 OCSP responder for every CA of the hierarchy, signing with each CA's delegated OCSP
+ * signer. Responses for single requests without a nonce are signed once and served from a cache
+ * until shortly before their nextUpdate, so the hot path does no signing and no database read; a
+ * status change evicts the entry at once on this node, and within a second on the others (they
+ * follow {@code ca.status_changes}). A request with a nonce (RFC 8954, 1 to 32 octets) gets a fresh
+ * response echoing it.
+ *
+ * <p>Never throws for bad input: every answer is a DER OCSPResponse ({@code malformedRequest},
+ * {@code unauthorized} for a CA this responder does not serve, {@code internalError}).
+ */
+public final class OcspResponder {
+  private static final Logger log = LoggerFactory.getLogger(OcspResponder.class);
+
+  private static final byte[] MALFORMED = status(OCSPRespBuilder.MALFORMED_REQUEST);
+  private static final byte[] UNAUTHORIZED = status(OCSPRespBuilder.UNAUTHORIZED);
+  private static final byte[] INTERNAL_ERROR = status(OCSPRespBuilder.INTERNAL_ERROR);
+
+  private final Hierarchy hierarchy;
+  private final CaStore store;
+  private final KeyService keys;
+  private final Duration validity;
+  private final Duration refreshBefore;
+  private final int maxCached;
+  private final Map<IssuerKey, Responder> responders = new HashMap<>();
+  private final ConcurrentHashMap<CacheKey, Cached> cache = new ConcurrentHashMap<>();
+  private volatile Instant lastPoll = Instant.now();
+
+  /** (hash algorithm, issuerNameHash, issuerKeyHash) of a CertID. */
+  private record IssuerKey(ASN1ObjectIdentifier alg, String nameHash, String keyHash) {}
+
+  private record Responder(Issuer ca, ServiceKey signer, RespID respId) {}
+
+  private record CacheKey(String ca, BigInteger serial, ASN1ObjectIdentifier alg) {}
+
+  private record Cached(byte[] response, Instant refreshAt) {}
+
+  /**
+   * @param validity nextUpdate − thisUpdate of each response
+   * @param refreshBefore a cached response is replaced this long before its nextUpdate
+   * @param maxCached most cached responses (the cache is emptied when it would grow past this)
+   */
+  public OcspResponder(
+      Hierarchy hierarchy,
+      CaStore store,
+      KeyService keys,
+      Duration validity,
+      Duration refreshBefore,
+      int maxCached) {
+    if (refreshBefore.compareTo(validity) >= 0) {
+      throw new IllegalArgumentException("OCSP refresh-before must be shorter than validity");
+    }
+    this.hierarchy = hierarchy;
+    this.store = store;
+    this.keys = keys;
+    this.validity = validity;
+    this.refreshBefore = refreshBefore;
+    this.maxCached = maxCached;
+    DigestCalculator sha1 = digest(RespID.HASH_SHA1);
+    for (Issuer ca : hierarchy.issuers()) {
+      Optional<ServiceKey> signer = hierarchy.service("ocsp-" + ca.name());
+      if (signer.isEmpty()) {
+        continue;
+      }
+      try {
+        RespID respId = new RespID(signer.get().certificate().getSubjectPublicKeyInfo(), sha1);
+        Responder r = new Responder(ca, signer.get(), respId);
+        for (ASN1ObjectIdentifier alg :
+            List.of(OIWObjectIdentifiers.idSHA1, NISTObjectIdentifiers.id_sha256)) {
+          String jca = alg.equals(OIWObjectIdentifiers.idSHA1) ? "SHA-1" : "SHA-256";
+          byte[] nameHash = hash(jca, ca.certificate().getSubject().getEncoded());
+          byte[] keyHash =
+              hash(jca, ca.certificate().getSubjectPublicKeyInfo().getPublicKeyData().getBytes());
+          responders.put(new IssuerKey(alg, hex(nameHash), hex(keyHash)), r);
+        }
+      } catch (OCSPException | IOException e) {
+        throw new IllegalStateException("cannot set up OCSP for " + ca.name(), e);
+      }
+    }
+  }
+
+  /** Hooks cache eviction to revocations made on this node. */
+  public void follow(RevocationService revocations) {
+    revocations.onChange(this::invalidate);
+  }
+
+  /** Answers one DER OCSPRequest with a DER OCSPResponse. */
+  public byte[] respond(byte[] requestDer) {
+    OCSPReq req;
+    try {
+      req = new OCSPReq(requestDer);
+    } catch (IOException | RuntimeException e) {
+      return MALFORMED;
+    }
+    Req[] list;
+    try {
+      list = req.getRequestList();
+    } catch (RuntimeException e) {
+      return MALFORMED;
+    }
+    if (list.length == 0 || list.length > 16) {
+      return MALFORMED;
+    }
+    Extension nonce = req.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
+    byte[] nonceValue = null;
+    if (nonce != null) {
+      byte[] inner = nonceOctets(nonce);
+      if (inner == null) {
+        return MALFORMED;
+      }
+      // Echo the extension value exactly as sent; RFC 8954 bounds the nonce itself to 1-32 octets.
+      nonceValue = inner.length > 32 ? null : nonce.getExtnValue().getOctets();
+    }
+    try {
+      Responder r = responderFor(list[0].getCertID());
+      if (r == null) {
+        return UNAUTHORIZED;
+      }
+      if (list.length == 1 && nonceValue == null) {
+        CertificateID id = list[0].getCertID();
+        CacheKey key = new CacheKey(r.ca().name(), id.getSerialNumber(), id.getHashAlgOID());
+        Cached hit = cache.get(key);
+        Instant now = Instant.now();
+        if (hit != null && now.isBefore(hit.refreshAt())) {
+          return hit.response();
+        }
+        byte[] fresh = sign(r, list, null, now);
+        if (cache.size() >= maxCached) {
+          cache.clear();
+        }
+        cache.put(key, new Cached(fresh, now.plus(validity).minus(refreshBefore)));
+        return fresh;
+      }
+      return sign(r, list, nonceValue, Instant.now());
+    } catch (RuntimeException e) {
+      log.error("event=ocsp_failed reason={}", e.toString());
+      return INTERNAL_ERROR;
+    }
+  }
+
+  /** Drops cached responses for a certificate whose status changed. */
+  public void invalidate(String ca, String serialHex) {
+    BigInteger serial = new BigInteger(serialHex, 16);
+    cache.remove(new CacheKey(ca, serial, OIWObjectIdentifiers.idSHA1));
+    cache.remove(new CacheKey(ca, serial, NISTObjectIdentifiers.id_sha256));
+  }
+
+  /** Follows status changes made on other nodes; call about once a second. */
+  public void pollChanges() {
+    Instant since = lastPoll.minusSeconds(5);
+    lastPoll = Instant.now();
+    for (StatusChange ch : store.changesSince(since)) {
+      invalidate(ch.issuer(), ch.serial());
+    }
+  }
+
+  /** Responses in the cache now. */
+  public int cached() {
+    return cache.size();
+  }
+
+  private Responder responderFor(CertificateID id) {
+    return responders.get(
+        new IssuerKey(id.getHashAlgOID(), hex(id.getIssuerNameHash()), hex(id.getIssuerKeyHash())));
+  }
+
+  private byte[] sign(Responder r, Req[] list, byte[] nonce, Instant now) {
+    Instant thisUpdate = now.truncatedTo(ChronoUnit.SECONDS);
+    Date next = Date.from(thisUpdate.plus(validity));
+    BasicOCSPRespBuilder b = new BasicOCSPRespBuilder(r.respId());
+    for (Req q : list) {
+      CertificateID id = q.getCertID();
+      Responder owner = responderFor(id);
+      CertificateStatus status =
+          owner == r ? status(r.ca().name(), id.getSerialNumber()) : new UnknownStatus();
+      b.addResponse(id, status, Date.from(thisUpdate), next, null);
+    }
+    if (nonce != null) {
+      b.setResponseExtensions(
+          new Extensions(new Extension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce, false, nonce)));
+    }
+    try {
+      ServiceKey s = r.signer();
+      BasicOCSPResp basic =
+          b.build(
+              new KeyServiceContentSigner(keys, s.key(), s.algorithm(), "ocsp:" + r.ca().name()),
+              new X509CertificateHolder[] {s.certificate()},
+              Date.from(thisUpdate));
+      return new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+    } catch (OCSPException | IOException e) {
+      throw new IllegalStateException("cannot build OCSP response", e);
+    }
+  }
+
+  private CertificateStatus status(String ca, BigInteger serial) {
+    if (serial.signum() <= 0 || serial.bitLength() > 256) {
+      return new UnknownStatus();
+    }
+    Optional<CertificateRecord> rec = store.certificate(ca, serial.toString(16));
+    if (rec.isEmpty()) {
+      return new UnknownStatus();
+    }
+    CertificateRecord c = rec.get();
+    return switch (c.status()) {
+      case VALID -> CertificateStatus.GOOD;
+      case REVOKED, ON_HOLD ->
+          new RevokedStatus(
+              Date.from(c.revokedAt().orElseThrow()), c.reason().orElse(CRLReason.unspecified));
+    };
+  }
+
+  /** The nonce octets (RFC 8954: the extension value is an OCTET STRING), or null if malformed. */
+  private static byte[] nonceOctets(Extension nonce) {
+    try {
+      byte[] inner = ASN1OctetString.getInstance(nonce.getParsedValue()).getOctets();
+      return inner.length == 0 ? null : inner;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static byte[] status(int code) {
+    try {
+      return new OCSPRespBuilder().build(code, null).getEncoded();
+    } catch (OCSPException | IOException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private static DigestCalculator digest(AlgorithmIdentifier alg) {
+    try {
+      return new BcDigestCalculatorProvider().get(alg);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] hash(String alg, byte[] data) {
+    try {
+      return MessageDigest.getInstance(alg).digest(data);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String hex(byte[] b) {
+    return java.util.HexFormat.of().formatHex(b);
+  }
+}

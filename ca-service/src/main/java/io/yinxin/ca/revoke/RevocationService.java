@@ -1,0 +1,118 @@
+package io.yinxin.ca.revoke;
+
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.EventType;
+import io.yinxin.ca.CaException;
+import io.yinxin.ca.store.CaStore;
+import io.yinxin.ca.store.CertificateRecord;
+import io.yinxin.ca.store.CertificateRecord.Status;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Revokes, holds and releases certificates. Each change is one transaction with its audit event;
+ * listeners (the OCSP cache) hear of it right after it commits.
+ */
+public final class RevocationService {
+  private static final Logger log = LoggerFactory.getLogger(RevocationService.class);
+
+  private final CaStore store;
+  private final AuditLog audit;
+  private final List<BiConsumer<String, String>> listeners = new CopyOnWriteArrayList<>();
+
+  public RevocationService(CaStore store, AuditLog audit) {
+    this.store = store;
+    this.audit = audit;
+  }
+
+  /** Called with (issuer, serial) after every committed change. */
+  public void onChange(BiConsumer<String, String> listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * Revokes a certificate, or puts it on hold when the reason is {@code certificateHold}. A
+   * certificate on hold may be revoked for good.
+   *
+   * @throws CaException {@code NOT_FOUND}, {@code CONFLICT} (already revoked, or on hold twice),
+   *     {@code INVALID_REQUEST} (reason)
+   */
+  public CertificateRecord revoke(String actor, String issuer, String serial, String reasonName) {
+    RevocationReason reason = RevocationReason.forRevocation(reasonName);
+    String s = normalizeSerial(serial);
+    Status to = reason == RevocationReason.CERTIFICATE_HOLD ? Status.ON_HOLD : Status.REVOKED;
+    Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    CertificateRecord r =
+        store.changeStatus(
+            issuer,
+            s,
+            to,
+            reason.code(),
+            at,
+            row ->
+                audit.append(
+                    new AuditEvent(
+                        EventType.CERT_REVOKED,
+                        actor,
+                        issuer + "/" + s,
+                        at,
+                        Map.of("reason", reason.rfcName(), "profile", row.profile()),
+                        Optional.empty())));
+    log.info("event=cert_revoked issuer={} serial={} reason={}", issuer, s, reason.rfcName());
+    notify(issuer, s);
+    return r;
+  }
+
+  /** Releases a certificate from hold: it is valid again and leaves the CRL. */
+  public CertificateRecord release(String actor, String issuer, String serial) {
+    String s = normalizeSerial(serial);
+    Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    CertificateRecord r =
+        store.changeStatus(
+            issuer,
+            s,
+            Status.VALID,
+            RevocationReason.REMOVE_FROM_CRL.code(),
+            at,
+            row ->
+                audit.append(
+                    new AuditEvent(
+                        EventType.CERT_HOLD_RELEASED,
+                        actor,
+                        issuer + "/" + s,
+                        at,
+                        Map.of("profile", row.profile()),
+                        Optional.empty())));
+    log.info("event=cert_released issuer={} serial={}", issuer, s);
+    notify(issuer, s);
+    return r;
+  }
+
+  private void notify(String issuer, String serial) {
+    for (BiConsumer<String, String> l : listeners) {
+      l.accept(issuer, serial);
+    }
+  }
+
+  /**
+   * A serial as the API accepts it: hex, optionally with colons, any case; stored as lower-case hex
+   * without leading zeros.
+   */
+  public static String normalizeSerial(String serial) {
+    String s = serial == null ? "" : serial.replace(":", "").toLowerCase(java.util.Locale.ROOT);
+    if (!s.matches("[0-9a-f]{1,64}")) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST, "serial", "must be 1-64 hexadecimal digits");
+    }
+    s = s.replaceFirst("^0+(?=.)", "");
+    return s;
+  }
+}

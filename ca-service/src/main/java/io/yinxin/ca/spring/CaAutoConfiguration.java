@@ -1,0 +1,191 @@
+package io.yinxin.ca.spring;
+
+import io.yinxin.audit.AuditLog;
+import io.yinxin.ca.crl.CrlService;
+import io.yinxin.ca.hierarchy.Hierarchy;
+import io.yinxin.ca.http.CaController;
+import io.yinxin.ca.http.CaOperators;
+import io.yinxin.ca.http.CaProblems;
+import io.yinxin.ca.http.RevocationInfoController;
+import io.yinxin.ca.issue.IssuanceService;
+import io.yinxin.ca.issue.Urls;
+import io.yinxin.ca.ocsp.OcspResponder;
+import io.yinxin.ca.profile.HierarchyConfig;
+import io.yinxin.ca.revoke.RevocationService;
+import io.yinxin.ca.store.CaStore;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
+
+/** The CA on this node: schema, hierarchy, issuance, revocation, CRLs, OCSP, REST API. */
+@AutoConfiguration(
+    afterName = {
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+      "io.yinxin.hsm.spring.HsmAutoConfiguration",
+      "io.yinxin.audit.spring.AuditAutoConfiguration",
+      "io.yinxin.audit.spring.RemoteAuditConfiguration"
+    })
+@ConditionalOnProperty(prefix = "yinxin.ca", name = "enabled", matchIfMissing = true)
+@EnableConfigurationProperties(CaProperties.class)
+@Import({CaController.class, RevocationInfoController.class, CaProblems.class})
+public class CaAutoConfiguration {
+  private static final Logger log = LoggerFactory.getLogger(CaAutoConfiguration.class);
+
+  @Bean
+  CaStore caStore(DataSource dataSource) {
+    return CaStore.open(dataSource);
+  }
+
+  @Bean
+  Hierarchy caHierarchy(
+      CaProperties p, CaStore store, KeyService keys, AuditLog audit, Environment env) {
+    HierarchyConfig config =
+        p.hierarchyFile().isBlank()
+            ? HierarchyConfig.defaults()
+            : HierarchyConfig.load(Path.of(p.hierarchyFile()));
+    String base =
+        p.publicUrl().isBlank()
+            ? "http://"
+                + env.getProperty("server.address", "127.0.0.1")
+                + ":"
+                + env.getProperty("server.port", "8080")
+            : p.publicUrl();
+    KeyRef.Scheme scheme =
+        switch (p.keyBackend()) {
+          case "soft" -> KeyRef.Scheme.SOFT;
+          case "pkcs11" -> KeyRef.Scheme.PKCS11;
+          case "vault-transit" -> KeyRef.Scheme.VAULT_TRANSIT;
+          default ->
+              throw new IllegalStateException(
+                  "yinxin.ca.key-backend must be soft, pkcs11 or vault-transit");
+        };
+    Hierarchy h = new Hierarchy(config, store, keys, scheme, new Urls(base), audit);
+    if (p.initOnStart()) {
+      h.init();
+    } else {
+      h.load();
+    }
+    return h;
+  }
+
+  @Bean
+  IssuanceService caIssuance(
+      Hierarchy h, CaStore store, KeyService keys, AuditLog audit, CaProperties p) {
+    return new IssuanceService(h, store, keys, audit, p.crlPartitionSize());
+  }
+
+  @Bean
+  RevocationService caRevocation(CaStore store, AuditLog audit) {
+    return new RevocationService(store, audit);
+  }
+
+  @Bean
+  CrlService caCrls(Hierarchy h, CaStore store, KeyService keys, AuditLog audit, CaProperties p) {
+    return new CrlService(h, store, keys, audit, p.crlValidity(), p.deltaCrlValidity());
+  }
+
+  @Bean
+  OcspResponder caOcsp(
+      Hierarchy h, CaStore store, KeyService keys, CaProperties p, RevocationService r) {
+    OcspResponder o =
+        new OcspResponder(
+            h, store, keys, p.ocspValidity(), p.ocspRefreshBefore(), p.ocspCacheSize());
+    o.follow(r);
+    return o;
+  }
+
+  @Bean
+  CaOperators caOperators(CaProperties p, Environment env) {
+    if (!p.operators().isEmpty() || !p.generateDevToken()) {
+      return new CaOperators(p.operators(), Optional.empty());
+    }
+    Path file = Path.of(env.getProperty("yinxin.data-dir", "./data"), "ca-tokens.properties");
+    try {
+      Properties props = new Properties();
+      if (Files.exists(file)) {
+        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+          props.load(in);
+        }
+      } else {
+        byte[] b = new byte[24];
+        new SecureRandom().nextBytes(b);
+        props.setProperty("operator", "yx_" + HexFormat.of().formatHex(b));
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.createFile(
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+          props.store(out, "Yinxin development CA operator token");
+        }
+      }
+      String token = props.getProperty("operator");
+      return new CaOperators(
+          List.of(
+              new CaOperators.Operator(
+                  "dev-operator",
+                  HexFormat.of().formatHex(CaOperators.sha256(token)),
+                  List.copyOf(CaOperators.SCOPES))),
+          Optional.of(token));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + file, e);
+    }
+  }
+
+  /** Refreshes CRLs and follows status changes from other nodes for the OCSP cache. */
+  @Bean(destroyMethod = "shutdownNow")
+  ScheduledExecutorService caScheduler(CrlService crls, OcspResponder ocsp, CaProperties p) {
+    ScheduledExecutorService s =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "ca-revocation-info");
+              t.setDaemon(true);
+              return t;
+            });
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            ocsp.pollChanges();
+          } catch (RuntimeException e) {
+            log.warn("event=ocsp_poll_failed reason={}", e.getMessage());
+          }
+        },
+        1,
+        1,
+        TimeUnit.SECONDS);
+    long ms = Math.max(1000, p.crlCheckInterval().toMillis());
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            crls.tick();
+          } catch (RuntimeException e) {
+            log.warn("event=crl_refresh_failed reason={}", e.getMessage());
+          }
+        },
+        ms,
+        ms,
+        TimeUnit.MILLISECONDS);
+    return s;
+  }
+}

@@ -1,0 +1,46 @@
+package io.yinxin.ca.spring;
+
+import io.yinxin.ca.http.CaOperators;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code yinxin.ca.*}.
+ *
+ * @param enabled host the CA on this node
+ * @param hierarchyFile the hierarchy and profiles YAML; empty for the built-in default
+ * @param keyBackend where new CA and service keys are created: {@code soft}, {@code pkcs11} or
+ *     {@code vault-transit} (SM2 keys always go to {@code soft})
+ * @param publicUrl the base URL written into certificates (CRL, OCSP, CA certificate URLs); empty
+ *     for {@code http://<server.address>:<server.port>}
+ * @param initOnStart create missing CAs at start-up (the embedded default); otherwise run {@code
+ *     yinxin ca init}
+ * @param crlPartitionSize certificates per CRL partition
+ * @param crlValidity full CRL lifetime (nextUpdate − thisUpdate)
+ * @param deltaCrlValidity delta CRL lifetime
+ * @param crlCheckInterval how often CRLs are refreshed (and a delta published after a revocation)
+ * @param ocspValidity OCSP response lifetime
+ * @param ocspRefreshBefore cached OCSP responses are re-signed this long before nextUpdate
+ * @param ocspCacheSize most cached OCSP responses
+ * @param operators registration-authority operators and their scopes
+ * @param generateDevToken when no operators are configured, create one with every scope under the
+ *     data directory (development only)
+ */
+@ConfigurationProperties("yinxin.ca")
+public record CaProperties(
+    @DefaultValue("true") boolean enabled,
+    @DefaultValue("") String hierarchyFile,
+    @DefaultValue("soft") String keyBackend,
+    @DefaultValue("") String publicUrl,
+    @DefaultValue("false") boolean initOnStart,
+    @DefaultValue("100000") int crlPartitionSize,
+    @DefaultValue("24h") Duration crlValidity,
+    @DefaultValue("1h") Duration deltaCrlValidity,
+    @DefaultValue("10s") Duration crlCheckInterval,
+    @DefaultValue("4h") Duration ocspValidity,
+    @DefaultValue("30m") Duration ocspRefreshBefore,
+    @DefaultValue("1000000") int ocspCacheSize,
+    @DefaultValue List<CaOperators.Operator> operators,
+    @DefaultValue("false") boolean generateDevToken) {}

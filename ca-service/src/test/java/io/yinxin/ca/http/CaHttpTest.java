@@ -1,0 +1,742 @@
+package io.yinxin.ca.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.yinxin.audit.store.PostgresDatabase;
+import io.yinxin.ca.hierarchy.Hierarchy;
+import io.yinxin.ca.testing.TestCsr;
+import io.yinxin.hsm.testing.OpenSsl;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The CA as a node serves it, on PostgreSQL with the software key backend, judged by openssl:
+ * chains verify, extensions are the profile's, CRLs verify and list what was revoked, OCSP answers
+ * good / revoked / unknown.
+ */
+@SpringBootTest(
+    classes = TestApp.class,
+    webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
+class CaHttpTest {
+  static final PostgresDatabase DB = newDatabase();
+  static final Path DATA = tempDir();
+  static final int PORT = freePort();
+  static final String BASE = "http://127.0.0.1:" + PORT;
+  static final String OPERATOR = "op-" + UUID.randomUUID();
+  static final String READER = "reader-" + UUID.randomUUID();
+  static final JsonMapper JSON = JsonMapper.builder().build();
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) {
+    r.add("spring.datasource.url", DB::url);
+    r.add("spring.datasource.username", () -> PostgresDatabase.USER);
+    r.add("spring.datasource.password", () -> "");
+    r.add("spring.flyway.enabled", () -> "false");
+    r.add("server.port", () -> PORT);
+    r.add("server.address", () -> "127.0.0.1");
+    r.add("yinxin.data-dir", DATA::toString);
+    r.add("yinxin.keys.soft.enabled", () -> "true");
+    r.add("yinxin.ca.init-on-start", () -> "true");
+    r.add("yinxin.ca.crl-partition-size", () -> "4");
+    r.add("yinxin.ca.operators[0].name", () -> "ra-1");
+    r.add("yinxin.ca.operators[0].token-sha256", () -> sha(OPERATOR));
+    r.add("yinxin.ca.operators[0].scopes", () -> "ca:issue,ca:revoke,ca:read,ca:crl");
+    r.add("yinxin.ca.operators[1].name", () -> "reader");
+    r.add("yinxin.ca.operators[1].token-sha256", () -> sha(READER));
+    r.add("yinxin.ca.operators[1].scopes", () -> "ca:read");
+    r.add("yinxin.audit.generate-dev-tokens", () -> "true");
+  }
+
+  @Autowired Hierarchy hierarchy;
+
+  // ---- hierarchy
+
+  @Test
+  void initIsIdempotentAndCreatesEveryCaAndServiceCertificate() {
+    Hierarchy.InitReport again = hierarchy.init();
+    assertThat(again.created()).isEmpty();
+    assertThat(again.existing())
+        .contains("ca root", "ca citizen", "ca sm2-citizen", "service ocsp-citizen", "service tsa");
+  }
+
+  @Test
+  void caAndServiceCertificatesCarryTheirExtensions() throws Exception {
+    Path dir = work();
+    String root = caPem("root");
+    Files.writeString(dir.resolve("root.pem"), root);
+    Files.writeString(dir.resolve("citizen.pem"), caPem("citizen"));
+    OpenSsl.Result v = OpenSsl.run(dir, "verify", "-CAfile", "root.pem", "citizen.pem");
+    assertThat(v.output()).contains("citizen.pem: OK");
+    OpenSsl.Result text = OpenSsl.run(dir, "x509", "-in", "citizen.pem", "-noout", "-text");
+    assertThat(text.output())
+        .contains("CA:TRUE, pathlen:0")
+        .contains("Certificate Sign, CRL Sign")
+        .contains("URI:" + BASE + "/ca/crl/root/0.crl");
+
+    Hierarchy.ServiceKey tsa = hierarchy.service("tsa").orElseThrow();
+    Files.write(dir.resolve("tsa.der"), tsa.certificate().getEncoded());
+    OpenSsl.Result t =
+        OpenSsl.run(dir, "x509", "-inform", "DER", "-in", "tsa.der", "-noout", "-text");
+    assertThat(t.output()).containsPattern("Extended Key Usage: critical\\s+Time Stamping");
+    Hierarchy.ServiceKey ocsp = hierarchy.service("ocsp-citizen").orElseThrow();
+    Files.write(dir.resolve("ocsp.der"), ocsp.certificate().getEncoded());
+    OpenSsl.Result o =
+        OpenSsl.run(dir, "x509", "-inform", "DER", "-in", "ocsp.der", "-noout", "-text");
+    assertThat(o.output()).contains("OCSP Signing").contains("OCSP No Check");
+  }
+
+  // ---- issuance, judged by openssl
+
+  @Test
+  void everyProfileIssuesAChainOpensslAccepts() throws Exception {
+    Path dir = work();
+    Files.writeString(dir.resolve("root.pem"), caPem("root"));
+
+    Map<String, Object> citizen =
+        issue(
+            "citizen-sign",
+            TestCsr.p256(),
+            Map.of("name", "张三", "idNumber", "11010519491231002X"),
+            Map.of("email", List.of("zhang.san@example.cn")));
+    String text = verifyAndText(dir, citizen, "citizen");
+    assertThat(text)
+        .contains("Digital Signature, Non Repudiation")
+        .contains("serialNumber = 11010519491231002X")
+        .contains("email:zhang.san@example.cn")
+        .contains("OCSP - URI:" + BASE + "/ca/ocsp")
+        .contains("CA Issuers - URI:" + BASE + "/ca/v1/cas/citizen/certificate")
+        .containsPattern("URI:" + Pattern.quote(BASE) + "/ca/crl/citizen/[0-9]+\\.crl")
+        .contains("X509v3 Freshest CRL");
+    // The Chinese name survives as UTF-8.
+    OpenSsl.Result subject =
+        OpenSsl.run(
+            dir,
+            "x509",
+            "-in",
+            "citizen-leaf.pem",
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "utf8,sep_comma_plus");
+    assertThat(subject.output()).contains("CN=张三");
+
+    Map<String, Object> auth =
+        issue(
+            "citizen-auth",
+            TestCsr.pem(TestCsr.der(TestCsr.rsa(3072), "SHA256withRSA")),
+            Map.of("name", "李四", "idNumber", "11010519491231002X"),
+            Map.of());
+    assertThat(verifyAndText(dir, auth, "citizen")).contains("TLS Web Client Authentication");
+
+    Map<String, Object> seal =
+        issue(
+            "enterprise-seal",
+            TestCsr.pem(TestCsr.der(TestCsr.ec("secp384r1"), "SHA384withECDSA")),
+            Map.of("organization", "福州某某科技有限公司", "creditCode", "91350100M000100Y43"),
+            Map.of());
+    String sealText = verifyAndText(dir, seal, "enterprise");
+    assertThat(sealText)
+        .contains("Digital Signature, Non Repudiation")
+        .containsPattern("1\\.3\\.6\\.1\\.5\\.5\\.7\\.3\\.36|Document Signing")
+        .containsPattern(
+            "organizationIdentifier ?= ?91350100M000100Y43|2\\.5\\.4\\.97 ?= ?91350100M000100Y43");
+
+    Map<String, Object> tls =
+        issue(
+            "server-tls",
+            TestCsr.p256(),
+            Map.of(),
+            Map.of("dns", List.of("portal.gov.localhost", "www.portal.gov.localhost")));
+    assertThat(verifyAndText(dir, tls, "tls"))
+        .contains("TLS Web Server Authentication")
+        .contains("DNS:portal.gov.localhost, DNS:www.portal.gov.localhost")
+        .contains("Policy: 2.23.140.1.2.1");
+  }
+
+  @Test
+  void sm2CertificatesVerifyWithOpensslUsingTheDefaultDistinguishingId() throws Exception {
+    Path dir = work();
+    Files.writeString(dir.resolve("root.pem"), caPem("sm2-root"));
+    Files.writeString(dir.resolve("ca.pem"), caPem("sm2-citizen"));
+    KeyPair kp = TestCsr.ec("sm2p256v1");
+    Map<String, Object> c =
+        issue(
+            "citizen-sign-sm2",
+            TestCsr.pem(TestCsr.der(kp, "SM3withSM2")),
+            Map.of("name", "王五", "idNumber", "11010519491231002X"),
+            Map.of());
+    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
+    // OpenSSL 3.0 applies -vfyopt distid only to the target certificate's signature, so each link
+    // of the chain is judged on its own: the CA certificate under the root, the leaf under the CA.
+    OpenSsl.Result link1 =
+        OpenSsl.run(
+            dir, "verify", "-vfyopt", "distid:1234567812345678", "-CAfile", "root.pem", "ca.pem");
+    assertThat(link1.output()).as(link1.output()).contains("ca.pem: OK");
+    OpenSsl.Result link2 =
+        OpenSsl.run(
+            dir,
+            "verify",
+            "-vfyopt",
+            "distid:1234567812345678",
+            "-partial_chain",
+            "-CAfile",
+            "ca.pem",
+            "leaf.pem");
+    assertThat(link2.output()).as(link2.output()).contains("leaf.pem: OK");
+    // A leaf signed with another distinguishing ID would not verify: the check can fail.
+    OpenSsl.Result wrongId =
+        OpenSsl.run(
+            dir,
+            "verify",
+            "-vfyopt",
+            "distid:0000000000000000",
+            "-partial_chain",
+            "-CAfile",
+            "ca.pem",
+            "leaf.pem");
+    assertThat(wrongId.output()).doesNotContain("leaf.pem: OK");
+    OpenSsl.Result text = OpenSsl.run(dir, "x509", "-in", "leaf.pem", "-noout", "-text");
+    assertThat(text.output()).contains("SM2-with-SM3").containsPattern("ASN1 OID: SM2|sm2");
+  }
+
+  // ---- revocation: CRL and OCSP, judged by openssl
+
+  @Test
+  void revokedCertificateIsReportedByCrlDeltaCrlAndOcsp() throws Exception {
+    Path dir = work();
+    Files.writeString(dir.resolve("root.pem"), caPem("root"));
+    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
+    Files.writeString(dir.resolve("chain.pem"), caPem("citizen") + caPem("root"));
+    Map<String, Object> c =
+        issue(
+            "citizen-sign",
+            TestCsr.p256(),
+            Map.of("name", "赵六", "idNumber", "11010519491231002X"),
+            Map.of());
+    String serial = (String) c.get("serial");
+    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
+
+    assertThat(ocsp(dir, "leaf.pem")).contains("leaf.pem: good");
+
+    HttpResponse<String> rv =
+        post(
+            "/ca/v1/certificates/citizen/" + serial + "/revoke",
+            "{\"reason\":\"keyCompromise\"}",
+            OPERATOR);
+    assertThat(rv.statusCode()).as(rv.body()).isEqualTo(200);
+    assertThat(rv.body()).contains("\"status\":\"revoked\"").contains("keyCompromise");
+
+    // OCSP sees it at once (the cached "good" answer was evicted).
+    String revoked = ocsp(dir, "leaf.pem");
+    assertThat(revoked)
+        .contains("leaf.pem: revoked")
+        .contains("Reason: keyCompromise")
+        .contains("Revocation Time:");
+
+    // The certificate's own CRL URL (its partition) lists it in the next CRL.
+    String crlUrl = crlUrlOf(dir, "leaf.pem");
+    HttpResponse<String> pub =
+        post("/ca/v1/cas/citizen/crls?partition=" + partitionOf(crlUrl), "", OPERATOR);
+    assertThat(pub.statusCode()).as(pub.body()).isEqualTo(200);
+    Files.write(dir.resolve("full.crl"), getBytes(crlUrl));
+    OpenSsl.Result crl =
+        OpenSsl.run(
+            dir,
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            "full.crl",
+            "-CAfile",
+            "chain.pem",
+            "-noout",
+            "-text");
+    assertThat(crl.output()).contains("verify OK");
+    assertThat(crl.output().toLowerCase(java.util.Locale.ROOT)).contains(serialAsOpenssl(serial));
+    assertThat(crl.output()).contains("Key Compromise").contains("Issuing Distribution Point");
+
+    Files.write(dir.resolve("delta.crl"), getBytes(crlUrl.replace(".crl", "-delta.crl")));
+    OpenSsl.Result delta =
+        OpenSsl.run(
+            dir,
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            "delta.crl",
+            "-CAfile",
+            "chain.pem",
+            "-noout",
+            "-text");
+    assertThat(delta.output()).contains("verify OK").contains("Delta CRL Indicator");
+    assertThat(delta.output().toLowerCase(java.util.Locale.ROOT)).contains(serialAsOpenssl(serial));
+
+    // openssl verify with CRL checking refuses the revoked certificate.
+    Files.write(dir.resolve("root.crl"), getBytes(BASE + "/ca/crl/root/0.crl"));
+    OpenSsl.run(dir, "crl", "-inform", "DER", "-in", "full.crl", "-out", "full.pem");
+    OpenSsl.run(dir, "crl", "-inform", "DER", "-in", "root.crl", "-out", "root-crl.pem");
+    OpenSsl.Result chk =
+        OpenSsl.run(
+            dir,
+            "verify",
+            "-crl_check_all",
+            "-CRLfile",
+            "full.pem",
+            "-CRLfile",
+            "root-crl.pem",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "ca.pem",
+            "leaf.pem");
+    assertThat(chk.output()).contains("certificate revoked");
+
+    // Revoking twice is a conflict; nothing changes.
+    HttpResponse<String> again =
+        post(
+            "/ca/v1/certificates/citizen/" + serial + "/revoke",
+            "{\"reason\":\"superseded\"}",
+            OPERATOR);
+    assertThat(again.statusCode()).isEqualTo(409);
+    assertThat(again.body()).contains("\"code\":\"CONFLICT\"");
+    assertThat(ocsp(dir, "leaf.pem")).contains("Reason: keyCompromise");
+  }
+
+  @Test
+  void holdAndReleaseShowInOcspAndTheDeltaCrl() throws Exception {
+    Path dir = work();
+    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
+    Files.writeString(dir.resolve("chain.pem"), caPem("citizen") + caPem("root"));
+    Map<String, Object> c =
+        issue(
+            "citizen-auth",
+            TestCsr.p256(),
+            Map.of("name", "钱七", "idNumber", "11010519491231002X"),
+            Map.of());
+    String serial = (String) c.get("serial");
+    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
+    assertThat(
+            post(
+                    "/ca/v1/certificates/citizen/" + serial + "/revoke",
+                    "{\"reason\":\"certificateHold\"}",
+                    OPERATOR)
+                .body())
+        .contains("\"status\":\"on-hold\"");
+    assertThat(ocsp(dir, "leaf.pem")).contains("leaf.pem: revoked").contains("certificateHold");
+    HttpResponse<String> rel =
+        post("/ca/v1/certificates/citizen/" + serial + "/release", "", OPERATOR);
+    assertThat(rel.statusCode()).as(rel.body()).isEqualTo(200);
+    assertThat(ocsp(dir, "leaf.pem")).contains("leaf.pem: good");
+    String crlUrl = crlUrlOf(dir, "leaf.pem");
+    post("/ca/v1/cas/citizen/crls?delta=true&partition=" + partitionOf(crlUrl), "", OPERATOR);
+    Files.write(dir.resolve("delta.crl"), getBytes(crlUrl.replace(".crl", "-delta.crl")));
+    OpenSsl.Result delta =
+        OpenSsl.run(
+            dir,
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            "delta.crl",
+            "-CAfile",
+            "chain.pem",
+            "-noout",
+            "-text");
+    assertThat(delta.output()).contains("verify OK").contains("Remove From CRL");
+    // Releasing a certificate that is not on hold is a conflict.
+    assertThat(
+            post("/ca/v1/certificates/citizen/" + serial + "/release", "", OPERATOR).statusCode())
+        .isEqualTo(409);
+  }
+
+  @Test
+  void ocspAnswersUnknownForAnUnknownSerialAndMalformedRequestForGarbage() throws Exception {
+    Path dir = work();
+    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
+    Files.writeString(dir.resolve("chain.pem"), caPem("citizen") + caPem("root"));
+    OpenSsl.Result r =
+        OpenSsl.run(
+            dir,
+            "ocsp",
+            "-issuer",
+            "ca.pem",
+            "-serial",
+            "0x1234567890abcdef",
+            "-url",
+            BASE + "/ca/ocsp",
+            "-CAfile",
+            "chain.pem");
+    assertThat(r.output()).contains("0x1234567890abcdef: unknown").contains("Response verify OK");
+
+    HttpResponse<byte[]> garbage =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(BASE + "/ca/ocsp"))
+                .header("Content-Type", "application/ocsp-request")
+                .POST(HttpRequest.BodyPublishers.ofByteArray("hello".getBytes()))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(garbage.statusCode()).isEqualTo(200);
+    assertThat(new OCSPResp(garbage.body()).getStatus()).isEqualTo(OCSPResp.MALFORMED_REQUEST);
+
+    // GET (RFC 6960 Appendix A.1): the same request, base64 in the path.
+    OpenSsl.run(
+        dir, "ocsp", "-issuer", "ca.pem", "-serial", "0x1234", "-no_nonce", "-reqout", "req.der");
+    String b64 =
+        java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(dir.resolve("req.der")));
+    HttpResponse<byte[]> get =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(BASE + "/ca/ocsp/" + b64.replace("+", "%2B").replace("=", "%3D")))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(new OCSPResp(get.body()).getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+  }
+
+  // ---- bad input: a clear problem, nothing stored
+
+  @Test
+  void badRequestsGetProblemDetailsAndStoreNothing() throws Exception {
+    long before = certificateCount();
+    String csr = TestCsr.p256();
+    Map<String, String> id = Map.of("name", "张三", "idNumber", "11010519491231002X");
+
+    assertProblem(
+        issueRaw(Map.of("profile", "citizen-sign", "csr", "garbage", "subject", id), OPERATOR),
+        400,
+        "BAD_CSR",
+        "csr");
+    assertProblem(
+        issueRaw(Map.of("profile", "no-such", "csr", csr, "subject", id), OPERATOR),
+        400,
+        "UNKNOWN_PROFILE",
+        "profile");
+    assertProblem(
+        issueRaw(Map.of("profile", "ocsp-signer", "csr", csr, "subject", id), OPERATOR),
+        400,
+        "UNKNOWN_PROFILE",
+        "profile");
+    assertProblem(
+        issueRaw(
+            Map.of(
+                "profile",
+                "citizen-sign",
+                "csr",
+                csr,
+                "subject",
+                Map.of("name", "张三", "idNumber", "110105194912310021")),
+            OPERATOR),
+        400,
+        "INVALID_IDENTITY",
+        "subject.idNumber");
+    assertProblem(
+        issueRaw(
+            Map.of(
+                "profile",
+                "enterprise-seal",
+                "csr",
+                csr,
+                "subject",
+                Map.of("organization", "x", "creditCode", "91350100M000100Y4I")),
+            OPERATOR),
+        400,
+        "INVALID_IDENTITY",
+        "subject.creditCode");
+    assertProblem(
+        issueRaw(
+            Map.of(
+                "profile",
+                "citizen-sign",
+                "csr",
+                TestCsr.pem(TestCsr.der(TestCsr.rsa(1024), "SHA256withRSA")),
+                "subject",
+                id),
+            OPERATOR),
+        400,
+        "BAD_KEY",
+        "csr.publicKey");
+    assertProblem(
+        issueRaw(
+            Map.of("profile", "server-tls", "csr", csr, "san", Map.of("dns", List.of("*.gov.cn"))),
+            OPERATOR),
+        400,
+        "INVALID_REQUEST",
+        "san.dns");
+    assertProblem(
+        issueRaw(
+            Map.of(
+                "profile",
+                "server-tls",
+                "csr",
+                csr,
+                "san",
+                Map.of("dns", List.of("a.cn"), "ip", List.of("1.2.3.4"))),
+            OPERATOR),
+        400,
+        "INVALID_REQUEST",
+        "san");
+    byte[] forged = TestCsr.der(TestCsr.ec("secp256r1"), "SHA256withECDSA");
+    forged[forged.length - 5] ^= 0x40;
+    assertProblem(
+        issueRaw(
+            Map.of("profile", "citizen-sign", "csr", TestCsr.pem(forged), "subject", id), OPERATOR),
+        400,
+        "BAD_CSR",
+        "csr");
+
+    HttpResponse<String> big =
+        post("/ca/v1/certificates", "{\"csr\":\"" + "A".repeat(100_000) + "\"}", OPERATOR);
+    assertThat(big.statusCode()).isEqualTo(413);
+    HttpResponse<String> notJson = post("/ca/v1/certificates", "{\"profile\":", OPERATOR);
+    assertProblem(notJson, 400, "INVALID_REQUEST", "body");
+
+    // Authentication and scopes.
+    HttpResponse<String> anon = post("/ca/v1/certificates", "{}", null);
+    assertThat(anon.statusCode()).isEqualTo(401);
+    assertThat(anon.headers().firstValue("WWW-Authenticate"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+    assertThat(
+            issueRaw(Map.of("profile", "citizen-sign", "csr", csr, "subject", id), "wrong-token")
+                .statusCode())
+        .isEqualTo(401);
+    assertProblem(
+        issueRaw(Map.of("profile", "citizen-sign", "csr", csr, "subject", id), READER),
+        403,
+        "FORBIDDEN",
+        null);
+
+    // Revoking what does not exist.
+    assertProblem(
+        post("/ca/v1/certificates/citizen/abcdef0123/revoke", "{}", OPERATOR),
+        404,
+        "NOT_FOUND",
+        null);
+    assertProblem(
+        post("/ca/v1/certificates/citizen/zz/revoke", "{}", OPERATOR),
+        400,
+        "INVALID_REQUEST",
+        "serial");
+    assertProblem(
+        post("/ca/v1/certificates/nobody/abcd/revoke", "{}", OPERATOR), 404, "NOT_FOUND", null);
+
+    assertThat(certificateCount()).isEqualTo(before);
+  }
+
+  @Test
+  void aKeyWhoseCertificateWasRevokedCannotBeCertifiedAgain() throws Exception {
+    String csr = TestCsr.p256();
+    Map<String, String> id = Map.of("name", "孙八", "idNumber", "11010519491231002X");
+    Map<String, Object> c = issue("citizen-sign", csr, id, Map.of());
+    post(
+        "/ca/v1/certificates/citizen/" + c.get("serial") + "/revoke",
+        "{\"reason\":\"keyCompromise\"}",
+        OPERATOR);
+    assertProblem(
+        issueRaw(Map.of("profile", "citizen-sign", "csr", csr, "subject", id), OPERATOR),
+        400,
+        "BAD_KEY",
+        "csr.publicKey");
+  }
+
+  @Test
+  void operatorsCanGetAndSearchAndEveryIssuanceIsAudited() throws Exception {
+    Map<String, Object> c =
+        issue(
+            "citizen-sign",
+            TestCsr.p256(),
+            Map.of("name", "周九", "idNumber", "11010519491231002X"),
+            Map.of());
+    HttpResponse<String> got = get("/ca/v1/certificates/citizen/" + c.get("serial"), READER);
+    assertThat(got.statusCode()).isEqualTo(200);
+    assertThat(got.body()).contains("周九").contains("\"status\":\"valid\"");
+    HttpResponse<String> found =
+        get("/ca/v1/certificates?profile=citizen-sign&subject=%E5%91%A8%E4%B9%9D", READER);
+    assertThat(found.body()).contains((String) c.get("serial"));
+    assertThat(get("/ca/v1/certificates/citizen/" + c.get("serial"), null).statusCode())
+        .isEqualTo(401);
+    try (Connection conn = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
+        Statement s = conn.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT actor FROM audit.events WHERE type = 'CERT_ISSUED' AND subject = 'citizen/"
+                    + c.get("serial")
+                    + "'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).isEqualTo("ra-1");
+    }
+  }
+
+  // ---- helpers
+
+  private String verifyAndText(Path dir, Map<String, Object> issued, String ca) throws Exception {
+    Files.writeString(dir.resolve(ca + "-ca.pem"), caPem(ca));
+    String leafFile = ca + "-leaf.pem";
+    Files.writeString(dir.resolve(leafFile), (String) issued.get("certificate"));
+    OpenSsl.Result v =
+        OpenSsl.run(dir, "verify", "-CAfile", "root.pem", "-untrusted", ca + "-ca.pem", leafFile);
+    assertThat(v.output()).as(v.output()).contains(leafFile + ": OK");
+    return OpenSsl.run(dir, "x509", "-in", leafFile, "-noout", "-text").output();
+  }
+
+  private static String ocsp(Path dir, String leaf) throws IOException {
+    OpenSsl.Result r =
+        OpenSsl.run(
+            dir,
+            "ocsp",
+            "-issuer",
+            "ca.pem",
+            "-cert",
+            leaf,
+            "-url",
+            BASE + "/ca/ocsp",
+            "-CAfile",
+            "chain.pem",
+            "-resp_text");
+    assertThat(r.output()).as(r.output()).contains("Response verify OK");
+    return r.output();
+  }
+
+  private static String crlUrlOf(Path dir, String leaf) throws IOException {
+    String text =
+        OpenSsl.run(dir, "x509", "-in", leaf, "-noout", "-ext", "crlDistributionPoints").output();
+    Matcher m = Pattern.compile("URI:(\\S+\\.crl)").matcher(text);
+    assertThat(m.find()).as(text).isTrue();
+    return m.group(1);
+  }
+
+  private static String partitionOf(String crlUrl) {
+    Matcher m = Pattern.compile("/([0-9]+)\\.crl$").matcher(crlUrl);
+    assertThat(m.find()).isTrue();
+    return m.group(1);
+  }
+
+  /** openssl prints serials as upper-case hex with an even number of digits. */
+  private static String serialAsOpenssl(String serial) {
+    return serial.length() % 2 == 0 ? serial : "0" + serial;
+  }
+
+  private static void assertProblem(HttpResponse<String> r, int status, String code, String field) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    assertThat(r.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).contains("application/problem+json"));
+    assertThat(r.body()).contains("\"code\":\"" + code + "\"");
+    if (field != null) {
+      assertThat(r.body()).contains("\"field\":\"" + field + "\"");
+    }
+  }
+
+  private Map<String, Object> issue(
+      String profile, String csr, Map<String, String> subject, Map<String, Object> san)
+      throws Exception {
+    HttpResponse<String> r =
+        issueRaw(Map.of("profile", profile, "csr", csr, "subject", subject, "san", san), OPERATOR);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> m = JSON.readValue(r.body(), Map.class);
+    return m;
+  }
+
+  private HttpResponse<String> issueRaw(Map<String, Object> body, String token) throws Exception {
+    return post("/ca/v1/certificates", JSON.writeValueAsString(body), token);
+  }
+
+  private static HttpResponse<String> post(String path, String body, String token)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(BASE + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> get(String path, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(BASE + path));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static byte[] getBytes(String url) throws Exception {
+    HttpResponse<byte[]> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body();
+  }
+
+  private static String caPem(String ca) throws Exception {
+    HttpResponse<String> r = get("/ca/v1/cas/" + ca + "/certificate?format=pem", null);
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body();
+  }
+
+  private long certificateCount() throws Exception {
+    try (Connection c = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM ca.certificates")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static Path work() throws IOException {
+    return Files.createTempDirectory(DATA, "judge-");
+  }
+
+  private static String sha(String token) {
+    return HexFormat.of().formatHex(CaOperators.sha256(token));
+  }
+
+  private static PostgresDatabase newDatabase() {
+    try {
+      return new PostgresDatabase();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("PostgreSQL must run on 127.0.0.1:5432", e);
+    }
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("yinxin-ca-");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}

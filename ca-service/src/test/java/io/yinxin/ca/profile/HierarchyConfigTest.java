@@ -1,0 +1,65 @@
+package io.yinxin.ca.profile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class HierarchyConfigTest {
+  @Test
+  void theBuiltInHierarchyHasTheRequiredProfiles() {
+    HierarchyConfig c = HierarchyConfig.defaults();
+    assertThat(c.profiles())
+        .containsKeys(
+            "citizen-sign", "citizen-auth", "enterprise-seal", "server-tls", "ocsp-signer", "tsa");
+    assertThat(c.cas())
+        .extracting(CaConfig::name)
+        .startsWith("root")
+        .contains("sm2-root", "sm2-citizen");
+    assertThat(c.profiles().get("enterprise-seal").extendedKeyUsage())
+        .containsExactly("1.3.6.1.5.5.7.3.36");
+    assertThat(c.profiles().get("tsa").extendedKeyUsageCritical()).isTrue();
+  }
+
+  @Test
+  void mistakesAreReportedWithWhereTheyAre() {
+    assertThatThrownBy(
+            () -> parse("cas:\n  - {name: a, parent: b, subject: 'CN=a', key: EC_P256}\n"))
+        .hasMessageContaining("ca a")
+        .hasMessageContaining("parent 'b'");
+    assertThatThrownBy(() -> parse("cas:\n  - {name: a, subject: 'CN=a', key: EC_P521}\n"))
+        .hasMessageContaining("ca a.key");
+    String ca = "cas:\n  - {name: a, subject: 'CN=a', key: EC_P256}\n";
+    assertThatThrownBy(
+            () ->
+                parse(
+                    ca
+                        + "profiles:\n  p:\n    issuer: nobody\n    key-types: [EC_P256]\n"
+                        + "    validity-days: 1\n    subject: ['CN={name}']\n"))
+        .hasMessageContaining("profile p")
+        .hasMessageContaining("nobody");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    ca
+                        + "profiles:\n  p:\n    issuer: a\n    key-types: [EC_P256]\n"
+                        + "    validity-days: 1\n    subject: ['CN={password}']\n"))
+        .hasMessageContaining("{password}");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    ca
+                        + "profiles:\n  p:\n    issuer: a\n    key-types: [RSA]\n    rsa-min-bits: 1024\n"
+                        + "    validity-days: 1\n    subject: ['CN={name}']\n"))
+        .hasMessageContaining("2048");
+    assertThatThrownBy(() -> parse("cas: []\n")).hasMessageContaining("no CAs");
+    assertThatThrownBy(() -> parse("!!java.lang.Object {}\n")).isInstanceOf(RuntimeException.class);
+  }
+
+  private static HierarchyConfig parse(String yaml) {
+    return HierarchyConfig.parse(
+        new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test.yml");
+  }
+}
