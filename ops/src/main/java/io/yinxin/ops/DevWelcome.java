@@ -2,6 +2,8 @@ package io.yinxin.ops;
 
 import io.yinxin.audit.spring.AuditTokens;
 import io.yinxin.audit.store.CheckpointPublisher;
+import io.yinxin.ca.hierarchy.Hierarchy;
+import io.yinxin.ca.http.CaOperators;
 import io.yinxin.hsm.KeyService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,16 +33,22 @@ class DevWelcome {
   private final KeyService keys;
   private final ObjectProvider<CheckpointPublisher> auditLog;
   private final ObjectProvider<AuditTokens> auditTokens;
+  private final ObjectProvider<Hierarchy> ca;
+  private final ObjectProvider<CaOperators> caOperators;
 
   DevWelcome(
       Environment env,
       KeyService keys,
       ObjectProvider<CheckpointPublisher> auditLog,
-      ObjectProvider<AuditTokens> auditTokens) {
+      ObjectProvider<AuditTokens> auditTokens,
+      ObjectProvider<Hierarchy> ca,
+      ObjectProvider<CaOperators> caOperators) {
     this.env = env;
     this.keys = keys;
     this.auditLog = auditLog;
     this.auditTokens = auditTokens;
+    this.ca = ca;
+    this.caOperators = caOperators;
   }
 
   @EventListener(ApplicationReadyEvent.class)
@@ -64,6 +72,16 @@ class DevWelcome {
         t.devWriterToken().ifPresent(v -> dev.put("auditWriterToken", v));
       }
     }
+    Hierarchy h = ca.getIfAvailable();
+    if (h != null && h.findIssuer("root").isPresent()) {
+      dev.put("rootCaCertificateUrl", base + "/ca/v1/cas/root/certificate");
+      dev.put("caApiUrl", base + "/ca/v1");
+      dev.put("ocspUrl", base + "/ca/ocsp");
+      CaOperators ops = caOperators.getIfAvailable();
+      if (ops != null) {
+        ops.devToken().ifPresent(v -> dev.put("caOperatorToken", v));
+      }
+    }
     Path dataDir = Path.of(env.getProperty("yinxin.data-dir", "./data"));
     write(
         dataDir.resolve("dev.json"),
@@ -78,6 +96,12 @@ class DevWelcome {
       sb.append("  Audit log       ").append(dev.get("auditLogUrl")).append("/checkpoint\n");
       sb.append("  Log key         ").append(dev.get("auditVerifierKey")).append('\n');
       sb.append("  Auditor token   in dev.json (auditorToken)\n");
+    }
+    if (dev.containsKey("rootCaCertificateUrl")) {
+      sb.append("  Root CA         ").append(dev.get("rootCaCertificateUrl")).append('\n');
+      sb.append("  CA API          ").append(dev.get("caApiUrl")).append("/certificates\n");
+      sb.append("  OCSP            ").append(dev.get("ocspUrl")).append('\n');
+      sb.append("  CA token        in dev.json (caOperatorToken)\n");
     }
     sb.append("  Data            ").append(dataDir.toAbsolutePath().normalize()).append('\n');
     sb.append("  For scripts     ").append(dataDir.resolve("dev.json")).append('\n');

@@ -57,6 +57,27 @@ class NodeStartsTest {
         .contains("\"auditorToken\"");
   }
 
+  @Test
+  void theEmbeddedDefaultCreatesTheCaHierarchyAndServesItsRootCertificate() throws Exception {
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    String rootUrl = field(dev, "rootCaCertificateUrl");
+    assertThat(rootUrl).isEqualTo("http://127.0.0.1:" + port + "/ca/v1/cas/root/certificate");
+    assertThat(field(dev, "caOperatorToken")).startsWith("yx_");
+    HttpResponse<byte[]> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(rootUrl)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue("application/pkix-cert");
+    java.security.cert.X509Certificate root =
+        (java.security.cert.X509Certificate)
+            java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(new java.io.ByteArrayInputStream(r.body()));
+    root.verify(root.getPublicKey());
+    assertThat(root.getBasicConstraints()).isEqualTo(1);
+  }
+
   /** The shipped audit-verify.jar, in its own JVM with nothing else on its class path. */
   @Test
   void auditVerifyJarAcceptsABundleFromThisNodeAndRejectsATamperedOne() throws Exception {
