@@ -77,6 +77,9 @@ class DevWelcome {
       dev.put("rootCaCertificateUrl", base + "/ca/v1/cas/root/certificate");
       dev.put("caApiUrl", base + "/ca/v1");
       dev.put("ocspUrl", base + "/ca/ocsp");
+      if (env.getProperty("yinxin.ca.acme.enabled", Boolean.class, true)) {
+        dev.put("acmeDirectoryUrl", base + "/acme/directory");
+      }
       CaOperators ops = caOperators.getIfAvailable();
       if (ops != null) {
         ops.devToken().ifPresent(v -> dev.put("caOperatorToken", v));
@@ -101,6 +104,9 @@ class DevWelcome {
       sb.append("  Root CA         ").append(dev.get("rootCaCertificateUrl")).append('\n');
       sb.append("  CA API          ").append(dev.get("caApiUrl")).append("/certificates\n");
       sb.append("  OCSP            ").append(dev.get("ocspUrl")).append('\n');
+      if (dev.containsKey("acmeDirectoryUrl")) {
+        sb.append("  ACME            ").append(dev.get("acmeDirectoryUrl")).append('\n');
+      }
       sb.append("  CA token        in dev.json (caOperatorToken)\n");
     }
     sb.append("  Data            ").append(dataDir.toAbsolutePath().normalize()).append('\n');

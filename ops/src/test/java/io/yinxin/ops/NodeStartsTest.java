@@ -63,6 +63,8 @@ class NodeStartsTest {
     String rootUrl = field(dev, "rootCaCertificateUrl");
     assertThat(rootUrl).isEqualTo("http://127.0.0.1:" + port + "/ca/v1/cas/root/certificate");
     assertThat(field(dev, "caOperatorToken")).startsWith("yx_");
+    assertThat(field(dev, "acmeDirectoryUrl"))
+        .isEqualTo("http://127.0.0.1:" + port + "/acme/directory");
     HttpResponse<byte[]> r =
         HttpClient.newHttpClient()
             .send(

@@ -1,6 +1,8 @@
 package io.yinxin.ca.spring;
 
 import io.yinxin.audit.AuditLog;
+import io.yinxin.ca.acme.AcmeController;
+import io.yinxin.ca.acme.AcmeService;
 import io.yinxin.ca.crl.CrlService;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.http.CaController;
@@ -153,9 +155,68 @@ public class CaAutoConfiguration {
     }
   }
 
+  /** ACME (RFC 8555) for TLS server certificates, when {@code yinxin.ca.acme.enabled}. */
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  @ConditionalOnProperty(
+      prefix = "yinxin.ca.acme",
+      name = "enabled",
+      havingValue = "true",
+      matchIfMissing = true)
+  @Import(AcmeController.class)
+  static class AcmeConfiguration {
+    @Bean(destroyMethod = "shutdownNow")
+    java.util.concurrent.ExecutorService acmeValidations() {
+      return Executors.newFixedThreadPool(
+          4,
+          r -> {
+            Thread t = new Thread(r, "acme-http01");
+            t.setDaemon(true);
+            return t;
+          });
+    }
+
+    @Bean
+    AcmeService acmeService(
+        CaStore store,
+        Hierarchy h,
+        IssuanceService issuance,
+        RevocationService revocation,
+        CaProperties p,
+        java.util.concurrent.ExecutorService acmeValidations) {
+      CaProperties.Acme a = p.acme();
+      return new AcmeService(
+          store,
+          h,
+          issuance,
+          revocation,
+          new AcmeService.AcmeSettings(
+              a.profile(), a.allowLocalhost(), a.allowedDomains(), a.http01Port()),
+          acmeValidations);
+    }
+  }
+
+  /**
+   * OCSP over GET carries base64 in the path, URL-encoded (RFC 6960 Appendix A.1), so {@code %2F}
+   * must reach the responder: Tomcat rejects an encoded slash by default; pass it through undecoded
+   * (the responder decodes it itself; no path is ever resolved from it).
+   */
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  @org.springframework.boot.autoconfigure.condition.ConditionalOnClass(
+      name = "org.springframework.boot.tomcat.TomcatConnectorCustomizer")
+  static class TomcatEncodedSlash {
+    @Bean
+    org.springframework.boot.tomcat.TomcatConnectorCustomizer ocspEncodedSlash() {
+      return connector -> connector.setEncodedSolidusHandling("passthrough");
+    }
+  }
+
   /** Refreshes CRLs and follows status changes from other nodes for the OCSP cache. */
   @Bean(destroyMethod = "shutdownNow")
-  ScheduledExecutorService caScheduler(CrlService crls, OcspResponder ocsp, CaProperties p) {
+  ScheduledExecutorService caScheduler(
+      CrlService crls,
+      OcspResponder ocsp,
+      CaProperties p,
+      org.springframework.beans.factory.ObjectProvider<AcmeService> acme) {
     ScheduledExecutorService s =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -173,6 +234,20 @@ public class CaAutoConfiguration {
         },
         1,
         1,
+        TimeUnit.SECONDS);
+    s.scheduleWithFixedDelay(
+        () -> {
+          AcmeService a = acme.getIfAvailable();
+          try {
+            if (a != null) {
+              a.purge();
+            }
+          } catch (RuntimeException e) {
+            log.warn("event=acme_purge_failed reason={}", e.getMessage());
+          }
+        },
+        60,
+        600,
         TimeUnit.SECONDS);
     long ms = Math.max(1000, p.crlCheckInterval().toMillis());
     s.scheduleWithFixedDelay(

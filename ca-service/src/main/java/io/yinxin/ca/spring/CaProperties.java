@@ -27,6 +27,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param operators registration-authority operators and their scopes
  * @param generateDevToken when no operators are configured, create one with every scope under the
  *     data directory (development only)
+ * @param acme the ACME server
  */
 @ConfigurationProperties("yinxin.ca")
 public record CaProperties(
@@ -43,4 +44,24 @@ public record CaProperties(
     @DefaultValue("30m") Duration ocspRefreshBefore,
     @DefaultValue("1000000") int ocspCacheSize,
     @DefaultValue List<CaOperators.Operator> operators,
-    @DefaultValue("false") boolean generateDevToken) {}
+    @DefaultValue("false") boolean generateDevToken,
+    @DefaultValue Acme acme) {
+
+  /**
+   * {@code yinxin.ca.acme.*}: the RFC 8555 server for TLS server certificates.
+   *
+   * @param enabled serve {@code /acme}
+   * @param profile the profile certificates are issued under
+   * @param allowLocalhost accept names under {@code .localhost}, validated on the loopback address
+   *     (the embedded default; off in production)
+   * @param allowedDomains domains (and their subdomains) the CA may issue for
+   * @param http01Port where http-01 challenges are fetched (80, as RFC 8555 says; other values for
+   *     tests)
+   */
+  public record Acme(
+      @DefaultValue("true") boolean enabled,
+      @DefaultValue("server-tls") String profile,
+      @DefaultValue("false") boolean allowLocalhost,
+      @DefaultValue List<String> allowedDomains,
+      @DefaultValue("80") int http01Port) {}
+}

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.yinxin.audit.store.PostgresDatabase;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.testing.TestCsr;
+import io.yinxin.ca.testing.TestNodes;
 import io.yinxin.hsm.testing.OpenSsl;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,9 +42,9 @@ import tools.jackson.databind.json.JsonMapper;
     classes = TestApp.class,
     webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 class CaHttpTest {
-  static final PostgresDatabase DB = newDatabase();
-  static final Path DATA = tempDir();
-  static final int PORT = freePort();
+  static final PostgresDatabase DB = TestNodes.database();
+  static final Path DATA = TestNodes.dataDir("yinxin-ca-");
+  static final int PORT = TestNodes.freePort();
   static final String BASE = "http://127.0.0.1:" + PORT;
   static final String OPERATOR = "op-" + UUID.randomUUID();
   static final String READER = "reader-" + UUID.randomUUID();
@@ -411,7 +411,10 @@ class CaHttpTest {
     HttpResponse<byte[]> get =
         HTTP.send(
             HttpRequest.newBuilder(
-                    URI.create(BASE + "/ca/ocsp/" + b64.replace("+", "%2B").replace("=", "%3D")))
+                    URI.create(
+                        BASE
+                            + "/ca/ocsp/"
+                            + b64.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")))
                 .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     assertThat(new OCSPResp(get.body()).getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
@@ -714,29 +717,5 @@ class CaHttpTest {
 
   private static String sha(String token) {
     return HexFormat.of().formatHex(CaOperators.sha256(token));
-  }
-
-  private static PostgresDatabase newDatabase() {
-    try {
-      return new PostgresDatabase();
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException("PostgreSQL must run on 127.0.0.1:5432", e);
-    }
-  }
-
-  private static Path tempDir() {
-    try {
-      return Files.createTempDirectory("yinxin-ca-");
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 }

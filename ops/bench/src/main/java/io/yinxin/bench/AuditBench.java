@@ -1,6 +1,5 @@
 package io.yinxin.bench;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.yinxin.audit.AuditEvent;
 import io.yinxin.audit.EventType;
@@ -18,7 +17,6 @@ import io.yinxin.hsm.soft.SoftKeyBackend;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -29,7 +27,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -52,10 +49,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * (10000000), YINXIN_BENCH_PG (jdbc:postgresql://127.0.0.1:5432/), YINXIN_BENCH_PG_USER (postgres).
  */
 public final class AuditBench {
-  private static final String SERVER =
-      System.getenv().getOrDefault("YINXIN_BENCH_PG", "jdbc:postgresql://127.0.0.1:5432/");
-  private static final String USER =
-      System.getenv().getOrDefault("YINXIN_BENCH_PG_USER", "postgres");
   private static final int SECONDS =
       Integer.parseInt(System.getenv().getOrDefault("BENCH_SECONDS", "15"));
   private static final long PROOF_SIZE =
@@ -79,8 +72,8 @@ public final class AuditBench {
   }
 
   private static void appends(List<String> rows) throws Exception {
-    String db = createDatabase();
-    try (HikariDataSource ds = pool(db, 80)) {
+    String db = BenchDb.create();
+    try (HikariDataSource ds = BenchDb.pool(db, 80)) {
       LogStore store = LogStore.open(ds);
       TileCache tiles = new TileCache(store, 16_384);
       CheckpointPublisher publisher = publisher(store, tiles, "yinxin.bench/audit");
@@ -158,8 +151,8 @@ public final class AuditBench {
   }
 
   private static void proofs(List<String> rows) throws Exception {
-    String db = createDatabase();
-    try (HikariDataSource ds = pool(db, 8)) {
+    String db = BenchDb.create();
+    try (HikariDataSource ds = BenchDb.pool(db, 8)) {
       LogStore store = LogStore.open(ds);
       long t0 = System.nanoTime();
       syntheticTree(ds, PROOF_SIZE);
@@ -417,22 +410,5 @@ public final class AuditBench {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  private static HikariDataSource pool(String db, int size) {
-    HikariConfig cfg = new HikariConfig();
-    cfg.setJdbcUrl(SERVER + db + "?reWriteBatchedInserts=true");
-    cfg.setUsername(USER);
-    cfg.setMaximumPoolSize(size);
-    return new HikariDataSource(cfg);
-  }
-
-  private static String createDatabase() throws Exception {
-    String name = "yinxin_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    try (Connection c = DriverManager.getConnection(SERVER + "postgres", USER, "");
-        Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE " + name);
-    }
-    return name;
   }
 }

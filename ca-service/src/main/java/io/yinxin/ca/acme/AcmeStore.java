@@ -1,0 +1,354 @@
+package io.yinxin.ca.acme;
+
+import io.yinxin.ca.store.CaStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** SQL for the ACME tables of schema {@code ca}. State lives here, so any node can answer. */
+final class AcmeStore {
+  private final CaStore store;
+
+  AcmeStore(CaStore store) {
+    this.store = store;
+  }
+
+  record Account(String id, String thumbprint, String jwk, String status, String contact) {}
+
+  record Order(
+      String id,
+      String accountId,
+      String status,
+      List<String> identifiers,
+      Instant expires,
+      Optional<String> error,
+      Optional<String> certIssuer,
+      Optional<String> certSerial) {}
+
+  record Authz(
+      String id,
+      String orderId,
+      String accountId,
+      String identifier,
+      String status,
+      String token,
+      String challengeStatus,
+      Optional<Instant> validatedAt,
+      Optional<String> error,
+      Instant expires) {}
+
+  // ---- nonces
+
+  void putNonce(String nonce, Instant expires) {
+    store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("INSERT INTO ca.acme_nonces (nonce, expires_at) VALUES (?, ?)")) {
+            ps.setString(1, nonce);
+            ps.setObject(2, odt(expires));
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  /** Uses a nonce up: true if it existed and had not expired. */
+  boolean useNonce(String nonce) {
+    return store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM ca.acme_nonces WHERE nonce = ? AND expires_at > ?")) {
+            ps.setString(1, nonce);
+            ps.setObject(2, odt(Instant.now()));
+            return ps.executeUpdate() == 1;
+          }
+        });
+  }
+
+  void purgeNonces() {
+    store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM ca.acme_nonces WHERE expires_at <= ?")) {
+            ps.setObject(1, odt(Instant.now()));
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  // ---- accounts
+
+  Optional<Account> accountByThumbprint(String thumbprint) {
+    return account("thumbprint", thumbprint);
+  }
+
+  Optional<Account> account(String id) {
+    return account("id", id);
+  }
+
+  private Optional<Account> account(String column, String value) {
+    return store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT id, thumbprint, jwk, status, contact FROM ca.acme_accounts WHERE "
+                      + column
+                      + " = ?")) {
+            ps.setString(1, value);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next()
+                  ? Optional.of(
+                      new Account(
+                          rs.getString(1),
+                          rs.getString(2),
+                          rs.getString(3),
+                          rs.getString(4),
+                          rs.getString(5)))
+                  : Optional.empty();
+            }
+          }
+        });
+  }
+
+  void insertAccount(Account a) {
+    store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO ca.acme_accounts (id, thumbprint, jwk, status, contact, created_at)"
+                      + " VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, a.id());
+            ps.setString(2, a.thumbprint());
+            ps.setString(3, a.jwk());
+            ps.setString(4, a.status());
+            ps.setString(5, a.contact());
+            ps.setObject(6, odt(Instant.now()));
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  void updateAccount(String id, String status, String contact) {
+    store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE ca.acme_accounts SET status = ?, contact = ? WHERE id = ?")) {
+            ps.setString(1, status);
+            ps.setString(2, contact);
+            ps.setString(3, id);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  // ---- orders and authorizations
+
+  void insertOrder(Order o, List<Authz> authzs) {
+    store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO ca.acme_orders (id, account_id, status, identifiers, expires_at,"
+                      + " created_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, o.id());
+            ps.setString(2, o.accountId());
+            ps.setString(3, o.status());
+            ps.setString(4, String.join(",", o.identifiers()));
+            ps.setObject(5, odt(o.expires()));
+            ps.setObject(6, odt(Instant.now()));
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO ca.acme_authzs (id, order_id, account_id, identifier, status, token,"
+                      + " challenge_status, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (Authz a : authzs) {
+              ps.setString(1, a.id());
+              ps.setString(2, a.orderId());
+              ps.setString(3, a.accountId());
+              ps.setString(4, a.identifier());
+              ps.setString(5, a.status());
+              ps.setString(6, a.token());
+              ps.setString(7, a.challengeStatus());
+              ps.setObject(8, odt(a.expires()));
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+          return null;
+        });
+  }
+
+  Optional<Order> order(String id) {
+    return store.inTransaction(c -> order(c, "id", id));
+  }
+
+  Optional<Order> orderForCertificate(String issuer, String serial) {
+    return store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT id FROM ca.acme_orders WHERE cert_issuer = ? AND cert_serial = ?")) {
+            ps.setString(1, issuer);
+            ps.setString(2, serial);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? order(c, "id", rs.getString(1)) : Optional.<Order>empty();
+            }
+          }
+        });
+  }
+
+  private static Optional<Order> order(Connection c, String column, String value)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT id, account_id, status, identifiers, expires_at, error, cert_issuer,"
+                + " cert_serial FROM ca.acme_orders WHERE "
+                + column
+                + " = ?")) {
+      ps.setString(1, value);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            new Order(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getString(3),
+                List.of(rs.getString(4).split(",")),
+                rs.getObject(5, OffsetDateTime.class).toInstant(),
+                Optional.ofNullable(rs.getString(6)),
+                Optional.ofNullable(rs.getString(7)),
+                Optional.ofNullable(rs.getString(8))));
+      }
+    }
+  }
+
+  /** Moves an order from one status to another; false if it was not in {@code from}. */
+  boolean transitionOrder(String id, String from, String to, String error) {
+    return store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE ca.acme_orders SET status = ?, error = ? WHERE id = ? AND status = ?")) {
+            ps.setString(1, to);
+            ps.setString(2, error);
+            ps.setString(3, id);
+            ps.setString(4, from);
+            return ps.executeUpdate() == 1;
+          }
+        });
+  }
+
+  void orderIssued(String id, String issuer, String serial) {
+    store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE ca.acme_orders SET status = 'valid', cert_issuer = ?, cert_serial = ?"
+                      + " WHERE id = ?")) {
+            ps.setString(1, issuer);
+            ps.setString(2, serial);
+            ps.setString(3, id);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  List<Authz> authzsOfOrder(String orderId) {
+    return store.inTransaction(
+        c -> {
+          List<Authz> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(AUTHZ_SELECT + " WHERE order_id = ? ORDER BY identifier")) {
+            ps.setString(1, orderId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(authz(rs));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  Optional<Authz> authz(String id) {
+    return store.inTransaction(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(AUTHZ_SELECT + " WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? Optional.of(authz(rs)) : Optional.<Authz>empty();
+            }
+          }
+        });
+  }
+
+  /** Marks a pending challenge as processing; false if it was not pending (already started). */
+  boolean startChallenge(String authzId) {
+    return store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE ca.acme_authzs SET challenge_status = 'processing' WHERE id = ? AND"
+                      + " challenge_status = 'pending' AND status = 'pending'")) {
+            ps.setString(1, authzId);
+            return ps.executeUpdate() == 1;
+          }
+        });
+  }
+
+  void finishChallenge(String authzId, boolean valid, String error) {
+    store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE ca.acme_authzs SET challenge_status = ?, status = ?, validated_at = ?,"
+                      + " error = ? WHERE id = ?")) {
+            ps.setString(1, valid ? "valid" : "invalid");
+            ps.setString(2, valid ? "valid" : "invalid");
+            ps.setObject(3, odt(Instant.now()));
+            ps.setString(4, error);
+            ps.setString(5, authzId);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  private static final String AUTHZ_SELECT =
+      "SELECT id, order_id, account_id, identifier, status, token, challenge_status, validated_at,"
+          + " error, expires_at FROM ca.acme_authzs";
+
+  private static Authz authz(ResultSet rs) throws SQLException {
+    OffsetDateTime validated = rs.getObject(8, OffsetDateTime.class);
+    return new Authz(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getString(5),
+        rs.getString(6),
+        rs.getString(7),
+        Optional.ofNullable(validated).map(OffsetDateTime::toInstant),
+        Optional.ofNullable(rs.getString(9)),
+        rs.getObject(10, OffsetDateTime.class).toInstant());
+  }
+
+  private static OffsetDateTime odt(Instant i) {
+    return OffsetDateTime.ofInstant(i, ZoneOffset.UTC);
+  }
+}

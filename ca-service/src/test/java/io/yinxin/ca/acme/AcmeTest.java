@@ -1,0 +1,430 @@
+package io.yinxin.ca.acme;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.sun.net.httpserver.HttpServer;
+import io.yinxin.audit.store.PostgresDatabase;
+import io.yinxin.ca.http.TestApp;
+import io.yinxin.ca.testing.TestCsr;
+import io.yinxin.ca.testing.TestNodes;
+import io.yinxin.hsm.testing.OpenSsl;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.shredzone.acme4j.Account;
+import org.shredzone.acme4j.AccountBuilder;
+import org.shredzone.acme4j.Authorization;
+import org.shredzone.acme4j.Certificate;
+import org.shredzone.acme4j.Order;
+import org.shredzone.acme4j.RevocationReason;
+import org.shredzone.acme4j.Session;
+import org.shredzone.acme4j.Status;
+import org.shredzone.acme4j.challenge.Http01Challenge;
+import org.shredzone.acme4j.exception.AcmeServerException;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The ACME server, judged by two independent clients: certbot (standalone mode, the Debian package)
+ * and acme4j; and by requests an attacker would send.
+ */
+@SpringBootTest(
+    classes = TestApp.class,
+    webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
+class AcmeTest {
+  static final PostgresDatabase DB = TestNodes.database();
+  static final Path DATA = TestNodes.dataDir("yinxin-acme-");
+  static final int PORT = TestNodes.freePort();
+  static final int HTTP01 = TestNodes.freePort();
+  static final String BASE = "http://127.0.0.1:" + PORT;
+  static final String DIRECTORY = BASE + "/acme/directory";
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) {
+    r.add("spring.datasource.url", DB::url);
+    r.add("spring.datasource.username", () -> PostgresDatabase.USER);
+    r.add("spring.datasource.password", () -> "");
+    r.add("server.port", () -> PORT);
+    r.add("server.address", () -> "127.0.0.1");
+    r.add("yinxin.data-dir", DATA::toString);
+    r.add("yinxin.keys.soft.enabled", () -> "true");
+    r.add("yinxin.ca.init-on-start", () -> "true");
+    r.add("yinxin.ca.acme.allow-localhost", () -> "true");
+    r.add("yinxin.ca.acme.http01-port", () -> HTTP01);
+    r.add("yinxin.audit.generate-dev-tokens", () -> "true");
+  }
+
+  @Test
+  void certbotStandaloneObtainsACertificateThatOpensslAccepts() throws Exception {
+    Path dir = Files.createTempDirectory(DATA, "certbot-");
+    Process p =
+        new ProcessBuilder(
+                "certbot",
+                "certonly",
+                "--standalone",
+                "--non-interactive",
+                "--agree-tos",
+                "--register-unsafely-without-email",
+                "--server",
+                DIRECTORY,
+                "-d",
+                "certbot.yinxin.localhost",
+                "--http-01-port",
+                Integer.toString(HTTP01),
+                "--http-01-address",
+                "127.0.0.1",
+                "--config-dir",
+                dir.resolve("config").toString(),
+                "--work-dir",
+                dir.resolve("work").toString(),
+                "--logs-dir",
+                dir.resolve("logs").toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out).isZero();
+    Path live = dir.resolve("config/live/certbot.yinxin.localhost");
+    Files.writeString(dir.resolve("root.pem"), caPem("root"));
+    OpenSsl.Result v =
+        OpenSsl.run(
+            dir,
+            "verify",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            live.resolve("chain.pem").toString(),
+            live.resolve("cert.pem").toString());
+    assertThat(v.output()).as(v.output()).contains(": OK");
+    OpenSsl.Result text =
+        OpenSsl.run(dir, "x509", "-in", live.resolve("cert.pem").toString(), "-noout", "-text");
+    assertThat(text.output())
+        .contains("DNS:certbot.yinxin.localhost")
+        .contains("TLS Web Server Authentication");
+
+    // certbot can revoke what it obtained.
+    Process rv =
+        new ProcessBuilder(
+                "certbot",
+                "revoke",
+                "--non-interactive",
+                "--server",
+                DIRECTORY,
+                "--cert-path",
+                live.resolve("cert.pem").toString(),
+                "--reason",
+                "keycompromise",
+                "--no-delete-after-revoke",
+                "--config-dir",
+                dir.resolve("config").toString(),
+                "--work-dir",
+                dir.resolve("work").toString(),
+                "--logs-dir",
+                dir.resolve("logs").toString())
+            .redirectErrorStream(true)
+            .start();
+    String rvOut = new String(rv.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(rv.waitFor()).as(rvOut).isZero();
+    assertThat(statusOf("certbot.yinxin.localhost")).isEqualTo("R");
+  }
+
+  @Test
+  void acme4jOrdersFinalizesDownloadsAndRevokes() throws Exception {
+    KeyPair accountKey = TestCsr.ec("secp256r1");
+    Session session = new Session(URI.create(DIRECTORY));
+    Account account =
+        new AccountBuilder().agreeToTermsOfService().useKeyPair(accountKey).create(session);
+    // The same key finds the same account.
+    Account again = new AccountBuilder().onlyExisting().useKeyPair(accountKey).create(session);
+    assertThat(again.getLocation()).isEqualTo(account.getLocation());
+
+    Order order = account.newOrder().domains("a.acme4j.localhost", "b.acme4j.localhost").create();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", HTTP01), 0);
+    Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
+    server.createContext(
+        "/.well-known/acme-challenge/",
+        ex -> {
+          String token =
+              ex.getRequestURI().getPath().substring("/.well-known/acme-challenge/".length());
+          byte[] body = tokens.getOrDefault(token, "").getBytes(StandardCharsets.US_ASCII);
+          ex.sendResponseHeaders(
+              tokens.containsKey(token) ? 200 : 404, body.length == 0 ? -1 : body.length);
+          if (body.length > 0) {
+            ex.getResponseBody().write(body);
+          }
+          ex.close();
+        });
+    server.start();
+    try {
+      for (Authorization auth : order.getAuthorizations()) {
+        Http01Challenge ch = auth.findChallenge(Http01Challenge.class).orElseThrow();
+        tokens.put(ch.getToken(), ch.getAuthorization());
+        ch.trigger();
+        assertThat(auth.waitForCompletion(Duration.ofSeconds(30))).isEqualTo(Status.VALID);
+      }
+    } finally {
+      server.stop(0);
+    }
+    assertThat(order.waitUntilReady(Duration.ofSeconds(30))).isEqualTo(Status.READY);
+    KeyPair domainKey = TestCsr.ec("secp256r1");
+    order.execute(domainKey);
+    assertThat(order.waitForCompletion(Duration.ofSeconds(30))).isEqualTo(Status.VALID);
+    Certificate cert = order.getCertificate();
+    assertThat(cert.getCertificate().getSubjectAlternativeNames()).hasSize(2);
+    assertThat(cert.getCertificateChain()).hasSize(2);
+    cert.getCertificate().verify(cert.getCertificateChain().get(1).getPublicKey());
+
+    cert.revoke(RevocationReason.KEY_COMPROMISE);
+    assertThat(statusOf("a.acme4j.localhost")).isEqualTo("R");
+    // Revoking twice is refused with the ACME error type.
+    assertThatThrownBy(() -> cert.revoke(RevocationReason.KEY_COMPROMISE))
+        .isInstanceOfSatisfying(
+            AcmeServerException.class,
+            e ->
+                assertThat(e.getType().toString())
+                    .isEqualTo("urn:ietf:params:acme:error:alreadyRevoked"));
+  }
+
+  @Test
+  void aChallengeAnsweredWrongInvalidatesTheOrder() throws Exception {
+    Session session = new Session(URI.create(DIRECTORY));
+    Account account =
+        new AccountBuilder()
+            .agreeToTermsOfService()
+            .useKeyPair(TestCsr.ec("secp256r1"))
+            .create(session);
+    Order order = account.newOrder().domains("wrong.acme4j.localhost").create();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", HTTP01), 0);
+    server.createContext(
+        "/.well-known/acme-challenge/",
+        ex -> {
+          byte[] body = "not-the-key-authorization".getBytes(StandardCharsets.US_ASCII);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    server.start();
+    try {
+      Authorization auth = order.getAuthorizations().get(0);
+      auth.findChallenge(Http01Challenge.class).orElseThrow().trigger();
+      assertThat(auth.waitForCompletion(Duration.ofSeconds(30))).isEqualTo(Status.INVALID);
+    } finally {
+      server.stop(0);
+    }
+    order.update();
+    assertThat(order.getStatus()).isEqualTo(Status.INVALID);
+    // Finalizing an invalid order is refused.
+    assertThatThrownBy(() -> order.execute(TestCsr.ec("secp256r1")))
+        .isInstanceOfSatisfying(
+            AcmeServerException.class,
+            e -> assertThat(e.getType().toString()).endsWith(":orderNotReady"));
+  }
+
+  @Test
+  void forgedReplayedOrOutOfPolicyRequestsGetAcmeProblems() throws Exception {
+    ECKey key = new ECKeyGenerator(Curve.P_256).generate();
+    String newAccount = BASE + "/acme/new-account";
+    // A good request creates the account.
+    HttpResponse<String> ok =
+        post(
+            newAccount,
+            jws(key, nonce(), newAccount, "{\"termsOfServiceAgreed\":true}", true, null));
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(201);
+    String kid = ok.headers().firstValue("Location").orElseThrow();
+    assertThat(ok.headers().firstValue("Replay-Nonce")).isPresent();
+
+    // Replayed nonce.
+    String n = nonce();
+    post(newAccount, jws(key, n, newAccount, "{}", true, null));
+    assertAcmeProblem(post(newAccount, jws(key, n, newAccount, "{}", true, null)), 400, "badNonce");
+    // Made-up nonce.
+    assertAcmeProblem(
+        post(newAccount, jws(key, "bm9ub25jZQ", newAccount, "{}", true, null)), 400, "badNonce");
+    // URL in the JWS is not the request URL.
+    assertAcmeProblem(
+        post(newAccount, jws(key, nonce(), BASE + "/acme/new-order", "{}", true, null)),
+        403,
+        "unauthorized");
+    // Signature by another key than the jwk claims.
+    ECKey other = new ECKeyGenerator(Curve.P_256).generate();
+    assertAcmeProblem(
+        post(newAccount, forgedJws(key, other, nonce(), newAccount)), 400, "malformed");
+    // Garbage.
+    assertAcmeProblem(post(newAccount, "{not json"), 400, "malformed");
+    // An unknown account.
+    String newOrder = BASE + "/acme/new-order";
+    assertAcmeProblem(
+        post(
+            newOrder,
+            jws(
+                other,
+                nonce(),
+                newOrder,
+                identifiers("x.localhost"),
+                false,
+                BASE + "/acme/acct/nope")),
+        400,
+        "accountDoesNotExist");
+    // Names outside the policy, wildcards, IP addresses.
+    for (String name :
+        List.of("www.example.com", "*.yinxin.localhost", "127.0.0.1", "bad_name.localhost")) {
+      assertAcmeProblem(
+          post(newOrder, jws(key, nonce(), newOrder, identifiers(name), false, kid)),
+          400,
+          "rejectedIdentifier");
+    }
+    // Another account's order is not visible.
+    HttpResponse<String> order =
+        post(
+            newOrder,
+            jws(key, nonce(), newOrder, identifiers("mine.yinxin.localhost"), false, kid));
+    assertThat(order.statusCode()).as(order.body()).isEqualTo(201);
+    String orderUrl = order.headers().firstValue("Location").orElseThrow();
+    HttpResponse<String> otherAcct =
+        post(
+            newAccount,
+            jws(other, nonce(), newAccount, "{\"termsOfServiceAgreed\":true}", true, null));
+    String otherKid = otherAcct.headers().firstValue("Location").orElseThrow();
+    assertAcmeProblem(
+        post(orderUrl, jws(other, nonce(), orderUrl, "", false, otherKid)), 403, "unauthorized");
+    // Finalize before the order is ready.
+    String finalizeUrl = orderUrl + "/finalize";
+    String csr =
+        java.util.Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(TestCsr.der(TestCsr.ec("secp256r1"), "SHA256withECDSA"));
+    assertAcmeProblem(
+        post(finalizeUrl, jws(key, nonce(), finalizeUrl, "{\"csr\":\"" + csr + "\"}", false, kid)),
+        403,
+        "orderNotReady");
+    // Wrong content type.
+    HttpResponse<String> json =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(newAccount))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(json.statusCode()).isEqualTo(415);
+  }
+
+  // ---- helpers
+
+  static String nonce() throws Exception {
+    HttpResponse<Void> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(BASE + "/acme/new-nonce"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.headers().firstValue("Replay-Nonce").orElseThrow();
+  }
+
+  static String identifiers(String name) {
+    return "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"" + name + "\"}]}";
+  }
+
+  static JWSHeader header(ECKey key, String nonce, String url, boolean withJwk, String kid) {
+    JWSHeader.Builder h =
+        new JWSHeader.Builder(JWSAlgorithm.ES256)
+            .customParam("nonce", nonce)
+            .customParam("url", url);
+    if (withJwk) {
+      h.jwk(key.toPublicJWK());
+    } else {
+      h.keyID(kid);
+    }
+    return h.build();
+  }
+
+  static String jws(
+      ECKey key, String nonce, String url, String payload, boolean withJwk, String kid)
+      throws Exception {
+    JWSObject o = new JWSObject(header(key, nonce, url, withJwk, kid), new Payload(payload));
+    o.sign(new ECDSASigner(key));
+    return "{\"protected\":\""
+        + o.getHeader().toBase64URL()
+        + "\",\"payload\":\""
+        + (payload.isEmpty() ? "" : o.getPayload().toBase64URL().toString())
+        + "\",\"signature\":\""
+        + o.getSignature()
+        + "\"}";
+  }
+
+  /** A header naming {@code claimed}'s public key, signed by {@code signer}. */
+  static String forgedJws(ECKey claimed, ECKey signer, String nonce, String url) throws Exception {
+    JWSObject o = new JWSObject(header(claimed, nonce, url, true, null), new Payload("{}"));
+    o.sign(new ECDSASigner(signer));
+    return "{\"protected\":\""
+        + o.getHeader().toBase64URL()
+        + "\",\"payload\":\""
+        + o.getPayload().toBase64URL()
+        + "\",\"signature\":\""
+        + o.getSignature()
+        + "\"}";
+  }
+
+  static HttpResponse<String> post(String url, String body) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(url))
+            .header("Content-Type", "application/jose+json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  static void assertAcmeProblem(HttpResponse<String> r, int status, String type) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    assertThat(r.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+    assertThat(r.body()).contains("\"type\":\"urn:ietf:params:acme:error:" + type + "\"");
+    assertThat(r.headers().firstValue("Replay-Nonce")).isPresent();
+  }
+
+  static String statusOf(String dns) throws Exception {
+    try (Connection c = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT status FROM ca.certificates WHERE profile = 'server-tls' AND subject LIKE '%"
+                    + dns
+                    + "%' ORDER BY issued_at DESC")) {
+      assertThat(rs.next()).isTrue();
+      return rs.getString(1);
+    }
+  }
+
+  static String caPem(String ca) throws Exception {
+    return HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create(BASE + "/ca/v1/cas/" + ca + "/certificate?format=pem"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+}

@@ -1,0 +1,563 @@
+package io.yinxin.bench;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.store.Integrator;
+import io.yinxin.audit.store.LogStore;
+import io.yinxin.ca.crl.CrlService;
+import io.yinxin.ca.hierarchy.Hierarchy;
+import io.yinxin.ca.issue.CertificateFactory;
+import io.yinxin.ca.issue.Urls;
+import io.yinxin.ca.profile.HierarchyConfig;
+import io.yinxin.ca.store.CaStore;
+import io.yinxin.ca.store.CaStore.CrlRecord;
+import io.yinxin.ca.store.CaStore.RevokedEntry;
+import io.yinxin.hsm.BouncyCastle;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyServices;
+import io.yinxin.hsm.soft.SoftKeyBackend;
+import java.math.BigInteger;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.X509v2CRLBuilder;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.bc.BcDigestCalculatorProvider;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+
+/**
+ * The CA on this machine. Prints one table:
+ *
+ * <ul>
+ *   <li><b>crl</b>: a full CRL of 1,000,000 revoked entries published by Yinxin (read from
+ *       PostgreSQL, encoded, signed, stored), against a straightforward Bouncy Castle {@code
+ *       X509v2CRLBuilder} build of the same entries from memory, in the same run;
+ *   <li><b>issue</b>: certificates issued per second through the REST API of a running node (P-256
+ *       leaves; CA key in the software backend, then in SoftHSM2), each one checked, signed, stored
+ *       and audited, against raw Bouncy Castle issuance in one process (parse the CSR, verify it,
+ *       build and sign the certificate; no HTTP, no storage, no audit);
+ *   <li><b>ocsp</b>: OCSP responses per second from the cache at 64 connections ({@code wrk}),
+ *       against the same node serving a static CA certificate (the HTTP ceiling).
+ * </ul>
+ *
+ * Environment: BENCH_PHASES (crl,issue,ocsp), BENCH_SECONDS (15), BENCH_CONCURRENCY (32 issuing
+ * clients), BENCH_CRL_ENTRIES (1000000), YINXIN_JAR (ops/target/yinxin.jar), YINXIN_BENCH_MODULE /
+ * YINXIN_BENCH_TOKEN / YINXIN_BENCH_PIN (SoftHSM2, set by ops/bench/run-ca).
+ */
+public final class CaBench {
+  private static final int SECONDS =
+      Integer.parseInt(System.getenv().getOrDefault("BENCH_SECONDS", "15"));
+  private static final int CONCURRENCY =
+      Integer.parseInt(System.getenv().getOrDefault("BENCH_CONCURRENCY", "32"));
+  private static final int CRL_ENTRIES =
+      Integer.parseInt(System.getenv().getOrDefault("BENCH_CRL_ENTRIES", "1000000"));
+  private static final String TOKEN = "bench-" + UUID.randomUUID();
+
+  private CaBench() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> rows =
+        new ArrayList<>() {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          public boolean add(String row) {
+            System.out.println(row);
+            return super.add(row);
+          }
+        };
+    rows.add("| measurement | Yinxin | baseline | ratio | notes |");
+    rows.add("|---|---|---|---|---|");
+    String phases = System.getenv().getOrDefault("BENCH_PHASES", "crl,issue,ocsp");
+    if (phases.contains("crl")) {
+      crl(rows);
+    }
+    if (phases.contains("issue") || phases.contains("ocsp")) {
+      double raw = rawIssuance();
+      try (Node soft = Node.start("soft")) {
+        if (phases.contains("issue")) {
+          issue(rows, soft, "soft", raw);
+        }
+        if (phases.contains("ocsp")) {
+          ocsp(rows, soft);
+        }
+      }
+      if (phases.contains("issue") && System.getenv("YINXIN_BENCH_MODULE") != null) {
+        try (Node hsm = Node.start("pkcs11")) {
+          issue(rows, hsm, "SoftHSM2", raw);
+        }
+      }
+    }
+    System.out.println();
+    rows.forEach(System.out::println);
+  }
+
+  // ---- CRL
+
+  static void crl(List<String> rows) throws Exception {
+    String db = BenchDb.create();
+    Path keysDir = Files.createTempDirectory("yinxin-bench-ca-keys");
+    try (HikariDataSource ds = BenchDb.pool(db, 8);
+        KeyServices keys = KeyServices.of(SoftKeyBackend.open(keysDir));
+        Integrator integrator = new Integrator(LogStore.open(ds), 1000, 10_000)) {
+      AuditLog audit = integrator::append;
+      CaStore store = CaStore.open(ds);
+      Hierarchy h =
+          new Hierarchy(
+              HierarchyConfig.defaults(),
+              store,
+              keys,
+              KeyRef.Scheme.SOFT,
+              new Urls("http://127.0.0.1:8080"),
+              audit);
+      h.init();
+      long t0 = System.nanoTime();
+      List<RevokedEntry> batch = new ArrayList<>();
+      Instant base = Instant.parse("2026-01-01T00:00:00Z");
+      List<BigInteger> serials = new ArrayList<>(CRL_ENTRIES);
+      for (int i = 0; i < CRL_ENTRIES; i++) {
+        BigInteger serial = CertificateFactory.newSerial();
+        serials.add(serial);
+        batch.add(new RevokedEntry(serial.toString(16), base.plusSeconds(i), i % 7 == 0 ? 0 : 1));
+        if (batch.size() == 20_000) {
+          List<RevokedEntry> b = batch;
+          store.inTransaction(
+              c -> {
+                store.insertRevokedBulk(c, "citizen", 0, b);
+                return null;
+              });
+          batch = new ArrayList<>();
+        }
+      }
+      if (!batch.isEmpty()) {
+        List<RevokedEntry> b = batch;
+        store.inTransaction(
+            c -> {
+              store.insertRevokedBulk(c, "citizen", 0, b);
+              return null;
+            });
+      }
+      System.out.printf(
+          Locale.ROOT, "loaded %,d revoked entries in %.1f s%n", CRL_ENTRIES, secs(t0));
+      CrlService crls =
+          new CrlService(h, store, keys, audit, Duration.ofDays(1), Duration.ofHours(1));
+      crls.publishFull("citizen", 0); // warm-up (JIT, buffers)
+      long t1 = System.nanoTime();
+      CrlRecord r = crls.publishFull("citizen", 0);
+      double yinxin = secs(t1);
+
+      KeyPair caKey = ecKey();
+      X500Name issuer = h.issuer("citizen").subject();
+      Date when = Date.from(base);
+      bcCrl(issuer, serials, when, caKey); // warm-up
+      long t2 = System.nanoTime();
+      byte[] bc = bcCrl(issuer, serials, when, caKey);
+      double baseline = secs(t2);
+      rows.add(
+          String.format(
+              Locale.ROOT,
+              "| full CRL, %,d entries: seconds (lower is better) | %.2f s (%.1f MB) | %.2f s"
+                  + " (%.1f MB) | %.2f× faster | Yinxin: read from PostgreSQL, encode, sign (soft"
+                  + " P-256), store; baseline: Bouncy Castle X509v2CRLBuilder from memory |",
+              r.entries(),
+              yinxin,
+              r.der().length / 1e6,
+              baseline,
+              bc.length / 1e6,
+              baseline / yinxin));
+    }
+  }
+
+  static byte[] bcCrl(X500Name issuer, List<BigInteger> serials, Date base, KeyPair key)
+      throws Exception {
+    X509v2CRLBuilder b = new X509v2CRLBuilder(issuer, base);
+    b.setNextUpdate(new Date(base.getTime() + 86_400_000L));
+    long t = base.getTime();
+    int i = 0;
+    for (BigInteger s : serials) {
+      b.addCRLEntry(
+          s, new Date(t + 1000L * i), i % 7 == 0 ? CRLReason.unspecified : CRLReason.keyCompromise);
+      i++;
+    }
+    return b.build(signer(key)).getEncoded();
+  }
+
+  // ---- issuance
+
+  /** Raw Bouncy Castle issuance per second on all cores: the ceiling without HTTP, DB, audit. */
+  static double rawIssuance() throws Exception {
+    KeyPair ca = ecKey();
+    List<byte[]> csrs = csrs(200);
+    int threads = Runtime.getRuntime().availableProcessors();
+    AtomicLong done = new AtomicLong();
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Thread> ts = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      Thread th =
+          new Thread(
+              () -> {
+                int i = id;
+                try {
+                  while (!stop.get()) {
+                    PKCS10CertificationRequest req =
+                        new PKCS10CertificationRequest(csrs.get(i++ % csrs.size()));
+                    if (!req.isSignatureValid(
+                        new JcaContentVerifierProviderBuilder()
+                            .setProvider(BouncyCastle.PROVIDER)
+                            .build(req.getSubjectPublicKeyInfo()))) {
+                      throw new IllegalStateException("bad csr");
+                    }
+                    Date now = new Date();
+                    X509v3CertificateBuilder b =
+                        new X509v3CertificateBuilder(
+                            new X500Name("CN=Bench CA"),
+                            CertificateFactory.newSerial(),
+                            now,
+                            new Date(now.getTime() + 86_400_000L),
+                            new X500Name("CN=leaf"),
+                            req.getSubjectPublicKeyInfo());
+                    b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+                    b.addExtension(
+                        Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+                    b.addExtension(
+                        Extension.subjectKeyIdentifier,
+                        false,
+                        new BcX509ExtensionUtils()
+                            .createSubjectKeyIdentifier(req.getSubjectPublicKeyInfo()));
+                    b.build(signer(ca)).getEncoded();
+                    done.incrementAndGet();
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      ts.add(th);
+      th.start();
+    }
+    Thread.sleep(3000);
+    long start = done.get();
+    long t0 = System.nanoTime();
+    Thread.sleep(SECONDS * 1000L);
+    double rate = (done.get() - start) / secs(t0);
+    stop.set(true);
+    for (Thread th : ts) {
+      th.join();
+    }
+    return rate;
+  }
+
+  static void issue(List<String> rows, Node node, String backend, double raw) throws Exception {
+    List<String> bodies = new ArrayList<>();
+    for (byte[] csr : csrs(500)) {
+      String pem =
+          "-----BEGIN CERTIFICATE REQUEST-----\\n"
+              + Base64.getEncoder().encodeToString(csr)
+              + "\\n-----END CERTIFICATE REQUEST-----\\n";
+      bodies.add(
+          "{\"profile\":\"citizen-sign\",\"csr\":\""
+              + pem
+              + "\",\"subject\":{\"name\":\"张三\",\"idNumber\":\"11010519491231002X\"}}");
+    }
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    URI uri = URI.create(node.base + "/ca/v1/certificates");
+    AtomicLong ok = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    AtomicBoolean measuring = new AtomicBoolean();
+    AtomicBoolean stop = new AtomicBoolean();
+    ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+    CountDownLatch finished = new CountDownLatch(CONCURRENCY);
+    for (int t = 0; t < CONCURRENCY; t++) {
+      int id = t;
+      new Thread(
+              () -> {
+                int i = id;
+                while (!stop.get()) {
+                  long s = System.nanoTime();
+                  try {
+                    HttpResponse<String> r =
+                        http.send(
+                            HttpRequest.newBuilder(uri)
+                                .header("Authorization", "Bearer " + TOKEN)
+                                .header("Content-Type", "application/json")
+                                .POST(
+                                    HttpRequest.BodyPublishers.ofString(
+                                        bodies.get(i++ % bodies.size()), StandardCharsets.UTF_8))
+                                .build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    if (r.statusCode() == 201) {
+                      if (measuring.get()) {
+                        ok.incrementAndGet();
+                        latencies.add(System.nanoTime() - s);
+                      }
+                    } else {
+                      failed.incrementAndGet();
+                      if (failed.get() < 3) {
+                        System.err.println("issue failed: " + r.statusCode() + " " + r.body());
+                      }
+                    }
+                  } catch (Exception e) {
+                    failed.incrementAndGet();
+                  }
+                }
+                finished.countDown();
+              })
+          .start();
+    }
+    Thread.sleep(5000);
+    measuring.set(true);
+    long t0 = System.nanoTime();
+    Thread.sleep(SECONDS * 1000L);
+    measuring.set(false);
+    double seconds = secs(t0);
+    stop.set(true);
+    finished.await();
+    long[] lat = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+    double rate = ok.get() / seconds;
+    rows.add(
+        String.format(
+            Locale.ROOT,
+            "| certificates issued/s via REST, CA key %s, %d clients | %,.0f (p50 %.1f ms, p99"
+                + " %.1f ms; %d errors) | %,.0f | %.2f | baseline: raw Bouncy Castle parse+verify+sign"
+                + " on all cores, no HTTP/DB/audit |",
+            backend,
+            CONCURRENCY,
+            rate,
+            pct(lat, 0.50),
+            pct(lat, 0.99),
+            failed.get(),
+            raw,
+            rate / raw));
+  }
+
+  // ---- OCSP
+
+  static void ocsp(List<String> rows, Node node) throws Exception {
+    // Issue one certificate, then ask for its status without a nonce (the cached path).
+    byte[] csr = csrs(1).get(0);
+    String pem =
+        "-----BEGIN CERTIFICATE REQUEST-----\\n"
+            + Base64.getEncoder().encodeToString(csr)
+            + "\\n-----END CERTIFICATE REQUEST-----\\n";
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(node.base + "/ca/v1/certificates"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"profile\":\"citizen-sign\",\"csr\":\""
+                            + pem
+                            + "\",\"subject\":{\"name\":\"x\",\"idNumber\":\"11010519491231002X\"}}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    Matcher m = Pattern.compile("\"serial\":\"([0-9a-f]+)\"").matcher(r.body());
+    if (!m.find()) {
+      throw new IllegalStateException("issue failed: " + r.body());
+    }
+    byte[] caDer =
+        http.send(
+                HttpRequest.newBuilder(URI.create(node.base + "/ca/v1/cas/citizen/certificate"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray())
+            .body();
+    CertificateID id =
+        new CertificateID(
+            new BcDigestCalculatorProvider().get(CertificateID.HASH_SHA1),
+            new X509CertificateHolder(caDer),
+            new BigInteger(m.group(1), 16));
+    byte[] req = new OCSPReqBuilder().addRequest(id).build().getEncoded();
+    String b64 =
+        Base64.getEncoder()
+            .encodeToString(req)
+            .replace("+", "%2B")
+            .replace("/", "%2F")
+            .replace("=", "%3D");
+    String ocspUrl = node.base + "/ca/ocsp/" + b64;
+    String staticUrl = node.base + "/ca/v1/cas/citizen/certificate";
+    wrk(ocspUrl, 5); // warm-up, fills the cache
+    double ocsp = wrk(ocspUrl, SECONDS);
+    double ceiling = wrk(staticUrl, SECONDS);
+    rows.add(
+        String.format(
+            Locale.ROOT,
+            "| OCSP responses/s from the cache (GET), 64 connections | %,.0f | %,.0f | %.2f |"
+                + " baseline: the same node serving a static CA certificate; wrk -t2 -c64 on the"
+                + " same 2 cores |",
+            ocsp,
+            ceiling,
+            ocsp / ceiling));
+  }
+
+  static double wrk(String url, int seconds) throws Exception {
+    Process p =
+        new ProcessBuilder("wrk", "-t2", "-c64", "-d" + seconds + "s", url)
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    Matcher m = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+    if (!m.find() || out.contains("Non-2xx")) {
+      throw new IllegalStateException("wrk: " + out);
+    }
+    return Double.parseDouble(m.group(1));
+  }
+
+  // ---- a node in its own process
+
+  static final class Node implements AutoCloseable {
+    final Process process;
+    final String base;
+
+    private Node(Process process, String base) {
+      this.process = process;
+      this.base = base;
+    }
+
+    static Node start(String backend) throws Exception {
+      String db = BenchDb.create();
+      int port = freePort();
+      Path data = Files.createTempDirectory("yinxin-bench-node");
+      String jar = System.getenv().getOrDefault("YINXIN_JAR", "ops/target/yinxin.jar");
+      List<String> cmd = new ArrayList<>();
+      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      cmd.add("-Xmx2g");
+      cmd.add("-jar");
+      cmd.add(jar);
+      cmd.add("--server.port=" + port);
+      cmd.add("--yinxin.data-dir=" + data);
+      cmd.add("--spring.datasource.url=" + BenchDb.url(db));
+      cmd.add("--spring.datasource.username=" + BenchDb.USER);
+      cmd.add("--spring.datasource.hikari.maximum-pool-size=40");
+      cmd.add("--yinxin.ca.operators[0].name=bench");
+      cmd.add(
+          "--yinxin.ca.operators[0].token-sha256="
+              + HexFormat.of()
+                  .formatHex(
+                      MessageDigest.getInstance("SHA-256")
+                          .digest(TOKEN.getBytes(StandardCharsets.UTF_8))));
+      cmd.add("--yinxin.ca.operators[0].scopes=ca:issue,ca:read");
+      if (backend.equals("pkcs11")) {
+        cmd.add("--yinxin.keys.pkcs11.library=" + System.getenv("YINXIN_BENCH_MODULE"));
+        cmd.add("--yinxin.keys.pkcs11.token=" + System.getenv("YINXIN_BENCH_TOKEN"));
+        cmd.add("--yinxin.keys.pkcs11.pin-env=YINXIN_BENCH_PIN");
+        cmd.add("--yinxin.ca.key-backend=pkcs11");
+      }
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(data.resolve("node.log").toFile())
+              .start();
+      String base = "http://127.0.0.1:" + port;
+      HttpClient http = HttpClient.newHttpClient();
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (true) {
+        try {
+          HttpResponse<String> r =
+              http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/actuator/health")).build(),
+                  HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200) {
+            break;
+          }
+        } catch (java.io.IOException e) {
+          // not up yet
+        }
+        if (!p.isAlive() || System.nanoTime() > deadline) {
+          throw new IllegalStateException("node did not start; see " + data.resolve("node.log"));
+        }
+        Thread.sleep(500);
+      }
+      System.out.println(
+          "node (" + backend + ") up at " + base + ", log " + data.resolve("node.log"));
+      return new Node(p, base);
+    }
+
+    @Override
+    public void close() throws Exception {
+      process.destroy();
+      process.waitFor();
+    }
+  }
+
+  // ---- helpers
+
+  static List<byte[]> csrs(int n) throws Exception {
+    List<byte[]> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      KeyPair kp = ecKey();
+      out.add(
+          new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=bench"), kp.getPublic())
+              .build(signer(kp))
+              .getEncoded());
+    }
+    return out;
+  }
+
+  static KeyPair ecKey() throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC", BouncyCastle.PROVIDER);
+    g.initialize(new ECGenParameterSpec("secp256r1"));
+    return g.generateKeyPair();
+  }
+
+  static ContentSigner signer(KeyPair kp) throws Exception {
+    return new JcaContentSignerBuilder("SHA256withECDSA")
+        .setProvider(BouncyCastle.PROVIDER)
+        .build(kp.getPrivate());
+  }
+
+  static double pct(long[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    return sorted[Math.min(sorted.length - 1, (int) (sorted.length * p))] / 1e6;
+  }
+
+  static double secs(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
