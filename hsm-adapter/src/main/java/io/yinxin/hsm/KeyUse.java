@@ -21,6 +21,18 @@ public record KeyUse(
     String purpose,
     Instant time) {
 
+  /**
+   * Suffix of a purpose whose caller records the key use in its own audit event (naming the key,
+   * the operation and for whom) before anyone outside sees the result, e.g. the CA's CERT_ISSUED
+   * event. Audit listeners do not record such a use a second time.
+   */
+  public static final String RECORDED_BY_CALLER = ";recorded-by-caller";
+
+  /** Whether the caller records this use itself (see {@link #RECORDED_BY_CALLER}). */
+  public boolean recordedByCaller() {
+    return purpose.endsWith(RECORDED_BY_CALLER);
+  }
+
   /** What was done with the key. */
   public enum Operation {
     GENERATE,

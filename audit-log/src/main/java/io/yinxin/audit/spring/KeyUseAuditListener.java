@@ -12,9 +12,10 @@ import java.util.Optional;
 import org.springframework.beans.factory.ObjectProvider;
 
 /**
- * Records every key use in the audit log before the caller gets its signature. Checkpoint
- * signatures are the one exception: the checkpoint is its own evidence, and logging it would make
- * every checkpoint call for another.
+ * Records every key use in the audit log before the caller gets its signature. Two exceptions:
+ * checkpoint signatures (the checkpoint is its own evidence, and logging it would make every
+ * checkpoint call for another), and uses whose caller records them in its own event ({@link
+ * io.yinxin.hsm.KeyUse#RECORDED_BY_CALLER}, e.g. the CA's CERT_ISSUED, which names the key).
  */
 final class KeyUseAuditListener implements KeyUseListener {
   private final ObjectProvider<AuditLog> log;
@@ -25,7 +26,7 @@ final class KeyUseAuditListener implements KeyUseListener {
 
   @Override
   public void onKeyUse(KeyUse use) {
-    if (use.purpose().equals(CheckpointPublisher.PURPOSE)) {
+    if (use.purpose().equals(CheckpointPublisher.PURPOSE) || use.recordedByCaller()) {
       return;
     }
     Map<String, String> attrs = new LinkedHashMap<>();

@@ -4,15 +4,10 @@ import io.yinxin.ca.CaException;
 import io.yinxin.ca.crl.CrlService;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.issue.Issuer;
-import io.yinxin.ca.ocsp.OcspResponder;
 import io.yinxin.ca.store.CaStore.CrlRecord;
-import jakarta.servlet.http.HttpServletRequest;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,30 +18,25 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
-import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * What relying parties fetch without credentials: CA certificates, CRLs (DER, at the URLs in the
- * certificates) and the OCSP responder (RFC 6960 Appendix A: POST and GET).
+ * What relying parties fetch without credentials: CA certificates and CRLs (DER, at the URLs in the
+ * certificates). OCSP is served by {@link io.yinxin.ca.ocsp.OcspServlet}.
  */
 @RestController
 public class RevocationInfoController {
   static final MediaType PKIX_CERT = MediaType.parseMediaType("application/pkix-cert");
   static final MediaType PKIX_CRL = MediaType.parseMediaType("application/pkix-crl");
-  static final MediaType OCSP_RESPONSE = MediaType.parseMediaType("application/ocsp-response");
   private static final Pattern CRL_FILE = Pattern.compile("(0|[1-9][0-9]{0,8})(-delta)?\\.crl");
-  private static final int MAX_OCSP_REQUEST = 64 * 1024;
 
   private final Hierarchy hierarchy;
   private final CrlService crls;
-  private final OcspResponder ocsp;
 
-  public RevocationInfoController(Hierarchy hierarchy, CrlService crls, OcspResponder ocsp) {
+  public RevocationInfoController(Hierarchy hierarchy, CrlService crls) {
     this.hierarchy = hierarchy;
     this.crls = crls;
-    this.ocsp = ocsp;
   }
 
   /** The CAs, with the URLs of their certificates and CRLs. */
@@ -101,59 +91,5 @@ public class RevocationInfoController {
         .contentType(PKIX_CRL)
         .cacheControl(CacheControl.maxAge(Duration.ofSeconds(Math.min(maxAge, 300))))
         .body(r.der());
-  }
-
-  /** OCSP over POST (body: DER OCSPRequest). */
-  @PostMapping("/ca/ocsp")
-  public ResponseEntity<byte[]> ocspPost(HttpServletRequest request) throws IOException {
-    if (request.getContentLengthLong() > MAX_OCSP_REQUEST) {
-      return ocspAnswer(ocsp.respond(new byte[0]));
-    }
-    byte[] body = request.getInputStream().readNBytes(MAX_OCSP_REQUEST + 1);
-    return ocspAnswer(ocsp.respond(body.length > MAX_OCSP_REQUEST ? new byte[0] : body));
-  }
-
-  /** OCSP over GET: {@code /ca/ocsp/{url-encoding of base64 of DER OCSPRequest}}. */
-  @GetMapping("/ca/ocsp/**")
-  public ResponseEntity<byte[]> ocspGet(HttpServletRequest request) {
-    String uri = request.getRequestURI();
-    int at = uri.indexOf("/ca/ocsp/");
-    String encoded = uri.substring(at + "/ca/ocsp/".length());
-    if (encoded.length() > MAX_OCSP_REQUEST) {
-      return ocspAnswer(ocsp.respond(new byte[0]));
-    }
-    byte[] der;
-    try {
-      der = Base64.getDecoder().decode(percentDecode(encoded));
-    } catch (IllegalArgumentException e) {
-      der = new byte[0];
-    }
-    return ocspAnswer(ocsp.respond(der));
-  }
-
-  private static ResponseEntity<byte[]> ocspAnswer(byte[] response) {
-    return ResponseEntity.ok().contentType(OCSP_RESPONSE).body(response);
-  }
-
-  /** Percent-decoding only ({@code +} stays {@code +}: it is a base64 character here). */
-  static String percentDecode(String s) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '%' && i + 2 < s.length()) {
-        int hi = Character.digit(s.charAt(i + 1), 16);
-        int lo = Character.digit(s.charAt(i + 2), 16);
-        if (hi < 0 || lo < 0) {
-          throw new IllegalArgumentException("bad escape");
-        }
-        out.write(hi * 16 + lo);
-        i += 2;
-      } else if (c == '%') {
-        throw new IllegalArgumentException("truncated escape");
-      } else {
-        out.write(c);
-      }
-    }
-    return out.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
   }
 }

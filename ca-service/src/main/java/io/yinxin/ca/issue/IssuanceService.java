@@ -7,6 +7,7 @@ import io.yinxin.ca.profile.Profile;
 import io.yinxin.ca.store.CaStore;
 import io.yinxin.ca.store.CertificateRecord;
 import io.yinxin.hsm.KeyService;
+import io.yinxin.hsm.KeyUse;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
@@ -125,13 +126,26 @@ public final class IssuanceService {
             partition,
             hierarchy.urls(),
             Instant.now(),
-            issuer.signer(keys, "cert:" + issuer.name() + "/" + serial.toString(16)));
+            issuer.signer(
+                keys,
+                "cert:" + issuer.name() + "/" + serial.toString(16) + KeyUse.RECORDED_BY_CALLER));
     CertificateRecord row =
         CertificateRecord.issued(issuer.name(), profile.name(), cert, key.sha256(), partition);
+    // The audit event (which also records this use of the CA key) is durable before the
+    // certificate is stored or returned: a certificate never exists without its evidence. If the
+    // insert then fails, the log holds a CERT_ISSUED for a certificate nobody received, which an
+    // auditor can see; the reverse could not be seen.
+    audit.append(
+        Hierarchy.issuedEvent(
+            actor,
+            issuer.name(),
+            row,
+            Map.of(
+                "signingKey", issuer.key().toString(),
+                "signatureAlgorithm", issuer.algorithm().name())));
     store.inTransaction(
         c -> {
           store.insertCertificate(c, row);
-          audit.append(Hierarchy.issuedEvent(actor, issuer.name(), row, Map.of()));
           return null;
         });
     log.info(

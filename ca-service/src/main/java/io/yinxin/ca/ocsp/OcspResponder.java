@@ -74,6 +74,10 @@ public final class OcspResponder {
   private final int maxCached;
   private final Map<IssuerKey, Responder> responders = new HashMap<>();
   private final ConcurrentHashMap<CacheKey, Cached> cache = new ConcurrentHashMap<>();
+
+  /** GET requests as sent (the encoded path) to their cached answer: no decoding, no parsing. */
+  private final ConcurrentHashMap<String, Front> front = new ConcurrentHashMap<>();
+
   private volatile Instant lastPoll = Instant.now();
 
   /** (hash algorithm, issuerNameHash, issuerKeyHash) of a CertID. */
@@ -84,6 +88,12 @@ public final class OcspResponder {
   private record CacheKey(String ca, BigInteger serial, ASN1ObjectIdentifier alg) {}
 
   private record Cached(byte[] response, Instant refreshAt) {}
+
+  /** A front-cache entry: valid only while {@code cached} is still the live entry for its key. */
+  private record Front(CacheKey key, Cached cached) {}
+
+  /** Where {@link #respond} put its last cacheable answer, for the front cache. */
+  private static final ThreadLocal<CacheKey> LAST_KEY = new ThreadLocal<>();
 
   /**
    * @param validity nextUpdate − thisUpdate of each response
@@ -134,6 +144,36 @@ public final class OcspResponder {
     revocations.onChange(this::invalidate);
   }
 
+  /**
+   * Answers a GET request by its encoded form: a repeat of a request already answered from the
+   * cache is served without decoding or parsing it.
+   *
+   * @param encoded the request as it appears in the URL
+   * @param decode turns it into DER when it is not known yet
+   */
+  public byte[] respondEncoded(String encoded, java.util.function.Supplier<byte[]> decode) {
+    Front f = front.get(encoded);
+    if (f != null
+        && cache.get(f.key()) == f.cached()
+        && Instant.now().isBefore(f.cached().refreshAt())) {
+      return f.cached().response();
+    }
+    LAST_KEY.remove();
+    byte[] answer = respond(decode.get());
+    CacheKey key = LAST_KEY.get();
+    if (key != null) {
+      Cached c = cache.get(key);
+      if (c != null && c.response() == answer) {
+        if (front.size() >= maxCached) {
+          front.clear();
+        }
+        front.put(encoded, new Front(key, c));
+      }
+      LAST_KEY.remove();
+    }
+    return answer;
+  }
+
   /** Answers one DER OCSPRequest with a DER OCSPResponse. */
   public byte[] respond(byte[] requestDer) {
     OCSPReq req;
@@ -169,6 +209,7 @@ public final class OcspResponder {
       if (list.length == 1 && nonceValue == null) {
         CertificateID id = list[0].getCertID();
         CacheKey key = new CacheKey(r.ca().name(), id.getSerialNumber(), id.getHashAlgOID());
+        LAST_KEY.set(key);
         Cached hit = cache.get(key);
         Instant now = Instant.now();
         if (hit != null && now.isBefore(hit.refreshAt())) {

@@ -12,6 +12,7 @@ import io.yinxin.ca.http.RevocationInfoController;
 import io.yinxin.ca.issue.IssuanceService;
 import io.yinxin.ca.issue.Urls;
 import io.yinxin.ca.ocsp.OcspResponder;
+import io.yinxin.ca.ocsp.OcspServlet;
 import io.yinxin.ca.profile.HierarchyConfig;
 import io.yinxin.ca.revoke.RevocationService;
 import io.yinxin.ca.store.CaStore;
@@ -116,6 +117,17 @@ public class CaAutoConfiguration {
             h, store, keys, p.ocspValidity(), p.ocspRefreshBefore(), p.ocspCacheSize());
     o.follow(r);
     return o;
+  }
+
+  /** OCSP as a plain servlet on /ca/ocsp and /ca/ocsp/* (the hot path skips Spring MVC). */
+  @Bean
+  org.springframework.boot.web.servlet.ServletRegistrationBean<OcspServlet> caOcspServlet(
+      org.springframework.beans.factory.ObjectProvider<OcspResponder> ocsp) {
+    var reg =
+        new org.springframework.boot.web.servlet.ServletRegistrationBean<>(
+            new OcspServlet(ocsp::getObject), "/ca/ocsp", "/ca/ocsp/*");
+    reg.setName("ocsp");
+    return reg;
   }
 
   @Bean

@@ -420,6 +420,48 @@ class CaHttpTest {
     assertThat(new OCSPResp(get.body()).getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
   }
 
+  @Test
+  void aCachedGetAnswerIsReplacedAsSoonAsTheCertificateIsRevoked() throws Exception {
+    Path dir = work();
+    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
+    Map<String, Object> c =
+        issue(
+            "citizen-sign",
+            TestCsr.p256(),
+            Map.of("name", "吴十", "idNumber", "11010519491231002X"),
+            Map.of());
+    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
+    OpenSsl.run(
+        dir, "ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-no_nonce", "-reqout", "req.der");
+    String url =
+        BASE
+            + "/ca/ocsp/"
+            + java.util.Base64.getEncoder()
+                .encodeToString(Files.readAllBytes(dir.resolve("req.der")))
+                .replace("+", "%2B")
+                .replace("/", "%2F")
+                .replace("=", "%3D");
+    assertThat(ocspGetStatus(url)).isNull(); // good, now cached
+    byte[] first = getBytes(url);
+    assertThat(getBytes(url)).isEqualTo(first); // served from the cache: the same signed bytes
+    post(
+        "/ca/v1/certificates/citizen/" + c.get("serial") + "/revoke",
+        "{\"reason\":\"affiliationChanged\"}",
+        OPERATOR);
+    Object status = ocspGetStatus(url);
+    assertThat(status).isInstanceOf(org.bouncycastle.cert.ocsp.RevokedStatus.class);
+    assertThat(((org.bouncycastle.cert.ocsp.RevokedStatus) status).getRevocationReason())
+        .isEqualTo(org.bouncycastle.asn1.x509.CRLReason.affiliationChanged);
+  }
+
+  private static Object ocspGetStatus(String url) throws Exception {
+    OCSPResp resp = new OCSPResp(getBytes(url));
+    assertThat(resp.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+    org.bouncycastle.cert.ocsp.BasicOCSPResp basic =
+        (org.bouncycastle.cert.ocsp.BasicOCSPResp) resp.getResponseObject();
+    return basic.getResponses()[0].getCertStatus();
+  }
+
   // ---- bad input: a clear problem, nothing stored
 
   @Test
@@ -585,11 +627,14 @@ class CaHttpTest {
         Statement s = conn.createStatement();
         ResultSet rs =
             s.executeQuery(
-                "SELECT actor FROM audit.events WHERE type = 'CERT_ISSUED' AND subject = 'citizen/"
+                "SELECT actor, event FROM audit.events WHERE type = 'CERT_ISSUED' AND subject ="
+                    + " 'citizen/"
                     + c.get("serial")
                     + "'")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getString(1)).isEqualTo("ra-1");
+      // The event records the use of the CA key too (no separate KEY_USED for it).
+      assertThat(rs.getString(2)).contains("\"signingKey\":\"soft:ca-citizen\"");
     }
   }
 

@@ -89,6 +89,8 @@ public final class CaBench {
   private static final int CRL_ENTRIES =
       Integer.parseInt(System.getenv().getOrDefault("BENCH_CRL_ENTRIES", "1000000"));
   private static final String TOKEN = "bench-" + UUID.randomUUID();
+  private static final int WARMUP_SECONDS =
+      Integer.parseInt(System.getenv().getOrDefault("BENCH_WARMUP_SECONDS", "30"));
 
   private CaBench() {}
 
@@ -341,7 +343,7 @@ public final class CaBench {
               })
           .start();
     }
-    Thread.sleep(5000);
+    Thread.sleep(WARMUP_SECONDS * 1000L); // the JIT needs a while on two cores
     measuring.set(true);
     long t0 = System.nanoTime();
     Thread.sleep(SECONDS * 1000L);
@@ -413,7 +415,8 @@ public final class CaBench {
             .replace("=", "%3D");
     String ocspUrl = node.base + "/ca/ocsp/" + b64;
     String staticUrl = node.base + "/ca/v1/cas/citizen/certificate";
-    wrk(ocspUrl, 5); // warm-up, fills the cache
+    wrk(ocspUrl, WARMUP_SECONDS); // warm-up (JIT), fills the cache
+    wrk(staticUrl, 10);
     double ocsp = wrk(ocspUrl, SECONDS);
     double ceiling = wrk(staticUrl, SECONDS);
     rows.add(
@@ -466,7 +469,7 @@ public final class CaBench {
       cmd.add("--yinxin.data-dir=" + data);
       cmd.add("--spring.datasource.url=" + BenchDb.url(db));
       cmd.add("--spring.datasource.username=" + BenchDb.USER);
-      cmd.add("--spring.datasource.hikari.maximum-pool-size=40");
+      cmd.add("--spring.datasource.hikari.maximum-pool-size=16");
       cmd.add("--yinxin.ca.operators[0].name=bench");
       cmd.add(
           "--yinxin.ca.operators[0].token-sha256="

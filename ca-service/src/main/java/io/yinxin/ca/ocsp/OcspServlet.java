@@ -1,0 +1,108 @@
+package io.yinxin.ca.ocsp;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/**
+ * The OCSP responder over HTTP (RFC 6960 Appendix A): {@code POST /ca/ocsp} with a DER OCSPRequest
+ * body, {@code GET /ca/ocsp/<url-encoded base64 of the request>}. A plain servlet, not a Spring MVC
+ * handler: this is the hottest path of the CA and needs nothing MVC offers. Always answers 200 with
+ * an {@code application/ocsp-response}; errors are OCSP response statuses.
+ */
+public final class OcspServlet extends HttpServlet {
+  private static final long serialVersionUID = 1L;
+  static final int MAX_REQUEST = 64 * 1024;
+  static final String PREFIX = "/ca/ocsp/";
+
+  private final transient java.util.function.Supplier<OcspResponder> source;
+  private transient volatile OcspResponder responder;
+
+  /**
+   * @param source the responder, looked up on the first request: the web server starts before the
+   *     application's beans, and must not pull the CA (database, keys) forward
+   */
+  public OcspServlet(java.util.function.Supplier<OcspResponder> source) {
+    this.source = source;
+  }
+
+  private OcspResponder responder() {
+    OcspResponder r = responder;
+    if (r == null) {
+      r = source.get();
+      responder = r;
+    }
+    return r;
+  }
+
+  @Override
+  protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    byte[] body;
+    if (req.getContentLengthLong() > MAX_REQUEST) {
+      body = new byte[0];
+    } else {
+      body = req.getInputStream().readNBytes(MAX_REQUEST + 1);
+      if (body.length > MAX_REQUEST) {
+        body = new byte[0];
+      }
+    }
+    answer(resp, responder().respond(body));
+  }
+
+  @Override
+  protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    String uri = req.getRequestURI();
+    int at = uri.indexOf(PREFIX);
+    String encoded = at < 0 ? "" : uri.substring(at + PREFIX.length());
+    if (encoded.isEmpty() || encoded.length() > MAX_REQUEST) {
+      answer(resp, responder().respond(new byte[0]));
+      return;
+    }
+    answer(resp, responder().respondEncoded(encoded, () -> decode(encoded)));
+  }
+
+  private static byte[] decode(String encoded) {
+    try {
+      return Base64.getDecoder().decode(percentDecode(encoded));
+    } catch (IllegalArgumentException e) {
+      return new byte[0];
+    }
+  }
+
+  private static void answer(HttpServletResponse resp, byte[] der) throws IOException {
+    resp.setStatus(200);
+    resp.setContentType("application/ocsp-response");
+    resp.setContentLength(der.length);
+    resp.getOutputStream().write(der);
+  }
+
+  /** Percent-decoding only ({@code +} stays {@code +}: it is a base64 character here). */
+  static String percentDecode(String s) {
+    if (s.indexOf('%') < 0) {
+      return s;
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '%') {
+        if (i + 2 >= s.length()) {
+          throw new IllegalArgumentException("truncated escape");
+        }
+        int hi = Character.digit(s.charAt(i + 1), 16);
+        int lo = Character.digit(s.charAt(i + 2), 16);
+        if (hi < 0 || lo < 0) {
+          throw new IllegalArgumentException("bad escape");
+        }
+        out.write(hi * 16 + lo);
+        i += 2;
+      } else {
+        out.write(c);
+      }
+    }
+    return out.toString(StandardCharsets.ISO_8859_1);
+  }
+}
