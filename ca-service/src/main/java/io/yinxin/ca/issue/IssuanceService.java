@@ -29,6 +29,8 @@ public final class IssuanceService {
   private final KeyService keys;
   private final AuditLog audit;
   private final int partitionSize;
+  private final java.util.List<java.util.function.BiConsumer<String, String>> listeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private long nextSlot;
   private long slotEnd;
 
@@ -77,6 +79,11 @@ public final class IssuanceService {
     this.keys = keys;
     this.audit = audit;
     this.partitionSize = partitionSize;
+  }
+
+  /** Called with (issuer, serial) after each certificate is stored (e.g. to pre-sign OCSP). */
+  public void onIssued(java.util.function.BiConsumer<String, String> listener) {
+    listeners.add(listener);
   }
 
   /** The profile a request names, if clients may request it. */
@@ -154,6 +161,9 @@ public final class IssuanceService {
         row.serial(),
         profile.name(),
         partition);
+    for (var l : listeners) {
+      l.accept(issuer.name(), row.serial());
+    }
     return new Issued(row, cert, hierarchy.chain(issuer.name()));
   }
 

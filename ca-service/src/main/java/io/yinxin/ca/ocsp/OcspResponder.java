@@ -87,7 +87,7 @@ public final class OcspResponder {
 
   private record CacheKey(String ca, BigInteger serial, ASN1ObjectIdentifier alg) {}
 
-  private record Cached(byte[] response, Instant refreshAt) {}
+  private record Cached(byte[] response, Instant refreshAt, CertificateID id) {}
 
   /** A front-cache entry: valid only while {@code cached} is still the live entry for its key. */
   private record Front(CacheKey key, Cached cached) {}
@@ -215,18 +215,74 @@ public final class OcspResponder {
         if (hit != null && now.isBefore(hit.refreshAt())) {
           return hit.response();
         }
-        byte[] fresh = sign(r, list, null, now);
-        if (cache.size() >= maxCached) {
-          cache.clear();
-        }
-        cache.put(key, new Cached(fresh, now.plus(validity).minus(refreshBefore)));
-        return fresh;
+        return signAndCache(r, key, id, now).response();
       }
-      return sign(r, list, nonceValue, Instant.now());
+      CertificateID[] ids = new CertificateID[list.length];
+      for (int i = 0; i < list.length; i++) {
+        ids[i] = list[i].getCertID();
+      }
+      return sign(r, ids, nonceValue, Instant.now());
     } catch (RuntimeException e) {
       log.error("event=ocsp_failed reason={}", e.toString());
       return INTERNAL_ERROR;
     }
+  }
+
+  private Cached signAndCache(Responder r, CacheKey key, CertificateID id, Instant now) {
+    byte[] fresh = sign(r, new CertificateID[] {id}, null, now);
+    if (cache.size() >= maxCached) {
+      cache.clear();
+    }
+    Cached c = new Cached(fresh, now.plus(validity).minus(refreshBefore), id);
+    cache.put(key, c);
+    return c;
+  }
+
+  /**
+   * Signs and caches the answer for a certificate before anyone asks (called after issuance, off
+   * the request path), for the SHA-1 CertID that OCSP clients send.
+   */
+  public void presign(String ca, String serialHex) {
+    for (Responder r : responders.values()) {
+      if (!r.ca().name().equals(ca)) {
+        continue;
+      }
+      try {
+        CertificateID id =
+            new CertificateID(
+                new BcDigestCalculatorProvider().get(CertificateID.HASH_SHA1),
+                r.ca().certificate(),
+                new BigInteger(serialHex, 16));
+        CacheKey key = new CacheKey(ca, id.getSerialNumber(), id.getHashAlgOID());
+        signAndCache(r, key, id, Instant.now());
+      } catch (OCSPException | org.bouncycastle.operator.OperatorCreationException e) {
+        log.warn("event=ocsp_presign_failed ca={} reason={}", ca, e.getMessage());
+      }
+      return;
+    }
+  }
+
+  /**
+   * Re-signs cached answers that reach their refresh time within {@code horizon}, so requests never
+   * wait for a signature; call about once a minute.
+   *
+   * @return how many were re-signed
+   */
+  public int refresh(Duration horizon) {
+    Instant now = Instant.now();
+    Instant due = now.plus(horizon);
+    int n = 0;
+    for (var e : cache.entrySet()) {
+      Cached c = e.getValue();
+      if (c.refreshAt().isBefore(due)) {
+        Responder r = responderFor(c.id());
+        if (r != null && cache.get(e.getKey()) == c) {
+          signAndCache(r, e.getKey(), c.id(), now);
+          n++;
+        }
+      }
+    }
+    return n;
   }
 
   /** Drops cached responses for a certificate whose status changed. */
@@ -255,12 +311,11 @@ public final class OcspResponder {
         new IssuerKey(id.getHashAlgOID(), hex(id.getIssuerNameHash()), hex(id.getIssuerKeyHash())));
   }
 
-  private byte[] sign(Responder r, Req[] list, byte[] nonce, Instant now) {
+  private byte[] sign(Responder r, CertificateID[] list, byte[] nonce, Instant now) {
     Instant thisUpdate = now.truncatedTo(ChronoUnit.SECONDS);
     Date next = Date.from(thisUpdate.plus(validity));
     BasicOCSPRespBuilder b = new BasicOCSPRespBuilder(r.respId());
-    for (Req q : list) {
-      CertificateID id = q.getCertID();
+    for (CertificateID id : list) {
       Responder owner = responderFor(id);
       CertificateStatus status =
           owner == r ? status(r.ca().name(), id.getSerialNumber()) : new UnknownStatus();

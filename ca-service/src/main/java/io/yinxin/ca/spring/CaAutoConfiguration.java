@@ -111,12 +111,39 @@ public class CaAutoConfiguration {
 
   @Bean
   OcspResponder caOcsp(
-      Hierarchy h, CaStore store, KeyService keys, CaProperties p, RevocationService r) {
+      Hierarchy h,
+      CaStore store,
+      KeyService keys,
+      CaProperties p,
+      RevocationService r,
+      IssuanceService issuance,
+      java.util.concurrent.ThreadPoolExecutor caOcspPresign) {
     OcspResponder o =
         new OcspResponder(
             h, store, keys, p.ocspValidity(), p.ocspRefreshBefore(), p.ocspCacheSize());
     o.follow(r);
+    issuance.onIssued((ca, serial) -> caOcspPresign.execute(() -> o.presign(ca, serial)));
     return o;
+  }
+
+  /**
+   * Pre-signs the OCSP answer for each new certificate off the request path; when its queue is full
+   * the first request signs instead.
+   */
+  @Bean(destroyMethod = "shutdownNow")
+  java.util.concurrent.ThreadPoolExecutor caOcspPresign() {
+    return new java.util.concurrent.ThreadPoolExecutor(
+        1,
+        1,
+        0,
+        TimeUnit.MILLISECONDS,
+        new java.util.concurrent.ArrayBlockingQueue<>(10_000),
+        run -> {
+          Thread t = new Thread(run, "ocsp-presign");
+          t.setDaemon(true);
+          return t;
+        },
+        new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
   }
 
   /** OCSP as a plain servlet on /ca/ocsp and /ca/ocsp/* (the hot path skips Spring MVC). */
@@ -260,6 +287,20 @@ public class CaAutoConfiguration {
         },
         60,
         600,
+        TimeUnit.SECONDS);
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            int n = ocsp.refresh(java.time.Duration.ofMinutes(2));
+            if (n > 0) {
+              log.info("event=ocsp_refreshed responses={}", n);
+            }
+          } catch (RuntimeException e) {
+            log.warn("event=ocsp_refresh_failed reason={}", e.getMessage());
+          }
+        },
+        60,
+        60,
         TimeUnit.SECONDS);
     long ms = Math.max(1000, p.crlCheckInterval().toMillis());
     s.scheduleWithFixedDelay(

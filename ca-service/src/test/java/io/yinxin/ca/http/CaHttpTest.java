@@ -73,6 +73,7 @@ class CaHttpTest {
   }
 
   @Autowired Hierarchy hierarchy;
+  @Autowired io.yinxin.ca.ocsp.OcspResponder ocspResponder;
 
   // ---- hierarchy
 
@@ -452,6 +453,41 @@ class CaHttpTest {
     assertThat(status).isInstanceOf(org.bouncycastle.cert.ocsp.RevokedStatus.class);
     assertThat(((org.bouncycastle.cert.ocsp.RevokedStatus) status).getRevocationReason())
         .isEqualTo(org.bouncycastle.asn1.x509.CRLReason.affiliationChanged);
+  }
+
+  @Test
+  void answersArePreSignedAtIssuanceAndReSignedBeforeTheyExpire() throws Exception {
+    Path dir = work();
+    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
+    int before = ocspResponder.cached();
+    Map<String, Object> c =
+        issue(
+            "citizen-sign",
+            TestCsr.p256(),
+            Map.of("name", "郑十一", "idNumber", "11010519491231002X"),
+            Map.of());
+    // The pre-signed answer lands in the cache without anyone asking.
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> ocspResponder.cached() > before);
+    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
+    OpenSsl.run(
+        dir, "ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-no_nonce", "-reqout", "req.der");
+    String url =
+        BASE
+            + "/ca/ocsp/"
+            + java.util.Base64.getEncoder()
+                .encodeToString(Files.readAllBytes(dir.resolve("req.der")))
+                .replace("+", "%2B")
+                .replace("/", "%2F")
+                .replace("=", "%3D");
+    byte[] first = getBytes(url);
+    assertThat(getBytes(url)).isEqualTo(first);
+    // Everything due within a day is re-signed now, off the request path.
+    assertThat(ocspResponder.refresh(java.time.Duration.ofDays(1))).isPositive();
+    byte[] refreshed = getBytes(url);
+    assertThat(refreshed).isNotEqualTo(first);
+    assertThat(ocspGetStatus(url)).isNull();
   }
 
   private static Object ocspGetStatus(String url) throws Exception {

@@ -38,8 +38,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -287,86 +285,82 @@ public final class CaBench {
   }
 
   static void issue(List<String> rows, Node node, String backend, double raw) throws Exception {
-    List<String> bodies = new ArrayList<>();
+    // wrk drives the load (a Java client would take a good share of the two cores itself),
+    // rotating through 500 requests with distinct keys.
+    Path bodies = Files.createTempFile("issue-bodies", ".txt");
+    StringBuilder all = new StringBuilder();
     for (byte[] csr : csrs(500)) {
       String pem =
           "-----BEGIN CERTIFICATE REQUEST-----\\n"
               + Base64.getEncoder().encodeToString(csr)
               + "\\n-----END CERTIFICATE REQUEST-----\\n";
-      bodies.add(
-          "{\"profile\":\"citizen-sign\",\"csr\":\""
-              + pem
-              + "\",\"subject\":{\"name\":\"张三\",\"idNumber\":\"11010519491231002X\"}}");
+      all.append(
+              "{\"profile\":\"citizen-sign\",\"csr\":\""
+                  + pem
+                  + "\",\"subject\":{\"name\":\"张三\",\"idNumber\":\"11010519491231002X\"}}")
+          .append('\n');
     }
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    URI uri = URI.create(node.base + "/ca/v1/certificates");
-    AtomicLong ok = new AtomicLong();
-    AtomicLong failed = new AtomicLong();
-    AtomicBoolean measuring = new AtomicBoolean();
-    AtomicBoolean stop = new AtomicBoolean();
-    ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
-    CountDownLatch finished = new CountDownLatch(CONCURRENCY);
-    for (int t = 0; t < CONCURRENCY; t++) {
-      int id = t;
-      new Thread(
-              () -> {
-                int i = id;
-                while (!stop.get()) {
-                  long s = System.nanoTime();
-                  try {
-                    HttpResponse<String> r =
-                        http.send(
-                            HttpRequest.newBuilder(uri)
-                                .header("Authorization", "Bearer " + TOKEN)
-                                .header("Content-Type", "application/json")
-                                .POST(
-                                    HttpRequest.BodyPublishers.ofString(
-                                        bodies.get(i++ % bodies.size()), StandardCharsets.UTF_8))
-                                .build(),
-                            HttpResponse.BodyHandlers.ofString());
-                    if (r.statusCode() == 201) {
-                      if (measuring.get()) {
-                        ok.incrementAndGet();
-                        latencies.add(System.nanoTime() - s);
-                      }
-                    } else {
-                      failed.incrementAndGet();
-                      if (failed.get() < 3) {
-                        System.err.println("issue failed: " + r.statusCode() + " " + r.body());
-                      }
-                    }
-                  } catch (Exception e) {
-                    failed.incrementAndGet();
-                  }
-                }
-                finished.countDown();
-              })
-          .start();
-    }
-    Thread.sleep(WARMUP_SECONDS * 1000L); // the JIT needs a while on two cores
-    measuring.set(true);
-    long t0 = System.nanoTime();
-    Thread.sleep(SECONDS * 1000L);
-    measuring.set(false);
-    double seconds = secs(t0);
-    stop.set(true);
-    finished.await();
-    long[] lat = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-    double rate = ok.get() / seconds;
+    Files.writeString(bodies, all.toString(), StandardCharsets.UTF_8);
+    Path lua = Files.createTempFile("issue", ".lua");
+    Files.writeString(
+        lua,
+        "local bodies = {}\n"
+            + "for line in io.lines(\""
+            + bodies
+            + "\") do bodies[#bodies + 1] = line end\n"
+            + "local i = 0\n"
+            + "request = function()\n"
+            + "  i = i + 1\n"
+            + "  return wrk.format(\"POST\", nil, {[\"Content-Type\"] = \"application/json\","
+            + " [\"Authorization\"] = \"Bearer "
+            + TOKEN
+            + "\"}, bodies[(i % #bodies) + 1])\n"
+            + "end\n",
+        StandardCharsets.UTF_8);
+    String url = node.base + "/ca/v1/certificates";
+    wrkRun(url, WARMUP_SECONDS, lua, CONCURRENCY); // the JIT needs a while on two cores
+    String out = wrkRun(url, SECONDS, lua, CONCURRENCY);
+    double rate = number(out, "Requests/sec:\\s+([0-9.]+)");
+    Matcher errors = Pattern.compile("Non-2xx or 3xx responses: ([0-9]+)").matcher(out);
     rows.add(
         String.format(
             Locale.ROOT,
-            "| certificates issued/s via REST, CA key %s, %d clients | %,.0f (p50 %.1f ms, p99"
-                + " %.1f ms; %d errors) | %,.0f | %.2f | baseline: raw Bouncy Castle parse+verify+sign"
-                + " on all cores, no HTTP/DB/audit |",
+            "| certificates issued/s via REST, CA key %s, %d connections | %,.0f (p50 %s, p99 %s;"
+                + " %s errors) | %,.0f | %.2f | baseline: raw Bouncy Castle parse+verify+sign on"
+                + " all cores, no HTTP/DB/audit |",
             backend,
             CONCURRENCY,
             rate,
-            pct(lat, 0.50),
-            pct(lat, 0.99),
-            failed.get(),
+            latency(out, "50%"),
+            latency(out, "99%"),
+            errors.find() ? errors.group(1) : "0",
             raw,
             rate / raw));
+  }
+
+  static String wrkRun(String url, int seconds, Path script, int connections) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of("wrk", "-t2", "-c" + connections, "-d" + seconds + "s", "--latency", "-s"));
+    cmd.add(script.toString());
+    cmd.add(url);
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    return out;
+  }
+
+  static double number(String out, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(out);
+    if (!m.find()) {
+      throw new IllegalStateException("wrk: " + out);
+    }
+    return Double.parseDouble(m.group(1));
+  }
+
+  static String latency(String out, String pct) {
+    Matcher m = Pattern.compile("\\s" + pct + "\\s+([0-9.]+[a-z]+)").matcher(out);
+    return m.find() ? m.group(1) : "?";
   }
 
   // ---- OCSP
