@@ -431,17 +431,7 @@ class CaHttpTest {
             TestCsr.p256(),
             Map.of("name", "吴十", "idNumber", "11010519491231002X"),
             Map.of());
-    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
-    OpenSsl.run(
-        dir, "ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-no_nonce", "-reqout", "req.der");
-    String url =
-        BASE
-            + "/ca/ocsp/"
-            + java.util.Base64.getEncoder()
-                .encodeToString(Files.readAllBytes(dir.resolve("req.der")))
-                .replace("+", "%2B")
-                .replace("/", "%2F")
-                .replace("=", "%3D");
+    String url = ocspGetUrl(dir, c);
     assertThat(ocspGetStatus(url)).isNull(); // good, now cached
     byte[] first = getBytes(url);
     assertThat(getBytes(url)).isEqualTo(first); // served from the cache: the same signed bytes
@@ -470,17 +460,7 @@ class CaHttpTest {
     org.awaitility.Awaitility.await()
         .atMost(java.time.Duration.ofSeconds(10))
         .until(() -> ocspResponder.cached() > before);
-    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
-    OpenSsl.run(
-        dir, "ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-no_nonce", "-reqout", "req.der");
-    String url =
-        BASE
-            + "/ca/ocsp/"
-            + java.util.Base64.getEncoder()
-                .encodeToString(Files.readAllBytes(dir.resolve("req.der")))
-                .replace("+", "%2B")
-                .replace("/", "%2F")
-                .replace("=", "%3D");
+    String url = ocspGetUrl(dir, c);
     byte[] first = getBytes(url);
     assertThat(getBytes(url)).isEqualTo(first);
     // Everything due within a day is re-signed now, off the request path.
@@ -488,6 +468,20 @@ class CaHttpTest {
     byte[] refreshed = getBytes(url);
     assertThat(refreshed).isNotEqualTo(first);
     assertThat(ocspGetStatus(url)).isNull();
+  }
+
+  /** An OCSP GET URL for an issued certificate (request made by openssl, no nonce). */
+  private static String ocspGetUrl(Path dir, Map<String, Object> issued) throws Exception {
+    Files.writeString(dir.resolve("leaf.pem"), (String) issued.get("certificate"));
+    OpenSsl.run(
+        dir, "ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-no_nonce", "-reqout", "req.der");
+    return BASE
+        + "/ca/ocsp/"
+        + java.util.Base64.getEncoder()
+            .encodeToString(Files.readAllBytes(dir.resolve("req.der")))
+            .replace("+", "%2B")
+            .replace("/", "%2F")
+            .replace("=", "%3D");
   }
 
   private static Object ocspGetStatus(String url) throws Exception {
