@@ -161,6 +161,9 @@ public final class AcmeService {
       String id = parts[2];
       switch (parts[1]) {
         case "acct":
+          if (parts.length == 4 && parts[3].equals("orders")) {
+            return ordersOf(acct, id);
+          }
           return updateAccount(acct, id, jws);
         case "order":
           if (parts.length == 4 && parts[3].equals("finalize")) {
@@ -223,6 +226,18 @@ public final class AcmeService {
         Optional.of(accountUrl(id)),
         List.of(),
         view(new Account(id, acct.thumbprint(), acct.jwk(), status, contact)));
+  }
+
+  /** The account's orders list (RFC 8555 §7.1.2.1), newest first, at most 1000. */
+  private Reply ordersOf(Account acct, String id) {
+    if (!acct.id().equals(id)) {
+      throw AcmeProblem.unauthorized("this is not your account");
+    }
+    List<Object> urls = new ArrayList<>();
+    for (String o : store.orderIdsOf(id)) {
+      urls.add(base() + "/order/" + o);
+    }
+    return json(200, Optional.empty(), List.of(), Map.of("orders", urls));
   }
 
   private Account account(AcmeJws jws) {

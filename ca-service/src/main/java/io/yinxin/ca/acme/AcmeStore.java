@@ -194,6 +194,25 @@ final class AcmeStore {
     return store.inTransaction(c -> order(c, "id", id));
   }
 
+  List<String> orderIdsOf(String accountId) {
+    return store.inTransaction(
+        c -> {
+          List<String> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT id FROM ca.acme_orders WHERE account_id = ? ORDER BY created_at DESC"
+                      + " LIMIT 1000")) {
+            ps.setString(1, accountId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(rs.getString(1));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
   Optional<Order> orderForCertificate(String issuer, String serial) {
     return store.inTransaction(
         c -> {

@@ -304,6 +304,11 @@ class AcmeTest {
             jws(key, nonce(), newOrder, identifiers("mine.yinxin.localhost"), false, kid));
     assertThat(order.statusCode()).as(order.body()).isEqualTo(201);
     String orderUrl = order.headers().firstValue("Location").orElseThrow();
+    // The account's orders list names it.
+    String ordersUrl = kid + "/orders";
+    HttpResponse<String> orders = post(ordersUrl, jws(key, nonce(), ordersUrl, "", false, kid));
+    assertThat(orders.statusCode()).as(orders.body()).isEqualTo(200);
+    assertThat(orders.body()).contains(orderUrl.substring(orderUrl.lastIndexOf('/') + 1));
     HttpResponse<String> otherAcct =
         post(
             newAccount,
