@@ -453,17 +453,15 @@ public final class CaStore {
     int n = 0;
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT serial, revoked_at, reason FROM ca.revoked WHERE issuer = ? AND"
-                + " crl_partition = ?")) {
+            // Epoch milliseconds computed by the database: a million timestamp objects less.
+            "SELECT serial, CAST(EXTRACT(EPOCH FROM revoked_at) * 1000 AS BIGINT), reason"
+                + " FROM ca.revoked WHERE issuer = ? AND crl_partition = ?")) {
       ps.setFetchSize(10_000);
       ps.setString(1, issuer);
       ps.setInt(2, partition);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          sink.accept(
-              rs.getString(1),
-              rs.getObject(2, OffsetDateTime.class).toInstant().toEpochMilli(),
-              rs.getShort(3));
+          sink.accept(rs.getString(1), rs.getLong(2), rs.getShort(3));
           n++;
         }
       }
