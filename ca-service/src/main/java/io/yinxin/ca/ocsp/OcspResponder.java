@@ -148,7 +148,7 @@ public final class OcspResponder {
    * Answers a GET request by its encoded form: a repeat of a request already answered from the
    * cache is served without decoding or parsing it.
    *
-   * @param encoded the request as it appears in the URL
+   * @param encoded the request's base64, percent-decoded and without padding (one key per request)
    * @param decode turns it into DER when it is not known yet
    */
   public byte[] respondEncoded(String encoded, java.util.function.Supplier<byte[]> decode) {
@@ -299,6 +299,11 @@ public final class OcspResponder {
     for (StatusChange ch : store.changesSince(since)) {
       invalidate(ch.issuer(), ch.serial());
     }
+  }
+
+  /** GET spellings in the front cache now. */
+  public int frontCached() {
+    return front.size();
   }
 
   /** Responses in the cache now. */

@@ -62,12 +62,26 @@ public final class OcspServlet extends HttpServlet {
       answer(resp, responder().respond(new byte[0]));
       return;
     }
-    answer(resp, responder().respondEncoded(encoded, () -> decode(encoded)));
+    // One canonical key per request, however it was percent-encoded or padded: otherwise one
+    // valid request spelled a million ways would fill the front cache.
+    String canonical;
+    try {
+      canonical = percentDecode(encoded);
+    } catch (IllegalArgumentException e) {
+      answer(resp, responder().respond(new byte[0]));
+      return;
+    }
+    int end = canonical.length();
+    while (end > 0 && canonical.charAt(end - 1) == '=') {
+      end--;
+    }
+    String key = canonical.substring(0, end);
+    answer(resp, responder().respondEncoded(key, () -> decode(key)));
   }
 
-  private static byte[] decode(String encoded) {
+  private static byte[] decode(String base64) {
     try {
-      return Base64.getDecoder().decode(percentDecode(encoded));
+      return Base64.getDecoder().decode(base64);
     } catch (IllegalArgumentException e) {
       return new byte[0];
     }

@@ -435,6 +435,20 @@ class CaHttpTest {
     assertThat(ocspGetStatus(url)).isNull(); // good, now cached
     byte[] first = getBytes(url);
     assertThat(getBytes(url)).isEqualTo(first); // served from the cache: the same signed bytes
+    // Another spelling of the same request (every character percent-encoded, no padding) is the
+    // same cache entry.
+    String encoded = url.substring(url.indexOf("/ca/ocsp/") + "/ca/ocsp/".length());
+    StringBuilder respelled = new StringBuilder();
+    for (char ch :
+        java.net.URLDecoder.decode(encoded, java.nio.charset.StandardCharsets.ISO_8859_1)
+            .replace(" ", "+")
+            .replace("=", "")
+            .toCharArray()) {
+      respelled.append(String.format("%%%02X", (int) ch));
+    }
+    int spellings = ocspResponder.frontCached();
+    assertThat(getBytes(BASE + "/ca/ocsp/" + respelled)).isEqualTo(first);
+    assertThat(ocspResponder.frontCached()).isEqualTo(spellings);
     post(
         "/ca/v1/certificates/citizen/" + c.get("serial") + "/revoke",
         "{\"reason\":\"affiliationChanged\"}",
