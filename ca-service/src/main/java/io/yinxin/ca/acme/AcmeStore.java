@@ -8,7 +8,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -195,22 +194,10 @@ final class AcmeStore {
   }
 
   List<String> orderIdsOf(String accountId) {
-    return store.inTransaction(
-        c -> {
-          List<String> out = new ArrayList<>();
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT id FROM ca.acme_orders WHERE account_id = ? ORDER BY created_at DESC"
-                      + " LIMIT 1000")) {
-            ps.setString(1, accountId);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                out.add(rs.getString(1));
-              }
-            }
-          }
-          return out;
-        });
+    return store.list(
+        "SELECT id FROM ca.acme_orders WHERE account_id = ? ORDER BY created_at DESC LIMIT 1000",
+        accountId,
+        rs -> rs.getString(1));
   }
 
   Optional<Order> orderForCertificate(String issuer, String serial) {
@@ -288,20 +275,8 @@ final class AcmeStore {
   }
 
   List<Authz> authzsOfOrder(String orderId) {
-    return store.inTransaction(
-        c -> {
-          List<Authz> out = new ArrayList<>();
-          try (PreparedStatement ps =
-              c.prepareStatement(AUTHZ_SELECT + " WHERE order_id = ? ORDER BY identifier")) {
-            ps.setString(1, orderId);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                out.add(authz(rs));
-              }
-            }
-          }
-          return out;
-        });
+    return store.list(
+        AUTHZ_SELECT + " WHERE order_id = ? ORDER BY identifier", orderId, AcmeStore::authz);
   }
 
   Optional<Authz> authz(String id) {

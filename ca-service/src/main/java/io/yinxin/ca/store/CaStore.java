@@ -70,6 +70,29 @@ public final class CaStore {
     }
   }
 
+  /** Maps one result row. */
+  @FunctionalInterface
+  public interface Row<T> {
+    T map(ResultSet rs) throws SQLException;
+  }
+
+  /** The rows of a query with one string parameter, in their own transaction. */
+  public <T> List<T> list(String sql, String param, Row<T> row) {
+    return inTransaction(
+        c -> {
+          List<T> out = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, param);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(row.map(rs));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
   // ---- authorities
 
   /**
@@ -511,22 +534,11 @@ public final class CaStore {
 
   /** The partitions that hold certificates of a CA. */
   public List<Integer> partitions(String issuer) {
-    return inTransaction(
-        c -> {
-          List<Integer> out = new ArrayList<>();
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT DISTINCT crl_partition FROM ca.certificates WHERE issuer = ?"
-                      + " ORDER BY crl_partition")) {
-            ps.setString(1, issuer);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                out.add(rs.getInt(1));
-              }
-            }
-          }
-          return out;
-        });
+    return list(
+        "SELECT DISTINCT crl_partition FROM ca.certificates WHERE issuer = ?"
+            + " ORDER BY crl_partition",
+        issuer,
+        rs -> rs.getInt(1));
   }
 
   /** Increments and returns the CA's CRL number (monotonic across partitions and deltas). */
