@@ -112,7 +112,7 @@ public final class IssuanceService {
   public Issued issue(String actor, IssueRequest req) {
     Profile profile = profile(req.profile());
     Csr csr = Csr.parsePem(req.csrPem());
-    KeyPolicy.KeyDescription key = KeyPolicy.check(profile, csr.publicKey());
+    KeyPolicy.KeyDescription key = KeyPolicy.check(profile, csr.key());
     Names.Checked names = Names.build(profile, req.subject(), req.dns(), req.email());
     if (profile.refuseRevokedKeys() && store.keyWasRevoked(key.sha256())) {
       throw new CaException(

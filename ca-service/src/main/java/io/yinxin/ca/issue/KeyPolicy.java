@@ -9,14 +9,17 @@ import java.security.NoSuchAlgorithmException;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.gm.GMObjectIdentifiers;
-import org.bouncycastle.asn1.nist.NISTNamedCurves;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.RSAPublicKey;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.asn1.x9.ECNamedCurveTable;
-import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.crypto.ec.CustomNamedCurves;
+import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
+import org.bouncycastle.crypto.params.ECDomainParameters;
+import org.bouncycastle.crypto.params.ECNamedDomainParameters;
+import org.bouncycastle.crypto.params.ECPublicKeyParameters;
+import org.bouncycastle.crypto.params.RSAKeyParameters;
 
 /** Which public keys the CA certifies. Pure functions over the SubjectPublicKeyInfo. */
 public final class KeyPolicy {
@@ -35,6 +38,20 @@ public final class KeyPolicy {
     SMALL_PRIMES = p;
   }
 
+  // The custom curves (fixed-size field arithmetic), not the generic BigInteger ones of
+  // NISTNamedCurves: the request's signature is verified on these points.
+  private static final ECDomainParameters P256 =
+      new ECNamedDomainParameters(
+          SECObjectIdentifiers.secp256r1,
+          CustomNamedCurves.getByOID(SECObjectIdentifiers.secp256r1));
+  private static final ECDomainParameters P384 =
+      new ECNamedDomainParameters(
+          SECObjectIdentifiers.secp384r1,
+          CustomNamedCurves.getByOID(SECObjectIdentifiers.secp384r1));
+  private static final ECDomainParameters SM2 =
+      new ECNamedDomainParameters(
+          GMObjectIdentifiers.sm2p256v1, CustomNamedCurves.getByOID(GMObjectIdentifiers.sm2p256v1));
+
   private KeyPolicy() {}
 
   /**
@@ -47,12 +64,30 @@ public final class KeyPolicy {
   public record KeyDescription(KeyType type, int bits, byte[] sha256) {}
 
   /**
+   * A key that passed {@link #parse}: its description and its decoded form, so that the request's
+   * signature is checked with the point already validated instead of decoding it again.
+   *
+   * @param description what the CA records about the key
+   * @param parameters the decoded key ({@link ECPublicKeyParameters} or {@link RSAKeyParameters})
+   */
+  public record ParsedKey(KeyDescription description, AsymmetricKeyParameter parameters) {}
+
+  /**
    * Identifies the key type and checks the key is well formed (EC point on the curve, RSA modulus
    * odd with no small factor and a sane exponent).
    *
    * @throws CaException {@code BAD_KEY} for a key type Yinxin never certifies or a broken key
    */
   public static KeyDescription describe(SubjectPublicKeyInfo spki) {
+    return parse(spki).description();
+  }
+
+  /**
+   * As {@link #describe}, also returning the decoded key.
+   *
+   * @throws CaException {@code BAD_KEY} for a key type Yinxin never certifies or a broken key
+   */
+  public static ParsedKey parse(SubjectPublicKeyInfo spki) {
     ASN1ObjectIdentifier alg = spki.getAlgorithm().getAlgorithm();
     try {
       if (alg.equals(X9ObjectIdentifiers.id_ecPublicKey)) {
@@ -60,16 +95,16 @@ public final class KeyPolicy {
           throw bad("EC keys must name their curve (explicit parameters are refused)");
         }
         KeyType type;
-        X9ECParameters params;
+        ECDomainParameters params;
         if (curve.equals(SECObjectIdentifiers.secp256r1)) {
           type = KeyType.EC_P256;
-          params = NISTNamedCurves.getByOID(curve);
+          params = P256;
         } else if (curve.equals(SECObjectIdentifiers.secp384r1)) {
           type = KeyType.EC_P384;
-          params = NISTNamedCurves.getByOID(curve);
+          params = P384;
         } else if (curve.equals(GMObjectIdentifiers.sm2p256v1)) {
           type = KeyType.SM2;
-          params = ECNamedCurveTable.getByOID(curve);
+          params = SM2;
         } else {
           throw bad("only the curves P-256, P-384 and SM2 are accepted");
         }
@@ -78,7 +113,9 @@ public final class KeyPolicy {
         if (point.isInfinity() || !point.isValid()) {
           throw bad("the EC point is not valid");
         }
-        return new KeyDescription(type, params.getCurve().getFieldSize(), sha256(spki));
+        return new ParsedKey(
+            new KeyDescription(type, params.getCurve().getFieldSize(), sha256(spki)),
+            new ECPublicKeyParameters(point, params));
       }
       if (alg.equals(PKCSObjectIdentifiers.rsaEncryption)) {
         RSAPublicKey rsa = RSAPublicKey.getInstance(spki.parsePublicKey());
@@ -93,7 +130,9 @@ public final class KeyPolicy {
         if (!n.gcd(SMALL_PRIMES).equals(BigInteger.ONE)) {
           throw bad("the RSA modulus has a small factor");
         }
-        return new KeyDescription(KeyType.RSA, n.bitLength(), sha256(spki));
+        return new ParsedKey(
+            new KeyDescription(KeyType.RSA, n.bitLength(), sha256(spki)),
+            new RSAKeyParameters(false, n, e));
       }
     } catch (CaException ce) {
       throw ce;
@@ -109,7 +148,15 @@ public final class KeyPolicy {
    * @throws CaException {@code BAD_KEY} naming why
    */
   public static KeyDescription check(Profile profile, SubjectPublicKeyInfo spki) {
-    KeyDescription d = describe(spki);
+    return check(profile, describe(spki));
+  }
+
+  /**
+   * Checks an already described key against a profile.
+   *
+   * @throws CaException {@code BAD_KEY} naming why
+   */
+  public static KeyDescription check(Profile profile, KeyDescription d) {
     if (!profile.keyTypes().contains(d.type())) {
       throw bad(
           "profile " + profile.name() + " accepts " + profile.keyTypes() + ", not " + d.type());

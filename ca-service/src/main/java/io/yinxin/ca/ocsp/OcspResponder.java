@@ -1,5 +1,8 @@
 package io.yinxin.ca.ocsp;
 
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.EventType;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.hierarchy.Hierarchy.ServiceKey;
 import io.yinxin.ca.issue.Issuer;
@@ -8,6 +11,7 @@ import io.yinxin.ca.store.CaStore;
 import io.yinxin.ca.store.CaStore.StatusChange;
 import io.yinxin.ca.store.CertificateRecord;
 import io.yinxin.hsm.KeyService;
+import io.yinxin.hsm.KeyUse;
 import io.yinxin.hsm.bridge.KeyServiceContentSigner;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -18,10 +22,12 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
@@ -59,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * <p>Never throws for bad input: every answer is a DER OCSPResponse ({@code malformedRequest},
  * {@code unauthorized} for a CA this responder does not serve, {@code internalError}).
  */
-public final class OcspResponder {
+public final class OcspResponder implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OcspResponder.class);
 
   private static final byte[] MALFORMED = status(OCSPRespBuilder.MALFORMED_REQUEST);
@@ -79,6 +85,13 @@ public final class OcspResponder {
   private final ConcurrentHashMap<String, Front> front = new ConcurrentHashMap<>();
 
   private volatile Instant lastPoll = Instant.now();
+
+  private final AuditLog audit;
+
+  /** Signatures made per CA since the last {@link #recordKeyUse}, and since when. */
+  private final ConcurrentHashMap<String, LongAdder> signatures = new ConcurrentHashMap<>();
+
+  private volatile Instant tallySince = Instant.now();
 
   /** (hash algorithm, issuerNameHash, issuerKeyHash) of a CertID. */
   private record IssuerKey(ASN1ObjectIdentifier alg, String nameHash, String keyHash) {}
@@ -104,6 +117,7 @@ public final class OcspResponder {
       Hierarchy hierarchy,
       CaStore store,
       KeyService keys,
+      AuditLog audit,
       Duration validity,
       Duration refreshBefore,
       int maxCached) {
@@ -113,6 +127,7 @@ public final class OcspResponder {
     this.hierarchy = hierarchy;
     this.store = store;
     this.keys = keys;
+    this.audit = audit;
     this.validity = validity;
     this.refreshBefore = refreshBefore;
     this.maxCached = maxCached;
@@ -334,13 +349,70 @@ public final class OcspResponder {
       ServiceKey s = r.signer();
       BasicOCSPResp basic =
           b.build(
-              new KeyServiceContentSigner(keys, s.key(), s.algorithm(), "ocsp:" + r.ca().name()),
+              new KeyServiceContentSigner(
+                  keys, s.key(), s.algorithm(), purpose(r) + KeyUse.RECORDED_BY_CALLER),
               new X509CertificateHolder[] {s.certificate()},
               Date.from(thisUpdate));
+      signatures.computeIfAbsent(r.ca().name(), k -> new LongAdder()).increment();
       return new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
     } catch (OCSPException | IOException e) {
       throw new IllegalStateException("cannot build OCSP response", e);
     }
+  }
+
+  /**
+   * Records the OCSP signatures made since the last call as one {@code KEY_USED} event per signer
+   * key, with their count and period; call about once a minute and at shutdown. OCSP signing keys
+   * are used by anyone who sends a request with a nonce, unauthenticated: one audit entry per
+   * signature would let any client grow the evidence log at will, so their uses are tallied (the
+   * signed responses themselves are public and carry the signer's certificate).
+   *
+   * @return how many events were appended
+   */
+  public int recordKeyUse() {
+    Instant since = tallySince;
+    Instant now = Instant.now();
+    tallySince = now;
+    int events = 0;
+    for (Responder r : new java.util.LinkedHashSet<>(responders.values())) {
+      LongAdder counter = signatures.get(r.ca().name());
+      long n = counter == null ? 0 : counter.sumThenReset();
+      if (n == 0) {
+        continue;
+      }
+      Map<String, String> attrs = new LinkedHashMap<>();
+      attrs.put("operation", KeyUse.Operation.SIGN.name());
+      attrs.put("purpose", purpose(r));
+      attrs.put("algorithm", r.signer().algorithm().name());
+      attrs.put("count", Long.toString(n));
+      attrs.put("from", since.toString());
+      attrs.put("to", now.toString());
+      try {
+        audit.append(
+            new AuditEvent(
+                EventType.KEY_USED,
+                "ca-service",
+                r.signer().key().toString(),
+                now,
+                attrs,
+                Optional.empty()));
+        events++;
+      } catch (RuntimeException e) {
+        counter.add(n); // counted again in the next event
+        log.warn("event=ocsp_key_use_not_recorded ca={} reason={}", r.ca().name(), e.toString());
+      }
+    }
+    return events;
+  }
+
+  /** Records what is left of the tally. */
+  @Override
+  public void close() {
+    recordKeyUse();
+  }
+
+  private static String purpose(Responder r) {
+    return "ocsp:" + r.ca().name();
   }
 
   private CertificateStatus status(String ca, BigInteger serial) {

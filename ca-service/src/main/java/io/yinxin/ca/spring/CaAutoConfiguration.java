@@ -117,10 +117,11 @@ public class CaAutoConfiguration {
       CaProperties p,
       RevocationService r,
       IssuanceService issuance,
+      AuditLog audit,
       java.util.concurrent.ThreadPoolExecutor caOcspPresign) {
     OcspResponder o =
         new OcspResponder(
-            h, store, keys, p.ocspValidity(), p.ocspRefreshBefore(), p.ocspCacheSize());
+            h, store, keys, audit, p.ocspValidity(), p.ocspRefreshBefore(), p.ocspCacheSize());
     o.follow(r);
     issuance.onIssued((ca, serial) -> caOcspPresign.execute(() -> o.presign(ca, serial)));
     return o;
@@ -274,6 +275,17 @@ public class CaAutoConfiguration {
         1,
         1,
         TimeUnit.SECONDS);
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            ocsp.recordKeyUse();
+          } catch (RuntimeException e) {
+            log.warn("event=ocsp_key_use_failed reason={}", e.getMessage());
+          }
+        },
+        p.ocspKeyUseInterval().toMillis(),
+        p.ocspKeyUseInterval().toMillis(),
+        TimeUnit.MILLISECONDS);
     s.scheduleWithFixedDelay(
         () -> {
           AcmeService a = acme.getIfAvailable();

@@ -24,6 +24,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param ocspValidity OCSP response lifetime
  * @param ocspRefreshBefore cached OCSP responses are re-signed this long before nextUpdate
  * @param ocspCacheSize most cached OCSP responses
+ * @param ocspKeyUseInterval how often the OCSP signatures made are recorded, as one {@code
+ *     KEY_USED} audit event per signer key with their count
  * @param operators registration-authority operators and their scopes
  * @param generateDevToken when no operators are configured, create one with every scope under the
  *     data directory (development only)
@@ -43,6 +45,7 @@ public record CaProperties(
     @DefaultValue("4h") Duration ocspValidity,
     @DefaultValue("30m") Duration ocspRefreshBefore,
     @DefaultValue("1000000") int ocspCacheSize,
+    @DefaultValue("1m") Duration ocspKeyUseInterval,
     @DefaultValue List<CaOperators.Operator> operators,
     @DefaultValue("false") boolean generateDevToken,
     @DefaultValue Acme acme) {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.HexFormat;
@@ -63,6 +64,7 @@ class CaHttpTest {
     r.add("yinxin.keys.soft.enabled", () -> "true");
     r.add("yinxin.ca.init-on-start", () -> "true");
     r.add("yinxin.ca.crl-partition-size", () -> "4");
+    r.add("yinxin.ca.ocsp-key-use-interval", () -> "1h"); // the test records the tally itself
     r.add("yinxin.ca.operators[0].name", () -> "ra-1");
     r.add("yinxin.ca.operators[0].token-sha256", () -> sha(OPERATOR));
     r.add("yinxin.ca.operators[0].scopes", () -> "ca:issue,ca:revoke,ca:read,ca:crl");
@@ -482,6 +484,56 @@ class CaHttpTest {
     byte[] refreshed = getBytes(url);
     assertThat(refreshed).isNotEqualTo(first);
     assertThat(ocspGetStatus(url)).isNull();
+  }
+
+  @Test
+  void ocspSignaturesAreAuditedAsOneTallyPerSignerKeyNotOneEventEach() throws Exception {
+    Path dir = work();
+    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
+    Files.writeString(dir.resolve("chain.pem"), caPem("citizen") + caPem("root"));
+    Map<String, Object> c =
+        issue(
+            "citizen-sign",
+            TestCsr.p256(),
+            Map.of("name", "钱十二", "idNumber", "11010519491231002X"),
+            Map.of());
+    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
+    String signer = hierarchy.service("ocsp-citizen").orElseThrow().key().toString();
+    ocspResponder.recordKeyUse();
+    long before = keyUsedEvents(signer);
+    for (int i = 0; i < 3; i++) {
+      assertThat(ocsp(dir, "leaf.pem")).contains("leaf.pem: good"); // openssl sends a nonce
+    }
+    assertThat(keyUsedEvents(signer)).isEqualTo(before);
+    assertThat(ocspResponder.recordKeyUse()).isPositive();
+    assertThat(keyUsedEvents(signer)).isEqualTo(before + 1);
+    try (Connection conn = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
+        PreparedStatement ps =
+            conn.prepareStatement(
+                "SELECT event FROM audit.events WHERE type = 'KEY_USED' AND subject = ?"
+                    + " ORDER BY idx DESC LIMIT 1")) {
+      ps.setString(1, signer);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        Matcher m = Pattern.compile("\"count\":\"([0-9]+)\"").matcher(rs.getString(1));
+        assertThat(m.find()).as(rs.getString(1)).isTrue();
+        assertThat(Long.parseLong(m.group(1))).isGreaterThanOrEqualTo(3);
+        assertThat(rs.getString(1)).contains("\"purpose\":\"ocsp:citizen\"");
+      }
+    }
+  }
+
+  private static long keyUsedEvents(String key) throws Exception {
+    try (Connection conn = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
+        PreparedStatement ps =
+            conn.prepareStatement(
+                "SELECT count(*) FROM audit.events WHERE type = 'KEY_USED' AND subject = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
   }
 
   /** An OCSP GET URL for an issued certificate (request made by openssl, no nonce). */

@@ -8,8 +8,14 @@ import io.yinxin.ca.profile.HierarchyConfig;
 import io.yinxin.ca.profile.KeyType;
 import io.yinxin.ca.profile.Profile;
 import io.yinxin.ca.testing.TestCsr;
+import io.yinxin.hsm.BouncyCastle;
+import java.security.KeyPair;
+import java.security.PublicKey;
 import java.util.Arrays;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.Test;
 
 class KeyPolicyAndCsrTest {
@@ -89,5 +95,68 @@ class KeyPolicyAndCsrTest {
               assertThat(e.field()).isEqualTo("csr");
             });
     assertThat(Csr.parsePem(TestCsr.pem(good)).der()).isEqualTo(good);
+  }
+
+  @Test
+  void everyUsualSignatureAlgorithmOfAnAcceptedKeyIsAccepted() {
+    for (String alg : new String[] {"SHA256withECDSA", "SHA384withECDSA", "SHA512withECDSA"}) {
+      assertThat(Csr.parseDer(TestCsr.der(TestCsr.ec("secp256r1"), alg)).key().type())
+          .isEqualTo(KeyType.EC_P256);
+    }
+    assertThat(Csr.parseDer(TestCsr.der(TestCsr.ec("secp384r1"), "SHA384withECDSA")).key().bits())
+        .isEqualTo(384);
+    assertThat(Csr.parseDer(TestCsr.der(TestCsr.rsa(2048), "SHA256withRSAandMGF1")).key().type())
+        .isEqualTo(KeyType.RSA);
+  }
+
+  @Test
+  void aRequestSignedByAnotherKeyIsRefused() {
+    String[][] cases = {
+      {"secp256r1", "SHA256withECDSA"},
+      {"secp384r1", "SHA384withECDSA"},
+      {"sm2p256v1", "SM3withSM2"},
+    };
+    for (String[] c : cases) {
+      KeyPair claimed = TestCsr.ec(c[0]);
+      KeyPair actual = TestCsr.ec(c[0]);
+      assertThatThrownBy(() -> Csr.parseDer(signedBy(claimed.getPublic(), actual, c[1])))
+          .as(c[1])
+          .isInstanceOfSatisfying(
+              CaException.class,
+              e -> assertThat(e.getMessage()).contains("no proof of possession"));
+    }
+    KeyPair rsa = TestCsr.rsa(2048);
+    assertThatThrownBy(
+            () -> Csr.parseDer(signedBy(rsa.getPublic(), TestCsr.rsa(2048), "SHA256withRSA")))
+        .isInstanceOfSatisfying(
+            CaException.class, e -> assertThat(e.code()).isEqualTo(CaException.Code.BAD_CSR));
+  }
+
+  @Test
+  void aSignatureAlgorithmThatDoesNotBelongToTheKeyIsRefused() {
+    // ECDSA over the SM2 curve, SM2 over P-256: both sign, neither is a profile anyone accepts.
+    KeyPair sm2 = TestCsr.ec("sm2p256v1");
+    KeyPair p256 = TestCsr.ec("secp256r1");
+    for (byte[] der :
+        new byte[][] {
+          TestCsr.der(sm2, "SHA256withECDSA"), TestCsr.der(p256, "SM3withSM2"),
+        }) {
+      assertThatThrownBy(() -> Csr.parseDer(der))
+          .isInstanceOfSatisfying(
+              CaException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(CaException.Code.BAD_CSR);
+                assertThat(e.getMessage()).contains("signature algorithm is not supported");
+              });
+    }
+  }
+
+  private static byte[] signedBy(PublicKey claimed, KeyPair signer, String alg) throws Exception {
+    return new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=x"), claimed)
+        .build(
+            new JcaContentSignerBuilder(alg)
+                .setProvider(BouncyCastle.PROVIDER)
+                .build(signer.getPrivate()))
+        .getEncoded();
   }
 }

@@ -76,6 +76,7 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
  * </ul>
  *
  * Environment: BENCH_PHASES (crl,issue,ocsp), BENCH_SECONDS (15), BENCH_WARMUP_SECONDS (60),
+ * BENCH_NODE_JVM_OPTS (extra options for the node's JVM, e.g. a flight recording),
  * BENCH_CONCURRENCY (32 issuing clients), BENCH_CRL_ENTRIES (1000000), YINXIN_JAR
  * (ops/target/yinxin.jar), YINXIN_BENCH_MODULE / YINXIN_BENCH_TOKEN / YINXIN_BENCH_PIN (SoftHSM2,
  * set by ops/bench/run-ca).
@@ -485,6 +486,11 @@ public final class CaBench {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.add("-Xmx2g");
+      // e.g. -XX:StartFlightRecording=... to profile the node under load
+      String extra = System.getenv().getOrDefault("BENCH_NODE_JVM_OPTS", "").strip();
+      if (!extra.isEmpty()) {
+        cmd.addAll(List.of(extra.split("\\s+")));
+      }
       cmd.add("-jar");
       cmd.add(jar);
       cmd.add("--server.port=" + port);
