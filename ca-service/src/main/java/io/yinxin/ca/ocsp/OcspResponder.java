@@ -156,7 +156,7 @@ public final class OcspResponder implements AutoCloseable {
 
   /** Hooks cache eviction to revocations made on this node. */
   public void follow(RevocationService revocations) {
-    revocations.onChange(this::invalidate);
+    revocations.onChange(r -> invalidate(r.issuer(), r.serial()));
   }
 
   /**

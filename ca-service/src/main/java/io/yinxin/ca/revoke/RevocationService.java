@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,15 +26,15 @@ public final class RevocationService {
 
   private final CaStore store;
   private final AuditLog audit;
-  private final List<BiConsumer<String, String>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<CertificateRecord>> listeners = new CopyOnWriteArrayList<>();
 
   public RevocationService(CaStore store, AuditLog audit) {
     this.store = store;
     this.audit = audit;
   }
 
-  /** Called with (issuer, serial) after every committed change. */
-  public void onChange(BiConsumer<String, String> listener) {
+  /** Called with the certificate as it is now (its new status) after every committed change. */
+  public void onChange(Consumer<CertificateRecord> listener) {
     listeners.add(listener);
   }
 
@@ -67,7 +67,7 @@ public final class RevocationService {
                         Map.of("reason", reason.rfcName(), "profile", row.profile()),
                         Optional.empty())));
     log.info("event=cert_revoked issuer={} serial={} reason={}", issuer, s, reason.rfcName());
-    notify(issuer, s);
+    notify(r);
     return r;
   }
 
@@ -92,13 +92,13 @@ public final class RevocationService {
                         Map.of("profile", row.profile()),
                         Optional.empty())));
     log.info("event=cert_released issuer={} serial={}", issuer, s);
-    notify(issuer, s);
+    notify(r);
     return r;
   }
 
-  private void notify(String issuer, String serial) {
-    for (BiConsumer<String, String> l : listeners) {
-      l.accept(issuer, serial);
+  private void notify(CertificateRecord changed) {
+    for (Consumer<CertificateRecord> l : listeners) {
+      l.accept(changed);
     }
   }
 

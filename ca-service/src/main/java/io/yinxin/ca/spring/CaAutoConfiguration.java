@@ -15,6 +15,7 @@ import io.yinxin.ca.ocsp.OcspResponder;
 import io.yinxin.ca.ocsp.OcspServlet;
 import io.yinxin.ca.profile.HierarchyConfig;
 import io.yinxin.ca.revoke.RevocationService;
+import io.yinxin.ca.revoke.RevokedKeys;
 import io.yinxin.ca.store.CaStore;
 import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeyService;
@@ -95,8 +96,20 @@ public class CaAutoConfiguration {
 
   @Bean
   IssuanceService caIssuance(
-      Hierarchy h, CaStore store, KeyService keys, AuditLog audit, CaProperties p) {
-    return new IssuanceService(h, store, keys, audit, p.crlPartitionSize());
+      Hierarchy h,
+      CaStore store,
+      KeyService keys,
+      AuditLog audit,
+      RevokedKeys revokedKeys,
+      CaProperties p) {
+    return new IssuanceService(h, store, keys, audit, revokedKeys, p.crlPartitionSize());
+  }
+
+  @Bean
+  RevokedKeys caRevokedKeys(CaStore store, RevocationService revocations) {
+    RevokedKeys r = RevokedKeys.load(store);
+    r.follow(revocations);
+    return r;
   }
 
   @Bean
@@ -255,6 +268,7 @@ public class CaAutoConfiguration {
   ScheduledExecutorService caScheduler(
       CrlService crls,
       OcspResponder ocsp,
+      RevokedKeys revokedKeys,
       CaProperties p,
       org.springframework.beans.factory.ObjectProvider<AcmeService> acme) {
     ScheduledExecutorService s =
@@ -268,8 +282,9 @@ public class CaAutoConfiguration {
         () -> {
           try {
             ocsp.pollChanges();
+            revokedKeys.pollChanges();
           } catch (RuntimeException e) {
-            log.warn("event=ocsp_poll_failed reason={}", e.getMessage());
+            log.warn("event=status_poll_failed reason={}", e.getMessage());
           }
         },
         1,

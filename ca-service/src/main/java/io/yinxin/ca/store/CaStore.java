@@ -236,23 +236,37 @@ public final class CaStore {
   }
 
   public void insertCertificate(Connection c, CertificateRecord r) throws SQLException {
+    insertCertificates(c, List.of(r));
+  }
+
+  /** Inserts certificate rows in one JDBC batch. */
+  public void insertCertificates(Connection c, List<CertificateRecord> rows) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO ca.certificates (issuer, serial, profile, subject, key_sha256, not_before,"
                 + " not_after, crl_partition, status, issued_at, der)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-      ps.setString(1, r.issuer());
-      ps.setString(2, r.serial());
-      ps.setString(3, r.profile());
-      ps.setString(4, r.subject());
-      ps.setBytes(5, r.keySha256());
-      ps.setObject(6, odt(r.notBefore()));
-      ps.setObject(7, odt(r.notAfter()));
-      ps.setInt(8, r.partition());
-      ps.setString(9, r.status().code());
-      ps.setObject(10, odt(r.issuedAt()));
-      ps.setBytes(11, r.der());
-      ps.executeUpdate();
+      for (CertificateRecord r : rows) {
+        ps.setString(1, r.issuer());
+        ps.setString(2, r.serial());
+        ps.setString(3, r.profile());
+        ps.setString(4, r.subject());
+        ps.setBytes(5, r.keySha256());
+        ps.setObject(6, odt(r.notBefore()));
+        ps.setObject(7, odt(r.notAfter()));
+        ps.setInt(8, r.partition());
+        ps.setString(9, r.status().code());
+        ps.setObject(10, odt(r.issuedAt()));
+        ps.setBytes(11, r.der());
+        if (rows.size() == 1) {
+          ps.executeUpdate();
+        } else {
+          ps.addBatch();
+        }
+      }
+      if (rows.size() > 1) {
+        ps.executeBatch();
+      }
     }
   }
 
@@ -268,6 +282,44 @@ public final class CaStore {
               return rs.next();
             }
           }
+        });
+  }
+
+  /** Calls {@code sink} with the key hash of every revoked certificate, streamed. */
+  public void forEachRevokedKey(java.util.function.Consumer<byte[]> sink) {
+    inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT key_sha256 FROM ca.certificates WHERE status = 'R'")) {
+            ps.setFetchSize(10_000);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                sink.accept(rs.getBytes(1));
+              }
+            }
+          }
+          return null;
+        });
+  }
+
+  /** Key hashes of the certificates revoked at or after {@code since} (on any node). */
+  public List<byte[]> keysRevokedSince(Instant since) {
+    return inTransaction(
+        c -> {
+          List<byte[]> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT c.key_sha256 FROM ca.status_changes s JOIN ca.certificates c"
+                      + " ON c.issuer = s.issuer AND c.serial = s.serial"
+                      + " WHERE s.changed_at >= ? AND s.status = 'R'")) {
+            ps.setObject(1, odt(since));
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(rs.getBytes(1));
+              }
+            }
+          }
+          return out;
         });
   }
 

@@ -86,16 +86,20 @@ class HsmHierarchyTest {
 
   @Test
   void aCertificateAndACrlSignedOnTheTokenVerifyWithOpenssl() throws Exception {
-    IssuanceService issuance = new IssuanceService(hierarchy, store, keys, audit(), 1000);
-    IssuanceService.Issued issued =
-        issuance.issue(
-            "test",
-            new IssuanceService.IssueRequest(
-                "server-tls",
-                TestCsr.p256(),
-                Map.of(),
-                List.of("hsm.yinxin.localhost"),
-                List.of()));
+    IssuanceService.Issued issued;
+    try (IssuanceService issuance =
+        new IssuanceService(
+            hierarchy, store, keys, audit(), io.yinxin.ca.revoke.RevokedKeys.load(store), 1000)) {
+      issued =
+          issuance.issue(
+              "test",
+              new IssuanceService.IssueRequest(
+                  "server-tls",
+                  TestCsr.p256(),
+                  Map.of(),
+                  List.of("hsm.yinxin.localhost"),
+                  List.of()));
+    }
     Path work = Files.createTempDirectory(dir, "judge-");
     Files.writeString(
         work.resolve("root.pem"), OpenSsl.pem("CERTIFICATE", hierarchy.issuer("root").encoded()));

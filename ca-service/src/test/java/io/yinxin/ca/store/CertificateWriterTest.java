@@ -1,0 +1,121 @@
+package io.yinxin.ca.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.yinxin.audit.store.PostgresDatabase;
+import io.yinxin.ca.CaException;
+import io.yinxin.ca.testing.TestNodes;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postgresql.ds.PGSimpleDataSource;
+
+class CertificateWriterTest {
+  static PostgresDatabase db;
+  static CaStore store;
+
+  @BeforeAll
+  static void setUp() {
+    db = TestNodes.database();
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setUrl(db.url());
+    ds.setUser(PostgresDatabase.USER);
+    store = CaStore.open(ds);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    db.close();
+  }
+
+  @Test
+  void concurrentInsertsAreAllStoredAndEachReturnsOnlyOnceCommitted() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try (CertificateWriter writer = new CertificateWriter(store, 32)) {
+      List<Future<String>> done = new ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        String serial = "a" + Integer.toHexString(i);
+        done.add(
+            pool.submit(
+                () -> {
+                  writer.insert(row(serial));
+                  // committed: another connection sees it at once
+                  assertThat(store.certificate("w-ca", serial)).isPresent();
+                  return serial;
+                }));
+      }
+      for (Future<String> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(store.certificate("w-ca", "a18f")).isPresent();
+  }
+
+  @Test
+  void aRowThatCannotBeStoredFailsAloneAndTheRestOfItsBatchIsStored() throws Exception {
+    try (CertificateWriter writer = new CertificateWriter(store, 64)) {
+      writer.insert(row("dup"));
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      try {
+        List<Future<?>> others = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+          String serial = "b" + i;
+          others.add(pool.submit(() -> writer.insert(row(serial))));
+        }
+        Future<?> dup = pool.submit(() -> writer.insert(row("dup")));
+        for (Future<?> f : others) {
+          f.get();
+        }
+        assertThatThrownBy(dup::get)
+            .hasCauseInstanceOf(CaException.class)
+            .cause()
+            .satisfies(
+                e -> assertThat(((CaException) e).code()).isEqualTo(CaException.Code.UNAVAILABLE));
+      } finally {
+        pool.shutdownNow();
+      }
+      for (int i = 0; i < 40; i++) {
+        assertThat(store.certificate("w-ca", "b" + i)).as("b" + i).isPresent();
+      }
+    }
+  }
+
+  @Test
+  void aClosedWriterRefusesNewRows() {
+    CertificateWriter writer = new CertificateWriter(store, 8);
+    writer.close();
+    assertThatThrownBy(() -> writer.insert(row("late")))
+        .isInstanceOfSatisfying(
+            CaException.class, e -> assertThat(e.code()).isEqualTo(CaException.Code.UNAVAILABLE));
+    assertThat(store.certificate("w-ca", "late")).isEmpty();
+  }
+
+  private static CertificateRecord row(String serial) {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    return new CertificateRecord(
+        "w-ca",
+        serial,
+        "citizen-sign",
+        "CN=test",
+        new byte[32],
+        now,
+        now.plus(1, ChronoUnit.DAYS),
+        0,
+        CertificateRecord.Status.VALID,
+        Optional.empty(),
+        Optional.empty(),
+        now,
+        new byte[] {0x30, 0x00});
+  }
+}
