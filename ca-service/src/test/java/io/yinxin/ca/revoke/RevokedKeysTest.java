@@ -17,7 +17,6 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 class RevokedKeysTest {
   static PostgresDatabase db;
@@ -28,9 +27,7 @@ class RevokedKeysTest {
   @BeforeAll
   static void setUp() {
     db = TestNodes.database();
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setUrl(db.url());
-    ds.setUser(PostgresDatabase.USER);
+    javax.sql.DataSource ds = TestNodes.dataSource(db);
     store = CaStore.open(ds);
     integrator = new Integrator(LogStore.open(ds), 100, 1000);
     audit = integrator::append;

@@ -17,7 +17,6 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.postgresql.ds.PGSimpleDataSource;
 
 class CertificateWriterTest {
   static PostgresDatabase db;
@@ -26,9 +25,7 @@ class CertificateWriterTest {
   @BeforeAll
   static void setUp() {
     db = TestNodes.database();
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setUrl(db.url());
-    ds.setUser(PostgresDatabase.USER);
+    javax.sql.DataSource ds = TestNodes.dataSource(db);
     store = CaStore.open(ds);
   }
 

@@ -20,6 +20,14 @@ public final class TestNodes {
     }
   }
 
+  /** A plain data source on a test database. */
+  public static javax.sql.DataSource dataSource(PostgresDatabase db) {
+    org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+    ds.setUrl(db.url());
+    ds.setUser(PostgresDatabase.USER);
+    return ds;
+  }
+
   public static Path dataDir(String prefix) {
     try {
       return Files.createTempDirectory(prefix);

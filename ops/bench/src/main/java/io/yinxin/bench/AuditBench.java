@@ -45,12 +45,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>bytes stored per entry.
  * </ul>
  *
- * Environment: BENCH_PHASES (appends,proofs), BENCH_SECONDS (15) per load phase, BENCH_PROOF_SIZE
- * (10000000), YINXIN_BENCH_PG (jdbc:postgresql://127.0.0.1:5432/), YINXIN_BENCH_PG_USER (postgres).
+ * Environment: BENCH_PHASES (appends,proofs), BENCH_SECONDS (15) per load phase,
+ * BENCH_WARMUP_SECONDS (60, 64 writers before the measured phases), BENCH_PROOF_SIZE (10000000),
+ * YINXIN_BENCH_PG (jdbc:postgresql://127.0.0.1:5432/), YINXIN_BENCH_PG_USER (postgres).
  */
 public final class AuditBench {
   private static final int SECONDS =
       Integer.parseInt(System.getenv().getOrDefault("BENCH_SECONDS", "15"));
+  private static final int WARMUP_SECONDS =
+      Integer.parseInt(System.getenv().getOrDefault("BENCH_WARMUP_SECONDS", "60"));
   private static final long PROOF_SIZE =
       Long.parseLong(System.getenv().getOrDefault("BENCH_PROOF_SIZE", "10000000"));
 
@@ -82,6 +85,9 @@ public final class AuditBench {
             "CREATE TABLE public.naive_log (id BIGSERIAL PRIMARY KEY, leaf BYTEA NOT NULL, event TEXT NOT NULL)");
       }
       try (Integrator integrator = new Integrator(store, 2000, 100_000)) {
+        // Warm-up (the JIT needs a minute or more under load on two cores), not measured.
+        load(64, WARMUP_SECONDS, () -> integrator.append(event()));
+        load(64, Math.min(WARMUP_SECONDS, 20), () -> naiveAppend(ds));
         for (int writers : new int[] {1, 16, 64}) {
           Result ours = load(writers, () -> integrator.append(event()));
           Result naive = load(writers, () -> naiveAppend(ds));
@@ -345,7 +351,11 @@ public final class AuditBench {
   record Result(double perSecond, double p50, double p99) {}
 
   private static Result load(int writers, Runnable op) throws InterruptedException {
-    long end = System.nanoTime() + SECONDS * 1_000_000_000L;
+    return load(writers, SECONDS, op);
+  }
+
+  private static Result load(int writers, int duration, Runnable op) throws InterruptedException {
+    long end = System.nanoTime() + duration * 1_000_000_000L;
     List<double[]> samples = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(writers);
     AtomicLong count = new AtomicLong();
