@@ -369,7 +369,7 @@ public final class OcspResponder implements AutoCloseable {
    *
    * @return how many events were appended
    */
-  public int recordKeyUse() {
+  public synchronized int recordKeyUse() {
     Instant since = tallySince;
     Instant now = Instant.now();
     tallySince = now;
