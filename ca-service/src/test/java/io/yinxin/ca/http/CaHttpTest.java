@@ -231,18 +231,10 @@ class CaHttpTest {
 
   @Test
   void revokedCertificateIsReportedByCrlDeltaCrlAndOcsp() throws Exception {
-    Path dir = work();
+    Path dir = citizenOcspDir();
     Files.writeString(dir.resolve("root.pem"), caPem("root"));
-    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
-    Files.writeString(dir.resolve("chain.pem"), caPem("citizen") + caPem("root"));
-    Map<String, Object> c =
-        issue(
-            "citizen-sign",
-            TestCsr.p256(),
-            Map.of("name", "赵六", "idNumber", "11010519491231002X"),
-            Map.of());
+    Map<String, Object> c = issueCitizenInto(dir, "citizen-sign", "赵六");
     String serial = (String) c.get("serial");
-    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
 
     assertThat(ocsp(dir, "leaf.pem")).contains("leaf.pem: good");
 
@@ -332,17 +324,9 @@ class CaHttpTest {
 
   @Test
   void holdAndReleaseShowInOcspAndTheDeltaCrl() throws Exception {
-    Path dir = work();
-    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
-    Files.writeString(dir.resolve("chain.pem"), caPem("citizen") + caPem("root"));
-    Map<String, Object> c =
-        issue(
-            "citizen-auth",
-            TestCsr.p256(),
-            Map.of("name", "钱七", "idNumber", "11010519491231002X"),
-            Map.of());
+    Path dir = citizenOcspDir();
+    Map<String, Object> c = issueCitizenInto(dir, "citizen-auth", "钱七");
     String serial = (String) c.get("serial");
-    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
     assertThat(
             post(
                     "/ca/v1/certificates/citizen/" + serial + "/revoke",
@@ -379,9 +363,7 @@ class CaHttpTest {
 
   @Test
   void ocspAnswersUnknownForAnUnknownSerialAndMalformedRequestForGarbage() throws Exception {
-    Path dir = work();
-    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
-    Files.writeString(dir.resolve("chain.pem"), caPem("citizen") + caPem("root"));
+    Path dir = citizenOcspDir();
     OpenSsl.Result r =
         OpenSsl.run(
             dir,
@@ -488,16 +470,8 @@ class CaHttpTest {
 
   @Test
   void ocspSignaturesAreAuditedAsOneTallyPerSignerKeyNotOneEventEach() throws Exception {
-    Path dir = work();
-    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
-    Files.writeString(dir.resolve("chain.pem"), caPem("citizen") + caPem("root"));
-    Map<String, Object> c =
-        issue(
-            "citizen-sign",
-            TestCsr.p256(),
-            Map.of("name", "钱十二", "idNumber", "11010519491231002X"),
-            Map.of());
-    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
+    Path dir = citizenOcspDir();
+    Map<String, Object> c = issueCitizenInto(dir, "citizen-sign", "钱十二");
     String signer = hierarchy.service("ocsp-citizen").orElseThrow().key().toString();
     ocspResponder.recordKeyUse();
     long before = keyUsedEvents(signer);
@@ -850,6 +824,27 @@ class CaHttpTest {
       rs.next();
       return rs.getLong(1);
     }
+  }
+
+  /** A judge directory with the citizen CA ({@code ca.pem}) and its chain ({@code chain.pem}). */
+  private static Path citizenOcspDir() throws Exception {
+    Path dir = work();
+    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
+    Files.writeString(dir.resolve("chain.pem"), caPem("citizen") + caPem("root"));
+    return dir;
+  }
+
+  /** Issues a citizen certificate for {@code name} and writes it to {@code leaf.pem}. */
+  private Map<String, Object> issueCitizenInto(Path dir, String profile, String name)
+      throws Exception {
+    Map<String, Object> c =
+        issue(
+            profile,
+            TestCsr.p256(),
+            Map.of("name", name, "idNumber", "11010519491231002X"),
+            Map.of());
+    Files.writeString(dir.resolve("leaf.pem"), (String) c.get("certificate"));
+    return c;
   }
 
   private static Path work() throws IOException {
