@@ -9,6 +9,7 @@ import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeySpec;
 import io.yinxin.hsm.PlaceholderCertificate;
 import io.yinxin.hsm.PublicKeys;
+import io.yinxin.hsm.Randomness;
 import io.yinxin.hsm.SignatureAlgorithm;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,6 +44,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.bouncycastle.crypto.CryptoException;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -50,7 +52,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * Keys in PKCS#12 files, one file per key ({@code <dir>/<label>.p12}, so adding a key never
  * rewrites the others), all under one password: for development and the embedded default only. The
  * private keys are held in memory by this process; nothing outside this class reads them. Signing
- * uses Bouncy Castle, which on Java 17 is several times faster than SunEC for P-256.
+ * uses Bouncy Castle, which on Java 17 is several times faster than SunEC for P-256; ECDSA keys
+ * sign through {@link EcSigner}, Bouncy Castle's ECDSA and SM2 with a precomputed base-point table.
  */
 public final class SoftKeyBackend implements KeyBackend {
   static final String PASSWORD_FILE = "keystore.password";
@@ -62,7 +65,12 @@ public final class SoftKeyBackend implements KeyBackend {
   private final ThreadLocal<Map<SignatureAlgorithm, Signature>> signatures =
       ThreadLocal.withInitial(HashMap::new);
 
-  private record Entry(KeyInfo info, PrivateKey privateKey) {}
+  /** A loaded key; {@code ec} is its table-driven signer when it is a P-256, P-384 or SM2 key. */
+  private record Entry(KeyInfo info, PrivateKey privateKey, EcSigner ec) {
+    Entry(KeyInfo info, PrivateKey privateKey) {
+      this(info, privateKey, EcSigner.forKey(info.spec(), privateKey));
+    }
+  }
 
   private SoftKeyBackend(Path dir, char[] password) {
     this.dir = dir;
@@ -255,13 +263,20 @@ public final class SoftKeyBackend implements KeyBackend {
       throw new KeyException(
           Code.INVALID_REQUEST, alg + " cannot sign with " + e.info().spec() + " key " + ref);
     }
+    if (e.ec() != null && EcSigner.handles(alg)) {
+      try {
+        return e.ec().sign(alg, data, Randomness.current());
+      } catch (CryptoException ex) {
+        throw new KeyException(Code.BACKEND_UNAVAILABLE, "signing failed with " + ref, ex);
+      }
+    }
     try {
       Signature sig = signatures.get().get(alg);
       if (sig == null) {
         sig = Signature.getInstance(alg.jcaName(), BouncyCastle.PROVIDER);
         signatures.get().put(alg, sig);
       }
-      sig.initSign(e.privateKey(), io.yinxin.hsm.Randomness.current());
+      sig.initSign(e.privateKey(), Randomness.current());
       sig.update(data);
       return sig.sign();
     } catch (GeneralSecurityException ex) {
