@@ -27,6 +27,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
@@ -36,14 +37,17 @@ import org.springframework.web.method.annotation.MethodArgumentTypeMismatchExcep
 
 /**
  * The log's HTTP face. Public, read-only and cacheable (C2SP tlog-tiles): {@code
- * /audit/checkpoint}, {@code /audit/tile/...}, plus JSON proofs under {@code /audit/v1/proof}.
- * Privileged, with a bearer token: appends ({@code POST /audit/v1/entries}), evidence bundles
- * ({@code POST /audit/v1/bundles}), the self-check; witnesses post cosignatures, which are verified
- * against the configured witness keys.
+ * /audit/checkpoint}, {@code /audit/tile/...}, plus JSON proofs under {@code /audit/v1/proof} and
+ * each checkpoint with its RFC 3161 time-stamp under {@code /audit/v1/checkpoints}. Privileged,
+ * with a bearer token: appends ({@code POST /audit/v1/entries}), evidence bundles ({@code POST
+ * /audit/v1/bundles}), the self-check; witnesses post cosignatures, which are verified against the
+ * configured witness keys.
  */
 @RestController
 public class AuditController {
   private static final int MAX_BODY = 70_000;
+  private static final MediaType TIMESTAMP_REPLY =
+      MediaType.parseMediaType("application/timestamp-reply");
 
   private final LogReader reader;
   private final AuditLog log;
@@ -61,6 +65,34 @@ public class AuditController {
         .cacheControl(CacheControl.noCache())
         .contentType(new MediaType("text", "plain", StandardCharsets.UTF_8))
         .body(reader.latestCheckpoint().text());
+  }
+
+  /** The signed checkpoint of one size, exactly the text its RFC 3161 time-stamp covers. */
+  @GetMapping(value = "/audit/v1/checkpoints/{size}", produces = "text/plain; charset=utf-8")
+  public ResponseEntity<String> checkpointAt(@PathVariable String size) {
+    return ResponseEntity.ok()
+        .contentType(new MediaType("text", "plain", StandardCharsets.UTF_8))
+        .body(reader.checkpointNote(size(size)));
+  }
+
+  /** The TSA's reply (DER TimeStampResp, RFC 3161) over the checkpoint of one size. */
+  @GetMapping("/audit/v1/checkpoints/{size}/timestamp")
+  public ResponseEntity<byte[]> checkpointTimestamp(@PathVariable String size) {
+    return ResponseEntity.ok()
+        .contentType(TIMESTAMP_REPLY)
+        .body(reader.checkpointTimestamp(size(size)));
+  }
+
+  private static long size(String text) {
+    try {
+      long n = Long.parseLong(text);
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw new AuditException(Code.INVALID_REQUEST, "size must be a non-negative integer");
   }
 
   @GetMapping("/audit/tile/**")

@@ -11,16 +11,25 @@ import io.yinxin.audit.store.Integrator;
 import io.yinxin.audit.store.LogReader;
 import io.yinxin.audit.store.LogStore;
 import io.yinxin.audit.store.TileCache;
+import io.yinxin.audit.timestamp.CheckpointTimestamper;
 import io.yinxin.hsm.KeyException;
 import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeyServices;
 import io.yinxin.hsm.KeySpec;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.openssl.PEMParser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -31,7 +40,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
 
-/** The audit log on this node: schema, integrator, checkpoint publisher, HTTP API. */
+/**
+ * The audit log on this node: schema, integrator, checkpoint publisher (and time-stamper), HTTP
+ * API.
+ */
 @AutoConfiguration(
     afterName = {
       "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
@@ -99,10 +111,62 @@ public class AuditAutoConfiguration {
     return AuditTokens.from(p, Path.of(env.getProperty("yinxin.data-dir", "./data")));
   }
 
-  /** Publishes checkpoints on a schedule; records that this node's log started. */
+  /**
+   * The checkpoint time-stamper when {@code yinxin.audit.tsa-url} is set, else nothing: without a
+   * TSA a checkpoint carries only the log's own claim of time.
+   */
+  static Optional<CheckpointTimestamper> timestamper(LogStore store, AuditProperties p) {
+    if (p.tsaUrl().isBlank()) {
+      return Optional.empty();
+    }
+    Optional<X509CertificateHolder> trusted = Optional.empty();
+    if (!p.tsaCertificate().isBlank()) {
+      try (var in = Files.newBufferedReader(Path.of(p.tsaCertificate()));
+          var pem = new PEMParser(in)) {
+        Object o = pem.readObject();
+        if (!(o instanceof X509CertificateHolder cert)) {
+          throw new IllegalStateException(
+              "yinxin.audit.tsa-certificate holds no PEM certificate: " + p.tsaCertificate());
+        }
+        trusted = Optional.of(cert);
+      } catch (IOException e) {
+        throw new IllegalStateException(
+            "yinxin.audit.tsa-certificate cannot be read: " + p.tsaCertificate(), e);
+      }
+    }
+    return Optional.of(
+        new CheckpointTimestamper(store, URI.create(p.tsaUrl()), trusted, p.tsaTimeout()));
+  }
+
+  /** Where checkpoints wait for their time-stamp, off the publishing thread. */
+  @Bean(destroyMethod = "shutdownNow")
+  ThreadPoolExecutor auditTimestamps() {
+    return new ThreadPoolExecutor(
+        1,
+        1,
+        0,
+        TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(64),
+        r -> {
+          Thread t = new Thread(r, "audit-timestamps");
+          t.setDaemon(true);
+          return t;
+        },
+        new ThreadPoolExecutor.DiscardOldestPolicy());
+  }
+
+  /**
+   * Publishes checkpoints on a schedule and, with a TSA configured, has each new one time-stamped;
+   * records that this node's log started.
+   */
   @Bean(destroyMethod = "shutdownNow")
   ScheduledExecutorService auditCheckpointScheduler(
-      CheckpointPublisher publisher, AuditLog auditLog, AuditProperties p) {
+      CheckpointPublisher publisher,
+      AuditLog auditLog,
+      LogStore store,
+      ThreadPoolExecutor auditTimestamps,
+      AuditProperties p) {
+    Optional<CheckpointTimestamper> stamper = timestamper(store, p);
     Receipt started =
         auditLog.append(
             AuditEvent.of(
@@ -116,10 +180,15 @@ public class AuditAutoConfiguration {
               return t;
             });
     long ms = Math.max(10, p.checkpointInterval().toMillis());
+    long[] lastStamped = {-1};
     s.scheduleWithFixedDelay(
         () -> {
           try {
-            publisher.publish();
+            long size = publisher.publish();
+            if (stamper.isPresent() && size > lastStamped[0]) {
+              lastStamped[0] = size;
+              auditTimestamps.execute(() -> stamp(stamper.get(), size));
+            }
           } catch (RuntimeException e) {
             log.error("event=audit_checkpoint_failed reason={}", e.getMessage());
           }
@@ -128,5 +197,13 @@ public class AuditAutoConfiguration {
         ms,
         TimeUnit.MILLISECONDS);
     return s;
+  }
+
+  private static void stamp(CheckpointTimestamper stamper, long size) {
+    try {
+      stamper.stamp(size);
+    } catch (RuntimeException e) {
+      log.warn("event=audit_timestamp_failed size={} reason={}", size, e.getMessage());
+    }
   }
 }

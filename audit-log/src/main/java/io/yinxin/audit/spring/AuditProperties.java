@@ -20,6 +20,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param writerTokenSha256 hex SHA-256 of the bearer token that may append over HTTP
  * @param generateDevTokens when no hashes are configured, create random tokens under the data
  *     directory (development only)
+ * @param tsaUrl an RFC 3161 time-stamp authority (HTTP POST) that stamps every new checkpoint;
+ *     empty: checkpoints carry no trusted time
+ * @param tsaCertificate PEM file of the TSA certificate, or of the CA that issues it, that every
+ *     time-stamp token must be signed by; empty: any token whose own certificate verifies it
+ * @param tsaTimeout longest wait for the TSA
  */
 @ConfigurationProperties("yinxin.audit")
 public record AuditProperties(
@@ -32,4 +37,7 @@ public record AuditProperties(
     @DefaultValue List<String> witnesses,
     @DefaultValue("") String auditorTokenSha256,
     @DefaultValue("") String writerTokenSha256,
-    @DefaultValue("false") boolean generateDevTokens) {}
+    @DefaultValue("false") boolean generateDevTokens,
+    @DefaultValue("") String tsaUrl,
+    @DefaultValue("") String tsaCertificate,
+    @DefaultValue("10s") Duration tsaTimeout) {}

@@ -170,6 +170,30 @@ public final class LogReader {
                 size.map(s -> "no checkpoint of size " + s).orElse("no checkpoint yet")));
   }
 
+  /** The signed checkpoint of {@code size} as stored (the log's signature, no cosignatures). */
+  public String checkpointNote(long size) {
+    try (Connection c = store.connection()) {
+      return store
+          .checkpointAt(c, size)
+          .orElseThrow(() -> new AuditException(Code.NOT_FOUND, "no checkpoint of size " + size))
+          .note();
+    } catch (SQLException e) {
+      throw LogStore.unavailable(e);
+    }
+  }
+
+  /** The RFC 3161 reply over {@link #checkpointNote(long)}, if a TSA stamped that checkpoint. */
+  public byte[] checkpointTimestamp(long size) {
+    try (Connection c = store.connection()) {
+      return store
+          .timestamp(c, size)
+          .orElseThrow(
+              () -> new AuditException(Code.NOT_FOUND, "no time-stamp for checkpoint " + size));
+    } catch (SQLException e) {
+      throw LogStore.unavailable(e);
+    }
+  }
+
   /** A consistency proof between two checkpointed sizes. */
   public List<byte[]> consistency(long from, long to) {
     return read(

@@ -226,6 +226,43 @@ public final class LogStore {
     }
   }
 
+  /**
+   * Stores the RFC 3161 reply for the checkpoint of {@code size}.
+   *
+   * @return false if that checkpoint already has one (another node stamped it first)
+   */
+  public boolean insertTimestamp(long size, byte[] reply, Instant genTime, String tsa) {
+    try (Connection c = connection()) {
+      if (timestamp(c, size).isPresent()) {
+        return false;
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO audit.checkpoint_timestamps (size, reply, gen_time, tsa)"
+                  + " VALUES (?, ?, ?, ?)")) {
+        ps.setLong(1, size);
+        ps.setBytes(2, reply);
+        ps.setTimestamp(3, Timestamp.from(genTime));
+        ps.setString(4, tsa);
+        ps.executeUpdate();
+        return true;
+      }
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
+  /** The stored RFC 3161 reply (DER TimeStampResp) for the checkpoint of {@code size}. */
+  public Optional<byte[]> timestamp(Connection c, long size) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT reply FROM audit.checkpoint_timestamps WHERE size = ?")) {
+      ps.setLong(1, size);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
+      }
+    }
+  }
+
   /** Cosignature lines stored for the checkpoint at {@code size}. */
   public List<String> cosignatures(Connection c, long size) throws SQLException {
     List<String> out = new ArrayList<>();

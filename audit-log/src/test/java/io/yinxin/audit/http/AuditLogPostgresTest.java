@@ -15,6 +15,7 @@ import io.yinxin.audit.note.NoteVerifierKey;
 import io.yinxin.audit.note.SignedNote;
 import io.yinxin.audit.store.CheckpointPublisher;
 import io.yinxin.audit.store.PostgresDatabase;
+import io.yinxin.audit.timestamp.OpenSslTsa;
 import io.yinxin.audit.verify.AuditVerify;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -41,6 +42,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -55,6 +57,7 @@ class AuditLogPostgresTest {
   private static final String AUDITOR = "auditor-" + java.util.UUID.randomUUID();
   private static final String WRITER = "writer-" + java.util.UUID.randomUUID();
   private static final KeyPair WITNESS = witnessKey();
+  private static final OpenSslTsa TSA = tsa();
   private static final NoteVerifierKey WITNESS_KEY =
       new NoteVerifierKey(
           "witness.test/w1", NoteVerifierKey.COSIGNATURE_V1, Ed25519Keys.raw(WITNESS.getPublic()));
@@ -73,6 +76,14 @@ class AuditLogPostgresTest {
       return Files.createTempDirectory("yinxin-audit-");
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static OpenSslTsa tsa() {
+    try {
+      return new OpenSslTsa("Yinxin Audit Test TSA");
+    } catch (Exception e) {
+      throw new IllegalStateException("openssl must be installed (ops/bin/test installs it)", e);
     }
   }
 
@@ -106,6 +117,8 @@ class AuditLogPostgresTest {
     r.add("yinxin.audit.auditor-token-sha256", () -> sha256Hex(AUDITOR));
     r.add("yinxin.audit.writer-token-sha256", () -> sha256Hex(WRITER));
     r.add("yinxin.audit.witnesses[0]", WITNESS_KEY::toString);
+    r.add("yinxin.audit.tsa-url", () -> TSA.url().toString());
+    r.add("yinxin.audit.tsa-certificate", () -> TSA.certificate().toString());
   }
 
   @LocalServerPort int port;
@@ -156,6 +169,42 @@ class AuditLogPostgresTest {
               return r.statusCode() == 200 ? SignedNote.parse(r.body()) : null;
             },
             n -> n != null && Checkpoint.parse(n.body()).size() >= size);
+  }
+
+  @Test
+  void newCheckpointsAreTimeStampedByTheConfiguredTsaAndServedForOpensslToVerify(@TempDir Path dir)
+      throws Exception {
+    Receipt r = log.append(AuditEvent.of(EventType.KEY_USED, "test", "tsa", Map.of()));
+    long size = Checkpoint.parse(checkpointCovering(r.index() + 1).body()).size();
+    HttpResponse<byte[]> reply =
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () ->
+                    http.send(
+                        HttpRequest.newBuilder(
+                                URI.create(
+                                    "http://127.0.0.1:"
+                                        + port
+                                        + "/audit/v1/checkpoints/"
+                                        + size
+                                        + "/timestamp"))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofByteArray()),
+                x -> x.statusCode() == 200);
+    assertThat(reply.headers().firstValue("Content-Type")).hasValue("application/timestamp-reply");
+    HttpResponse<String> note = get("/audit/v1/checkpoints/" + size);
+    assertThat(note.statusCode()).isEqualTo(200);
+    assertThat(Checkpoint.parse(SignedNote.parse(note.body()).body()).size()).isEqualTo(size);
+    Path noteFile = Files.writeString(dir.resolve("checkpoint.txt"), note.body());
+    Path replyFile = Files.write(dir.resolve("checkpoint.tsr"), reply.body());
+    assertThat(TSA.verify(noteFile, replyFile)).contains("Verification: OK");
+
+    HttpResponse<String> none = get("/audit/v1/checkpoints/" + (1L << 40) + "/timestamp");
+    assertThat(none.statusCode()).isEqualTo(404);
+    assertThat(none.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(get("/audit/v1/checkpoints/-1").statusCode()).isEqualTo(400);
+    assertThat(get("/audit/v1/checkpoints/abc/timestamp").statusCode()).isEqualTo(400);
   }
 
   @Test
