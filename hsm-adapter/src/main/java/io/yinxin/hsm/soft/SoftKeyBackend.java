@@ -52,8 +52,9 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * Keys in PKCS#12 files, one file per key ({@code <dir>/<label>.p12}, so adding a key never
  * rewrites the others), all under one password: for development and the embedded default only. The
  * private keys are held in memory by this process; nothing outside this class reads them. Signing
- * uses Bouncy Castle, which on Java 17 is several times faster than SunEC for P-256; ECDSA keys
- * sign through {@link EcSigner}, Bouncy Castle's ECDSA and SM2 with a precomputed base-point table.
+ * uses Bouncy Castle, which on Java 17 is several times faster than SunEC for P-256; ECDSA and SM2
+ * keys sign through {@link EcSigner}, Bouncy Castle's ECDSA and SM2 with a precomputed base-point
+ * table.
  */
 public final class SoftKeyBackend implements KeyBackend {
   static final String PASSWORD_FILE = "keystore.password";
