@@ -55,6 +55,8 @@ class ArchitectureTest {
         .dependOnClassesThat()
         .resideOutsideOfPackages(
             "java..",
+            // X500Principal, the JDK's (java.base) name type for certificates
+            "javax.security.auth.x500..",
             "io.yinxin.audit.verify..",
             "io.yinxin.audit.merkle..",
             "io.yinxin.audit.note..",

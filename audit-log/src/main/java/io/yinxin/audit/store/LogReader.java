@@ -220,8 +220,10 @@ public final class LogReader {
 
   /**
    * An evidence bundle (JSON, format {@value #BUNDLE_FORMAT}): the matching events with their salts
-   * and leaves, a tlog-proof per event bound to the newest checkpoint, the log's verifier key, and
-   * optionally a consistency proof from a checkpoint size the auditor already holds.
+   * and leaves, a tlog-proof per event bound to the newest checkpoint, the log's verifier key, the
+   * newest time-stamped checkpoint with its RFC 3161 reply and a consistency proof to the newest
+   * (if a TSA stamps this log), and optionally a consistency proof from a checkpoint size the
+   * auditor already holds.
    */
   public String bundle(BundleQuery q) {
     if (q.limit() < 1 || q.limit() > MAX_BUNDLE_EVENTS) {
@@ -253,6 +255,24 @@ public final class LogReader {
             sb.append('}');
           }
           sb.append(']');
+          Optional<LogStore.TimestampedCheckpoint> stamped = store.latestTimestamped(c, cp.size());
+          if (stamped.isPresent()) {
+            // Trusted time for a prefix of the log: the newest time-stamped checkpoint, the TSA's
+            // reply over it, and the proof that the bundle's checkpoint extends it.
+            LogStore.StoredCheckpoint t = stamped.get().checkpoint();
+            sb.append(",\"timestamp\":{");
+            Json.member(sb, "checkpoint", t.note()).append(',');
+            Json.member(sb, "reply", b64(stamped.get().reply())).append(',');
+            Json.string(sb, "consistency").append(":[");
+            List<byte[]> proof =
+                t.size() == cp.size()
+                    ? List.of()
+                    : Rfc9162.consistencyProof(h, t.size(), cp.size());
+            for (int i = 0; i < proof.size(); i++) {
+              Json.string(sb.append(i == 0 ? "" : ","), b64(proof.get(i)));
+            }
+            sb.append("]}");
+          }
           if (q.knownSize().isPresent()) {
             long known = q.knownSize().get();
             if (known < 1 || known > cp.size()) {

@@ -252,6 +252,26 @@ public final class LogStore {
     }
   }
 
+  /** A checkpoint and the RFC 3161 reply over it. */
+  public record TimestampedCheckpoint(StoredCheckpoint checkpoint, byte[] reply) {}
+
+  /** The newest checkpoint of at most {@code maxSize} that a TSA has stamped. */
+  public Optional<TimestampedCheckpoint> latestTimestamped(Connection c, long maxSize)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT c.size, c.root, c.note, c.created_at, t.reply FROM audit.checkpoints c"
+                + " JOIN audit.checkpoint_timestamps t ON t.size = c.size"
+                + " WHERE c.size <= ? ORDER BY c.size DESC LIMIT 1")) {
+      ps.setLong(1, maxSize);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.of(new TimestampedCheckpoint(checkpoint(rs), rs.getBytes(5)))
+            : Optional.empty();
+      }
+    }
+  }
+
   /** The stored RFC 3161 reply (DER TimeStampResp) for the checkpoint of {@code size}. */
   public Optional<byte[]> timestamp(Connection c, long size) throws SQLException {
     try (PreparedStatement ps =

@@ -12,6 +12,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -25,14 +27,14 @@ import java.util.Optional;
  *
  * <pre>
  * java -jar audit-verify.jar bundle.json --key VKEY [--witness VKEY ...] [--quorum K]
- *      [--since old-checkpoint.txt] [--json]
+ *      [--since old-checkpoint.txt] [--tsa-cert tsa.pem] [--json]
  * </pre>
  *
  * Checks: the checkpoint's signature; for every event, that its salted commitment matches its
  * public leaf, that the leaf's type and time match the event, and that its tlog-proof is an
  * inclusion proof against that same signed checkpoint; optionally witness cosignatures (k of n) and
- * consistency with a checkpoint the auditor already holds. Exit status 0 only if every check
- * passes.
+ * consistency with a checkpoint the auditor already holds; with {@code --tsa-cert}, the RFC 3161
+ * time-stamp of a checkpoint the bundle's one extends. Exit status 0 only if every check passes.
  */
 public final class AuditVerify {
   private final List<String> failures = new ArrayList<>();
@@ -51,6 +53,7 @@ public final class AuditVerify {
     List<String> witnessKeys = new ArrayList<>();
     int quorum = 0;
     Path since = null;
+    Path tsaCert = null;
     boolean json = false;
     try {
       for (int i = 0; i < args.length; i++) {
@@ -66,6 +69,9 @@ public final class AuditVerify {
             break;
           case "--since":
             since = Path.of(args[++i]);
+            break;
+          case "--tsa-cert":
+            tsaCert = Path.of(args[++i]);
             break;
           case "--json":
             json = true;
@@ -84,7 +90,7 @@ public final class AuditVerify {
       err.println("audit-verify: " + e.getMessage());
       err.println(
           "usage: java -jar audit-verify.jar bundle.json --key VKEY [--witness VKEY ...]"
-              + " [--quorum K] [--since checkpoint.txt] [--json]");
+              + " [--quorum K] [--since checkpoint.txt] [--tsa-cert tsa.pem] [--json]");
       return 2;
     }
     AuditVerify v = new AuditVerify();
@@ -96,7 +102,10 @@ public final class AuditVerify {
           quorum,
           since == null
               ? Optional.empty()
-              : Optional.of(Files.readString(since, StandardCharsets.UTF_8)));
+              : Optional.of(Files.readString(since, StandardCharsets.UTF_8)),
+          tsaCert == null
+              ? Optional.empty()
+              : Optional.of(TimestampCheck.certificate(Files.readAllBytes(tsaCert))));
     } catch (IOException | IllegalArgumentException e) {
       v.fail("unreadable input: " + e.getMessage());
     }
@@ -119,7 +128,8 @@ public final class AuditVerify {
       NoteVerifierKey logKey,
       List<NoteVerifierKey> witnesses,
       int quorum,
-      Optional<String> since) {
+      Optional<String> since,
+      Optional<X509Certificate> tsa) {
     Map<String, Object> b = (Map<String, Object>) Json.parse(text);
     if (!"yinxin-evidence-bundle/v1".equals(b.get("format"))) {
       fail("not a yinxin-evidence-bundle/v1");
@@ -173,6 +183,62 @@ public final class AuditVerify {
 
     if (since.isPresent()) {
       verifyConsistency((Map<String, Object>) b.get("consistency"), since.get(), logKey, cp);
+    }
+    Map<String, Object> ts = (Map<String, Object>) b.get("timestamp");
+    if (tsa.isPresent()) {
+      if (ts == null) {
+        fail("the bundle carries no time-stamp (the log has no TSA, or none answered yet)");
+      } else {
+        verifyTimestamp(ts, tsa.get(), logKey, cp);
+      }
+    } else if (ts != null) {
+      lines.add("      the bundle carries an RFC 3161 time-stamp; pass --tsa-cert to check it");
+    }
+  }
+
+  /**
+   * The time-stamp binds a checkpoint the log signed to a time the TSA vouches for; the consistency
+   * proof shows the bundle's checkpoint extends it, so every entry below its size was logged by
+   * then.
+   */
+  @SuppressWarnings("unchecked")
+  private void verifyTimestamp(
+      Map<String, Object> ts, X509Certificate tsa, NoteVerifierKey logKey, Checkpoint cp) {
+    try {
+      String stampedText = (String) ts.get("checkpoint");
+      SignedNote stamped = SignedNote.parse(stampedText);
+      if (!stamped.verifiedBy(logKey)) {
+        fail("the time-stamped checkpoint is not signed by " + logKey.name());
+        return;
+      }
+      Checkpoint tcp = Checkpoint.parse(stamped.body());
+      List<byte[]> proof = new ArrayList<>();
+      for (Object p : (List<Object>) ts.get("consistency")) {
+        proof.add(Base64.getDecoder().decode((String) p));
+      }
+      boolean extended =
+          tcp.size() == cp.size()
+              ? MessageDigest.isEqual(tcp.root(), cp.root())
+              : tcp.size() < cp.size()
+                  && Rfc9162.verifyConsistency(tcp.size(), cp.size(), tcp.root(), cp.root(), proof);
+      if (!extended) {
+        fail("the time-stamped checkpoint " + tcp.size() + " is not a prefix of the bundle's");
+        return;
+      }
+      TimestampCheck.Verified v =
+          TimestampCheck.verify(
+              Base64.getDecoder().decode((String) ts.get("reply")),
+              stampedText.getBytes(StandardCharsets.UTF_8),
+              tsa);
+      ok(
+          "time-stamped by "
+              + v.tsa()
+              + ": the log held its first "
+              + tcp.size()
+              + " entries at "
+              + v.time());
+    } catch (RuntimeException e) {
+      fail("time-stamp: " + e.getMessage());
     }
   }
 

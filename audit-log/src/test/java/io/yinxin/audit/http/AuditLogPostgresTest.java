@@ -200,9 +200,47 @@ class AuditLogPostgresTest {
     Path replyFile = Files.write(dir.resolve("checkpoint.tsr"), reply.body());
     assertThat(TSA.verify(noteFile, replyFile)).contains("Verification: OK");
 
-    HttpResponse<String> none = get("/audit/v1/checkpoints/" + (1L << 40) + "/timestamp");
-    assertThat(none.statusCode()).isEqualTo(404);
-    assertThat(none.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    // An evidence bundle carries the newest time-stamped checkpoint; audit-verify checks it.
+    String subject = "tsa-" + java.util.UUID.randomUUID();
+    Receipt e = log.append(AuditEvent.of(EventType.KEY_USED, "test", subject, Map.of()));
+    long covering = Checkpoint.parse(checkpointCovering(e.index() + 1).body()).size();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> get("/audit/v1/checkpoints/" + covering + "/timestamp").statusCode() == 200);
+    String bundle =
+        post("/audit/v1/bundles", AUDITOR, "{\"subject\":\"" + subject + "\"}", "application/json")
+            .body();
+    assertThat(bundle).contains("\"timestamp\":{");
+    Path b = Files.writeString(dir.resolve("bundle.json"), bundle);
+    String key = publisher.verifierKey().toString();
+    Result ok = verify(b, "--key", key, "--tsa-cert", TSA.certificate().toString());
+    assertThat(ok.exit()).as(ok.out()).isZero();
+    assertThat(ok.out())
+        .contains("time-stamped by CN=Yinxin Audit Test TSA")
+        .contains("entries at");
+    try (OpenSslTsa other = new OpenSslTsa("Other Test TSA")) {
+      Result wrong = verify(b, "--key", key, "--tsa-cert", other.certificate().toString());
+      assertThat(wrong.exit()).isEqualTo(1);
+      assertThat(wrong.out()).contains("not by the TSA certificate given");
+    }
+    String replyB64 = bundle.replaceAll("(?s).*\"reply\":\"([^\"]+)\".*", "$1");
+    byte[] damaged = java.util.Base64.getDecoder().decode(replyB64);
+    damaged[damaged.length - 1] ^= 1;
+    Path t = dir.resolve("damaged.json");
+    Files.writeString(
+        t, bundle.replace(replyB64, java.util.Base64.getEncoder().encodeToString(damaged)));
+    assertThat(verify(t, "--key", key, "--tsa-cert", TSA.certificate().toString()).exit())
+        .isEqualTo(1);
+    Path none = dir.resolve("none.json");
+    Files.writeString(none, bundle.replaceAll(",\"timestamp\":\\{[^}]*\\}", ""));
+    Result missing = verify(none, "--key", key, "--tsa-cert", TSA.certificate().toString());
+    assertThat(missing.exit()).as(missing.out()).isEqualTo(1);
+    assertThat(missing.out()).contains("carries no time-stamp");
+    assertThat(verify(none, "--key", key).exit()).isZero();
+
+    HttpResponse<String> unknown = get("/audit/v1/checkpoints/" + (1L << 40) + "/timestamp");
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     assertThat(get("/audit/v1/checkpoints/-1").statusCode()).isEqualTo(400);
     assertThat(get("/audit/v1/checkpoints/abc/timestamp").statusCode()).isEqualTo(400);
   }

@@ -90,6 +90,31 @@ public final class OpenSslTsa implements AutoCloseable {
     this.tamper = rewrite;
   }
 
+  /** The reply of this TSA to a SHA-256 query over {@code data} (nonce, certReq). */
+  public byte[] stamp(byte[] data) throws Exception {
+    org.bouncycastle.tsp.TimeStampRequestGenerator gen =
+        new org.bouncycastle.tsp.TimeStampRequestGenerator();
+    gen.setCertReq(true);
+    byte[] query =
+        gen.generate(
+                org.bouncycastle.tsp.TSPAlgorithms.SHA256,
+                java.security.MessageDigest.getInstance("SHA-256").digest(data),
+                java.math.BigInteger.valueOf(System.nanoTime()))
+            .getEncoded();
+    java.net.http.HttpResponse<byte[]> r =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(url())
+                    .header("Content-Type", "application/timestamp-query")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(query))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200) {
+      throw new IOException("TSA answered " + r.statusCode());
+    }
+    return r.body();
+  }
+
   /** {@code openssl ts -verify} of {@code reply} over {@code data}, trusting this TSA's cert. */
   public String verify(Path data, Path reply) throws Exception {
     return run(
