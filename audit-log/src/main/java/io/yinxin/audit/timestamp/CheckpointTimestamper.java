@@ -67,6 +67,10 @@ public final class CheckpointTimestamper {
     if (!scheme.equals("http") && !scheme.equals("https")) {
       throw new IllegalArgumentException("the TSA URL must be http or https");
     }
+    if (tsa.getRawUserInfo() != null) {
+      // It would be stored with every time-stamp and appear in logs.
+      throw new IllegalArgumentException("the TSA URL must not carry credentials");
+    }
     this.store = store;
     this.tsa = tsa;
     this.trusted = trusted;

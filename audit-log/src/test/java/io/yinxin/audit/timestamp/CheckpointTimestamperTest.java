@@ -195,7 +195,7 @@ class CheckpointTimestamperTest {
   }
 
   @Test
-  void theTsaUrlMustBeHttp() {
+  void theTsaUrlMustBeHttpWithoutCredentials() {
     assertThatThrownBy(
             () ->
                 new CheckpointTimestamper(
@@ -203,6 +203,17 @@ class CheckpointTimestamperTest {
                     java.net.URI.create("file:///etc/passwd"),
                     Optional.empty(),
                     Duration.ofSeconds(1)))
-        .isInstanceOf(IllegalArgumentException.class);
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("http or https");
+    assertThatThrownBy(
+            () ->
+                new CheckpointTimestamper(
+                    store,
+                    java.net.URI.create("https://user:secret@tsa.example/tsr"),
+                    Optional.empty(),
+                    Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must not carry credentials")
+        .hasMessageNotContaining("secret");
   }
 }
