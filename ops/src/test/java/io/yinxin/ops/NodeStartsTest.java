@@ -51,6 +51,9 @@ class NodeStartsTest {
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(devJson)))
         .isEqualTo("rw-------");
     assertThat(Files.exists(DATA.resolve("keys").resolve("keystore.password"))).isTrue();
+    // The H2 files hold full ID numbers: their folder is owner-only.
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(DATA.resolve("db"))))
+        .isEqualTo("rwx------");
     assertThat(Files.readString(devJson))
         .contains("\"auditLogUrl\" : \"http://127.0.0.1:" + port + "/audit\"")
         .contains("\"auditVerifierKey\" : \"yinxin.localhost/audit+")

@@ -102,7 +102,7 @@ public final class CheckpointPublisher {
           }
           String note = sign(new Checkpoint(origin(), size, root, List.of())).text();
           store.insertCheckpoint(c, size, root, note);
-          c.commit();
+          store.commitDurably(c);
           return size;
         } catch (SQLException | RuntimeException e) {
           c.rollback();

@@ -3,6 +3,7 @@ package io.yinxin.audit.store;
 import io.yinxin.audit.AuditEvent;
 import io.yinxin.audit.AuditException;
 import io.yinxin.audit.AuditException.Code;
+import io.yinxin.audit.AuditOutbox;
 import io.yinxin.audit.Receipt;
 import io.yinxin.audit.evidence.Leaf;
 import io.yinxin.audit.merkle.Rfc9162;
@@ -11,8 +12,11 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -25,11 +29,15 @@ import org.slf4j.LoggerFactory;
  * (up to {@code maxBatch}) and integrates it in one transaction — entries, private events, tiles
  * and tree size — under a row lock on the tree size, so several nodes sharing the database get
  * gapless, never-reused indices. Each appender is answered only after that transaction commits.
+ *
+ * <p>The same transaction also takes committed rows of the {@link AuditOutbox} (oldest first) and
+ * deletes them, so each is integrated exactly once, by whichever node gets the lock; rows left by a
+ * process that died after its commit are found by the periodic outbox check.
  */
-public final class Integrator implements AutoCloseable {
+public final class Integrator implements AutoCloseable, AuditOutbox {
   private static final Logger log = LoggerFactory.getLogger(Integrator.class);
 
-  private record Pending(
+  private record Queued(
       AuditEvent event,
       byte[] canonical,
       byte[] salt,
@@ -38,11 +46,25 @@ public final class Integrator implements AutoCloseable {
 
   private final LogStore store;
   private final int maxBatch;
-  private final BlockingQueue<Pending> queue;
+  private final BlockingQueue<Queued> queue;
+
+  /** Wakes the writer to look at the outbox; carries no event. */
+  private static final Queued KICK = new Queued(null, null, null, null, null);
+
+  /**
+   * How often the writer looks at the outbox without being asked (rows of other nodes, crashes).
+   */
+  private static final long OUTBOX_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final Thread writer;
   private volatile boolean running = true;
   private RightEdge edge;
+
+  /** Callers in this process waiting for their outbox rows, by row id. */
+  private final Map<Long, CompletableFuture<Receipt>> outboxWaiters = new ConcurrentHashMap<>();
+
+  private volatile boolean outboxKicked = true;
+  private long lastOutboxCheck = System.nanoTime();
 
   public Integrator(LogStore store, int maxBatch, int queueCapacity) {
     this.store = store;
@@ -56,12 +78,9 @@ public final class Integrator implements AutoCloseable {
   /** Appends and waits until the event is durable. */
   public Receipt append(AuditEvent event) {
     byte[] canonical = event.canonicalBytes();
-    byte[] salt = new byte[16];
-    io.yinxin.hsm.Randomness.current().nextBytes(salt);
-    byte[] leaf =
-        new Leaf(event.type().name(), event.time().toString(), Leaf.commit(salt, canonical))
-            .encode();
-    Pending p = new Pending(event, canonical, salt, leaf, new CompletableFuture<>());
+    byte[] salt = newSalt();
+    byte[] leaf = leaf(event, salt, canonical);
+    Queued p = new Queued(event, canonical, salt, leaf, new CompletableFuture<>());
     try {
       if (!running || !queue.offer(p, 10, TimeUnit.SECONDS)) {
         throw new AuditException(Code.UNAVAILABLE, "audit log is not accepting appends");
@@ -80,18 +99,98 @@ public final class Integrator implements AutoCloseable {
     }
   }
 
+  private static byte[] newSalt() {
+    byte[] salt = new byte[16];
+    io.yinxin.hsm.Randomness.current().nextBytes(salt);
+    return salt;
+  }
+
+  /** The public leaf: type, time and a salted commitment to the canonical event. */
+  private static byte[] leaf(AuditEvent event, byte[] salt, byte[] canonical) {
+    return new Leaf(event.type().name(), event.time().toString(), Leaf.commit(salt, canonical))
+        .encode();
+  }
+
+  @Override
+  public Pending record(Connection c, AuditEvent event) {
+    byte[] canonical = event.canonicalBytes();
+    byte[] salt = newSalt();
+    byte[] leaf = leaf(event, salt, canonical);
+    try {
+      return new Pending(
+          store.insertOutbox(
+              c,
+              new LogStore.OutboxRow(
+                  0,
+                  leaf,
+                  event.type().name(),
+                  event.actor(),
+                  event.subject(),
+                  event.time(),
+                  new String(canonical, StandardCharsets.UTF_8),
+                  salt)));
+    } catch (SQLException e) {
+      throw LogStore.unavailable(e);
+    }
+  }
+
+  @Override
+  public Receipt await(Pending pending) {
+    CompletableFuture<Receipt> done =
+        outboxWaiters.computeIfAbsent(pending.id(), id -> new CompletableFuture<>());
+    try {
+      outboxKicked = true;
+      queue.offer(KICK);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (true) {
+        try {
+          return done.get(200, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+          // Another node's integrator may have taken the row: look it up.
+          Optional<Receipt> r = lookUp(pending.id());
+          if (r.isPresent()) {
+            return r.get();
+          }
+          if (System.nanoTime() > deadline) {
+            throw new AuditException(
+                Code.UNAVAILABLE,
+                "outbox entry " + pending.id() + " not integrated yet; it stays queued");
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AuditException(Code.UNAVAILABLE, "interrupted while waiting for the log");
+    } catch (ExecutionException e) {
+      throw new AuditException(Code.UNAVAILABLE, "audit commit failed", e.getCause());
+    } finally {
+      outboxWaiters.remove(pending.id());
+    }
+  }
+
+  private Optional<Receipt> lookUp(long outboxId) {
+    try (Connection c = store.connection()) {
+      return store.receiptForOutbox(c, outboxId);
+    } catch (SQLException e) {
+      return Optional.empty();
+    }
+  }
+
   /** Longest wait for a batch to fill up again, so concurrent appenders share one commit. */
   private static final long LINGER_NANOS =
       TimeUnit.MICROSECONDS.toNanos(Long.getLong("yinxin.audit.linger-us", 1000));
 
   private void run() {
-    List<Pending> batch = new ArrayList<>(maxBatch);
+    List<Queued> batch = new ArrayList<>(maxBatch);
     int lastBatch = 1;
     while (running || !queue.isEmpty()) {
       try {
-        Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
-        if (first == null) {
+        Queued first = queue.poll(200, TimeUnit.MILLISECONDS);
+        if (first == null || first == KICK) {
           lastBatch = 1;
+          if (outboxDue()) {
+            integrate(batch);
+          }
           continue;
         }
         batch.add(first);
@@ -102,7 +201,7 @@ public final class Integrator implements AutoCloseable {
         long deadline = System.nanoTime() + LINGER_NANOS;
         while (batch.size() < Math.min(lastBatch, maxBatch)) {
           long left = deadline - System.nanoTime();
-          Pending more = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+          Queued more = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
           if (more == null) {
             break;
           }
@@ -122,19 +221,57 @@ public final class Integrator implements AutoCloseable {
     }
   }
 
-  private void integrate(List<Pending> batch) {
+  /** Whether the outbox should be read in this round: asked to, or not looked at for a while. */
+  private boolean outboxDue() {
+    return outboxKicked || System.nanoTime() - lastOutboxCheck > OUTBOX_CHECK_NANOS;
+  }
+
+  private void integrate(List<Queued> batch) {
+    batch.removeIf(p -> p == KICK);
     List<Receipt> receipts = new ArrayList<>(batch.size());
+    List<LogStore.OutboxRow> fromOutbox = List.of();
+    List<Receipt> outboxReceipts = new ArrayList<>();
+    boolean readOutbox = outboxDue();
     try (Connection c = store.connection()) {
+      if (readOutbox) {
+        outboxKicked = false;
+        lastOutboxCheck = System.nanoTime();
+        if (batch.isEmpty() && store.outboxEmpty(c)) {
+          return;
+        }
+      }
       c.setAutoCommit(false);
       try {
         long size = store.lockSize(c);
+        if (readOutbox) {
+          fromOutbox = store.outbox(c, Math.max(1, maxBatch - batch.size()));
+        }
         if (edge == null || edge.size() != size) {
           edge = RightEdge.load(store, c, size);
         }
         RightEdge next = edge.copy();
-        List<LogStore.Row> rows = new ArrayList<>(batch.size());
+        List<LogStore.Row> rows = new ArrayList<>(batch.size() + fromOutbox.size());
         long index = size;
-        for (Pending p : batch) {
+        // Outbox rows first: their changes committed before these appenders asked.
+        for (LogStore.OutboxRow o : fromOutbox) {
+          byte[] leafHash = Rfc9162.leafHash(o.leaf());
+          rows.add(
+              new LogStore.Row(
+                  index,
+                  o.leaf(),
+                  leafHash,
+                  o.type(),
+                  o.actor(),
+                  o.subject(),
+                  o.time(),
+                  o.event(),
+                  o.salt(),
+                  o.id()));
+          next.append(leafHash);
+          outboxReceipts.add(new Receipt(index, leafHash));
+          index++;
+        }
+        for (Queued p : batch) {
           byte[] leafHash = Rfc9162.leafHash(p.leaf());
           rows.add(
               new LogStore.Row(
@@ -146,15 +283,23 @@ public final class Integrator implements AutoCloseable {
                   p.event().subject(),
                   p.event().time(),
                   new String(p.canonical(), StandardCharsets.UTF_8),
-                  p.salt()));
+                  p.salt(),
+                  0));
           next.append(leafHash);
           receipts.add(new Receipt(index, leafHash));
           index++;
         }
+        if (rows.isEmpty()) {
+          c.rollback();
+          return;
+        }
         store.insert(c, rows);
+        if (!fromOutbox.isEmpty()) {
+          store.deleteOutbox(c, fromOutbox.stream().map(LogStore.OutboxRow::id).toList());
+        }
         next.flush(store, c);
         store.setSize(c, index);
-        c.commit();
+        store.commitDurably(c);
         edge = next;
       } catch (SQLException | RuntimeException e) {
         edge = null;
@@ -171,10 +316,22 @@ public final class Integrator implements AutoCloseable {
           batch.size(),
           e.getClass().getSimpleName());
       batch.forEach(p -> p.done().completeExceptionally(failure));
+      if (!fromOutbox.isEmpty()) {
+        outboxKicked = true; // the rows are still there: try them again next round
+      }
       return;
     }
     for (int i = 0; i < batch.size(); i++) {
       batch.get(i).done().complete(receipts.get(i));
+    }
+    for (int i = 0; i < fromOutbox.size(); i++) {
+      CompletableFuture<Receipt> waiter = outboxWaiters.get(fromOutbox.get(i).id());
+      if (waiter != null) {
+        waiter.complete(outboxReceipts.get(i));
+      }
+    }
+    if (fromOutbox.size() == Math.max(1, maxBatch - batch.size())) {
+      outboxKicked = true; // a full read: more may be waiting
     }
   }
 

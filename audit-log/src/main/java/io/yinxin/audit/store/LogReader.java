@@ -327,7 +327,7 @@ public final class LogReader {
           throw new AuditException(Code.INVALID_REQUEST, "cosignature does not verify");
         }
         store.upsertCosignature(c, size, w.name(), line, time.get());
-        c.commit();
+        store.commitDurably(c);
         latest = null;
       } catch (SQLException | RuntimeException e) {
         c.rollback();

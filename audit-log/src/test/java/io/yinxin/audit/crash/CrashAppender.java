@@ -18,12 +18,12 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * The process the crash test kills: appends from 16 threads forever, printing {@code R index
- * leafHashHex} for every receipt it was handed, and publishes checkpoints every 20 ms. Arguments:
- * JDBC URL, user, key directory.
+ * The process the crash test kills: appends from 32 threads forever, printing {@code R index
+ * leafHashHex} for every receipt it was handed, and publishes checkpoints every 20 ms, printing
+ * {@code C size rootHex} for each new one once it is committed (what a monitor would have fetched).
+ * Arguments: JDBC URL (PostgreSQL or H2), user, key directory.
  */
 public final class CrashAppender {
   private CrashAppender() {}
@@ -42,10 +42,29 @@ public final class CrashAppender {
     Integrator integrator = new Integrator(store, 500, 10_000);
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
     ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
-    s.scheduleWithFixedDelay(publisher::publish, 0, 20, TimeUnit.MILLISECONDS);
+    long[] lastPrinted = {-1};
+    s.scheduleWithFixedDelay(
+        () -> {
+          long size = publisher.publish();
+          if (size > lastPrinted[0]) {
+            lastPrinted[0] = size;
+            try (var c = store.connection()) {
+              var cp = store.latestCheckpoint(c).orElseThrow();
+              synchronized (out) {
+                out.println("C " + cp.size() + " " + HexFormat.of().formatHex(cp.root()));
+                out.flush();
+              }
+            } catch (java.sql.SQLException e) {
+              throw new IllegalStateException(e);
+            }
+          }
+        },
+        0,
+        20,
+        TimeUnit.MILLISECONDS);
     out.println("STARTED");
     out.flush();
-    for (int t = 0; t < 16; t++) {
+    for (int t = 0; t < 32; t++) {
       int thread = t;
       Thread w =
           new Thread(
@@ -69,10 +88,12 @@ public final class CrashAppender {
     Thread.currentThread().join();
   }
 
+  /** A connection pool as the node has (Hikari): it keeps connections, and so H2, open. */
   static LogStore open(String url, String user) {
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setUrl(url);
-    ds.setUser(user);
+    com.zaxxer.hikari.HikariDataSource ds = new com.zaxxer.hikari.HikariDataSource();
+    ds.setJdbcUrl(url);
+    ds.setUsername(user);
+    ds.setMaximumPoolSize(10);
     return LogStore.open(ds);
   }
 }

@@ -1,7 +1,7 @@
 package io.yinxin.ca.crl;
 
 import io.yinxin.audit.AuditEvent;
-import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.AuditOutbox;
 import io.yinxin.audit.EventType;
 import io.yinxin.ca.CaException;
 import io.yinxin.ca.hierarchy.Hierarchy;
@@ -51,7 +51,7 @@ public final class CrlService {
   private final Hierarchy hierarchy;
   private final CaStore store;
   private final KeyService keys;
-  private final AuditLog audit;
+  private final AuditOutbox audit;
   private final Duration fullValidity;
   private final Duration deltaValidity;
 
@@ -63,7 +63,7 @@ public final class CrlService {
       Hierarchy hierarchy,
       CaStore store,
       KeyService keys,
-      AuditLog audit,
+      AuditOutbox audit,
       Duration fullValidity,
       Duration deltaValidity) {
     this.hierarchy = hierarchy;
@@ -80,6 +80,7 @@ public final class CrlService {
     Instant thisUpdate = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     Instant nextUpdate = thisUpdate.plus(fullValidity);
     long started = System.nanoTime();
+    AuditOutbox.Pending[] evidence = new AuditOutbox.Pending[1];
     CrlRecord r =
         store.inTransaction(
             c -> {
@@ -114,9 +115,10 @@ public final class CrlService {
                       entries,
                       der);
               store.insertCrl(c, rec);
-              audit.append(crlEvent(rec));
+              evidence[0] = audit.record(c, crlEvent(rec));
               return rec;
             });
+    audit.await(evidence[0]);
     log.info(
         "event=crl_published ca={} partition={} number={} entries={} bytes={} ms={}",
         ca,
@@ -139,6 +141,7 @@ public final class CrlService {
         store.latestCrl(ca, partition, false).orElseGet(() -> publishFull(ca, partition));
     Instant thisUpdate = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     Instant nextUpdate = thisUpdate.plus(deltaValidity);
+    AuditOutbox.Pending[] evidence = new AuditOutbox.Pending[1];
     CrlRecord r =
         store.inTransaction(
             c -> {
@@ -185,9 +188,10 @@ public final class CrlService {
                       enc.count(),
                       der);
               store.insertCrl(c, rec);
-              audit.append(crlEvent(rec));
+              evidence[0] = audit.record(c, crlEvent(rec));
               return rec;
             });
+    audit.await(evidence[0]);
     log.info(
         "event=delta_crl_published ca={} partition={} number={} base={} entries={}",
         ca,

@@ -8,7 +8,6 @@ import io.yinxin.ca.hierarchy.Hierarchy.ServiceKey;
 import io.yinxin.ca.issue.Issuer;
 import io.yinxin.ca.revoke.RevocationService;
 import io.yinxin.ca.store.CaStore;
-import io.yinxin.ca.store.CaStore.StatusChange;
 import io.yinxin.ca.store.CertificateRecord;
 import io.yinxin.hsm.KeyService;
 import io.yinxin.hsm.KeyUse;
@@ -83,8 +82,6 @@ public final class OcspResponder implements AutoCloseable {
 
   /** GET requests as sent (the encoded path) to their cached answer: no decoding, no parsing. */
   private final ConcurrentHashMap<String, Front> front = new ConcurrentHashMap<>();
-
-  private volatile Instant lastPoll = Instant.now();
 
   private final AuditLog audit;
 
@@ -307,13 +304,9 @@ public final class OcspResponder implements AutoCloseable {
     cache.remove(new CacheKey(ca, serial, NISTObjectIdentifiers.id_sha256));
   }
 
-  /** Follows status changes made on other nodes; call about once a second. */
-  public void pollChanges() {
-    Instant since = lastPoll.minusSeconds(5);
-    lastPoll = Instant.now();
-    for (StatusChange ch : store.changesSince(since)) {
-      invalidate(ch.issuer(), ch.serial());
-    }
+  /** Follows status changes made on other nodes, as the feed delivers them. */
+  public void follow(io.yinxin.ca.revoke.StatusFeed feed) {
+    feed.follow(ch -> invalidate(ch.issuer(), ch.serial()));
   }
 
   /** GET spellings in the front cache now. */

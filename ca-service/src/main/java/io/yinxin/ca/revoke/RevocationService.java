@@ -1,7 +1,7 @@
 package io.yinxin.ca.revoke;
 
 import io.yinxin.audit.AuditEvent;
-import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.AuditOutbox;
 import io.yinxin.audit.EventType;
 import io.yinxin.ca.CaException;
 import io.yinxin.ca.store.CaStore;
@@ -18,17 +18,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Revokes, holds and releases certificates. Each change is one transaction with its audit event;
- * listeners (the OCSP cache) hear of it right after it commits.
+ * Revokes, holds and releases certificates. Each change and its audit event are one transaction
+ * (the event goes into the log's outbox), so the log never records a change that rolled back and no
+ * connection is held while the log integrates; listeners (the OCSP cache) hear of the change right
+ * after it commits, and the caller is answered once its evidence is durable in the log.
  */
 public final class RevocationService {
   private static final Logger log = LoggerFactory.getLogger(RevocationService.class);
 
   private final CaStore store;
-  private final AuditLog audit;
+  private final AuditOutbox audit;
   private final List<Consumer<CertificateRecord>> listeners = new CopyOnWriteArrayList<>();
 
-  public RevocationService(CaStore store, AuditLog audit) {
+  public RevocationService(CaStore store, AuditOutbox audit) {
     this.store = store;
     this.audit = audit;
   }
@@ -50,6 +52,7 @@ public final class RevocationService {
     String s = normalizeSerial(serial);
     Status to = reason == RevocationReason.CERTIFICATE_HOLD ? Status.ON_HOLD : Status.REVOKED;
     Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    AuditOutbox.Pending[] evidence = new AuditOutbox.Pending[1];
     CertificateRecord r =
         store.changeStatus(
             issuer,
@@ -57,17 +60,20 @@ public final class RevocationService {
             to,
             reason.code(),
             at,
-            row ->
-                audit.append(
-                    new AuditEvent(
-                        EventType.CERT_REVOKED,
-                        actor,
-                        issuer + "/" + s,
-                        at,
-                        Map.of("reason", reason.rfcName(), "profile", row.profile()),
-                        Optional.empty())));
+            (c, row) ->
+                evidence[0] =
+                    audit.record(
+                        c,
+                        new AuditEvent(
+                            EventType.CERT_REVOKED,
+                            actor,
+                            issuer + "/" + s,
+                            at,
+                            Map.of("reason", reason.rfcName(), "profile", row.profile()),
+                            Optional.empty())));
     log.info("event=cert_revoked issuer={} serial={} reason={}", issuer, s, reason.rfcName());
     notify(r);
+    audit.await(evidence[0]);
     return r;
   }
 
@@ -75,6 +81,7 @@ public final class RevocationService {
   public CertificateRecord release(String actor, String issuer, String serial) {
     String s = normalizeSerial(serial);
     Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    AuditOutbox.Pending[] evidence = new AuditOutbox.Pending[1];
     CertificateRecord r =
         store.changeStatus(
             issuer,
@@ -82,17 +89,20 @@ public final class RevocationService {
             Status.VALID,
             RevocationReason.REMOVE_FROM_CRL.code(),
             at,
-            row ->
-                audit.append(
-                    new AuditEvent(
-                        EventType.CERT_HOLD_RELEASED,
-                        actor,
-                        issuer + "/" + s,
-                        at,
-                        Map.of("profile", row.profile()),
-                        Optional.empty())));
+            (c, row) ->
+                evidence[0] =
+                    audit.record(
+                        c,
+                        new AuditEvent(
+                            EventType.CERT_HOLD_RELEASED,
+                            actor,
+                            issuer + "/" + s,
+                            at,
+                            Map.of("profile", row.profile()),
+                            Optional.empty())));
     log.info("event=cert_released issuer={} serial={}", issuer, s);
     notify(r);
+    audit.await(evidence[0]);
     return r;
   }
 

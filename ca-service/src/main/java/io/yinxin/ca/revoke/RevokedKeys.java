@@ -2,15 +2,14 @@ package io.yinxin.ca.revoke;
 
 import io.yinxin.ca.store.CaStore;
 import io.yinxin.ca.store.CertificateRecord;
-import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Whether a public key ever had a certificate revoked, answered on the issuance path without a
  * database query for the keys that never did (all but a few): a Bloom filter of the revoked keys'
  * SHA-256 hashes, loaded at start, fed by this node's revocations at once and by other nodes'
- * within about a second ({@link #pollChanges}). A filter hit is confirmed in the database, so a
- * false positive costs one query and never refuses a good key; a key is never missing from the
+ * within about a second ({@link #follow(StatusFeed)}). A filter hit is confirmed in the database,
+ * so a false positive costs one query and never refuses a good key; a key is never missing from the
  * filter once its revocation is known here.
  *
  * <p>Sized at start for the revoked keys then present plus a million more; past that the
@@ -23,7 +22,6 @@ public final class RevokedKeys {
   private final CaStore store;
   private final AtomicLongArray bits;
   private final int mask;
-  private volatile Instant lastPoll;
 
   private RevokedKeys(CaStore store, long expected) {
     this.store = store;
@@ -36,12 +34,10 @@ public final class RevokedKeys {
 
   /** Loads the revoked keys from the store. */
   public static RevokedKeys load(CaStore store) {
-    Instant started = Instant.now();
     long[] n = {0};
     store.forEachRevokedKey(k -> n[0]++);
     RevokedKeys r = new RevokedKeys(store, n[0] + 1_000_000);
     store.forEachRevokedKey(r::add);
-    r.lastPoll = started;
     return r;
   }
 
@@ -84,11 +80,17 @@ public final class RevokedKeys {
         });
   }
 
-  /** Adds the keys other nodes revoked since the last poll; call about once a second. */
-  public void pollChanges() {
-    Instant since = lastPoll.minusSeconds(5); // overlap: clocks and commit order across nodes
-    lastPoll = Instant.now();
-    store.keysRevokedSince(since).forEach(this::add);
+  /**
+   * Adds the keys other nodes revoke, as the feed delivers them. Create the feed before {@link
+   * #load}, so nothing revoked between the two is missed.
+   */
+  public void follow(StatusFeed feed) {
+    feed.follow(
+        ch -> {
+          if (ch.status() == CertificateRecord.Status.REVOKED) {
+            add(ch.keySha256());
+          }
+        });
   }
 
   /** The key hash is SHA-256 output already: its 32-bit words serve as independent hashes. */

@@ -106,19 +106,59 @@ public class CaAutoConfiguration {
   }
 
   @Bean
-  RevokedKeys caRevokedKeys(CaStore store, RevocationService revocations) {
-    RevokedKeys r = RevokedKeys.load(store);
+  RevokedKeys caRevokedKeys(
+      CaStore store, RevocationService revocations, io.yinxin.ca.revoke.StatusFeed feed) {
+    RevokedKeys r = RevokedKeys.load(store); // after the feed took its starting point
     r.follow(revocations);
+    r.follow(feed);
     return r;
   }
 
+  /** Status changes of every node, followed by sequence number (not by clock). */
   @Bean
-  RevocationService caRevocation(CaStore store, AuditLog audit) {
+  io.yinxin.ca.revoke.StatusFeed caStatusFeed(CaStore store) {
+    return new io.yinxin.ca.revoke.StatusFeed(store, java.time.Duration.ofMinutes(10));
+  }
+
+  /**
+   * Polls the status feed four times a second on a thread of its own, so a slow CRL build or OCSP
+   * refresh never delays another node's revocation reaching this one.
+   */
+  @Bean(destroyMethod = "shutdownNow")
+  ScheduledExecutorService caStatusFeedScheduler(io.yinxin.ca.revoke.StatusFeed feed) {
+    ScheduledExecutorService s =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "ca-status-feed");
+              t.setDaemon(true);
+              return t;
+            });
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            feed.poll();
+          } catch (RuntimeException e) {
+            log.warn("event=status_poll_failed reason={}", e.getClass().getSimpleName());
+          }
+        },
+        250,
+        250,
+        TimeUnit.MILLISECONDS);
+    return s;
+  }
+
+  @Bean
+  RevocationService caRevocation(CaStore store, io.yinxin.audit.AuditOutbox audit) {
     return new RevocationService(store, audit);
   }
 
   @Bean
-  CrlService caCrls(Hierarchy h, CaStore store, KeyService keys, AuditLog audit, CaProperties p) {
+  CrlService caCrls(
+      Hierarchy h,
+      CaStore store,
+      KeyService keys,
+      io.yinxin.audit.AuditOutbox audit,
+      CaProperties p) {
     return new CrlService(h, store, keys, audit, p.crlValidity(), p.deltaCrlValidity());
   }
 
@@ -131,11 +171,13 @@ public class CaAutoConfiguration {
       RevocationService r,
       IssuanceService issuance,
       AuditLog audit,
+      io.yinxin.ca.revoke.StatusFeed feed,
       java.util.concurrent.ThreadPoolExecutor caOcspPresign) {
     OcspResponder o =
         new OcspResponder(
             h, store, keys, audit, p.ocspValidity(), p.ocspRefreshBefore(), p.ocspCacheSize());
     o.follow(r);
+    o.follow(feed);
     issuance.onIssued((ca, serial) -> caOcspPresign.execute(() -> o.presign(ca, serial)));
     return o;
   }
@@ -278,18 +320,6 @@ public class CaAutoConfiguration {
               t.setDaemon(true);
               return t;
             });
-    s.scheduleWithFixedDelay(
-        () -> {
-          try {
-            ocsp.pollChanges();
-            revokedKeys.pollChanges();
-          } catch (RuntimeException e) {
-            log.warn("event=status_poll_failed reason={}", e.getMessage());
-          }
-        },
-        1,
-        1,
-        TimeUnit.SECONDS);
     s.scheduleWithFixedDelay(
         () -> {
           try {

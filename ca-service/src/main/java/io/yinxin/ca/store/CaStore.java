@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -47,19 +48,35 @@ public final class CaStore {
     }
   }
 
+  /** Records the evidence of a change in the change's own transaction. */
+  @FunctionalInterface
+  public interface Evidence {
+    void record(Connection c, CertificateRecord changed) throws SQLException;
+  }
+
   /** Work inside one transaction. */
   @FunctionalInterface
   public interface Tx<T> {
     T run(Connection c) throws SQLException;
   }
 
-  /** Runs {@code work} in a transaction; commits if it returns, rolls back if it throws. */
+  /**
+   * Runs {@code work} in a transaction; commits if it returns, rolls back if it throws. It returns
+   * only once the commit is in the database file: PostgreSQL's commit waits for its WAL flush; H2
+   * writes commits in the background, so it is made to write and fsync them ({@code CHECKPOINT
+   * SYNC}) before a caller is told a certificate or revocation exists.
+   */
   public <T> T inTransaction(Tx<T> work) {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
         T result = work.run(c);
         c.commit();
+        if (!postgres) {
+          try (Statement s = c.createStatement()) {
+            s.execute("CHECKPOINT SYNC");
+          }
+        }
         return result;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
@@ -302,6 +319,73 @@ public final class CaStore {
         });
   }
 
+  /** The newest sequence number of {@code ca.status_changes}, 0 if there is none. */
+  public long lastStatusChangeSeq() {
+    return inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+                  c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM ca.status_changes");
+              ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+          }
+        });
+  }
+
+  private static final String FEED_SELECT =
+      "SELECT s.seq, s.issuer, s.serial, s.status, c.key_sha256 FROM ca.status_changes s"
+          + " JOIN ca.certificates c ON c.issuer = s.issuer AND c.serial = s.serial";
+
+  /**
+   * Status changes with a sequence number above {@code after}, oldest first, at most {@code limit}.
+   */
+  public List<io.yinxin.ca.revoke.StatusFeed.Change> statusChangesAfter(long after, int limit) {
+    return inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(FEED_SELECT + " WHERE s.seq > ? ORDER BY s.seq LIMIT ?")) {
+            ps.setLong(1, after);
+            ps.setInt(2, limit);
+            return feed(ps);
+          }
+        });
+  }
+
+  /** The status changes among {@code seqs} that exist (committed) now. */
+  public List<io.yinxin.ca.revoke.StatusFeed.Change> statusChangesIn(List<Long> seqs) {
+    if (seqs.isEmpty()) {
+      return List.of();
+    }
+    String marks = String.join(", ", java.util.Collections.nCopies(seqs.size(), "?"));
+    return inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(FEED_SELECT + " WHERE s.seq IN (" + marks + ") ORDER BY s.seq")) {
+            for (int i = 0; i < seqs.size(); i++) {
+              ps.setLong(i + 1, seqs.get(i));
+            }
+            return feed(ps);
+          }
+        });
+  }
+
+  private static List<io.yinxin.ca.revoke.StatusFeed.Change> feed(PreparedStatement ps)
+      throws SQLException {
+    List<io.yinxin.ca.revoke.StatusFeed.Change> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(
+            new io.yinxin.ca.revoke.StatusFeed.Change(
+                rs.getLong(1),
+                rs.getString(2),
+                rs.getString(3),
+                Status.of(rs.getString(4)),
+                rs.getBytes(5)));
+      }
+    }
+    return out;
+  }
+
   /** Key hashes of the certificates revoked at or after {@code since} (on any node). */
   public List<byte[]> keysRevokedSince(Instant since) {
     return inTransaction(
@@ -410,12 +494,7 @@ public final class CaStore {
    * @throws CaException {@code NOT_FOUND}, or {@code CONFLICT} when the transition is not allowed
    */
   public CertificateRecord changeStatus(
-      String issuer,
-      String serial,
-      Status to,
-      int reason,
-      Instant at,
-      java.util.function.Consumer<CertificateRecord> beforeCommit) {
+      String issuer, String serial, Status to, int reason, Instant at, Evidence beforeCommit) {
     return inTransaction(
         c -> {
           CertificateRecord cur =
@@ -506,7 +585,7 @@ public final class CaStore {
                   to == Status.VALID ? Optional.empty() : Optional.of(reason),
                   cur.issuedAt(),
                   cur.der());
-          beforeCommit.accept(updated);
+          beforeCommit.record(c, updated);
           return updated;
         });
   }

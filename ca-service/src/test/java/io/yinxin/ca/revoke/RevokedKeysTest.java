@@ -7,12 +7,8 @@ import io.yinxin.audit.store.Integrator;
 import io.yinxin.audit.store.LogStore;
 import io.yinxin.audit.store.PostgresDatabase;
 import io.yinxin.ca.store.CaStore;
-import io.yinxin.ca.store.CertificateRecord;
 import io.yinxin.ca.testing.TestNodes;
 import java.security.MessageDigest;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.Optional;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,14 +37,16 @@ class RevokedKeysTest {
 
   @Test
   void keysRevokedBeforeStartHereAndOnOtherNodesAreFoundAndOthersAreNot() throws Exception {
-    RevocationService here = new RevocationService(store, audit);
-    RevocationService otherNode = new RevocationService(store, audit);
+    RevocationService here = new RevocationService(store, integrator);
+    RevocationService otherNode = new RevocationService(store, integrator);
     byte[] before = key("before");
     store.inTransaction(c -> insert(c, "a1", before));
     here.revoke("op", "rk-ca", "a1", "keyCompromise");
 
+    StatusFeed feed = new StatusFeed(store, java.time.Duration.ofMinutes(10));
     RevokedKeys keys = RevokedKeys.load(store);
     keys.follow(here);
+    keys.follow(feed);
     assertThat(keys.wasRevoked(before)).isTrue();
 
     byte[] local = key("local");
@@ -68,7 +66,7 @@ class RevokedKeysTest {
 
     otherNode.revoke("op", "rk-ca", "a3", "keyCompromise");
     here.revoke("op", "rk-ca", "a4", "certificateHold");
-    keys.pollChanges();
+    feed.poll();
     assertThat(keys.wasRevoked(remote)).isTrue();
     assertThat(keys.wasRevoked(held)).isFalse(); // hold is not revocation
     assertThat(keys.wasRevoked(fine)).isFalse();
@@ -96,23 +94,7 @@ class RevokedKeysTest {
 
   private static Void insert(java.sql.Connection c, String serial, byte[] keySha256)
       throws java.sql.SQLException {
-    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-    store.insertCertificate(
-        c,
-        new CertificateRecord(
-            "rk-ca",
-            serial,
-            "citizen-sign",
-            "CN=t",
-            keySha256,
-            now,
-            now.plus(1, ChronoUnit.DAYS),
-            0,
-            CertificateRecord.Status.VALID,
-            Optional.empty(),
-            Optional.empty(),
-            now,
-            new byte[] {0x30, 0x00}));
+    store.insertCertificate(c, TestNodes.certificateRow("rk-ca", serial, keySha256));
     return null;
   }
 

@@ -6,11 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.yinxin.audit.store.PostgresDatabase;
 import io.yinxin.ca.CaException;
 import io.yinxin.ca.testing.TestNodes;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -99,20 +96,6 @@ class CertificateWriterTest {
   }
 
   private static CertificateRecord row(String serial) {
-    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-    return new CertificateRecord(
-        "w-ca",
-        serial,
-        "citizen-sign",
-        "CN=test",
-        new byte[32],
-        now,
-        now.plus(1, ChronoUnit.DAYS),
-        0,
-        CertificateRecord.Status.VALID,
-        Optional.empty(),
-        Optional.empty(),
-        now,
-        new byte[] {0x30, 0x00});
+    return io.yinxin.ca.testing.TestNodes.certificateRow("w-ca", serial, new byte[32]);
   }
 }

@@ -11,6 +11,30 @@ import java.nio.file.Path;
 public final class TestNodes {
   private TestNodes() {}
 
+  /**
+   * A valid, unrevoked certificate row issued now for a day, with a placeholder DER: for tests of
+   * storage and revocation that need a row, not a certificate.
+   */
+  public static io.yinxin.ca.store.CertificateRecord certificateRow(
+      String issuer, String serial, byte[] keySha256) {
+    java.time.Instant now =
+        java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    return new io.yinxin.ca.store.CertificateRecord(
+        issuer,
+        serial,
+        "citizen-sign",
+        "CN=test",
+        keySha256,
+        now,
+        now.plus(1, java.time.temporal.ChronoUnit.DAYS),
+        0,
+        io.yinxin.ca.store.CertificateRecord.Status.VALID,
+        java.util.Optional.empty(),
+        java.util.Optional.empty(),
+        now,
+        new byte[] {0x30, 0x00});
+  }
+
   public static PostgresDatabase database() {
     try {
       return new PostgresDatabase();
