@@ -29,7 +29,6 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -84,15 +83,24 @@ public class AuditController {
   }
 
   private static long size(String text) {
-    try {
-      long n = Long.parseLong(text);
-      if (n >= 0) {
-        return n;
+    return decimal(text, "size");
+  }
+
+  /**
+   * A non-negative number in its one canonical spelling: decimal digits, no sign, no leading zero,
+   * no hex; {@code +135}, {@code 000135} and {@code 0x10} name no size or index here.
+   */
+  static long decimal(String text, String name) {
+    if (text != null && text.matches("0|[1-9][0-9]{0,18}")) {
+      try {
+        return Long.parseLong(text);
+      } catch (NumberFormatException e) {
+        // beyond a long: answered below
       }
-    } catch (NumberFormatException e) {
-      // answered below
     }
-    throw new AuditException(Code.INVALID_REQUEST, "size must be a non-negative integer");
+    throw new AuditException(
+        Code.INVALID_REQUEST,
+        name + " must be a non-negative decimal integer without sign or leading zeros");
   }
 
   @GetMapping("/audit/tile/**")
@@ -113,9 +121,11 @@ public class AuditController {
 
   @GetMapping(value = "/audit/v1/proof/inclusion", produces = MediaType.APPLICATION_JSON_VALUE)
   public String inclusion(
-      @RequestParam("index") long index,
-      @RequestParam(value = "size", required = false) Long size) {
-    LogReader.InclusionProof p = reader.inclusion(index, Optional.ofNullable(size));
+      @RequestParam("index") String index,
+      @RequestParam(value = "size", required = false) String size) {
+    LogReader.InclusionProof p =
+        reader.inclusion(
+            decimal(index, "index"), Optional.ofNullable(size).map(v -> decimal(v, "size")));
     StringBuilder sb = new StringBuilder("{\"index\":").append(p.index());
     sb.append(",\"size\":").append(p.size()).append(',');
     Json.member(sb, "leafHash", b64(p.leafHash())).append(',');
@@ -125,7 +135,10 @@ public class AuditController {
   }
 
   @GetMapping(value = "/audit/v1/proof/consistency", produces = MediaType.APPLICATION_JSON_VALUE)
-  public String consistency(@RequestParam("from") long from, @RequestParam("to") long to) {
+  public String consistency(
+      @RequestParam("from") String fromText, @RequestParam("to") String toText) {
+    long from = decimal(fromText, "from");
+    long to = decimal(toText, "to");
     StringBuilder sb = new StringBuilder("{\"from\":").append(from).append(",\"to\":").append(to);
     return hashes(sb.append(','), "proof", reader.consistency(from, to)).append('}').toString();
   }
@@ -155,9 +168,7 @@ public class AuditController {
             optString(q, "from").map(AuditController::instant),
             optString(q, "to").map(AuditController::instant),
             Optional.ofNullable(q.get("knownSize")).map(v -> number(v, "knownSize")),
-            Optional.ofNullable(q.get("limit"))
-                .map(v -> number(v, "limit").intValue())
-                .orElse(100)));
+            Optional.ofNullable(q.get("limit")).map(AuditController::limit).orElse(100)));
   }
 
   @GetMapping(value = "/audit/v1/check", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -178,22 +189,43 @@ public class AuditController {
         .body(sb.append("]}").toString());
   }
 
+  /** Most entries one bundle asks for. */
+  static final int MAX_BUNDLE_LIMIT = 10_000;
+
+  private static int limit(Object v) {
+    long l = number(v, "limit");
+    if (l < 1 || l > MAX_BUNDLE_LIMIT) {
+      throw new AuditException(
+          Code.INVALID_REQUEST, "limit must be between 1 and " + MAX_BUNDLE_LIMIT);
+    }
+    return (int) l;
+  }
+
+  /** Longest cosignature line a witness may post (anyone may post: it is read only this far). */
+  static final int MAX_COSIGNATURE_BYTES = 2_000;
+
   /** A witness posts one cosignature line for the checkpoint of {@code size}. */
   @PostMapping(value = "/audit/v1/cosignatures", consumes = MediaType.TEXT_PLAIN_VALUE)
-  public ResponseEntity<Void> cosign(@RequestParam("size") long size, @RequestBody String line) {
-    reader.addCosignature(size, line.strip());
+  public ResponseEntity<Void> cosign(
+      @RequestParam("size") String size, HttpServletRequest request) {
+    String line = new String(body(request, MAX_COSIGNATURE_BYTES), StandardCharsets.UTF_8);
+    reader.addCosignature(decimal(size, "size"), line.strip());
     return ResponseEntity.noContent().build();
   }
 
-  /** Reads at most {@link #MAX_BODY} bytes: a larger body is refused before it is buffered. */
   private static byte[] body(HttpServletRequest request) {
-    if (request.getContentLengthLong() > MAX_BODY) {
-      throw new BodyTooLarge();
+    return body(request, MAX_BODY);
+  }
+
+  /** Reads at most {@code max} bytes: a larger body is refused before it is buffered. */
+  private static byte[] body(HttpServletRequest request, int max) {
+    if (request.getContentLengthLong() > max) {
+      throw new BodyTooLarge(max);
     }
     try {
-      byte[] b = request.getInputStream().readNBytes(MAX_BODY + 1);
-      if (b.length > MAX_BODY) {
-        throw new BodyTooLarge();
+      byte[] b = request.getInputStream().readNBytes(max + 1);
+      if (b.length > max) {
+        throw new BodyTooLarge(max);
       }
       return b;
     } catch (java.io.IOException e) {
@@ -204,13 +236,19 @@ public class AuditController {
   /** A request body over the limit: 413. */
   private static final class BodyTooLarge extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    private final int max;
+
+    BodyTooLarge(int max) {
+      super(null, null, false, false);
+      this.max = max;
+    }
   }
 
   @ExceptionHandler(BodyTooLarge.class)
   public ResponseEntity<ProblemDetail> tooLarge(BodyTooLarge e) {
     ProblemDetail pd =
         ProblemDetail.forStatusAndDetail(
-            HttpStatus.CONTENT_TOO_LARGE, "request body exceeds " + MAX_BODY + " bytes");
+            HttpStatus.CONTENT_TOO_LARGE, "request body exceeds " + e.max + " bytes");
     pd.setTitle(Code.INVALID_EVENT.name());
     pd.setProperty("code", Code.INVALID_EVENT.name());
     return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)

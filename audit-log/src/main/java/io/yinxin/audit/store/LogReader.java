@@ -98,8 +98,12 @@ public final class LogReader {
     return read(
         c -> {
           long size = latestCheckpointSize(c);
+          // index × 256 overflows for indices from 2^55: such a tile is beyond any tree.
+          long end =
+              id.index() > (Long.MAX_VALUE - id.width()) / Tiles.WIDTH
+                  ? Long.MAX_VALUE
+                  : id.index() * Tiles.WIDTH + id.width();
           if (id.entries()) {
-            long end = id.index() * Tiles.WIDTH + id.width();
             if (end > size) {
               throw new AuditException(Code.NOT_FOUND, "no such entry tile yet");
             }
@@ -112,7 +116,7 @@ public final class LogReader {
             return out.toByteArray();
           }
           long available = Tiles.hashesAtLevel(size, id.level());
-          if (id.index() * Tiles.WIDTH + id.width() > available) {
+          if (end > available) {
             throw new AuditException(Code.NOT_FOUND, "no such tile yet");
           }
           return tiles.read(c, id.level(), id.index(), id.width());

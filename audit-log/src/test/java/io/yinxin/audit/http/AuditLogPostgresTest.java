@@ -460,6 +460,67 @@ class AuditLogPostgresTest {
   }
 
   @Test
+  void numbersOnThePublicEndpointsAreCanonicalDecimalsAndBodiesAreReadOnlyToTheirLimit()
+      throws Exception {
+    long size = Checkpoint.parse(checkpointCovering(1).body()).size();
+    assertThat(get("/audit/v1/checkpoints/" + size).statusCode()).isEqualTo(200);
+    for (String spelling :
+        List.of(
+            "+" + size,
+            "0" + size,
+            "0x" + Long.toHexString(size),
+            "-" + size,
+            size + "e0",
+            "99999999999999999999")) {
+      assertThat(get("/audit/v1/checkpoints/" + spelling).statusCode())
+          .as("checkpoint %s", spelling)
+          .isEqualTo(400);
+    }
+    assertThat(get("/audit/v1/proof/inclusion?index=0").statusCode()).isEqualTo(200);
+    for (String q : List.of("index=0x0", "index=00", "index=+0", "index=0&size=01")) {
+      assertThat(get("/audit/v1/proof/inclusion?" + q).statusCode()).as(q).isEqualTo(400);
+    }
+    assertThat(get("/audit/v1/proof/consistency?from=+1&to=1").statusCode()).isEqualTo(400);
+    // index × 256 overflows from 2^55: beyond the tree, not an empty immutable tile.
+    for (long n : new long[] {(1L << 55) - 1, 1L << 55, Long.MAX_VALUE / 256 + 1}) {
+      HttpResponse<byte[]> t = getBytes("/audit/tile/entries/" + tileIndex(n));
+      assertThat(t.statusCode()).as("entry tile %d", n).isEqualTo(404);
+      assertThat(t.headers().firstValue("Cache-Control").orElse("")).doesNotContain("immutable");
+    }
+    HttpResponse<String> limit =
+        post(
+            "/audit/v1/bundles",
+            AUDITOR,
+            "{\"subject\":\"x\",\"limit\":4294967301}",
+            "application/json");
+    assertThat(limit.statusCode()).isEqualTo(400);
+    assertThat(limit.body()).contains("limit");
+    // No token is needed to post a cosignature, so the body is not read past 2,000 bytes.
+    HttpResponse<String> cosig =
+        post("/audit/v1/cosignatures?size=1", null, "x".repeat(10 * 1024 * 1024), "text/plain");
+    assertThat(cosig.statusCode()).isEqualTo(413);
+  }
+
+  /** A tile index in the C2SP path spelling: 3-digit groups, all but the last prefixed by x. */
+  private static String tileIndex(long n) {
+    String digits = Long.toString(n);
+    while (digits.length() % 3 != 0) {
+      digits = "0" + digits;
+    }
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < digits.length(); i += 3) {
+      if (i > 0) {
+        sb.append('/');
+      }
+      if (i + 3 < digits.length()) {
+        sb.append('x');
+      }
+      sb.append(digits, i, i + 3);
+    }
+    return sb.toString();
+  }
+
+  @Test
   void badInputGetsProblemJsonAndWritesNothing() throws Exception {
     checkpointCovering(1);
     long before = treeSize();
