@@ -40,6 +40,15 @@ public interface KeyService {
    */
   byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data, String purpose);
 
+  /**
+   * As {@link #sign(KeyRef, SignatureAlgorithm, byte[], String)}, for a caller that records this
+   * use of the key in its own audit event before anyone outside sees the result (the CA's {@code
+   * CERT_ISSUED}, which names the CA key; the OCSP responder's per-signer tally). Listeners are
+   * told with {@link KeyUse#recordedByCaller()} set, and audit listeners do not record it again.
+   * Which classes may call this is a rule of {@code ArchitectureTest}.
+   */
+  byte[] signRecordedByCaller(KeyRef ref, SignatureAlgorithm alg, byte[] data, String purpose);
+
   /** Signs with purpose {@code "unspecified"}. */
   default byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data) {
     return sign(ref, alg, data, "unspecified");

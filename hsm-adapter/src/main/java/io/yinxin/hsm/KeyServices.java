@@ -79,6 +79,7 @@ public final class KeyServices implements KeyService, AutoCloseable {
             Optional.empty(),
             Optional.of(spec),
             "generate",
+            false,
             clock.instant()));
     return info;
   }
@@ -95,6 +96,17 @@ public final class KeyServices implements KeyService, AutoCloseable {
 
   @Override
   public byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data, String purpose) {
+    return sign(ref, alg, data, purpose, false);
+  }
+
+  @Override
+  public byte[] signRecordedByCaller(
+      KeyRef ref, SignatureAlgorithm alg, byte[] data, String purpose) {
+    return sign(ref, alg, data, purpose, true);
+  }
+
+  private byte[] sign(
+      KeyRef ref, SignatureAlgorithm alg, byte[] data, String purpose, boolean byCaller) {
     if (ref == null || alg == null || data == null) {
       throw new KeyException(
           KeyException.Code.INVALID_REQUEST, "key, algorithm and data are required");
@@ -107,7 +119,13 @@ public final class KeyServices implements KeyService, AutoCloseable {
     if (!listeners.isEmpty()) {
       notify(
           new KeyUse(
-              ref, KeyUse.Operation.SIGN, Optional.of(alg), Optional.empty(), p, clock.instant()));
+              ref,
+              KeyUse.Operation.SIGN,
+              Optional.of(alg),
+              Optional.empty(),
+              p,
+              byCaller,
+              clock.instant()));
     }
     return signature;
   }

@@ -10,7 +10,11 @@ import java.util.Optional;
  * @param operation {@code GENERATE} or {@code SIGN}
  * @param algorithm the signature algorithm (for a generate, the key is described by {@code spec})
  * @param spec the key type, known for generate
- * @param purpose what the caller said the use was for
+ * @param purpose what the caller said the use was for (free text: it never changes what is
+ *     recorded)
+ * @param recordedByCaller the caller signed through {@link KeyService#signRecordedByCaller}: it
+ *     records this use in its own audit event (naming the key) before anyone sees the result, so
+ *     audit listeners do not record it a second time. Only a type, never a purpose string, says so.
  * @param time when it happened
  */
 public record KeyUse(
@@ -19,19 +23,8 @@ public record KeyUse(
     Optional<SignatureAlgorithm> algorithm,
     Optional<KeySpec> spec,
     String purpose,
+    boolean recordedByCaller,
     Instant time) {
-
-  /**
-   * Suffix of a purpose whose caller records the key use in its own audit event (naming the key,
-   * the operation and for whom) before anyone outside sees the result, e.g. the CA's CERT_ISSUED
-   * event. Audit listeners do not record such a use a second time.
-   */
-  public static final String RECORDED_BY_CALLER = ";recorded-by-caller";
-
-  /** Whether the caller records this use itself (see {@link #RECORDED_BY_CALLER}). */
-  public boolean recordedByCaller() {
-    return purpose.endsWith(RECORDED_BY_CALLER);
-  }
 
   /** What was done with the key. */
   public enum Operation {

@@ -54,6 +54,9 @@ class ProductionRefusesSoftKeysTest {
                 "--spring.datasource.url=" + db.url(),
                 "--spring.datasource.username=" + io.yinxin.audit.store.PostgresDatabase.USER)) {
       assertThat(ctx.isRunning()).isTrue();
+      // The embedded default lets ACME validate .localhost names on loopback; production not.
+      assertThat(ctx.getBean(io.yinxin.ca.spring.CaProperties.class).acme().allowLocalhost())
+          .isFalse();
     }
   }
 }

@@ -76,8 +76,8 @@ public class AuditAutoConfiguration {
   }
 
   @Bean
-  KeyUseAuditListener keyUseAuditListener(ObjectProvider<AuditLog> log) {
-    return new KeyUseAuditListener(log);
+  KeyUseAuditListener keyUseAuditListener(ObjectProvider<AuditLog> log, AuditProperties p) {
+    return new KeyUseAuditListener(log::getObject, Optional.of(KeyRef.parse(p.checkpointKey())));
   }
 
   @Bean
@@ -94,6 +94,17 @@ public class AuditAutoConfiguration {
       log.info("event=audit_checkpoint_key_created key={}", ref);
     }
     return new CheckpointPublisher(store, tiles, keys, ref, p.origin());
+  }
+
+  /** Reports the log in {@code /actuator/health} as component {@code auditLog}. */
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  @org.springframework.boot.autoconfigure.condition.ConditionalOnClass(
+      name = "org.springframework.boot.health.contributor.HealthIndicator")
+  static class HealthConfiguration {
+    @Bean
+    AuditHealthIndicator auditLogHealthIndicator(CheckpointPublisher publisher) {
+      return new AuditHealthIndicator(publisher);
+    }
   }
 
   @Bean

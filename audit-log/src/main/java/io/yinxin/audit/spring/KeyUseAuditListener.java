@@ -3,30 +3,36 @@ package io.yinxin.audit.spring;
 import io.yinxin.audit.AuditEvent;
 import io.yinxin.audit.AuditLog;
 import io.yinxin.audit.EventType;
-import io.yinxin.audit.store.CheckpointPublisher;
+import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeyUse;
 import io.yinxin.hsm.KeyUseListener;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import org.springframework.beans.factory.ObjectProvider;
+import java.util.function.Supplier;
 
 /**
- * Records every key use in the audit log before the caller gets its signature. Two exceptions:
- * checkpoint signatures (the checkpoint is its own evidence, and logging it would make every
- * checkpoint call for another), and uses whose caller records them in its own event ({@link
- * io.yinxin.hsm.KeyUse#RECORDED_BY_CALLER}, e.g. the CA's CERT_ISSUED, which names the key).
+ * Records every key use in the audit log before the caller gets its signature. Two exceptions, both
+ * typed: signatures by the configured checkpoint key (a checkpoint is its own evidence, and logging
+ * it would make every checkpoint call for another), and uses whose caller signed through {@link
+ * io.yinxin.hsm.KeyService#signRecordedByCaller} and records them in its own event (the CA's
+ * CERT_ISSUED, which names the key). A purpose string exempts nothing.
  */
 final class KeyUseAuditListener implements KeyUseListener {
-  private final ObjectProvider<AuditLog> log;
+  private final Supplier<AuditLog> log;
+  private final Optional<KeyRef> checkpointKey;
 
-  KeyUseAuditListener(ObjectProvider<AuditLog> log) {
+  KeyUseAuditListener(Supplier<AuditLog> log, Optional<KeyRef> checkpointKey) {
     this.log = log;
+    this.checkpointKey = checkpointKey;
   }
 
   @Override
   public void onKeyUse(KeyUse use) {
-    if (use.purpose().equals(CheckpointPublisher.PURPOSE) || use.recordedByCaller()) {
+    if (use.recordedByCaller()) {
+      return;
+    }
+    if (use.operation() == KeyUse.Operation.SIGN && checkpointKey.equals(Optional.of(use.ref()))) {
       return;
     }
     Map<String, String> attrs = new LinkedHashMap<>();
@@ -36,7 +42,7 @@ final class KeyUseAuditListener implements KeyUseListener {
     use.spec().ifPresent(s -> attrs.put("keyType", s.name()));
     EventType type =
         use.operation() == KeyUse.Operation.GENERATE ? EventType.KEY_GENERATED : EventType.KEY_USED;
-    log.getObject()
+    log.get()
         .append(
             new AuditEvent(
                 type, "hsm-adapter", use.ref().toString(), use.time(), attrs, Optional.empty()));

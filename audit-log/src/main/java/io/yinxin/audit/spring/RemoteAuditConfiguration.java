@@ -40,6 +40,7 @@ public class RemoteAuditConfiguration {
   @Bean
   @ConditionalOnProperty(prefix = "yinxin.audit.remote", name = "url")
   KeyUseAuditListener remoteKeyUseAuditListener(ObjectProvider<AuditLog> log) {
-    return new KeyUseAuditListener(log);
+    // This node does not publish checkpoints: no key of its own is exempt.
+    return new KeyUseAuditListener(log::getObject, java.util.Optional.empty());
   }
 }

@@ -33,7 +33,7 @@ public final class CheckpointPublisher {
   /** Advisory lock key: "YXCP" as an integer. */
   private static final long LOCK_KEY = 0x59584350L;
 
-  /** The purpose recorded with the key use; the log does not log its own checkpoints. */
+  /** The purpose given with each checkpoint signature (free text: the exemption is the key). */
   public static final String PURPOSE = "audit:checkpoint";
 
   private final LogStore store;
@@ -70,6 +70,9 @@ public final class CheckpointPublisher {
    * @return the size of the newest checkpoint after this round
    */
   public long publish() {
+    if (halted != null) {
+      throw new AuditException(Code.UNAVAILABLE, "publication stopped: " + halted);
+    }
     synchronized (localLock) {
       try (Connection c = store.connection()) {
         c.setAutoCommit(false);
@@ -87,16 +90,14 @@ public final class CheckpointPublisher {
           SubtreeHashes hashes = Tiles.subtreeHashes(tiles.reader(c), size);
           byte[] root = Rfc9162.root(hashes, size);
           if (last.isPresent()) {
-            LogStore.StoredCheckpoint prev = last.get();
+            // What the log promised is the signed note, not the row beside it: take the previous
+            // size and root from the note, after checking its signature, so that rewriting the
+            // tiles and the root column cannot get a checkpoint signed over another history.
+            Checkpoint prev = signedCheckpoint(last.get());
             List<byte[]> proof = Rfc9162.consistencyProof(hashes, prev.size(), size);
             if (!Rfc9162.verifyConsistency(prev.size(), size, prev.root(), root, proof)) {
               c.rollback();
-              log.error(
-                  "event=audit_inconsistent previous_size={} size={} action=publication_stopped",
-                  prev.size(),
-                  size);
-              throw new AuditException(
-                  Code.UNAVAILABLE,
+              throw halt(
                   "tree at size " + size + " is not consistent with checkpoint " + prev.size());
             }
           }
@@ -112,6 +113,43 @@ public final class CheckpointPublisher {
         throw LogStore.unavailable(e);
       }
     }
+  }
+
+  /**
+   * Why publication stopped, if it did: the log refuses to sign until an operator has looked
+   * (health DOWN). Empty while the log is healthy.
+   */
+  public Optional<String> halted() {
+    return Optional.ofNullable(halted);
+  }
+
+  private volatile String halted;
+
+  private AuditException halt(String why) {
+    halted = why;
+    log.error("event=audit_inconsistent reason=\"{}\" action=publication_stopped", why);
+    return new AuditException(Code.UNAVAILABLE, why);
+  }
+
+  /** The size and root the stored note signs, its signature verified with this log's key. */
+  private Checkpoint signedCheckpoint(LogStore.StoredCheckpoint stored) {
+    SignedNote note;
+    try {
+      note = SignedNote.parse(stored.note());
+    } catch (RuntimeException e) {
+      throw halt("the newest stored checkpoint is not a signed note");
+    }
+    if (!note.verifiedBy(verifierKey)) {
+      throw halt("the newest stored checkpoint is not signed by this log's key");
+    }
+    Checkpoint cp = Checkpoint.parse(note.body());
+    if (cp.size() != stored.size() || !sameRoot(cp.root(), stored.root())) {
+      throw halt(
+          "checkpoint row "
+              + stored.size()
+              + " does not match the note it stores: the checkpoint table was altered");
+    }
+    return cp;
   }
 
   private boolean lock(Connection c) throws SQLException {

@@ -4,6 +4,7 @@ import io.yinxin.audit.AuditException;
 import io.yinxin.audit.AuditException.Code;
 import io.yinxin.audit.evidence.Json;
 import io.yinxin.audit.evidence.Leaf;
+import io.yinxin.audit.merkle.CompactRange;
 import io.yinxin.audit.merkle.Rfc9162;
 import io.yinxin.audit.merkle.SubtreeHashes;
 import io.yinxin.audit.merkle.Tiles;
@@ -346,65 +347,69 @@ public final class LogReader {
   public record CheckReport(boolean ok, long size, long checkpointSize, List<String> problems) {}
 
   /**
-   * Recomputes the whole tree from the stored leaves and compares it with the stored hashes and
-   * tiles, every event's commitment with its leaf, and the newest checkpoint's signature and root.
-   * Reads everything: an operator's and auditor's tool, not a hot path.
+   * Recomputes the whole tree from the stored leaves, in batches and in memory that does not grow
+   * with the log (a compact range), and compares it with the stored hashes, every event's
+   * commitment and the newest checkpoint (its signature, its root, and that it is not larger than
+   * the tree).
    */
   public CheckReport check() {
     return read(
         c -> {
           List<String> problems = new ArrayList<>();
           long size = store.size(c);
-          io.yinxin.audit.merkle.InMemoryTree roots = new io.yinxin.audit.merkle.InMemoryTree();
-          long batch = 4096;
-          for (long from = 0; from < size; from += batch) {
-            int n = (int) Math.min(batch, size - from);
-            List<byte[]> leaves = store.leaves(c, from, n);
-            if (leaves.size() != n) {
-              problems.add("entries missing between " + from + " and " + (from + n));
-              break;
-            }
-            for (byte[] leaf : leaves) {
-              roots.append(Rfc9162.leafHash(leaf));
-            }
-          }
-          for (LogStore.StoredEvent e :
-              store.events(
-                  c,
-                  Optional.empty(),
-                  Optional.empty(),
-                  Optional.empty(),
-                  Optional.empty(),
-                  size,
-                  Integer.MAX_VALUE)) {
-            try {
-              if (!Leaf.decode(e.leaf())
-                  .commitsTo(e.salt(), e.event().getBytes(StandardCharsets.UTF_8))) {
-                problems.add("event " + e.index() + " does not match its leaf commitment");
-              }
-            } catch (IllegalArgumentException ex) {
-              problems.add("entry " + e.index() + " has a malformed leaf");
-            }
-          }
-          long cpSize = 0;
           Optional<LogStore.StoredCheckpoint> cp = store.latestCheckpoint(c);
+          long cpSize = cp.map(LogStore.StoredCheckpoint::size).orElse(0L);
+          Optional<Checkpoint> signed = Optional.empty();
           if (cp.isPresent()) {
-            cpSize = cp.get().size();
             SignedNote note = SignedNote.parse(cp.get().note());
             if (!note.verifiedBy(logKey)) {
               problems.add("checkpoint " + cpSize + " signature does not verify");
             }
-            Checkpoint body = Checkpoint.parse(note.body());
-            if (cpSize <= roots.size()) {
-              byte[] recomputed = roots.rootAt(cpSize);
-              if (!MessageDigest.isEqual(recomputed, body.root())
-                  || !MessageDigest.isEqual(recomputed, cp.get().root())) {
-                problems.add("checkpoint " + cpSize + " root differs from the recomputed tree");
+            signed = Optional.of(Checkpoint.parse(note.body()));
+            if (cpSize > size) {
+              problems.add(
+                  "checkpoint "
+                      + cpSize
+                      + " is larger than the tree ("
+                      + size
+                      + " entries): the log has lost entries it signed");
+            }
+          }
+          CompactRange range = new CompactRange();
+          byte[] rootAtCheckpoint = cpSize == 0 ? Rfc9162.emptyRoot() : null;
+          int batch = 4096;
+          for (long from = 0; from < size; from += batch) {
+            int n = (int) Math.min(batch, size - from);
+            List<LogStore.StoredEvent> rows = store.eventsBetween(c, from, from + n);
+            if (rows.size() != n) {
+              problems.add("entries or events missing between " + from + " and " + (from + n));
+              break;
+            }
+            for (LogStore.StoredEvent e : rows) {
+              try {
+                if (!Leaf.decode(e.leaf())
+                    .commitsTo(e.salt(), e.event().getBytes(StandardCharsets.UTF_8))) {
+                  problems.add("event " + e.index() + " does not match its leaf commitment");
+                }
+              } catch (IllegalArgumentException ex) {
+                problems.add("entry " + e.index() + " has a malformed leaf");
+              }
+              range.append(Rfc9162.leafHash(e.leaf()));
+              if (range.size() == cpSize) {
+                rootAtCheckpoint = range.root();
               }
             }
+          }
+          if (cp.isPresent() && rootAtCheckpoint != null) {
+            if (!MessageDigest.isEqual(rootAtCheckpoint, signed.orElseThrow().root())
+                || !MessageDigest.isEqual(rootAtCheckpoint, cp.get().root())) {
+              problems.add("checkpoint " + cpSize + " root differs from the recomputed tree");
+            }
+          }
+          if (range.size() == size) {
             try {
               byte[] fromTiles = Rfc9162.root(Tiles.subtreeHashes(tiles.reader(c), size), size);
-              if (!MessageDigest.isEqual(fromTiles, roots.rootAt(size))) {
+              if (!MessageDigest.isEqual(fromTiles, range.root())) {
                 problems.add("stored tiles differ from the recomputed tree");
               }
             } catch (AuditException ex) {

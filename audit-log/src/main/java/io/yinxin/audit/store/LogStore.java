@@ -436,6 +436,24 @@ public final class LogStore {
   /** A private event as stored. */
   public record StoredEvent(long index, String event, byte[] salt, byte[] leaf) {}
 
+  /** The events with indices in [from, to), oldest first, each with its public leaf. */
+  public List<StoredEvent> eventsBetween(Connection c, long from, long to) throws SQLException {
+    List<StoredEvent> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT v.idx, v.event, v.salt, e.leaf FROM audit.events v JOIN audit.entries e ON"
+                + " e.idx = v.idx WHERE v.idx >= ? AND v.idx < ? ORDER BY v.idx")) {
+      ps.setLong(1, from);
+      ps.setLong(2, to);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new StoredEvent(rs.getLong(1), rs.getString(2), rs.getBytes(3), rs.getBytes(4)));
+        }
+      }
+    }
+    return out;
+  }
+
   /** Events matching a query, oldest first, at most {@code limit}. */
   public List<StoredEvent> events(
       Connection c,

@@ -39,6 +39,7 @@ import java.util.Optional;
 public final class AuditVerify {
   private final List<String> failures = new ArrayList<>();
   private final List<String> lines = new ArrayList<>();
+  private boolean emptyBundle;
 
   private AuditVerify() {}
 
@@ -178,7 +179,10 @@ public final class AuditVerify {
       verifyEntry((Map<String, Object>) o, note, cp);
     }
     if (entries.isEmpty()) {
-      lines.add("      the bundle holds no events");
+      emptyBundle = true;
+      lines.add(
+          "      the bundle holds no events: it proves nothing about whether any event exists"
+              + " (the log may hold events the bundle leaves out)");
     }
 
     if (since.isPresent()) {
@@ -321,7 +325,11 @@ public final class AuditVerify {
   private void print(PrintStream out, boolean json) {
     if (json) {
       StringBuilder sb =
-          new StringBuilder("{\"valid\":").append(failures.isEmpty()).append(",\"failures\":[");
+          new StringBuilder("{\"valid\":")
+              .append(failures.isEmpty())
+              .append(",\"events\":")
+              .append(!emptyBundle)
+              .append(",\"failures\":[");
       for (int i = 0; i < failures.size(); i++) {
         Json.string(sb.append(i == 0 ? "" : ","), failures.get(i));
       }
@@ -335,7 +343,10 @@ public final class AuditVerify {
     lines.forEach(out::println);
     out.println(
         failures.isEmpty()
-            ? "VERDICT: VALID"
+            ? (emptyBundle
+                ? "VERDICT: VALID, BUT EMPTY (the checkpoint checks out; no event is proven, and"
+                    + " no absence of events either)"
+                : "VERDICT: VALID")
             : "VERDICT: INVALID (" + failures.size() + " failures)");
   }
 

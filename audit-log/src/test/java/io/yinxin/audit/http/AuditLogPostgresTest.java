@@ -384,6 +384,21 @@ class AuditLogPostgresTest {
             dir.resolve("known.txt").toString());
     assertThat(ok.exit()).as(ok.out()).isZero();
     assertThat(ok.out()).contains("VERDICT: VALID").contains(subject).contains("append-only");
+    assertThat(ok.out()).doesNotContain("EMPTY");
+
+    // A bundle for a subject with no events checks out, but says plainly it proves no absence.
+    HttpResponse<String> none =
+        post(
+            "/audit/v1/bundles",
+            AUDITOR,
+            "{\"subject\":\"nobody-" + java.util.UUID.randomUUID() + "\"}",
+            "application/json");
+    Files.writeString(dir.resolve("empty.json"), none.body());
+    Result empty = verify(dir.resolve("empty.json"), "--key", key);
+    assertThat(empty.exit()).as(empty.out()).isZero();
+    assertThat(empty.out())
+        .contains("VERDICT: VALID, BUT EMPTY")
+        .contains("proves nothing about whether any event exists");
     assertThat(ok.out().lines().filter(l -> l.contains("committed and included")).count())
         .isEqualTo(6);
 

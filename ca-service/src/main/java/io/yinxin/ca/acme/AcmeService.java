@@ -506,7 +506,9 @@ public final class AcmeService {
               new IssuanceService.IssueRequest(settings.profile(), pem, Map.of(), dns, List.of()));
       store.orderIssued(o.id(), issued.record().issuer(), issued.record().serial());
     } catch (CaException e) {
-      store.transitionOrder(o.id(), "processing", "invalid", e.getMessage());
+      // RFC 8555 §7.4: a CSR the CA refuses (its key, its names) is the client's to correct; the
+      // order stays ready for another CSR.
+      store.transitionOrder(o.id(), "processing", "ready", null);
       throw new AcmeProblem("badCSR", 400, e.getMessage());
     } catch (RuntimeException e) {
       store.transitionOrder(o.id(), "processing", "ready", null);
@@ -620,19 +622,19 @@ public final class AcmeService {
       }
       actor = "acme:" + acct.id();
     }
-    int code = 0;
-    if (p.get("reason") instanceof Number n) {
-      code = n.intValue();
+    long code = 0;
+    if (p.get("reason") instanceof Number n && (n instanceof Integer || n instanceof Long)) {
+      code = n.longValue(); // never narrowed: 4294967297 is not reason 1
     } else if (p.containsKey("reason")) {
       throw new AcmeProblem("badRevocationReason", 400, "reason must be an integer");
     }
-    if (!List.of(0, 1, 3, 4, 5).contains(code)) {
+    if (!List.of(0L, 1L, 3L, 4L, 5L).contains(code)) {
       throw new AcmeProblem("badRevocationReason", 400, "reason: 0, 1, 3, 4 or 5 (RFC 8555 §7.6)");
     }
     if (rec.status() == CertificateRecord.Status.REVOKED) {
       throw new AcmeProblem("alreadyRevoked", 400, "the certificate is revoked already");
     }
-    revocation.revoke(actor, issuer, serial, RevocationReason.ofCode(code).rfcName());
+    revocation.revoke(actor, issuer, serial, RevocationReason.ofCode((int) code).rfcName());
     return new Reply(200, Optional.empty(), List.of(), new byte[0], "application/json");
   }
 

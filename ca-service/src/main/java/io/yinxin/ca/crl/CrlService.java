@@ -74,8 +74,29 @@ public final class CrlService {
     this.deltaValidity = deltaValidity;
   }
 
-  /** Publishes a new full CRL for one partition now. */
+  /**
+   * A partition holds certificates of the CA (partition 0 always exists): a CRL for any other one
+   * would be published, stored and served for ever.
+   */
+  private void requirePartition(String ca, int partition) {
+    if (partition != 0 && !store.partitions(ca).contains(partition)) {
+      throw new CaException(CaException.Code.NOT_FOUND, "no such CRL partition");
+    }
+  }
+
+  /**
+   * Publishes a new full CRL for one partition now.
+   *
+   * @throws CaException {@code NOT_FOUND} for a CA or partition that does not exist
+   */
   public CrlRecord publishFull(String ca, int partition) {
+    hierarchy.issuer(ca);
+    requirePartition(ca, partition);
+    return signFull(ca, partition);
+  }
+
+  /** Publishes a full CRL for a partition known to exist. */
+  private CrlRecord signFull(String ca, int partition) {
     Issuer issuer = hierarchy.issuer(ca);
     Instant thisUpdate = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     Instant nextUpdate = thisUpdate.plus(fullValidity);
@@ -136,9 +157,15 @@ public final class CrlService {
    * hold since, listed with reason removeFromCRL (RFC 5280 §5.2.4).
    */
   public CrlRecord publishDelta(String ca, int partition) {
+    hierarchy.issuer(ca);
+    requirePartition(ca, partition);
+    return signDelta(ca, partition);
+  }
+
+  /** Publishes a delta CRL for a partition known to exist. */
+  private CrlRecord signDelta(String ca, int partition) {
     Issuer issuer = hierarchy.issuer(ca);
-    CrlRecord base =
-        store.latestCrl(ca, partition, false).orElseGet(() -> publishFull(ca, partition));
+    CrlRecord base = store.latestCrl(ca, partition, false).orElseGet(() -> signFull(ca, partition));
     Instant thisUpdate = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     Instant nextUpdate = thisUpdate.plus(deltaValidity);
     AuditOutbox.Pending[] evidence = new AuditOutbox.Pending[1];
@@ -216,7 +243,7 @@ public final class CrlService {
     if (latest.isEmpty() && partition != 0 && !store.partitions(ca).contains(partition)) {
       throw new CaException(CaException.Code.NOT_FOUND, "no such CRL partition");
     }
-    return delta ? publishDelta(ca, partition) : publishFull(ca, partition);
+    return delta ? signDelta(ca, partition) : signFull(ca, partition);
   }
 
   /**
@@ -228,7 +255,7 @@ public final class CrlService {
       for (int p : partitionsOf(i.name())) {
         Optional<CrlRecord> full = store.latestCrl(i.name(), p, false);
         if (full.isEmpty() || !fresh(full.get())) {
-          publishFull(i.name(), p);
+          signFull(i.name(), p);
           continue;
         }
         Optional<CrlRecord> delta = store.latestCrl(i.name(), p, true);
@@ -240,7 +267,7 @@ public final class CrlService {
                 .stream()
                 .anyMatch(ch -> !ch.at().isBefore(since));
         if (delta.isEmpty() || changed || !fresh(delta.get())) {
-          publishDelta(i.name(), p);
+          signDelta(i.name(), p);
         }
       }
     }

@@ -25,7 +25,7 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequest;
  * A PKCS#10 request whose proof of possession has been checked: its signature verifies with the
  * public key it carries.
  *
- * @param publicKey the key to certify
+ * @param publicKey the key to certify, in its canonical encoding ({@link KeyPolicy.ParsedKey})
  * @param key what the key policy found out about it
  * @param der the request as received
  */
@@ -95,7 +95,7 @@ public record Csr(SubjectPublicKeyInfo publicKey, KeyPolicy.KeyDescription key, 
           FIELD,
           "the request's signature does not verify with its public key (no proof of possession)");
     }
-    return new Csr(spki, key.description(), der.clone());
+    return new Csr(key.canonical(), key.description(), der.clone());
   }
 
   /**
@@ -107,6 +107,11 @@ public record Csr(SubjectPublicKeyInfo publicKey, KeyPolicy.KeyDescription key, 
   private static boolean signatureVerifies(
       PKCS10CertificationRequest req, KeyPolicy.ParsedKey key) {
     if (!(key.parameters() instanceof ECPublicKeyParameters ec)) {
+      if (!RSA_SIGNATURES.contains(req.getSignatureAlgorithm().getAlgorithm())
+          || !pssHashIsStrong(req.getSignatureAlgorithm())) {
+        // MD5 and SHA-1 (and anything else) are refused: collisions make a request forgeable.
+        throw unsupportedAlgorithm();
+      }
       try {
         return req.isSignatureValid(
             new JcaContentVerifierProviderBuilder()
@@ -146,6 +151,30 @@ public record Csr(SubjectPublicKeyInfo publicKey, KeyPolicy.KeyDescription key, 
     verifier.update(signed, 0, signed.length);
     // verifySignature refuses a signature that is not strict DER or whose r, s are out of range
     return verifier.verifySignature(req.getSignature());
+  }
+
+  /** RSA request signatures accepted: PKCS#1 v1.5 with SHA-2, and PSS (its hash checked below). */
+  private static final java.util.Set<org.bouncycastle.asn1.ASN1ObjectIdentifier> RSA_SIGNATURES =
+      java.util.Set.of(
+          org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.sha256WithRSAEncryption,
+          org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.sha384WithRSAEncryption,
+          org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.sha512WithRSAEncryption,
+          org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_RSASSA_PSS);
+
+  private static boolean pssHashIsStrong(AlgorithmIdentifier alg) {
+    if (!alg.getAlgorithm()
+        .equals(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_RSASSA_PSS)) {
+      return true;
+    }
+    try {
+      var pss = org.bouncycastle.asn1.pkcs.RSASSAPSSparams.getInstance(alg.getParameters());
+      var hash = pss.getHashAlgorithm().getAlgorithm();
+      return hash.equals(org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256)
+          || hash.equals(org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha384)
+          || hash.equals(org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha512);
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   private static CaException unsupportedAlgorithm() {

@@ -9,7 +9,6 @@ import io.yinxin.ca.store.CaStore;
 import io.yinxin.ca.store.CertificateRecord;
 import io.yinxin.ca.store.CertificateWriter;
 import io.yinxin.hsm.KeyService;
-import io.yinxin.hsm.KeyUse;
 import java.math.BigInteger;
 import java.time.Instant;
 import java.util.List;
@@ -145,9 +144,8 @@ public final class IssuanceService implements AutoCloseable {
             partition,
             hierarchy.urls(),
             Instant.now(),
-            issuer.signer(
-                keys,
-                "cert:" + issuer.name() + "/" + serial.toString(16) + KeyUse.RECORDED_BY_CALLER));
+            issuer.signerRecordedByCaller(
+                keys, "cert:" + issuer.name() + "/" + serial.toString(16)));
     CertificateRecord row =
         CertificateRecord.issued(issuer.name(), profile.name(), cert, key.sha256(), partition);
     // The audit event (which also records this use of the CA key) is durable before the

@@ -33,6 +33,14 @@ public record Issuer(
     return new KeyServiceContentSigner(keys, key, algorithm, purpose);
   }
 
+  /**
+   * A signer for a caller that records this use of the CA key in its own audit event (the
+   * certificate's CERT_ISSUED names the key): see {@code KeyService.signRecordedByCaller}.
+   */
+  public ContentSigner signerRecordedByCaller(KeyService keys, String purpose) {
+    return KeyServiceContentSigner.recordedByCaller(keys, key, algorithm, purpose);
+  }
+
   /** The authority key identifier for what this CA issues: its own subject key identifier. */
   public AuthorityKeyIdentifier authorityKeyIdentifier() {
     SubjectKeyIdentifier ski = SubjectKeyIdentifier.fromExtensions(certificate.getExtensions());

@@ -8,10 +8,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.gm.GMObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.RSAPublicKey;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.crypto.ec.CustomNamedCurves;
@@ -64,13 +66,21 @@ public final class KeyPolicy {
   public record KeyDescription(KeyType type, int bits, byte[] sha256) {}
 
   /**
-   * A key that passed {@link #parse}: its description and its decoded form, so that the request's
-   * signature is checked with the point already validated instead of decoding it again.
+   * A key that passed {@link #parse}: its description, its decoded form (so that the request's
+   * signature is checked with the point already validated instead of decoding it again) and its one
+   * canonical encoding.
    *
-   * @param description what the CA records about the key
+   * @param description what the CA records about the key; its hash is over {@code canonical}
    * @param parameters the decoded key ({@link ECPublicKeyParameters} or {@link RSAKeyParameters})
+   * @param canonical the key as certificates carry it and as revoked keys are remembered: an
+   *     uncompressed EC point with the named curve, or an RSA key with NULL parameters, in DER. The
+   *     same key sent in another encoding (a compressed point, absent parameters, BER) is the same
+   *     key: hashing what was sent would let a revoked key be certified again.
    */
-  public record ParsedKey(KeyDescription description, AsymmetricKeyParameter parameters) {}
+  public record ParsedKey(
+      KeyDescription description,
+      AsymmetricKeyParameter parameters,
+      SubjectPublicKeyInfo canonical) {}
 
   /**
    * Identifies the key type and checks the key is well formed (EC point on the curve, RSA modulus
@@ -113,11 +123,20 @@ public final class KeyPolicy {
         if (point.isInfinity() || !point.isValid()) {
           throw bad("the EC point is not valid");
         }
+        SubjectPublicKeyInfo canonical =
+            new SubjectPublicKeyInfo(
+                new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey, curve),
+                point.getEncoded(false));
         return new ParsedKey(
-            new KeyDescription(type, params.getCurve().getFieldSize(), sha256(spki)),
-            new ECPublicKeyParameters(point, params));
+            new KeyDescription(type, params.getCurve().getFieldSize(), sha256(canonical)),
+            new ECPublicKeyParameters(point, params),
+            canonical);
       }
       if (alg.equals(PKCSObjectIdentifiers.rsaEncryption)) {
+        var rsaParams = spki.getAlgorithm().getParameters();
+        if (rsaParams != null && !DERNull.INSTANCE.equals(rsaParams)) {
+          throw bad("rsaEncryption keys carry NULL parameters (RFC 3279 §2.3.1)");
+        }
         RSAPublicKey rsa = RSAPublicKey.getInstance(spki.parsePublicKey());
         BigInteger n = rsa.getModulus();
         BigInteger e = rsa.getPublicExponent();
@@ -130,9 +149,14 @@ public final class KeyPolicy {
         if (!n.gcd(SMALL_PRIMES).equals(BigInteger.ONE)) {
           throw bad("the RSA modulus has a small factor");
         }
+        SubjectPublicKeyInfo canonical =
+            new SubjectPublicKeyInfo(
+                new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption, DERNull.INSTANCE),
+                new RSAPublicKey(n, e));
         return new ParsedKey(
-            new KeyDescription(KeyType.RSA, n.bitLength(), sha256(spki)),
-            new RSAKeyParameters(false, n, e));
+            new KeyDescription(KeyType.RSA, n.bitLength(), sha256(canonical)),
+            new RSAKeyParameters(false, n, e),
+            canonical);
       }
     } catch (CaException ce) {
       throw ce;

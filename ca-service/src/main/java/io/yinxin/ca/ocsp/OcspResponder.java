@@ -210,8 +210,12 @@ public final class OcspResponder implements AutoCloseable {
       if (inner == null) {
         return MALFORMED;
       }
-      // Echo the extension value exactly as sent; RFC 8954 bounds the nonce itself to 1-32 octets.
-      nonceValue = inner.length > 32 ? null : nonce.getExtnValue().getOctets();
+      // RFC 8954: a nonce is 1 to 32 octets; anything else is a malformed request.
+      if (inner.length < 1 || inner.length > 32) {
+        return MALFORMED;
+      }
+      // Echo the extension value exactly as sent.
+      nonceValue = nonce.getExtnValue().getOctets();
     }
     try {
       Responder r = responderFor(list[0].getCertID());
@@ -342,8 +346,7 @@ public final class OcspResponder implements AutoCloseable {
       ServiceKey s = r.signer();
       BasicOCSPResp basic =
           b.build(
-              new KeyServiceContentSigner(
-                  keys, s.key(), s.algorithm(), purpose(r) + KeyUse.RECORDED_BY_CALLER),
+              KeyServiceContentSigner.recordedByCaller(keys, s.key(), s.algorithm(), purpose(r)),
               new X509CertificateHolder[] {s.certificate()},
               Date.from(thisUpdate));
       signatures.computeIfAbsent(r.ca().name(), k -> new LongAdder()).increment();

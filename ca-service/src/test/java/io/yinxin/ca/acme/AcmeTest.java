@@ -198,6 +198,32 @@ class AcmeTest {
     assertThat(cert.getCertificateChain()).hasSize(2);
     cert.getCertificate().verify(cert.getCertificateChain().get(1).getPublicKey());
 
+    // Reasons outside RFC 8555 §7.6 are refused, never narrowed (4294967297 is not 1).
+    ECKey jwk =
+        new ECKey.Builder(
+                Curve.P_256, (java.security.interfaces.ECPublicKey) accountKey.getPublic())
+            .privateKey((java.security.interfaces.ECPrivateKey) accountKey.getPrivate())
+            .build();
+    String revokeUrl = BASE + "/acme/revoke-cert";
+    String certB64 =
+        java.util.Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(cert.getCertificate().getEncoded());
+    for (String reason : new String[] {"4294967297", "-1", "2", "11", "1.0", "\"1\""}) {
+      assertAcmeProblem(
+          post(
+              revokeUrl,
+              jws(
+                  jwk,
+                  nonce(),
+                  revokeUrl,
+                  "{\"certificate\":\"" + certB64 + "\",\"reason\":" + reason + "}",
+                  false,
+                  account.getLocation().toString())),
+          400,
+          "badRevocationReason");
+    }
+    assertThat(statusOf("a.acme4j.localhost")).isNotEqualTo("R");
     cert.revoke(RevocationReason.KEY_COMPROMISE);
     assertThat(statusOf("a.acme4j.localhost")).isEqualTo("R");
     // Revoking twice is refused with the ACME error type.
@@ -207,6 +233,71 @@ class AcmeTest {
             e ->
                 assertThat(e.getType().toString())
                     .isEqualTo("urn:ietf:params:acme:error:alreadyRevoked"));
+  }
+
+  @Test
+  void aRevokedKeySentCompressedIsRefusedWithBadCsrAndTheOrderStaysReady() throws Exception {
+    Session session = new Session(URI.create(DIRECTORY));
+    Account account =
+        new AccountBuilder()
+            .agreeToTermsOfService()
+            .useKeyPair(TestCsr.ec("secp256r1"))
+            .create(session);
+    String domain = "compressed.acme4j.localhost";
+    Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", HTTP01), 0);
+    server.createContext(
+        "/.well-known/acme-challenge/",
+        ex -> {
+          String token =
+              ex.getRequestURI().getPath().substring("/.well-known/acme-challenge/".length());
+          byte[] body = tokens.getOrDefault(token, "").getBytes(StandardCharsets.US_ASCII);
+          ex.sendResponseHeaders(
+              tokens.containsKey(token) ? 200 : 404, body.length == 0 ? -1 : body.length);
+          if (body.length > 0) {
+            ex.getResponseBody().write(body);
+          }
+          ex.close();
+        });
+    server.start();
+    try {
+      KeyPair key = TestCsr.ec("secp256r1");
+      Order first = readyOrder(account, tokens, domain);
+      first.execute(key);
+      assertThat(first.waitForCompletion(Duration.ofSeconds(30))).isEqualTo(Status.VALID);
+      first.getCertificate().revoke(RevocationReason.KEY_COMPROMISE);
+
+      Order second = readyOrder(account, tokens, domain);
+      byte[] compressed = TestCsr.derOtherKeyEncoding(key, "SHA256withECDSA", domain);
+      assertThatThrownBy(() -> second.execute(compressed))
+          .isInstanceOfSatisfying(
+              AcmeServerException.class,
+              e -> assertThat(e.getType().toString()).endsWith(":badCSR"));
+      second.update();
+      // RFC 8555 §7.4: a refused CSR leaves the order ready for another one.
+      assertThat(second.getStatus()).isEqualTo(Status.READY);
+      second.execute(TestCsr.ec("secp256r1"));
+      assertThat(second.waitForCompletion(Duration.ofSeconds(30))).isEqualTo(Status.VALID);
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  /** A new order for {@code domain}, its http-01 challenges answered, waited for until ready. */
+  private static Order readyOrder(Account account, Map<String, String> tokens, String domain)
+      throws Exception {
+    Order order = account.newOrder().domains(domain).create();
+    for (Authorization auth : order.getAuthorizations()) {
+      if (auth.getStatus() == Status.VALID) {
+        continue;
+      }
+      Http01Challenge ch = auth.findChallenge(Http01Challenge.class).orElseThrow();
+      tokens.put(ch.getToken(), ch.getAuthorization());
+      ch.trigger();
+      assertThat(auth.waitForCompletion(Duration.ofSeconds(30))).isEqualTo(Status.VALID);
+    }
+    assertThat(order.waitUntilReady(Duration.ofSeconds(30))).isEqualTo(Status.READY);
+    return order;
   }
 
   @Test

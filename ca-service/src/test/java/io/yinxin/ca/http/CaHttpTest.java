@@ -403,6 +403,48 @@ class CaHttpTest {
                 .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     assertThat(new OCSPResp(get.body()).getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+
+    // RFC 8954: a nonce is 1-32 octets; longer or empty ones are malformed requests.
+    org.bouncycastle.cert.ocsp.CertificateID id =
+        new org.bouncycastle.cert.ocsp.OCSPReq(Files.readAllBytes(dir.resolve("req.der")))
+            .getRequestList()[0].getCertID();
+    for (int octets : new int[] {0, 33, 1000}) {
+      assertThat(new OCSPResp(postOcsp(withNonce(id, octets))).getStatus())
+          .as("nonce of %d octets", octets)
+          .isEqualTo(OCSPResp.MALFORMED_REQUEST);
+    }
+    OCSPResp ok = new OCSPResp(postOcsp(withNonce(id, 32)));
+    assertThat(ok.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+    assertThat(
+            ((org.bouncycastle.cert.ocsp.BasicOCSPResp) ok.getResponseObject())
+                .getExtension(org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nonce))
+        .isNotNull();
+  }
+
+  private static byte[] withNonce(org.bouncycastle.cert.ocsp.CertificateID id, int octets)
+      throws Exception {
+    byte[] nonce = new byte[octets];
+    new java.security.SecureRandom().nextBytes(nonce);
+    return new org.bouncycastle.cert.ocsp.OCSPReqBuilder()
+        .addRequest(id)
+        .setRequestExtensions(
+            new org.bouncycastle.asn1.x509.Extensions(
+                new org.bouncycastle.asn1.x509.Extension(
+                    org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nonce,
+                    false,
+                    new org.bouncycastle.asn1.DEROctetString(nonce).getEncoded())))
+        .build()
+        .getEncoded();
+  }
+
+  private static byte[] postOcsp(byte[] request) throws Exception {
+    return HTTP.send(
+            HttpRequest.newBuilder(URI.create(BASE + "/ca/ocsp"))
+                .header("Content-Type", "application/ocsp-request")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(request))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray())
+        .body();
   }
 
   @Test
@@ -644,6 +686,16 @@ class CaHttpTest {
         "FORBIDDEN",
         null);
 
+    // A CRL for a partition that holds no certificate is neither published nor served.
+    assertProblem(
+        post("/ca/v1/cas/citizen/crls?partition=999999", "", OPERATOR), 404, "NOT_FOUND", null);
+    assertProblem(
+        post("/ca/v1/cas/citizen/crls?delta=true&partition=999999", "", OPERATOR),
+        404,
+        "NOT_FOUND",
+        null);
+    assertThat(getBytesStatus(BASE + "/ca/crl/citizen/999999.crl")).isEqualTo(404);
+
     // Revoking what does not exist.
     assertProblem(
         post("/ca/v1/certificates/citizen/abcdef0123/revoke", "{}", OPERATOR),
@@ -672,6 +724,40 @@ class CaHttpTest {
         OPERATOR);
     assertProblem(
         issueRaw(Map.of("profile", "citizen-sign", "csr", csr, "subject", id), OPERATOR),
+        400,
+        "BAD_KEY",
+        "csr.publicKey");
+  }
+
+  @Test
+  void aRevokedKeySentWithACompressedPointIsStillRefused() throws Exception {
+    java.security.KeyPair kp = TestCsr.ec("secp256r1");
+    Map<String, String> id = Map.of("name", "孙八", "idNumber", "11010519491231002X");
+    Map<String, Object> c =
+        issue("citizen-sign", TestCsr.pem(TestCsr.der(kp, "SHA256withECDSA")), id, Map.of());
+    post(
+        "/ca/v1/certificates/citizen/" + c.get("serial") + "/revoke",
+        "{\"reason\":\"keyCompromise\"}",
+        OPERATOR);
+    String compressed = TestCsr.pem(TestCsr.derOtherKeyEncoding(kp, "SHA256withECDSA"));
+    // A fresh key sent compressed is certified with its uncompressed point.
+    java.security.KeyPair fresh = TestCsr.ec("secp256r1");
+    Map<String, Object> f =
+        issue(
+            "citizen-sign",
+            TestCsr.pem(TestCsr.derOtherKeyEncoding(fresh, "SHA256withECDSA")),
+            id,
+            Map.of());
+    java.security.cert.X509Certificate cert =
+        (java.security.cert.X509Certificate)
+            java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(
+                    new java.io.ByteArrayInputStream(
+                        ((String) f.get("certificate"))
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    assertThat(cert.getPublicKey().getEncoded()).isEqualTo(fresh.getPublic().getEncoded());
+    assertProblem(
+        issueRaw(Map.of("profile", "citizen-sign", "csr", compressed, "subject", id), OPERATOR),
         400,
         "BAD_KEY",
         "csr.publicKey");
@@ -744,6 +830,12 @@ class CaHttpTest {
     Matcher m = Pattern.compile("URI:(\\S+\\.crl)").matcher(text);
     assertThat(m.find()).as(text).isTrue();
     return m.group(1);
+  }
+
+  private static int getBytesStatus(String url) throws Exception {
+    return HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 
   private static String partitionOf(String crlUrl) {

@@ -151,6 +151,61 @@ class KeyPolicyAndCsrTest {
     }
   }
 
+  @Test
+  void theSameKeyInAnotherEncodingIsTheSameKeyAndIsCertifiedInTheCanonicalOne() throws Exception {
+    String[][] cases = {
+      {"secp256r1", "SHA256withECDSA"},
+      {"secp384r1", "SHA384withECDSA"},
+      {"sm2p256v1", "SM3withSM2"},
+    };
+    for (String[] c : cases) {
+      KeyPair kp = TestCsr.ec(c[0]);
+      Csr usual = Csr.parseDer(TestCsr.der(kp, c[1]));
+      byte[] compressedDer = TestCsr.derOtherKeyEncoding(kp, c[1]);
+      // The request really carries a compressed point (02 or 03 and x only).
+      byte[] sent =
+          org.bouncycastle.pkcs.PKCS10CertificationRequest.class
+              .getConstructor(byte[].class)
+              .newInstance(compressedDer)
+              .getSubjectPublicKeyInfo()
+              .getPublicKeyData()
+              .getOctets();
+      assertThat(sent[0]).as(c[0]).isIn((byte) 2, (byte) 3);
+      Csr compressed = Csr.parseDer(compressedDer);
+      assertThat(compressed.key().sha256()).as(c[0]).isEqualTo(usual.key().sha256());
+      // What the certificate will carry: the uncompressed point, as the JCA encodes the key.
+      assertThat(compressed.publicKey().getEncoded())
+          .as(c[0])
+          .isEqualTo(kp.getPublic().getEncoded());
+      assertThat(compressed.publicKey().getPublicKeyData().getOctets()[0]).isEqualTo((byte) 4);
+    }
+    KeyPair rsa = TestCsr.rsa(2048);
+    Csr withNull = Csr.parseDer(TestCsr.der(rsa, "SHA256withRSA"));
+    Csr without = Csr.parseDer(TestCsr.derOtherKeyEncoding(rsa, "SHA256withRSA"));
+    assertThat(without.key().sha256()).isEqualTo(withNull.key().sha256());
+    assertThat(without.publicKey().getEncoded()).isEqualTo(rsa.getPublic().getEncoded());
+    assertThat(without.publicKey().getAlgorithm().getParameters())
+        .isEqualTo(org.bouncycastle.asn1.DERNull.INSTANCE);
+  }
+
+  @Test
+  void rsaRequestsSignedWithMd5OrSha1AreRefused() {
+    KeyPair rsa = TestCsr.rsa(2048);
+    for (String alg : new String[] {"MD5withRSA", "SHA1withRSA", "SHA1withRSAandMGF1"}) {
+      assertThatThrownBy(() -> Csr.parseDer(TestCsr.der(rsa, alg)))
+          .as(alg)
+          .isInstanceOfSatisfying(
+              CaException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(CaException.Code.BAD_CSR);
+                assertThat(e.getMessage()).contains("signature algorithm is not supported");
+              });
+    }
+    for (String alg : new String[] {"SHA256withRSA", "SHA384withRSA", "SHA512withRSA"}) {
+      assertThat(Csr.parseDer(TestCsr.der(rsa, alg)).key().type()).as(alg).isEqualTo(KeyType.RSA);
+    }
+  }
+
   private static byte[] signedBy(PublicKey claimed, KeyPair signer, String alg) throws Exception {
     return new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=x"), claimed)
         .build(

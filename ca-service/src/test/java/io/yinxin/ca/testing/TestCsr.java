@@ -64,6 +64,59 @@ public final class TestCsr {
     }
   }
 
+  /**
+   * As {@link #der(KeyPair, String)}, but the request carries the key in another valid encoding of
+   * the same key: an EC point compressed ({@code 02}/{@code 03}), an RSA key without the NULL
+   * algorithm parameters.
+   */
+  public static byte[] derOtherKeyEncoding(KeyPair kp, String alg, String... dnsNames) {
+    try {
+      org.bouncycastle.asn1.x509.SubjectPublicKeyInfo spki =
+          org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded());
+      org.bouncycastle.asn1.x509.SubjectPublicKeyInfo other;
+      if (kp.getPublic() instanceof org.bouncycastle.jce.interfaces.ECPublicKey ec) {
+        other =
+            new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(
+                spki.getAlgorithm(), ec.getQ().getEncoded(true));
+      } else {
+        other =
+            new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(
+                new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                    spki.getAlgorithm().getAlgorithm()),
+                spki.parsePublicKey());
+      }
+      var builder =
+          new org.bouncycastle.pkcs.PKCS10CertificationRequestBuilder(
+              new X500Name("CN=" + (dnsNames.length > 0 ? dnsNames[0] : "ignored")), other);
+      if (dnsNames.length > 0) {
+        org.bouncycastle.asn1.x509.GeneralName[] names =
+            new org.bouncycastle.asn1.x509.GeneralName[dnsNames.length];
+        for (int i = 0; i < names.length; i++) {
+          names[i] =
+              new org.bouncycastle.asn1.x509.GeneralName(
+                  org.bouncycastle.asn1.x509.GeneralName.dNSName, dnsNames[i]);
+        }
+        builder.addAttribute(
+            org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.pkcs_9_at_extensionRequest,
+            new org.bouncycastle.asn1.x509.Extensions(
+                new org.bouncycastle.asn1.x509.Extension(
+                    org.bouncycastle.asn1.x509.Extension.subjectAlternativeName,
+                    false,
+                    new org.bouncycastle.asn1.x509.GeneralNames(names).getEncoded())));
+      }
+      return builder
+          .build(
+              new JcaContentSignerBuilder(alg)
+                  .setProvider(BouncyCastle.PROVIDER)
+                  .build(kp.getPrivate()))
+          .getEncoded();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (OperatorCreationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   public static String pem(byte[] der) {
     return "-----BEGIN CERTIFICATE REQUEST-----\n"
         + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)

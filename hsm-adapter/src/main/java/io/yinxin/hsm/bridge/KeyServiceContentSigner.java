@@ -20,16 +20,29 @@ public final class KeyServiceContentSigner implements ContentSigner {
   private final KeyRef ref;
   private final SignatureAlgorithm alg;
   private final String purpose;
+  private final boolean recordedByCaller;
   private final AlgorithmIdentifier algorithmIdentifier;
   private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
 
   public KeyServiceContentSigner(
       KeyService keys, KeyRef ref, SignatureAlgorithm alg, String purpose) {
+    this(keys, ref, alg, purpose, false);
+  }
+
+  private KeyServiceContentSigner(
+      KeyService keys, KeyRef ref, SignatureAlgorithm alg, String purpose, boolean byCaller) {
     this.keys = keys;
     this.ref = ref;
     this.alg = alg;
     this.purpose = purpose;
+    this.recordedByCaller = byCaller;
     this.algorithmIdentifier = algorithmIdentifier(alg);
+  }
+
+  /** A signer whose caller records the key use itself ({@link KeyService#signRecordedByCaller}). */
+  public static KeyServiceContentSigner recordedByCaller(
+      KeyService keys, KeyRef ref, SignatureAlgorithm alg, String purpose) {
+    return new KeyServiceContentSigner(keys, ref, alg, purpose, true);
   }
 
   /** The X.509 AlgorithmIdentifier of a signature algorithm (RFC 5758, 4055, 8410, GM/T 0006). */
@@ -52,6 +65,8 @@ public final class KeyServiceContentSigner implements ContentSigner {
 
   @Override
   public byte[] getSignature() {
-    return keys.sign(ref, alg, buffer.toByteArray(), purpose);
+    return recordedByCaller
+        ? keys.signRecordedByCaller(ref, alg, buffer.toByteArray(), purpose)
+        : keys.sign(ref, alg, buffer.toByteArray(), purpose);
   }
 }
