@@ -54,6 +54,11 @@ public final class CrlService {
   private final AuditOutbox audit;
   private final Duration fullValidity;
   private final Duration deltaValidity;
+  private final Duration rootValidity;
+
+  /** One publication at a time per CRL, when a GET finds none yet (the scheduler does the rest). */
+  private final java.util.concurrent.ConcurrentHashMap<String, Object> firstPublication =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * @param fullValidity nextUpdate − thisUpdate of full CRLs
@@ -65,13 +70,15 @@ public final class CrlService {
       KeyService keys,
       AuditOutbox audit,
       Duration fullValidity,
-      Duration deltaValidity) {
+      Duration deltaValidity,
+      Duration rootValidity) {
     this.hierarchy = hierarchy;
     this.store = store;
     this.keys = keys;
     this.audit = audit;
     this.fullValidity = fullValidity;
     this.deltaValidity = deltaValidity;
+    this.rootValidity = rootValidity;
   }
 
   /**
@@ -92,14 +99,26 @@ public final class CrlService {
   public CrlRecord publishFull(String ca, int partition) {
     hierarchy.issuer(ca);
     requirePartition(ca, partition);
-    return signFull(ca, partition);
+    CrlRecord full = signFull(ca, partition);
+    followWithDelta(ca, partition);
+    return full;
+  }
+
+  /**
+   * A delta CRL is usable only with a full CRL at least as new as its base (RFC 5280 §5.2.4): every
+   * new full CRL of a CA that publishes deltas is followed at once by a delta based on it.
+   */
+  private void followWithDelta(String ca, int partition) {
+    if (!hierarchy.issuer(ca).isRoot()) {
+      signDelta(ca, partition);
+    }
   }
 
   /** Publishes a full CRL for a partition known to exist. */
   private CrlRecord signFull(String ca, int partition) {
     Issuer issuer = hierarchy.issuer(ca);
     Instant thisUpdate = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-    Instant nextUpdate = thisUpdate.plus(fullValidity);
+    Instant nextUpdate = thisUpdate.plus(issuer.isRoot() ? rootValidity : fullValidity);
     long started = System.nanoTime();
     AuditOutbox.Pending[] evidence = new AuditOutbox.Pending[1];
     CrlRecord r =
@@ -109,14 +128,16 @@ public final class CrlService {
               CrlEncoder enc = new CrlEncoder();
               store.revoked(c, ca, partition, enc::add);
               Extensions ext =
-                  extensions(
-                      issuer,
-                      number,
-                      partition,
-                      new Extension(
-                          Extension.freshestCRL,
-                          false,
-                          der(crlDp(hierarchy.urls().deltaCrl(ca, partition)))));
+                  issuer.isRoot()
+                      ? rootExtensions(issuer, number)
+                      : extensions(
+                          issuer,
+                          number,
+                          partition,
+                          new Extension(
+                              Extension.freshestCRL,
+                              false,
+                              der(crlDp(hierarchy.urls().deltaCrl(ca, partition)))));
               int entries = enc.count();
               byte[] der =
                   enc.sign(
@@ -157,7 +178,10 @@ public final class CrlService {
    * hold since, listed with reason removeFromCRL (RFC 5280 §5.2.4).
    */
   public CrlRecord publishDelta(String ca, int partition) {
-    hierarchy.issuer(ca);
+    if (hierarchy.issuer(ca).isRoot()) {
+      throw new CaException(
+          CaException.Code.NOT_FOUND, "a root publishes full CRLs only (its key is used rarely)");
+    }
     requirePartition(ca, partition);
     return signDelta(ca, partition);
   }
@@ -235,15 +259,24 @@ public final class CrlService {
    * exist.
    */
   public CrlRecord current(String ca, int partition, boolean delta) {
-    hierarchy.issuer(ca);
+    Issuer issuer = hierarchy.issuer(ca);
+    if (delta && issuer.isRoot()) {
+      throw new CaException(CaException.Code.NOT_FOUND, "a root publishes no delta CRLs");
+    }
     Optional<CrlRecord> latest = store.latestCrl(ca, partition, delta);
-    if (latest.isPresent() && fresh(latest.get())) {
+    if (latest.isPresent()) {
+      // Even when due for renewal: the scheduler renews it; a GET never signs what exists.
       return latest.get();
     }
-    if (latest.isEmpty() && partition != 0 && !store.partitions(ca).contains(partition)) {
-      throw new CaException(CaException.Code.NOT_FOUND, "no such CRL partition");
+    requirePartition(ca, partition);
+    // None yet (a node's first minutes): one publication, however many ask at once.
+    synchronized (firstPublication.computeIfAbsent(ca + "/" + partition, k -> new Object())) {
+      latest = store.latestCrl(ca, partition, delta);
+      if (latest.isPresent()) {
+        return latest.get();
+      }
+      return delta ? signDelta(ca, partition) : signFull(ca, partition);
     }
-    return delta ? signDelta(ca, partition) : signFull(ca, partition);
   }
 
   /**
@@ -256,7 +289,11 @@ public final class CrlService {
         Optional<CrlRecord> full = store.latestCrl(i.name(), p, false);
         if (full.isEmpty() || !fresh(full.get())) {
           signFull(i.name(), p);
+          followWithDelta(i.name(), p);
           continue;
+        }
+        if (i.isRoot()) {
+          continue; // full CRLs only
         }
         Optional<CrlRecord> delta = store.latestCrl(i.name(), p, true);
         Instant since = delta.map(CrlRecord::thisUpdate).orElse(full.get().thisUpdate());
@@ -284,6 +321,22 @@ public final class CrlService {
   private static boolean fresh(CrlRecord r) {
     Duration validity = Duration.between(r.thisUpdate(), r.nextUpdate());
     return Instant.now().isBefore(r.nextUpdate().minus(validity.dividedBy(4)));
+  }
+
+  /**
+   * A root's CRL: AKI and CRL number, and no issuing distribution point. The root's certificate
+   * names no CRL distribution point (nothing names where its own status is), so an IDP with a
+   * distribution-point name would give the CRL a scope that matches no certificate the relying
+   * party checks against it: {@code openssl verify -crl_check_all} fails with "different CRL
+   * scope". Without an IDP the CRL covers everything the root issued, which is what it is.
+   */
+  private Extensions rootExtensions(Issuer issuer, long number) {
+    return new Extensions(
+        new Extension[] {
+          new Extension(
+              Extension.authorityKeyIdentifier, false, der(issuer.authorityKeyIdentifier())),
+          new Extension(Extension.cRLNumber, false, der(new CRLNumber(BigInteger.valueOf(number))))
+        });
   }
 
   /** AKI, CRL number and issuing distribution point, plus the full or delta CRL's own one. */

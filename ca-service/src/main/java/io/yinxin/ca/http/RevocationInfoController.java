@@ -5,6 +5,7 @@ import io.yinxin.ca.crl.CrlService;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.issue.Issuer;
 import io.yinxin.ca.store.CaStore.CrlRecord;
+import jakarta.servlet.http.HttpServletResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -79,7 +80,8 @@ public class RevocationInfoController {
 
   /** {@code /ca/crl/{ca}/{partition}.crl} and {@code .../{partition}-delta.crl}, DER. */
   @GetMapping("/ca/crl/{ca}/{file}")
-  public ResponseEntity<byte[]> crl(@PathVariable String ca, @PathVariable String file) {
+  public void crl(@PathVariable String ca, @PathVariable String file, HttpServletResponse response)
+      throws java.io.IOException {
     Matcher m = CRL_FILE.matcher(file);
     if (!m.matches()) {
       throw new CaException(CaException.Code.NOT_FOUND, "no such CRL");
@@ -87,9 +89,14 @@ public class RevocationInfoController {
     CrlRecord r = crls.current(ca, Integer.parseInt(m.group(1)), m.group(2) != null);
     long maxAge =
         Math.max(0, Duration.between(Instant.now(), r.nextUpdate()).dividedBy(4).toSeconds());
-    return ResponseEntity.ok()
-        .contentType(PKIX_CRL)
-        .cacheControl(CacheControl.maxAge(Duration.ofSeconds(Math.min(maxAge, 300))))
-        .body(r.der());
+    // Written directly: Spring MVC's message converters would add "Content-Disposition:
+    // inline;filename=f.txt" for the .crl extension (its reflected-download guard).
+    response.setStatus(200);
+    response.setContentType(PKIX_CRL.toString());
+    response.setHeader(
+        "Cache-Control",
+        CacheControl.maxAge(Duration.ofSeconds(Math.min(maxAge, 300))).getHeaderValue());
+    response.setContentLength(r.der().length);
+    response.getOutputStream().write(r.der());
   }
 }

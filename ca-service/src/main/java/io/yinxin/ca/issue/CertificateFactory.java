@@ -162,7 +162,9 @@ public final class CertificateFactory {
         b.addExtension(Extension.certificatePolicies, false, new CertificatePolicies(pis));
       }
       if (names.san().isPresent()) {
-        b.addExtension(Extension.subjectAlternativeName, false, names.san().get());
+        // RFC 5280 §4.2.1.6: with an empty subject the SAN carries the identity and is critical.
+        boolean emptySubject = names.subject().getRDNs().length == 0;
+        b.addExtension(Extension.subjectAlternativeName, emptySubject, names.san().get());
       }
       List<AccessDescription> aia = new ArrayList<>();
       if (profile.ocspNoCheck()) {

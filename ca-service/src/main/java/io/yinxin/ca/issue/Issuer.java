@@ -41,6 +41,11 @@ public record Issuer(
     return KeyServiceContentSigner.recordedByCaller(keys, key, algorithm, purpose);
   }
 
+  /** Whether this CA is a root: its certificate is self-issued. */
+  public boolean isRoot() {
+    return certificate.getSubject().equals(certificate.getIssuer());
+  }
+
   /** The authority key identifier for what this CA issues: its own subject key identifier. */
   public AuthorityKeyIdentifier authorityKeyIdentifier() {
     SubjectKeyIdentifier ski = SubjectKeyIdentifier.fromExtensions(certificate.getExtensions());

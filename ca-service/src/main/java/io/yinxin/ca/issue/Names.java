@@ -70,6 +70,10 @@ public final class Names {
           throw new CaException(
               CaException.Code.INVALID_REQUEST, "san.dns", "at least one DNS name is required");
         }
+        if (dnsNames.get(0).length() > UB_COMMON_NAME) {
+          // RFC 5280 ub-common-name is 64: the name stays in the SAN, the CN is left out.
+          continue;
+        }
         value = new DERUTF8String(dnsNames.get(0));
         shown = dnsNames.get(0);
       } else {
@@ -128,11 +132,68 @@ public final class Names {
     return new DERUTF8String(v);
   }
 
+  /** RFC 5280 upper bound of a commonName (ub-common-name). */
+  static final int UB_COMMON_NAME = 64;
+
   /**
-   * A free-text value: 1..max characters, no control, format or private-use characters, no
-   * surrounding spaces. Chinese and other scripts are welcome.
+   * Code points that render as nothing although Unicode calls them letters or marks: Hangul
+   * fillers, the braille blank, the combining grapheme joiner, the Mongolian vowel separator.
+   */
+  private static boolean isFiller(int cp) {
+    return cp == 0x115F
+        || cp == 0x1160
+        || cp == 0x3164
+        || cp == 0xFFA0
+        || cp == 0x2800
+        || cp == 0x034F
+        || cp == 0x180E;
+  }
+
+  private static boolean isVariationSelector(int cp) {
+    return (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF);
+  }
+
+  /** Something a reader sees: a letter, digit, symbol or punctuation that is not a filler. */
+  private static boolean isVisible(int cp) {
+    if (isFiller(cp)) {
+      return false;
+    }
+    return switch (Character.getType(cp)) {
+      case Character.UPPERCASE_LETTER,
+          Character.LOWERCASE_LETTER,
+          Character.TITLECASE_LETTER,
+          Character.MODIFIER_LETTER,
+          Character.OTHER_LETTER,
+          Character.DECIMAL_DIGIT_NUMBER,
+          Character.LETTER_NUMBER,
+          Character.OTHER_NUMBER,
+          Character.MATH_SYMBOL,
+          Character.CURRENCY_SYMBOL,
+          Character.MODIFIER_SYMBOL,
+          Character.OTHER_SYMBOL,
+          Character.CONNECTOR_PUNCTUATION,
+          Character.DASH_PUNCTUATION,
+          Character.START_PUNCTUATION,
+          Character.END_PUNCTUATION,
+          Character.INITIAL_QUOTE_PUNCTUATION,
+          Character.FINAL_QUOTE_PUNCTUATION,
+          Character.OTHER_PUNCTUATION ->
+          true;
+      default -> false;
+    };
+  }
+
+  /**
+   * A free-text value: 1..max characters in Unicode NFC (one spelling per name: a name sent
+   * decomposed is another byte string for the same text), no control, format, private-use, filler
+   * or variation-selector characters, no surrounding spaces, starting with something visible (not a
+   * combining mark). Chinese and other scripts are welcome.
    */
   static String text(String raw, String field, int max) {
+    if (!java.text.Normalizer.isNormalized(raw, java.text.Normalizer.Form.NFC)) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST, field, "must be in Unicode normalization form NFC");
+    }
     if (raw.isEmpty() || raw.codePointCount(0, raw.length()) > max) {
       throw new CaException(
           CaException.Code.INVALID_REQUEST, field, "must be 1-" + max + " characters");
@@ -150,13 +211,23 @@ public final class Names {
           || type == Character.SURROGATE
           || type == Character.UNASSIGNED
           || type == Character.LINE_SEPARATOR
-          || type == Character.PARAGRAPH_SEPARATOR) {
+          || type == Character.PARAGRAPH_SEPARATOR
+          || isFiller(cp)
+          || isVariationSelector(cp)) {
         throw new CaException(
             CaException.Code.INVALID_REQUEST,
             field,
-            "contains a control or invisible character (U+" + String.format("%04X", cp) + ")");
+            "contains a control or invisible character (U+"
+                + String.format(java.util.Locale.ROOT, "%04X", cp)
+                + ")");
       }
       i += Character.charCount(cp);
+    }
+    if (!isVisible(raw.codePointAt(0))) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST,
+          field,
+          "must start with a visible character (not a space, mark or filler)");
     }
     return raw;
   }

@@ -159,7 +159,8 @@ public class CaAutoConfiguration {
       KeyService keys,
       io.yinxin.audit.AuditOutbox audit,
       CaProperties p) {
-    return new CrlService(h, store, keys, audit, p.crlValidity(), p.deltaCrlValidity());
+    return new CrlService(
+        h, store, keys, audit, p.crlValidity(), p.deltaCrlValidity(), p.rootCrlValidity());
   }
 
   @Bean

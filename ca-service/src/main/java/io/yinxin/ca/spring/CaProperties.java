@@ -20,6 +20,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param crlPartitionSize certificates per CRL partition
  * @param crlValidity full CRL lifetime (nextUpdate − thisUpdate)
  * @param deltaCrlValidity delta CRL lifetime
+ * @param rootCrlValidity lifetime of a root's CRL (roots publish full CRLs only, rarely: the root
+ *     key is meant to be used seldom)
  * @param crlCheckInterval how often CRLs are refreshed (and a delta published after a revocation)
  * @param ocspValidity OCSP response lifetime
  * @param ocspRefreshBefore cached OCSP responses are re-signed this long before nextUpdate
@@ -41,6 +43,7 @@ public record CaProperties(
     @DefaultValue("100000") int crlPartitionSize,
     @DefaultValue("24h") Duration crlValidity,
     @DefaultValue("1h") Duration deltaCrlValidity,
+    @DefaultValue("30d") Duration rootCrlValidity,
     @DefaultValue("10s") Duration crlCheckInterval,
     @DefaultValue("4h") Duration ocspValidity,
     @DefaultValue("30m") Duration ocspRefreshBefore,

@@ -111,7 +111,14 @@ class HsmHierarchyTest {
     assertThat(v.output()).as(v.output()).contains("leaf.pem: OK");
 
     CrlService crls =
-        new CrlService(hierarchy, store, keys, integrator, Duration.ofDays(1), Duration.ofHours(1));
+        new CrlService(
+            hierarchy,
+            store,
+            keys,
+            integrator,
+            Duration.ofDays(1),
+            Duration.ofHours(1),
+            Duration.ofDays(30));
     Files.write(
         work.resolve("tls.crl"), crls.publishFull("tls", issued.record().partition()).der());
     Files.writeString(

@@ -714,6 +714,93 @@ class CaHttpTest {
   }
 
   @Test
+  void everyChainVerifiesWithCrlCheckAllAndCrlsAreServedAsTheyShouldBe() throws Exception {
+    Path dir = work();
+    HttpResponse<byte[]> rootCrl =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(BASE + "/ca/crl/root/0.crl")).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(rootCrl.statusCode()).isEqualTo(200);
+    assertThat(rootCrl.headers().firstValue("Content-Type")).hasValue("application/pkix-crl");
+    assertThat(rootCrl.headers().firstValue("Content-Disposition")).isEmpty();
+    org.bouncycastle.cert.X509CRLHolder root =
+        new org.bouncycastle.cert.X509CRLHolder(rootCrl.body());
+    assertThat(root.getExtension(org.bouncycastle.asn1.x509.Extension.issuingDistributionPoint))
+        .isNull();
+    assertThat(root.getExtension(org.bouncycastle.asn1.x509.Extension.freshestCRL)).isNull();
+    assertThat(getBytesStatus(BASE + "/ca/crl/root/0-delta.crl")).isEqualTo(404);
+    assertThat(
+            java.time.Duration.between(
+                root.getThisUpdate().toInstant(), root.getNextUpdate().toInstant()))
+        .isGreaterThanOrEqualTo(java.time.Duration.ofDays(7));
+
+    Files.write(dir.resolve("root.crl"), rootCrl.body());
+    OpenSsl.run(dir, "crl", "-inform", "DER", "-in", "root.crl", "-out", "root-crl.pem");
+    Files.writeString(dir.resolve("root.pem"), caPem("root"));
+    // Each issuing CA's chain, with revocation checked at every level but the anchor's own.
+    for (String ca : List.of("citizen", "enterprise", "tls")) {
+      Files.writeString(dir.resolve(ca + ".pem"), caPem(ca));
+      OpenSsl.Result v =
+          OpenSsl.run(
+              dir,
+              "verify",
+              "-crl_check_all",
+              "-CRLfile",
+              "root-crl.pem",
+              "-CAfile",
+              "root.pem",
+              ca + ".pem");
+      assertThat(v.output()).as(ca + ": " + v.output()).contains(ca + ".pem: OK");
+    }
+
+    // A valid leaf: its CA's full CRL and the root's, every level checked.
+    Files.writeString(dir.resolve("ca.pem"), caPem("citizen"));
+    Map<String, Object> c = issueCitizenInto(dir, "citizen-sign", "冯十三");
+    String crlUrl = crlUrlOf(dir, "leaf.pem");
+    String partition = partitionOf(crlUrl);
+    assertThat(post("/ca/v1/cas/citizen/crls?partition=" + partition, "", OPERATOR).statusCode())
+        .isEqualTo(200);
+    byte[] full = getBytes(crlUrl);
+    Files.write(dir.resolve("full.crl"), full);
+    OpenSsl.run(dir, "crl", "-inform", "DER", "-in", "full.crl", "-out", "full.pem");
+    OpenSsl.Result leaf =
+        OpenSsl.run(
+            dir,
+            "verify",
+            "-crl_check_all",
+            "-CRLfile",
+            "full.pem",
+            "-CRLfile",
+            "root-crl.pem",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "ca.pem",
+            "leaf.pem");
+    assertThat(leaf.output()).as(leaf.output()).contains("leaf.pem: OK");
+    assertThat(c.get("serial")).isNotNull();
+
+    // The on-demand full CRL was followed by a delta based on it (RFC 5280 §5.2.4).
+    org.bouncycastle.cert.X509CRLHolder fullCrl = new org.bouncycastle.cert.X509CRLHolder(full);
+    java.math.BigInteger fullNumber =
+        org.bouncycastle.asn1.x509.CRLNumber.getInstance(
+                fullCrl
+                    .getExtension(org.bouncycastle.asn1.x509.Extension.cRLNumber)
+                    .getParsedValue())
+            .getCRLNumber();
+    org.bouncycastle.cert.X509CRLHolder delta =
+        new org.bouncycastle.cert.X509CRLHolder(
+            getBytes(BASE + "/ca/crl/citizen/" + partition + "-delta.crl"));
+    java.math.BigInteger base =
+        org.bouncycastle.asn1.x509.CRLNumber.getInstance(
+                delta
+                    .getExtension(org.bouncycastle.asn1.x509.Extension.deltaCRLIndicator)
+                    .getParsedValue())
+            .getCRLNumber();
+    assertThat(base).isEqualTo(fullNumber);
+  }
+
+  @Test
   void aKeyWhoseCertificateWasRevokedCannotBeCertifiedAgain() throws Exception {
     String csr = TestCsr.p256();
     Map<String, String> id = Map.of("name", "孙八", "idNumber", "11010519491231002X");

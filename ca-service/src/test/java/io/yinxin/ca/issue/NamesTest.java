@@ -157,6 +157,72 @@ class NamesTest {
   }
 
   @Test
+  void namesMadeOnlyOfInvisibleCharactersOrNotInNfcAreRefused() {
+    String[] invisible = {
+      "\u3164", // Hangul filler, a "letter" that shows nothing
+      "\u3164\u3164",
+      "\u115f\u1160",
+      "\u2800", // braille blank
+      "\u0301\u0302", // combining marks only
+      "张三\ufe0f", // trailing variation selector
+      "张\ufe00三",
+      "\u0301张三", // starts with a combining mark
+    };
+    for (String name : invisible) {
+      assertThatThrownBy(
+              () ->
+                  Names.build(
+                      CITIZEN,
+                      Map.of("name", name, "idNumber", "11010519491231002X"),
+                      List.of(),
+                      List.of()))
+          .as("U+%04X…", name.codePointAt(0))
+          .isInstanceOfSatisfying(
+              CaException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(CaException.Code.INVALID_REQUEST);
+                assertThat(e.field()).isEqualTo("subject.name");
+              });
+    }
+    // The same name in two spellings: only the composed (NFC) one is taken.
+    String decomposed = "Jose\u0301";
+    assertThatThrownBy(
+            () ->
+                Names.build(
+                    CITIZEN,
+                    Map.of("name", decomposed, "idNumber", "11010519491231002X"),
+                    List.of(),
+                    List.of()))
+        .isInstanceOfSatisfying(CaException.class, e -> assertThat(e.getMessage()).contains("NFC"));
+    assertThat(
+            Names.build(
+                    CITIZEN,
+                    Map.of("name", "Jos\u00e9", "idNumber", "11010519491231002X"),
+                    List.of(),
+                    List.of())
+                .summary())
+        .contains("José");
+  }
+
+  @Test
+  void aDnsNameLongerThanACommonNameMayBeStaysInTheSanOnly() throws Exception {
+    String longName = "a".repeat(60) + ".example.gov.cn"; // 75 characters, a valid DNS name
+    Names.Checked n = Names.build(TLS, Map.of(), List.of(longName), List.of());
+    assertThat(n.subject().getRDNs(BCStyle.CN)).isEmpty();
+    assertThat(n.san()).isPresent();
+    assertThat(n.san().get().getNames()[0].getName().toString()).isEqualTo(longName);
+    String shortName = "www.example.gov.cn";
+    assertThat(
+            Names.build(TLS, Map.of(), List.of(shortName), List.of())
+                .subject()
+                .getRDNs(BCStyle.CN)[0]
+                .getFirst()
+                .getValue()
+                .toString())
+        .isEqualTo(shortName);
+  }
+
+  @Test
   void goodDnsNamesPass() {
     assertThat(Names.dnsName("xn--fsqu00a.xn--fiqs8s")).isEqualTo("xn--fsqu00a.xn--fiqs8s");
     assertThat(Names.dnsName("portal.gov.localhost")).isEqualTo("portal.gov.localhost");

@@ -184,7 +184,14 @@ public final class CaBench {
       System.out.printf(
           Locale.ROOT, "loaded %,d revoked entries in %.1f s%n", CRL_ENTRIES, secs(t0));
       CrlService crls =
-          new CrlService(h, store, keys, integrator, Duration.ofDays(1), Duration.ofHours(1));
+          new CrlService(
+              h,
+              store,
+              keys,
+              integrator,
+              Duration.ofDays(1),
+              Duration.ofHours(1),
+              Duration.ofDays(30));
       crls.publishFull("citizen", 0); // warm-up (JIT, buffers)
       long t1 = System.nanoTime();
       CrlRecord r = crls.publishFull("citizen", 0);
