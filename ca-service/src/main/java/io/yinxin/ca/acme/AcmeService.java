@@ -97,7 +97,7 @@ public final class AcmeService {
     this.settings = settings;
     this.validator = new Http01Validator(settings.http01Port());
     this.validations = validations;
-    issuance.profile(settings.profile());
+    issuance.profile(settings.profile(), io.yinxin.ca.profile.Profile.Channel.ACME);
   }
 
   String base() {
@@ -503,6 +503,7 @@ public final class AcmeService {
       IssuanceService.Issued issued =
           issuance.issue(
               "acme:" + acct.id(),
+              io.yinxin.ca.profile.Profile.Channel.ACME,
               new IssuanceService.IssueRequest(settings.profile(), pem, Map.of(), dns, List.of()));
       store.orderIssued(o.id(), issued.record().issuer(), issued.record().serial());
     } catch (CaException e) {

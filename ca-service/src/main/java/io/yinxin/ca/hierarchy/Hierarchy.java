@@ -262,6 +262,8 @@ public final class Hierarchy {
             spki,
             ca.validityDays(),
             ca.pathLength(),
+            ca.policies(),
+            ca.extendedKeyUsage(),
             parent,
             parent
                 .map(p -> p.signer(keys, "ca-cert:" + ca.name()))

@@ -100,7 +100,8 @@ public class CaController {
             "unknown member; expected profile, csr, subject, san");
       }
     }
-    IssuanceService.Issued issued = issuance.issue(actor, req);
+    IssuanceService.Issued issued =
+        issuance.issue(actor, io.yinxin.ca.profile.Profile.Channel.REST, req);
     URI location =
         URI.create(
             "/ca/v1/certificates/" + issued.record().issuer() + "/" + issued.record().serial());

@@ -71,6 +71,8 @@ public final class CertificateFactory {
       SubjectPublicKeyInfo key,
       int validityDays,
       int pathLength,
+      List<String> policies,
+      List<String> extendedKeyUsage,
       Optional<Issuer> issuer,
       ContentSigner signer,
       Urls urls,
@@ -97,13 +99,37 @@ public final class CertificateFactory {
         Issuer parent = issuer.get();
         b.addExtension(Extension.authorityKeyIdentifier, false, parent.authorityKeyIdentifier());
         b.addExtension(Extension.cRLDistributionPoints, false, crlDp(urls.crl(parent.name(), 0)));
+        // OCSP too: relying parties that check every level can ask about this CA (its row is
+        // stored like any certificate's, and the parent's responder answers for it).
         b.addExtension(
             Extension.authorityInfoAccess,
             false,
-            new AuthorityInformationAccess(
-                new AccessDescription(
-                    X509ObjectIdentifiers.id_ad_caIssuers,
-                    uri(urls.caCertificate(parent.name())))));
+            AuthorityInformationAccess.getInstance(
+                new DERSequence(
+                    new AccessDescription[] {
+                      new AccessDescription(X509ObjectIdentifiers.id_ad_ocsp, uri(urls.ocsp())),
+                      new AccessDescription(
+                          X509ObjectIdentifiers.id_ad_caIssuers,
+                          uri(urls.caCertificate(parent.name())))
+                    })));
+        if (!policies.isEmpty()) {
+          b.addExtension(
+              Extension.certificatePolicies,
+              false,
+              new CertificatePolicies(
+                  policies.stream()
+                      .map(o -> new PolicyInformation(new ASN1ObjectIdentifier(o)))
+                      .toArray(PolicyInformation[]::new)));
+        }
+        if (!extendedKeyUsage.isEmpty()) {
+          b.addExtension(
+              Extension.extendedKeyUsage,
+              false,
+              new ExtendedKeyUsage(
+                  extendedKeyUsage.stream()
+                      .map(o -> KeyPurposeId.getInstance(new ASN1ObjectIdentifier(o)))
+                      .toArray(KeyPurposeId[]::new)));
+        }
       }
     } catch (CertIOException e) {
       throw new IllegalStateException(e);

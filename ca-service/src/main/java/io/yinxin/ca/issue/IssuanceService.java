@@ -97,16 +97,16 @@ public final class IssuanceService implements AutoCloseable {
     listeners.add(listener);
   }
 
-  /** The profile a request names, if clients may request it. */
-  public Profile profile(String name) {
+  /** The profile a request names, if clients of that channel may request it. */
+  public Profile profile(String name, Profile.Channel channel) {
     Profile p = name == null ? null : hierarchy.config().profiles().get(name);
-    if (p == null || p.issuer().equals("*")) {
+    if (p == null || !p.channels().contains(channel)) {
       throw new CaException(
           CaException.Code.UNKNOWN_PROFILE,
           "profile",
           "unknown profile; known: "
               + hierarchy.config().profiles().values().stream()
-                  .filter(x -> !x.issuer().equals("*"))
+                  .filter(x -> x.channels().contains(channel))
                   .map(Profile::name)
                   .sorted()
                   .toList());
@@ -120,11 +120,20 @@ public final class IssuanceService implements AutoCloseable {
    * @param actor the authenticated operator, recorded in the audit event
    * @throws CaException saying which field is wrong and why
    */
-  public Issued issue(String actor, IssueRequest req) {
-    Profile profile = profile(req.profile());
+  public Issued issue(String actor, Profile.Channel channel, IssueRequest req) {
+    Profile profile = profile(req.profile(), channel);
     Csr csr = Csr.parsePem(req.csrPem());
     KeyPolicy.KeyDescription key = KeyPolicy.check(profile, csr.key());
     Names.Checked names = Names.build(profile, req.subject(), req.dns(), req.email());
+    for (Issuer ca : hierarchy.issuers()) {
+      // X500Name equality compares the way relying parties do (case, spacing): near-copies too.
+      if (names.subject().getRDNs().length > 0 && names.subject().equals(ca.subject())) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST,
+            "subject",
+            "equals the subject of a CA of this hierarchy");
+      }
+    }
     if (profile.refuseRevokedKeys() && revokedKeys.wasRevoked(key.sha256())) {
       throw new CaException(
           CaException.Code.BAD_KEY,

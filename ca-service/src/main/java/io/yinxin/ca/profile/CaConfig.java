@@ -1,6 +1,7 @@
 package io.yinxin.ca.profile;
 
 import io.yinxin.hsm.KeySpec;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -12,6 +13,9 @@ import java.util.Optional;
  * @param key key type, created in the key backend
  * @param validityDays lifetime of the CA certificate
  * @param pathLength basicConstraints pathLenConstraint
+ * @param policies certificate policy OIDs the CA certificate carries (CA/B BR 7.1.2.10.5 for TLS
+ *     issuing CAs); empty for none
+ * @param extendedKeyUsage EKU OIDs the CA certificate carries (BR 7.1.2.10.6); empty for none
  */
 public record CaConfig(
     String name,
@@ -19,7 +23,14 @@ public record CaConfig(
     String subject,
     KeySpec key,
     int validityDays,
-    int pathLength) {
+    int pathLength,
+    List<String> policies,
+    List<String> extendedKeyUsage) {
+
+  public CaConfig {
+    policies = List.copyOf(policies);
+    extendedKeyUsage = List.copyOf(extendedKeyUsage);
+  }
 
   public boolean isRoot() {
     return parent.isEmpty();

@@ -116,7 +116,9 @@ public record HierarchyConfig(
               string(m.get("subject"), at + ".subject"),
               keySpec(m.get("key"), at + ".key"),
               integer(m.getOrDefault("validity-days", 3650), at + ".validity-days"),
-              integer(m.getOrDefault("path-length", 0), at + ".path-length"));
+              integer(m.getOrDefault("path-length", 0), at + ".path-length"),
+              oids(m.getOrDefault("policies", List.of()), at + ".policies"),
+              ekus(m.getOrDefault("extended-key-usage", List.of()), at));
       cas.add(c);
       byName.put(name, c);
     }
@@ -169,18 +171,22 @@ public record HierarchyConfig(
             at + ".key-usage: '" + k + "' is not one of " + KEY_USAGES);
       }
     }
-    List<String> ekus = new ArrayList<>();
-    for (String k : strings(m.getOrDefault("extended-key-usage", List.of()), at + ".eku")) {
-      String oid = EKUS.getOrDefault(k, k);
-      if (!oid.matches("[0-2](\\.[0-9]+)+")) {
-        throw new IllegalArgumentException(at + ".extended-key-usage: unknown '" + k + "'");
-      }
-      ekus.add(oid);
-    }
-    List<String> policies = strings(m.getOrDefault("policies", List.of()), at + ".policies");
-    for (String p : policies) {
-      if (!p.matches("[0-2](\\.[0-9]+)+")) {
-        throw new IllegalArgumentException(at + ".policies: '" + p + "' is not an OID");
+    List<String> ekus = ekus(m.getOrDefault("extended-key-usage", List.of()), at);
+    List<String> policies = oids(m.getOrDefault("policies", List.of()), at + ".policies");
+    String issuer = string(m.get("issuer"), at + ".issuer");
+    Set<Profile.Channel> channels = EnumSet.noneOf(Profile.Channel.class);
+    Object declared = m.get("channels");
+    if (declared == null) {
+      // Per-CA service profiles (issuer "*") are for the hierarchy; the rest for REST clients.
+      channels.add(issuer.equals("*") ? Profile.Channel.HIERARCHY : Profile.Channel.REST);
+    } else {
+      for (String c : strings(declared, at + ".channels")) {
+        try {
+          channels.add(Profile.Channel.valueOf(c.toUpperCase(java.util.Locale.ROOT)));
+        } catch (IllegalArgumentException ex) {
+          throw new IllegalArgumentException(
+              at + ".channels: '" + c + "' is not one of rest, acme, hierarchy", ex);
+        }
       }
     }
     Map<String, Object> san = map(m.getOrDefault("san", Map.of()), at + ".san");
@@ -200,7 +206,7 @@ public record HierarchyConfig(
     }
     return new Profile(
         name,
-        string(m.get("issuer"), at + ".issuer"),
+        issuer,
         keyTypes,
         rsaMin,
         validity,
@@ -211,7 +217,30 @@ public record HierarchyConfig(
         SubjectTemplate.parse(strings(m.get("subject"), at + ".subject"), at),
         sanRule,
         bool(m.getOrDefault("ocsp-no-check", false), at),
-        bool(m.getOrDefault("refuse-revoked-keys", true), at));
+        bool(m.getOrDefault("refuse-revoked-keys", true), at),
+        channels);
+  }
+
+  private static List<String> ekus(Object o, String at) {
+    List<String> out = new ArrayList<>();
+    for (String k : strings(o, at + ".extended-key-usage")) {
+      String oid = EKUS.getOrDefault(k, k);
+      if (!oid.matches("[0-2](\\.[0-9]+)+")) {
+        throw new IllegalArgumentException(at + ".extended-key-usage: unknown '" + k + "'");
+      }
+      out.add(oid);
+    }
+    return out;
+  }
+
+  private static List<String> oids(Object o, String at) {
+    List<String> out = strings(o, at);
+    for (String p : out) {
+      if (!p.matches("[0-2](\\.[0-9]+)+")) {
+        throw new IllegalArgumentException(at + ": '" + p + "' is not an OID");
+      }
+    }
+    return out;
   }
 
   private static SanRule.Presence presence(Object o, String at) {

@@ -23,6 +23,8 @@ import java.util.Set;
  * @param san which alternative names are taken
  * @param ocspNoCheck add id-pkix-ocsp-nocheck (delegated OCSP signers)
  * @param refuseRevokedKeys refuse a public key whose earlier certificate was revoked
+ * @param channels who may ask for a certificate under this profile: REST clients (operators), ACME
+ *     clients, or only the hierarchy itself (TSA, OCSP signers)
  */
 public record Profile(
     String name,
@@ -37,9 +39,18 @@ public record Profile(
     SubjectTemplate subject,
     SanRule san,
     boolean ocspNoCheck,
-    boolean refuseRevokedKeys) {
+    boolean refuseRevokedKeys,
+    Set<Channel> channels) {
+
+  /** How a certificate request arrives. */
+  public enum Channel {
+    REST,
+    ACME,
+    HIERARCHY
+  }
 
   public Profile {
+    channels = Set.copyOf(channels);
     keyTypes = Set.copyOf(keyTypes);
     keyUsage = Set.copyOf(keyUsage);
     extendedKeyUsage = List.copyOf(extendedKeyUsage);

@@ -57,7 +57,7 @@ public record CaProperties(
    * {@code yinxin.ca.acme.*}: the RFC 8555 server for TLS server certificates.
    *
    * @param enabled serve {@code /acme}
-   * @param profile the profile certificates are issued under
+   * @param profile the profile certificates are issued under (one whose channels include acme)
    * @param allowLocalhost accept names under {@code .localhost}, validated on the loopback address
    *     (the embedded default; off in production)
    * @param allowedDomains domains (and their subdomains) the CA may issue for
@@ -66,7 +66,7 @@ public record CaProperties(
    */
   public record Acme(
       @DefaultValue("true") boolean enabled,
-      @DefaultValue("server-tls") String profile,
+      @DefaultValue("server-tls-acme") String profile,
       @DefaultValue("false") boolean allowLocalhost,
       @DefaultValue List<String> allowedDomains,
       @DefaultValue("80") int http01Port) {}

@@ -507,7 +507,7 @@ class AcmeTest {
         Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery(
-                "SELECT status FROM ca.certificates WHERE profile = 'server-tls' AND subject LIKE '%"
+                "SELECT status FROM ca.certificates WHERE profile = 'server-tls-acme' AND subject LIKE '%"
                     + dns
                     + "%' ORDER BY issued_at DESC")) {
       assertThat(rs.next()).isTrue();

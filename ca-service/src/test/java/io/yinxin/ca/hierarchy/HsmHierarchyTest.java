@@ -93,6 +93,7 @@ class HsmHierarchyTest {
       issued =
           issuance.issue(
               "test",
+              io.yinxin.ca.profile.Profile.Channel.REST,
               new IssuanceService.IssueRequest(
                   "server-tls",
                   TestCsr.p256(),

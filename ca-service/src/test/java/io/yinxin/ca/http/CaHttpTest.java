@@ -178,7 +178,9 @@ class CaHttpTest {
     assertThat(verifyAndText(dir, tls, "tls"))
         .contains("TLS Web Server Authentication")
         .contains("DNS:portal.gov.localhost, DNS:www.portal.gov.localhost")
-        .contains("Policy: 2.23.140.1.2.1");
+        // No domain validation over REST: the private policy, never the CA/B DV one.
+        .contains("Policy: 2.25.252032961674952857521744305797183612799")
+        .doesNotContain("2.23.140.1.2.1");
   }
 
   @Test
@@ -798,6 +800,38 @@ class CaHttpTest {
                     .getParsedValue())
             .getCRLNumber();
     assertThat(base).isEqualTo(fullNumber);
+  }
+
+  @Test
+  void serviceAndAcmeProfilesAreNotRequestableOverRestAndTheTlsCaNamesItsPoliciesAndEkus()
+      throws Exception {
+    for (String profile : List.of("tsa", "ocsp-signer", "server-tls-acme")) {
+      HttpResponse<String> r =
+          issueRaw(
+              Map.of(
+                  "profile",
+                  profile,
+                  "csr",
+                  TestCsr.p256(),
+                  "subject",
+                  Map.of("name", "Yinxin Root CA R1"),
+                  "san",
+                  Map.of("dns", List.of("x.gov.localhost"))),
+              OPERATOR);
+      assertThat(r.statusCode()).as(profile + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("UNKNOWN_PROFILE");
+    }
+    Path dir = work();
+    Files.writeString(dir.resolve("tls.pem"), caPem("tls"));
+    String tlsCa = OpenSsl.run(dir, "x509", "-in", "tls.pem", "-noout", "-text").output();
+    assertThat(tlsCa)
+        .contains("TLS Web Server Authentication, TLS Web Client Authentication")
+        .contains("Policy: 2.23.140.1.2.1")
+        .contains("OCSP - URI:" + BASE + "/ca/ocsp");
+    // The root's responder answers for the intermediate (its AIA names it).
+    Files.writeString(dir.resolve("ca.pem"), caPem("root"));
+    Files.writeString(dir.resolve("chain.pem"), caPem("root"));
+    assertThat(ocsp(dir, "tls.pem")).contains("tls.pem: good");
   }
 
   @Test

@@ -13,7 +13,19 @@ class HierarchyConfigTest {
     HierarchyConfig c = HierarchyConfig.defaults();
     assertThat(c.profiles())
         .containsKeys(
-            "citizen-sign", "citizen-auth", "enterprise-seal", "server-tls", "ocsp-signer", "tsa");
+            "citizen-sign",
+            "citizen-auth",
+            "enterprise-seal",
+            "server-tls",
+            "server-tls-acme",
+            "ocsp-signer",
+            "tsa");
+    assertThat(c.profiles().get("server-tls").channels()).containsExactly(Profile.Channel.REST);
+    assertThat(c.profiles().get("server-tls-acme").channels())
+        .containsExactly(Profile.Channel.ACME);
+    assertThat(c.profiles().get("tsa").channels()).containsExactly(Profile.Channel.HIERARCHY);
+    assertThat(c.profiles().get("ocsp-signer").channels())
+        .containsExactly(Profile.Channel.HIERARCHY);
     assertThat(c.cas())
         .extracting(CaConfig::name)
         .startsWith("root")
@@ -55,7 +67,13 @@ class HierarchyConfigTest {
                         + "    validity-days: 1\n    subject: ['CN={name}']\n"))
         .hasMessageContaining("2048");
     assertThatThrownBy(() -> parse("cas: []\n")).hasMessageContaining("no CAs");
-    assertThatThrownBy(() -> parse("!!java.lang.Object {}\n")).isInstanceOf(RuntimeException.class);
+    // SafeConstructor: a global tag naming a Java class is refused before anything is built.
+    assertThatThrownBy(() -> parse("!!java.lang.Object {}\n"))
+        .isInstanceOf(org.yaml.snakeyaml.error.YAMLException.class)
+        .hasMessageContaining("Global tag is not allowed");
+    assertThatThrownBy(() -> parse("!!javax.script.ScriptEngineManager [[]]\n"))
+        .isInstanceOf(org.yaml.snakeyaml.error.YAMLException.class)
+        .hasMessageContaining("Global tag is not allowed");
   }
 
   private static HierarchyConfig parse(String yaml) {
