@@ -1,5 +1,6 @@
 package io.yinxin.ca.ocsp;
 
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.yinxin.audit.AuditEvent;
 import io.yinxin.audit.AuditLog;
 import io.yinxin.audit.EventType;
@@ -21,11 +22,13 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
@@ -76,12 +79,25 @@ public final class OcspResponder implements AutoCloseable {
   private final KeyService keys;
   private final Duration validity;
   private final Duration refreshBefore;
-  private final int maxCached;
   private final Map<IssuerKey, Responder> responders = new HashMap<>();
-  private final ConcurrentHashMap<CacheKey, Cached> cache = new ConcurrentHashMap<>();
+
+  /**
+   * Signed answers by certificate, bounded by bytes, one entry evicted at a time (Caffeine's
+   * W-TinyLFU, close to LRU for this use). Only answers for certificates this CA issued are cached:
+   * an {@code unknown} answer costs its asker a signature, never memory.
+   */
+  private final ConcurrentMap<CacheKey, Cached> cache;
 
   /** GET requests as sent (the encoded path) to their cached answer: no decoding, no parsing. */
-  private final ConcurrentHashMap<String, Front> front = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Front> front;
+
+  /**
+   * Bumped by every status change before its entries are dropped: an answer signed from a status
+   * read before the change is not stored (compare-and-set against this version), so a revocation
+   * racing a re-signature can never put {@code good} back.
+   */
+  private final java.util.concurrent.atomic.AtomicLong statusVersion =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private final AuditLog audit;
 
@@ -97,18 +113,41 @@ public final class OcspResponder implements AutoCloseable {
 
   private record CacheKey(String ca, BigInteger serial, ASN1ObjectIdentifier alg) {}
 
-  private record Cached(byte[] response, Instant refreshAt, CertificateID id) {}
+  /**
+   * A signed answer and what HTTP caching needs to know of it (RFC 5019 §6.2).
+   *
+   * @param etag a strong validator: the answer's hash, quoted
+   */
+  private record Cached(
+      byte[] response,
+      Instant refreshAt,
+      CertificateID id,
+      Instant thisUpdate,
+      Instant nextUpdate,
+      String etag) {}
 
   /** A front-cache entry: valid only while {@code cached} is still the live entry for its key. */
   private record Front(CacheKey key, Cached cached) {}
 
-  /** Where {@link #respond} put its last cacheable answer, for the front cache. */
-  private static final ThreadLocal<CacheKey> LAST_KEY = new ThreadLocal<>();
+  /**
+   * An answer to one request.
+   *
+   * @param der the DER OCSPResponse
+   * @param cacheable for a cached single answer, its times and validator (GET caching headers)
+   */
+  public record Answer(byte[] der, Optional<HttpCaching> cacheable) {}
+
+  /** What an HTTP cache may do with a GET answer (RFC 5019 §6.2). */
+  public record HttpCaching(Instant thisUpdate, Instant nextUpdate, String etag) {}
+
+  /** An answer with the cache key it was stored under, if it was. */
+  private record Internal(byte[] der, CacheKey key, Cached cached) {}
 
   /**
    * @param validity nextUpdate − thisUpdate of each response
    * @param refreshBefore a cached response is replaced this long before its nextUpdate
-   * @param maxCached most cached responses (the cache is emptied when it would grow past this)
+   * @param maxCached most cached responses: the cache holds at most this many typical answers'
+   *     bytes, evicting one entry at a time
    */
   public OcspResponder(
       Hierarchy hierarchy,
@@ -127,7 +166,22 @@ public final class OcspResponder implements AutoCloseable {
     this.audit = audit;
     this.validity = validity;
     this.refreshBefore = refreshBefore;
-    this.maxCached = maxCached;
+    // About 1 KiB per answer (ECDSA P-256 with the signer's certificate) plus bookkeeping.
+    long maxBytes = Math.max(1L << 20, (long) maxCached * 1200L);
+    this.cache =
+        Caffeine.newBuilder()
+            .maximumWeight(maxBytes)
+            .weigher((CacheKey k, Cached v) -> v.response().length + 200)
+            .executor(Runnable::run)
+            .<CacheKey, Cached>build()
+            .asMap();
+    this.front =
+        Caffeine.newBuilder()
+            .maximumWeight(maxBytes / 4)
+            .weigher((String k, Front v) -> k.length() + 100)
+            .executor(Runnable::run)
+            .<String, Front>build()
+            .asMap();
     DigestCalculator sha1 = digest(RespID.HASH_SHA1);
     for (Issuer ca : hierarchy.issuers()) {
       Optional<ServiceKey> signer = hierarchy.service("ocsp-" + ca.name());
@@ -163,56 +217,61 @@ public final class OcspResponder implements AutoCloseable {
    * @param encoded the request's base64, percent-decoded and without padding (one key per request)
    * @param decode turns it into DER when it is not known yet
    */
-  public byte[] respondEncoded(String encoded, java.util.function.Supplier<byte[]> decode) {
+  public Answer respondEncoded(String encoded, java.util.function.Supplier<byte[]> decode) {
     Front f = front.get(encoded);
     if (f != null
         && cache.get(f.key()) == f.cached()
         && Instant.now().isBefore(f.cached().refreshAt())) {
-      return f.cached().response();
+      return answer(f.cached());
     }
-    LAST_KEY.remove();
-    byte[] answer = respond(decode.get());
-    CacheKey key = LAST_KEY.get();
-    if (key != null) {
-      Cached c = cache.get(key);
-      if (c != null && c.response() == answer) {
-        if (front.size() >= maxCached) {
-          front.clear();
-        }
-        front.put(encoded, new Front(key, c));
-      }
-      LAST_KEY.remove();
+    Internal a = respondInternal(decode.get());
+    if (a.cached() != null && cache.get(a.key()) == a.cached()) {
+      front.put(encoded, new Front(a.key(), a.cached()));
+      return answer(a.cached());
     }
-    return answer;
+    return new Answer(a.der(), Optional.empty());
+  }
+
+  private static Answer answer(Cached c) {
+    return new Answer(
+        c.response(), Optional.of(new HttpCaching(c.thisUpdate(), c.nextUpdate(), c.etag())));
   }
 
   /** Answers one DER OCSPRequest with a DER OCSPResponse. */
   public byte[] respond(byte[] requestDer) {
+    return respondInternal(requestDer).der();
+  }
+
+  private static Internal plain(byte[] der) {
+    return new Internal(der, null, null);
+  }
+
+  private Internal respondInternal(byte[] requestDer) {
     OCSPReq req;
     try {
       req = new OCSPReq(requestDer);
     } catch (IOException | RuntimeException e) {
-      return MALFORMED;
+      return plain(MALFORMED);
     }
     Req[] list;
     try {
       list = req.getRequestList();
     } catch (RuntimeException e) {
-      return MALFORMED;
+      return plain(MALFORMED);
     }
     if (list.length == 0 || list.length > 16) {
-      return MALFORMED;
+      return plain(MALFORMED);
     }
     Extension nonce = req.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
     byte[] nonceValue = null;
     if (nonce != null) {
       byte[] inner = nonceOctets(nonce);
       if (inner == null) {
-        return MALFORMED;
+        return plain(MALFORMED);
       }
       // RFC 8954: a nonce is 1 to 32 octets; anything else is a malformed request.
       if (inner.length < 1 || inner.length > 32) {
-        return MALFORMED;
+        return plain(MALFORMED);
       }
       // Echo the extension value exactly as sent.
       nonceValue = nonce.getExtnValue().getOctets();
@@ -220,38 +279,61 @@ public final class OcspResponder implements AutoCloseable {
     try {
       Responder r = responderFor(list[0].getCertID());
       if (r == null) {
-        return UNAUTHORIZED;
+        return plain(UNAUTHORIZED);
       }
       if (list.length == 1 && nonceValue == null) {
         CertificateID id = list[0].getCertID();
         CacheKey key = new CacheKey(r.ca().name(), id.getSerialNumber(), id.getHashAlgOID());
-        LAST_KEY.set(key);
         Cached hit = cache.get(key);
         Instant now = Instant.now();
         if (hit != null && now.isBefore(hit.refreshAt())) {
-          return hit.response();
+          return new Internal(hit.response(), key, hit);
         }
-        return signAndCache(r, key, id, now).response();
+        return signAndCache(r, key, id, now);
       }
       CertificateID[] ids = new CertificateID[list.length];
       for (int i = 0; i < list.length; i++) {
         ids[i] = list[i].getCertID();
       }
-      return sign(r, ids, nonceValue, Instant.now());
+      return plain(sign(r, ids, nonceValue, Instant.now()).der());
     } catch (RuntimeException e) {
       log.error("event=ocsp_failed reason={}", e.toString());
-      return INTERNAL_ERROR;
+      return plain(INTERNAL_ERROR);
     }
   }
 
-  private Cached signAndCache(Responder r, CacheKey key, CertificateID id, Instant now) {
-    byte[] fresh = sign(r, new CertificateID[] {id}, null, now);
-    if (cache.size() >= maxCached) {
-      cache.clear();
+  /**
+   * Signs a single answer and caches it unless it is {@code unknown} or a status change happened
+   * since the status was read (then the answer is served once and not kept).
+   */
+  private Internal signAndCache(Responder r, CacheKey key, CertificateID id, Instant now) {
+    long version = statusVersion.get();
+    Signed fresh = sign(r, new CertificateID[] {id}, null, now);
+    if (!fresh.known()) {
+      return plain(fresh.der());
     }
-    Cached c = new Cached(fresh, now.plus(validity).minus(refreshBefore), id);
-    cache.put(key, c);
-    return c;
+    Instant thisUpdate = now.truncatedTo(ChronoUnit.SECONDS);
+    Cached c =
+        new Cached(
+            fresh.der(),
+            now.plus(validity).minus(refreshBefore),
+            id,
+            thisUpdate,
+            thisUpdate.plus(validity),
+            etag(fresh.der()));
+    // Stored under the entry's lock only if no status changed meanwhile; invalidate() bumps the
+    // version first and then removes under the same lock, so a stale answer never stays.
+    Cached stored = cache.compute(key, (k, old) -> statusVersion.get() == version ? c : old);
+    return stored == c ? new Internal(c.response(), key, c) : plain(fresh.der());
+  }
+
+  private static String etag(byte[] der) {
+    try {
+      byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(der);
+      return "\"" + HexFormat.of().formatHex(h, 0, 16) + "\"";
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**
@@ -304,6 +386,7 @@ public final class OcspResponder implements AutoCloseable {
   /** Drops cached responses for a certificate whose status changed. */
   public void invalidate(String ca, String serialHex) {
     BigInteger serial = new BigInteger(serialHex, 16);
+    statusVersion.incrementAndGet();
     cache.remove(new CacheKey(ca, serial, OIWObjectIdentifiers.idSHA1));
     cache.remove(new CacheKey(ca, serial, NISTObjectIdentifiers.id_sha256));
   }
@@ -328,14 +411,19 @@ public final class OcspResponder implements AutoCloseable {
         new IssuerKey(id.getHashAlgOID(), hex(id.getIssuerNameHash()), hex(id.getIssuerKeyHash())));
   }
 
-  private byte[] sign(Responder r, CertificateID[] list, byte[] nonce, Instant now) {
+  /** A signed response, and whether every certificate in it is one this CA issued. */
+  private record Signed(byte[] der, boolean known) {}
+
+  private Signed sign(Responder r, CertificateID[] list, byte[] nonce, Instant now) {
     Instant thisUpdate = now.truncatedTo(ChronoUnit.SECONDS);
     Date next = Date.from(thisUpdate.plus(validity));
     BasicOCSPRespBuilder b = new BasicOCSPRespBuilder(r.respId());
+    boolean known = true;
     for (CertificateID id : list) {
       Responder owner = responderFor(id);
       CertificateStatus status =
           owner == r ? status(r.ca().name(), id.getSerialNumber()) : new UnknownStatus();
+      known &= !(status instanceof UnknownStatus);
       b.addResponse(id, status, Date.from(thisUpdate), next, null);
     }
     if (nonce != null) {
@@ -350,7 +438,8 @@ public final class OcspResponder implements AutoCloseable {
               new X509CertificateHolder[] {s.certificate()},
               Date.from(thisUpdate));
       signatures.computeIfAbsent(r.ca().name(), k -> new LongAdder()).increment();
-      return new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+      return new Signed(
+          new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded(), known);
     } catch (OCSPException | IOException e) {
       throw new IllegalStateException("cannot build OCSP response", e);
     }

@@ -6,6 +6,8 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 
 /**
@@ -76,7 +78,32 @@ public final class OcspServlet extends HttpServlet {
       end--;
     }
     String key = canonical.substring(0, end);
-    answer(resp, responder().respondEncoded(key, () -> decode(key)));
+    OcspResponder.Answer a = responder().respondEncoded(key, () -> decode(key));
+    a.cacheable().ifPresent(c -> cachingHeaders(resp, c, Instant.now()));
+    answer(resp, a.der());
+  }
+
+  /** Longest an HTTP cache may keep a GET answer: a revocation reaches cached clients this late. */
+  static final Duration MAX_AGE = Duration.ofHours(1);
+
+  /**
+   * RFC 5019 §6.2: max-age (never past nextUpdate, and at most {@link #MAX_AGE} so that a
+   * revocation is not hidden behind caches for the answer's whole validity), Expires to match,
+   * Last-Modified = thisUpdate, and the answer's hash as ETag.
+   */
+  static void cachingHeaders(HttpServletResponse resp, OcspResponder.HttpCaching c, Instant now) {
+    long untilNext = Math.max(0, Duration.between(now, c.nextUpdate()).toSeconds());
+    long maxAge = Math.min(untilNext, MAX_AGE.toSeconds());
+    resp.setHeader(
+        "Cache-Control", "max-age=" + maxAge + ", public, no-transform, must-revalidate");
+    resp.setHeader("Expires", http(now.plusSeconds(maxAge)));
+    resp.setHeader("Last-Modified", http(c.thisUpdate()));
+    resp.setHeader("ETag", c.etag());
+  }
+
+  private static String http(Instant t) {
+    return java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
+        t.atOffset(java.time.ZoneOffset.UTC));
   }
 
   private static byte[] decode(String base64) {

@@ -23,9 +23,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param rootCrlValidity lifetime of a root's CRL (roots publish full CRLs only, rarely: the root
  *     key is meant to be used seldom)
  * @param crlCheckInterval how often CRLs are refreshed (and a delta published after a revocation)
- * @param ocspValidity OCSP response lifetime
- * @param ocspRefreshBefore cached OCSP responses are re-signed this long before nextUpdate
- * @param ocspCacheSize most cached OCSP responses
+ * @param ocspValidity OCSP response lifetime (thisUpdate → nextUpdate): 24 h by default, within the
+ *     CA/Browser Forum's 8 h – 10 days for the TLS hierarchy and as fresh as the citizen hierarchy
+ *     needs (HTTP caches keep a GET answer at most an hour)
+ * @param ocspRefreshBefore cached OCSP responses are re-signed this long before nextUpdate, so a
+ *     client always gets at least this much validity
+ * @param ocspCacheSize how many typical answers the OCSP cache holds (bounded by bytes)
  * @param ocspKeyUseInterval how often the OCSP signatures made are recorded, as one {@code
  *     KEY_USED} audit event per signer key with their count
  * @param operators registration-authority operators and their scopes
@@ -45,8 +48,8 @@ public record CaProperties(
     @DefaultValue("1h") Duration deltaCrlValidity,
     @DefaultValue("30d") Duration rootCrlValidity,
     @DefaultValue("10s") Duration crlCheckInterval,
-    @DefaultValue("4h") Duration ocspValidity,
-    @DefaultValue("30m") Duration ocspRefreshBefore,
+    @DefaultValue("24h") Duration ocspValidity,
+    @DefaultValue("8h") Duration ocspRefreshBefore,
     @DefaultValue("1000000") int ocspCacheSize,
     @DefaultValue("1m") Duration ocspKeyUseInterval,
     @DefaultValue List<CaOperators.Operator> operators,

@@ -76,6 +76,10 @@ class CaHttpTest {
 
   @Autowired Hierarchy hierarchy;
   @Autowired io.yinxin.ca.ocsp.OcspResponder ocspResponder;
+  @Autowired io.yinxin.ca.store.CaStore caStore;
+  @Autowired io.yinxin.hsm.KeyService keyService;
+  @Autowired io.yinxin.audit.AuditLog auditLog;
+  @Autowired io.yinxin.ca.revoke.RevocationService revocationService;
 
   // ---- hierarchy
 
@@ -463,6 +467,36 @@ class CaHttpTest {
     assertThat(ocspGetStatus(url)).isNull(); // good, now cached
     byte[] first = getBytes(url);
     assertThat(getBytes(url)).isEqualTo(first); // served from the cache: the same signed bytes
+    // RFC 5019 §6.2 caching headers on a cached GET answer.
+    HttpResponse<byte[]> cachedGet =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    java.net.http.HttpHeaders h = cachedGet.headers();
+    Matcher cc =
+        Pattern.compile("max-age=([0-9]+), public, no-transform, must-revalidate")
+            .matcher(h.firstValue("Cache-Control").orElseThrow());
+    assertThat(cc.matches()).isTrue();
+    assertThat(Long.parseLong(cc.group(1))).isBetween(1L, 3600L);
+    assertThat(h.firstValue("Expires")).isPresent();
+    assertThat(h.firstValue("Last-Modified")).isPresent();
+    assertThat(h.firstValue("ETag").orElseThrow()).matches("\"[0-9a-f]{32}\"");
+    // An unknown serial is answered, signed, and neither cached nor marked cacheable.
+    int cachedBefore = ocspResponder.cached();
+    for (int i = 0; i < 20; i++) {
+      String unknown = ocspGetUrlForSerial(dir, "0x" + Long.toHexString(0x7e57_0000L + i));
+      HttpResponse<byte[]> u =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(unknown)).build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(u.headers().firstValue("Cache-Control")).isEmpty();
+      assertThat(
+              ((org.bouncycastle.cert.ocsp.BasicOCSPResp)
+                      new OCSPResp(u.body()).getResponseObject())
+                  .getResponses()[0].getCertStatus())
+          .isInstanceOf(org.bouncycastle.cert.ocsp.UnknownStatus.class);
+    }
+    assertThat(ocspResponder.cached()).isLessThanOrEqualTo(cachedBefore);
     // Another spelling of the same request (every character percent-encoded, no padding) is the
     // same cache entry.
     String encoded = url.substring(url.indexOf("/ca/ocsp/") + "/ca/ocsp/".length());
@@ -485,6 +519,99 @@ class CaHttpTest {
     assertThat(status).isInstanceOf(org.bouncycastle.cert.ocsp.RevokedStatus.class);
     assertThat(((org.bouncycastle.cert.ocsp.RevokedStatus) status).getRevocationReason())
         .isEqualTo(org.bouncycastle.asn1.x509.CRLReason.affiliationChanged);
+  }
+
+  /**
+   * The race the status version closes: a revocation lands after a responder read the status {@code
+   * good} and before it stored the answer it signed. The answer must not stay cached.
+   */
+  @Test
+  void aRevocationBetweenTheStatusReadAndTheStoreNeverLeavesGoodInTheCache() throws Exception {
+    Map<String, Object> c =
+        issue(
+            "citizen-sign",
+            TestCsr.p256(),
+            Map.of("name", "陈十四", "idNumber", "11010519491231002X"),
+            Map.of());
+    String serial = (String) c.get("serial");
+    io.yinxin.ca.ocsp.OcspResponder[] responder = new io.yinxin.ca.ocsp.OcspResponder[1];
+    java.util.concurrent.atomic.AtomicBoolean raced =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    io.yinxin.hsm.KeyService racing =
+        new io.yinxin.hsm.KeyService() {
+          @Override
+          public io.yinxin.hsm.KeyInfo generate(
+              io.yinxin.hsm.KeyRef.Scheme scheme, io.yinxin.hsm.KeySpec spec, String label) {
+            return keyService.generate(scheme, spec, label);
+          }
+
+          @Override
+          public java.security.PublicKey publicKey(io.yinxin.hsm.KeyRef ref) {
+            return keyService.publicKey(ref);
+          }
+
+          @Override
+          public byte[] sign(
+              io.yinxin.hsm.KeyRef ref,
+              io.yinxin.hsm.SignatureAlgorithm alg,
+              byte[] data,
+              String purpose) {
+            return keyService.sign(ref, alg, data, purpose);
+          }
+
+          @Override
+          public byte[] signRecordedByCaller(
+              io.yinxin.hsm.KeyRef ref,
+              io.yinxin.hsm.SignatureAlgorithm alg,
+              byte[] data,
+              String purpose) {
+            // The status was read (good); the certificate is revoked before the answer is stored.
+            if (raced.compareAndSet(false, true)) {
+              revocationService.revoke("op", "citizen", serial, "keyCompromise");
+              responder[0].invalidate("citizen", serial);
+            }
+            return keyService.signRecordedByCaller(ref, alg, data, purpose);
+          }
+
+          @Override
+          public io.yinxin.hsm.KeyInfo describe(io.yinxin.hsm.KeyRef ref) {
+            return keyService.describe(ref);
+          }
+
+          @Override
+          public List<io.yinxin.hsm.KeyInfo> list() {
+            return keyService.list();
+          }
+
+          @Override
+          public io.yinxin.hsm.Health health() {
+            return keyService.health();
+          }
+        };
+    responder[0] =
+        new io.yinxin.ca.ocsp.OcspResponder(
+            hierarchy,
+            caStore,
+            racing,
+            auditLog,
+            java.time.Duration.ofHours(24),
+            java.time.Duration.ofHours(8),
+            1000);
+    responder[0].presign("citizen", serial);
+    assertThat(raced).isTrue();
+    org.bouncycastle.cert.ocsp.CertificateID id =
+        new org.bouncycastle.cert.ocsp.CertificateID(
+            new org.bouncycastle.operator.bc.BcDigestCalculatorProvider()
+                .get(org.bouncycastle.cert.ocsp.CertificateID.HASH_SHA1),
+            hierarchy.issuer("citizen").certificate(),
+            new java.math.BigInteger(serial, 16));
+    byte[] req =
+        new org.bouncycastle.cert.ocsp.OCSPReqBuilder().addRequest(id).build().getEncoded();
+    Object status =
+        ((org.bouncycastle.cert.ocsp.BasicOCSPResp)
+                new OCSPResp(responder[0].respond(req)).getResponseObject())
+            .getResponses()[0].getCertStatus();
+    assertThat(status).isInstanceOf(org.bouncycastle.cert.ocsp.RevokedStatus.class);
   }
 
   @Test
@@ -555,6 +682,15 @@ class CaHttpTest {
   }
 
   /** An OCSP GET URL for an issued certificate (request made by openssl, no nonce). */
+  /** A GET URL asking the citizen CA about {@code serial} (e.g. {@code 0x1234}). */
+  private static String ocspGetUrlForSerial(Path dir, String serial) throws Exception {
+    OpenSsl.run(
+        dir, "ocsp", "-issuer", "ca.pem", "-serial", serial, "-no_nonce", "-reqout", "u.der");
+    String b64 =
+        java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(dir.resolve("u.der")));
+    return BASE + "/ca/ocsp/" + b64.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D");
+  }
+
   private static String ocspGetUrl(Path dir, Map<String, Object> issued) throws Exception {
     Files.writeString(dir.resolve("leaf.pem"), (String) issued.get("certificate"));
     OpenSsl.run(
