@@ -53,7 +53,16 @@ public class CaController {
   private final CrlService crls;
   private final CaStore store;
   private final CaOperators operators;
-  private final JsonMapper json = JsonMapper.builder().build();
+
+  /**
+   * Strict JSON: a member given twice is refused (which one would count is up to the parser, and
+   * two parsers may disagree), and so is anything after the object.
+   */
+  private final JsonMapper json =
+      JsonMapper.builder()
+          .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(tools.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
 
   public CaController(
       Hierarchy hierarchy,
@@ -198,6 +207,12 @@ public class CaController {
       @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String auth) {
     String actor = operators.require("ca:revoke", auth);
     Map<String, Object> body = request.getContentLengthLong() == 0 ? Map.of() : object(request);
+    for (String k : body.keySet()) {
+      if (!k.equals("reason")) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST, "body", "unknown member; expected reason");
+      }
+    }
     String reason = body.containsKey("reason") ? string(body, "reason", true) : "unspecified";
     hierarchy.issuer(issuer);
     return view(revocation.revoke(actor, issuer, serial, reason));
@@ -320,7 +335,12 @@ public class CaController {
     try {
       o = json.readValue(body, Object.class);
     } catch (JacksonException e) {
-      throw new CaException(CaException.Code.INVALID_REQUEST, "body", "not valid JSON");
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST,
+          "body",
+          String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("duplicate")
+              ? "a member appears twice"
+              : "not valid JSON");
     }
     if (!(o instanceof Map<?, ?> m)) {
       throw new CaException(CaException.Code.INVALID_REQUEST, "body", "a JSON object is expected");

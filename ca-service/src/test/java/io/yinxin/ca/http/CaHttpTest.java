@@ -824,6 +824,28 @@ class CaHttpTest {
         "FORBIDDEN",
         null);
 
+    // Strict JSON: a member twice, an unknown member, anything after the object.
+    HttpResponse<String> twice =
+        post(
+            "/ca/v1/certificates",
+            "{\"profile\":\"citizen-sign\",\"profile\":\"server-tls\",\"csr\":\"x\"}",
+            OPERATOR);
+    assertThat(twice.statusCode()).isEqualTo(400);
+    assertThat(twice.body()).contains("INVALID_REQUEST").contains("twice");
+    assertProblem(
+        post("/ca/v1/certificates", "{\"profile\":\"citizen-sign\"} {}", OPERATOR),
+        400,
+        "INVALID_REQUEST",
+        "body");
+    assertProblem(
+        post(
+            "/ca/v1/certificates/citizen/abcdef0123/revoke",
+            "{\"reason\":\"keyCompromise\",\"when\":\"now\"}",
+            OPERATOR),
+        400,
+        "INVALID_REQUEST",
+        "body");
+
     // A CRL for a partition that holds no certificate is neither published nor served.
     assertProblem(
         post("/ca/v1/cas/citizen/crls?partition=999999", "", OPERATOR), 404, "NOT_FOUND", null);
