@@ -95,7 +95,7 @@ public final class AcmeService {
     this.issuance = issuance;
     this.revocation = revocation;
     this.settings = settings;
-    this.validator = new Http01Validator(settings.http01Port());
+    this.validator = new Http01Validator(settings.http01Port(), settings.allowLocalhost());
     this.validations = validations;
     issuance.profile(settings.profile(), io.yinxin.ca.profile.Profile.Channel.ACME);
   }
@@ -127,9 +127,16 @@ public final class AcmeService {
     return n;
   }
 
-  /** Expired nonces out; call now and then. */
+  /**
+   * Expired nonces out, and orders or challenges a dead process left half done back; call now and
+   * then.
+   */
   public void purge() {
     store.purgeNonces();
+    int recovered = store.recoverInterrupted(Instant.now().minus(Duration.ofMinutes(5)));
+    if (recovered > 0) {
+      log.warn("event=acme_interrupted_recovered count={}", recovered);
+    }
   }
 
   /**
@@ -409,9 +416,16 @@ public final class AcmeService {
   private Reply challenge(Account acct, String id, AcmeJws jws) {
     Authz found = ownAuthz(acct, id);
     Authz a = found;
+    if (!jws.isPostAsGet()
+        && validations instanceof java.util.concurrent.ThreadPoolExecutor pool
+        && pool.getQueue().remainingCapacity() == 0) {
+      throw new AcmeProblem(
+          "rateLimited", 503, "too many validations are waiting; retry this challenge later");
+    }
     if (!jws.isPostAsGet() && store.startChallenge(found.id())) {
       String keyAuth = found.token() + "." + AcmeJws.thumbprint(jwk(acct));
-      validations.submit(
+      submitValidation(
+          found.id(),
           () -> {
             Optional<String> err = validator.validate(found.identifier(), found.token(), keyAuth);
             store.finishChallenge(found.id(), err.isEmpty(), err.orElse(null));
@@ -428,6 +442,15 @@ public final class AcmeService {
         Optional.empty(),
         List.of("<" + base() + "/authz/" + a.id() + ">;rel=\"up\""),
         challengeView(a));
+  }
+
+  /** Queues a validation; if the queue filled up meanwhile, the challenge fails and says why. */
+  private void submitValidation(String authzId, Runnable validation) {
+    try {
+      validations.execute(validation);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      store.finishChallenge(authzId, false, "the CA was too busy to validate; try a new order");
+    }
   }
 
   private Authz ownAuthz(Account acct, String id) {

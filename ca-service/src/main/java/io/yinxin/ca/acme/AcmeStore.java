@@ -83,6 +83,37 @@ final class AcmeStore {
         });
   }
 
+  /**
+   * Orders left issuing and challenges left validating since before {@code before} by a process
+   * that died: an order goes back to ready (finalize again), a challenge back to pending (respond
+   * again). Issuing and validating take seconds, so only what is older than a few minutes is
+   * touched, never work another node is still doing.
+   *
+   * @return how many orders and challenges were put back
+   */
+  int recoverInterrupted(Instant before) {
+    return store.inTransaction(
+        c -> {
+          int n;
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE ca.acme_orders SET status = 'ready', processing_since = NULL"
+                      + " WHERE status = 'processing' AND processing_since < ?")) {
+            ps.setObject(1, odt(before));
+            n = ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE ca.acme_authzs SET challenge_status = 'pending', processing_since ="
+                      + " NULL WHERE challenge_status = 'processing' AND status = 'pending' AND"
+                      + " processing_since < ?")) {
+            ps.setObject(1, odt(before));
+            n += ps.executeUpdate();
+          }
+          return n;
+        });
+  }
+
   // ---- accounts
 
   Optional<Account> accountByThumbprint(String thumbprint) {
@@ -248,11 +279,13 @@ final class AcmeStore {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "UPDATE ca.acme_orders SET status = ?, error = ? WHERE id = ? AND status = ?")) {
+                  "UPDATE ca.acme_orders SET status = ?, error = ?, processing_since = ?"
+                      + " WHERE id = ? AND status = ?")) {
             ps.setString(1, to);
             ps.setString(2, error);
-            ps.setString(3, id);
-            ps.setString(4, from);
+            ps.setObject(3, to.equals("processing") ? odt(Instant.now()) : null);
+            ps.setString(4, id);
+            ps.setString(5, from);
             return ps.executeUpdate() == 1;
           }
         });
@@ -297,9 +330,11 @@ final class AcmeStore {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "UPDATE ca.acme_authzs SET challenge_status = 'processing' WHERE id = ? AND"
-                      + " challenge_status = 'pending' AND status = 'pending'")) {
-            ps.setString(1, authzId);
+                  "UPDATE ca.acme_authzs SET challenge_status = 'processing',"
+                      + " processing_since = ? WHERE id = ? AND challenge_status = 'pending'"
+                      + " AND status = 'pending'")) {
+            ps.setObject(1, odt(Instant.now()));
+            ps.setString(2, authzId);
             return ps.executeUpdate() == 1;
           }
         });

@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The http-01 check of RFC 8555 §8.3: GET {@code http://<name>:<port>/.well-known/acme-challenge/
@@ -18,12 +19,86 @@ import java.util.Optional;
  */
 final class Http01Validator {
   static final int MAX_RESPONSE = 8192;
-  private static final int TIMEOUT_MS = 10_000;
+
+  /** The whole validation — connect, send, read — ends within this, however the peer drips. */
+  static final long DEADLINE_MS = 10_000;
 
   private final int port;
+  private final boolean allowLocalhost;
+  private final long deadlineMs;
 
-  Http01Validator(int port) {
+  /**
+   * @param allowLocalhost names under {@code .localhost} are validated on the loopback address
+   *     (development); otherwise every address a name resolves to must be a public unicast one
+   */
+  Http01Validator(int port, boolean allowLocalhost) {
+    this(port, allowLocalhost, DEADLINE_MS);
+  }
+
+  Http01Validator(int port, boolean allowLocalhost, long deadlineMs) {
     this.port = port;
+    this.allowLocalhost = allowLocalhost;
+    this.deadlineMs = deadlineMs;
+  }
+
+  /**
+   * Whether the CA may connect to this address for a validation: not loopback, private (RFC 1918,
+   * IPv6 unique-local), shared (RFC 6598), link-local, multicast, unspecified or reserved, in IPv4
+   * or IPv6 (IPv4-mapped addresses are judged as IPv4). Otherwise a certificate request would make
+   * the CA probe its own network.
+   */
+  static boolean isPublic(InetAddress a) {
+    if (a.isLoopbackAddress()
+        || a.isAnyLocalAddress()
+        || a.isLinkLocalAddress()
+        || a.isSiteLocalAddress()
+        || a.isMulticastAddress()) {
+      return false;
+    }
+    byte[] b = a.getAddress();
+    if (b.length == 16) {
+      int first = b[0] & 0xff;
+      if ((first & 0xfe) == 0xfc) {
+        return false; // fc00::/7 unique local
+      }
+      if (first == 0x20
+          && (b[1] & 0xff) == 0x01
+          && (b[2] & 0xff) == 0x0d
+          && (b[3] & 0xff) == 0xb8) {
+        return false; // 2001:db8::/32 documentation
+      }
+      return true;
+    }
+    int o0 = b[0] & 0xff;
+    int o1 = b[1] & 0xff;
+    return !(o0 == 0 // 0.0.0.0/8 "this network"
+        || (o0 == 100 && o1 >= 64 && o1 <= 127) // 100.64.0.0/10 shared (CGNAT)
+        || (o0 == 192 && o1 == 0 && (b[2] & 0xff) == 0) // 192.0.0.0/24 protocol assignments
+        || (o0 == 192 && o1 == 0 && (b[2] & 0xff) == 2) // documentation
+        || (o0 == 198 && (o1 == 18 || o1 == 19)) // benchmarking
+        || (o0 == 198 && o1 == 51 && (b[2] & 0xff) == 100)
+        || (o0 == 203 && o1 == 0 && (b[2] & 0xff) == 113)
+        || o0 >= 240); // reserved and broadcast
+  }
+
+  /** The address to connect to, or why there is none the CA may use. */
+  private InetAddress address(String name) throws IOException {
+    if (allowLocalhost && (name.endsWith(".localhost") || name.equals("localhost"))) {
+      return InetAddress.getLoopbackAddress();
+    }
+    InetAddress[] all = InetAddress.getAllByName(name);
+    for (InetAddress a : all) {
+      // Every address is checked: one internal answer among public ones is refused too.
+      if (!isPublic(a)) {
+        throw new RefusedAddress();
+      }
+    }
+    return all[0];
+  }
+
+  /** A name that resolves to an address the CA does not connect to. */
+  private static final class RefusedAddress extends IOException {
+    private static final long serialVersionUID = 1L;
   }
 
   /**
@@ -32,14 +107,13 @@ final class Http01Validator {
    * @return empty if it matched, else what was wrong (for the ACME error detail)
    */
   Optional<String> validate(String name, String token, String keyAuthorization) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMs);
     try {
-      InetAddress addr =
-          name.endsWith(".localhost") || name.equals("localhost")
-              ? InetAddress.getLoopbackAddress()
-              : InetAddress.getByName(name);
+      // Resolved once and connected to exactly what was checked (no second lookup to rebind).
+      InetAddress addr = address(name);
       try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress(addr, port), TIMEOUT_MS);
-        s.setSoTimeout(TIMEOUT_MS);
+        s.connect(new InetSocketAddress(addr, port), (int) deadlineMs);
+        s.setSoTimeout(remainingMs(deadline));
         OutputStream out = s.getOutputStream();
         out.write(
             ("GET /.well-known/acme-challenge/"
@@ -50,7 +124,7 @@ final class Http01Validator {
                     + "\r\nUser-Agent: Yinxin-ACME\r\nAccept: */*\r\nConnection: close\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        byte[] raw = readAtMost(s.getInputStream(), MAX_RESPONSE);
+        byte[] raw = readAtMost(s, MAX_RESPONSE, deadline);
         String text = new String(raw, StandardCharsets.ISO_8859_1);
         int headerEnd = text.indexOf("\r\n\r\n");
         if (headerEnd < 0 || !text.startsWith("HTTP/1.")) {
@@ -75,6 +149,12 @@ final class Http01Validator {
         }
         return Optional.empty();
       }
+    } catch (RefusedAddress e) {
+      // Says nothing about what, if anything, listens there.
+      return Optional.of(name + " resolves to an address the CA does not connect to");
+    } catch (DeadlinePassed e) {
+      return Optional.of(
+          "the challenge from " + name + " did not arrive within " + deadlineMs + " ms");
     } catch (IOException e) {
       return Optional.of(
           "cannot fetch the challenge from "
@@ -87,11 +167,35 @@ final class Http01Validator {
     }
   }
 
-  private static byte[] readAtMost(InputStream in, int max) throws IOException {
+  /** The whole validation's time is up. */
+  private static final class DeadlinePassed extends IOException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  private static int remainingMs(long deadline) throws DeadlinePassed {
+    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    if (left <= 0) {
+      throw new DeadlinePassed();
+    }
+    return (int) left;
+  }
+
+  /** Reads up to {@code max} bytes, giving up at the deadline however slowly they come. */
+  private static byte[] readAtMost(Socket s, int max, long deadline) throws IOException {
+    InputStream in = s.getInputStream();
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     byte[] b = new byte[1024];
-    int n;
-    while (buf.size() < max && (n = in.read(b, 0, Math.min(b.length, max - buf.size()))) > 0) {
+    while (buf.size() < max) {
+      s.setSoTimeout(remainingMs(deadline));
+      int n;
+      try {
+        n = in.read(b, 0, Math.min(b.length, max - buf.size()));
+      } catch (java.net.SocketTimeoutException e) {
+        throw new DeadlinePassed();
+      }
+      if (n <= 0) {
+        break;
+      }
       buf.write(b, 0, n);
     }
     return buf.toByteArray();

@@ -262,13 +262,20 @@ public class CaAutoConfiguration {
   static class AcmeConfiguration {
     @Bean(destroyMethod = "shutdownNow")
     java.util.concurrent.ExecutorService acmeValidations() {
-      return Executors.newFixedThreadPool(
+      // Four validations at a time, each over within 10 s however the peer drips, and a bounded
+      // queue: a flood of challenges gets rateLimited instead of growing memory or waiting times.
+      return new java.util.concurrent.ThreadPoolExecutor(
           4,
+          4,
+          0,
+          TimeUnit.MILLISECONDS,
+          new java.util.concurrent.ArrayBlockingQueue<>(64),
           r -> {
             Thread t = new Thread(r, "acme-http01");
             t.setDaemon(true);
             return t;
-          });
+          },
+          new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
     }
 
     @Bean
