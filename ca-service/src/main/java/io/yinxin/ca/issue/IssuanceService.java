@@ -97,6 +97,23 @@ public final class IssuanceService implements AutoCloseable {
     listeners.add(listener);
   }
 
+  private volatile java.util.Set<org.bouncycastle.asn1.x500.X500Name> caSubjects;
+
+  /** The subjects of the hierarchy's CAs (they never change once created). */
+  private java.util.Set<org.bouncycastle.asn1.x500.X500Name> caSubjects() {
+    java.util.Set<org.bouncycastle.asn1.x500.X500Name> s = caSubjects;
+    if (s == null) {
+      s = new java.util.HashSet<>();
+      for (Issuer ca : hierarchy.issuers()) {
+        s.add(
+            org.bouncycastle.asn1.x500.X500Name.getInstance(
+                org.bouncycastle.asn1.x500.style.BCStyle.INSTANCE, ca.subject()));
+      }
+      caSubjects = s;
+    }
+    return s;
+  }
+
   /** The profile a request names, if clients of that channel may request it. */
   public Profile profile(String name, Profile.Channel channel) {
     Profile p = name == null ? null : hierarchy.config().profiles().get(name);
@@ -125,14 +142,13 @@ public final class IssuanceService implements AutoCloseable {
     Csr csr = Csr.parsePem(req.csrPem());
     KeyPolicy.KeyDescription key = KeyPolicy.check(profile, csr.key());
     Names.Checked names = Names.build(profile, req.subject(), req.dns(), req.email());
-    for (Issuer ca : hierarchy.issuers()) {
-      // X500Name equality compares the way relying parties do (case, spacing): near-copies too.
-      if (names.subject().getRDNs().length > 0 && names.subject().equals(ca.subject())) {
-        throw new CaException(
-            CaException.Code.INVALID_REQUEST,
-            "subject",
-            "equals the subject of a CA of this hierarchy");
-      }
+    // X500Name (BCStyle) hashes and compares the way relying parties do (case, spacing), so a
+    // near-copy of a CA's name is caught too; one hash per issuance, not one comparison per CA.
+    if (caSubjects().contains(names.subject())) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST,
+          "subject",
+          "equals the subject of a CA of this hierarchy");
     }
     if (profile.refuseRevokedKeys() && revokedKeys.wasRevoked(key.sha256())) {
       throw new CaException(

@@ -97,7 +97,7 @@ class HsmHierarchyTest {
               new IssuanceService.IssueRequest(
                   "server-tls",
                   TestCsr.p256(),
-                  Map.of(),
+                  Map.of("organization", "某市政务服务中心", "province", "广东省", "locality", "广州市"),
                   List.of("hsm.yinxin.localhost"),
                   List.of()));
     }

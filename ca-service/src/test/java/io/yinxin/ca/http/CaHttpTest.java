@@ -1,6 +1,7 @@
 package io.yinxin.ca.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.yinxin.audit.store.PostgresDatabase;
 import io.yinxin.ca.hierarchy.Hierarchy;
@@ -177,13 +178,13 @@ class CaHttpTest {
         issue(
             "server-tls",
             TestCsr.p256(),
-            Map.of(),
+            Map.of("organization", "某市政务服务中心", "province", "广东省", "locality", "广州市"),
             Map.of("dns", List.of("portal.gov.localhost", "www.portal.gov.localhost")));
     assertThat(verifyAndText(dir, tls, "tls"))
         .contains("TLS Web Server Authentication")
         .contains("DNS:portal.gov.localhost, DNS:www.portal.gov.localhost")
-        // No domain validation over REST: the private policy, never the CA/B DV one.
-        .contains("Policy: 2.25.252032961674952857521744305797183612799")
+        // No domain validation over REST: organisation validated, never the CA/B DV policy.
+        .contains("Policy: 2.23.140.1.2.2")
         .doesNotContain("2.23.140.1.2.1");
   }
 
@@ -985,11 +986,124 @@ class CaHttpTest {
     assertThat(tlsCa)
         .contains("TLS Web Server Authentication, TLS Web Client Authentication")
         .contains("Policy: 2.23.140.1.2.1")
+        .contains("Policy: 2.23.140.1.2.2")
         .contains("OCSP - URI:" + BASE + "/ca/ocsp");
     // The root's responder answers for the intermediate (its AIA names it).
     Files.writeString(dir.resolve("ca.pem"), caPem("root"));
     Files.writeString(dir.resolve("chain.pem"), caPem("root"));
     assertThat(ocsp(dir, "tls.pem")).contains("tls.pem: good");
+  }
+
+  /**
+   * Independent stacks judge what the CA issues: GnuTLS ({@code certtool --verify}, {@code ocsptool
+   * --ask}), NSS ({@code vfychain}, a TLS server chain) and Go's crypto/x509 (strict parsing of
+   * certificates and CRLs, chains verified with the right key usages). ops/bin/test installs the
+   * Debian packages; the test is skipped only where they are missing.
+   */
+  @Test
+  void gnutlsNssAndGoAcceptTheChainsCrlsAndOcspAnswers() throws Exception {
+    assumeTrue(onPath("certtool") && onPath("ocsptool") && onPath("vfychain") && onPath("go"));
+    Path dir = work();
+    Files.writeString(dir.resolve("root.pem"), caPem("root"));
+    Files.writeString(dir.resolve("tls.pem"), caPem("tls"));
+    Files.writeString(dir.resolve("citizen.pem"), caPem("citizen"));
+    Map<String, Object> server =
+        issue(
+            "server-tls",
+            TestCsr.p256(),
+            Map.of("organization", "某市政务服务中心", "province", "广东省", "locality", "广州市"),
+            Map.of("dns", List.of("judge.gov.localhost")));
+    Files.writeString(dir.resolve("server.pem"), (String) server.get("certificate"));
+    Map<String, Object> citizen =
+        issue(
+            "citizen-auth",
+            TestCsr.p256(),
+            Map.of("name", "褚十五", "idNumber", "11010519491231002X"),
+            Map.of());
+    Files.writeString(dir.resolve("person.pem"), (String) citizen.get("certificate"));
+    Files.writeString(dir.resolve("server-chain.pem"), server.get("certificate") + caPem("tls"));
+    Files.writeString(
+        dir.resolve("person-chain.pem"), citizen.get("certificate") + caPem("citizen"));
+
+    // GnuTLS: both chains, and an OCSP answer fetched from the AIA URL.
+    for (String chain : List.of("server-chain.pem", "person-chain.pem")) {
+      Judge.Result v =
+          Judge.run(
+              dir, "certtool", "--verify", "--load-ca-certificate", "root.pem", "--infile", chain);
+      assertThat(v.output())
+          .as(chain + ": " + v.output())
+          .contains("Chain verification output: Verified");
+    }
+    Judge.Result ask =
+        Judge.run(
+            dir, "ocsptool", "--ask", "--load-issuer", "tls.pem", "--load-cert", "server.pem");
+    assertThat(ask.output())
+        .as(ask.output())
+        .contains("Certificate Status: good")
+        .contains("Verifying OCSP Response: Success.");
+
+    // NSS: the TLS chain for a server (usage 1), against an NSS database trusting the root.
+    Path nss = Files.createDirectories(dir.resolve("nss"));
+    Judge.run(dir, "certutil", "-N", "-d", "sql:" + nss, "--empty-password");
+    Judge.run(
+        dir, "certutil", "-A", "-d", "sql:" + nss, "-n", "root", "-t", "C,,", "-i", "root.pem");
+    Judge.run(dir, "certutil", "-A", "-d", "sql:" + nss, "-n", "tls", "-t", ",,", "-i", "tls.pem");
+    Judge.Result nssChain =
+        Judge.run(dir, "vfychain", "-d", "sql:" + nss, "-u", "1", "-a", "server.pem");
+    assertThat(nssChain.output()).as(nssChain.output()).contains("Chain is good!");
+
+    // Go: strict parsing and chains with key usages, CRLs signed by their issuers.
+    String crlUrl = crlUrlOf(dir, "person.pem");
+    assertThat(
+            post("/ca/v1/cas/citizen/crls?partition=" + partitionOf(crlUrl), "", OPERATOR)
+                .statusCode())
+        .isEqualTo(200);
+    Files.write(dir.resolve("citizen.crl"), getBytes(crlUrl));
+    Files.write(dir.resolve("root.crl"), getBytes(BASE + "/ca/crl/root/0.crl"));
+    Path judge = Path.of("src/test/go/x509judge.go").toAbsolutePath();
+    Judge.Result goServer =
+        Judge.run(
+            dir, "go", "run", judge.toString(), "root.pem", "tls.pem", "server.pem", "server");
+    assertThat(goServer.output()).as(goServer.output()).contains("JUDGE OK");
+    Judge.Result goPerson =
+        Judge.run(
+            dir,
+            "go",
+            "run",
+            judge.toString(),
+            "root.pem",
+            "citizen.pem",
+            "person.pem",
+            "client",
+            "citizen.crl",
+            "root.crl");
+    assertThat(goPerson.output()).as(goPerson.output()).contains("JUDGE OK");
+  }
+
+  private static boolean onPath(String tool) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(d, tool))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs an outside tool in {@code dir}, Go's caches kept there too. */
+  static final class Judge {
+    record Result(int exit, String output) {}
+
+    static Result run(Path dir, String... cmd) throws Exception {
+      ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+      pb.environment().put("GOCACHE", dir.resolve(".gocache").toString());
+      pb.environment().put("GOPATH", dir.resolve(".gopath").toString());
+      pb.environment().put("GOFLAGS", "-mod=mod");
+      pb.environment().put("GO111MODULE", "off");
+      Process p = pb.start();
+      String out =
+          new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      return new Result(p.waitFor(), out);
+    }
   }
 
   @Test

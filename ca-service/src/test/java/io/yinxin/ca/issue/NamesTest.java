@@ -22,7 +22,7 @@ class NamesTest {
   static final HierarchyConfig CONFIG = HierarchyConfig.defaults();
   static final Profile CITIZEN = CONFIG.profiles().get("citizen-sign");
   static final Profile ENTERPRISE = CONFIG.profiles().get("enterprise-seal");
-  static final Profile TLS = CONFIG.profiles().get("server-tls");
+  static final Profile TLS = CONFIG.profiles().get("server-tls-acme");
 
   @Test
   void chineseNameSurvivesAsUtf8StringAndIdNumberAsPrintableString() throws Exception {

@@ -184,13 +184,17 @@ final class NativeToken implements AutoCloseable {
           pub.token(true).private_(false).verify(true).encrypt(false).wrap(false);
           pub.label(label).id(id);
           // Exactly what a signing key needs: a token object, private, sensitive,
-          // non-extractable, able to sign and nothing else.
+          // non-extractable, able to sign and nothing else — and fixed so: not modifiable (no
+          // later C_SetAttributeValue can turn on decrypt or extraction) and not copyable
+          // (C_CopyObject cannot make a twin with other attributes).
           priv =
               AttributeVector.newPrivateKey(keyType)
                   .token(true)
                   .private_(true)
                   .sensitive(true)
                   .extractable(false)
+                  .modifiable(false)
+                  .copyable(false)
                   .sign(true)
                   .decrypt(false)
                   .unwrap(false)

@@ -82,6 +82,8 @@ class Pkcs11TokenTest {
                 PKCS11Constants.CKA_DECRYPT,
                 PKCS11Constants.CKA_UNWRAP,
                 PKCS11Constants.CKA_DERIVE,
+                PKCS11Constants.CKA_MODIFIABLE,
+                PKCS11Constants.CKA_COPYABLE,
                 PKCS11Constants.CKA_ID);
         assertThat(a.token()).isTrue();
         assertThat(a.private_()).isTrue();
@@ -91,6 +93,8 @@ class Pkcs11TokenTest {
         assertThat(a.decrypt()).isFalse();
         assertThat(a.unwrap()).isFalse();
         assertThat(a.derive()).isFalse();
+        assertThat(a.modifiable()).isFalse();
+        assertThat(a.copyable()).isFalse();
         assertThat(a.id()).hasSize(16);
 
         long handle = found[0];
