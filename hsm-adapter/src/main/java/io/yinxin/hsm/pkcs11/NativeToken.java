@@ -387,6 +387,15 @@ final class NativeToken implements AutoCloseable {
           if (found.length == 0) {
             return null;
           }
+          if (found.length > 1) {
+            // Which key is meant would be a guess: a second object with the same label could
+            // have been planted to point a signature at another key.
+            throw new KeyException(
+                KeyException.Code.BACKEND_UNAVAILABLE,
+                "the token holds two placeholder certificates labelled "
+                    + label
+                    + "; remove the one that does not belong to the key");
+          }
           return s.getAttrValues(found[0], PKCS11Constants.CKA_VALUE).value();
         });
   }

@@ -108,6 +108,17 @@ public final class Pkcs11KeyBackend implements KeyBackend {
     if (old != null) {
       old.close();
     }
+    Provider replaced = provider;
+    if (replaced instanceof java.security.AuthProvider auth) {
+      // The provider being replaced logs out and is dropped with its key store: no session of it
+      // stays logged in on the token.
+      try {
+        auth.logout();
+      } catch (javax.security.auth.login.LoginException | RuntimeException e) {
+        log.debug(
+            "event=pkcs11_old_provider_logout_failed reason={}", e.getClass().getSimpleName());
+      }
+    }
     char[] p = pin.value();
     try {
       NativeToken nt = NativeToken.open(library, tokenLabel, p, permits.availablePermits() + 1);

@@ -43,8 +43,46 @@ class Pkcs11TokenTest {
     service.close();
   }
 
+  @Test
+  void twoPlaceholderCertificatesForOneLabelAreAnErrorNotAGuess() throws Exception {
+    service.generate(KeyRef.Scheme.PKCS11, KeySpec.EC_P256, "twin");
+    Session rw = inspector(true);
+    try {
+      long[] found = rw.findObjectsSingle(AttributeVector.newX509Certificate().label("twin"), 2);
+      assertThat(found).hasSize(1);
+      AttributeVector a =
+          rw.getAttrValues(
+              found[0],
+              PKCS11Constants.CKA_VALUE,
+              PKCS11Constants.CKA_SUBJECT,
+              PKCS11Constants.CKA_ID);
+      rw.createObject(
+          AttributeVector.newX509Certificate()
+              .token(true)
+              .private_(false)
+              .label("twin")
+              .id(new byte[16])
+              .subject(a.subject())
+              .value(a.value()));
+    } finally {
+      rw.closeSession();
+    }
+    try (KeyServices fresh =
+        KeyServices.of(Pkcs11KeyBackend.open(SoftHsm.module(), TOKEN, pin, 2))) {
+      assertThatThrownBy(() -> fresh.describe(KeyRef.pkcs11(TOKEN, "twin")))
+          .isInstanceOfSatisfying(
+              io.yinxin.hsm.KeyException.class,
+              e -> assertThat(e.getMessage()).contains("two placeholder certificates"));
+    }
+  }
+
   /** A second, independent look at the token through the PKCS#11 API. */
   private static Session inspector() throws Exception {
+    return inspector(false);
+  }
+
+  /** As {@link #inspector()}, read-write and logged in when {@code rw}. */
+  private static Session inspector(boolean rw) throws Exception {
     PKCS11Module m = PKCS11Module.getInstance(SoftHsm.module().toString());
     try {
       m.initialize();
@@ -53,7 +91,20 @@ class Pkcs11TokenTest {
     }
     for (Slot s : m.getSlotList(true)) {
       if (s.getToken().getTokenInfo().getLabel().strip().equals(TOKEN)) {
-        return s.getToken().openSession(false);
+        Session session = s.getToken().openSession(rw);
+        if (rw) {
+          char[] p = pin.value();
+          try {
+            session.login(PKCS11Constants.CKU_USER, p);
+          } catch (PKCS11Exception e) {
+            if (e.getErrorCode() != PKCS11Constants.CKR_USER_ALREADY_LOGGED_IN) {
+              throw e;
+            }
+          } finally {
+            java.util.Arrays.fill(p, '\0');
+          }
+        }
+        return session;
       }
     }
     throw new AssertionError("token not found");
