@@ -2,6 +2,7 @@ package io.yinxin.hsm.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.yinxin.hsm.KeyException;
 import io.yinxin.hsm.KeyInfo;
@@ -84,9 +85,8 @@ public abstract class KeyServiceContract {
   void opensslVerifiesSignaturesMadeThroughTheAdapter(SignatureAlgorithm alg, @TempDir Path dir)
       throws Exception {
     KeySpec spec = alg.defaultKeySpec();
-    if (!supportedSpecs().contains(spec)) {
-      return;
-    }
+    // Not a pass: an algorithm this backend cannot hold is reported as skipped.
+    assumeTrue(supportedSpecs().contains(spec), alg + " is not supported by this backend");
     KeyInfo info = service().generate(scheme(), spec, uniqueLabel("openssl"));
     byte[] data = "印信 outside judge".getBytes(StandardCharsets.UTF_8);
     byte[] sig = service().sign(info.ref(), alg, data, "openssl test");
