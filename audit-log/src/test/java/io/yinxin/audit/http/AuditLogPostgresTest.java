@@ -498,7 +498,8 @@ class AuditLogPostgresTest {
     assertThat(get("/audit/v1/proof/consistency?from=+1&to=1").statusCode()).isEqualTo(400);
     // index × 256 overflows from 2^55: beyond the tree, not an empty immutable tile.
     for (long n : new long[] {(1L << 55) - 1, 1L << 55, Long.MAX_VALUE / 256 + 1}) {
-      HttpResponse<byte[]> t = getBytes("/audit/tile/entries/" + tileIndex(n));
+      HttpResponse<byte[]> t =
+          getBytes("/audit/tile/entries/" + io.yinxin.audit.merkle.Tiles.encodeIndex(n));
       assertThat(t.statusCode()).as("entry tile %d", n).isEqualTo(404);
       assertThat(t.headers().firstValue("Cache-Control").orElse("")).doesNotContain("immutable");
     }
@@ -515,25 +516,6 @@ class AuditLogPostgresTest {
     HttpResponse<String> cosig =
         post("/audit/v1/cosignatures?size=1", null, "x".repeat(3_000), "text/plain");
     assertThat(cosig.statusCode()).isEqualTo(413);
-  }
-
-  /** A tile index in the C2SP path spelling: 3-digit groups, all but the last prefixed by x. */
-  private static String tileIndex(long n) {
-    String digits = Long.toString(n);
-    while (digits.length() % 3 != 0) {
-      digits = "0" + digits;
-    }
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < digits.length(); i += 3) {
-      if (i > 0) {
-        sb.append('/');
-      }
-      if (i + 3 < digits.length()) {
-        sb.append('x');
-      }
-      sb.append(digits, i, i + 3);
-    }
-    return sb.toString();
   }
 
   @Test

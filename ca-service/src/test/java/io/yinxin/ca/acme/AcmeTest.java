@@ -163,22 +163,8 @@ class AcmeTest {
     assertThat(again.getLocation()).isEqualTo(account.getLocation());
 
     Order order = account.newOrder().domains("a.acme4j.localhost", "b.acme4j.localhost").create();
-    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", HTTP01), 0);
     Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
-    server.createContext(
-        "/.well-known/acme-challenge/",
-        ex -> {
-          String token =
-              ex.getRequestURI().getPath().substring("/.well-known/acme-challenge/".length());
-          byte[] body = tokens.getOrDefault(token, "").getBytes(StandardCharsets.US_ASCII);
-          ex.sendResponseHeaders(
-              tokens.containsKey(token) ? 200 : 404, body.length == 0 ? -1 : body.length);
-          if (body.length > 0) {
-            ex.getResponseBody().write(body);
-          }
-          ex.close();
-        });
-    server.start();
+    HttpServer server = challengeServer(tokens);
     try {
       for (Authorization auth : order.getAuthorizations()) {
         Http01Challenge ch = auth.findChallenge(Http01Challenge.class).orElseThrow();
@@ -245,21 +231,7 @@ class AcmeTest {
             .create(session);
     String domain = "compressed.acme4j.localhost";
     Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
-    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", HTTP01), 0);
-    server.createContext(
-        "/.well-known/acme-challenge/",
-        ex -> {
-          String token =
-              ex.getRequestURI().getPath().substring("/.well-known/acme-challenge/".length());
-          byte[] body = tokens.getOrDefault(token, "").getBytes(StandardCharsets.US_ASCII);
-          ex.sendResponseHeaders(
-              tokens.containsKey(token) ? 200 : 404, body.length == 0 ? -1 : body.length);
-          if (body.length > 0) {
-            ex.getResponseBody().write(body);
-          }
-          ex.close();
-        });
-    server.start();
+    HttpServer server = challengeServer(tokens);
     try {
       KeyPair key = TestCsr.ec("secp256r1");
       Order first = readyOrder(account, tokens, domain);
@@ -281,6 +253,26 @@ class AcmeTest {
     } finally {
       server.stop(0);
     }
+  }
+
+  /** An http-01 responder on the test's challenge port serving {@code tokens}. */
+  private static HttpServer challengeServer(Map<String, String> tokens) throws Exception {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", HTTP01), 0);
+    server.createContext(
+        "/.well-known/acme-challenge/",
+        ex -> {
+          String token =
+              ex.getRequestURI().getPath().substring("/.well-known/acme-challenge/".length());
+          byte[] body = tokens.getOrDefault(token, "").getBytes(StandardCharsets.US_ASCII);
+          ex.sendResponseHeaders(
+              tokens.containsKey(token) ? 200 : 404, body.length == 0 ? -1 : body.length);
+          if (body.length > 0) {
+            ex.getResponseBody().write(body);
+          }
+          ex.close();
+        });
+    server.start();
+    return server;
   }
 
   /** A new order for {@code domain}, its http-01 challenges answered, waited for until ready. */
