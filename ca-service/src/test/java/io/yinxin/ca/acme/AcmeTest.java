@@ -162,20 +162,14 @@ class AcmeTest {
     Account again = new AccountBuilder().onlyExisting().useKeyPair(accountKey).create(session);
     assertThat(again.getLocation()).isEqualTo(account.getLocation());
 
-    Order order = account.newOrder().domains("a.acme4j.localhost", "b.acme4j.localhost").create();
     Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
     HttpServer server = challengeServer(tokens);
+    Order order;
     try {
-      for (Authorization auth : order.getAuthorizations()) {
-        Http01Challenge ch = auth.findChallenge(Http01Challenge.class).orElseThrow();
-        tokens.put(ch.getToken(), ch.getAuthorization());
-        ch.trigger();
-        assertThat(auth.waitForCompletion(Duration.ofSeconds(30))).isEqualTo(Status.VALID);
-      }
+      order = readyOrder(account, tokens, "a.acme4j.localhost", "b.acme4j.localhost");
     } finally {
       server.stop(0);
     }
-    assertThat(order.waitUntilReady(Duration.ofSeconds(30))).isEqualTo(Status.READY);
     KeyPair domainKey = TestCsr.ec("secp256r1");
     order.execute(domainKey);
     assertThat(order.waitForCompletion(Duration.ofSeconds(30))).isEqualTo(Status.VALID);
@@ -275,10 +269,10 @@ class AcmeTest {
     return server;
   }
 
-  /** A new order for {@code domain}, its http-01 challenges answered, waited for until ready. */
-  private static Order readyOrder(Account account, Map<String, String> tokens, String domain)
+  /** A new order for {@code domains}, its http-01 challenges answered, waited for until ready. */
+  private static Order readyOrder(Account account, Map<String, String> tokens, String... domains)
       throws Exception {
-    Order order = account.newOrder().domains(domain).create();
+    Order order = account.newOrder().domains(domains).create();
     for (Authorization auth : order.getAuthorizations()) {
       if (auth.getStatus() == Status.VALID) {
         continue;
