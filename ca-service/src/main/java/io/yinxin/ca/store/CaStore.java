@@ -821,6 +821,10 @@ public final class CaStore {
   }
 
   static CaException unavailable(SQLException e) {
+    if ("23505".equals(e.getSQLState())) {
+      // a unique key taken: the caller's row exists already (PostgreSQL and H2 share the state)
+      return new CaException(CaException.Code.CONFLICT, "the row exists already", e);
+    }
     return new CaException(CaException.Code.UNAVAILABLE, "CA database unavailable", e);
   }
 }

@@ -33,6 +33,11 @@ public final class CertificateWriter implements AutoCloseable {
    * @param maxBatch most rows in one transaction
    */
   public CertificateWriter(CaStore store, int maxBatch) {
+    this(store, maxBatch, true);
+  }
+
+  /** A writer whose thread starts only at {@link #start()}, so a test can fill one batch. */
+  CertificateWriter(CaStore store, int maxBatch, boolean startNow) {
     if (maxBatch < 1) {
       throw new IllegalArgumentException("batch size must be at least 1");
     }
@@ -40,13 +45,25 @@ public final class CertificateWriter implements AutoCloseable {
     this.maxBatch = maxBatch;
     this.thread = new Thread(this::run, "ca-certificate-writer");
     thread.setDaemon(true);
+    if (startNow) {
+      thread.start();
+    }
+  }
+
+  void start() {
     thread.start();
+  }
+
+  /** Rows waiting for the writer. */
+  int queued() {
+    return queue.size();
   }
 
   /**
    * Stores a certificate row and returns once it is committed.
    *
-   * @throws CaException {@code UNAVAILABLE} if the database refused it or the writer is closed
+   * @throws CaException {@code CONFLICT} if a certificate with this issuer and serial exists,
+   *     {@code UNAVAILABLE} if the database failed or the writer is closed
    */
   public void insert(CertificateRecord row) {
     if (closed) {
@@ -60,7 +77,7 @@ public final class CertificateWriter implements AutoCloseable {
           p.done().get(1, TimeUnit.SECONDS);
           return;
         } catch (TimeoutException e) {
-          if (!thread.isAlive() && queue.remove(p)) {
+          if (thread.getState() == Thread.State.TERMINATED && queue.remove(p)) {
             throw new CaException(CaException.Code.UNAVAILABLE, "the CA is shutting down");
           }
         }

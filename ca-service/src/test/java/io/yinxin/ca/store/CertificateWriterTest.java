@@ -57,31 +57,43 @@ class CertificateWriterTest {
   }
 
   @Test
-  void aRowThatCannotBeStoredFailsAloneAndTheRestOfItsBatchIsStored() throws Exception {
-    try (CertificateWriter writer = new CertificateWriter(store, 64)) {
-      writer.insert(row("dup"));
-      ExecutorService pool = Executors.newFixedThreadPool(8);
-      try {
-        List<Future<?>> others = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
-          String serial = "b" + i;
-          others.add(pool.submit(() -> writer.insert(row(serial))));
-        }
-        Future<?> dup = pool.submit(() -> writer.insert(row("dup")));
-        for (Future<?> f : others) {
-          f.get();
-        }
-        assertThatThrownBy(dup::get)
-            .hasCauseInstanceOf(CaException.class)
-            .cause()
-            .satisfies(
-                e -> assertThat(((CaException) e).code()).isEqualTo(CaException.Code.UNAVAILABLE));
-      } finally {
-        pool.shutdownNow();
+  void aDuplicateInTheSameBatchFailsAloneAsAConflictAndTheRestOfTheBatchIsStored()
+      throws Exception {
+    try (CertificateWriter first = new CertificateWriter(store, 8)) {
+      first.insert(row("dup"));
+    }
+    // The writer's thread starts only once all 41 rows wait, so they are drained as one batch.
+    CertificateWriter writer = new CertificateWriter(store, 64, false);
+    ExecutorService pool = Executors.newFixedThreadPool(41);
+    try {
+      List<Future<?>> others = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        String serial = "b" + i;
+        others.add(pool.submit(() -> writer.insert(row(serial))));
       }
-      for (int i = 0; i < 40; i++) {
-        assertThat(store.certificate("w-ca", "b" + i)).as("b" + i).isPresent();
+      Future<?> dup = pool.submit(() -> writer.insert(row("dup")));
+      for (int i = 20; i < 40; i++) {
+        String serial = "b" + i;
+        others.add(pool.submit(() -> writer.insert(row(serial))));
       }
+      while (writer.queued() < 41) {
+        Thread.onSpinWait();
+      }
+      writer.start();
+      for (Future<?> f : others) {
+        f.get();
+      }
+      assertThatThrownBy(dup::get)
+          .hasCauseInstanceOf(CaException.class)
+          .cause()
+          .satisfies(
+              e -> assertThat(((CaException) e).code()).isEqualTo(CaException.Code.CONFLICT));
+    } finally {
+      writer.close();
+      pool.shutdownNow();
+    }
+    for (int i = 0; i < 40; i++) {
+      assertThat(store.certificate("w-ca", "b" + i)).as("b" + i).isPresent();
     }
   }
 
