@@ -2,6 +2,8 @@ package io.yinxin.ca.acme;
 
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
+import java.util.Locale;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.CacheControl;
@@ -11,21 +13,25 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * ACME over HTTP (RFC 8555): {@code GET /acme/directory}, {@code HEAD|GET /acme/new-nonce}, and
- * every other resource by POST with a JWS body ({@code application/jose+json}). Every answer
- * carries a fresh {@code Replay-Nonce} and a link to the directory; errors are problem documents.
+ * ACME over HTTP (RFC 8555 §7.1): {@code GET /acme/directory}, {@code HEAD|GET /acme/new-nonce},
+ * and one POST mapping per resource, each with a JWS body ({@code application/jose+json}) of at
+ * most 128 KiB. Every answer carries a fresh {@code Replay-Nonce} and a link to the directory;
+ * errors are problem documents, rate limits add {@code Retry-After}.
  */
 @RestController
+@RequestMapping("/acme")
 public class AcmeController {
   private static final Logger log = LoggerFactory.getLogger(AcmeController.class);
   static final int MAX_BODY = 128 * 1024;
   private static final MediaType PROBLEM = MediaType.parseMediaType("application/problem+json");
+  private static final String ID = "{id:[A-Za-z0-9_-]{1,64}}";
 
   private final AcmeService acme;
 
@@ -33,48 +39,98 @@ public class AcmeController {
     this.acme = acme;
   }
 
-  @GetMapping("/acme/directory")
+  @GetMapping("/directory")
   public ResponseEntity<byte[]> directory() {
     AcmeService.Reply r = acme.directory();
     return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(r.body());
   }
 
   @RequestMapping(
-      value = "/acme/new-nonce",
+      value = "/new-nonce",
       method = {RequestMethod.HEAD, RequestMethod.GET})
   public ResponseEntity<Void> newNonce(HttpServletRequest request) {
+    String nonce = acme.newNonce(request.getRemoteAddr());
     return ResponseEntity.status(
             request.getMethod().equals("GET") ? HttpStatus.NO_CONTENT : HttpStatus.OK)
-        .header("Replay-Nonce", acme.newNonce())
+        .header("Replay-Nonce", nonce)
         .header(HttpHeaders.LINK, index())
         .cacheControl(CacheControl.noStore())
         .build();
   }
 
-  @PostMapping("/acme/**")
-  public ResponseEntity<byte[]> post(HttpServletRequest request) {
+  @PostMapping("/new-account")
+  public ResponseEntity<byte[]> newAccount(HttpServletRequest request) {
+    return handle(request, acme::newAccount);
+  }
+
+  @PostMapping("/acct/" + ID)
+  public ResponseEntity<byte[]> account(HttpServletRequest request, @PathVariable String id) {
+    return handle(request, r -> acme.account(r, id));
+  }
+
+  @PostMapping("/acct/" + ID + "/orders")
+  public ResponseEntity<byte[]> accountOrders(HttpServletRequest request, @PathVariable String id) {
+    return handle(request, r -> acme.accountOrders(r, id));
+  }
+
+  @PostMapping("/new-order")
+  public ResponseEntity<byte[]> newOrder(HttpServletRequest request) {
+    return handle(request, acme::newOrder);
+  }
+
+  @PostMapping("/order/" + ID)
+  public ResponseEntity<byte[]> order(HttpServletRequest request, @PathVariable String id) {
+    return handle(request, r -> acme.order(r, id));
+  }
+
+  @PostMapping("/order/" + ID + "/finalize")
+  public ResponseEntity<byte[]> finalizeOrder(HttpServletRequest request, @PathVariable String id) {
+    return handle(request, r -> acme.finalizeOrder(r, id));
+  }
+
+  @PostMapping("/authz/" + ID)
+  public ResponseEntity<byte[]> authz(HttpServletRequest request, @PathVariable String id) {
+    return handle(request, r -> acme.authz(r, id));
+  }
+
+  @PostMapping("/chall/" + ID)
+  public ResponseEntity<byte[]> challenge(HttpServletRequest request, @PathVariable String id) {
+    return handle(request, r -> acme.challenge(r, id));
+  }
+
+  @PostMapping("/cert/" + ID)
+  public ResponseEntity<byte[]> certificate(HttpServletRequest request, @PathVariable String id) {
+    return handle(request, r -> acme.certificate(r, id));
+  }
+
+  @PostMapping("/revoke-cert")
+  public ResponseEntity<byte[]> revokeCert(HttpServletRequest request) {
+    return handle(request, acme::revokeCert);
+  }
+
+  /** Any other POST: checked like the rest (so it uses its nonce), then 404. */
+  @PostMapping("/**")
+  public ResponseEntity<byte[]> unknown(HttpServletRequest request) {
+    return handle(
+        request,
+        r -> {
+          throw AcmeProblem.notFound("no such ACME resource");
+        });
+  }
+
+  private ResponseEntity<byte[]> handle(
+      HttpServletRequest request, Function<AcmeService.Request, AcmeService.Reply> resource) {
     String type = request.getContentType();
-    if (type == null
-        || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/jose+json")) {
+    if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/jose+json")) {
       throw new AcmeProblem("malformed", 415, "Content-Type must be application/jose+json");
     }
-    byte[] body;
-    try {
-      if (request.getContentLengthLong() > MAX_BODY) {
-        throw AcmeProblem.malformed("request body too large");
-      }
-      body = request.getInputStream().readNBytes(MAX_BODY + 1);
-    } catch (IOException e) {
-      throw AcmeProblem.malformed("request body could not be read");
-    }
-    if (body.length > MAX_BODY) {
-      throw AcmeProblem.malformed("request body too large");
-    }
     String path = request.getRequestURI().substring(request.getContextPath().length());
-    AcmeService.Reply r = acme.post(path.substring("/acme".length()), body);
+    AcmeService.Request checked =
+        acme.authenticate(path.substring("/acme".length()), body(request), request.getRemoteAddr());
+    AcmeService.Reply r = resource.apply(checked);
     ResponseEntity.BodyBuilder b =
         ResponseEntity.status(r.status())
-            .header("Replay-Nonce", acme.newNonce())
+            .header("Replay-Nonce", acme.replayNonce())
             .header(HttpHeaders.LINK, index())
             .cacheControl(CacheControl.noStore())
             .contentType(MediaType.parseMediaType(r.contentType()));
@@ -85,14 +141,35 @@ public class AcmeController {
     return b.body(r.body());
   }
 
+  /** The body, read only up to the limit. */
+  private static byte[] body(HttpServletRequest request) {
+    if (request.getContentLengthLong() > MAX_BODY) {
+      throw AcmeProblem.malformed("request body too large");
+    }
+    byte[] body;
+    try {
+      body = request.getInputStream().readNBytes(MAX_BODY + 1);
+    } catch (IOException e) {
+      throw AcmeProblem.malformed("request body could not be read");
+    }
+    if (body.length > MAX_BODY) {
+      throw AcmeProblem.malformed("request body too large");
+    }
+    return body;
+  }
+
   @ExceptionHandler(AcmeProblem.class)
   public ResponseEntity<byte[]> problem(AcmeProblem p) {
-    return ResponseEntity.status(p.status())
-        .header("Replay-Nonce", acme.newNonce())
-        .header(HttpHeaders.LINK, index())
-        .cacheControl(CacheControl.noStore())
-        .contentType(PROBLEM)
-        .body(AcmeService.problemBody(p));
+    ResponseEntity.BodyBuilder b =
+        ResponseEntity.status(p.status())
+            .header("Replay-Nonce", acme.replayNonce())
+            .header(HttpHeaders.LINK, index())
+            .cacheControl(CacheControl.noStore())
+            .contentType(PROBLEM);
+    if (p.retryAfterSeconds() > 0) {
+      b.header(HttpHeaders.RETRY_AFTER, Long.toString(p.retryAfterSeconds()));
+    }
+    return b.body(AcmeService.problemBody(p));
   }
 
   @ExceptionHandler(RuntimeException.class)

@@ -9,11 +9,25 @@ public final class AcmeProblem extends RuntimeException {
 
   private final String type;
   private final int status;
+  private final long retryAfterSeconds;
 
   public AcmeProblem(String type, int status, String detail) {
+    this(type, status, detail, 0);
+  }
+
+  /**
+   * @param retryAfterSeconds when the client may try again ({@code Retry-After}); 0 for no header
+   */
+  public AcmeProblem(String type, int status, String detail, long retryAfterSeconds) {
     super(detail);
     this.type = type;
     this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  /** Seconds the client should wait before trying again; 0 when the error says nothing of it. */
+  public long retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 
   /** The short type, e.g. {@code badNonce}. */

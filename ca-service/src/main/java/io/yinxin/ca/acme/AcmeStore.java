@@ -1,6 +1,8 @@
 package io.yinxin.ca.acme;
 
+import io.yinxin.ca.CaException;
 import io.yinxin.ca.store.CaStore;
+import io.yinxin.hsm.Randomness;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -45,43 +47,91 @@ final class AcmeStore {
 
   // ---- nonces
 
-  void putNonce(String nonce, Instant expires) {
-    store.inTransaction(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement("INSERT INTO ca.acme_nonces (nonce, expires_at) VALUES (?, ?)")) {
-            ps.setString(1, nonce);
-            ps.setObject(2, odt(expires));
-            ps.executeUpdate();
-          }
-          return null;
-        });
+  /**
+   * Records a nonce as used.
+   *
+   * @return false if it was used before, on any node
+   */
+  boolean markNonceUsed(String nonce, Instant expires) {
+    try {
+      store.inTransaction(
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "INSERT INTO ca.acme_nonces (nonce, expires_at) VALUES (?, ?)")) {
+              ps.setString(1, nonce);
+              ps.setObject(2, odt(expires));
+              ps.executeUpdate();
+            }
+            return null;
+          });
+      return true;
+    } catch (CaException e) {
+      if (e.code() == CaException.Code.CONFLICT) {
+        return false;
+      }
+      throw e;
+    }
   }
 
-  /** Uses a nonce up: true if it existed and had not expired. */
-  boolean useNonce(String nonce) {
-    return store.inTransaction(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement("DELETE FROM ca.acme_nonces WHERE nonce = ? AND expires_at > ?")) {
-            ps.setString(1, nonce);
-            ps.setObject(2, odt(Instant.now()));
-            return ps.executeUpdate() == 1;
-          }
-        });
-  }
-
-  void purgeNonces() {
+  /** Forgets used nonces that expired before {@code before}; they fail the expiry check anyway. */
+  void purgeNonces(Instant before) {
     store.inTransaction(
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement("DELETE FROM ca.acme_nonces WHERE expires_at <= ?")) {
-            ps.setObject(1, odt(Instant.now()));
+            ps.setObject(1, odt(before));
             ps.executeUpdate();
           }
           return null;
         });
   }
+
+  /**
+   * The key every node authenticates nonces with: made by the first node that asks, then shared
+   * through the database.
+   */
+  byte[] nonceKey() {
+    for (int attempt = 0; attempt < 2; attempt++) {
+      Optional<byte[]> existing =
+          store.inTransaction(
+              c -> {
+                try (PreparedStatement ps =
+                    c.prepareStatement("SELECT secret FROM ca.acme_secrets WHERE name = ?")) {
+                  ps.setString(1, NONCE_KEY);
+                  try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.<byte[]>empty();
+                  }
+                }
+              });
+      if (existing.isPresent()) {
+        return existing.get();
+      }
+      byte[] fresh = new byte[32];
+      Randomness.current().nextBytes(fresh);
+      try {
+        store.inTransaction(
+            c -> {
+              try (PreparedStatement ps =
+                  c.prepareStatement("INSERT INTO ca.acme_secrets (name, secret) VALUES (?, ?)")) {
+                ps.setString(1, NONCE_KEY);
+                ps.setBytes(2, fresh);
+                ps.executeUpdate();
+              }
+              return null;
+            });
+        return fresh;
+      } catch (CaException e) {
+        if (e.code() != CaException.Code.CONFLICT) {
+          throw e;
+        }
+        // another node made it first: read theirs
+      }
+    }
+    throw new IllegalStateException("the ACME nonce key could neither be read nor made");
+  }
+
+  private static final String NONCE_KEY = "nonce-hmac";
 
   /**
    * Orders left issuing and challenges left validating since before {@code before} by a process

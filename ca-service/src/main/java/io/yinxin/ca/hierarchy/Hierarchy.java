@@ -24,8 +24,6 @@ import io.yinxin.hsm.KeySpec;
 import io.yinxin.hsm.SignatureAlgorithm;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -406,15 +404,11 @@ public final class Hierarchy {
   }
 
   static byte[] sha256Bytes(byte[] b) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(b);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.yinxin.ca.Sha256.digest(b);
   }
 
   static String hex(byte[] b) {
-    return java.util.HexFormat.of().formatHex(b);
+    return io.yinxin.ca.Sha256.hex(b);
   }
 
   static String safe(String s) {

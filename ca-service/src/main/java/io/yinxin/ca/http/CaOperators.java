@@ -3,7 +3,6 @@ package io.yinxin.ca.http;
 import io.yinxin.ca.CaException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -86,11 +85,7 @@ public final class CaOperators {
   }
 
   public static byte[] sha256(String token) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.yinxin.ca.Sha256.digest(token.getBytes(StandardCharsets.UTF_8));
   }
 
   @Override

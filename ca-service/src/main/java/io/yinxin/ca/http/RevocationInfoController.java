@@ -1,6 +1,7 @@
 package io.yinxin.ca.http;
 
 import io.yinxin.ca.CaException;
+import io.yinxin.ca.Pem;
 import io.yinxin.ca.crl.CrlService;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.issue.Issuer;

@@ -4,8 +4,6 @@ import io.yinxin.ca.CaException;
 import io.yinxin.ca.profile.KeyType;
 import io.yinxin.ca.profile.Profile;
 import java.math.BigInteger;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERNull;
@@ -196,11 +194,7 @@ public final class KeyPolicy {
   }
 
   private static byte[] sha256(SubjectPublicKeyInfo spki) throws java.io.IOException {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(spki.getEncoded(ASN1Encoding.DER));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.yinxin.ca.Sha256.digest(spki.getEncoded(ASN1Encoding.DER));
   }
 
   private static CaException bad(String why) {

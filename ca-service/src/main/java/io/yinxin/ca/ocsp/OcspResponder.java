@@ -22,7 +22,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -328,12 +327,8 @@ public final class OcspResponder implements AutoCloseable {
   }
 
   private static String etag(byte[] der) {
-    try {
-      byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(der);
-      return "\"" + HexFormat.of().formatHex(h, 0, 16) + "\"";
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    byte[] h = io.yinxin.ca.Sha256.digest(der);
+    return "\"" + io.yinxin.ca.Sha256.hex(java.util.Arrays.copyOf(h, 16)) + "\"";
   }
 
   /**
@@ -552,6 +547,6 @@ public final class OcspResponder implements AutoCloseable {
   }
 
   private static String hex(byte[] b) {
-    return java.util.HexFormat.of().formatHex(b);
+    return io.yinxin.ca.Sha256.hex(b);
   }
 }

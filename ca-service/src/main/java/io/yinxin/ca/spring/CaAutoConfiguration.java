@@ -293,7 +293,16 @@ public class CaAutoConfiguration {
           issuance,
           revocation,
           new AcmeService.AcmeSettings(
-              a.profile(), a.allowLocalhost(), a.allowedDomains(), a.http01Port()),
+              a.profile(),
+              a.allowLocalhost(),
+              a.allowedDomains(),
+              a.http01Port(),
+              new AcmeService.RateLimits(
+                  a.rateLimits().requestsPerSecond(),
+                  a.rateLimits().requestBurst(),
+                  a.rateLimits().newAccountsPerHour(),
+                  a.rateLimits().newOrdersPerHour(),
+                  a.rateLimits().failedValidationsPerHour())),
           acmeValidations);
     }
   }

@@ -66,11 +66,31 @@ public record CaProperties(
    * @param allowedDomains domains (and their subdomains) the CA may issue for
    * @param http01Port where http-01 challenges are fetched (80, as RFC 8555 says; other values for
    *     tests)
+   * @param rateLimits {@code yinxin.ca.acme.rate-limits.*}, per node
    */
   public record Acme(
       @DefaultValue("true") boolean enabled,
       @DefaultValue("server-tls-acme") String profile,
       @DefaultValue("false") boolean allowLocalhost,
       @DefaultValue List<String> allowedDomains,
-      @DefaultValue("80") int http01Port) {}
+      @DefaultValue("80") int http01Port,
+      @DefaultValue RateLimits rateLimits) {}
+
+  /**
+   * ACME rate limits, per node: a client behind a load balancer with n nodes gets up to n times
+   * these figures.
+   *
+   * @param requestsPerSecond requests (signed POSTs and new-nonce) per source address (IPv6: per
+   *     /64) per second
+   * @param requestBurst how many requests an address may send at once
+   * @param newAccountsPerHour accounts one address may create per hour
+   * @param newOrdersPerHour orders one account may create per hour
+   * @param failedValidationsPerHour failed challenge validations one account may have per hour
+   */
+  public record RateLimits(
+      @DefaultValue("20") int requestsPerSecond,
+      @DefaultValue("100") int requestBurst,
+      @DefaultValue("50") int newAccountsPerHour,
+      @DefaultValue("300") int newOrdersPerHour,
+      @DefaultValue("30") int failedValidationsPerHour) {}
 }

@@ -33,6 +33,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.shredzone.acme4j.Account;
 import org.shredzone.acme4j.AccountBuilder;
@@ -412,6 +414,42 @@ class AcmeTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(json.statusCode()).isEqualTo(415);
+  }
+
+  @Test
+  void aFloodOfNonceRequestsFromOneAddressIsRateLimitedAndOtherAddressesAreNot() throws Exception {
+    // 127.0.0.2 is another loopback address: its bucket is not the one the other tests use.
+    int limited = 0;
+    String retryAfter = null;
+    for (int i = 0; i < 300 && limited == 0; i++) {
+      String head = rawGetFrom("127.0.0.2", "/acme/new-nonce");
+      if (head.startsWith("HTTP/1.1 429")) {
+        limited++;
+        assertThat(head).contains("urn:ietf:params:acme:error:rateLimited");
+        Matcher m = Pattern.compile("(?im)^Retry-After: *(\\d+)").matcher(head);
+        assertThat(m.find()).as(head).isTrue();
+        retryAfter = m.group(1);
+      } else {
+        assertThat(head).startsWith("HTTP/1.1 204");
+      }
+    }
+    assertThat(limited).as("the 300 requests from 127.0.0.2 were not limited").isEqualTo(1);
+    assertThat(Long.parseLong(retryAfter)).isPositive();
+    assertThat(nonce()).isNotBlank(); // 127.0.0.1 goes on
+  }
+
+  /** A GET sent from a chosen local address, answered headers and body as text. */
+  static String rawGetFrom(String localAddress, String path) throws Exception {
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.bind(new InetSocketAddress(localAddress, 0));
+      s.connect(new InetSocketAddress("127.0.0.1", PORT), 5_000);
+      s.setSoTimeout(10_000);
+      s.getOutputStream()
+          .write(
+              ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   // ---- helpers

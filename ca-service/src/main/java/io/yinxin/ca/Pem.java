@@ -1,13 +1,14 @@
-package io.yinxin.ca.http;
+package io.yinxin.ca;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
-/** PEM text (RFC 7468). */
-final class Pem {
+/** PEM text (RFC 7468): the one place the CA writes it. */
+public final class Pem {
   private Pem() {}
 
-  static String encode(String type, byte[] der) {
+  /** {@code -----BEGIN type-----}, base64 in 64-character lines, {@code -----END type-----}. */
+  public static String encode(String type, byte[] der) {
     return "-----BEGIN "
         + type
         + "-----\n"
@@ -17,7 +18,7 @@ final class Pem {
         + "-----\n";
   }
 
-  static String certificate(byte[] der) {
+  public static String certificate(byte[] der) {
     return encode("CERTIFICATE", der);
   }
 }
