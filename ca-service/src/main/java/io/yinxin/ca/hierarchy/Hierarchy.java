@@ -1,7 +1,7 @@
 package io.yinxin.ca.hierarchy;
 
 import io.yinxin.audit.AuditEvent;
-import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.AuditOutbox;
 import io.yinxin.audit.EventType;
 import io.yinxin.ca.CaException;
 import io.yinxin.ca.issue.CertificateFactory;
@@ -56,7 +56,7 @@ public final class Hierarchy {
   private final KeyService keys;
   private final KeyRef.Scheme caKeyScheme;
   private final Urls urls;
-  private final AuditLog audit;
+  private final AuditOutbox audit;
   private final Map<String, Issuer> issuers = new ConcurrentHashMap<>();
   private final Map<String, ServiceKey> services = new ConcurrentHashMap<>();
 
@@ -80,7 +80,7 @@ public final class Hierarchy {
       KeyService keys,
       KeyRef.Scheme caKeyScheme,
       Urls urls,
-      AuditLog audit) {
+      AuditOutbox audit) {
     this.config = config;
     this.store = store;
     this.keys = keys;
@@ -123,7 +123,7 @@ public final class Hierarchy {
       }
       Issuer issuer = issuer(ca.name());
       KeySpec spec = ca.key() == KeySpec.SM2 ? KeySpec.SM2 : KeySpec.EC_P256;
-      createService(name, ocspProfile, issuer, spec, "Yinxin OCSP " + ca.name());
+      createService("ca-init", name, ocspProfile, issuer, spec, "Yinxin OCSP " + ca.name());
       created.add("service " + name);
     }
     for (HierarchyConfig.ServiceCert s : config.services()) {
@@ -132,7 +132,7 @@ public final class Hierarchy {
         continue;
       }
       Profile p = config.profiles().get(s.profile());
-      createService(s.name(), p, issuer(p.issuer()), s.key(), cn(s.subject()));
+      createService("ca-init", s.name(), p, issuer(p.issuer()), s.key(), cn(s.subject()));
       created.add("service " + s.name());
     }
     loadServices();
@@ -182,6 +182,60 @@ public final class Hierarchy {
   /** A service key by name ({@code ocsp-citizen}, {@code tsa}). */
   public Optional<ServiceKey> service(String name) {
     return Optional.ofNullable(services.get(name));
+  }
+
+  /**
+   * Renews every delegated OCSP signer and service certificate (TSA) that has less than {@code
+   * renewBefore} left or was revoked: a new key in the backend, a new certificate, then this node
+   * switches to it; other nodes pick it up at their next call. Of several nodes calling at once,
+   * one renews (it claims the renewal in the database, by the database's clock); a claim left by a
+   * node that died lapses after ten minutes. Call about once an hour on every node.
+   *
+   * @return the services renewed by this call
+   */
+  public synchronized List<String> renewServices(Duration renewBefore) {
+    List<String> renewed = new ArrayList<>();
+    Profile ocspProfile = config.profiles().get("ocsp-signer");
+    for (CaConfig ca : config.cas()) {
+      String name = "ocsp-" + ca.name();
+      if (dueForRenewal(name, renewBefore)) {
+        KeySpec spec = ca.key() == KeySpec.SM2 ? KeySpec.SM2 : KeySpec.EC_P256;
+        createService(
+            "ca-renewal", name, ocspProfile, issuer(ca.name()), spec, "Yinxin OCSP " + ca.name());
+        renewed.add(name);
+      }
+    }
+    for (HierarchyConfig.ServiceCert s : config.services()) {
+      if (dueForRenewal(s.name(), renewBefore)) {
+        Profile p = config.profiles().get(s.profile());
+        createService("ca-renewal", s.name(), p, issuer(p.issuer()), s.key(), cn(s.subject()));
+        renewed.add(s.name());
+      }
+    }
+    loadServices();
+    for (String n : renewed) {
+      log.info("event=service_certificate_renewed name={}", n);
+    }
+    return renewed;
+  }
+
+  /** {@link #renewServices(Duration)} with the default margin of 30 days. */
+  public List<String> renewServices() {
+    return renewServices(RENEW_BEFORE);
+  }
+
+  /** Whether a service needs a new certificate and this node has claimed the renewal. */
+  private boolean dueForRenewal(String name, Duration renewBefore) {
+    Optional<ServiceRecord> s = store.service(name);
+    if (s.isEmpty()) {
+      return false; // init creates what is missing
+    }
+    Optional<CertificateRecord> cert = store.certificate(s.get().issuer(), s.get().serial());
+    boolean current =
+        cert.isPresent()
+            && cert.get().status() == CertificateRecord.Status.VALID
+            && cert.get().notAfter().isAfter(Instant.now().plus(renewBefore));
+    return !current && store.claimServiceRenewal(name, s.get().serial());
   }
 
   /** Loads the CAs that exist, creating nothing. */
@@ -273,25 +327,31 @@ public final class Hierarchy {
             Instant.now());
     String issuerName = parent.map(Issuer::name).orElse(ca.name());
     CertificateRecord row = CertificateRecord.issued(issuerName, "ca", cert, sha256(spki), 0);
-    store.inTransaction(
-        c -> {
-          boolean inserted =
-              store.insertAuthority(
-                  c,
-                  new AuthorityRecord(
-                      ca.name(), ca.parent(), key.ref().toString(), alg.name(), encoded(cert)),
-                  row);
-          if (inserted) {
-            audit.append(
-                issuedEvent("ca-init", issuerName, row, Map.of("ca", ca.name(), "kind", "ca")));
-          }
-          return inserted;
-        });
+    // The CA row and its evidence commit together; the receipt is awaited after the commit.
+    Optional<AuditOutbox.Pending> evidence =
+        store.inTransaction(
+            c ->
+                store.insertAuthority(
+                        c,
+                        new AuthorityRecord(
+                            ca.name(),
+                            ca.parent(),
+                            key.ref().toString(),
+                            alg.name(),
+                            encoded(cert)),
+                        row)
+                    ? Optional.of(
+                        audit.record(
+                            c,
+                            issuedEvent(
+                                "ca-init", issuerName, row, Map.of("ca", ca.name(), "kind", "ca"))))
+                    : Optional.empty());
+    evidence.ifPresent(audit::await);
     log.info("event=ca_created ca={} key={} alg={}", ca.name(), key.ref(), alg);
   }
 
   private void createService(
-      String name, Profile profile, Issuer issuer, KeySpec spec, String commonName) {
+      String actor, String name, Profile profile, Issuer issuer, KeySpec spec, String commonName) {
     KeyRef.Scheme scheme = spec == KeySpec.SM2 ? KeyRef.Scheme.SOFT : caKeyScheme;
     String label =
         name
@@ -316,22 +376,24 @@ public final class Hierarchy {
             issuer.signer(keys, "cert:" + name));
     CertificateRecord row =
         CertificateRecord.issued(issuer.name(), profile.name(), cert, sha256(spki), 0);
-    store.inTransaction(
-        c -> {
-          store.putService(
-              c,
-              new ServiceRecord(
-                  name,
-                  issuer.name(),
-                  row.serial(),
-                  key.ref().toString(),
-                  spec.defaultAlgorithm().name()),
-              row);
-          audit.append(
-              issuedEvent(
-                  "ca-init", issuer.name(), row, Map.of("service", name, "kind", "service")));
-          return null;
-        });
+    AuditOutbox.Pending evidence =
+        store.inTransaction(
+            c -> {
+              store.putService(
+                  c,
+                  new ServiceRecord(
+                      name,
+                      issuer.name(),
+                      row.serial(),
+                      key.ref().toString(),
+                      spec.defaultAlgorithm().name()),
+                  row);
+              return audit.record(
+                  c,
+                  issuedEvent(
+                      actor, issuer.name(), row, Map.of("service", name, "kind", "service")));
+            });
+    audit.await(evidence);
     log.info("event=service_certificate_issued name={} issuer={}", name, issuer.name());
   }
 

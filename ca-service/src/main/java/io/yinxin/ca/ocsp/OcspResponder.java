@@ -101,14 +101,50 @@ public final class OcspResponder implements AutoCloseable {
   private final AuditLog audit;
 
   /** Signatures made per CA since the last {@link #recordKeyUse}, and since when. */
-  private final ConcurrentHashMap<String, LongAdder> signatures = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Tally, LongAdder> signatures = new ConcurrentHashMap<>();
 
   private volatile Instant tallySince = Instant.now();
 
   /** (hash algorithm, issuerNameHash, issuerKeyHash) of a CertID. */
   private record IssuerKey(ASN1ObjectIdentifier alg, String nameHash, String keyHash) {}
 
-  private record Responder(Issuer ca, ServiceKey signer, RespID respId) {}
+  /**
+   * The responder for one CA. Its signer is looked up at every signature, so a signer certificate
+   * renewed by {@link Hierarchy#renewServices} is used from the next answer on, without a restart.
+   */
+  private final class Responder {
+    private final Issuer ca;
+    private final String service;
+    private volatile Signer current;
+
+    Responder(Issuer ca, String service) {
+      this.ca = ca;
+      this.service = service;
+    }
+
+    Issuer ca() {
+      return ca;
+    }
+
+    Signer signer() {
+      ServiceKey now =
+          hierarchy
+              .service(service)
+              .orElseThrow(() -> new IllegalStateException("OCSP signer " + service + " is gone"));
+      Signer s = current;
+      if (s == null || s.key() != now) {
+        s = new Signer(now, respId(now));
+        current = s;
+      }
+      return s;
+    }
+  }
+
+  /** A signer key and certificate with the ResponderID (by key hash) that names it. */
+  private record Signer(ServiceKey key, RespID respId) {}
+
+  /** Which signer key made how many signatures for which CA since the last tally. */
+  private record Tally(String ca, io.yinxin.hsm.KeyRef key, io.yinxin.hsm.SignatureAlgorithm alg) {}
 
   private record CacheKey(String ca, BigInteger serial, ASN1ObjectIdentifier alg) {}
 
@@ -181,15 +217,13 @@ public final class OcspResponder implements AutoCloseable {
             .executor(Runnable::run)
             .<String, Front>build()
             .asMap();
-    DigestCalculator sha1 = digest(RespID.HASH_SHA1);
     for (Issuer ca : hierarchy.issuers()) {
-      Optional<ServiceKey> signer = hierarchy.service("ocsp-" + ca.name());
-      if (signer.isEmpty()) {
+      String service = "ocsp-" + ca.name();
+      if (hierarchy.service(service).isEmpty()) {
         continue;
       }
       try {
-        RespID respId = new RespID(signer.get().certificate().getSubjectPublicKeyInfo(), sha1);
-        Responder r = new Responder(ca, signer.get(), respId);
+        Responder r = new Responder(ca, service);
         for (ASN1ObjectIdentifier alg :
             List.of(OIWObjectIdentifiers.idSHA1, NISTObjectIdentifiers.id_sha256)) {
           String jca = alg.equals(OIWObjectIdentifiers.idSHA1) ? "SHA-1" : "SHA-256";
@@ -198,7 +232,7 @@ public final class OcspResponder implements AutoCloseable {
               hash(jca, ca.certificate().getSubjectPublicKeyInfo().getPublicKeyData().getBytes());
           responders.put(new IssuerKey(alg, hex(nameHash), hex(keyHash)), r);
         }
-      } catch (OCSPException | IOException e) {
+      } catch (IOException e) {
         throw new IllegalStateException("cannot set up OCSP for " + ca.name(), e);
       }
     }
@@ -412,7 +446,8 @@ public final class OcspResponder implements AutoCloseable {
   private Signed sign(Responder r, CertificateID[] list, byte[] nonce, Instant now) {
     Instant thisUpdate = now.truncatedTo(ChronoUnit.SECONDS);
     Date next = Date.from(thisUpdate.plus(validity));
-    BasicOCSPRespBuilder b = new BasicOCSPRespBuilder(r.respId());
+    Signer signer = r.signer();
+    BasicOCSPRespBuilder b = new BasicOCSPRespBuilder(signer.respId());
     boolean known = true;
     for (CertificateID id : list) {
       Responder owner = responderFor(id);
@@ -426,13 +461,15 @@ public final class OcspResponder implements AutoCloseable {
           new Extensions(new Extension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce, false, nonce)));
     }
     try {
-      ServiceKey s = r.signer();
+      ServiceKey s = signer.key();
       BasicOCSPResp basic =
           b.build(
               KeyServiceContentSigner.recordedByCaller(keys, s.key(), s.algorithm(), purpose(r)),
               new X509CertificateHolder[] {s.certificate()},
               Date.from(thisUpdate));
-      signatures.computeIfAbsent(r.ca().name(), k -> new LongAdder()).increment();
+      signatures
+          .computeIfAbsent(new Tally(r.ca().name(), s.key(), s.algorithm()), k -> new LongAdder())
+          .increment();
       return new Signed(
           new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded(), known);
     } catch (OCSPException | IOException e) {
@@ -454,16 +491,17 @@ public final class OcspResponder implements AutoCloseable {
     Instant now = Instant.now();
     tallySince = now;
     int events = 0;
-    for (Responder r : new java.util.LinkedHashSet<>(responders.values())) {
-      LongAdder counter = signatures.get(r.ca().name());
-      long n = counter == null ? 0 : counter.sumThenReset();
+    for (var e : signatures.entrySet()) {
+      Tally t = e.getKey();
+      LongAdder counter = e.getValue();
+      long n = counter.sumThenReset();
       if (n == 0) {
         continue;
       }
       Map<String, String> attrs = new LinkedHashMap<>();
       attrs.put("operation", KeyUse.Operation.SIGN.name());
-      attrs.put("purpose", purpose(r));
-      attrs.put("algorithm", r.signer().algorithm().name());
+      attrs.put("purpose", "ocsp:" + t.ca());
+      attrs.put("algorithm", t.alg().name());
       attrs.put("count", Long.toString(n));
       attrs.put("from", since.toString());
       attrs.put("to", now.toString());
@@ -472,14 +510,14 @@ public final class OcspResponder implements AutoCloseable {
             new AuditEvent(
                 EventType.KEY_USED,
                 "ca-service",
-                r.signer().key().toString(),
+                t.key().toString(),
                 now,
                 attrs,
                 Optional.empty()));
         events++;
-      } catch (RuntimeException e) {
+      } catch (RuntimeException ex) {
         counter.add(n); // counted again in the next event
-        log.warn("event=ocsp_key_use_not_recorded ca={} reason={}", r.ca().name(), e.toString());
+        log.warn("event=ocsp_key_use_not_recorded ca={} reason={}", t.ca(), ex.toString());
       }
     }
     return events;
@@ -493,6 +531,14 @@ public final class OcspResponder implements AutoCloseable {
 
   private static String purpose(Responder r) {
     return "ocsp:" + r.ca().name();
+  }
+
+  private static RespID respId(ServiceKey signer) {
+    try {
+      return new RespID(signer.certificate().getSubjectPublicKeyInfo(), digest(RespID.HASH_SHA1));
+    } catch (OCSPException e) {
+      throw new IllegalStateException("cannot name the OCSP signer " + signer.name(), e);
+    }
   }
 
   private CertificateStatus status(String ca, BigInteger serial) {

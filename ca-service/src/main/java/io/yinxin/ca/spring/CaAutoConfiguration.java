@@ -64,7 +64,11 @@ public class CaAutoConfiguration {
 
   @Bean
   Hierarchy caHierarchy(
-      CaProperties p, CaStore store, KeyService keys, AuditLog audit, Environment env) {
+      CaProperties p,
+      CaStore store,
+      KeyService keys,
+      io.yinxin.audit.AuditOutbox audit,
+      Environment env) {
     HierarchyConfig config =
         p.hierarchyFile().isBlank()
             ? HierarchyConfig.defaults()
@@ -325,6 +329,7 @@ public class CaAutoConfiguration {
   /** Refreshes CRLs and follows status changes from other nodes for the OCSP cache. */
   @Bean(destroyMethod = "shutdownNow")
   ScheduledExecutorService caScheduler(
+      Hierarchy hierarchy,
       CrlService crls,
       OcspResponder ocsp,
       RevokedKeys revokedKeys,
@@ -347,6 +352,19 @@ public class CaAutoConfiguration {
         },
         p.ocspKeyUseInterval().toMillis(),
         p.ocspKeyUseInterval().toMillis(),
+        TimeUnit.MILLISECONDS);
+    // OCSP signer and TSA certificates are renewed before they expire, on whichever node claims it
+    // first; the others load the new ones here too. The responder switches without a restart.
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            hierarchy.renewServices();
+          } catch (RuntimeException e) {
+            log.warn("event=service_renewal_failed reason={}", e.getMessage());
+          }
+        },
+        p.serviceRenewalInterval().toMillis(),
+        p.serviceRenewalInterval().toMillis(),
         TimeUnit.MILLISECONDS);
     s.scheduleWithFixedDelay(
         () -> {

@@ -31,6 +31,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param ocspCacheSize how many typical answers the OCSP cache holds (bounded by bytes)
  * @param ocspKeyUseInterval how often the OCSP signatures made are recorded, as one {@code
  *     KEY_USED} audit event per signer key with their count
+ * @param serviceRenewalInterval how often this node checks whether an OCSP signer or TSA
+ *     certificate has less than 30 days left (and renews it, or loads another node's renewal)
  * @param operators registration-authority operators and their scopes
  * @param generateDevToken when no operators are configured, create one with every scope under the
  *     data directory (development only)
@@ -52,6 +54,7 @@ public record CaProperties(
     @DefaultValue("8h") Duration ocspRefreshBefore,
     @DefaultValue("1000000") int ocspCacheSize,
     @DefaultValue("1m") Duration ocspKeyUseInterval,
+    @DefaultValue("1h") Duration serviceRenewalInterval,
     @DefaultValue List<CaOperators.Operator> operators,
     @DefaultValue("false") boolean generateDevToken,
     @DefaultValue Acme acme) {

@@ -234,6 +234,26 @@ public final class CaStore {
     }
   }
 
+  /**
+   * Claims the renewal of a service certificate for this node: true for exactly one of several
+   * nodes asking at once, as long as the service still has {@code serial} and no other claim is
+   * younger than ten minutes. Times are the database's, so node clocks do not matter.
+   */
+  public boolean claimServiceRenewal(String name, String serial) {
+    return inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE ca.service_certificates SET updated_at = CURRENT_TIMESTAMP"
+                      + " WHERE name = ? AND serial = ?"
+                      + " AND updated_at < CURRENT_TIMESTAMP - INTERVAL '10' MINUTE")) {
+            ps.setString(1, name);
+            ps.setString(2, serial);
+            return ps.executeUpdate() == 1;
+          }
+        });
+  }
+
   // ---- certificates
 
   /** Takes a block of 1000 partition slots; slot / partition size is a certificate's partition. */

@@ -59,7 +59,7 @@ class HsmHierarchyTest {
             keys,
             KeyRef.Scheme.PKCS11,
             new Urls("http://127.0.0.1:9"),
-            audit());
+            integrator);
     hierarchy.init();
   }
 

@@ -156,7 +156,7 @@ public final class CaBench {
               keys,
               KeyRef.Scheme.SOFT,
               new Urls("http://127.0.0.1:8080"),
-              audit);
+              integrator);
       h.init();
       long t0 = System.nanoTime();
       List<RevokedEntry> batch = new ArrayList<>();
