@@ -38,6 +38,20 @@ public final class HttpAuditLog implements AuditLog {
 
   @Override
   public Receipt append(AuditEvent event) {
+    return send(body(event), null);
+  }
+
+  /**
+   * Appends an event given as its request body, at most once per key: the remote log answers a
+   * repeated key with the first call's receipt, so a caller that lost the answer (timeout, crash)
+   * sends again without a duplicate entry.
+   */
+  public Receipt appendOnce(String body, String idempotencyKey) {
+    return send(body, idempotencyKey);
+  }
+
+  /** The JSON request body of {@code POST /audit/v1/entries} for an event. */
+  public static String body(AuditEvent event) {
     StringBuilder sb = new StringBuilder("{");
     Json.member(sb, "type", event.type().name()).append(',');
     Json.member(sb, "time", event.time().toString()).append(',');
@@ -51,17 +65,22 @@ public final class HttpAuditLog implements AuditLog {
     }
     sb.append('}');
     event.objectDigest().ifPresent(d -> Json.member(sb.append(','), "objectDigest", d));
-    sb.append('}');
-    HttpRequest request =
+    return sb.append('}').toString();
+  }
+
+  private Receipt send(String body, String idempotencyKey) {
+    HttpRequest.Builder b =
         HttpRequest.newBuilder(entries)
             .timeout(Duration.ofSeconds(60))
             .header("Authorization", "Bearer " + new String(token))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(sb.toString(), StandardCharsets.UTF_8))
-            .build();
+            .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+    if (idempotencyKey != null) {
+      b.header("Idempotency-Key", idempotencyKey);
+    }
     HttpResponse<String> r;
     try {
-      r = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      r = http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new AuditException(
           Code.UNAVAILABLE, "audit log at " + entries.getHost() + " unreachable");

@@ -9,6 +9,7 @@ import io.yinxin.audit.Receipt;
 import io.yinxin.audit.evidence.Json;
 import io.yinxin.audit.merkle.Tiles;
 import io.yinxin.audit.spring.AuditTokens;
+import io.yinxin.audit.store.Integrator;
 import io.yinxin.audit.store.LogReader;
 import jakarta.servlet.http.HttpServletRequest;
 import java.nio.charset.StandardCharsets;
@@ -51,10 +52,13 @@ public class AuditController {
   private final LogReader reader;
   private final AuditLog log;
   private final AuditTokens tokens;
+  private final Integrator integrator;
 
-  public AuditController(LogReader reader, AuditLog log, AuditTokens tokens) {
+  public AuditController(
+      LogReader reader, AuditLog log, Integrator integrator, AuditTokens tokens) {
     this.reader = reader;
     this.log = log;
+    this.integrator = integrator;
     this.tokens = tokens;
   }
 
@@ -149,7 +153,8 @@ public class AuditController {
       HttpServletRequest request) {
     tokens.require(AuditTokens.Role.WRITER, auth);
     AuditEvent event = parseEvent(body(request));
-    Receipt r = log.append(event);
+    String key = request.getHeader("Idempotency-Key");
+    Receipt r = key == null ? log.append(event) : integrator.appendOnce(event, key);
     StringBuilder sb = new StringBuilder("{\"index\":").append(r.index()).append(',');
     Json.member(sb, "leafHash", b64(r.leafHash()));
     return ResponseEntity.status(HttpStatus.CREATED).body(sb.append('}').toString());

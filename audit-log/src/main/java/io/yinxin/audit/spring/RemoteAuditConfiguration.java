@@ -2,8 +2,10 @@ package io.yinxin.audit.spring;
 
 import io.yinxin.audit.AuditLog;
 import io.yinxin.audit.client.HttpAuditLog;
+import io.yinxin.audit.client.OutboxRelay;
 import io.yinxin.hsm.Secret;
 import java.nio.file.Path;
+import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -14,15 +16,18 @@ import org.springframework.core.env.Environment;
  * A node that does not host the log ({@code yinxin.audit.enabled=false}) appends to the node that
  * does: {@code yinxin.audit.remote.url}, with the writer token read from {@code
  * yinxin.audit.remote.token-env} (default {@code YINXIN_AUDIT_TOKEN}) or {@code
- * yinxin.audit.remote.token-file}. Key uses are recorded there too.
+ * yinxin.audit.remote.token-file}. Key uses are recorded there too. Modules that change state
+ * record their evidence through {@link OutboxRelay}: into this node's database with the change,
+ * relayed to the log after commit.
  */
-@AutoConfiguration
+@AutoConfiguration(
+    afterName = "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration")
 @ConditionalOnProperty(prefix = "yinxin.audit", name = "enabled", havingValue = "false")
 public class RemoteAuditConfiguration {
 
   @Bean
   @ConditionalOnProperty(prefix = "yinxin.audit.remote", name = "url")
-  AuditLog remoteAuditLog(Environment env) {
+  HttpAuditLog remoteAuditLog(Environment env) {
     String file = env.getProperty("yinxin.audit.remote.token-file", "");
     Secret token =
         file.isBlank()
@@ -35,6 +40,17 @@ public class RemoteAuditConfiguration {
       java.util.Arrays.fill(value, '\0');
       token.destroy();
     }
+  }
+
+  /**
+   * The transactional form for this node's modules: their events go into {@code audit_relay.outbox}
+   * in this node's database, in their own transactions, and are relayed.
+   */
+  @Bean(destroyMethod = "close")
+  @ConditionalOnProperty(prefix = "yinxin.audit.remote", name = "url")
+  @org.springframework.boot.autoconfigure.condition.ConditionalOnBean(DataSource.class)
+  OutboxRelay remoteAuditOutbox(DataSource dataSource, HttpAuditLog remote) {
+    return OutboxRelay.open(dataSource, remote, java.time.Duration.ofSeconds(1));
   }
 
   @Bean

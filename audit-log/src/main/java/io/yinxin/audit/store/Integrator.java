@@ -111,6 +111,45 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
         .encode();
   }
 
+  /**
+   * Appends an event at most once per idempotency key, for a client that may send it again after a
+   * timeout or a crash (a relay forwarding its own outbox): the first call records it through the
+   * outbox; every later call with the key, on any node, gets the same receipt.
+   *
+   * @param key 1-80 characters from {@code [A-Za-z0-9._:-]}, chosen by the client, unique per event
+   */
+  public Receipt appendOnce(AuditEvent event, String key) {
+    if (key == null || !key.matches("[A-Za-z0-9._:-]{1,80}")) {
+      throw new AuditException(
+          Code.INVALID_REQUEST, "an idempotency key is 1-80 characters of [A-Za-z0-9._:-]");
+    }
+    for (int attempt = 0; ; attempt++) {
+      try (Connection c = store.connection()) {
+        Optional<Long> bound = store.outboxIdForKey(c, key);
+        if (bound.isPresent()) {
+          return await(new Pending(bound.get()));
+        }
+        c.setAutoCommit(false);
+        try {
+          Pending p = record(c, event);
+          if (store.bindIdempotencyKey(c, key, p.id())) {
+            store.commitDurably(c);
+            return await(p);
+          }
+          c.rollback(); // another request with this key won: wait for its entry
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
+        }
+      } catch (SQLException e) {
+        throw LogStore.unavailable(e);
+      }
+      if (attempt > 0) {
+        throw new AuditException(Code.UNAVAILABLE, "idempotency key could not be bound");
+      }
+    }
+  }
+
   @Override
   public Pending record(Connection c, AuditEvent event) {
     byte[] canonical = event.canonicalBytes();

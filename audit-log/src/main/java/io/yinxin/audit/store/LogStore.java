@@ -160,6 +160,38 @@ public final class LogStore {
     }
   }
 
+  /**
+   * Binds an idempotency key to an outbox row, in the caller's transaction.
+   *
+   * @return false if the key is bound already (the caller rolls back and uses the bound row)
+   */
+  boolean bindIdempotencyKey(Connection c, String key, long outboxId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO audit.idempotency_keys (idem_key, outbox_id) VALUES (?, ?)")) {
+      ps.setString(1, key);
+      ps.setLong(2, outboxId);
+      ps.executeUpdate();
+      return true;
+    } catch (SQLException e) {
+      if ("23505".equals(e.getSQLState())) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** The outbox row an idempotency key is bound to. */
+  Optional<Long> outboxIdForKey(Connection c, String key) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT outbox_id FROM audit.idempotency_keys WHERE idem_key = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
+      }
+    }
+  }
+
   /** The oldest committed outbox rows, by id. */
   List<OutboxRow> outbox(Connection c, int limit) throws SQLException {
     List<OutboxRow> out = new ArrayList<>();
