@@ -5,7 +5,6 @@ import io.yinxin.audit.AuditException;
 import io.yinxin.audit.AuditException.Code;
 import io.yinxin.audit.AuditLog;
 import io.yinxin.audit.Receipt;
-import io.yinxin.audit.evidence.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,7 +13,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@link AuditLog} for a node that does not host the log: appends over HTTP to {@code POST
@@ -22,6 +24,7 @@ import java.util.Map;
  * remote log hands out only after its commit.
  */
 public final class HttpAuditLog implements AuditLog {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final URI entries;
@@ -52,20 +55,14 @@ public final class HttpAuditLog implements AuditLog {
 
   /** The JSON request body of {@code POST /audit/v1/entries} for an event. */
   public static String body(AuditEvent event) {
-    StringBuilder sb = new StringBuilder("{");
-    Json.member(sb, "type", event.type().name()).append(',');
-    Json.member(sb, "time", event.time().toString()).append(',');
-    Json.member(sb, "actor", event.actor()).append(',');
-    Json.member(sb, "subject", event.subject()).append(',');
-    Json.string(sb, "attributes").append(":{");
-    boolean first = true;
-    for (var e : event.attributes().entrySet()) {
-      Json.member(sb.append(first ? "" : ","), e.getKey(), e.getValue());
-      first = false;
-    }
-    sb.append('}');
-    event.objectDigest().ifPresent(d -> Json.member(sb.append(','), "objectDigest", d));
-    return sb.append('}').toString();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("type", event.type().name());
+    m.put("time", event.time().toString());
+    m.put("actor", event.actor());
+    m.put("subject", event.subject());
+    m.put("attributes", event.attributes());
+    event.objectDigest().ifPresent(d -> m.put("objectDigest", d));
+    return JSON.writeValueAsString(m);
   }
 
   private Receipt send(String body, String idempotencyKey) {
@@ -98,11 +95,12 @@ public final class HttpAuditLog implements AuditLog {
       throw new AuditException(code, "remote audit log answered " + r.statusCode());
     }
     try {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> m = (Map<String, Object>) Json.parse(r.body());
+      JsonNode m = JSON.readTree(r.body());
+      if (!m.path("index").canConvertToLong() || !m.path("leafHash").isString()) {
+        throw new IllegalArgumentException("no index or leafHash");
+      }
       return new Receipt(
-          ((Number) m.get("index")).longValue(),
-          Base64.getDecoder().decode((String) m.get("leafHash")));
+          m.get("index").longValue(), Base64.getDecoder().decode(m.get("leafHash").stringValue()));
     } catch (RuntimeException e) {
       throw new AuditException(Code.UNAVAILABLE, "remote audit log sent an unreadable receipt");
     }

@@ -7,9 +7,11 @@ import java.util.Map;
 
 /**
  * A small, strict JSON reader and string writer (RFC 8259) with no dependencies, so the offline
- * verifier jar needs nothing but the JDK. Objects become {@code Map<String,Object>} (member order
- * kept, duplicate names rejected), arrays {@code List<Object>}, numbers {@code Long} or {@code
- * Double}.
+ * verifier jar needs nothing but the JDK. It serves the evidence format only: an event's canonical
+ * form (which leaves commit to, so it must never change with a library upgrade) and {@code
+ * audit-verify}'s reading of bundles; everything else in Yinxin uses Jackson. Objects become {@code
+ * Map<String,Object>} (member order kept, duplicate names rejected), arrays {@code List<Object>},
+ * numbers {@code Long} or {@code Double}.
  */
 public final class Json {
   private static final int MAX_DEPTH = 64;

@@ -6,9 +6,10 @@ import io.yinxin.audit.AuditException.Code;
 import io.yinxin.audit.AuditLog;
 import io.yinxin.audit.EventType;
 import io.yinxin.audit.Receipt;
-import io.yinxin.audit.evidence.Json;
 import io.yinxin.audit.merkle.Tiles;
 import io.yinxin.audit.spring.AuditTokens;
+import io.yinxin.audit.store.Cosignatures;
+import io.yinxin.audit.store.EvidenceBundles;
 import io.yinxin.audit.store.Integrator;
 import io.yinxin.audit.store.LogReader;
 import jakarta.servlet.http.HttpServletRequest;
@@ -34,6 +35,8 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The log's HTTP face. Public, read-only and cacheable (C2SP tlog-tiles): {@code
@@ -50,13 +53,32 @@ public class AuditController {
       MediaType.parseMediaType("application/timestamp-reply");
 
   private final LogReader reader;
+  private final EvidenceBundles bundles;
+  private final Cosignatures cosignatures;
   private final AuditLog log;
   private final AuditTokens tokens;
   private final Integrator integrator;
 
+  /**
+   * Strict JSON in and out: a member given twice is refused (which one would count is up to the
+   * parser, and two parsers may disagree), and so is anything after the object.
+   */
+  private final JsonMapper json =
+      JsonMapper.builder()
+          .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(tools.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
+
   public AuditController(
-      LogReader reader, AuditLog log, Integrator integrator, AuditTokens tokens) {
+      LogReader reader,
+      EvidenceBundles bundles,
+      Cosignatures cosignatures,
+      AuditLog log,
+      Integrator integrator,
+      AuditTokens tokens) {
     this.reader = reader;
+    this.bundles = bundles;
+    this.cosignatures = cosignatures;
     this.log = log;
     this.integrator = integrator;
     this.tokens = tokens;
@@ -130,12 +152,13 @@ public class AuditController {
     LogReader.InclusionProof p =
         reader.inclusion(
             decimal(index, "index"), Optional.ofNullable(size).map(v -> decimal(v, "size")));
-    StringBuilder sb = new StringBuilder("{\"index\":").append(p.index());
-    sb.append(",\"size\":").append(p.size()).append(',');
-    Json.member(sb, "leafHash", b64(p.leafHash())).append(',');
-    hashes(sb, "proof", p.proof()).append(',');
-    Json.member(sb, "tlogProof", p.tlogProof().text());
-    return sb.append('}').toString();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("index", p.index());
+    out.put("size", p.size());
+    out.put("leafHash", b64(p.leafHash()));
+    out.put("proof", b64s(p.proof()));
+    out.put("tlogProof", p.tlogProof().text());
+    return json.writeValueAsString(out);
   }
 
   @GetMapping(value = "/audit/v1/proof/consistency", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -143,8 +166,11 @@ public class AuditController {
       @RequestParam("from") String fromText, @RequestParam("to") String toText) {
     long from = decimal(fromText, "from");
     long to = decimal(toText, "to");
-    StringBuilder sb = new StringBuilder("{\"from\":").append(from).append(",\"to\":").append(to);
-    return hashes(sb.append(','), "proof", reader.consistency(from, to)).append('}').toString();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("from", from);
+    out.put("to", to);
+    out.put("proof", b64s(reader.consistency(from, to)));
+    return json.writeValueAsString(out);
   }
 
   @PostMapping(value = "/audit/v1/entries", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -155,9 +181,10 @@ public class AuditController {
     AuditEvent event = parseEvent(body(request));
     String key = request.getHeader("Idempotency-Key");
     Receipt r = key == null ? log.append(event) : integrator.appendOnce(event, key);
-    StringBuilder sb = new StringBuilder("{\"index\":").append(r.index()).append(',');
-    Json.member(sb, "leafHash", b64(r.leafHash()));
-    return ResponseEntity.status(HttpStatus.CREATED).body(sb.append('}').toString());
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("index", r.index());
+    out.put("leafHash", b64(r.leafHash()));
+    return ResponseEntity.status(HttpStatus.CREATED).body(json.writeValueAsString(out));
   }
 
   @PostMapping(value = "/audit/v1/bundles", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -166,8 +193,8 @@ public class AuditController {
       HttpServletRequest request) {
     tokens.require(AuditTokens.Role.AUDITOR, auth);
     Map<String, Object> q = object(body(request));
-    return reader.bundle(
-        new LogReader.BundleQuery(
+    return bundles.bundle(
+        new EvidenceBundles.BundleQuery(
             optString(q, "subject"),
             optString(q, "type"),
             optString(q, "from").map(AuditController::instant),
@@ -181,21 +208,16 @@ public class AuditController {
       @RequestHeader(value = "Authorization", required = false) String auth) {
     tokens.require(AuditTokens.Role.AUDITOR, auth);
     LogReader.CheckReport r = reader.check();
-    StringBuilder sb = new StringBuilder("{\"ok\":").append(r.ok());
-    sb.append(",\"size\":")
-        .append(r.size())
-        .append(",\"checkpointSize\":")
-        .append(r.checkpointSize());
-    sb.append(",\"problems\":[");
-    for (int i = 0; i < r.problems().size(); i++) {
-      Json.string(sb.append(i == 0 ? "" : ","), r.problems().get(i));
-    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("ok", r.ok());
+    out.put("size", r.size());
+    out.put("checkpointSize", r.checkpointSize());
+    out.put("problems", r.problems());
     return ResponseEntity.status(r.ok() ? HttpStatus.OK : HttpStatus.CONFLICT)
-        .body(sb.append("]}").toString());
+        .body(json.writeValueAsString(out));
   }
 
-  /** Most entries one bundle asks for. */
-  static final int MAX_BUNDLE_LIMIT = 10_000;
+  static final int MAX_BUNDLE_LIMIT = EvidenceBundles.MAX_BUNDLE_EVENTS;
 
   private static int limit(Object v) {
     long l = number(v, "limit");
@@ -214,7 +236,7 @@ public class AuditController {
   public ResponseEntity<Void> cosign(
       @RequestParam("size") String size, HttpServletRequest request) {
     String line = new String(body(request, MAX_COSIGNATURE_BYTES), StandardCharsets.UTF_8);
-    reader.addCosignature(decimal(size, "size"), line.strip());
+    cosignatures.add(decimal(size, "size"), line.strip());
     return ResponseEntity.noContent().build();
   }
 
@@ -261,24 +283,26 @@ public class AuditController {
         .body(pd);
   }
 
-  private static Map<String, Object> object(byte[] body) {
+  private Map<String, Object> object(byte[] body) {
     if (body.length > MAX_BODY) {
       throw new AuditException(Code.INVALID_EVENT, "request body exceeds " + MAX_BODY + " bytes");
     }
+    Object o;
     try {
-      Object o = Json.parse(new String(body, StandardCharsets.UTF_8));
-      if (!(o instanceof Map)) {
-        throw new AuditException(Code.INVALID_REQUEST, "a JSON object is expected");
-      }
-      @SuppressWarnings("unchecked")
-      Map<String, Object> m = (Map<String, Object>) o;
-      return m;
-    } catch (IllegalArgumentException e) {
-      throw new AuditException(Code.INVALID_REQUEST, e.getMessage());
+      o = json.readValue(body, Object.class);
+    } catch (JacksonException e) {
+      throw new AuditException(
+          Code.INVALID_REQUEST, "the body is not one JSON object (a member twice is refused)");
     }
+    if (!(o instanceof Map)) {
+      throw new AuditException(Code.INVALID_REQUEST, "a JSON object is expected");
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> m = (Map<String, Object>) o;
+    return m;
   }
 
-  private static AuditEvent parseEvent(byte[] body) {
+  private AuditEvent parseEvent(byte[] body) {
     Map<String, Object> m = object(body);
     EventType type;
     try {
@@ -329,10 +353,14 @@ public class AuditController {
   }
 
   private static Long number(Object v, String name) {
-    if (!(v instanceof Long l)) {
-      throw new AuditException(Code.INVALID_REQUEST, name + " must be an integer");
+    if (v instanceof Integer i) {
+      return i.longValue();
     }
-    return l;
+    if (v instanceof Long l) {
+      return l;
+    }
+    throw new AuditException(
+        Code.INVALID_REQUEST, name + " must be an integer between 0 and 2^63-1");
   }
 
   private static Instant instant(String s) {
@@ -344,12 +372,8 @@ public class AuditController {
     }
   }
 
-  private static StringBuilder hashes(StringBuilder sb, String name, List<byte[]> hashes) {
-    Json.string(sb, name).append(":[");
-    for (int i = 0; i < hashes.size(); i++) {
-      Json.string(sb.append(i == 0 ? "" : ","), b64(hashes.get(i)));
-    }
-    return sb.append(']');
+  private static List<String> b64s(List<byte[]> hashes) {
+    return hashes.stream().map(AuditController::b64).toList();
   }
 
   private static String b64(byte[] b) {

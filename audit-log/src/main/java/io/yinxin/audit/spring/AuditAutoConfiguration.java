@@ -7,6 +7,8 @@ import io.yinxin.audit.Receipt;
 import io.yinxin.audit.http.AuditController;
 import io.yinxin.audit.note.NoteVerifierKey;
 import io.yinxin.audit.store.CheckpointPublisher;
+import io.yinxin.audit.store.Cosignatures;
+import io.yinxin.audit.store.EvidenceBundles;
 import io.yinxin.audit.store.Integrator;
 import io.yinxin.audit.store.LogReader;
 import io.yinxin.audit.store.LogStore;
@@ -108,13 +110,20 @@ public class AuditAutoConfiguration {
   }
 
   @Bean
-  LogReader auditLogReader(
-      LogStore store, TileCache tiles, CheckpointPublisher publisher, AuditProperties p) {
-    return new LogReader(
-        store,
-        tiles,
-        publisher.verifierKey(),
-        p.witnesses().stream().map(NoteVerifierKey::parse).toList());
+  LogReader auditLogReader(LogStore store, TileCache tiles, CheckpointPublisher publisher) {
+    return new LogReader(store, tiles, publisher.verifierKey());
+  }
+
+  @Bean
+  EvidenceBundles auditEvidenceBundles(
+      LogStore store, TileCache tiles, LogReader reader, CheckpointPublisher publisher) {
+    return new EvidenceBundles(store, tiles, reader, publisher.verifierKey());
+  }
+
+  @Bean
+  Cosignatures auditCosignatures(LogStore store, LogReader reader, AuditProperties p) {
+    return new Cosignatures(
+        store, reader, p.witnesses().stream().map(NoteVerifierKey::parse).toList());
   }
 
   @Bean

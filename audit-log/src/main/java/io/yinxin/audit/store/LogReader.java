@@ -2,7 +2,6 @@ package io.yinxin.audit.store;
 
 import io.yinxin.audit.AuditException;
 import io.yinxin.audit.AuditException.Code;
-import io.yinxin.audit.evidence.Json;
 import io.yinxin.audit.evidence.Leaf;
 import io.yinxin.audit.merkle.CompactRange;
 import io.yinxin.audit.merkle.Rfc9162;
@@ -17,22 +16,18 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
-/** Everything the log serves: checkpoints, tiles, proofs, bundles, and its own integrity check. */
+/**
+ * What the log serves to anyone: checkpoints, tiles and proofs, and its own integrity check.
+ * Evidence bundles are {@link EvidenceBundles}; witnesses' cosignatures are {@link Cosignatures}.
+ */
 public final class LogReader {
-  public static final String BUNDLE_FORMAT = "yinxin-evidence-bundle/v1";
-  public static final int MAX_BUNDLE_EVENTS = 1000;
-
   private final LogStore store;
   private final TileCache tiles;
   private final NoteVerifierKey logKey;
-  private final Map<String, NoteVerifierKey> witnesses;
 
   /**
    * The newest checkpoint with its cosignatures, reread at most every 100 ms. A proof bound to a
@@ -44,20 +39,18 @@ public final class LogReader {
   private static final long LATEST_TTL_NANOS = 100_000_000L;
   private volatile Latest latest;
 
-  public LogReader(
-      LogStore store, TileCache tiles, NoteVerifierKey logKey, List<NoteVerifierKey> witnesses) {
+  public LogReader(LogStore store, TileCache tiles, NoteVerifierKey logKey) {
     this.store = store;
     this.tiles = tiles;
     this.logKey = logKey;
-    this.witnesses = new java.util.LinkedHashMap<>();
-    witnesses.forEach(w -> this.witnesses.put(w.name(), w));
   }
 
-  private interface Read<T> {
+  interface Read<T> {
     T run(Connection c) throws SQLException;
   }
 
-  private <T> T read(Read<T> r) {
+  /** Runs {@code r} on a read-only connection. */
+  <T> T read(Read<T> r) {
     try (Connection c = store.connection()) {
       c.setReadOnly(true);
       return r.run(c);
@@ -85,8 +78,12 @@ public final class LogReader {
     return l;
   }
 
-  private SignedNote withCosignatures(Connection c, LogStore.StoredCheckpoint cp)
-      throws SQLException {
+  /** Forgets the cached newest checkpoint, so the next read sees a new cosignature. */
+  void forgetLatest() {
+    latest = null;
+  }
+
+  SignedNote withCosignatures(Connection c, LogStore.StoredCheckpoint cp) throws SQLException {
     SignedNote note = SignedNote.parse(cp.note());
     for (String line : store.cosignatures(c, cp.size())) {
       note = note.with(SignedNote.parse(note.body() + "\n" + line + "\n").signatures().get(0));
@@ -164,8 +161,7 @@ public final class LogReader {
   public record InclusionProof(
       long index, long size, byte[] leafHash, List<byte[]> proof, TlogProof tlogProof) {}
 
-  private LogStore.StoredCheckpoint checkpointFor(Connection c, Optional<Long> size)
-      throws SQLException {
+  LogStore.StoredCheckpoint checkpointFor(Connection c, Optional<Long> size) throws SQLException {
     Optional<LogStore.StoredCheckpoint> cp =
         size.isPresent() ? store.checkpointAt(c, size.get()) : store.latestCheckpoint(c);
     return cp.orElseThrow(
@@ -212,135 +208,6 @@ public final class LogReader {
           }
           return Rfc9162.consistencyProof(Tiles.subtreeHashes(tiles.reader(c), to), from, to);
         });
-  }
-
-  /** What an auditor asks for. */
-  public record BundleQuery(
-      Optional<String> subject,
-      Optional<String> type,
-      Optional<Instant> from,
-      Optional<Instant> to,
-      Optional<Long> knownSize,
-      int limit) {}
-
-  /**
-   * An evidence bundle (JSON, format {@value #BUNDLE_FORMAT}): the matching events with their salts
-   * and leaves, a tlog-proof per event bound to the newest checkpoint, the log's verifier key, the
-   * newest time-stamped checkpoint with its RFC 3161 reply and a consistency proof to the newest
-   * (if a TSA stamps this log), and optionally a consistency proof from a checkpoint size the
-   * auditor already holds.
-   */
-  public String bundle(BundleQuery q) {
-    if (q.limit() < 1 || q.limit() > MAX_BUNDLE_EVENTS) {
-      throw new AuditException(Code.INVALID_REQUEST, "limit must be 1-" + MAX_BUNDLE_EVENTS);
-    }
-    return read(
-        c -> {
-          LogStore.StoredCheckpoint cp = checkpointFor(c, Optional.empty());
-          SignedNote note = withCosignatures(c, cp);
-          SubtreeHashes h = Tiles.subtreeHashes(tiles.reader(c), cp.size());
-          StringBuilder sb = new StringBuilder("{");
-          Json.member(sb, "format", BUNDLE_FORMAT).append(',');
-          Json.member(sb, "origin", logKey.name()).append(',');
-          Json.member(sb, "logKey", logKey.toString()).append(',');
-          Json.member(sb, "checkpoint", note.text()).append(',');
-          Json.string(sb, "entries").append(":[");
-          boolean first = true;
-          for (LogStore.StoredEvent e :
-              store.events(c, q.subject(), q.type(), q.from(), q.to(), cp.size(), q.limit())) {
-            List<byte[]> proof = Rfc9162.inclusionProof(h, e.index(), cp.size());
-            sb.append(first ? "{" : ",{");
-            first = false;
-            sb.append("\"index\":").append(e.index()).append(',');
-            Json.member(sb, "leaf", b64(e.leaf())).append(',');
-            Json.member(sb, "event", e.event()).append(',');
-            Json.member(sb, "salt", b64(e.salt())).append(',');
-            Json.member(
-                sb, "proof", new TlogProof(Optional.empty(), e.index(), proof, note).text());
-            sb.append('}');
-          }
-          sb.append(']');
-          Optional<LogStore.TimestampedCheckpoint> stamped = store.latestTimestamped(c, cp.size());
-          if (stamped.isPresent()) {
-            // Trusted time for a prefix of the log: the newest time-stamped checkpoint, the TSA's
-            // reply over it, and the proof that the bundle's checkpoint extends it.
-            LogStore.StoredCheckpoint t = stamped.get().checkpoint();
-            sb.append(",\"timestamp\":{");
-            Json.member(sb, "checkpoint", t.note()).append(',');
-            Json.member(sb, "reply", b64(stamped.get().reply())).append(',');
-            Json.string(sb, "consistency").append(":[");
-            List<byte[]> proof =
-                t.size() == cp.size()
-                    ? List.of()
-                    : Rfc9162.consistencyProof(h, t.size(), cp.size());
-            for (int i = 0; i < proof.size(); i++) {
-              Json.string(sb.append(i == 0 ? "" : ","), b64(proof.get(i)));
-            }
-            sb.append("]}");
-          }
-          if (q.knownSize().isPresent()) {
-            long known = q.knownSize().get();
-            if (known < 1 || known > cp.size()) {
-              throw new AuditException(Code.INVALID_REQUEST, "knownSize must be 1-" + cp.size());
-            }
-            sb.append(",\"consistency\":{\"fromSize\":").append(known).append(",\"proof\":[");
-            List<byte[]> proof = Rfc9162.consistencyProof(h, known, cp.size());
-            for (int i = 0; i < proof.size(); i++) {
-              sb.append(i == 0 ? "" : ",");
-              Json.string(sb, b64(proof.get(i)));
-            }
-            sb.append("]}");
-          }
-          return sb.append('}').toString();
-        });
-  }
-
-  private static String b64(byte[] b) {
-    return Base64.getEncoder().encodeToString(b);
-  }
-
-  /**
-   * Accepts a witness's cosignature line for the checkpoint of {@code size}, if it is a valid
-   * cosignature/v1 by a configured witness key.
-   */
-  public void addCosignature(long size, String line) {
-    if (line.length() > 2000 || line.contains("\n")) {
-      throw new AuditException(Code.INVALID_REQUEST, "one signature line, without newlines");
-    }
-    try (Connection c = store.connection()) {
-      c.setAutoCommit(false);
-      try {
-        LogStore.StoredCheckpoint cp =
-            store
-                .checkpointAt(c, size)
-                .orElseThrow(
-                    () -> new AuditException(Code.NOT_FOUND, "no checkpoint of size " + size));
-        SignedNote body = SignedNote.parse(cp.note());
-        SignedNote.Line parsed;
-        try {
-          parsed = SignedNote.parse(body.body() + "\n" + line + "\n").signatures().get(0);
-        } catch (IllegalArgumentException e) {
-          throw new AuditException(Code.INVALID_REQUEST, "malformed signature line");
-        }
-        NoteVerifierKey w = witnesses.get(parsed.name());
-        if (w == null) {
-          throw new AuditException(Code.UNAUTHORIZED, "not a configured witness: " + parsed.name());
-        }
-        SignedNote one = new SignedNote(body.body(), List.of(parsed));
-        Optional<Long> time = one.cosignedBy(w);
-        if (time.isEmpty()) {
-          throw new AuditException(Code.INVALID_REQUEST, "cosignature does not verify");
-        }
-        store.upsertCosignature(c, size, w.name(), line, time.get());
-        store.commitDurably(c);
-        latest = null;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
-    } catch (SQLException e) {
-      throw LogStore.unavailable(e);
-    }
   }
 
   /** Result of {@link #check()}. */

@@ -172,8 +172,7 @@ class CrashRecoveryTest {
           .as("first checkpoint after restart is consistent with the last one published")
           .isTrue();
     }
-    LogReader.CheckReport report =
-        new LogReader(store, tiles, publisher.verifierKey(), List.of()).check();
+    LogReader.CheckReport report = new LogReader(store, tiles, publisher.verifierKey()).check();
     assertThat(report.problems()).isEmpty();
     assertThat(report.ok()).isTrue();
     assertThat(Optional.of(report.size())).contains(sizeAfterCrash + 10);

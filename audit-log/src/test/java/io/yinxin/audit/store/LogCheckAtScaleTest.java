@@ -94,8 +94,7 @@ class LogCheckAtScaleTest {
     TileCache tiles = new TileCache(store, 64);
     CheckpointPublisher publisher =
         new CheckpointPublisher(store, tiles, keys, KeyRef.soft("scale"), ORIGIN);
-    LogReader.CheckReport r =
-        new LogReader(store, tiles, publisher.verifierKey(), List.of()).check();
+    LogReader.CheckReport r = new LogReader(store, tiles, publisher.verifierKey()).check();
     System.out.println("REPORT ok=" + r.ok() + " size=" + r.size() + " problems=" + r.problems());
   }
 

@@ -12,8 +12,6 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.util.Base64URL;
-import com.nimbusds.jose.util.JSONObjectUtils;
-import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.util.Map;
 import java.util.Optional;
@@ -39,12 +37,9 @@ public record AcmeJws(JWSHeader header, byte[] payload, JWSObject object) {
    * @throws AcmeProblem {@code malformed} or {@code badSignatureAlgorithm}
    */
   public static AcmeJws parse(byte[] body) {
-    Map<String, Object> json;
-    try {
-      json = JSONObjectUtils.parse(new String(body, StandardCharsets.UTF_8));
-    } catch (ParseException | RuntimeException e) {
-      throw AcmeProblem.malformed("the request body is not a JSON object");
-    }
+    Map<String, Object> json =
+        AcmeJson.object(body)
+            .orElseThrow(() -> AcmeProblem.malformed("the request body is not one JSON object"));
     for (String k : json.keySet()) {
       if (!Set.of("protected", "payload", "signature").contains(k)) {
         throw AcmeProblem.malformed("a flattened JWS has only protected, payload and signature");
@@ -97,11 +92,8 @@ public record AcmeJws(JWSHeader header, byte[] payload, JWSObject object) {
     if (payload.length == 0) {
       return Map.of();
     }
-    try {
-      return JSONObjectUtils.parse(new String(payload, StandardCharsets.UTF_8));
-    } catch (ParseException | RuntimeException e) {
-      throw AcmeProblem.malformed("the payload is not a JSON object");
-    }
+    return AcmeJson.object(payload)
+        .orElseThrow(() -> AcmeProblem.malformed("the payload is not one JSON object"));
   }
 
   public boolean isPostAsGet() {

@@ -1,13 +1,11 @@
 package io.yinxin.ca.acme;
 
-import com.nimbusds.jose.util.JSONObjectUtils;
 import io.yinxin.ca.acme.AcmeStore.Account;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.issue.IssuanceService;
 import io.yinxin.ca.profile.Profile;
 import io.yinxin.ca.revoke.RevocationService;
 import io.yinxin.ca.store.CaStore;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -225,6 +223,6 @@ public final class AcmeService {
   public static byte[] problemBody(AcmeProblem p) {
     Map<String, Object> e = AcmeViews.problem(p.type(), p.getMessage());
     e.put("status", p.status());
-    return JSONObjectUtils.toJSONString(e).getBytes(StandardCharsets.UTF_8);
+    return AcmeJson.write(e);
   }
 }

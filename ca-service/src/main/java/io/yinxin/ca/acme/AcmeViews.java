@@ -1,13 +1,11 @@
 package io.yinxin.ca.acme;
 
 import com.nimbusds.jose.util.Base64URL;
-import com.nimbusds.jose.util.JSONObjectUtils;
 import io.yinxin.ca.acme.AcmeService.Reply;
 import io.yinxin.ca.acme.AcmeStore.Account;
 import io.yinxin.ca.acme.AcmeStore.Authz;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.hsm.Randomness;
-import java.nio.charset.StandardCharsets;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,12 +81,7 @@ final class AcmeViews {
 
   static Reply json(
       int status, Optional<String> location, List<String> links, Map<String, Object> body) {
-    return new Reply(
-        status,
-        location,
-        links,
-        JSONObjectUtils.toJSONString(body).getBytes(StandardCharsets.UTF_8),
-        "application/json");
+    return new Reply(status, location, links, AcmeJson.write(body), "application/json");
   }
 
   /** A fresh resource identifier: 120 random bits. */

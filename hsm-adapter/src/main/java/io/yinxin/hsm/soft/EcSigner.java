@@ -29,7 +29,7 @@ import org.bouncycastle.math.ec.ECMultiplier;
  * Bouncy Castle's comb method on this kind of machine.
  */
 final class EcSigner {
-  private static final int WINDOW = 5;
+  static final int WINDOW = 5;
 
   /** One table per curve, built when the curve is first used and never changed. */
   private static final class P256 {

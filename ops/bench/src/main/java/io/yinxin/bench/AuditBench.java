@@ -166,7 +166,7 @@ public final class AuditBench {
       TileCache tiles = new TileCache(store, 16_384);
       CheckpointPublisher publisher = publisher(store, tiles, "yinxin.bench/proofs");
       publisher.publish();
-      LogReader reader = new LogReader(store, tiles, publisher.verifierKey(), List.of());
+      LogReader reader = new LogReader(store, tiles, publisher.verifierKey());
       SplittableRandom r = new SplittableRandom(7);
       int n = 2000;
       double[] cold = new double[n];
