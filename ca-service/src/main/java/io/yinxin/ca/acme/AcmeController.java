@@ -143,19 +143,12 @@ public class AcmeController {
 
   /** The body, read only up to the limit. */
   private static byte[] body(HttpServletRequest request) {
-    if (request.getContentLengthLong() > MAX_BODY) {
-      throw AcmeProblem.malformed("request body too large");
-    }
-    byte[] body;
     try {
-      body = request.getInputStream().readNBytes(MAX_BODY + 1);
+      return io.yinxin.ca.Bodies.read(request, MAX_BODY)
+          .orElseThrow(() -> AcmeProblem.malformed("request body too large"));
     } catch (IOException e) {
       throw AcmeProblem.malformed("request body could not be read");
     }
-    if (body.length > MAX_BODY) {
-      throw AcmeProblem.malformed("request body too large");
-    }
-    return body;
   }
 
   @ExceptionHandler(AcmeProblem.class)

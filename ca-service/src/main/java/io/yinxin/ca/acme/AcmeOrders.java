@@ -289,6 +289,7 @@ final class AcmeOrders {
     }
     CertificateRecord r =
         caStore
+            .certificates()
             .certificate(o.certIssuer().orElseThrow(), o.certSerial().get())
             .orElseThrow(() -> AcmeProblem.notFound("certificate not found"));
     StringBuilder pem = new StringBuilder(Pem.certificate(r.der()));

@@ -69,6 +69,7 @@ final class AcmeRevocations {
     String serial = cert.getSerialNumber().toString(16);
     CertificateRecord rec =
         caStore
+            .certificates()
             .certificate(issuer, serial)
             .filter(r -> Arrays.equals(r.der(), der))
             .orElseThrow(() -> AcmeProblem.notFound("this CA did not issue that certificate"));

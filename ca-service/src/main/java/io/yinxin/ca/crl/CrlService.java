@@ -8,9 +8,9 @@ import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.issue.Issuer;
 import io.yinxin.ca.revoke.RevocationReason;
 import io.yinxin.ca.store.CaStore;
-import io.yinxin.ca.store.CaStore.CrlRecord;
-import io.yinxin.ca.store.CaStore.StatusChange;
 import io.yinxin.ca.store.CertificateRecord.Status;
+import io.yinxin.ca.store.CrlStore.CrlRecord;
+import io.yinxin.ca.store.StatusChangeStore.StatusChange;
 import io.yinxin.hsm.KeyService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -86,7 +86,7 @@ public final class CrlService {
    * would be published, stored and served for ever.
    */
   private void requirePartition(String ca, int partition) {
-    if (partition != 0 && !store.partitions(ca).contains(partition)) {
+    if (partition != 0 && !store.crls().partitions(ca).contains(partition)) {
       throw new CaException(CaException.Code.NOT_FOUND, "no such CRL partition");
     }
   }
@@ -124,9 +124,9 @@ public final class CrlService {
     CrlRecord r =
         store.inTransaction(
             c -> {
-              long number = store.nextCrlNumber(c, ca);
+              long number = store.crls().nextCrlNumber(c, ca);
               CrlEncoder enc = new CrlEncoder();
-              store.revoked(c, ca, partition, enc::add);
+              store.crls().revoked(c, ca, partition, enc::add);
               Extensions ext =
                   issuer.isRoot()
                       ? rootExtensions(issuer, number)
@@ -156,7 +156,7 @@ public final class CrlService {
                       nextUpdate,
                       entries,
                       der);
-              store.insertCrl(c, rec);
+              store.crls().insertCrl(c, rec);
               evidence[0] = audit.record(c, crlEvent(rec));
               return rec;
             });
@@ -189,18 +189,24 @@ public final class CrlService {
   /** Publishes a delta CRL for a partition known to exist. */
   private CrlRecord signDelta(String ca, int partition) {
     Issuer issuer = hierarchy.issuer(ca);
-    CrlRecord base = store.latestCrl(ca, partition, false).orElseGet(() -> signFull(ca, partition));
+    CrlRecord base =
+        store.crls().latestCrl(ca, partition, false).orElseGet(() -> signFull(ca, partition));
     Instant thisUpdate = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     Instant nextUpdate = thisUpdate.plus(deltaValidity);
     AuditOutbox.Pending[] evidence = new AuditOutbox.Pending[1];
     CrlRecord r =
         store.inTransaction(
             c -> {
-              long number = store.nextCrlNumber(c, ca);
+              long number = store.crls().nextCrlNumber(c, ca);
               Map<String, StatusChange> latest = new LinkedHashMap<>();
               for (StatusChange ch :
-                  store.changesSince(
-                      c, Optional.of(ca), Optional.of(partition), base.thisUpdate().minus(SKEW))) {
+                  store
+                      .statusChanges()
+                      .changesSince(
+                          c,
+                          Optional.of(ca),
+                          Optional.of(partition),
+                          base.thisUpdate().minus(SKEW))) {
                 latest.remove(ch.serial());
                 latest.put(ch.serial(), ch);
               }
@@ -238,7 +244,7 @@ public final class CrlService {
                       nextUpdate,
                       enc.count(),
                       der);
-              store.insertCrl(c, rec);
+              store.crls().insertCrl(c, rec);
               evidence[0] = audit.record(c, crlEvent(rec));
               return rec;
             });
@@ -263,7 +269,7 @@ public final class CrlService {
     if (delta && issuer.isRoot()) {
       throw new CaException(CaException.Code.NOT_FOUND, "a root publishes no delta CRLs");
     }
-    Optional<CrlRecord> latest = store.latestCrl(ca, partition, delta);
+    Optional<CrlRecord> latest = store.crls().latestCrl(ca, partition, delta);
     if (latest.isPresent()) {
       // Even when due for renewal: the scheduler renews it; a GET never signs what exists.
       return latest.get();
@@ -271,7 +277,7 @@ public final class CrlService {
     requirePartition(ca, partition);
     // None yet (a node's first minutes): one publication, however many ask at once.
     synchronized (firstPublication.computeIfAbsent(ca + "/" + partition, k -> new Object())) {
-      latest = store.latestCrl(ca, partition, delta);
+      latest = store.crls().latestCrl(ca, partition, delta);
       if (latest.isPresent()) {
         return latest.get();
       }
@@ -286,7 +292,7 @@ public final class CrlService {
   public void tick() {
     for (Issuer i : hierarchy.issuers()) {
       for (int p : partitionsOf(i.name())) {
-        Optional<CrlRecord> full = store.latestCrl(i.name(), p, false);
+        Optional<CrlRecord> full = store.crls().latestCrl(i.name(), p, false);
         if (full.isEmpty() || !fresh(full.get())) {
           signFull(i.name(), p);
           followWithDelta(i.name(), p);
@@ -295,12 +301,15 @@ public final class CrlService {
         if (i.isRoot()) {
           continue; // full CRLs only
         }
-        Optional<CrlRecord> delta = store.latestCrl(i.name(), p, true);
+        Optional<CrlRecord> delta = store.crls().latestCrl(i.name(), p, true);
         Instant since = delta.map(CrlRecord::thisUpdate).orElse(full.get().thisUpdate());
         boolean changed =
             store
                 .inTransaction(
-                    c -> store.changesSince(c, Optional.of(i.name()), Optional.of(p), since))
+                    c ->
+                        store
+                            .statusChanges()
+                            .changesSince(c, Optional.of(i.name()), Optional.of(p), since))
                 .stream()
                 .anyMatch(ch -> !ch.at().isBefore(since));
         if (delta.isEmpty() || changed || !fresh(delta.get())) {
@@ -311,7 +320,7 @@ public final class CrlService {
   }
 
   private List<Integer> partitionsOf(String ca) {
-    List<Integer> ps = new ArrayList<>(store.partitions(ca));
+    List<Integer> ps = new ArrayList<>(store.crls().partitions(ca));
     if (!ps.contains(0)) {
       ps.add(0, 0);
     }

@@ -12,9 +12,9 @@ import io.yinxin.ca.issue.Urls;
 import io.yinxin.ca.profile.CaConfig;
 import io.yinxin.ca.profile.HierarchyConfig;
 import io.yinxin.ca.profile.Profile;
+import io.yinxin.ca.store.AuthorityStore.AuthorityRecord;
+import io.yinxin.ca.store.AuthorityStore.ServiceRecord;
 import io.yinxin.ca.store.CaStore;
-import io.yinxin.ca.store.CaStore.AuthorityRecord;
-import io.yinxin.ca.store.CaStore.ServiceRecord;
 import io.yinxin.ca.store.CertificateRecord;
 import io.yinxin.hsm.KeyException;
 import io.yinxin.hsm.KeyInfo;
@@ -226,16 +226,17 @@ public final class Hierarchy {
 
   /** Whether a service needs a new certificate and this node has claimed the renewal. */
   private boolean dueForRenewal(String name, Duration renewBefore) {
-    Optional<ServiceRecord> s = store.service(name);
+    Optional<ServiceRecord> s = store.authorities().service(name);
     if (s.isEmpty()) {
       return false; // init creates what is missing
     }
-    Optional<CertificateRecord> cert = store.certificate(s.get().issuer(), s.get().serial());
+    Optional<CertificateRecord> cert =
+        store.certificates().certificate(s.get().issuer(), s.get().serial());
     boolean current =
         cert.isPresent()
             && cert.get().status() == CertificateRecord.Status.VALID
             && cert.get().notAfter().isAfter(Instant.now().plus(renewBefore));
-    return !current && store.claimServiceRenewal(name, s.get().serial());
+    return !current && store.authorities().claimServiceRenewal(name, s.get().serial());
   }
 
   /** Loads the CAs that exist, creating nothing. */
@@ -245,7 +246,7 @@ public final class Hierarchy {
   }
 
   private void loadCas() {
-    for (AuthorityRecord a : store.authorities()) {
+    for (AuthorityRecord a : store.authorities().authorities()) {
       try {
         issuers.put(
             a.name(),
@@ -268,11 +269,13 @@ public final class Hierarchy {
     config.services().forEach(s -> names.add(s.name()));
     for (String n : names) {
       store
+          .authorities()
           .service(n)
           .ifPresent(
               s -> {
                 CertificateRecord cert =
                     store
+                        .certificates()
                         .certificate(s.issuer(), s.serial())
                         .orElseThrow(() -> new IllegalStateException("service " + n + " lost"));
                 try {
@@ -291,11 +294,12 @@ public final class Hierarchy {
   }
 
   private boolean serviceCurrent(String name) {
-    Optional<ServiceRecord> s = store.service(name);
+    Optional<ServiceRecord> s = store.authorities().service(name);
     if (s.isEmpty()) {
       return false;
     }
-    Optional<CertificateRecord> cert = store.certificate(s.get().issuer(), s.get().serial());
+    Optional<CertificateRecord> cert =
+        store.certificates().certificate(s.get().issuer(), s.get().serial());
     return cert.isPresent()
         && cert.get().status() == CertificateRecord.Status.VALID
         && cert.get().notAfter().isAfter(Instant.now().plus(RENEW_BEFORE));
@@ -331,15 +335,17 @@ public final class Hierarchy {
     Optional<AuditOutbox.Pending> evidence =
         store.inTransaction(
             c ->
-                store.insertAuthority(
-                        c,
-                        new AuthorityRecord(
-                            ca.name(),
-                            ca.parent(),
-                            key.ref().toString(),
-                            alg.name(),
-                            encoded(cert)),
-                        row)
+                store
+                        .authorities()
+                        .insertAuthority(
+                            c,
+                            new AuthorityRecord(
+                                ca.name(),
+                                ca.parent(),
+                                key.ref().toString(),
+                                alg.name(),
+                                encoded(cert)),
+                            row)
                     ? Optional.of(
                         audit.record(
                             c,
@@ -379,15 +385,17 @@ public final class Hierarchy {
     AuditOutbox.Pending evidence =
         store.inTransaction(
             c -> {
-              store.putService(
-                  c,
-                  new ServiceRecord(
-                      name,
-                      issuer.name(),
-                      row.serial(),
-                      key.ref().toString(),
-                      spec.defaultAlgorithm().name()),
-                  row);
+              store
+                  .authorities()
+                  .putService(
+                      c,
+                      new ServiceRecord(
+                          name,
+                          issuer.name(),
+                          row.serial(),
+                          key.ref().toString(),
+                          spec.defaultAlgorithm().name()),
+                      row);
               return audit.record(
                   c,
                   issuedEvent(

@@ -11,9 +11,9 @@ import io.yinxin.ca.profile.Profile;
 import io.yinxin.ca.revoke.RevocationReason;
 import io.yinxin.ca.revoke.RevocationService;
 import io.yinxin.ca.store.CaStore;
-import io.yinxin.ca.store.CaStore.CrlRecord;
 import io.yinxin.ca.store.CertificateRecord;
 import io.yinxin.ca.store.CertificateRecord.Status;
+import io.yinxin.ca.store.CrlStore.CrlRecord;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.net.URI;
@@ -181,12 +181,14 @@ public class CaController {
     }
     List<Map<String, Object>> items = new ArrayList<>();
     for (CertificateRecord r :
-        store.search(
-            Optional.ofNullable(issuer),
-            Optional.ofNullable(profile),
-            st,
-            Optional.ofNullable(subject),
-            limit)) {
+        store
+            .certificates()
+            .search(
+                Optional.ofNullable(issuer),
+                Optional.ofNullable(profile),
+                st,
+                Optional.ofNullable(subject),
+                limit)) {
       Map<String, Object> v = view(r);
       v.remove("certificate");
       items.add(v);
@@ -286,6 +288,7 @@ public class CaController {
   private CertificateRecord find(String issuer, String serial) {
     hierarchy.issuer(issuer);
     return store
+        .certificates()
         .certificate(issuer, RevocationService.normalizeSerial(serial))
         .orElseThrow(() -> new CaException(CaException.Code.NOT_FOUND, "no such certificate"));
   }
@@ -320,17 +323,16 @@ public class CaController {
   private Map<String, Object> object(HttpServletRequest request) {
     byte[] body;
     try {
-      if (request.getContentLengthLong() > MAX_BODY) {
-        throw new CaException(
-            CaException.Code.TOO_LARGE, "body", "request body exceeds " + MAX_BODY + " bytes");
-      }
-      body = request.getInputStream().readNBytes(MAX_BODY + 1);
+      body =
+          io.yinxin.ca.Bodies.read(request, MAX_BODY)
+              .orElseThrow(
+                  () ->
+                      new CaException(
+                          CaException.Code.TOO_LARGE,
+                          "body",
+                          "request body exceeds " + MAX_BODY + " bytes"));
     } catch (IOException e) {
       throw new CaException(CaException.Code.INVALID_REQUEST, "body", "could not be read");
-    }
-    if (body.length > MAX_BODY) {
-      throw new CaException(
-          CaException.Code.TOO_LARGE, "body", "request body exceeds " + MAX_BODY + " bytes");
     }
     Object o;
     try {

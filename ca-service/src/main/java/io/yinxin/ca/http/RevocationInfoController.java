@@ -5,7 +5,7 @@ import io.yinxin.ca.Pem;
 import io.yinxin.ca.crl.CrlService;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.issue.Issuer;
-import io.yinxin.ca.store.CaStore.CrlRecord;
+import io.yinxin.ca.store.CrlStore.CrlRecord;
 import jakarta.servlet.http.HttpServletResponse;
 import java.time.Duration;
 import java.time.Instant;

@@ -206,7 +206,7 @@ public final class IssuanceService implements AutoCloseable {
 
   private synchronized long nextSlot() {
     if (nextSlot >= slotEnd) {
-      nextSlot = store.nextSlotBlock();
+      nextSlot = store.certificates().nextSlotBlock();
       slotEnd = nextSlot + 1000;
     }
     return nextSlot++;

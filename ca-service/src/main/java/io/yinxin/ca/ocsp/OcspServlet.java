@@ -43,15 +43,8 @@ public final class OcspServlet extends HttpServlet {
 
   @Override
   protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-    byte[] body;
-    if (req.getContentLengthLong() > MAX_REQUEST) {
-      body = new byte[0];
-    } else {
-      body = req.getInputStream().readNBytes(MAX_REQUEST + 1);
-      if (body.length > MAX_REQUEST) {
-        body = new byte[0];
-      }
-    }
+    // An oversized request is answered like any malformed one (an empty body does not parse).
+    byte[] body = io.yinxin.ca.Bodies.read(req, MAX_REQUEST).orElse(new byte[0]);
     answer(resp, responder().respond(body));
   }
 

@@ -54,23 +54,25 @@ public final class RevocationService {
     Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     AuditOutbox.Pending[] evidence = new AuditOutbox.Pending[1];
     CertificateRecord r =
-        store.changeStatus(
-            issuer,
-            s,
-            to,
-            reason.code(),
-            at,
-            (c, row) ->
-                evidence[0] =
-                    audit.record(
-                        c,
-                        new AuditEvent(
-                            EventType.CERT_REVOKED,
-                            actor,
-                            issuer + "/" + s,
-                            at,
-                            Map.of("reason", reason.rfcName(), "profile", row.profile()),
-                            Optional.empty())));
+        store
+            .certificates()
+            .changeStatus(
+                issuer,
+                s,
+                to,
+                reason.code(),
+                at,
+                (c, row) ->
+                    evidence[0] =
+                        audit.record(
+                            c,
+                            new AuditEvent(
+                                EventType.CERT_REVOKED,
+                                actor,
+                                issuer + "/" + s,
+                                at,
+                                Map.of("reason", reason.rfcName(), "profile", row.profile()),
+                                Optional.empty())));
     log.info("event=cert_revoked issuer={} serial={} reason={}", issuer, s, reason.rfcName());
     notify(r);
     audit.await(evidence[0]);
@@ -83,23 +85,25 @@ public final class RevocationService {
     Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     AuditOutbox.Pending[] evidence = new AuditOutbox.Pending[1];
     CertificateRecord r =
-        store.changeStatus(
-            issuer,
-            s,
-            Status.VALID,
-            RevocationReason.REMOVE_FROM_CRL.code(),
-            at,
-            (c, row) ->
-                evidence[0] =
-                    audit.record(
-                        c,
-                        new AuditEvent(
-                            EventType.CERT_HOLD_RELEASED,
-                            actor,
-                            issuer + "/" + s,
-                            at,
-                            Map.of("profile", row.profile()),
-                            Optional.empty())));
+        store
+            .certificates()
+            .changeStatus(
+                issuer,
+                s,
+                Status.VALID,
+                RevocationReason.REMOVE_FROM_CRL.code(),
+                at,
+                (c, row) ->
+                    evidence[0] =
+                        audit.record(
+                            c,
+                            new AuditEvent(
+                                EventType.CERT_HOLD_RELEASED,
+                                actor,
+                                issuer + "/" + s,
+                                at,
+                                Map.of("profile", row.profile()),
+                                Optional.empty())));
     log.info("event=cert_released issuer={} serial={}", issuer, s);
     notify(r);
     audit.await(evidence[0]);

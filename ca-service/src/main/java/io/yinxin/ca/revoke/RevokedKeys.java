@@ -35,9 +35,9 @@ public final class RevokedKeys {
   /** Loads the revoked keys from the store. */
   public static RevokedKeys load(CaStore store) {
     long[] n = {0};
-    store.forEachRevokedKey(k -> n[0]++);
+    store.certificates().forEachRevokedKey(k -> n[0]++);
     RevokedKeys r = new RevokedKeys(store, n[0] + 1_000_000);
-    store.forEachRevokedKey(r::add);
+    store.certificates().forEachRevokedKey(r::add);
     return r;
   }
 
@@ -47,7 +47,7 @@ public final class RevokedKeys {
    * @param keySha256 SHA-256 of the DER SubjectPublicKeyInfo
    */
   public boolean wasRevoked(byte[] keySha256) {
-    return mightBeRevoked(keySha256) && store.keyWasRevoked(keySha256);
+    return mightBeRevoked(keySha256) && store.certificates().keyWasRevoked(keySha256);
   }
 
   /** The filter alone: false means certainly never revoked (as far as this node knows). */

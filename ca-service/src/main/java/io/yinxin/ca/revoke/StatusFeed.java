@@ -55,7 +55,7 @@ public final class StatusFeed {
     this.store = store;
     this.gapTimeoutNanos = gapTimeout.toNanos();
     this.nanoTime = nanoTime;
-    this.highestSeen = store.lastStatusChangeSeq();
+    this.highestSeen = store.statusChanges().lastStatusChangeSeq();
   }
 
   /** Calls {@code listener} with every change from now on, on the polling thread. */
@@ -74,12 +74,14 @@ public final class StatusFeed {
    * @return how many changes were delivered
    */
   public synchronized int poll() {
-    List<Change> fresh = store.statusChangesAfter(highestSeen, BATCH);
+    List<Change> fresh = store.statusChanges().statusChangesAfter(highestSeen, BATCH);
     List<Change> filled =
         gaps.isEmpty()
             ? List.of()
-            : store.statusChangesIn(
-                new ArrayList<>(gaps.keySet()).subList(0, Math.min(1000, gaps.size())));
+            : store
+                .statusChanges()
+                .statusChangesIn(
+                    new ArrayList<>(gaps.keySet()).subList(0, Math.min(1000, gaps.size())));
     // Everything read: now deliver and move on.
     List<Change> all = new ArrayList<>(filled.size() + fresh.size());
     all.addAll(filled);

@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -326,87 +327,97 @@ public class CaAutoConfiguration {
     }
   }
 
-  /** Refreshes CRLs and follows status changes from other nodes for the OCSP cache. */
+  /**
+   * Time-critical jobs get a thread each, so a slow one never delays another: CRLs must be signed
+   * before their nextUpdate ({@code ca-crl}), cached OCSP answers re-signed before theirs ({@code
+   * ca-ocsp}); status changes of other nodes have their own thread too ({@code ca-status-feed}).
+   * Housekeeping shares one ({@code ca-housekeeping}).
+   */
+  @Bean(destroyMethod = "shutdownNow")
+  ScheduledExecutorService caCrlScheduler(CrlService crls, CaProperties p) {
+    ScheduledExecutorService s = singleThread("ca-crl");
+    Duration every = Duration.ofMillis(Math.max(1000, p.crlCheckInterval().toMillis()));
+    every(s, every, every, "crl_refresh_failed", crls::tick);
+    return s;
+  }
+
+  /** Re-signs cached OCSP answers before they are due, and tallies the OCSP signatures made. */
+  @Bean(destroyMethod = "shutdownNow")
+  ScheduledExecutorService caOcspScheduler(OcspResponder ocsp, CaProperties p) {
+    ScheduledExecutorService s = singleThread("ca-ocsp");
+    every(
+        s,
+        Duration.ofMinutes(1),
+        Duration.ofMinutes(1),
+        "ocsp_refresh_failed",
+        () -> {
+          int n = ocsp.refresh(Duration.ofMinutes(2));
+          if (n > 0) {
+            log.info("event=ocsp_refreshed responses={}", n);
+          }
+        });
+    every(
+        s,
+        p.ocspKeyUseInterval(),
+        p.ocspKeyUseInterval(),
+        "ocsp_key_use_failed",
+        () -> ocsp.recordKeyUse());
+    return s;
+  }
+
+  /**
+   * Renews OCSP signer and TSA certificates before they expire, on whichever node claims it first
+   * (the others load the new ones; responders switch without a restart), and purges ACME state.
+   */
   @Bean(destroyMethod = "shutdownNow")
   ScheduledExecutorService caScheduler(
       Hierarchy hierarchy,
-      CrlService crls,
-      OcspResponder ocsp,
-      RevokedKeys revokedKeys,
       CaProperties p,
       org.springframework.beans.factory.ObjectProvider<AcmeService> acme) {
-    ScheduledExecutorService s =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "ca-revocation-info");
-              t.setDaemon(true);
-              return t;
-            });
-    s.scheduleWithFixedDelay(
-        () -> {
-          try {
-            ocsp.recordKeyUse();
-          } catch (RuntimeException e) {
-            log.warn("event=ocsp_key_use_failed reason={}", e.getMessage());
-          }
-        },
-        p.ocspKeyUseInterval().toMillis(),
-        p.ocspKeyUseInterval().toMillis(),
-        TimeUnit.MILLISECONDS);
-    // OCSP signer and TSA certificates are renewed before they expire, on whichever node claims it
-    // first; the others load the new ones here too. The responder switches without a restart.
-    s.scheduleWithFixedDelay(
-        () -> {
-          try {
-            hierarchy.renewServices();
-          } catch (RuntimeException e) {
-            log.warn("event=service_renewal_failed reason={}", e.getMessage());
-          }
-        },
-        p.serviceRenewalInterval().toMillis(),
-        p.serviceRenewalInterval().toMillis(),
-        TimeUnit.MILLISECONDS);
-    s.scheduleWithFixedDelay(
+    ScheduledExecutorService s = singleThread("ca-housekeeping");
+    every(
+        s,
+        p.serviceRenewalInterval(),
+        p.serviceRenewalInterval(),
+        "service_renewal_failed",
+        () -> hierarchy.renewServices());
+    every(
+        s,
+        Duration.ofMinutes(1),
+        Duration.ofMinutes(10),
+        "acme_purge_failed",
         () -> {
           AcmeService a = acme.getIfAvailable();
-          try {
-            if (a != null) {
-              a.purge();
-            }
-          } catch (RuntimeException e) {
-            log.warn("event=acme_purge_failed reason={}", e.getMessage());
+          if (a != null) {
+            a.purge();
           }
-        },
-        60,
-        600,
-        TimeUnit.SECONDS);
-    s.scheduleWithFixedDelay(
-        () -> {
-          try {
-            int n = ocsp.refresh(java.time.Duration.ofMinutes(2));
-            if (n > 0) {
-              log.info("event=ocsp_refreshed responses={}", n);
-            }
-          } catch (RuntimeException e) {
-            log.warn("event=ocsp_refresh_failed reason={}", e.getMessage());
-          }
-        },
-        60,
-        60,
-        TimeUnit.SECONDS);
-    long ms = Math.max(1000, p.crlCheckInterval().toMillis());
-    s.scheduleWithFixedDelay(
-        () -> {
-          try {
-            crls.tick();
-          } catch (RuntimeException e) {
-            log.warn("event=crl_refresh_failed reason={}", e.getMessage());
-          }
-        },
-        ms,
-        ms,
-        TimeUnit.MILLISECONDS);
+        });
     return s;
+  }
+
+  private static ScheduledExecutorService singleThread(String name) {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  /** Runs {@code job} periodically; a failure is logged as {@code event} and the job goes on. */
+  private static void every(
+      ScheduledExecutorService s, Duration initial, Duration period, String event, Runnable job) {
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            job.run();
+          } catch (RuntimeException e) {
+            log.warn("event={} reason={}", event, e.getMessage());
+          }
+        },
+        initial.toMillis(),
+        period.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   /** The CA's periodic jobs stop first when the node stops (see {@link #stopAndWait}). */
@@ -415,10 +426,14 @@ public class CaAutoConfiguration {
           org.springframework.context.event.ContextClosedEvent>
       caJobsStopFirst(
           @org.springframework.beans.factory.annotation.Qualifier("caScheduler")
-              ScheduledExecutorService jobs,
+              ScheduledExecutorService housekeeping,
+          @org.springframework.beans.factory.annotation.Qualifier("caCrlScheduler")
+              ScheduledExecutorService crl,
+          @org.springframework.beans.factory.annotation.Qualifier("caOcspScheduler")
+              ScheduledExecutorService ocsp,
           @org.springframework.beans.factory.annotation.Qualifier("caStatusFeedScheduler")
               ScheduledExecutorService feed) {
-    return e -> stopAndWait(feed, jobs);
+    return e -> stopAndWait(feed, crl, ocsp, housekeeping);
   }
 
   /**

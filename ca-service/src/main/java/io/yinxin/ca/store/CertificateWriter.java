@@ -124,7 +124,7 @@ public final class CertificateWriter implements AutoCloseable {
     try {
       store.inTransaction(
           c -> {
-            store.insertCertificates(c, batch.stream().map(Pending::row).toList());
+            store.certificates().insertCertificates(c, batch.stream().map(Pending::row).toList());
             return null;
           });
       batch.forEach(p -> p.done().complete(null));

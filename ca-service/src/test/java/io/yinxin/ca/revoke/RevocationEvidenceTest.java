@@ -98,22 +98,24 @@ class RevocationEvidenceTest {
     // The evidence is recorded, then the transaction fails: neither the change nor its entry stay.
     assertThatThrownBy(
             () ->
-                store.changeStatus(
-                    "ev-ca",
-                    "f2",
-                    CertificateRecord.Status.REVOKED,
-                    1,
-                    at,
-                    (c, row) -> {
-                      integrator.record(
-                          c, AuditEvent.of(EventType.CERT_REVOKED, "op", "ev-ca/f2", Map.of()));
-                      throw new SQLException("storage failed after the event was recorded");
-                    }))
+                store
+                    .certificates()
+                    .changeStatus(
+                        "ev-ca",
+                        "f2",
+                        CertificateRecord.Status.REVOKED,
+                        1,
+                        at,
+                        (c, row) -> {
+                          integrator.record(
+                              c, AuditEvent.of(EventType.CERT_REVOKED, "op", "ev-ca/f2", Map.of()));
+                          throw new SQLException("storage failed after the event was recorded");
+                        }))
         .isInstanceOf(RuntimeException.class);
     integrator.append(AuditEvent.of(EventType.KEY_USED, "op", "after", Map.of()));
     assertThat(entries("ev-ca/f1")).isEqualTo(1);
     assertThat(entries("ev-ca/f2")).isZero();
-    assertThat(store.certificate("ev-ca", "f2").orElseThrow().status())
+    assertThat(store.certificates().certificate("ev-ca", "f2").orElseThrow().status())
         .isEqualTo(CertificateRecord.Status.VALID);
   }
 
@@ -131,7 +133,9 @@ class RevocationEvidenceTest {
   }
 
   private static Void insert(Connection c, String serial) throws SQLException {
-    store.insertCertificate(c, TestNodes.certificateRow("ev-ca", serial, new byte[32]));
+    store
+        .certificates()
+        .insertCertificate(c, TestNodes.certificateRow("ev-ca", serial, new byte[32]));
     return null;
   }
 }

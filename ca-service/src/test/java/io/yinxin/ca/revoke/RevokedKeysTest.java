@@ -94,7 +94,7 @@ class RevokedKeysTest {
 
   private static Void insert(java.sql.Connection c, String serial, byte[] keySha256)
       throws java.sql.SQLException {
-    store.insertCertificate(c, TestNodes.certificateRow("rk-ca", serial, keySha256));
+    store.certificates().insertCertificate(c, TestNodes.certificateRow("rk-ca", serial, keySha256));
     return null;
   }
 

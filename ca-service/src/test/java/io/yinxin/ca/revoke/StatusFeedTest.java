@@ -193,7 +193,9 @@ class StatusFeedTest {
   }
 
   private static Void insert(Connection c, String serial, byte[] keySha256) throws SQLException {
-    nodeA.insertCertificate(c, TestNodes.certificateRow("feed-ca", serial, keySha256));
+    nodeA
+        .certificates()
+        .insertCertificate(c, TestNodes.certificateRow("feed-ca", serial, keySha256));
     return null;
   }
 

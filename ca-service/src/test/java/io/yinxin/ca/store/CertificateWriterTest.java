@@ -43,7 +43,7 @@ class CertificateWriterTest {
                 () -> {
                   writer.insert(row(serial));
                   // committed: another connection sees it at once
-                  assertThat(store.certificate("w-ca", serial)).isPresent();
+                  assertThat(store.certificates().certificate("w-ca", serial)).isPresent();
                   return serial;
                 }));
       }
@@ -53,7 +53,7 @@ class CertificateWriterTest {
     } finally {
       pool.shutdownNow();
     }
-    assertThat(store.certificate("w-ca", "a18f")).isPresent();
+    assertThat(store.certificates().certificate("w-ca", "a18f")).isPresent();
   }
 
   @Test
@@ -93,7 +93,7 @@ class CertificateWriterTest {
       pool.shutdownNow();
     }
     for (int i = 0; i < 40; i++) {
-      assertThat(store.certificate("w-ca", "b" + i)).as("b" + i).isPresent();
+      assertThat(store.certificates().certificate("w-ca", "b" + i)).as("b" + i).isPresent();
     }
   }
 
@@ -104,7 +104,7 @@ class CertificateWriterTest {
     assertThatThrownBy(() -> writer.insert(row("late")))
         .isInstanceOfSatisfying(
             CaException.class, e -> assertThat(e.code()).isEqualTo(CaException.Code.UNAVAILABLE));
-    assertThat(store.certificate("w-ca", "late")).isEmpty();
+    assertThat(store.certificates().certificate("w-ca", "late")).isEmpty();
   }
 
   private static CertificateRecord row(String serial) {

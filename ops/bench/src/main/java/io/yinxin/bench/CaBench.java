@@ -10,8 +10,8 @@ import io.yinxin.ca.issue.CertificateFactory;
 import io.yinxin.ca.issue.Urls;
 import io.yinxin.ca.profile.HierarchyConfig;
 import io.yinxin.ca.store.CaStore;
-import io.yinxin.ca.store.CaStore.CrlRecord;
-import io.yinxin.ca.store.CaStore.RevokedEntry;
+import io.yinxin.ca.store.CrlStore.CrlRecord;
+import io.yinxin.ca.store.CrlStore.RevokedEntry;
 import io.yinxin.hsm.BouncyCastle;
 import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeyServices;
@@ -170,7 +170,7 @@ public final class CaBench {
           List<RevokedEntry> b = batch;
           store.inTransaction(
               c -> {
-                store.insertRevokedBulk(c, "citizen", 0, b);
+                store.crls().insertRevokedBulk(c, "citizen", 0, b);
                 return null;
               });
           batch = new ArrayList<>();
@@ -180,7 +180,7 @@ public final class CaBench {
         List<RevokedEntry> b = batch;
         store.inTransaction(
             c -> {
-              store.insertRevokedBulk(c, "citizen", 0, b);
+              store.crls().insertRevokedBulk(c, "citizen", 0, b);
               return null;
             });
       }

@@ -1,0 +1,72 @@
+package io.yinxin.ca.ocsp;
+
+import java.io.IOException;
+import java.util.Optional;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.OCSPReq;
+import org.bouncycastle.cert.ocsp.Req;
+
+/** Parses OCSP requests (RFC 6960 §4.1) into what the responder needs; a pure function. */
+final class OcspRequests {
+  /** Most certificates one request may ask about. */
+  static final int MAX_CERTIFICATES = 16;
+
+  private OcspRequests() {}
+
+  /**
+   * A well-formed request.
+   *
+   * @param ids the certificates asked about, 1 to {@link #MAX_CERTIFICATES}
+   * @param nonce the nonce extension's value exactly as sent, to echo (RFC 8954), if any
+   */
+  record Parsed(CertificateID[] ids, Optional<byte[]> nonce) {
+    boolean single() {
+      return ids.length == 1 && nonce.isEmpty();
+    }
+  }
+
+  /**
+   * @return empty for anything RFC 6960 and RFC 8954 call a malformed request: DER that does not
+   *     parse, no or too many certificates, a nonce that is not an OCTET STRING of 1 to 32 octets
+   */
+  static Optional<Parsed> parse(byte[] der) {
+    OCSPReq req;
+    Req[] list;
+    try {
+      req = new OCSPReq(der);
+      list = req.getRequestList();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+    if (list.length == 0 || list.length > MAX_CERTIFICATES) {
+      return Optional.empty();
+    }
+    Optional<byte[]> nonce = Optional.empty();
+    Extension ext = req.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce);
+    if (ext != null) {
+      byte[] inner = nonceOctets(ext);
+      // RFC 8954: a nonce is 1 to 32 octets; anything else is a malformed request.
+      if (inner == null || inner.length < 1 || inner.length > 32) {
+        return Optional.empty();
+      }
+      nonce = Optional.of(ext.getExtnValue().getOctets());
+    }
+    CertificateID[] ids = new CertificateID[list.length];
+    for (int i = 0; i < list.length; i++) {
+      ids[i] = list[i].getCertID();
+    }
+    return Optional.of(new Parsed(ids, nonce));
+  }
+
+  /** The nonce octets (RFC 8954: the extension value is an OCTET STRING), or null if malformed. */
+  private static byte[] nonceOctets(Extension nonce) {
+    try {
+      return ASN1OctetString.getInstance(nonce.getParsedValue()).getOctets();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,336 @@
+package io.yinxin.ca.store;
+
+import io.yinxin.ca.CaException;
+import io.yinxin.ca.store.CertificateRecord.Status;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Issued certificates: storing, finding, searching, and status changes (revoke, hold, release). */
+public final class CertificateStore {
+  private final CaStore db;
+
+  CertificateStore(CaStore db) {
+    this.db = db;
+  }
+
+  // ---- certificates
+
+  /** Takes a block of 1000 partition slots; slot / partition size is a certificate's partition. */
+  public long nextSlotBlock() {
+    return db.inTransaction(
+        c -> {
+          String sql =
+              db.postgres()
+                  ? "SELECT nextval('ca.certificate_slots')"
+                  : "SELECT NEXT VALUE FOR ca.certificate_slots";
+          try (PreparedStatement ps = c.prepareStatement(sql);
+              ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+          }
+        });
+  }
+
+  public void insertCertificate(Connection c, CertificateRecord r) throws SQLException {
+    insertCertificates(c, List.of(r));
+  }
+
+  /** Inserts certificate rows in one JDBC batch. */
+  public void insertCertificates(Connection c, List<CertificateRecord> rows) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO ca.certificates (issuer, serial, profile, subject, key_sha256, not_before,"
+                + " not_after, crl_partition, status, issued_at, der)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      for (CertificateRecord r : rows) {
+        ps.setString(1, r.issuer());
+        ps.setString(2, r.serial());
+        ps.setString(3, r.profile());
+        ps.setString(4, r.subject());
+        ps.setBytes(5, r.keySha256());
+        ps.setObject(6, CaStore.odt(r.notBefore()));
+        ps.setObject(7, CaStore.odt(r.notAfter()));
+        ps.setInt(8, r.partition());
+        ps.setString(9, r.status().code());
+        ps.setObject(10, CaStore.odt(r.issuedAt()));
+        ps.setBytes(11, r.der());
+        if (rows.size() == 1) {
+          ps.executeUpdate();
+        } else {
+          ps.addBatch();
+        }
+      }
+      if (rows.size() > 1) {
+        ps.executeBatch();
+      }
+    }
+  }
+
+  /** Whether a certificate for this key was ever revoked (hold does not count). */
+  public boolean keyWasRevoked(byte[] keySha256) {
+    return db.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT 1 FROM ca.certificates WHERE key_sha256 = ? AND status = 'R'")) {
+            ps.setBytes(1, keySha256);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next();
+            }
+          }
+        });
+  }
+
+  /** Calls {@code sink} with the key hash of every revoked certificate, streamed. */
+  public void forEachRevokedKey(java.util.function.Consumer<byte[]> sink) {
+    db.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT key_sha256 FROM ca.certificates WHERE status = 'R'")) {
+            ps.setFetchSize(10_000);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                sink.accept(rs.getBytes(1));
+              }
+            }
+          }
+          return null;
+        });
+  }
+
+  /** Key hashes of the certificates revoked at or after {@code since} (on any node). */
+  public List<byte[]> keysRevokedSince(Instant since) {
+    return db.inTransaction(
+        c -> {
+          List<byte[]> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT c.key_sha256 FROM ca.status_changes s JOIN ca.certificates c"
+                      + " ON c.issuer = s.issuer AND c.serial = s.serial"
+                      + " WHERE s.changed_at >= ? AND s.status = 'R'")) {
+            ps.setObject(1, CaStore.odt(since));
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(rs.getBytes(1));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  private static final String CERT_COLUMNS =
+      "issuer, serial, profile, subject, key_sha256, not_before, not_after, crl_partition, status,"
+          + " revoked_at, reason, issued_at, der";
+
+  public Optional<CertificateRecord> certificate(String issuer, String serial) {
+    return db.inTransaction(c -> certificate(c, issuer, serial, false));
+  }
+
+  private Optional<CertificateRecord> certificate(
+      Connection c, String issuer, String serial, boolean forUpdate) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + CERT_COLUMNS
+                + " FROM ca.certificates WHERE issuer = ? AND serial = ?"
+                + (forUpdate ? " FOR UPDATE" : ""))) {
+      ps.setString(1, issuer);
+      ps.setString(2, serial);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+      }
+    }
+  }
+
+  /**
+   * A search over issued certificates, newest first.
+   *
+   * @param subjectContains substring of the subject DN, or empty
+   */
+  public List<CertificateRecord> search(
+      Optional<String> issuer,
+      Optional<String> profile,
+      Optional<Status> status,
+      Optional<String> subjectContains,
+      int limit) {
+    StringBuilder sql =
+        new StringBuilder("SELECT " + CERT_COLUMNS + " FROM ca.certificates WHERE 1=1");
+    List<Object> args = new ArrayList<>();
+    issuer.ifPresent(
+        v -> {
+          sql.append(" AND issuer = ?");
+          args.add(v);
+        });
+    profile.ifPresent(
+        v -> {
+          sql.append(" AND profile = ?");
+          args.add(v);
+        });
+    status.ifPresent(
+        v -> {
+          sql.append(" AND status = ?");
+          args.add(v.code());
+        });
+    subjectContains.ifPresent(
+        v -> {
+          sql.append(" AND subject LIKE ? ESCAPE '!'");
+          args.add("%" + v.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
+        });
+    sql.append(" ORDER BY issued_at DESC, serial LIMIT ?");
+    args.add(limit);
+    return db.inTransaction(
+        c -> {
+          List<CertificateRecord> out = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+              ps.setObject(i + 1, args.get(i));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(row(rs));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /**
+   * Changes a certificate's status in one transaction: the certificate row, the revocation list and
+   * the change history. {@code beforeCommit} runs last inside the transaction (the audit event), so
+   * a failure there leaves nothing changed.
+   *
+   * @param to REVOKED, ON_HOLD or VALID (release from hold)
+   * @param reason CRLReason code for REVOKED / ON_HOLD
+   * @throws CaException {@code NOT_FOUND}, or {@code CONFLICT} when the transition is not allowed
+   */
+  public CertificateRecord changeStatus(
+      String issuer,
+      String serial,
+      Status to,
+      int reason,
+      Instant at,
+      CaStore.Evidence beforeCommit) {
+    return db.inTransaction(
+        c -> {
+          CertificateRecord cur =
+              certificate(c, issuer, serial, true)
+                  .orElseThrow(
+                      () ->
+                          new CaException(
+                              CaException.Code.NOT_FOUND,
+                              "no certificate " + issuer + "/" + serial));
+          Status from = cur.status();
+          boolean allowed =
+              switch (to) {
+                case REVOKED -> from != Status.REVOKED;
+                case ON_HOLD -> from == Status.VALID;
+                case VALID -> from == Status.ON_HOLD;
+              };
+          if (!allowed) {
+            throw new CaException(
+                CaException.Code.CONFLICT,
+                "certificate is "
+                    + from.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                    + "; cannot change it to "
+                    + to.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+          }
+          Instant revokedAt = to == Status.VALID ? null : at;
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE ca.certificates SET status = ?, revoked_at = ?, reason = ?"
+                      + " WHERE issuer = ? AND serial = ?")) {
+            ps.setString(1, to.code());
+            ps.setObject(2, revokedAt == null ? null : CaStore.odt(revokedAt));
+            if (to == Status.VALID) {
+              ps.setNull(3, java.sql.Types.SMALLINT);
+            } else {
+              ps.setShort(3, (short) reason);
+            }
+            ps.setString(4, issuer);
+            ps.setString(5, serial);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement del =
+              c.prepareStatement("DELETE FROM ca.revoked WHERE issuer = ? AND serial = ?")) {
+            del.setString(1, issuer);
+            del.setString(2, serial);
+            del.executeUpdate();
+          }
+          if (to != Status.VALID) {
+            try (PreparedStatement ins =
+                c.prepareStatement(
+                    "INSERT INTO ca.revoked (issuer, serial, crl_partition, revoked_at, reason)"
+                        + " VALUES (?, ?, ?, ?, ?)")) {
+              ins.setString(1, issuer);
+              ins.setString(2, serial);
+              ins.setInt(3, cur.partition());
+              ins.setObject(4, CaStore.odt(at));
+              ins.setShort(5, (short) reason);
+              ins.executeUpdate();
+            }
+          }
+          try (PreparedStatement ch =
+              c.prepareStatement(
+                  "INSERT INTO ca.status_changes (issuer, serial, crl_partition, status, reason,"
+                      + " changed_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+            ch.setString(1, issuer);
+            ch.setString(2, serial);
+            ch.setInt(3, cur.partition());
+            ch.setString(4, to.code());
+            if (to == Status.VALID) {
+              ch.setNull(5, java.sql.Types.SMALLINT);
+            } else {
+              ch.setShort(5, (short) reason);
+            }
+            ch.setObject(6, CaStore.odt(Instant.now()));
+            ch.executeUpdate();
+          }
+          CertificateRecord updated =
+              new CertificateRecord(
+                  cur.issuer(),
+                  cur.serial(),
+                  cur.profile(),
+                  cur.subject(),
+                  cur.keySha256(),
+                  cur.notBefore(),
+                  cur.notAfter(),
+                  cur.partition(),
+                  to,
+                  Optional.ofNullable(revokedAt),
+                  to == Status.VALID ? Optional.empty() : Optional.of(reason),
+                  cur.issuedAt(),
+                  cur.der());
+          beforeCommit.record(c, updated);
+          return updated;
+        });
+  }
+
+  private static CertificateRecord row(ResultSet rs) throws SQLException {
+    OffsetDateTime revokedAt = rs.getObject(10, OffsetDateTime.class);
+    short reason = rs.getShort(11);
+    boolean noReason = rs.wasNull();
+    return new CertificateRecord(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getBytes(5),
+        rs.getObject(6, OffsetDateTime.class).toInstant(),
+        rs.getObject(7, OffsetDateTime.class).toInstant(),
+        rs.getInt(8),
+        Status.of(rs.getString(9)),
+        Optional.ofNullable(revokedAt).map(OffsetDateTime::toInstant),
+        noReason ? Optional.empty() : Optional.of((int) reason),
+        rs.getObject(12, OffsetDateTime.class).toInstant(),
+        rs.getBytes(13));
+  }
+}

@@ -1,0 +1,128 @@
+package io.yinxin.ca.store;
+
+import io.yinxin.ca.store.CertificateRecord.Status;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** {@code ca.status_changes}: the feed other nodes follow by sequence, and delta CRLs read. */
+public final class StatusChangeStore {
+  private final CaStore db;
+
+  StatusChangeStore(CaStore db) {
+    this.db = db;
+  }
+
+  /** The newest sequence number of {@code ca.status_changes}, 0 if there is none. */
+  public long lastStatusChangeSeq() {
+    return db.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+                  c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM ca.status_changes");
+              ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+          }
+        });
+  }
+
+  private static final String FEED_SELECT =
+      "SELECT s.seq, s.issuer, s.serial, s.status, c.key_sha256 FROM ca.status_changes s"
+          + " JOIN ca.certificates c ON c.issuer = s.issuer AND c.serial = s.serial";
+
+  /**
+   * Status changes with a sequence number above {@code after}, oldest first, at most {@code limit}.
+   */
+  public List<io.yinxin.ca.revoke.StatusFeed.Change> statusChangesAfter(long after, int limit) {
+    return db.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(FEED_SELECT + " WHERE s.seq > ? ORDER BY s.seq LIMIT ?")) {
+            ps.setLong(1, after);
+            ps.setInt(2, limit);
+            return feed(ps);
+          }
+        });
+  }
+
+  /** The status changes among {@code seqs} that exist (committed) now. */
+  public List<io.yinxin.ca.revoke.StatusFeed.Change> statusChangesIn(List<Long> seqs) {
+    if (seqs.isEmpty()) {
+      return List.of();
+    }
+    String marks = String.join(", ", java.util.Collections.nCopies(seqs.size(), "?"));
+    return db.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(FEED_SELECT + " WHERE s.seq IN (" + marks + ") ORDER BY s.seq")) {
+            for (int i = 0; i < seqs.size(); i++) {
+              ps.setLong(i + 1, seqs.get(i));
+            }
+            return feed(ps);
+          }
+        });
+  }
+
+  private static List<io.yinxin.ca.revoke.StatusFeed.Change> feed(PreparedStatement ps)
+      throws SQLException {
+    List<io.yinxin.ca.revoke.StatusFeed.Change> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(
+            new io.yinxin.ca.revoke.StatusFeed.Change(
+                rs.getLong(1),
+                rs.getString(2),
+                rs.getString(3),
+                Status.of(rs.getString(4)),
+                rs.getBytes(5)));
+      }
+    }
+    return out;
+  }
+
+  /** A change of status, for delta CRLs and OCSP cache invalidation. */
+  public record StatusChange(
+      String issuer, String serial, int partition, Status status, int reason, Instant at) {}
+
+  /** Changes at or after {@code since}, optionally for one CA partition, oldest first. */
+  public List<StatusChange> changesSince(
+      Connection c, Optional<String> issuer, Optional<Integer> partition, Instant since)
+      throws SQLException {
+    String sql =
+        "SELECT issuer, serial, crl_partition, status, reason, changed_at FROM ca.status_changes"
+            + " WHERE changed_at >= ?"
+            + (issuer.isPresent() ? " AND issuer = ? AND crl_partition = ?" : "")
+            + " ORDER BY seq";
+    List<StatusChange> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setObject(1, CaStore.odt(since));
+      if (issuer.isPresent()) {
+        ps.setString(2, issuer.get());
+        ps.setInt(3, partition.orElse(0));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new StatusChange(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getInt(3),
+                  Status.of(rs.getString(4)),
+                  rs.getShort(5),
+                  rs.getObject(6, OffsetDateTime.class).toInstant()));
+        }
+      }
+    }
+    return out;
+  }
+
+  public List<StatusChange> changesSince(Instant since) {
+    return db.inTransaction(c -> changesSince(c, Optional.empty(), Optional.empty(), since));
+  }
+}
