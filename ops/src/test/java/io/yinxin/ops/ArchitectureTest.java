@@ -126,7 +126,7 @@ class ArchitectureTest {
 
   /**
    * Skipping the key-use audit event is for the callers that record the use in their own event: the
-   * CA's issuance (CERT_ISSUED names the key) and its OCSP responder (a per-signer tally).
+   * CA's issuance (CERT_ISSUED names the key) and its OCSP signer (a per-signer tally).
    */
   static final ArchRule ONLY_NAMED_CALLERS_RECORD_KEY_USE_THEMSELVES =
       noClasses()
@@ -135,7 +135,7 @@ class ArchitectureTest {
           .and()
           .doNotHaveFullyQualifiedName("io.yinxin.ca.issue.Issuer")
           .and()
-          .doNotHaveFullyQualifiedName("io.yinxin.ca.ocsp.OcspResponder")
+          .doNotHaveFullyQualifiedName("io.yinxin.ca.ocsp.OcspSigner")
           .and()
           .doNotHaveFullyQualifiedName("io.yinxin.ca.issue.IssuanceService")
           .should()

@@ -18,11 +18,15 @@ import java.util.function.Supplier;
  * io.yinxin.hsm.KeyService#signRecordedByCaller} and records them in its own event (the CA's
  * CERT_ISSUED, which names the key). A purpose string exempts nothing.
  */
-final class KeyUseAuditListener implements KeyUseListener {
+public final class KeyUseAuditListener implements KeyUseListener {
   private final Supplier<AuditLog> log;
   private final Optional<KeyRef> checkpointKey;
 
-  KeyUseAuditListener(Supplier<AuditLog> log, Optional<KeyRef> checkpointKey) {
+  /**
+   * @param log where events go (looked up at each use, so the listener can exist before the log)
+   * @param checkpointKey the log's own checkpoint key, whose signatures are not recorded
+   */
+  public KeyUseAuditListener(Supplier<AuditLog> log, Optional<KeyRef> checkpointKey) {
     this.log = log;
     this.checkpointKey = checkpointKey;
   }

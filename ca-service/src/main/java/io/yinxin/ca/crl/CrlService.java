@@ -10,6 +10,7 @@ import io.yinxin.ca.revoke.RevocationReason;
 import io.yinxin.ca.store.CaStore;
 import io.yinxin.ca.store.CertificateRecord.Status;
 import io.yinxin.ca.store.CrlStore.CrlRecord;
+import io.yinxin.ca.store.StatusChangeStore;
 import io.yinxin.ca.store.StatusChangeStore.StatusChange;
 import io.yinxin.hsm.KeyService;
 import java.io.IOException;
@@ -125,6 +126,9 @@ public final class CrlService {
         store.inTransaction(
             c -> {
               long number = store.crls().nextCrlNumber(c, ca);
+              // What this CRL saw of the feed, taken before the revoked list is read: every
+              // change it could have missed comes after the snapshot, and goes into its deltas.
+              StatusChangeStore.Snapshot seen = store.statusChanges().snapshot(c);
               CrlEncoder enc = new CrlEncoder();
               store.crls().revoked(c, ca, partition, enc::add);
               Extensions ext =
@@ -157,6 +161,7 @@ public final class CrlService {
                       entries,
                       der);
               store.crls().insertCrl(c, rec);
+              store.crls().recordSnapshot(c, ca, number, seen);
               evidence[0] = audit.record(c, crlEvent(rec));
               return rec;
             });
@@ -198,14 +203,18 @@ public final class CrlService {
         store.inTransaction(
             c -> {
               long number = store.crls().nextCrlNumber(c, ca);
+              StatusChangeStore.Snapshot seen = store.statusChanges().snapshot(c);
               Map<String, StatusChange> latest = new LinkedHashMap<>();
+              // Everything the base did not see, by sequence number (a change stamped by a node
+              // whose clock is behind, or committed late, included).
               for (StatusChange ch :
                   store
                       .statusChanges()
-                      .changesSince(
+                      .changesAfter(
                           c,
-                          Optional.of(ca),
-                          Optional.of(partition),
+                          ca,
+                          partition,
+                          store.crls().snapshot(c, ca, base.number()),
                           base.thisUpdate().minus(SKEW))) {
                 latest.remove(ch.serial());
                 latest.put(ch.serial(), ch);
@@ -245,6 +254,7 @@ public final class CrlService {
                       enc.count(),
                       der);
               store.crls().insertCrl(c, rec);
+              store.crls().recordSnapshot(c, ca, number, seen);
               evidence[0] = audit.record(c, crlEvent(rec));
               return rec;
             });
@@ -302,16 +312,22 @@ public final class CrlService {
           continue; // full CRLs only
         }
         Optional<CrlRecord> delta = store.crls().latestCrl(i.name(), p, true);
-        Instant since = delta.map(CrlRecord::thisUpdate).orElse(full.get().thisUpdate());
+        CrlRecord newest = delta.orElse(full.get());
+        Instant since = newest.thisUpdate();
+        // A change the newest CRL did not see, by sequence number when it noted its snapshot.
         boolean changed =
-            store
+            !store
                 .inTransaction(
                     c ->
                         store
                             .statusChanges()
-                            .changesSince(c, Optional.of(i.name()), Optional.of(p), since))
-                .stream()
-                .anyMatch(ch -> !ch.at().isBefore(since));
+                            .changesAfter(
+                                c,
+                                i.name(),
+                                p,
+                                store.crls().snapshot(c, i.name(), newest.number()),
+                                since))
+                .isEmpty();
         if (delta.isEmpty() || changed || !fresh(delta.get())) {
           signDelta(i.name(), p);
         }

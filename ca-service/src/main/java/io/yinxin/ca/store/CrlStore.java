@@ -132,6 +132,42 @@ public final class CrlStore {
     }
   }
 
+  /** Notes what a full CRL saw of the status feed (see {@link StatusChangeStore#snapshot}). */
+  public void recordSnapshot(
+      Connection c, String issuer, long number, StatusChangeStore.Snapshot snapshot)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE ca.crls SET snapshot_seq = ?, snapshot_gaps = ? WHERE issuer = ?"
+                + " AND crl_number = ?")) {
+      ps.setLong(1, snapshot.seq());
+      ps.setString(2, snapshot.gapsText());
+      ps.setString(3, issuer);
+      ps.setLong(4, number);
+      ps.executeUpdate();
+    }
+  }
+
+  /** What a stored full CRL saw of the status feed, if it was noted. */
+  public Optional<StatusChangeStore.Snapshot> snapshot(Connection c, String issuer, long number)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT snapshot_seq, snapshot_gaps FROM ca.crls WHERE issuer = ? AND crl_number = ?")) {
+      ps.setString(1, issuer);
+      ps.setLong(2, number);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        long seq = rs.getLong(1);
+        return rs.wasNull()
+            ? Optional.empty()
+            : Optional.of(StatusChangeStore.Snapshot.of(seq, rs.getString(2)));
+      }
+    }
+  }
+
   /** The newest full ({@code delta=false}) or delta CRL of a partition. */
   public Optional<CrlRecord> latestCrl(String issuer, int partition, boolean delta) {
     return db.inTransaction(

@@ -125,4 +125,108 @@ public final class StatusChangeStore {
   public List<StatusChange> changesSince(Instant since) {
     return db.inTransaction(c -> changesSince(c, Optional.empty(), Optional.empty(), since));
   }
+
+  /** How far back gaps are looked for: a transaction that stays open longer is not expected. */
+  static final int SNAPSHOT_WINDOW = 10_000;
+
+  /**
+   * What one transaction sees of the feed: the highest visible sequence number, and the lower ones
+   * (within {@link #SNAPSHOT_WINDOW}) it does not see — taken by transactions not committed yet, or
+   * by ones that rolled back.
+   *
+   * @param seq the highest visible sequence number, 0 for an empty feed
+   * @param gaps sequence numbers at most {@code seq} that were not visible
+   */
+  public record Snapshot(long seq, List<Long> gaps) {
+    public Snapshot {
+      gaps = List.copyOf(gaps);
+    }
+
+    /** The text stored with a CRL. */
+    public String gapsText() {
+      return gaps.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+    }
+
+    public static Snapshot of(long seq, String gapsText) {
+      List<Long> gaps = new ArrayList<>();
+      if (gapsText != null && !gapsText.isEmpty()) {
+        for (String g : gapsText.split(",")) {
+          gaps.add(Long.parseLong(g));
+        }
+      }
+      return new Snapshot(seq, gaps);
+    }
+  }
+
+  /** The feed as this transaction sees it; take it before reading what the snapshot covers. */
+  public Snapshot snapshot(Connection c) throws SQLException {
+    long max;
+    try (PreparedStatement ps = c.prepareStatement("SELECT MAX(seq) FROM ca.status_changes");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      max = rs.getLong(1);
+    }
+    long from = Math.max(1, max - SNAPSHOT_WINDOW + 1);
+    List<Long> gaps = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT seq FROM ca.status_changes WHERE seq >= ? AND seq <= ? ORDER BY seq")) {
+      ps.setLong(1, from);
+      ps.setLong(2, max);
+      try (ResultSet rs = ps.executeQuery()) {
+        long expect = from;
+        while (rs.next()) {
+          long seq = rs.getLong(1);
+          for (; expect < seq; expect++) {
+            gaps.add(expect);
+          }
+          expect = seq + 1;
+        }
+      }
+    }
+    return new Snapshot(max, gaps);
+  }
+
+  /**
+   * The changes of one CA partition that a transaction with {@code snapshot} did not see, oldest
+   * first: higher sequence numbers and its gaps. Where there is no snapshot (CRLs from before it
+   * was kept), the changes stamped at or after {@code since}.
+   */
+  public List<StatusChange> changesAfter(
+      Connection c, String issuer, int partition, Optional<Snapshot> snapshot, Instant since)
+      throws SQLException {
+    if (snapshot.isEmpty()) {
+      return changesSince(c, Optional.of(issuer), Optional.of(partition), since);
+    }
+    Snapshot s = snapshot.get();
+    long low = s.gaps().isEmpty() ? s.seq() + 1 : s.gaps().get(0);
+    java.util.Set<Long> gaps = new java.util.HashSet<>(s.gaps());
+    List<StatusChange> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT seq, issuer, serial, crl_partition, status, reason, changed_at"
+                + " FROM ca.status_changes WHERE issuer = ? AND crl_partition = ? AND seq >= ?"
+                + " ORDER BY seq")) {
+      ps.setString(1, issuer);
+      ps.setInt(2, partition);
+      ps.setLong(3, low);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long seq = rs.getLong(1);
+          if (seq <= s.seq() && !gaps.contains(seq)) {
+            continue; // the full CRL saw it
+          }
+          out.add(
+              new StatusChange(
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getInt(4),
+                  Status.of(rs.getString(5)),
+                  rs.getShort(6),
+                  rs.getObject(7, OffsetDateTime.class).toInstant()));
+        }
+      }
+    }
+    return out;
+  }
 }

@@ -1,10 +1,15 @@
 package io.yinxin.bench;
 
+import com.zaxxer.hikari.HikariDataSource;
+import io.yinxin.audit.spring.KeyUseAuditListener;
+import io.yinxin.audit.store.Integrator;
+import io.yinxin.audit.store.LogStore;
 import io.yinxin.hsm.BouncyCastle;
 import io.yinxin.hsm.KeyInfo;
 import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeyServices;
 import io.yinxin.hsm.KeySpec;
+import io.yinxin.hsm.KeyUseListener;
 import io.yinxin.hsm.Secret;
 import io.yinxin.hsm.SignatureAlgorithm;
 import io.yinxin.hsm.pkcs11.Pkcs11KeyBackend;
@@ -20,6 +25,10 @@ import java.security.SecureRandom;
 import java.security.Security;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +78,18 @@ public class KeySigningBenchmark {
   })
   public String row;
 
+  /**
+   * Whether each signature is recorded as evidence, as every signature in a running node is: the
+   * adapter with the real {@code KeyUseAuditListener} appending a {@code KEY_USED} event to the
+   * audit log (PostgreSQL, group commit); the baseline the same raw signature followed by the naive
+   * way to record it, one INSERT and COMMIT of the event per signature.
+   */
+  @Param({"false", "true"})
+  public boolean audited;
+
+  HikariDataSource auditDb;
+  Integrator integrator;
+
   KeyServices service;
   KeyRef ref;
   SignatureAlgorithm alg;
@@ -87,8 +108,23 @@ public class KeySigningBenchmark {
             + alg.name().toLowerCase(Locale.ROOT)
             + "-"
             + UUID.randomUUID().toString().substring(0, 6);
+    List<KeyUseListener> listeners = List.of();
+    if (audited) {
+      auditDb = BenchDb.pool(BenchDb.create(), 16);
+      try (Connection c = auditDb.getConnection();
+          Statement st = c.createStatement()) {
+        st.execute(
+            "CREATE TABLE naive_audit (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL,"
+                + " event TEXT NOT NULL)");
+      }
+      integrator = new Integrator(LogStore.open(auditDb), 1000, 10_000);
+      listeners =
+          List.of(new KeyUseAuditListener(() -> integrator::append, java.util.Optional.empty()));
+    }
     if (backend.equals("soft")) {
-      service = KeyServices.of(SoftKeyBackend.open(Files.createTempDirectory("yinxin-bench-")));
+      service =
+          new KeyServices(
+              List.of(SoftKeyBackend.open(Files.createTempDirectory("yinxin-bench-"))), listeners);
       baselineProvider = BouncyCastle.PROVIDER;
       KeyPairGenerator g = KeyPairGenerator.getInstance(spec.jcaAlgorithm(), baselineProvider);
       if (spec.curve().isPresent()) {
@@ -101,7 +137,9 @@ public class KeySigningBenchmark {
       Path module = Path.of(System.getenv("YINXIN_BENCH_MODULE"));
       String token = System.getenv("YINXIN_BENCH_TOKEN");
       char[] pin = System.getenv("YINXIN_BENCH_PIN").toCharArray();
-      service = KeyServices.of(Pkcs11KeyBackend.open(module, token, Secret.of(pin, "env"), 16));
+      service =
+          new KeyServices(
+              List.of(Pkcs11KeyBackend.open(module, token, Secret.of(pin, "env"), 16)), listeners);
       baselineToken = findToken(module, token);
       if (alg != SignatureAlgorithm.ED25519) {
         baselineProvider =
@@ -155,6 +193,10 @@ public class KeySigningBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() {
     service.close();
+    if (integrator != null) {
+      integrator.close();
+      auditDb.close();
+    }
   }
 
   /** Per-thread state: the data to sign and the baseline's own Signature or session. */
@@ -196,15 +238,26 @@ public class KeySigningBenchmark {
 
   @Benchmark
   public byte[] baseline(PerThread t) throws Exception {
+    byte[] sig;
     if (t.session != null) {
-      return t.session.signSingle(new Mechanism(PKCS11Constants.CKM_EDDSA), baselineHandle, t.data);
-    }
-    if (baselineProvider == BouncyCastle.PROVIDER) {
-      t.signature.initSign(baselineKey, t.random);
+      sig = t.session.signSingle(new Mechanism(PKCS11Constants.CKM_EDDSA), baselineHandle, t.data);
     } else {
-      t.signature.initSign(baselineKey);
+      if (baselineProvider == BouncyCastle.PROVIDER) {
+        t.signature.initSign(baselineKey, t.random);
+      } else {
+        t.signature.initSign(baselineKey);
+      }
+      t.signature.update(t.data);
+      sig = t.signature.sign();
     }
-    t.signature.update(t.data);
-    return t.signature.sign();
+    if (audited) {
+      try (Connection c = auditDb.getConnection();
+          PreparedStatement ps =
+              c.prepareStatement("INSERT INTO naive_audit (at, event) VALUES (now(), ?)")) {
+        ps.setString(1, "KEY_USED " + ref + " " + alg + " bench");
+        ps.executeUpdate(); // autocommit: one INSERT, one COMMIT
+      }
+    }
+    return sig;
   }
 }

@@ -14,7 +14,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Runs {@link KeySigningBenchmark} at 1 and 2 threads and prints one table: signatures per second
- * of the raw baseline and of the adapter, and their ratio (goal: at least 0.90 on every row).
+ * of the raw baseline and of the adapter, and their ratio (goal: at least 0.90 on every row), each
+ * row once bare and once with its audit event ({@code + audit event}: the adapter with the real
+ * listener appending to the log on PostgreSQL; the baseline signing and then doing one INSERT and
+ * COMMIT of an event row).
  */
 public final class KeysBench {
   private KeysBench() {}
@@ -36,6 +39,8 @@ public final class KeysBench {
           new OptionsBuilder()
               .include(KeySigningBenchmark.class.getName() + ".*")
               .param("row", rows(include))
+              .param(
+                  "audited", System.getenv().getOrDefault("BENCH_AUDITED", "false,true").split(","))
               .threads(threads)
               .forks(1)
               .warmupIterations(2)
@@ -47,7 +52,9 @@ public final class KeysBench {
       Collection<RunResult> results = new Runner(opts).run();
       Map<String, double[]> byRow = new LinkedHashMap<>();
       for (RunResult r : results) {
-        String row = r.getParams().getParam("row");
+        String row =
+            r.getParams().getParam("row")
+                + (Boolean.parseBoolean(r.getParams().getParam("audited")) ? " + audit event" : "");
         double score = r.getPrimaryResult().getScore();
         double[] pair = byRow.computeIfAbsent(row, k -> new double[2]);
         if (r.getParams().getBenchmark().endsWith(".baseline")) {
