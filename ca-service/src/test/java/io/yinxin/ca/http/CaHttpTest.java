@@ -244,6 +244,12 @@ class CaHttpTest {
     String serial = (String) c.get("serial");
 
     assertThat(ocsp(dir, "leaf.pem")).contains("leaf.pem: good");
+    // A full CRL of the partition from before the revocation: the delta's base.
+    String crlUrl = crlUrlOf(dir, "leaf.pem");
+    assertThat(
+            post("/ca/v1/cas/citizen/crls?partition=" + partitionOf(crlUrl), "", OPERATOR)
+                .statusCode())
+        .isEqualTo(200);
 
     HttpResponse<String> rv =
         post(
@@ -260,8 +266,16 @@ class CaHttpTest {
         .contains("Reason: keyCompromise")
         .contains("Revocation Time:");
 
-    // The certificate's own CRL URL (its partition) lists it in the next CRL.
-    String crlUrl = crlUrlOf(dir, "leaf.pem");
+    // The next delta lists it (a change after its base) ...
+    assertThat(
+            post(
+                    "/ca/v1/cas/citizen/crls?delta=true&partition=" + partitionOf(crlUrl),
+                    "",
+                    OPERATOR)
+                .statusCode())
+        .isEqualTo(200);
+    Files.write(dir.resolve("delta.crl"), getBytes(crlUrl.replace(".crl", "-delta.crl")));
+    // ... and so does the certificate's own CRL URL (its partition) in the next full CRL.
     HttpResponse<String> pub =
         post("/ca/v1/cas/citizen/crls?partition=" + partitionOf(crlUrl), "", OPERATOR);
     assertThat(pub.statusCode()).as(pub.body()).isEqualTo(200);
@@ -282,7 +296,6 @@ class CaHttpTest {
     assertThat(crl.output().toLowerCase(java.util.Locale.ROOT)).contains(serialAsOpenssl(serial));
     assertThat(crl.output()).contains("Key Compromise").contains("Issuing Distribution Point");
 
-    Files.write(dir.resolve("delta.crl"), getBytes(crlUrl.replace(".crl", "-delta.crl")));
     OpenSsl.Result delta =
         OpenSsl.run(
             dir,
@@ -334,6 +347,9 @@ class CaHttpTest {
     Path dir = citizenOcspDir();
     Map<String, Object> c = issueCitizenInto(dir, "citizen-auth", "钱七");
     String serial = (String) c.get("serial");
+    String crlUrl = crlUrlOf(dir, "leaf.pem");
+    // The base full CRL comes before the hold, so the delta covers hold and release.
+    post("/ca/v1/cas/citizen/crls?partition=" + partitionOf(crlUrl), "", OPERATOR);
     assertThat(
             post(
                     "/ca/v1/certificates/citizen/" + serial + "/revoke",
@@ -346,7 +362,6 @@ class CaHttpTest {
         post("/ca/v1/certificates/citizen/" + serial + "/release", "", OPERATOR);
     assertThat(rel.statusCode()).as(rel.body()).isEqualTo(200);
     assertThat(ocsp(dir, "leaf.pem")).contains("leaf.pem: good");
-    String crlUrl = crlUrlOf(dir, "leaf.pem");
     post("/ca/v1/cas/citizen/crls?delta=true&partition=" + partitionOf(crlUrl), "", OPERATOR);
     Files.write(dir.resolve("delta.crl"), getBytes(crlUrl.replace(".crl", "-delta.crl")));
     OpenSsl.Result delta =
