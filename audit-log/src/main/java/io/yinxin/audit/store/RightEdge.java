@@ -78,6 +78,13 @@ final class RightEdge {
     size++;
   }
 
+  /** The tiles touched since the last flush, as (level, index, hashes), and forgets them. */
+  List<Object[]> takeDirty() {
+    List<Object[]> out = new ArrayList<>(dirty.values());
+    dirty.clear();
+    return out;
+  }
+
   /** Writes every tile touched since the last flush. */
   void flush(LogStore store, Connection c) throws SQLException {
     for (Object[] t : dirty.values()) {
