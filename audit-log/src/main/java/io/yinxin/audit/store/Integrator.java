@@ -320,24 +320,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
           outboxReceipts.add(new Receipt(index, leafHash));
           index++;
         }
-        for (Queued p : batch) {
-          byte[] leafHash = Rfc9162.leafHash(p.leaf());
-          rows.add(
-              new LogStore.Row(
-                  index,
-                  p.leaf(),
-                  leafHash,
-                  p.event().type().name(),
-                  p.event().actor(),
-                  p.event().subject(),
-                  p.event().time(),
-                  new String(p.canonical(), StandardCharsets.UTF_8),
-                  p.salt(),
-                  0));
-          next.append(leafHash);
-          receipts.add(new Receipt(index, leafHash));
-          index++;
-        }
+        index = appendQueued(batch, index, next, rows, receipts);
         if (rows.isEmpty()) {
           c.rollback();
           return;
@@ -392,23 +375,16 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
     return sizeChanges.sum();
   }
 
-  private enum Outcome {
-    DONE,
-    FAILED,
-    SIZE_CHANGED
-  }
-
   /**
-   * The common case on PostgreSQL — only appenders waiting, the tree at the size this node last
-   * wrote — in one statement and one round trip ({@link LogStore#appendInOneStatement}): the
-   * indices and tiles are computed here from the cached edge, and the database checks under its row
-   * lock that the size is still the one they were computed for.
+   * Numbers the queued events from {@code index}: their rows, their receipts, and their leaves on
+   * the edge. Returns the next free index.
    */
-  private Outcome integrateInOneStatement(List<Queued> batch) {
-    RightEdge next = edge.copy();
-    long index = edge.size();
-    List<LogStore.Row> rows = new ArrayList<>(batch.size());
-    List<Receipt> receipts = new ArrayList<>(batch.size());
+  private static long appendQueued(
+      List<Queued> batch,
+      long index,
+      RightEdge next,
+      List<LogStore.Row> rows,
+      List<Receipt> receipts) {
     for (Queued p : batch) {
       byte[] leafHash = Rfc9162.leafHash(p.leaf());
       rows.add(
@@ -427,6 +403,27 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
       receipts.add(new Receipt(index, leafHash));
       index++;
     }
+    return index;
+  }
+
+  private enum Outcome {
+    DONE,
+    FAILED,
+    SIZE_CHANGED
+  }
+
+  /**
+   * The common case on PostgreSQL — only appenders waiting, the tree at the size this node last
+   * wrote — in one statement and one round trip ({@link LogStore#appendInOneStatement}): the
+   * indices and tiles are computed here from the cached edge, and the database checks under its row
+   * lock that the size is still the one they were computed for.
+   */
+  private Outcome integrateInOneStatement(List<Queued> batch) {
+    RightEdge next = edge.copy();
+    long index = edge.size();
+    List<LogStore.Row> rows = new ArrayList<>(batch.size());
+    List<Receipt> receipts = new ArrayList<>(batch.size());
+    appendQueued(batch, index, next, rows, receipts);
     try (Connection c = store.connection()) {
       c.setAutoCommit(true);
       if (!store.appendInOneStatement(c, edge.size(), rows, next.takeDirty())) {

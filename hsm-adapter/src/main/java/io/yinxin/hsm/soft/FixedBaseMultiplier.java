@@ -19,6 +19,17 @@ import org.bouncycastle.math.raw.Nat;
  * constant-time lookup table, which reads every entry; the {@code + 1} keeps the point at infinity
  * out of the tables and is taken back by one final addition of {@code -(Σ 2^(w·i))·G}. Any other
  * point, or a scalar longer than the table, goes to Bouncy Castle's own comb multiplier.
+ *
+ * <p>Why the secret nonce does not show in the time taken: the digit of each window is cut from a
+ * fixed-length {@code int[]} by shifts and masks (no branch on a bit); the table point is chosen by
+ * Bouncy Castle's cache-safe lookup for its custom curves (P-256, P-384, SM2), which reads every
+ * entry and keeps the wanted one with arithmetic masks ({@code ((i ^ index) - 1) >> 31}), so no
+ * branch and no memory address depends on the digit; every scalar does the same number of point
+ * additions, in Bouncy Castle's fixed-time field arithmetic, whose only branches (a point at
+ * infinity, two equal points) a random nonce reaches with negligible probability. What is not
+ * fixed-time is the conversion of the nonce from a {@code BigInteger} (its length), the same in
+ * Bouncy Castle's own signers. {@code ops/bench/run-timing} measures both multipliers with dudect's
+ * Welch t-test (the closing notes and the README give the figures).
  */
 final class FixedBaseMultiplier extends AbstractECMultiplier {
   private final ECPoint base;

@@ -30,8 +30,9 @@ import org.bouncycastle.math.ec.FixedPointCombMultiplier;
  * </ul>
  *
  * Bouncy Castle's own {@link FixedPointCombMultiplier} runs the same experiments as the baseline.
- * Not a unit test: timings are noisy and take minutes; run {@code ops/bench/run-timing} on an
- * otherwise idle machine.
+ * Not a unit test: timings are noisy and take minutes (about four per experiment and multiplier
+ * here); run {@code ops/bench/run-timing} on an otherwise idle machine, choosing rows with
+ * BENCH_CURVES (P-256,sm2p256v1) and BENCH_EXPERIMENTS (hamming,length).
  */
 public final class FixedBaseTimingBench {
   private FixedBaseTimingBench() {}
@@ -44,13 +45,17 @@ public final class FixedBaseTimingBench {
     List<String> rows = new ArrayList<>();
     rows.add("| curve | multiplier | experiment | measurements | max \\|t\\| | verdict |");
     rows.add("|---|---|---|---|---|---|");
-    for (String curveName : List.of("P-256", "sm2p256v1")) {
+    List<String> curves =
+        List.of(System.getenv().getOrDefault("BENCH_CURVES", "P-256,sm2p256v1").split(","));
+    List<String> experiments =
+        List.of(System.getenv().getOrDefault("BENCH_EXPERIMENTS", "hamming,length").split(","));
+    for (String curveName : curves) {
       X9ECParameters curve = ECNamedCurveTable.getByName(curveName);
       ECPoint g = curve.getG();
       BigInteger order = curve.getN();
       ECMultiplier ours = new FixedBaseMultiplier(g, EcSigner.WINDOW);
       ECMultiplier bc = new FixedPointCombMultiplier();
-      for (String experiment : List.of("hamming", "length")) {
+      for (String experiment : experiments) {
         for (var m :
             List.of(
                 new Named("Yinxin fixed-base table", ours), new Named("BC comb (baseline)", bc))) {
