@@ -26,9 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Group commit: appenders queue their event and wait; one writer thread takes whatever is queued
- * (up to {@code maxBatch}) and integrates it in one transaction — entries, private events, tiles
- * and tree size — under a row lock on the tree size, so several nodes sharing the database get
- * gapless, never-reused indices. Each appender is answered only after that transaction commits.
+ * (up to {@code maxBatch}) and integrates it in one transaction — entries, private events and the
+ * tiles that changed — under the append lock ({@link LogStore#lockSize}), so several nodes sharing
+ * the database get gapless, never-reused indices. Each appender is answered only after that
+ * transaction commits.
  *
  * <p>The same transaction also takes committed rows of the {@link AuditOutbox} (oldest first) and
  * deletes them, so each is integrated exactly once, by whichever node gets the lock; rows left by a
@@ -330,7 +331,6 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
           store.deleteOutbox(c, fromOutbox.stream().map(LogStore.OutboxRow::id).toList());
         }
         next.flush(store, c);
-        store.setSize(c, index);
         store.commitDurably(c);
         edge = next;
       } catch (SQLException | RuntimeException e) {
@@ -415,8 +415,8 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
   /**
    * The common case on PostgreSQL — only appenders waiting, the tree at the size this node last
    * wrote — in one statement and one round trip ({@link LogStore#appendInOneStatement}): the
-   * indices and tiles are computed here from the cached edge, and the database checks under its row
-   * lock that the size is still the one they were computed for.
+   * indices and tiles are computed here from the cached edge, and the database checks under the
+   * append lock that the size is still the one they were computed for.
    */
   private Outcome integrateInOneStatement(List<Queued> batch) {
     RightEdge next = edge.copy();

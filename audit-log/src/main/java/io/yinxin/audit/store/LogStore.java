@@ -89,21 +89,40 @@ public final class LogStore {
     return dataSource.getConnection();
   }
 
-  /** Locks the tree for this transaction and returns its size. */
+  /**
+   * Key of the PostgreSQL advisory transaction lock that admits one appender at a time, on any
+   * node. An advisory lock lives in shared memory: unlike a row lock it writes no WAL, which a lone
+   * append would otherwise pay for on every commit.
+   */
+  static final long APPEND_LOCK_KEY = 0x7969_6e78_6170_7064L; // "yinxappd"
+
+  /**
+   * Admits this transaction as the only appender (until it ends) and returns the tree size. On
+   * PostgreSQL an advisory lock shared with {@code audit.append_entries}; on H2 (one embedded node)
+   * the row lock on {@code audit.tree_state}.
+   */
   long lockSize(Connection c) throws SQLException {
-    try (PreparedStatement ps =
-            c.prepareStatement("SELECT size FROM audit.tree_state WHERE id = 1 FOR UPDATE");
+    String sql =
+        postgres
+            ? "SELECT pg_advisory_xact_lock(" + APPEND_LOCK_KEY + ")"
+            : "SELECT size FROM audit.tree_state WHERE id = 1 FOR UPDATE";
+    try (PreparedStatement ps = c.prepareStatement(sql);
         ResultSet rs = ps.executeQuery()) {
       if (!rs.next()) {
         throw new SQLException("audit.tree_state has no row");
       }
-      return rs.getLong(1);
     }
+    return size(c);
   }
 
+  /**
+   * The number of entries. Indices are gapless (each batch starts where the committed tree ends,
+   * under the append lock), so this is the highest index plus one: one backward step on the primary
+   * key, and no size row for every append to rewrite.
+   */
   public long size(Connection c) throws SQLException {
     try (PreparedStatement ps =
-            c.prepareStatement("SELECT size FROM audit.tree_state WHERE id = 1");
+            c.prepareStatement("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.entries");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
@@ -115,14 +134,6 @@ public final class LogStore {
       return size(c);
     } catch (SQLException e) {
       throw unavailable(e);
-    }
-  }
-
-  void setSize(Connection c, long size) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("UPDATE audit.tree_state SET size = ? WHERE id = 1")) {
-      ps.setLong(1, size);
-      ps.executeUpdate();
     }
   }
 
@@ -298,7 +309,7 @@ public final class LogStore {
   }
 
   /**
-   * PostgreSQL only: appends {@code rows} and writes {@code tiles} and the new size in one
+   * PostgreSQL only: appends {@code rows} and writes {@code tiles} (those that changed) in one
    * statement and one round trip ({@code audit.append_entries}), in autocommit, so it is durable
    * when this returns.
    *
@@ -381,19 +392,44 @@ public final class LogStore {
     }
   }
 
-  /** The first {@code width} hashes of a tile, or empty if fewer are stored. */
+  /**
+   * The first {@code width} hashes of a tile, or empty if the tree does not have them yet. A
+   * level-0 tile is stored only once it is full: its prefixes are the entries' leaf hashes.
+   */
   public Optional<byte[]> tile(Connection c, int level, long index, int width) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("SELECT width, hashes FROM audit.tiles WHERE level = ? AND idx = ?")) {
       ps.setInt(1, level);
       ps.setLong(2, index);
       try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next() || rs.getInt(1) < width) {
-          return Optional.empty();
+        if (rs.next() && rs.getInt(1) >= width) {
+          return Optional.of(Arrays.copyOf(rs.getBytes(2), width * 32));
         }
-        return Optional.of(Arrays.copyOf(rs.getBytes(2), width * 32));
       }
     }
+    if (level != 0) {
+      return Optional.empty();
+    }
+    byte[] hashes = leafHashes(c, index * Tiles.WIDTH, width);
+    return hashes.length == width * 32 ? Optional.of(hashes) : Optional.empty();
+  }
+
+  /** The leaf hashes of entries {@code [from, from + count)}, concatenated; shorter if missing. */
+  byte[] leafHashes(Connection c, long from, int count) throws SQLException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(count * 32);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT idx, leaf_hash FROM audit.entries WHERE idx >= ? AND idx < ? ORDER BY idx")) {
+      ps.setLong(1, from);
+      ps.setLong(2, from + count);
+      try (ResultSet rs = ps.executeQuery()) {
+        long expect = from;
+        while (rs.next() && rs.getLong(1) == expect++) {
+          out.writeBytes(rs.getBytes(2));
+        }
+      }
+    }
+    return out.toByteArray();
   }
 
   /** Public leaves {@code [from, from + count)}. */

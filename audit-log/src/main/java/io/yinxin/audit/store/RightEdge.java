@@ -12,7 +12,9 @@ import java.util.Map;
 /**
  * The growing edge of the tree: at each tile level, the hashes of the tile that is not full yet.
  * Appending a leaf hash may fill a level-0 tile, whose root then goes one level up, and so on.
- * Records which tiles changed so one transaction writes exactly those.
+ * Records which tiles must be written so one transaction writes exactly those: a level-0 tile once,
+ * when it is full (its prefixes are the entries' leaf hashes, see {@link LogStore#tile}), a tile
+ * above level 0 whenever it grows, which is once per 256 entries or less often.
  */
 final class RightEdge {
   private long size;
@@ -38,9 +40,15 @@ final class RightEdge {
       if (width > 0) {
         final int missing = level;
         hashes =
-            store
-                .tile(c, level, index, width)
-                .orElseThrow(() -> new SQLException("missing partial tile at level " + missing));
+            level == 0
+                ? store.leafHashes(c, index * Tiles.WIDTH, width)
+                : store
+                    .tile(c, level, index, width)
+                    .orElseThrow(
+                        () -> new SQLException("missing partial tile at level " + missing));
+        if (hashes.length != width * 32) {
+          throw new SQLException("missing entries below the tree size at level " + level);
+        }
       }
       e.partial.add(hashes);
     }
@@ -67,8 +75,11 @@ final class RightEdge {
       byte[] next = Arrays.copyOf(cur, cur.length + 32);
       System.arraycopy(h, 0, next, cur.length, 32);
       long tileIndex = (Tiles.hashesAtLevel(size, level)) / Tiles.WIDTH;
-      dirty.put(level + "/" + tileIndex, new Object[] {level, tileIndex, next});
-      if (next.length < Tiles.WIDTH * 32) {
+      boolean full = next.length == Tiles.WIDTH * 32;
+      if (full || level > 0) {
+        dirty.put(level + "/" + tileIndex, new Object[] {level, tileIndex, next});
+      }
+      if (!full) {
         partial.set(level, next);
         break;
       }

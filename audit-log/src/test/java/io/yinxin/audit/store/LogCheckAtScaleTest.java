@@ -79,7 +79,6 @@ class LogCheckAtScaleTest {
         }
         store.insert(c, rows);
         edge.flush(store, c);
-        store.setSize(c, index);
         c.commit();
         store.lockSize(c);
       }
@@ -140,7 +139,6 @@ class LogCheckAtScaleTest {
         s.executeUpdate("DELETE FROM audit.events WHERE idx >= " + keep);
         s.executeUpdate("DELETE FROM audit.entries WHERE idx >= " + keep);
       }
-      store.setSize(c, keep);
       c.commit();
     }
     assertThat(checkInSmallHeap(url, keys))

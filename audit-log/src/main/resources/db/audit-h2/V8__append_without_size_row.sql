@@ -1,0 +1,2 @@
+-- PostgreSQL-only change (append function, partial index); H2 keeps its schema.
+SELECT 1;
