@@ -313,7 +313,8 @@ public final class LogStore {
    * statement and one round trip ({@code audit.append_entries}), in autocommit, so it is durable
    * when this returns.
    *
-   * @return false, with nothing written, if the tree no longer has {@code expectedSize} entries
+   * @return false, with nothing written, if the tree does not have exactly {@code expectedSize}
+   *     entries
    */
   boolean appendInOneStatement(
       Connection c, long expectedSize, List<Row> rows, List<Object[]> tiles) throws SQLException {
@@ -370,7 +371,9 @@ public final class LogStore {
       ps.execute();
       return true;
     } catch (SQLException e) {
-      if ("40001".equals(e.getSQLState())) {
+      // 40001: the tree does not end where this node thinks; 23505: another node's entries
+      // already hold these indices. Either way nothing was written.
+      if ("40001".equals(e.getSQLState()) || "23505".equals(e.getSQLState())) {
         return false;
       }
       throw e;
