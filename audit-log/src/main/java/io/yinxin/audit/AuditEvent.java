@@ -64,7 +64,7 @@ public record AuditEvent(
    * attributes sorted by name, UTF-8, no insignificant whitespace.
    */
   public String canonical() {
-    StringBuilder sb = new StringBuilder("{");
+    StringBuilder sb = new StringBuilder(256).append('{');
     Json.member(sb, "type", type.name()).append(',');
     Json.member(sb, "time", time.toString()).append(',');
     Json.member(sb, "actor", actor).append(',');

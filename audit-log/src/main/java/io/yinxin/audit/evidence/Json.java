@@ -26,7 +26,12 @@ public final class Json {
   /** Appends {@code value} as a JSON string. */
   public static StringBuilder string(StringBuilder sb, String value) {
     sb.append('"');
-    for (int k = 0; k < value.length(); k++) {
+    int plain = 0;
+    while (plain < value.length() && needsNoEscape(value.charAt(plain))) {
+      plain++;
+    }
+    sb.append(value, 0, plain); // most values have nothing to escape: one bulk copy
+    for (int k = plain; k < value.length(); k++) {
       char c = value.charAt(k);
       switch (c) {
         case '"':
@@ -56,6 +61,10 @@ public final class Json {
   }
 
   /** Appends {@code "name":"value"}. */
+  private static boolean needsNoEscape(char c) {
+    return c >= 0x20 && c != '"' && c != '\\';
+  }
+
   public static StringBuilder member(StringBuilder sb, String name, String value) {
     string(sb, name).append(':');
     return string(sb, value);

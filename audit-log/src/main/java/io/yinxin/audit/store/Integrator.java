@@ -38,11 +38,17 @@ import org.slf4j.LoggerFactory;
 public final class Integrator implements AutoCloseable, AuditOutbox {
   private static final Logger log = LoggerFactory.getLogger(Integrator.class);
 
+  /**
+   * An event waiting for the writer, with everything that can be computed without the tree (its
+   * encodings and hashes) already computed by the appender's own thread, so the one writer thread
+   * does only what must be serial.
+   */
   private record Queued(
       AuditEvent event,
-      byte[] canonical,
+      String canonical,
       byte[] salt,
       byte[] leaf,
+      byte[] leafHash,
       CompletableFuture<Receipt> done) {}
 
   private final LogStore store;
@@ -50,7 +56,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
   private final BlockingQueue<Queued> queue;
 
   /** Wakes the writer to look at the outbox; carries no event. */
-  private static final Queued KICK = new Queued(null, null, null, null, null);
+  private static final Queued KICK = new Queued(null, null, null, null, null, null);
 
   /**
    * How often the writer looks at the outbox without being asked (rows of other nodes, crashes).
@@ -81,7 +87,14 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
     byte[] canonical = event.canonicalBytes();
     byte[] salt = newSalt();
     byte[] leaf = leaf(event, salt, canonical);
-    Queued p = new Queued(event, canonical, salt, leaf, new CompletableFuture<>());
+    Queued p =
+        new Queued(
+            event,
+            new String(canonical, StandardCharsets.UTF_8),
+            salt,
+            leaf,
+            Rfc9162.leafHash(leaf),
+            new CompletableFuture<>());
     try {
       if (!running || !queue.offer(p, 10, TimeUnit.SECONDS)) {
         throw new AuditException(Code.UNAVAILABLE, "audit log is not accepting appends");
@@ -386,7 +399,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
       List<LogStore.Row> rows,
       List<Receipt> receipts) {
     for (Queued p : batch) {
-      byte[] leafHash = Rfc9162.leafHash(p.leaf());
+      byte[] leafHash = p.leafHash();
       rows.add(
           new LogStore.Row(
               index,
@@ -396,7 +409,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
               p.event().actor(),
               p.event().subject(),
               p.event().time(),
-              new String(p.canonical(), StandardCharsets.UTF_8),
+              p.canonical(),
               p.salt(),
               0));
       next.append(leafHash);

@@ -15,11 +15,17 @@ import java.util.Map;
  * Records which tiles must be written so one transaction writes exactly those: a level-0 tile once,
  * when it is full (its prefixes are the entries' leaf hashes, see {@link LogStore#tile}), a tile
  * above level 0 whenever it grows, which is once per 256 entries or less often.
+ *
+ * <p>Each level keeps a buffer of one full tile and a width, so an append copies 32 bytes, not the
+ * tile; a tile is copied out only when it must be written.
  */
 final class RightEdge {
+  private static final int TILE_BYTES = Tiles.WIDTH * 32;
+
   private long size;
-  private final List<byte[]> partial = new ArrayList<>();
-  private final Map<String, Object[]> dirty = new LinkedHashMap<>();
+  private final List<byte[]> buffers = new ArrayList<>();
+  private final List<Integer> widths = new ArrayList<>();
+  private final Map<Long, Object[]> dirty = new LinkedHashMap<>();
 
   private RightEdge(long size) {
     this.size = size;
@@ -36,10 +42,10 @@ final class RightEdge {
       long count = Tiles.hashesAtLevel(size, level);
       int width = (int) (count % Tiles.WIDTH);
       long index = count / Tiles.WIDTH;
-      byte[] hashes = new byte[0];
+      byte[] buffer = new byte[TILE_BYTES];
       if (width > 0) {
         final int missing = level;
-        hashes =
+        byte[] hashes =
             level == 0
                 ? store.leafHashes(c, index * Tiles.WIDTH, width)
                 : store
@@ -49,8 +55,10 @@ final class RightEdge {
         if (hashes.length != width * 32) {
           throw new SQLException("missing entries below the tree size at level " + level);
         }
+        System.arraycopy(hashes, 0, buffer, 0, hashes.length);
       }
-      e.partial.add(hashes);
+      e.buffers.add(buffer);
+      e.widths.add(width);
     }
     return e;
   }
@@ -61,30 +69,36 @@ final class RightEdge {
 
   RightEdge copy() {
     RightEdge c = new RightEdge(size);
-    partial.forEach(p -> c.partial.add(p.clone()));
+    buffers.forEach(b -> c.buffers.add(b.clone()));
+    c.widths.addAll(widths);
     return c;
   }
 
   void append(byte[] leafHash) {
     byte[] h = leafHash;
     for (int level = 0; ; level++) {
-      if (partial.size() <= level) {
-        partial.add(new byte[0]);
+      if (buffers.size() <= level) {
+        buffers.add(new byte[TILE_BYTES]);
+        widths.add(0);
       }
-      byte[] cur = partial.get(level);
-      byte[] next = Arrays.copyOf(cur, cur.length + 32);
-      System.arraycopy(h, 0, next, cur.length, 32);
-      long tileIndex = (Tiles.hashesAtLevel(size, level)) / Tiles.WIDTH;
-      boolean full = next.length == Tiles.WIDTH * 32;
+      byte[] buffer = buffers.get(level);
+      int width = widths.get(level);
+      System.arraycopy(h, 0, buffer, width * 32, 32);
+      width++;
+      long tileIndex = Tiles.hashesAtLevel(size, level) / Tiles.WIDTH;
+      boolean full = width == Tiles.WIDTH;
       if (full || level > 0) {
-        dirty.put(level + "/" + tileIndex, new Object[] {level, tileIndex, next});
+        // Keyed by level and index; a later append to the same tile replaces the earlier copy.
+        dirty.put(
+            tileIndex * 64 + level,
+            new Object[] {level, tileIndex, Arrays.copyOf(buffer, width * 32)});
       }
       if (!full) {
-        partial.set(level, next);
+        widths.set(level, width);
         break;
       }
-      partial.set(level, new byte[0]);
-      h = Tiles.tileRoot(next);
+      widths.set(level, 0);
+      h = Tiles.tileRoot(buffer);
     }
     size++;
   }
