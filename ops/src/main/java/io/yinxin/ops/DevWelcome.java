@@ -72,6 +72,10 @@ class DevWelcome {
         t.devWriterToken().ifPresent(v -> dev.put("auditWriterToken", v));
       }
     }
+    if (env.getProperty("yinxin.sign.enabled", Boolean.class, true)
+        && env.getProperty("yinxin.sign.tsa.enabled", Boolean.class, true)) {
+      dev.put("tsaUrl", base + "/tsa");
+    }
     Hierarchy h = ca.getIfAvailable();
     if (h != null && h.findIssuer("root").isPresent()) {
       dev.put("rootCaCertificateUrl", base + "/ca/v1/cas/root/certificate");
@@ -108,6 +112,9 @@ class DevWelcome {
         sb.append("  ACME            ").append(dev.get("acmeDirectoryUrl")).append('\n');
       }
       sb.append("  CA token        in dev.json (caOperatorToken)\n");
+    }
+    if (dev.containsKey("tsaUrl")) {
+      sb.append("  Time stamps     ").append(dev.get("tsaUrl")).append(" (RFC 3161)\n");
     }
     sb.append("  Data            ").append(dataDir.toAbsolutePath().normalize()).append('\n');
     sb.append("  For scripts     ").append(dataDir.resolve("dev.json")).append('\n');

@@ -83,6 +83,87 @@ class NodeStartsTest {
     assertThat(root.getBasicConstraints()).isEqualTo(1);
   }
 
+  /**
+   * The embedded TSA signs with the CA hierarchy's TSA certificate; openssl verifies the reply to
+   * its own query against the root served by the CA, and refuses it for other data.
+   */
+  @Test
+  void theEmbeddedTsaAnswersOpensslAndItsTokenVerifiesAgainstTheRootCa() throws Exception {
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    String tsaUrl = field(dev, "tsaUrl");
+    assertThat(tsaUrl).isEqualTo("http://127.0.0.1:" + port + "/tsa");
+    Path dir = Files.createTempDirectory(DATA, "tsa-");
+    Files.writeString(dir.resolve("doc.txt"), "licence 2026-0042");
+    Files.writeString(dir.resolve("other.txt"), "licence 2026-0043");
+    assertThat(
+            openssl(dir, "ts", "-query", "-data", "doc.txt", "-sha256", "-cert", "-out", "q.tsq")[
+                0])
+        .isEqualTo("0");
+    HttpResponse<byte[]> reply =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(tsaUrl))
+                    .header("Content-Type", "application/timestamp-query")
+                    .POST(HttpRequest.BodyPublishers.ofFile(dir.resolve("q.tsq")))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(reply.statusCode()).isEqualTo(200);
+    assertThat(reply.headers().firstValue("Content-Type")).hasValue("application/timestamp-reply");
+    Files.write(dir.resolve("r.tsr"), reply.body());
+    byte[] root =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(field(dev, "rootCaCertificateUrl"))).build(),
+                HttpResponse.BodyHandlers.ofByteArray())
+            .body();
+    Files.writeString(
+        dir.resolve("root.pem"),
+        "-----BEGIN CERTIFICATE-----\n"
+            + java.util.Base64.getMimeEncoder().encodeToString(root)
+            + "\n-----END CERTIFICATE-----\n");
+
+    String[] ok =
+        openssl(dir, "ts", "-verify", "-queryfile", "q.tsq", "-in", "r.tsr", "-CAfile", "root.pem");
+    assertThat(ok[1]).contains("Verification: OK");
+    String[] other =
+        openssl(dir, "ts", "-verify", "-data", "other.txt", "-in", "r.tsr", "-CAfile", "root.pem");
+    assertThat(other[1]).doesNotContain("Verification: OK");
+    assertThat(openssl(dir, "ts", "-reply", "-in", "r.tsr", "-text")[1])
+        .contains("Status: Granted")
+        .contains("Yinxin Time-Stamping Authority");
+
+    // Over the limit: refused before it is read further. Not a time-stamp query: 415.
+    HttpResponse<String> big =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(tsaUrl))
+                    .header("Content-Type", "application/timestamp-query")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[1 << 20]))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(big.statusCode()).isEqualTo(413);
+    assertThat(big.body()).contains("\"code\":\"TOO_LARGE\"");
+    HttpResponse<String> json =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(tsaUrl))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(json.statusCode()).isEqualTo(415);
+  }
+
+  private static String[] openssl(Path dir, String... args) throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>();
+    cmd.add("openssl");
+    cmd.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    return new String[] {Integer.toString(p.waitFor()), out};
+  }
+
   /** The shipped audit-verify.jar, in its own JVM with nothing else on its class path. */
   @Test
   void auditVerifyJarAcceptsABundleFromThisNodeAndRejectsATamperedOne() throws Exception {

@@ -1,0 +1,53 @@
+package io.yinxin.ops;
+
+import io.yinxin.ca.hierarchy.Hierarchy;
+import io.yinxin.ca.issue.Issuer;
+import io.yinxin.sign.tsa.TsaCredential;
+import io.yinxin.sign.tsa.TsaCredentials;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * On a node that runs both the CA and the signing service, the TSA signs with the CA hierarchy's
+ * {@code tsa} service certificate and its key, looked up on every token so that the CA's renewal of
+ * that certificate takes effect at once. The modules never import each other; this executable joins
+ * them.
+ */
+@Configuration(proxyBeanMethods = false)
+class CaTsaCredentials {
+
+  @Bean
+  TsaCredentials hierarchyTsaCredentials(ObjectProvider<Hierarchy> ca) {
+    return () -> {
+      Hierarchy h = ca.getIfAvailable();
+      if (h == null) {
+        return Optional.empty();
+      }
+      return h.service("tsa")
+          .map(s -> new TsaCredential(s.key(), s.algorithm(), chain(h, s.certificate())));
+    };
+  }
+
+  /** The certificate and then its issuers up to the root, by issuer name. */
+  static List<X509CertificateHolder> chain(Hierarchy h, X509CertificateHolder cert) {
+    List<X509CertificateHolder> out = new ArrayList<>();
+    out.add(cert);
+    X509CertificateHolder cur = cert;
+    while (!cur.getIssuer().equals(cur.getSubject())) {
+      X509CertificateHolder c = cur;
+      Optional<Issuer> up =
+          h.issuers().stream().filter(i -> i.subject().equals(c.getIssuer())).findFirst();
+      if (up.isEmpty()) {
+        break;
+      }
+      cur = up.get().certificate();
+      out.add(cur);
+    }
+    return out;
+  }
+}

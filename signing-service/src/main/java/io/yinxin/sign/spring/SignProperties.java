@@ -1,0 +1,36 @@
+package io.yinxin.sign.spring;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code yinxin.sign.*}.
+ *
+ * @param enabled host the signing service on this node
+ * @param tsa the RFC 3161 time-stamping authority
+ */
+@ConfigurationProperties("yinxin.sign")
+public record SignProperties(@DefaultValue("true") boolean enabled, @DefaultValue Tsa tsa) {
+
+  /**
+   * {@code yinxin.sign.tsa.*}.
+   *
+   * @param enabled serve {@code POST /tsa}
+   * @param key the TSA key (a key URI); empty to take the CA hierarchy's {@code tsa} service
+   *     certificate on a node that runs the CA (the embedded default)
+   * @param certificateChain PEM file with the TSA certificate first, then its issuers (with {@code
+   *     key})
+   * @param policy the TSA policy OID every token names. The default is a UUID-based OID (ITU-T
+   *     X.667, arc 2.25) for the embedded default; production sets its own published policy
+   * @param accuracy the accuracy every token states (0 to leave it out)
+   * @param maxRequestBytes a longer request body is refused (413) without being read further
+   */
+  public record Tsa(
+      @DefaultValue("true") boolean enabled,
+      @DefaultValue("") String key,
+      @DefaultValue("") String certificateChain,
+      @DefaultValue("2.25.151273881000609895990087799822618610281") String policy,
+      @DefaultValue("1s") Duration accuracy,
+      @DefaultValue("16384") int maxRequestBytes) {}
+}

@@ -1,0 +1,177 @@
+package io.yinxin.sign.tsa;
+
+import io.yinxin.hsm.KeyService;
+import io.yinxin.hsm.SignatureAlgorithm;
+import io.yinxin.hsm.bridge.KeyServiceContentSigner;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.Optional;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.cmp.PKIFailureInfo;
+import org.bouncycastle.asn1.cmp.PKIStatus;
+import org.bouncycastle.asn1.gm.GMObjectIdentifiers;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.cert.jcajce.JcaCertStore;
+import org.bouncycastle.cms.SignerInfoGenerator;
+import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
+import org.bouncycastle.operator.DigestCalculator;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.bouncycastle.tsp.TSPException;
+import org.bouncycastle.tsp.TimeStampRequest;
+import org.bouncycastle.tsp.TimeStampResponse;
+import org.bouncycastle.tsp.TimeStampResponseGenerator;
+import org.bouncycastle.tsp.TimeStampTokenGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An RFC 3161 time-stamping authority: a DER {@code TimeStampReq} in, a DER {@code TimeStampResp}
+ * out. Bad requests are answered in the protocol (status {@code rejection} with a failure info), so
+ * {@link #respond} never throws for anything a client sends:
+ *
+ * <ul>
+ *   <li>anything that is not exactly one DER-encoded request (garbage, trailing bytes, BER length
+ *       forms, a wrong imprint length): {@code badDataFormat};
+ *   <li>an imprint algorithm other than SHA-256/384/512 (and SM3 when the TSA key is SM2, GB/T
+ *       20520): {@code badAlg};
+ *   <li>a requested policy other than the configured one: {@code unacceptedPolicy}; any request
+ *       extension: {@code unacceptedExtension};
+ *   <li>no TSA key configured, or the key backend failing: {@code systemFailure}.
+ * </ul>
+ *
+ * <p>Tokens carry the nonce if asked, the TSA certificate chain if {@code certReq} is set, the
+ * configured accuracy, a serial unique across nodes ({@link TsaSerials}) and a signing-certificate-
+ * v2 attribute (ESSCertIDv2 with SHA-256, or SM3 for an SM2 key). Built on Bouncy Castle's TSP
+ * generator; only the key stays in the key backend, through {@link KeyServiceContentSigner}, so
+ * every token is a recorded key use.
+ */
+public final class TimeStampAuthority {
+  private static final Logger log = LoggerFactory.getLogger(TimeStampAuthority.class);
+
+  private static final Set<ASN1ObjectIdentifier> SHA2 =
+      Set.of(
+          NISTObjectIdentifiers.id_sha256,
+          NISTObjectIdentifiers.id_sha384,
+          NISTObjectIdentifiers.id_sha512);
+  private static final Set<ASN1ObjectIdentifier> SHA2_AND_SM3 =
+      Set.of(
+          NISTObjectIdentifiers.id_sha256,
+          NISTObjectIdentifiers.id_sha384,
+          NISTObjectIdentifiers.id_sha512,
+          GMObjectIdentifiers.sm3);
+
+  private final KeyService keys;
+  private final TsaCredentials credentials;
+  private final TsaSerials serials;
+  private final ASN1ObjectIdentifier policy;
+  private final Duration accuracy;
+  private final Clock clock;
+
+  public TimeStampAuthority(
+      KeyService keys,
+      TsaCredentials credentials,
+      TsaSerials serials,
+      String policyOid,
+      Duration accuracy,
+      Clock clock) {
+    this.keys = keys;
+    this.credentials = credentials;
+    this.serials = serials;
+    this.policy = new ASN1ObjectIdentifier(policyOid);
+    if (accuracy.isNegative() || accuracy.toMillis() > 3_600_000) {
+      throw new IllegalArgumentException("TSA accuracy must be between 0 and 1 hour");
+    }
+    this.accuracy = accuracy;
+    this.clock = clock;
+  }
+
+  /** The policy every token is issued under. */
+  public String policy() {
+    return policy.getId();
+  }
+
+  /** The TimeStampResp for one request; never throws for a bad request. */
+  public byte[] respond(byte[] der) {
+    TimeStampRequest request;
+    try {
+      request = new TimeStampRequest(der);
+      if (!Arrays.equals(request.getEncoded(), der)) {
+        return rejection(PKIFailureInfo.badDataFormat, "the request is not in DER");
+      }
+    } catch (IOException | RuntimeException e) {
+      return rejection(PKIFailureInfo.badDataFormat, "the request is not a TimeStampReq");
+    }
+    Optional<TsaCredential> found = credentials.current();
+    if (found.isEmpty()) {
+      return rejection(PKIFailureInfo.systemFailure, "the TSA has no key configured");
+    }
+    TsaCredential cred = found.get();
+    boolean sm2 = cred.algorithm() == SignatureAlgorithm.SM3_WITH_SM2;
+    try {
+      BigInteger serial = serials.next();
+      KeyServiceContentSigner signer =
+          new KeyServiceContentSigner(
+              keys, cred.key(), cred.algorithm(), "rfc3161-timestamp serial=" + serial);
+      SignerInfoGenerator sig =
+          new JcaSignerInfoGeneratorBuilder(digests()).build(signer, cred.certificate());
+      DigestCalculator essCertIdDigest =
+          digests()
+              .get(
+                  new AlgorithmIdentifier(
+                      sm2 ? GMObjectIdentifiers.sm3 : NISTObjectIdentifiers.id_sha256));
+      TimeStampTokenGenerator tokens = new TimeStampTokenGenerator(sig, essCertIdDigest, policy);
+      long millis = accuracy.toMillis();
+      if (millis > 0) {
+        tokens.setAccuracySeconds((int) (millis / 1000));
+        tokens.setAccuracyMillis((int) (millis % 1000));
+      }
+      tokens.addCertificates(new JcaCertStore(cred.chain()));
+      // The optional tsa field (RFC 3161 §2.4.2): names the signer for readers of the token.
+      tokens.setTSA(new org.bouncycastle.asn1.x509.GeneralName(cred.certificate().getSubject()));
+      TimeStampResponseGenerator responses =
+          new TimeStampResponseGenerator(
+              tokens, sm2 ? SHA2_AND_SM3 : SHA2, Set.of(policy), Set.of());
+      TimeStampResponse response =
+          responses.generateGrantedResponse(
+              request, serial, Date.from(clock.instant()), "Operation Okay");
+      return response.getEncoded();
+    } catch (org.bouncycastle.tsp.TSPValidationException e) {
+      return rejection(e.getFailureCode(), e.getMessage());
+    } catch (TSPException
+        | OperatorCreationException
+        | IOException
+        | java.security.cert.CertificateEncodingException
+        | RuntimeException e) {
+      log.warn(
+          "event=tsa_failed reason={} cause={}",
+          e.getClass().getSimpleName(),
+          e.getCause() == null ? "-" : e.getCause().getClass().getSimpleName());
+      return rejection(PKIFailureInfo.systemFailure, "the TSA could not sign");
+    }
+  }
+
+  /** Digests from Bouncy Castle, which has SM3 (the JDK does not). */
+  private static org.bouncycastle.operator.DigestCalculatorProvider digests()
+      throws OperatorCreationException {
+    return new JcaDigestCalculatorProviderBuilder()
+        .setProvider(io.yinxin.hsm.BouncyCastle.PROVIDER)
+        .build();
+  }
+
+  private static byte[] rejection(int failInfo, String text) {
+    try {
+      return new TimeStampResponseGenerator(null, Set.of())
+          .generateFailResponse(PKIStatus.REJECTION, failInfo, text)
+          .getEncoded();
+    } catch (IOException | TSPException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

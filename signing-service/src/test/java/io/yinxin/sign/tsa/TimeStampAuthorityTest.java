@@ -1,0 +1,340 @@
+package io.yinxin.sign.tsa;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.yinxin.audit.store.PostgresDatabase;
+import io.yinxin.hsm.BouncyCastle;
+import io.yinxin.hsm.KeyInfo;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyServices;
+import io.yinxin.hsm.KeySpec;
+import io.yinxin.hsm.SignatureAlgorithm;
+import io.yinxin.hsm.soft.SoftKeyBackend;
+import io.yinxin.hsm.testing.OpenSsl;
+import io.yinxin.sign.spring.SignSchema;
+import io.yinxin.sign.testing.TestPki;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import javax.sql.DataSource;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.cmp.PKIFailureInfo;
+import org.bouncycastle.asn1.cmp.PKIStatus;
+import org.bouncycastle.asn1.gm.GMObjectIdentifiers;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
+import org.bouncycastle.tsp.TimeStampRequest;
+import org.bouncycastle.tsp.TimeStampRequestGenerator;
+import org.bouncycastle.tsp.TimeStampResponse;
+import org.bouncycastle.tsp.TimeStampToken;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * The TSA judged by openssl ({@code openssl ts -verify}) and Bouncy Castle's token validation, and
+ * every kind of bad request answered in the protocol with the right failure info.
+ */
+class TimeStampAuthorityTest {
+  private static final String POLICY = "2.25.151273881000609895990087799822618610281";
+
+  @TempDir static Path dir;
+  static KeyServices keys;
+  static TestPki pki;
+  static KeyInfo tsaKey;
+  static X509CertificateHolder tsaCert;
+  static TimeStampAuthority tsa;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
+    tsaKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "tsa");
+    pki = new TestPki("C=CN,O=Test,CN=Test Root");
+    tsaCert = pki.tsa(keys, tsaKey, "C=CN,O=Test,CN=Test TSA");
+    TsaCredential cred =
+        new TsaCredential(
+            tsaKey.ref(), SignatureAlgorithm.ECDSA_SHA256, List.of(tsaCert, pki.root));
+    tsa =
+        new TimeStampAuthority(
+            keys,
+            () -> Optional.of(cred),
+            new TsaSerials(h2("tsa")),
+            POLICY,
+            Duration.ofMillis(1500),
+            Clock.systemUTC());
+    TestPki.writePem(dir.resolve("root.pem"), pki.root);
+    TestPki.writePem(dir.resolve("tsa.pem"), tsaCert);
+  }
+
+  static DataSource h2(String name) {
+    JdbcDataSource ds = new JdbcDataSource();
+    ds.setURL("jdbc:h2:mem:" + name + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1");
+    SignSchema.migrate(ds);
+    return ds;
+  }
+
+  private static byte[] request(
+      ASN1ObjectIdentifier alg, byte[] imprint, boolean certReq, BigInteger nonce)
+      throws Exception {
+    TimeStampRequestGenerator g = new TimeStampRequestGenerator();
+    g.setCertReq(certReq);
+    return g.generate(alg, imprint, nonce).getEncoded();
+  }
+
+  private static byte[] sha256(String s) throws Exception {
+    return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static TimeStampResponse answer(byte[] request) throws Exception {
+    TimeStampResponse r = new TimeStampResponse(tsa.respond(request));
+    return r;
+  }
+
+  private static void assertRejected(byte[] request, int failInfo) throws Exception {
+    TimeStampResponse r = answer(request);
+    assertThat(r.getStatus()).isEqualTo(PKIStatus.REJECTION);
+    assertThat(r.getFailInfo().intValue()).isEqualTo(failInfo);
+    assertThat(r.getTimeStampToken()).isNull();
+  }
+
+  @Test
+  void opensslVerifiesATokenForItsQueryAgainstTheRootAndRefusesOtherData() throws Exception {
+    Files.writeString(dir.resolve("data.txt"), "contract 2026-118");
+    Files.writeString(dir.resolve("other.txt"), "contract 2026-119");
+    OpenSsl.Result q =
+        OpenSsl.run(dir, "ts", "-query", "-data", "data.txt", "-sha256", "-cert", "-out", "q.tsq");
+    assertThat(q.exitCode()).as(q.output()).isZero();
+    Files.write(dir.resolve("r.tsr"), tsa.respond(Files.readAllBytes(dir.resolve("q.tsq"))));
+
+    OpenSsl.Result ok =
+        OpenSsl.run(
+            dir, "ts", "-verify", "-queryfile", "q.tsq", "-in", "r.tsr", "-CAfile", "root.pem");
+    assertThat(ok.output()).contains("Verification: OK");
+    assertThat(ok.exitCode()).isZero();
+
+    OpenSsl.Result other =
+        OpenSsl.run(
+            dir, "ts", "-verify", "-data", "other.txt", "-in", "r.tsr", "-CAfile", "root.pem");
+    assertThat(other.output()).doesNotContain("Verification: OK");
+    assertThat(other.exitCode()).isNotZero();
+
+    OpenSsl.Result text = OpenSsl.run(dir, "ts", "-reply", "-in", "r.tsr", "-text");
+    assertThat(text.output())
+        .contains("Status: Granted")
+        .contains("Policy OID: " + POLICY)
+        .containsPattern("Accuracy: 0x01 seconds, (0x0*1F4|500) millis")
+        .containsPattern("Nonce: 0x[0-9A-F]+");
+  }
+
+  @Test
+  void sha384AndSha512ImprintsAreGranted() throws Exception {
+    for (var alg : List.of(NISTObjectIdentifiers.id_sha384, NISTObjectIdentifiers.id_sha512)) {
+      int len = alg.equals(NISTObjectIdentifiers.id_sha384) ? 48 : 64;
+      TimeStampResponse r = answer(request(alg, new byte[len], false, BigInteger.TEN));
+      assertThat(r.getStatus()).as(alg.getId()).isEqualTo(PKIStatus.GRANTED);
+      assertThat(r.getTimeStampToken().getTimeStampInfo().getMessageImprintAlgOID()).isEqualTo(alg);
+    }
+  }
+
+  @Test
+  void theTokenEchoesTheNonceSignsWithTheTsaKeyAndCarriesTheChainOnlyWhenAsked() throws Exception {
+    BigInteger nonce = new BigInteger(64, new java.security.SecureRandom());
+    byte[] imprint = sha256("hello");
+    Instant before = Instant.now().minusSeconds(1);
+    TimeStampRequest req =
+        new TimeStampRequest(request(NISTObjectIdentifiers.id_sha256, imprint, true, nonce));
+    TimeStampResponse r = answer(req.getEncoded());
+    r.validate(req); // Bouncy Castle's check that the reply answers this request
+    TimeStampToken token = r.getTimeStampToken();
+    token.validate(
+        new JcaSimpleSignerInfoVerifierBuilder()
+            .setProvider(BouncyCastle.PROVIDER)
+            .build(tsaCert)); // signature, and the signing-certificate-v2 hash of tsaCert
+    assertThat(token.getTimeStampInfo().getNonce()).isEqualTo(nonce);
+    assertThat(token.getTimeStampInfo().getMessageImprintDigest()).isEqualTo(imprint);
+    assertThat(token.getTimeStampInfo().getPolicy().getId()).isEqualTo(POLICY);
+    assertThat(token.getTimeStampInfo().getSerialNumber()).isPositive();
+    assertThat(token.getTimeStampInfo().getGenTime().toInstant())
+        .isBetween(before, Instant.now().plusSeconds(1));
+    assertThat(token.getCertificates().getMatches(null))
+        .containsExactlyInAnyOrder(tsaCert, pki.root);
+
+    TimeStampToken bare =
+        answer(request(NISTObjectIdentifiers.id_sha256, imprint, false, null)).getTimeStampToken();
+    assertThat(bare.getCertificates().getMatches(null)).isEmpty();
+    assertThat(bare.getTimeStampInfo().getNonce()).isNull();
+    assertThat(bare.getTimeStampInfo().getSerialNumber())
+        .isNotEqualTo(token.getTimeStampInfo().getSerialNumber());
+  }
+
+  @Test
+  void imprintsOtherThanSha2AreRejectedWithBadAlg() throws Exception {
+    assertRejected(
+        request(OIWObjectIdentifiers.idSHA1, new byte[20], false, null), PKIFailureInfo.badAlg);
+    assertRejected(
+        request(PKCSObjectIdentifiers.md5, new byte[16], false, null), PKIFailureInfo.badAlg);
+    // SM3 belongs to an SM2 TSA (GB/T 20520); this one signs with ECDSA.
+    assertRejected(
+        request(GMObjectIdentifiers.sm3, new byte[32], false, null), PKIFailureInfo.badAlg);
+  }
+
+  @Test
+  void garbageTruncatedAndNonDerRequestsAreRejectedWithBadDataFormat() throws Exception {
+    byte[] good = request(NISTObjectIdentifiers.id_sha256, sha256("x"), true, BigInteger.ONE);
+    assertThat(answer(good).getStatus()).isEqualTo(PKIStatus.GRANTED);
+
+    assertRejected(new byte[0], PKIFailureInfo.badDataFormat);
+    assertRejected(
+        "not a request".getBytes(StandardCharsets.US_ASCII), PKIFailureInfo.badDataFormat);
+    assertRejected(Arrays.copyOf(good, good.length - 3), PKIFailureInfo.badDataFormat);
+    byte[] trailing = Arrays.copyOf(good, good.length + 1);
+    assertRejected(trailing, PKIFailureInfo.badDataFormat);
+    // The same request with its outer length in BER long form: one value, two encodings.
+    assertThat(good[1] & 0xff).isLessThan(0x80);
+    byte[] ber = new byte[good.length + 1];
+    ber[0] = good[0];
+    ber[1] = (byte) 0x81;
+    System.arraycopy(good, 1, ber, 2, good.length - 1);
+    assertRejected(ber, PKIFailureInfo.badDataFormat);
+    // A SHA-256 imprint of 31 bytes.
+    assertRejected(
+        request(NISTObjectIdentifiers.id_sha256, new byte[31], false, null),
+        PKIFailureInfo.badDataFormat);
+  }
+
+  @Test
+  void anotherPolicyOrAnyExtensionIsRefused() throws Exception {
+    TimeStampRequestGenerator g = new TimeStampRequestGenerator();
+    g.setReqPolicy(new ASN1ObjectIdentifier("1.2.3.4"));
+    assertRejected(
+        g.generate(NISTObjectIdentifiers.id_sha256, new byte[32]).getEncoded(),
+        PKIFailureInfo.unacceptedPolicy);
+
+    TimeStampRequestGenerator ours = new TimeStampRequestGenerator();
+    ours.setReqPolicy(new ASN1ObjectIdentifier(POLICY));
+    assertThat(
+            answer(ours.generate(NISTObjectIdentifiers.id_sha256, new byte[32]).getEncoded())
+                .getStatus())
+        .isEqualTo(PKIStatus.GRANTED);
+
+    TimeStampRequestGenerator ext = new TimeStampRequestGenerator();
+    ext.addExtension(new ASN1ObjectIdentifier("1.2.3.5"), false, new DEROctetString(new byte[1]));
+    assertRejected(
+        ext.generate(NISTObjectIdentifiers.id_sha256, new byte[32]).getEncoded(),
+        PKIFailureInfo.unacceptedExtension);
+  }
+
+  @Test
+  void withoutAKeyEveryRequestIsAnsweredWithSystemFailure() throws Exception {
+    TimeStampAuthority none =
+        new TimeStampAuthority(
+            keys,
+            Optional::empty,
+            new TsaSerials(h2("none")),
+            POLICY,
+            Duration.ZERO,
+            Clock.systemUTC());
+    TimeStampResponse r =
+        new TimeStampResponse(
+            none.respond(request(NISTObjectIdentifiers.id_sha256, new byte[32], false, null)));
+    assertThat(r.getStatus()).isEqualTo(PKIStatus.REJECTION);
+    assertThat(r.getFailInfo().intValue()).isEqualTo(PKIFailureInfo.systemFailure);
+  }
+
+  @Test
+  void anSm2TsaStampsSm3Imprints() throws Exception {
+    KeyInfo sm2 = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "tsa-sm2");
+    X509CertificateHolder cert = TestPki.selfSigned(keys, sm2, "C=CN,O=Test,CN=Test SM2 TSA");
+    TimeStampAuthority sm2Tsa =
+        new TimeStampAuthority(
+            keys,
+            () ->
+                Optional.of(
+                    new TsaCredential(sm2.ref(), SignatureAlgorithm.SM3_WITH_SM2, List.of(cert))),
+            new TsaSerials(h2("sm2")),
+            POLICY,
+            Duration.ofSeconds(1),
+            Clock.systemUTC());
+    byte[] imprint = sm3("GB/T 20520");
+    TimeStampRequest req =
+        new TimeStampRequest(request(GMObjectIdentifiers.sm3, imprint, true, BigInteger.TWO));
+    TimeStampResponse r = new TimeStampResponse(sm2Tsa.respond(req.getEncoded()));
+    assertThat(r.getStatus()).isEqualTo(PKIStatus.GRANTED);
+    r.validate(req);
+    TimeStampToken token = r.getTimeStampToken();
+    token.validate(
+        new JcaSimpleSignerInfoVerifierBuilder().setProvider(BouncyCastle.PROVIDER).build(cert));
+    assertThat(token.getTimeStampInfo().getMessageImprintAlgOID())
+        .isEqualTo(GMObjectIdentifiers.sm3);
+    assertThat(token.getSignedAttributes()).isNotNull();
+  }
+
+  private static byte[] sm3(String s) {
+    org.bouncycastle.crypto.digests.SM3Digest d = new org.bouncycastle.crypto.digests.SM3Digest();
+    byte[] in = s.getBytes(StandardCharsets.UTF_8);
+    d.update(in, 0, in.length);
+    byte[] out = new byte[32];
+    d.doFinal(out, 0);
+    return out;
+  }
+
+  @Test
+  void serialNumbersAreUniqueAcrossTwoNodesSharingPostgresql() throws Exception {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setURL(new PostgresDatabase().url());
+    ds.setUser(PostgresDatabase.USER);
+    SignSchema.migrate(ds);
+    TsaSerials nodeA = new TsaSerials(ds);
+    TsaSerials nodeB = new TsaSerials(ds);
+    Set<BigInteger> seen = ConcurrentHashMap.newKeySet();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<Future<Integer>> done = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      TsaSerials node = t % 2 == 0 ? nodeA : nodeB;
+      done.add(
+          pool.submit(
+              () -> {
+                int duplicates = 0;
+                for (int i = 0; i < 3000; i++) {
+                  if (!seen.add(node.next())) {
+                    duplicates++;
+                  }
+                }
+                return duplicates;
+              }));
+    }
+    for (Future<Integer> f : done) {
+      assertThat(f.get()).isZero();
+    }
+    pool.shutdown();
+    assertThat(seen).hasSize(12_000);
+    // A node that restarts takes a fresh block: nothing handed out before comes back.
+    TsaSerials restarted = new TsaSerials(ds);
+    Set<BigInteger> after = new HashSet<>();
+    for (int i = 0; i < 2500; i++) {
+      after.add(restarted.next());
+    }
+    assertThat(after).hasSize(2500).doesNotContainAnyElementsOf(seen);
+  }
+}
