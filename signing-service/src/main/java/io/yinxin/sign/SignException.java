@@ -11,6 +11,16 @@ public final class SignException extends RuntimeException {
   public enum Code {
     /** Malformed or disallowed input (400). */
     INVALID_REQUEST(400),
+    /** The body is not a PDF this service can read: empty, truncated, broken, not PDF (400). */
+    NOT_PDF(400),
+    /** The PDF is encrypted with a password (400). */
+    ENCRYPTED(400),
+    /** The PDF's permissions forbid modification or signing (400). */
+    MODIFICATION_RESTRICTED(400),
+    /** The placement does not fit the document: no such page, anchor or field (400). */
+    INVALID_PLACEMENT(400),
+    /** A certification signature (DocMDP P=1) forbids any further signature (409). */
+    DOCMDP_FORBIDS(409),
     /** No credentials (401). */
     UNAUTHORIZED(401),
     /** Authenticated, but not allowed to do this (403). */

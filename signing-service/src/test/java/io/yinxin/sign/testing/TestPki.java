@@ -61,6 +61,12 @@ public final class TestPki {
     return b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(rootKey.getPrivate()));
   }
 
+  /** A seal certificate (digitalSignature, nonRepudiation) for a held key. */
+  public X509CertificateHolder seal(KeyInfo key, String subject) throws Exception {
+    return leaf(key, subject)
+        .build(new JcaContentSignerBuilder("SHA256withECDSA").build(rootKey.getPrivate()));
+  }
+
   private X509v3CertificateBuilder leaf(KeyInfo key, String subject) {
     Instant now = Instant.now();
     X509v3CertificateBuilder b =

@@ -1,0 +1,291 @@
+package io.yinxin.sign.pades;
+
+import io.yinxin.hsm.KeyService;
+import io.yinxin.sign.SignException;
+import io.yinxin.sign.SignException.Code;
+import io.yinxin.sign.seal.SealDrawing;
+import io.yinxin.sign.seal.SealFont;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Calendar;
+import java.util.List;
+import java.util.Optional;
+import java.util.TimeZone;
+import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.cos.COSName;
+import org.apache.pdfbox.io.IOUtils;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.PDResources;
+import org.apache.pdfbox.pdmodel.common.PDRectangle;
+import org.apache.pdfbox.pdmodel.common.PDStream;
+import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
+import org.apache.pdfbox.pdmodel.font.PDType0Font;
+import org.apache.pdfbox.pdmodel.graphics.form.PDFormXObject;
+import org.apache.pdfbox.pdmodel.graphics.image.PDImageXObject;
+import org.apache.pdfbox.pdmodel.interactive.annotation.PDAnnotationWidget;
+import org.apache.pdfbox.pdmodel.interactive.annotation.PDAppearanceDictionary;
+import org.apache.pdfbox.pdmodel.interactive.annotation.PDAppearanceStream;
+import org.apache.pdfbox.pdmodel.interactive.digitalsignature.ExternalSigningSupport;
+import org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature;
+import org.apache.pdfbox.pdmodel.interactive.digitalsignature.SignatureOptions;
+import org.apache.pdfbox.pdmodel.interactive.form.PDAcroForm;
+import org.apache.pdfbox.pdmodel.interactive.form.PDSignatureField;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.DERSet;
+import org.bouncycastle.asn1.cms.Attribute;
+import org.bouncycastle.asn1.cms.AttributeTable;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.SignerInformationStore;
+import org.bouncycastle.tsp.TimeStampToken;
+
+/**
+ * Seals PDF documents: PAdES baseline signatures (SubFilter {@code ETSI.CAdES.detached}) added by
+ * incremental update with PDFBox, so every earlier byte and every earlier signature stays as it
+ * was; visible (the drawn or uploaded seal in a box on a page) or invisible; approval or
+ * certification (DocMDP). The document is read from and written to files, and PDFBox caches streams
+ * in temporary files, so memory does not grow with the document.
+ *
+ * <p>Refuses, changing nothing: anything PDFBox cannot parse ({@code NOT_PDF}), encrypted documents
+ * ({@code ENCRYPTED}), documents whose permissions forbid changes ({@code
+ * MODIFICATION_RESTRICTED}), documents certified with DocMDP P=1 ({@code DOCMDP_FORBIDS}), a
+ * certification requested on an already signed document, and placements outside the document.
+ */
+public final class PadesSealer {
+  /** Bytes reserved for the CMS (hex-encoded, so twice this in the file). */
+  static final int SIGNATURE_SIZE = 24 * 1024;
+
+  private final KeyService keys;
+  private final Optional<SealFont> font;
+  private final Optional<TimeStamps> timeStamps;
+
+  public PadesSealer(KeyService keys, Optional<SealFont> font, Optional<TimeStamps> timeStamps) {
+    this.keys = keys;
+    this.font = font;
+    this.timeStamps = timeStamps;
+  }
+
+  /** Seals {@code input} into {@code output} (which must differ from it). */
+  public void seal(Path input, Path output, SealIdentity seal, SealOptions options) {
+    if (options.level().compareTo(SealOptions.Level.B_T) >= 0 && timeStamps.isEmpty()) {
+      throw new SignException(
+          Code.UNAVAILABLE,
+          "level " + options.level().label() + " needs a time-stamping authority");
+    }
+    try (PDDocument doc = open(input)) {
+      checkCanSign(doc, options);
+      PDSignature signature = new PDSignature();
+      signature.setFilter(PDSignature.FILTER_ADOBE_PPKLITE);
+      signature.setSubFilter(COSName.getPDFName("ETSI.CAdES.detached"));
+      signature.setName(seal.name());
+      options.reason().ifPresent(signature::setReason);
+      options.location().ifPresent(signature::setLocation);
+      Calendar when = Calendar.getInstance(TimeZone.getTimeZone("UTC"));
+      when.setTimeInMillis(options.signingTime().toEpochMilli());
+      signature.setSignDate(when);
+      if (options.certify() > 0) {
+        DocMdp.certify(doc, signature, options.certify());
+      }
+      try (SignatureOptions so = new SignatureOptions();
+          OutputStream out = Files.newOutputStream(output)) {
+        so.setPreferredSignatureSize(SIGNATURE_SIZE);
+        placeAppearance(doc, so, seal, options.placement());
+        doc.addSignature(signature, so);
+        ExternalSigningSupport external = doc.saveIncrementalForExternalSigning(out);
+        byte[] digest;
+        try (InputStream content = external.getContent()) {
+          digest = CadesSignature.digest(seal.algorithm(), content);
+        }
+        byte[] cms =
+            CadesSignature.sign(
+                keys,
+                seal.key(),
+                seal.algorithm(),
+                seal.chain(),
+                digest,
+                "pades-seal seal=" + seal.id());
+        if (options.level().compareTo(SealOptions.Level.B_T) >= 0) {
+          cms = withSignatureTimeStamp(cms, seal);
+        }
+        if (cms.length > SIGNATURE_SIZE) {
+          throw new SignException(Code.UNAVAILABLE, "the signature is larger than reserved");
+        }
+        external.setSignature(cms);
+      }
+    } catch (IOException e) {
+      throw new SignException(Code.UNAVAILABLE, "the document could not be written", e);
+    }
+  }
+
+  /** Opens a PDF with temporary-file stream caching; maps parse failures to stable codes. */
+  static PDDocument open(Path input) {
+    try {
+      return Loader.loadPDF(
+          input.toFile(), "", null, null, IOUtils.createTempFileOnlyStreamCache());
+    } catch (InvalidPasswordException e) {
+      throw new SignException(Code.ENCRYPTED, "the document is encrypted with a password");
+    } catch (IOException | RuntimeException e) {
+      throw new SignException(Code.NOT_PDF, "the body is not a readable PDF document");
+    }
+  }
+
+  private static void checkCanSign(PDDocument doc, SealOptions options) {
+    if (doc.isEncrypted()) {
+      if (!doc.getCurrentAccessPermission().canModify()) {
+        throw new SignException(
+            Code.MODIFICATION_RESTRICTED, "the document's permissions forbid changes");
+      }
+      throw new SignException(Code.ENCRYPTED, "encrypted documents are not sealed");
+    }
+    if (doc.getNumberOfPages() == 0) {
+      throw new SignException(Code.NOT_PDF, "the document has no pages");
+    }
+    Optional<Integer> p = DocMdp.permission(doc);
+    if (p.isPresent() && p.get() == 1) {
+      throw new SignException(
+          Code.DOCMDP_FORBIDS, "the document is certified with no changes allowed (DocMDP P=1)");
+    }
+    if (options.certify() > 0 && !doc.getSignatureDictionaries().isEmpty()) {
+      throw new SignException(
+          Code.INVALID_REQUEST, "a certification signature must be the document's first");
+    }
+  }
+
+  private void placeAppearance(
+      PDDocument doc, SignatureOptions so, SealIdentity seal, SealOptions.Placement placement)
+      throws IOException {
+    SealOptions.Placement.Box box;
+    if (placement instanceof SealOptions.Placement.Invisible) {
+      return;
+    } else if (placement instanceof SealOptions.Placement.Box b) {
+      box = b;
+    } else if (placement instanceof SealOptions.Placement.Anchor a) {
+      box = Anchors.find(doc, a);
+    } else {
+      throw new SignException(
+          Code.INVALID_PLACEMENT, "signing an existing empty field is not supported yet");
+    }
+    if (box.page() > doc.getNumberOfPages()) {
+      throw new SignException(
+          Code.INVALID_PLACEMENT, "the document has " + doc.getNumberOfPages() + " pages");
+    }
+    PDPage page = doc.getPage(box.page() - 1);
+    PDRectangle media = page.getMediaBox();
+    if (box.x() < media.getLowerLeftX()
+        || box.y() < media.getLowerLeftY()
+        || box.x() + box.width() > media.getUpperRightX()
+        || box.y() + box.height() > media.getUpperRightY()) {
+      throw new SignException(Code.INVALID_PLACEMENT, "the seal box is not inside the page");
+    }
+    if (page.getRotation() % 360 != 0) {
+      throw new SignException(Code.INVALID_PLACEMENT, "rotated pages are not supported yet");
+    }
+    so.setPage(box.page() - 1);
+    so.setVisualSignature(new ByteArrayInputStream(template(doc, media, box, seal)));
+  }
+
+  /**
+   * A one-page PDF whose signature field carries the seal's appearance, as PDFBox takes it: the
+   * field's widget and appearance stream are copied into the document.
+   */
+  private byte[] template(
+      PDDocument target, PDRectangle media, SealOptions.Placement.Box box, SealIdentity seal)
+      throws IOException {
+    try (PDDocument doc = new PDDocument()) {
+      PDPage page = new PDPage(media);
+      doc.addPage(page);
+      PDAcroForm form = new PDAcroForm(doc);
+      doc.getDocumentCatalog().setAcroForm(form);
+      PDSignatureField field = new PDSignatureField(form);
+      field.setPartialName(uniqueFieldName(target));
+      PDAnnotationWidget widget = field.getWidgets().get(0);
+      form.setSignaturesExist(true);
+      form.setAppendOnly(true);
+      form.getCOSObject().setDirect(true);
+      form.getFields().add(field);
+      PDRectangle rect = new PDRectangle(box.x(), box.y(), box.width(), box.height());
+      widget.setRectangle(rect);
+      widget.setPrinted(true);
+      PDFormXObject xobject = new PDFormXObject(new PDStream(doc));
+      xobject.setResources(new PDResources());
+      xobject.setFormType(1);
+      xobject.setBBox(new PDRectangle(box.width(), box.height()));
+      PDAppearanceDictionary appearance = new PDAppearanceDictionary();
+      appearance.getCOSObject().setDirect(true);
+      PDAppearanceStream stream = new PDAppearanceStream(xobject.getCOSObject());
+      appearance.setNormalAppearance(stream);
+      widget.setAppearance(appearance);
+      float side = Math.min(box.width(), box.height());
+      try (PDPageContentStream cs = new PDPageContentStream(doc, stream)) {
+        cs.transform(
+            org.apache.pdfbox.util.Matrix.getTranslateInstance(
+                (box.width() - side) / 2, (box.height() - side) / 2));
+        if (seal.image().isPresent()) {
+          PDImageXObject img =
+              PDImageXObject.createFromByteArray(doc, seal.image().get(), seal.id() + ".png");
+          cs.drawImage(img, 0, 0, side, side);
+          ByteArrayOutputStream out = new ByteArrayOutputStream();
+          doc.save(out);
+          return out.toByteArray();
+        }
+        SealFont f =
+            font.orElseThrow(
+                () ->
+                    new SignException(
+                        Code.UNAVAILABLE,
+                        "no CJK font for drawn seals (install fonts-arphic-uming)"));
+        try (SealFont.Open open = f.open()) {
+          PDType0Font pdFont = PDType0Font.load(doc, open.font(), true);
+          SealDrawing.draw(cs, pdFont, side, seal.name(), seal.subLine());
+          cs.close();
+          ByteArrayOutputStream out = new ByteArrayOutputStream();
+          doc.save(out); // subsets the font while it is still open
+          return out.toByteArray();
+        }
+      }
+    }
+  }
+
+  /** {@code Seal1}, {@code Seal2}, ...: a name no field of the document has. */
+  private static String uniqueFieldName(PDDocument doc) {
+    PDAcroForm form = doc.getDocumentCatalog().getAcroForm();
+    for (int n = 1; ; n++) {
+      String name = "Seal" + n;
+      if (form == null || form.getField(name) == null) {
+        return name;
+      }
+    }
+  }
+
+  /** Adds the signature time-stamp (id-aa-signatureTimeStampToken) over the signature value. */
+  private byte[] withSignatureTimeStamp(byte[] cms, SealIdentity seal) {
+    try {
+      CMSSignedData signed = new CMSSignedData(cms);
+      SignerInformation signer = signed.getSignerInfos().getSigners().iterator().next();
+      byte[] imprint = CadesSignature.digest(seal.algorithm()).digest(signer.getSignature());
+      TimeStampToken token =
+          timeStamps.orElseThrow().stamp(CadesSignature.digestOid(seal.algorithm()), imprint);
+      ASN1EncodableVector v = new ASN1EncodableVector();
+      v.add(
+          new Attribute(
+              PKCSObjectIdentifiers.id_aa_signatureTimeStampToken,
+              new DERSet(ASN1Primitive.fromByteArray(token.getEncoded()))));
+      SignerInformation stamped =
+          SignerInformation.replaceUnsignedAttributes(signer, new AttributeTable(v));
+      return CMSSignedData.replaceSigners(signed, new SignerInformationStore(List.of(stamped)))
+          .getEncoded("DER");
+    } catch (CMSException | IOException e) {
+      throw new SignException(Code.UNAVAILABLE, "the signature time-stamp could not be added", e);
+    }
+  }
+}

@@ -1,0 +1,467 @@
+package io.yinxin.sign.pades;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.yinxin.hsm.BouncyCastle;
+import io.yinxin.hsm.KeyInfo;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyServices;
+import io.yinxin.hsm.KeySpec;
+import io.yinxin.hsm.SignatureAlgorithm;
+import io.yinxin.hsm.soft.SoftKeyBackend;
+import io.yinxin.sign.SignException;
+import io.yinxin.sign.seal.SealDrawing;
+import io.yinxin.sign.seal.SealFont;
+import io.yinxin.sign.testing.Judges;
+import io.yinxin.sign.testing.TestPki;
+import io.yinxin.sign.tsa.TimeStampAuthority;
+import io.yinxin.sign.tsa.TsaCredential;
+import io.yinxin.sign.tsa.TsaSerials;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.common.PDRectangle;
+import org.apache.pdfbox.pdmodel.encryption.AccessPermission;
+import org.apache.pdfbox.pdmodel.encryption.StandardProtectionPolicy;
+import org.apache.pdfbox.pdmodel.font.PDType1Font;
+import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
+import org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature;
+import org.bouncycastle.asn1.cms.Attribute;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
+import org.bouncycastle.tsp.TimeStampToken;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Seals judged from outside: poppler's pdfsig (signature valid, certificate trusted through an NSS
+ * database holding only the test root), qpdf --check, pdftoppm's rendering of the sealed page, and
+ * Bouncy Castle's CMS verifier for what poppler does not read (SM2, the signature time-stamp).
+ */
+class PadesSealerTest {
+  private static final String ORG = "福州某某科技有限公司";
+
+  @TempDir static Path dir;
+  static KeyServices keys;
+  static TestPki pki;
+  static SealIdentity seal;
+  static PadesSealer sealer;
+  static Path nss;
+  static Path plain;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
+    pki = new TestPki("C=CN,O=Test,CN=Test Root");
+    KeyInfo sealKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "seal");
+    X509CertificateHolder cert =
+        pki.seal(sealKey, "C=CN,O=" + ORG + ",organizationIdentifier=91350100M000100Y43,CN=" + ORG);
+    seal =
+        new SealIdentity(
+            "demo",
+            sealKey.ref(),
+            SignatureAlgorithm.ECDSA_SHA256,
+            List.of(cert, pki.root),
+            ORG,
+            "合同专用章",
+            Optional.empty());
+    KeyInfo tsaKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "tsa");
+    TsaCredential tsaCred =
+        new TsaCredential(
+            tsaKey.ref(),
+            SignatureAlgorithm.ECDSA_SHA256,
+            List.of(pki.tsa(keys, tsaKey, "C=CN,O=Test,CN=Test TSA"), pki.root));
+    JdbcDataSource ds = new JdbcDataSource();
+    ds.setURL("jdbc:h2:mem:pades;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1");
+    io.yinxin.sign.spring.SignSchema.migrate(ds);
+    TimeStampAuthority tsa =
+        new TimeStampAuthority(
+            keys,
+            () -> Optional.of(tsaCred),
+            new TsaSerials(ds),
+            "2.25.1",
+            Duration.ofSeconds(1),
+            Clock.systemUTC());
+    sealer = new PadesSealer(keys, SealFont.installed(), Optional.of(new TimeStamps(tsa::respond)));
+    nss = Judges.nssTrusting(dir, TestPki.writePem(dir.resolve("root.pem"), pki.root));
+    plain = dir.resolve("contract.pdf");
+    writeContract(plain);
+  }
+
+  /** A two-page contract with Chinese text and an anchor, made with PDFBox. */
+  static void writeContract(Path file) throws Exception {
+    try (PDDocument doc = new PDDocument()) {
+      for (int i = 1; i <= 2; i++) {
+        PDPage page = new PDPage(PDRectangle.A4);
+        doc.addPage(page);
+        try (PDPageContentStream cs = new PDPageContentStream(doc, page)) {
+          cs.beginText();
+          cs.setFont(new PDType1Font(Standard14Fonts.FontName.HELVETICA), 14);
+          cs.newLineAtOffset(72, 760);
+          cs.showText("Contract page " + i);
+          cs.newLineAtOffset(0, -300);
+          if (i == 2) {
+            cs.showText("Sealed by the supplier: {{seal}}");
+          }
+          cs.endText();
+        }
+      }
+      doc.save(file.toFile());
+    }
+  }
+
+  private static Path sealTo(Path in, String name, SealOptions o) {
+    Path out = dir.resolve(name);
+    sealer.seal(in, out, seal, o);
+    return out;
+  }
+
+  private static SealOptions options(
+      SealOptions.Level level, SealOptions.Placement p, int certify) {
+    return new SealOptions(
+        level, p, Optional.of("合同盖章"), Optional.of("福州"), certify, Instant.now());
+  }
+
+  private static final SealOptions.Placement.Box BOX =
+      new SealOptions.Placement.Box(1, 380, 80, 120, 120);
+
+  @Test
+  void aVisibleBbSealIsValidAndTrustedForPdfsigAndCleanForQpdf() throws Exception {
+    assumeTrue(SealFont.installed().isPresent(), "a CJK font package is installed");
+    Path out = sealTo(plain, "bb.pdf", options(SealOptions.Level.B_B, BOX, 0));
+    String report = Judges.pdfsig(out, nss);
+    assertThat(report)
+        .contains("Signature Type: ETSI.CAdES.detached")
+        .contains("Signature Validation: Signature is Valid.")
+        .contains("Certificate Validation: Certificate is Trusted.")
+        .contains("Total document signed");
+    Judges.Result q = Judges.qpdfCheck(out);
+    assertThat(q.exitCode()).as(q.output()).isZero();
+    assertThat(q.output()).contains("No syntax or stream encoding errors");
+    // Incremental: the original file is a prefix of the sealed one.
+    byte[] before = Files.readAllBytes(plain);
+    byte[] after = Files.readAllBytes(out);
+    assertThat(Arrays.copyOf(after, before.length)).isEqualTo(before);
+  }
+
+  @Test
+  void theCmsCarriesExactlyTheThreePadesSignedAttributesAndNoSigningTime() throws Exception {
+    Path out =
+        sealTo(
+            plain,
+            "attrs.pdf",
+            options(SealOptions.Level.B_B, new SealOptions.Placement.Invisible(), 0));
+    SignerInformation si = signer(out, 0);
+    assertThat(si.getSignedAttributes().toASN1Structure().getAttributes())
+        .extracting(a -> a.getAttrType().getId())
+        .containsExactlyInAnyOrder(
+            PKCSObjectIdentifiers.pkcs_9_at_contentType.getId(),
+            PKCSObjectIdentifiers.pkcs_9_at_messageDigest.getId(),
+            PKCSObjectIdentifiers.id_aa_signingCertificateV2.getId());
+    try (PDDocument doc = Loader.loadPDF(out.toFile())) {
+      PDSignature sig = doc.getLastSignatureDictionary();
+      assertThat(sig.getSubFilter()).isEqualTo("ETSI.CAdES.detached");
+      assertThat(sig.getSignDate()).isNotNull();
+      assertThat(sig.getReason()).isEqualTo("合同盖章");
+    }
+  }
+
+  @Test
+  void aSecondSealKeepsTheFirstValidAndBothAreReportedValid() throws Exception {
+    assumeTrue(SealFont.installed().isPresent(), "a CJK font package is installed");
+    Path once = sealTo(plain, "once.pdf", options(SealOptions.Level.B_B, BOX, 0));
+    Path twice =
+        sealTo(
+            once,
+            "twice.pdf",
+            options(SealOptions.Level.B_B, new SealOptions.Placement.Box(2, 60, 60, 100, 100), 0));
+    String report = Judges.pdfsig(twice, nss);
+    assertThat(report).contains("Signature #1").contains("Signature #2");
+    assertThat(report.split("Signature is Valid\\.", -1)).hasSize(3);
+    assertThat(report).doesNotContain("Signature is Invalid");
+    assertThat(Judges.qpdfCheck(twice).exitCode()).isZero();
+    try (PDDocument doc = Loader.loadPDF(twice.toFile())) {
+      assertThat(doc.getSignatureDictionaries()).hasSize(2);
+    }
+  }
+
+  @Test
+  void aBtSealCarriesASignatureTimeStampOverItsSignatureValue() throws Exception {
+    Path out =
+        sealTo(
+            plain,
+            "bt.pdf",
+            options(SealOptions.Level.B_T, new SealOptions.Placement.Invisible(), 0));
+    assertThat(Judges.pdfsig(out, nss)).contains("Signature is Valid.");
+    SignerInformation si = signer(out, 0);
+    Attribute ts =
+        si.getUnsignedAttributes().get(PKCSObjectIdentifiers.id_aa_signatureTimeStampToken);
+    assertThat(ts).isNotNull();
+    TimeStampToken token =
+        new TimeStampToken(
+            new CMSSignedData(ts.getAttrValues().getObjectAt(0).toASN1Primitive().getEncoded()));
+    assertThat(token.getTimeStampInfo().getMessageImprintDigest())
+        .isEqualTo(MessageDigest.getInstance("SHA-256").digest(si.getSignature()));
+  }
+
+  @Test
+  void aDocumentCertifiedWithP1IsRefusedAndLeftAlone() throws Exception {
+    Path certified =
+        sealTo(
+            plain,
+            "p1.pdf",
+            options(SealOptions.Level.B_B, new SealOptions.Placement.Invisible(), 1));
+    assertThat(Judges.pdfsig(certified, nss)).contains("Signature is Valid.");
+    try (PDDocument doc = Loader.loadPDF(certified.toFile())) {
+      assertThat(DocMdp.permission(doc)).contains(1);
+    }
+    Path out = dir.resolve("p1-again.pdf");
+    assertThatThrownBy(
+            () ->
+                sealer.seal(
+                    certified,
+                    out,
+                    seal,
+                    options(SealOptions.Level.B_B, new SealOptions.Placement.Invisible(), 0)))
+        .isInstanceOf(SignException.class)
+        .extracting(e -> ((SignException) e).code())
+        .isEqualTo(SignException.Code.DOCMDP_FORBIDS);
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
+  void aCertificationWithP2AllowsALaterApprovalSeal() throws Exception {
+    Path certified =
+        sealTo(
+            plain,
+            "p2.pdf",
+            options(SealOptions.Level.B_B, new SealOptions.Placement.Invisible(), 2));
+    Path approved =
+        sealTo(
+            certified,
+            "p2-approved.pdf",
+            options(SealOptions.Level.B_B, new SealOptions.Placement.Invisible(), 0));
+    String report = Judges.pdfsig(approved, nss);
+    assertThat(report.split("Signature is Valid\\.", -1)).hasSize(3);
+  }
+
+  @Test
+  void theSealIsDrawnInRedInsideItsBoxAndNothingElseOnThePageChanges() throws Exception {
+    assumeTrue(SealFont.installed().isPresent(), "a CJK font package is installed");
+    Path out = sealTo(plain, "render.pdf", options(SealOptions.Level.B_B, BOX, 0));
+    int[][] before = render(plain, "before");
+    int[][] after = render(out, "after");
+    // 72 dpi: one pixel per point; pdftoppm's y runs from the top of the 842 pt A4 page.
+    int x0 = 380, x1 = 500, y0 = 842 - 200, y1 = 842 - 80;
+    int red = 0, changedOutside = 0;
+    for (int y = 0; y < after.length; y++) {
+      for (int x = 0; x < after[y].length; x++) {
+        boolean inside = x >= x0 - 1 && x <= x1 + 1 && y >= y0 - 1 && y <= y1 + 1;
+        if (!inside && after[y][x] != before[y][x]) {
+          changedOutside++;
+        }
+        if (inside && isSealRed(after[y][x])) {
+          red++;
+        }
+      }
+    }
+    assertThat(changedOutside).isZero();
+    assertThat(red).as("seal-red pixels inside the box").isGreaterThan(1500);
+  }
+
+  @Test
+  void anAnchorTextPlacesTheSealOverIt() throws Exception {
+    assumeTrue(SealFont.installed().isPresent(), "a CJK font package is installed");
+    Path out =
+        sealTo(
+            plain,
+            "anchor.pdf",
+            options(SealOptions.Level.B_B, new SealOptions.Placement.Anchor("{{seal}}", 100), 0));
+    assertThat(Judges.pdfsig(out, nss)).contains("Signature is Valid.");
+    try (PDDocument doc = Loader.loadPDF(out.toFile())) {
+      var widget = doc.getDocumentCatalog().getAcroForm().getFields().get(0).getWidgets().get(0);
+      assertThat(doc.getPages().indexOf(widget.getPage())).isEqualTo(1);
+      PDRectangle r = widget.getRectangle();
+      // The anchor's line starts at x=72 and sits 300 points below 760.
+      assertThat(r.getLowerLeftY() + r.getHeight() / 2).isBetween(450f, 475f);
+      assertThat(r.getLowerLeftX() + r.getWidth() / 2).isBetween(200f, 300f);
+    }
+    assertThatThrownBy(
+            () ->
+                sealTo(
+                    plain,
+                    "no-anchor.pdf",
+                    options(
+                        SealOptions.Level.B_B,
+                        new SealOptions.Placement.Anchor("{{nowhere}}", 100),
+                        0)))
+        .extracting(e -> ((SignException) e).code())
+        .isEqualTo(SignException.Code.INVALID_PLACEMENT);
+  }
+
+  @Test
+  void encryptedAndRestrictedDocumentsAreRefused() throws Exception {
+    Path locked = dir.resolve("locked.pdf");
+    Path restricted = dir.resolve("restricted.pdf");
+    try (PDDocument doc = Loader.loadPDF(plain.toFile())) {
+      StandardProtectionPolicy p =
+          new StandardProtectionPolicy("owner", "user", new AccessPermission());
+      doc.protect(p);
+      doc.save(locked.toFile());
+    }
+    try (PDDocument doc = Loader.loadPDF(plain.toFile())) {
+      AccessPermission none = new AccessPermission();
+      none.setCanModify(false);
+      doc.protect(new StandardProtectionPolicy("owner", "", none));
+      doc.save(restricted.toFile());
+    }
+    assertThatThrownBy(() -> sealTo(locked, "x1.pdf", options(SealOptions.Level.B_B, BOX, 0)))
+        .extracting(e -> ((SignException) e).code())
+        .isEqualTo(SignException.Code.ENCRYPTED);
+    assertThatThrownBy(() -> sealTo(restricted, "x2.pdf", options(SealOptions.Level.B_B, BOX, 0)))
+        .extracting(e -> ((SignException) e).code())
+        .isEqualTo(SignException.Code.MODIFICATION_RESTRICTED);
+    Path notPdf = Files.writeString(dir.resolve("not.pdf"), "PK\u0003\u0004 a zip renamed");
+    assertThatThrownBy(() -> sealTo(notPdf, "x3.pdf", options(SealOptions.Level.B_B, BOX, 0)))
+        .extracting(e -> ((SignException) e).code())
+        .isEqualTo(SignException.Code.NOT_PDF);
+    assertThat(dir.resolve("x1.pdf")).doesNotExist();
+    assertThat(dir.resolve("x2.pdf")).doesNotExist();
+    assertThat(dir.resolve("x3.pdf")).doesNotExist();
+  }
+
+  @Test
+  void anSm2SealVerifiesWithBouncyCastleOverTheSignedByteRanges() throws Exception {
+    KeyInfo sm2 = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "seal-sm2");
+    X509CertificateHolder cert = TestPki.selfSigned(keys, sm2, "C=CN,O=" + ORG + ",CN=" + ORG);
+    SealIdentity sm2Seal =
+        new SealIdentity(
+            "sm2",
+            sm2.ref(),
+            SignatureAlgorithm.SM3_WITH_SM2,
+            List.of(cert),
+            ORG,
+            "",
+            Optional.empty());
+    Path out = dir.resolve("sm2.pdf");
+    sealer.seal(
+        plain,
+        out,
+        sm2Seal,
+        options(SealOptions.Level.B_B, new SealOptions.Placement.Invisible(), 0));
+    byte[] pdf = Files.readAllBytes(out);
+    try (PDDocument doc = Loader.loadPDF(out.toFile())) {
+      PDSignature sig = doc.getLastSignatureDictionary();
+      byte[] signedContent = sig.getSignedContent(pdf);
+      CMSSignedData cms =
+          new CMSSignedData(new CMSProcessableByteArray(signedContent), der(sig.getContents(pdf)));
+      SignerInformation si = cms.getSignerInfos().getSigners().iterator().next();
+      assertThat(si.getDigestAlgOID()).isEqualTo("1.2.156.10197.1.401");
+      assertThat(
+              si.verify(
+                  new JcaSimpleSignerInfoVerifierBuilder()
+                      .setProvider(BouncyCastle.PROVIDER)
+                      .build(cert)))
+          .isTrue();
+      // One flipped byte of the signed range and the same check fails.
+      signedContent[signedContent.length / 2] ^= 1;
+      CMSSignedData tampered =
+          new CMSSignedData(new CMSProcessableByteArray(signedContent), der(sig.getContents(pdf)));
+      SignerInformation t = tampered.getSignerInfos().getSigners().iterator().next();
+      assertThatThrownBy(
+              () ->
+                  t.verify(
+                      new JcaSimpleSignerInfoVerifierBuilder()
+                          .setProvider(BouncyCastle.PROVIDER)
+                          .build(cert)))
+          .isInstanceOf(org.bouncycastle.cms.CMSSignerDigestMismatchException.class);
+    }
+  }
+
+  private static SignerInformation signer(Path pdf, int index) throws Exception {
+    byte[] bytes = Files.readAllBytes(pdf);
+    try (PDDocument doc = Loader.loadPDF(pdf.toFile())) {
+      PDSignature sig = doc.getSignatureDictionaries().get(index);
+      CMSSignedData cms =
+          new CMSSignedData(
+              new CMSProcessableByteArray(sig.getSignedContent(bytes)),
+              der(sig.getContents(bytes)));
+      SignerInformation si = cms.getSignerInfos().getSigners().iterator().next();
+      X509CertificateHolder cert =
+          (X509CertificateHolder) cms.getCertificates().getMatches(si.getSID()).iterator().next();
+      assertThat(
+              si.verify(
+                  new JcaSimpleSignerInfoVerifierBuilder()
+                      .setProvider(BouncyCastle.PROVIDER)
+                      .build(cert)))
+          .isTrue();
+      return si;
+    }
+  }
+
+  /** The DER SignedData without the zero padding that fills the reserved /Contents. */
+  private static byte[] der(byte[] contents) throws Exception {
+    try (var in = new org.bouncycastle.asn1.ASN1InputStream(contents)) {
+      return in.readObject().getEncoded("DER");
+    }
+  }
+
+  private static boolean isSealRed(int rgb) {
+    int r = (rgb >> 16) & 0xff, g = (rgb >> 8) & 0xff, b = rgb & 0xff;
+    float[] red = SealDrawing.RED;
+    return Math.abs(r - red[0] * 255) < 40
+        && Math.abs(g - red[1] * 255) < 40
+        && Math.abs(b - red[2] * 255) < 40;
+  }
+
+  /** Page 1 rendered by poppler's pdftoppm at 72 dpi, as rows of packed RGB. */
+  private static int[][] render(Path pdf, String name) throws Exception {
+    Judges.Result r =
+        Judges.run(
+            dir, "pdftoppm", "-r", "72", "-f", "1", "-l", "1", "-singlefile", pdf.toString(), name);
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    byte[] ppm = Files.readAllBytes(dir.resolve(name + ".ppm"));
+    // P6 header: "P6\n<w> <h>\n255\n"
+    int pos = 0;
+    String[] fields = new String[4];
+    for (int f = 0; f < 4; f++) {
+      while (Character.isWhitespace(ppm[pos])) {
+        pos++;
+      }
+      int start = pos;
+      while (!Character.isWhitespace(ppm[pos])) {
+        pos++;
+      }
+      fields[f] = new String(ppm, start, pos - start, java.nio.charset.StandardCharsets.US_ASCII);
+    }
+    pos++;
+    int w = Integer.parseInt(fields[1]);
+    int h = Integer.parseInt(fields[2]);
+    int[][] px = new int[h][w];
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        int i = pos + (y * w + x) * 3;
+        px[y][x] = ((ppm[i] & 0xff) << 16) | ((ppm[i + 1] & 0xff) << 8) | (ppm[i + 2] & 0xff);
+      }
+    }
+    return px;
+  }
+}
