@@ -35,6 +35,9 @@ class DevWelcome {
   private final ObjectProvider<AuditTokens> auditTokens;
   private final ObjectProvider<Hierarchy> ca;
   private final ObjectProvider<CaOperators> caOperators;
+  private final ObjectProvider<io.yinxin.ca.issue.IssuanceService> issuance;
+  private final ObjectProvider<io.yinxin.sign.registry.SealRegistry> seals;
+  private final ObjectProvider<io.yinxin.sign.http.SignCallers> signCallers;
 
   DevWelcome(
       Environment env,
@@ -42,7 +45,13 @@ class DevWelcome {
       ObjectProvider<CheckpointPublisher> auditLog,
       ObjectProvider<AuditTokens> auditTokens,
       ObjectProvider<Hierarchy> ca,
-      ObjectProvider<CaOperators> caOperators) {
+      ObjectProvider<CaOperators> caOperators,
+      ObjectProvider<io.yinxin.ca.issue.IssuanceService> issuance,
+      ObjectProvider<io.yinxin.sign.registry.SealRegistry> seals,
+      ObjectProvider<io.yinxin.sign.http.SignCallers> signCallers) {
+    this.issuance = issuance;
+    this.seals = seals;
+    this.signCallers = signCallers;
     this.env = env;
     this.keys = keys;
     this.auditLog = auditLog;
@@ -75,6 +84,16 @@ class DevWelcome {
     if (env.getProperty("yinxin.sign.enabled", Boolean.class, true)
         && env.getProperty("yinxin.sign.tsa.enabled", Boolean.class, true)) {
       dev.put("tsaUrl", base + "/tsa");
+    }
+    var callers = signCallers.getIfAvailable();
+    var registry = seals.getIfAvailable();
+    var issuer = issuance.getIfAvailable();
+    if (callers != null && registry != null && callers.devToken().isPresent()) {
+      dev.put("sealApiUrl", base + "/sign/v1");
+      dev.put("sealToken", callers.devToken().get());
+      if (issuer != null && keys.health().backends().containsKey("soft")) {
+        DemoSeal.ensure(keys, issuer, registry).ifPresent(id -> dev.put("demoSealId", id));
+      }
     }
     Hierarchy h = ca.getIfAvailable();
     if (h != null && h.findIssuer("root").isPresent()) {
@@ -112,6 +131,13 @@ class DevWelcome {
         sb.append("  ACME            ").append(dev.get("acmeDirectoryUrl")).append('\n');
       }
       sb.append("  CA token        in dev.json (caOperatorToken)\n");
+    }
+    if (dev.containsKey("demoSealId")) {
+      sb.append("  Seal API        ")
+          .append(dev.get("sealApiUrl"))
+          .append(" (demo seal ")
+          .append(dev.get("demoSealId"))
+          .append(", token sealToken in dev.json)\n");
     }
     if (dev.containsKey("tsaUrl")) {
       sb.append("  Time stamps     ").append(dev.get("tsaUrl")).append(" (RFC 3161)\n");

@@ -16,7 +16,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /** The embedded default starts, reports its key backend UP and writes dev.json. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 class NodeStartsTest {
   private static final Path DATA = tempDir();
 
@@ -28,9 +28,24 @@ class NodeStartsTest {
     }
   }
 
+  /**
+   * A fixed free port rather than port 0: the CA writes its URL into every certificate (OCSP, CRL,
+   * issuer), and pdfsig checks the seal certificate's status over OCSP at that URL.
+   */
+  private static final int PORT = freePort();
+
+  private static int freePort() {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   @DynamicPropertySource
   static void dataDir(DynamicPropertyRegistry r) {
     r.add("yinxin.data-dir", DATA::toString);
+    r.add("server.port", () -> Integer.toString(PORT));
   }
 
   @LocalServerPort int port;
@@ -110,17 +125,7 @@ class NodeStartsTest {
     assertThat(reply.statusCode()).isEqualTo(200);
     assertThat(reply.headers().firstValue("Content-Type")).hasValue("application/timestamp-reply");
     Files.write(dir.resolve("r.tsr"), reply.body());
-    byte[] root =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(field(dev, "rootCaCertificateUrl"))).build(),
-                HttpResponse.BodyHandlers.ofByteArray())
-            .body();
-    Files.writeString(
-        dir.resolve("root.pem"),
-        "-----BEGIN CERTIFICATE-----\n"
-            + java.util.Base64.getMimeEncoder().encodeToString(root)
-            + "\n-----END CERTIFICATE-----\n");
+    writeRootPem(dev, dir.resolve("root.pem"));
 
     String[] ok =
         openssl(dir, "ts", "-verify", "-queryfile", "q.tsq", "-in", "r.tsr", "-CAfile", "root.pem");
@@ -152,6 +157,135 @@ class NodeStartsTest {
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
     assertThat(json.statusCode()).isEqualTo(415);
+  }
+
+  /**
+   * The README's one curl: the demo seal seals a PDF; pdfsig finds the seal valid and, with the
+   * embedded root CA trusted, the certificate trusted; the seal use is in the evidence log.
+   */
+  @Test
+  void theDemoSealSealsAPdfThatPdfsigReportsValidAndTrusted() throws Exception {
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    String api = field(dev, "sealApiUrl");
+    String sealId = field(dev, "demoSealId");
+    String token = field(dev, "sealToken");
+    assertThat(api).isEqualTo("http://127.0.0.1:" + port + "/sign/v1");
+    Path dir = Files.createTempDirectory(DATA, "seal-");
+    Path in = dir.resolve("in.pdf");
+    try (var doc = new org.apache.pdfbox.pdmodel.PDDocument()) {
+      doc.addPage(
+          new org.apache.pdfbox.pdmodel.PDPage(org.apache.pdfbox.pdmodel.common.PDRectangle.A4));
+      doc.save(in.toFile());
+    }
+    HttpResponse<byte[]> sealed =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(api + "/seals/" + sealId + "/sign"))
+                    .header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "application/pdf")
+                    .POST(HttpRequest.BodyPublishers.ofFile(in))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(sealed.statusCode()).as(new String(sealed.body())).isEqualTo(200);
+    assertThat(sealed.headers().firstValue("Content-Type")).hasValue("application/pdf");
+    Path out = Files.write(dir.resolve("sealed.pdf"), sealed.body());
+
+    writeRootPem(dev, dir.resolve("root.pem"));
+    Path nss = dir.resolve("nss");
+    Files.createDirectories(nss);
+    assertThat(run(dir, "certutil", "-N", "-d", "sql:" + nss, "--empty-password")[0])
+        .isEqualTo("0");
+    assertThat(
+            run(
+                dir,
+                "certutil",
+                "-A",
+                "-d",
+                "sql:" + nss,
+                "-n",
+                "root",
+                "-t",
+                "CT,C,C",
+                "-i",
+                "root.pem")[0])
+        .isEqualTo("0");
+    String report = run(dir, "pdfsig", "-nssdir", "sql:" + nss, out.toString())[1];
+    assertThat(report)
+        .contains("Signature Validation: Signature is Valid.")
+        .contains("Certificate Validation: Certificate is Trusted.")
+        .contains("ETSI.CAdES.detached");
+
+    // Without a token, with another seal id, with a body that is not a PDF: problem+json, 4xx.
+    HttpResponse<String> anonymous = postPdf(api + "/seals/" + sealId + "/sign", null, in);
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+    assertThat(postPdf(api + "/seals/seal-00000000000000000000/sign", token, in).statusCode())
+        .isEqualTo(404);
+    Path zip = Files.writeString(dir.resolve("zip.pdf"), "PK\u0003\u0004 not a pdf");
+    HttpResponse<String> notPdf = postPdf(api + "/seals/" + sealId + "/sign", token, zip);
+    assertThat(notPdf.statusCode()).isEqualTo(400);
+    assertThat(notPdf.body()).contains("\"code\":\"NOT_PDF\"");
+
+    // The seal use is evidence: an auditor finds it by type once a checkpoint covers it.
+    String after = sha256Hex(sealed.body());
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(20))
+        .until(
+            () -> {
+              HttpResponse<String> bundle =
+                  HttpClient.newHttpClient()
+                      .send(
+                          HttpRequest.newBuilder(
+                                  URI.create("http://127.0.0.1:" + port + "/audit/v1/bundles"))
+                              .header("Authorization", "Bearer " + field(dev, "auditorToken"))
+                              .header("Content-Type", "application/json")
+                              .POST(
+                                  HttpRequest.BodyPublishers.ofString(
+                                      "{\"type\":\"DOCUMENT_SEALED\"}"))
+                              .build(),
+                          HttpResponse.BodyHandlers.ofString());
+              return bundle.statusCode() == 200
+                  && bundle.body().contains(sealId)
+                  && bundle.body().contains(after);
+            });
+  }
+
+  /** The embedded root CA certificate, as served by the CA, in PEM. */
+  private static void writeRootPem(String dev, Path file) throws Exception {
+    byte[] root =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(field(dev, "rootCaCertificateUrl"))).build(),
+                HttpResponse.BodyHandlers.ofByteArray())
+            .body();
+    Files.writeString(
+        file,
+        "-----BEGIN CERTIFICATE-----\n"
+            + java.util.Base64.getMimeEncoder().encodeToString(root)
+            + "\n-----END CERTIFICATE-----\n");
+  }
+
+  private static HttpResponse<String> postPdf(String url, String token, Path body)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url))
+            .header("Content-Type", "application/pdf")
+            .POST(HttpRequest.BodyPublishers.ofFile(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String sha256Hex(byte[] b) throws Exception {
+    return java.util.HexFormat.of()
+        .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  private static String[] run(Path dir, String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    return new String[] {Integer.toString(p.waitFor()), out};
   }
 
   private static String[] openssl(Path dir, String... args) throws Exception {

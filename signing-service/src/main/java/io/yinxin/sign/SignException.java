@@ -27,6 +27,8 @@ public final class SignException extends RuntimeException {
     FORBIDDEN(403),
     /** No such seal (404). */
     NOT_FOUND(404),
+    /** The seal is disabled (409). */
+    SEAL_DISABLED(409),
     /** The request body is larger than accepted (413). */
     TOO_LARGE(413),
     /** Storage, key backend or audit log cannot complete the operation (503). */

@@ -31,7 +31,7 @@ class HierarchyConfigTest {
         .startsWith("root")
         .contains("sm2-root", "sm2-citizen");
     assertThat(c.profiles().get("enterprise-seal").extendedKeyUsage())
-        .containsExactly("1.3.6.1.5.5.7.3.36");
+        .containsExactly("1.3.6.1.5.5.7.3.36", "1.3.6.1.5.5.7.3.4");
     assertThat(c.profiles().get("tsa").extendedKeyUsageCritical()).isTrue();
   }
 

@@ -9,7 +9,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /** RFC 9457 problem+json for the signing service's endpoints, with a stable {@code code}. */
-@RestControllerAdvice(assignableTypes = {TsaController.class})
+@RestControllerAdvice(assignableTypes = {TsaController.class, SealController.class})
 public class SignProblems {
 
   @ExceptionHandler(SignException.class)
@@ -18,6 +18,21 @@ public class SignProblems {
     ProblemDetail pd = ProblemDetail.forStatusAndDetail(status, e.getMessage());
     pd.setTitle(e.code().name());
     pd.setProperty("code", e.code().name());
-    return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(pd);
+    ResponseEntity.BodyBuilder b =
+        ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON);
+    if (status == HttpStatus.UNAUTHORIZED) {
+      b.header("WWW-Authenticate", "Bearer realm=\"yinxin-sign\"");
+    }
+    return b.body(pd);
+  }
+
+  @ExceptionHandler({
+    org.springframework.web.bind.MissingServletRequestParameterException.class,
+    org.springframework.web.method.annotation.MethodArgumentTypeMismatchException.class,
+    org.springframework.http.converter.HttpMessageNotReadableException.class
+  })
+  public ResponseEntity<ProblemDetail> badParameter(Exception e) {
+    return problem(
+        new SignException(SignException.Code.INVALID_REQUEST, "missing or malformed parameter"));
   }
 }

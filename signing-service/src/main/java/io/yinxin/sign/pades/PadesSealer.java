@@ -127,6 +127,29 @@ public final class PadesSealer {
     }
   }
 
+  /**
+   * A square seal of {@code size} points at the bottom right of the last page, 20 mm from the edges
+   * (where a seal goes on most Chinese documents).
+   */
+  public static SealOptions.Placement.Box bottomRightOfLastPage(Path pdf, float size) {
+    try (PDDocument doc = open(pdf)) {
+      int n = doc.getNumberOfPages();
+      if (n == 0) {
+        throw new SignException(Code.NOT_PDF, "the document has no pages");
+      }
+      PDRectangle media = doc.getPage(n - 1).getMediaBox();
+      float margin = 20 / 25.4f * 72;
+      float s = Math.min(size, Math.min(media.getWidth(), media.getHeight()) - 2 * margin);
+      if (s < 10) {
+        throw new SignException(Code.INVALID_PLACEMENT, "the last page is too small for a seal");
+      }
+      return new SealOptions.Placement.Box(
+          n, media.getUpperRightX() - margin - s, media.getLowerLeftY() + margin, s, s);
+    } catch (IOException e) {
+      throw new SignException(Code.NOT_PDF, "the body is not a readable PDF document");
+    }
+  }
+
   /** Opens a PDF with temporary-file stream caching; maps parse failures to stable codes. */
   static PDDocument open(Path input) {
     try {

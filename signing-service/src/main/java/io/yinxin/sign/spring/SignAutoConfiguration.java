@@ -1,15 +1,32 @@
 package io.yinxin.sign.spring;
 
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.AuditOutbox;
 import io.yinxin.hsm.KeyService;
+import io.yinxin.sign.http.SealController;
+import io.yinxin.sign.http.SignCallers;
 import io.yinxin.sign.http.SignProblems;
 import io.yinxin.sign.http.TsaController;
+import io.yinxin.sign.pades.PadesSealer;
+import io.yinxin.sign.pades.SealOptions;
+import io.yinxin.sign.pades.TimeStamps;
+import io.yinxin.sign.registry.SealRegistry;
+import io.yinxin.sign.seal.SealFont;
 import io.yinxin.sign.tsa.PemTsaCredentials;
 import io.yinxin.sign.tsa.TimeStampAuthority;
 import io.yinxin.sign.tsa.TsaCredentials;
 import io.yinxin.sign.tsa.TsaSerials;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -17,8 +34,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
 
-/** The signing service on this node: schema {@code sign}, the RFC 3161 TSA. */
+/** The signing service on this node: schema {@code sign}, the TSA, the seal registry and API. */
 @AutoConfiguration(
     afterName = {
       "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
@@ -30,6 +48,8 @@ import org.springframework.context.annotation.Import;
 @EnableConfigurationProperties(SignProperties.class)
 @Import(SignProblems.class)
 public class SignAutoConfiguration {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(SignAutoConfiguration.class);
 
   /** Migrates schema {@code sign} (its own Flyway history). */
   @Bean
@@ -67,6 +87,76 @@ public class SignAutoConfiguration {
     }
     return new TimeStampAuthority(
         keys, credentials, serials, t.policy(), t.accuracy(), Clock.systemUTC());
+  }
+
+  @Bean
+  SealRegistry signSealRegistry(
+      DataSource dataSource, KeyService keys, AuditOutbox audit, SignSchema schema) {
+    return new SealRegistry(dataSource, keys, audit, Clock.systemUTC());
+  }
+
+  @Bean
+  PadesSealer signPadesSealer(SignProperties p, KeyService keys, TimeStampAuthority tsa) {
+    Optional<SealFont> font =
+        p.sealFont().isBlank() ? SealFont.installed() : Optional.of(SealFont.of(p.sealFont()));
+    if (font.isEmpty()) {
+      log.warn("event=sign_no_seal_font action=drawn_seals_unavailable hint=fonts-arphic-uming");
+    }
+    return new PadesSealer(keys, font, Optional.of(new TimeStamps(tsa::respond)));
+  }
+
+  @Bean
+  SignCallers signCallers(SignProperties p, Environment env) {
+    if (!p.callers().isEmpty() || !p.generateDevToken()) {
+      return new SignCallers(p.callers(), Optional.empty());
+    }
+    Path file = Path.of(env.getProperty("yinxin.data-dir", "./data"), "sign-tokens.properties");
+    try {
+      Properties props = new Properties();
+      if (Files.exists(file)) {
+        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+          props.load(in);
+        }
+      } else {
+        byte[] b = new byte[24];
+        io.yinxin.hsm.Randomness.current().nextBytes(b);
+        props.setProperty("dev-sealer", "yx_" + HexFormat.of().formatHex(b));
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.createFile(
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+          props.store(out, "Yinxin development seal API token");
+        }
+      }
+      String token = props.getProperty("dev-sealer");
+      return new SignCallers(
+          List.of(
+              new SignCallers.Caller(
+                  "dev-sealer",
+                  HexFormat.of().formatHex(SignCallers.sha256(token)),
+                  List.copyOf(SignCallers.SCOPES))),
+          Optional.of(token));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + file, e);
+    }
+  }
+
+  @Bean
+  SealController signSealController(
+      SealRegistry registry,
+      SignCallers callers,
+      PadesSealer sealer,
+      AuditLog audit,
+      SignProperties p) {
+    return new SealController(
+        registry,
+        callers,
+        sealer,
+        audit,
+        SealOptions.Level.parse(p.defaultLevel()),
+        p.maxDocumentBytes(),
+        Clock.systemUTC());
   }
 
   @Bean

@@ -1,6 +1,7 @@
 package io.yinxin.sign.spring;
 
 import java.time.Duration;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -9,9 +10,23 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param enabled host the signing service on this node
  * @param tsa the RFC 3161 time-stamping authority
+ * @param defaultLevel the PAdES level when a request names none
+ * @param maxDocumentBytes larger documents are refused (413) without being read further
+ * @param sealFont the CJK font drawn seals embed: a .ttf, or a .ttc with {@code #Name}; empty for
+ *     AR PL UMing or WenQuanYi Zen Hei from Debian's packages
+ * @param callers bearer-token callers of the seal API and their scopes
+ * @param generateDevToken when no callers are configured, create one with every scope under the
+ *     data directory (development only)
  */
 @ConfigurationProperties("yinxin.sign")
-public record SignProperties(@DefaultValue("true") boolean enabled, @DefaultValue Tsa tsa) {
+public record SignProperties(
+    @DefaultValue("true") boolean enabled,
+    @DefaultValue Tsa tsa,
+    @DefaultValue("B-T") String defaultLevel,
+    @DefaultValue("104857600") long maxDocumentBytes,
+    @DefaultValue("") String sealFont,
+    @DefaultValue List<io.yinxin.sign.http.SignCallers.Caller> callers,
+    @DefaultValue("false") boolean generateDevToken) {
 
   /**
    * {@code yinxin.sign.tsa.*}.
