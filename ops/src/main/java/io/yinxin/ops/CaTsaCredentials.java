@@ -13,10 +13,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * On a node that runs both the CA and the signing service, the TSA signs with the CA hierarchy's
- * {@code tsa} service certificate and its key, looked up on every token so that the CA's renewal of
- * that certificate takes effect at once. The modules never import each other; this executable joins
- * them.
+ * On a node that runs both the CA and the signing service, validation trusts the CA's roots and the
+ * TSA signs with the CA hierarchy's {@code tsa} service certificate and its key, looked up on every
+ * token so that the CA's renewal of that certificate takes effect at once. The modules never import
+ * each other; this executable joins them.
  */
 @Configuration(proxyBeanMethods = false)
 class CaTsaCredentials {
@@ -30,6 +30,20 @@ class CaTsaCredentials {
       }
       return h.service("tsa")
           .map(s -> new TsaCredential(s.key(), s.algorithm(), chain(h, s.certificate())));
+    };
+  }
+
+  /** Validation trusts the CA hierarchy's roots (the ECDSA and the SM2 one). */
+  @Bean
+  io.yinxin.sign.validate.TrustAnchors hierarchyTrustAnchors(ObjectProvider<Hierarchy> ca) {
+    return () -> {
+      Hierarchy h = ca.getIfAvailable();
+      return h == null
+          ? List.of()
+          : h.issuers().stream()
+              .map(Issuer::certificate)
+              .filter(c -> c.getSubject().equals(c.getIssuer()))
+              .toList();
     };
   }
 

@@ -264,6 +264,97 @@ class NodeStartsTest {
             + "\n-----END CERTIFICATE-----\n");
   }
 
+  /**
+   * EU DSS, offline and trusting only the embedded root, recognises B-LT and B-LTA seals as
+   * PAdES-BASELINE-LT / -LTA and passes them: the DSS dictionary carries everything it needs.
+   */
+  @Test
+  void bLtAndBLtaSealsPassEuDssOfflineWithOnlyTheRootTrusted() throws Exception {
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    String api = field(dev, "sealApiUrl");
+    String sealId = field(dev, "demoSealId");
+    String token = field(dev, "sealToken");
+    Path dir = Files.createTempDirectory(DATA, "dss-");
+    Path in = dir.resolve("in.pdf");
+    try (var doc = new org.apache.pdfbox.pdmodel.PDDocument()) {
+      doc.addPage(
+          new org.apache.pdfbox.pdmodel.PDPage(org.apache.pdfbox.pdmodel.common.PDRectangle.A4));
+      doc.save(in.toFile());
+    }
+    writeRootPem(dev, dir.resolve("root.pem"));
+    org.bouncycastle.cert.X509CertificateHolder root;
+    try (var r =
+        new org.bouncycastle.openssl.PEMParser(Files.newBufferedReader(dir.resolve("root.pem")))) {
+      root = (org.bouncycastle.cert.X509CertificateHolder) r.readObject();
+    }
+    io.yinxin.sign.validate.PadesValidator dss =
+        new io.yinxin.sign.validate.PadesValidator(() -> java.util.List.of(root));
+    for (String level : new String[] {"B-LT", "B-LTA"}) {
+      HttpResponse<byte[]> sealed =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(api + "/seals/" + sealId + "/sign?level=" + level))
+                      .header("Authorization", "Bearer " + token)
+                      .header("Content-Type", "application/pdf")
+                      .POST(HttpRequest.BodyPublishers.ofFile(in))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(sealed.statusCode()).as(new String(sealed.body())).isEqualTo(200);
+      Path out = Files.write(dir.resolve(level + ".pdf"), sealed.body());
+      var reports = dss.validate(out);
+      var simple = reports.getSimpleReport();
+      String id = simple.getFirstSignatureId();
+      assertThat(simple.getSignatureFormat(id).toString())
+          .as(level)
+          .isEqualTo(level.equals("B-LT") ? "PAdES-BASELINE-LT" : "PAdES-BASELINE-LTA");
+      assertThat(simple.getIndication(id).toString())
+          .as(level + ": " + io.yinxin.sign.validate.PadesValidator.summary(reports))
+          .isEqualTo("TOTAL_PASSED");
+
+      // The node's own validation endpoint says the same; one changed byte inside the signed
+      // range (in the header's binary comment, so the PDF still parses) makes it fail.
+      HttpResponse<String> report = validate(out);
+      assertThat(report.statusCode()).as(report.body()).isEqualTo(200);
+      assertThat(report.body())
+          .contains("\"indication\":\"TOTAL_PASSED\"")
+          .contains("\"format\":\"" + simple.getSignatureFormat(id) + "\"");
+      byte[] tampered = sealed.body().clone();
+      int comment =
+          new String(tampered, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf('\n') + 2;
+      tampered[comment] ^= 0x01;
+      Path bad = Files.write(dir.resolve(level + "-tampered.pdf"), tampered);
+      HttpResponse<String> failed = validate(bad);
+      assertThat(failed.statusCode()).isEqualTo(200);
+      assertThat(failed.body())
+          .contains("\"indication\":\"TOTAL_FAILED\"")
+          .contains("HASH_FAILURE");
+    }
+    HttpResponse<String> etsi =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/sign/v1/validate?format=etsi"))
+                    .header("Content-Type", "application/pdf")
+                    .POST(HttpRequest.BodyPublishers.ofFile(dir.resolve("B-LT.pdf")))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(etsi.statusCode()).isEqualTo(200);
+    assertThat(etsi.body())
+        .contains("ValidationReport")
+        .contains("urn:etsi:019102:mainindication:total-passed");
+  }
+
+  private HttpResponse<String> validate(Path pdf) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/sign/v1/validate"))
+                .header("Content-Type", "application/pdf")
+                .POST(HttpRequest.BodyPublishers.ofFile(pdf))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
   private static HttpResponse<String> postPdf(String url, String token, Path body)
       throws Exception {
     HttpRequest.Builder b =

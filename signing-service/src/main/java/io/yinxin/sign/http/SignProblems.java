@@ -9,7 +9,8 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /** RFC 9457 problem+json for the signing service's endpoints, with a stable {@code code}. */
-@RestControllerAdvice(assignableTypes = {TsaController.class, SealController.class})
+@RestControllerAdvice(
+    assignableTypes = {TsaController.class, SealController.class, ValidationController.class})
 public class SignProblems {
 
   @ExceptionHandler(SignException.class)

@@ -43,6 +43,7 @@ import org.bouncycastle.asn1.DERSet;
 import org.bouncycastle.asn1.cms.Attribute;
 import org.bouncycastle.asn1.cms.AttributeTable;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cms.CMSException;
 import org.bouncycastle.cms.CMSSignedData;
 import org.bouncycastle.cms.SignerInformation;
@@ -68,20 +69,107 @@ public final class PadesSealer {
   private final KeyService keys;
   private final Optional<SealFont> font;
   private final Optional<TimeStamps> timeStamps;
+  private final RevocationFetcher revocation;
 
-  public PadesSealer(KeyService keys, Optional<SealFont> font, Optional<TimeStamps> timeStamps) {
+  public PadesSealer(
+      KeyService keys,
+      Optional<SealFont> font,
+      Optional<TimeStamps> timeStamps,
+      RevocationFetcher revocation) {
     this.keys = keys;
     this.font = font;
     this.timeStamps = timeStamps;
+    this.revocation = revocation;
   }
 
-  /** Seals {@code input} into {@code output} (which must differ from it). */
+  /**
+   * Seals {@code input} into {@code output} (which must differ from it). B-LT adds a second
+   * incremental update with the DSS (the chains of the seal and of its time-stamp, their OCSP
+   * responses or CRLs); B-LTA a third, a document time-stamp over all of it. On any failure {@code
+   * output} is removed: no partial document is left.
+   */
   public void seal(Path input, Path output, SealIdentity seal, SealOptions options) {
     if (options.level().compareTo(SealOptions.Level.B_T) >= 0 && timeStamps.isEmpty()) {
       throw new SignException(
           Code.UNAVAILABLE,
           "level " + options.level().label() + " needs a time-stamping authority");
     }
+    // Fetched before anything is written, so a revoked seal certificate writes nothing.
+    RevocationFetcher.Data sealData =
+        options.level().compareTo(SealOptions.Level.B_LT) >= 0
+            ? revocation.forChain(seal.chain())
+            : null;
+    Path tmp = output.resolveSibling(output.getFileName() + ".part");
+    try {
+      List<X509CertificateHolder> tsaChain = signStage(input, output, seal, options);
+      if (sealData != null) {
+        RevocationFetcher.Data tsaData = revocation.forChain(tsaChain);
+        List<byte[]> certs = new java.util.ArrayList<>();
+        for (List<X509CertificateHolder> list :
+            List.of(seal.chain(), tsaChain, sealData.certs(), tsaData.certs())) {
+          for (X509CertificateHolder c : list) {
+            certs.add(c.getEncoded());
+          }
+        }
+        List<byte[]> ocsps = new java.util.ArrayList<>(sealData.ocsps());
+        ocsps.addAll(tsaData.ocsps());
+        List<byte[]> crls = new java.util.ArrayList<>(sealData.crls());
+        crls.addAll(tsaData.crls());
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+          DssWriter.add(output, out, certs, ocsps, crls);
+        }
+        Files.move(tmp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      if (options.level() == SealOptions.Level.B_LTA) {
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+          documentTimeStamp(output, out);
+        }
+        Files.move(tmp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      deleteQuietly(output);
+      throw new SignException(Code.UNAVAILABLE, "the document could not be written", e);
+    } catch (RuntimeException e) {
+      deleteQuietly(output);
+      throw e;
+    } finally {
+      deleteQuietly(tmp);
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      // a temporary file; the OS cleans up
+    }
+  }
+
+  /** The document time-stamp of B-LTA (SubFilter ETSI.RFC3161) over the whole document. */
+  private void documentTimeStamp(Path input, OutputStream out) throws IOException {
+    try (PDDocument doc = open(input);
+        SignatureOptions so = new SignatureOptions()) {
+      PDSignature ts = new PDSignature();
+      ts.setType(COSName.DOC_TIME_STAMP);
+      ts.setFilter(PDSignature.FILTER_ADOBE_PPKLITE);
+      ts.setSubFilter(COSName.getPDFName("ETSI.RFC3161"));
+      so.setPreferredSignatureSize(SIGNATURE_SIZE);
+      doc.addSignature(ts, so);
+      ExternalSigningSupport external = doc.saveIncrementalForExternalSigning(out);
+      byte[] digest;
+      try (InputStream content = external.getContent()) {
+        digest = CadesSignature.digest(io.yinxin.hsm.SignatureAlgorithm.ECDSA_SHA256, content);
+      }
+      TimeStampToken token =
+          timeStamps.orElseThrow().stamp(org.bouncycastle.tsp.TSPAlgorithms.SHA256, digest);
+      external.setSignature(token.getEncoded());
+    }
+  }
+
+  /** Writes the signature itself; returns the chain of its signature time-stamp's TSA, if any. */
+  private List<X509CertificateHolder> signStage(
+      Path input, Path output, SealIdentity seal, SealOptions options) throws IOException {
+    List<X509CertificateHolder> tsaChain = new java.util.ArrayList<>();
     try (PDDocument doc = open(input)) {
       checkCanSign(doc, options);
       PDSignature signature = new PDSignature();
@@ -115,16 +203,15 @@ public final class PadesSealer {
                 digest,
                 "pades-seal seal=" + seal.id());
         if (options.level().compareTo(SealOptions.Level.B_T) >= 0) {
-          cms = withSignatureTimeStamp(cms, seal);
+          cms = withSignatureTimeStamp(cms, seal, tsaChain);
         }
         if (cms.length > SIGNATURE_SIZE) {
           throw new SignException(Code.UNAVAILABLE, "the signature is larger than reserved");
         }
         external.setSignature(cms);
       }
-    } catch (IOException e) {
-      throw new SignException(Code.UNAVAILABLE, "the document could not be written", e);
     }
+    return tsaChain;
   }
 
   /**
@@ -291,13 +378,16 @@ public final class PadesSealer {
   }
 
   /** Adds the signature time-stamp (id-aa-signatureTimeStampToken) over the signature value. */
-  private byte[] withSignatureTimeStamp(byte[] cms, SealIdentity seal) {
+  @SuppressWarnings("unchecked")
+  private byte[] withSignatureTimeStamp(
+      byte[] cms, SealIdentity seal, List<X509CertificateHolder> tsaChain) {
     try {
       CMSSignedData signed = new CMSSignedData(cms);
       SignerInformation signer = signed.getSignerInfos().getSigners().iterator().next();
       byte[] imprint = CadesSignature.digest(seal.algorithm()).digest(signer.getSignature());
       TimeStampToken token =
           timeStamps.orElseThrow().stamp(CadesSignature.digestOid(seal.algorithm()), imprint);
+      tsaChain.addAll(token.getCertificates().getMatches(null));
       ASN1EncodableVector v = new ASN1EncodableVector();
       v.add(
           new Attribute(

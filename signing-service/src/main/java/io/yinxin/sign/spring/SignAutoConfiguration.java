@@ -102,7 +102,12 @@ public class SignAutoConfiguration {
     if (font.isEmpty()) {
       log.warn("event=sign_no_seal_font action=drawn_seals_unavailable hint=fonts-arphic-uming");
     }
-    return new PadesSealer(keys, font, Optional.of(new TimeStamps(tsa::respond)));
+    return new PadesSealer(
+        keys,
+        font,
+        Optional.of(new TimeStamps(tsa::respond)),
+        new io.yinxin.sign.pades.RevocationFetcher(
+            java.time.Duration.ofSeconds(10), Clock.systemUTC()));
   }
 
   @Bean
@@ -140,6 +145,32 @@ public class SignAutoConfiguration {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare " + file, e);
     }
+  }
+
+  /**
+   * Trust anchors for validation: {@code yinxin.sign.trust-anchors} (PEM files), else a {@link
+   * io.yinxin.sign.validate.TrustAnchors} bean another module provides (ops: the CA's roots), else
+   * none.
+   */
+  @Bean
+  io.yinxin.sign.validate.PadesValidator signPadesValidator(
+      SignProperties p, ObjectProvider<io.yinxin.sign.validate.TrustAnchors> provided) {
+    if (!p.trustAnchors().isEmpty()) {
+      List<org.bouncycastle.cert.X509CertificateHolder> anchors = new java.util.ArrayList<>();
+      for (String f : p.trustAnchors()) {
+        anchors.addAll(io.yinxin.sign.tsa.PemTsaCredentials.readChain(Path.of(f)));
+      }
+      List<org.bouncycastle.cert.X509CertificateHolder> fixed = List.copyOf(anchors);
+      return new io.yinxin.sign.validate.PadesValidator(() -> fixed);
+    }
+    io.yinxin.sign.validate.TrustAnchors other = provided.getIfAvailable();
+    return new io.yinxin.sign.validate.PadesValidator(other != null ? other : List::of);
+  }
+
+  @Bean
+  io.yinxin.sign.http.ValidationController signValidationController(
+      io.yinxin.sign.validate.PadesValidator validator, SignProperties p) {
+    return new io.yinxin.sign.http.ValidationController(validator, p.maxDocumentBytes());
   }
 
   @Bean

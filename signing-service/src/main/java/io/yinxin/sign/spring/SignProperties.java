@@ -15,6 +15,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param sealFont the CJK font drawn seals embed: a .ttf, or a .ttc with {@code #Name}; empty for
  *     AR PL UMing or WenQuanYi Zen Hei from Debian's packages
  * @param callers bearer-token callers of the seal API and their scopes
+ * @param trustAnchors PEM files of the certificates validation trusts; empty for the CA hierarchy's
+ *     roots on a node that runs the CA
  * @param generateDevToken when no callers are configured, create one with every scope under the
  *     data directory (development only)
  */
@@ -22,10 +24,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record SignProperties(
     @DefaultValue("true") boolean enabled,
     @DefaultValue Tsa tsa,
-    @DefaultValue("B-T") String defaultLevel,
+    @DefaultValue("B-LT") String defaultLevel,
     @DefaultValue("104857600") long maxDocumentBytes,
     @DefaultValue("") String sealFont,
     @DefaultValue List<io.yinxin.sign.http.SignCallers.Caller> callers,
+    @DefaultValue List<String> trustAnchors,
     @DefaultValue("false") boolean generateDevToken) {
 
   /**

@@ -51,7 +51,8 @@ public final class PemTsaCredentials implements TsaCredentials {
     }
   }
 
-  static List<X509CertificateHolder> readChain(Path file) {
+  /** The certificates of a PEM file, in order. */
+  public static List<X509CertificateHolder> readChain(Path file) {
     List<X509CertificateHolder> out = new ArrayList<>();
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
         PEMParser p = new PEMParser(r)) {

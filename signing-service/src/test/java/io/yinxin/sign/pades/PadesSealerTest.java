@@ -100,7 +100,12 @@ class PadesSealerTest {
             "2.25.1",
             Duration.ofSeconds(1),
             Clock.systemUTC());
-    sealer = new PadesSealer(keys, SealFont.installed(), Optional.of(new TimeStamps(tsa::respond)));
+    sealer =
+        new PadesSealer(
+            keys,
+            SealFont.installed(),
+            Optional.of(new TimeStamps(tsa::respond)),
+            new RevocationFetcher(Duration.ofSeconds(5), Clock.systemUTC()));
     nss = Judges.nssTrusting(dir, TestPki.writePem(dir.resolve("root.pem"), pki.root));
     plain = dir.resolve("contract.pdf");
     writeContract(plain);
@@ -220,6 +225,48 @@ class PadesSealerTest {
             new CMSSignedData(ts.getAttrValues().getObjectAt(0).toASN1Primitive().getEncoded()));
     assertThat(token.getTimeStampInfo().getMessageImprintDigest())
         .isEqualTo(MessageDigest.getInstance("SHA-256").digest(si.getSignature()));
+  }
+
+  @Test
+  void bLtAddsADssWithTheChainsAndBLtaADocumentTimeStampAndEverySignatureStaysValid()
+      throws Exception {
+    Path lt =
+        sealTo(
+            plain,
+            "lt.pdf",
+            options(SealOptions.Level.B_LT, new SealOptions.Placement.Invisible(), 0));
+    try (PDDocument doc = Loader.loadPDF(lt.toFile())) {
+      var dss =
+          doc.getDocumentCatalog()
+              .getCOSObject()
+              .getCOSDictionary(org.apache.pdfbox.cos.COSName.getPDFName("DSS"));
+      assertThat(dss).isNotNull();
+      // seal certificate, root, TSA certificate: each once
+      assertThat(dss.getCOSArray(org.apache.pdfbox.cos.COSName.getPDFName("Certs")).size())
+          .isEqualTo(3);
+    }
+    assertThat(Judges.pdfsig(lt, nss)).contains("Signature is Valid.");
+    assertThat(Judges.qpdfCheck(lt).exitCode()).isZero();
+
+    Path lta =
+        sealTo(
+            plain,
+            "lta.pdf",
+            options(SealOptions.Level.B_LTA, new SealOptions.Placement.Invisible(), 0));
+    try (PDDocument doc = Loader.loadPDF(lta.toFile())) {
+      List<PDSignature> sigs = doc.getSignatureDictionaries();
+      assertThat(sigs).hasSize(2);
+      assertThat(sigs.get(1).getSubFilter()).isEqualTo("ETSI.RFC3161");
+      byte[] bytes = Files.readAllBytes(lta);
+      TimeStampToken token =
+          new TimeStampToken(new CMSSignedData(der(sigs.get(1).getContents(bytes))));
+      assertThat(token.getTimeStampInfo().getMessageImprintDigest())
+          .isEqualTo(
+              MessageDigest.getInstance("SHA-256").digest(sigs.get(1).getSignedContent(bytes)));
+    }
+    String report = Judges.pdfsig(lta, nss);
+    assertThat(report).contains("Signature #1").doesNotContain("Signature is Invalid");
+    assertThat(Judges.qpdfCheck(lta).exitCode()).isZero();
   }
 
   @Test

@@ -1,0 +1,85 @@
+package io.yinxin.sign.http;
+
+import io.yinxin.sign.SignException;
+import io.yinxin.sign.SignException.Code;
+import io.yinxin.sign.validate.PadesValidator;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code POST /sign/v1/validate}: the signatures of a PDF validated offline against this node's
+ * trust anchors (EU DSS, ETSI EN 319 102-1). No account needed, nothing stored: the document is
+ * spooled to a temporary file, validated and deleted. JSON by default; {@code format=etsi} answers
+ * the ETSI TS 119 102-2 XML validation report.
+ */
+@RestController
+public class ValidationController {
+  private final PadesValidator validator;
+  private final long maxDocumentBytes;
+
+  public ValidationController(PadesValidator validator, long maxDocumentBytes) {
+    this.validator = validator;
+    this.maxDocumentBytes = maxDocumentBytes;
+  }
+
+  @PostMapping(path = "/sign/v1/validate", consumes = "application/pdf")
+  public ResponseEntity<?> validate(
+      @RequestParam(defaultValue = "json") String format, HttpServletRequest request)
+      throws IOException {
+    if (!format.equals("json") && !format.equals("etsi")) {
+      throw new SignException(Code.INVALID_REQUEST, "format must be json or etsi");
+    }
+    Path pdf = Files.createTempFile("yinxin-validate-", ".pdf");
+    try {
+      spool(request, pdf);
+      var reports = validator.validate(pdf);
+      if (format.equals("etsi")) {
+        return ResponseEntity.ok()
+            .contentType(MediaType.APPLICATION_XML)
+            .body(reports.getXmlValidationReport());
+      }
+      List<Map<String, Object>> signatures = PadesValidator.summary(reports);
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("signatures", signatures);
+      body.put(
+          "validationTime", reports.getSimpleReport().getValidationTime().toInstant().toString());
+      return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(body);
+    } finally {
+      Files.deleteIfExists(pdf);
+    }
+  }
+
+  private void spool(HttpServletRequest request, Path file) throws IOException {
+    if (request.getContentLengthLong() > maxDocumentBytes) {
+      throw new SignException(Code.TOO_LARGE, "the document is larger than " + maxDocumentBytes);
+    }
+    long total = 0;
+    try (InputStream in = request.getInputStream();
+        OutputStream out = Files.newOutputStream(file)) {
+      byte[] buf = new byte[64 * 1024];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        total += n;
+        if (total > maxDocumentBytes) {
+          throw new SignException(
+              Code.TOO_LARGE, "the document is larger than " + maxDocumentBytes);
+        }
+        out.write(buf, 0, n);
+      }
+    }
+    if (total == 0) {
+      throw new SignException(Code.NOT_PDF, "the body is empty");
+    }
+  }
+}

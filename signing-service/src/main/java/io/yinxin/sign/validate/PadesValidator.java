@@ -1,0 +1,94 @@
+package io.yinxin.sign.validate;
+
+import eu.europa.esig.dss.model.FileDocument;
+import eu.europa.esig.dss.model.x509.CertificateToken;
+import eu.europa.esig.dss.pades.validation.PDFDocumentValidator;
+import eu.europa.esig.dss.simplereport.SimpleReport;
+import eu.europa.esig.dss.spi.DSSUtils;
+import eu.europa.esig.dss.spi.validation.CommonCertificateVerifier;
+import eu.europa.esig.dss.spi.x509.CommonTrustedCertificateSource;
+import eu.europa.esig.dss.validation.reports.Reports;
+import io.yinxin.sign.SignException;
+import io.yinxin.sign.SignException.Code;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bouncycastle.cert.X509CertificateHolder;
+
+/**
+ * Validates the signatures of a PDF with the EU DSS library (ETSI EN 319 102-1), offline: only the
+ * configured trust anchors are trusted, no trusted list and no certificate, OCSP or CRL is fetched
+ * at run time, so a seal validates from what it carries (B-LT) or not at all. DSS does not know
+ * SM2/SM3; those signatures are reported as DSS sees them.
+ */
+public final class PadesValidator {
+  private final TrustAnchors anchors;
+
+  public PadesValidator(TrustAnchors anchors) {
+    this.anchors = anchors;
+  }
+
+  /** DSS's reports for every signature and time-stamp of the document. */
+  public Reports validate(Path pdf) {
+    CommonTrustedCertificateSource trusted = new CommonTrustedCertificateSource();
+    for (X509CertificateHolder h : anchors.current()) {
+      try {
+        trusted.addCertificate(DSSUtils.loadCertificate(h.getEncoded()));
+      } catch (IOException | RuntimeException e) {
+        // DSS cannot load an SM2 (SM3withSM2) root; SM2 seals are checked without DSS.
+      }
+    }
+    CommonCertificateVerifier verifier = new CommonCertificateVerifier();
+    verifier.setTrustedCertSources(trusted);
+    verifier.setAIASource(null);
+    verifier.setOcspSource(null);
+    verifier.setCrlSource(null);
+    try {
+      PDFDocumentValidator validator = new PDFDocumentValidator(new FileDocument(pdf.toFile()));
+      validator.setCertificateVerifier(verifier);
+      validator.setPdfObjFactory(new PaddingTolerantPdfObjFactory());
+      return validator.validateDocument();
+    } catch (RuntimeException e) {
+      throw new SignException(Code.NOT_PDF, "the document could not be read for validation");
+    }
+  }
+
+  /** A JSON-ready summary per signature, in the vocabulary of ETSI EN 319 102-1. */
+  public static List<Map<String, Object>> summary(Reports reports) {
+    SimpleReport simple = reports.getSimpleReport();
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (String id : simple.getSignatureIdList()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("id", id);
+      m.put("indication", String.valueOf(simple.getIndication(id)));
+      if (simple.getSubIndication(id) != null) {
+        m.put("subIndication", simple.getSubIndication(id).name());
+      }
+      m.put("format", String.valueOf(simple.getSignatureFormat(id)));
+      m.put("signedBy", simple.getSignedBy(id));
+      if (simple.getSigningTime(id) != null) {
+        m.put("claimedSigningTime", simple.getSigningTime(id).toInstant().toString());
+      }
+      if (simple.getBestSignatureTime(id) != null) {
+        m.put("provenSigningTime", simple.getBestSignatureTime(id).toInstant().toString());
+      }
+      m.put(
+          "timestamps",
+          simple.getSignatureTimestamps(id).stream()
+              .map(t -> Map.of("indication", String.valueOf(t.getIndication())))
+              .toList());
+      m.put("errors", simple.getAdESValidationErrors(id).stream().map(Object::toString).toList());
+      m.put(
+          "warnings", simple.getAdESValidationWarnings(id).stream().map(Object::toString).toList());
+      out.add(m);
+    }
+    return out;
+  }
+
+  static CertificateToken token(X509CertificateHolder h) throws IOException {
+    return DSSUtils.loadCertificate(h.getEncoded());
+  }
+}
