@@ -63,6 +63,8 @@ import org.bouncycastle.tsp.TimeStampToken;
  * certification requested on an already signed document, and placements outside the document.
  */
 public final class PadesSealer {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PadesSealer.class);
+
   /** Bytes reserved for the CMS (hex-encoded, so twice this in the file). */
   static final int SIGNATURE_SIZE = 24 * 1024;
 
@@ -101,7 +103,9 @@ public final class PadesSealer {
             : null;
     Path tmp = output.resolveSibling(output.getFileName() + ".part");
     try {
+      int before = signatureCount(input);
       List<X509CertificateHolder> tsaChain = signStage(input, output, seal, options);
+      checkReadsBack(output, before + 1);
       if (sealData != null) {
         RevocationFetcher.Data tsaData = revocation.forChain(tsaChain);
         List<byte[]> certs = new java.util.ArrayList<>();
@@ -126,14 +130,54 @@ public final class PadesSealer {
         }
         Files.move(tmp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
-    } catch (IOException e) {
+    } catch (java.nio.file.FileSystemException e) {
       deleteQuietly(output);
       throw new SignException(Code.UNAVAILABLE, "the document could not be written", e);
-    } catch (RuntimeException e) {
+    } catch (IOException e) {
+      // PDFBox parsed the document but could not write it back: a damaged document.
+      deleteQuietly(output);
+      throw new SignException(Code.NOT_PDF, "the document is damaged and cannot be sealed");
+    } catch (SignException e) {
       deleteQuietly(output);
       throw e;
+    } catch (RuntimeException e) {
+      // PDFBox failing on a structure it accepted while parsing (a damaged document); logged so
+      // that a defect of ours is not mistaken for bad input for long.
+      log.warn("event=seal_failed reason={}", e.getClass().getSimpleName());
+      deleteQuietly(output);
+      throw new SignException(Code.NOT_PDF, "the document's structure cannot be sealed");
     } finally {
       deleteQuietly(tmp);
+    }
+  }
+
+  private static int signatureCount(Path pdf) {
+    try (PDDocument doc = open(pdf)) {
+      return doc.getSignatureDictionaries().size();
+    } catch (IOException e) {
+      throw new SignException(Code.NOT_PDF, "the body is not a readable PDF document");
+    }
+  }
+
+  /**
+   * The sealed file must read back: PDFBox repairs a damaged document while parsing, but an
+   * incremental update keeps the damage, so a reader may find another (or no) document there. Such
+   * a file is not returned: the caller gets {@code NOT_PDF}.
+   */
+  private static void checkReadsBack(Path output, int expectedSignatures) {
+    try (PDDocument doc = open(output)) {
+      List<PDSignature> sigs = doc.getSignatureDictionaries();
+      if (sigs.size() != expectedSignatures || doc.getNumberOfPages() == 0) {
+        throw new SignException(
+            Code.NOT_PDF, "the document is damaged: it does not read back after sealing");
+      }
+      int[] range = sigs.get(sigs.size() - 1).getByteRange();
+      if (range.length != 4 || range[0] != 0 || (long) range[2] + range[3] != Files.size(output)) {
+        throw new SignException(
+            Code.NOT_PDF, "the document is damaged: it does not read back after sealing");
+      }
+    } catch (IOException e) {
+      throw new SignException(Code.NOT_PDF, "the document is damaged: it does not read back");
     }
   }
 
