@@ -345,6 +345,80 @@ class NodeStartsTest {
         .contains("urn:etsi:019102:mainindication:total-passed");
   }
 
+  /** A zip of documents comes back as a zip: each sealed, or its error beside its name. */
+  @Test
+  void aBatchZipIsSealedDocumentByDocumentWithErrorsBesideTheirNames() throws Exception {
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    Path dir = Files.createTempDirectory(DATA, "batch-");
+    Path one = dir.resolve("one.pdf");
+    try (var doc = new org.apache.pdfbox.pdmodel.PDDocument()) {
+      doc.addPage(new org.apache.pdfbox.pdmodel.PDPage());
+      doc.save(one.toFile());
+    }
+    java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
+    try (var z = new java.util.zip.ZipOutputStream(zip)) {
+      for (String name : new String[] {"合同-1.pdf", "../../etc/evil.pdf", "bad.pdf"}) {
+        z.putNextEntry(new java.util.zip.ZipEntry(name));
+        z.write(name.equals("bad.pdf") ? "not a pdf".getBytes() : Files.readAllBytes(one));
+        z.closeEntry();
+      }
+    }
+    HttpResponse<byte[]> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            field(dev, "sealApiUrl")
+                                + "/seals/"
+                                + field(dev, "demoSealId")
+                                + "/sign-batch?level=B-B"))
+                    .header("Authorization", "Bearer " + field(dev, "sealToken"))
+                    .header("Content-Type", "application/zip")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(zip.toByteArray()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(r.statusCode()).isEqualTo(200);
+    java.util.Map<String, byte[]> entries = new java.util.LinkedHashMap<>();
+    try (var z = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(r.body()))) {
+      for (java.util.zip.ZipEntry e; (e = z.getNextEntry()) != null; ) {
+        entries.put(e.getName(), z.readAllBytes());
+      }
+    }
+    assertThat(entries.keySet()).containsExactly("合同-1.pdf", "evil.pdf", "bad.pdf.error.json");
+    assertThat(new String(entries.get("bad.pdf.error.json"))).contains("\"code\":\"NOT_PDF\"");
+    Path sealed = Files.write(dir.resolve("sealed.pdf"), entries.get("evil.pdf"));
+    assertThat(run(dir, "pdfsig", sealed.toString())[1]).contains("Signature is Valid.");
+
+    // The same document as multipart/form-data.
+    String boundary = "yinxin" + System.nanoTime();
+    java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();
+    form.write(
+        ("--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n"
+                + "Content-Type: application/pdf\r\n\r\n")
+            .getBytes());
+    form.write(Files.readAllBytes(one));
+    form.write(("\r\n--" + boundary + "--\r\n").getBytes());
+    HttpResponse<byte[]> m =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            field(dev, "sealApiUrl")
+                                + "/seals/"
+                                + field(dev, "demoSealId")
+                                + "/sign?level=B-B&invisible=true"))
+                    .header("Authorization", "Bearer " + field(dev, "sealToken"))
+                    .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(form.toByteArray()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(m.statusCode()).as(new String(m.body())).isEqualTo(200);
+    Path viaForm = Files.write(dir.resolve("form.pdf"), m.body());
+    assertThat(run(dir, "pdfsig", viaForm.toString())[1]).contains("Signature is Valid.");
+  }
+
   private HttpResponse<String> validate(Path pdf) throws Exception {
     return HttpClient.newHttpClient()
         .send(

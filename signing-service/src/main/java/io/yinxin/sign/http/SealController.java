@@ -34,7 +34,6 @@ import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
-import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -54,6 +53,7 @@ public class SealController {
   private final AuditLog audit;
   private final SealOptions.Level defaultLevel;
   private final long maxDocumentBytes;
+  private final int maxBatchDocuments;
   private final Clock clock;
 
   public SealController(
@@ -63,7 +63,9 @@ public class SealController {
       AuditLog audit,
       SealOptions.Level defaultLevel,
       long maxDocumentBytes,
+      int maxBatchDocuments,
       Clock clock) {
+    this.maxBatchDocuments = maxBatchDocuments;
     this.registry = registry;
     this.callers = callers;
     this.sealer = sealer;
@@ -158,31 +160,195 @@ public class SealController {
   }
 
   /**
-   * Seals the PDF in the body. Placement: {@code anchor} (+ {@code size}), or {@code page} + {@code
-   * x}, {@code y} (+ {@code width}, {@code height}, {@code unit=pt|mm}), or {@code invisible=true};
-   * by default a 42 mm seal at the bottom right of the last page.
+   * How to seal, from the query string: {@code level}; placement {@code anchor} (+ {@code size}),
+   * or {@code page} + {@code x}, {@code y} (+ {@code width}, {@code height}, {@code unit=pt|mm}),
+   * or {@code invisible=true}, by default a 42 mm seal at the bottom right of the last page; {@code
+   * reason}, {@code location}, {@code certify=1|2|3}.
    */
+  public record SealParams(
+      String level,
+      Integer page,
+      Float x,
+      Float y,
+      Float width,
+      Float height,
+      String unit,
+      String anchor,
+      Float size,
+      Boolean invisible,
+      String reason,
+      String location,
+      Integer certify) {}
+
+  /** Seals the PDF in the body ({@code application/pdf}). */
   @PostMapping(path = "/seals/{id}/sign", consumes = "application/pdf")
   public void sign(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id,
-      @RequestParam(required = false) String level,
-      @RequestParam(required = false) Integer page,
-      @RequestParam(required = false) Float x,
-      @RequestParam(required = false) Float y,
-      @RequestParam(required = false) Float width,
-      @RequestParam(required = false) Float height,
-      @RequestParam(defaultValue = "pt") String unit,
-      @RequestParam(required = false) String anchor,
-      @RequestParam(required = false) Float size,
-      @RequestParam(defaultValue = "false") boolean invisible,
-      @RequestParam(required = false) String reason,
-      @RequestParam(required = false) String location,
-      @RequestParam(defaultValue = "0") int certify,
+      @org.springframework.web.bind.annotation.ModelAttribute SealParams params,
       HttpServletRequest request,
       HttpServletResponse response)
       throws IOException {
     String caller = callers.require("seal:use", authorization);
+    Seal seal = usableSeal(id, caller);
+    Path in = Files.createTempFile("yinxin-seal-in-", ".pdf");
+    Path out = in.resolveSibling(in.getFileName() + ".sealed");
+    try {
+      readBody(request.getInputStream(), request.getContentLengthLong(), in);
+      sealFile(caller, seal, params, in, out);
+      sendPdf(response, out);
+    } finally {
+      Files.deleteIfExists(in);
+      Files.deleteIfExists(out);
+    }
+  }
+
+  /** Seals the PDF in the {@code file} part of a {@code multipart/form-data} body. */
+  @PostMapping(path = "/seals/{id}/sign", consumes = "multipart/form-data")
+  public void signMultipart(
+      @RequestHeader(value = "Authorization", required = false) String authorization,
+      @PathVariable String id,
+      @org.springframework.web.bind.annotation.ModelAttribute SealParams params,
+      @org.springframework.web.bind.annotation.RequestPart("file")
+          org.springframework.web.multipart.MultipartFile file,
+      HttpServletResponse response)
+      throws IOException {
+    String caller = callers.require("seal:use", authorization);
+    Seal seal = usableSeal(id, caller);
+    Path in = Files.createTempFile("yinxin-seal-in-", ".pdf");
+    Path out = in.resolveSibling(in.getFileName() + ".sealed");
+    try {
+      try (InputStream body = file.getInputStream()) {
+        readBody(body, file.getSize(), in);
+      }
+      sealFile(caller, seal, params, in, out);
+      sendPdf(response, out);
+    } finally {
+      Files.deleteIfExists(in);
+      Files.deleteIfExists(out);
+    }
+  }
+
+  /**
+   * Seals every PDF of a zip ({@code application/zip}) with the same parameters and streams back a
+   * zip: each document sealed under its own name, or {@code <name>.error.json} (problem details)
+   * where it was refused. Entries are read one at a time, each up to {@code max-document-bytes}, at
+   * most {@code max-batch-documents} of them and ten times {@code max-document-bytes} in all (a zip
+   * bomb stops there); names are reduced to their last path segment.
+   */
+  @PostMapping(path = "/seals/{id}/sign-batch", consumes = "application/zip")
+  public void signBatch(
+      @RequestHeader(value = "Authorization", required = false) String authorization,
+      @PathVariable String id,
+      @org.springframework.web.bind.annotation.ModelAttribute SealParams params,
+      HttpServletRequest request,
+      HttpServletResponse response)
+      throws IOException {
+    String caller = callers.require("seal:use", authorization);
+    Seal seal = usableSeal(id, caller);
+    Path in = Files.createTempFile("yinxin-batch-in-", ".pdf");
+    Path out = in.resolveSibling(in.getFileName() + ".sealed");
+    java.util.Set<String> names = new java.util.HashSet<>();
+    int count = 0;
+    long total = 0;
+    try (java.util.zip.ZipInputStream zin =
+            new java.util.zip.ZipInputStream(request.getInputStream());
+        java.util.zip.ZipOutputStream zout =
+            new java.util.zip.ZipOutputStream(response.getOutputStream())) {
+      response.setStatus(200);
+      response.setContentType("application/zip");
+      response.setHeader("Content-Disposition", "attachment; filename=\"sealed.zip\"");
+      for (java.util.zip.ZipEntry e; (e = zin.getNextEntry()) != null; ) {
+        if (e.isDirectory()) {
+          continue;
+        }
+        if (++count > maxBatchDocuments) {
+          writeError(
+              zout,
+              names,
+              "batch",
+              new SignException(
+                  Code.TOO_LARGE, "a batch holds at most " + maxBatchDocuments + " documents"));
+          break;
+        }
+        String name = entryName(e.getName(), count);
+        try {
+          total += readBody(zin, -1, in);
+          if (total > 10 * maxDocumentBytes) {
+            writeError(
+                zout,
+                names,
+                name,
+                new SignException(
+                    Code.TOO_LARGE, "a batch holds at most " + 10 * maxDocumentBytes + " bytes"));
+            break;
+          }
+          sealFile(caller, seal, params, in, out);
+          zout.putNextEntry(new java.util.zip.ZipEntry(unique(names, name)));
+          Files.copy(out, zout);
+          zout.closeEntry();
+        } catch (SignException ex) {
+          writeError(zout, names, name, ex);
+        } finally {
+          Files.deleteIfExists(in);
+          Files.deleteIfExists(out);
+        }
+      }
+    } finally {
+      Files.deleteIfExists(in);
+      Files.deleteIfExists(out);
+    }
+  }
+
+  private static String entryName(String raw, int index) {
+    String n = raw.replace('\\', '/');
+    n = n.substring(n.lastIndexOf('/') + 1);
+    n = n.replaceAll("[^\\p{L}\\p{N}._ -]", "_");
+    if (n.isBlank() || n.startsWith(".")) {
+      n = "document-" + index + ".pdf";
+    }
+    return n.length() > 120 ? n.substring(n.length() - 120) : n;
+  }
+
+  private static String unique(java.util.Set<String> names, String name) {
+    String n = name;
+    for (int i = 2; !names.add(n); i++) {
+      n = i + "-" + name;
+    }
+    return n;
+  }
+
+  private void writeError(
+      java.util.zip.ZipOutputStream zout, java.util.Set<String> names, String name, SignException e)
+      throws IOException {
+    zout.putNextEntry(new java.util.zip.ZipEntry(unique(names, name + ".error.json")));
+    String json =
+        "{\"status\":"
+            + e.code().httpStatus()
+            + ",\"code\":\""
+            + e.code().name()
+            + "\",\"detail\":"
+            + jsonString(e.getMessage())
+            + "}";
+    zout.write(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    zout.closeEntry();
+  }
+
+  private static String jsonString(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      if (c == '"' || c == '\\') {
+        b.append('\\').append(c);
+      } else if (c < 0x20) {
+        b.append(String.format("\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.append('"').toString();
+  }
+
+  private Seal usableSeal(String id, String caller) {
     Seal seal =
         registry.find(id).orElseThrow(() -> new SignException(Code.NOT_FOUND, "no such seal"));
     if (!registry.granted(id, caller)) {
@@ -191,46 +357,59 @@ public class SealController {
     if (!seal.active()) {
       throw new SignException(Code.SEAL_DISABLED, "the seal is disabled");
     }
+    return seal;
+  }
+
+  /** Seals {@code in} into {@code out} and records it; returns once the event is durable. */
+  private void sealFile(String caller, Seal seal, SealParams p, Path in, Path out)
+      throws IOException {
+    String unit = p.unit() == null ? "pt" : p.unit();
     float scale =
         switch (unit) {
           case "pt" -> 1f;
           case "mm" -> 72 / 25.4f;
           default -> throw new SignException(Code.INVALID_REQUEST, "unit must be pt or mm");
         };
-    SealOptions.Level lvl = level == null ? defaultLevel : SealOptions.Level.parse(level);
-    Path in = Files.createTempFile("yinxin-seal-in-", ".pdf");
-    Path out = in.resolveSibling(in.getFileName() + ".sealed");
-    try {
-      readBody(request, in);
-      SealOptions.Placement placement =
-          placement(in, invisible, anchor, size, page, x, y, width, height, scale);
-      SealOptions options =
-          new SealOptions(
-              lvl,
-              placement,
-              Optional.ofNullable(reason),
-              Optional.ofNullable(location),
-              certify,
-              clock.instant());
-      sealer.seal(in, out, seal.identity(), options);
-      Map<String, String> attributes = new LinkedHashMap<>();
-      attributes.put("documentSha256Before", sha256(in));
-      attributes.put("documentSha256After", sha256(out));
-      attributes.put("level", lvl.label());
-      attributes.put("certify", Integer.toString(certify));
-      attributes.put("signingTime", options.signingTime().toString());
-      audit.append(AuditEvent.of(EventType.DOCUMENT_SEALED, caller, id, attributes));
-      response.setStatus(200);
-      response.setContentType("application/pdf");
-      response.setContentLengthLong(Files.size(out));
-      response.setHeader("Content-Disposition", "attachment; filename=\"sealed.pdf\"");
-      try (InputStream sealed = Files.newInputStream(out);
-          OutputStream body = response.getOutputStream()) {
-        sealed.transferTo(body);
-      }
-    } finally {
-      Files.deleteIfExists(in);
-      Files.deleteIfExists(out);
+    SealOptions.Level lvl = p.level() == null ? defaultLevel : SealOptions.Level.parse(p.level());
+    int certify = p.certify() == null ? 0 : p.certify();
+    SealOptions.Placement placement =
+        placement(
+            in,
+            Boolean.TRUE.equals(p.invisible()),
+            p.anchor(),
+            p.size(),
+            p.page(),
+            p.x(),
+            p.y(),
+            p.width(),
+            p.height(),
+            scale);
+    SealOptions options =
+        new SealOptions(
+            lvl,
+            placement,
+            Optional.ofNullable(p.reason()),
+            Optional.ofNullable(p.location()),
+            certify,
+            clock.instant());
+    sealer.seal(in, out, seal.identity(), options);
+    Map<String, String> attributes = new LinkedHashMap<>();
+    attributes.put("documentSha256Before", sha256(in));
+    attributes.put("documentSha256After", sha256(out));
+    attributes.put("level", lvl.label());
+    attributes.put("certify", Integer.toString(certify));
+    attributes.put("signingTime", options.signingTime().toString());
+    audit.append(AuditEvent.of(EventType.DOCUMENT_SEALED, caller, seal.id(), attributes));
+  }
+
+  private static void sendPdf(HttpServletResponse response, Path out) throws IOException {
+    response.setStatus(200);
+    response.setContentType("application/pdf");
+    response.setContentLengthLong(Files.size(out));
+    response.setHeader("Content-Disposition", "attachment; filename=\"sealed.pdf\"");
+    try (InputStream sealed = Files.newInputStream(out);
+        OutputStream body = response.getOutputStream()) {
+      sealed.transferTo(body);
     }
   }
 
@@ -262,13 +441,12 @@ public class SealController {
     return PadesSealer.bottomRightOfLastPage(pdf, SEAL_SIZE_PT);
   }
 
-  private void readBody(HttpServletRequest request, Path file) throws IOException {
-    long declared = request.getContentLengthLong();
+  /** Copies a body to {@code file}, refusing it once it is longer than the limit. */
+  private long readBody(InputStream body, long declared, Path file) throws IOException {
     if (declared > maxDocumentBytes) {
       throw new SignException(Code.TOO_LARGE, "the document is larger than " + maxDocumentBytes);
     }
-    try (InputStream body = request.getInputStream();
-        OutputStream to = Files.newOutputStream(file)) {
+    try (OutputStream to = Files.newOutputStream(file)) {
       byte[] buf = new byte[64 * 1024];
       long total = 0;
       for (int n; (n = body.read(buf)) > 0; ) {
@@ -282,6 +460,7 @@ public class SealController {
       if (total == 0) {
         throw new SignException(Code.NOT_PDF, "the body is empty");
       }
+      return total;
     }
   }
 

@@ -345,13 +345,50 @@ public final class PadesSealer {
       throw new SignException(Code.INVALID_PLACEMENT, "rotated pages are not supported yet");
     }
     so.setPage(box.page() - 1);
-    so.setVisualSignature(new ByteArrayInputStream(template(doc, media, box, seal)));
+    so.setVisualSignature(new ByteArrayInputStream(cachedTemplate(doc, media, box, seal)));
   }
 
   /**
    * A one-page PDF whose signature field carries the seal's appearance, as PDFBox takes it: the
    * field's widget and appearance stream are copied into the document.
    */
+  /** Appearance templates already built, by seal, page box, seal box and field name. */
+  private final java.util.Map<String, byte[]> templates =
+      java.util.Collections.synchronizedMap(
+          new java.util.LinkedHashMap<>(64, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(java.util.Map.Entry<String, byte[]> eldest) {
+              return size() > 256;
+            }
+          });
+
+  /**
+   * The template for this seal, page size, box and field name; built once and reused, since drawing
+   * subsets the CJK font, which costs far more than the signature.
+   */
+  private byte[] cachedTemplate(
+      PDDocument target, PDRectangle media, SealOptions.Placement.Box box, SealIdentity seal)
+      throws IOException {
+    String key =
+        String.join(
+            "|",
+            seal.id(),
+            Integer.toHexString(java.util.Arrays.hashCode(seal.image().orElse(new byte[0]))),
+            seal.name(),
+            seal.subLine(),
+            media.toString(),
+            box.x() + "," + box.y() + "," + box.width() + "," + box.height(),
+            uniqueFieldName(target));
+    byte[] t = templates.get(key);
+    if (t == null) {
+      t = template(target, media, box, seal);
+      templates.put(key, t);
+    }
+    return t;
+  }
+
   private byte[] template(
       PDDocument target, PDRectangle media, SealOptions.Placement.Box box, SealIdentity seal)
       throws IOException {

@@ -187,6 +187,7 @@ public class SignAutoConfiguration {
         audit,
         SealOptions.Level.parse(p.defaultLevel()),
         p.maxDocumentBytes(),
+        p.maxBatchDocuments(),
         Clock.systemUTC());
   }
 

@@ -12,6 +12,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tsa the RFC 3161 time-stamping authority
  * @param defaultLevel the PAdES level when a request names none
  * @param maxDocumentBytes larger documents are refused (413) without being read further
+ * @param maxBatchDocuments documents one batch request may hold
  * @param sealFont the CJK font drawn seals embed: a .ttf, or a .ttc with {@code #Name}; empty for
  *     AR PL UMing or WenQuanYi Zen Hei from Debian's packages
  * @param callers bearer-token callers of the seal API and their scopes
@@ -26,6 +27,7 @@ public record SignProperties(
     @DefaultValue Tsa tsa,
     @DefaultValue("B-LT") String defaultLevel,
     @DefaultValue("104857600") long maxDocumentBytes,
+    @DefaultValue("1000") int maxBatchDocuments,
     @DefaultValue("") String sealFont,
     @DefaultValue List<io.yinxin.sign.http.SignCallers.Caller> callers,
     @DefaultValue List<String> trustAnchors,
