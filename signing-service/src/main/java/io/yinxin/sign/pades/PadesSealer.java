@@ -68,6 +68,31 @@ public final class PadesSealer {
   /** Bytes reserved for the CMS (hex-encoded, so twice this in the file). */
   static final int SIGNATURE_SIZE = 24 * 1024;
 
+  /** Bytes reserved for a document time-stamp token (with its TSA chain). */
+  static final int DOC_TIMESTAMP_SIZE = 12 * 1024;
+
+  /**
+   * Bytes to reserve for a seal's CMS: its certificates, a signature, the signed attributes, and
+   * for B-T and above a time-stamp token with its own chain. Every reserved byte is written as two
+   * hex digits and read back by every validator, so reserving far too much costs more than the
+   * signature itself; too little is caught before anything is returned and retried larger.
+   */
+  static int reservation(SealIdentity seal, SealOptions.Level level) {
+    int chain = 0;
+    for (X509CertificateHolder c : seal.chain()) {
+      try {
+        chain += c.getEncoded().length;
+      } catch (IOException e) {
+        chain += 2048;
+      }
+    }
+    int size = chain + 2048;
+    if (level.compareTo(SealOptions.Level.B_T) >= 0) {
+      size += 8192;
+    }
+    return Math.min(size, SIGNATURE_SIZE * 4);
+  }
+
   private final KeyService keys;
   private final Optional<SealFont> font;
   private final Optional<TimeStamps> timeStamps;
@@ -103,9 +128,15 @@ public final class PadesSealer {
             : null;
     Path tmp = output.resolveSibling(output.getFileName() + ".part");
     try {
-      int before = signatureCount(input);
-      List<X509CertificateHolder> tsaChain = signStage(input, output, seal, options);
-      checkReadsBack(output, before + 1);
+      Stage stage;
+      try {
+        stage = signStage(input, output, seal, options, reservation(seal, options.level()));
+      } catch (ReservationTooSmall e) {
+        deleteQuietly(output);
+        stage = signStage(input, output, seal, options, e.needed + 2048);
+      }
+      List<X509CertificateHolder> tsaChain = stage.tsaChain();
+      checkReadsBack(output, stage.signaturesBefore() + 1);
       if (sealData != null) {
         RevocationFetcher.Data tsaData = revocation.forChain(tsaChain);
         List<byte[]> certs = new java.util.ArrayList<>();
@@ -151,14 +182,6 @@ public final class PadesSealer {
     }
   }
 
-  private static int signatureCount(Path pdf) {
-    try (PDDocument doc = open(pdf)) {
-      return doc.getSignatureDictionaries().size();
-    } catch (IOException e) {
-      throw new SignException(Code.NOT_PDF, "the body is not a readable PDF document");
-    }
-  }
-
   /**
    * The sealed file must read back: PDFBox repairs a damaged document while parsing, but an
    * incremental update keeps the damage, so a reader may find another (or no) document there. Such
@@ -197,7 +220,7 @@ public final class PadesSealer {
       ts.setType(COSName.DOC_TIME_STAMP);
       ts.setFilter(PDSignature.FILTER_ADOBE_PPKLITE);
       ts.setSubFilter(COSName.getPDFName("ETSI.RFC3161"));
-      so.setPreferredSignatureSize(SIGNATURE_SIZE);
+      so.setPreferredSignatureSize(DOC_TIMESTAMP_SIZE);
       doc.addSignature(ts, so);
       ExternalSigningSupport external = doc.saveIncrementalForExternalSigning(out);
       byte[] digest;
@@ -206,16 +229,37 @@ public final class PadesSealer {
       }
       TimeStampToken token =
           timeStamps.orElseThrow().stamp(org.bouncycastle.tsp.TSPAlgorithms.SHA256, digest);
-      external.setSignature(token.getEncoded());
+      byte[] encoded = token.getEncoded();
+      if (encoded.length > DOC_TIMESTAMP_SIZE) {
+        throw new SignException(Code.UNAVAILABLE, "the TSA's token is larger than reserved");
+      }
+      external.setSignature(encoded);
     }
   }
 
   /** Writes the signature itself; returns the chain of its signature time-stamp's TSA, if any. */
-  private List<X509CertificateHolder> signStage(
-      Path input, Path output, SealIdentity seal, SealOptions options) throws IOException {
+  /** What the signing stage leaves for the next ones. */
+  private record Stage(List<X509CertificateHolder> tsaChain, int signaturesBefore) {}
+
+  /** The CMS came out larger than the space reserved for it; signed again with this much. */
+  private static final class ReservationTooSmall extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final int needed;
+
+    ReservationTooSmall(int needed) {
+      super(null, null, false, false);
+      this.needed = needed;
+    }
+  }
+
+  private Stage signStage(
+      Path input, Path output, SealIdentity seal, SealOptions options, int reserved)
+      throws IOException {
     List<X509CertificateHolder> tsaChain = new java.util.ArrayList<>();
+    int signaturesBefore;
     try (PDDocument doc = open(input)) {
       checkCanSign(doc, options);
+      signaturesBefore = doc.getSignatureDictionaries().size();
       PDSignature signature = new PDSignature();
       signature.setFilter(PDSignature.FILTER_ADOBE_PPKLITE);
       signature.setSubFilter(COSName.getPDFName("ETSI.CAdES.detached"));
@@ -230,7 +274,7 @@ public final class PadesSealer {
       }
       try (SignatureOptions so = new SignatureOptions();
           OutputStream out = Files.newOutputStream(output)) {
-        so.setPreferredSignatureSize(SIGNATURE_SIZE);
+        so.setPreferredSignatureSize(reserved);
         placeAppearance(doc, so, seal, options.placement());
         doc.addSignature(signature, so);
         ExternalSigningSupport external = doc.saveIncrementalForExternalSigning(out);
@@ -249,13 +293,13 @@ public final class PadesSealer {
         if (options.level().compareTo(SealOptions.Level.B_T) >= 0) {
           cms = withSignatureTimeStamp(cms, seal, tsaChain);
         }
-        if (cms.length > SIGNATURE_SIZE) {
-          throw new SignException(Code.UNAVAILABLE, "the signature is larger than reserved");
+        if (cms.length > reserved) {
+          throw new ReservationTooSmall(cms.length);
         }
         external.setSignature(cms);
       }
     }
-    return tsaChain;
+    return new Stage(tsaChain, signaturesBefore);
   }
 
   /**
