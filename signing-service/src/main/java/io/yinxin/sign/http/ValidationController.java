@@ -53,6 +53,12 @@ public class ValidationController {
       List<Map<String, Object>> signatures = PadesValidator.summary(reports);
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("signatures", signatures);
+      // DSS does not know SM2/SM3: those signatures are judged by Yinxin's own checks.
+      List<Map<String, Object>> sm2 =
+          new io.yinxin.sign.validate.Sm2Verifier(validator.anchors()).verify(pdf);
+      if (!sm2.isEmpty()) {
+        body.put("sm2Signatures", sm2);
+      }
       body.put(
           "validationTime", reports.getSimpleReport().getValidationTime().toInstant().toString());
       return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(body);

@@ -31,6 +31,11 @@ public final class PadesValidator {
     this.anchors = anchors;
   }
 
+  /** The anchors this validator trusts (for the SM2 checks beside it). */
+  public TrustAnchors anchors() {
+    return anchors;
+  }
+
   /** DSS's reports for every signature and time-stamp of the document. */
   public Reports validate(Path pdf) {
     CommonTrustedCertificateSource trusted = new CommonTrustedCertificateSource();

@@ -81,7 +81,7 @@ class DamagedPdfTest {
             Optional.empty(),
             new RevocationFetcher(Duration.ofSeconds(1), Clock.systemUTC()));
     Path plain = dir.resolve("plain.pdf");
-    PadesSealerTest.writeContract(plain);
+    io.yinxin.sign.testing.TestPdfs.contract(plain);
     originals.add(Files.readAllBytes(plain));
     for (String[] variant : new String[][] {{"--object-streams=generate"}, {"--linearize"}}) {
       Path out = dir.resolve("variant-" + originals.size() + ".pdf");

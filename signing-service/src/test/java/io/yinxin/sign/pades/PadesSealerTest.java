@@ -15,6 +15,7 @@ import io.yinxin.sign.SignException;
 import io.yinxin.sign.seal.SealDrawing;
 import io.yinxin.sign.seal.SealFont;
 import io.yinxin.sign.testing.Judges;
+import io.yinxin.sign.testing.TestPdfs;
 import io.yinxin.sign.testing.TestPki;
 import io.yinxin.sign.tsa.TimeStampAuthority;
 import io.yinxin.sign.tsa.TsaCredential;
@@ -30,13 +31,9 @@ import java.util.List;
 import java.util.Optional;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
-import org.apache.pdfbox.pdmodel.PDPage;
-import org.apache.pdfbox.pdmodel.PDPageContentStream;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.encryption.AccessPermission;
 import org.apache.pdfbox.pdmodel.encryption.StandardProtectionPolicy;
-import org.apache.pdfbox.pdmodel.font.PDType1Font;
-import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
 import org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature;
 import org.bouncycastle.asn1.cms.Attribute;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -108,29 +105,7 @@ class PadesSealerTest {
             new RevocationFetcher(Duration.ofSeconds(5), Clock.systemUTC()));
     nss = Judges.nssTrusting(dir, TestPki.writePem(dir.resolve("root.pem"), pki.root));
     plain = dir.resolve("contract.pdf");
-    writeContract(plain);
-  }
-
-  /** A two-page contract with Chinese text and an anchor, made with PDFBox. */
-  static void writeContract(Path file) throws Exception {
-    try (PDDocument doc = new PDDocument()) {
-      for (int i = 1; i <= 2; i++) {
-        PDPage page = new PDPage(PDRectangle.A4);
-        doc.addPage(page);
-        try (PDPageContentStream cs = new PDPageContentStream(doc, page)) {
-          cs.beginText();
-          cs.setFont(new PDType1Font(Standard14Fonts.FontName.HELVETICA), 14);
-          cs.newLineAtOffset(72, 760);
-          cs.showText("Contract page " + i);
-          cs.newLineAtOffset(0, -300);
-          if (i == 2) {
-            cs.showText("Sealed by the supplier: {{seal}}");
-          }
-          cs.endText();
-        }
-      }
-      doc.save(file.toFile());
-    }
+    TestPdfs.contract(plain);
   }
 
   private static Path sealTo(Path in, String name, SealOptions o) {
