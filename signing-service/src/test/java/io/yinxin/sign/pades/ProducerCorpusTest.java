@@ -1,0 +1,199 @@
+package io.yinxin.sign.pades;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import eu.europa.esig.dss.enumerations.DigestAlgorithm;
+import eu.europa.esig.dss.enumerations.SignatureLevel;
+import eu.europa.esig.dss.model.DSSDocument;
+import eu.europa.esig.dss.model.FileDocument;
+import eu.europa.esig.dss.model.SignatureValue;
+import eu.europa.esig.dss.model.ToBeSigned;
+import eu.europa.esig.dss.pades.PAdESSignatureParameters;
+import eu.europa.esig.dss.pades.signature.PAdESService;
+import eu.europa.esig.dss.spi.DSSUtils;
+import eu.europa.esig.dss.spi.validation.CommonCertificateVerifier;
+import io.yinxin.hsm.KeyInfo;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyServices;
+import io.yinxin.hsm.KeySpec;
+import io.yinxin.hsm.SignatureAlgorithm;
+import io.yinxin.hsm.soft.SoftKeyBackend;
+import io.yinxin.sign.seal.SealFont;
+import io.yinxin.sign.testing.Judges;
+import io.yinxin.sign.testing.TestPdfs;
+import io.yinxin.sign.testing.TestPki;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.common.PDRectangle;
+import org.apache.pdfbox.pdmodel.interactive.form.PDAcroForm;
+import org.apache.pdfbox.pdmodel.interactive.form.PDTextField;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Documents from other producers, not only PDFBox: Ghostscript (ps2pdf from PostScript), qpdf's
+ * object streams, linearization and PDF 2.0, a form with a filled text field, and a document
+ * already signed by another implementation (EU DSS). Each is sealed visibly; pdfsig must find every
+ * signature valid (the earlier one included), qpdf --check must find no error.
+ */
+class ProducerCorpusTest {
+  @TempDir static Path dir;
+  static PadesSealer sealer;
+  static SealIdentity seal;
+  static Path nss;
+  static Map<String, Path> corpus = new LinkedHashMap<>();
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    KeyServices keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
+    TestPki pki = new TestPki("C=CN,O=Test,CN=Corpus Root");
+    KeyInfo key = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "seal");
+    var cert = pki.seal(key, "C=CN,O=某某公司,CN=某某公司");
+    seal =
+        new SealIdentity(
+            "corpus",
+            key.ref(),
+            SignatureAlgorithm.ECDSA_SHA256,
+            List.of(cert, pki.root),
+            "某某公司",
+            "",
+            Optional.empty());
+    sealer =
+        new PadesSealer(
+            keys,
+            SealFont.installed(),
+            Optional.empty(),
+            new RevocationFetcher(Duration.ofSeconds(1), Clock.systemUTC()));
+    nss = Judges.nssTrusting(dir, TestPki.writePem(dir.resolve("root.pem"), pki.root));
+
+    Path pdfbox = dir.resolve("pdfbox.pdf");
+    TestPdfs.contract(pdfbox);
+    corpus.put("pdfbox", pdfbox);
+    Path ps =
+        Files.writeString(
+            dir.resolve("in.ps"),
+            "%!PS\n/Helvetica findfont 14 scalefont setfont\n72 720 moveto (Licence No. 2026-17) show\n"
+                + "72 700 moveto (Issued by the city registry) show\nshowpage\n");
+    Path gs = dir.resolve("ghostscript.pdf");
+    check(Judges.run(dir, "ps2pdf", ps.toString(), gs.toString()));
+    corpus.put("ghostscript", gs);
+    Path objstm = dir.resolve("objstm.pdf");
+    check(
+        Judges.run(dir, "qpdf", "--object-streams=generate", pdfbox.toString(), objstm.toString()));
+    corpus.put("qpdf object streams", objstm);
+    Path linear = dir.resolve("linear.pdf");
+    check(Judges.run(dir, "qpdf", "--linearize", gs.toString(), linear.toString()));
+    corpus.put("qpdf linearized", linear);
+    Path v20 = dir.resolve("pdf20.pdf");
+    check(Judges.run(dir, "qpdf", "--force-version=2.0", pdfbox.toString(), v20.toString()));
+    corpus.put("PDF 2.0", v20);
+    Path form = dir.resolve("form.pdf");
+    try (PDDocument doc = new PDDocument()) {
+      PDPage page = new PDPage(PDRectangle.A4);
+      doc.addPage(page);
+      PDAcroForm acro = new PDAcroForm(doc);
+      doc.getDocumentCatalog().setAcroForm(acro);
+      acro.setDefaultResources(new org.apache.pdfbox.pdmodel.PDResources());
+      acro.getDefaultResources()
+          .put(
+              org.apache.pdfbox.cos.COSName.getPDFName("Helv"),
+              new org.apache.pdfbox.pdmodel.font.PDType1Font(
+                  org.apache.pdfbox.pdmodel.font.Standard14Fonts.FontName.HELVETICA));
+      acro.setDefaultAppearance("/Helv 12 Tf 0 g");
+      PDTextField field = new PDTextField(acro);
+      field.setPartialName("applicant");
+      var widget = field.getWidgets().get(0);
+      widget.setRectangle(new PDRectangle(72, 700, 200, 20));
+      widget.setPage(page);
+      page.getAnnotations().add(widget);
+      acro.getFields().add(field);
+      field.setValue("Zhang San");
+      doc.save(form.toFile());
+    }
+    corpus.put("form", form);
+    corpus.put("signed by EU DSS", dssSigned(keys, key, cert, pki.root, pdfbox));
+  }
+
+  private static void check(Judges.Result r) {
+    assertThat(r.exitCode()).as(r.output()).isZero();
+  }
+
+  /** The contract signed at PAdES-BASELINE-B by EU DSS, another implementation. */
+  private static Path dssSigned(
+      KeyServices keys,
+      KeyInfo key,
+      org.bouncycastle.cert.X509CertificateHolder cert,
+      org.bouncycastle.cert.X509CertificateHolder root,
+      Path pdf)
+      throws Exception {
+    PAdESService service = new PAdESService(new CommonCertificateVerifier());
+    PAdESSignatureParameters p = new PAdESSignatureParameters();
+    p.setSignatureLevel(SignatureLevel.PAdES_BASELINE_B);
+    p.setDigestAlgorithm(DigestAlgorithm.SHA256);
+    p.setSigningCertificate(DSSUtils.loadCertificate(cert.getEncoded()));
+    p.setCertificateChain(DSSUtils.loadCertificate(root.getEncoded()));
+    DSSDocument doc = new FileDocument(pdf.toFile());
+    ToBeSigned tbs = service.getDataToSign(doc, p);
+    byte[] sig = keys.sign(key.ref(), SignatureAlgorithm.ECDSA_SHA256, tbs.getBytes(), "test");
+    DSSDocument signed =
+        service.signDocument(
+            doc,
+            p,
+            new SignatureValue(
+                eu.europa.esig.dss.enumerations.SignatureAlgorithm.ECDSA_SHA256, sig));
+    Path out = dir.resolve("dss-signed.pdf");
+    try (var o = Files.newOutputStream(out)) {
+      signed.writeTo(o);
+    }
+    return out;
+  }
+
+  @Test
+  void documentsFromOtherProducersSealWithEverySignatureValidAndNoQpdfError() throws Exception {
+    for (Map.Entry<String, Path> e : corpus.entrySet()) {
+      String name = e.getKey();
+      int before;
+      try (PDDocument doc = Loader.loadPDF(e.getValue().toFile())) {
+        before = doc.getSignatureDictionaries().size();
+      }
+      Path out = dir.resolve("sealed-" + name.replace(' ', '-') + ".pdf");
+      sealer.seal(
+          e.getValue(),
+          out,
+          seal,
+          new SealOptions(
+              SealOptions.Level.B_B,
+              new SealOptions.Placement.Box(1, 380, 80, 119, 119),
+              Optional.empty(),
+              Optional.empty(),
+              0,
+              Instant.now()));
+      String report = Judges.pdfsig(out, nss);
+      assertThat(report.split("Signature is Valid\\.", -1))
+          .as(name + ":\n" + report)
+          .hasSize(before + 2);
+      assertThat(report).as(name).doesNotContain("Signature is Invalid");
+      Judges.Result q = Judges.qpdfCheck(out);
+      assertThat(q.exitCode()).as(name + ": " + q.output()).isZero();
+      try (PDDocument doc = Loader.loadPDF(out.toFile())) {
+        assertThat(doc.getSignatureDictionaries()).as(name).hasSize(before + 1);
+        if (name.equals("form")) {
+          assertThat(
+                  doc.getDocumentCatalog().getAcroForm().getField("applicant").getValueAsString())
+              .isEqualTo("Zhang San");
+        }
+      }
+    }
+  }
+}
