@@ -48,7 +48,7 @@ public class SealController {
   static final float SEAL_SIZE_PT = 42 / 25.4f * 72;
 
   private final SealRegistry registry;
-  private final SignCallers callers;
+  private final Callers callers;
   private final PadesSealer sealer;
   private final AuditLog audit;
   private final SealOptions.Level defaultLevel;
@@ -58,7 +58,7 @@ public class SealController {
 
   public SealController(
       SealRegistry registry,
-      SignCallers callers,
+      Callers callers,
       PadesSealer sealer,
       AuditLog audit,
       SealOptions.Level defaultLevel,
@@ -88,7 +88,7 @@ public class SealController {
   public ResponseEntity<Map<String, Object>> create(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @RequestBody NewSealRequest body) {
-    String actor = callers.require("seal:admin", authorization);
+    String actor = callers.authenticate("seal:admin", authorization).actor();
     Optional<byte[]> image = Optional.empty();
     if (body.image() != null && !body.image().isEmpty()) {
       try {
@@ -113,7 +113,7 @@ public class SealController {
   @GetMapping("/seals")
   public List<Map<String, Object>> list(
       @RequestHeader(value = "Authorization", required = false) String authorization) {
-    callers.require("seal:admin", authorization);
+    callers.authenticate("seal:admin", authorization).actor();
     return registry.list().stream().map(this::view).toList();
   }
 
@@ -121,7 +121,7 @@ public class SealController {
   public Map<String, Object> get(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id) {
-    callers.require("seal:admin", authorization);
+    callers.authenticate("seal:admin", authorization).actor();
     return view(find(id));
   }
 
@@ -129,7 +129,7 @@ public class SealController {
   public Map<String, Object> disable(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id) {
-    registry.setActive(callers.require("seal:admin", authorization), id, false);
+    registry.setActive(callers.authenticate("seal:admin", authorization).actor(), id, false);
     return view(find(id));
   }
 
@@ -137,7 +137,7 @@ public class SealController {
   public Map<String, Object> enable(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id) {
-    registry.setActive(callers.require("seal:admin", authorization), id, true);
+    registry.setActive(callers.authenticate("seal:admin", authorization).actor(), id, true);
     return view(find(id));
   }
 
@@ -146,7 +146,7 @@ public class SealController {
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id,
       @PathVariable String grantee) {
-    registry.grant(callers.require("seal:admin", authorization), id, grantee);
+    registry.grant(callers.authenticate("seal:admin", authorization).actor(), id, grantee);
     return view(find(id));
   }
 
@@ -155,7 +155,7 @@ public class SealController {
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id,
       @PathVariable String grantee) {
-    registry.withdraw(callers.require("seal:admin", authorization), id, grantee);
+    registry.withdraw(callers.authenticate("seal:admin", authorization).actor(), id, grantee);
     return view(find(id));
   }
 
@@ -189,8 +189,9 @@ public class SealController {
       HttpServletRequest request,
       HttpServletResponse response)
       throws IOException {
-    String caller = callers.require("seal:use", authorization);
-    Seal seal = usableSeal(id, caller);
+    Callers.Caller who = callers.authenticate("seal:use", authorization);
+    String caller = who.actor();
+    Seal seal = usableSeal(id, who);
     Path in = Files.createTempFile("yinxin-seal-in-", ".pdf");
     Path out = in.resolveSibling(in.getFileName() + ".sealed");
     try {
@@ -213,8 +214,9 @@ public class SealController {
           org.springframework.web.multipart.MultipartFile file,
       HttpServletResponse response)
       throws IOException {
-    String caller = callers.require("seal:use", authorization);
-    Seal seal = usableSeal(id, caller);
+    Callers.Caller who = callers.authenticate("seal:use", authorization);
+    String caller = who.actor();
+    Seal seal = usableSeal(id, who);
     Path in = Files.createTempFile("yinxin-seal-in-", ".pdf");
     Path out = in.resolveSibling(in.getFileName() + ".sealed");
     try {
@@ -244,8 +246,9 @@ public class SealController {
       HttpServletRequest request,
       HttpServletResponse response)
       throws IOException {
-    String caller = callers.require("seal:use", authorization);
-    Seal seal = usableSeal(id, caller);
+    Callers.Caller who = callers.authenticate("seal:use", authorization);
+    String caller = who.actor();
+    Seal seal = usableSeal(id, who);
     Path in = Files.createTempFile("yinxin-batch-in-", ".pdf");
     Path out = in.resolveSibling(in.getFileName() + ".sealed");
     java.util.Set<String> names = new java.util.HashSet<>();
@@ -348,10 +351,10 @@ public class SealController {
     return b.append('"').toString();
   }
 
-  private Seal usableSeal(String id, String caller) {
+  private Seal usableSeal(String id, Callers.Caller caller) {
     Seal seal =
         registry.find(id).orElseThrow(() -> new SignException(Code.NOT_FOUND, "no such seal"));
-    if (!registry.granted(id, caller)) {
+    if (caller.names().stream().noneMatch(n -> registry.granted(id, n))) {
       throw new SignException(Code.FORBIDDEN, "this seal is not granted to the caller");
     }
     if (!seal.active()) {

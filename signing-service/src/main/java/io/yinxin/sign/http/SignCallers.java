@@ -15,7 +15,7 @@ import java.util.Set;
  * SHA-256 hashes, each with a name (the grantee a seal is granted to) and scopes: {@code seal:use}
  * (seal documents with seals granted to that name) and {@code seal:admin} (manage the registry).
  */
-public final class SignCallers {
+public final class SignCallers implements Callers {
   /** Every scope the signing API knows. */
   public static final Set<String> SCOPES = Set.of("seal:use", "seal:admin");
 
@@ -77,6 +77,12 @@ public final class SignCallers {
       }
     }
     throw new SignException(Code.UNAUTHORIZED, "token not accepted");
+  }
+
+  @Override
+  public Callers.Caller authenticate(String scope, String authorization) {
+    String name = require(scope, authorization);
+    return new Callers.Caller(name, List.of(name));
   }
 
   /** The generated development token, for dev.json. */

@@ -173,10 +173,22 @@ public class SignAutoConfiguration {
     return new io.yinxin.sign.http.ValidationController(validator, p.maxDocumentBytes());
   }
 
+  /**
+   * Who may call the seal API: with {@code yinxin.sign.issuer-uri}, that OAuth2 issuer's access
+   * tokens; otherwise the configured bearer tokens.
+   */
+  @Bean
+  @org.springframework.context.annotation.Primary
+  io.yinxin.sign.http.Callers signApiCallers(SignProperties p, SignCallers configured) {
+    return p.issuerUri().isBlank()
+        ? configured
+        : new io.yinxin.sign.http.JwtCallers(p.issuerUri(), java.time.Duration.ofSeconds(10));
+  }
+
   @Bean
   SealController signSealController(
       SealRegistry registry,
-      SignCallers callers,
+      io.yinxin.sign.http.Callers callers,
       PadesSealer sealer,
       AuditLog audit,
       SignProperties p) {

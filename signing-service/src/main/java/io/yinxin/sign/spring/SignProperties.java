@@ -16,6 +16,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param sealFont the CJK font drawn seals embed: a .ttf, or a .ttc with {@code #Name}; empty for
  *     AR PL UMing or WenQuanYi Zen Hei from Debian's packages
  * @param callers bearer-token callers of the seal API and their scopes
+ * @param issuerUri an OAuth2/OpenID issuer whose access tokens (JWT) the seal API accepts instead
+ *     of the configured callers: scope {@code seal:use} / {@code seal:admin}, seals granted to the
+ *     token's subject or client
  * @param trustAnchors PEM files of the certificates validation trusts; empty for the CA hierarchy's
  *     roots on a node that runs the CA
  * @param generateDevToken when no callers are configured, create one with every scope under the
@@ -30,6 +33,7 @@ public record SignProperties(
     @DefaultValue("1000") int maxBatchDocuments,
     @DefaultValue("") String sealFont,
     @DefaultValue List<io.yinxin.sign.http.SignCallers.Caller> callers,
+    @DefaultValue("") String issuerUri,
     @DefaultValue List<String> trustAnchors,
     @DefaultValue("false") boolean generateDevToken) {
 
