@@ -160,10 +160,11 @@ public class SealController {
   }
 
   /**
-   * How to seal, from the query string: {@code level}; placement {@code anchor} (+ {@code size}),
-   * or {@code page} + {@code x}, {@code y} (+ {@code width}, {@code height}, {@code unit=pt|mm}),
-   * or {@code invisible=true}, by default a 42 mm seal at the bottom right of the last page; {@code
-   * reason}, {@code location}, {@code certify=1|2|3}.
+   * How to seal, from the query string: {@code level}; placement {@code field} (an existing empty
+   * signature field), {@code anchor} (+ {@code size}), or {@code page} + {@code x}, {@code y} (+
+   * {@code width}, {@code height}, {@code unit=pt|mm}), or {@code invisible=true}, by default a 42
+   * mm seal at the bottom right of the last page; {@code reason}, {@code location}, {@code
+   * certify=1|2|3}.
    */
   public record SealParams(
       String level,
@@ -175,6 +176,7 @@ public class SealController {
       String unit,
       String anchor,
       Float size,
+      String field,
       Boolean invisible,
       String reason,
       String location,
@@ -376,17 +378,19 @@ public class SealController {
     SealOptions.Level lvl = p.level() == null ? defaultLevel : SealOptions.Level.parse(p.level());
     int certify = p.certify() == null ? 0 : p.certify();
     SealOptions.Placement placement =
-        placement(
-            in,
-            Boolean.TRUE.equals(p.invisible()),
-            p.anchor(),
-            p.size(),
-            p.page(),
-            p.x(),
-            p.y(),
-            p.width(),
-            p.height(),
-            scale);
+        p.field() != null
+            ? new SealOptions.Placement.Field(p.field())
+            : placement(
+                in,
+                Boolean.TRUE.equals(p.invisible()),
+                p.anchor(),
+                p.size(),
+                p.page(),
+                p.x(),
+                p.y(),
+                p.width(),
+                p.height(),
+                scale);
     SealOptions options =
         new SealOptions(
             lvl,

@@ -260,6 +260,7 @@ public final class PadesSealer {
     try (PDDocument doc = open(input)) {
       checkCanSign(doc, options);
       signaturesBefore = doc.getSignatureDictionaries().size();
+      SealFont.Open fieldFont = null; // open until the document (and its font subset) is saved
       PDSignature signature = new PDSignature();
       signature.setFilter(PDSignature.FILTER_ADOBE_PPKLITE);
       signature.setSubFilter(COSName.getPDFName("ETSI.CAdES.detached"));
@@ -275,8 +276,19 @@ public final class PadesSealer {
       try (SignatureOptions so = new SignatureOptions();
           OutputStream out = Files.newOutputStream(output)) {
         so.setPreferredSignatureSize(reserved);
-        placeAppearance(doc, so, seal, options.placement());
+        Optional<PDAnnotationWidget> fieldWidget = Optional.empty();
+        PDRectangle fieldRect = null;
+        if (options.placement() instanceof SealOptions.Placement.Field f) {
+          fieldWidget = fillField(doc, signature, f);
+          fieldRect = fieldWidget.map(PDAnnotationWidget::getRectangle).orElse(null);
+        } else {
+          placeAppearance(doc, so, seal, options.placement());
+        }
         doc.addSignature(signature, so);
+        if (fieldWidget.isPresent()) {
+          // PDFBox makes a field it signs without a template invisible: draw it back.
+          fieldFont = drawField(doc, fieldWidget.get(), fieldRect, seal);
+        }
         ExternalSigningSupport external = doc.saveIncrementalForExternalSigning(out);
         byte[] digest;
         try (InputStream content = external.getContent()) {
@@ -297,6 +309,10 @@ public final class PadesSealer {
           throw new ReservationTooSmall(cms.length);
         }
         external.setSignature(cms);
+      } finally {
+        if (fieldFont != null) {
+          fieldFont.close();
+        }
       }
     }
     return new Stage(tsaChain, signaturesBefore);
@@ -359,6 +375,83 @@ public final class PadesSealer {
     }
   }
 
+  /**
+   * Makes {@code signature} the value of an existing, empty signature field; returns its widget if
+   * it is visible (a rectangle of at least 10 points a side), to be drawn after PDFBox adds the
+   * signature.
+   */
+  private static Optional<PDAnnotationWidget> fillField(
+      PDDocument doc, PDSignature signature, SealOptions.Placement.Field f) {
+    PDAcroForm form = doc.getDocumentCatalog().getAcroForm();
+    org.apache.pdfbox.pdmodel.interactive.form.PDField field =
+        form == null ? null : form.getField(f.name());
+    if (!(field instanceof PDSignatureField sf)) {
+      throw new SignException(Code.INVALID_PLACEMENT, "the document has no such signature field");
+    }
+    if (sf.getCOSObject().getDictionaryObject(COSName.V) != null) {
+      throw new SignException(Code.INVALID_PLACEMENT, "the signature field is already signed");
+    }
+    sf.getCOSObject().setItem(COSName.V, signature);
+    sf.getCOSObject().setNeedToBeUpdated(true);
+    if (sf.getWidgets().isEmpty()) {
+      return Optional.empty();
+    }
+    PDAnnotationWidget widget = sf.getWidgets().get(0);
+    PDRectangle rect = widget.getRectangle();
+    if (rect == null || rect.getWidth() < 10 || rect.getHeight() < 10) {
+      return Optional.empty(); // an invisible field stays invisible
+    }
+    return Optional.of(widget);
+  }
+
+  /** Draws the seal into a field's widget; returns the font to close after saving (or null). */
+  private SealFont.Open drawField(
+      PDDocument doc, PDAnnotationWidget widget, PDRectangle rect, SealIdentity seal)
+      throws IOException {
+    widget.setRectangle(rect);
+    PDFormXObject xobject = new PDFormXObject(new PDStream(doc));
+    xobject.setResources(new PDResources());
+    xobject.setFormType(1);
+    xobject.setBBox(new PDRectangle(rect.getWidth(), rect.getHeight()));
+    PDAppearanceStream stream = new PDAppearanceStream(xobject.getCOSObject());
+    PDAppearanceDictionary appearance = new PDAppearanceDictionary();
+    appearance.setNormalAppearance(stream);
+    widget.setAppearance(appearance);
+    widget.setPrinted(true);
+    widget.getCOSObject().setNeedToBeUpdated(true);
+    float side = Math.min(rect.getWidth(), rect.getHeight());
+    SealFont.Open open = null;
+    try (PDPageContentStream cs = new PDPageContentStream(doc, stream)) {
+      cs.transform(
+          org.apache.pdfbox.util.Matrix.getTranslateInstance(
+              (rect.getWidth() - side) / 2, (rect.getHeight() - side) / 2));
+      if (seal.image().isPresent()) {
+        cs.drawImage(
+            PDImageXObject.createFromByteArray(doc, seal.image().get(), seal.id() + ".png"),
+            0,
+            0,
+            side,
+            side);
+      } else {
+        SealFont sf2 =
+            font.orElseThrow(
+                () ->
+                    new SignException(
+                        Code.UNAVAILABLE,
+                        "no CJK font for drawn seals (install fonts-arphic-uming)"));
+        open = sf2.open();
+        SealDrawing.draw(
+            cs, PDType0Font.load(doc, open.font(), true), side, seal.name(), seal.subLine());
+      }
+    } catch (IOException | RuntimeException e) {
+      if (open != null) {
+        open.close();
+      }
+      throw e;
+    }
+    return open;
+  }
+
   private void placeAppearance(
       PDDocument doc, SignatureOptions so, SealIdentity seal, SealOptions.Placement placement)
       throws IOException {
@@ -370,8 +463,7 @@ public final class PadesSealer {
     } else if (placement instanceof SealOptions.Placement.Anchor a) {
       box = Anchors.find(doc, a);
     } else {
-      throw new SignException(
-          Code.INVALID_PLACEMENT, "signing an existing empty field is not supported yet");
+      return; // an existing field: see fillField
     }
     if (box.page() > doc.getNumberOfPages()) {
       throw new SignException(

@@ -340,6 +340,53 @@ class PadesSealerTest {
   }
 
   @Test
+  void anExistingEmptySignatureFieldIsSealedWhereItIsAndOnlyOnce() throws Exception {
+    assumeTrue(SealFont.installed().isPresent(), "a CJK font package is installed");
+    Path withField = dir.resolve("with-field.pdf");
+    try (PDDocument doc = Loader.loadPDF(plain.toFile())) {
+      var form = new org.apache.pdfbox.pdmodel.interactive.form.PDAcroForm(doc);
+      doc.getDocumentCatalog().setAcroForm(form);
+      var field = new org.apache.pdfbox.pdmodel.interactive.form.PDSignatureField(form);
+      field.setPartialName("Approver");
+      var widget = field.getWidgets().get(0);
+      widget.setRectangle(new PDRectangle(200, 300, 120, 120));
+      widget.setPage(doc.getPage(0));
+      doc.getPage(0).getAnnotations().add(widget);
+      form.getFields().add(field);
+      doc.save(withField.toFile());
+    }
+    Path out =
+        sealTo(
+            withField,
+            "field.pdf",
+            options(SealOptions.Level.B_B, new SealOptions.Placement.Field("Approver"), 0));
+    String report = Judges.pdfsig(out, nss);
+    assertThat(report)
+        .contains("Signature Field Name: Approver")
+        .contains("Signature is Valid.")
+        .contains("Certificate is Trusted.");
+    assertThat(Judges.qpdfCheck(out).exitCode()).isZero();
+    int[][] px = render(out, "field");
+    int red = 0;
+    for (int y = 842 - 420; y < 842 - 300; y++) {
+      for (int x = 200; x < 320; x++) {
+        red += isSealRed(px[y][x]) ? 1 : 0;
+      }
+    }
+    assertThat(red).as("seal-red pixels inside the field").isGreaterThan(1000);
+    for (String name : new String[] {"Approver", "Nobody"}) {
+      assertThatThrownBy(
+              () ->
+                  sealTo(
+                      out,
+                      "field-again.pdf",
+                      options(SealOptions.Level.B_B, new SealOptions.Placement.Field(name), 0)))
+          .extracting(e -> ((SignException) e).code())
+          .isEqualTo(SignException.Code.INVALID_PLACEMENT);
+    }
+  }
+
+  @Test
   void encryptedAndRestrictedDocumentsAreRefused() throws Exception {
     Path locked = dir.resolve("locked.pdf");
     Path restricted = dir.resolve("restricted.pdf");
