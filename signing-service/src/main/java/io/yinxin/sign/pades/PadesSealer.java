@@ -471,23 +471,65 @@ public final class PadesSealer {
     }
     PDPage page = doc.getPage(box.page() - 1);
     PDRectangle media = page.getMediaBox();
-    if (box.x() < media.getLowerLeftX()
-        || box.y() < media.getLowerLeftY()
-        || box.x() + box.width() > media.getUpperRightX()
-        || box.y() + box.height() > media.getUpperRightY()) {
+    int rotation = ((page.getRotation() % 360) + 360) % 360;
+    if (rotation % 90 != 0) {
+      throw new SignException(Code.INVALID_PLACEMENT, "the page's rotation is not a right angle");
+    }
+    if (rotation != 0 && placement instanceof SealOptions.Placement.Anchor) {
+      throw new SignException(
+          Code.INVALID_PLACEMENT, "anchors on rotated pages are not supported yet");
+    }
+    PDRectangle rect = widgetRect(media, rotation, box);
+    if (rect.getLowerLeftX() < media.getLowerLeftX()
+        || rect.getLowerLeftY() < media.getLowerLeftY()
+        || rect.getUpperRightX() > media.getUpperRightX()
+        || rect.getUpperRightY() > media.getUpperRightY()) {
       throw new SignException(Code.INVALID_PLACEMENT, "the seal box is not inside the page");
     }
-    if (page.getRotation() % 360 != 0) {
-      throw new SignException(Code.INVALID_PLACEMENT, "rotated pages are not supported yet");
-    }
     so.setPage(box.page() - 1);
-    so.setVisualSignature(new ByteArrayInputStream(cachedTemplate(doc, media, box, seal)));
+    so.setVisualSignature(
+        new ByteArrayInputStream(cachedTemplate(doc, media, rect, rotation, box, seal)));
   }
 
   /**
-   * A one-page PDF whose signature field carries the seal's appearance, as PDFBox takes it: the
-   * field's widget and appearance stream are copied into the document.
+   * The widget's rectangle in the page's own (unrotated) space for a box given as the page is
+   * displayed: on a page rotated 0° the box itself; on a rotated page, measured from the lower-left
+   * corner of the page as displayed.
    */
+  static PDRectangle widgetRect(PDRectangle media, int rotation, SealOptions.Placement.Box box) {
+    float w = media.getWidth();
+    float h = media.getHeight();
+    float llx = media.getLowerLeftX();
+    float lly = media.getLowerLeftY();
+    float x0 = box.x();
+    float y0 = box.y();
+    float x1 = box.x() + box.width();
+    float y1 = box.y() + box.height();
+    float[] xs;
+    float[] ys;
+    switch (rotation) {
+      case 90 -> { // displayed (X, Y) = (y, w - x)
+        xs = new float[] {w - y0, w - y1};
+        ys = new float[] {x0, x1};
+      }
+      case 180 -> { // displayed (X, Y) = (w - x, h - y)
+        xs = new float[] {w - x0, w - x1};
+        ys = new float[] {h - y0, h - y1};
+      }
+      case 270 -> { // displayed (X, Y) = (h - y, x)
+        xs = new float[] {y0, y1};
+        ys = new float[] {h - x0, h - x1};
+      }
+      default -> {
+        return new PDRectangle(box.x(), box.y(), box.width(), box.height());
+      }
+    }
+    float minX = Math.min(xs[0], xs[1]);
+    float minY = Math.min(ys[0], ys[1]);
+    return new PDRectangle(
+        llx + minX, lly + minY, Math.abs(xs[0] - xs[1]), Math.abs(ys[0] - ys[1]));
+  }
+
   /** Appearance templates already built, by seal, page box, seal box and field name. */
   private final java.util.Map<String, byte[]> templates =
       java.util.Collections.synchronizedMap(
@@ -505,7 +547,12 @@ public final class PadesSealer {
    * subsets the CJK font, which costs far more than the signature.
    */
   private byte[] cachedTemplate(
-      PDDocument target, PDRectangle media, SealOptions.Placement.Box box, SealIdentity seal)
+      PDDocument target,
+      PDRectangle media,
+      PDRectangle rect,
+      int rotation,
+      SealOptions.Placement.Box box,
+      SealIdentity seal)
       throws IOException {
     String key =
         String.join(
@@ -515,18 +562,24 @@ public final class PadesSealer {
             seal.name(),
             seal.subLine(),
             media.toString(),
-            box.x() + "," + box.y() + "," + box.width() + "," + box.height(),
+            rect.toString(),
+            Integer.toString(rotation),
             uniqueFieldName(target));
     byte[] t = templates.get(key);
     if (t == null) {
-      t = template(target, media, box, seal);
+      t = template(target, media, rect, rotation, box, seal);
       templates.put(key, t);
     }
     return t;
   }
 
   private byte[] template(
-      PDDocument target, PDRectangle media, SealOptions.Placement.Box box, SealIdentity seal)
+      PDDocument target,
+      PDRectangle media,
+      PDRectangle rect,
+      int rotation,
+      SealOptions.Placement.Box box,
+      SealIdentity seal)
       throws IOException {
     try (PDDocument doc = new PDDocument()) {
       PDPage page = new PDPage(media);
@@ -540,13 +593,17 @@ public final class PadesSealer {
       form.setAppendOnly(true);
       form.getCOSObject().setDirect(true);
       form.getFields().add(field);
-      PDRectangle rect = new PDRectangle(box.x(), box.y(), box.width(), box.height());
       widget.setRectangle(rect);
       widget.setPrinted(true);
       PDFormXObject xobject = new PDFormXObject(new PDStream(doc));
       xobject.setResources(new PDResources());
       xobject.setFormType(1);
       xobject.setBBox(new PDRectangle(box.width(), box.height()));
+      if (rotation != 0) {
+        // The page turns clockwise when shown; the appearance turns back, so the seal is upright.
+        xobject.setMatrix(java.awt.geom.AffineTransform.getQuadrantRotateInstance(rotation / 90));
+        page.setRotation(rotation);
+      }
       PDAppearanceDictionary appearance = new PDAppearanceDictionary();
       appearance.getCOSObject().setDirect(true);
       PDAppearanceStream stream = new PDAppearanceStream(xobject.getCOSObject());

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Optional;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.encryption.AccessPermission;
 import org.apache.pdfbox.pdmodel.encryption.StandardProtectionPolicy;
@@ -387,6 +388,90 @@ class PadesSealerTest {
   }
 
   @Test
+  void onPagesRotated90180And270TheSealSitsUprightInTheBoxAsDisplayed() throws Exception {
+    assumeTrue(SealFont.installed().isPresent(), "a CJK font package is installed");
+    Path rotated = dir.resolve("rotated.pdf");
+    try (PDDocument doc = new PDDocument()) {
+      for (int r : new int[] {90, 180, 270}) {
+        PDPage page = new PDPage(PDRectangle.A4);
+        page.setRotation(r);
+        doc.addPage(page);
+      }
+      doc.save(rotated.toFile());
+    }
+    SealIdentity noSubLine =
+        new SealIdentity(
+            seal.id() + "-plain",
+            seal.key(),
+            seal.algorithm(),
+            seal.chain(),
+            seal.name(),
+            "",
+            Optional.empty());
+    Path in = rotated;
+    for (int p = 1; p <= 3; p++) {
+      Path out = dir.resolve("rotated-" + p + ".pdf");
+      sealer.seal(
+          in,
+          out,
+          noSubLine,
+          options(SealOptions.Level.B_B, new SealOptions.Placement.Box(p, 400, 60, 120, 120), 0));
+      in = out;
+    }
+    String report = Judges.pdfsig(in, nss);
+    assertThat(report.split("Signature is Valid\\.", -1)).hasSize(4);
+    assertThat(Judges.qpdfCheck(in).exitCode()).isZero();
+    for (int p = 1; p <= 3; p++) {
+      // Rendered as displayed: landscape for 90 and 270 (842 x 595), portrait for 180.
+      Judges.Result r =
+          Judges.run(
+              dir,
+              "pdftoppm",
+              "-r",
+              "72",
+              "-f",
+              "" + p,
+              "-l",
+              "" + p,
+              "-singlefile",
+              in.toString(),
+              "rot" + p);
+      assertThat(r.exitCode()).as(r.output()).isZero();
+      int[][] px = ppm(dir.resolve("rot" + p + ".ppm"));
+      int height = px.length;
+      int inside = 0, outside = 0, top = 0, bottom = 0;
+      // The box as displayed: x 400..520, rows height-180..height-60 from the top of the image.
+      int boxTop = height - 180;
+      for (int y = 0; y < height; y++) {
+        for (int x = 0; x < px[y].length; x++) {
+          if (!isSealRed(px[y][x])) {
+            continue;
+          }
+          boolean in1 = x >= 399 && x <= 521 && y >= boxTop - 1 && y <= height - 59;
+          if (!in1) {
+            outside++;
+            continue;
+          }
+          inside++;
+          // The star, one point up: its narrow tip above the centre, its two legs below.
+          int dy = y - (boxTop + 60);
+          if (x >= 438 && x <= 482 && dy >= -18 && dy <= -10) {
+            top++;
+          } else if (x >= 438 && x <= 482 && dy >= 4 && dy <= 12) {
+            bottom++;
+          }
+        }
+      }
+      assertThat(inside).as("page %d: red inside the box", p).isGreaterThan(1500);
+      assertThat(outside).as("page %d: red outside the box", p).isZero();
+      // Upright: the star's tip (few pixels) is above, its legs (many) below.
+      assertThat(bottom)
+          .as("page %d: upright (legs %d, tip %d)", p, bottom, top)
+          .isGreaterThan(2 * top);
+    }
+  }
+
+  @Test
   void encryptedAndRestrictedDocumentsAreRefused() throws Exception {
     Path locked = dir.resolve("locked.pdf");
     Path restricted = dir.resolve("restricted.pdf");
@@ -507,7 +592,12 @@ class PadesSealerTest {
         Judges.run(
             dir, "pdftoppm", "-r", "72", "-f", "1", "-l", "1", "-singlefile", pdf.toString(), name);
     assertThat(r.exitCode()).as(r.output()).isZero();
-    byte[] ppm = Files.readAllBytes(dir.resolve(name + ".ppm"));
+    return ppm(dir.resolve(name + ".ppm"));
+  }
+
+  /** A binary PPM (P6) as rows of packed RGB. */
+  private static int[][] ppm(Path file) throws Exception {
+    byte[] ppm = Files.readAllBytes(file);
     // P6 header: "P6\n<w> <h>\n255\n"
     int pos = 0;
     String[] fields = new String[4];
