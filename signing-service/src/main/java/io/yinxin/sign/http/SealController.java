@@ -88,7 +88,7 @@ public class SealController {
   public ResponseEntity<Map<String, Object>> create(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @RequestBody NewSealRequest body) {
-    String actor = callers.authenticate("seal:admin", authorization).actor();
+    String actor = admin(authorization);
     Optional<byte[]> image = Optional.empty();
     if (body.image() != null && !body.image().isEmpty()) {
       try {
@@ -113,7 +113,7 @@ public class SealController {
   @GetMapping("/seals")
   public List<Map<String, Object>> list(
       @RequestHeader(value = "Authorization", required = false) String authorization) {
-    callers.authenticate("seal:admin", authorization).actor();
+    admin(authorization);
     return registry.list().stream().map(this::view).toList();
   }
 
@@ -121,7 +121,7 @@ public class SealController {
   public Map<String, Object> get(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id) {
-    callers.authenticate("seal:admin", authorization).actor();
+    admin(authorization);
     return view(find(id));
   }
 
@@ -129,7 +129,7 @@ public class SealController {
   public Map<String, Object> disable(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id) {
-    registry.setActive(callers.authenticate("seal:admin", authorization).actor(), id, false);
+    registry.setActive(admin(authorization), id, false);
     return view(find(id));
   }
 
@@ -137,7 +137,7 @@ public class SealController {
   public Map<String, Object> enable(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id) {
-    registry.setActive(callers.authenticate("seal:admin", authorization).actor(), id, true);
+    registry.setActive(admin(authorization), id, true);
     return view(find(id));
   }
 
@@ -146,7 +146,7 @@ public class SealController {
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id,
       @PathVariable String grantee) {
-    registry.grant(callers.authenticate("seal:admin", authorization).actor(), id, grantee);
+    registry.grant(admin(authorization), id, grantee);
     return view(find(id));
   }
 
@@ -155,7 +155,7 @@ public class SealController {
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id,
       @PathVariable String grantee) {
-    registry.withdraw(callers.authenticate("seal:admin", authorization).actor(), id, grantee);
+    registry.withdraw(admin(authorization), id, grantee);
     return view(find(id));
   }
 
@@ -191,19 +191,13 @@ public class SealController {
       HttpServletRequest request,
       HttpServletResponse response)
       throws IOException {
-    Callers.Caller who = callers.authenticate("seal:use", authorization);
-    String caller = who.actor();
-    Seal seal = usableSeal(id, who);
-    Path in = Files.createTempFile("yinxin-seal-in-", ".pdf");
-    Path out = in.resolveSibling(in.getFileName() + ".sealed");
-    try {
-      readBody(request.getInputStream(), request.getContentLengthLong(), in);
-      sealFile(caller, seal, params, in, out);
-      sendPdf(response, out);
-    } finally {
-      Files.deleteIfExists(in);
-      Files.deleteIfExists(out);
-    }
+    sealOne(
+        authorization,
+        id,
+        params,
+        request.getInputStream(),
+        request.getContentLengthLong(),
+        response);
   }
 
   /** Seals the PDF in the {@code file} part of a {@code multipart/form-data} body. */
@@ -216,20 +210,8 @@ public class SealController {
           org.springframework.web.multipart.MultipartFile file,
       HttpServletResponse response)
       throws IOException {
-    Callers.Caller who = callers.authenticate("seal:use", authorization);
-    String caller = who.actor();
-    Seal seal = usableSeal(id, who);
-    Path in = Files.createTempFile("yinxin-seal-in-", ".pdf");
-    Path out = in.resolveSibling(in.getFileName() + ".sealed");
-    try {
-      try (InputStream body = file.getInputStream()) {
-        readBody(body, file.getSize(), in);
-      }
-      sealFile(caller, seal, params, in, out);
-      sendPdf(response, out);
-    } finally {
-      Files.deleteIfExists(in);
-      Files.deleteIfExists(out);
+    try (InputStream body = file.getInputStream()) {
+      sealOne(authorization, id, params, body, file.getSize(), response);
     }
   }
 
@@ -351,6 +333,34 @@ public class SealController {
       }
     }
     return b.append('"').toString();
+  }
+
+  /** The actor of an admin call ({@code seal:admin}). */
+  private String admin(String authorization) {
+    return callers.authenticate("seal:admin", authorization).actor();
+  }
+
+  /** Seals one document read from {@code body} and answers it as application/pdf. */
+  private void sealOne(
+      String authorization,
+      String id,
+      SealParams params,
+      InputStream body,
+      long declaredLength,
+      HttpServletResponse response)
+      throws IOException {
+    Callers.Caller who = callers.authenticate("seal:use", authorization);
+    Seal seal = usableSeal(id, who);
+    Path in = Files.createTempFile("yinxin-seal-in-", ".pdf");
+    Path out = in.resolveSibling(in.getFileName() + ".sealed");
+    try {
+      readBody(body, declaredLength, in);
+      sealFile(who.actor(), seal, params, in, out);
+      sendPdf(response, out);
+    } finally {
+      Files.deleteIfExists(in);
+      Files.deleteIfExists(out);
+    }
   }
 
   private Seal usableSeal(String id, Callers.Caller caller) {
