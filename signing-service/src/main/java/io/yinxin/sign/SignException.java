@@ -31,6 +31,8 @@ public final class SignException extends RuntimeException {
     SEAL_DISABLED(409),
     /** The seal's certificate (or one of its chain) is revoked (409). */
     CERTIFICATE_REVOKED(409),
+    /** The seal's certificate is expired or not valid yet (409). */
+    CERTIFICATE_EXPIRED(409),
     /** The request body is larger than accepted (413). */
     TOO_LARGE(413),
     /** Storage, key backend or audit log cannot complete the operation (503). */

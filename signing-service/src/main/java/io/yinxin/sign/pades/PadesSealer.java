@@ -121,6 +121,10 @@ public final class PadesSealer {
           Code.UNAVAILABLE,
           "level " + options.level().label() + " needs a time-stamping authority");
     }
+    if (!seal.certificate().isValidOn(java.util.Date.from(options.signingTime()))) {
+      throw new SignException(
+          Code.CERTIFICATE_EXPIRED, "the seal's certificate is not valid at the signing time");
+    }
     // Fetched before anything is written, so a revoked seal certificate writes nothing.
     RevocationFetcher.Data sealData =
         options.level().compareTo(SealOptions.Level.B_LT) >= 0

@@ -26,9 +26,35 @@ import org.bouncycastle.cert.X509CertificateHolder;
  */
 public final class PadesValidator {
   private final TrustAnchors anchors;
+  private final String policy;
 
   public PadesValidator(TrustAnchors anchors) {
     this.anchors = anchors;
+    this.policy = policy();
+  }
+
+  /**
+   * DSS's default validation policy with the PDF modification checks that it only warns about
+   * raised to failures: a change a certification signature forbids (DocMDP, FieldMDP, a locked
+   * field) or an unsigned change DSS cannot classify (page content written after the seal) fails
+   * the signature instead of passing it with a warning.
+   */
+  private static String policy() {
+    try (java.io.InputStream in =
+        eu.europa.esig.dss.policy.ValidationPolicyFacade.class.getResourceAsStream(
+            "/policy/constraint.xml")) {
+      String xml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      for (String check : List.of("DocMDP", "FieldMDP", "SigFieldLock", "UndefinedChanges")) {
+        String warn = "<" + check + " Level=\"WARN\" />";
+        if (!xml.contains(warn)) {
+          throw new IllegalStateException("DSS's default policy has no " + warn);
+        }
+        xml = xml.replace(warn, "<" + check + " Level=\"FAIL\" />");
+      }
+      return xml;
+    } catch (IOException e) {
+      throw new IllegalStateException("DSS's default validation policy cannot be read", e);
+    }
   }
 
   /** The anchors this validator trusts (for the SM2 checks beside it). */
@@ -55,7 +81,16 @@ public final class PadesValidator {
       PDFDocumentValidator validator = new PDFDocumentValidator(new FileDocument(pdf.toFile()));
       validator.setCertificateVerifier(verifier);
       validator.setPdfObjFactory(new PaddingTolerantPdfObjFactory());
-      return validator.validateDocument();
+      return validator.validateDocument(
+          eu.europa.esig.dss.policy.ValidationPolicyFacade.newFacade()
+              .getValidationPolicy(
+                  new java.io.ByteArrayInputStream(
+                      policy.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    } catch (jakarta.xml.bind.JAXBException
+        | javax.xml.stream.XMLStreamException
+        | IOException
+        | org.xml.sax.SAXException e) {
+      throw new IllegalStateException("the validation policy cannot be loaded", e);
     } catch (RuntimeException e) {
       throw new SignException(Code.NOT_PDF, "the document could not be read for validation");
     }
@@ -85,9 +120,12 @@ public final class PadesValidator {
           simple.getSignatureTimestamps(id).stream()
               .map(t -> Map.of("indication", String.valueOf(t.getIndication())))
               .toList());
-      m.put("errors", simple.getAdESValidationErrors(id).stream().map(Object::toString).toList());
       m.put(
-          "warnings", simple.getAdESValidationWarnings(id).stream().map(Object::toString).toList());
+          "errors",
+          simple.getAdESValidationErrors(id).stream().map(msg -> msg.getValue()).toList());
+      m.put(
+          "warnings",
+          simple.getAdESValidationWarnings(id).stream().map(msg -> msg.getValue()).toList());
       out.add(m);
     }
     return out;

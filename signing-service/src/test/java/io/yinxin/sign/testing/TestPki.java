@@ -63,18 +63,44 @@ public final class TestPki {
 
   /** A seal certificate (digitalSignature, nonRepudiation) for a held key. */
   public X509CertificateHolder seal(KeyInfo key, String subject) throws Exception {
-    return leaf(key, subject)
+    Instant now = Instant.now();
+    return seal(key, subject, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(365)));
+  }
+
+  /** A seal certificate valid from {@code notBefore} to {@code notAfter}. */
+  public X509CertificateHolder seal(
+      KeyInfo key, String subject, Instant notBefore, Instant notAfter) throws Exception {
+    return leaf(key, subject, notBefore, notAfter)
         .build(new JcaContentSignerBuilder("SHA256withECDSA").build(rootKey.getPrivate()));
+  }
+
+  /** A CRL of the root listing {@code revoked} (serials) as revoked at {@code when}. */
+  public org.bouncycastle.cert.X509CRLHolder crl(Instant when, BigInteger... revoked)
+      throws Exception {
+    Instant now = Instant.now();
+    org.bouncycastle.cert.X509v2CRLBuilder b =
+        new org.bouncycastle.cert.X509v2CRLBuilder(
+            root.getSubject(), Date.from(now.minusSeconds(60)));
+    b.setNextUpdate(Date.from(now.plus(Duration.ofDays(1))));
+    for (BigInteger s : revoked) {
+      b.addCRLEntry(s, Date.from(when), org.bouncycastle.asn1.x509.CRLReason.keyCompromise);
+    }
+    return b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(rootKey.getPrivate()));
   }
 
   private X509v3CertificateBuilder leaf(KeyInfo key, String subject) {
     Instant now = Instant.now();
+    return leaf(key, subject, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(365)));
+  }
+
+  private X509v3CertificateBuilder leaf(
+      KeyInfo key, String subject, Instant notBefore, Instant notAfter) {
     X509v3CertificateBuilder b =
         new X509v3CertificateBuilder(
             root.getSubject(),
             BigInteger.valueOf(serial++),
-            Date.from(now.minus(Duration.ofHours(1))),
-            Date.from(now.plus(Duration.ofDays(365))),
+            Date.from(notBefore),
+            Date.from(notAfter),
             new X500Name(subject),
             SubjectPublicKeyInfo.getInstance(key.publicKey().getEncoded()));
     try {
