@@ -15,6 +15,7 @@ import io.yinxin.sign.SignException;
 import io.yinxin.sign.seal.SealDrawing;
 import io.yinxin.sign.seal.SealFont;
 import io.yinxin.sign.testing.Judges;
+import io.yinxin.sign.testing.SignedPdfs;
 import io.yinxin.sign.testing.TestPdfs;
 import io.yinxin.sign.testing.TestPki;
 import io.yinxin.sign.tsa.TimeStampAuthority;
@@ -551,31 +552,11 @@ class PadesSealerTest {
   }
 
   private static SignerInformation signer(Path pdf, int index) throws Exception {
-    byte[] bytes = Files.readAllBytes(pdf);
-    try (PDDocument doc = Loader.loadPDF(pdf.toFile())) {
-      PDSignature sig = doc.getSignatureDictionaries().get(index);
-      CMSSignedData cms =
-          new CMSSignedData(
-              new CMSProcessableByteArray(sig.getSignedContent(bytes)),
-              der(sig.getContents(bytes)));
-      SignerInformation si = cms.getSignerInfos().getSigners().iterator().next();
-      X509CertificateHolder cert =
-          (X509CertificateHolder) cms.getCertificates().getMatches(si.getSID()).iterator().next();
-      assertThat(
-              si.verify(
-                  new JcaSimpleSignerInfoVerifierBuilder()
-                      .setProvider(BouncyCastle.PROVIDER)
-                      .build(cert)))
-          .isTrue();
-      return si;
-    }
+    return SignedPdfs.verifiedSigner(pdf, index);
   }
 
-  /** The DER SignedData without the zero padding that fills the reserved /Contents. */
   private static byte[] der(byte[] contents) throws Exception {
-    try (var in = new org.bouncycastle.asn1.ASN1InputStream(contents)) {
-      return in.readObject().getEncoded("DER");
-    }
+    return SignedPdfs.der(contents);
   }
 
   private static boolean isSealRed(int rgb) {
