@@ -25,6 +25,16 @@ public interface KeyBackend extends AutoCloseable {
 
   byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data);
 
+  /**
+   * Signs a digest of {@code alg}'s hash; {@link KeyServices} has checked its length. Backends that
+   * cannot keep the default, which refuses.
+   */
+  default byte[] signDigest(KeyRef ref, SignatureAlgorithm alg, byte[] digest) {
+    throw new KeyException(
+        KeyException.Code.UNSUPPORTED_ALGORITHM,
+        "the " + scheme().uriScheme() + " backend cannot sign a digest");
+  }
+
   List<KeyInfo> list();
 
   /**

@@ -49,6 +49,18 @@ public interface KeyService {
    */
   byte[] signRecordedByCaller(KeyRef ref, SignatureAlgorithm alg, byte[] data, String purpose);
 
+  /**
+   * Signs a digest the caller has already computed with {@code alg}'s hash ({@link
+   * SignatureAlgorithm#digestAlgorithm()}): the result is the signature {@link #sign} gives for any
+   * message with that digest. This is remote hash signing (the Cloud Signature Consortium's {@code
+   * signHash}): the document never reaches the key backend.
+   *
+   * @throws KeyException {@code UNSUPPORTED_ALGORITHM} for Ed25519 and SM2, which cannot sign a
+   *     bare digest, or a backend without it; {@code INVALID_REQUEST} when the digest's length is
+   *     not the hash's
+   */
+  byte[] signDigest(KeyRef ref, SignatureAlgorithm alg, byte[] digest, String purpose);
+
   /** Signs with purpose {@code "unspecified"}. */
   default byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data) {
     return sign(ref, alg, data, "unspecified");

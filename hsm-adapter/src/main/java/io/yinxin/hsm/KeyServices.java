@@ -130,6 +130,41 @@ public final class KeyServices implements KeyService, AutoCloseable {
     return signature;
   }
 
+  @Override
+  public byte[] signDigest(KeyRef ref, SignatureAlgorithm alg, byte[] digest, String purpose) {
+    if (ref == null || alg == null || digest == null) {
+      throw new KeyException(
+          KeyException.Code.INVALID_REQUEST, "key, algorithm and digest are required");
+    }
+    String p = checkPurpose(purpose);
+    String hash =
+        alg.digestAlgorithm()
+            .orElseThrow(
+                () ->
+                    new KeyException(
+                        KeyException.Code.UNSUPPORTED_ALGORITHM,
+                        alg + " signs the message, not a digest"));
+    int length = "SHA-384".equals(hash) ? 48 : 32;
+    if (digest.length != length) {
+      throw new KeyException(
+          KeyException.Code.INVALID_REQUEST,
+          "a " + hash + " digest has " + length + " bytes, not " + digest.length);
+    }
+    byte[] signature = backend(ref.scheme()).signDigest(ref, alg, digest.clone());
+    if (!listeners.isEmpty()) {
+      notify(
+          new KeyUse(
+              ref,
+              KeyUse.Operation.SIGN,
+              Optional.of(alg),
+              Optional.empty(),
+              p,
+              false,
+              clock.instant()));
+    }
+    return signature;
+  }
+
   private static String checkPurpose(String purpose) {
     if (purpose == null || purpose.isEmpty() || purpose.length() > MAX_PURPOSE) {
       throw new KeyException(

@@ -64,6 +64,47 @@ public enum SignatureAlgorithm {
     return Optional.empty();
   }
 
+  /**
+   * The digest a caller computes for {@link KeyService#signDigest}: SHA-256 or SHA-384 for ECDSA
+   * and RSA; empty for Ed25519 (which signs the message itself) and SM2 (whose digest covers the
+   * signer's ID as well as the message).
+   */
+  public Optional<String> digestAlgorithm() {
+    switch (this) {
+      case ECDSA_SHA256:
+      case RSA_PKCS1_SHA256:
+      case RSA_PSS_SHA256:
+        return Optional.of("SHA-256");
+      case ECDSA_SHA384:
+        return Optional.of("SHA-384");
+      default:
+        return Optional.empty();
+    }
+  }
+
+  /**
+   * The DER {@code DigestInfo} (RFC 8017 §9.2) that PKCS#1 v1.5 pads around a digest of this
+   * algorithm's hash: what a raw RSA mechanism ({@code CKM_RSA_PKCS}, {@code NONEwithRSA}) signs.
+   */
+  public byte[] digestInfo(byte[] digest) {
+    String hash =
+        digestAlgorithm()
+            .orElseThrow(() -> new IllegalStateException(this + " signs no bare digest"));
+    org.bouncycastle.asn1.ASN1ObjectIdentifier oid =
+        "SHA-384".equals(hash)
+            ? org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha384
+            : org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256;
+    try {
+      return new org.bouncycastle.asn1.x509.DigestInfo(
+              new org.bouncycastle.asn1.x509.AlgorithmIdentifier(
+                  oid, org.bouncycastle.asn1.DERNull.INSTANCE),
+              digest)
+          .getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("DER encoding in memory", e);
+    }
+  }
+
   /** The algorithm's name in a provider-neutral form ({@code RSASSA-PSS} for PSS). */
   public String genericJcaName() {
     return this == RSA_PSS_SHA256 ? "RSASSA-PSS" : jcaName;

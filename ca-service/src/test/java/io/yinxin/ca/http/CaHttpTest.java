@@ -598,6 +598,15 @@ class CaHttpTest {
           }
 
           @Override
+          public byte[] signDigest(
+              io.yinxin.hsm.KeyRef ref,
+              io.yinxin.hsm.SignatureAlgorithm alg,
+              byte[] digest,
+              String purpose) {
+            return keyService.signDigest(ref, alg, digest, purpose);
+          }
+
+          @Override
           public List<io.yinxin.hsm.KeyInfo> list() {
             return keyService.list();
           }

@@ -44,6 +44,7 @@ import org.xipki.pkcs11.wrapper.PKCS11Module;
 import org.xipki.pkcs11.wrapper.Session;
 import org.xipki.pkcs11.wrapper.Slot;
 import org.xipki.pkcs11.wrapper.Token;
+import org.xipki.pkcs11.wrapper.params.RSA_PKCS_PSS_PARAMS;
 
 /**
  * The token as seen through the xipki PKCS#11 binding: slot lookup by label, login, key and
@@ -285,6 +286,30 @@ final class NativeToken implements AutoCloseable {
 
   byte[] signEdDsa(String label, byte[] data) {
     return sign(label, PKCS11Constants.CKM_EDDSA, data);
+  }
+
+  /**
+   * Signs a digest: raw ECDSA, PKCS#1 v1.5 over the DigestInfo, or PSS (CKM_RSA_PKCS_PSS, which
+   * takes the digest) with SHA-256, MGF1-SHA-256 and a 32-byte salt.
+   */
+  byte[] signDigest(String label, SignatureAlgorithm alg, byte[] digest) {
+    switch (alg) {
+      case ECDSA_SHA256:
+      case ECDSA_SHA384:
+        return rawToDer(sign(label, CKM_ECDSA, digest));
+      case RSA_PKCS1_SHA256:
+        return sign(label, PKCS11Constants.CKM_RSA_PKCS, alg.digestInfo(digest));
+      case RSA_PSS_SHA256:
+        Mechanism pss =
+            new Mechanism(
+                PKCS11Constants.CKM_RSA_PKCS_PSS,
+                new RSA_PKCS_PSS_PARAMS(
+                    PKCS11Constants.CKM_SHA256, PKCS11Constants.CKG_MGF1_SHA256, 32));
+        return withSession(
+            "signing with " + label, s -> s.signSingle(pss, privateHandle(s, label), digest));
+      default:
+        throw new KeyException(Code.UNSUPPORTED_ALGORITHM, alg + " cannot sign a bare digest");
+    }
   }
 
   /** A Bouncy Castle signer over this token, used only to self-sign placeholder certificates. */

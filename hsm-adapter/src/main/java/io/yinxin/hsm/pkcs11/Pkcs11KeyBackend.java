@@ -304,6 +304,26 @@ public final class Pkcs11KeyBackend implements KeyBackend {
     }
   }
 
+  @Override
+  public byte[] signDigest(KeyRef ref, SignatureAlgorithm alg, byte[] digest) {
+    KeyMeta m = require(ref);
+    if (!m.spec().allows(alg)) {
+      throw new KeyException(
+          Code.INVALID_REQUEST, alg + " cannot sign with " + m.spec() + " key " + ref);
+    }
+    try {
+      permits.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "interrupted waiting for a session");
+    }
+    try {
+      return nativeToken.signDigest(ref.label(), alg, digest);
+    } finally {
+      permits.release();
+    }
+  }
+
   private byte[] signOnce(String label, SignatureAlgorithm alg, byte[] data)
       throws GeneralSecurityException {
     if (alg == SignatureAlgorithm.ED25519) {

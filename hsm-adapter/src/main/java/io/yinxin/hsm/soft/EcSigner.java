@@ -8,6 +8,7 @@ import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.crypto.CryptoException;
 import org.bouncycastle.crypto.Digest;
 import org.bouncycastle.crypto.Signer;
+import org.bouncycastle.crypto.digests.NullDigest;
 import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.digests.SHA384Digest;
 import org.bouncycastle.crypto.digests.SM3Digest;
@@ -96,6 +97,26 @@ final class EcSigner {
     Signer signer = signerFor(alg, curve.multiplier());
     signer.init(true, new ParametersWithRandom(key, random));
     signer.update(data, 0, data.length);
+    return signer.generateSignature();
+  }
+
+  /** A DER-encoded ECDSA signature over a digest the caller computed with {@code alg}'s hash. */
+  byte[] signDigest(SignatureAlgorithm alg, byte[] digest, SecureRandom random)
+      throws CryptoException {
+    if (alg == SignatureAlgorithm.SM3_WITH_SM2) {
+      throw new IllegalArgumentException("SM2 signs its ID with the message, not a bare digest");
+    }
+    ECMultiplier multiplier = curve.multiplier();
+    ECDSASigner ecdsa =
+        new ECDSASigner() {
+          @Override
+          protected ECMultiplier createBasePointMultiplier() {
+            return multiplier;
+          }
+        };
+    Signer signer = new DSADigestSigner(ecdsa, new NullDigest(), StandardDSAEncoding.INSTANCE);
+    signer.init(true, new ParametersWithRandom(key, random));
+    signer.update(digest, 0, digest.length);
     return signer.generateSignature();
   }
 

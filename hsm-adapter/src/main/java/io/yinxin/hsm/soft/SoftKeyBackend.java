@@ -286,6 +286,36 @@ public final class SoftKeyBackend implements KeyBackend {
   }
 
   @Override
+  public byte[] signDigest(KeyRef ref, SignatureAlgorithm alg, byte[] digest) {
+    Entry e = entry(ref);
+    if (!e.info().spec().allows(alg)) {
+      throw new KeyException(
+          Code.INVALID_REQUEST, alg + " cannot sign with " + e.info().spec() + " key " + ref);
+    }
+    try {
+      if (e.ec() != null && EcSigner.handles(alg)) {
+        return e.ec().signDigest(alg, digest, Randomness.current());
+      }
+      Signature sig;
+      if (alg == SignatureAlgorithm.RSA_PKCS1_SHA256) {
+        sig = Signature.getInstance("NONEwithRSA", BouncyCastle.PROVIDER);
+        sig.initSign(e.privateKey(), Randomness.current());
+        sig.update(alg.digestInfo(digest));
+      } else if (alg == SignatureAlgorithm.RSA_PSS_SHA256) {
+        sig = Signature.getInstance("NONEwithRSASSA-PSS", BouncyCastle.PROVIDER);
+        sig.setParameter(alg.parameters().orElseThrow());
+        sig.initSign(e.privateKey(), Randomness.current());
+        sig.update(digest);
+      } else {
+        throw new KeyException(Code.UNSUPPORTED_ALGORITHM, alg + " cannot sign a bare digest");
+      }
+      return sig.sign();
+    } catch (GeneralSecurityException | CryptoException ex) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "signing failed with " + ref, ex);
+    }
+  }
+
+  @Override
   public List<KeyInfo> list() {
     List<KeyInfo> all = new ArrayList<>();
     keys.values().forEach(e -> all.add(e.info()));

@@ -255,6 +255,16 @@ public final class VaultTransitKeyBackend implements KeyBackend {
 
   @Override
   public byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data) {
+    return sign(ref, alg, data, false);
+  }
+
+  /** Vault Transit's {@code prehashed=true}: the input is the digest of {@code alg}'s hash. */
+  @Override
+  public byte[] signDigest(KeyRef ref, SignatureAlgorithm alg, byte[] digest) {
+    return sign(ref, alg, digest, true);
+  }
+
+  private byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data, boolean prehashed) {
     if (alg == SignatureAlgorithm.SM3_WITH_SM2) {
       throw new KeyException(Code.UNSUPPORTED_ALGORITHM, "Vault Transit has no SM2");
     }
@@ -291,6 +301,9 @@ public final class VaultTransitKeyBackend implements KeyBackend {
       default:
         // Ed25519 signs the message itself; Vault ignores hash_algorithm for it.
         break;
+    }
+    if (prehashed) {
+      body.put("prehashed", true);
     }
     ref.pinnedVersion().ifPresent(v -> body.put("key_version", v));
     LogicalResponse r;

@@ -257,6 +257,7 @@ public final class FakeVaultTransitServer implements AutoCloseable {
     String sigAlg = body.getString("signature_algorithm", "pss");
     String marshaling = body.getString("marshaling_algorithm", "asn1");
     String salt = body.getString("salt_length", "auto");
+    boolean prehashed = body.getBoolean("prehashed", false);
     JsonValue ver = body.get("key_version");
     KeyPair pair;
     int version;
@@ -289,16 +290,22 @@ public final class FakeVaultTransitServer implements AutoCloseable {
         send(ex, 400, errors("invalid marshaling type " + marshaling));
         return;
       }
+      // prehashed: the input is the digest and is signed as it is.
+      String withEcdsa = (prehashed ? "NONE" : digest) + "withECDSA";
       sig =
           jcaSign(
-              marshaling.equals("jws") ? digest + "withECDSAinP1363Format" : digest + "withECDSA",
-              pair,
-              data,
-              null);
+              marshaling.equals("jws") ? withEcdsa + "inP1363Format" : withEcdsa, pair, data, null);
     } else if (k.type.equals("ed25519")) {
+      if (prehashed) {
+        send(ex, 400, errors("ed25519 does not support prehashed input"));
+        return;
+      }
       sig = jcaSign("Ed25519", pair, data, null);
     } else if (sigAlg.equals("pkcs1v15")) {
-      sig = jcaSign(digest + "withRSA", pair, data, null);
+      sig =
+          prehashed
+              ? jcaSign("NONEwithRSA", pair, digestInfo(hash, data), null)
+              : jcaSign(digest + "withRSA", pair, data, null);
     } else if (sigAlg.equals("pss")) {
       int hashLen = digest.equals("SHA256") ? 32 : digest.equals("SHA384") ? 48 : 64;
       int modulusBytes =
@@ -313,7 +320,7 @@ public final class FakeVaultTransitServer implements AutoCloseable {
       String jcaDigest = "SHA-" + digest.substring(3);
       sig =
           jcaSign(
-              "RSASSA-PSS",
+              prehashed ? "NONEwithRSASSA-PSS" : "RSASSA-PSS",
               pair,
               data,
               new PSSParameterSpec(
@@ -326,10 +333,27 @@ public final class FakeVaultTransitServer implements AutoCloseable {
     send(ex, 200, envelope(new JsonObject().add("signature", value).add("key_version", version)));
   }
 
+  /** PKCS#1 v1.5's DigestInfo around a digest (RFC 8017 §9.2, the fixed prefixes of note 1). */
+  private static byte[] digestInfo(String hash, byte[] digest) {
+    String prefix =
+        switch (hash) {
+          case "sha2-384" -> "3041300d060960864801650304020205000430";
+          case "sha2-512" -> "3051300d060960864801650304020305000440";
+          default -> "3031300d060960864801650304020105000420";
+        };
+    byte[] p = java.util.HexFormat.of().parseHex(prefix);
+    byte[] out = java.util.Arrays.copyOf(p, p.length + digest.length);
+    System.arraycopy(digest, 0, out, p.length, digest.length);
+    return out;
+  }
+
   private static byte[] jcaSign(
       String alg, KeyPair pair, byte[] data, java.security.spec.AlgorithmParameterSpec params)
       throws GeneralSecurityException {
-    Signature s = Signature.getInstance(alg);
+    Signature s =
+        alg.startsWith("NONEwithRSASSA")
+            ? Signature.getInstance(alg, io.yinxin.hsm.BouncyCastle.PROVIDER)
+            : Signature.getInstance(alg);
     if (params != null) {
       s.setParameter(params);
     }

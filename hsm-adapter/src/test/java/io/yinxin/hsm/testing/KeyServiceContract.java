@@ -82,6 +82,41 @@ public abstract class KeyServiceContract {
 
   @ParameterizedTest
   @EnumSource(SignatureAlgorithm.class)
+  void aDigestSignedThroughTheAdapterVerifiesAsASignatureOverTheMessage(SignatureAlgorithm alg)
+      throws Exception {
+    KeySpec spec = alg.defaultKeySpec();
+    assumeTrue(supportedSpecs().contains(spec), alg + " is not supported by this backend");
+    KeyInfo info = service().generate(scheme(), spec, uniqueLabel("digest"));
+    byte[] data = randomData(777);
+    if (alg.digestAlgorithm().isEmpty()) {
+      assertThatThrownBy(() -> service().signDigest(info.ref(), alg, new byte[32], "contract"))
+          .isInstanceOfSatisfying(
+              KeyException.class,
+              e -> assertThat(e.code()).isEqualTo(KeyException.Code.UNSUPPORTED_ALGORITHM));
+      return;
+    }
+    byte[] digest =
+        java.security.MessageDigest.getInstance(alg.digestAlgorithm().get()).digest(data);
+    byte[] sig = service().signDigest(info.ref(), alg, digest, "contract test");
+
+    assertThat(JcaVerify.verify(alg, info.publicKey(), data, sig)).isTrue();
+    data[5] ^= 1;
+    assertThat(JcaVerify.verify(alg, info.publicKey(), data, sig)).isFalse();
+    assertThatThrownBy(
+            () ->
+                service()
+                    .signDigest(
+                        info.ref(),
+                        alg,
+                        java.util.Arrays.copyOf(digest, digest.length + 1),
+                        "contract"))
+        .isInstanceOfSatisfying(
+            KeyException.class,
+            e -> assertThat(e.code()).isEqualTo(KeyException.Code.INVALID_REQUEST));
+  }
+
+  @ParameterizedTest
+  @EnumSource(SignatureAlgorithm.class)
   void opensslVerifiesSignaturesMadeThroughTheAdapter(SignatureAlgorithm alg, @TempDir Path dir)
       throws Exception {
     KeySpec spec = alg.defaultKeySpec();
