@@ -10,6 +10,8 @@ public enum EventType {
   CERT_HOLD_RELEASED,
   CRL_ISSUED,
   DOCUMENT_SEALED,
+  /** A seal's key signed hashes for a remote client (Cloud Signature Consortium signHash). */
+  HASH_SIGNED,
   TIMESTAMP_ISSUED,
   LOGIN_SUCCEEDED,
   LOGIN_FAILED,

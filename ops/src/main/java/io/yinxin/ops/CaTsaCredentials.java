@@ -23,13 +23,26 @@ class CaTsaCredentials {
 
   @Bean
   TsaCredentials hierarchyTsaCredentials(ObjectProvider<Hierarchy> ca) {
-    return () -> {
-      Hierarchy h = ca.getIfAvailable();
-      if (h == null) {
-        return Optional.empty();
+    return new TsaCredentials() {
+      @Override
+      public Optional<TsaCredential> current() {
+        return service("tsa");
       }
-      return h.service("tsa")
-          .map(s -> new TsaCredential(s.key(), s.algorithm(), chain(h, s.certificate())));
+
+      /** The SM2 hierarchy's TSA: SM3 imprints, the time-stamps of SM2 seals. */
+      @Override
+      public Optional<TsaCredential> sm2() {
+        return service("tsa-sm2");
+      }
+
+      private Optional<TsaCredential> service(String name) {
+        Hierarchy h = ca.getIfAvailable();
+        if (h == null) {
+          return Optional.empty();
+        }
+        return h.service(name)
+            .map(s -> new TsaCredential(s.key(), s.algorithm(), chain(h, s.certificate())));
+      }
     };
   }
 

@@ -19,7 +19,9 @@ class HierarchyConfigTest {
             "server-tls",
             "server-tls-acme",
             "ocsp-signer",
-            "tsa");
+            "tsa",
+            "enterprise-seal-sm2",
+            "tsa-sm2");
     assertThat(c.profiles().get("server-tls").channels()).containsExactly(Profile.Channel.REST);
     assertThat(c.profiles().get("server-tls-acme").channels())
         .containsExactly(Profile.Channel.ACME);
@@ -29,7 +31,11 @@ class HierarchyConfigTest {
     assertThat(c.cas())
         .extracting(CaConfig::name)
         .startsWith("root")
-        .contains("sm2-root", "sm2-citizen");
+        .contains("sm2-root", "sm2-citizen", "sm2-enterprise");
+    assertThat(c.services())
+        .extracting(HierarchyConfig.ServiceCert::name)
+        .containsExactly("tsa", "tsa-sm2");
+    assertThat(c.profiles().get("tsa-sm2").extendedKeyUsageCritical()).isTrue();
     assertThat(c.profiles().get("enterprise-seal").extendedKeyUsage())
         .containsExactly("1.3.6.1.5.5.7.3.36", "1.3.6.1.5.5.7.3.4");
     assertThat(c.profiles().get("tsa").extendedKeyUsageCritical()).isTrue();

@@ -183,6 +183,35 @@ public final class SealRegistry {
     return out;
   }
 
+  /** The seals granted to any of {@code names} (a caller's subject and client), oldest first. */
+  public List<Seal> grantedTo(List<String> names) {
+    List<Seal> out = new ArrayList<>();
+    if (names.isEmpty()) {
+      return out;
+    }
+    String marks = String.join(", ", java.util.Collections.nCopies(names.size(), "?"));
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id, name, sub_line, key_ref, algorithm, chain_pem, image, status,"
+                    + " created_at FROM sign.seals s WHERE EXISTS (SELECT 1 FROM sign.seal_grants"
+                    + " g WHERE g.seal_id = s.id AND g.grantee IN ("
+                    + marks
+                    + ")) ORDER BY created_at, id")) {
+      for (int i = 0; i < names.size(); i++) {
+        ps.setString(i + 1, names.get(i));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(row(rs));
+        }
+      }
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+    return out;
+  }
+
   /** The grantees of a seal. */
   public List<String> grantees(String id) {
     List<String> out = new ArrayList<>();

@@ -25,6 +25,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import javax.sql.DataSource;
@@ -80,7 +81,18 @@ public class SignAutoConfiguration {
         throw new IllegalStateException(
             "yinxin.sign.tsa.key needs yinxin.sign.tsa.certificate-chain");
       }
-      credentials = new PemTsaCredentials(keys, t.key(), Path.of(t.certificateChain()));
+      if (!t.sm2Key().isBlank() && t.sm2CertificateChain().isBlank()) {
+        throw new IllegalStateException(
+            "yinxin.sign.tsa.sm2-key needs yinxin.sign.tsa.sm2-certificate-chain");
+      }
+      credentials =
+          new PemTsaCredentials(
+              keys,
+              t.key(),
+              Path.of(t.certificateChain()),
+              t.sm2Key().isBlank()
+                  ? Optional.empty()
+                  : Optional.of(Map.entry(t.sm2Key(), Path.of(t.sm2CertificateChain()))));
     } else {
       TsaCredentials other = provided.getIfAvailable();
       credentials = other != null ? other : Optional::empty;
@@ -95,19 +107,25 @@ public class SignAutoConfiguration {
     return new SealRegistry(dataSource, keys, audit, Clock.systemUTC());
   }
 
+  /** Revocation data of seal chains (B-LT, and the status check before a CSC signature). */
   @Bean
-  PadesSealer signPadesSealer(SignProperties p, KeyService keys, TimeStampAuthority tsa) {
+  io.yinxin.sign.pades.RevocationFetcher signRevocationFetcher() {
+    return new io.yinxin.sign.pades.RevocationFetcher(
+        java.time.Duration.ofSeconds(10), Clock.systemUTC());
+  }
+
+  @Bean
+  PadesSealer signPadesSealer(
+      SignProperties p,
+      KeyService keys,
+      TimeStampAuthority tsa,
+      io.yinxin.sign.pades.RevocationFetcher revocation) {
     Optional<SealFont> font =
         p.sealFont().isBlank() ? SealFont.installed() : Optional.of(SealFont.of(p.sealFont()));
     if (font.isEmpty()) {
       log.warn("event=sign_no_seal_font action=drawn_seals_unavailable hint=fonts-arphic-uming");
     }
-    return new PadesSealer(
-        keys,
-        font,
-        Optional.of(new TimeStamps(tsa::respond)),
-        new io.yinxin.sign.pades.RevocationFetcher(
-            java.time.Duration.ofSeconds(10), Clock.systemUTC()));
+    return new PadesSealer(keys, font, Optional.of(new TimeStamps(tsa::respond)), revocation);
   }
 
   @Bean
@@ -200,6 +218,32 @@ public class SignAutoConfiguration {
         SealOptions.Level.parse(p.defaultLevel()),
         p.maxDocumentBytes(),
         p.maxBatchDocuments(),
+        Clock.systemUTC());
+  }
+
+  @Bean
+  @ConditionalOnProperty(
+      prefix = "yinxin.sign.csc",
+      name = "enabled",
+      havingValue = "true",
+      matchIfMissing = true)
+  io.yinxin.sign.http.CscController signCscController(
+      SealRegistry registry,
+      io.yinxin.sign.http.Callers callers,
+      KeyService keys,
+      AuditLog audit,
+      DataSource dataSource,
+      io.yinxin.sign.pades.RevocationFetcher revocation,
+      SignProperties p,
+      SignSchema schema) {
+    return new io.yinxin.sign.http.CscController(
+        registry,
+        callers,
+        keys,
+        audit,
+        new io.yinxin.sign.csc.SignatureActivations(dataSource, p.csc().sadLifetime()),
+        revocation,
+        p.issuerUri().isBlank() ? Optional.empty() : Optional.of(p.issuerUri()),
         Clock.systemUTC());
   }
 

@@ -23,6 +23,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     roots on a node that runs the CA
  * @param generateDevToken when no callers are configured, create one with every scope under the
  *     data directory (development only)
+ * @param csc remote hash signing by the Cloud Signature Consortium API v2
  */
 @ConfigurationProperties("yinxin.sign")
 public record SignProperties(
@@ -35,7 +36,17 @@ public record SignProperties(
     @DefaultValue List<io.yinxin.sign.http.SignCallers.Caller> callers,
     @DefaultValue("") String issuerUri,
     @DefaultValue List<String> trustAnchors,
-    @DefaultValue("false") boolean generateDevToken) {
+    @DefaultValue("false") boolean generateDevToken,
+    @DefaultValue Csc csc) {
+
+  /**
+   * {@code yinxin.sign.csc.*}.
+   *
+   * @param enabled serve {@code /csc/v2/...}
+   * @param sadLifetime how long a SAD from {@code credentials/authorize} may be spent
+   */
+  public record Csc(
+      @DefaultValue("true") boolean enabled, @DefaultValue("5m") Duration sadLifetime) {}
 
   /**
    * {@code yinxin.sign.tsa.*}.
@@ -49,6 +60,10 @@ public record SignProperties(
    *     X.667, arc 2.25) for the embedded default; production sets its own published policy
    * @param accuracy the accuracy every token states (0 to leave it out)
    * @param maxRequestBytes a longer request body is refused (413) without being read further
+   * @param sm2Key an SM2 TSA key (a key URI) that stamps SM3 imprints (GB/T 20520, the time-stamps
+   *     of SM2 seals); empty for the CA hierarchy's {@code tsa-sm2} service certificate on a node
+   *     that runs the CA
+   * @param sm2CertificateChain PEM file with the SM2 TSA certificate first (with {@code sm2Key})
    */
   public record Tsa(
       @DefaultValue("true") boolean enabled,
@@ -56,5 +71,7 @@ public record SignProperties(
       @DefaultValue("") String certificateChain,
       @DefaultValue("2.25.151273881000609895990087799822618610281") String policy,
       @DefaultValue("1s") Duration accuracy,
-      @DefaultValue("16384") int maxRequestBytes) {}
+      @DefaultValue("16384") int maxRequestBytes,
+      @DefaultValue("") String sm2Key,
+      @DefaultValue("") String sm2CertificateChain) {}
 }

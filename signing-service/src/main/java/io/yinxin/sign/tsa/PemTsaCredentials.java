@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.openssl.PEMParser;
@@ -22,8 +23,25 @@ import org.bouncycastle.openssl.PEMParser;
  */
 public final class PemTsaCredentials implements TsaCredentials {
   private final TsaCredential credential;
+  private final Optional<TsaCredential> sm2;
 
   public PemTsaCredentials(KeyService keys, String keyUri, Path chainFile) {
+    this(keys, keyUri, chainFile, Optional.empty());
+  }
+
+  /**
+   * @param sm2 an SM2 key URI and its PEM chain that stamp SM3 imprints, beside the first
+   */
+  public PemTsaCredentials(
+      KeyService keys, String keyUri, Path chainFile, Optional<Map.Entry<String, Path>> sm2) {
+    this.credential = read(keys, keyUri, chainFile);
+    this.sm2 = sm2.map(e -> read(keys, e.getKey(), e.getValue()));
+    if (this.sm2.isPresent() && this.sm2.get().algorithm() != SignatureAlgorithm.SM3_WITH_SM2) {
+      throw new IllegalStateException("the SM2 TSA key " + sm2.get().getKey() + " is not SM2");
+    }
+  }
+
+  private static TsaCredential read(KeyService keys, String keyUri, Path chainFile) {
     KeyRef ref = KeyRef.parse(keyUri);
     List<X509CertificateHolder> chain = readChain(chainFile);
     if (chain.isEmpty()) {
@@ -35,12 +53,17 @@ public final class PemTsaCredentials implements TsaCredentials {
           "the first certificate in " + chainFile + " is not for key " + ref);
     }
     SignatureAlgorithm alg = info.spec().defaultAlgorithm();
-    this.credential = new TsaCredential(ref, alg, chain);
+    return new TsaCredential(ref, alg, chain);
   }
 
   @Override
   public Optional<TsaCredential> current() {
     return Optional.of(credential);
+  }
+
+  @Override
+  public Optional<TsaCredential> sm2() {
+    return sm2;
   }
 
   private static byte[] spki(X509CertificateHolder cert) {

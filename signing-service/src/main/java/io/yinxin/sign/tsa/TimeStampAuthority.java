@@ -108,7 +108,12 @@ public final class TimeStampAuthority {
     } catch (IOException | RuntimeException e) {
       return rejection(PKIFailureInfo.badDataFormat, "the request is not a TimeStampReq");
     }
-    Optional<TsaCredential> found = credentials.current();
+    // An SM3 imprint goes to the SM2 credential when there is one (GB/T 20520); anything else, and
+    // SM3 without one, to the current credential, which refuses what it cannot stamp (badAlg).
+    Optional<TsaCredential> found =
+        GMObjectIdentifiers.sm3.equals(request.getMessageImprintAlgOID())
+            ? credentials.sm2().or(credentials::current)
+            : credentials.current();
     if (found.isEmpty()) {
       return rejection(PKIFailureInfo.systemFailure, "the TSA has no key configured");
     }

@@ -10,4 +10,12 @@ import java.util.Optional;
 @FunctionalInterface
 public interface TsaCredentials {
   Optional<TsaCredential> current();
+
+  /**
+   * An SM2 credential that stamps SM3 imprints with SM3withSM2 (GB/T 20520, the time-stamps of SM2
+   * seals) beside the {@link #current()} one; empty when there is none.
+   */
+  default Optional<TsaCredential> sm2() {
+    return Optional.empty();
+  }
 }

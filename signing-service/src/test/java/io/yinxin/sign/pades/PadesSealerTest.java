@@ -65,6 +65,7 @@ class PadesSealerTest {
   static PadesSealer sealer;
   static Path nss;
   static Path plain;
+  static X509CertificateHolder sm2TsaCert;
 
   @BeforeAll
   static void setUp() throws Exception {
@@ -91,10 +92,25 @@ class PadesSealerTest {
     JdbcDataSource ds = new JdbcDataSource();
     ds.setURL("jdbc:h2:mem:pades;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1");
     io.yinxin.sign.spring.SignSchema.migrate(ds);
+    KeyInfo sm2TsaKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "tsa-sm2");
+    sm2TsaCert = pki.tsa(keys, sm2TsaKey, "C=CN,O=Test,CN=Test SM2 TSA");
+    TsaCredential sm2TsaCred =
+        new TsaCredential(
+            sm2TsaKey.ref(), SignatureAlgorithm.SM3_WITH_SM2, List.of(sm2TsaCert, pki.root));
     TimeStampAuthority tsa =
         new TimeStampAuthority(
             keys,
-            () -> Optional.of(tsaCred),
+            new io.yinxin.sign.tsa.TsaCredentials() {
+              @Override
+              public Optional<TsaCredential> current() {
+                return Optional.of(tsaCred);
+              }
+
+              @Override
+              public Optional<TsaCredential> sm2() {
+                return Optional.of(sm2TsaCred);
+              }
+            },
             new TsaSerials(ds),
             "2.25.1",
             Duration.ofSeconds(1),
@@ -548,6 +564,55 @@ class PadesSealerTest {
                           .setProvider(BouncyCastle.PROVIDER)
                           .build(cert)))
           .isInstanceOf(org.bouncycastle.cms.CMSSignerDigestMismatchException.class);
+    }
+  }
+
+  @Test
+  void anSm2BtSealCarriesAnSm3TimeStampFromTheSm2Tsa() throws Exception {
+    KeyInfo sm2 = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "seal-sm2-bt");
+    X509CertificateHolder cert = TestPki.selfSigned(keys, sm2, "C=CN,O=" + ORG + ",CN=" + ORG);
+    SealIdentity sm2Seal =
+        new SealIdentity(
+            "sm2-bt",
+            sm2.ref(),
+            SignatureAlgorithm.SM3_WITH_SM2,
+            List.of(cert),
+            ORG,
+            "",
+            Optional.empty());
+    Path out = dir.resolve("sm2-bt.pdf");
+    sealer.seal(
+        plain,
+        out,
+        sm2Seal,
+        options(SealOptions.Level.B_T, new SealOptions.Placement.Invisible(), 0));
+    byte[] pdf = Files.readAllBytes(out);
+    try (PDDocument doc = Loader.loadPDF(out.toFile())) {
+      PDSignature sig = doc.getLastSignatureDictionary();
+      CMSSignedData cms =
+          new CMSSignedData(
+              new CMSProcessableByteArray(sig.getSignedContent(pdf)), der(sig.getContents(pdf)));
+      SignerInformation si = cms.getSignerInfos().getSigners().iterator().next();
+      var verifier = new JcaSimpleSignerInfoVerifierBuilder().setProvider(BouncyCastle.PROVIDER);
+      assertThat(si.verify(verifier.build(cert))).isTrue();
+      org.bouncycastle.asn1.cms.Attribute stamp =
+          si.getUnsignedAttributes()
+              .get(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_aa_signatureTimeStampToken);
+      org.bouncycastle.tsp.TimeStampToken token =
+          new org.bouncycastle.tsp.TimeStampToken(
+              org.bouncycastle.asn1.cms.ContentInfo.getInstance(
+                  stamp.getAttrValues().getObjectAt(0)));
+      // SM3 over the signature value, signed SM3withSM2 by the SM2 TSA (GB/T 20520)
+      assertThat(token.getTimeStampInfo().getMessageImprintAlgOID().getId())
+          .isEqualTo("1.2.156.10197.1.401");
+      org.bouncycastle.crypto.digests.SM3Digest sm3 =
+          new org.bouncycastle.crypto.digests.SM3Digest();
+      sm3.update(si.getSignature(), 0, si.getSignature().length);
+      byte[] expected = new byte[32];
+      sm3.doFinal(expected, 0);
+      assertThat(token.getTimeStampInfo().getMessageImprintDigest()).isEqualTo(expected);
+      assertThat(token.getSID().getSerialNumber()).isEqualTo(sm2TsaCert.getSerialNumber());
+      token.validate(verifier.build(sm2TsaCert));
     }
   }
 

@@ -290,6 +290,62 @@ class TimeStampAuthorityTest {
     assertThat(token.getSignedAttributes()).isNotNull();
   }
 
+  @Test
+  void aTsaWithBothKeysStampsSm3ImprintsWithSm2AndSha256ImprintsWithEcdsa() throws Exception {
+    KeyInfo sm2 = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "tsa-sm2-pair");
+    X509CertificateHolder sm2Cert = pki.tsa(keys, sm2, "C=CN,O=Test,CN=Test SM2 TSA 2");
+    TsaCredential ecdsa =
+        new TsaCredential(
+            tsaKey.ref(), SignatureAlgorithm.ECDSA_SHA256, List.of(tsaCert, pki.root));
+    TsaCredential national =
+        new TsaCredential(sm2.ref(), SignatureAlgorithm.SM3_WITH_SM2, List.of(sm2Cert, pki.root));
+    TimeStampAuthority both =
+        new TimeStampAuthority(
+            keys,
+            new io.yinxin.sign.tsa.TsaCredentials() {
+              @Override
+              public Optional<TsaCredential> current() {
+                return Optional.of(ecdsa);
+              }
+
+              @Override
+              public Optional<TsaCredential> sm2() {
+                return Optional.of(national);
+              }
+            },
+            new TsaSerials(h2("both")),
+            POLICY,
+            Duration.ofSeconds(1),
+            Clock.systemUTC());
+    var verifier = new JcaSimpleSignerInfoVerifierBuilder().setProvider(BouncyCastle.PROVIDER);
+
+    TimeStampRequest sm3Req =
+        new TimeStampRequest(request(GMObjectIdentifiers.sm3, sm3("国密"), true, BigInteger.ONE));
+    TimeStampResponse r = new TimeStampResponse(both.respond(sm3Req.getEncoded()));
+    assertThat(r.getStatus()).isEqualTo(PKIStatus.GRANTED);
+    r.validate(sm3Req);
+    r.getTimeStampToken().validate(verifier.build(sm2Cert));
+    assertThat(r.getTimeStampToken().getSID().getSerialNumber())
+        .isEqualTo(sm2Cert.getSerialNumber());
+    assertThat(
+            r.getTimeStampToken()
+                .toCMSSignedData()
+                .getSignerInfos()
+                .iterator()
+                .next()
+                .getEncryptionAlgOID())
+        .isEqualTo("1.2.156.10197.1.501");
+
+    TimeStampRequest shaReq =
+        new TimeStampRequest(
+            request(NISTObjectIdentifiers.id_sha256, sha256("ECDSA"), true, BigInteger.TEN));
+    TimeStampResponse e = new TimeStampResponse(both.respond(shaReq.getEncoded()));
+    assertThat(e.getStatus()).isEqualTo(PKIStatus.GRANTED);
+    e.getTimeStampToken().validate(verifier.build(tsaCert));
+    assertThat(e.getTimeStampToken().getSID().getSerialNumber())
+        .isEqualTo(tsaCert.getSerialNumber());
+  }
+
   private static byte[] sm3(String s) {
     org.bouncycastle.crypto.digests.SM3Digest d = new org.bouncycastle.crypto.digests.SM3Digest();
     byte[] in = s.getBytes(StandardCharsets.UTF_8);
