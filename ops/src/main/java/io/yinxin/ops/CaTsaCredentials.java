@@ -35,13 +35,26 @@ class CaTsaCredentials {
         return service("tsa-sm2");
       }
 
+      /** The last credential per service, rebuilt only when the CA has renewed the certificate. */
+      private final java.util.Map<String, TsaCredential> last =
+          new java.util.concurrent.ConcurrentHashMap<>();
+
       private Optional<TsaCredential> service(String name) {
         Hierarchy h = ca.getIfAvailable();
         if (h == null) {
           return Optional.empty();
         }
         return h.service(name)
-            .map(s -> new TsaCredential(s.key(), s.algorithm(), chain(h, s.certificate())));
+            .map(
+                s -> {
+                  TsaCredential c = last.get(name);
+                  if (c != null && c.certificate() == s.certificate() && c.key().equals(s.key())) {
+                    return c;
+                  }
+                  c = new TsaCredential(s.key(), s.algorithm(), chain(h, s.certificate()));
+                  last.put(name, c);
+                  return c;
+                });
       }
     };
   }

@@ -76,6 +76,10 @@ import org.bouncycastle.tsp.TimeStampRequestGenerator;
  *       through the same {@code KeyService}, whose real {@code KeyUseAuditListener} appends a
  *       durable {@code KEY_USED} event to the evidence log on PostgreSQL for every signature, and
  *       Yinxin also appends the {@code DOCUMENT_SEALED} event its API writes;
+ *   <li>the same 1-page row with the seal key on a SoftHSM2 token (PKCS#11), both sides, when
+ *       {@code ops/bench/run-sign} found softhsm2 (YINXIN_BENCH_MODULE / _TOKEN / _PIN);
+ *   <li>a batch of 1,000 1-page documents sealed one after another (visible, B-B), as the batch
+ *       endpoint does;
  *   <li>Yinxin's visible drawn seal, B-T (this process's TSA) and B-LT (chains in the DSS; the test
  *       PKI's certificates name no OCSP or CRL URL, so nothing is fetched: this is the cost with
  *       revocation data already cached);
@@ -102,10 +106,20 @@ public final class SignBench {
     Path dir = Files.createTempDirectory("yinxin-sign-bench-");
     HikariDataSource ds = BenchDb.pool(BenchDb.create(), 80);
     Integrator integrator = new Integrator(LogStore.open(ds), 2000, 100_000);
+    List<io.yinxin.hsm.KeyBackend> backends = new ArrayList<>();
+    backends.add(SoftKeyBackend.open(dir.resolve("keys")));
+    String module = System.getenv("YINXIN_BENCH_MODULE");
+    if (module != null) {
+      backends.add(
+          io.yinxin.hsm.pkcs11.Pkcs11KeyBackend.open(
+              Path.of(module),
+              System.getenv("YINXIN_BENCH_TOKEN"),
+              io.yinxin.hsm.Secret.of(System.getenv("YINXIN_BENCH_PIN").toCharArray(), "env"),
+              16));
+    }
     KeyServices keys =
         new KeyServices(
-            List.of(SoftKeyBackend.open(dir.resolve("keys"))),
-            List.of(new KeyUseAuditListener(() -> integrator::append, Optional.empty())));
+            backends, List.of(new KeyUseAuditListener(() -> integrator::append, Optional.empty())));
     KeyInfo rootKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "root");
     X509CertificateHolder root = cert(keys, rootKey, rootKey, "CN=Bench Root", true, null);
     KeyInfo sealKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "seal");
@@ -164,6 +178,57 @@ public final class SignBench {
         double b = load(threads, SECONDS, dss);
         rows.add(row("seals/s, " + name + ", B-B invisible", threads, a, b));
       }
+    }
+    if (module != null) {
+      // The same 1-page row with the seal key on a SoftHSM2 token (PKCS#11), both sides.
+      KeyInfo hsmKey = keys.generate(KeyRef.Scheme.PKCS11, KeySpec.EC_P256, "seal-hsm");
+      X509CertificateHolder hsmCert = cert(keys, hsmKey, rootKey, "CN=福州某某科技有限公司 HSM", false, null);
+      SealIdentity hsmSeal =
+          new SealIdentity(
+              "bench-hsm",
+              hsmKey.ref(),
+              SignatureAlgorithm.ECDSA_SHA256,
+              List.of(hsmCert, root),
+              "福州某某科技有限公司",
+              "合同专用章",
+              Optional.empty());
+      byte[] bytes = Files.readAllBytes(onePage);
+      Op ours =
+          (t, n) -> {
+            Path out = dir.resolve("hsm-" + t + ".pdf");
+            sealer.seal(onePage, out, hsmSeal, options(SealOptions.Level.B_B, invisible()));
+            integrator.append(sealedEvent(onePage, out));
+            Files.delete(out);
+          };
+      Op dss = (t, n) -> dssSign(keys, hsmKey, hsmCert, root, bytes);
+      load(2, Math.min(WARMUP, 10), ours);
+      load(2, Math.min(WARMUP, 10), dss);
+      for (int threads : new int[] {1, 2}) {
+        double a = load(threads, SECONDS, ours);
+        double b = load(threads, SECONDS, dss);
+        rows.add(row("seals/s, 1-page, B-B invisible, SoftHSM2 key", threads, a, b));
+      }
+    }
+    {
+      // A batch of 1,000 documents sealed one after another, as the batch endpoint does.
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 1000; i++) {
+        Path out = dir.resolve("batch.pdf");
+        sealer.seal(
+            onePage,
+            out,
+            seal,
+            options(SealOptions.Level.B_B, new SealOptions.Placement.Box(1, 400, 60, 119, 119)));
+        integrator.append(sealedEvent(onePage, out));
+        Files.delete(out);
+      }
+      double secs = (System.nanoTime() - t0) / 1e9;
+      rows.add(
+          String.format(
+              Locale.ROOT,
+              "| 1,000-document batch, 1-page, B-B visible: total time (documents/s) | 1 | %.1f s (%.0f/s) | — | — |",
+              secs,
+              1000 / secs));
     }
     for (SealOptions.Level level :
         List.of(SealOptions.Level.B_B, SealOptions.Level.B_T, SealOptions.Level.B_LT)) {
