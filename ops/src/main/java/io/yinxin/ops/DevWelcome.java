@@ -38,6 +38,7 @@ class DevWelcome {
   private final ObjectProvider<io.yinxin.ca.issue.IssuanceService> issuance;
   private final ObjectProvider<io.yinxin.sign.registry.SealRegistry> seals;
   private final ObjectProvider<io.yinxin.sign.http.SignCallers> signCallers;
+  private final ObjectProvider<io.yinxin.sso.client.DemoClient> demoClient;
 
   DevWelcome(
       Environment env,
@@ -48,7 +49,9 @@ class DevWelcome {
       ObjectProvider<CaOperators> caOperators,
       ObjectProvider<io.yinxin.ca.issue.IssuanceService> issuance,
       ObjectProvider<io.yinxin.sign.registry.SealRegistry> seals,
-      ObjectProvider<io.yinxin.sign.http.SignCallers> signCallers) {
+      ObjectProvider<io.yinxin.sign.http.SignCallers> signCallers,
+      ObjectProvider<io.yinxin.sso.client.DemoClient> demoClient) {
+    this.demoClient = demoClient;
     this.issuance = issuance;
     this.seals = seals;
     this.signCallers = signCallers;
@@ -95,6 +98,14 @@ class DevWelcome {
         DemoSeal.ensure(keys, issuer, registry).ifPresent(id -> dev.put("demoSealId", id));
       }
     }
+    var client = demoClient.getIfAvailable();
+    if (client != null && client.secret().isPresent()) {
+      dev.put("oidcIssuer", base);
+      Map<String, String> c = new LinkedHashMap<>();
+      c.put("id", client.clientId());
+      c.put("secret", client.secret().get());
+      dev.put("demoClient", c);
+    }
     Hierarchy h = ca.getIfAvailable();
     if (h != null && h.findIssuer("root").isPresent()) {
       dev.put("rootCaCertificateUrl", base + "/ca/v1/cas/root/certificate");
@@ -138,6 +149,11 @@ class DevWelcome {
           .append(" (demo seal ")
           .append(dev.get("demoSealId"))
           .append(", token sealToken in dev.json)\n");
+    }
+    if (dev.containsKey("oidcIssuer")) {
+      sb.append("  OpenID issuer   ")
+          .append(dev.get("oidcIssuer"))
+          .append("/.well-known/openid-configuration (demo client in dev.json)\n");
     }
     if (dev.containsKey("tsaUrl")) {
       sb.append("  Time stamps     ").append(dev.get("tsaUrl")).append(" (RFC 3161)\n");

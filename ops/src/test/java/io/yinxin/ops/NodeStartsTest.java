@@ -76,6 +76,36 @@ class NodeStartsTest {
   }
 
   @Test
+  void theDemoOidcClientFromDevJsonGetsAnAccessTokenFromTheEmbeddedIssuer() throws Exception {
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    String issuer = field(dev, "oidcIssuer");
+    assertThat(issuer).isEqualTo("http://127.0.0.1:" + port);
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> discovery =
+        http.send(
+            HttpRequest.newBuilder(URI.create(issuer + "/.well-known/openid-configuration"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(discovery.statusCode()).isEqualTo(200);
+    assertThat(discovery.body()).contains("\"issuer\":\"" + issuer + "\"");
+    String basic =
+        java.util.Base64.getEncoder()
+            .encodeToString(
+                ("yinxin-demo:" + field(dev, "secret"))
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    HttpResponse<String> token =
+        http.send(
+            HttpRequest.newBuilder(URI.create(issuer + "/oauth2/token"))
+                .header("Authorization", "Basic " + basic)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
+    assertThat(token.body()).contains("\"access_token\"");
+  }
+
+  @Test
   void theEmbeddedDefaultCreatesTheCaHierarchyAndServesItsRootCertificate() throws Exception {
     String dev = Files.readString(DATA.resolve("dev.json"));
     String rootUrl = field(dev, "rootCaCertificateUrl");

@@ -51,6 +51,10 @@ class ProductionRefusesSoftKeysTest {
                 "--yinxin.data-dir=" + data,
                 "--yinxin.keys.soft.enabled=true",
                 "--yinxin.keys.soft.allow-in-production=true",
+                "--yinxin.sso.issuer=https://sso.example.test",
+                "--yinxin.sso.client-secret-key="
+                    + java.util.Base64.getEncoder()
+                        .encodeToString(new java.security.SecureRandom().generateSeed(32)),
                 "--spring.datasource.url=" + db.url(),
                 "--spring.datasource.username=" + io.yinxin.audit.store.PostgresDatabase.USER)) {
       assertThat(ctx.isRunning()).isTrue();

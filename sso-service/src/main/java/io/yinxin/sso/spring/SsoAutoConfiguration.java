@@ -1,0 +1,358 @@
+package io.yinxin.sso.spring;
+
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.SecurityContext;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyService;
+import io.yinxin.hsm.KeySpec;
+import io.yinxin.hsm.Randomness;
+import io.yinxin.sso.client.DemoClient;
+import io.yinxin.sso.client.KeyedSecretEncoder;
+import io.yinxin.sso.token.AuditedTokenGenerator;
+import io.yinxin.sso.token.KeyServiceJwtEncoder;
+import io.yinxin.sso.token.SigningKeys;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configuration.OAuth2AuthorizationServerConfiguration;
+import org.springframework.security.oauth2.core.AuthorizationGrantType;
+import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
+import org.springframework.security.oauth2.core.OAuth2Token;
+import org.springframework.security.oauth2.core.oidc.OidcScopes;
+import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
+import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.security.oauth2.jwt.JwtEncoder;
+import org.springframework.security.oauth2.server.authorization.JdbcOAuth2AuthorizationConsentService;
+import org.springframework.security.oauth2.server.authorization.JdbcOAuth2AuthorizationService;
+import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationConsentService;
+import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService;
+import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
+import org.springframework.security.oauth2.server.authorization.authentication.ClientSecretAuthenticationProvider;
+import org.springframework.security.oauth2.server.authorization.client.JdbcRegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.settings.AuthorizationServerSettings;
+import org.springframework.security.oauth2.server.authorization.settings.ClientSettings;
+import org.springframework.security.oauth2.server.authorization.settings.OAuth2TokenFormat;
+import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
+import org.springframework.security.oauth2.server.authorization.token.DelegatingOAuth2TokenGenerator;
+import org.springframework.security.oauth2.server.authorization.token.JwtEncodingContext;
+import org.springframework.security.oauth2.server.authorization.token.JwtGenerator;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2RefreshTokenGenerator;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenCustomizer;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenGenerator;
+import org.springframework.security.web.SecurityFilterChain;
+
+/**
+ * The OpenID Provider on this node: Spring Security's OAuth2 Authorization Server with its clients,
+ * authorizations and consents in schema {@code sso} (JDBC, never in memory), tokens signed by keys
+ * in the key backend (ES256 access tokens, RFC 9068 {@code at+jwt}; ID tokens in the client's
+ * algorithm, RS256 by default as OpenID Discovery requires), client secrets hashed with a server
+ * key, and every access token a {@code TOKEN_ISSUED} audit event.
+ */
+@AutoConfiguration(
+    afterName = {
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+      "io.yinxin.hsm.spring.HsmAutoConfiguration",
+      "io.yinxin.audit.spring.AuditAutoConfiguration",
+      "io.yinxin.audit.spring.RemoteAuditConfiguration"
+    },
+    beforeName = {
+      "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
+      "org.springframework.boot.security.oauth2.server.authorization.autoconfigure.servlet.OAuth2AuthorizationServerAutoConfiguration"
+    })
+@ConditionalOnProperty(prefix = "yinxin.sso", name = "enabled", matchIfMissing = true)
+// A node started without a web server (`yinxin ca init`) has no provider to serve.
+@org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication(
+    type =
+        org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type.SERVLET)
+@EnableConfigurationProperties(SsoProperties.class)
+public class SsoAutoConfiguration {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(SsoAutoConfiguration.class);
+
+  @Bean
+  SsoSchema ssoSchema(DataSource dataSource) {
+    return SsoSchema.migrate(dataSource);
+  }
+
+  /** The signing keys, created in the key backend at first start when none is configured. */
+  @Bean
+  SigningKeys ssoSigningKeys(SsoProperties p, KeyService keys) {
+    KeyRef.Scheme scheme =
+        java.util.Arrays.stream(KeyRef.Scheme.values())
+            .filter(x -> x.uriScheme().equals(p.keyBackend()))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "yinxin.sso.key-backend: one of soft, pkcs11, vault-transit"));
+    KeyRef es = keyOrCreate(keys, p.es256Key(), scheme, KeySpec.EC_P256, "sso-es256");
+    KeyRef rs = keyOrCreate(keys, p.rs256Key(), scheme, KeySpec.RSA_3072, "sso-rs256");
+    return SigningKeys.of(keys, List.of(es, rs));
+  }
+
+  private static KeyRef keyOrCreate(
+      KeyService keys, String configured, KeyRef.Scheme scheme, KeySpec spec, String label) {
+    if (!configured.isBlank()) {
+      return KeyRef.parse(configured);
+    }
+    return keys.list().stream()
+        .map(io.yinxin.hsm.KeyInfo::ref)
+        .filter(r -> r.scheme() == scheme && r.label().equals(label))
+        .findFirst()
+        .orElseGet(() -> keys.generate(scheme, spec, label).ref());
+  }
+
+  @Bean
+  JWKSource<SecurityContext> ssoJwkSource(SigningKeys keys) {
+    return (selector, context) -> selector.select(keys.publicJwkSet());
+  }
+
+  @Bean
+  JwtEncoder ssoJwtEncoder(KeyService keyService, SigningKeys keys) {
+    return new KeyServiceJwtEncoder(keyService, keys);
+  }
+
+  @Bean
+  JwtDecoder ssoJwtDecoder(JWKSource<SecurityContext> jwks) {
+    return OAuth2AuthorizationServerConfiguration.jwtDecoder(jwks);
+  }
+
+  /** Access tokens are ES256 {@code at+jwt} (RFC 9068); ID tokens keep the client's algorithm. */
+  @Bean
+  OAuth2TokenGenerator<OAuth2Token> ssoTokenGenerator(JwtEncoder encoder, AuditLog audit) {
+    JwtGenerator jwt = new JwtGenerator(encoder);
+    OAuth2TokenCustomizer<JwtEncodingContext> customizer =
+        context -> {
+          if (OAuth2TokenType.ACCESS_TOKEN.equals(context.getTokenType())) {
+            context.getJwsHeader().algorithm(SignatureAlgorithm.ES256).type("at+jwt");
+            // RFC 9068 §2.2: jti and client_id are required claims of a JWT access token.
+            context
+                .getClaims()
+                .id(UUID.randomUUID().toString())
+                .claim("client_id", context.getRegisteredClient().getClientId());
+          }
+        };
+    jwt.setJwtCustomizer(customizer);
+    return new AuditedTokenGenerator(
+        new DelegatingOAuth2TokenGenerator(jwt, new OAuth2RefreshTokenGenerator()), audit);
+  }
+
+  @Bean
+  RegisteredClientRepository ssoClients(SsoSchema schema) {
+    return new JdbcRegisteredClientRepository(new JdbcTemplate(schema.dataSource()));
+  }
+
+  @Bean
+  OAuth2AuthorizationService ssoAuthorizations(
+      SsoSchema schema, RegisteredClientRepository clients) {
+    return new JdbcOAuth2AuthorizationService(new JdbcTemplate(schema.dataSource()), clients);
+  }
+
+  /** Expired authorizations are deleted hourly, a day after their last token expired. */
+  @Bean(destroyMethod = "close")
+  io.yinxin.sso.token.ExpiredAuthorizations ssoExpiredAuthorizations(
+      DataSource dataSource, SsoSchema schema) {
+    return new io.yinxin.sso.token.ExpiredAuthorizations(
+            dataSource, Duration.ofDays(1), java.time.Clock.systemUTC())
+        .every(Duration.ofHours(1));
+  }
+
+  @Bean
+  OAuth2AuthorizationConsentService ssoConsents(
+      SsoSchema schema, RegisteredClientRepository clients) {
+    return new JdbcOAuth2AuthorizationConsentService(
+        new JdbcTemplate(schema.dataSource()), clients);
+  }
+
+  /**
+   * The issuer: {@code yinxin.sso.issuer}; on the embedded default, when it is empty, the URL the
+   * request came to (Spring's per-request issuer), so a node on any port or address is its own
+   * issuer. Production must name it.
+   */
+  @Bean
+  AuthorizationServerSettings ssoServerSettings(SsoProperties p) {
+    AuthorizationServerSettings.Builder b = AuthorizationServerSettings.builder();
+    if (!p.issuer().isBlank()) {
+      b.issuer(p.issuer());
+    } else if (!p.generateDemoClient()) {
+      throw new IllegalStateException(
+          "yinxin.sso.issuer is required (the https URL clients reach this provider at)");
+    }
+    return b.build();
+  }
+
+  /** Client secrets: HMAC-SHA256 under {@code yinxin.sso.client-secret-key}. */
+  @Bean
+  KeyedSecretEncoder ssoClientSecrets(SsoProperties p, Environment env) {
+    if (!p.clientSecretKey().isBlank()) {
+      return new KeyedSecretEncoder(Base64.getDecoder().decode(p.clientSecretKey()));
+    }
+    if (!p.generateDemoClient()) {
+      throw new IllegalStateException(
+          "yinxin.sso.client-secret-key is required (base64 of 32 random bytes, the same on every"
+              + " node)");
+    }
+    Path file = dataDir(env).resolve("sso-client-secret.key");
+    return new KeyedSecretEncoder(
+        Base64.getDecoder().decode(ownerOnly(file, () -> base64(random32()))));
+  }
+
+  /**
+   * The authorization server's endpoints (discovery, JWKS, token, introspection, revocation,
+   * userinfo...), and nothing else: every other path of the node is left to its module.
+   */
+  @Bean
+  @Order(1)
+  SecurityFilterChain ssoAuthorizationServer(HttpSecurity http, KeyedSecretEncoder secrets)
+      throws Exception {
+    http.oauth2AuthorizationServer(
+            as ->
+                as.oidc(org.springframework.security.config.Customizer.withDefaults())
+                    .clientAuthentication(
+                        ca ->
+                            ca.authenticationProviders(
+                                providers ->
+                                    providers.forEach(
+                                        provider -> {
+                                          if (provider
+                                              instanceof ClientSecretAuthenticationProvider c) {
+                                            c.setPasswordEncoder(secrets);
+                                          }
+                                        }))))
+        .authorizeHttpRequests(a -> a.anyRequest().authenticated());
+    return http.build();
+  }
+
+  /**
+   * Spring Security's filter runs on the provider's paths only. Boot would register it for every
+   * request, and its firewall would then judge the other modules' URLs too (an OCSP GET request
+   * carries base64 with encoded slashes); ops excludes Boot's registration and this one takes its
+   * place.
+   */
+  @Bean
+  org.springframework.boot.web.servlet.DelegatingFilterProxyRegistrationBean
+      ssoSecurityFilterRegistration() {
+    // Registering the bean by name also keeps Boot from adding it, as a Filter bean, for "/*".
+    var registration =
+        new org.springframework.boot.web.servlet.DelegatingFilterProxyRegistrationBean(
+            "springSecurityFilterChain");
+    registration.setName("ssoSecurityFilterChain");
+    registration.setOrder(-100);
+    registration.addUrlPatterns(
+        "/oauth2/*",
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/oauth-authorization-server/*",
+        "/userinfo",
+        "/connect/*",
+        "/login",
+        "/logout");
+    return registration;
+  }
+
+  /** The embedded default's demo client, registered once; its secret in an owner-only file. */
+  @Bean
+  DemoClient ssoDemoClient(
+      SsoProperties p,
+      Environment env,
+      RegisteredClientRepository clients,
+      KeyedSecretEncoder secrets) {
+    String id = "yinxin-demo";
+    if (!p.generateDemoClient()) {
+      return new DemoClient(id, Optional.empty());
+    }
+    Path file = dataDir(env).resolve("sso-demo-client.properties");
+    String secret = ownerOnly(file, () -> HexFormat.of().formatHex(random32()));
+    if (clients.findByClientId(id) == null) {
+      clients.save(
+          RegisteredClient.withId(UUID.randomUUID().toString())
+              .clientId(id)
+              .clientName("Yinxin demo client")
+              .clientSecret(secrets.encode(secret))
+              .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+              .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST)
+              .authorizationGrantType(AuthorizationGrantType.AUTHORIZATION_CODE)
+              .authorizationGrantType(AuthorizationGrantType.REFRESH_TOKEN)
+              .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
+              .redirectUri("http://127.0.0.1:8000/callback")
+              .scope(OidcScopes.OPENID)
+              .scope(OidcScopes.PROFILE)
+              .scope("realname")
+              .clientSettings(
+                  ClientSettings.builder()
+                      .requireProofKey(true)
+                      .requireAuthorizationConsent(true)
+                      .build())
+              .tokenSettings(
+                  TokenSettings.builder()
+                      .accessTokenFormat(OAuth2TokenFormat.SELF_CONTAINED)
+                      .accessTokenTimeToLive(p.accessTokenTtl())
+                      .refreshTokenTimeToLive(Duration.ofHours(8))
+                      .reuseRefreshTokens(false)
+                      .build())
+              .build());
+      log.info("event=sso_demo_client_registered client={}", id);
+    }
+    return new DemoClient(id, Optional.of(secret));
+  }
+
+  private static Path dataDir(Environment env) {
+    return Path.of(env.getProperty("yinxin.data-dir", "./data"));
+  }
+
+  private static byte[] random32() {
+    byte[] b = new byte[32];
+    Randomness.current().nextBytes(b);
+    return b;
+  }
+
+  private static String base64(byte[] b) {
+    return Base64.getEncoder().encodeToString(b);
+  }
+
+  /** The value in {@code file} (mode 600), created with {@code fresh} when missing. */
+  private static String ownerOnly(Path file, java.util.function.Supplier<String> fresh) {
+    try {
+      Properties props = new Properties();
+      if (Files.exists(file)) {
+        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+          props.load(in);
+        }
+      } else {
+        props.setProperty("value", fresh.get());
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.createFile(
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+          props.store(out, "Yinxin development secret (sso-service)");
+        }
+      }
+      return props.getProperty("value");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + file, e);
+    }
+  }
+}

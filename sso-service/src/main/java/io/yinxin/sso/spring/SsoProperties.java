@@ -1,0 +1,35 @@
+package io.yinxin.sso.spring;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code yinxin.sso.*}.
+ *
+ * @param enabled host the OpenID Provider on this node
+ * @param issuer the issuer identifier (https URL in production), written into every token and the
+ *     discovery document; empty for {@code http://<server.address>:<server.port>}
+ * @param keyBackend where the token signing keys are created when they do not exist yet ({@code
+ *     soft}, {@code pkcs11}, {@code vault-transit})
+ * @param es256Key the ES256 signing key (access tokens, and ID tokens of clients that ask for it):
+ *     a key URI; empty for {@code <key-backend>:sso-es256}, created at first start
+ * @param rs256Key the RS256 key OpenID Discovery requires for ID tokens; empty for {@code
+ *     <key-backend>:sso-rs256}, created at first start
+ * @param accessTokenTtl lifetime of access tokens
+ * @param clientSecretKey base64 of the 32-byte key client secrets are hashed with (HMAC-SHA256);
+ *     empty to generate one under the data directory (development only: every node of a cluster
+ *     needs the same key)
+ * @param generateDemoClient register a demo client at first start and write it to dev.json
+ *     (development only)
+ */
+@ConfigurationProperties("yinxin.sso")
+public record SsoProperties(
+    @DefaultValue("true") boolean enabled,
+    @DefaultValue("") String issuer,
+    @DefaultValue("soft") String keyBackend,
+    @DefaultValue("") String es256Key,
+    @DefaultValue("") String rs256Key,
+    @DefaultValue("5m") Duration accessTokenTtl,
+    @DefaultValue("") String clientSecretKey,
+    @DefaultValue("false") boolean generateDemoClient) {}

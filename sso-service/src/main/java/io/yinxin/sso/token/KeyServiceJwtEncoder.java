@@ -1,0 +1,84 @@
+package io.yinxin.sso.token;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.yinxin.hsm.KeyService;
+import io.yinxin.hsm.bridge.KeyServiceJwsSigner;
+import java.net.URL;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
+import org.springframework.security.oauth2.jwt.JwsHeader;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.jwt.JwtClaimsSet;
+import org.springframework.security.oauth2.jwt.JwtEncoder;
+import org.springframework.security.oauth2.jwt.JwtEncoderParameters;
+import org.springframework.security.oauth2.jwt.JwtEncodingException;
+
+/**
+ * Spring Security's {@link JwtEncoder} with the signing key in the key backend: the header's
+ * algorithm picks the key ({@link SigningKeys}), the key ID is its thumbprint, the signature is
+ * made by {@link KeyServiceJwsSigner}. Spring's own {@code NimbusJwtEncoder} needs the private key
+ * in memory, which Yinxin's keys never are.
+ */
+public final class KeyServiceJwtEncoder implements JwtEncoder {
+  private final KeyService keyService;
+  private final SigningKeys keys;
+
+  public KeyServiceJwtEncoder(KeyService keyService, SigningKeys keys) {
+    this.keyService = keyService;
+    this.keys = keys;
+  }
+
+  @Override
+  public Jwt encode(JwtEncoderParameters parameters) {
+    JwsHeader requested = parameters.getJwsHeader();
+    JwtClaimsSet claims = parameters.getClaims();
+    String alg =
+        requested == null || requested.getAlgorithm() == null
+            ? SignatureAlgorithm.ES256.getName()
+            : requested.getAlgorithm().getName();
+    SigningKeys.SigningKey key =
+        keys.forAlgorithm(JWSAlgorithm.parse(alg))
+            .orElseThrow(() -> new JwtEncodingException("no signing key for " + alg));
+    JWSHeader.Builder header = new JWSHeader.Builder(key.jwsAlgorithm()).keyID(key.keyId());
+    if (requested != null && requested.getType() != null) {
+      header.type(new JOSEObjectType(requested.getType()));
+    }
+    JWTClaimsSet.Builder set = new JWTClaimsSet.Builder();
+    claims.getClaims().forEach((name, value) -> set.claim(name, nimbus(value)));
+    SignedJWT jwt = new SignedJWT(header.build(), set.build());
+    try {
+      jwt.sign(
+          new KeyServiceJwsSigner(
+              keyService, key.ref(), key.algorithm(), "oidc-token kid=" + key.keyId()));
+    } catch (JOSEException e) {
+      throw new JwtEncodingException("the key backend did not sign the token", e);
+    }
+    Map<String, Object> headers = new LinkedHashMap<>(jwt.getHeader().toJSONObject());
+    return new Jwt(
+        jwt.serialize(), claims.getIssuedAt(), claims.getExpiresAt(), headers, claims.getClaims());
+  }
+
+  /** Claim values as Nimbus serialises them: times as Date (seconds), URLs as text. */
+  private static Object nimbus(Object value) {
+    if (value instanceof Instant i) {
+      return Date.from(i);
+    }
+    if (value instanceof URL u) {
+      return u.toExternalForm();
+    }
+    if (value instanceof Collection<?> c) {
+      return new ArrayList<>(c);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,93 @@
+package io.yinxin.sso.token;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
+import io.yinxin.hsm.KeyInfo;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyService;
+import io.yinxin.hsm.SignatureAlgorithm;
+import io.yinxin.hsm.bridge.KeyServiceJwsSigner;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The keys tokens are signed with: each a key in the key backend (it never leaves it) and its
+ * public JWK, whose key ID is the RFC 7638 thumbprint. The JWK set holds public keys only.
+ */
+public final class SigningKeys {
+
+  /** One signing key. */
+  public record SigningKey(
+      KeyRef ref, SignatureAlgorithm algorithm, JWSAlgorithm jwsAlgorithm, JWK publicJwk) {
+    public String keyId() {
+      return publicJwk.getKeyID();
+    }
+  }
+
+  private final List<SigningKey> keys;
+
+  private SigningKeys(List<SigningKey> keys) {
+    this.keys = List.copyOf(keys);
+  }
+
+  /** The keys named, in order; the first of each JOSE algorithm signs. */
+  public static SigningKeys of(KeyService service, List<KeyRef> refs) {
+    List<SigningKey> out = new ArrayList<>();
+    for (KeyRef ref : refs) {
+      KeyInfo info = service.describe(ref);
+      SignatureAlgorithm alg = info.spec().defaultAlgorithm();
+      JWSAlgorithm jws = KeyServiceJwsSigner.jwsAlgorithm(alg);
+      out.add(new SigningKey(ref, alg, jws, publicJwk(info, jws)));
+    }
+    return new SigningKeys(out);
+  }
+
+  private static JWK publicJwk(KeyInfo info, JWSAlgorithm jws) {
+    try {
+      JWK jwk;
+      if (info.publicKey() instanceof ECPublicKey ec) {
+        jwk =
+            new ECKey.Builder(Curve.forECParameterSpec(ec.getParams()), ec)
+                .keyUse(KeyUse.SIGNATURE)
+                .algorithm(jws)
+                .keyIDFromThumbprint()
+                .build();
+      } else if (info.publicKey() instanceof RSAPublicKey rsa) {
+        jwk =
+            new RSAKey.Builder(rsa)
+                .keyUse(KeyUse.SIGNATURE)
+                .algorithm(jws)
+                .keyIDFromThumbprint()
+                .build();
+      } else {
+        throw new IllegalArgumentException(info.ref() + " is neither an EC nor an RSA key");
+      }
+      return jwk;
+    } catch (JOSEException e) {
+      throw new IllegalStateException("cannot describe " + info.ref() + " as a JWK", e);
+    }
+  }
+
+  /** The key that signs {@code alg}, if there is one. */
+  public Optional<SigningKey> forAlgorithm(JWSAlgorithm alg) {
+    return keys.stream().filter(k -> k.jwsAlgorithm().equals(alg)).findFirst();
+  }
+
+  /** The public JWK set (what {@code /oauth2/jwks} serves). */
+  public JWKSet publicJwkSet() {
+    return new JWKSet(keys.stream().map(SigningKey::publicJwk).toList());
+  }
+
+  public List<SigningKey> all() {
+    return keys;
+  }
+}
