@@ -39,6 +39,7 @@ class DevWelcome {
   private final ObjectProvider<io.yinxin.sign.registry.SealRegistry> seals;
   private final ObjectProvider<io.yinxin.sign.http.SignCallers> signCallers;
   private final ObjectProvider<io.yinxin.sso.client.DemoClient> demoClient;
+  private final ObjectProvider<io.yinxin.sso.account.DemoUser> demoUser;
 
   DevWelcome(
       Environment env,
@@ -50,8 +51,10 @@ class DevWelcome {
       ObjectProvider<io.yinxin.ca.issue.IssuanceService> issuance,
       ObjectProvider<io.yinxin.sign.registry.SealRegistry> seals,
       ObjectProvider<io.yinxin.sign.http.SignCallers> signCallers,
-      ObjectProvider<io.yinxin.sso.client.DemoClient> demoClient) {
+      ObjectProvider<io.yinxin.sso.client.DemoClient> demoClient,
+      ObjectProvider<io.yinxin.sso.account.DemoUser> demoUser) {
     this.demoClient = demoClient;
+    this.demoUser = demoUser;
     this.issuance = issuance;
     this.seals = seals;
     this.signCallers = signCallers;
@@ -105,6 +108,13 @@ class DevWelcome {
       c.put("id", client.clientId());
       c.put("secret", client.secret().get());
       dev.put("demoClient", c);
+      var person = demoUser.getIfAvailable();
+      if (person != null && person.password().isPresent()) {
+        Map<String, String> u = new LinkedHashMap<>();
+        u.put("username", person.username());
+        u.put("password", person.password().get());
+        dev.put("demoUser", u);
+      }
     }
     Hierarchy h = ca.getIfAvailable();
     if (h != null && h.findIssuer("root").isPresent()) {

@@ -79,6 +79,7 @@ class NodeStartsTest {
   void theDemoOidcClientFromDevJsonGetsAnAccessTokenFromTheEmbeddedIssuer() throws Exception {
     String dev = Files.readString(DATA.resolve("dev.json"));
     String issuer = field(dev, "oidcIssuer");
+    assertThat(field(dev, "username")).isEqualTo("demo");
     assertThat(issuer).isEqualTo("http://127.0.0.1:" + port);
     HttpClient http = HttpClient.newHttpClient();
     HttpResponse<String> discovery =

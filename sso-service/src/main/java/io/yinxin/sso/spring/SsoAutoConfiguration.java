@@ -227,7 +227,12 @@ public class SsoAutoConfiguration {
   @Order(1)
   SecurityFilterChain ssoAuthorizationServer(HttpSecurity http, KeyedSecretEncoder secrets)
       throws Exception {
-    http.oauth2AuthorizationServer(
+    var authorizationServer =
+        new org.springframework.security.config.annotation.web.configurers.oauth2.server
+            .authorization.OAuth2AuthorizationServerConfigurer();
+    http.securityMatcher(authorizationServer.getEndpointsMatcher())
+        .with(
+            authorizationServer,
             as ->
                 as.oidc(org.springframework.security.config.Customizer.withDefaults())
                     .clientAuthentication(
@@ -241,8 +246,93 @@ public class SsoAutoConfiguration {
                                             c.setPasswordEncoder(secrets);
                                           }
                                         }))))
-        .authorizeHttpRequests(a -> a.anyRequest().authenticated());
+        .authorizeHttpRequests(a -> a.anyRequest().authenticated())
+        // A browser without a session is sent to the login page; userinfo takes access tokens.
+        .exceptionHandling(
+            e ->
+                e.defaultAuthenticationEntryPointFor(
+                    new org.springframework.security.web.authentication
+                        .LoginUrlAuthenticationEntryPoint("/login"),
+                    new org.springframework.security.web.util.matcher.MediaTypeRequestMatcher(
+                        org.springframework.http.MediaType.TEXT_HTML)))
+        .oauth2ResourceServer(
+            rs -> rs.jwt(org.springframework.security.config.Customizer.withDefaults()));
     return http.build();
+  }
+
+  @Bean
+  io.yinxin.sso.account.Accounts ssoAccounts(DataSource dataSource, SsoSchema schema) {
+    return new io.yinxin.sso.account.Accounts(
+        dataSource, io.yinxin.sso.account.Accounts.passwords(), java.time.Clock.systemUTC());
+  }
+
+  /** Sign-in and sign-out of people: the login form (with CSRF protection) and logout. */
+  @Bean
+  @Order(2)
+  SecurityFilterChain ssoLogin(
+      HttpSecurity http,
+      io.yinxin.sso.account.Accounts accounts,
+      io.yinxin.sso.account.LoginThrottle throttle,
+      org.springframework.context.ApplicationEventPublisher events)
+      throws Exception {
+    var provider =
+        new org.springframework.security.authentication.dao.DaoAuthenticationProvider(accounts);
+    provider.setPasswordEncoder(io.yinxin.sso.account.Accounts.passwords());
+    // One manager with no parent: a refusal (a throttled account) is final, not retried elsewhere.
+    var manager =
+        new org.springframework.security.authentication.ProviderManager(throttle.around(provider));
+    var publisher =
+        new org.springframework.security.authentication.DefaultAuthenticationEventPublisher(events);
+    publisher.setDefaultAuthenticationFailureEvent(
+        org.springframework.security.authentication.event.AuthenticationFailureBadCredentialsEvent
+            .class);
+    manager.setAuthenticationEventPublisher(publisher);
+    http.securityMatcher("/login", "/logout")
+        .authenticationManager(manager)
+        .authorizeHttpRequests(a -> a.anyRequest().permitAll())
+        .formLogin(f -> f.loginPage("/login").permitAll())
+        .logout(org.springframework.security.config.Customizer.withDefaults());
+    return http.build();
+  }
+
+  /** Five failures per account or twenty per address in 15 minutes block it for 15 minutes. */
+  @Bean
+  io.yinxin.sso.account.LoginThrottle ssoLoginThrottle(DataSource dataSource, SsoSchema schema) {
+    return new io.yinxin.sso.account.LoginThrottle(
+        dataSource,
+        5,
+        20,
+        Duration.ofMinutes(15),
+        Duration.ofMinutes(15),
+        java.time.Clock.systemUTC());
+  }
+
+  @Bean
+  io.yinxin.sso.web.LoginPage ssoLoginPage() {
+    return new io.yinxin.sso.web.LoginPage();
+  }
+
+  @Bean
+  io.yinxin.sso.account.LoginAudit ssoLoginAudit(AuditLog audit) {
+    return new io.yinxin.sso.account.LoginAudit(audit);
+  }
+
+  /** The embedded default's demo user (no second factor), its password in an owner-only file. */
+  @Bean
+  io.yinxin.sso.account.DemoUser ssoDemoUser(
+      SsoProperties p, Environment env, io.yinxin.sso.account.Accounts accounts) {
+    if (!p.generateDemoClient()) {
+      return new io.yinxin.sso.account.DemoUser("demo", Optional.empty());
+    }
+    String password =
+        ownerOnly(
+            dataDir(env).resolve("sso-demo-user.properties"),
+            () -> Base64.getUrlEncoder().withoutPadding().encodeToString(random32()));
+    if (!accounts.exists("demo")) {
+      accounts.create("demo", password, "演示用户 Demo User");
+      log.info("event=sso_demo_user_created username=demo");
+    }
+    return new io.yinxin.sso.account.DemoUser("demo", Optional.of(password));
   }
 
   /**

@@ -1,0 +1,118 @@
+package io.yinxin.sso.account;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.springframework.security.authentication.InternalAuthenticationServiceException;
+import org.springframework.security.core.authority.SimpleGrantedAuthority;
+import org.springframework.security.core.userdetails.User;
+import org.springframework.security.core.userdetails.UserDetails;
+import org.springframework.security.core.userdetails.UserDetailsService;
+import org.springframework.security.core.userdetails.UsernameNotFoundException;
+import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
+import org.springframework.security.crypto.password.PasswordEncoder;
+
+/**
+ * Accounts of people who sign in, in {@code sso.accounts}. Passwords are Argon2id at Keycloak's
+ * default strength (7 MiB, 5 iterations, parallelism 1; 16-byte salt, 32-byte hash): as strong as
+ * the field's usual provider, and the same cost per login. A username is case-folded to one
+ * spelling before it is stored or looked up, so two spellings cannot be two accounts.
+ */
+public final class Accounts implements UserDetailsService {
+  private static final Pattern USERNAME = Pattern.compile("[a-z0-9][a-z0-9._@-]{0,99}");
+
+  /** The encoder every password goes through. */
+  public static PasswordEncoder passwords() {
+    return new Argon2PasswordEncoder(16, 32, 1, 7 * 1024, 5);
+  }
+
+  private final DataSource dataSource;
+  private final PasswordEncoder passwords;
+  private final Clock clock;
+
+  public Accounts(DataSource dataSource, PasswordEncoder passwords, Clock clock) {
+    this.dataSource = dataSource;
+    this.passwords = passwords;
+    this.clock = clock;
+  }
+
+  /** The one spelling of a username, or empty when it is not a valid one. */
+  public static Optional<String> canonical(String username) {
+    if (username == null) {
+      return Optional.empty();
+    }
+    String u = username.strip().toLowerCase(java.util.Locale.ROOT);
+    return USERNAME.matcher(u).matches() ? Optional.of(u) : Optional.empty();
+  }
+
+  /**
+   * Creates an account.
+   *
+   * @return false when the username is taken
+   * @throws IllegalArgumentException for an invalid username or a password under 12 characters
+   */
+  public boolean create(String username, String password, String displayName) {
+    String u =
+        canonical(username).orElseThrow(() -> new IllegalArgumentException("invalid username"));
+    if (password == null || password.length() < 12) {
+      throw new IllegalArgumentException("a password needs at least 12 characters");
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO sso.accounts (username, password_hash, display_name, enabled,"
+                    + " created_at) VALUES (?, ?, ?, TRUE, ?)")) {
+      ps.setString(1, u);
+      ps.setString(2, passwords.encode(password));
+      ps.setString(3, displayName);
+      ps.setTimestamp(4, Timestamp.from(clock.instant()));
+      ps.executeUpdate();
+      return true;
+    } catch (SQLException e) {
+      if ("23505".equals(e.getSQLState())) {
+        return false;
+      }
+      throw new IllegalStateException("cannot store the account", e);
+    }
+  }
+
+  public boolean exists(String username) {
+    return canonical(username).flatMap(this::row).isPresent();
+  }
+
+  @Override
+  public UserDetails loadUserByUsername(String username) {
+    return canonical(username)
+        .flatMap(this::row)
+        .orElseThrow(() -> new UsernameNotFoundException("no such account"));
+  }
+
+  private Optional<UserDetails> row(String username) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT username, password_hash, enabled FROM sso.accounts WHERE username = ?")) {
+      ps.setString(1, username);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            User.withUsername(rs.getString(1))
+                .password(rs.getString(2))
+                .disabled(!rs.getBoolean(3))
+                .authorities(List.of(new SimpleGrantedAuthority("ROLE_USER")))
+                .build());
+      }
+    } catch (SQLException e) {
+      throw new InternalAuthenticationServiceException("accounts are unavailable", e);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.yinxin.sso.account;
+
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.EventType;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.context.event.EventListener;
+import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.authentication.DisabledException;
+import org.springframework.security.authentication.LockedException;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.authentication.event.AbstractAuthenticationFailureEvent;
+import org.springframework.security.authentication.event.AuthenticationSuccessEvent;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.web.authentication.WebAuthenticationDetails;
+
+/**
+ * Every sign-in of a person is an audit event: {@code LOGIN_SUCCEEDED} or {@code LOGIN_FAILED} with
+ * a reason code, the method ({@code pwd}) and the source address. Never the password; a username
+ * that is not a valid one is recorded as {@code (invalid)}, so an attacker cannot write arbitrary
+ * text into the evidence. Client authentication at the token endpoint is not a sign-in (its tokens
+ * are {@code TOKEN_ISSUED} events).
+ */
+public final class LoginAudit {
+  private final AuditLog audit;
+
+  public LoginAudit(AuditLog audit) {
+    this.audit = audit;
+  }
+
+  @EventListener
+  public void succeeded(AuthenticationSuccessEvent event) {
+    Authentication a = event.getAuthentication();
+    if (a instanceof UsernamePasswordAuthenticationToken) {
+      record(EventType.LOGIN_SUCCEEDED, a, "ok");
+    }
+  }
+
+  @EventListener
+  public void failed(AbstractAuthenticationFailureEvent event) {
+    Authentication a = event.getAuthentication();
+    if (a instanceof UsernamePasswordAuthenticationToken) {
+      record(EventType.LOGIN_FAILED, a, reason(event.getException()));
+    }
+  }
+
+  static String reason(Exception e) {
+    if (e instanceof BadCredentialsException) {
+      return "bad_credentials";
+    }
+    if (e instanceof DisabledException) {
+      return "disabled";
+    }
+    if (e instanceof LockedException) {
+      return "locked";
+    }
+    if (e instanceof LoginThrottle.ThrottledException) {
+      return "throttled";
+    }
+    return "error";
+  }
+
+  private void record(EventType type, Authentication a, String reason) {
+    String user = Accounts.canonical(a.getName()).orElse("(invalid)");
+    Map<String, String> attributes = new LinkedHashMap<>();
+    attributes.put("method", "pwd");
+    attributes.put("result", reason);
+    if (a.getDetails() instanceof WebAuthenticationDetails d && d.getRemoteAddress() != null) {
+      attributes.put("source", d.getRemoteAddress());
+    }
+    audit.append(AuditEvent.of(type, user, user, attributes));
+  }
+}

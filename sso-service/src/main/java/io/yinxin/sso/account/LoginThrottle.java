@@ -1,0 +1,182 @@
+package io.yinxin.sso.account;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.springframework.security.authentication.AuthenticationProvider;
+import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.authentication.InternalAuthenticationServiceException;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.web.authentication.WebAuthenticationDetails;
+
+/**
+ * Failed sign-ins are throttled per account and per source address, across every node (the counts
+ * live in {@code sso.login_failures}): after {@code maxPerAccount} failures within the window the
+ * account is blocked for the block time, after {@code maxPerSource} failures from one address that
+ * address is. A blocked attempt is refused before the password is checked, with a message that says
+ * when to try again, in Chinese and English. A success clears the account's count.
+ */
+public final class LoginThrottle {
+  private static final DateTimeFormatter SHOWN =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.of("Asia/Shanghai"));
+
+  /** A sign-in refused because its account or address is blocked for now. */
+  public static final class ThrottledException extends AuthenticationException {
+    private static final long serialVersionUID = 1L;
+
+    ThrottledException(Instant until) {
+      super(
+          "登录失败次数过多，请于 "
+              + SHOWN.format(until)
+              + "（北京时间）后重试。Too many failed sign-ins: try again after "
+              + SHOWN.format(until)
+              + " (UTC+8).");
+    }
+  }
+
+  private final DataSource dataSource;
+  private final int maxPerAccount;
+  private final int maxPerSource;
+  private final Duration window;
+  private final Duration block;
+  private final Clock clock;
+
+  public LoginThrottle(
+      DataSource dataSource,
+      int maxPerAccount,
+      int maxPerSource,
+      Duration window,
+      Duration block,
+      Clock clock) {
+    this.dataSource = dataSource;
+    this.maxPerAccount = maxPerAccount;
+    this.maxPerSource = maxPerSource;
+    this.window = window;
+    this.block = block;
+    this.clock = clock;
+  }
+
+  /** Wraps a provider: blocked attempts are refused first, failures counted, success clears. */
+  public AuthenticationProvider around(AuthenticationProvider delegate) {
+    return new AuthenticationProvider() {
+      @Override
+      public Authentication authenticate(Authentication authentication) {
+        String account = "account:" + Accounts.canonical(authentication.getName()).orElse("-");
+        Optional<String> source =
+            authentication.getDetails() instanceof WebAuthenticationDetails d
+                    && d.getRemoteAddress() != null
+                ? Optional.of("source:" + d.getRemoteAddress())
+                : Optional.empty();
+        Instant now = clock.instant();
+        blockedUntil(account, now).ifPresent(LoginThrottle::refuse);
+        source.flatMap(s -> blockedUntil(s, now)).ifPresent(LoginThrottle::refuse);
+        try {
+          Authentication result = delegate.authenticate(authentication);
+          clear(account);
+          return result;
+        } catch (BadCredentialsException e) {
+          failed(account, maxPerAccount, now);
+          source.ifPresent(s -> failed(s, maxPerSource, now));
+          throw e;
+        }
+      }
+
+      @Override
+      public boolean supports(Class<?> authentication) {
+        return delegate.supports(authentication);
+      }
+    };
+  }
+
+  private static void refuse(Instant until) {
+    throw new ThrottledException(until);
+  }
+
+  /** When {@code key} is blocked until, if it is blocked at {@code now}. */
+  Optional<Instant> blockedUntil(String key, Instant now) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT blocked_until FROM sso.login_failures WHERE throttle_key = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getTimestamp(1) != null) {
+          Instant until = rs.getTimestamp(1).toInstant();
+          return until.isAfter(now) ? Optional.of(until) : Optional.empty();
+        }
+        return Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new InternalAuthenticationServiceException("sign-in throttling is unavailable", e);
+    }
+  }
+
+  /** Counts a failure of {@code key}; blocks it when the window holds {@code max} of them. */
+  void failed(String key, int max, Instant now) {
+    Timestamp nowTs = Timestamp.from(now);
+    Timestamp windowStart = Timestamp.from(now.minus(window));
+    try (Connection c = dataSource.getConnection()) {
+      int updated;
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE sso.login_failures SET failures = CASE WHEN window_start < ? THEN 1 ELSE"
+                  + " failures + 1 END, window_start = CASE WHEN window_start < ? THEN ? ELSE"
+                  + " window_start END WHERE throttle_key = ?")) {
+        ps.setTimestamp(1, windowStart);
+        ps.setTimestamp(2, windowStart);
+        ps.setTimestamp(3, nowTs);
+        ps.setString(4, key);
+        updated = ps.executeUpdate();
+      }
+      if (updated == 0) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO sso.login_failures (throttle_key, failures, window_start) VALUES (?,"
+                    + " 1, ?)")) {
+          ps.setString(1, key);
+          ps.setTimestamp(2, nowTs);
+          ps.executeUpdate();
+        } catch (SQLException e) {
+          if (!"23505".equals(e.getSQLState())) {
+            throw e;
+          }
+          failed(key, max, now); // another node inserted it first: count on its row
+          return;
+        }
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE sso.login_failures SET blocked_until = ? WHERE throttle_key = ? AND"
+                  + " failures >= ? AND (blocked_until IS NULL OR blocked_until < ?)")) {
+        ps.setTimestamp(1, Timestamp.from(now.plus(block)));
+        ps.setString(2, key);
+        ps.setInt(3, max);
+        ps.setTimestamp(4, nowTs);
+        ps.executeUpdate();
+      }
+    } catch (SQLException e) {
+      throw new InternalAuthenticationServiceException("sign-in throttling is unavailable", e);
+    }
+  }
+
+  void clear(String key) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("DELETE FROM sso.login_failures WHERE throttle_key = ?")) {
+      ps.setString(1, key);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new InternalAuthenticationServiceException("sign-in throttling is unavailable", e);
+    }
+  }
+}

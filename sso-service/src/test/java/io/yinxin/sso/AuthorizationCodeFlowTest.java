@@ -1,0 +1,296 @@
+package io.yinxin.sso;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jwt.SignedJWT;
+import io.yinxin.sso.account.DemoUser;
+import io.yinxin.sso.client.DemoClient;
+import java.net.CookieManager;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A person signs in through the authorization code flow with PKCE as a browser would, step by step
+ * over HTTP with cookies: the authorize request sends them to the login form, the form (with its
+ * CSRF token) signs them in, consent is given, the code comes back to the registered redirect URI
+ * and is exchanged with the PKCE verifier for tokens; the ID token verifies against the published
+ * RS256 key. Then what must fail: the same code twice (which also revokes the tokens it gave), a
+ * redirect URI not registered, a sign-in without the form's CSRF token.
+ */
+@SpringBootTest(
+    classes = OpenIdProviderTest.App.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class AuthorizationCodeFlowTest {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final String REDIRECT = "http://127.0.0.1:8000/callback";
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) throws Exception {
+    OpenIdProviderTest.nodeProperties(
+        r,
+        Files.createTempDirectory("yinxin-sso-code-").toString(),
+        "jdbc:h2:mem:sso-code;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
+        "sa");
+  }
+
+  @LocalServerPort int port;
+  @Autowired DemoClient client;
+  @Autowired DemoUser user;
+  @Autowired DataSource dataSource;
+
+  private final HttpClient browser =
+      HttpClient.newBuilder()
+          .cookieHandler(new CookieManager())
+          .followRedirects(HttpClient.Redirect.NEVER)
+          .build();
+
+  private String base() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  private HttpResponse<String> get(String url) throws Exception {
+    return browser.send(
+        HttpRequest.newBuilder(URI.create(url.startsWith("http") ? url : base() + url))
+            .header("Accept", "text/html")
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> post(String path, Map<String, String> form, String basic)
+      throws Exception {
+    StringBuilder body = new StringBuilder();
+    form.forEach(
+        (k, v) ->
+            body.append(body.length() == 0 ? "" : "&")
+                .append(k)
+                .append('=')
+                .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base() + path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+    if (basic != null) {
+      b.header("Authorization", basic);
+    }
+    return browser.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String location(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(302);
+    return r.headers().firstValue("Location").orElseThrow();
+  }
+
+  private static String group(String regex, String text) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    assertThat(m.find()).as(regex + " in:\n" + text).isTrue();
+    return m.group(1);
+  }
+
+  private static Map<String, String> query(String url) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String pair : URI.create(url).getRawQuery().split("&")) {
+      String[] kv = pair.split("=", 2);
+      out.put(kv[0], URLDecoder.decode(kv.length > 1 ? kv[1] : "", StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  private String authorizeUrl(String challenge, String redirect) {
+    return "/oauth2/authorize?response_type=code&client_id="
+        + client.clientId()
+        + "&scope=openid%20profile&state=s-123&nonce=n-456&code_challenge_method=S256"
+        + "&code_challenge="
+        + challenge
+        + "&redirect_uri="
+        + URLEncoder.encode(redirect, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aPersonSignsInConsentsAndTheClientGetsTokensForTheCodeOnce() throws Exception {
+    byte[] raw = new byte[32];
+    new SecureRandom().nextBytes(raw);
+    String verifier = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    String challenge =
+        Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(
+                MessageDigest.getInstance("SHA-256")
+                    .digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+
+    // Not signed in: to the login form, whose CSRF token the sign-in must carry.
+    assertThat(location(get(authorizeUrl(challenge, REDIRECT)))).endsWith("/login");
+    HttpResponse<String> form = get("/login");
+    String csrf = group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", form.body());
+    HttpResponse<String> withoutCsrf =
+        post(
+            "/login",
+            Map.of("username", user.username(), "password", user.password().orElseThrow()),
+            null);
+    assertThat(withoutCsrf.statusCode()).isEqualTo(403);
+    String back =
+        location(
+            post(
+                "/login",
+                Map.of(
+                    "username",
+                    user.username(),
+                    "password",
+                    user.password().orElseThrow(),
+                    "_csrf",
+                    csrf),
+                null));
+    assertThat(back).contains("/oauth2/authorize");
+
+    // The consent page, then the code at the registered redirect URI.
+    HttpResponse<String> consent = get(back);
+    assertThat(consent.statusCode()).as(consent.body()).isEqualTo(200);
+    String consentState = group("name=\"state\"[^>]*value=\"([^\"]+)\"", consent.body());
+    String redirected =
+        location(
+            post(
+                "/oauth2/authorize",
+                Map.of("client_id", client.clientId(), "state", consentState, "scope", "profile"),
+                null));
+    assertThat(redirected).startsWith(REDIRECT + "?");
+    Map<String, String> q = query(redirected);
+    assertThat(q.get("state")).isEqualTo("s-123");
+    String code = q.get("code");
+
+    String basic =
+        "Basic "
+            + Base64.getEncoder()
+                .encodeToString(
+                    (client.clientId() + ":" + client.secret().orElseThrow())
+                        .getBytes(StandardCharsets.UTF_8));
+    Map<String, String> exchange =
+        Map.of(
+            "grant_type", "authorization_code",
+            "code", code,
+            "redirect_uri", REDIRECT,
+            "code_verifier", verifier);
+    HttpResponse<String> tokens = post("/oauth2/token", exchange, basic);
+    assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+    JsonNode t = JSON.readTree(tokens.body());
+    assertThat(t.path("refresh_token").asString()).isNotEmpty();
+    SignedJWT id = SignedJWT.parse(t.path("id_token").asString());
+    JWKSet jwks = JWKSet.parse(get("/oauth2/jwks").body());
+    assertThat(id.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.RS256);
+    assertThat(
+            id.verify(new RSASSAVerifier((RSAKey) jwks.getKeyByKeyId(id.getHeader().getKeyID()))))
+        .isTrue();
+    assertThat(id.getJWTClaimsSet().getSubject()).isEqualTo(user.username());
+    assertThat(id.getJWTClaimsSet().getAudience()).containsExactly(client.clientId());
+    assertThat(id.getJWTClaimsSet().getStringClaim("nonce")).isEqualTo("n-456");
+    assertThat(id.getJWTClaimsSet().getIssuer()).isEqualTo(base());
+
+    // The same code a second time is refused.
+    HttpResponse<String> again = post("/oauth2/token", exchange, basic);
+    assertThat(again.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(again.body()).path("error").asString()).isEqualTo("invalid_grant");
+    // ... and the tokens the code produced are revoked (RFC 6749 §4.1.2, OAuth 2.1).
+    HttpResponse<String> introspection =
+        post("/oauth2/introspect", Map.of("token", t.path("access_token").asString()), basic);
+    assertThat(introspection.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(introspection.body()).path("active").asBoolean()).isFalse();
+  }
+
+  @Test
+  void aRedirectUriNotRegisteredExactlyIsNeverRedirectedTo() throws Exception {
+    for (String evil :
+        new String[] {
+          "https://attacker.example/callback",
+          REDIRECT + "/../../evil",
+          REDIRECT + "?next=https://attacker.example",
+          "http://127.0.0.1:8000/callback2"
+        }) {
+      HttpResponse<String> r = get(authorizeUrl("x".repeat(43), evil));
+      assertThat(r.statusCode()).as(evil).isEqualTo(400);
+      assertThat(r.headers().firstValue("Location")).as(evil).isEmpty();
+    }
+  }
+
+  @Autowired io.yinxin.sso.account.Accounts accounts;
+
+  private HttpResponse<String> signIn(String username, String password) throws Exception {
+    String csrf = group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", get("/login").body());
+    return post("/login", Map.of("username", username, "password", password, "_csrf", csrf), null);
+  }
+
+  @Test
+  void aPasswordBruteForceIsThrottledAndEveryAttemptIsAuditedWithoutThePassword() throws Exception {
+    accounts.create("victim", "correct horse battery staple", "Victim");
+    long before = io.yinxin.audit.store.LogStore.open(dataSource).size();
+    for (int i = 0; i < 5; i++) {
+      assertThat(location(signIn("Victim", "wrong password " + i))).endsWith("/login?error");
+    }
+    // Now even the right password waits, and the page says until when.
+    assertThat(location(signIn("victim", "correct horse battery staple"))).endsWith("/login?error");
+    assertThat(get("/login?error").body()).contains("try again after").contains("后重试");
+    long after = io.yinxin.audit.store.LogStore.open(dataSource).size();
+    assertThat(after - before).isGreaterThanOrEqualTo(6);
+    try (var c = dataSource.getConnection();
+        var rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT count(*), count(CASE WHEN event LIKE '%wrong password%' THEN 1 END)"
+                        + " FROM audit.events WHERE type = 'LOGIN_FAILED' AND subject ="
+                        + " 'victim'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(6); // five bad passwords, one throttled attempt
+      assertThat(rs.getLong(2)).isZero();
+    }
+  }
+
+  @Test
+  void theSignInPageSpeaksChineseByDefaultAndEnglishWhenAskedWithLabelledFields() throws Exception {
+    String zh = get("/login").body();
+    assertThat(zh).contains("<html lang=\"zh-CN\">", "<label for=\"username\">用户名</label>");
+    HttpResponse<String> en =
+        browser.send(
+            HttpRequest.newBuilder(URI.create(base() + "/login"))
+                .header("Accept-Language", "en-GB,en;q=0.9")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(en.body())
+        .contains("<html lang=\"en\">", "<label for=\"password\">Password</label>");
+    assertThat(get("/login?lang=en").body()).contains("Sign in");
+    assertThat(get("/login?lang=zh").body()).contains("登录").doesNotContain("src=\"http");
+  }
+
+  @Test
+  void passwordsAreStoredAsArgon2idAtKeycloaksDefaultStrength() throws Exception {
+    try (var c = dataSource.getConnection();
+        var rs =
+            c.createStatement()
+                .executeQuery("SELECT password_hash FROM sso.accounts WHERE username = 'demo'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).startsWith("$argon2id$v=19$m=7168,t=5,p=1$");
+    }
+  }
+}
