@@ -122,26 +122,41 @@ class AuthorizationCodeFlowTest {
   }
 
   private String authorizeUrl(String challenge, String redirect) {
+    return authorizeUrl(challenge, redirect, "openid%20profile");
+  }
+
+  private String authorizeUrl(String challenge, String redirect, String scope) {
     return "/oauth2/authorize?response_type=code&client_id="
         + client.clientId()
-        + "&scope=openid%20profile&state=s-123&nonce=n-456&code_challenge_method=S256"
+        + "&scope="
+        + scope
+        + "&state=s-123&nonce=n-456&code_challenge_method=S256"
         + "&code_challenge="
         + challenge
         + "&redirect_uri="
         + URLEncoder.encode(redirect, StandardCharsets.UTF_8);
   }
 
-  @Test
-  void aPersonSignsInConsentsAndTheClientGetsTokensForTheCodeOnce() throws Exception {
+  /** A PKCE code verifier (RFC 7636 §4.1): 32 random bytes, base64url. */
+  private static String verifier() {
     byte[] raw = new byte[32];
     new SecureRandom().nextBytes(raw);
-    String verifier = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-    String challenge =
-        Base64.getUrlEncoder()
-            .withoutPadding()
-            .encodeToString(
-                MessageDigest.getInstance("SHA-256")
-                    .digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+  }
+
+  /** Its S256 challenge (RFC 7636 §4.2), computed here, not by the server's code. */
+  private static String challenge(String verifier) throws Exception {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(
+            MessageDigest.getInstance("SHA-256")
+                .digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+  }
+
+  @Test
+  void aPersonSignsInConsentsAndTheClientGetsTokensForTheCodeOnce() throws Exception {
+    String verifier = verifier();
+    String challenge = challenge(verifier);
 
     // Not signed in: to the login form, whose CSRF token the sign-in must carry.
     assertThat(location(get(authorizeUrl(challenge, REDIRECT)))).endsWith("/login");
@@ -232,6 +247,76 @@ class AuthorizationCodeFlowTest {
       HttpResponse<String> r = get(authorizeUrl("x".repeat(43), evil));
       assertThat(r.statusCode()).as(evil).isEqualTo(400);
       assertThat(r.headers().firstValue("Location")).as(evil).isEmpty();
+    }
+  }
+
+  /** The whole flow as a signed-in browser and its client do it; returns the token response. */
+  private JsonNode codeFlowTokens(String basic) throws Exception {
+    String verifier = verifier();
+    String challenge = challenge(verifier);
+    // openid alone needs no consent, so this flow leaves no consent behind for other tests.
+    HttpResponse<String> r = get(authorizeUrl(challenge, REDIRECT, "openid"));
+    if (r.statusCode() == 302 && location(r).endsWith("/login")) {
+      r = get(location(signIn(user.username(), user.password().orElseThrow())));
+    }
+    if (r.statusCode() == 200) {
+      String consentState = group("name=\"state\"[^>]*value=\"([^\"]+)\"", r.body());
+      r =
+          post(
+              "/oauth2/authorize",
+              Map.of("client_id", client.clientId(), "state", consentState, "scope", "profile"),
+              null);
+    }
+    String code = query(location(r)).get("code");
+    HttpResponse<String> tokens =
+        post(
+            "/oauth2/token",
+            Map.of(
+                "grant_type", "authorization_code",
+                "code", code,
+                "redirect_uri", REDIRECT,
+                "code_verifier", verifier),
+            basic);
+    assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+    return JSON.readTree(tokens.body());
+  }
+
+  @Test
+  void aRefreshTokenUsedTwiceRevokesItsWholeFamily() throws Exception {
+    String basic =
+        "Basic "
+            + Base64.getEncoder()
+                .encodeToString(
+                    (client.clientId() + ":" + client.secret().orElseThrow())
+                        .getBytes(StandardCharsets.UTF_8));
+    JsonNode first = codeFlowTokens(basic);
+    String rt1 = first.path("refresh_token").asString();
+    HttpResponse<String> refreshed =
+        post("/oauth2/token", Map.of("grant_type", "refresh_token", "refresh_token", rt1), basic);
+    assertThat(refreshed.statusCode()).as(refreshed.body()).isEqualTo(200);
+    JsonNode second = JSON.readTree(refreshed.body());
+    String rt2 = second.path("refresh_token").asString();
+    assertThat(rt2).isNotEqualTo(rt1); // rotated
+
+    // The old one again: refused, and the family with it.
+    HttpResponse<String> replay =
+        post("/oauth2/token", Map.of("grant_type", "refresh_token", "refresh_token", rt1), basic);
+    assertThat(replay.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(replay.body()).path("error").asString()).isEqualTo("invalid_grant");
+    HttpResponse<String> legit =
+        post("/oauth2/token", Map.of("grant_type", "refresh_token", "refresh_token", rt2), basic);
+    assertThat(legit.statusCode()).isEqualTo(400);
+    HttpResponse<String> introspection =
+        post("/oauth2/introspect", Map.of("token", second.path("access_token").asString()), basic);
+    assertThat(JSON.readTree(introspection.body()).path("active").asBoolean()).isFalse();
+    try (var c = dataSource.getConnection();
+        var rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT count(*) FROM audit.events WHERE type = 'TOKEN_REVOKED' AND event LIKE"
+                        + " '%refresh_token_reuse%'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(1);
     }
   }
 

@@ -168,7 +168,8 @@ class OpenIdProviderTest {
     assertThat(jwt.getJWTClaimsSet().getStringClaim("client_id")).isEqualTo(demo.clientId());
     assertThat(jwt.getJWTClaimsSet().getExpirationTime()).isAfter(new Date());
     assertThat(jwt.getJWTClaimsSet().getJWTID()).isNotBlank();
-    assertThat(jwt.getJWTClaimsSet().getClaim("scope").toString()).contains("realname");
+    // RFC 9068 §2.2.3: one space-separated string, as resource servers read it.
+    assertThat(jwt.getJWTClaimsSet().getStringClaim("scope")).isEqualTo("realname");
     // Another payload under the same signature does not verify: the check can fail.
     String[] parts = jwt.serialize().split("\\.");
     String otherPayload =

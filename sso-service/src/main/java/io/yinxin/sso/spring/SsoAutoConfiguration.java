@@ -151,7 +151,18 @@ public class SsoAutoConfiguration {
             context
                 .getClaims()
                 .id(UUID.randomUUID().toString())
-                .claim("client_id", context.getRegisteredClient().getClientId());
+                .claim("client_id", context.getRegisteredClient().getClientId())
+                // RFC 9068 §2.2.3: scope is one space-separated string (Spring writes an array,
+                // which resource servers reading the RFC's form, such as the seal API, refuse).
+                .claims(
+                    c -> {
+                      if (c.get("scope") instanceof java.util.Collection<?> scopes) {
+                        c.put(
+                            "scope",
+                            String.join(
+                                " ", scopes.stream().map(String::valueOf).sorted().toList()));
+                      }
+                    });
           }
         };
     jwt.setJwtCustomizer(customizer);
@@ -164,10 +175,15 @@ public class SsoAutoConfiguration {
     return new JdbcRegisteredClientRepository(new JdbcTemplate(schema.dataSource()));
   }
 
+  /** Authorizations in the database, with refresh-token reuse detection around them. */
   @Bean
   OAuth2AuthorizationService ssoAuthorizations(
-      SsoSchema schema, RegisteredClientRepository clients) {
-    return new JdbcOAuth2AuthorizationService(new JdbcTemplate(schema.dataSource()), clients);
+      SsoSchema schema, RegisteredClientRepository clients, DataSource dataSource, AuditLog audit) {
+    return new io.yinxin.sso.token.RefreshTokenFamilies(
+        new JdbcOAuth2AuthorizationService(new JdbcTemplate(schema.dataSource()), clients),
+        dataSource,
+        audit,
+        java.time.Clock.systemUTC());
   }
 
   /** Expired authorizations are deleted hourly, a day after their last token expired. */

@@ -57,7 +57,16 @@ public final class ExpiredAuthorizations implements AutoCloseable {
       for (int i = 1; i <= EXPIRIES.length; i++) {
         ps.setTimestamp(i, cutoff);
       }
-      return ps.executeUpdate();
+      int deleted = ps.executeUpdate();
+      // Spent refresh tokens matter only while their family (authorization) exists.
+      try (PreparedStatement spent =
+          c.prepareStatement(
+              "DELETE FROM sso.spent_refresh_tokens WHERE NOT EXISTS (SELECT 1 FROM"
+                  + " sso.oauth2_authorization a WHERE a.id ="
+                  + " sso.spent_refresh_tokens.authorization_id)")) {
+        spent.executeUpdate();
+      }
+      return deleted;
     } catch (SQLException e) {
       log.warn("event=sso_cleanup_failed sqlstate={}", e.getSQLState());
       return 0;
