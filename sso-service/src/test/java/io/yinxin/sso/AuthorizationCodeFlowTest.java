@@ -236,6 +236,13 @@ class AuthorizationCodeFlowTest {
   }
 
   @Test
+  void aLoopbackRedirectUriMayUseAnyPortAsRfc8252Allows() throws Exception {
+    // A native app listens on a port it gets from the system: the request is valid (on to login).
+    HttpResponse<String> r = get(authorizeUrl("x".repeat(43), "http://127.0.0.1:49152/callback"));
+    assertThat(location(r)).endsWith("/login");
+  }
+
+  @Test
   void aRedirectUriNotRegisteredExactlyIsNeverRedirectedTo() throws Exception {
     for (String evil :
         new String[] {
