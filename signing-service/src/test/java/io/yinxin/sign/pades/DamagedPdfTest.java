@@ -3,20 +3,11 @@ package io.yinxin.sign.pades;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import io.yinxin.hsm.KeyInfo;
-import io.yinxin.hsm.KeyRef;
-import io.yinxin.hsm.KeyServices;
-import io.yinxin.hsm.KeySpec;
-import io.yinxin.hsm.SignatureAlgorithm;
-import io.yinxin.hsm.soft.SoftKeyBackend;
 import io.yinxin.sign.SignException;
-import io.yinxin.sign.seal.SealFont;
 import io.yinxin.sign.testing.Judges;
-import io.yinxin.sign.testing.TestPki;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -53,24 +44,10 @@ class DamagedPdfTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    KeyServices keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
-    TestPki pki = new TestPki("CN=Damage Root");
-    KeyInfo key = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "seal");
-    seal =
-        new SealIdentity(
-            "damage",
-            key.ref(),
-            SignatureAlgorithm.ECDSA_SHA256,
-            List.of(pki.seal(key, "CN=Damage Seal"), pki.root),
-            "某某公司",
-            "",
-            Optional.empty());
-    sealer =
-        new PadesSealer(
-            keys,
-            SealFont.installed(),
-            Optional.empty(),
-            new RevocationFetcher(Duration.ofSeconds(1), Clock.systemUTC()));
+    var fixture =
+        io.yinxin.sign.testing.TestSealer.create(dir, "damage", "CN=Damage Seal", "某某公司", "");
+    seal = fixture.seal();
+    sealer = fixture.sealer();
     Path plain = dir.resolve("plain.pdf");
     io.yinxin.sign.testing.TestPdfs.contract(plain);
     originals.add(Files.readAllBytes(plain));

@@ -519,19 +519,18 @@ class PadesSealerTest {
     assertThat(dir.resolve("x3.pdf")).doesNotExist();
   }
 
+  /** An SM2 seal with a self-signed SM2 certificate (the SM2 key signs it in the backend). */
+  private static SealIdentity sm2Seal(String id) throws Exception {
+    KeyInfo sm2 = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "seal-" + id);
+    X509CertificateHolder cert = TestPki.selfSigned(keys, sm2, "C=CN,O=" + ORG + ",CN=" + ORG);
+    return new SealIdentity(
+        id, sm2.ref(), SignatureAlgorithm.SM3_WITH_SM2, List.of(cert), ORG, "", Optional.empty());
+  }
+
   @Test
   void anSm2SealVerifiesWithBouncyCastleOverTheSignedByteRanges() throws Exception {
-    KeyInfo sm2 = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "seal-sm2");
-    X509CertificateHolder cert = TestPki.selfSigned(keys, sm2, "C=CN,O=" + ORG + ",CN=" + ORG);
-    SealIdentity sm2Seal =
-        new SealIdentity(
-            "sm2",
-            sm2.ref(),
-            SignatureAlgorithm.SM3_WITH_SM2,
-            List.of(cert),
-            ORG,
-            "",
-            Optional.empty());
+    SealIdentity sm2Seal = sm2Seal("sm2");
+    X509CertificateHolder cert = sm2Seal.certificate();
     Path out = dir.resolve("sm2.pdf");
     sealer.seal(
         plain,
@@ -569,17 +568,8 @@ class PadesSealerTest {
 
   @Test
   void anSm2BtSealCarriesAnSm3TimeStampFromTheSm2Tsa() throws Exception {
-    KeyInfo sm2 = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "seal-sm2-bt");
-    X509CertificateHolder cert = TestPki.selfSigned(keys, sm2, "C=CN,O=" + ORG + ",CN=" + ORG);
-    SealIdentity sm2Seal =
-        new SealIdentity(
-            "sm2-bt",
-            sm2.ref(),
-            SignatureAlgorithm.SM3_WITH_SM2,
-            List.of(cert),
-            ORG,
-            "",
-            Optional.empty());
+    SealIdentity sm2Seal = sm2Seal("sm2-bt");
+    X509CertificateHolder cert = sm2Seal.certificate();
     Path out = dir.resolve("sm2-bt.pdf");
     sealer.seal(
         plain,

@@ -3,22 +3,12 @@ package io.yinxin.sign.pades;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.yinxin.hsm.KeyInfo;
-import io.yinxin.hsm.KeyRef;
-import io.yinxin.hsm.KeyServices;
-import io.yinxin.hsm.KeySpec;
-import io.yinxin.hsm.SignatureAlgorithm;
-import io.yinxin.hsm.soft.SoftKeyBackend;
 import io.yinxin.sign.seal.SealFont;
 import io.yinxin.sign.testing.Judges;
-import io.yinxin.sign.testing.TestPki;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -49,24 +39,11 @@ class PdfaStaysPdfaTest {
   @BeforeAll
   static void setUp() throws Exception {
     VeraGreenfieldFoundryProvider.initialise();
-    KeyServices keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
-    TestPki pki = new TestPki("C=CN,O=Test,CN=PDF/A Root");
-    KeyInfo key = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "seal");
-    seal =
-        new SealIdentity(
-            "pdfa",
-            key.ref(),
-            SignatureAlgorithm.ECDSA_SHA256,
-            List.of(pki.seal(key, "C=CN,O=某某档案馆,CN=某某档案馆"), pki.root),
-            "某某档案馆",
-            "档案专用章",
-            Optional.empty());
-    sealer =
-        new PadesSealer(
-            keys,
-            SealFont.installed(),
-            Optional.empty(),
-            new RevocationFetcher(Duration.ofSeconds(1), Clock.systemUTC()));
+    var fixture =
+        io.yinxin.sign.testing.TestSealer.create(
+            dir, "pdfa", "C=CN,O=某某档案馆,CN=某某档案馆", "某某档案馆", "档案专用章");
+    seal = fixture.seal();
+    sealer = fixture.sealer();
     pdfa = ghostscriptPdfa2b();
   }
 

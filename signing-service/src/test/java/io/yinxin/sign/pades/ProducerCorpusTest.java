@@ -13,22 +13,15 @@ import eu.europa.esig.dss.pades.signature.PAdESService;
 import eu.europa.esig.dss.spi.DSSUtils;
 import eu.europa.esig.dss.spi.validation.CommonCertificateVerifier;
 import io.yinxin.hsm.KeyInfo;
-import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeyServices;
-import io.yinxin.hsm.KeySpec;
 import io.yinxin.hsm.SignatureAlgorithm;
-import io.yinxin.hsm.soft.SoftKeyBackend;
-import io.yinxin.sign.seal.SealFont;
 import io.yinxin.sign.testing.Judges;
 import io.yinxin.sign.testing.TestPdfs;
 import io.yinxin.sign.testing.TestPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.pdfbox.Loader;
@@ -56,25 +49,14 @@ class ProducerCorpusTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    KeyServices keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
-    TestPki pki = new TestPki("C=CN,O=Test,CN=Corpus Root");
-    KeyInfo key = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "seal");
-    var cert = pki.seal(key, "C=CN,O=某某公司,CN=某某公司");
-    seal =
-        new SealIdentity(
-            "corpus",
-            key.ref(),
-            SignatureAlgorithm.ECDSA_SHA256,
-            List.of(cert, pki.root),
-            "某某公司",
-            "",
-            Optional.empty());
-    sealer =
-        new PadesSealer(
-            keys,
-            SealFont.installed(),
-            Optional.empty(),
-            new RevocationFetcher(Duration.ofSeconds(1), Clock.systemUTC()));
+    var fixture =
+        io.yinxin.sign.testing.TestSealer.create(dir, "corpus", "C=CN,O=某某公司,CN=某某公司", "某某公司", "");
+    KeyServices keys = fixture.keys();
+    TestPki pki = fixture.pki();
+    KeyInfo key = fixture.key();
+    var cert = fixture.certificate();
+    seal = fixture.seal();
+    sealer = fixture.sealer();
     nss = Judges.nssTrusting(dir, TestPki.writePem(dir.resolve("root.pem"), pki.root));
 
     Path pdfbox = dir.resolve("pdfbox.pdf");

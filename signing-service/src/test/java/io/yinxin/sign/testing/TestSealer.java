@@ -1,0 +1,59 @@
+package io.yinxin.sign.testing;
+
+import io.yinxin.hsm.KeyInfo;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyServices;
+import io.yinxin.hsm.KeySpec;
+import io.yinxin.hsm.SignatureAlgorithm;
+import io.yinxin.hsm.soft.SoftKeyBackend;
+import io.yinxin.sign.pades.PadesSealer;
+import io.yinxin.sign.pades.RevocationFetcher;
+import io.yinxin.sign.pades.SealIdentity;
+import io.yinxin.sign.seal.SealFont;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.cert.X509CertificateHolder;
+
+/**
+ * A sealer without a TSA and one P-256 seal in a fresh soft key store, certified by a fresh test
+ * root: what most sealing tests start from.
+ */
+public record TestSealer(
+    KeyServices keys,
+    TestPki pki,
+    KeyInfo key,
+    X509CertificateHolder certificate,
+    SealIdentity seal,
+    PadesSealer sealer) {
+
+  /**
+   * @param name the seal id and the CN of its root and certificate
+   * @param organisation the name drawn on the seal
+   */
+  public static TestSealer create(
+      Path dir, String name, String subject, String organisation, String subLine) throws Exception {
+    KeyServices keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
+    TestPki pki = new TestPki("C=CN,O=Test,CN=" + name + " Root");
+    KeyInfo key = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "seal");
+    X509CertificateHolder cert = pki.seal(key, subject);
+    SealIdentity seal =
+        new SealIdentity(
+            name,
+            key.ref(),
+            SignatureAlgorithm.ECDSA_SHA256,
+            List.of(cert, pki.root),
+            organisation,
+            subLine,
+            Optional.empty());
+    PadesSealer sealer =
+        new PadesSealer(
+            keys,
+            SealFont.installed(),
+            Optional.empty(),
+            new RevocationFetcher(Duration.ofSeconds(1), Clock.systemUTC()));
+    return new TestSealer(keys, pki, key, cert, seal, sealer);
+  }
+}
