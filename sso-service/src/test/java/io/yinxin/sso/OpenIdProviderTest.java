@@ -187,6 +187,24 @@ class OpenIdProviderTest {
   }
 
   @Test
+  void noClientCredentialsAtTheTokenOrIntrospectionEndpointIs401NotARedirect() throws Exception {
+    for (String path : new String[] {"/oauth2/token", "/oauth2/introspect"}) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base() + path))
+                  .header("Accept", "*/*")
+                  .header("Content-Type", "application/x-www-form-urlencoded")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "grant_type=client_credentials&token=abc"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(401);
+      assertThat(r.headers().firstValue("Location")).as(path).isEmpty();
+    }
+  }
+
+  @Test
   void aWrongOrMissingClientSecretIsInvalidClientWith401() throws Exception {
     HttpResponse<String> wrong =
         token(demo.clientId(), "not-the-secret", Map.of("grant_type", "client_credentials"));

@@ -264,16 +264,28 @@ public class SsoAutoConfiguration {
                                         }))))
         .authorizeHttpRequests(a -> a.anyRequest().authenticated())
         // A browser without a session is sent to the login page; userinfo takes access tokens.
-        .exceptionHandling(
-            e ->
-                e.defaultAuthenticationEntryPointFor(
-                    new org.springframework.security.web.authentication
-                        .LoginUrlAuthenticationEntryPoint("/login"),
-                    new org.springframework.security.web.util.matcher.MediaTypeRequestMatcher(
-                        org.springframework.http.MediaType.TEXT_HTML)))
+        .exceptionHandling(e -> e.defaultAuthenticationEntryPointFor(loginPage(), browserRequest()))
         .oauth2ResourceServer(
             rs -> rs.jwt(org.springframework.security.config.Customizer.withDefaults()));
     return http.build();
+  }
+
+  private static org.springframework.security.web.AuthenticationEntryPoint loginPage() {
+    return new org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint(
+        "/login");
+  }
+
+  /**
+   * A request that asks for HTML by name. {@code Accept: *}{@code /*} (curl, most HTTP clients)
+   * does not count: a client without credentials at the token endpoint gets RFC 6749's 401, not a
+   * redirect to a login form.
+   */
+  private static org.springframework.security.web.util.matcher.RequestMatcher browserRequest() {
+    var html =
+        new org.springframework.security.web.util.matcher.MediaTypeRequestMatcher(
+            org.springframework.http.MediaType.TEXT_HTML);
+    html.setIgnoredMediaTypes(java.util.Set.of(org.springframework.http.MediaType.ALL));
+    return html;
   }
 
   @Bean
