@@ -10,6 +10,8 @@ public final class AuditException extends RuntimeException {
     INVALID_REQUEST,
     NOT_FOUND,
     UNAUTHORIZED,
+    /** Authenticated, but without the scope the operation needs. */
+    FORBIDDEN,
     UNAVAILABLE
   }
 

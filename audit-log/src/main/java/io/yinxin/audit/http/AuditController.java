@@ -388,6 +388,7 @@ public class AuditController {
           case INVALID_EVENT, INVALID_REQUEST -> HttpStatus.BAD_REQUEST;
           case NOT_FOUND -> HttpStatus.NOT_FOUND;
           case UNAUTHORIZED -> HttpStatus.UNAUTHORIZED;
+          case FORBIDDEN -> HttpStatus.FORBIDDEN;
           case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
         };
     ProblemDetail pd = ProblemDetail.forStatusAndDetail(status, e.getMessage());

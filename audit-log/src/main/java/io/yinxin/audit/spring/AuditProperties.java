@@ -20,6 +20,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param writerTokenSha256 hex SHA-256 of the bearer token that may append over HTTP
  * @param generateDevTokens when no hashes are configured, create random tokens under the data
  *     directory (development only)
+ * @param issuerUri an OAuth2/OpenID issuer (e.g. the SSO module's) whose access tokens with scope
+ *     {@code audit:write} (appends) or {@code audit:read} (bundles, check) are accepted beside the
+ *     configured tokens; empty for none
  * @param tsaUrl an RFC 3161 time-stamp authority (HTTP POST) that stamps every new checkpoint;
  *     empty: checkpoints carry no trusted time
  * @param tsaCertificate PEM file of the TSA certificate, or of the CA that issues it, that every
@@ -38,6 +41,7 @@ public record AuditProperties(
     @DefaultValue("") String auditorTokenSha256,
     @DefaultValue("") String writerTokenSha256,
     @DefaultValue("false") boolean generateDevTokens,
+    @DefaultValue("") String issuerUri,
     @DefaultValue("") String tsaUrl,
     @DefaultValue("") String tsaCertificate,
     @DefaultValue("10s") Duration tsaTimeout) {}

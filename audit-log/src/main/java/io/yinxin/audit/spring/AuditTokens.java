@@ -1,6 +1,7 @@
 package io.yinxin.audit.spring;
 
 import io.yinxin.audit.AuditException;
+import io.yinxin.audit.access.IssuerAccessTokens;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -10,32 +11,47 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Properties;
 
 /**
- * Bearer tokens for the two privileged audit operations, held only as SHA-256 hashes. Until the SSO
- * module issues OAuth2 tokens with scopes, these guard appends over HTTP and evidence bundles.
+ * Who may use the two privileged audit operations (appends over HTTP; evidence bundles and the
+ * check): configured bearer tokens, held only as SHA-256 hashes, and, with {@code
+ * yinxin.audit.issuer-uri}, access tokens from that issuer with scope {@code audit:write} or {@code
+ * audit:read}.
  */
 public final class AuditTokens {
   private final byte[] auditorHash;
   private final byte[] writerHash;
   private final Optional<String> devAuditorToken;
   private final Optional<String> devWriterToken;
+  private final Optional<IssuerAccessTokens> issuerTokens;
 
-  private AuditTokens(byte[] auditor, byte[] writer, String devAuditor, String devWriter) {
+  private AuditTokens(
+      byte[] auditor,
+      byte[] writer,
+      String devAuditor,
+      String devWriter,
+      Optional<IssuerAccessTokens> issuerTokens) {
     this.auditorHash = auditor;
     this.writerHash = writer;
     this.devAuditorToken = Optional.ofNullable(devAuditor);
     this.devWriterToken = Optional.ofNullable(devWriter);
+    this.issuerTokens = issuerTokens;
   }
 
   static AuditTokens from(AuditProperties p, Path dataDir) {
+    Optional<IssuerAccessTokens> issuer =
+        p.issuerUri().isBlank()
+            ? Optional.empty()
+            : Optional.of(new IssuerAccessTokens(p.issuerUri(), Duration.ofSeconds(10)));
     if (!p.auditorTokenSha256().isBlank()
         || !p.writerTokenSha256().isBlank()
         || !p.generateDevTokens()) {
-      return new AuditTokens(hex(p.auditorTokenSha256()), hex(p.writerTokenSha256()), null, null);
+      return new AuditTokens(
+          hex(p.auditorTokenSha256()), hex(p.writerTokenSha256()), null, null, issuer);
     }
     Path file = dataDir.resolve("audit-tokens.properties");
     try {
@@ -57,7 +73,7 @@ public final class AuditTokens {
       }
       String a = props.getProperty("auditor");
       String w = props.getProperty("writer");
-      return new AuditTokens(sha256(a), sha256(w), a, w);
+      return new AuditTokens(sha256(a), sha256(w), a, w, issuer);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare " + file, e);
     }
@@ -87,24 +103,55 @@ public final class AuditTokens {
     }
   }
 
-  /** Which privilege a request needs. */
+  /** Which privilege a request needs, and the OAuth2 scope that grants it. */
   public enum Role {
-    AUDITOR,
-    WRITER
+    AUDITOR("audit:read"),
+    WRITER("audit:write");
+
+    private final String scope;
+
+    Role(String scope) {
+      this.scope = scope;
+    }
+
+    public String scope() {
+      return scope;
+    }
   }
 
-  /** Checks an Authorization header; constant-time comparison of hashes. */
+  /**
+   * Checks an Authorization header: a configured token (constant-time comparison of hashes) or an
+   * issuer's access token with the role's scope.
+   */
   public void require(Role role, String authorization) {
     byte[] expected = role == Role.AUDITOR ? auditorHash : writerHash;
-    if (expected.length == 0) {
+    if (expected.length == 0 && issuerTokens.isEmpty()) {
       throw new AuditException(
           AuditException.Code.UNAUTHORIZED, role + " access is not configured");
     }
-    if (authorization == null || !authorization.startsWith("Bearer ")) {
+    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw new AuditException(AuditException.Code.UNAUTHORIZED, "a bearer token is required");
     }
-    if (!MessageDigest.isEqual(expected, sha256(authorization.substring(7).strip()))) {
+    String token = authorization.substring(7).strip();
+    if (expected.length > 0 && MessageDigest.isEqual(expected, sha256(token))) {
+      return;
+    }
+    if (issuerTokens.isEmpty() || !IssuerAccessTokens.looksLikeJwt(token)) {
       throw new AuditException(AuditException.Code.UNAUTHORIZED, "token not accepted");
+    }
+    IssuerAccessTokens.Verified v;
+    try {
+      v = issuerTokens.get().verify(token);
+    } catch (IssuerAccessTokens.Rejected e) {
+      throw new AuditException(
+          e.issuerUnreachable()
+              ? AuditException.Code.UNAVAILABLE
+              : AuditException.Code.UNAUTHORIZED,
+          e.getMessage());
+    }
+    if (!v.scopes().contains(role.scope())) {
+      throw new AuditException(
+          AuditException.Code.FORBIDDEN, "the token lacks scope " + role.scope());
     }
   }
 

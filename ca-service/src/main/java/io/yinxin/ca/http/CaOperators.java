@@ -1,5 +1,6 @@
 package io.yinxin.ca.http;
 
+import io.yinxin.audit.access.IssuerAccessTokens;
 import io.yinxin.ca.CaException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -11,8 +12,8 @@ import java.util.Set;
 /**
  * Registration-authority operators allowed to call the CA API, each a bearer token (held only as a
  * SHA-256 hash) with OAuth2-style scopes: {@code ca:issue}, {@code ca:revoke}, {@code ca:read},
- * {@code ca:crl}. Until the SSO module issues OAuth2 access tokens, these are the configured
- * clients.
+ * {@code ca:crl}: the configured operators, and, when an issuer is configured, the access tokens it
+ * issues (see {@link IssuerAccessTokens}).
  */
 public final class CaOperators {
   /** Every scope the CA API knows. */
@@ -47,12 +48,21 @@ public final class CaOperators {
   private final List<Operator> operators;
   private final List<byte[]> hashes;
   private final Optional<String> devToken;
+  private final Optional<IssuerAccessTokens> issuerTokens;
 
   public CaOperators(List<Operator> operators, Optional<String> devToken) {
+    this(operators, devToken, Optional.empty());
+  }
+
+  public CaOperators(
+      List<Operator> operators,
+      Optional<String> devToken,
+      Optional<IssuerAccessTokens> issuerTokens) {
     this.operators = List.copyOf(operators);
     this.hashes =
         this.operators.stream().map(o -> HexFormat.of().parseHex(o.tokenSha256())).toList();
     this.devToken = devToken;
+    this.issuerTokens = issuerTokens;
   }
 
   /**
@@ -66,7 +76,8 @@ public final class CaOperators {
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw new CaException(CaException.Code.UNAUTHORIZED, "a bearer token is required");
     }
-    byte[] h = sha256(authorization.substring(7).strip());
+    String token = authorization.substring(7).strip();
+    byte[] h = sha256(token);
     for (int i = 0; i < hashes.size(); i++) {
       if (MessageDigest.isEqual(hashes.get(i), h)) {
         Operator o = operators.get(i);
@@ -75,6 +86,20 @@ public final class CaOperators {
         }
         return o.name();
       }
+    }
+    if (issuerTokens.isPresent() && IssuerAccessTokens.looksLikeJwt(token)) {
+      IssuerAccessTokens.Verified v;
+      try {
+        v = issuerTokens.get().verify(token);
+      } catch (IssuerAccessTokens.Rejected e) {
+        throw new CaException(
+            e.issuerUnreachable() ? CaException.Code.UNAVAILABLE : CaException.Code.UNAUTHORIZED,
+            e.getMessage());
+      }
+      if (!v.scopes().contains(scope)) {
+        throw new CaException(CaException.Code.FORBIDDEN, "the token lacks scope " + scope);
+      }
+      return v.subject();
     }
     throw new CaException(CaException.Code.UNAUTHORIZED, "token not accepted");
   }
@@ -90,6 +115,10 @@ public final class CaOperators {
 
   @Override
   public String toString() {
-    return "CaOperators[" + operators.size() + " operators, tokens hidden]";
+    return "CaOperators["
+        + operators.size()
+        + " operators, tokens hidden"
+        + issuerTokens.map(t -> ", " + t).orElse("")
+        + "]";
   }
 }

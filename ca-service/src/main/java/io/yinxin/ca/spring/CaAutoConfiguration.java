@@ -221,8 +221,14 @@ public class CaAutoConfiguration {
 
   @Bean
   CaOperators caOperators(CaProperties p, Environment env) {
+    Optional<io.yinxin.audit.access.IssuerAccessTokens> issuer =
+        p.issuerUri().isBlank()
+            ? Optional.empty()
+            : Optional.of(
+                new io.yinxin.audit.access.IssuerAccessTokens(
+                    p.issuerUri(), java.time.Duration.ofSeconds(10)));
     if (!p.operators().isEmpty() || !p.generateDevToken()) {
-      return new CaOperators(p.operators(), Optional.empty());
+      return new CaOperators(p.operators(), Optional.empty(), issuer);
     }
     Path file = Path.of(env.getProperty("yinxin.data-dir", "./data"), "ca-tokens.properties");
     try {
@@ -250,7 +256,8 @@ public class CaAutoConfiguration {
                   "dev-operator",
                   HexFormat.of().formatHex(CaOperators.sha256(token)),
                   List.copyOf(CaOperators.SCOPES))),
-          Optional.of(token));
+          Optional.of(token),
+          issuer);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare " + file, e);
     }

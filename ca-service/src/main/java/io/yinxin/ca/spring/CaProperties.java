@@ -36,6 +36,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param operators registration-authority operators and their scopes
  * @param generateDevToken when no operators are configured, create one with every scope under the
  *     data directory (development only)
+ * @param issuerUri an OAuth2/OpenID issuer (e.g. the SSO module's) whose access tokens with {@code
+ *     ca:*} scopes are accepted beside the configured operators; empty for none
  * @param acme the ACME server
  */
 @ConfigurationProperties("yinxin.ca")
@@ -57,6 +59,7 @@ public record CaProperties(
     @DefaultValue("1h") Duration serviceRenewalInterval,
     @DefaultValue List<CaOperators.Operator> operators,
     @DefaultValue("false") boolean generateDevToken,
+    @DefaultValue("") String issuerUri,
     @DefaultValue Acme acme) {
 
   /**

@@ -52,6 +52,15 @@ class CaHttpTest {
   static final String READER = "reader-" + UUID.randomUUID();
   static final JsonMapper JSON = JsonMapper.builder().build();
   static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final io.yinxin.audit.access.TestIssuer ISSUER = startIssuer();
+
+  private static io.yinxin.audit.access.TestIssuer startIssuer() {
+    try {
+      return new io.yinxin.audit.access.TestIssuer();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) {
@@ -73,6 +82,8 @@ class CaHttpTest {
     r.add("yinxin.ca.operators[1].token-sha256", () -> sha(READER));
     r.add("yinxin.ca.operators[1].scopes", () -> "ca:read");
     r.add("yinxin.audit.generate-dev-tokens", () -> "true");
+    r.add("yinxin.ca.issuer-uri", ISSUER::issuer);
+    r.add("yinxin.audit.issuer-uri", ISSUER::issuer);
   }
 
   @Autowired Hierarchy hierarchy;
@@ -1211,6 +1222,61 @@ class CaHttpTest {
       assertThat(rs.getString(1)).isEqualTo("ra-1");
       // The event records the use of the CA key too (no separate KEY_USED for it).
       assertThat(rs.getString(2)).contains("\"signingKey\":\"soft:ca-citizen\"");
+    }
+  }
+
+  @Test
+  void anIssuersAccessTokensWorkBesideTheConfiguredOperatorsAndForgeriesDoNot() throws Exception {
+    String portal = ISSUER.sign(ISSUER.claims("ra-portal", "openid ca:issue ca:read").build());
+    Map<String, Object> body =
+        Map.of(
+            "profile",
+            "citizen-sign",
+            "csr",
+            TestCsr.p256(),
+            "subject",
+            Map.of("name", "吴十", "idNumber", "11010519491231002X"),
+            "san",
+            Map.of());
+    HttpResponse<String> r = issueRaw(body, portal);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    String serial = (String) JSON.readValue(r.body(), Map.class).get("serial");
+    assertThat(get("/ca/v1/certificates/citizen/" + serial, portal).statusCode()).isEqualTo(200);
+    try (Connection conn = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
+        Statement st = conn.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT actor FROM audit.events WHERE type = 'CERT_ISSUED' AND subject ="
+                    + " 'citizen/"
+                    + serial
+                    + "'")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString(1)).isEqualTo("ra-portal");
+    }
+    // A token without the scope is 403 and issues nothing; forgeries are 401 and issue nothing.
+    String reader = ISSUER.sign(ISSUER.claims("ra-portal", "ca:read").build());
+    long before = countCertificates();
+    HttpResponse<String> noScope = issueRaw(body, reader);
+    assertThat(noScope.statusCode()).as(noScope.body()).isEqualTo(403);
+    for (String forged : ISSUER.forgeries("ra-portal", "ca:issue ca:read")) {
+      assertThat(issueRaw(body, forged).statusCode()).as(forged).isEqualTo(401);
+    }
+    assertThat(countCertificates()).isEqualTo(before);
+    // The audit API takes the same issuer's tokens with audit:* scopes.
+    String auditor = ISSUER.sign(ISSUER.claims("auditor-1", "audit:read").build());
+    assertThat(get("/audit/v1/check", auditor).statusCode()).isEqualTo(200);
+    assertThat(get("/audit/v1/check", portal).statusCode()).isEqualTo(403);
+    assertThat(
+            get("/audit/v1/check", ISSUER.forgeries("auditor-1", "audit:read").get(1)).statusCode())
+        .isEqualTo(401);
+  }
+
+  private static long countCertificates() throws Exception {
+    try (Connection conn = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
+        Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM ca.certificates")) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 
