@@ -1,6 +1,8 @@
 package io.yinxin.audit;
 
 import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
 
 /**
  * The transactional form of {@link AuditLog}: a change and its evidence are one unit. A caller
@@ -38,4 +40,36 @@ public interface AuditOutbox {
    *     the outbox and will be integrated, so the change it describes is not undone
    */
   Receipt await(Pending pending);
+
+  /** A change made on the caller's connection, returning its recorded event (or null for none). */
+  @FunctionalInterface
+  interface Change {
+    Pending apply(Connection c) throws SQLException;
+  }
+
+  /**
+   * The usual shape of a change with its evidence: {@code change} runs in one transaction on a
+   * connection of {@code dataSource} (rolled back on any exception), then, after the commit, this
+   * waits until its event is in the log.
+   *
+   * @throws SQLException when the transaction cannot be run or committed (nothing was changed)
+   */
+  default void commit(DataSource dataSource, Change change) throws SQLException {
+    Pending pending;
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        pending = change.apply(c);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    }
+    if (pending != null) {
+      await(pending);
+    }
+  }
 }

@@ -339,28 +339,11 @@ public final class SealRegistry {
   }
 
   /** A change and its audit event in one transaction; the caller waits for the entry. */
-  private interface Change {
-    AuditOutbox.Pending apply(Connection c) throws SQLException;
-  }
-
-  private void inTransaction(Change change) {
-    AuditOutbox.Pending pending;
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        pending = change.apply(c);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
+  private void inTransaction(AuditOutbox.Change change) {
+    try {
+      audit.commit(dataSource, change);
     } catch (SQLException e) {
       throw unavailable(e);
-    }
-    if (pending != null) {
-      audit.await(pending);
     }
   }
 
