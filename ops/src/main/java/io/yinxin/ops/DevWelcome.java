@@ -40,6 +40,7 @@ class DevWelcome {
   private final ObjectProvider<io.yinxin.sign.http.SignCallers> signCallers;
   private final ObjectProvider<io.yinxin.sso.client.DemoClient> demoClient;
   private final ObjectProvider<io.yinxin.sso.account.DemoUser> demoUser;
+  private final ObjectProvider<io.yinxin.sso.http.SsoAdmins> ssoAdmins;
 
   DevWelcome(
       Environment env,
@@ -52,7 +53,9 @@ class DevWelcome {
       ObjectProvider<io.yinxin.sign.registry.SealRegistry> seals,
       ObjectProvider<io.yinxin.sign.http.SignCallers> signCallers,
       ObjectProvider<io.yinxin.sso.client.DemoClient> demoClient,
-      ObjectProvider<io.yinxin.sso.account.DemoUser> demoUser) {
+      ObjectProvider<io.yinxin.sso.account.DemoUser> demoUser,
+      ObjectProvider<io.yinxin.sso.http.SsoAdmins> ssoAdmins) {
+    this.ssoAdmins = ssoAdmins;
     this.demoClient = demoClient;
     this.demoUser = demoUser;
     this.issuance = issuance;
@@ -114,6 +117,11 @@ class DevWelcome {
         u.put("username", person.username());
         u.put("password", person.password().get());
         dev.put("demoUser", u);
+      }
+      dev.put("ssoClientsUrl", base + "/sso/v1/clients");
+      var admins = ssoAdmins.getIfAvailable();
+      if (admins != null) {
+        admins.devToken().ifPresent(v -> dev.put("ssoAdminToken", v));
       }
     }
     Hierarchy h = ca.getIfAvailable();

@@ -106,6 +106,73 @@ class NodeStartsTest {
     assertThat(token.body()).contains("\"access_token\"");
   }
 
+  /**
+   * Issue 13 §4 end to end: an operator client registered through the SSO admin API gets a
+   * client-credentials token from the embedded issuer, and the CA and audit APIs of the same node
+   * take it as resource servers (through the issuer's published metadata only).
+   */
+  @Test
+  void anOperatorClientRegisteredAtTheSsoCallsTheCaAndAuditApisWithItsAccessToken()
+      throws Exception {
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    String base = "http://127.0.0.1:" + port;
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> registered =
+        http.send(
+            HttpRequest.newBuilder(URI.create(field(dev, "ssoClientsUrl")))
+                .header("Authorization", "Bearer " + field(dev, "ssoAdminToken"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"client_id\": \"ra-console\", \"client_name\": \"RA console\","
+                            + " \"grant_types\": [\"client_credentials\"], \"scope\":"
+                            + " \"ca:read audit:read\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
+    String secret = field(registered.body(), "client_secret");
+    String basic =
+        java.util.Base64.getEncoder()
+            .encodeToString(
+                ("ra-console:" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    HttpResponse<String> token =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/oauth2/token"))
+                .header("Authorization", "Basic " + basic)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "grant_type=client_credentials&scope=ca:read%20audit:read"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
+    String accessToken = field(token.body(), "access_token");
+    HttpResponse<String> certs =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/ca/v1/certificates?profile=citizen-sign"))
+                .header("Authorization", "Bearer " + accessToken)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(certs.statusCode()).as(certs.body()).isEqualTo(200);
+    HttpResponse<String> check =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/audit/v1/check"))
+                .header("Authorization", "Bearer " + accessToken)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(check.statusCode()).as(check.body()).isEqualTo(200);
+    // It was not given ca:issue, so issuing is forbidden, not merely unauthenticated.
+    HttpResponse<String> issue =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/ca/v1/certificates"))
+                .header("Authorization", "Bearer " + accessToken)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(issue.statusCode()).as(issue.body()).isEqualTo(403);
+  }
+
   @Test
   void theEmbeddedDefaultCreatesTheCaHierarchyAndServesItsRootCertificate() throws Exception {
     String dev = Files.readString(DATA.resolve("dev.json"));
@@ -547,7 +614,7 @@ class NodeStartsTest {
 
   private static String field(String json, String name) {
     java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("\"" + name + "\" : \"([^\"]+)\"").matcher(json);
+        java.util.regex.Pattern.compile("\"" + name + "\"\\s*:\\s*\"([^\"]+)\"").matcher(json);
     assertThat(m.find()).as(name + " in dev.json").isTrue();
     return m.group(1);
   }

@@ -197,12 +197,7 @@ class AuthorizationCodeFlowTest {
     assertThat(q.get("state")).isEqualTo("s-123");
     String code = q.get("code");
 
-    String basic =
-        "Basic "
-            + Base64.getEncoder()
-                .encodeToString(
-                    (client.clientId() + ":" + client.secret().orElseThrow())
-                        .getBytes(StandardCharsets.UTF_8));
+    String basic = demoBasic();
     Map<String, String> exchange =
         Map.of(
             "grant_type", "authorization_code",
@@ -258,6 +253,14 @@ class AuthorizationCodeFlowTest {
   }
 
   /** The whole flow as a signed-in browser and its client do it; returns the token response. */
+  private String demoBasic() {
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString(
+                (client.clientId() + ":" + client.secret().orElseThrow())
+                    .getBytes(StandardCharsets.UTF_8));
+  }
+
   private JsonNode codeFlowTokens(String basic) throws Exception {
     String verifier = verifier();
     String challenge = challenge(verifier);
@@ -290,12 +293,7 @@ class AuthorizationCodeFlowTest {
 
   @Test
   void aRefreshTokenUsedTwiceRevokesItsWholeFamily() throws Exception {
-    String basic =
-        "Basic "
-            + Base64.getEncoder()
-                .encodeToString(
-                    (client.clientId() + ":" + client.secret().orElseThrow())
-                        .getBytes(StandardCharsets.UTF_8));
+    String basic = demoBasic();
     JsonNode first = codeFlowTokens(basic);
     String rt1 = first.path("refresh_token").asString();
     HttpResponse<String> refreshed =
@@ -325,6 +323,37 @@ class AuthorizationCodeFlowTest {
       rs.next();
       assertThat(rs.getLong(1)).isEqualTo(1);
     }
+  }
+
+  private HttpResponse<String> userinfo(String accessToken) throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/userinfo"))
+                .header("Authorization", "Bearer " + accessToken)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void userinfoAnswersForAnAccessTokenUntilItIsRevoked() throws Exception {
+    String basic = demoBasic();
+    JsonNode t = codeFlowTokens(basic);
+    String at = t.path("access_token").asString();
+    HttpResponse<String> info = userinfo(at);
+    assertThat(info.statusCode()).as(info.body()).isEqualTo(200);
+    assertThat(JSON.readTree(info.body()).path("sub").asString()).isEqualTo(user.username());
+    // An ID token is not an access token.
+    assertThat(userinfo(t.path("id_token").asString()).statusCode()).isEqualTo(401);
+    // RFC 7009: revocation answers 200, and the token is dead everywhere at once.
+    HttpResponse<String> revoked =
+        post("/oauth2/revoke", Map.of("token", at, "token_type_hint", "access_token"), basic);
+    assertThat(revoked.statusCode()).isEqualTo(200);
+    assertThat(userinfo(at).statusCode()).isEqualTo(401);
+    HttpResponse<String> introspection = post("/oauth2/introspect", Map.of("token", at), basic);
+    assertThat(JSON.readTree(introspection.body()).path("active").asBoolean()).isFalse();
+    // Revoking an unknown token is not an error either (RFC 7009 §2.2), and changes nothing.
+    assertThat(post("/oauth2/revoke", Map.of("token", "no-such-token"), basic).statusCode())
+        .isEqualTo(200);
   }
 
   @Autowired io.yinxin.sso.account.Accounts accounts;

@@ -34,7 +34,6 @@ import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
-import org.springframework.security.config.annotation.web.configuration.OAuth2AuthorizationServerConfiguration;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
 import org.springframework.security.oauth2.core.OAuth2Token;
@@ -134,9 +133,28 @@ public class SsoAutoConfiguration {
     return new KeyServiceJwtEncoder(keyService, keys);
   }
 
+  /**
+   * This provider's own access tokens, as userinfo and the client admin API take them: signed by a
+   * key of its JWK set (ES256 or RS256), unexpired, header type {@code at+jwt} (RFC 9068; the
+   * upstream default accepts only {@code JWT} and so refused this provider's access tokens).
+   */
   @Bean
   JwtDecoder ssoJwtDecoder(JWKSource<SecurityContext> jwks) {
-    return OAuth2AuthorizationServerConfiguration.jwtDecoder(jwks);
+    org.springframework.security.oauth2.jwt.NimbusJwtDecoder d =
+        org.springframework.security.oauth2.jwt.NimbusJwtDecoder.withJwkSource(jwks)
+            .jwtProcessorCustomizer(
+                p ->
+                    p.setJWSTypeVerifier(
+                        new com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier<>(
+                            new com.nimbusds.jose.JOSEObjectType("at+jwt"))))
+            .jwsAlgorithms(
+                a -> a.addAll(List.of(SignatureAlgorithm.ES256, SignatureAlgorithm.RS256)))
+            .build();
+    d.setJwtValidator(
+        new org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator<>(
+            new org.springframework.security.oauth2.jwt.JwtTimestampValidator(),
+            new org.springframework.security.oauth2.jwt.JwtTypeValidator("at+jwt")));
+    return d;
   }
 
   /** Access tokens are ES256 {@code at+jwt} (RFC 9068); ID tokens keep the client's algorithm. */
@@ -388,6 +406,46 @@ public class SsoAutoConfiguration {
         "/login",
         "/logout");
     return registration;
+  }
+
+  /**
+   * Who may manage clients: {@code yinxin.sso.admin-token-sha256}, or on the embedded default a
+   * token generated into an owner-only file; and this provider's access tokens with scope {@code
+   * sso:admin}.
+   */
+  @Bean
+  io.yinxin.sso.http.SsoAdmins ssoAdmins(SsoProperties p, Environment env, JwtDecoder decoder) {
+    if (!p.adminTokenSha256().isBlank()) {
+      if (!p.adminTokenSha256().matches("[0-9a-fA-F]{64}")) {
+        throw new IllegalStateException("yinxin.sso.admin-token-sha256: 64 hex characters");
+      }
+      return new io.yinxin.sso.http.SsoAdmins(
+          HexFormat.of().parseHex(p.adminTokenSha256()), decoder, Optional.empty());
+    }
+    if (!p.generateDemoClient()) {
+      return new io.yinxin.sso.http.SsoAdmins(new byte[0], decoder, Optional.empty());
+    }
+    String token =
+        ownerOnly(
+            dataDir(env).resolve("sso-admin-token.properties"),
+            () -> "yx_" + HexFormat.of().formatHex(random32()));
+    return new io.yinxin.sso.http.SsoAdmins(
+        io.yinxin.sso.http.SsoAdmins.sha256(token.getBytes(StandardCharsets.UTF_8)),
+        decoder,
+        Optional.of(token));
+  }
+
+  @Bean
+  io.yinxin.sso.client.ClientAdmin ssoClientAdmin(
+      SsoSchema schema, io.yinxin.audit.AuditOutbox audit, KeyedSecretEncoder secrets) {
+    return new io.yinxin.sso.client.ClientAdmin(
+        schema.dataSource(), audit, secrets, java.time.Clock.systemUTC());
+  }
+
+  @Bean
+  io.yinxin.sso.http.ClientAdminController ssoClientAdminController(
+      io.yinxin.sso.client.ClientAdmin clients, io.yinxin.sso.http.SsoAdmins admins) {
+    return new io.yinxin.sso.http.ClientAdminController(clients, admins);
   }
 
   /** The embedded default's demo client, registered once; its secret in an owner-only file. */

@@ -21,7 +21,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     empty to generate one under the data directory (development only: every node of a cluster
  *     needs the same key)
  * @param generateDemoClient register a demo client at first start and write it to dev.json
- *     (development only)
+ *     (development only); with it, an administrator token for the client admin API is generated
+ *     when none is configured
+ * @param adminTokenSha256 hex SHA-256 of the bearer token that may manage clients ({@code
+ *     /sso/v1/clients}); access tokens of this provider with scope {@code sso:admin} may too
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -32,4 +35,5 @@ public record SsoProperties(
     @DefaultValue("") String rs256Key,
     @DefaultValue("5m") Duration accessTokenTtl,
     @DefaultValue("") String clientSecretKey,
-    @DefaultValue("false") boolean generateDemoClient) {}
+    @DefaultValue("false") boolean generateDemoClient,
+    @DefaultValue("") String adminTokenSha256) {}

@@ -1,0 +1,364 @@
+package io.yinxin.sso.client;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.springframework.security.oauth2.core.AuthorizationGrantType;
+import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
+import org.springframework.security.oauth2.server.authorization.settings.ClientSettings;
+import org.springframework.security.oauth2.server.authorization.settings.OAuth2TokenFormat;
+import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
+
+/**
+ * What an operator registers about a client, in RFC 7591's metadata names (plus token lifetimes and
+ * consent), checked before anything is stored. Redirect and logout URIs are matched exactly by the
+ * provider, so they are checked here to be absolute, canonical (lower-case scheme and host, no
+ * default port, no fragment, no user info, no wildcard) and either https, http on a loopback
+ * address (RFC 8252 §7.3), or a private-use scheme in reverse-domain form (RFC 8252 §7.1).
+ */
+public record ClientMetadata(
+    String clientName,
+    List<String> redirectUris,
+    List<String> postLogoutRedirectUris,
+    Set<String> grantTypes,
+    Set<String> scopes,
+    String tokenEndpointAuthMethod,
+    Duration accessTokenTtl,
+    Duration refreshTokenTtl,
+    boolean requireConsent,
+    String frontchannelLogoutUri,
+    String backchannelLogoutUri) {
+
+  /** Refused metadata; {@code error} is RFC 7591's code. */
+  public static final class Invalid extends RuntimeException {
+    private final String error;
+
+    public Invalid(String error, String description) {
+      super(description, null, false, false);
+      this.error = error;
+    }
+
+    public String error() {
+      return error;
+    }
+  }
+
+  static final Set<String> GRANTS =
+      Set.of("authorization_code", "refresh_token", "client_credentials");
+  static final Set<String> AUTH_METHODS =
+      Set.of("client_secret_basic", "client_secret_post", "none");
+  private static final Set<String> FIELDS =
+      Set.of(
+          "client_name",
+          "redirect_uris",
+          "post_logout_redirect_uris",
+          "grant_types",
+          "scope",
+          "token_endpoint_auth_method",
+          "access_token_ttl",
+          "refresh_token_ttl",
+          "require_consent",
+          "frontchannel_logout_uri",
+          "backchannel_logout_uri");
+  // RFC 6749 §3.3 scope-token.
+  private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,64}");
+  private static final Pattern PRIVATE_SCHEME =
+      Pattern.compile("[a-z][a-z0-9+-]*(\\.[a-z0-9+-]+)+");
+  private static final int MAX_URIS = 20;
+  private static final int MAX_URI_LENGTH = 2000;
+  private static final int MAX_SCOPES = 30;
+
+  /** Parses and checks a JSON object's fields; unknown fields are refused, not ignored. */
+  public static ClientMetadata from(Map<String, Object> json) {
+    for (String k : json.keySet()) {
+      if (!FIELDS.contains(k)) {
+        throw invalid("unknown field " + printable(k));
+      }
+    }
+    String name = string(json, "client_name", null);
+    if (name == null
+        || name.isBlank()
+        || name.length() > 100
+        || name.codePoints().anyMatch(Character::isISOControl)) {
+      throw invalid("client_name: 1-100 characters, no control characters");
+    }
+    Set<String> grants = new LinkedHashSet<>(strings(json, "grant_types", 3));
+    if (grants.isEmpty()) {
+      grants.add("authorization_code");
+    }
+    for (String g : grants) {
+      if (!GRANTS.contains(g)) {
+        throw invalid("grant_types: each one of " + GRANTS);
+      }
+    }
+    if (grants.contains("refresh_token") && !grants.contains("authorization_code")) {
+      throw invalid("grant_types: refresh_token only with authorization_code");
+    }
+    String method = string(json, "token_endpoint_auth_method", "client_secret_basic");
+    if (!AUTH_METHODS.contains(method)) {
+      throw invalid("token_endpoint_auth_method: one of " + AUTH_METHODS);
+    }
+    if (method.equals("none") && grants.contains("client_credentials")) {
+      throw invalid("a public client (token_endpoint_auth_method none) has no client_credentials");
+    }
+    List<String> redirects = uris(json, "redirect_uris", "invalid_redirect_uri");
+    if (grants.contains("authorization_code") && redirects.isEmpty()) {
+      throw new Invalid("invalid_redirect_uri", "redirect_uris: authorization_code needs one");
+    }
+    if (!grants.contains("authorization_code") && !redirects.isEmpty()) {
+      throw new Invalid("invalid_redirect_uri", "redirect_uris only with authorization_code");
+    }
+    List<String> logouts = uris(json, "post_logout_redirect_uris", "invalid_client_metadata");
+    Set<String> scopes = new LinkedHashSet<>();
+    String scope = string(json, "scope", "");
+    if (!scope.isEmpty()) {
+      for (String s : scope.split(" ", -1)) {
+        if (!SCOPE.matcher(s).matches()) {
+          throw invalid("scope: space-separated scope tokens (RFC 6749 §3.3), at most 64 each");
+        }
+        scopes.add(s);
+      }
+    }
+    if (scopes.size() > MAX_SCOPES) {
+      throw invalid("scope: at most " + MAX_SCOPES);
+    }
+    Duration access = seconds(json, "access_token_ttl", 300, 60, 86_400);
+    Duration refresh = seconds(json, "refresh_token_ttl", 8 * 3600, 60, 90 * 86_400);
+    Object consent = json.getOrDefault("require_consent", Boolean.TRUE);
+    if (!(consent instanceof Boolean)) {
+      throw invalid("require_consent: true or false");
+    }
+    String front = optionalUri(json, "frontchannel_logout_uri");
+    String back = optionalUri(json, "backchannel_logout_uri");
+    return new ClientMetadata(
+        name,
+        redirects,
+        logouts,
+        Set.copyOf(grants),
+        Set.copyOf(scopes),
+        method,
+        access,
+        refresh,
+        (Boolean) consent,
+        front,
+        back);
+  }
+
+  /** The registered client with this metadata, keeping {@code base}'s id, client id and secret. */
+  public RegisteredClient apply(RegisteredClient.Builder b) {
+    b.clientName(clientName)
+        .clientAuthenticationMethods(Set::clear)
+        .authorizationGrantTypes(Set::clear)
+        .redirectUris(Set::clear)
+        .postLogoutRedirectUris(Set::clear)
+        .scopes(Set::clear);
+    switch (tokenEndpointAuthMethod) {
+      case "client_secret_post" ->
+          b.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST);
+      case "none" -> b.clientAuthenticationMethod(ClientAuthenticationMethod.NONE);
+      default -> b.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC);
+    }
+    grantTypes.forEach(g -> b.authorizationGrantType(new AuthorizationGrantType(g)));
+    redirectUris.forEach(b::redirectUri);
+    postLogoutRedirectUris.forEach(b::postLogoutRedirectUri);
+    scopes.forEach(b::scope);
+    ClientSettings.Builder settings =
+        ClientSettings.builder()
+            // PKCE for every client, confidential ones too (OAuth 2.1, RFC 9700 §2.1.1).
+            .requireProofKey(true)
+            .requireAuthorizationConsent(requireConsent);
+    if (frontchannelLogoutUri != null) {
+      settings.setting(FRONTCHANNEL, frontchannelLogoutUri);
+    }
+    if (backchannelLogoutUri != null) {
+      settings.setting(BACKCHANNEL, backchannelLogoutUri);
+    }
+    b.clientSettings(settings.build());
+    b.tokenSettings(
+        TokenSettings.builder()
+            .accessTokenFormat(OAuth2TokenFormat.SELF_CONTAINED)
+            .accessTokenTimeToLive(accessTokenTtl)
+            .refreshTokenTimeToLive(refreshTokenTtl)
+            .reuseRefreshTokens(false)
+            .build());
+    return b.build();
+  }
+
+  /** Client settings keys of the logout URIs (OpenID Front- and Back-Channel Logout). */
+  public static final String FRONTCHANNEL = "yinxin.frontchannel_logout_uri";
+
+  public static final String BACKCHANNEL = "yinxin.backchannel_logout_uri";
+
+  /** A registered client as RFC 7591 metadata (no secret). */
+  public static Map<String, Object> describe(RegisteredClient c) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("client_id", c.getClientId());
+    m.put("client_name", c.getClientName());
+    m.put(
+        "client_id_issued_at",
+        c.getClientIdIssuedAt() == null ? null : c.getClientIdIssuedAt().getEpochSecond());
+    m.put("redirect_uris", List.copyOf(c.getRedirectUris()));
+    m.put("post_logout_redirect_uris", List.copyOf(c.getPostLogoutRedirectUris()));
+    m.put(
+        "grant_types",
+        c.getAuthorizationGrantTypes().stream()
+            .map(AuthorizationGrantType::getValue)
+            .sorted()
+            .toList());
+    m.put("scope", String.join(" ", c.getScopes().stream().sorted().toList()));
+    m.put(
+        "token_endpoint_auth_method",
+        c.getClientAuthenticationMethods().iterator().next().getValue());
+    m.put("access_token_ttl", c.getTokenSettings().getAccessTokenTimeToLive().toSeconds());
+    m.put("refresh_token_ttl", c.getTokenSettings().getRefreshTokenTimeToLive().toSeconds());
+    m.put("require_consent", c.getClientSettings().isRequireAuthorizationConsent());
+    Object front = c.getClientSettings().getSetting(FRONTCHANNEL);
+    Object back = c.getClientSettings().getSetting(BACKCHANNEL);
+    if (front != null) {
+      m.put("frontchannel_logout_uri", front);
+    }
+    if (back != null) {
+      m.put("backchannel_logout_uri", back);
+    }
+    return m;
+  }
+
+  private static Invalid invalid(String description) {
+    return new Invalid("invalid_client_metadata", description);
+  }
+
+  private static String printable(String s) {
+    String t = s.length() > 40 ? s.substring(0, 40) + "…" : s;
+    return "'" + t.replaceAll("[^\\x20-\\x7E]", "?") + "'";
+  }
+
+  private static String string(Map<String, Object> json, String field, String dflt) {
+    Object v = json.get(field);
+    if (v == null) {
+      return dflt;
+    }
+    if (!(v instanceof String s)) {
+      throw invalid(field + ": a string");
+    }
+    return s;
+  }
+
+  private static List<String> strings(Map<String, Object> json, String field, int max) {
+    Object v = json.get(field);
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof List<?> list) || list.size() > max) {
+      throw invalid(field + ": an array of at most " + max + " strings");
+    }
+    List<String> out = new ArrayList<>();
+    for (Object o : list) {
+      if (!(o instanceof String s)) {
+        throw invalid(field + ": an array of strings");
+      }
+      if (out.contains(s)) {
+        throw invalid(field + ": " + printable(s) + " twice");
+      }
+      out.add(s);
+    }
+    return out;
+  }
+
+  private static List<String> uris(Map<String, Object> json, String field, String error) {
+    List<String> uris = strings(json, field, MAX_URIS);
+    for (String u : uris) {
+      String why = uriProblem(u);
+      if (why != null) {
+        throw new Invalid(error, field + ": " + printable(u) + " " + why);
+      }
+    }
+    return List.copyOf(uris);
+  }
+
+  private static String optionalUri(Map<String, Object> json, String field) {
+    String u = string(json, field, null);
+    if (u == null) {
+      return null;
+    }
+    String why = uriProblem(u);
+    if (why != null || !(u.startsWith("https://") || u.startsWith("http://"))) {
+      throw invalid(field + ": " + printable(u) + " " + (why == null ? "is not http(s)" : why));
+    }
+    return u;
+  }
+
+  /** Why a redirect-type URI is refused, or null. */
+  static String uriProblem(String u) {
+    if (u.isEmpty() || u.length() > MAX_URI_LENGTH) {
+      return "is empty or longer than " + MAX_URI_LENGTH;
+    }
+    if (u.contains("*")) {
+      return "has a wildcard (URIs are matched exactly)";
+    }
+    URI uri;
+    try {
+      uri = new URI(u);
+    } catch (URISyntaxException e) {
+      return "is not a URI";
+    }
+    if (!uri.isAbsolute() || uri.isOpaque()) {
+      return "is not an absolute hierarchical URI";
+    }
+    if (uri.getRawFragment() != null) {
+      return "has a fragment";
+    }
+    if (uri.getRawUserInfo() != null) {
+      return "has user information";
+    }
+    String scheme = uri.getScheme();
+    if (!scheme.equals(scheme.toLowerCase(Locale.ROOT))) {
+      return "is not canonical (scheme in upper case)";
+    }
+    if (scheme.equals("https") || scheme.equals("http")) {
+      String host = uri.getHost();
+      if (host == null || host.isEmpty()) {
+        return "has no host";
+      }
+      if (!host.equals(host.toLowerCase(Locale.ROOT))) {
+        return "is not canonical (host in upper case)";
+      }
+      int port = uri.getPort();
+      if ((scheme.equals("https") && port == 443) || (scheme.equals("http") && port == 80)) {
+        return "is not canonical (default port written out)";
+      }
+      if (scheme.equals("http") && !(host.equals("127.0.0.1") || host.equals("[::1]"))) {
+        return "is http on a host other than the loopback address (use https)";
+      }
+      return null;
+    }
+    if (!PRIVATE_SCHEME.matcher(scheme).matches()) {
+      return "has a scheme that is neither https nor a reverse-domain private-use scheme";
+    }
+    return null;
+  }
+
+  private static Duration seconds(
+      Map<String, Object> json, String field, long dflt, long min, long max) {
+    Object v = json.get(field);
+    if (v == null) {
+      return Duration.ofSeconds(dflt);
+    }
+    if (!(v instanceof Integer || v instanceof Long)) {
+      throw invalid(field + ": whole seconds, " + min + " to " + max);
+    }
+    long s = ((Number) v).longValue();
+    if (s < min || s > max) {
+      throw invalid(field + ": whole seconds, " + min + " to " + max);
+    }
+    return Duration.ofSeconds(s);
+  }
+}

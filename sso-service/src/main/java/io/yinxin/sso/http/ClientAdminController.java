@@ -1,0 +1,205 @@
+package io.yinxin.sso.http;
+
+import io.yinxin.audit.AuditException;
+import io.yinxin.sso.client.ClientAdmin;
+import io.yinxin.sso.client.ClientMetadata;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The client admin API, {@code /sso/v1/clients}: register (RFC 7591 metadata in, the secret out
+ * once), read, list, replace, rotate the secret, delete. Errors are RFC 7591's {@code {error,
+ * error_description}}.
+ */
+@RestController
+public class ClientAdminController {
+  static final int MAX_BODY = 64 * 1024;
+  private static final JsonMapper JSON =
+      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+  private final ClientAdmin clients;
+  private final SsoAdmins admins;
+
+  public ClientAdminController(ClientAdmin clients, SsoAdmins admins) {
+    this.clients = clients;
+    this.admins = admins;
+  }
+
+  @PostMapping(value = "/sso/v1/clients", produces = MediaType.APPLICATION_JSON_VALUE)
+  public ResponseEntity<Map<String, Object>> create(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      HttpServletRequest request)
+      throws IOException {
+    String actor = admins.require(auth);
+    Map<String, Object> body = object(request);
+    Object id = body.remove("client_id");
+    if (id != null && !(id instanceof String)) {
+      throw new ClientMetadata.Invalid("invalid_client_metadata", "client_id: a string");
+    }
+    ClientAdmin.Registered r =
+        clients.create(actor, Optional.ofNullable((String) id), ClientMetadata.from(body));
+    Map<String, Object> out = new LinkedHashMap<>(ClientMetadata.describe(r.client()));
+    r.secret().ifPresent(s -> out.put("client_secret", s));
+    return ResponseEntity.status(HttpStatus.CREATED)
+        .header(HttpHeaders.CACHE_CONTROL, "no-store")
+        .body(out);
+  }
+
+  @GetMapping(value = "/sso/v1/clients", produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> list(
+      @RequestHeader(value = "Authorization", required = false) String auth) {
+    admins.require(auth);
+    return Map.of("clients", clients.list());
+  }
+
+  @GetMapping(value = "/sso/v1/clients/{clientId}", produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> get(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String clientId) {
+    admins.require(auth);
+    return ClientMetadata.describe(clients.find(clientId).orElseThrow(ClientAdmin.NotFound::new));
+  }
+
+  @PutMapping(value = "/sso/v1/clients/{clientId}", produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> update(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String clientId,
+      HttpServletRequest request)
+      throws IOException {
+    String actor = admins.require(auth);
+    Map<String, Object> body = object(request);
+    Object id = body.remove("client_id");
+    if (id != null && !clientId.equals(id)) {
+      throw new ClientMetadata.Invalid("invalid_client_metadata", "client_id cannot change");
+    }
+    RegisteredClient c = clients.update(actor, clientId, ClientMetadata.from(body));
+    return ClientMetadata.describe(c);
+  }
+
+  @PostMapping(
+      value = "/sso/v1/clients/{clientId}/secret",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  public ResponseEntity<Map<String, Object>> rotate(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String clientId) {
+    String actor = admins.require(auth);
+    String secret = clients.rotateSecret(actor, clientId);
+    return ResponseEntity.ok()
+        .header(HttpHeaders.CACHE_CONTROL, "no-store")
+        .body(Map.of("client_id", clientId, "client_secret", secret));
+  }
+
+  @DeleteMapping("/sso/v1/clients/{clientId}")
+  public ResponseEntity<Void> delete(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String clientId) {
+    String actor = admins.require(auth);
+    clients.delete(actor, clientId);
+    return ResponseEntity.noContent().build();
+  }
+
+  private static Map<String, Object> object(HttpServletRequest request) throws IOException {
+    MediaType type;
+    try {
+      type = MediaType.parseMediaType(String.valueOf(request.getContentType()));
+    } catch (RuntimeException e) {
+      type = MediaType.ALL;
+    }
+    if (!MediaType.APPLICATION_JSON.equalsTypeAndSubtype(type)) {
+      throw new ClientMetadata.Invalid("invalid_request", "Content-Type: application/json");
+    }
+    if (request.getContentLengthLong() > MAX_BODY) {
+      throw new TooLarge();
+    }
+    byte[] body;
+    try (InputStream in = request.getInputStream()) {
+      body = in.readNBytes(MAX_BODY + 1);
+    }
+    if (body.length > MAX_BODY) {
+      throw new TooLarge();
+    }
+    try {
+      Object v = JSON.readValue(body, Object.class);
+      if (!(v instanceof Map<?, ?> m)) {
+        throw new ClientMetadata.Invalid("invalid_request", "the body is not a JSON object");
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> map = new LinkedHashMap<>((Map<String, Object>) m);
+      return map;
+    } catch (JacksonException e) {
+      throw new ClientMetadata.Invalid(
+          "invalid_request", "the body is not JSON (or repeats a member)");
+    }
+  }
+
+  static final class TooLarge extends RuntimeException {
+    TooLarge() {
+      super("the body is larger than " + MAX_BODY, null, false, false);
+    }
+  }
+
+  @ExceptionHandler(ClientMetadata.Invalid.class)
+  ResponseEntity<Map<String, Object>> invalid(ClientMetadata.Invalid e) {
+    return error(HttpStatus.BAD_REQUEST, e.error(), e.getMessage());
+  }
+
+  @ExceptionHandler(TooLarge.class)
+  ResponseEntity<Map<String, Object>> tooLarge(TooLarge e) {
+    return error(HttpStatus.CONTENT_TOO_LARGE, "invalid_request", e.getMessage());
+  }
+
+  @ExceptionHandler(SsoAdmins.Refused.class)
+  ResponseEntity<Map<String, Object>> refused(SsoAdmins.Refused e) {
+    ResponseEntity<Map<String, Object>> r =
+        error(
+            HttpStatus.valueOf(e.status()),
+            e.status() == 401 ? "invalid_token" : "insufficient_scope",
+            e.getMessage());
+    return ResponseEntity.status(r.getStatusCode())
+        .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"yinxin-sso\"")
+        .body(r.getBody());
+  }
+
+  @ExceptionHandler(ClientAdmin.NotFound.class)
+  ResponseEntity<Map<String, Object>> notFound(ClientAdmin.NotFound e) {
+    return error(HttpStatus.NOT_FOUND, "not_found", e.getMessage());
+  }
+
+  @ExceptionHandler(ClientAdmin.Taken.class)
+  ResponseEntity<Map<String, Object>> taken(ClientAdmin.Taken e) {
+    return error(HttpStatus.CONFLICT, "invalid_client_metadata", e.getMessage());
+  }
+
+  @ExceptionHandler(AuditException.class)
+  ResponseEntity<Map<String, Object>> unavailable(AuditException e) {
+    return error(HttpStatus.SERVICE_UNAVAILABLE, "temporarily_unavailable", "try again later");
+  }
+
+  private static ResponseEntity<Map<String, Object>> error(
+      HttpStatus status, String error, String description) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("error", error);
+    m.put("error_description", description);
+    return ResponseEntity.status(status).header(HttpHeaders.CACHE_CONTROL, "no-store").body(m);
+  }
+}
