@@ -9,22 +9,14 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.SignedJWT;
 import io.yinxin.sso.account.DemoUser;
 import io.yinxin.sso.client.DemoClient;
-import java.net.CookieManager;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -64,61 +56,37 @@ class AuthorizationCodeFlowTest {
   @Autowired DemoUser user;
   @Autowired DataSource dataSource;
 
-  private final HttpClient browser =
-      HttpClient.newBuilder()
-          .cookieHandler(new CookieManager())
-          .followRedirects(HttpClient.Redirect.NEVER)
-          .build();
+  private Browser browser;
 
   private String base() {
     return "http://127.0.0.1:" + port;
   }
 
   private HttpResponse<String> get(String url) throws Exception {
-    return browser.send(
-        HttpRequest.newBuilder(URI.create(url.startsWith("http") ? url : base() + url))
-            .header("Accept", "text/html")
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    if (browser == null) {
+      browser = new Browser(base());
+    }
+    return browser.get(url);
   }
 
   private HttpResponse<String> post(String path, Map<String, String> form, String basic)
       throws Exception {
-    StringBuilder body = new StringBuilder();
-    form.forEach(
-        (k, v) ->
-            body.append(body.length() == 0 ? "" : "&")
-                .append(k)
-                .append('=')
-                .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(base() + path))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
-    if (basic != null) {
-      b.header("Authorization", basic);
+    if (browser == null) {
+      browser = new Browser(base());
     }
-    return browser.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return browser.post(path, form, basic);
   }
 
   private static String location(HttpResponse<String> r) {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(302);
-    return r.headers().firstValue("Location").orElseThrow();
+    return Browser.location(r);
   }
 
   private static String group(String regex, String text) {
-    Matcher m = Pattern.compile(regex).matcher(text);
-    assertThat(m.find()).as(regex + " in:\n" + text).isTrue();
-    return m.group(1);
+    return Browser.group(regex, text);
   }
 
   private static Map<String, String> query(String url) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String pair : URI.create(url).getRawQuery().split("&")) {
-      String[] kv = pair.split("=", 2);
-      out.put(kv[0], URLDecoder.decode(kv.length > 1 ? kv[1] : "", StandardCharsets.UTF_8));
-    }
-    return out;
+    return Browser.query(url);
   }
 
   private String authorizeUrl(String challenge, String redirect) {
@@ -137,20 +105,12 @@ class AuthorizationCodeFlowTest {
         + URLEncoder.encode(redirect, StandardCharsets.UTF_8);
   }
 
-  /** A PKCE code verifier (RFC 7636 §4.1): 32 random bytes, base64url. */
   private static String verifier() {
-    byte[] raw = new byte[32];
-    new SecureRandom().nextBytes(raw);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    return Browser.verifier();
   }
 
-  /** Its S256 challenge (RFC 7636 §4.2), computed here, not by the server's code. */
   private static String challenge(String verifier) throws Exception {
-    return Base64.getUrlEncoder()
-        .withoutPadding()
-        .encodeToString(
-            MessageDigest.getInstance("SHA-256")
-                .digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+    return Browser.challenge(verifier);
   }
 
   @Test
@@ -218,6 +178,9 @@ class AuthorizationCodeFlowTest {
     assertThat(id.getJWTClaimsSet().getAudience()).containsExactly(client.clientId());
     assertThat(id.getJWTClaimsSet().getStringClaim("nonce")).isEqualTo("n-456");
     assertThat(id.getJWTClaimsSet().getIssuer()).isEqualTo(base());
+    // RFC 8176: signed in with a password alone.
+    assertThat(id.getJWTClaimsSet().getStringListClaim("amr")).containsExactly("pwd");
+    assertThat(id.getJWTClaimsSet().getStringClaim("acr")).isEqualTo("urn:yinxin:loa:1");
 
     // The same code a second time is refused.
     HttpResponse<String> again = post("/oauth2/token", exchange, basic);
@@ -254,11 +217,7 @@ class AuthorizationCodeFlowTest {
 
   /** The whole flow as a signed-in browser and its client do it; returns the token response. */
   private String demoBasic() {
-    return "Basic "
-        + Base64.getEncoder()
-            .encodeToString(
-                (client.clientId() + ":" + client.secret().orElseThrow())
-                    .getBytes(StandardCharsets.UTF_8));
+    return Browser.basic(client.clientId(), client.secret().orElseThrow());
   }
 
   private JsonNode codeFlowTokens(String basic) throws Exception {
@@ -393,11 +352,12 @@ class AuthorizationCodeFlowTest {
     String zh = get("/login").body();
     assertThat(zh).contains("<html lang=\"zh-CN\">", "<label for=\"username\">用户名</label>");
     HttpResponse<String> en =
-        browser.send(
-            HttpRequest.newBuilder(URI.create(base() + "/login"))
-                .header("Accept-Language", "en-GB,en;q=0.9")
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(base() + "/login"))
+                    .header("Accept-Language", "en-GB,en;q=0.9")
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     assertThat(en.body())
         .contains("<html lang=\"en\">", "<label for=\"password\">Password</label>");
     assertThat(get("/login?lang=en").body()).contains("Sign in");

@@ -11,7 +11,6 @@ import com.nimbusds.jwt.SignedJWT;
 import io.yinxin.audit.store.LogStore;
 import io.yinxin.sso.client.DemoClient;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -104,23 +103,7 @@ class OpenIdProviderTest {
 
   private HttpResponse<String> token(String clientId, String secret, Map<String, String> form)
       throws Exception {
-    StringBuilder body = new StringBuilder();
-    form.forEach(
-        (k, v) ->
-            body.append(body.length() == 0 ? "" : "&")
-                .append(k)
-                .append('=')
-                .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
-    String basic =
-        Base64.getEncoder()
-            .encodeToString((clientId + ":" + secret).getBytes(StandardCharsets.UTF_8));
-    return http.send(
-        HttpRequest.newBuilder(URI.create(base() + "/oauth2/token"))
-            .header("Authorization", "Basic " + basic)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return new Browser(base()).post("/oauth2/token", form, Browser.basic(clientId, secret));
   }
 
   @Test

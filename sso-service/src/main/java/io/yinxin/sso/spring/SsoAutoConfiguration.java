@@ -183,7 +183,11 @@ public class SsoAutoConfiguration {
                     });
           }
         };
-    jwt.setJwtCustomizer(customizer);
+    jwt.setJwtCustomizer(
+        context -> {
+          customizer.customize(context);
+          io.yinxin.sso.token.AuthenticationMethods.addToIdToken(context);
+        });
     return new AuditedTokenGenerator(
         new DelegatingOAuth2TokenGenerator(jwt, new OAuth2RefreshTokenGenerator()), audit);
   }
@@ -319,6 +323,7 @@ public class SsoAutoConfiguration {
       HttpSecurity http,
       io.yinxin.sso.account.Accounts accounts,
       io.yinxin.sso.account.LoginThrottle throttle,
+      io.yinxin.sso.account.SecondFactorLogin secondFactor,
       org.springframework.context.ApplicationEventPublisher events)
       throws Exception {
     var provider =
@@ -333,12 +338,36 @@ public class SsoAutoConfiguration {
         org.springframework.security.authentication.event.AuthenticationFailureBadCredentialsEvent
             .class);
     manager.setAuthenticationEventPublisher(publisher);
-    http.securityMatcher("/login", "/logout")
+    http.securityMatcher("/login", "/login/otp", "/logout", "/account/**")
         .authenticationManager(manager)
-        .authorizeHttpRequests(a -> a.anyRequest().permitAll())
-        .formLogin(f -> f.loginPage("/login").permitAll())
+        .authorizeHttpRequests(
+            a -> a.requestMatchers("/account/**").authenticated().anyRequest().permitAll())
+        .formLogin(f -> f.loginPage("/login").successHandler(secondFactor).permitAll())
         .logout(org.springframework.security.config.Customizer.withDefaults());
     return http.build();
+  }
+
+  @Bean
+  io.yinxin.sso.account.SecondFactors ssoSecondFactors(DataSource dataSource, SsoSchema schema) {
+    return new io.yinxin.sso.account.SecondFactors(dataSource, java.time.Clock.systemUTC());
+  }
+
+  @Bean
+  io.yinxin.sso.account.SecondFactorLogin ssoSecondFactorLogin(
+      io.yinxin.sso.account.SecondFactors factors,
+      io.yinxin.sso.account.Accounts accounts,
+      io.yinxin.sso.account.LoginThrottle throttle,
+      AuditLog audit) {
+    return new io.yinxin.sso.account.SecondFactorLogin(
+        factors, accounts, throttle, audit, java.time.Clock.systemUTC());
+  }
+
+  @Bean
+  io.yinxin.sso.web.SecondFactorPages ssoSecondFactorPages(
+      io.yinxin.sso.account.SecondFactorLogin login,
+      io.yinxin.sso.account.SecondFactors factors,
+      AuditLog audit) {
+    return new io.yinxin.sso.web.SecondFactorPages(login, factors, audit, "印信 Yinxin");
   }
 
   /** Five failures per account or twenty per address in 15 minutes block it for 15 minutes. */
@@ -404,7 +433,10 @@ public class SsoAutoConfiguration {
         "/userinfo",
         "/connect/*",
         "/login",
-        "/logout");
+        "/login/*",
+        "/logout",
+        "/account",
+        "/account/*");
     return registration;
   }
 

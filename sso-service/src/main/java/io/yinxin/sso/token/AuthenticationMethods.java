@@ -1,0 +1,57 @@
+package io.yinxin.sso.token;
+
+import io.yinxin.sso.account.SecondFactorLogin;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.GrantedAuthority;
+import org.springframework.security.core.authority.FactorGrantedAuthority;
+import org.springframework.security.oauth2.core.oidc.endpoint.OidcParameterNames;
+import org.springframework.security.oauth2.server.authorization.token.JwtEncodingContext;
+
+/**
+ * How the person signed in, in the ID token: {@code amr} (RFC 8176 values) from the factors the
+ * session passed ({@code pwd} for the password, {@code otp} for a TOTP code, {@code mfa} when more
+ * than one), and {@code acr}: {@value #ONE_FACTOR} or {@value #TWO_FACTORS}.
+ */
+public final class AuthenticationMethods {
+  public static final String ONE_FACTOR = "urn:yinxin:loa:1";
+  public static final String TWO_FACTORS = "urn:yinxin:loa:2";
+
+  private AuthenticationMethods() {}
+
+  public static void addToIdToken(JwtEncodingContext context) {
+    if (!OidcParameterNames.ID_TOKEN.equals(context.getTokenType().getValue())) {
+      return;
+    }
+    Authentication principal = context.getPrincipal();
+    List<String> amr = amr(principal.getAuthorities());
+    if (amr.isEmpty()) {
+      return;
+    }
+    context
+        .getClaims()
+        .claim("amr", amr)
+        .claim("acr", amr.contains("mfa") ? TWO_FACTORS : ONE_FACTOR);
+  }
+
+  static List<String> amr(Collection<? extends GrantedAuthority> authorities) {
+    List<String> amr = new ArrayList<>();
+    for (GrantedAuthority a : authorities) {
+      String m =
+          switch (a.getAuthority()) {
+            case FactorGrantedAuthority.PASSWORD_AUTHORITY -> "pwd";
+            case SecondFactorLogin.TOTP_AUTHORITY -> "otp";
+            default -> null;
+          };
+      if (m != null && !amr.contains(m)) {
+        amr.add(m);
+      }
+    }
+    if (amr.size() > 1) {
+      amr.add("mfa");
+    }
+    return amr;
+  }
+}

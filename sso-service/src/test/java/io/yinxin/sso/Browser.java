@@ -1,0 +1,119 @@
+package io.yinxin.sso;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.CookieManager;
+import java.net.HttpCookie;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What the tests use as a browser: an HTTP client with its own cookies that does not follow
+ * redirects (each one is checked), forms posted URL-encoded, and PKCE values computed here with the
+ * JDK (not by the server's code).
+ */
+final class Browser {
+  private final String base;
+  private final CookieManager cookies = new CookieManager();
+  private final HttpClient http;
+
+  Browser(String base) {
+    this.base = base;
+    this.http =
+        HttpClient.newBuilder()
+            .cookieHandler(cookies)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+  }
+
+  HttpResponse<String> get(String url) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url.startsWith("http") ? url : base + url))
+            .header("Accept", "text/html")
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> post(String path, Map<String, String> form, String authorization)
+      throws Exception {
+    StringBuilder body = new StringBuilder();
+    form.forEach(
+        (k, v) ->
+            body.append(body.length() == 0 ? "" : "&")
+                .append(k)
+                .append('=')
+                .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** An HTTP Basic authorization header value (RFC 7617, as RFC 6749 §2.3.1 uses it). */
+  static String basic(String user, String password) {
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The value of the session cookie, or null. */
+  String sessionId() {
+    return cookies.getCookieStore().getCookies().stream()
+        .filter(c -> c.getName().equals("JSESSIONID"))
+        .map(HttpCookie::getValue)
+        .findFirst()
+        .orElse(null);
+  }
+
+  static String location(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(302);
+    return r.headers().firstValue("Location").orElseThrow();
+  }
+
+  static String group(String regex, String text) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    assertThat(m.find()).as(regex + " in:\n" + text).isTrue();
+    return m.group(1);
+  }
+
+  static Map<String, String> query(String url) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String pair : URI.create(url).getRawQuery().split("&")) {
+      String[] kv = pair.split("=", 2);
+      out.put(kv[0], URLDecoder.decode(kv.length > 1 ? kv[1] : "", StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  /** A PKCE code verifier (RFC 7636 §4.1): 32 random bytes, base64url. */
+  static String verifier() {
+    byte[] raw = new byte[32];
+    new SecureRandom().nextBytes(raw);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+  }
+
+  /** Its S256 challenge (RFC 7636 §4.2). */
+  static String challenge(String verifier) throws Exception {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(
+            MessageDigest.getInstance("SHA-256")
+                .digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+  }
+}
