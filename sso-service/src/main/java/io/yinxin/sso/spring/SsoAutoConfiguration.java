@@ -202,7 +202,9 @@ public class SsoAutoConfiguration {
   OAuth2AuthorizationService ssoAuthorizations(
       SsoSchema schema, RegisteredClientRepository clients, DataSource dataSource, AuditLog audit) {
     return new io.yinxin.sso.token.RefreshTokenFamilies(
-        new JdbcOAuth2AuthorizationService(new JdbcTemplate(schema.dataSource()), clients),
+        new io.yinxin.sso.token.TokenIndex(
+            new JdbcOAuth2AuthorizationService(new JdbcTemplate(schema.dataSource()), clients),
+            schema.dataSource()),
         dataSource,
         audit,
         java.time.Clock.systemUTC());
@@ -220,8 +222,9 @@ public class SsoAutoConfiguration {
   @Bean
   OAuth2AuthorizationConsentService ssoConsents(
       SsoSchema schema, RegisteredClientRepository clients) {
-    return new JdbcOAuth2AuthorizationConsentService(
-        new JdbcTemplate(schema.dataSource()), clients);
+    return new io.yinxin.sso.token.ConsentsInTransaction(
+        new JdbcOAuth2AuthorizationConsentService(new JdbcTemplate(schema.dataSource()), clients),
+        schema.dataSource());
   }
 
   /**
