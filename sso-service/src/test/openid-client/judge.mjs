@@ -70,6 +70,9 @@ r = await browse(new URL('/login', issuer), {
 });
 url = absolute(r.headers.get('location'), issuer);
 r = await browse(url);
+if (r.status === 302 && r.headers.get('location').includes('/oauth2/consent')) {
+  r = await browse(absolute(r.headers.get('location'), issuer));
+}
 if (r.status === 200) {
   const consentState = field(await r.text(), 'state');
   r = await browse(new URL('/oauth2/authorize', issuer), {

@@ -142,9 +142,16 @@ class AuthorizationCodeFlowTest {
                 null));
     assertThat(back).contains("/oauth2/authorize");
 
-    // The consent page, then the code at the registered redirect URI.
-    HttpResponse<String> consent = get(back);
+    // The consent page (Chinese by default), then the code at the registered redirect URI.
+    String consentUrl = location(get(back));
+    assertThat(consentUrl).contains("/oauth2/consent?");
+    HttpResponse<String> consent = get(consentUrl);
     assertThat(consent.statusCode()).as(consent.body()).isEqualTo(200);
+    assertThat(consent.body())
+        .contains("<html lang=\"zh-CN\">", "请求访问您的账户", "您的姓名和用户名", "同意", "拒绝")
+        .contains("<label for=\"scope-0\"")
+        .doesNotContain("src=\"http");
+    assertThat(get(consentUrl + "&lang=en").body()).contains("Your name and username", "Allow");
     String consentState = group("name=\"state\"[^>]*value=\"([^\"]+)\"", consent.body());
     String redirected =
         location(
@@ -194,6 +201,23 @@ class AuthorizationCodeFlowTest {
   }
 
   @Test
+  void denyingConsentSendsAccessDeniedAndNoCode() throws Exception {
+    HttpResponse<String> r =
+        get(authorizeUrl(challenge(verifier()), REDIRECT, "openid%20profile%20realname"));
+    if (r.statusCode() == 302 && location(r).endsWith("/login")) {
+      r = get(location(signIn(user.username(), user.password().orElseThrow())));
+    }
+    HttpResponse<String> page = get(location(r));
+    assertThat(page.body()).contains("实名信息");
+    String state = group("name=\"state\"[^>]*value=\"([^\"]+)\"", page.body());
+    String denied =
+        location(
+            post(
+                "/oauth2/authorize", Map.of("client_id", client.clientId(), "state", state), null));
+    assertThat(query(denied)).containsEntry("error", "access_denied").doesNotContainKey("code");
+  }
+
+  @Test
   void aLoopbackRedirectUriMayUseAnyPortAsRfc8252Allows() throws Exception {
     // A native app listens on a port it gets from the system: the request is valid (on to login).
     HttpResponse<String> r = get(authorizeUrl("x".repeat(43), "http://127.0.0.1:49152/callback"));
@@ -227,6 +251,9 @@ class AuthorizationCodeFlowTest {
     HttpResponse<String> r = get(authorizeUrl(challenge, REDIRECT, "openid"));
     if (r.statusCode() == 302 && location(r).endsWith("/login")) {
       r = get(location(signIn(user.username(), user.password().orElseThrow())));
+    }
+    if (r.statusCode() == 302 && location(r).contains("/oauth2/consent")) {
+      r = get(location(r));
     }
     if (r.statusCode() == 200) {
       String consentState = group("name=\"state\"[^>]*value=\"([^\"]+)\"", r.body());

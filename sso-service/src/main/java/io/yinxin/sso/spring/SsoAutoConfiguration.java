@@ -276,6 +276,8 @@ public class SsoAutoConfiguration {
             authorizationServer,
             as ->
                 as.oidc(org.springframework.security.config.Customizer.withDefaults())
+                    // Yinxin's own consent page, in Chinese and English.
+                    .authorizationEndpoint(e -> e.consentPage("/oauth2/consent"))
                     .clientAuthentication(
                         ca ->
                             ca.authenticationProviders(
@@ -341,10 +343,14 @@ public class SsoAutoConfiguration {
         org.springframework.security.authentication.event.AuthenticationFailureBadCredentialsEvent
             .class);
     manager.setAuthenticationEventPublisher(publisher);
-    http.securityMatcher("/login", "/login/otp", "/logout", "/account/**")
+    http.securityMatcher("/login", "/login/otp", "/logout", "/account/**", "/oauth2/consent")
         .authenticationManager(manager)
         .authorizeHttpRequests(
-            a -> a.requestMatchers("/account/**").authenticated().anyRequest().permitAll())
+            a ->
+                a.requestMatchers("/account/**", "/oauth2/consent")
+                    .authenticated()
+                    .anyRequest()
+                    .permitAll())
         .formLogin(f -> f.loginPage("/login").successHandler(secondFactor).permitAll())
         .logout(org.springframework.security.config.Customizer.withDefaults());
     return http.build();
@@ -383,6 +389,12 @@ public class SsoAutoConfiguration {
         Duration.ofMinutes(15),
         Duration.ofMinutes(15),
         java.time.Clock.systemUTC());
+  }
+
+  @Bean
+  io.yinxin.sso.web.ConsentPage ssoConsentPage(
+      RegisteredClientRepository clients, OAuth2AuthorizationConsentService consents) {
+    return new io.yinxin.sso.web.ConsentPage(clients, consents);
   }
 
   @Bean
