@@ -126,7 +126,8 @@ class ArchitectureTest {
 
   /**
    * Skipping the key-use audit event is for the callers that record the use in their own event: the
-   * CA's issuance (CERT_ISSUED names the key) and its OCSP signer (a per-signer tally).
+   * CA's issuance (CERT_ISSUED names the key), its OCSP signer (a per-signer tally) and the SSO's
+   * access-token encoder (TOKEN_ISSUED names the key).
    */
   static final ArchRule ONLY_NAMED_CALLERS_RECORD_KEY_USE_THEMSELVES =
       noClasses()
@@ -138,6 +139,8 @@ class ArchitectureTest {
           .doNotHaveFullyQualifiedName("io.yinxin.ca.ocsp.OcspSigner")
           .and()
           .doNotHaveFullyQualifiedName("io.yinxin.ca.issue.IssuanceService")
+          .and()
+          .doNotHaveFullyQualifiedName("io.yinxin.sso.token.KeyServiceJwtEncoder")
           .should()
           .callMethodWhere(
               com.tngtech.archunit.core.domain.JavaCall.Predicates.target(
@@ -147,9 +150,12 @@ class ArchitectureTest {
                           t.getName().equals("signRecordedByCaller")
                               || t.getName().equals("signerRecordedByCaller")
                               || (t.getName().equals("recordedByCaller")
-                                  && t.getOwner()
-                                      .getName()
-                                      .equals("io.yinxin.hsm.bridge.KeyServiceContentSigner")))))
+                                  && (t.getOwner()
+                                          .getName()
+                                          .equals("io.yinxin.hsm.bridge.KeyServiceContentSigner")
+                                      || t.getOwner()
+                                          .getName()
+                                          .equals("io.yinxin.hsm.bridge.KeyServiceJwsSigner"))))))
           .because("no caller may skip the record of a key use unless it records the use itself");
 
   static final List<ArchRule> RULES =

@@ -132,6 +132,7 @@ class OpenIdProviderTest {
   void clientCredentialsGiveAnEs256AccessTokenThatVerifiesAgainstThePublishedKeys()
       throws Exception {
     long before = LogStore.open(dataSource).size();
+    long keyUsesBefore = count("SELECT count(*) FROM audit.events WHERE type = 'KEY_USED'");
     HttpResponse<String> r =
         token(
             demo.clientId(),
@@ -165,8 +166,27 @@ class OpenIdProviderTest {
                     .getBytes(StandardCharsets.UTF_8));
     SignedJWT forged = SignedJWT.parse(parts[0] + "." + otherPayload + "." + parts[2]);
     assertThat(forged.verify(new ECDSAVerifier((ECKey) key))).isFalse();
-    // TOKEN_ISSUED (and the signing key's KEY_USED) are in the evidence log before the answer.
+    // TOKEN_ISSUED is in the evidence log before the answer, naming the key that signed; that
+    // signature made no KEY_USED event of its own.
     assertThat(LogStore.open(dataSource).size()).isGreaterThan(before);
+    assertThat(
+            count(
+                "SELECT count(*) FROM audit.events WHERE type = 'TOKEN_ISSUED' AND event LIKE '%"
+                    + jwt.getJWTClaimsSet().getJWTID()
+                    + "%' AND event LIKE '%\"signingKey\":\"soft:sso-es256\"%' AND event LIKE '%"
+                    + jwt.getHeader().getKeyID()
+                    + "%'"))
+        .isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM audit.events WHERE type = 'KEY_USED'"))
+        .isEqualTo(keyUsesBefore);
+  }
+
+  private long count(String sql) throws Exception {
+    try (var c = dataSource.getConnection();
+        var rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   @Test

@@ -23,14 +23,31 @@ public final class KeyServiceJwsSigner implements JWSSigner {
   private final SignatureAlgorithm alg;
   private final JWSAlgorithm jwsAlgorithm;
   private final String purpose;
+  private final boolean recordedByCaller;
   private final JCAContext jcaContext = new JCAContext();
 
   public KeyServiceJwsSigner(KeyService keys, KeyRef ref, SignatureAlgorithm alg, String purpose) {
+    this(keys, ref, alg, purpose, false);
+  }
+
+  private KeyServiceJwsSigner(
+      KeyService keys, KeyRef ref, SignatureAlgorithm alg, String purpose, boolean byCaller) {
     this.keys = keys;
     this.ref = ref;
     this.alg = alg;
     this.jwsAlgorithm = jwsAlgorithm(alg);
     this.purpose = purpose;
+    this.recordedByCaller = byCaller;
+  }
+
+  /**
+   * A signer whose caller records the key use in its own event ({@link
+   * KeyService#signRecordedByCaller}): the SSO's access tokens, whose TOKEN_ISSUED event names the
+   * key.
+   */
+  public static KeyServiceJwsSigner recordedByCaller(
+      KeyService keys, KeyRef ref, SignatureAlgorithm alg, String purpose) {
+    return new KeyServiceJwsSigner(keys, ref, alg, purpose, true);
   }
 
   /** The JOSE name of an algorithm (RFC 7518, RFC 8037). */
@@ -60,7 +77,10 @@ public final class KeyServiceJwsSigner implements JWSSigner {
     }
     byte[] signature;
     try {
-      signature = keys.sign(ref, alg, signingInput, purpose);
+      signature =
+          recordedByCaller
+              ? keys.signRecordedByCaller(ref, alg, signingInput, purpose)
+              : keys.sign(ref, alg, signingInput, purpose);
     } catch (KeyException e) {
       throw new JOSEException(e.getMessage(), e);
     }

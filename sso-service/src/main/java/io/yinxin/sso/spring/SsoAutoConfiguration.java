@@ -159,7 +159,8 @@ public class SsoAutoConfiguration {
 
   /** Access tokens are ES256 {@code at+jwt} (RFC 9068); ID tokens keep the client's algorithm. */
   @Bean
-  OAuth2TokenGenerator<OAuth2Token> ssoTokenGenerator(JwtEncoder encoder, AuditLog audit) {
+  OAuth2TokenGenerator<OAuth2Token> ssoTokenGenerator(
+      JwtEncoder encoder, AuditLog audit, SigningKeys keys) {
     JwtGenerator jwt = new JwtGenerator(encoder);
     OAuth2TokenCustomizer<JwtEncodingContext> customizer =
         context -> {
@@ -189,7 +190,7 @@ public class SsoAutoConfiguration {
           io.yinxin.sso.token.AuthenticationMethods.addToIdToken(context);
         });
     return new AuditedTokenGenerator(
-        new DelegatingOAuth2TokenGenerator(jwt, new OAuth2RefreshTokenGenerator()), audit);
+        new DelegatingOAuth2TokenGenerator(jwt, new OAuth2RefreshTokenGenerator()), audit, keys);
   }
 
   @Bean

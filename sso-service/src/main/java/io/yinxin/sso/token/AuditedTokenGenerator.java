@@ -12,17 +12,20 @@ import org.springframework.security.oauth2.server.authorization.token.OAuth2Toke
 
 /**
  * Every access token issued is a {@code TOKEN_ISSUED} audit event (client, grant, scopes, subject,
- * token ID), durable before the token endpoint answers: the generator appends it right after making
- * the token, and the endpoint writes its response only after the generator returned.
+ * token ID, the signing key), durable before the token endpoint answers: the generator appends it
+ * right after making the token, and the endpoint writes its response only after the generator
+ * returned.
  */
 public final class AuditedTokenGenerator implements OAuth2TokenGenerator<OAuth2Token> {
   private final OAuth2TokenGenerator<? extends OAuth2Token> delegate;
   private final AuditLog audit;
+  private final SigningKeys keys;
 
   public AuditedTokenGenerator(
-      OAuth2TokenGenerator<? extends OAuth2Token> delegate, AuditLog audit) {
+      OAuth2TokenGenerator<? extends OAuth2Token> delegate, AuditLog audit, SigningKeys keys) {
     this.delegate = delegate;
     this.audit = audit;
+    this.keys = keys;
   }
 
   @Override
@@ -34,8 +37,15 @@ public final class AuditedTokenGenerator implements OAuth2TokenGenerator<OAuth2T
       attributes.put("grant", context.getAuthorizationGrantType().getValue());
       attributes.put(
           "scopes", String.join(" ", new java.util.TreeSet<>(context.getAuthorizedScopes())));
-      if (token instanceof org.springframework.security.oauth2.jwt.Jwt jwt && jwt.getId() != null) {
-        attributes.put("jti", jwt.getId());
+      if (token instanceof org.springframework.security.oauth2.jwt.Jwt jwt) {
+        if (jwt.getId() != null) {
+          attributes.put("jti", jwt.getId());
+        }
+        // The key that signed it (its signature made no KEY_USED event: this is the record).
+        if (jwt.getHeaders().get("kid") instanceof String kid) {
+          keys.byKeyId(kid).ifPresent(k -> attributes.put("signingKey", k.ref().toString()));
+          attributes.put("kid", kid);
+        }
       }
       String subject = context.getPrincipal() == null ? "-" : context.getPrincipal().getName();
       audit.append(

@@ -27,7 +27,9 @@ import org.springframework.security.oauth2.jwt.JwtEncodingException;
  * Spring Security's {@link JwtEncoder} with the signing key in the key backend: the header's
  * algorithm picks the key ({@link SigningKeys}), the key ID is its thumbprint, the signature is
  * made by {@link KeyServiceJwsSigner}. Spring's own {@code NimbusJwtEncoder} needs the private key
- * in memory, which Yinxin's keys never are.
+ * in memory, which Yinxin's keys never are. Access tokens ({@code typ at+jwt}) are signed without a
+ * separate KEY_USED event: the TOKEN_ISSUED event that must be durable before the token is returned
+ * names the key ({@link AuditedTokenGenerator}).
  */
 public final class KeyServiceJwtEncoder implements JwtEncoder {
   private final KeyService keyService;
@@ -56,10 +58,16 @@ public final class KeyServiceJwtEncoder implements JwtEncoder {
     JWTClaimsSet.Builder set = new JWTClaimsSet.Builder();
     claims.getClaims().forEach((name, value) -> set.claim(name, nimbus(value)));
     SignedJWT jwt = new SignedJWT(header.build(), set.build());
+    String purpose = "oidc-token kid=" + key.keyId();
+    // An access token's TOKEN_ISSUED event names its key (AuditedTokenGenerator), so its
+    // signature needs no KEY_USED event of its own; ID tokens keep theirs.
+    boolean accessToken = requested != null && "at+jwt".equals(requested.getType());
     try {
       jwt.sign(
-          new KeyServiceJwsSigner(
-              keyService, key.ref(), key.algorithm(), "oidc-token kid=" + key.keyId()));
+          accessToken
+              ? KeyServiceJwsSigner.recordedByCaller(
+                  keyService, key.ref(), key.algorithm(), purpose)
+              : new KeyServiceJwsSigner(keyService, key.ref(), key.algorithm(), purpose));
     } catch (JOSEException e) {
       throw new JwtEncodingException("the key backend did not sign the token", e);
     }

@@ -82,6 +82,11 @@ public final class SigningKeys {
     return keys.stream().filter(k -> k.jwsAlgorithm().equals(alg)).findFirst();
   }
 
+  /** The key with this key ID (thumbprint), if there is one. */
+  public Optional<SigningKey> byKeyId(String kid) {
+    return keys.stream().filter(k -> k.keyId().equals(kid)).findFirst();
+  }
+
   /** The public JWK set (what {@code /oauth2/jwks} serves). */
   public JWKSet publicJwkSet() {
     return new JWKSet(keys.stream().map(SigningKey::publicJwk).toList());
