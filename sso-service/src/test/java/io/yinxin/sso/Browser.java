@@ -56,7 +56,7 @@ final class Browser {
                 .append('=')
                 .append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(base + path))
+        HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : base + path))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
     if (authorization != null) {
@@ -75,7 +75,7 @@ final class Browser {
   /** The value of the session cookie, or null. */
   String sessionId() {
     return cookies.getCookieStore().getCookies().stream()
-        .filter(c -> c.getName().equals("JSESSIONID"))
+        .filter(c -> c.getName().equals("YINXIN_SSO"))
         .map(HttpCookie::getValue)
         .findFirst()
         .orElse(null);

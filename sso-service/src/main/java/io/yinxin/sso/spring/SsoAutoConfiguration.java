@@ -441,18 +441,39 @@ public class SsoAutoConfiguration {
             "springSecurityFilterChain");
     registration.setName("ssoSecurityFilterChain");
     registration.setOrder(-100);
-    registration.addUrlPatterns(
-        "/oauth2/*",
-        "/.well-known/openid-configuration",
-        "/.well-known/oauth-authorization-server",
-        "/.well-known/oauth-authorization-server/*",
-        "/userinfo",
-        "/connect/*",
-        "/login",
-        "/login/*",
-        "/logout",
-        "/account",
-        "/account/*");
+    registration.addUrlPatterns(PATHS);
+    return registration;
+  }
+
+  /** Every path the provider serves: its filters (sessions, Spring Security) run on these only. */
+  static final String[] PATHS = {
+    "/oauth2/*",
+    "/.well-known/openid-configuration",
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/oauth-authorization-server/*",
+    "/userinfo",
+    "/connect/*",
+    "/login",
+    "/login/*",
+    "/logout",
+    "/account",
+    "/account/*"
+  };
+
+  @Bean(destroyMethod = "close")
+  SsoSessions ssoSessions(DataSource dataSource, SsoSchema schema) {
+    return new SsoSessions(dataSource, Duration.ofMinutes(30));
+  }
+
+  /** Sessions from the database, before Spring Security reads its context from them. */
+  @Bean
+  org.springframework.boot.web.servlet.FilterRegistrationBean<?> ssoSessionFilter(
+      SsoSessions sessions) {
+    var registration =
+        new org.springframework.boot.web.servlet.FilterRegistrationBean<>(sessions.filter());
+    registration.setName("ssoSessionFilter");
+    registration.setOrder(-200);
+    registration.addUrlPatterns(PATHS);
     return registration;
   }
 
