@@ -96,6 +96,41 @@ public final class ClientAdmin {
     return new Registered(client, secret);
   }
 
+  /**
+   * Stores a client registered dynamically (its secret already encoded) with its audit event, in
+   * one transaction; its id must be new.
+   */
+  public void saveRegistered(String actor, RegisteredClient client) {
+    inTransaction(
+        c -> {
+          JdbcRegisteredClientRepository repo = repository(c);
+          if (repo.findByClientId(client.getClientId()) != null) {
+            throw new Taken();
+          }
+          repo.save(client);
+          Map<String, String> details = new LinkedHashMap<>();
+          details.put("change", "client_registered_dynamically");
+          details.put(
+              "grantTypes",
+              String.join(
+                  " ",
+                  client.getAuthorizationGrantTypes().stream()
+                      .map(g -> g.getValue())
+                      .sorted()
+                      .toList()));
+          if (!client.getRedirectUris().isEmpty()) {
+            details.put("redirectUris", String.join(" ", client.getRedirectUris()));
+          }
+          if (!client.getScopes().isEmpty()) {
+            details.put("scope", String.join(" ", client.getScopes().stream().sorted().toList()));
+          }
+          return audit.record(
+              c,
+              AuditEvent.of(
+                  EventType.CONFIG_CHANGED, actor, "client/" + client.getClientId(), details));
+        });
+  }
+
   /** Replaces a client's metadata; its id and secret stay. */
   public RegisteredClient update(String actor, String clientId, ClientMetadata m) {
     RegisteredClient[] out = new RegisteredClient[1];

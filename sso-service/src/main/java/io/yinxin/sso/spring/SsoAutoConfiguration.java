@@ -170,18 +170,7 @@ public class SsoAutoConfiguration {
             context
                 .getClaims()
                 .id(UUID.randomUUID().toString())
-                .claim("client_id", context.getRegisteredClient().getClientId())
-                // RFC 9068 §2.2.3: scope is one space-separated string (Spring writes an array,
-                // which resource servers reading the RFC's form, such as the seal API, refuse).
-                .claims(
-                    c -> {
-                      if (c.get("scope") instanceof java.util.Collection<?> scopes) {
-                        c.put(
-                            "scope",
-                            String.join(
-                                " ", scopes.stream().map(String::valueOf).sorted().toList()));
-                      }
-                    });
+                .claim("client_id", context.getRegisteredClient().getClientId());
           }
         };
     jwt.setJwtCustomizer(
@@ -267,8 +256,27 @@ public class SsoAutoConfiguration {
    */
   @Bean
   @Order(1)
-  SecurityFilterChain ssoAuthorizationServer(HttpSecurity http, KeyedSecretEncoder secrets)
+  SecurityFilterChain ssoAuthorizationServer(
+      HttpSecurity http,
+      KeyedSecretEncoder secrets,
+      RegisteredClientRepository clients,
+      OAuth2AuthorizationService authorizations,
+      OAuth2TokenGenerator<OAuth2Token> tokens,
+      io.yinxin.sso.client.ClientAdmin admin)
       throws Exception {
+    // Dynamic registration checked by the admin API's rules, stored with its audit event.
+    var registration =
+        new org.springframework.security.oauth2.server.authorization.oidc.authentication
+            .OidcClientRegistrationAuthenticationProvider(
+            io.yinxin.sso.client.DynamicRegistration.audited(clients, admin),
+            authorizations,
+            tokens);
+    registration.setRegisteredClientConverter(
+        new io.yinxin.sso.client.DynamicRegistration(java.time.Clock.systemUTC()));
+    registration.setPasswordEncoder(secrets);
+    // The converter applies the admin API's rules to every field (stricter than Spring's
+    // defaults, which refuse any requested scope): nothing is left to check before it.
+    registration.setAuthenticationValidator(context -> {});
     var authorizationServer =
         new org.springframework.security.config.annotation.web.configurers.oauth2.server
             .authorization.OAuth2AuthorizationServerConfigurer();
@@ -276,7 +284,22 @@ public class SsoAutoConfiguration {
         .with(
             authorizationServer,
             as ->
-                as.oidc(org.springframework.security.config.Customizer.withDefaults())
+                as.oidc(
+                        oidc ->
+                            oidc.clientRegistrationEndpoint(
+                                endpoint ->
+                                    endpoint.authenticationProviders(
+                                        providers ->
+                                            providers.replaceAll(
+                                                p ->
+                                                    p
+                                                            instanceof
+                                                            org.springframework.security.oauth2
+                                                                .server.authorization.oidc
+                                                                .authentication
+                                                                .OidcClientRegistrationAuthenticationProvider
+                                                        ? registration
+                                                        : p))))
                     // Yinxin's own consent page, in Chinese and English.
                     .authorizationEndpoint(e -> e.consentPage("/oauth2/consent"))
                     .clientAuthentication(

@@ -55,13 +55,26 @@ public final class KeyServiceJwtEncoder implements JwtEncoder {
     if (requested != null && requested.getType() != null) {
       header.type(new JOSEObjectType(requested.getType()));
     }
+    boolean accessToken = requested != null && "at+jwt".equals(requested.getType());
     JWTClaimsSet.Builder set = new JWTClaimsSet.Builder();
-    claims.getClaims().forEach((name, value) -> set.claim(name, nimbus(value)));
+    claims
+        .getClaims()
+        .forEach(
+            (name, value) -> {
+              if (accessToken && name.equals("scope") && value instanceof Collection<?> scopes) {
+                // RFC 9068 §2.2.3: one space-separated string in the token (Spring writes an
+                // array, which resource servers reading the RFC's form refuse). Spring's own
+                // copy of the claims keeps its collection, which its endpoints expect.
+                set.claim(
+                    name, String.join(" ", scopes.stream().map(String::valueOf).sorted().toList()));
+              } else {
+                set.claim(name, nimbus(value));
+              }
+            });
     SignedJWT jwt = new SignedJWT(header.build(), set.build());
     String purpose = "oidc-token kid=" + key.keyId();
     // An access token's TOKEN_ISSUED event names its key (AuditedTokenGenerator), so its
     // signature needs no KEY_USED event of its own; ID tokens keep theirs.
-    boolean accessToken = requested != null && "at+jwt".equals(requested.getType());
     try {
       jwt.sign(
           accessToken

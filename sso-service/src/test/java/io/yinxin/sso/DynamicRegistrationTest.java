@@ -1,0 +1,161 @@
+package io.yinxin.sso;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.yinxin.sso.http.SsoAdmins;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * OpenID Dynamic Client Registration behind an initial access token (scope {@code client.create}):
+ * a registered client comes back with its generated id and secret and a registration access token
+ * that reads it; the initial token registers one client; the same metadata rules as the admin API
+ * refuse what they refuse there, and nothing is stored then; a registration is a CONFIG_CHANGED
+ * event.
+ */
+@SpringBootTest(
+    classes = OpenIdProviderTest.App.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class DynamicRegistrationTest {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) throws Exception {
+    OpenIdProviderTest.nodeProperties(
+        r,
+        Files.createTempDirectory("yinxin-sso-dcr-").toString(),
+        "jdbc:h2:mem:sso-dcr;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
+        "sa");
+  }
+
+  @LocalServerPort int port;
+  @Autowired SsoAdmins admins;
+  @Autowired DataSource dataSource;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private String base() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  private HttpResponse<String> json(String method, String url, String bearer, String body)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url.startsWith("http") ? url : base() + url))
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private String token(String clientId, String secret, String scope) throws Exception {
+    HttpResponse<String> r =
+        new Browser(base())
+            .post(
+                "/oauth2/token",
+                Map.of("grant_type", "client_credentials", "scope", scope),
+                Browser.basic(clientId, secret));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JSON.readTree(r.body()).path("access_token").asString();
+  }
+
+  private long clients() throws Exception {
+    try (var c = dataSource.getConnection();
+        var rs =
+            c.createStatement().executeQuery("SELECT count(*) FROM sso.oauth2_registered_client")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void aRegistrarWithAnInitialAccessTokenRegistersAClientThatCanReadItself() throws Exception {
+    HttpResponse<String> registrar =
+        json(
+            "POST",
+            "/sso/v1/clients",
+            admins.devToken().orElseThrow(),
+            "{\"client_id\": \"registrar\", \"client_name\": \"Registrar\", \"grant_types\":"
+                + " [\"client_credentials\"], \"scope\": \"client.create audit:read\"}");
+    assertThat(registrar.statusCode()).as(registrar.body()).isEqualTo(201);
+    String secret = JSON.readTree(registrar.body()).path("client_secret").asString();
+    String initial = token("registrar", secret, "client.create");
+
+    String metadata =
+        "{\"client_name\": \"许可门户 Permits\", \"redirect_uris\":"
+            + " [\"https://permits.example.gov.cn/cb\"], \"grant_types\": [\"authorization_code\"],"
+            + " \"response_types\": [\"code\"], \"scope\": \"openid profile\"}";
+    HttpResponse<String> made = json("POST", "/connect/register", initial, metadata);
+    assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+    JsonNode m = JSON.readTree(made.body());
+    String clientId = m.path("client_id").asString();
+    assertThat(clientId).matches("yx-[0-9a-f]{20}");
+    assertThat(m.path("client_secret").asString()).matches("[0-9a-f]{64}");
+    assertThat(m.path("redirect_uris").toString()).contains("https://permits.example.gov.cn/cb");
+    HttpResponse<String> read =
+        json(
+            "GET",
+            m.path("registration_client_uri").asString(),
+            m.path("registration_access_token").asString(),
+            null);
+    assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+    assertThat(read.body()).contains(clientId);
+    try (var c = dataSource.getConnection();
+        var rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT count(*) FROM audit.events WHERE type = 'CONFIG_CHANGED' AND subject ="
+                        + " 'client/"
+                        + clientId
+                        + "' AND event LIKE '%client_registered_dynamically%'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(1);
+    }
+
+    // What must fail, storing nothing: the spent initial access token (it registers one client),
+    // none, one without client.create, and metadata the admin API refuses too.
+    long before = clients();
+    assertThat(json("POST", "/connect/register", initial, metadata).statusCode()).isEqualTo(401);
+    assertThat(json("POST", "/connect/register", null, metadata).statusCode()).isEqualTo(401);
+    String notRegistrar = token("registrar", secret, "audit:read");
+    assertThat(json("POST", "/connect/register", notRegistrar, metadata).statusCode())
+        .isEqualTo(403);
+    HttpResponse<String> wildcard =
+        json(
+            "POST",
+            "/connect/register",
+            token("registrar", secret, "client.create"),
+            metadata.replace("https://permits.example.gov.cn/cb", "https://*.example.gov.cn/cb"));
+    assertThat(wildcard.statusCode()).isEqualTo(400);
+    assertThat(wildcard.body()).contains("invalid_redirect_uri");
+    HttpResponse<String> unknown =
+        json(
+            "POST",
+            "/connect/register",
+            token("registrar", secret, "client.create"),
+            metadata.replace(
+                "\"scope\"", "\"jwks_uri\": \"https://evil.example/jwks\", \"scope\""));
+    assertThat(unknown.statusCode()).isEqualTo(400);
+    assertThat(unknown.body()).contains("invalid_client_metadata");
+    assertThat(clients()).isEqualTo(before);
+  }
+}
