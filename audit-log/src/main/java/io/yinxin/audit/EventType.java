@@ -17,5 +17,7 @@ public enum EventType {
   LOGIN_FAILED,
   TOKEN_ISSUED,
   TOKEN_REVOKED,
+  /** A person signed out: their sessions and tokens end, relying parties are told. */
+  LOGGED_OUT,
   CONFIG_CHANGED
 }

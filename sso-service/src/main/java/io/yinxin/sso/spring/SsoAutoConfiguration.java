@@ -262,8 +262,30 @@ public class SsoAutoConfiguration {
       RegisteredClientRepository clients,
       OAuth2AuthorizationService authorizations,
       OAuth2TokenGenerator<OAuth2Token> tokens,
-      io.yinxin.sso.client.ClientAdmin admin)
+      io.yinxin.sso.client.ClientAdmin admin,
+      io.yinxin.sso.token.BackChannelLogout backChannel)
       throws Exception {
+    // RP-initiated logout ends the person's tokens and tells the clients (back-channel logout).
+    var springLogout =
+        new org.springframework.security.oauth2.server.authorization.oidc.web.authentication
+            .OidcLogoutAuthenticationSuccessHandler();
+    org.springframework.security.web.authentication.AuthenticationSuccessHandler logout =
+        (request, response, authentication) -> {
+          if (authentication
+                  instanceof
+                  org.springframework.security.oauth2.server.authorization.oidc.authentication
+                          .OidcLogoutAuthenticationToken
+                      t
+              && t.isPrincipalAuthenticated()
+              && t.getPrincipal() instanceof org.springframework.security.core.Authentication who) {
+            backChannel.signedOut(
+                who.getName(),
+                org.springframework.security.oauth2.server.authorization.context
+                    .AuthorizationServerContextHolder.getContext()
+                    .getIssuer());
+          }
+          springLogout.onAuthenticationSuccess(request, response, authentication);
+        };
     // Dynamic registration checked by the admin API's rules, stored with its audit event.
     var registration =
         new org.springframework.security.oauth2.server.authorization.oidc.authentication
@@ -286,20 +308,21 @@ public class SsoAutoConfiguration {
             as ->
                 as.oidc(
                         oidc ->
-                            oidc.clientRegistrationEndpoint(
-                                endpoint ->
-                                    endpoint.authenticationProviders(
-                                        providers ->
-                                            providers.replaceAll(
-                                                p ->
-                                                    p
-                                                            instanceof
-                                                            org.springframework.security.oauth2
-                                                                .server.authorization.oidc
-                                                                .authentication
-                                                                .OidcClientRegistrationAuthenticationProvider
-                                                        ? registration
-                                                        : p))))
+                            oidc.logoutEndpoint(l -> l.logoutResponseHandler(logout))
+                                .clientRegistrationEndpoint(
+                                    endpoint ->
+                                        endpoint.authenticationProviders(
+                                            providers ->
+                                                providers.replaceAll(
+                                                    p ->
+                                                        p
+                                                                instanceof
+                                                                org.springframework.security.oauth2
+                                                                    .server.authorization.oidc
+                                                                    .authentication
+                                                                    .OidcClientRegistrationAuthenticationProvider
+                                                            ? registration
+                                                            : p))))
                     // Yinxin's own consent page, in Chinese and English.
                     .authorizationEndpoint(e -> e.consentPage("/oauth2/consent"))
                     .clientAuthentication(
@@ -353,6 +376,8 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.account.Accounts accounts,
       io.yinxin.sso.account.LoginThrottle throttle,
       io.yinxin.sso.account.SecondFactorLogin secondFactor,
+      io.yinxin.sso.token.BackChannelLogout backChannel,
+      SsoProperties properties,
       org.springframework.context.ApplicationEventPublisher events)
       throws Exception {
     var provider =
@@ -376,7 +401,15 @@ public class SsoAutoConfiguration {
                     .anyRequest()
                     .permitAll())
         .formLogin(f -> f.loginPage("/login").successHandler(secondFactor).permitAll())
-        .logout(org.springframework.security.config.Customizer.withDefaults());
+        .logout(
+            l ->
+                l.addLogoutHandler(
+                    (request, response, authentication) -> {
+                      if (authentication != null) {
+                        backChannel.signedOut(
+                            authentication.getName(), issuer(properties, request));
+                      }
+                    }));
     return http.build();
   }
 
@@ -401,6 +434,30 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.account.SecondFactors factors,
       AuditLog audit) {
     return new io.yinxin.sso.web.SecondFactorPages(login, factors, audit, "印信 Yinxin");
+  }
+
+  @Bean
+  io.yinxin.sso.token.BackChannelLogout ssoBackChannelLogout(
+      DataSource dataSource,
+      SsoSchema schema,
+      RegisteredClientRepository clients,
+      JwtEncoder encoder,
+      AuditLog audit) {
+    return new io.yinxin.sso.token.BackChannelLogout(
+        dataSource, clients, encoder, audit, java.time.Clock.systemUTC());
+  }
+
+  /** The issuer: configured, or (embedded default) the URL the request came to. */
+  private static String issuer(SsoProperties p, jakarta.servlet.http.HttpServletRequest request) {
+    if (!p.issuer().isBlank()) {
+      return p.issuer();
+    }
+    return org.springframework.web.util.UriComponentsBuilder.fromUriString(
+            request.getRequestURL().toString())
+        .replacePath(null)
+        .replaceQuery(null)
+        .build()
+        .toUriString();
   }
 
   /** Five failures per account or twenty per address in 15 minutes block it for 15 minutes. */
