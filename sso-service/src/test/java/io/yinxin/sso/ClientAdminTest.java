@@ -267,6 +267,19 @@ class ClientAdminTest {
                 + ok
                 + "\"grant_types\": [\"client_credentials\"], \"backchannel_logout_uri\":"
                 + " \"myapp.example://x\"}",
+            "{"
+                + ok
+                + "\"grant_types\": [\"client_credentials\"], \"token_endpoint_auth_method\":"
+                + " \"private_key_jwt\"}",
+            "{"
+                + ok
+                + "\"grant_types\": [\"client_credentials\"], \"token_endpoint_auth_method\":"
+                + " \"private_key_jwt\", \"jwks_uri\": \"https://a.gov.cn/jwks\","
+                + " \"token_endpoint_auth_signing_alg\": \"HS256\"}",
+            "{"
+                + ok
+                + "\"grant_types\": [\"client_credentials\"], \"jwks_uri\":"
+                + " \"https://a.gov.cn/jwks\"}",
             "[1, 2]",
             "not json");
     for (String body : bodies) {

@@ -75,9 +75,7 @@ public final class ClientAdmin {
           "invalid_client_metadata", "client_id: 3-64 of a-z 0-9 . _ - (starting a-z or 0-9)");
     }
     Optional<String> secret =
-        m.tokenEndpointAuthMethod().equals("none")
-            ? Optional.empty()
-            : Optional.of(HexFormat.of().formatHex(random(32)));
+        m.hasSecret() ? Optional.of(HexFormat.of().formatHex(random(32))) : Optional.empty();
     RegisteredClient.Builder b =
         RegisteredClient.withId(UUID.randomUUID().toString())
             .clientId(id)
@@ -138,11 +136,11 @@ public final class ClientAdmin {
         c -> {
           JdbcRegisteredClientRepository repo = repository(c);
           RegisteredClient old = existing(repo, clientId);
-          if (m.tokenEndpointAuthMethod().equals("none") != (old.getClientSecret() == null)) {
+          if (m.hasSecret() != (old.getClientSecret() != null)) {
             throw new ClientMetadata.Invalid(
                 "invalid_client_metadata",
-                "token_endpoint_auth_method: a client cannot change between public and"
-                    + " confidential; register a new one");
+                "token_endpoint_auth_method: a client cannot change between a secret and none"
+                    + " or a key; register a new one");
           }
           out[0] = m.apply(RegisteredClient.from(old));
           repo.save(out[0]);

@@ -36,7 +36,9 @@ public record ClientMetadata(
     Duration refreshTokenTtl,
     boolean requireConsent,
     String frontchannelLogoutUri,
-    String backchannelLogoutUri) {
+    String backchannelLogoutUri,
+    String jwksUri,
+    String tokenEndpointAuthSigningAlg) {
 
   /** Refused metadata; {@code error} is RFC 7591's code. */
   public static final class Invalid extends RuntimeException {
@@ -55,7 +57,11 @@ public record ClientMetadata(
   static final Set<String> GRANTS =
       Set.of("authorization_code", "refresh_token", "client_credentials");
   static final Set<String> AUTH_METHODS =
-      Set.of("client_secret_basic", "client_secret_post", "none");
+      Set.of("client_secret_basic", "client_secret_post", "private_key_jwt", "none");
+
+  /** Asymmetric only: an assertion can never be checked with a shared or public key as HMAC. */
+  static final Set<String> ASSERTION_ALGS = Set.of("RS256", "PS256", "ES256");
+
   private static final Set<String> FIELDS =
       Set.of(
           "client_name",
@@ -68,7 +74,9 @@ public record ClientMetadata(
           "refresh_token_ttl",
           "require_consent",
           "frontchannel_logout_uri",
-          "backchannel_logout_uri");
+          "backchannel_logout_uri",
+          "jwks_uri",
+          "token_endpoint_auth_signing_alg");
   // RFC 6749 §3.3 scope-token.
   private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,64}");
   private static final Pattern PRIVATE_SCHEME =
@@ -139,6 +147,21 @@ public record ClientMetadata(
     }
     String front = optionalUri(json, "frontchannel_logout_uri");
     String back = optionalUri(json, "backchannel_logout_uri");
+    String jwks = optionalUri(json, "jwks_uri");
+    String alg = string(json, "token_endpoint_auth_signing_alg", null);
+    if (method.equals("private_key_jwt")) {
+      if (jwks == null) {
+        throw invalid("private_key_jwt needs jwks_uri (where the client's public keys are)");
+      }
+      if (alg == null) {
+        alg = "RS256";
+      }
+      if (!ASSERTION_ALGS.contains(alg)) {
+        throw invalid("token_endpoint_auth_signing_alg: one of " + ASSERTION_ALGS);
+      }
+    } else if (jwks != null || alg != null) {
+      throw invalid("jwks_uri and token_endpoint_auth_signing_alg only with private_key_jwt");
+    }
     return new ClientMetadata(
         name,
         redirects,
@@ -150,7 +173,14 @@ public record ClientMetadata(
         refresh,
         (Boolean) consent,
         front,
-        back);
+        back,
+        jwks,
+        alg);
+  }
+
+  /** Whether the client authenticates with a secret that this server generates and hashes. */
+  public boolean hasSecret() {
+    return tokenEndpointAuthMethod.startsWith("client_secret_");
   }
 
   /** The registered client with this metadata, keeping {@code base}'s id, client id and secret. */
@@ -165,6 +195,8 @@ public record ClientMetadata(
       case "client_secret_post" ->
           b.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST);
       case "none" -> b.clientAuthenticationMethod(ClientAuthenticationMethod.NONE);
+      case "private_key_jwt" ->
+          b.clientAuthenticationMethod(ClientAuthenticationMethod.PRIVATE_KEY_JWT);
       default -> b.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC);
     }
     grantTypes.forEach(g -> b.authorizationGrantType(new AuthorizationGrantType(g)));
@@ -181,6 +213,13 @@ public record ClientMetadata(
     }
     if (backchannelLogoutUri != null) {
       settings.setting(BACKCHANNEL, backchannelLogoutUri);
+    }
+    if (jwksUri != null) {
+      settings
+          .jwkSetUrl(jwksUri)
+          .tokenEndpointAuthenticationSigningAlgorithm(
+              org.springframework.security.oauth2.jose.jws.SignatureAlgorithm.from(
+                  tokenEndpointAuthSigningAlg));
     }
     b.clientSettings(settings.build());
     b.tokenSettings(
@@ -228,6 +267,12 @@ public record ClientMetadata(
     }
     if (back != null) {
       m.put("backchannel_logout_uri", back);
+    }
+    if (c.getClientSettings().getJwkSetUrl() != null) {
+      m.put("jwks_uri", c.getClientSettings().getJwkSetUrl());
+      m.put(
+          "token_endpoint_auth_signing_alg",
+          c.getClientSettings().getTokenEndpointAuthenticationSigningAlgorithm().getName());
     }
     return m;
   }

@@ -34,7 +34,9 @@ public final class DynamicRegistration
           "post_logout_redirect_uris",
           "grant_types",
           "scope",
-          "token_endpoint_auth_method");
+          "token_endpoint_auth_method",
+          "jwks_uri",
+          "token_endpoint_auth_signing_alg");
 
   private final Clock clock;
 
@@ -74,7 +76,7 @@ public final class DynamicRegistration
         RegisteredClient.withId(UUID.randomUUID().toString())
             .clientId("yx-" + HexFormat.of().formatHex(random(10)))
             .clientIdIssuedAt(clock.instant());
-    if (!m.tokenEndpointAuthMethod().equals("none")) {
+    if (m.hasSecret()) {
       // Spring encodes it with the provider's password encoder and returns it once.
       b.clientSecret(HexFormat.of().formatHex(random(32)));
     }

@@ -263,8 +263,21 @@ public class SsoAutoConfiguration {
       OAuth2AuthorizationService authorizations,
       OAuth2TokenGenerator<OAuth2Token> tokens,
       io.yinxin.sso.client.ClientAdmin admin,
-      io.yinxin.sso.token.BackChannelLogout backChannel)
+      io.yinxin.sso.token.BackChannelLogout backChannel,
+      DataSource dataSource)
       throws Exception {
+    // private_key_jwt: Spring's checks of the assertion, then each assertion good once.
+    var assertions =
+        new org.springframework.security.oauth2.server.authorization.authentication
+            .JwtClientAssertionDecoderFactory();
+    var replay = new io.yinxin.sso.client.AssertionReplay(dataSource, java.time.Clock.systemUTC());
+    assertions.setJwtValidatorFactory(
+        client ->
+            new org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator<>(
+                org.springframework.security.oauth2.server.authorization.authentication
+                    .JwtClientAssertionDecoderFactory.DEFAULT_JWT_VALIDATOR_FACTORY
+                    .apply(client),
+                replay));
     // RP-initiated logout ends the person's tokens and tells the clients (back-channel logout).
     var springLogout =
         new org.springframework.security.oauth2.server.authorization.oidc.web.authentication
@@ -334,6 +347,14 @@ public class SsoAutoConfiguration {
                                           if (provider
                                               instanceof ClientSecretAuthenticationProvider c) {
                                             c.setPasswordEncoder(secrets);
+                                          }
+                                          if (provider
+                                              instanceof
+                                              org.springframework.security.oauth2.server
+                                                      .authorization.authentication
+                                                      .JwtClientAssertionAuthenticationProvider
+                                                  j) {
+                                            j.setJwtDecoderFactory(assertions);
                                           }
                                         }))))
         .authorizeHttpRequests(a -> a.anyRequest().authenticated())
