@@ -128,6 +128,9 @@ class AuthorizationCodeFlowTest {
             Map.of("username", user.username(), "password", user.password().orElseThrow()),
             null);
     assertThat(withoutCsrf.statusCode()).isEqualTo(403);
+    // Session fixation: the session known before signing in is not the signed-in one.
+    String before = browser.sessionId();
+    assertThat(before).isNotNull();
     String back =
         location(
             post(
@@ -141,6 +144,7 @@ class AuthorizationCodeFlowTest {
                     csrf),
                 null));
     assertThat(back).contains("/oauth2/authorize");
+    assertThat(browser.sessionId()).isNotNull().isNotEqualTo(before);
 
     // The consent page (Chinese by default), then the code at the registered redirect URI.
     String consentUrl = location(get(back));
