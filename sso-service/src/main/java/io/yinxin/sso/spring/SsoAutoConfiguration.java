@@ -561,8 +561,12 @@ public class SsoAutoConfiguration {
     "/account/*"
   };
 
+  /**
+   * Created when the web server starts (its filter is), so it must not touch the database then: no
+   * dependency on the schema's migration, which a request will find done.
+   */
   @Bean(destroyMethod = "close")
-  SsoSessions ssoSessions(DataSource dataSource, SsoSchema schema) {
+  SsoSessions ssoSessions(DataSource dataSource) {
     return new SsoSessions(dataSource, Duration.ofMinutes(30));
   }
 
