@@ -15,7 +15,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -44,11 +43,7 @@ class AuthorizationCodeFlowTest {
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) throws Exception {
-    OpenIdProviderTest.nodeProperties(
-        r,
-        Files.createTempDirectory("yinxin-sso-code-").toString(),
-        "jdbc:h2:mem:sso-code;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
-        "sa");
+    OpenIdProviderTest.h2Node(r, "sso-code");
   }
 
   @LocalServerPort int port;

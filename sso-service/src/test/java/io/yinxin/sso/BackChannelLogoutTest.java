@@ -18,7 +18,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -48,11 +47,7 @@ class BackChannelLogoutTest {
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) throws Exception {
-    OpenIdProviderTest.nodeProperties(
-        r,
-        Files.createTempDirectory("yinxin-sso-bcl-").toString(),
-        "jdbc:h2:mem:sso-bcl;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
-        "sa");
+    OpenIdProviderTest.h2Node(r, "sso-bcl");
   }
 
   @LocalServerPort int port;

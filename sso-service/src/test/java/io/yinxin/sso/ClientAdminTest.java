@@ -9,8 +9,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -36,24 +34,11 @@ import tools.jackson.databind.json.JsonMapper;
     classes = OpenIdProviderTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class ClientAdminTest {
-  private static final Path DATA = tempDir();
   private static final JsonMapper JSON = JsonMapper.builder().build();
-
-  private static Path tempDir() {
-    try {
-      return Files.createTempDirectory("yinxin-sso-admin-");
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) {
-    OpenIdProviderTest.nodeProperties(
-        r,
-        DATA.toString(),
-        "jdbc:h2:mem:sso-admin;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
-        "sa");
+    OpenIdProviderTest.h2Node(r, "sso-admin");
   }
 
   @LocalServerPort int port;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.yinxin.sso.client.DemoClient;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,11 +29,7 @@ import org.springframework.test.context.DynamicPropertySource;
 class ConcurrentRequestsTest {
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) throws Exception {
-    OpenIdProviderTest.nodeProperties(
-        r,
-        Files.createTempDirectory("yinxin-sso-load-").toString(),
-        "jdbc:h2:mem:sso-load;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
-        "sa");
+    OpenIdProviderTest.h2Node(r, "sso-load");
     r.add("spring.datasource.hikari.maximum-pool-size", () -> "2");
     r.add("spring.datasource.hikari.connection-timeout", () -> "3000");
   }

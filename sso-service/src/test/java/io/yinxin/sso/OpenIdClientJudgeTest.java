@@ -35,24 +35,11 @@ import tools.jackson.databind.json.JsonMapper;
     classes = OpenIdProviderTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class OpenIdClientJudgeTest {
-  private static final Path DATA = tempDir("yinxin-sso-judge-");
   private static final JsonMapper JSON = JsonMapper.builder().build();
-
-  private static Path tempDir(String prefix) {
-    try {
-      return Files.createTempDirectory(prefix);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) {
-    OpenIdProviderTest.nodeProperties(
-        r,
-        DATA.toString(),
-        "jdbc:h2:mem:sso-judge;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
-        "sa");
+    OpenIdProviderTest.h2Node(r, "sso-judge");
   }
 
   @LocalServerPort int port;

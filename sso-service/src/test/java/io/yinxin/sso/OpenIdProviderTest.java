@@ -65,6 +65,15 @@ class OpenIdProviderTest {
         "sa");
   }
 
+  /** {@link #nodeProperties} with a fresh data folder and an in-memory H2 database {@code name}. */
+  static void h2Node(DynamicPropertyRegistry r, String name) {
+    nodeProperties(
+        r,
+        tempDir().toString(),
+        "jdbc:h2:mem:" + name + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
+        "sa");
+  }
+
   /** A node with the provider alone and its demo client, as ops configures the embedded one. */
   static void nodeProperties(
       DynamicPropertyRegistry r, String dataDir, String jdbcUrl, String user) {

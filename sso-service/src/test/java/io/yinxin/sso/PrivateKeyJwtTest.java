@@ -21,7 +21,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Map;
@@ -52,11 +51,7 @@ class PrivateKeyJwtTest {
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) throws Exception {
-    OpenIdProviderTest.nodeProperties(
-        r,
-        Files.createTempDirectory("yinxin-sso-pkj-").toString(),
-        "jdbc:h2:mem:sso-pkj;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
-        "sa");
+    OpenIdProviderTest.h2Node(r, "sso-pkj");
   }
 
   @BeforeAll

@@ -8,7 +8,6 @@ import io.yinxin.sso.client.DemoClient;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,11 +39,7 @@ class SecondFactorTest {
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) throws Exception {
-    OpenIdProviderTest.nodeProperties(
-        r,
-        Files.createTempDirectory("yinxin-sso-2fa-").toString(),
-        "jdbc:h2:mem:sso-2fa;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
-        "sa");
+    OpenIdProviderTest.h2Node(r, "sso-2fa");
   }
 
   @LocalServerPort int port;
