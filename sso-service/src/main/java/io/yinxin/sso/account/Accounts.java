@@ -87,6 +87,24 @@ public final class Accounts implements UserDetailsService {
     return canonical(username).flatMap(this::row).isPresent();
   }
 
+  /** The name an account shows (for a page, or a service the person signs in to). */
+  public Optional<String> displayName(String username) {
+    Optional<String> u = canonical(username);
+    if (u.isEmpty()) {
+      return Optional.empty();
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT display_name FROM sso.accounts WHERE username = ?")) {
+      ps.setString(1, u.get());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new InternalAuthenticationServiceException("accounts are unavailable", e);
+    }
+  }
+
   @Override
   public UserDetails loadUserByUsername(String username) {
     return canonical(username)

@@ -341,8 +341,12 @@ public record ClientMetadata(
     return u;
   }
 
-  /** Why a redirect-type URI is refused, or null. */
-  static String uriProblem(String u) {
+  /**
+   * Why a URI a browser is sent to (a redirect URI, a logout URI, a CAS service URL) is refused, or
+   * null when it is acceptable: absolute, canonical, no wildcard, fragment or user info, https
+   * (http only on the loopback address) or a private-use scheme.
+   */
+  public static String uriProblem(String u) {
     if (u.isEmpty() || u.length() > MAX_URI_LENGTH) {
       return "is empty or longer than " + MAX_URI_LENGTH;
     }

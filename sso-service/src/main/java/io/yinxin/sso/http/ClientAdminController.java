@@ -1,6 +1,7 @@
 package io.yinxin.sso.http;
 
 import io.yinxin.audit.AuditException;
+import io.yinxin.sso.cas.CasServices;
 import io.yinxin.sso.client.ClientAdmin;
 import io.yinxin.sso.client.ClientMetadata;
 import jakarta.servlet.http.HttpServletRequest;
@@ -28,8 +29,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The client admin API, {@code /sso/v1/clients}: register (RFC 7591 metadata in, the secret out
- * once), read, list, replace, rotate the secret, delete. Errors are RFC 7591's {@code {error,
- * error_description}}.
+ * once), read, list, replace, rotate the secret, delete; and the CAS services, {@code
+ * /sso/v1/cas-services}: register ({@code service_url}, {@code name}), list, read, remove. Errors
+ * are RFC 7591's {@code {error, error_description}}.
  */
 @RestController
 public class ClientAdminController {
@@ -38,10 +40,12 @@ public class ClientAdminController {
       JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private final ClientAdmin clients;
+  private final CasServices casServices;
   private final SsoAdmins admins;
 
-  public ClientAdminController(ClientAdmin clients, SsoAdmins admins) {
+  public ClientAdminController(ClientAdmin clients, CasServices casServices, SsoAdmins admins) {
     this.clients = clients;
+    this.casServices = casServices;
     this.admins = admins;
   }
 
@@ -115,6 +119,57 @@ public class ClientAdminController {
       @PathVariable String clientId) {
     String actor = admins.require(auth);
     clients.delete(actor, clientId);
+    return ResponseEntity.noContent().build();
+  }
+
+  @PostMapping(value = "/sso/v1/cas-services", produces = MediaType.APPLICATION_JSON_VALUE)
+  public ResponseEntity<Map<String, Object>> registerCasService(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      HttpServletRequest request)
+      throws IOException {
+    String actor = admins.require(auth);
+    Map<String, Object> body = object(request);
+    for (String field : body.keySet()) {
+      if (!java.util.Set.of("service_id", "service_url", "name").contains(field)) {
+        throw new ClientMetadata.Invalid(
+            "invalid_client_metadata",
+            "unknown member " + field.substring(0, Math.min(40, field.length())));
+      }
+      if (!(body.get(field) instanceof String)) {
+        throw new ClientMetadata.Invalid("invalid_client_metadata", field + ": a string");
+      }
+    }
+    CasServices.Service s =
+        casServices.register(
+            actor,
+            Optional.ofNullable((String) body.get("service_id")),
+            (String) body.get("service_url"),
+            (String) body.get("name"));
+    return ResponseEntity.status(HttpStatus.CREATED).body(s.describe());
+  }
+
+  @GetMapping(value = "/sso/v1/cas-services", produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> listCasServices(
+      @RequestHeader(value = "Authorization", required = false) String auth) {
+    admins.require(auth);
+    return Map.of(
+        "services", casServices.list().stream().map(CasServices.Service::describe).toList());
+  }
+
+  @GetMapping(value = "/sso/v1/cas-services/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> getCasService(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String id) {
+    admins.require(auth);
+    return casServices.byId(id).orElseThrow(ClientAdmin.NotFound::new).describe();
+  }
+
+  @DeleteMapping("/sso/v1/cas-services/{id}")
+  public ResponseEntity<Void> removeCasService(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String id) {
+    String actor = admins.require(auth);
+    casServices.remove(actor, id);
     return ResponseEntity.noContent().build();
   }
 

@@ -413,7 +413,8 @@ public class SsoAutoConfiguration {
         org.springframework.security.authentication.event.AuthenticationFailureBadCredentialsEvent
             .class);
     manager.setAuthenticationEventPublisher(publisher);
-    http.securityMatcher("/login", "/login/otp", "/logout", "/account/**", "/oauth2/consent")
+    http.securityMatcher(
+            "/login", "/login/otp", "/logout", "/account/**", "/oauth2/consent", "/cas/**")
         .authenticationManager(manager)
         .authorizeHttpRequests(
             a ->
@@ -432,6 +433,33 @@ public class SsoAutoConfiguration {
                       }
                     }));
     return http.build();
+  }
+
+  @Bean
+  io.yinxin.sso.cas.CasServices ssoCasServices(
+      DataSource dataSource, SsoSchema schema, io.yinxin.audit.AuditOutbox audit) {
+    return new io.yinxin.sso.cas.CasServices(dataSource, audit, java.time.Clock.systemUTC());
+  }
+
+  @Bean
+  io.yinxin.sso.cas.CasTickets ssoCasTickets(
+      DataSource dataSource, SsoSchema schema, io.yinxin.audit.AuditOutbox audit) {
+    return new io.yinxin.sso.cas.CasTickets(dataSource, audit);
+  }
+
+  /** CAS 3.0 for older portals; signing out there signs out of the OpenID clients too. */
+  @Bean
+  io.yinxin.sso.cas.CasEndpoints ssoCasEndpoints(
+      io.yinxin.sso.cas.CasServices services,
+      io.yinxin.sso.cas.CasTickets tickets,
+      io.yinxin.sso.account.Accounts accounts,
+      io.yinxin.sso.token.BackChannelLogout backChannel,
+      SsoProperties properties) {
+    return new io.yinxin.sso.cas.CasEndpoints(
+        services,
+        tickets,
+        accounts,
+        (who, request) -> backChannel.signedOut(who, issuer(properties, request)));
   }
 
   @Bean
@@ -558,7 +586,9 @@ public class SsoAutoConfiguration {
     "/login/*",
     "/logout",
     "/account",
-    "/account/*"
+    "/account/*",
+    "/cas/*",
+    "/cas/p3/*"
   };
 
   /**
@@ -618,8 +648,10 @@ public class SsoAutoConfiguration {
 
   @Bean
   io.yinxin.sso.http.ClientAdminController ssoClientAdminController(
-      io.yinxin.sso.client.ClientAdmin clients, io.yinxin.sso.http.SsoAdmins admins) {
-    return new io.yinxin.sso.http.ClientAdminController(clients, admins);
+      io.yinxin.sso.client.ClientAdmin clients,
+      io.yinxin.sso.cas.CasServices casServices,
+      io.yinxin.sso.http.SsoAdmins admins) {
+    return new io.yinxin.sso.http.ClientAdminController(clients, casServices, admins);
   }
 
   /** The embedded default's demo client, registered once; its secret in an owner-only file. */

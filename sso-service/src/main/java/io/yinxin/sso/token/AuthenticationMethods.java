@@ -30,13 +30,16 @@ public final class AuthenticationMethods {
     if (amr.isEmpty()) {
       return;
     }
-    context
-        .getClaims()
-        .claim("amr", amr)
-        .claim("acr", amr.contains("mfa") ? TWO_FACTORS : ONE_FACTOR);
+    context.getClaims().claim("amr", amr).claim("acr", acr(amr));
   }
 
-  static List<String> amr(Collection<? extends GrantedAuthority> authorities) {
+  /** The level of assurance of a sign-in with these methods. */
+  public static String acr(List<String> amr) {
+    return amr.contains("mfa") ? TWO_FACTORS : ONE_FACTOR;
+  }
+
+  /** The RFC 8176 methods a session's authorities show, {@code mfa} last when there are two. */
+  public static List<String> amr(Collection<? extends GrantedAuthority> authorities) {
     List<String> amr = new ArrayList<>();
     for (GrantedAuthority a : authorities) {
       String m =

@@ -13,11 +13,11 @@ import org.springframework.web.util.HtmlUtils;
  * browser's Accept-Language, a link to the other language, plain HTML with its style inline (no
  * script, no asset from another host), {@code Cache-Control: no-store}.
  */
-final class Pages {
+public final class Pages {
   private Pages() {}
 
   /** Whether a request gets the Chinese page. */
-  static boolean chinese(String lang, HttpServletRequest request) {
+  public static boolean chinese(String lang, HttpServletRequest request) {
     if (lang != null) {
       return !lang.toLowerCase(Locale.ROOT).startsWith("en");
     }
@@ -49,7 +49,7 @@ final class Pages {
    * @param message an alert shown above the content, or null
    * @param content HTML of the page's main content (its parts escaped by the caller)
    */
-  static ResponseEntity<String> page(
+  public static ResponseEntity<String> page(
       boolean zh, String path, String title, String message, String content) {
     StringBuilder html = new StringBuilder(2048 + content.length());
     html.append("<!DOCTYPE html>\n<html lang=\"")
@@ -98,7 +98,7 @@ final class Pages {
         + "\">\n";
   }
 
-  static String esc(String s) {
+  public static String esc(String s) {
     return HtmlUtils.htmlEscape(s, "UTF-8");
   }
 }
