@@ -35,6 +35,30 @@ public interface KeyBackend extends AutoCloseable {
         "the " + scheme().uriScheme() + " backend cannot sign a digest");
   }
 
+  /** Data protection key types this backend creates; none unless it says otherwise. */
+  default Set<DataKeySpec> supportedDataKeySpecs() {
+    return Set.of();
+  }
+
+  default KeyRef generateDataKey(DataKeySpec spec, String label) {
+    throw new KeyException(
+        KeyException.Code.UNSUPPORTED_ALGORITHM,
+        "the " + scheme().uriScheme() + " backend has no data protection keys");
+  }
+
+  default java.util.Optional<DataKeySpec> dataKey(KeyRef ref) {
+    return java.util.Optional.empty();
+  }
+
+  /** Encrypts; {@link KeyServices} has checked the arguments. */
+  default byte[] encrypt(KeyRef ref, byte[] plaintext, byte[] associatedData) {
+    throw new KeyException(KeyException.Code.KEY_NOT_FOUND, "no data protection key " + ref);
+  }
+
+  default byte[] decrypt(KeyRef ref, byte[] ciphertext, byte[] associatedData) {
+    throw new KeyException(KeyException.Code.KEY_NOT_FOUND, "no data protection key " + ref);
+  }
+
   List<KeyInfo> list();
 
   /**

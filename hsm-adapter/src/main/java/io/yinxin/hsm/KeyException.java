@@ -18,7 +18,12 @@ public final class KeyException extends RuntimeException {
     /** The backend cannot do this algorithm or key type. */
     UNSUPPORTED_ALGORITHM,
     /** The request itself is wrong (bad URI, label, algorithm for this key, duplicate label). */
-    INVALID_REQUEST
+    INVALID_REQUEST,
+    /**
+     * A ciphertext that this key did not make with this associated data: tampered, truncated, from
+     * another key, or moved to another context.
+     */
+    INVALID_CIPHERTEXT
   }
 
   private final Code code;

@@ -66,6 +66,37 @@ public interface KeyService {
     return sign(ref, alg, data, "unspecified");
   }
 
+  /**
+   * Creates a data protection key inside the backend named by {@code scheme}: non-exportable,
+   * usable only to encrypt and decrypt.
+   *
+   * @throws KeyException {@code INVALID_REQUEST} for a bad or existing label, {@code
+   *     UNSUPPORTED_ALGORITHM} when the backend cannot create {@code spec}
+   */
+  KeyRef generateDataKey(KeyRef.Scheme scheme, DataKeySpec spec, String label);
+
+  /** The type of a data protection key, or empty when there is none under {@code ref}. */
+  java.util.Optional<DataKeySpec> dataKey(KeyRef ref);
+
+  /**
+   * Encrypts {@code plaintext} (1 byte to 64 KiB: an absent value is stored as absent) under a data
+   * protection key with authenticated encryption, bound to {@code associatedData} (the context the
+   * value belongs in, such as its table, column and row: it must be given again to decrypt, so a
+   * value copied to another row does not open there). A fresh random nonce each time. Audited like
+   * a signature.
+   *
+   * @return the {@link DataCiphertext} layout
+   */
+  byte[] encrypt(KeyRef ref, byte[] plaintext, byte[] associatedData, String purpose);
+
+  /**
+   * Opens a ciphertext {@link #encrypt} made with the same key and associated data.
+   *
+   * @throws KeyException {@code INVALID_CIPHERTEXT} for anything else (no partial plaintext is ever
+   *     returned)
+   */
+  byte[] decrypt(KeyRef ref, byte[] ciphertext, byte[] associatedData, String purpose);
+
   /** Describes a key: its type and public key. */
   KeyInfo describe(KeyRef ref);
 

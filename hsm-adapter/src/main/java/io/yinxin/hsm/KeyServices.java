@@ -165,6 +165,79 @@ public final class KeyServices implements KeyService, AutoCloseable {
     return signature;
   }
 
+  private static final int MAX_PLAINTEXT = 64 * 1024;
+
+  @Override
+  public KeyRef generateDataKey(KeyRef.Scheme scheme, DataKeySpec spec, String label) {
+    if (spec == null || label == null) {
+      throw new KeyException(KeyException.Code.INVALID_REQUEST, "key type and label are required");
+    }
+    KeyBackend b = backend(scheme);
+    if (!b.supportedDataKeySpecs().contains(spec)) {
+      throw new KeyException(
+          KeyException.Code.UNSUPPORTED_ALGORITHM,
+          "the " + scheme.uriScheme() + " backend cannot create " + spec + " keys");
+    }
+    KeyRef ref = b.generateDataKey(spec, label);
+    log.info("event=key_generated key={} type={}", ref, spec);
+    notify(
+        new KeyUse(
+            ref,
+            KeyUse.Operation.GENERATE,
+            Optional.empty(),
+            Optional.empty(),
+            "data key " + spec,
+            false,
+            clock.instant()));
+    return ref;
+  }
+
+  @Override
+  public Optional<DataKeySpec> dataKey(KeyRef ref) {
+    return backend(ref.scheme()).dataKey(ref);
+  }
+
+  @Override
+  public byte[] encrypt(KeyRef ref, byte[] plaintext, byte[] associatedData, String purpose) {
+    if (ref == null || plaintext == null || associatedData == null) {
+      throw new KeyException(
+          KeyException.Code.INVALID_REQUEST, "key, plaintext and associated data are required");
+    }
+    if (plaintext.length == 0) {
+      throw new KeyException(KeyException.Code.INVALID_REQUEST, "nothing to encrypt");
+    }
+    if (plaintext.length > MAX_PLAINTEXT || associatedData.length > MAX_PLAINTEXT) {
+      throw new KeyException(
+          KeyException.Code.INVALID_REQUEST, "plaintext or associated data exceeds 64 KiB");
+    }
+    String p = checkPurpose(purpose);
+    byte[] out = backend(ref.scheme()).encrypt(ref, plaintext.clone(), associatedData.clone());
+    dataKeyUse(ref, KeyUse.Operation.ENCRYPT, p);
+    return out;
+  }
+
+  @Override
+  public byte[] decrypt(KeyRef ref, byte[] ciphertext, byte[] associatedData, String purpose) {
+    if (ref == null || ciphertext == null || associatedData == null) {
+      throw new KeyException(
+          KeyException.Code.INVALID_REQUEST, "key, ciphertext and associated data are required");
+    }
+    if (ciphertext.length > 2 * MAX_PLAINTEXT || associatedData.length > MAX_PLAINTEXT) {
+      throw new KeyException(KeyException.Code.INVALID_CIPHERTEXT, "ciphertext too large");
+    }
+    String p = checkPurpose(purpose);
+    byte[] out = backend(ref.scheme()).decrypt(ref, ciphertext.clone(), associatedData.clone());
+    dataKeyUse(ref, KeyUse.Operation.DECRYPT, p);
+    return out;
+  }
+
+  private void dataKeyUse(KeyRef ref, KeyUse.Operation op, String purpose) {
+    if (!listeners.isEmpty()) {
+      notify(
+          new KeyUse(ref, op, Optional.empty(), Optional.empty(), purpose, false, clock.instant()));
+    }
+  }
+
   private static String checkPurpose(String purpose) {
     if (purpose == null || purpose.isEmpty() || purpose.length() > MAX_PURPOSE) {
       throw new KeyException(

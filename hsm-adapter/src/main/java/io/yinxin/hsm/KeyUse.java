@@ -7,7 +7,7 @@ import java.util.Optional;
  * One use of a key, as reported to {@link KeyUseListener}s.
  *
  * @param ref the key
- * @param operation {@code GENERATE} or {@code SIGN}
+ * @param operation {@code GENERATE}, {@code SIGN}, {@code ENCRYPT} or {@code DECRYPT}
  * @param algorithm the signature algorithm (for a generate, the key is described by {@code spec})
  * @param spec the key type, known for generate
  * @param purpose what the caller said the use was for (free text: it never changes what is
@@ -29,6 +29,10 @@ public record KeyUse(
   /** What was done with the key. */
   public enum Operation {
     GENERATE,
-    SIGN
+    SIGN,
+    /** A data protection key encrypted data. */
+    ENCRYPT,
+    /** A data protection key decrypted data. */
+    DECRYPT
   }
 }

@@ -61,6 +61,7 @@ final class NativeToken implements AutoCloseable {
   private final long slotId;
   private final BlockingQueue<Session> idle;
   private final Map<String, Long> privateHandles = new ConcurrentHashMap<>();
+  private final Map<String, Long> secretHandles = new ConcurrentHashMap<>();
 
   private NativeToken(Token token, long slotId, int poolSize) {
     this.token = token;
@@ -208,6 +209,123 @@ final class NativeToken implements AutoCloseable {
           privateHandles.put(label, pair.getPrivateKey());
           return readPublicKey(s, spec, pair.getPublicKey());
         });
+  }
+
+  /**
+   * Creates an AES-256 token key for data protection: private, sensitive, non-extractable, not
+   * modifiable or copyable, able to encrypt and decrypt and nothing else (no wrap, unwrap, sign or
+   * derive).
+   */
+  void generateAesKey(String label, byte[] id) {
+    withSession(
+        "key generation for " + label,
+        s -> {
+          AttributeVector t =
+              AttributeVector.newAESSecretKey()
+                  .token(true)
+                  .private_(true)
+                  .sensitive(true)
+                  .extractable(false)
+                  .modifiable(false)
+                  .copyable(false)
+                  .encrypt(true)
+                  .decrypt(true)
+                  .wrap(false)
+                  .unwrap(false)
+                  .sign(false)
+                  .verify(false)
+                  .derive(false)
+                  .valueLen(32)
+                  .label(label)
+                  .id(id);
+          long h = s.generateKey(new Mechanism(PKCS11Constants.CKM_AES_KEY_GEN), t);
+          secretHandles.put(label, h);
+          return h;
+        });
+  }
+
+  /** Whether an AES token key has this label. */
+  boolean hasAesKey(String label) {
+    return withSession(
+        "key lookup for " + label,
+        s ->
+            s.findObjectsSingle(AttributeVector.newAESSecretKey().label(label).token(true), 2)
+                    .length
+                > 0);
+  }
+
+  private long secretHandle(Session s, String label) throws PKCS11Exception {
+    Long h = secretHandles.get(label);
+    if (h != null) {
+      return h;
+    }
+    long[] found =
+        s.findObjectsSingle(AttributeVector.newAESSecretKey().label(label).token(true), 2);
+    if (found.length == 0) {
+      throw new KeyException(Code.KEY_NOT_FOUND, "no data protection key object " + label);
+    }
+    if (found.length > 1) {
+      throw new KeyException(Code.INVALID_REQUEST, "two secret key objects labelled " + label);
+    }
+    secretHandles.put(label, found[0]);
+    return found[0];
+  }
+
+  /** CKM_AES_GCM with a 12-byte nonce and a 128-bit tag: ciphertext ‖ tag. */
+  byte[] encryptAesGcm(String label, byte[] nonce, byte[] aad, byte[] plaintext) {
+    return withSession(
+        "encryption with " + label,
+        s ->
+            s.encryptSingle(
+                new Mechanism(
+                    PKCS11Constants.CKM_AES_GCM,
+                    new org.xipki.pkcs11.wrapper.params.GCM_PARAMS(nonce, aad, 128)),
+                secretHandle(s, label),
+                plaintext));
+  }
+
+  /**
+   * Opens ciphertext ‖ tag; a wrong tag is {@code INVALID_CIPHERTEXT} (the token says
+   * CKR_ENCRYPTED_DATA_INVALID or _LEN_RANGE, or SoftHSM2's CKR_GENERAL_ERROR).
+   */
+  byte[] decryptAesGcm(String label, byte[] nonce, byte[] aad, byte[] sealed) {
+    Session s;
+    try {
+      s = borrow();
+    } catch (PKCS11Exception e) {
+      throw Pkcs11Errors.translate(e, "decryption with " + label);
+    }
+    try {
+      byte[] out =
+          s.decryptSingle(
+              new Mechanism(
+                  PKCS11Constants.CKM_AES_GCM,
+                  new org.xipki.pkcs11.wrapper.params.GCM_PARAMS(nonce, aad, 128)),
+              secretHandle(s, label),
+              sealed);
+      giveBack(s);
+      return out;
+    } catch (PKCS11Exception e) {
+      long code = e.getErrorCode();
+      if (code == PKCS11Constants.CKR_ENCRYPTED_DATA_INVALID
+          || code == PKCS11Constants.CKR_ENCRYPTED_DATA_LEN_RANGE) {
+        giveBack(s);
+        throw new KeyException(
+            Code.INVALID_CIPHERTEXT, "not a ciphertext of this key with this associated data");
+      }
+      try {
+        s.closeSession();
+      } catch (PKCS11Exception ignored) {
+        // The session is already unusable.
+      }
+      // SoftHSM2 reports a GCM tag that does not verify as CKR_GENERAL_ERROR (its decryptFinal
+      // fails); the session is closed all the same, in case it was a real fault.
+      if (code == PKCS11Constants.CKR_GENERAL_ERROR) {
+        throw new KeyException(
+            Code.INVALID_CIPHERTEXT, "not a ciphertext of this key with this associated data");
+      }
+      throw Pkcs11Errors.translate(e, "decryption with " + label);
+    }
   }
 
   private static ASN1ObjectIdentifier curveOid(KeySpec spec) {

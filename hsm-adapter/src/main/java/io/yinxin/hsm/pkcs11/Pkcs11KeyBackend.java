@@ -196,7 +196,7 @@ public final class Pkcs11KeyBackend implements KeyBackend {
 
   private synchronized KeyInfo generateOnce(KeyRef ref, KeySpec spec, String label) {
     {
-      if (lookup(label) != null) {
+      if (lookup(label) != null || hasAes(label)) {
         throw new KeyException(Code.INVALID_REQUEST, "key " + ref + " already exists");
       }
       byte[] id = new byte[16];
@@ -215,6 +215,73 @@ public final class Pkcs11KeyBackend implements KeyBackend {
         throw e;
       }
     }
+  }
+
+  private final Set<String> aesKeys = ConcurrentHashMap.newKeySet();
+
+  @Override
+  public Set<io.yinxin.hsm.DataKeySpec> supportedDataKeySpecs() {
+    return Set.of(io.yinxin.hsm.DataKeySpec.AES_256_GCM);
+  }
+
+  @Override
+  public KeyRef generateDataKey(io.yinxin.hsm.DataKeySpec spec, String label) {
+    KeyRef ref = KeyRef.pkcs11(tokenLabel, label);
+    if (spec != io.yinxin.hsm.DataKeySpec.AES_256_GCM) {
+      throw new KeyException(
+          Code.UNSUPPORTED_ALGORITHM, "the PKCS#11 backend cannot create " + spec + " keys");
+    }
+    return recovering(
+        () -> {
+          synchronized (this) {
+            if (lookup(label) != null || hasAes(label)) {
+              throw new KeyException(Code.INVALID_REQUEST, "key " + ref + " already exists");
+            }
+            byte[] id = new byte[16];
+            random.nextBytes(id);
+            nativeToken.generateAesKey(label, id);
+            aesKeys.add(label);
+            return ref;
+          }
+        });
+  }
+
+  private boolean hasAes(String label) {
+    if (aesKeys.contains(label)) {
+      return true;
+    }
+    if (nativeToken.hasAesKey(label)) {
+      aesKeys.add(label);
+      return true;
+    }
+    return false;
+  }
+
+  @Override
+  public java.util.Optional<io.yinxin.hsm.DataKeySpec> dataKey(KeyRef ref) {
+    checkToken(ref);
+    return recovering(() -> hasAes(ref.label()))
+        ? java.util.Optional.of(io.yinxin.hsm.DataKeySpec.AES_256_GCM)
+        : java.util.Optional.empty();
+  }
+
+  @Override
+  public byte[] encrypt(KeyRef ref, byte[] plaintext, byte[] associatedData) {
+    checkToken(ref);
+    byte[] nonce = new byte[io.yinxin.hsm.DataCiphertext.NONCE_BYTES];
+    io.yinxin.hsm.Randomness.current().nextBytes(nonce);
+    byte[] sealed =
+        recovering(() -> nativeToken.encryptAesGcm(ref.label(), nonce, associatedData, plaintext));
+    return io.yinxin.hsm.DataCiphertext.gcm(io.yinxin.hsm.DataKeySpec.AES_256_GCM, nonce, sealed);
+  }
+
+  @Override
+  public byte[] decrypt(KeyRef ref, byte[] ciphertext, byte[] associatedData) {
+    checkToken(ref);
+    io.yinxin.hsm.DataCiphertext.Gcm g =
+        io.yinxin.hsm.DataCiphertext.parseGcm(ciphertext, io.yinxin.hsm.DataKeySpec.AES_256_GCM);
+    return recovering(
+        () -> nativeToken.decryptAesGcm(ref.label(), g.nonce(), associatedData, g.sealed()));
   }
 
   /** The key's metadata, read from its placeholder certificate on the token; null if absent. */

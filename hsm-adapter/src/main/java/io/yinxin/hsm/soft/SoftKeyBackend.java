@@ -1,6 +1,8 @@
 package io.yinxin.hsm.soft;
 
 import io.yinxin.hsm.BouncyCastle;
+import io.yinxin.hsm.DataCiphertext;
+import io.yinxin.hsm.DataKeySpec;
 import io.yinxin.hsm.KeyBackend;
 import io.yinxin.hsm.KeyException;
 import io.yinxin.hsm.KeyException.Code;
@@ -59,6 +61,13 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 public final class SoftKeyBackend implements KeyBackend {
   static final String PASSWORD_FILE = "keystore.password";
   private static final String SUFFIX = ".p12";
+
+  /** Data protection keys: one PKCS#12 file each (a secret-key entry), beside the signing keys. */
+  private static final String DATA_SUFFIX = ".aead";
+
+  private final Map<String, DataEntry> dataKeys = new ConcurrentHashMap<>();
+
+  private record DataEntry(DataKeySpec spec, javax.crypto.SecretKey key) {}
 
   private final Path dir;
   private final char[] password;
@@ -143,6 +152,14 @@ public final class SoftKeyBackend implements KeyBackend {
     } catch (IOException e) {
       throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot read key directory " + dir, e);
     }
+    try (var files = Files.newDirectoryStream(dir, "*" + DATA_SUFFIX)) {
+      for (Path f : files) {
+        String name = f.getFileName().toString();
+        loadDataKey(name.substring(0, name.length() - DATA_SUFFIX.length()), f);
+      }
+    } catch (IOException e) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot read key directory " + dir, e);
+    }
   }
 
   private void loadFile(Path f) {
@@ -172,6 +189,119 @@ public final class SoftKeyBackend implements KeyBackend {
     }
   }
 
+  private void loadDataKey(String label, Path f) {
+    try (InputStream in = Files.newInputStream(f)) {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(in, password);
+      for (String alias : Collections.list(ks.aliases())) {
+        DataKeySpec spec = DataKeySpec.valueOf(alias.toUpperCase(java.util.Locale.ROOT));
+        var key = (javax.crypto.SecretKey) ks.getKey(alias, password);
+        dataKeys.put(label, new DataEntry(spec, key));
+      }
+    } catch (UnrecoverableKeyException e) {
+      throw new KeyException(Code.AUTH_FAILED, "keystore password rejected for " + f, null);
+    } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot read data key file " + f, e);
+    }
+  }
+
+  @Override
+  public Set<DataKeySpec> supportedDataKeySpecs() {
+    return EnumSet.allOf(DataKeySpec.class);
+  }
+
+  @Override
+  public synchronized KeyRef generateDataKey(DataKeySpec spec, String label) {
+    KeyRef ref = KeyRef.soft(label);
+    if (keys.containsKey(label) || dataKeys.containsKey(label)) {
+      throw new KeyException(Code.INVALID_REQUEST, "key " + ref + " already exists");
+    }
+    byte[] raw = new byte[spec == DataKeySpec.AES_256_GCM ? 32 : 16];
+    Randomness.current().nextBytes(raw);
+    // Stored as a secret-key entry; the algorithm name is only a label here (the JDK's PKCS#12
+    // does not know SM4), the spec is the entry's alias.
+    var key = new javax.crypto.spec.SecretKeySpec(raw, "AES");
+    Arrays.fill(raw, (byte) 0);
+    Path file = dir.resolve(label + DATA_SUFFIX);
+    try {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, password);
+      ks.setEntry(
+          spec.name().toLowerCase(java.util.Locale.ROOT),
+          new KeyStore.SecretKeyEntry(key),
+          new KeyStore.PasswordProtection(password));
+      writeAtomically(file, ks);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot write key file " + file, e);
+    }
+    dataKeys.put(label, new DataEntry(spec, key));
+    return ref;
+  }
+
+  @Override
+  public java.util.Optional<DataKeySpec> dataKey(KeyRef ref) {
+    DataEntry e = dataKeys.get(ref.label());
+    return e == null ? java.util.Optional.empty() : java.util.Optional.of(e.spec());
+  }
+
+  private DataEntry dataEntry(KeyRef ref) {
+    DataEntry e = dataKeys.get(ref.label());
+    if (e == null) {
+      throw new KeyException(Code.KEY_NOT_FOUND, "no data protection key " + ref);
+    }
+    return e;
+  }
+
+  private static javax.crypto.Cipher gcm(DataKeySpec spec) throws GeneralSecurityException {
+    return spec == DataKeySpec.AES_256_GCM
+        ? javax.crypto.Cipher.getInstance("AES/GCM/NoPadding")
+        : javax.crypto.Cipher.getInstance("SM4/GCM/NoPadding", BouncyCastle.PROVIDER);
+  }
+
+  private static java.security.Key cipherKey(DataEntry e) {
+    return e.spec() == DataKeySpec.AES_256_GCM
+        ? e.key()
+        : new javax.crypto.spec.SecretKeySpec(e.key().getEncoded(), "SM4");
+  }
+
+  @Override
+  public byte[] encrypt(KeyRef ref, byte[] plaintext, byte[] associatedData) {
+    DataEntry e = dataEntry(ref);
+    byte[] nonce = new byte[DataCiphertext.NONCE_BYTES];
+    Randomness.current().nextBytes(nonce);
+    try {
+      javax.crypto.Cipher c = gcm(e.spec());
+      c.init(
+          javax.crypto.Cipher.ENCRYPT_MODE,
+          cipherKey(e),
+          new javax.crypto.spec.GCMParameterSpec(DataCiphertext.TAG_BYTES * 8, nonce));
+      c.updateAAD(associatedData);
+      return DataCiphertext.gcm(e.spec(), nonce, c.doFinal(plaintext));
+    } catch (GeneralSecurityException ex) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "encryption failed with " + ref, ex);
+    }
+  }
+
+  @Override
+  public byte[] decrypt(KeyRef ref, byte[] ciphertext, byte[] associatedData) {
+    DataEntry e = dataEntry(ref);
+    DataCiphertext.Gcm g = DataCiphertext.parseGcm(ciphertext, e.spec());
+    try {
+      javax.crypto.Cipher c = gcm(e.spec());
+      c.init(
+          javax.crypto.Cipher.DECRYPT_MODE,
+          cipherKey(e),
+          new javax.crypto.spec.GCMParameterSpec(DataCiphertext.TAG_BYTES * 8, g.nonce()));
+      c.updateAAD(associatedData);
+      return c.doFinal(g.sealed());
+    } catch (javax.crypto.AEADBadTagException ex) {
+      throw new KeyException(
+          Code.INVALID_CIPHERTEXT, "not a ciphertext of this key with this associated data");
+    } catch (GeneralSecurityException ex) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "decryption failed with " + ref, ex);
+    }
+  }
+
   @Override
   public KeyRef.Scheme scheme() {
     return KeyRef.Scheme.SOFT;
@@ -185,7 +315,7 @@ public final class SoftKeyBackend implements KeyBackend {
   @Override
   public synchronized KeyInfo generate(KeySpec spec, String label) {
     KeyRef ref = KeyRef.soft(label);
-    if (keys.containsKey(label)) {
+    if (keys.containsKey(label) || dataKeys.containsKey(label)) {
       throw new KeyException(Code.INVALID_REQUEST, "key " + ref + " already exists");
     }
     try {
@@ -225,22 +355,28 @@ public final class SoftKeyBackend implements KeyBackend {
       KeyStore ks = newKeyStore();
       ks.load(null, password);
       ks.setKeyEntry(label, key, password, new Certificate[] {cert});
-      Path tmp = dir.resolve(label + SUFFIX + ".tmp");
-      Files.deleteIfExists(tmp);
-      writeOwnerOnly(tmp, "");
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
-          OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
-        ks.store(out, password);
-        out.flush();
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file);
-      }
+      writeAtomically(file, ks);
     } catch (IOException | GeneralSecurityException e) {
       throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot write key file " + file, e);
+    }
+  }
+
+  /** Writes a keystore to {@code file}: a temporary file, synced, then renamed into place. */
+  private void writeAtomically(Path file, KeyStore ks)
+      throws IOException, GeneralSecurityException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.deleteIfExists(tmp);
+    writeOwnerOnly(tmp, "");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
+        OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
+      ks.store(out, password);
+      out.flush();
+      ch.force(true);
+    }
+    try {
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, file);
     }
   }
 

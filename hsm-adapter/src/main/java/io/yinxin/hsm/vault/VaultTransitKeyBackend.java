@@ -205,6 +205,104 @@ public final class VaultTransitKeyBackend implements KeyBackend {
     }
   }
 
+  private static final String AES = "aes256-gcm96";
+
+  @Override
+  public Set<io.yinxin.hsm.DataKeySpec> supportedDataKeySpecs() {
+    return Set.of(io.yinxin.hsm.DataKeySpec.AES_256_GCM);
+  }
+
+  /** A non-exportable {@code aes256-gcm96} key; {@link #rotate} gives it new versions. */
+  @Override
+  public synchronized KeyRef generateDataKey(io.yinxin.hsm.DataKeySpec spec, String label) {
+    KeyRef ref = KeyRef.vault(label);
+    if (spec != io.yinxin.hsm.DataKeySpec.AES_256_GCM) {
+      throw new KeyException(Code.UNSUPPORTED_ALGORITHM, "Vault Transit has no " + spec + " keys");
+    }
+    try {
+      LogicalResponse existing = vault.logical().read(keyPath(ref));
+      if (existing.getRestResponse().getStatus() == 200) {
+        throw new KeyException(Code.INVALID_REQUEST, "key " + ref + " already exists");
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("type", AES);
+      body.put("exportable", false);
+      body.put("allow_plaintext_backup", false);
+      check(vault.logical().write(keyPath(ref), body), "create key", ref);
+      return ref;
+    } catch (VaultException e) {
+      throw unavailable("create key " + ref, e);
+    }
+  }
+
+  @Override
+  public java.util.Optional<io.yinxin.hsm.DataKeySpec> dataKey(KeyRef ref) {
+    try {
+      LogicalResponse r = vault.logical().read(keyPath(ref));
+      if (r.getRestResponse().getStatus() == 404) {
+        return java.util.Optional.empty();
+      }
+      String type = check(r, "read key", ref).getDataObject().getString("type", "");
+      return AES.equals(type)
+          ? java.util.Optional.of(io.yinxin.hsm.DataKeySpec.AES_256_GCM)
+          : java.util.Optional.empty();
+    } catch (VaultException e) {
+      throw unavailable("read key " + ref, e);
+    }
+  }
+
+  @Override
+  public byte[] encrypt(KeyRef ref, byte[] plaintext, byte[] associatedData) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("plaintext", Base64.getEncoder().encodeToString(plaintext));
+    body.put("associated_data", Base64.getEncoder().encodeToString(associatedData));
+    LogicalResponse r;
+    try {
+      r = vault.logical().write(mount + "/encrypt/" + ref.label(), body);
+    } catch (VaultException e) {
+      if (e.getHttpStatusCode() == 400) {
+        throw new KeyException(Code.KEY_NOT_FOUND, "no data protection key " + ref);
+      }
+      throw unavailable("encrypt with " + ref, e);
+    }
+    if (r.getRestResponse().getStatus() == 400) {
+      throw new KeyException(Code.KEY_NOT_FOUND, "no data protection key " + ref);
+    }
+    String text = check(r, "encrypt with " + ref, ref).getData().get("ciphertext");
+    if (text == null) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "Vault returned no ciphertext for " + ref);
+    }
+    return io.yinxin.hsm.DataCiphertext.vault(text);
+  }
+
+  /** Vault answers 400 for a ciphertext that does not open: {@code INVALID_CIPHERTEXT}. */
+  @Override
+  public byte[] decrypt(KeyRef ref, byte[] ciphertext, byte[] associatedData) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("ciphertext", io.yinxin.hsm.DataCiphertext.parseVault(ciphertext));
+    body.put("associated_data", Base64.getEncoder().encodeToString(associatedData));
+    LogicalResponse r;
+    try {
+      r = vault.logical().write(mount + "/decrypt/" + ref.label(), body);
+    } catch (VaultException e) {
+      if (e.getHttpStatusCode() == 400) {
+        throw new KeyException(
+            Code.INVALID_CIPHERTEXT, "not a ciphertext of this key with this associated data");
+      }
+      throw unavailable("decrypt with " + ref, e);
+    }
+    if (r.getRestResponse().getStatus() == 400) {
+      throw new KeyException(
+          Code.INVALID_CIPHERTEXT, "not a ciphertext of this key with this associated data");
+    }
+    String plaintext = check(r, "decrypt with " + ref, ref).getData().get("plaintext");
+    try {
+      return Base64.getDecoder().decode(plaintext == null ? "" : plaintext);
+    } catch (IllegalArgumentException e) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "Vault returned malformed plaintext");
+    }
+  }
+
   private record VaultKey(KeySpec spec, int latestVersion, JsonObject keys) {}
 
   private VaultKey readKey(KeyRef ref) {

@@ -47,6 +47,11 @@ class SoftContractTest extends KeyServiceContract {
   }
 
   @Override
+  protected Set<io.yinxin.hsm.DataKeySpec> supportedDataKeySpecs() {
+    return java.util.EnumSet.allOf(io.yinxin.hsm.DataKeySpec.class);
+  }
+
+  @Override
   protected Set<KeySpec> supportedSpecs() {
     return EnumSet.allOf(KeySpec.class);
   }
@@ -97,6 +102,77 @@ class SoftContractTest extends KeyServiceContract {
       assertThat(JcaVerify.verify(SignatureAlgorithm.SM3_WITH_SM2, info.publicKey(), data, sig))
           .isTrue();
       assertThat(b.describe(info.ref()).spec()).isEqualTo(KeySpec.SM2);
+    }
+  }
+
+  /** The raw data key in its file, read as an outside tool would (JDK PKCS#12, the password). */
+  private byte[] rawDataKey(String label) throws Exception {
+    java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+    char[] pw = secretText().toCharArray();
+    try (var in = Files.newInputStream(dir.resolve("keys").resolve(label + ".aead"))) {
+      ks.load(in, pw);
+    }
+    String alias = ks.aliases().nextElement();
+    return ks.getKey(alias, pw).getEncoded();
+  }
+
+  /** GCM by Bouncy Castle's lightweight engines, not by the JCA path the backend takes. */
+  private static byte[] lightweightGcm(
+      boolean encrypt,
+      org.bouncycastle.crypto.BlockCipher engine,
+      byte[] key,
+      byte[] nonce,
+      byte[] aad,
+      byte[] input)
+      throws Exception {
+    var gcm = org.bouncycastle.crypto.modes.GCMBlockCipher.newInstance(engine);
+    gcm.init(
+        encrypt,
+        new org.bouncycastle.crypto.params.AEADParameters(
+            new org.bouncycastle.crypto.params.KeyParameter(key), 128, nonce, aad));
+    byte[] out = new byte[gcm.getOutputSize(input.length)];
+    int n = gcm.processBytes(input, 0, input.length, out, 0);
+    n += gcm.doFinal(out, n);
+    return java.util.Arrays.copyOf(out, n);
+  }
+
+  @Test
+  void dataKeyCiphertextsAreStandardGcmThatAnotherImplementationOpensBothWays() throws Exception {
+    // SM4 itself against GB/T 32907-2016 Appendix A.1 (key = plaintext = 0123...3210).
+    byte[] k = java.util.HexFormat.of().parseHex("0123456789abcdeffedcba9876543210");
+    var sm4 = new org.bouncycastle.crypto.engines.SM4Engine();
+    sm4.init(true, new org.bouncycastle.crypto.params.KeyParameter(k));
+    byte[] block = new byte[16];
+    sm4.processBlock(k, 0, block, 0);
+    assertThat(java.util.HexFormat.of().formatHex(block))
+        .isEqualTo("681edf34d206965e86b3e94f536e4246");
+
+    byte[] aad = "sso.accounts|alice".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] plaintext = "11010519491231002X".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    for (io.yinxin.hsm.DataKeySpec spec : io.yinxin.hsm.DataKeySpec.values()) {
+      String label = uniqueLabel("dk-judge");
+      KeyRef ref = service.generateDataKey(scheme(), spec, label);
+      byte[] key = rawDataKey(label);
+      assertThat(key).hasSize(spec == io.yinxin.hsm.DataKeySpec.AES_256_GCM ? 32 : 16);
+      java.util.function.Supplier<org.bouncycastle.crypto.BlockCipher> engine =
+          () ->
+              spec == io.yinxin.hsm.DataKeySpec.AES_256_GCM
+                  ? org.bouncycastle.crypto.engines.AESEngine.newInstance()
+                  : new org.bouncycastle.crypto.engines.SM4Engine();
+      // Ours, opened by theirs: version, kind, 12-byte nonce, ciphertext and tag.
+      byte[] ct = service.encrypt(ref, plaintext, aad, "test");
+      byte[] nonce = java.util.Arrays.copyOfRange(ct, 2, 14);
+      byte[] sealed = java.util.Arrays.copyOfRange(ct, 14, ct.length);
+      assertThat(lightweightGcm(false, engine.get(), key, nonce, aad, sealed)).isEqualTo(plaintext);
+      // Theirs, opened by ours.
+      byte[] theirNonce = randomData(12);
+      byte[] theirs = lightweightGcm(true, engine.get(), key, theirNonce, aad, plaintext);
+      byte[] framed = new byte[14 + theirs.length];
+      framed[0] = 1;
+      framed[1] = ct[1];
+      System.arraycopy(theirNonce, 0, framed, 2, 12);
+      System.arraycopy(theirs, 0, framed, 14, theirs.length);
+      assertThat(service.decrypt(ref, framed, aad, "test")).isEqualTo(plaintext);
     }
   }
 }

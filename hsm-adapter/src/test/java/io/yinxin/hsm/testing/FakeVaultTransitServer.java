@@ -56,6 +56,13 @@ public final class FakeVaultTransitServer implements AutoCloseable {
     final List<KeyPair> versions = new ArrayList<>();
     final List<Instant> created = new ArrayList<>();
 
+    /** The versions of an {@code aes256-gcm96} key (then {@code versions} stays empty). */
+    final List<byte[]> secrets = new ArrayList<>();
+
+    boolean symmetric() {
+      return type.equals("aes256-gcm96");
+    }
+
     FakeKey(String type) {
       this.type = type;
     }
@@ -135,6 +142,10 @@ public final class FakeVaultTransitServer implements AutoCloseable {
         && parts[2].equals("rotate")
         && isWrite(method)) {
       rotateKey(ex, parts[1]);
+    } else if (parts.length == 2
+        && (parts[0].equals("encrypt") || parts[0].equals("decrypt"))
+        && isWrite(method)) {
+      crypt(ex, parts[0].equals("encrypt"), parts[1], body);
     } else if ((parts.length == 2 || parts.length == 3)
         && parts[0].equals("sign")
         && isWrite(method)) {
@@ -161,7 +172,14 @@ public final class FakeVaultTransitServer implements AutoCloseable {
   private void createKey(HttpExchange ex, String name, JsonObject body)
       throws IOException, GeneralSecurityException {
     String type = body.getString("type", "aes256-gcm96");
-    if (!List.of("ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519")
+    if (!List.of(
+            "ecdsa-p256",
+            "ecdsa-p384",
+            "rsa-2048",
+            "rsa-3072",
+            "rsa-4096",
+            "ed25519",
+            "aes256-gcm96")
         .contains(type)) {
       send(ex, 400, errors("unknown key type: " + type));
       return;
@@ -173,7 +191,14 @@ public final class FakeVaultTransitServer implements AutoCloseable {
     }
     FakeKey k = keys.computeIfAbsent(name, n -> new FakeKey(type));
     synchronized (k) {
-      if (k.versions.isEmpty()) {
+      if (k.symmetric()) {
+        if (k.secrets.isEmpty()) {
+          byte[] secret = new byte[32];
+          new java.security.SecureRandom().nextBytes(secret);
+          k.secrets.add(secret);
+          k.created.add(Instant.now());
+        }
+      } else if (k.versions.isEmpty()) {
         k.versions.add(newPair(type));
         k.created.add(Instant.now());
       }
@@ -189,7 +214,13 @@ public final class FakeVaultTransitServer implements AutoCloseable {
       return;
     }
     synchronized (k) {
-      k.versions.add(newPair(k.type));
+      if (k.symmetric()) {
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        k.secrets.add(secret);
+      } else {
+        k.versions.add(newPair(k.type));
+      }
       k.created.add(Instant.now());
     }
     send(ex, 200, envelope(describe(name, k)));
@@ -207,6 +238,22 @@ public final class FakeVaultTransitServer implements AutoCloseable {
   private static JsonObject describe(String name, FakeKey k) {
     JsonObject versions = new JsonObject();
     synchronized (k) {
+      if (k.symmetric()) {
+        // Vault lists a symmetric key's versions with their creation times only.
+        for (int i = 0; i < k.secrets.size(); i++) {
+          versions.add(Integer.toString(i + 1), k.created.get(i).getEpochSecond());
+        }
+        return new JsonObject()
+            .add("name", name)
+            .add("type", k.type)
+            .add("latest_version", k.secrets.size())
+            .add("min_decryption_version", 1)
+            .add("exportable", false)
+            .add("supports_signing", false)
+            .add("supports_encryption", true)
+            .add("supports_decryption", true)
+            .add("keys", versions);
+      }
       for (int i = 0; i < k.versions.size(); i++) {
         byte[] spki = k.versions.get(i).getPublic().getEncoded();
         String pub =
@@ -231,6 +278,97 @@ public final class FakeVaultTransitServer implements AutoCloseable {
           .add("supports_signing", true)
           .add("supports_encryption", false)
           .add("keys", versions);
+    }
+  }
+
+  /**
+   * {@code POST /transit/encrypt/:name} ({@code plaintext}, {@code associated_data}, both base64)
+   * answers {@code ciphertext} {@code vault:v<N>:base64(nonce ‖ ciphertext ‖ tag)}; {@code POST
+   * /transit/decrypt/:name} the reverse, or 400 {@code cipher: message authentication failed}.
+   */
+  private void crypt(HttpExchange ex, boolean encrypt, String name, JsonObject body)
+      throws IOException {
+    FakeKey k = keys.get(name);
+    if (k == null || !k.symmetric()) {
+      send(
+          ex,
+          400,
+          errors(k == null ? "encryption key not found" : "key type does not support encryption"));
+      return;
+    }
+    byte[] aad;
+    try {
+      aad = Base64.getDecoder().decode(body.getString("associated_data", ""));
+    } catch (IllegalArgumentException e) {
+      send(ex, 400, errors("failed to base64-decode associated data"));
+      return;
+    }
+    try {
+      javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+      if (encrypt) {
+        byte[] plaintext = Base64.getDecoder().decode(body.getString("plaintext", ""));
+        byte[] nonce = new byte[12];
+        new java.security.SecureRandom().nextBytes(nonce);
+        int version;
+        byte[] secret;
+        synchronized (k) {
+          version = k.secrets.size();
+          secret = k.secrets.get(version - 1);
+        }
+        c.init(
+            javax.crypto.Cipher.ENCRYPT_MODE,
+            new javax.crypto.spec.SecretKeySpec(secret, "AES"),
+            new javax.crypto.spec.GCMParameterSpec(128, nonce));
+        c.updateAAD(aad);
+        byte[] sealed = c.doFinal(plaintext);
+        byte[] out = new byte[12 + sealed.length];
+        System.arraycopy(nonce, 0, out, 0, 12);
+        System.arraycopy(sealed, 0, out, 12, sealed.length);
+        String text = "vault:v" + version + ":" + Base64.getEncoder().encodeToString(out);
+        send(
+            ex,
+            200,
+            envelope(new JsonObject().add("ciphertext", text).add("key_version", version)));
+        return;
+      }
+      String text = body.getString("ciphertext", "");
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("vault:v(\\d+):(.*)").matcher(text);
+      if (!m.matches()) {
+        send(ex, 400, errors("invalid ciphertext: no prefix"));
+        return;
+      }
+      int version = Integer.parseInt(m.group(1));
+      byte[] secret;
+      synchronized (k) {
+        if (version < 1 || version > k.secrets.size()) {
+          send(ex, 400, errors("invalid key version"));
+          return;
+        }
+        secret = k.secrets.get(version - 1);
+      }
+      byte[] raw = Base64.getDecoder().decode(m.group(2));
+      if (raw.length < 28) {
+        send(ex, 400, errors("invalid ciphertext: could not decode"));
+        return;
+      }
+      c.init(
+          javax.crypto.Cipher.DECRYPT_MODE,
+          new javax.crypto.spec.SecretKeySpec(secret, "AES"),
+          new javax.crypto.spec.GCMParameterSpec(128, raw, 0, 12));
+      c.updateAAD(aad);
+      byte[] plaintext = c.doFinal(raw, 12, raw.length - 12);
+      send(
+          ex,
+          200,
+          envelope(
+              new JsonObject().add("plaintext", Base64.getEncoder().encodeToString(plaintext))));
+    } catch (javax.crypto.AEADBadTagException e) {
+      send(ex, 400, errors("cipher: message authentication failed"));
+    } catch (IllegalArgumentException e) {
+      send(ex, 400, errors("failed to base64-decode"));
+    } catch (GeneralSecurityException e) {
+      send(ex, 500, errors("internal error"));
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.yinxin.hsm.DataKeySpec;
 import io.yinxin.hsm.KeyException;
 import io.yinxin.hsm.KeyInfo;
 import io.yinxin.hsm.KeyRef;
@@ -38,6 +39,9 @@ public abstract class KeyServiceContract {
   protected abstract KeyRef.Scheme scheme();
 
   protected abstract Set<KeySpec> supportedSpecs();
+
+  /** The data protection key types the backend creates. */
+  protected abstract Set<DataKeySpec> supportedDataKeySpecs();
 
   /** A reference to a key that does not exist in the backend. */
   protected abstract KeyRef missingKey();
@@ -217,5 +221,102 @@ public abstract class KeyServiceContract {
     KeyInfo info = service().generate(scheme(), KeySpec.EC_P256, uniqueLabel("listed"));
     assertThat(service().list()).extracting(KeyInfo::ref).contains(info.ref());
     assertThat(service().health().up()).as(service().health().toString()).isTrue();
+  }
+
+  private static void assertCode(
+      org.assertj.core.api.ThrowableAssert.ThrowingCallable call, KeyException.Code code) {
+    assertThatThrownBy(call)
+        .isInstanceOfSatisfying(
+            KeyException.class, e -> assertThat(e.code()).as(e.getMessage()).isEqualTo(code));
+  }
+
+  @ParameterizedTest
+  @EnumSource(DataKeySpec.class)
+  void dataKeysEncryptAndDecryptWithAFreshNonceOrAreRefusedAsUnsupported(DataKeySpec spec) {
+    String label = uniqueLabel("dk");
+    if (!supportedDataKeySpecs().contains(spec)) {
+      assertCode(
+          () -> service().generateDataKey(scheme(), spec, label),
+          KeyException.Code.UNSUPPORTED_ALGORITHM);
+      return;
+    }
+    KeyRef ref = service().generateDataKey(scheme(), spec, label);
+    assertThat(service().dataKey(ref)).hasValue(spec);
+    byte[] aad = "sso.accounts.id_number|alice".getBytes(StandardCharsets.UTF_8);
+    // Nothing to encrypt is a caller's mistake (store no value instead).
+    assertCode(
+        () -> service().encrypt(ref, new byte[0], new byte[0], "test"),
+        KeyException.Code.INVALID_REQUEST);
+    for (int n : new int[] {1, 18, 4096}) {
+      byte[] plaintext = randomData(n);
+      byte[] a = service().encrypt(ref, plaintext, aad, "test");
+      byte[] b = service().encrypt(ref, plaintext, aad, "test");
+      assertThat(a).isNotEqualTo(b); // a fresh nonce each time
+      assertThat(a[0]).isEqualTo((byte) 1);
+      assertThat(service().decrypt(ref, a, aad, "test")).isEqualTo(plaintext);
+      assertThat(service().decrypt(ref, b, aad, "test")).isEqualTo(plaintext);
+    }
+    // A signing operation on a data key, and the other way round, finds no such key.
+    assertThatThrownBy(() -> service().sign(ref, SignatureAlgorithm.ECDSA_SHA256, new byte[1]))
+        .isInstanceOf(KeyException.class);
+  }
+
+  @Test
+  void aCiphertextChangedAnywhereOrMovedToAnotherContextOrKeyDoesNotOpen() {
+    DataKeySpec spec = supportedDataKeySpecs().iterator().next();
+    KeyRef ref = service().generateDataKey(scheme(), spec, uniqueLabel("dk-tamper"));
+    KeyRef other = service().generateDataKey(scheme(), spec, uniqueLabel("dk-other"));
+    byte[] aad = "row 1".getBytes(StandardCharsets.UTF_8);
+    byte[] plaintext = "11010519491231002X".getBytes(StandardCharsets.UTF_8);
+    byte[] ct = service().encrypt(ref, plaintext, aad, "test");
+    // Every byte position flipped: header, nonce, body, tag (or Vault's text).
+    for (int i = 0; i < ct.length; i++) {
+      byte[] bad = ct.clone();
+      bad[i] ^= 0x01;
+      assertCode(
+          () -> service().decrypt(ref, bad, aad, "test"), KeyException.Code.INVALID_CIPHERTEXT);
+    }
+    // Truncated, extended, empty.
+    for (byte[] bad :
+        List.of(
+            java.util.Arrays.copyOf(ct, ct.length - 1),
+            java.util.Arrays.copyOf(ct, ct.length + 1),
+            java.util.Arrays.copyOf(ct, 2),
+            new byte[0])) {
+      assertCode(
+          () -> service().decrypt(ref, bad, aad, "test"), KeyException.Code.INVALID_CIPHERTEXT);
+    }
+    // Another row's context, another key.
+    assertCode(
+        () -> service().decrypt(ref, ct, "row 2".getBytes(StandardCharsets.UTF_8), "test"),
+        KeyException.Code.INVALID_CIPHERTEXT);
+    assertCode(
+        () -> service().decrypt(other, ct, aad, "test"), KeyException.Code.INVALID_CIPHERTEXT);
+    // The right one still opens: nothing above changed the key.
+    assertThat(service().decrypt(ref, ct, aad, "test")).isEqualTo(plaintext);
+  }
+
+  @Test
+  void aDataKeyLabelIsTakenOnceAndNotBySigningKeysAndLimitsHold() {
+    DataKeySpec spec = supportedDataKeySpecs().iterator().next();
+    String label = uniqueLabel("dk-dup");
+    KeyRef ref = service().generateDataKey(scheme(), spec, label);
+    assertCode(
+        () -> service().generateDataKey(scheme(), spec, label), KeyException.Code.INVALID_REQUEST);
+    assertCode(
+        () -> service().generate(scheme(), KeySpec.EC_P256, label),
+        KeyException.Code.INVALID_REQUEST);
+    String signing = uniqueLabel("sig");
+    service().generate(scheme(), KeySpec.EC_P256, signing);
+    assertCode(
+        () -> service().generateDataKey(scheme(), spec, signing),
+        KeyException.Code.INVALID_REQUEST);
+    assertThat(service().dataKey(missingKey())).isEmpty();
+    assertCode(
+        () -> service().encrypt(ref, new byte[64 * 1024 + 1], new byte[0], "test"),
+        KeyException.Code.INVALID_REQUEST);
+    assertCode(
+        () -> service().encrypt(ref, new byte[1], new byte[0], "bad\npurpose"),
+        KeyException.Code.INVALID_REQUEST);
   }
 }

@@ -107,6 +107,41 @@ public final class SoftHsm {
     }
   }
 
+  /**
+   * Puts a known AES key on a test token with OpenSC's {@code pkcs11-tool}, an outside writer, so a
+   * test can check what the backend does with a key it knows the value of.
+   */
+  public static void writeAesKey(String token, String label, byte[] key) {
+    try {
+      Path file = Files.createTempFile("yinxin-aes-", ".bin");
+      try {
+        Files.write(file, key);
+        run(
+            "pkcs11-tool",
+            "--module",
+            module().toString(),
+            "--token-label",
+            token,
+            "--login",
+            "--pin",
+            new String(token(token).value()),
+            "--write-object",
+            file.toString(),
+            "--type",
+            "secrkey",
+            "--key-type",
+            "AES:" + key.length,
+            "--label",
+            label,
+            "--usage-decrypt");
+      } finally {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write a key to token " + token, e);
+    }
+  }
+
   private static void run(String... command) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("SOFTHSM2_CONF", conf().toString());
@@ -114,7 +149,7 @@ public final class SoftHsm {
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     try {
       if (p.waitFor() != 0) {
-        throw new IOException("softhsm2-util failed: " + out.replaceAll("[0-9a-f]{16}", "****"));
+        throw new IOException(command[0] + " failed: " + out.replaceAll("[0-9a-f]{16}", "****"));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -58,6 +58,11 @@ class VaultTransitContractTest extends KeyServiceContract {
   }
 
   @Override
+  protected Set<io.yinxin.hsm.DataKeySpec> supportedDataKeySpecs() {
+    return Set.of(io.yinxin.hsm.DataKeySpec.AES_256_GCM);
+  }
+
+  @Override
   protected Set<KeySpec> supportedSpecs() {
     return EnumSet.of(KeySpec.EC_P256, KeySpec.EC_P384, KeySpec.RSA_3072, KeySpec.ED25519);
   }
