@@ -19,5 +19,10 @@ public enum EventType {
   TOKEN_REVOKED,
   /** A person signed out: their sessions and tokens end, relying parties are told. */
   LOGGED_OUT,
+  /**
+   * Real-name data went to a client (in an ID token or from userinfo): which claims, never their
+   * values.
+   */
+  REALNAME_RELEASED,
   CONFIG_CHANGED
 }

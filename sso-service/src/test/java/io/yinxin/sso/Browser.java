@@ -65,6 +65,25 @@ final class Browser {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  private static final HttpClient PLAIN = HttpClient.newHttpClient();
+
+  /** A JSON request as the admin APIs take them, with a bearer token unless it is null. */
+  static HttpResponse<String> json(
+      String base, String method, String path, String token, String body) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/json")
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return PLAIN.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   /** An HTTP Basic authorization header value (RFC 7617, as RFC 6749 §2.3.1 uses it). */
   static String basic(String user, String password) {
     return "Basic "

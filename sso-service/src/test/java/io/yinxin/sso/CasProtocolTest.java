@@ -67,18 +67,7 @@ class CasProtocolTest {
 
   private HttpResponse<String> admin(String method, String path, String body, String token)
       throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(base() + path))
-            .header("Content-Type", "application/json")
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (token != null) {
-      b.header("Authorization", "Bearer " + token);
-    }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return Browser.json("http://127.0.0.1:" + port, method, path, token, body);
   }
 
   @BeforeEach

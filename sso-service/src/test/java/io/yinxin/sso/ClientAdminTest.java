@@ -52,18 +52,7 @@ class ClientAdminTest {
 
   private HttpResponse<String> send(String method, String path, String token, String body)
       throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .header("Content-Type", "application/json")
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (token != null) {
-      b.header("Authorization", "Bearer " + token);
-    }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return Browser.json("http://127.0.0.1:" + port, method, path, token, body);
   }
 
   private JsonNode register(String body) throws Exception {

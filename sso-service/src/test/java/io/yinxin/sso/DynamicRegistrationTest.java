@@ -151,6 +151,15 @@ class DynamicRegistrationTest {
                 "\"scope\"", "\"jwks_uri\": \"https://evil.example/jwks\", \"scope\""));
     assertThat(unknown.statusCode()).isEqualTo(400);
     assertThat(unknown.body()).contains("invalid_client_metadata");
+    // The whole ID number is an operator's grant, never self-service.
+    HttpResponse<String> idNumber =
+        json(
+            "POST",
+            "/connect/register",
+            token("registrar", secret, "client.create"),
+            metadata.replaceFirst("\"scope\": \"", "\"scope\": \"id_number "));
+    assertThat(idNumber.statusCode()).as(idNumber.body()).isEqualTo(400);
+    assertThat(idNumber.body()).contains("operator");
     assertThat(clients()).isEqualTo(before);
   }
 }

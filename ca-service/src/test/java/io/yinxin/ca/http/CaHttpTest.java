@@ -609,6 +609,29 @@ class CaHttpTest {
           }
 
           @Override
+          public io.yinxin.hsm.KeyRef generateDataKey(
+              io.yinxin.hsm.KeyRef.Scheme scheme, io.yinxin.hsm.DataKeySpec spec, String label) {
+            return keyService.generateDataKey(scheme, spec, label);
+          }
+
+          @Override
+          public java.util.Optional<io.yinxin.hsm.DataKeySpec> dataKey(io.yinxin.hsm.KeyRef ref) {
+            return keyService.dataKey(ref);
+          }
+
+          @Override
+          public byte[] encrypt(
+              io.yinxin.hsm.KeyRef ref, byte[] plaintext, byte[] associatedData, String purpose) {
+            return keyService.encrypt(ref, plaintext, associatedData, purpose);
+          }
+
+          @Override
+          public byte[] decrypt(
+              io.yinxin.hsm.KeyRef ref, byte[] ciphertext, byte[] associatedData, String purpose) {
+            return keyService.decrypt(ref, ciphertext, associatedData, purpose);
+          }
+
+          @Override
           public byte[] signDigest(
               io.yinxin.hsm.KeyRef ref,
               io.yinxin.hsm.SignatureAlgorithm alg,

@@ -145,6 +145,10 @@ public record ClientMetadata(
     if (!(consent instanceof Boolean)) {
       throw invalid("require_consent: true or false");
     }
+    if (scopes.contains("id_number") && !(Boolean) consent) {
+      // The whole ID number leaves only with the person's consent, every time it is asked for.
+      throw invalid("scope id_number needs require_consent true");
+    }
     String front = optionalUri(json, "frontchannel_logout_uri");
     String back = optionalUri(json, "backchannel_logout_uri");
     String jwks = optionalUri(json, "jwks_uri");

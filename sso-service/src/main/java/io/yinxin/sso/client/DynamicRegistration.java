@@ -66,6 +66,11 @@ public final class DynamicRegistration
         throw invalid("invalid_client_metadata", "unsupported field " + name);
       }
     }
+    if (json.get("scope") instanceof String scopes
+        && List.of(scopes.split(" ")).contains("id_number")) {
+      // Releasing whole ID numbers is an operator's decision (the admin API), never a self-service.
+      throw invalid("invalid_client_metadata", "scope id_number is granted by an operator only");
+    }
     ClientMetadata m;
     try {
       m = ClientMetadata.from(json);

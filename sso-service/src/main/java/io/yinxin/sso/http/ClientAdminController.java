@@ -4,6 +4,7 @@ import io.yinxin.audit.AuditException;
 import io.yinxin.sso.cas.CasServices;
 import io.yinxin.sso.client.ClientAdmin;
 import io.yinxin.sso.client.ClientMetadata;
+import io.yinxin.sso.realname.RealNames;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,11 +42,14 @@ public class ClientAdminController {
 
   private final ClientAdmin clients;
   private final CasServices casServices;
+  private final RealNames realNames;
   private final SsoAdmins admins;
 
-  public ClientAdminController(ClientAdmin clients, CasServices casServices, SsoAdmins admins) {
+  public ClientAdminController(
+      ClientAdmin clients, CasServices casServices, RealNames realNames, SsoAdmins admins) {
     this.clients = clients;
     this.casServices = casServices;
+    this.realNames = realNames;
     this.admins = admins;
   }
 
@@ -171,6 +175,92 @@ public class ClientAdminController {
     String actor = admins.require(auth);
     casServices.remove(actor, id);
     return ResponseEntity.noContent().build();
+  }
+
+  /**
+   * Sets an account's real-name identity: {@code name}, optionally {@code id_number} and {@code
+   * phone}, and {@code verification} ({@code self_declared}, {@code certificate}, {@code
+   * federation}). The answer, like every read, shows the numbers masked only.
+   */
+  @PutMapping(
+      value = "/sso/v1/accounts/{username}/realname",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> setRealName(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String username,
+      HttpServletRequest request)
+      throws IOException {
+    String actor = admins.require(auth);
+    Map<String, Object> body = object(request);
+    for (Map.Entry<String, Object> e : body.entrySet()) {
+      if (!java.util.Set.of("name", "id_number", "phone", "verification").contains(e.getKey())) {
+        throw new ClientMetadata.Invalid(
+            "invalid_request",
+            "unknown member " + e.getKey().substring(0, Math.min(40, e.getKey().length())));
+      }
+      if (!(e.getValue() instanceof String)) {
+        throw new ClientMetadata.Invalid("invalid_request", e.getKey() + ": a string");
+      }
+    }
+    String user =
+        io.yinxin.sso.account.Accounts.canonical(username).orElseThrow(ClientAdmin.NotFound::new);
+    RealNames.Masked m;
+    try {
+      m =
+          realNames.set(
+              actor,
+              user,
+              (String) body.get("name"),
+              Optional.ofNullable((String) body.get("id_number")),
+              Optional.ofNullable((String) body.get("phone")),
+              (String) body.get("verification"));
+    } catch (RealNames.Invalid e) {
+      throw new ClientMetadata.Invalid("invalid_request", e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new ClientAdmin.NotFound();
+    }
+    return describe(user, m);
+  }
+
+  @GetMapping(
+      value = "/sso/v1/accounts/{username}/realname",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> getRealName(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String username) {
+    admins.require(auth);
+    String user =
+        io.yinxin.sso.account.Accounts.canonical(username).orElseThrow(ClientAdmin.NotFound::new);
+    return describe(user, realNames.masked(user).orElseThrow(ClientAdmin.NotFound::new));
+  }
+
+  @DeleteMapping("/sso/v1/accounts/{username}/realname")
+  public ResponseEntity<Void> removeRealName(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String username) {
+    String actor = admins.require(auth);
+    String user =
+        io.yinxin.sso.account.Accounts.canonical(username).orElseThrow(ClientAdmin.NotFound::new);
+    if (!realNames.remove(actor, user)) {
+      throw new ClientAdmin.NotFound();
+    }
+    return ResponseEntity.noContent().build();
+  }
+
+  private static Map<String, Object> describe(String username, RealNames.Masked m) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("username", username);
+    out.put("name", m.name());
+    m.idNumber().ifPresent(v -> out.put("id_number_masked", v));
+    m.phone().ifPresent(v -> out.put("phone_masked", v));
+    out.put("verification", m.verification().claim());
+    out.put("verified_at", m.verifiedAt().toString());
+    return out;
+  }
+
+  @ExceptionHandler(RealNames.Taken.class)
+  ResponseEntity<Map<String, Object>> idTaken(RealNames.Taken e) {
+    return error(HttpStatus.CONFLICT, "invalid_request", e.getMessage());
   }
 
   private static Map<String, Object> object(HttpServletRequest request) throws IOException {

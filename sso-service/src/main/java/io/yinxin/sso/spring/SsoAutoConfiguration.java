@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
@@ -160,7 +161,10 @@ public class SsoAutoConfiguration {
   /** Access tokens are ES256 {@code at+jwt} (RFC 9068); ID tokens keep the client's algorithm. */
   @Bean
   OAuth2TokenGenerator<OAuth2Token> ssoTokenGenerator(
-      JwtEncoder encoder, AuditLog audit, SigningKeys keys) {
+      JwtEncoder encoder,
+      AuditLog audit,
+      SigningKeys keys,
+      io.yinxin.sso.realname.RealNameClaims realNames) {
     JwtGenerator jwt = new JwtGenerator(encoder);
     OAuth2TokenCustomizer<JwtEncodingContext> customizer =
         context -> {
@@ -177,6 +181,16 @@ public class SsoAutoConfiguration {
         context -> {
           customizer.customize(context);
           io.yinxin.sso.token.AuthenticationMethods.addToIdToken(context);
+          if (org.springframework.security.oauth2.core.oidc.endpoint.OidcParameterNames.ID_TOKEN
+              .equals(context.getTokenType().getValue())) {
+            Map<String, Object> claims =
+                realNames.release(
+                    context.getPrincipal().getName(),
+                    context.getAuthorizedScopes(),
+                    context.getRegisteredClient().getClientId(),
+                    "id_token");
+            context.getClaims().claims(c -> c.putAll(claims));
+          }
         });
     return new AuditedTokenGenerator(
         new DelegatingOAuth2TokenGenerator(jwt, new OAuth2RefreshTokenGenerator()), audit, keys);
@@ -264,7 +278,9 @@ public class SsoAutoConfiguration {
       OAuth2TokenGenerator<OAuth2Token> tokens,
       io.yinxin.sso.client.ClientAdmin admin,
       io.yinxin.sso.token.BackChannelLogout backChannel,
-      DataSource dataSource)
+      DataSource dataSource,
+      io.yinxin.sso.realname.RealNameClaims realNames,
+      io.yinxin.sso.account.Accounts accounts)
       throws Exception {
     // private_key_jwt: Spring's checks of the assertion, then each assertion good once.
     var assertions =
@@ -322,6 +338,8 @@ public class SsoAutoConfiguration {
                 as.oidc(
                         oidc ->
                             oidc.logoutEndpoint(l -> l.logoutResponseHandler(logout))
+                                .userInfoEndpoint(
+                                    u -> u.userInfoMapper(userInfo(realNames, accounts, clients)))
                                 .clientRegistrationEndpoint(
                                     endpoint ->
                                         endpoint.authenticationProviders(
@@ -363,6 +381,38 @@ public class SsoAutoConfiguration {
         .oauth2ResourceServer(
             rs -> rs.jwt(org.springframework.security.config.Customizer.withDefaults()));
     return http.build();
+  }
+
+  /**
+   * Userinfo: {@code sub}; with {@code profile} the username and display name; with {@code
+   * realname}, {@code id_number} or {@code phone} the real-name claims (each release audited).
+   */
+  private static java.util.function.Function<
+          org.springframework.security.oauth2.server.authorization.oidc.authentication
+              .OidcUserInfoAuthenticationContext,
+          org.springframework.security.oauth2.core.oidc.OidcUserInfo>
+      userInfo(
+          io.yinxin.sso.realname.RealNameClaims realNames,
+          io.yinxin.sso.account.Accounts accounts,
+          RegisteredClientRepository clients) {
+    return context -> {
+      var authorization = context.getAuthorization();
+      String username = authorization.getPrincipalName();
+      java.util.Set<String> scopes = context.getAccessToken().getScopes();
+      Map<String, Object> claims = new java.util.LinkedHashMap<>();
+      claims.put("sub", username);
+      if (scopes.contains(OidcScopes.PROFILE)) {
+        claims.put("preferred_username", username);
+        accounts.displayName(username).ifPresent(n -> claims.put("name", n));
+      }
+      RegisteredClient client = clients.findById(authorization.getRegisteredClientId());
+      realNames
+          .release(username, scopes, client == null ? "-" : client.getClientId(), "userinfo")
+          // Times as NumericDate, as in the ID token (OpenID Connect Core §2).
+          .forEach(
+              (k, v) -> claims.put(k, v instanceof java.time.Instant i ? i.getEpochSecond() : v));
+      return new org.springframework.security.oauth2.core.oidc.OidcUserInfo(claims);
+    };
   }
 
   private static org.springframework.security.web.AuthenticationEntryPoint loginPage() {
@@ -433,6 +483,56 @@ public class SsoAutoConfiguration {
                       }
                     }));
     return http.build();
+  }
+
+  /**
+   * The data protection key of personal data: {@code yinxin.sso.data-key}, or {@code
+   * <key-backend>:sso-personal-data} (on a PKCS#11 token, the signing keys' token), created at
+   * first start.
+   */
+  @Bean
+  io.yinxin.sso.realname.PersonalData ssoPersonalData(
+      SsoProperties p,
+      KeyService keys,
+      SigningKeys signing,
+      DataSource dataSource,
+      SsoSchema schema) {
+    KeyRef ref;
+    if (!p.dataKey().isBlank()) {
+      ref = KeyRef.parse(p.dataKey());
+      if (keys.dataKey(ref).isEmpty()) {
+        throw new IllegalStateException("yinxin.sso.data-key names no data protection key");
+      }
+    } else {
+      KeyRef.Scheme scheme = signing.all().get(0).ref().scheme();
+      String label = "sso-personal-data";
+      ref =
+          switch (scheme) {
+            case PKCS11 -> KeyRef.pkcs11(signing.all().get(0).ref().token(), label);
+            case VAULT_TRANSIT -> KeyRef.vault(label);
+            default -> KeyRef.soft(label);
+          };
+      if (keys.dataKey(ref).isEmpty()) {
+        ref = keys.generateDataKey(scheme, p.dataKeyType(), label);
+        log.info("event=sso_data_key_created key={} type={}", ref, p.dataKeyType());
+      }
+    }
+    return new io.yinxin.sso.realname.PersonalData(keys, ref, dataSource);
+  }
+
+  @Bean
+  io.yinxin.sso.realname.RealNames ssoRealNames(
+      DataSource dataSource,
+      io.yinxin.sso.realname.PersonalData data,
+      io.yinxin.audit.AuditOutbox audit) {
+    return new io.yinxin.sso.realname.RealNames(
+        dataSource, data, audit, java.time.Clock.systemUTC());
+  }
+
+  @Bean
+  io.yinxin.sso.realname.RealNameClaims ssoRealNameClaims(
+      io.yinxin.sso.realname.RealNames realNames, AuditLog audit) {
+    return new io.yinxin.sso.realname.RealNameClaims(realNames, audit);
   }
 
   @Bean
@@ -650,8 +750,9 @@ public class SsoAutoConfiguration {
   io.yinxin.sso.http.ClientAdminController ssoClientAdminController(
       io.yinxin.sso.client.ClientAdmin clients,
       io.yinxin.sso.cas.CasServices casServices,
+      io.yinxin.sso.realname.RealNames realNames,
       io.yinxin.sso.http.SsoAdmins admins) {
-    return new io.yinxin.sso.http.ClientAdminController(clients, casServices, admins);
+    return new io.yinxin.sso.http.ClientAdminController(clients, casServices, realNames, admins);
   }
 
   /** The embedded default's demo client, registered once; its secret in an owner-only file. */

@@ -25,6 +25,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     when none is configured
  * @param adminTokenSha256 hex SHA-256 of the bearer token that may manage clients ({@code
  *     /sso/v1/clients}); access tokens of this provider with scope {@code sso:admin} may too
+ * @param dataKey the data protection key ID and phone numbers are encrypted under: a key URI; empty
+ *     for {@code <key-backend>:sso-personal-data}, created at first start
+ * @param dataKeyType the type of that key when it is created: {@code AES_256_GCM} (every backend)
+ *     or {@code SM4_GCM} (soft backend only)
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -36,4 +40,6 @@ public record SsoProperties(
     @DefaultValue("5m") Duration accessTokenTtl,
     @DefaultValue("") String clientSecretKey,
     @DefaultValue("false") boolean generateDemoClient,
-    @DefaultValue("") String adminTokenSha256) {}
+    @DefaultValue("") String adminTokenSha256,
+    @DefaultValue("") String dataKey,
+    @DefaultValue("AES_256_GCM") io.yinxin.hsm.DataKeySpec dataKeyType) {}

@@ -133,6 +133,10 @@ public class ConsentPage {
           zh
               ? "实名信息：姓名、部分隐藏的身份证号、身份核验方式"
               : "Your real-name identity: name, masked ID number, how it was verified";
+      case "id_number" ->
+          zh
+              ? "您的完整身份证号（仅经运营方批准的应用可申请）"
+              : "Your full ID number (only applications an operator has approved may ask)";
       case "offline_access" -> zh ? "在您离线时继续访问" : "Access while you are away";
       default -> (zh ? "权限 " : "Permission ") + scope;
     };
