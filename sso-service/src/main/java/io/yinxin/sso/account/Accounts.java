@@ -28,6 +28,9 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 public final class Accounts implements UserDetailsService {
   private static final Pattern USERNAME = Pattern.compile("[a-z0-9][a-z0-9._@-]{0,99}");
 
+  /** The authority of an account that administers this provider. */
+  public static final String ADMINISTRATOR = "ROLE_SSO_ADMIN";
+
   /** The encoder every password goes through. */
   public static PasswordEncoder passwords() {
     return new Argon2PasswordEncoder(16, 32, 1, 7 * 1024, 5);
@@ -83,6 +86,89 @@ public final class Accounts implements UserDetailsService {
     }
   }
 
+  /**
+   * Creates the administrator account {@code username} with a one-time password that must be
+   * replaced at the first sign-in, unless an administrator exists already.
+   *
+   * @return the one-time password, or empty when there was an administrator
+   */
+  public Optional<String> createAdministrator(String username) {
+    String u = canonical(username).orElseThrow(() -> new IllegalArgumentException("username"));
+    byte[] raw = new byte[15];
+    io.yinxin.hsm.Randomness.current().nextBytes(raw);
+    String password = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    try (Connection c = dataSource.getConnection()) {
+      try (PreparedStatement ps =
+              c.prepareStatement("SELECT count(*) FROM sso.accounts WHERE administrator");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        if (rs.getLong(1) > 0) {
+          return Optional.empty();
+        }
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO sso.accounts (username, password_hash, display_name, enabled,"
+                  + " created_at, must_change_password, administrator) VALUES (?, ?, ?, TRUE, ?,"
+                  + " TRUE, TRUE)")) {
+        ps.setString(1, u);
+        ps.setString(2, passwords.encode(password));
+        ps.setString(3, "管理员 Administrator");
+        ps.setTimestamp(4, Timestamp.from(clock.instant()));
+        ps.executeUpdate();
+      }
+      return Optional.of(password);
+    } catch (SQLException e) {
+      if ("23505".equals(e.getSQLState())) {
+        return Optional.empty(); // another node created it first
+      }
+      throw new IllegalStateException("cannot store the administrator account", e);
+    }
+  }
+
+  /** Why a new password is refused, or null: at least 12 characters, at most 200. */
+  public static String passwordProblem(String password) {
+    if (password == null || password.length() < 12) {
+      return "short";
+    }
+    return password.length() > 200 ? "long" : null;
+  }
+
+  /**
+   * Replaces a password after checking the current one.
+   *
+   * @return false when {@code current} is wrong (nothing changes)
+   */
+  public boolean changePassword(String username, String current, String next) {
+    UserDetails user = loadUserByUsername(username);
+    if (current == null || !passwords.matches(current, user.getPassword())) {
+      return false;
+    }
+    setPassword(user.getUsername(), next);
+    return true;
+  }
+
+  /** Sets a new password and clears the must-change mark (its caller checked who asks). */
+  public void setPassword(String username, String next) {
+    if (passwordProblem(next) != null) {
+      throw new IllegalArgumentException("a password needs 12 to 200 characters");
+    }
+    String u = canonical(username).orElseThrow(() -> new UsernameNotFoundException("no account"));
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE sso.accounts SET password_hash = ?, must_change_password = FALSE WHERE"
+                    + " username = ?")) {
+      ps.setString(1, passwords.encode(next));
+      ps.setString(2, u);
+      if (ps.executeUpdate() != 1) {
+        throw new UsernameNotFoundException("no such account");
+      }
+    } catch (SQLException e) {
+      throw new InternalAuthenticationServiceException("accounts are unavailable", e);
+    }
+  }
+
   public boolean exists(String username) {
     return canonical(username).flatMap(this::row).isPresent();
   }
@@ -116,17 +202,26 @@ public final class Accounts implements UserDetailsService {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT username, password_hash, enabled FROM sso.accounts WHERE username = ?")) {
+                "SELECT username, password_hash, enabled, must_change_password, administrator FROM"
+                    + " sso.accounts WHERE username = ?")) {
       ps.setString(1, username);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
         }
+        // A password that must be replaced signs nobody in: Spring refuses it as expired
+        // credentials, after checking it, and the sign-in page asks for a new one.
         return Optional.of(
             User.withUsername(rs.getString(1))
                 .password(rs.getString(2))
                 .disabled(!rs.getBoolean(3))
-                .authorities(List.of(new SimpleGrantedAuthority("ROLE_USER")))
+                .credentialsExpired(rs.getBoolean(4))
+                .authorities(
+                    rs.getBoolean(5)
+                        ? List.of(
+                            new SimpleGrantedAuthority("ROLE_USER"),
+                            new SimpleGrantedAuthority(ADMINISTRATOR))
+                        : List.of(new SimpleGrantedAuthority("ROLE_USER")))
                 .build());
       }
     } catch (SQLException e) {

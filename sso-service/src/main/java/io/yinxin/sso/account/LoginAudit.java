@@ -24,9 +24,11 @@ import org.springframework.security.web.authentication.WebAuthenticationDetails;
  */
 public final class LoginAudit {
   private final AuditLog audit;
+  private final SignIns signIns;
 
-  public LoginAudit(AuditLog audit) {
+  public LoginAudit(AuditLog audit, SignIns signIns) {
     this.audit = audit;
+    this.signIns = signIns;
   }
 
   @EventListener
@@ -58,6 +60,9 @@ public final class LoginAudit {
     if (e instanceof LoginThrottle.ThrottledException) {
       return "throttled";
     }
+    if (e instanceof org.springframework.security.authentication.CredentialsExpiredException) {
+      return "password_must_change";
+    }
     return "error";
   }
 
@@ -70,5 +75,6 @@ public final class LoginAudit {
       attributes.put("source", d.getRemoteAddress());
     }
     audit.append(AuditEvent.of(type, user, user, attributes));
+    signIns.record(user, "pwd", reason, attributes.get("source"));
   }
 }

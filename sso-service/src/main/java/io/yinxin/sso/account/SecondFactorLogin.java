@@ -68,12 +68,16 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
   private final AuthenticationSuccessHandler next =
       new SavedRequestAwareAuthenticationSuccessHandler();
 
+  private final SignIns signIns;
+
   public SecondFactorLogin(
       SecondFactors factors,
       Accounts accounts,
       LoginThrottle throttle,
       AuditLog audit,
+      SignIns signIns,
       Clock clock) {
+    this.signIns = signIns;
     this.factors = factors;
     this.accounts = accounts;
     this.throttle = throttle;
@@ -174,5 +178,6 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
       attributes.put("source", request.getRemoteAddr());
     }
     audit.append(AuditEvent.of(type, username, username, attributes));
+    signIns.record(username, "otp", result, attributes.get("source"));
   }
 }

@@ -449,6 +449,7 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.account.SecondFactorLogin secondFactor,
       io.yinxin.sso.token.BackChannelLogout backChannel,
       SsoProperties properties,
+      io.yinxin.sso.web.AccountPages accountPages,
       org.springframework.context.ApplicationEventPublisher events)
       throws Exception {
     var provider =
@@ -464,15 +465,27 @@ public class SsoAutoConfiguration {
             .class);
     manager.setAuthenticationEventPublisher(publisher);
     http.securityMatcher(
-            "/login", "/login/otp", "/logout", "/account/**", "/oauth2/consent", "/cas/**")
+            "/login",
+            "/login/otp",
+            "/login/password",
+            "/logout",
+            "/account",
+            "/account/**",
+            "/oauth2/consent",
+            "/cas/**")
         .authenticationManager(manager)
         .authorizeHttpRequests(
             a ->
-                a.requestMatchers("/account/**", "/oauth2/consent")
+                a.requestMatchers("/account", "/account/**", "/oauth2/consent")
                     .authenticated()
                     .anyRequest()
                     .permitAll())
-        .formLogin(f -> f.loginPage("/login").successHandler(secondFactor).permitAll())
+        .formLogin(
+            f ->
+                f.loginPage("/login")
+                    .successHandler(secondFactor)
+                    .failureHandler(accountPages.failureHandler())
+                    .permitAll())
         .logout(
             l ->
                 l.addLogoutHandler(
@@ -563,6 +576,43 @@ public class SsoAutoConfiguration {
   }
 
   @Bean
+  io.yinxin.sso.account.SignIns ssoSignIns(DataSource dataSource, SsoSchema schema) {
+    return new io.yinxin.sso.account.SignIns(dataSource, java.time.Clock.systemUTC());
+  }
+
+  @Bean
+  io.yinxin.sso.web.AccountPages ssoAccountPages(
+      io.yinxin.sso.account.Accounts accounts,
+      io.yinxin.sso.account.SecondFactors factors,
+      io.yinxin.sso.realname.RealNames realNames,
+      io.yinxin.sso.account.SignIns signIns,
+      SsoSessions sessions,
+      AuditLog audit) {
+    return new io.yinxin.sso.web.AccountPages(
+        accounts, factors, realNames, signIns, sessions, audit, java.time.Clock.systemUTC());
+  }
+
+  /**
+   * The administrator account {@code admin}, created at first start (on every kind of node) with a
+   * one-time password printed once to the console (not to the log) and replaced at its first
+   * sign-in.
+   */
+  @Bean
+  Object ssoAdministrator(io.yinxin.sso.account.Accounts accounts) {
+    accounts
+        .createAdministrator("admin")
+        .ifPresent(
+            password -> {
+              log.info("event=sso_administrator_created username=admin");
+              System.out.println(
+                  "\n印信 Yinxin: administrator account \"admin\" created; one-time password: "
+                      + password
+                      + "\n(shown once; it must be replaced at the first sign-in)\n");
+            });
+    return "ssoAdministrator";
+  }
+
+  @Bean
   io.yinxin.sso.account.SecondFactors ssoSecondFactors(DataSource dataSource, SsoSchema schema) {
     return new io.yinxin.sso.account.SecondFactors(dataSource, java.time.Clock.systemUTC());
   }
@@ -572,9 +622,10 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.account.SecondFactors factors,
       io.yinxin.sso.account.Accounts accounts,
       io.yinxin.sso.account.LoginThrottle throttle,
-      AuditLog audit) {
+      AuditLog audit,
+      io.yinxin.sso.account.SignIns signIns) {
     return new io.yinxin.sso.account.SecondFactorLogin(
-        factors, accounts, throttle, audit, java.time.Clock.systemUTC());
+        factors, accounts, throttle, audit, signIns, java.time.Clock.systemUTC());
   }
 
   @Bean
@@ -633,8 +684,9 @@ public class SsoAutoConfiguration {
   }
 
   @Bean
-  io.yinxin.sso.account.LoginAudit ssoLoginAudit(AuditLog audit) {
-    return new io.yinxin.sso.account.LoginAudit(audit);
+  io.yinxin.sso.account.LoginAudit ssoLoginAudit(
+      AuditLog audit, io.yinxin.sso.account.SignIns signIns) {
+    return new io.yinxin.sso.account.LoginAudit(audit, signIns);
   }
 
   /** The embedded default's demo user (no second factor), its password in an owner-only file. */

@@ -65,6 +65,36 @@ public final class SsoSessions implements AutoCloseable {
     return filter;
   }
 
+  /** A person's session as their account page lists it. */
+  public record SessionInfo(String id, java.time.Instant created, java.time.Instant lastUsed) {}
+
+  /** The live sessions signed in as {@code username}, newest use first. */
+  public java.util.List<SessionInfo> of(String username) {
+    org.springframework.session.FindByIndexNameSessionRepository<
+            ? extends org.springframework.session.Session>
+        byName = repository;
+    java.util.List<org.springframework.session.Session> found =
+        new java.util.ArrayList<>(byName.findByPrincipalName(username).values());
+    return found.stream()
+        .filter(x -> !x.isExpired())
+        .map(x -> new SessionInfo(x.getId(), x.getCreationTime(), x.getLastAccessedTime()))
+        .sorted(java.util.Comparator.comparing(SessionInfo::lastUsed).reversed())
+        .toList();
+  }
+
+  /** Ends every session of {@code username} but {@code keep}; how many ended. */
+  public int endOthers(String username, String keep) {
+    int n = 0;
+    org.springframework.session.FindByIndexNameSessionRepository<?> byName = repository;
+    for (String id : byName.findByPrincipalName(username).keySet()) {
+      if (!id.equals(keep)) {
+        repository.deleteById(id);
+        n++;
+      }
+    }
+    return n;
+  }
+
   @Override
   public void close() {
     cleanup.shutdownNow();

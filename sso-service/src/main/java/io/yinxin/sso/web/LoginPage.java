@@ -25,7 +25,8 @@ public class LoginPage {
       HttpServletRequest request,
       @RequestParam(value = "lang", required = false) String lang,
       @RequestParam(value = "error", required = false) String error,
-      @RequestParam(value = "logout", required = false) String logout) {
+      @RequestParam(value = "logout", required = false) String logout,
+      @RequestParam(value = "changed", required = false) String changed) {
     boolean zh = Pages.chinese(lang, request);
     String message = null;
     if (error != null) {
@@ -39,6 +40,8 @@ public class LoginPage {
       }
     } else if (logout != null) {
       message = zh ? "您已退出登录。" : "You have signed out.";
+    } else if (changed != null) {
+      message = zh ? "新密码已设置，请用它登录。" : "Your new password is set. Sign in with it.";
     }
     String form =
         "<form method=\"post\" action=\"/login\">\n<label for=\"username\">"

@@ -1,0 +1,349 @@
+package io.yinxin.sso.web;
+
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.EventType;
+import io.yinxin.sso.account.Accounts;
+import io.yinxin.sso.account.SecondFactors;
+import io.yinxin.sso.account.SignIns;
+import io.yinxin.sso.realname.RealNames;
+import io.yinxin.sso.spring.SsoSessions;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSession;
+import java.io.Serializable;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.security.authentication.CredentialsExpiredException;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.web.authentication.AuthenticationFailureHandler;
+import org.springframework.security.web.authentication.SimpleUrlAuthenticationFailureHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The account page {@code /account}, in Chinese and English: who you are (and your real-name
+ * identity, masked), two-step verification, a password change, the sessions signed in as you (end
+ * the others with one button), and your recent sign-ins; and {@code /login/password}, where an
+ * account whose password must be replaced (the administrator's one-time password) sets a new one
+ * before it can sign in at all. Changing a password ends the account's other sessions and is a
+ * {@code CONFIG_CHANGED} audit event.
+ */
+@RestController
+public class AccountPages {
+  static final String MUST_CHANGE = AccountPages.class.getName() + ".mustChange";
+  private static final Duration PENDING = Duration.ofMinutes(10);
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss xxx").withZone(ZoneId.systemDefault());
+
+  /** An account that proved its password and must now replace it. */
+  record MustChange(String username, Instant at) implements Serializable {}
+
+  private final Accounts accounts;
+  private final SecondFactors factors;
+  private final RealNames realNames;
+  private final SignIns signIns;
+  private final SsoSessions sessions;
+  private final AuditLog audit;
+  private final Clock clock;
+
+  public AccountPages(
+      Accounts accounts,
+      SecondFactors factors,
+      RealNames realNames,
+      SignIns signIns,
+      SsoSessions sessions,
+      AuditLog audit,
+      Clock clock) {
+    this.accounts = accounts;
+    this.factors = factors;
+    this.realNames = realNames;
+    this.signIns = signIns;
+    this.sessions = sessions;
+    this.audit = audit;
+    this.clock = clock;
+  }
+
+  /**
+   * The sign-in form's failure handler: a right password that must be replaced goes to {@code
+   * /login/password}; every other failure back to the form with its reason.
+   */
+  public AuthenticationFailureHandler failureHandler() {
+    SimpleUrlAuthenticationFailureHandler form = new SimpleUrlAuthenticationFailureHandler();
+    form.setDefaultFailureUrl("/login?error");
+    return (HttpServletRequest request,
+        HttpServletResponse response,
+        AuthenticationException e) -> {
+      if (e instanceof CredentialsExpiredException) {
+        String user = Accounts.canonical(request.getParameter("username")).orElse(null);
+        if (user != null) {
+          request.getSession().setAttribute(MUST_CHANGE, new MustChange(user, clock.instant()));
+          response.sendRedirect("/login/password");
+          return;
+        }
+      }
+      form.onAuthenticationFailure(request, response, e);
+    };
+  }
+
+  private String mustChange(HttpServletRequest request) {
+    HttpSession s = request.getSession(false);
+    if (s == null || !(s.getAttribute(MUST_CHANGE) instanceof MustChange m)) {
+      return null;
+    }
+    if (m.at().plus(PENDING).isBefore(clock.instant())) {
+      s.removeAttribute(MUST_CHANGE);
+      return null;
+    }
+    return m.username();
+  }
+
+  @GetMapping(path = "/login/password", produces = MediaType.TEXT_HTML_VALUE)
+  public ResponseEntity<String> newPasswordPage(
+      HttpServletRequest request, @RequestParam(value = "lang", required = false) String lang) {
+    boolean zh = Pages.chinese(lang, request);
+    if (mustChange(request) == null) {
+      return redirect("/login");
+    }
+    return newPasswordForm(zh, request, null);
+  }
+
+  @PostMapping(path = "/login/password", produces = MediaType.TEXT_HTML_VALUE)
+  public ResponseEntity<String> newPassword(
+      HttpServletRequest request,
+      @RequestParam(value = "lang", required = false) String lang,
+      @RequestParam(value = "password", required = false) String password,
+      @RequestParam(value = "repeat", required = false) String repeat) {
+    boolean zh = Pages.chinese(lang, request);
+    String user = mustChange(request);
+    if (user == null) {
+      return redirect("/login");
+    }
+    String problem = problem(zh, password, repeat);
+    if (problem != null) {
+      return newPasswordForm(zh, request, problem);
+    }
+    accounts.setPassword(user, password);
+    request.getSession().removeAttribute(MUST_CHANGE);
+    sessions.endOthers(user, request.getSession().getId());
+    changed(user, "password_replaced");
+    return redirect("/login?changed");
+  }
+
+  private ResponseEntity<String> newPasswordForm(
+      boolean zh, HttpServletRequest request, String message) {
+    String form =
+        "<p>"
+            + (zh
+                ? "这是一次性密码，请先设置您自己的新密码，然后用它登录。"
+                : "That was a one-time password. Choose your own new password, then sign in with"
+                    + " it.")
+            + "</p>\n<form method=\"post\" action=\"/login/password\">\n"
+            + newPasswordFields(zh)
+            + Pages.csrf(request)
+            + "<button type=\"submit\">"
+            + (zh ? "设置新密码" : "Set new password")
+            + "</button>\n</form>\n";
+    return Pages.page(zh, "/login/password", zh ? "设置新密码" : "Set a new password", message, form);
+  }
+
+  private static String newPasswordFields(boolean zh) {
+    return "<label for=\"password\">"
+        + (zh ? "新密码（至少 12 个字符）" : "New password (at least 12 characters)")
+        + "</label><input id=\"password\" name=\"password\" type=\"password\""
+        + " autocomplete=\"new-password\" minlength=\"12\" maxlength=\"200\" required>\n"
+        + "<label for=\"repeat\">"
+        + (zh ? "再次输入新密码" : "New password again")
+        + "</label><input id=\"repeat\" name=\"repeat\" type=\"password\""
+        + " autocomplete=\"new-password\" minlength=\"12\" maxlength=\"200\" required>\n";
+  }
+
+  private static String problem(boolean zh, String password, String repeat) {
+    String p = Accounts.passwordProblem(password);
+    if (p != null) {
+      return zh ? "密码需要 12 到 200 个字符。" : "A password needs 12 to 200 characters.";
+    }
+    if (!password.equals(repeat)) {
+      return zh ? "两次输入的新密码不一致。" : "The two new passwords differ.";
+    }
+    return null;
+  }
+
+  @GetMapping(path = "/account", produces = MediaType.TEXT_HTML_VALUE)
+  public ResponseEntity<String> account(
+      HttpServletRequest request,
+      Authentication user,
+      @RequestParam(value = "lang", required = false) String lang) {
+    return page(Pages.chinese(lang, request), request, user.getName(), null);
+  }
+
+  @PostMapping(path = "/account/password", produces = MediaType.TEXT_HTML_VALUE)
+  public ResponseEntity<String> changePassword(
+      HttpServletRequest request,
+      Authentication user,
+      @RequestParam(value = "lang", required = false) String lang,
+      @RequestParam(value = "current", required = false) String current,
+      @RequestParam(value = "password", required = false) String password,
+      @RequestParam(value = "repeat", required = false) String repeat) {
+    boolean zh = Pages.chinese(lang, request);
+    String problem = problem(zh, password, repeat);
+    if (problem == null && !accounts.changePassword(user.getName(), current, password)) {
+      problem = zh ? "当前密码不正确。" : "The current password is not right.";
+    }
+    if (problem != null) {
+      return status(HttpStatus.BAD_REQUEST, page(zh, request, user.getName(), problem));
+    }
+    int ended = sessions.endOthers(user.getName(), request.getSession().getId());
+    changed(user.getName(), "password_changed");
+    return page(
+        zh,
+        request,
+        user.getName(),
+        zh
+            ? "密码已修改；其他 " + ended + " 个会话已退出。"
+            : "Password changed; " + ended + " other session(s) signed out.");
+  }
+
+  @PostMapping(path = "/account/sessions", produces = MediaType.TEXT_HTML_VALUE)
+  public ResponseEntity<String> endOtherSessions(
+      HttpServletRequest request,
+      Authentication user,
+      @RequestParam(value = "lang", required = false) String lang) {
+    boolean zh = Pages.chinese(lang, request);
+    int ended = sessions.endOthers(user.getName(), request.getSession().getId());
+    audit.append(
+        AuditEvent.of(
+            EventType.LOGGED_OUT,
+            user.getName(),
+            user.getName(),
+            Map.of("scope", "other_sessions", "sessions", Integer.toString(ended))));
+    return page(
+        zh,
+        request,
+        user.getName(),
+        zh ? "其他 " + ended + " 个会话已退出。" : ended + " other session(s) signed out.");
+  }
+
+  private void changed(String username, String change) {
+    audit.append(
+        AuditEvent.of(
+            EventType.CONFIG_CHANGED, username, "account/" + username, Map.of("change", change)));
+  }
+
+  private ResponseEntity<String> page(
+      boolean zh, HttpServletRequest request, String username, String message) {
+    StringBuilder h = new StringBuilder(4096);
+    h.append("<p>")
+        .append(Pages.esc((zh ? "用户名：" : "Username: ") + username))
+        .append(accounts.displayName(username).map(n -> " · " + Pages.esc(n)).orElse(""))
+        .append("</p>\n<h2>")
+        .append(zh ? "实名信息" : "Real-name identity")
+        .append("</h2>\n<p>");
+    var real = realNames.masked(username);
+    if (real.isPresent()) {
+      h.append(Pages.esc(real.get().name()));
+      real.get().idNumber().ifPresent(n -> h.append(" · ").append(Pages.esc(n)));
+      h.append(" · ")
+          .append(
+              switch (real.get().verification()) {
+                case SELF_DECLARED -> zh ? "本人声明" : "self-declared";
+                case CERTIFICATE -> zh ? "数字证书核验" : "verified by certificate";
+                case FEDERATION -> zh ? "上游身份提供方核验" : "verified by an upstream provider";
+              });
+    } else {
+      h.append(zh ? "尚未实名。" : "Not verified yet.");
+    }
+    h.append("</p>\n<h2>")
+        .append(zh ? "两步验证" : "Two-step verification")
+        .append("</h2>\n<p>")
+        .append(
+            factors.hasTotp(username)
+                ? (zh ? "已开启（身份验证器）。" : "On (authenticator app).")
+                : (zh ? "未开启。" : "Off."))
+        .append(" <a href=\"/account/totp\">")
+        .append(zh ? "设置身份验证器" : "Set up an authenticator app")
+        .append("</a></p>\n<h2>")
+        .append(zh ? "修改密码" : "Change password")
+        .append(
+            "</h2>\n<form method=\"post\" action=\"/account/password\">\n<label for=\"current\">")
+        .append(zh ? "当前密码" : "Current password")
+        .append(
+            "</label><input id=\"current\" name=\"current\" type=\"password\""
+                + " autocomplete=\"current-password\" required>\n")
+        .append(newPasswordFields(zh))
+        .append(Pages.csrf(request))
+        .append("<button type=\"submit\">")
+        .append(zh ? "修改密码" : "Change password")
+        .append("</button>\n</form>\n<h2>")
+        .append(zh ? "登录中的会话" : "Signed-in sessions")
+        .append("</h2>\n<table>\n<caption>")
+        .append(zh ? "以您的账户登录的浏览器会话" : "Browser sessions signed in as you")
+        .append("</caption>\n<tr><th scope=\"col\">")
+        .append(zh ? "开始" : "Started")
+        .append("</th><th scope=\"col\">")
+        .append(zh ? "最近使用" : "Last used")
+        .append("</th><th scope=\"col\"></th></tr>\n");
+    String current = request.getSession().getId();
+    for (SsoSessions.SessionInfo s : sessions.of(username)) {
+      h.append("<tr><td>")
+          .append(TIME.format(s.created()))
+          .append("</td><td>")
+          .append(TIME.format(s.lastUsed()))
+          .append("</td><td>")
+          .append(s.id().equals(current) ? (zh ? "当前会话" : "this session") : "")
+          .append("</td></tr>\n");
+    }
+    h.append("</table>\n<form method=\"post\" action=\"/account/sessions\">\n")
+        .append(Pages.csrf(request))
+        .append("<button type=\"submit\">")
+        .append(zh ? "退出其他所有会话" : "Sign out all other sessions")
+        .append("</button>\n</form>\n<h2>")
+        .append(zh ? "最近登录" : "Recent sign-ins")
+        .append("</h2>\n<table>\n<caption>")
+        .append(zh ? "最近 10 次登录尝试" : "The last 10 sign-in attempts")
+        .append("</caption>\n<tr><th scope=\"col\">")
+        .append(zh ? "时间" : "Time")
+        .append("</th><th scope=\"col\">")
+        .append(zh ? "方式" : "Method")
+        .append("</th><th scope=\"col\">")
+        .append(zh ? "结果" : "Result")
+        .append("</th><th scope=\"col\">")
+        .append(zh ? "来源地址" : "From")
+        .append("</th></tr>\n");
+    for (SignIns.SignIn s : signIns.recent(username, 10)) {
+      h.append("<tr><td>")
+          .append(TIME.format(s.at()))
+          .append("</td><td>")
+          .append(Pages.esc(s.method()))
+          .append("</td><td>")
+          .append(Pages.esc(s.result()))
+          .append("</td><td>")
+          .append(Pages.esc(s.source() == null ? "" : s.source()))
+          .append("</td></tr>\n");
+    }
+    h.append("</table>\n<form method=\"post\" action=\"/logout\">\n")
+        .append(Pages.csrf(request))
+        .append("<button type=\"submit\">")
+        .append(zh ? "退出登录" : "Sign out")
+        .append("</button>\n</form>\n");
+    return Pages.page(zh, "/account", zh ? "我的账户" : "My account", message, h.toString());
+  }
+
+  private static ResponseEntity<String> status(HttpStatus status, ResponseEntity<String> page) {
+    return ResponseEntity.status(status).headers(page.getHeaders()).body(page.getBody());
+  }
+
+  private static ResponseEntity<String> redirect(String location) {
+    return ResponseEntity.status(HttpStatus.FOUND).header("Location", location).build();
+  }
+}

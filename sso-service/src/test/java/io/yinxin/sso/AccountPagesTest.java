@@ -1,0 +1,186 @@
+package io.yinxin.sso;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.yinxin.sso.account.Accounts;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The administrator's one-time password signs nobody in: it leads to the page that sets a new one,
+ * after which only the new one works. The account page (both languages) lists the person's sessions
+ * and recent sign-ins, changes the password only with the current one, and ending the other
+ * sessions really ends them.
+ */
+@SpringBootTest(
+    classes = OpenIdProviderTest.App.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class AccountPagesTest {
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) {
+    OpenIdProviderTest.h2Node(r, "sso-account");
+  }
+
+  @LocalServerPort int port;
+  @Autowired Accounts accounts;
+  @Autowired DataSource dataSource;
+
+  private String base() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  private static HttpResponse<String> signIn(Browser b, String username, String password)
+      throws Exception {
+    String csrf = Browser.group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", b.get("/login").body());
+    return b.post(
+        "/login", Map.of("username", username, "password", password, "_csrf", csrf), null);
+  }
+
+  private static String csrf(String html) {
+    return Browser.group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", html);
+  }
+
+  @Test
+  void theAdministratorsOneTimePasswordOnlyLeadsToSettingANewOne() throws Exception {
+    // The node made "admin" at start and printed its password; make it again here to know it.
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
+      s.executeUpdate("DELETE FROM sso.accounts WHERE administrator");
+    }
+    String once = accounts.createAdministrator("admin").orElseThrow();
+    assertThat(accounts.createAdministrator("admin")).isEmpty(); // one administrator is made once
+
+    Browser b = new Browser(base());
+    assertThat(Browser.location(signIn(b, "admin", once))).endsWith("/login/password");
+    // Not signed in meanwhile.
+    assertThat(Browser.location(b.get("/account"))).endsWith("/login");
+    HttpResponse<String> form = b.get("/login/password");
+    assertThat(form.body()).contains("一次性密码", "<label for=\"password\"", "<label for=\"repeat\"");
+    String token = csrf(form.body());
+    assertThat(
+            b.post(
+                    "/login/password",
+                    Map.of(
+                        "password",
+                        "new admin pass 1",
+                        "repeat",
+                        "new admin pass 2",
+                        "_csrf",
+                        token),
+                    null)
+                .body())
+        .contains("不一致");
+    assertThat(
+            b.post(
+                    "/login/password",
+                    Map.of("password", "short", "repeat", "short", "_csrf", token),
+                    null)
+                .body())
+        .contains("12");
+    assertThat(
+            Browser.location(
+                b.post(
+                    "/login/password",
+                    Map.of(
+                        "password", "a new administrator passphrase",
+                        "repeat", "a new administrator passphrase",
+                        "_csrf", token),
+                    null)))
+        .endsWith("/login?changed");
+    assertThat(b.get("/login?changed").body()).contains("新密码已设置");
+
+    Browser later = new Browser(base());
+    assertThat(Browser.location(signIn(later, "admin", once))).endsWith("/login?error");
+    assertThat(Browser.location(signIn(later, "admin", "a new administrator passphrase")))
+        .doesNotContain("/login");
+    assertThat(later.get("/account").body()).contains("管理员 Administrator");
+    // Without the one-time password's proof the page to set one is closed.
+    assertThat(Browser.location(new Browser(base()).get("/login/password"))).endsWith("/login");
+  }
+
+  @Test
+  void theAccountPageShowsSessionsAndSignInsAndChangesThePasswordWithTheCurrentOne()
+      throws Exception {
+    String password = "correct horse battery staple";
+    accounts.create("wangwu", password, "王五 Wang Wu");
+    Browser phone = new Browser(base());
+    assertThat(Browser.location(signIn(phone, "wangwu", "not the password!"))).endsWith("error");
+    signIn(phone, "wangwu", password);
+    Browser laptop = new Browser(base());
+    signIn(laptop, "wangwu", password);
+
+    HttpResponse<String> page = laptop.get("/account");
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.body())
+        .contains("<html lang=\"zh-CN\">", "我的账户", "王五 Wang Wu", "尚未实名", "当前会话")
+        .contains("<label for=\"current\"", "<caption>", "bad_credentials", "pwd");
+    assertThat(page.body().split("<tr><td>").length - 1)
+        .as("two sessions and three sign-ins")
+        .isGreaterThanOrEqualTo(5);
+    assertThat(laptop.get("/account?lang=en").body())
+        .contains("<html lang=\"en\">", "My account", "Recent sign-ins", "this session");
+
+    String token = csrf(page.body());
+    HttpResponse<String> wrong =
+        laptop.post(
+            "/account/password",
+            Map.of(
+                "current", "not the password!",
+                "password", "another good passphrase",
+                "repeat", "another good passphrase",
+                "_csrf", token),
+            null);
+    assertThat(wrong.statusCode()).isEqualTo(400);
+    assertThat(wrong.body()).contains("当前密码不正确");
+    // No CSRF token, no change.
+    assertThat(
+            laptop
+                .post(
+                    "/account/password",
+                    Map.of(
+                        "current", password,
+                        "password", "another good passphrase",
+                        "repeat", "another good passphrase"),
+                    null)
+                .statusCode())
+        .isEqualTo(403);
+    HttpResponse<String> ok =
+        laptop.post(
+            "/account/password",
+            Map.of(
+                "current",
+                password,
+                "password",
+                "another good passphrase",
+                "repeat",
+                "another good passphrase",
+                "_csrf",
+                token),
+            null);
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.body()).contains("密码已修改", "其他 1 个会话已退出");
+    // The phone's session ended with the change; the old password no longer works.
+    assertThat(Browser.location(phone.get("/account"))).endsWith("/login");
+    assertThat(Browser.location(signIn(new Browser(base()), "wangwu", password)))
+        .endsWith("/login?error");
+
+    // Ending the other sessions by the button.
+    Browser tablet = new Browser(base());
+    signIn(tablet, "wangwu", "another good passphrase");
+    HttpResponse<String> ended =
+        laptop.post(
+            "/account/sessions", Map.of("_csrf", csrf(laptop.get("/account").body())), null);
+    assertThat(ended.body()).contains("其他 1 个会话已退出");
+    assertThat(Browser.location(tablet.get("/account"))).endsWith("/login");
+    assertThat(laptop.get("/account").statusCode()).isEqualTo(200);
+  }
+}
