@@ -52,7 +52,7 @@ class SecondFactorTest {
   }
 
   /** A TOTP code from oathtool, {@code offset} seconds from now. */
-  private static String oathtool(String base32, int offset) throws Exception {
+  static String oathtool(String base32, int offset) throws Exception {
     Process p =
         new ProcessBuilder(
                 "oathtool",

@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -48,17 +48,17 @@ public class CasEndpoints {
   private final CasServices services;
   private final CasTickets tickets;
   private final Accounts accounts;
-  private final BiConsumer<String, HttpServletRequest> signedOut;
+  private final BiFunction<String, HttpServletRequest, List<String>> signedOut;
 
   /**
    * @param signedOut what else a sign-out does (the OpenID clients' back-channel logout), given the
-   *     person and the request
+   *     person and the request; it returns the front-channel logout URLs the browser must load
    */
   public CasEndpoints(
       CasServices services,
       CasTickets tickets,
       Accounts accounts,
-      BiConsumer<String, HttpServletRequest> signedOut) {
+      BiFunction<String, HttpServletRequest, List<String>> signedOut) {
     this.services = services;
     this.tickets = tickets;
     this.accounts = accounts;
@@ -131,12 +131,17 @@ public class CasEndpoints {
       @RequestParam(value = "service", required = false) String service,
       @RequestParam(value = "lang", required = false) String lang) {
     Authentication who = signedIn();
+    List<String> front = List.of();
     if (who != null) {
-      signedOut.accept(who.getName(), request);
+      front = signedOut.apply(who.getName(), request);
       tickets.forget(who.getName());
     }
     new SecurityContextLogoutHandler().logout(request, response, who);
-    if (service != null && services.byUrl(service).isPresent()) {
+    boolean back = service != null && services.byUrl(service).isPresent();
+    if (!front.isEmpty()) {
+      return io.yinxin.sso.web.LogoutPage.page(request, front, back ? service : "/login?logout");
+    }
+    if (back) {
       return redirect(service);
     }
     boolean zh = Pages.chinese(lang, request);

@@ -307,11 +307,29 @@ public class SsoAutoConfiguration {
                       t
               && t.isPrincipalAuthenticated()
               && t.getPrincipal() instanceof org.springframework.security.core.Authentication who) {
-            backChannel.signedOut(
-                who.getName(),
-                org.springframework.security.oauth2.server.authorization.context
-                    .AuthorizationServerContextHolder.getContext()
-                    .getIssuer());
+            List<String> front =
+                backChannel.signedOut(
+                    who.getName(),
+                    org.springframework.security.oauth2.server.authorization.context
+                        .AuthorizationServerContextHolder.getContext()
+                        .getIssuer());
+            if (!front.isEmpty()) {
+              // The browser tells the front-channel clients, then goes where Spring would send it.
+              new org.springframework.security.web.authentication.logout
+                      .SecurityContextLogoutHandler()
+                  .logout(request, response, who);
+              String next = "/login?logout";
+              if (t.getPostLogoutRedirectUri() != null) {
+                next =
+                    org.springframework.web.util.UriComponentsBuilder.fromUriString(
+                            t.getPostLogoutRedirectUri())
+                        .queryParamIfPresent("state", Optional.ofNullable(t.getState()))
+                        .build()
+                        .toUriString();
+              }
+              io.yinxin.sso.web.LogoutPage.write(request, response, front, next);
+              return;
+            }
           }
           springLogout.onAuthenticationSuccess(request, response, authentication);
         };
@@ -338,6 +356,19 @@ public class SsoAutoConfiguration {
                 as.oidc(
                         oidc ->
                             oidc.logoutEndpoint(l -> l.logoutResponseHandler(logout))
+                                // Both logout channels are built here (upstream has neither).
+                                .providerConfigurationEndpoint(
+                                    c ->
+                                        c.providerConfigurationCustomizer(
+                                            d ->
+                                                d.claim("backchannel_logout_supported", true)
+                                                    .claim(
+                                                        "backchannel_logout_session_supported",
+                                                        false)
+                                                    .claim("frontchannel_logout_supported", true)
+                                                    .claim(
+                                                        "frontchannel_logout_session_supported",
+                                                        false)))
                                 .userInfoEndpoint(
                                     u -> u.userInfoMapper(userInfo(realNames, accounts, clients)))
                                 .clientRegistrationEndpoint(
@@ -489,12 +520,27 @@ public class SsoAutoConfiguration {
         .logout(
             l ->
                 l.addLogoutHandler(
-                    (request, response, authentication) -> {
-                      if (authentication != null) {
-                        backChannel.signedOut(
-                            authentication.getName(), issuer(properties, request));
-                      }
-                    }));
+                        (request, response, authentication) -> {
+                          if (authentication != null) {
+                            request.setAttribute(
+                                FRONT_CHANNEL,
+                                backChannel.signedOut(
+                                    authentication.getName(), issuer(properties, request)));
+                          }
+                        })
+                    .logoutSuccessHandler(
+                        (request, response, authentication) -> {
+                          if (request.getAttribute(FRONT_CHANNEL) instanceof List<?> front
+                              && !front.isEmpty()) {
+                            io.yinxin.sso.web.LogoutPage.write(
+                                request,
+                                response,
+                                front.stream().map(String::valueOf).toList(),
+                                "/login?logout");
+                          } else {
+                            response.sendRedirect("/login?logout");
+                          }
+                        }));
     return http.build();
   }
 
@@ -646,6 +692,8 @@ public class SsoAutoConfiguration {
     return new io.yinxin.sso.token.BackChannelLogout(
         dataSource, clients, encoder, audit, java.time.Clock.systemUTC());
   }
+
+  private static final String FRONT_CHANNEL = SsoAutoConfiguration.class.getName() + ".front";
 
   /** The issuer: configured, or (embedded default) the URL the request came to. */
   private static String issuer(SsoProperties p, jakarta.servlet.http.HttpServletRequest request) {

@@ -32,14 +32,14 @@ import org.springframework.security.oauth2.server.authorization.client.Registere
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
 
 /**
- * Signing out everywhere (OpenID Connect Back-Channel Logout 1.0, which the upstream server lacks):
- * when a person signs out, every client that holds an authorization of theirs and registered a
- * {@code backchannel_logout_uri} is sent a logout token — a JWT of type {@code logout+jwt} signed
- * like ID tokens (RS256), with {@code iss}, {@code aud} (the client), {@code iat}, {@code exp},
- * {@code jti}, {@code sub} and the back-channel logout event, never a {@code nonce} — by a POST of
- * {@code logout_token}; then all of the person's authorizations are deleted, so their access and
- * refresh tokens stop working at once. The sign-out is a {@code LOGGED_OUT} audit event naming the
- * clients told and what each answered.
+ * Signing out everywhere (OpenID Connect Back-Channel and Front-Channel Logout 1.0, which the
+ * upstream server lacks): when a person signs out, every client that holds an authorization of
+ * theirs and registered a {@code backchannel_logout_uri} is sent a logout token — a JWT of type
+ * {@code logout+jwt} signed like ID tokens (RS256), with {@code iss}, {@code aud} (the client),
+ * {@code iat}, {@code exp}, {@code jti}, {@code sub} and the back-channel logout event, never a
+ * {@code nonce} — by a POST of {@code logout_token}; then all of the person's authorizations are
+ * deleted, so their access and refresh tokens stop working at once. The sign-out is a {@code
+ * LOGGED_OUT} audit event naming the clients told and what each answered.
  */
 public final class BackChannelLogout {
   static final String EVENT = "http://schemas.openid.net/event/backchannel-logout";
@@ -69,11 +69,14 @@ public final class BackChannelLogout {
   }
 
   /**
-   * Ends {@code username}'s tokens everywhere and tells the clients.
+   * Ends {@code username}'s tokens everywhere and tells the clients: a logout token to each
+   * back-channel URI now, and the front-channel URIs (OpenID Front-Channel Logout 1.0, with {@code
+   * iss}) returned for the browser to load.
    *
    * @param issuer this provider's issuer as the request named it
+   * @return the front-channel logout URLs of the clients that held the person's tokens
    */
-  public void signedOut(String username, String issuer) {
+  public List<String> signedOut(String username, String issuer) {
     List<String> clientIds = new ArrayList<>();
     try (Connection c = dataSource.getConnection()) {
       try (PreparedStatement ps =
@@ -96,19 +99,34 @@ public final class BackChannelLogout {
       throw new IllegalStateException("cannot end the sessions' tokens", e);
     }
     Map<String, String> told = new LinkedHashMap<>();
+    List<String> front = new ArrayList<>();
+    List<String> frontClients = new ArrayList<>();
     for (String id : clientIds) {
       RegisteredClient client = clients.findById(id);
-      Object uri =
-          client == null ? null : client.getClientSettings().getSetting(ClientMetadata.BACKCHANNEL);
-      if (uri instanceof String target) {
-        told.put(client.getClientId(), send(client.getClientId(), target, username, issuer));
+      if (client == null) {
+        continue;
+      }
+      if (client.getClientSettings().getSetting(ClientMetadata.BACKCHANNEL) instanceof String t) {
+        told.put(client.getClientId(), send(client.getClientId(), t, username, issuer));
+      }
+      if (client.getClientSettings().getSetting(ClientMetadata.FRONTCHANNEL) instanceof String f) {
+        front.add(
+            f
+                + (f.contains("?") ? "&" : "?")
+                + "iss="
+                + URLEncoder.encode(issuer, StandardCharsets.UTF_8));
+        frontClients.add(client.getClientId());
       }
     }
     Map<String, String> attributes = new LinkedHashMap<>();
     attributes.put("method", "logout");
     attributes.put("clients", told.isEmpty() ? "-" : String.join(" ", told.keySet()));
     told.forEach((k, v) -> attributes.put("backchannel." + k, v));
+    if (!frontClients.isEmpty()) {
+      attributes.put("frontchannel", String.join(" ", frontClients));
+    }
     audit.append(AuditEvent.of(EventType.LOGGED_OUT, username, username, attributes));
+    return front;
   }
 
   /** Sends one logout token; the answer's status, or why there was none. */

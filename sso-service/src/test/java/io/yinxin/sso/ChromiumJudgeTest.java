@@ -1,0 +1,284 @@
+package io.yinxin.sso;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import io.yinxin.sso.account.Accounts;
+import io.yinxin.sso.http.SsoAdmins;
+import java.io.File;
+import java.net.InetSocketAddress;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A real browser — Debian's Chromium, headless, driven through its chromedriver — uses the pages as
+ * a person would, once in Chinese and once in English (the browser's Accept-Language): turns on
+ * two-step verification from the key on the page (codes from oathtool), signs in to a portal with
+ * password and code, gives consent by the button, and signs out once so that both portals it used
+ * hear of it: by the browser loading their front-channel logout URIs, and by back-channel logout
+ * tokens. Two portals are small HTTP servers here.
+ */
+@SpringBootTest(
+    classes = OpenIdProviderTest.App.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class ChromiumJudgeTest {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) {
+    OpenIdProviderTest.h2Node(r, "sso-chromium");
+  }
+
+  @LocalServerPort int port;
+  @Autowired SsoAdmins admins;
+  @Autowired Accounts accounts;
+
+  private String base() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  /** A relying party: its callback, and what its logout endpoints were told. */
+  private static final class Portal implements AutoCloseable {
+    final HttpServer server;
+    final List<String> front = new CopyOnWriteArrayList<>();
+    final List<String> back = new CopyOnWriteArrayList<>();
+
+    Portal(String name) throws Exception {
+      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      server.createContext(
+          "/callback",
+          ex -> {
+            byte[] body =
+                ("<!DOCTYPE html><html><body><h1 id=\"rp\">"
+                        + name
+                        + " signed in</h1></body></html>")
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+          });
+      server.createContext(
+          "/frontchannel",
+          ex -> {
+            front.add(ex.getRequestURI().getRawQuery());
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+          });
+      server.createContext(
+          "/backchannel",
+          ex -> {
+            back.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+          });
+      server.start();
+    }
+
+    String url(String path) {
+      return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+    }
+  }
+
+  private void register(String id, Portal p) throws Exception {
+    var r =
+        Browser.json(
+            base(),
+            "POST",
+            "/sso/v1/clients",
+            admins.devToken().orElseThrow(),
+            JSON.writeValueAsString(
+                Map.of(
+                    "client_id",
+                    id,
+                    "client_name",
+                    id.equals("tax") ? "税务门户 Tax portal" : "社保门户 Social security",
+                    "redirect_uris",
+                    List.of(p.url("/callback")),
+                    "scope",
+                    "openid profile",
+                    "frontchannel_logout_uri",
+                    p.url("/frontchannel"),
+                    "backchannel_logout_uri",
+                    p.url("/backchannel"))));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+  }
+
+  private static WebDriver chromium(String languages) throws Exception {
+    ChromeOptions o = new ChromeOptions();
+    o.setBinary(CHROMIUM.toFile());
+    o.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--lang=" + languages.split(",")[0],
+        "--user-data-dir=" + Files.createTempDirectory("yinxin-chromium-"));
+    o.setExperimentalOption("prefs", Map.of("intl.accept_languages", languages));
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
+            .usingAnyFreePort()
+            .build();
+    return new ChromeDriver(service, o);
+  }
+
+  private String authorize(String clientId, Portal p) throws Exception {
+    String challenge = Browser.challenge(Browser.verifier());
+    return base()
+        + "/oauth2/authorize?response_type=code&client_id="
+        + clientId
+        + "&scope=openid%20profile&state=st&code_challenge_method=S256&code_challenge="
+        + challenge
+        + "&redirect_uri="
+        + URLEncoder.encode(p.url("/callback"), StandardCharsets.UTF_8);
+  }
+
+  private static void type(WebDriver d, String id, String text) {
+    d.findElement(By.id(id)).clear();
+    d.findElement(By.id(id)).sendKeys(text);
+  }
+
+  private static String lang(WebDriver d) {
+    return d.findElement(By.tagName("html")).getAttribute("lang");
+  }
+
+  /** Signs in with the password and the next TOTP code; the page after. */
+  private static void signIn(WebDriver d, String username, String password, String secret)
+      throws Exception {
+    type(d, "username", username);
+    type(d, "password", password);
+    d.findElement(By.cssSelector("button[type=submit]")).click();
+    waitFor(d, () -> d.getCurrentUrl().endsWith("/login/otp"));
+    // The enrolment spent the current step's code; the next step's is good once.
+    type(d, "code", SecondFactorTest.oathtool(secret, 30));
+    d.findElement(By.cssSelector("button[type=submit]")).click();
+  }
+
+  /** Turns on TOTP through /account/totp; the key as the page shows it. */
+  private String enrol(WebDriver d, String username, String password) throws Exception {
+    d.get(base() + "/login");
+    type(d, "username", username);
+    type(d, "password", password);
+    d.findElement(By.cssSelector("button[type=submit]")).click();
+    d.get(base() + "/account/totp");
+    String secret = d.findElement(By.id("totp-secret")).getText().replace(" ", "");
+    assertThat(d.findElement(By.cssSelector("svg[role=img]")).getAttribute("aria-label"))
+        .isNotBlank();
+    type(d, "code", SecondFactorTest.oathtool(secret, 0));
+    d.findElement(By.cssSelector("button[type=submit]")).click();
+    assertThat(d.findElements(By.cssSelector("#recovery-codes li"))).hasSize(10);
+    // Sign out; with no portal used yet there is nothing to tell.
+    d.get(base() + "/account");
+    d.findElement(By.xpath("//form[@action='/logout']/button")).click();
+    waitFor(d, () -> d.getCurrentUrl().endsWith("/login?logout"));
+    return secret;
+  }
+
+  private static void waitFor(WebDriver d, java.util.function.Supplier<Boolean> condition) {
+    new WebDriverWait(d, Duration.ofSeconds(15)).until(x -> condition.get());
+  }
+
+  @Test
+  void aPersonSignsInWithPasswordAndTotpInBothLanguagesAndSignsOutOfTwoPortalsAtOnce()
+      throws Exception {
+    assumeTrue(
+        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        "chromium and chromium-driver are installed by ops/bin/test");
+    try (Portal tax = new Portal("tax");
+        Portal social = new Portal("social")) {
+      register("tax", tax);
+      register("social", social);
+
+      // In Chinese: TOTP on, then the tax portal with consent, then sign out.
+      String password = "correct horse battery staple";
+      accounts.create("lihua", password, "李华");
+      WebDriver zh = chromium("zh-CN,zh");
+      try {
+        String secret = enrol(zh, "lihua", password);
+        zh.get(authorize("tax", tax));
+        assertThat(zh.getCurrentUrl()).endsWith("/login");
+        assertThat(lang(zh)).isEqualTo("zh-CN");
+        assertThat(zh.findElement(By.cssSelector("label[for=username]")).getText())
+            .isEqualTo("用户名");
+        signIn(zh, "lihua", password, secret);
+        assertThat(lang(zh)).isEqualTo("zh-CN");
+        assertThat(zh.getPageSource()).contains("税务门户", "请求访问您的账户");
+        zh.findElement(By.id("allow")).click();
+        assertThat(zh.findElement(By.id("rp")).getText()).isEqualTo("tax signed in");
+        zh.get(base() + "/account");
+        zh.findElement(By.xpath("//form[@action='/logout']/button")).click();
+        waitFor(zh, () -> !tax.front.isEmpty() && !tax.back.isEmpty());
+      } finally {
+        zh.quit();
+      }
+
+      // In English: TOTP on, two portals (one sign-in), then one sign-out reaches both.
+      accounts.create("mike", password, "Mike");
+      WebDriver en = chromium("en-US,en");
+      try {
+        String secret = enrol(en, "mike", password);
+        en.get(authorize("tax", tax));
+        assertThat(lang(en)).isEqualTo("en");
+        assertThat(en.findElement(By.cssSelector("label[for=username]")).getText())
+            .isEqualTo("Username");
+        signIn(en, "mike", password, secret);
+        assertThat(en.getPageSource()).contains("Allow");
+        en.findElement(By.id("allow")).click();
+        assertThat(en.findElement(By.id("rp")).getText()).isEqualTo("tax signed in");
+        // Single sign-on: the second portal asks only for consent.
+        en.get(authorize("social", social));
+        assertThat(lang(en)).isEqualTo("en");
+        en.findElement(By.id("allow")).click();
+        assertThat(en.findElement(By.id("rp")).getText()).isEqualTo("social signed in");
+
+        int taxFront = tax.front.size();
+        int taxBack = tax.back.size();
+        en.get(base() + "/account");
+        assertThat(en.getPageSource()).contains("My account", "Recent sign-ins");
+        en.findElement(By.xpath("//form[@action='/logout']/button")).click();
+        // The browser loaded both front-channel URIs (with iss) and went on to the login page.
+        waitFor(
+            en,
+            () -> tax.front.size() > taxFront && !social.front.isEmpty() && !social.back.isEmpty());
+        waitFor(en, () -> en.getCurrentUrl().endsWith("/login?logout"));
+        assertThat(social.front.get(0))
+            .isEqualTo("iss=" + URLEncoder.encode(base(), StandardCharsets.UTF_8));
+        assertThat(tax.back.size()).isGreaterThan(taxBack);
+        assertThat(social.back.get(0)).startsWith("logout_token=");
+        // Signed out: the portal's next sign-in asks for the password again.
+        en.get(authorize("social", social));
+        assertThat(en.getCurrentUrl()).endsWith("/login");
+      } finally {
+        en.quit();
+      }
+    }
+  }
+}
