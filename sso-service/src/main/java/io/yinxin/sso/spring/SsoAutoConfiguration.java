@@ -499,6 +499,7 @@ public class SsoAutoConfiguration {
             "/login",
             "/login/otp",
             "/login/password",
+            "/login/certificate",
             "/logout",
             "/account",
             "/account/**",
@@ -621,6 +622,57 @@ public class SsoAutoConfiguration {
         (who, request) -> backChannel.signedOut(who, issuer(properties, request)));
   }
 
+  /** Citizen certificate sign-in, when a port and the citizen CA are configured. */
+  @Bean
+  @ConditionalOnProperty(prefix = "yinxin.sso", name = "citizen-ca")
+  io.yinxin.sso.certificate.CertificateLogin ssoCertificateLogin(
+      SsoProperties p,
+      io.yinxin.sso.realname.RealNames realNames,
+      io.yinxin.sso.account.Accounts accounts,
+      io.yinxin.sso.account.SignIns signIns,
+      AuditLog audit) {
+    var certificates =
+        new io.yinxin.sso.certificate.CitizenCertificates(
+            io.yinxin.sso.certificate.CitizenCertificates.readPem(Path.of(p.citizenCa())),
+            new io.yinxin.sso.certificate.OcspStatus(java.time.Clock.systemUTC(), 100_000),
+            realNames,
+            java.time.Clock.systemUTC());
+    return new io.yinxin.sso.certificate.CertificateLogin(
+        certificates, accounts, signIns, audit, java.time.Clock.systemUTC());
+  }
+
+  /** The mutual-TLS port of certificate sign-in, beside the node's own port. */
+  @Bean
+  @ConditionalOnProperty(prefix = "yinxin.sso", name = "certificate-login-port")
+  org.springframework.boot.web.server.WebServerFactoryCustomizer<
+          org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory>
+      ssoCertificateLoginPort(SsoProperties p, Environment env) {
+    return factory -> {
+      if (p.certificateLoginPort() <= 0) {
+        return;
+      }
+      if (p.citizenCa().isBlank()) {
+        throw new IllegalStateException(
+            "yinxin.sso.certificate-login-port needs yinxin.sso.citizen-ca (PEM of the citizen CA)");
+      }
+      java.security.KeyStore ks;
+      String[] password = {p.tlsKeyStorePassword()};
+      if (!p.tlsKeyStore().isBlank()) {
+        ks =
+            io.yinxin.sso.certificate.CertificateLoginPort.load(
+                Path.of(p.tlsKeyStore()), p.tlsKeyStorePassword());
+      } else if (p.generateDemoClient()) {
+        ks = io.yinxin.sso.certificate.CertificateLoginPort.development(dataDir(env), password);
+      } else {
+        throw new IllegalStateException(
+            "yinxin.sso.certificate-login-port needs yinxin.sso.tls-key-store (PKCS#12)");
+      }
+      factory.addAdditionalConnectors(
+          io.yinxin.sso.certificate.CertificateLoginPort.connector(
+              p.certificateLoginPort(), env.getProperty("server.address"), ks, password[0]));
+    };
+  }
+
   @Bean
   io.yinxin.sso.account.SignIns ssoSignIns(DataSource dataSource, SsoSchema schema) {
     return new io.yinxin.sso.account.SignIns(dataSource, java.time.Clock.systemUTC());
@@ -727,8 +779,8 @@ public class SsoAutoConfiguration {
   }
 
   @Bean
-  io.yinxin.sso.web.LoginPage ssoLoginPage() {
-    return new io.yinxin.sso.web.LoginPage();
+  io.yinxin.sso.web.LoginPage ssoLoginPage(SsoProperties p) {
+    return new io.yinxin.sso.web.LoginPage(p.citizenCa().isBlank() ? 0 : p.certificateLoginPort());
   }
 
   @Bean

@@ -29,6 +29,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     for {@code <key-backend>:sso-personal-data}, created at first start
  * @param dataKeyType the type of that key when it is created: {@code AES_256_GCM} (every backend)
  *     or {@code SM4_GCM} (soft backend only)
+ * @param certificateLoginPort the HTTPS port where citizens sign in with certificates (mutual TLS);
+ *     0 for none
+ * @param citizenCa PEM file of the citizen CA certificates whose certificates may sign in
+ * @param tlsKeyStore PKCS#12 file of that port's server key and certificate; empty on the embedded
+ *     default for a generated self-signed one
+ * @param tlsKeyStorePassword its password
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -42,4 +48,8 @@ public record SsoProperties(
     @DefaultValue("false") boolean generateDemoClient,
     @DefaultValue("") String adminTokenSha256,
     @DefaultValue("") String dataKey,
-    @DefaultValue("AES_256_GCM") io.yinxin.hsm.DataKeySpec dataKeyType) {}
+    @DefaultValue("AES_256_GCM") io.yinxin.hsm.DataKeySpec dataKeyType,
+    @DefaultValue("0") int certificateLoginPort,
+    @DefaultValue("") String citizenCa,
+    @DefaultValue("") String tlsKeyStore,
+    @DefaultValue("") String tlsKeyStorePassword) {}

@@ -13,7 +13,8 @@ import org.springframework.security.oauth2.server.authorization.token.JwtEncodin
 /**
  * How the person signed in, in the ID token: {@code amr} (RFC 8176 values) from the factors the
  * session passed ({@code pwd} for the password, {@code otp} for a TOTP code, {@code mfa} when more
- * than one), and {@code acr}: {@value #ONE_FACTOR} or {@value #TWO_FACTORS}.
+ * than one; {@code x509} for a citizen certificate), and {@code acr}: {@value #ONE_FACTOR} or
+ * {@value #TWO_FACTORS} (two factors, or a certificate).
  */
 public final class AuthenticationMethods {
   public static final String ONE_FACTOR = "urn:yinxin:loa:1";
@@ -35,7 +36,8 @@ public final class AuthenticationMethods {
 
   /** The level of assurance of a sign-in with these methods. */
   public static String acr(List<String> amr) {
-    return amr.contains("mfa") ? TWO_FACTORS : ONE_FACTOR;
+    // A certificate is a key the person holds, usually behind a PIN: as strong as two factors.
+    return amr.contains("mfa") || amr.contains("x509") ? TWO_FACTORS : ONE_FACTOR;
   }
 
   /** The RFC 8176 methods a session's authorities show, {@code mfa} last when there are two. */
@@ -46,6 +48,7 @@ public final class AuthenticationMethods {
           switch (a.getAuthority()) {
             case FactorGrantedAuthority.PASSWORD_AUTHORITY -> "pwd";
             case SecondFactorLogin.TOTP_AUTHORITY -> "otp";
+            case io.yinxin.sso.certificate.CertificateLogin.X509_AUTHORITY -> "x509";
             default -> null;
           };
       if (m != null && !amr.contains(m)) {

@@ -19,6 +19,15 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @RestController
 public class LoginPage {
+  private final int certificatePort;
+
+  /**
+   * @param certificatePort the HTTPS port of citizen certificate sign-in, offered on the page; 0
+   *     for none
+   */
+  public LoginPage(int certificatePort) {
+    this.certificatePort = certificatePort;
+  }
 
   @GetMapping(path = "/login", produces = MediaType.TEXT_HTML_VALUE)
   public ResponseEntity<String> login(
@@ -54,7 +63,16 @@ public class LoginPage {
             + Pages.csrf(request)
             + "<button type=\"submit\">"
             + (zh ? "登录" : "Sign in")
-            + "</button>\n</form>\n";
+            + "</button>\n</form>\n"
+            + (certificatePort > 0
+                ? "<p><a id=\"certificate-login\" href=\"https://"
+                    + Pages.esc(request.getServerName())
+                    + ":"
+                    + certificatePort
+                    + "/login/certificate\">"
+                    + (zh ? "使用数字证书登录" : "Sign in with a citizen certificate")
+                    + "</a></p>\n"
+                : "");
     return Pages.page(zh, "/login", zh ? "登录" : "Sign in", message, form);
   }
 }

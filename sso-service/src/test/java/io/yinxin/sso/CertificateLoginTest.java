@@ -1,0 +1,357 @@
+package io.yinxin.sso;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.yinxin.sso.account.Accounts;
+import io.yinxin.sso.realname.RealNames;
+import java.io.StringWriter;
+import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.bouncycastle.asn1.DERIA5String;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AccessDescription;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPReq;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.Req;
+import org.bouncycastle.cert.ocsp.RespID;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Citizen certificate sign-in over mutual TLS, judged by curl presenting the certificate: a good
+ * certificate whose ID number belongs to an account signs that account in (and its OCSP answer is
+ * cached until nextUpdate); a revoked, expired, foreign-CA or unknown person's certificate, or
+ * none, is refused with the reason, each attempt audited. The citizen CA and its OCSP responder are
+ * made here with Bouncy Castle (sso-service may not use the CA module's code).
+ */
+@SpringBootTest(
+    classes = OpenIdProviderTest.App.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class CertificateLoginTest {
+  private static final String ID = "11010519491231002X";
+  private static final Path DIR = tempDir();
+  private static final KeyPair CA_KEY = keyPair();
+  private static final X509Certificate CA = caCertificate("CN=Test Citizen CA,O=Yinxin tests,C=CN");
+  private static final Set<BigInteger> REVOKED = ConcurrentHashMap.newKeySet();
+  private static final AtomicInteger OCSP_REQUESTS = new AtomicInteger();
+  private static final HttpServer OCSP = ocspResponder();
+  private static final int TLS_PORT = freePort();
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) throws Exception {
+    OpenIdProviderTest.h2Node(r, "sso-certificate");
+    Path pem = DIR.resolve("citizen-ca.pem");
+    Files.writeString(pem, pem(CA));
+    r.add("yinxin.sso.citizen-ca", pem::toString);
+    r.add("yinxin.sso.certificate-login-port", () -> TLS_PORT);
+  }
+
+  @Autowired Accounts accounts;
+  @Autowired RealNames realNames;
+  @Autowired DataSource dataSource;
+
+  @AfterAll
+  static void stop() {
+    OCSP.stop(0);
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("yinxin-cert-login-");
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static KeyPair keyPair() {
+    try {
+      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+      g.initialize(new ECGenParameterSpec("secp256r1"));
+      return g.generateKeyPair();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static X509Certificate caCertificate(String name) {
+    try {
+      Instant now = Instant.now();
+      var b =
+          new JcaX509v3CertificateBuilder(
+              new X500Name(name),
+              BigInteger.ONE,
+              Date.from(now.minus(Duration.ofDays(1))),
+              Date.from(now.plus(Duration.ofDays(3650))),
+              new X500Name(name),
+              CA_KEY.getPublic());
+      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+      b.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      return new JcaX509CertificateConverter()
+          .getCertificate(
+              b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(CA_KEY.getPrivate())));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A citizen authentication certificate (the CA's citizen-auth profile's shape). */
+  private static X509Certificate citizen(
+      KeyPair key,
+      String idNumber,
+      Instant notBefore,
+      Instant notAfter,
+      KeyPair issuerKey,
+      X509Certificate issuer)
+      throws Exception {
+    var b =
+        new JcaX509v3CertificateBuilder(
+            new JcaX509CertificateHolder(issuer).getSubject(),
+            new BigInteger(64, new SecureRandom()),
+            Date.from(notBefore),
+            Date.from(notAfter),
+            new X500Name("C=CN,CN=赵六,SERIALNUMBER=" + idNumber),
+            key.getPublic());
+    b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+    b.addExtension(
+        Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+    b.addExtension(
+        Extension.authorityInfoAccess,
+        false,
+        new AuthorityInformationAccess(
+            new AccessDescription(
+                AccessDescription.id_ad_ocsp,
+                new GeneralName(
+                    GeneralName.uniformResourceIdentifier,
+                    new DERIA5String(
+                        "http://127.0.0.1:" + OCSP.getAddress().getPort() + "/ocsp")))));
+    return new JcaX509CertificateConverter()
+        .getCertificate(
+            b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKey.getPrivate())));
+  }
+
+  /** An OCSP responder for the test CA, signing with the CA's own key (RFC 6960 §4.2.2.2). */
+  private static HttpServer ocspResponder() {
+    try {
+      HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      s.createContext(
+          "/ocsp",
+          ex -> {
+            try {
+              OCSP_REQUESTS.incrementAndGet();
+              OCSPReq req = new OCSPReq(ex.getRequestBody().readAllBytes());
+              var builder =
+                  new BasicOCSPRespBuilder(
+                      new RespID(
+                          new JcaX509CertificateHolder(CA).getSubjectPublicKeyInfo(),
+                          new JcaDigestCalculatorProviderBuilder()
+                              .build()
+                              .get(org.bouncycastle.cert.ocsp.CertificateID.HASH_SHA1)));
+              Date now = new Date();
+              Date next = Date.from(Instant.now().plus(Duration.ofHours(1)));
+              for (Req r : req.getRequestList()) {
+                CertificateStatus status =
+                    REVOKED.contains(r.getCertID().getSerialNumber())
+                        ? new RevokedStatus(now, CRLReason.keyCompromise)
+                        : CertificateStatus.GOOD;
+                builder.addResponse(r.getCertID(), status, now, next);
+              }
+              var basic =
+                  builder.build(
+                      new JcaContentSignerBuilder("SHA256withECDSA").build(CA_KEY.getPrivate()),
+                      new X509CertificateHolder[0],
+                      now);
+              byte[] body = new OCSPRespBuilder().build(OCSPResp.SUCCESSFUL, basic).getEncoded();
+              ex.getResponseHeaders().add("Content-Type", "application/ocsp-response");
+              ex.sendResponseHeaders(200, body.length);
+              ex.getResponseBody().write(body);
+            } catch (Exception e) {
+              ex.sendResponseHeaders(500, -1);
+            } finally {
+              ex.close();
+            }
+          });
+      s.start();
+      return s;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String pem(Object o) throws Exception {
+    StringWriter w = new StringWriter();
+    try (JcaPEMWriter p = new JcaPEMWriter(w)) {
+      p.writeObject(o);
+    }
+    return w.toString();
+  }
+
+  /** curl's answer (status line, headers, body) for /login/certificate with this certificate. */
+  private static String curl(X509Certificate cert, KeyPair key, String path, String cookieJar)
+      throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("curl", "-sSk", "-i", "--max-time", "20"));
+    if (cert != null) {
+      Path c = Files.createTempFile(DIR, "cert", ".pem");
+      Path k = Files.createTempFile(DIR, "key", ".pem");
+      Files.writeString(c, pem(cert));
+      // PKCS#8, as OpenSSL (curl's TLS library) reads it.
+      Files.writeString(
+          k,
+          "-----BEGIN PRIVATE KEY-----\n"
+              + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'})
+                  .encodeToString(key.getPrivate().getEncoded())
+              + "\n-----END PRIVATE KEY-----\n");
+      cmd.addAll(List.of("--cert", c.toString(), "--key", k.toString()));
+    }
+    if (cookieJar != null) {
+      cmd.addAll(List.of("-c", cookieJar, "-b", cookieJar));
+    }
+    cmd.add("https://127.0.0.1:" + TLS_PORT + path);
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    return out;
+  }
+
+  private long events(String type, String like) throws Exception {
+    try (var c = dataSource.getConnection();
+        var ps =
+            c.prepareStatement(
+                "SELECT count(*) FROM audit.events WHERE type = ? AND event LIKE ?")) {
+      ps.setString(1, type);
+      ps.setString(2, like);
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @Test
+  void curlWithAGoodCertificateSignsInItsPersonAndTheStatusIsCachedUntilNextUpdate()
+      throws Exception {
+    accounts.create("zhaoliu", "correct horse battery staple", "Zhao Liu");
+    realNames.set("op", "zhaoliu", "赵六", Optional.of(ID), Optional.empty(), "self_declared");
+    KeyPair key = keyPair();
+    Instant now = Instant.now();
+    X509Certificate cert =
+        citizen(key, ID, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(365)), CA_KEY, CA);
+    String jar = DIR.resolve("cookies-" + System.nanoTime()).toString();
+    int before = OCSP_REQUESTS.get();
+    String out = curl(cert, key, "/login/certificate", jar);
+    assertThat(out).as(out).startsWith("HTTP/1.1 302").containsIgnoringCase("location: /account");
+    assertThat(out).contains("YINXIN_SSO=");
+    // The session is signed in as the certificate's person.
+    String account = curl(null, null, "/account", jar);
+    assertThat(account).as(account).startsWith("HTTP/1.1 200").contains("zhaoliu", "赵六");
+    // Again: the responder is not asked twice before nextUpdate.
+    assertThat(curl(cert, key, "/login/certificate", null)).startsWith("HTTP/1.1 302");
+    assertThat(OCSP_REQUESTS.get() - before).isEqualTo(1);
+    assertThat(events("LOGIN_SUCCEEDED", "%\"method\":\"x509\"%")).isGreaterThanOrEqualTo(2);
+    assertThat(events("LOGIN_SUCCEEDED", "%" + ID + "%")).isZero();
+  }
+
+  @Test
+  void revokedExpiredForeignUnknownOrMissingCertificatesAreRefusedWithTheReason() throws Exception {
+    accounts.create("sunqi", "correct horse battery staple", "Sun Qi");
+    String id = "110101199003074477";
+    realNames.set("op", "sunqi", "孙七", Optional.of(id), Optional.empty(), "self_declared");
+    Instant now = Instant.now();
+    KeyPair key = keyPair();
+
+    X509Certificate revoked =
+        citizen(key, id, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(365)), CA_KEY, CA);
+    REVOKED.add(revoked.getSerialNumber());
+    String r = curl(revoked, key, "/login/certificate", null);
+    assertThat(r).startsWith("HTTP/1.1 403").contains("证书已被吊销");
+
+    X509Certificate expired =
+        citizen(key, id, now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), CA_KEY, CA);
+    assertThat(curl(expired, key, "/login/certificate", null))
+        .startsWith("HTTP/1.1 403")
+        .contains("证书已过期");
+
+    KeyPair otherCaKey = keyPair();
+    X509Certificate foreign =
+        citizen(
+            key,
+            id,
+            now.minus(Duration.ofDays(1)),
+            now.plus(Duration.ofDays(365)),
+            otherCaKey,
+            CA); // names the same issuer, signed by another key
+    assertThat(curl(foreign, key, "/login/certificate", null))
+        .startsWith("HTTP/1.1 403")
+        .contains("受信任");
+
+    X509Certificate stranger =
+        citizen(
+            key,
+            "11010519491231003X".substring(0, 17) + "8",
+            now.minus(Duration.ofDays(1)),
+            now.plus(Duration.ofDays(365)),
+            CA_KEY,
+            CA);
+    assertThat(curl(stranger, key, "/login/certificate", null)).startsWith("HTTP/1.1 403");
+
+    assertThat(curl(null, null, "/login/certificate", null))
+        .startsWith("HTTP/1.1 403")
+        .contains("没有出示证书");
+    assertThat(events("LOGIN_FAILED", "%\"result\":\"revoked\"%")).isEqualTo(1);
+    assertThat(events("LOGIN_FAILED", "%\"result\":\"expired\"%")).isEqualTo(1);
+    assertThat(events("LOGIN_FAILED", "%\"result\":\"untrusted\"%")).isEqualTo(1);
+    assertThat(events("LOGIN_FAILED", "%" + id + "%")).isZero();
+  }
+}
