@@ -62,6 +62,9 @@ public final class IssuerAccessTokens {
                       new JwtTimestampValidator(),
                       new JwtIssuerValidator(issuer),
                       new JwtClaimValidator<Object>(JwtClaimNames.EXP, java.util.Objects::nonNull),
+                      // A sender-constrained token (DPoP, RFC 9449; mTLS, RFC 8705) is bound to
+                      // a key its holder must prove: presented as a bearer token it is refused.
+                      new JwtClaimValidator<Object>("cnf", java.util.Objects::isNull),
                       new JwtTypeValidator("at+jwt", "JWT")));
               return d;
             });

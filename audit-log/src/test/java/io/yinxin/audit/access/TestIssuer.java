@@ -87,7 +87,8 @@ public final class TestIssuer implements AutoCloseable {
    * Tokens that must be refused although they carry the right scope: signed by another key with the
    * same kid, HS256 keyed with the issuer's public key (algorithm confusion), {@code alg: none},
    * expired, from another issuer, without {@code exp}, of another type (an ID token's {@code
-   * JWT}-less header is fine, {@code dpop+jwt} is not), and not a JWT at all.
+   * JWT}-less header is fine, {@code dpop+jwt} is not), bound to a DPoP key ({@code cnf}) but
+   * presented as a bearer token, and not a JWT at all.
    */
   public List<String> forgeries(String subject, String scope) throws Exception {
     JWTClaimsSet good = claims(subject, scope).build();
@@ -115,6 +116,11 @@ public final class TestIssuer implements AutoCloseable {
         sign(claims(subject, scope).expirationTime(Date.from(now.minusSeconds(120))).build()),
         sign(claims(subject, scope).issuer("https://evil.example").build()),
         sign(new JWTClaimsSet.Builder(good).expirationTime(null).build()),
+        sign(
+            new JWTClaimsSet.Builder(good)
+                .claim(
+                    "cnf", java.util.Map.of("jkt", "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"))
+                .build()),
         "not.a.jwt");
   }
 

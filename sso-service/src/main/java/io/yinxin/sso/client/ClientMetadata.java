@@ -54,8 +54,15 @@ public record ClientMetadata(
     }
   }
 
+  /** RFC 8628 device authorization grant. */
+  public static final String DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code";
+
+  /** RFC 8693 token exchange. */
+  public static final String TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+
   static final Set<String> GRANTS =
-      Set.of("authorization_code", "refresh_token", "client_credentials");
+      Set.of(
+          "authorization_code", "refresh_token", "client_credentials", DEVICE_CODE, TOKEN_EXCHANGE);
   static final Set<String> AUTH_METHODS =
       Set.of("client_secret_basic", "client_secret_post", "private_key_jwt", "none");
 
@@ -99,7 +106,7 @@ public record ClientMetadata(
         || name.codePoints().anyMatch(Character::isISOControl)) {
       throw invalid("client_name: 1-100 characters, no control characters");
     }
-    Set<String> grants = new LinkedHashSet<>(strings(json, "grant_types", 3));
+    Set<String> grants = new LinkedHashSet<>(strings(json, "grant_types", 5));
     if (grants.isEmpty()) {
       grants.add("authorization_code");
     }
@@ -108,15 +115,20 @@ public record ClientMetadata(
         throw invalid("grant_types: each one of " + GRANTS);
       }
     }
-    if (grants.contains("refresh_token") && !grants.contains("authorization_code")) {
-      throw invalid("grant_types: refresh_token only with authorization_code");
+    if (grants.contains("refresh_token")
+        && !grants.contains("authorization_code")
+        && !grants.contains(DEVICE_CODE)) {
+      throw invalid("grant_types: refresh_token only with authorization_code or device_code");
     }
     String method = string(json, "token_endpoint_auth_method", "client_secret_basic");
     if (!AUTH_METHODS.contains(method)) {
       throw invalid("token_endpoint_auth_method: one of " + AUTH_METHODS);
     }
-    if (method.equals("none") && grants.contains("client_credentials")) {
-      throw invalid("a public client (token_endpoint_auth_method none) has no client_credentials");
+    if (method.equals("none")
+        && (grants.contains("client_credentials") || grants.contains(TOKEN_EXCHANGE))) {
+      throw invalid(
+          "a public client (token_endpoint_auth_method none) has no client_credentials or token"
+              + " exchange");
     }
     List<String> redirects = uris(json, "redirect_uris", "invalid_redirect_uri");
     if (grants.contains("authorization_code") && redirects.isEmpty()) {

@@ -154,12 +154,16 @@ public class SsoAutoConfiguration {
     d.setJwtValidator(
         new org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator<>(
             new org.springframework.security.oauth2.jwt.JwtTimestampValidator(),
-            new org.springframework.security.oauth2.jwt.JwtTypeValidator("at+jwt")));
+            new org.springframework.security.oauth2.jwt.JwtTypeValidator("at+jwt"),
+            // A DPoP-bound token is not a bearer token: refused here rather than downgraded.
+            new org.springframework.security.oauth2.jwt.JwtClaimValidator<Object>(
+                "cnf", java.util.Objects::isNull)));
     return d;
   }
 
   /** Access tokens are ES256 {@code at+jwt} (RFC 9068); ID tokens keep the client's algorithm. */
   @Bean
+  @SuppressWarnings("unchecked") // the proof's jwk header, a JSON object
   OAuth2TokenGenerator<OAuth2Token> ssoTokenGenerator(
       JwtEncoder encoder,
       AuditLog audit,
@@ -175,6 +179,35 @@ public class SsoAutoConfiguration {
                 .getClaims()
                 .id(UUID.randomUUID().toString())
                 .claim("client_id", context.getRegisteredClient().getClientId());
+            // DPoP (RFC 9449 §6.1): the token names the proof key's thumbprint. Spring's default
+            // customizer does this, but it is not applied to a generator of one's own: without
+            // this line a DPoP client silently got a bearer token.
+            if (context.get(
+                    org.springframework.security.oauth2.server.authorization.token
+                        .OAuth2TokenContext.DPOP_PROOF_KEY)
+                instanceof org.springframework.security.oauth2.jwt.Jwt proof) {
+              try {
+                context
+                    .getClaims()
+                    .claim(
+                        "cnf",
+                        Map.of(
+                            "jkt",
+                            com.nimbusds
+                                .jose
+                                .jwk
+                                .JWK
+                                .parse((Map<String, Object>) proof.getHeaders().get("jwk"))
+                                .computeThumbprint()
+                                .toString()));
+              } catch (java.text.ParseException
+                  | ClassCastException
+                  | com.nimbusds.jose.JOSEException e) {
+                throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
+                    new org.springframework.security.oauth2.core.OAuth2Error(
+                        "invalid_dpop_proof", "jwk header is missing or invalid", null));
+              }
+            }
           }
         };
     jwt.setJwtCustomizer(
@@ -368,7 +401,20 @@ public class SsoAutoConfiguration {
                                                     .claim("frontchannel_logout_supported", true)
                                                     .claim(
                                                         "frontchannel_logout_session_supported",
-                                                        false)))
+                                                        false)
+                                                    // What clients can register here, no more.
+                                                    .claims(
+                                                        metadata -> {
+                                                          for (String k :
+                                                              List.of(
+                                                                  "token_endpoint_auth_methods_supported",
+                                                                  "revocation_endpoint_auth_methods_supported",
+                                                                  "introspection_endpoint_auth_methods_supported")) {
+                                                            metadata.put(k, CLIENT_AUTH_METHODS);
+                                                          }
+                                                          metadata.remove(
+                                                              "tls_client_certificate_bound_access_tokens");
+                                                        })))
                                 .userInfoEndpoint(
                                     u -> u.userInfoMapper(userInfo(realNames, accounts, clients)))
                                 .clientRegistrationEndpoint(
@@ -387,25 +433,40 @@ public class SsoAutoConfiguration {
                                                             : p))))
                     // Yinxin's own consent page, in Chinese and English.
                     .authorizationEndpoint(e -> e.consentPage("/oauth2/consent"))
+                    // Pushed authorization requests (RFC 9126).
+                    .pushedAuthorizationRequestEndpoint(
+                        org.springframework.security.config.Customizer.withDefaults())
+                    // The device grant (RFC 8628): people enter the code at /activate.
+                    .deviceAuthorizationEndpoint(d -> d.verificationUri("/activate"))
+                    .deviceVerificationEndpoint(
+                        v ->
+                            v.consentPage("/oauth2/consent")
+                                .deviceVerificationResponseHandler(
+                                    (request, response, authentication) ->
+                                        response.sendRedirect("/activate?done")))
                     .clientAuthentication(
                         ca ->
-                            ca.authenticationProviders(
-                                providers ->
-                                    providers.forEach(
-                                        provider -> {
-                                          if (provider
-                                              instanceof ClientSecretAuthenticationProvider c) {
-                                            c.setPasswordEncoder(secrets);
-                                          }
-                                          if (provider
-                                              instanceof
-                                              org.springframework.security.oauth2.server
-                                                      .authorization.authentication
-                                                      .JwtClientAssertionAuthenticationProvider
-                                                  j) {
-                                            j.setJwtDecoderFactory(assertions);
-                                          }
-                                        }))))
+                            ca.authenticationConverter(
+                                    io.yinxin.sso.client.PublicDeviceClients.converter())
+                                .authenticationProvider(
+                                    io.yinxin.sso.client.PublicDeviceClients.provider(clients))
+                                .authenticationProviders(
+                                    providers ->
+                                        providers.forEach(
+                                            provider -> {
+                                              if (provider
+                                                  instanceof ClientSecretAuthenticationProvider c) {
+                                                c.setPasswordEncoder(secrets);
+                                              }
+                                              if (provider
+                                                  instanceof
+                                                  org.springframework.security.oauth2.server
+                                                          .authorization.authentication
+                                                          .JwtClientAssertionAuthenticationProvider
+                                                      j) {
+                                                j.setJwtDecoderFactory(assertions);
+                                              }
+                                            }))))
         .authorizeHttpRequests(a -> a.anyRequest().authenticated())
         // A browser without a session is sent to the login page; userinfo takes access tokens.
         .exceptionHandling(e -> e.defaultAuthenticationEntryPointFor(loginPage(), browserRequest()))
@@ -501,6 +562,7 @@ public class SsoAutoConfiguration {
             "/login/password",
             "/login/certificate",
             "/logout",
+            "/activate",
             "/account",
             "/account/**",
             "/oauth2/consent",
@@ -508,7 +570,7 @@ public class SsoAutoConfiguration {
         .authenticationManager(manager)
         .authorizeHttpRequests(
             a ->
-                a.requestMatchers("/account", "/account/**", "/oauth2/consent")
+                a.requestMatchers("/account", "/account/**", "/oauth2/consent", "/activate")
                     .authenticated()
                     .anyRequest()
                     .permitAll())
@@ -745,6 +807,9 @@ public class SsoAutoConfiguration {
         dataSource, clients, encoder, audit, java.time.Clock.systemUTC());
   }
 
+  private static final List<String> CLIENT_AUTH_METHODS =
+      List.of("client_secret_basic", "client_secret_post", "private_key_jwt", "none");
+
   private static final String FRONT_CHANNEL = SsoAutoConfiguration.class.getName() + ".front";
 
   /** The issuer: configured, or (embedded default) the URL the request came to. */
@@ -776,6 +841,11 @@ public class SsoAutoConfiguration {
   io.yinxin.sso.web.ConsentPage ssoConsentPage(
       RegisteredClientRepository clients, OAuth2AuthorizationConsentService consents) {
     return new io.yinxin.sso.web.ConsentPage(clients, consents);
+  }
+
+  @Bean
+  io.yinxin.sso.web.DevicePage ssoDevicePage() {
+    return new io.yinxin.sso.web.DevicePage();
   }
 
   @Bean
@@ -837,6 +907,7 @@ public class SsoAutoConfiguration {
     "/login",
     "/login/*",
     "/logout",
+    "/activate",
     "/account",
     "/account/*",
     "/cas/*",

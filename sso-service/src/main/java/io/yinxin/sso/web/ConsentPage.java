@@ -40,7 +40,11 @@ public class ConsentPage {
       @RequestParam(value = "client_id", required = false) String clientId,
       @RequestParam(value = "scope", required = false) String scope,
       @RequestParam(value = "state", required = false) String state,
+      @RequestParam(value = "user_code", required = false) String userCode,
       @RequestParam(value = "lang", required = false) String lang) {
+    // A device's request (RFC 8628) is answered at the device verification endpoint.
+    String action = userCode == null ? "/oauth2/authorize" : "/oauth2/device_verification";
+    String device = userCode == null ? "" : hidden("user_code", userCode);
     boolean zh = Pages.chinese(lang, request);
     RegisteredClient client = clientId == null ? null : clients.findByClientId(clientId);
     if (client == null || scope == null || state == null) {
@@ -71,9 +75,10 @@ public class ConsentPage {
                     + "</strong> asks to access your account ("
                     + Pages.esc(user.getName())
                     + "):")
-        .append("</p>\n<form method=\"post\" action=\"/oauth2/authorize\">\n")
+        .append("</p>\n<form method=\"post\" action=\"" + action + "\">\n")
         .append(hidden("client_id", client.getClientId()))
         .append(hidden("state", state))
+        .append(device)
         .append("<fieldset><legend>")
         .append(zh ? "允许的权限" : "Permissions")
         .append("</legend>\n");
@@ -98,9 +103,10 @@ public class ConsentPage {
         .append(Pages.csrf(request))
         .append("<button type=\"submit\" id=\"allow\">")
         .append(zh ? "同意" : "Allow")
-        .append("</button>\n</form>\n<form method=\"post\" action=\"/oauth2/authorize\">\n")
+        .append("</button>\n</form>\n<form method=\"post\" action=\"" + action + "\">\n")
         .append(hidden("client_id", client.getClientId()))
         .append(hidden("state", state))
+        .append(device)
         .append(Pages.csrf(request))
         .append("<button type=\"submit\" id=\"deny\">")
         .append(zh ? "拒绝" : "Deny")

@@ -1,0 +1,360 @@
+package io.yinxin.sso;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.yinxin.sso.account.DemoUser;
+import io.yinxin.sso.http.SsoAdmins;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The newer grants and request forms, over HTTP as their RFCs describe them: pushed authorization
+ * requests (RFC 9126; a request_uri is good once and for its client only), the device grant (RFC
+ * 8628; the person enters the code at /activate, consents, and the polling device gets its token),
+ * token exchange for agency-to-agency delegation (RFC 8693), and DPoP-bound access tokens (RFC
+ * 9449; a proof replayed is refused). Discovery names only the client authentication methods a
+ * client can register.
+ */
+@SpringBootTest(
+    classes = OpenIdProviderTest.App.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class ModernGrantsTest {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final String REDIRECT = "http://127.0.0.1:8000/callback";
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) {
+    OpenIdProviderTest.h2Node(r, "sso-modern");
+  }
+
+  @LocalServerPort int port;
+  @Autowired SsoAdmins admins;
+  @Autowired DemoUser user;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private String base() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  /** Registers a client; its secret (or null for a public one). */
+  private String register(Map<String, Object> metadata) throws Exception {
+    HttpResponse<String> r =
+        Browser.json(
+            base(),
+            "POST",
+            "/sso/v1/clients",
+            admins.devToken().orElseThrow(),
+            JSON.writeValueAsString(metadata));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    JsonNode n = JSON.readTree(r.body());
+    return n.has("client_secret") ? n.path("client_secret").asString() : null;
+  }
+
+  private HttpResponse<String> form(String path, String body, Map<String, String> headers)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base() + path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(b::header);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static void signIn(Browser b, String username, String password) throws Exception {
+    String csrf = Browser.group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", b.get("/login").body());
+    b.post("/login", Map.of("username", username, "password", password, "_csrf", csrf), null);
+  }
+
+  @Test
+  void aPushedRequestIsGoodOnceForItsClientAndGivesACode() throws Exception {
+    String secret =
+        register(
+            Map.of(
+                "client_id", "par-portal",
+                "client_name", "PAR portal",
+                "redirect_uris", List.of(REDIRECT),
+                "scope", "openid",
+                "require_consent", false));
+    String other =
+        register(
+            Map.of(
+                "client_id", "par-other",
+                "client_name", "Other",
+                "redirect_uris", List.of(REDIRECT),
+                "scope", "openid"));
+    String verifier = Browser.verifier();
+    String params =
+        "response_type=code&client_id=par-portal&scope=openid&state=s9&redirect_uri="
+            + enc(REDIRECT)
+            + "&code_challenge_method=S256&code_challenge="
+            + Browser.challenge(verifier);
+    HttpResponse<String> pushed =
+        form("/oauth2/par", params, Map.of("Authorization", Browser.basic("par-portal", secret)));
+    assertThat(pushed.statusCode()).as(pushed.body()).isEqualTo(201);
+    String requestUri = JSON.readTree(pushed.body()).path("request_uri").asString();
+    assertThat(requestUri).startsWith("urn:ietf:params:oauth:request_uri:");
+    // Without client authentication, nothing is pushed.
+    assertThat(form("/oauth2/par", params, Map.of()).statusCode()).isEqualTo(401);
+
+    Browser b = new Browser(base());
+    signIn(b, user.username(), user.password().orElseThrow());
+    // Another client cannot use it.
+    HttpResponse<String> stolen =
+        b.get("/oauth2/authorize?client_id=par-other&request_uri=" + enc(requestUri));
+    assertThat(stolen.statusCode()).isEqualTo(400);
+    assertThat(other).isNotNull();
+    String location =
+        Browser.location(
+            b.get("/oauth2/authorize?client_id=par-portal&request_uri=" + enc(requestUri)));
+    assertThat(location).startsWith(REDIRECT + "?");
+    Map<String, String> q = Browser.query(location);
+    assertThat(q.get("state")).isEqualTo("s9");
+    HttpResponse<String> tokens =
+        b.post(
+            "/oauth2/token",
+            Map.of(
+                "grant_type",
+                "authorization_code",
+                "code",
+                q.get("code"),
+                "redirect_uri",
+                REDIRECT,
+                "code_verifier",
+                verifier),
+            Browser.basic("par-portal", secret));
+    assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+    // Used once: the same request_uri does not authorize again.
+    HttpResponse<String> again =
+        b.get("/oauth2/authorize?client_id=par-portal&request_uri=" + enc(requestUri));
+    assertThat(again.statusCode() == 400 || Browser.location(again).contains("error="))
+        .as(again.statusCode() + " " + again.headers().map())
+        .isTrue();
+  }
+
+  @Test
+  void aDeviceGetsItsTokenAfterThePersonEntersTheCodeAndConsents() throws Exception {
+    register(
+        Map.of(
+            "client_id", "tv-app",
+            "client_name", "电视应用 TV app",
+            "grant_types", List.of(ClientMetadataGrant.DEVICE),
+            "token_endpoint_auth_method", "none",
+            "scope", "profile"));
+    HttpResponse<String> start =
+        form("/oauth2/device_authorization", "client_id=tv-app&scope=profile", Map.of());
+    assertThat(start.statusCode()).as(start.body()).isEqualTo(200);
+    JsonNode d = JSON.readTree(start.body());
+    String deviceCode = d.path("device_code").asString();
+    String userCode = d.path("user_code").asString();
+    assertThat(d.path("verification_uri").asString()).isEqualTo(base() + "/activate");
+    String poll =
+        "grant_type="
+            + enc(ClientMetadataGrant.DEVICE)
+            + "&client_id=tv-app&device_code="
+            + enc(deviceCode);
+    HttpResponse<String> pending = form("/oauth2/token", poll, Map.of());
+    assertThat(pending.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(pending.body()).path("error").asString())
+        .isEqualTo("authorization_pending");
+
+    Browser b = new Browser(base());
+    assertThat(Browser.location(b.get("/activate"))).endsWith("/login");
+    signIn(b, user.username(), user.password().orElseThrow());
+    HttpResponse<String> page = b.get("/activate");
+    assertThat(page.body()).contains("<label for=\"user_code\"", "设备上显示的代码");
+    assertThat(b.get("/activate?lang=en").body()).contains("The code your device shows");
+    String verify = Browser.location(b.get("/activate?user_code=" + enc(userCode.toLowerCase())));
+    assertThat(verify).startsWith("/oauth2/device_verification?user_code=");
+    String consentUrl = Browser.location(b.get(verify));
+    HttpResponse<String> consent = b.get(consentUrl);
+    assertThat(consent.body()).contains("电视应用", "action=\"/oauth2/device_verification\"");
+    String state = Browser.group("name=\"state\"[^>]*value=\"([^\"]+)\"", consent.body());
+    String csrf = Browser.group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", consent.body());
+    String done =
+        Browser.location(
+            b.post(
+                "/oauth2/device_verification",
+                Map.of(
+                    "client_id", "tv-app",
+                    "state", state,
+                    "scope", "profile",
+                    "user_code", userCode,
+                    "_csrf", csrf),
+                null));
+    assertThat(done).endsWith("/activate?done");
+    assertThat(b.get("/activate?done").body()).contains("设备已获得授权");
+    HttpResponse<String> granted = form("/oauth2/token", poll, Map.of());
+    assertThat(granted.statusCode()).as(granted.body()).isEqualTo(200);
+    var at = SignedJWT.parse(JSON.readTree(granted.body()).path("access_token").asString());
+    assertThat(at.getJWTClaimsSet().getSubject()).isEqualTo(user.username());
+    assertThat(at.getJWTClaimsSet().getStringClaim("client_id")).isEqualTo("tv-app");
+    // The device code is spent.
+    assertThat(form("/oauth2/token", poll, Map.of()).statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void anAgencyExchangesAPersonsTokenForItsOwnAndDpopBindsTokensToAKey() throws Exception {
+    String portal =
+        register(
+            Map.of(
+                "client_id",
+                "portal-a",
+                "client_name",
+                "Agency A",
+                "redirect_uris",
+                List.of(REDIRECT),
+                "grant_types",
+                List.of("authorization_code", "client_credentials"),
+                "scope",
+                "openid profile",
+                "require_consent",
+                false));
+    String agencyB =
+        register(
+            Map.of(
+                "client_id", "agency-b",
+                "client_name", "Agency B",
+                "grant_types", List.of(ClientMetadataGrant.EXCHANGE),
+                "scope", "profile"));
+    // A person signs in at agency A's portal; agency B acts for them with its own token.
+    Browser b = new Browser(base());
+    signIn(b, user.username(), user.password().orElseThrow());
+    String verifier = Browser.verifier();
+    String code =
+        Browser.query(
+                Browser.location(
+                    b.get(
+                        "/oauth2/authorize?response_type=code&client_id=portal-a&scope="
+                            + enc("openid profile")
+                            + "&state=x&redirect_uri="
+                            + enc(REDIRECT)
+                            + "&code_challenge_method=S256&code_challenge="
+                            + Browser.challenge(verifier))))
+            .get("code");
+    JsonNode a =
+        JSON.readTree(
+            b.post(
+                    "/oauth2/token",
+                    Map.of(
+                        "grant_type", "authorization_code",
+                        "code", code,
+                        "redirect_uri", REDIRECT,
+                        "code_verifier", verifier),
+                    Browser.basic("portal-a", portal))
+                .body());
+    HttpResponse<String> exchanged =
+        form(
+            "/oauth2/token",
+            "grant_type="
+                + enc(ClientMetadataGrant.EXCHANGE)
+                + "&subject_token="
+                + enc(a.path("access_token").asString())
+                + "&subject_token_type="
+                + enc("urn:ietf:params:oauth:token-type:access_token")
+                + "&scope=profile",
+            Map.of("Authorization", Browser.basic("agency-b", agencyB)));
+    assertThat(exchanged.statusCode()).as(exchanged.body()).isEqualTo(200);
+    JsonNode x = JSON.readTree(exchanged.body());
+    assertThat(x.path("issued_token_type").asString())
+        .isEqualTo("urn:ietf:params:oauth:token-type:access_token");
+    var claims = SignedJWT.parse(x.path("access_token").asString()).getJWTClaimsSet();
+    assertThat(claims.getSubject()).isEqualTo(user.username());
+    assertThat(claims.getStringClaim("client_id")).isEqualTo("agency-b");
+    // A client not registered for the grant cannot exchange.
+    assertThat(
+            form(
+                    "/oauth2/token",
+                    "grant_type="
+                        + enc(ClientMetadataGrant.EXCHANGE)
+                        + "&subject_token="
+                        + enc(a.path("access_token").asString())
+                        + "&subject_token_type="
+                        + enc("urn:ietf:params:oauth:token-type:access_token"),
+                    Map.of("Authorization", Browser.basic("portal-a", portal)))
+                .statusCode())
+        .isEqualTo(400);
+
+    // DPoP: the token names the key's thumbprint; the same proof a second time is refused.
+    ECKey key = new ECKeyGenerator(Curve.P_256).generate();
+    SignedJWT proof =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.ES256)
+                .type(new JOSEObjectType("dpop+jwt"))
+                .jwk(key.toPublicJWK())
+                .build(),
+            new JWTClaimsSet.Builder()
+                .jwtID(UUID.randomUUID().toString())
+                .claim("htm", "POST")
+                .claim("htu", base() + "/oauth2/token")
+                .issueTime(new Date())
+                .build());
+    proof.sign(new ECDSASigner(key));
+    Map<String, String> headers =
+        Map.of("Authorization", Browser.basic("portal-a", portal), "DPoP", proof.serialize());
+    HttpResponse<String> bound =
+        form("/oauth2/token", "grant_type=client_credentials&scope=profile", headers);
+    assertThat(bound.statusCode()).as(bound.body()).isEqualTo(200);
+    JsonNode t = JSON.readTree(bound.body());
+    assertThat(t.path("token_type").asString())
+        .as(SignedJWT.parse(t.path("access_token").asString()).getJWTClaimsSet().toString())
+        .isEqualTo("DPoP");
+    var cnf =
+        SignedJWT.parse(t.path("access_token").asString())
+            .getJWTClaimsSet()
+            .getJSONObjectClaim("cnf");
+    assertThat(cnf).containsEntry("jkt", key.computeThumbprint().toString());
+    // Presented as a bearer token it is refused (the admin API, like userinfo, takes bearer
+    // tokens).
+    assertThat(
+            Browser.json(base(), "GET", "/sso/v1/clients", t.path("access_token").asString(), null)
+                .statusCode())
+        .isEqualTo(401);
+    HttpResponse<String> replay =
+        form("/oauth2/token", "grant_type=client_credentials&scope=profile", headers);
+    assertThat(replay.statusCode()).isEqualTo(400);
+    assertThat(replay.body()).contains("invalid_dpop_proof");
+
+    // Discovery names what clients can register.
+    JsonNode discovery =
+        JSON.readTree(new Browser(base()).get("/.well-known/openid-configuration").body());
+    assertThat(discovery.path("token_endpoint_auth_methods_supported").toString())
+        .doesNotContain("tls_client_auth")
+        .contains("private_key_jwt");
+    assertThat(discovery.has("tls_client_certificate_bound_access_tokens")).isFalse();
+  }
+
+  /** The grant type URNs, as clients register them. */
+  private static final class ClientMetadataGrant {
+    static final String DEVICE = "urn:ietf:params:oauth:grant-type:device_code";
+    static final String EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+  }
+}
