@@ -166,6 +166,25 @@ class ChromiumJudgeTest {
     d.findElement(By.id(id)).sendKeys(text);
   }
 
+  /** Clicks what submits a form or follows a link, and waits until the next page is there. */
+  private static void submit(WebDriver d, By by) {
+    String before = d.getCurrentUrl();
+    org.openqa.selenium.WebElement html = d.findElement(By.tagName("html"));
+    d.findElement(by).click();
+    new WebDriverWait(d, Duration.ofSeconds(15))
+        .until(
+            x ->
+                org.openqa.selenium.support.ui.ExpectedConditions.stalenessOf(html).apply(x)
+                    || !x.getCurrentUrl().equals(before));
+    new WebDriverWait(d, Duration.ofSeconds(15))
+        .until(
+            x ->
+                "complete"
+                    .equals(
+                        ((org.openqa.selenium.JavascriptExecutor) x)
+                            .executeScript("return document.readyState")));
+  }
+
   private static String lang(WebDriver d) {
     return d.findElement(By.tagName("html")).getAttribute("lang");
   }
@@ -175,11 +194,11 @@ class ChromiumJudgeTest {
       throws Exception {
     type(d, "username", username);
     type(d, "password", password);
-    d.findElement(By.cssSelector("button[type=submit]")).click();
+    submit(d, By.cssSelector("button[type=submit]"));
     waitFor(d, () -> d.getCurrentUrl().endsWith("/login/otp"));
     // The enrolment spent the current step's code; the next step's is good once.
     type(d, "code", SecondFactorTest.oathtool(secret, 30));
-    d.findElement(By.cssSelector("button[type=submit]")).click();
+    submit(d, By.cssSelector("button[type=submit]"));
   }
 
   /** Turns on TOTP through /account/totp; the key as the page shows it. */
@@ -187,17 +206,17 @@ class ChromiumJudgeTest {
     d.get(base() + "/login");
     type(d, "username", username);
     type(d, "password", password);
-    d.findElement(By.cssSelector("button[type=submit]")).click();
+    submit(d, By.cssSelector("button[type=submit]"));
     d.get(base() + "/account/totp");
     String secret = d.findElement(By.id("totp-secret")).getText().replace(" ", "");
     assertThat(d.findElement(By.cssSelector("svg[role=img]")).getAttribute("aria-label"))
         .isNotBlank();
     type(d, "code", SecondFactorTest.oathtool(secret, 0));
-    d.findElement(By.cssSelector("button[type=submit]")).click();
+    submit(d, By.cssSelector("button[type=submit]"));
     assertThat(d.findElements(By.cssSelector("#recovery-codes li"))).hasSize(10);
     // Sign out; with no portal used yet there is nothing to tell.
     d.get(base() + "/account");
-    d.findElement(By.xpath("//form[@action='/logout']/button")).click();
+    submit(d, By.xpath("//form[@action='/logout']/button"));
     waitFor(d, () -> d.getCurrentUrl().endsWith("/login?logout"));
     return secret;
   }
@@ -231,10 +250,10 @@ class ChromiumJudgeTest {
         signIn(zh, "lihua", password, secret);
         assertThat(lang(zh)).isEqualTo("zh-CN");
         assertThat(zh.getPageSource()).contains("税务门户", "请求访问您的账户");
-        zh.findElement(By.id("allow")).click();
+        submit(zh, By.id("allow"));
         assertThat(zh.findElement(By.id("rp")).getText()).isEqualTo("tax signed in");
         zh.get(base() + "/account");
-        zh.findElement(By.xpath("//form[@action='/logout']/button")).click();
+        submit(zh, By.xpath("//form[@action='/logout']/button"));
         waitFor(zh, () -> !tax.front.isEmpty() && !tax.back.isEmpty());
       } finally {
         zh.quit();
@@ -251,19 +270,19 @@ class ChromiumJudgeTest {
             .isEqualTo("Username");
         signIn(en, "mike", password, secret);
         assertThat(en.getPageSource()).contains("Allow");
-        en.findElement(By.id("allow")).click();
+        submit(en, By.id("allow"));
         assertThat(en.findElement(By.id("rp")).getText()).isEqualTo("tax signed in");
         // Single sign-on: the second portal asks only for consent.
         en.get(authorize("social", social));
         assertThat(lang(en)).isEqualTo("en");
-        en.findElement(By.id("allow")).click();
+        submit(en, By.id("allow"));
         assertThat(en.findElement(By.id("rp")).getText()).isEqualTo("social signed in");
 
         int taxFront = tax.front.size();
         int taxBack = tax.back.size();
         en.get(base() + "/account");
         assertThat(en.getPageSource()).contains("My account", "Recent sign-ins");
-        en.findElement(By.xpath("//form[@action='/logout']/button")).click();
+        submit(en, By.xpath("//form[@action='/logout']/button"));
         // The browser loaded both front-channel URIs (with iss) and went on to the login page.
         waitFor(
             en,

@@ -382,6 +382,17 @@ public class SsoAutoConfiguration {
     var authorizationServer =
         new org.springframework.security.config.annotation.web.configurers.oauth2.server
             .authorization.OAuth2AuthorizationServerConfigurer();
+    // JWT-secured authorization requests (RFC 9101), before Spring reads the parameters.
+    http.addFilterBefore(
+        new io.yinxin.sso.client.RequestObjects(
+            clients,
+            () ->
+                org.springframework.security.oauth2.server.authorization.context
+                    .AuthorizationServerContextHolder.getContext()
+                    .getIssuer()),
+        // Spring puts its authorization endpoint at this same place, after this one (added first).
+        org.springframework.security.web.authentication.preauth
+            .AbstractPreAuthenticatedProcessingFilter.class);
     http.securityMatcher(authorizationServer.getEndpointsMatcher())
         .with(
             authorizationServer,
@@ -402,6 +413,10 @@ public class SsoAutoConfiguration {
                                                     .claim(
                                                         "frontchannel_logout_session_supported",
                                                         false)
+                                                    .claim("request_parameter_supported", true)
+                                                    .claim(
+                                                        "request_object_signing_alg_values_supported",
+                                                        List.of("RS256", "PS256", "ES256"))
                                                     // What clients can register here, no more.
                                                     .claims(
                                                         metadata -> {
@@ -717,21 +732,19 @@ public class SsoAutoConfiguration {
         throw new IllegalStateException(
             "yinxin.sso.certificate-login-port needs yinxin.sso.citizen-ca (PEM of the citizen CA)");
       }
-      java.security.KeyStore ks;
-      String[] password = {p.tlsKeyStorePassword()};
+      io.yinxin.hsm.TlsServerKeys.Pkcs12 key;
       if (!p.tlsKeyStore().isBlank()) {
-        ks =
-            io.yinxin.sso.certificate.CertificateLoginPort.load(
-                Path.of(p.tlsKeyStore()), p.tlsKeyStorePassword());
+        key =
+            io.yinxin.hsm.TlsServerKeys.existing(Path.of(p.tlsKeyStore()), p.tlsKeyStorePassword());
       } else if (p.generateDemoClient()) {
-        ks = io.yinxin.sso.certificate.CertificateLoginPort.development(dataDir(env), password);
+        key = io.yinxin.hsm.TlsServerKeys.development(dataDir(env));
       } else {
         throw new IllegalStateException(
             "yinxin.sso.certificate-login-port needs yinxin.sso.tls-key-store (PKCS#12)");
       }
       factory.addAdditionalConnectors(
           io.yinxin.sso.certificate.CertificateLoginPort.connector(
-              p.certificateLoginPort(), env.getProperty("server.address"), ks, password[0]));
+              p.certificateLoginPort(), env.getProperty("server.address"), key));
     };
   }
 
