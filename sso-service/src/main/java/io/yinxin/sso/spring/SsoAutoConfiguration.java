@@ -932,7 +932,15 @@ public class SsoAutoConfiguration {
    * dependency on the schema's migration, which a request will find done.
    */
   @Bean(destroyMethod = "close")
-  SsoSessions ssoSessions(DataSource dataSource) {
+  SsoSessions ssoSessions(DataSource dataSource, SsoProperties p) {
+    if (!p.sessionsRedisUrl().isBlank()) {
+      java.net.URI redis = java.net.URI.create(p.sessionsRedisUrl());
+      if (!"redis".equals(redis.getScheme()) || redis.getHost() == null) {
+        throw new IllegalStateException(
+            "yinxin.sso.sessions-redis-url: redis://[:password@]host:port[/db]");
+      }
+      return new SsoSessions(redis, Duration.ofMinutes(30));
+    }
     return new SsoSessions(dataSource, Duration.ofMinutes(30));
   }
 

@@ -35,6 +35,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tlsKeyStore PKCS#12 file of that port's server key and certificate; empty on the embedded
  *     default for a generated self-signed one
  * @param tlsKeyStorePassword its password
+ * @param sessionsRedisUrl {@code redis://[:password@]host:port[/db]} to keep sign-in sessions in
+ *     Redis; empty for the database
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -52,4 +54,5 @@ public record SsoProperties(
     @DefaultValue("0") int certificateLoginPort,
     @DefaultValue("") String citizenCa,
     @DefaultValue("") String tlsKeyStore,
-    @DefaultValue("") String tlsKeyStorePassword) {}
+    @DefaultValue("") String tlsKeyStorePassword,
+    @DefaultValue("") String sessionsRedisUrl) {}

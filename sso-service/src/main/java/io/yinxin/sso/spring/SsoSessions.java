@@ -18,22 +18,72 @@ import org.springframework.transaction.support.TransactionTemplate;
  * node behind a load balancer sees the same session: a sign-in started on one node (its CSRF token,
  * the pending second factor, the saved authorization request) finishes on another. The cookie is
  * {@code YINXIN_SSO} (HttpOnly, SameSite=Lax, Secure over https); sessions end after 30 idle
- * minutes and are deleted every minute once expired.
+ * minutes and are deleted every minute once expired. With {@code yinxin.sso.sessions-redis-url}
+ * they live in Redis instead (Spring Session Data Redis), for deployments that keep the database
+ * for lasting state only.
  */
 public final class SsoSessions implements AutoCloseable {
   public static final String COOKIE = "YINXIN_SSO";
 
-  private final JdbcIndexedSessionRepository repository;
+  private final org.springframework.session.FindByIndexNameSessionRepository<
+          ? extends org.springframework.session.Session>
+      repository;
+  private final Runnable deleteExpired;
+  private final AutoCloseable connection;
   private final ScheduledExecutorService cleanup;
 
+  /** Sessions in the database (the default). */
   SsoSessions(DataSource dataSource, Duration idle) {
-    repository =
+    JdbcIndexedSessionRepository jdbc =
         new JdbcIndexedSessionRepository(
             new JdbcTemplate(dataSource),
             new TransactionTemplate(new DataSourceTransactionManager(dataSource)));
-    repository.setTableName("sso.spring_session");
-    repository.setDefaultMaxInactiveInterval(idle);
-    cleanup =
+    jdbc.setTableName("sso.spring_session");
+    jdbc.setDefaultMaxInactiveInterval(idle);
+    this.repository = jdbc;
+    this.deleteExpired = jdbc::cleanUpExpiredSessions;
+    this.connection = () -> {};
+    this.cleanup = scheduler();
+  }
+
+  /**
+   * Sessions in Redis ({@code redis://[:password@]host:port[/db]}), under keys {@code
+   * yinxin:sso:sessions:*}, for several SSO nodes that share a Redis rather than the database.
+   */
+  SsoSessions(java.net.URI redis, Duration idle) {
+    var config =
+        new org.springframework.data.redis.connection.RedisStandaloneConfiguration(
+            redis.getHost(), redis.getPort() < 0 ? 6379 : redis.getPort());
+    if (redis.getUserInfo() != null) {
+      String info = redis.getUserInfo();
+      config.setPassword(info.substring(info.indexOf(':') + 1));
+    }
+    String path = redis.getPath() == null ? "" : redis.getPath().replace("/", "");
+    if (!path.isEmpty()) {
+      config.setDatabase(Integer.parseInt(path));
+    }
+    var factory =
+        new org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory(config);
+    factory.afterPropertiesSet();
+    factory.start();
+    var template = new org.springframework.data.redis.core.RedisTemplate<String, Object>();
+    template.setConnectionFactory(factory);
+    template.setKeySerializer(
+        new org.springframework.data.redis.serializer.StringRedisSerializer());
+    template.setHashKeySerializer(
+        new org.springframework.data.redis.serializer.StringRedisSerializer());
+    template.afterPropertiesSet();
+    var r = new org.springframework.session.data.redis.RedisIndexedSessionRepository(template);
+    r.setRedisKeyNamespace("yinxin:sso:sessions");
+    r.setDefaultMaxInactiveInterval(idle);
+    this.repository = r;
+    this.deleteExpired = r::cleanUpExpiredSessions;
+    this.connection = factory::destroy;
+    this.cleanup = scheduler();
+  }
+
+  private ScheduledExecutorService scheduler() {
+    ScheduledExecutorService cleanup =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
               Thread t = new Thread(r, "sso-session-cleanup");
@@ -41,11 +91,12 @@ public final class SsoSessions implements AutoCloseable {
               return t;
             });
     cleanup.scheduleWithFixedDelay(this::deleteExpired, 1, 1, TimeUnit.MINUTES);
+    return cleanup;
   }
 
   private void deleteExpired() {
     try {
-      repository.cleanUpExpiredSessions();
+      deleteExpired.run();
     } catch (RuntimeException e) {
       org.slf4j.LoggerFactory.getLogger(SsoSessions.class)
           .warn("event=sso_session_cleanup_failed error={}", e.getClass().getSimpleName());
@@ -70,11 +121,8 @@ public final class SsoSessions implements AutoCloseable {
 
   /** The live sessions signed in as {@code username}, newest use first. */
   public java.util.List<SessionInfo> of(String username) {
-    org.springframework.session.FindByIndexNameSessionRepository<
-            ? extends org.springframework.session.Session>
-        byName = repository;
     java.util.List<org.springframework.session.Session> found =
-        new java.util.ArrayList<>(byName.findByPrincipalName(username).values());
+        new java.util.ArrayList<>(repository.findByPrincipalName(username).values());
     return found.stream()
         .filter(x -> !x.isExpired())
         .map(x -> new SessionInfo(x.getId(), x.getCreationTime(), x.getLastAccessedTime()))
@@ -85,8 +133,7 @@ public final class SsoSessions implements AutoCloseable {
   /** Ends every session of {@code username} but {@code keep}; how many ended. */
   public int endOthers(String username, String keep) {
     int n = 0;
-    org.springframework.session.FindByIndexNameSessionRepository<?> byName = repository;
-    for (String id : byName.findByPrincipalName(username).keySet()) {
+    for (String id : repository.findByPrincipalName(username).keySet()) {
       if (!id.equals(keep)) {
         repository.deleteById(id);
         n++;
@@ -98,5 +145,10 @@ public final class SsoSessions implements AutoCloseable {
   @Override
   public void close() {
     cleanup.shutdownNow();
+    try {
+      connection.close();
+    } catch (Exception e) {
+      // Closing a connection that is gone already.
+    }
   }
 }
