@@ -43,14 +43,40 @@ public class ClientAdminController {
   private final ClientAdmin clients;
   private final CasServices casServices;
   private final RealNames realNames;
+  private final io.yinxin.sso.token.KeyRotation keys;
   private final SsoAdmins admins;
 
   public ClientAdminController(
-      ClientAdmin clients, CasServices casServices, RealNames realNames, SsoAdmins admins) {
+      ClientAdmin clients,
+      CasServices casServices,
+      RealNames realNames,
+      io.yinxin.sso.token.KeyRotation keys,
+      SsoAdmins admins) {
     this.clients = clients;
     this.casServices = casServices;
     this.realNames = realNames;
+    this.keys = keys;
     this.admins = admins;
+  }
+
+  /** The token signing keys: active, and retired but still published until when. */
+  @GetMapping(value = "/sso/v1/keys", produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> signingKeys(
+      @RequestHeader(value = "Authorization", required = false) String auth) {
+    admins.require(auth);
+    return Map.of("keys", keys.list());
+  }
+
+  /** Rotates the signing keys (the old ones stay published until their tokens expired). */
+  @PostMapping(value = "/sso/v1/keys/rotate", produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> rotate(
+      @RequestHeader(value = "Authorization", required = false) String auth) {
+    String actor = admins.require(auth);
+    return Map.of(
+        "active",
+        keys.rotate(actor),
+        "retired_published_for_seconds",
+        io.yinxin.sso.token.KeyRotation.OVERLAP.toSeconds());
   }
 
   @PostMapping(value = "/sso/v1/clients", produces = MediaType.APPLICATION_JSON_VALUE)

@@ -124,9 +124,46 @@ public class SsoAutoConfiguration {
         .orElseGet(() -> keys.generate(scheme, spec, label).ref());
   }
 
+  /**
+   * Rotation of the signing keys, shared through the database; the keys above seed it at first
+   * start.
+   */
+  @Bean(destroyMethod = "close")
+  io.yinxin.sso.token.KeyRotation ssoKeyRotation(
+      SigningKeys signing,
+      KeyService keys,
+      DataSource dataSource,
+      SsoSchema schema,
+      io.yinxin.audit.AuditOutbox audit) {
+    return new io.yinxin.sso.token.KeyRotation(
+        dataSource,
+        keys,
+        signing,
+        signing.all().stream().map(SigningKeys.SigningKey::ref).toList(),
+        audit,
+        java.time.Clock.systemUTC());
+  }
+
+  /**
+   * The JWK set: the keys that sign and the retired ones still published; a key ID this node does
+   * not know yet (another node rotated) makes it read the key table again.
+   */
   @Bean
-  JWKSource<SecurityContext> ssoJwkSource(SigningKeys keys) {
-    return (selector, context) -> selector.select(keys.publicJwkSet());
+  JWKSource<SecurityContext> ssoJwkSource(
+      SigningKeys keys,
+      org.springframework.beans.factory.ObjectProvider<io.yinxin.sso.token.KeyRotation> rotation) {
+    return (selector, context) -> {
+      var found = selector.select(keys.publicJwkSet());
+      String kid =
+          selector.getMatcher().getKeyIDs() == null || selector.getMatcher().getKeyIDs().size() != 1
+              ? null
+              : selector.getMatcher().getKeyIDs().iterator().next();
+      if (found.isEmpty() && kid != null) {
+        rotation.ifAvailable(io.yinxin.sso.token.KeyRotation::unknownKeyId);
+        found = selector.select(keys.publicJwkSet());
+      }
+      return found;
+    };
   }
 
   @Bean
@@ -995,8 +1032,10 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.client.ClientAdmin clients,
       io.yinxin.sso.cas.CasServices casServices,
       io.yinxin.sso.realname.RealNames realNames,
+      io.yinxin.sso.token.KeyRotation keys,
       io.yinxin.sso.http.SsoAdmins admins) {
-    return new io.yinxin.sso.http.ClientAdminController(clients, casServices, realNames, admins);
+    return new io.yinxin.sso.http.ClientAdminController(
+        clients, casServices, realNames, keys, admins);
   }
 
   /** The embedded default's demo client, registered once; its secret in an owner-only file. */

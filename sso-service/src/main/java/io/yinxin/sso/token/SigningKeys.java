@@ -21,7 +21,9 @@ import java.util.Optional;
 
 /**
  * The keys tokens are signed with: each a key in the key backend (it never leaves it) and its
- * public JWK, whose key ID is the RFC 7638 thumbprint. The JWK set holds public keys only.
+ * public JWK, whose key ID is the RFC 7638 thumbprint. The JWK set holds public keys only: the keys
+ * that sign now and, after a rotation ({@link KeyRotation}), the retired ones until every token
+ * they signed has expired.
  */
 public final class SigningKeys {
 
@@ -33,20 +35,33 @@ public final class SigningKeys {
     }
   }
 
-  private final List<SigningKey> keys;
+  /** The keys that sign, and the keys published (those and the retired ones still needed). */
+  private record State(List<SigningKey> signing, List<SigningKey> published) {}
+
+  private volatile State state;
 
   private SigningKeys(List<SigningKey> keys) {
-    this.keys = List.copyOf(keys);
+    this.state = new State(List.copyOf(keys), List.copyOf(keys));
+  }
+
+  /** From now on, {@code signing} sign and {@code published} are in the JWK set. */
+  public void replace(List<SigningKey> signing, List<SigningKey> published) {
+    this.state = new State(List.copyOf(signing), List.copyOf(published));
+  }
+
+  /** A key of the backend as a signing key. */
+  public static SigningKey describe(KeyService service, KeyRef ref) {
+    KeyInfo info = service.describe(ref);
+    SignatureAlgorithm alg = info.spec().defaultAlgorithm();
+    JWSAlgorithm jws = KeyServiceJwsSigner.jwsAlgorithm(alg);
+    return new SigningKey(ref, alg, jws, publicJwk(info, jws));
   }
 
   /** The keys named, in order; the first of each JOSE algorithm signs. */
   public static SigningKeys of(KeyService service, List<KeyRef> refs) {
     List<SigningKey> out = new ArrayList<>();
     for (KeyRef ref : refs) {
-      KeyInfo info = service.describe(ref);
-      SignatureAlgorithm alg = info.spec().defaultAlgorithm();
-      JWSAlgorithm jws = KeyServiceJwsSigner.jwsAlgorithm(alg);
-      out.add(new SigningKey(ref, alg, jws, publicJwk(info, jws)));
+      out.add(describe(service, ref));
     }
     return new SigningKeys(out);
   }
@@ -79,20 +94,26 @@ public final class SigningKeys {
 
   /** The key that signs {@code alg}, if there is one. */
   public Optional<SigningKey> forAlgorithm(JWSAlgorithm alg) {
-    return keys.stream().filter(k -> k.jwsAlgorithm().equals(alg)).findFirst();
+    return state.signing().stream().filter(k -> k.jwsAlgorithm().equals(alg)).findFirst();
   }
 
   /** The key with this key ID (thumbprint), if there is one. */
   public Optional<SigningKey> byKeyId(String kid) {
-    return keys.stream().filter(k -> k.keyId().equals(kid)).findFirst();
+    return state.published().stream().filter(k -> k.keyId().equals(kid)).findFirst();
   }
 
   /** The public JWK set (what {@code /oauth2/jwks} serves). */
   public JWKSet publicJwkSet() {
-    return new JWKSet(keys.stream().map(SigningKey::publicJwk).toList());
+    return new JWKSet(state.published().stream().map(SigningKey::publicJwk).toList());
   }
 
+  /** The keys that sign now. */
   public List<SigningKey> all() {
-    return keys;
+    return state.signing();
+  }
+
+  /** The keys in the JWK set. */
+  public List<SigningKey> published() {
+    return state.published();
   }
 }
