@@ -30,10 +30,42 @@ final class Browser {
   private final HttpClient http;
 
   Browser(String base) {
+    this(base, false);
+  }
+
+  /**
+   * @param cookiesPerPort keep each port's cookies apart, as two hosts' would be (two test nodes on
+   *     127.0.0.1 standing for two agencies' providers; cookies otherwise ignore the port)
+   */
+  Browser(String base, boolean cookiesPerPort) {
     this.base = base;
+    java.net.CookieHandler handler = cookies;
+    if (cookiesPerPort) {
+      Map<Integer, CookieManager> jars = new java.util.concurrent.ConcurrentHashMap<>();
+      handler =
+          new java.net.CookieHandler() {
+            private CookieManager jar(URI uri) {
+              return uri.getPort() == URI.create(base).getPort()
+                  ? cookies
+                  : jars.computeIfAbsent(uri.getPort(), p -> new CookieManager());
+            }
+
+            @Override
+            public Map<String, java.util.List<String>> get(
+                URI uri, Map<String, java.util.List<String>> headers) throws java.io.IOException {
+              return jar(uri).get(uri, headers);
+            }
+
+            @Override
+            public void put(URI uri, Map<String, java.util.List<String>> headers)
+                throws java.io.IOException {
+              jar(uri).put(uri, headers);
+            }
+          };
+    }
     this.http =
         HttpClient.newBuilder()
-            .cookieHandler(cookies)
+            .cookieHandler(handler)
             .followRedirects(HttpClient.Redirect.NEVER)
             .build();
   }

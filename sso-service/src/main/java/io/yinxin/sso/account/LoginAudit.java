@@ -36,6 +36,17 @@ public final class LoginAudit {
     Authentication a = event.getAuthentication();
     if (a instanceof UsernamePasswordAuthenticationToken) {
       record(EventType.LOGIN_SUCCEEDED, a, "ok");
+    } else if (a
+            instanceof
+            org.springframework.security.oauth2.client.authentication.OAuth2LoginAuthenticationToken
+                t
+        && t.getPrincipal() instanceof io.yinxin.sso.federation.FederatedUser f) {
+      Map<String, String> attributes = new LinkedHashMap<>();
+      attributes.put("method", "fed");
+      attributes.put("result", "ok");
+      attributes.put("upstream", f.upstream());
+      audit.append(AuditEvent.of(EventType.LOGIN_SUCCEEDED, f.getName(), f.getName(), attributes));
+      signIns.record(f.getName(), "fed", "ok", null);
     }
   }
 
@@ -44,6 +55,21 @@ public final class LoginAudit {
     Authentication a = event.getAuthentication();
     if (a instanceof UsernamePasswordAuthenticationToken) {
       record(EventType.LOGIN_FAILED, a, reason(event.getException()));
+    } else if (a
+        instanceof
+        org.springframework.security.oauth2.client.authentication.OAuth2LoginAuthenticationToken
+            t) {
+      Map<String, String> attributes = new LinkedHashMap<>();
+      attributes.put("method", "fed");
+      attributes.put(
+          "result",
+          event.getException()
+                  instanceof
+                  org.springframework.security.oauth2.core.OAuth2AuthenticationException o
+              ? o.getError().getErrorCode()
+              : "error");
+      attributes.put("upstream", t.getClientRegistration().getRegistrationId());
+      audit.append(AuditEvent.of(EventType.LOGIN_FAILED, "(upstream)", "(upstream)", attributes));
     }
   }
 

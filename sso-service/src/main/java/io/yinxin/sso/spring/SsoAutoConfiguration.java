@@ -594,14 +594,24 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.token.BackChannelLogout backChannel,
       SsoProperties properties,
       io.yinxin.sso.web.AccountPages accountPages,
+      io.yinxin.sso.federation.Upstreams upstreams,
+      io.yinxin.sso.federation.FederatedUsers federatedUsers,
       org.springframework.context.ApplicationEventPublisher events)
       throws Exception {
     var provider =
         new org.springframework.security.authentication.dao.DaoAuthenticationProvider(accounts);
     provider.setPasswordEncoder(io.yinxin.sso.account.Accounts.passwords());
+    // Sign-in through an upstream: its code for its tokens, the person linked by a verified claim.
+    var federation =
+        new org.springframework.security.oauth2.client.oidc.authentication
+            .OidcAuthorizationCodeAuthenticationProvider(
+            new org.springframework.security.oauth2.client.endpoint
+                .RestClientAuthorizationCodeTokenResponseClient(),
+            federatedUsers);
     // One manager with no parent: a refusal (a throttled account) is final, not retried elsewhere.
     var manager =
-        new org.springframework.security.authentication.ProviderManager(throttle.around(provider));
+        new org.springframework.security.authentication.ProviderManager(
+            throttle.around(provider), federation);
     var publisher =
         new org.springframework.security.authentication.DefaultAuthenticationEventPublisher(events);
     publisher.setDefaultAuthenticationFailureEvent(
@@ -618,6 +628,8 @@ public class SsoAutoConfiguration {
             "/account",
             "/account/**",
             "/oauth2/consent",
+            "/oauth2/authorization/*",
+            "/login/oauth2/code/*",
             "/cas/**")
         .authenticationManager(manager)
         .authorizeHttpRequests(
@@ -632,6 +644,13 @@ public class SsoAutoConfiguration {
                     .successHandler(secondFactor)
                     .failureHandler(accountPages.failureHandler())
                     .permitAll())
+        .oauth2Login(
+            o ->
+                o.loginPage("/login")
+                    .clientRegistrationRepository(upstreams)
+                    .failureHandler(
+                        new org.springframework.security.web.authentication
+                            .SimpleUrlAuthenticationFailureHandler("/login?error")))
         .logout(
             l ->
                 l.addLogoutHandler(
@@ -786,6 +805,17 @@ public class SsoAutoConfiguration {
   }
 
   @Bean
+  io.yinxin.sso.federation.Upstreams ssoUpstreams(SsoProperties p) {
+    return new io.yinxin.sso.federation.Upstreams(p.upstreams());
+  }
+
+  @Bean
+  io.yinxin.sso.federation.FederatedUsers ssoFederatedUsers(
+      io.yinxin.sso.realname.RealNames realNames) {
+    return new io.yinxin.sso.federation.FederatedUsers(realNames, java.time.Clock.systemUTC());
+  }
+
+  @Bean
   io.yinxin.sso.account.SignIns ssoSignIns(DataSource dataSource, SsoSchema schema) {
     return new io.yinxin.sso.account.SignIns(dataSource, java.time.Clock.systemUTC());
   }
@@ -899,8 +929,12 @@ public class SsoAutoConfiguration {
   }
 
   @Bean
-  io.yinxin.sso.web.LoginPage ssoLoginPage(SsoProperties p) {
-    return new io.yinxin.sso.web.LoginPage(p.citizenCa().isBlank() ? 0 : p.certificateLoginPort());
+  io.yinxin.sso.web.LoginPage ssoLoginPage(
+      SsoProperties p, io.yinxin.sso.federation.Upstreams upstreams) {
+    Map<String, String> names = new java.util.LinkedHashMap<>();
+    upstreams.all().forEach(u -> names.put(u.id(), u.name() == null ? u.id() : u.name()));
+    return new io.yinxin.sso.web.LoginPage(
+        p.citizenCa().isBlank() ? 0 : p.certificateLoginPort(), names);
   }
 
   @Bean

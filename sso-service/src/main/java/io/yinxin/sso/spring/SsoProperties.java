@@ -37,6 +37,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tlsKeyStorePassword its password
  * @param sessionsRedisUrl {@code redis://[:password@]host:port[/db]} to keep sign-in sessions in
  *     Redis; empty for the database
+ * @param upstreams other agencies' OpenID Providers people may sign in through ({@code id}, {@code
+ *     name}, {@code issuer}, {@code client-id}, {@code client-secret})
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -55,4 +57,5 @@ public record SsoProperties(
     @DefaultValue("") String citizenCa,
     @DefaultValue("") String tlsKeyStore,
     @DefaultValue("") String tlsKeyStorePassword,
-    @DefaultValue("") String sessionsRedisUrl) {}
+    @DefaultValue("") String sessionsRedisUrl,
+    @DefaultValue java.util.List<io.yinxin.sso.federation.Upstreams.Upstream> upstreams) {}

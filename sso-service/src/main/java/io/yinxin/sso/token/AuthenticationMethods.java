@@ -32,6 +32,10 @@ public final class AuthenticationMethods {
       return;
     }
     context.getClaims().claim("amr", amr).claim("acr", acr(amr));
+    // Signed in through an upstream provider: which one.
+    if (principal.getPrincipal() instanceof io.yinxin.sso.federation.FederatedUser f) {
+      context.getClaims().claim("idp", f.upstream());
+    }
   }
 
   /** The level of assurance of a sign-in with these methods. */
@@ -49,6 +53,7 @@ public final class AuthenticationMethods {
             case FactorGrantedAuthority.PASSWORD_AUTHORITY -> "pwd";
             case SecondFactorLogin.TOTP_AUTHORITY -> "otp";
             case io.yinxin.sso.certificate.CertificateLogin.X509_AUTHORITY -> "x509";
+            case io.yinxin.sso.federation.FederatedUsers.FEDERATED_AUTHORITY -> "fed";
             default -> null;
           };
       if (m != null && !amr.contains(m)) {

@@ -20,13 +20,16 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 public class LoginPage {
   private final int certificatePort;
+  private final java.util.Map<String, String> upstreams;
 
   /**
    * @param certificatePort the HTTPS port of citizen certificate sign-in, offered on the page; 0
    *     for none
+   * @param upstreams the upstream providers one may sign in through, id to name
    */
-  public LoginPage(int certificatePort) {
+  public LoginPage(int certificatePort, java.util.Map<String, String> upstreams) {
     this.certificatePort = certificatePort;
+    this.upstreams = java.util.Map.copyOf(upstreams);
   }
 
   @GetMapping(path = "/login", produces = MediaType.TEXT_HTML_VALUE)
@@ -44,6 +47,14 @@ public class LoginPage {
           session == null ? null : session.getAttribute(WebAttributes.AUTHENTICATION_EXCEPTION);
       if (ex instanceof LoginThrottle.ThrottledException t) {
         message = t.getMessage();
+      } else if (ex
+          instanceof org.springframework.security.oauth2.core.OAuth2AuthenticationException o) {
+        message =
+            "no_linked_account".equals(o.getError().getErrorCode())
+                ? (zh
+                    ? "该身份提供方确认的身份在这里没有对应的实名账户。"
+                    : "No verified account here belongs to the identity that provider confirmed.")
+                : (zh ? "通过该身份提供方登录失败。" : "Signing in through that provider failed.");
       } else if (ex instanceof AuthenticationException) {
         message = zh ? "用户名或密码错误。" : "Wrong username or password.";
       }
@@ -72,7 +83,20 @@ public class LoginPage {
                     + "/login/certificate\">"
                     + (zh ? "使用数字证书登录" : "Sign in with a citizen certificate")
                     + "</a></p>\n"
-                : "");
+                : "")
+            + upstreamLinks(zh);
     return Pages.page(zh, "/login", zh ? "登录" : "Sign in", message, form);
+  }
+
+  private String upstreamLinks(boolean zh) {
+    StringBuilder b = new StringBuilder();
+    upstreams.forEach(
+        (id, name) ->
+            b.append("<p><a class=\"upstream\" href=\"/oauth2/authorization/")
+                .append(Pages.esc(id))
+                .append("\">")
+                .append(Pages.esc((zh ? "通过 " : "Sign in with ") + name + (zh ? " 登录" : "")))
+                .append("</a></p>\n"));
+    return b.toString();
   }
 }

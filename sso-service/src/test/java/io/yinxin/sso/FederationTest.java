@@ -1,0 +1,213 @@
+package io.yinxin.sso;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jwt.SignedJWT;
+import io.yinxin.sso.account.Accounts;
+import io.yinxin.sso.client.DemoClient;
+import io.yinxin.sso.http.SsoAdmins;
+import io.yinxin.sso.realname.RealNames;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Identity brokering with real OpenID Connect on both sides: a second Yinxin node on another port
+ * is another agency's provider. A person picks it on this node's sign-in page, signs in and
+ * consents there (to release their ID number to this agency), comes back, is linked to the account
+ * here that holds the same ID number, and the portal's ID token names the upstream ({@code idp},
+ * {@code amr} fed). A person the upstream vouches for who has no account here is not signed in.
+ */
+@SpringBootTest(
+    classes = OpenIdProviderTest.App.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class FederationTest {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final String ID = "11010519491231002X";
+  private static final String STRANGER_ID = "110101199003074477";
+  private static final String REDIRECT = "http://127.0.0.1:8000/callback";
+  private static ConfigurableApplicationContext upstream;
+  private static String upstreamBase;
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) throws Exception {
+    OpenIdProviderTest.h2Node(r, "sso-federation-local");
+    Path data = Files.createTempDirectory("yinxin-upstream-");
+    upstream =
+        new SpringApplicationBuilder(OpenIdProviderTest.App.class)
+            .properties(
+                "server.port=0",
+                "server.address=127.0.0.1",
+                "yinxin.data-dir=" + data,
+                "spring.datasource.url=jdbc:h2:mem:sso-upstream-"
+                    + UUID.randomUUID()
+                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
+                "spring.datasource.username=sa",
+                "yinxin.sso.generate-demo-client=true",
+                "yinxin.audit.generate-dev-tokens=true",
+                "spring.autoconfigure.exclude="
+                    + "org.springframework.boot.security.autoconfigure"
+                    + ".UserDetailsServiceAutoConfiguration,"
+                    + "org.springframework.boot.security.autoconfigure.web.servlet"
+                    + ".SecurityFilterAutoConfiguration")
+            .run();
+    int port =
+        ((org.springframework.boot.web.server.context.WebServerApplicationContext) upstream)
+            .getWebServer()
+            .getPort();
+    upstreamBase = "http://127.0.0.1:" + port;
+    // The upstream's people: one who has an account here too, one who has not.
+    Accounts accounts = upstream.getBean(Accounts.class);
+    RealNames names = upstream.getBean(RealNames.class);
+    accounts.create("zhang.upstream", "upstream password 1", "张三");
+    names.set("op", "zhang.upstream", "张三", Optional.of(ID), Optional.empty(), "certificate");
+    accounts.create("li.upstream", "upstream password 2", "李四");
+    names.set("op", "li.upstream", "李四", Optional.of(STRANGER_ID), Optional.empty(), "certificate");
+    // This agency registered at the upstream: its operator allows it the ID number.
+    HttpResponse<String> reg =
+        Browser.json(
+            upstreamBase,
+            "POST",
+            "/sso/v1/clients",
+            upstream.getBean(SsoAdmins.class).devToken().orElseThrow(),
+            JSON.writeValueAsString(
+                Map.of(
+                    "client_id", "local-agency",
+                    "client_name", "本机关 Local agency",
+                    // A loopback redirect URI: any port (RFC 8252 §7.3), so the one this node
+                    // gets at start.
+                    "redirect_uris",
+                        List.of("http://127.0.0.1:9/login/oauth2/code/upstream-agency"),
+                    "scope", "openid id_number")));
+    assertThat(reg.statusCode()).as(reg.body()).isEqualTo(201);
+    String secret = JSON.readTree(reg.body()).path("client_secret").asString();
+    r.add("yinxin.sso.upstreams[0].id", () -> "upstream-agency");
+    r.add("yinxin.sso.upstreams[0].name", () -> "上游机关 Upstream agency");
+    r.add("yinxin.sso.upstreams[0].issuer", () -> upstreamBase);
+    r.add("yinxin.sso.upstreams[0].client-id", () -> "local-agency");
+    r.add("yinxin.sso.upstreams[0].secret", () -> secret);
+  }
+
+  @AfterAll
+  static void stopUpstream() {
+    if (upstream != null) {
+      upstream.close();
+    }
+  }
+
+  @LocalServerPort int port;
+  @Autowired Accounts accounts;
+  @Autowired RealNames realNames;
+  @Autowired DemoClient demo;
+  @Autowired DataSource dataSource;
+
+  private String base() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  /** From this node's sign-in page through the upstream and back; the response back here. */
+  private HttpResponse<String> throughUpstream(Browser b, String username, String password)
+      throws Exception {
+    HttpResponse<String> login = b.get("/login");
+    assertThat(login.body()).contains("/oauth2/authorization/upstream-agency", "上游机关");
+    String toUpstream = Browser.location(b.get("/oauth2/authorization/upstream-agency"));
+    assertThat(toUpstream).startsWith(upstreamBase + "/oauth2/authorize?");
+    assertThat(Browser.location(b.get(toUpstream))).endsWith("/login");
+    String csrf =
+        Browser.group(
+            "name=\"_csrf\"[^>]*value=\"([^\"]+)\"", b.get(upstreamBase + "/login").body());
+    String back =
+        Browser.location(
+            b.post(
+                upstreamBase + "/login",
+                Map.of("username", username, "password", password, "_csrf", csrf),
+                null));
+    String consentUrl =
+        Browser.location(b.get(back.startsWith("http") ? back : upstreamBase + back));
+    HttpResponse<String> consent =
+        b.get(consentUrl.startsWith("http") ? consentUrl : upstreamBase + consentUrl);
+    assertThat(consent.body()).contains("本机关", "您的完整身份证号");
+    String state = Browser.group("name=\"state\"[^>]*value=\"([^\"]+)\"", consent.body());
+    String callback =
+        Browser.location(
+            b.post(
+                upstreamBase + "/oauth2/authorize",
+                Map.of("client_id", "local-agency", "state", state, "scope", "id_number"),
+                null));
+    assertThat(callback).startsWith(base() + "/login/oauth2/code/upstream-agency?");
+    return b.get(callback);
+  }
+
+  @Test
+  void aPersonSignsInThroughTheUpstreamAndIsLinkedByTheirIdNumber() throws Exception {
+    accounts.create("zhangsan", "local password 12", "张三");
+    realNames.set("op", "zhangsan", "张三", Optional.of(ID), Optional.empty(), "self_declared");
+    Browser b = new Browser(base(), true);
+    String verifier = Browser.verifier();
+    String authorize =
+        "/oauth2/authorize?response_type=code&client_id="
+            + demo.clientId()
+            + "&scope=openid&state=s1&code_challenge_method=S256&code_challenge="
+            + Browser.challenge(verifier)
+            + "&redirect_uri="
+            + URLEncoder.encode(REDIRECT, StandardCharsets.UTF_8);
+    assertThat(Browser.location(b.get(authorize))).endsWith("/login");
+    HttpResponse<String> back = throughUpstream(b, "zhang.upstream", "upstream password 1");
+    String saved = Browser.location(back);
+    assertThat(saved).contains("/oauth2/authorize");
+    // Only openid asked: no consent page, the code comes at once.
+    String redirected = Browser.location(b.get(saved));
+    assertThat(redirected).startsWith(REDIRECT + "?");
+    String code = Browser.query(redirected).get("code");
+    HttpResponse<String> tokens =
+        b.post(
+            "/oauth2/token",
+            Map.of(
+                "grant_type", "authorization_code",
+                "code", code,
+                "redirect_uri", REDIRECT,
+                "code_verifier", verifier),
+            Browser.basic(demo.clientId(), demo.secret().orElseThrow()));
+    assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+    var id =
+        SignedJWT.parse(JSON.readTree(tokens.body()).path("id_token").asString()).getJWTClaimsSet();
+    assertThat(id.getSubject()).isEqualTo("zhangsan");
+    assertThat(id.getStringListClaim("amr")).containsExactly("fed");
+    assertThat(id.getStringClaim("idp")).isEqualTo(upstreamBase);
+    try (var c = dataSource.getConnection();
+        var rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT count(*) FROM audit.events WHERE type = 'LOGIN_SUCCEEDED' AND event"
+                        + " LIKE '%\"method\":\"fed\"%'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aPersonWithNoAccountHereIsNotSignedIn() throws Exception {
+    Browser b = new Browser(base(), true);
+    HttpResponse<String> back = throughUpstream(b, "li.upstream", "upstream password 2");
+    assertThat(Browser.location(back)).endsWith("/login?error");
+    assertThat(b.get("/login?error").body()).contains("没有对应的实名账户");
+    assertThat(Browser.location(b.get("/account"))).endsWith("/login");
+  }
+}
