@@ -20,7 +20,6 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -51,27 +50,13 @@ class FederationTest {
     OpenIdProviderTest.h2Node(r, "sso-federation-local");
     Path data = Files.createTempDirectory("yinxin-upstream-");
     upstream =
-        new SpringApplicationBuilder(OpenIdProviderTest.App.class)
-            .properties(
-                "server.port=0",
-                "server.address=127.0.0.1",
-                "yinxin.data-dir=" + data,
-                "spring.datasource.url=jdbc:h2:mem:sso-upstream-"
-                    + UUID.randomUUID()
-                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
-                "spring.datasource.username=sa",
-                "yinxin.sso.generate-demo-client=true",
-                "yinxin.audit.generate-dev-tokens=true",
-                "spring.autoconfigure.exclude="
-                    + "org.springframework.boot.security.autoconfigure"
-                    + ".UserDetailsServiceAutoConfiguration,"
-                    + "org.springframework.boot.security.autoconfigure.web.servlet"
-                    + ".SecurityFilterAutoConfiguration")
-            .run();
-    int port =
-        ((org.springframework.boot.web.server.context.WebServerApplicationContext) upstream)
-            .getWebServer()
-            .getPort();
+        OpenIdProviderTest.startNode(
+            data.toString(),
+            "jdbc:h2:mem:sso-upstream-"
+                + UUID.randomUUID()
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
+            "sa");
+    int port = OpenIdProviderTest.port(upstream);
     upstreamBase = "http://127.0.0.1:" + port;
     // The upstream's people: one who has an account here too, one who has not.
     Accounts accounts = upstream.getBean(Accounts.class);

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -72,6 +73,40 @@ class OpenIdProviderTest {
         tempDir().toString(),
         "jdbc:h2:mem:" + name + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
         "sa");
+  }
+
+  /**
+   * Starts another node in this JVM (as {@link #nodeProperties} configures one), with {@code extra}
+   * properties ({@code key=value}); close it when done.
+   */
+  static org.springframework.context.ConfigurableApplicationContext startNode(
+      String dataDir, String jdbcUrl, String user, String... extra) {
+    List<String> props =
+        new java.util.ArrayList<>(
+            List.of(
+                "server.port=0",
+                "server.address=127.0.0.1",
+                "yinxin.data-dir=" + dataDir,
+                "spring.datasource.url=" + jdbcUrl,
+                "spring.datasource.username=" + user,
+                "yinxin.sso.generate-demo-client=true",
+                "yinxin.audit.generate-dev-tokens=true",
+                "spring.autoconfigure.exclude="
+                    + "org.springframework.boot.security.autoconfigure"
+                    + ".UserDetailsServiceAutoConfiguration,"
+                    + "org.springframework.boot.security.autoconfigure.web.servlet"
+                    + ".SecurityFilterAutoConfiguration"));
+    props.addAll(List.of(extra));
+    return new org.springframework.boot.builder.SpringApplicationBuilder(App.class)
+        .properties(props.toArray(String[]::new))
+        .run();
+  }
+
+  /** The HTTP port of a node {@link #startNode} started. */
+  static int port(org.springframework.context.ConfigurableApplicationContext node) {
+    return ((org.springframework.boot.web.server.context.WebServerApplicationContext) node)
+        .getWebServer()
+        .getPort();
   }
 
   /** A node with the provider alone and its demo client, as ops configures the embedded one. */

@@ -15,7 +15,6 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -75,26 +74,9 @@ class RedisSessionsTest {
     }
     assumeTrue(redisUp, "Redis on 127.0.0.1:6379 (ops/bin/test starts it)");
     second =
-        new SpringApplicationBuilder(OpenIdProviderTest.App.class)
-            .properties(
-                "server.port=0",
-                "server.address=127.0.0.1",
-                "yinxin.data-dir=" + DATA,
-                "spring.datasource.url=" + DB,
-                "spring.datasource.username=sa",
-                "yinxin.sso.generate-demo-client=true",
-                "yinxin.audit.generate-dev-tokens=true",
-                "yinxin.sso.sessions-redis-url=" + REDIS,
-                "spring.autoconfigure.exclude="
-                    + "org.springframework.boot.security.autoconfigure"
-                    + ".UserDetailsServiceAutoConfiguration,"
-                    + "org.springframework.boot.security.autoconfigure.web.servlet"
-                    + ".SecurityFilterAutoConfiguration")
-            .run();
-    int otherPort =
-        ((org.springframework.boot.web.server.context.WebServerApplicationContext) second)
-            .getWebServer()
-            .getPort();
+        OpenIdProviderTest.startNode(
+            DATA.toString(), DB, "sa", "yinxin.sso.sessions-redis-url=" + REDIS);
+    int otherPort = OpenIdProviderTest.port(second);
     String a = "http://127.0.0.1:" + port;
     String b = "http://127.0.0.1:" + otherPort;
     Browser browser = new Browser(a);

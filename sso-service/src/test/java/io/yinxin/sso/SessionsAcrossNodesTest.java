@@ -14,7 +14,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -70,26 +69,8 @@ class SessionsAcrossNodesTest {
 
   @Test
   void aSignInStartedOnOneNodeFinishesOnTheOther() throws Exception {
-    second =
-        new SpringApplicationBuilder(OpenIdProviderTest.App.class)
-            .properties(
-                "server.port=0",
-                "server.address=127.0.0.1",
-                "yinxin.data-dir=" + DATA,
-                "spring.datasource.url=" + DB,
-                "spring.datasource.username=" + PostgresDatabase.USER,
-                "yinxin.sso.generate-demo-client=true",
-                "yinxin.audit.generate-dev-tokens=true",
-                "spring.autoconfigure.exclude="
-                    + "org.springframework.boot.security.autoconfigure"
-                    + ".UserDetailsServiceAutoConfiguration,"
-                    + "org.springframework.boot.security.autoconfigure.web.servlet"
-                    + ".SecurityFilterAutoConfiguration")
-            .run();
-    int otherPort =
-        ((org.springframework.boot.web.server.context.WebServerApplicationContext) second)
-            .getWebServer()
-            .getPort();
+    second = OpenIdProviderTest.startNode(DATA.toString(), DB, PostgresDatabase.USER);
+    int otherPort = OpenIdProviderTest.port(second);
     String a = "http://127.0.0.1:" + port;
     String b = "http://127.0.0.1:" + otherPort;
     // Cookies belong to the host, not the port: one browser for both nodes.
