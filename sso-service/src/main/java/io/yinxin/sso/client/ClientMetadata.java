@@ -38,7 +38,8 @@ public record ClientMetadata(
     String frontchannelLogoutUri,
     String backchannelLogoutUri,
     String jwksUri,
-    String tokenEndpointAuthSigningAlg) {
+    String tokenEndpointAuthSigningAlg,
+    boolean certificateBoundAccessTokens) {
 
   /** Refused metadata; {@code error} is RFC 7591's code. */
   public static final class Invalid extends RuntimeException {
@@ -64,7 +65,12 @@ public record ClientMetadata(
       Set.of(
           "authorization_code", "refresh_token", "client_credentials", DEVICE_CODE, TOKEN_EXCHANGE);
   static final Set<String> AUTH_METHODS =
-      Set.of("client_secret_basic", "client_secret_post", "private_key_jwt", "none");
+      Set.of(
+          "client_secret_basic",
+          "client_secret_post",
+          "private_key_jwt",
+          "self_signed_tls_client_auth",
+          "none");
 
   /** Asymmetric only: an assertion can never be checked with a shared or public key as HMAC. */
   static final Set<String> ASSERTION_ALGS = Set.of("RS256", "PS256", "ES256");
@@ -83,7 +89,8 @@ public record ClientMetadata(
           "frontchannel_logout_uri",
           "backchannel_logout_uri",
           "jwks_uri",
-          "token_endpoint_auth_signing_alg");
+          "token_endpoint_auth_signing_alg",
+          "tls_client_certificate_bound_access_tokens");
   // RFC 6749 §3.3 scope-token.
   private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,64}");
   private static final Pattern PRIVATE_SCHEME =
@@ -175,8 +182,22 @@ public record ClientMetadata(
       if (!ASSERTION_ALGS.contains(alg)) {
         throw invalid("token_endpoint_auth_signing_alg: one of " + ASSERTION_ALGS);
       }
+    } else if (method.equals("self_signed_tls_client_auth")) {
+      // RFC 8705 §2.2: the client's certificate is one of its registered keys (x5c).
+      if (jwks == null || alg != null) {
+        throw invalid("self_signed_tls_client_auth needs jwks_uri (and no signing alg)");
+      }
     } else if (jwks != null || alg != null) {
       throw invalid("jwks_uri and token_endpoint_auth_signing_alg only with private_key_jwt");
+    }
+    Object bound = json.getOrDefault("tls_client_certificate_bound_access_tokens", Boolean.FALSE);
+    if (!(bound instanceof Boolean)) {
+      throw invalid("tls_client_certificate_bound_access_tokens: true or false");
+    }
+    if ((Boolean) bound && !method.equals("self_signed_tls_client_auth")) {
+      throw invalid(
+          "tls_client_certificate_bound_access_tokens needs the client certificate"
+              + " (self_signed_tls_client_auth)");
     }
     return new ClientMetadata(
         name,
@@ -191,7 +212,8 @@ public record ClientMetadata(
         front,
         back,
         jwks,
-        alg);
+        alg,
+        (Boolean) bound);
   }
 
   /** Whether the client authenticates with a secret that this server generates and hashes. */
@@ -213,6 +235,8 @@ public record ClientMetadata(
       case "none" -> b.clientAuthenticationMethod(ClientAuthenticationMethod.NONE);
       case "private_key_jwt" ->
           b.clientAuthenticationMethod(ClientAuthenticationMethod.PRIVATE_KEY_JWT);
+      case "self_signed_tls_client_auth" ->
+          b.clientAuthenticationMethod(ClientAuthenticationMethod.SELF_SIGNED_TLS_CLIENT_AUTH);
       default -> b.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC);
     }
     grantTypes.forEach(g -> b.authorizationGrantType(new AuthorizationGrantType(g)));
@@ -231,11 +255,12 @@ public record ClientMetadata(
       settings.setting(BACKCHANNEL, backchannelLogoutUri);
     }
     if (jwksUri != null) {
-      settings
-          .jwkSetUrl(jwksUri)
-          .tokenEndpointAuthenticationSigningAlgorithm(
-              org.springframework.security.oauth2.jose.jws.SignatureAlgorithm.from(
-                  tokenEndpointAuthSigningAlg));
+      settings.jwkSetUrl(jwksUri);
+    }
+    if (tokenEndpointAuthSigningAlg != null) {
+      settings.tokenEndpointAuthenticationSigningAlgorithm(
+          org.springframework.security.oauth2.jose.jws.SignatureAlgorithm.from(
+              tokenEndpointAuthSigningAlg));
     }
     b.clientSettings(settings.build());
     b.tokenSettings(
@@ -244,6 +269,7 @@ public record ClientMetadata(
             .accessTokenTimeToLive(accessTokenTtl)
             .refreshTokenTimeToLive(refreshTokenTtl)
             .reuseRefreshTokens(false)
+            .x509CertificateBoundAccessTokens(certificateBoundAccessTokens)
             .build());
     return b.build();
   }
@@ -286,9 +312,14 @@ public record ClientMetadata(
     }
     if (c.getClientSettings().getJwkSetUrl() != null) {
       m.put("jwks_uri", c.getClientSettings().getJwkSetUrl());
+    }
+    if (c.getClientSettings().getTokenEndpointAuthenticationSigningAlgorithm() != null) {
       m.put(
           "token_endpoint_auth_signing_alg",
           c.getClientSettings().getTokenEndpointAuthenticationSigningAlgorithm().getName());
+    }
+    if (c.getTokenSettings().isX509CertificateBoundAccessTokens()) {
+      m.put("tls_client_certificate_bound_access_tokens", true);
     }
     return m;
   }

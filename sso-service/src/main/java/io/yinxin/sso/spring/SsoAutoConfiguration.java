@@ -216,6 +216,35 @@ public class SsoAutoConfiguration {
                 .getClaims()
                 .id(UUID.randomUUID().toString())
                 .claim("client_id", context.getRegisteredClient().getClientId());
+            // Certificate-bound (RFC 8705 §3): the client certificate's SHA-256 thumbprint.
+            if (context
+                    .getRegisteredClient()
+                    .getTokenSettings()
+                    .isX509CertificateBoundAccessTokens()
+                && context.getAuthorizationGrant() != null
+                && context.getAuthorizationGrant().getPrincipal()
+                    instanceof
+                    org.springframework.security.oauth2.server.authorization.authentication
+                            .OAuth2ClientAuthenticationToken
+                        client
+                && client.getCredentials() instanceof java.security.cert.X509Certificate[] chain
+                && chain.length > 0) {
+              try {
+                context
+                    .getClaims()
+                    .claim(
+                        "cnf",
+                        Map.of(
+                            "x5t#S256",
+                            java.util.Base64.getUrlEncoder()
+                                .withoutPadding()
+                                .encodeToString(
+                                    java.security.MessageDigest.getInstance("SHA-256")
+                                        .digest(chain[0].getEncoded()))));
+              } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalStateException("cannot hash the client certificate", e);
+              }
+            }
             // DPoP (RFC 9449 §6.1): the token names the proof key's thumbprint. Spring's default
             // customizer does this, but it is not applied to a generator of one's own: without
             // this line a DPoP client silently got a bearer token.
@@ -350,7 +379,8 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.token.BackChannelLogout backChannel,
       DataSource dataSource,
       io.yinxin.sso.realname.RealNameClaims realNames,
-      io.yinxin.sso.account.Accounts accounts)
+      io.yinxin.sso.account.Accounts accounts,
+      SsoProperties properties)
       throws Exception {
     // private_key_jwt: Spring's checks of the assertion, then each assertion good once.
     var assertions =
@@ -456,17 +486,8 @@ public class SsoAutoConfiguration {
                                                         List.of("RS256", "PS256", "ES256"))
                                                     // What clients can register here, no more.
                                                     .claims(
-                                                        metadata -> {
-                                                          for (String k :
-                                                              List.of(
-                                                                  "token_endpoint_auth_methods_supported",
-                                                                  "revocation_endpoint_auth_methods_supported",
-                                                                  "introspection_endpoint_auth_methods_supported")) {
-                                                            metadata.put(k, CLIENT_AUTH_METHODS);
-                                                          }
-                                                          metadata.remove(
-                                                              "tls_client_certificate_bound_access_tokens");
-                                                        })))
+                                                        metadata ->
+                                                            discovery(metadata, properties))))
                                 .userInfoEndpoint(
                                     u -> u.userInfoMapper(userInfo(realNames, accounts, clients)))
                                 .clientRegistrationEndpoint(
@@ -774,7 +795,10 @@ public class SsoAutoConfiguration {
         certificates, accounts, signIns, audit, java.time.Clock.systemUTC());
   }
 
-  /** The mutual-TLS port of certificate sign-in, beside the node's own port. */
+  /**
+   * The mutual-TLS port beside the node's own: citizen certificate sign-in (with {@code
+   * yinxin.sso.citizen-ca}) and clients that authenticate with their certificate (RFC 8705).
+   */
   @Bean
   @ConditionalOnProperty(prefix = "yinxin.sso", name = "certificate-login-port")
   org.springframework.boot.web.server.WebServerFactoryCustomizer<
@@ -783,10 +807,6 @@ public class SsoAutoConfiguration {
     return factory -> {
       if (p.certificateLoginPort() <= 0) {
         return;
-      }
-      if (p.citizenCa().isBlank()) {
-        throw new IllegalStateException(
-            "yinxin.sso.certificate-login-port needs yinxin.sso.citizen-ca (PEM of the citizen CA)");
       }
       io.yinxin.hsm.TlsServerKeys.Pkcs12 key;
       if (!p.tlsKeyStore().isBlank()) {
@@ -887,8 +907,45 @@ public class SsoAutoConfiguration {
         dataSource, clients, encoder, audit, java.time.Clock.systemUTC());
   }
 
+  /**
+   * What discovery says beyond Spring's defaults: only the client authentication methods a client
+   * can register here, certificate-bound tokens, and (with the certificate port) where a client
+   * presents its certificate (RFC 8705 §5).
+   */
+  private static void discovery(Map<String, Object> metadata, SsoProperties properties) {
+    for (String k :
+        List.of(
+            "token_endpoint_auth_methods_supported",
+            "revocation_endpoint_auth_methods_supported",
+            "introspection_endpoint_auth_methods_supported")) {
+      metadata.put(k, CLIENT_AUTH_METHODS);
+    }
+    metadata.put("tls_client_certificate_bound_access_tokens", true);
+    if (properties.certificateLoginPort() > 0) {
+      java.net.URI issuer =
+          java.net.URI.create(
+              org.springframework.security.oauth2.server.authorization.context
+                  .AuthorizationServerContextHolder.getContext()
+                  .getIssuer());
+      metadata.put(
+          "mtls_endpoint_aliases",
+          Map.of(
+              "token_endpoint",
+              "https://"
+                  + issuer.getHost()
+                  + ":"
+                  + properties.certificateLoginPort()
+                  + "/oauth2/token"));
+    }
+  }
+
   private static final List<String> CLIENT_AUTH_METHODS =
-      List.of("client_secret_basic", "client_secret_post", "private_key_jwt", "none");
+      List.of(
+          "client_secret_basic",
+          "client_secret_post",
+          "private_key_jwt",
+          "self_signed_tls_client_auth",
+          "none");
 
   private static final String FRONT_CHANNEL = SsoAutoConfiguration.class.getName() + ".front";
 
