@@ -176,6 +176,9 @@ class FederationTest {
     assertThat(id.getSubject()).isEqualTo("zhangsan");
     assertThat(id.getStringListClaim("amr")).containsExactly("fed");
     assertThat(id.getStringClaim("idp")).isEqualTo(upstreamBase);
+    // The account page shows the link and the sign-in through the upstream.
+    HttpResponse<String> account = b.get("/account");
+    assertThat(account.body()).contains("关联身份", "上游机关", "按实名身份证号关联", ">fed<");
     try (var c = dataSource.getConnection();
         var rs =
             c.createStatement()

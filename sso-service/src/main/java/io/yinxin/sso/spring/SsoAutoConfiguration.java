@@ -847,9 +847,17 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.realname.RealNames realNames,
       io.yinxin.sso.account.SignIns signIns,
       SsoSessions sessions,
-      AuditLog audit) {
+      AuditLog audit,
+      io.yinxin.sso.federation.Upstreams upstreams) {
     return new io.yinxin.sso.web.AccountPages(
-        accounts, factors, realNames, signIns, sessions, audit, java.time.Clock.systemUTC());
+        accounts,
+        factors,
+        realNames,
+        signIns,
+        sessions,
+        audit,
+        java.time.Clock.systemUTC(),
+        upstreams);
   }
 
   /**

@@ -56,6 +56,7 @@ public class AccountPages {
   private final SsoSessions sessions;
   private final AuditLog audit;
   private final Clock clock;
+  private final io.yinxin.sso.federation.Upstreams upstreams;
 
   public AccountPages(
       Accounts accounts,
@@ -64,7 +65,9 @@ public class AccountPages {
       SignIns signIns,
       SsoSessions sessions,
       AuditLog audit,
-      Clock clock) {
+      Clock clock,
+      io.yinxin.sso.federation.Upstreams upstreams) {
+    this.upstreams = upstreams;
     this.accounts = accounts;
     this.factors = factors;
     this.realNames = realNames;
@@ -263,7 +266,28 @@ public class AccountPages {
     } else {
       h.append(zh ? "尚未实名。" : "Not verified yet.");
     }
-    h.append("</p>\n<h2>")
+    h.append("</p>\n");
+    if (!upstreams.isEmpty()) {
+      // Linked by the verified ID number: whoever the upstream vouches for with it is this account.
+      h.append("<h2>")
+          .append(zh ? "关联身份" : "Linked identities")
+          .append("</h2>\n<p>")
+          .append(
+              real.flatMap(RealNames.Masked::idNumber).isPresent()
+                  ? (zh
+                      ? "您也可以通过以下身份提供方登录（按实名身份证号关联）："
+                      : "You can also sign in through these providers (linked by your verified ID"
+                          + " number):")
+                  : (zh
+                      ? "完成实名后，可通过以下身份提供方登录："
+                      : "Once your identity is verified you can sign in through:"))
+          .append("</p>\n<ul>\n");
+      for (var u : upstreams.all()) {
+        h.append("<li>").append(Pages.esc(u.name() == null ? u.id() : u.name())).append("</li>\n");
+      }
+      h.append("</ul>\n");
+    }
+    h.append("<h2>")
         .append(zh ? "两步验证" : "Two-step verification")
         .append("</h2>\n<p>")
         .append(
