@@ -171,12 +171,22 @@ class ChromiumJudgeTest {
     String before = d.getCurrentUrl();
     org.openqa.selenium.WebElement html = d.findElement(By.tagName("html"));
     d.findElement(by).click();
+    // The old page is gone: the URL changed, or its root element no longer answers.
     new WebDriverWait(d, Duration.ofSeconds(15))
         .until(
-            x ->
-                org.openqa.selenium.support.ui.ExpectedConditions.stalenessOf(html).apply(x)
-                    || !x.getCurrentUrl().equals(before));
+            x -> {
+              if (!x.getCurrentUrl().equals(before)) {
+                return true;
+              }
+              try {
+                html.getTagName();
+                return false;
+              } catch (org.openqa.selenium.WebDriverException e) {
+                return true;
+              }
+            });
     new WebDriverWait(d, Duration.ofSeconds(15))
+        .ignoring(org.openqa.selenium.WebDriverException.class)
         .until(
             x ->
                 "complete"

@@ -73,6 +73,35 @@ public final class LoginAudit {
     }
   }
 
+  /** A passkey sign-in (WebAuthn) succeeded: Spring announces it as an interactive sign-in. */
+  @EventListener
+  public void passkey(
+      org.springframework.security.authentication.event.InteractiveAuthenticationSuccessEvent
+          event) {
+    Authentication a = event.getAuthentication();
+    if (a
+        instanceof
+        org.springframework.security.web.webauthn.authentication.WebAuthnAuthentication) {
+      String user = Accounts.canonical(a.getName()).orElse("(invalid)");
+      Map<String, String> attributes = new LinkedHashMap<>();
+      attributes.put("method", "hwk");
+      attributes.put("result", "ok");
+      audit.append(AuditEvent.of(EventType.LOGIN_SUCCEEDED, user, user, attributes));
+      signIns.record(user, "passkey", "ok", null);
+    }
+  }
+
+  /** A passkey sign-in failed (no account is known then). */
+  public void passkeyFailed(String source) {
+    Map<String, String> attributes = new LinkedHashMap<>();
+    attributes.put("method", "hwk");
+    attributes.put("result", "bad_credentials");
+    if (source != null) {
+      attributes.put("source", source);
+    }
+    audit.append(AuditEvent.of(EventType.LOGIN_FAILED, "(passkey)", "(passkey)", attributes));
+  }
+
   static String reason(Exception e) {
     if (e instanceof BadCredentialsException) {
       return "bad_credentials";

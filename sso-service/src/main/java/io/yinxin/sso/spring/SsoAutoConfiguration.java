@@ -617,6 +617,7 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.web.AccountPages accountPages,
       io.yinxin.sso.federation.Upstreams upstreams,
       io.yinxin.sso.federation.FederatedUsers federatedUsers,
+      io.yinxin.sso.account.LoginAudit loginAudit,
       org.springframework.context.ApplicationEventPublisher events)
       throws Exception {
     var provider =
@@ -651,11 +652,20 @@ public class SsoAutoConfiguration {
             "/oauth2/consent",
             "/oauth2/authorization/*",
             "/login/oauth2/code/*",
+            "/login/webauthn",
+            "/login/webauthn.js",
+            "/webauthn/**",
             "/cas/**")
         .authenticationManager(manager)
         .authorizeHttpRequests(
             a ->
-                a.requestMatchers("/account", "/account/**", "/oauth2/consent", "/activate")
+                a.requestMatchers(
+                        "/account",
+                        "/account/**",
+                        "/oauth2/consent",
+                        "/activate",
+                        "/webauthn/register",
+                        "/webauthn/register/**")
                     .authenticated()
                     .anyRequest()
                     .permitAll())
@@ -696,7 +706,66 @@ public class SsoAutoConfiguration {
                             response.sendRedirect("/login?logout");
                           }
                         }));
-    return http.build();
+    var ceremonies = new io.yinxin.sso.web.PasskeyCeremonies(java.time.Clock.systemUTC());
+    if (!properties.passkeysRpId().isBlank()) {
+      // Passkeys: Spring Security's WebAuthn relying party, credentials in sso.user_credentials;
+      // Yinxin's own pages register them (/webauthn/register) and offer them on /login.
+      http.webAuthn(
+          w ->
+              w.rpName("印信 Yinxin")
+                  .rpId(properties.passkeysRpId())
+                  .allowedOrigins(java.util.Set.copyOf(properties.passkeysOrigins()))
+                  .creationOptionsRepository(ceremonies.creations())
+                  .disableDefaultRegistrationPage(true));
+    }
+    var chain = http.build();
+    // Spring keeps sign-in ceremonies in the session, which the database cannot store (they are
+    // not serializable), and offers no setting for it: set it on the two filters that use it.
+    for (jakarta.servlet.Filter f : chain.getFilters()) {
+      if (f
+          instanceof
+          org.springframework.security.web.webauthn.authentication
+                  .PublicKeyCredentialRequestOptionsFilter
+              o) {
+        o.setRequestOptionsRepository(ceremonies.requests());
+      } else if (f
+          instanceof
+          org.springframework.security.web.webauthn.authentication.WebAuthnAuthenticationFilter a) {
+        a.setRequestOptionsRepository(ceremonies.requests());
+        // Passkey sign-ins are audited like the others: success by the filter's event, failure
+        // here (Spring's own manager for passkeys publishes neither).
+        a.setApplicationEventPublisher(events);
+        a.setAuthenticationFailureHandler(
+            (request, response, exception) -> {
+              loginAudit.passkeyFailed(request.getRemoteAddr());
+              response.sendError(401);
+            });
+      }
+    }
+    return chain;
+  }
+
+  @Bean
+  org.springframework.security.web.webauthn.management.PublicKeyCredentialUserEntityRepository
+      ssoPasskeyUsers(SsoSchema schema) {
+    return new org.springframework.security.web.webauthn.management
+        .JdbcPublicKeyCredentialUserEntityRepository(new JdbcTemplate(schema.dataSource()));
+  }
+
+  @Bean
+  org.springframework.security.web.webauthn.management.UserCredentialRepository ssoPasskeys(
+      SsoSchema schema) {
+    return new org.springframework.security.web.webauthn.management.JdbcUserCredentialRepository(
+        new JdbcTemplate(schema.dataSource()));
+  }
+
+  @Bean
+  io.yinxin.sso.web.PasskeyPages ssoPasskeyPages(
+      SsoProperties p,
+      org.springframework.security.web.webauthn.management.PublicKeyCredentialUserEntityRepository
+          users,
+      org.springframework.security.web.webauthn.management.UserCredentialRepository passkeys) {
+    return new io.yinxin.sso.web.PasskeyPages(!p.passkeysRpId().isBlank(), users, passkeys);
   }
 
   /**
@@ -848,7 +917,8 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.account.SignIns signIns,
       SsoSessions sessions,
       AuditLog audit,
-      io.yinxin.sso.federation.Upstreams upstreams) {
+      io.yinxin.sso.federation.Upstreams upstreams,
+      SsoProperties p) {
     return new io.yinxin.sso.web.AccountPages(
         accounts,
         factors,
@@ -857,7 +927,8 @@ public class SsoAutoConfiguration {
         sessions,
         audit,
         java.time.Clock.systemUTC(),
-        upstreams);
+        upstreams,
+        !p.passkeysRpId().isBlank());
   }
 
   /**
@@ -999,7 +1070,7 @@ public class SsoAutoConfiguration {
     Map<String, String> names = new java.util.LinkedHashMap<>();
     upstreams.all().forEach(u -> names.put(u.id(), u.name() == null ? u.id() : u.name()));
     return new io.yinxin.sso.web.LoginPage(
-        p.citizenCa().isBlank() ? 0 : p.certificateLoginPort(), names);
+        p.citizenCa().isBlank() ? 0 : p.certificateLoginPort(), names, !p.passkeysRpId().isBlank());
   }
 
   @Bean
@@ -1057,6 +1128,7 @@ public class SsoAutoConfiguration {
     "/login/*",
     "/logout",
     "/activate",
+    "/webauthn/*",
     "/account",
     "/account/*",
     "/cas/*",

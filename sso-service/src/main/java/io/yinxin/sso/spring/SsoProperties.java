@@ -39,6 +39,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     Redis; empty for the database
  * @param upstreams other agencies' OpenID Providers people may sign in through ({@code id}, {@code
  *     name}, {@code issuer}, {@code client-id}, {@code client-secret})
+ * @param passkeysRpId the WebAuthn relying party ID (the host name people see, e.g. {@code
+ *     sso.example.gov.cn}); empty for no passkeys
+ * @param passkeysOrigins the origins passkeys may be used from (e.g. {@code
+ *     https://sso.example.gov.cn})
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -58,4 +62,6 @@ public record SsoProperties(
     @DefaultValue("") String tlsKeyStore,
     @DefaultValue("") String tlsKeyStorePassword,
     @DefaultValue("") String sessionsRedisUrl,
-    @DefaultValue java.util.List<io.yinxin.sso.federation.Upstreams.Upstream> upstreams) {}
+    @DefaultValue java.util.List<io.yinxin.sso.federation.Upstreams.Upstream> upstreams,
+    @DefaultValue("") String passkeysRpId,
+    @DefaultValue java.util.List<String> passkeysOrigins) {}

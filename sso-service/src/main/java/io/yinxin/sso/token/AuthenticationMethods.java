@@ -41,7 +41,9 @@ public final class AuthenticationMethods {
   /** The level of assurance of a sign-in with these methods. */
   public static String acr(List<String> amr) {
     // A certificate is a key the person holds, usually behind a PIN: as strong as two factors.
-    return amr.contains("mfa") || amr.contains("x509") ? TWO_FACTORS : ONE_FACTOR;
+    return amr.contains("mfa") || amr.contains("x509") || amr.contains("hwk")
+        ? TWO_FACTORS
+        : ONE_FACTOR;
   }
 
   /** The RFC 8176 methods a session's authorities show, {@code mfa} last when there are two. */
@@ -54,6 +56,8 @@ public final class AuthenticationMethods {
             case SecondFactorLogin.TOTP_AUTHORITY -> "otp";
             case io.yinxin.sso.certificate.CertificateLogin.X509_AUTHORITY -> "x509";
             case io.yinxin.sso.federation.FederatedUsers.FEDERATED_AUTHORITY -> "fed";
+            // A passkey: a key held by an authenticator, used after the person's verification.
+            case FactorGrantedAuthority.WEBAUTHN_AUTHORITY -> "hwk";
             default -> null;
           };
       if (m != null && !amr.contains(m)) {

@@ -57,6 +57,7 @@ public class AccountPages {
   private final AuditLog audit;
   private final Clock clock;
   private final io.yinxin.sso.federation.Upstreams upstreams;
+  private final boolean passkeys;
 
   public AccountPages(
       Accounts accounts,
@@ -66,8 +67,10 @@ public class AccountPages {
       SsoSessions sessions,
       AuditLog audit,
       Clock clock,
-      io.yinxin.sso.federation.Upstreams upstreams) {
+      io.yinxin.sso.federation.Upstreams upstreams,
+      boolean passkeys) {
     this.upstreams = upstreams;
+    this.passkeys = passkeys;
     this.accounts = accounts;
     this.factors = factors;
     this.realNames = realNames;
@@ -296,7 +299,12 @@ public class AccountPages {
                 : (zh ? "未开启。" : "Off."))
         .append(" <a href=\"/account/totp\">")
         .append(zh ? "设置身份验证器" : "Set up an authenticator app")
-        .append("</a></p>\n<h2>")
+        .append("</a>")
+        .append(
+            passkeys
+                ? " · <a href=\"/webauthn/register\">" + (zh ? "通行密钥" : "Passkeys") + "</a>"
+                : "")
+        .append("</p>\n<h2>")
         .append(zh ? "修改密码" : "Change password")
         .append(
             "</h2>\n<form method=\"post\" action=\"/account/password\">\n<label for=\"current\">")

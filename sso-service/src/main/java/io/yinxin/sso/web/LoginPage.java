@@ -27,9 +27,12 @@ public class LoginPage {
    *     for none
    * @param upstreams the upstream providers one may sign in through, id to name
    */
-  public LoginPage(int certificatePort, java.util.Map<String, String> upstreams) {
+  private final boolean passkeys;
+
+  public LoginPage(int certificatePort, java.util.Map<String, String> upstreams, boolean passkeys) {
     this.certificatePort = certificatePort;
     this.upstreams = java.util.Map.copyOf(upstreams);
+    this.passkeys = passkeys;
   }
 
   @GetMapping(path = "/login", produces = MediaType.TEXT_HTML_VALUE)
@@ -84,7 +87,8 @@ public class LoginPage {
                     + (zh ? "使用数字证书登录" : "Sign in with a citizen certificate")
                     + "</a></p>\n"
                 : "")
-            + upstreamLinks(zh);
+            + upstreamLinks(zh)
+            + (passkeys ? PasskeyPages.signInButton(zh, request) : "");
     return Pages.page(zh, "/login", zh ? "登录" : "Sign in", message, form);
   }
 

@@ -1,0 +1,144 @@
+package io.yinxin.sso;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.yinxin.sso.account.Accounts;
+import java.io.File;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.openqa.selenium.virtualauthenticator.HasVirtualAuthenticator;
+import org.openqa.selenium.virtualauthenticator.VirtualAuthenticatorOptions;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Passkeys in a real browser: headless Chromium with a virtual WebAuthn authenticator (the DevTools
+ * one, user verification on) adds a passkey on /webauthn/register after a password sign-in, and
+ * later signs in with the passkey alone from the sign-in page's button.
+ */
+@SpringBootTest(
+    classes = OpenIdProviderTest.App.class,
+    webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
+class PasskeyTest {
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  private static final int PORT = freePort();
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) {
+    OpenIdProviderTest.h2Node(r, "sso-passkeys");
+    r.add("server.port", () -> PORT);
+    r.add("yinxin.sso.passkeys-rp-id", () -> "localhost");
+    r.add("yinxin.sso.passkeys-origins[0]", () -> "http://localhost:" + PORT);
+  }
+
+  @Autowired Accounts accounts;
+  @Autowired DataSource dataSource;
+
+  private static String base() {
+    return "http://localhost:" + PORT;
+  }
+
+  private static void waitFor(WebDriver d, java.util.function.Supplier<Boolean> condition) {
+    new WebDriverWait(d, Duration.ofSeconds(20)).until(x -> condition.get());
+  }
+
+  @Test
+  void aPasskeyAddedAfterAPasswordSignInSignsInAlone() throws Exception {
+    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER));
+    accounts.create("wuba", "correct horse battery staple", "吴八");
+    ChromeOptions o = new ChromeOptions();
+    o.setBinary(CHROMIUM.toFile());
+    o.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--lang=zh-CN",
+        "--user-data-dir=" + Files.createTempDirectory("yinxin-chromium-"));
+    o.setExperimentalOption("prefs", Map.of("intl.accept_languages", "zh-CN,zh"));
+    WebDriver d =
+        new ChromeDriver(
+            new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
+                .usingAnyFreePort()
+                .build(),
+            o);
+    try {
+      ((HasVirtualAuthenticator) d)
+          .addVirtualAuthenticator(
+              new VirtualAuthenticatorOptions()
+                  .setProtocol(VirtualAuthenticatorOptions.Protocol.CTAP2)
+                  .setTransport(VirtualAuthenticatorOptions.Transport.INTERNAL)
+                  .setHasResidentKey(true)
+                  .setHasUserVerification(true)
+                  .setIsUserVerified(true));
+      d.get(base() + "/login");
+      d.findElement(By.id("username")).sendKeys("wuba");
+      d.findElement(By.id("password")).sendKeys("correct horse battery staple");
+      d.findElement(By.cssSelector("form[action='/login'] button[type=submit]")).click();
+      waitFor(d, () -> !d.getCurrentUrl().endsWith("/login"));
+
+      d.get(base() + "/webauthn/register");
+      assertThat(d.getPageSource()).contains("添加通行密钥");
+      d.findElement(By.id("label")).sendKeys("我的电脑");
+      d.findElement(By.id("register")).click();
+      waitFor(
+          d,
+          () ->
+              d.getCurrentUrl().contains("success") || d.findElement(By.id("error")).isDisplayed());
+      assertThat(d.findElement(By.id("error")).isDisplayed())
+          .as(d.findElement(By.id("error")).getText())
+          .isFalse();
+      waitFor(d, () -> d.getPageSource().contains("我的电脑"));
+      assertThat(d.findElement(By.id("success")).isDisplayed()).isTrue();
+
+      // Signed out, then in again with the passkey alone.
+      d.get(base() + "/account");
+      d.findElement(By.xpath("//form[@action='/logout']/button")).click();
+      waitFor(d, () -> d.getCurrentUrl().endsWith("/login?logout"));
+      d.findElement(By.id("passkey-signin")).click();
+      waitFor(d, () -> !d.getCurrentUrl().contains("/login"));
+      d.get(base() + "/account");
+      assertThat(d.getPageSource()).contains("wuba", "吴八");
+    } finally {
+      d.quit();
+    }
+    try (var c = dataSource.getConnection();
+        var rs = c.createStatement().executeQuery("SELECT count(*) FROM sso.user_credentials")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(1);
+    }
+    try (var c = dataSource.getConnection();
+        var rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT count(*) FROM audit.events WHERE type = 'LOGIN_SUCCEEDED' AND subject ="
+                        + " 'wuba' AND event LIKE '%\"method\":\"hwk\"%'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(1);
+    }
+  }
+}
