@@ -71,6 +71,23 @@ class SecondFactorTest {
 
   private record Enrolled(String secret, List<String> recoveryCodes) {}
 
+  /** RFC 4648 base32, decoded here (not by the server's code). */
+  private static byte[] base32(String text) {
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    int buffer = 0;
+    int bits = 0;
+    for (char ch : text.replace("=", "").toUpperCase(java.util.Locale.ROOT).toCharArray()) {
+      buffer = (buffer << 5) | alphabet.indexOf(ch);
+      bits += 5;
+      if (bits >= 8) {
+        out.write((buffer >> (bits - 8)) & 0xff);
+        bits -= 8;
+      }
+    }
+    return out.toByteArray();
+  }
+
   /** Signs {@code user} in (password only) on a fresh browser and enrols TOTP through the page. */
   private Enrolled enrol(String user, String password) throws Exception {
     accounts.create(user, password, user);
@@ -136,6 +153,21 @@ class SecondFactorTest {
   @Test
   void passwordThenTotpSignsInWithANewSessionAndTheIdTokenSaysSo() throws Exception {
     Enrolled e = enrol("ada", "ada-password-1");
+    // At rest the secret is sealed under the data protection key, not the secret itself.
+    try (var c = dataSource.getConnection();
+        var ps = c.prepareStatement("SELECT secret FROM sso.totp_credentials WHERE username = ?")) {
+      ps.setString(1, "ada");
+      try (var rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        byte[] stored = rs.getBytes(1);
+        byte[] raw = base32(e.secret());
+        assertThat(raw).hasSize(20); // the 160-bit secret the page showed
+        assertThat(stored.length).isGreaterThan(raw.length + 16);
+        assertThat(new String(stored, java.nio.charset.StandardCharsets.ISO_8859_1))
+            .doesNotContain(new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1))
+            .doesNotContain(java.util.Base64.getEncoder().encodeToString(raw));
+      }
+    }
     String verifier = Browser.verifier();
     String challenge = Browser.challenge(verifier);
     Browser b = passwordStep("ada", "ada-password-1", challenge);

@@ -25,11 +25,31 @@ public final class SecondFactors {
   public static final int RECOVERY_CODES = 10;
 
   private final DataSource dataSource;
+  private final io.yinxin.sso.realname.PersonalData sealer;
   private final Clock clock;
 
-  public SecondFactors(DataSource dataSource, Clock clock) {
+  /**
+   * @param sealer encrypts TOTP secrets at rest under the data protection key (GB/T 39786: an
+   *     authentication secret is important data)
+   */
+  public SecondFactors(
+      DataSource dataSource, io.yinxin.sso.realname.PersonalData sealer, Clock clock) {
     this.dataSource = dataSource;
+    this.sealer = sealer;
     this.clock = clock;
+  }
+
+  private byte[] seal(String username, byte[] secret) {
+    return sealer.seal(
+        "totp_secret", username, java.util.Base64.getEncoder().encodeToString(secret));
+  }
+
+  /** The secret as stored: sealed; a 20-byte value is one stored before sealing began. */
+  private byte[] open(String username, byte[] stored) {
+    if (stored.length == 20) {
+      return stored;
+    }
+    return java.util.Base64.getDecoder().decode(sealer.open("totp_secret", username, stored));
   }
 
   /** A fresh 160-bit TOTP secret for enrolment (stored only once a code from it is confirmed). */
@@ -66,6 +86,7 @@ public final class SecondFactors {
     for (int i = 0; i < RECOVERY_CODES; i++) {
       codes.add(recoveryCode());
     }
+    byte[] sealed = seal(username, secret); // before any connection is taken
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -83,7 +104,7 @@ public final class SecondFactors {
                 "INSERT INTO sso.totp_credentials (username, secret, last_step, enrolled_at)"
                     + " VALUES (?, ?, ?, ?)")) {
           ps.setString(1, username);
-          ps.setBytes(2, secret);
+          ps.setBytes(2, sealed);
           ps.setLong(3, step); // the confirming code is spent
           ps.setTimestamp(4, Timestamp.from(clock.instant()));
           ps.executeUpdate();
@@ -113,21 +134,38 @@ public final class SecondFactors {
 
   /** Accepts a current TOTP code once; false for a wrong, stale or replayed one. */
   public boolean verifyTotp(String username, String code) {
-    try (Connection c = dataSource.getConnection()) {
-      byte[] secret;
-      try (PreparedStatement ps =
-          c.prepareStatement("SELECT secret FROM sso.totp_credentials WHERE username = ?")) {
-        ps.setString(1, username);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            return false;
-          }
-          secret = rs.getBytes(1);
+    byte[] stored;
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT secret FROM sso.totp_credentials WHERE username = ?")) {
+      ps.setString(1, username);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return false;
         }
+        stored = rs.getBytes(1);
       }
-      long step = Totp.matchingStep(secret, code, Totp.step(clock.instant().getEpochSecond()));
-      if (step < 0) {
-        return false;
+    } catch (SQLException e) {
+      throw new IllegalStateException("second factors unavailable", e);
+    }
+    // Opened by the key backend with no connection held (it is another process).
+    byte[] secret = open(username, stored);
+    long step = Totp.matchingStep(secret, code, Totp.step(clock.instant().getEpochSecond()));
+    if (step < 0) {
+      return false;
+    }
+    byte[] resealed = stored.length == 20 ? seal(username, secret) : null;
+    try (Connection c = dataSource.getConnection()) {
+      if (resealed != null) {
+        // A secret stored before sealing began is sealed at its first use.
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE sso.totp_credentials SET secret = ? WHERE username = ? AND secret = ?")) {
+          ps.setBytes(1, resealed);
+          ps.setString(2, username);
+          ps.setBytes(3, stored);
+          ps.executeUpdate();
+        }
       }
       try (PreparedStatement ps =
           c.prepareStatement(

@@ -952,8 +952,9 @@ public class SsoAutoConfiguration {
   }
 
   @Bean
-  io.yinxin.sso.account.SecondFactors ssoSecondFactors(DataSource dataSource, SsoSchema schema) {
-    return new io.yinxin.sso.account.SecondFactors(dataSource, java.time.Clock.systemUTC());
+  io.yinxin.sso.account.SecondFactors ssoSecondFactors(
+      DataSource dataSource, SsoSchema schema, io.yinxin.sso.realname.PersonalData sealer) {
+    return new io.yinxin.sso.account.SecondFactors(dataSource, sealer, java.time.Clock.systemUTC());
   }
 
   @Bean
