@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import io.yinxin.sso.account.Accounts;
 import io.yinxin.sso.realname.RealNames;
-import java.io.StringWriter;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -51,7 +50,6 @@ import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
 import org.bouncycastle.cert.ocsp.Req;
 import org.bouncycastle.cert.ocsp.RespID;
 import org.bouncycastle.cert.ocsp.RevokedStatus;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.junit.jupiter.api.AfterAll;
@@ -85,7 +83,7 @@ class CertificateLoginTest {
   static void props(DynamicPropertyRegistry r) throws Exception {
     OpenIdProviderTest.h2Node(r, "sso-certificate");
     Path pem = DIR.resolve("citizen-ca.pem");
-    Files.writeString(pem, pem(CA));
+    Files.writeString(pem, TestCredentials.pem(CA));
     r.add("yinxin.sso.citizen-ca", pem::toString);
     r.add("yinxin.sso.certificate-login-port", () -> TLS_PORT);
   }
@@ -230,30 +228,12 @@ class CertificateLoginTest {
     }
   }
 
-  private static String pem(Object o) throws Exception {
-    StringWriter w = new StringWriter();
-    try (JcaPEMWriter p = new JcaPEMWriter(w)) {
-      p.writeObject(o);
-    }
-    return w.toString();
-  }
-
   /** curl's answer (status line, headers, body) for /login/certificate with this certificate. */
   private static String curl(X509Certificate cert, KeyPair key, String path, String cookieJar)
       throws Exception {
     List<String> cmd = new ArrayList<>(List.of("curl", "-sSk", "-i", "--max-time", "20"));
     if (cert != null) {
-      Path c = Files.createTempFile(DIR, "cert", ".pem");
-      Path k = Files.createTempFile(DIR, "key", ".pem");
-      Files.writeString(c, pem(cert));
-      // PKCS#8, as OpenSSL (curl's TLS library) reads it.
-      Files.writeString(
-          k,
-          "-----BEGIN PRIVATE KEY-----\n"
-              + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'})
-                  .encodeToString(key.getPrivate().getEncoded())
-              + "\n-----END PRIVATE KEY-----\n");
-      cmd.addAll(List.of("--cert", c.toString(), "--key", k.toString()));
+      cmd.addAll(TestCredentials.curlArguments(DIR, cert, key));
     }
     if (cookieJar != null) {
       cmd.addAll(List.of("-c", cookieJar, "-b", cookieJar));

@@ -7,9 +7,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
 import io.yinxin.sso.http.SsoAdmins;
-import java.io.StringWriter;
 import java.math.BigInteger;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -101,18 +98,7 @@ class MtlsClientTest {
     key = ec();
     cert = selfSigned(key, "agency-c");
     // The client's JWK set holds its certificate (x5c), as RFC 8705 §2.2 asks.
-    byte[] body =
-        new JWKSet(ECKey.parse(cert).toPublicJWK()).toString(true).getBytes(StandardCharsets.UTF_8);
-    jwks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    jwks.createContext(
-        "/jwks",
-        ex -> {
-          ex.getResponseHeaders().add("Content-Type", "application/json");
-          ex.sendResponseHeaders(200, body.length);
-          ex.getResponseBody().write(body);
-          ex.close();
-        });
-    jwks.start();
+    jwks = TestCredentials.jwksServer(new JWKSet(ECKey.parse(cert).toPublicJWK()).toString(true));
   }
 
   @AfterAll
@@ -123,28 +109,11 @@ class MtlsClientTest {
   @LocalServerPort int port;
   @Autowired SsoAdmins admins;
 
-  private static String pem(Object o) throws Exception {
-    StringWriter w = new StringWriter();
-    try (JcaPEMWriter p = new JcaPEMWriter(w)) {
-      p.writeObject(o);
-    }
-    return w.toString();
-  }
-
   /** curl at the mutual-TLS token endpoint; the body, and the status code on the last line. */
   private static String[] curlToken(X509Certificate c, KeyPair k) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("curl", "-sSk", "--max-time", "20"));
     if (c != null) {
-      Path cf = Files.createTempFile(dir, "cert", ".pem");
-      Path kf = Files.createTempFile(dir, "key", ".pem");
-      Files.writeString(cf, pem(c));
-      Files.writeString(
-          kf,
-          "-----BEGIN PRIVATE KEY-----\n"
-              + Base64.getMimeEncoder(64, new byte[] {'\n'})
-                  .encodeToString(k.getPrivate().getEncoded())
-              + "\n-----END PRIVATE KEY-----\n");
-      cmd.addAll(List.of("--cert", cf.toString(), "--key", kf.toString()));
+      cmd.addAll(TestCredentials.curlArguments(dir, c, k));
     }
     cmd.addAll(
         List.of(

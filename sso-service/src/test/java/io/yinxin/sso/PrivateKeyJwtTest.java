@@ -15,7 +15,6 @@ import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
 import io.yinxin.sso.http.SsoAdmins;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,17 +56,7 @@ class PrivateKeyJwtTest {
   @BeforeAll
   static void agencyKeys() throws Exception {
     key = new ECKeyGenerator(Curve.P_256).keyID("k1").generate();
-    jwks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    byte[] body = new JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
-    jwks.createContext(
-        "/jwks",
-        ex -> {
-          ex.getResponseHeaders().add("Content-Type", "application/json");
-          ex.sendResponseHeaders(200, body.length);
-          ex.getResponseBody().write(body);
-          ex.close();
-        });
-    jwks.start();
+    jwks = TestCredentials.jwksServer(new JWKSet(key.toPublicJWK()).toString());
   }
 
   @AfterAll

@@ -16,7 +16,6 @@ import com.sun.net.httpserver.HttpServer;
 import io.yinxin.sso.account.DemoUser;
 import io.yinxin.sso.client.DemoClient;
 import io.yinxin.sso.http.SsoAdmins;
-import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -58,17 +57,7 @@ class RequestObjectTest {
   @BeforeAll
   static void clientKeys() throws Exception {
     key = new ECKeyGenerator(Curve.P_256).keyID("k1").generate();
-    jwks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    byte[] body = new JWKSet(key.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
-    jwks.createContext(
-        "/jwks",
-        ex -> {
-          ex.getResponseHeaders().add("Content-Type", "application/json");
-          ex.sendResponseHeaders(200, body.length);
-          ex.getResponseBody().write(body);
-          ex.close();
-        });
-    jwks.start();
+    jwks = TestCredentials.jwksServer(new JWKSet(key.toPublicJWK()).toString());
   }
 
   @AfterAll
