@@ -115,7 +115,7 @@ public final class KeyServices implements KeyService, AutoCloseable {
       throw new KeyException(KeyException.Code.INVALID_REQUEST, "data to sign exceeds 64 MiB");
     }
     String p = checkPurpose(purpose);
-    byte[] signature = backend(ref.scheme()).sign(ref, alg, data);
+    byte[] signature = timed(ref, alg, () -> backend(ref.scheme()).sign(ref, alg, data));
     if (!listeners.isEmpty()) {
       notify(
           new KeyUse(
@@ -150,7 +150,8 @@ public final class KeyServices implements KeyService, AutoCloseable {
           KeyException.Code.INVALID_REQUEST,
           "a " + hash + " digest has " + length + " bytes, not " + digest.length);
     }
-    byte[] signature = backend(ref.scheme()).signDigest(ref, alg, digest.clone());
+    byte[] d = digest.clone();
+    byte[] signature = timed(ref, alg, () -> backend(ref.scheme()).signDigest(ref, alg, d));
     if (!listeners.isEmpty()) {
       notify(
           new KeyUse(
@@ -163,6 +164,20 @@ public final class KeyServices implements KeyService, AutoCloseable {
               clock.instant()));
     }
     return signature;
+  }
+
+  /** Runs a backend signature, recording its latency or its failure (yinxin_keys_sign_*). */
+  private static byte[] timed(
+      KeyRef ref, SignatureAlgorithm alg, java.util.function.Supplier<byte[]> signature) {
+    long start = System.nanoTime();
+    try {
+      byte[] s = signature.get();
+      KeyMetrics.signed(ref.scheme(), alg, System.nanoTime() - start);
+      return s;
+    } catch (RuntimeException e) {
+      KeyMetrics.failed(ref.scheme(), alg, e);
+      throw e;
+    }
   }
 
   private static final int MAX_PLAINTEXT = 64 * 1024;

@@ -6,6 +6,7 @@ import io.yinxin.audit.EventType;
 import io.yinxin.audit.Receipt;
 import io.yinxin.audit.http.AuditController;
 import io.yinxin.audit.note.NoteVerifierKey;
+import io.yinxin.audit.store.AuditMetrics;
 import io.yinxin.audit.store.CheckpointPublisher;
 import io.yinxin.audit.store.Cosignatures;
 import io.yinxin.audit.store.EvidenceBundles;
@@ -106,6 +107,18 @@ public class AuditAutoConfiguration {
     @Bean
     AuditHealthIndicator auditLogHealthIndicator(CheckpointPublisher publisher) {
       return new AuditHealthIndicator(publisher);
+    }
+  }
+
+  /** The log's state as gauges (yinxin_audit_*), when Micrometer is present (it is in a node). */
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  @org.springframework.boot.autoconfigure.condition.ConditionalOnClass(
+      name = "io.micrometer.core.instrument.binder.MeterBinder")
+  static class MetricsConfiguration {
+    @Bean
+    AuditLogMetrics auditLogMetrics(
+        LogStore store, Integrator integrator, CheckpointPublisher publisher) {
+      return new AuditLogMetrics(store, integrator::queued, publisher);
     }
   }
 
@@ -221,8 +234,11 @@ public class AuditAutoConfiguration {
 
   private static void stamp(CheckpointTimestamper stamper, long size) {
     try {
-      stamper.stamp(size);
+      if (stamper.stamp(size).isPresent()) {
+        AuditMetrics.timestamped(true);
+      }
     } catch (RuntimeException e) {
+      AuditMetrics.timestamped(false);
       log.warn("event=audit_timestamp_failed size={} reason={}", size, e.getMessage());
     }
   }

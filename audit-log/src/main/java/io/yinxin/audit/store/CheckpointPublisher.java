@@ -104,6 +104,7 @@ public final class CheckpointPublisher {
           String note = sign(new Checkpoint(origin(), size, root, List.of())).text();
           store.insertCheckpoint(c, size, root, note);
           store.commitDurably(c);
+          AuditMetrics.checkpointPublished();
           return size;
         } catch (SQLException | RuntimeException e) {
           c.rollback();

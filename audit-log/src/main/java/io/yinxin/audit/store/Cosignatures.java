@@ -62,6 +62,7 @@ public final class Cosignatures {
         store.upsertCosignature(c, size, w.name(), line, time.get());
         store.commitDurably(c);
         reader.forgetLatest();
+        AuditMetrics.cosigned(w.name());
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;

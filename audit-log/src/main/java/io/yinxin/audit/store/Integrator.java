@@ -82,6 +82,11 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
     writer.start();
   }
 
+  /** Events waiting in this process for the writer (the outbox is counted separately). */
+  public int queued() {
+    return queue.size();
+  }
+
   /** Appends and waits until the event is durable. */
   public Receipt append(AuditEvent event) {
     byte[] canonical = event.canonicalBytes();
@@ -361,11 +366,13 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
           batch.size(),
           e.getClass().getSimpleName());
       batch.forEach(p -> p.done().completeExceptionally(failure));
+      AuditMetrics.failed(batch.size());
       if (!fromOutbox.isEmpty()) {
         outboxKicked = true; // the rows are still there: try them again next round
       }
       return;
     }
+    AuditMetrics.integrated(batch.size() + fromOutbox.size());
     for (int i = 0; i < batch.size(); i++) {
       batch.get(i).done().complete(receipts.get(i));
     }
@@ -452,9 +459,11 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
           batch.size(),
           e.getClass().getSimpleName());
       batch.forEach(p -> p.done().completeExceptionally(failure));
+      AuditMetrics.failed(batch.size());
       return Outcome.FAILED;
     }
     edge = next;
+    AuditMetrics.integrated(batch.size());
     for (int i = 0; i < batch.size(); i++) {
       batch.get(i).done().complete(receipts.get(i));
     }

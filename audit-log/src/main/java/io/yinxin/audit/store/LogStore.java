@@ -456,6 +456,77 @@ public final class LogStore {
     return out;
   }
 
+  /**
+   * What the log's gauges show, read in one round trip's worth of small indexed queries.
+   *
+   * @param size entries in the tree
+   * @param checkpointSize size of the newest checkpoint (0 when there is none)
+   * @param checkpointAt when the newest checkpoint was signed
+   * @param oldestUncheckpointed event time of the first entry the newest checkpoint does not cover
+   * @param timestampedAt the newest checkpoint time-stamp's genTime
+   * @param cosignedAt the newest witness cosignature's time
+   * @param outbox rows waiting in the outbox (counted up to 100,000)
+   */
+  public record Gauges(
+      long size,
+      long checkpointSize,
+      Optional<Instant> checkpointAt,
+      Optional<Instant> oldestUncheckpointed,
+      Optional<Instant> timestampedAt,
+      Optional<Instant> cosignedAt,
+      long outbox) {}
+
+  public Gauges gauges() {
+    try (Connection c = connection()) {
+      long size = size(c);
+      Optional<StoredCheckpoint> cp = latestCheckpoint(c);
+      long cpSize = cp.map(StoredCheckpoint::size).orElse(0L);
+      Optional<Instant> oldest = Optional.empty();
+      if (cpSize < size) {
+        try (PreparedStatement ps =
+            c.prepareStatement("SELECT event_time FROM audit.events WHERE idx = ?")) {
+          ps.setLong(1, cpSize);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              oldest = Optional.of(rs.getObject(1, java.time.OffsetDateTime.class).toInstant());
+            }
+          }
+        }
+      }
+      Optional<Instant> stamped = Optional.empty();
+      try (PreparedStatement ps =
+              c.prepareStatement("SELECT MAX(gen_time) FROM audit.checkpoint_timestamps");
+          ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getObject(1) != null) {
+          stamped = Optional.of(rs.getObject(1, java.time.OffsetDateTime.class).toInstant());
+        }
+      }
+      Optional<Instant> cosigned = Optional.empty();
+      try (PreparedStatement ps =
+              c.prepareStatement("SELECT MAX(cosigned_at) FROM audit.cosignatures");
+          ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          long t = rs.getLong(1);
+          if (!rs.wasNull()) {
+            cosigned = Optional.of(Instant.ofEpochSecond(t));
+          }
+        }
+      }
+      long outbox;
+      try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT COUNT(*) FROM (SELECT 1 FROM audit.outbox LIMIT 100000) waiting");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        outbox = rs.getLong(1);
+      }
+      return new Gauges(
+          size, cpSize, cp.map(StoredCheckpoint::createdAt), oldest, stamped, cosigned, outbox);
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
   /** A stored checkpoint. */
   public record StoredCheckpoint(long size, byte[] root, String note, Instant createdAt) {}
 

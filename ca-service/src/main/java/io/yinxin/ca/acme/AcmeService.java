@@ -188,7 +188,9 @@ public final class AcmeService {
   }
 
   public Reply newOrder(Request r) {
-    return orders.create(signer(r), r.jws());
+    Reply reply = orders.create(signer(r), r.jws());
+    io.yinxin.ca.CaMetrics.acmeOrder("created", reply.status() < 400);
+    return reply;
   }
 
   public Reply order(Request r, String id) {
@@ -196,7 +198,9 @@ public final class AcmeService {
   }
 
   public Reply finalizeOrder(Request r, String id) {
-    return orders.finalize(signer(r), id, r.jws());
+    Reply reply = orders.finalize(signer(r), id, r.jws());
+    io.yinxin.ca.CaMetrics.acmeOrder("finalized", reply.status() < 400);
+    return reply;
   }
 
   public Reply certificate(Request r, String orderId) {

@@ -186,6 +186,7 @@ public final class IssuanceService implements AutoCloseable {
                 "signingKey", issuer.key().toString(),
                 "signatureAlgorithm", issuer.algorithm().name())));
     writer.insert(row);
+    io.yinxin.ca.CaMetrics.issued(issuer.name(), profile.name());
     log.info(
         "event=cert_issued issuer={} serial={} profile={} partition={}",
         issuer.name(),

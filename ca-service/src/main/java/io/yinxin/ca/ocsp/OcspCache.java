@@ -36,7 +36,8 @@ final class OcspCache {
       CertificateID id,
       Instant thisUpdate,
       Instant nextUpdate,
-      String etag) {}
+      String etag,
+      String status) {}
 
   /** A front entry: valid only while {@code entry} is still the live entry for {@code key}. */
   private record Front(Key key, Entry entry) {}

@@ -31,7 +31,7 @@ final class OcspRefresher {
   }
 
   /** A freshly signed single answer, and the cache entry it was stored as (if it was). */
-  record Fresh(byte[] der, Optional<OcspCache.Entry> stored) {}
+  record Fresh(byte[] der, Optional<OcspCache.Entry> stored, String status) {}
 
   /**
    * Signs a single answer and caches it unless it is {@code unknown} or a status change happened
@@ -41,7 +41,7 @@ final class OcspRefresher {
     long version = cache.version();
     Signed fresh = signer.sign(r, new CertificateID[] {id}, Optional.empty(), now);
     if (!fresh.known()) {
-      return new Fresh(fresh.der(), Optional.empty());
+      return new Fresh(fresh.der(), Optional.empty(), fresh.status());
     }
     Instant thisUpdate = now.truncatedTo(ChronoUnit.SECONDS);
     OcspCache.Entry e =
@@ -51,9 +51,12 @@ final class OcspRefresher {
             id,
             thisUpdate,
             thisUpdate.plus(validity),
-            etag(fresh.der()));
+            etag(fresh.der()),
+            fresh.status());
     return new Fresh(
-        fresh.der(), cache.storeIfUnchanged(key, e, version) ? Optional.of(e) : Optional.empty());
+        fresh.der(),
+        cache.storeIfUnchanged(key, e, version) ? Optional.of(e) : Optional.empty(),
+        fresh.status());
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.yinxin.ca.ocsp;
 
 import io.yinxin.audit.AuditLog;
+import io.yinxin.ca.CaMetrics;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.ocsp.OcspSigner.Responder;
 import io.yinxin.ca.revoke.RevocationService;
@@ -99,6 +100,7 @@ public final class OcspResponder implements AutoCloseable {
   public Answer respondEncoded(String encoded, Supplier<byte[]> decode) {
     OcspCache.Entry hit = cache.front(encoded, Instant.now());
     if (hit != null) {
+      CaMetrics.ocsp(hit.status(), true);
       return answer(hit);
     }
     Internal a = respondInternal(decode.get());
@@ -126,29 +128,36 @@ public final class OcspResponder implements AutoCloseable {
   private Internal respondInternal(byte[] requestDer) {
     Optional<OcspRequests.Parsed> parsed = OcspRequests.parse(requestDer);
     if (parsed.isEmpty()) {
+      CaMetrics.ocsp("malformed", false);
       return plain(MALFORMED);
     }
     OcspRequests.Parsed req = parsed.get();
     try {
       Optional<Responder> r = signer.responderFor(req.ids()[0]);
       if (r.isEmpty()) {
+        CaMetrics.ocsp("unauthorized", false);
         return plain(UNAUTHORIZED);
       }
       Instant now = Instant.now();
       if (!req.single()) {
-        return plain(signer.sign(r.get(), req.ids(), req.nonce(), now).der());
+        OcspSigner.Signed several = signer.sign(r.get(), req.ids(), req.nonce(), now);
+        CaMetrics.ocsp(several.status(), false);
+        return plain(several.der());
       }
       CertificateID id = req.ids()[0];
       OcspCache.Key key =
           new OcspCache.Key(r.get().ca().name(), id.getSerialNumber(), id.getHashAlgOID());
       OcspCache.Entry hit = cache.get(key);
       if (hit != null && now.isBefore(hit.refreshAt())) {
+        CaMetrics.ocsp(hit.status(), true);
         return new Internal(hit.response(), key, hit);
       }
       OcspRefresher.Fresh fresh = refresher.signAndCache(r.get(), key, id, now);
+      CaMetrics.ocsp(fresh.status(), false);
       return fresh.stored().map(e -> new Internal(e.response(), key, e)).orElse(plain(fresh.der()));
     } catch (RuntimeException e) {
       log.error("event=ocsp_failed reason={}", e.toString());
+      CaMetrics.ocsp("internal_error", false);
       return plain(INTERNAL_ERROR);
     }
   }
@@ -196,6 +205,18 @@ public final class OcspResponder implements AutoCloseable {
   }
 
   /** Responses in the cache now. */
+  /** The soonest nextUpdate among the answers signed ahead (empty when none is cached). */
+  public Optional<Instant> earliestNextUpdate() {
+    Instant min = null;
+    for (var e : cache.all()) {
+      Instant n = e.getValue().nextUpdate();
+      if (min == null || n.isBefore(min)) {
+        min = n;
+      }
+    }
+    return Optional.ofNullable(min);
+  }
+
   public int cached() {
     return cache.size();
   }

@@ -79,7 +79,11 @@ final class OcspSigner {
   private record Signer(ServiceKey key, RespID respId) {}
 
   /** A signed response, and whether every certificate in it is one this CA issued. */
-  record Signed(byte[] der, boolean known) {}
+  /**
+   * @param status for metrics: {@code good}, {@code revoked} or {@code unknown} for one
+   *     certificate, {@code several} for a request about more than one
+   */
+  record Signed(byte[] der, boolean known, String status) {}
 
   /** The responder for one CA. */
   final class Responder {
@@ -173,12 +177,19 @@ final class OcspSigner {
     Signer signer = r.signer();
     BasicOCSPRespBuilder b = new BasicOCSPRespBuilder(signer.respId());
     boolean known = true;
+    String said = ids.length == 1 ? null : "several";
     for (CertificateID id : ids) {
       CertificateStatus status =
           responderFor(id).orElse(null) == r
               ? status(r.ca().name(), id.getSerialNumber())
               : new UnknownStatus();
       known &= !(status instanceof UnknownStatus);
+      if (said == null) {
+        said =
+            status == CertificateStatus.GOOD
+                ? "good"
+                : status instanceof UnknownStatus ? "unknown" : "revoked";
+      }
       b.addResponse(id, status, Date.from(thisUpdate), next, null);
     }
     nonce.ifPresent(
@@ -197,7 +208,7 @@ final class OcspSigner {
           .computeIfAbsent(new Tally(r.ca().name(), s.key(), s.algorithm()), k -> new LongAdder())
           .increment();
       return new Signed(
-          new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded(), known);
+          new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded(), known, said);
     } catch (OCSPException | IOException e) {
       throw new IllegalStateException("cannot build OCSP response", e);
     }

@@ -74,6 +74,7 @@ public final class RevocationService {
                                 Map.of("reason", reason.rfcName(), "profile", row.profile()),
                                 Optional.empty())));
     log.info("event=cert_revoked issuer={} serial={} reason={}", issuer, s, reason.rfcName());
+    io.yinxin.ca.CaMetrics.revoked(issuer, reason.rfcName());
     notify(r);
     audit.await(evidence[0]);
     return r;

@@ -219,6 +219,17 @@ public class CaAutoConfiguration {
     return reg;
   }
 
+  /** CRL and OCSP state as gauges (yinxin_ca_*), when Micrometer is present (it is in a node). */
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  @org.springframework.boot.autoconfigure.condition.ConditionalOnClass(
+      name = "io.micrometer.core.instrument.binder.MeterBinder")
+  static class MetricsConfiguration {
+    @Bean(destroyMethod = "close")
+    CaStateMetrics caStateMetrics(CaStore store, OcspResponder ocsp, CaProperties p) {
+      return new CaStateMetrics(store.crls(), ocsp, p.ocspRefreshBefore());
+    }
+  }
+
   @Bean
   CaOperators caOperators(CaProperties p, Environment env) {
     Optional<io.yinxin.audit.access.IssuerAccessTokens> issuer =

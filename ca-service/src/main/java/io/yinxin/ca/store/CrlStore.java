@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -166,6 +167,42 @@ public final class CrlStore {
             : Optional.of(StatusChangeStore.Snapshot.of(seq, rs.getString(2)));
       }
     }
+  }
+
+  /** When the newest full or delta CRL of a CA's partition was made and when it runs out. */
+  public record CrlTimes(
+      String issuer, int partition, boolean delta, Instant thisUpdate, Instant nextUpdate) {}
+
+  /** The times of the newest full and the newest delta CRL of every CA's partitions. */
+  public List<CrlTimes> newestTimes() {
+    return db.inTransaction(
+        c -> {
+          List<CrlTimes> out = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT c.issuer, c.crl_partition, c.base_number, c.this_update,"
+                          + " c.next_update FROM ca.crls c JOIN (SELECT issuer, crl_partition,"
+                          + " CASE WHEN base_number IS NULL THEN 0 ELSE 1 END AS kind,"
+                          + " MAX(crl_number) AS newest FROM ca.crls GROUP BY issuer,"
+                          + " crl_partition, CASE WHEN base_number IS NULL THEN 0 ELSE 1 END) m"
+                          + " ON c.issuer = m.issuer AND c.crl_number = m.newest");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String issuer = rs.getString(1);
+              int partition = rs.getInt(2);
+              rs.getLong(3);
+              boolean delta = !rs.wasNull();
+              out.add(
+                  new CrlTimes(
+                      issuer,
+                      partition,
+                      delta,
+                      rs.getObject(4, OffsetDateTime.class).toInstant(),
+                      rs.getObject(5, OffsetDateTime.class).toInstant()));
+            }
+          }
+          return out;
+        });
   }
 
   /** The newest full ({@code delta=false}) or delta CRL of a partition. */

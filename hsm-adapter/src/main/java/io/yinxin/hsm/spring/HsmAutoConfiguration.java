@@ -80,4 +80,14 @@ public class HsmAutoConfiguration {
       return new KeysHealthIndicator(keys);
     }
   }
+
+  /** {@code yinxin_keys_backend_up} per backend, when Micrometer is present (it is in a node). */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "io.micrometer.core.instrument.binder.MeterBinder")
+  static class MetricsConfiguration {
+    @Bean
+    KeysMetrics keysMetrics(KeyServices keys) {
+      return new KeysMetrics(keys);
+    }
+  }
 }

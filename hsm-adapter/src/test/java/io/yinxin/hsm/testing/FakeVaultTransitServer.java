@@ -91,6 +91,17 @@ public final class FakeVaultTransitServer implements AutoCloseable {
     requests.clear();
   }
 
+  private volatile boolean sealed;
+
+  /**
+   * Seals or unseals the fake, as an operator's {@code vault operator seal} and unseal do: while
+   * sealed, {@code /v1/sys/health} answers 503 with {@code "sealed": true} and every other path 503
+   * {@code {"errors":["Vault is sealed"]}} (Vault's documented behaviour); keys survive.
+   */
+  public void sealed(boolean sealed) {
+    this.sealed = sealed;
+  }
+
   private void handle(HttpExchange ex) throws IOException {
     try (ex) {
       String method = ex.getRequestMethod();
@@ -107,6 +118,15 @@ public final class FakeVaultTransitServer implements AutoCloseable {
       requests.add(new Recorded(method, path, query, body));
       while (requests.size() > 20_000) {
         requests.pollFirst();
+      }
+      if (sealed) {
+        send(
+            ex,
+            503,
+            path.equals("/v1/sys/health")
+                ? new JsonObject().add("initialized", true).add("sealed", true).toString()
+                : errors("Vault is sealed"));
+        return;
       }
       if (!token.equals(ex.getRequestHeaders().getFirst("X-Vault-Token"))) {
         send(ex, 403, errors("permission denied"));

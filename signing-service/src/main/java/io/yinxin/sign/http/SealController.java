@@ -5,6 +5,7 @@ import io.yinxin.audit.AuditLog;
 import io.yinxin.audit.EventType;
 import io.yinxin.sign.SignException;
 import io.yinxin.sign.SignException.Code;
+import io.yinxin.sign.SignMetrics;
 import io.yinxin.sign.pades.PadesSealer;
 import io.yinxin.sign.pades.SealOptions;
 import io.yinxin.sign.registry.Seal;
@@ -409,14 +410,24 @@ public class SealController {
             Optional.ofNullable(p.location()),
             certify,
             clock.instant());
-    sealer.seal(in, out, seal.identity(), options);
-    Map<String, String> attributes = new LinkedHashMap<>();
-    attributes.put("documentSha256Before", sha256(in));
-    attributes.put("documentSha256After", sha256(out));
-    attributes.put("level", lvl.label());
-    attributes.put("certify", Integer.toString(certify));
-    attributes.put("signingTime", options.signingTime().toString());
-    audit.append(AuditEvent.of(EventType.DOCUMENT_SEALED, caller, seal.id(), attributes));
+    long start = System.nanoTime();
+    try {
+      sealer.seal(in, out, seal.identity(), options);
+      Map<String, String> attributes = new LinkedHashMap<>();
+      attributes.put("documentSha256Before", sha256(in));
+      attributes.put("documentSha256After", sha256(out));
+      attributes.put("level", lvl.label());
+      attributes.put("certify", Integer.toString(certify));
+      attributes.put("signingTime", options.signingTime().toString());
+      audit.append(AuditEvent.of(EventType.DOCUMENT_SEALED, caller, seal.id(), attributes));
+    } catch (SignException e) {
+      SignMetrics.sealed(lvl.label(), e.code().name().toLowerCase(java.util.Locale.ROOT), 0);
+      throw e;
+    } catch (RuntimeException | IOException e) {
+      SignMetrics.sealed(lvl.label(), "error", 0);
+      throw e;
+    }
+    SignMetrics.sealed(lvl.label(), "ok", System.nanoTime() - start);
   }
 
   private static void sendPdf(HttpServletResponse response, Path out) throws IOException {

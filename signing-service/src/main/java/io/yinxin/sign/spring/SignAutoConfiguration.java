@@ -97,6 +97,7 @@ public class SignAutoConfiguration {
       TsaCredentials other = provided.getIfAvailable();
       credentials = other != null ? other : Optional::empty;
     }
+    io.yinxin.sign.SignMetrics.init();
     return new TimeStampAuthority(
         keys, credentials, serials, t.policy(), t.accuracy(), Clock.systemUTC());
   }

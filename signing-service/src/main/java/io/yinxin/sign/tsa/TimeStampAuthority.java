@@ -3,6 +3,7 @@ package io.yinxin.sign.tsa;
 import io.yinxin.hsm.KeyService;
 import io.yinxin.hsm.SignatureAlgorithm;
 import io.yinxin.hsm.bridge.KeyServiceContentSigner;
+import io.yinxin.sign.SignMetrics;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Clock;
@@ -103,9 +104,11 @@ public final class TimeStampAuthority {
     try {
       request = new TimeStampRequest(der);
       if (!Arrays.equals(request.getEncoded(), der)) {
+        SignMetrics.timestamp("rejected");
         return rejection(PKIFailureInfo.badDataFormat, "the request is not in DER");
       }
     } catch (IOException | RuntimeException e) {
+      SignMetrics.timestamp("rejected");
       return rejection(PKIFailureInfo.badDataFormat, "the request is not a TimeStampReq");
     }
     // An SM3 imprint goes to the SM2 credential when there is one (GB/T 20520); anything else, and
@@ -115,6 +118,7 @@ public final class TimeStampAuthority {
             ? credentials.sm2().or(credentials::current)
             : credentials.current();
     if (found.isEmpty()) {
+      SignMetrics.timestamp("error");
       return rejection(PKIFailureInfo.systemFailure, "the TSA has no key configured");
     }
     TsaCredential cred = found.get();
@@ -146,8 +150,11 @@ public final class TimeStampAuthority {
       TimeStampResponse response =
           responses.generateGrantedResponse(
               request, serial, Date.from(clock.instant()), "Operation Okay");
-      return response.getEncoded();
+      byte[] granted = response.getEncoded();
+      SignMetrics.timestamp("granted");
+      return granted;
     } catch (org.bouncycastle.tsp.TSPValidationException e) {
+      SignMetrics.timestamp("rejected");
       return rejection(e.getFailureCode(), e.getMessage());
     } catch (TSPException
         | OperatorCreationException
@@ -158,6 +165,7 @@ public final class TimeStampAuthority {
           "event=tsa_failed reason={} cause={}",
           e.getClass().getSimpleName(),
           e.getCause() == null ? "-" : e.getCause().getClass().getSimpleName());
+      SignMetrics.timestamp("error");
       return rejection(PKIFailureInfo.systemFailure, "the TSA could not sign");
     }
   }

@@ -37,6 +37,7 @@ public final class SignIns {
   }
 
   public void record(String username, String method, String result, String source) {
+    io.yinxin.sso.SsoMetrics.login(method, result);
     if (username == null || username.startsWith("(")) {
       return; // not an account
     }

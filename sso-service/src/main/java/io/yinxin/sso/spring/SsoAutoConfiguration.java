@@ -1042,6 +1042,19 @@ public class SsoAutoConfiguration {
         .toUriString();
   }
 
+  /** Sessions and sign-in failures as gauges (yinxin_sso_*), when Micrometer is present. */
+  @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+  @org.springframework.boot.autoconfigure.condition.ConditionalOnClass(
+      name = "io.micrometer.core.instrument.binder.MeterBinder")
+  static class MetricsConfiguration {
+    @Bean
+    SsoStateMetrics ssoStateMetrics(DataSource dataSource, SsoProperties p) {
+      return new SsoStateMetrics(dataSource, p.sessionsRedisUrl().isBlank(), LOGIN_THROTTLE_WINDOW);
+    }
+  }
+
+  private static final Duration LOGIN_THROTTLE_WINDOW = Duration.ofMinutes(15);
+
   /** Five failures per account or twenty per address in 15 minutes block it for 15 minutes. */
   @Bean
   io.yinxin.sso.account.LoginThrottle ssoLoginThrottle(DataSource dataSource, SsoSchema schema) {
@@ -1049,7 +1062,7 @@ public class SsoAutoConfiguration {
         dataSource,
         5,
         20,
-        Duration.ofMinutes(15),
+        LOGIN_THROTTLE_WINDOW,
         Duration.ofMinutes(15),
         java.time.Clock.systemUTC());
   }

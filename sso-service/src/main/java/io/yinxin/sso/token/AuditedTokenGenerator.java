@@ -31,6 +31,10 @@ public final class AuditedTokenGenerator implements OAuth2TokenGenerator<OAuth2T
   @Override
   public OAuth2Token generate(OAuth2TokenContext context) {
     OAuth2Token token = delegate.generate(context);
+    if (token != null) {
+      io.yinxin.sso.SsoMetrics.tokenIssued(
+          context.getAuthorizationGrantType().getValue(), context.getTokenType().getValue());
+    }
     if (token != null && OAuth2TokenType.ACCESS_TOKEN.equals(context.getTokenType())) {
       Map<String, String> attributes = new LinkedHashMap<>();
       attributes.put("client", context.getRegisteredClient().getClientId());

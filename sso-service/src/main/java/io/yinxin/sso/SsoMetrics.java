@@ -1,0 +1,61 @@
+package io.yinxin.sso;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The SSO's event metrics on Micrometer's global registry (a node's Prometheus registry joins it):
+ * {@code yinxin_sso_tokens_issued_total{grant,type}} and {@code
+ * yinxin_sso_logins_total{method,result}} (method pwd, otp, x509, passkey, fed; result ok or the
+ * reason it failed). No metric carries an account name: per-account figures are gauges over the
+ * throttle table ({@code io.yinxin.sso.spring.SsoStateMetrics}).
+ */
+public final class SsoMetrics {
+  private static final MeterRegistry REGISTRY = Metrics.globalRegistry;
+  private static final Map<String, Counter> COUNTERS = new ConcurrentHashMap<>();
+
+  private SsoMetrics() {}
+
+  /**
+   * The password sign-in series exist from the start, at 0, so the failed-login alert's ratio is
+   * defined before the first attempt.
+   */
+  public static void init() {
+    for (String r : new String[] {"ok", "bad_credentials"}) {
+      counter("pwd", r);
+    }
+  }
+
+  public static void tokenIssued(String grant, String type) {
+    COUNTERS
+        .computeIfAbsent(
+            "token " + grant + ' ' + type,
+            k ->
+                Counter.builder("yinxin.sso.tokens.issued")
+                    .description("Tokens issued, by grant and token type")
+                    .tag("grant", grant)
+                    .tag("type", type)
+                    .register(REGISTRY))
+        .increment();
+  }
+
+  public static void login(String method, String result) {
+    String m = method == null ? "-" : method;
+    String r = result == null || result.length() > 40 ? "failed" : result;
+    counter(m, r).increment();
+  }
+
+  private static Counter counter(String m, String r) {
+    return COUNTERS.computeIfAbsent(
+        "login " + m + ' ' + r,
+        k ->
+            Counter.builder("yinxin.sso.logins")
+                .description("Sign-in attempts, by method and result")
+                .tag("method", m)
+                .tag("result", r)
+                .register(REGISTRY));
+  }
+}
