@@ -79,7 +79,7 @@ public final class LogReader {
   }
 
   /** Forgets the cached newest checkpoint, so the next read sees a new cosignature. */
-  void forgetLatest() {
+  public void forgetLatest() {
     latest = null;
   }
 

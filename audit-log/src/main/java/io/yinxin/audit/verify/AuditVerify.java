@@ -23,7 +23,8 @@ import java.util.Optional;
 /**
  * The auditor's offline verifier for Yinxin evidence bundles. It trusts only the log key the
  * auditor passes with {@code --key} (never the key inside the bundle), uses no network and no
- * dependency beyond the JDK.
+ * dependency beyond the JDK. {@code audit-verify.jar monitor ...} runs {@link LogMonitor}, which
+ * follows a live log over HTTP.
  *
  * <pre>
  * java -jar audit-verify.jar bundle.json --key VKEY [--witness VKEY ...] [--quorum K]
@@ -49,6 +50,9 @@ public final class AuditVerify {
 
   /** Runs the verifier; returns the exit status (0 valid, 1 invalid, 2 usage or unreadable). */
   public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length > 0 && args[0].equals("monitor")) {
+      return LogMonitor.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+    }
     Path bundle = null;
     String key = null;
     List<String> witnessKeys = new ArrayList<>();
