@@ -174,6 +174,26 @@ class NodeStartsTest {
   }
 
   @Test
+  void everyResponseCarriesTheSecurityHeaders() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    for (String path : new String[] {"/login", "/ca/v1/cas/root/certificate", "/no-such-page"}) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      var h = r.headers();
+      assertThat(h.allValues("X-Content-Type-Options")).as(path).containsExactly("nosniff");
+      assertThat(h.allValues("Referrer-Policy")).as(path).containsExactly("no-referrer");
+      assertThat(h.allValues("X-Frame-Options")).as(path).containsExactly("DENY");
+      assertThat(h.firstValue("Content-Security-Policy"))
+          .as(path)
+          .hasValue("frame-ancestors 'none'");
+      // Plain HTTP: no HSTS (RFC 6797 §7.2).
+      assertThat(h.firstValue("Strict-Transport-Security")).as(path).isEmpty();
+    }
+  }
+
+  @Test
   void theEmbeddedDefaultCreatesTheCaHierarchyAndServesItsRootCertificate() throws Exception {
     String dev = Files.readString(DATA.resolve("dev.json"));
     String rootUrl = field(dev, "rootCaCertificateUrl");

@@ -6,9 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /** Under the prod profile, software keys are refused unless explicitly allowed. */
+@org.junit.jupiter.api.extension.ExtendWith(
+    org.springframework.boot.test.system.OutputCaptureExtension.class)
 class ProductionRefusesSoftKeysTest {
 
   @Test
@@ -27,7 +30,8 @@ class ProductionRefusesSoftKeysTest {
   }
 
   @Test
-  void prodProfileWithoutAnyKeyBackendDoesNotStart() throws Exception {
+  void prodProfileWithoutAnyKeyBackendDoesNotStartAndSaysWhatToSet(CapturedOutput output)
+      throws Exception {
     String data = Files.createTempDirectory("yinxin-prod-").toString();
     assertThatThrownBy(
             () ->
@@ -36,6 +40,16 @@ class ProductionRefusesSoftKeysTest {
                     .run("--server.port=0", "--yinxin.data-dir=" + data)
                     .close())
         .hasStackTraceContaining("no key backend is configured");
+    // Spring Boot's failure-analysis block, with the one useful sentence and what to set.
+    assertThat(output.getOut() + output.getErr())
+        .contains("APPLICATION FAILED TO START")
+        .contains("Description:")
+        .contains("Yinxin cannot start: no key backend is configured")
+        .contains("Action:")
+        .contains(
+            "Set what the description asks of yinxin.keys.pkcs11.library,"
+                + " yinxin.keys.vault.address")
+        .contains("YINXIN_KEYS_PKCS11_LIBRARY, YINXIN_KEYS_VAULT_ADDRESS");
   }
 
   @Test
