@@ -87,6 +87,16 @@ public class AuditAutoConfiguration {
   CheckpointPublisher checkpointPublisher(
       LogStore store, TileCache tiles, KeyServices keys, AuditProperties p) {
     KeyRef ref = KeyRef.parse(p.checkpointKey());
+    if (keys.backendFor(ref.scheme()).isEmpty()) {
+      throw new IllegalStateException(
+          "yinxin.audit.checkpoint-key is "
+              + ref
+              + ", but no "
+              + ref.scheme().uriScheme()
+              + " key backend is configured (under prod software keys are off): point"
+              + " yinxin.audit.checkpoint-key at a key of a configured backend, e.g."
+              + " pkcs11:token=yinxin;object=audit-checkpoint");
+    }
     try {
       keys.describe(ref);
     } catch (KeyException e) {

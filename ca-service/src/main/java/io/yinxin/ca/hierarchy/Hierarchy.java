@@ -105,6 +105,7 @@ public final class Hierarchy {
     List<String> created = new ArrayList<>();
     List<String> existing = new ArrayList<>();
     loadCas();
+    preflight();
     for (CaConfig ca : config.cas()) {
       if (issuers.containsKey(ca.name())) {
         existing.add("ca " + ca.name());
@@ -303,6 +304,64 @@ public final class Hierarchy {
     return cert.isPresent()
         && cert.get().status() == CertificateRecord.Status.VALID
         && cert.get().notAfter().isAfter(Instant.now().plus(RENEW_BEFORE));
+  }
+
+  /**
+   * Checks, before anything is created, that every key backend the missing CAs and service
+   * certificates need is configured and up; otherwise says which, for what, and what to set. A
+   * half-created hierarchy (CAs in the HSM, the rest refused) is what this prevents.
+   */
+  private void preflight() {
+    java.util.Map<KeyRef.Scheme, List<String>> needs = new java.util.LinkedHashMap<>();
+    for (CaConfig ca : config.cas()) {
+      KeyRef.Scheme ocspScheme = ca.key() == KeySpec.SM2 ? KeyRef.Scheme.SOFT : caKeyScheme;
+      if (!issuers.containsKey(ca.name())) {
+        needs.computeIfAbsent(ocspScheme, k -> new ArrayList<>()).add("CA " + ca.name());
+      }
+      if (!serviceCurrent("ocsp-" + ca.name())) {
+        needs.computeIfAbsent(ocspScheme, k -> new ArrayList<>()).add("ocsp-" + ca.name());
+      }
+    }
+    for (HierarchyConfig.ServiceCert svc : config.services()) {
+      if (!serviceCurrent(svc.name())) {
+        needs
+            .computeIfAbsent(
+                svc.key() == KeySpec.SM2 ? KeyRef.Scheme.SOFT : caKeyScheme, k -> new ArrayList<>())
+            .add(svc.name());
+      }
+    }
+    if (needs.isEmpty()) {
+      return;
+    }
+    java.util.Map<String, String> backends = keys.health().backends();
+    List<String> problems = new ArrayList<>();
+    for (var e : needs.entrySet()) {
+      String scheme = e.getKey().uriScheme();
+      String status = backends.get(scheme);
+      String what = String.join(", ", e.getValue());
+      if (status == null) {
+        problems.add(
+            "the "
+                + scheme
+                + " key backend is not configured, but "
+                + what
+                + " need it ("
+                + switch (e.getKey()) {
+                  case SOFT ->
+                      "SM2 keys are software keys only: set yinxin.keys.soft.enabled=true and,"
+                          + " under prod, yinxin.keys.soft.allow-in-production=true, or leave"
+                          + " the SM2 CAs out of yinxin.ca.hierarchy-file";
+                  case PKCS11 -> "set yinxin.keys.pkcs11.library";
+                  case VAULT_TRANSIT -> "set yinxin.keys.vault.address";
+                }
+                + ")");
+      } else if (!status.startsWith("UP")) {
+        problems.add("the " + scheme + " key backend is " + status + ", but " + what + " need it");
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException("nothing was created: " + String.join("; ", problems));
+    }
   }
 
   private void createCa(CaConfig ca) {
