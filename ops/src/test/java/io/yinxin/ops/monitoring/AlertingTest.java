@@ -225,7 +225,8 @@ class AlertingTest {
                 "Prometheus to scrape yinxin_keys_backend_up{backend=\"vault-transit\"}; targets: "
                     + quietly(
                         () -> query(http, "http://127.0.0.1:" + promPort + "/api/v1/targets")));
-    assertThat(up.path("data").path("result").get(0).path("value").get(1).asText()).isEqualTo("1");
+    assertThat(up.path("data").path("result").get(0).path("value").get(1).asString())
+        .isEqualTo("1");
     everyMetricTheDashboardsAndRulesUseIsExportedAndEveryQueryParses(http, promPort);
     assertThat(firing("YinxinKeyBackendDown")).isEmpty();
 
@@ -237,13 +238,13 @@ class AlertingTest {
             () -> firing("YinxinKeyBackendDown").stream().findFirst().orElse(null),
             a -> a != null,
             () -> "YinxinKeyBackendDown at the webhook; " + log(am.resolve("alertmanager.log")));
-    assertThat(fired.path("labels").path("backend").asText()).isEqualTo("vault-transit");
-    assertThat(fired.path("labels").path("severity").asText()).isEqualTo("critical");
-    assertThat(fired.path("annotations").path("summary").asText())
+    assertThat(fired.path("labels").path("backend").asString()).isEqualTo("vault-transit");
+    assertThat(fired.path("labels").path("severity").asString()).isEqualTo("critical");
+    assertThat(fired.path("annotations").path("summary").asString())
         .isEqualTo("Key backend vault-transit on 127.0.0.1:" + port + " cannot sign");
     // The soft backend, still up, raised nothing.
     assertThat(firing("YinxinKeyBackendDown"))
-        .allMatch(a -> a.path("labels").path("backend").asText().equals("vault-transit"));
+        .allMatch(a -> a.path("labels").path("backend").asString().equals("vault-transit"));
 
     // Undone: unsealed, the alert resolves.
     VAULT.sealed(false);
@@ -257,16 +258,16 @@ class AlertingTest {
                         a ->
                             a.path("labels")
                                 .path("alertname")
-                                .asText()
+                                .asString()
                                 .equals("YinxinKeyBackendDown"))
-                    .filter(a -> a.path("status").asText().equals("resolved"))
+                    .filter(a -> a.path("status").asString().equals("resolved"))
                     .findFirst()
                     .orElse(null),
             a -> a != null,
             () -> "a resolved YinxinKeyBackendDown at the webhook; got " + NOTIFICATIONS);
-    assertThat(resolved.path("labels").path("backend").asText()).isEqualTo("vault-transit");
-    assertThat(Instant.parse(resolved.path("endsAt").asText()))
-        .isAfter(Instant.parse(fired.path("startsAt").asText()));
+    assertThat(resolved.path("labels").path("backend").asString()).isEqualTo("vault-transit");
+    assertThat(Instant.parse(resolved.path("endsAt").asString()))
+        .isAfter(Instant.parse(fired.path("startsAt").asString()));
   }
 
   /**
@@ -276,7 +277,7 @@ class AlertingTest {
   private void exerciseTheNode(HttpClient http) throws Exception {
     String base = "http://127.0.0.1:" + port;
     JsonNode dev = JSON.readTree(Files.readString(DIR.resolve("data").resolve("dev.json")));
-    String operator = "Bearer " + dev.path("caOperatorToken").asText();
+    String operator = "Bearer " + dev.path("caOperatorToken").asString();
     JsonNode seals =
         JSON.readTree(
             http.send(
@@ -293,9 +294,9 @@ class AlertingTest {
                     URI.create(
                         base
                             + "/ca/v1/certificates/"
-                            + cert.path("issuer").asText()
+                            + cert.path("issuer").asString()
                             + "/"
-                            + cert.path("serial").asText()
+                            + cert.path("serial").asString()
                             + "/revoke"))
                 .header("Authorization", operator)
                 .header("Content-Type", "application/json")
@@ -313,9 +314,9 @@ class AlertingTest {
     String basic =
         java.util.Base64.getEncoder()
             .encodeToString(
-                (dev.path("demoClient").path("id").asText()
+                (dev.path("demoClient").path("id").asString()
                         + ":"
-                        + dev.path("demoClient").path("secret").asText())
+                        + dev.path("demoClient").path("secret").asString())
                     .getBytes(StandardCharsets.UTF_8));
     HttpResponse<String> token =
         http.send(
@@ -378,10 +379,10 @@ class AlertingTest {
             queries.put(
                 f.getFileName()
                     + ": "
-                    + panel.path("title").asText()
+                    + panel.path("title").asString()
                     + " "
-                    + t.path("refId").asText(),
-                t.path("expr").asText());
+                    + t.path("refId").asString(),
+                t.path("expr").asString());
           }
         }
       }
@@ -421,15 +422,15 @@ class AlertingTest {
                   + "/api/v1/query?query="
                   + java.net.URLEncoder.encode(expr, StandardCharsets.UTF_8));
       assertThat(r).as(q.getKey() + ": " + expr).isNotNull();
-      assertThat(r.path("status").asText()).as(q.getKey()).isEqualTo("success");
+      assertThat(r.path("status").asString()).as(q.getKey()).isEqualTo("success");
     }
   }
 
   private static List<JsonNode> firing(String alertname) {
     return NOTIFICATIONS.stream()
         .flatMap(n -> stream(n.path("alerts")))
-        .filter(a -> a.path("labels").path("alertname").asText().equals(alertname))
-        .filter(a -> a.path("status").asText().equals("firing"))
+        .filter(a -> a.path("labels").path("alertname").asString().equals(alertname))
+        .filter(a -> a.path("status").asString().equals("firing"))
         .toList();
   }
 

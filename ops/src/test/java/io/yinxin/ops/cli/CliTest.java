@@ -1,0 +1,249 @@
+package io.yinxin.ops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The {@code yinxin} command line as an operator runs it: each call a separate {@code java} process
+ * (the executable's main class on this build's class path) against a running node; the test reads
+ * what it prints and its exit status. Tokens come from the node's dev.json or the environment,
+ * never from the command line.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
+class CliTest {
+  private static final Path DIR = tempDir();
+  private static final int PORT = freePort();
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("yinxin-cli-");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @DynamicPropertySource
+  static void node(DynamicPropertyRegistry r) {
+    r.add("yinxin.data-dir", () -> DIR.resolve("data").toString());
+    r.add("server.port", () -> Integer.toString(PORT));
+  }
+
+  record Run(int exit, String out, String err) {}
+
+  private static synchronized Run yinxin(Map<String, String> env, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("io.yinxin.ops.YinxinApplication");
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(DIR.toFile());
+    pb.environment().remove("YINXIN_URL");
+    pb.environment().putAll(env);
+    pb.redirectOutput(DIR.resolve("out.txt").toFile());
+    pb.redirectError(DIR.resolve("err.txt").toFile());
+    Process p = pb.start();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("yinxin " + String.join(" ", args) + " did not finish");
+    }
+    return new Run(
+        p.exitValue(),
+        Files.readString(DIR.resolve("out.txt")),
+        Files.readString(DIR.resolve("err.txt")));
+  }
+
+  private static Run yinxin(String... args) throws Exception {
+    return yinxin(Map.of("YINXIN_URL", "http://127.0.0.1:" + PORT), args);
+  }
+
+  @Test
+  void helpListsEveryCommandAndEveryCommandHasAnExample() throws Exception {
+    Run help = yinxin("--help");
+    assertThat(help.exit()).isZero();
+    assertThat(help.out())
+        .contains("ca", "audit", "monitor", "keys", "seal", "client", "generate-completion")
+        .contains("Exit codes:");
+    for (String[] c :
+        new String[][] {
+          {"ca", "list"},
+          {"ca", "issue"},
+          {"ca", "revoke"},
+          {"ca", "crl"},
+          {"ca", "init"},
+          {"audit", "check"},
+          {"audit", "bundle"},
+          {"seal", "sign"},
+          {"seal", "verify"},
+          {"client", "register"},
+          {"client", "list"},
+          {"keys", "health"}
+        }) {
+      Run r = yinxin(c[0], c[1], "--help");
+      assertThat(r.exit()).as(String.join(" ", c)).isZero();
+      assertThat(r.out()).as(String.join(" ", c)).contains("Example: yinxin " + c[0]);
+    }
+    Run completion = yinxin("generate-completion");
+    assertThat(completion.exit()).isZero();
+    assertThat(completion.out()).contains("complete -F").contains("yinxin");
+  }
+
+  @Test
+  void issueListRevokeAndCheckTheLogThroughTheNodesApis() throws Exception {
+    Files.createDirectories(DIR.resolve("w"));
+    Process gen =
+        new ProcessBuilder(
+                "openssl",
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "w/k.pem",
+                "-subj",
+                "/CN=x",
+                "-out",
+                "w/req.csr")
+            .directory(DIR.toFile())
+            .redirectErrorStream(true)
+            .start();
+    gen.getInputStream().readAllBytes();
+    assertThat(gen.waitFor()).isZero();
+    Run issued =
+        yinxin(
+            "ca",
+            "issue",
+            "--profile",
+            "citizen-sign",
+            "--csr",
+            "w/req.csr",
+            "--subject",
+            "name=张三",
+            "--subject",
+            "idNumber=11010519491231002X",
+            "--out",
+            "w/cert.pem",
+            "--json");
+    assertThat(issued.exit()).as(issued.err()).isZero();
+    JsonNode cert = JSON.readTree(issued.out());
+    String serial = cert.path("serial").asString();
+    assertThat(Files.readString(DIR.resolve("w/cert.pem"))).startsWith("-----BEGIN CERTIFICATE");
+
+    Run list = yinxin("ca", "list", "--profile", "citizen-sign");
+    assertThat(list.exit()).isZero();
+    assertThat(list.out()).contains(serial).contains("valid");
+
+    Run revoked = yinxin("ca", "revoke", "citizen", serial, "--reason", "keyCompromise");
+    assertThat(revoked.exit()).as(revoked.err()).isZero();
+    assertThat(revoked.out().trim()).isEqualTo("citizen " + serial + " revoked");
+    assertThat(yinxin("ca", "list", "--status", "revoked").out()).contains(serial);
+    assertThat(yinxin("ca", "crl", "citizen").exit()).isZero();
+
+    Run check = yinxin("audit", "check");
+    assertThat(check.exit()).as(check.err()).isZero();
+    assertThat(check.out()).startsWith("consistent: size ");
+
+    Run keys = yinxin("keys", "health");
+    assertThat(keys.exit()).isZero();
+    assertThat(keys.out()).contains("keys UP").contains("soft: UP");
+  }
+
+  @Test
+  void sealsAFolderWithPlainProgressLinesAndVerifiesTheResults() throws Exception {
+    Path in = Files.createDirectories(DIR.resolve("docs"));
+    for (int i = 0; i < 3; i++) {
+      try (PDDocument d = new PDDocument()) {
+        d.addPage(new PDPage());
+        d.save(in.resolve("doc" + i + ".pdf").toFile());
+      }
+    }
+    Files.writeString(in.resolve("notes.txt"), "not a PDF: left alone");
+    Run sealed = yinxin("seal", "sign", "--level", "B-T", "--out", "sealed", "docs");
+    assertThat(sealed.exit()).as(sealed.err()).isZero();
+    assertThat(sealed.out()).contains("3 sealed, 0 failed");
+    // Not a terminal: plain lines, the last one complete, no carriage returns.
+    assertThat(sealed.err()).contains("sealed 3/3").doesNotContain("\r");
+    for (int i = 0; i < 3; i++) {
+      assertThat(Files.readAllBytes(DIR.resolve("sealed/doc" + i + ".pdf")))
+          .startsWith("%PDF".getBytes(StandardCharsets.US_ASCII));
+    }
+    Run verified = yinxin("seal", "verify", "sealed");
+    List<String> lines = verified.out().lines().filter(l -> l.contains("doc")).toList();
+    assertThat(lines).hasSize(3);
+    boolean allPassed = lines.stream().allMatch(l -> l.endsWith(": TOTAL_PASSED"));
+    assertThat(verified.exit()).as(verified.out() + verified.err()).isEqualTo(allPassed ? 0 : 1);
+    // The originals are not signed: verify says so and fails.
+    Run unsigned = yinxin("seal", "verify", "docs/doc0.pdf");
+    assertThat(unsigned.exit()).isEqualTo(1);
+    assertThat(unsigned.out()).contains("no signature");
+  }
+
+  @Test
+  void registersAndListsAClient() throws Exception {
+    Run r =
+        yinxin(
+            "client",
+            "register",
+            "--name",
+            "市场监管局",
+            "--redirect-uri",
+            "https://portal.example.test/cb",
+            "--json");
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode c = JSON.readTree(r.out());
+    assertThat(c.path("client_secret").asString()).isNotBlank();
+    Run list = yinxin("client", "list");
+    assertThat(list.exit()).isZero();
+    assertThat(list.out().lines()).contains(c.path("client_id").asString());
+    assertThat(c.path("client_name").asString()).isEqualTo("市场监管局");
+  }
+
+  @Test
+  void exitCodesSayWhatWentWrong() throws Exception {
+    // 3: nobody listens there.
+    Run down = yinxin(Map.of("YINXIN_URL", "http://127.0.0.1:9"), "ca", "list");
+    assertThat(down.exit()).isEqualTo(3);
+    assertThat(down.err()).contains("cannot reach http://127.0.0.1:9");
+    // 1: the node refuses a wrong token (and the token is not echoed).
+    Run refused =
+        yinxin(
+            Map.of("YINXIN_URL", "http://127.0.0.1:" + PORT, "YINXIN_CA_TOKEN", "yx_wrong-token"),
+            "ca",
+            "list");
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(refused.err()).contains("the node answered 401").doesNotContain("yx_wrong-token");
+    // 2: bad usage.
+    Run usage = yinxin("ca", "revoke", "citizen");
+    assertThat(usage.exit()).isEqualTo(2);
+    assertThat(usage.err()).contains("Missing required parameter");
+  }
+}
