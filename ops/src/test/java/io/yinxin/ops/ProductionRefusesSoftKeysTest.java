@@ -53,6 +53,34 @@ class ProductionRefusesSoftKeysTest {
   }
 
   @Test
+  void jsonLogsOnRequestCarryTheFailureAnalysisToo(CapturedOutput output) throws Exception {
+    String data = Files.createTempDirectory("yinxin-prod-").toString();
+    assertThatThrownBy(
+            () ->
+                new SpringApplicationBuilder(YinxinApplication.class)
+                    .profiles("prod")
+                    .run(
+                        "--server.port=0",
+                        "--yinxin.data-dir=" + data,
+                        "--logging.structured.format.console=ecs")
+                    .close())
+        .hasStackTraceContaining("no key backend is configured");
+    tools.jackson.databind.json.JsonMapper json =
+        tools.jackson.databind.json.JsonMapper.builder().build();
+    java.util.List<tools.jackson.databind.JsonNode> lines =
+        output.getOut().lines().filter(l -> l.startsWith("{")).map(json::readTree).toList();
+    assertThat(lines).isNotEmpty();
+    assertThat(lines).allMatch(n -> n.has("@timestamp") && n.has("message"));
+    assertThat(lines)
+        .anyMatch(
+            n ->
+                "ERROR".equals(n.path("log").path("level").asString(n.path("log.level").asString()))
+                    && n.path("message")
+                        .asString()
+                        .contains("Yinxin cannot start: no key backend"));
+  }
+
+  @Test
   void prodProfileStartsOnPostgresqlWhenSoftKeysAreKnowinglyAllowed() throws Exception {
     String data = Files.createTempDirectory("yinxin-prod-").toString();
     io.yinxin.audit.store.PostgresDatabase db = new io.yinxin.audit.store.PostgresDatabase();
