@@ -13,8 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@code yinxin_ca_certificates_issued_total{ca,profile}}
  *   <li>{@code yinxin_ca_revocations_total{ca,reason}}
  *   <li>{@code yinxin_ca_ocsp_responses_total{status,source}}: status good, revoked, unknown,
- *       several, malformed, unauthorized or internal_error; source cached (an answer signed before)
- *       or signed (signed for this request)
+ *       several, malformed, unauthorized, try_later or internal_error; source cached (an answer
+ *       signed before) or signed (signed for this request)
  *   <li>{@code yinxin_ca_acme_orders_total{event,result}}: event created or finalized
  * </ul>
  *

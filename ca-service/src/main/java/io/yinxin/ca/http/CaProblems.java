@@ -34,6 +34,34 @@ public class CaProblems {
     return b.body(pd);
   }
 
+  /**
+   * A key backend that cannot sign (an HSM unplugged, Vault sealed): 503 with {@code
+   * KEY_BACKEND_UNAVAILABLE} and {@code Retry-After}, nothing written (the signature comes before
+   * the evidence and the row). Cached OCSP answers and published CRLs keep being served.
+   */
+  @ExceptionHandler(io.yinxin.hsm.KeyException.class)
+  public ResponseEntity<ProblemDetail> keyBackend(io.yinxin.hsm.KeyException e) {
+    boolean down =
+        e.code() == io.yinxin.hsm.KeyException.Code.BACKEND_UNAVAILABLE
+            || e.code() == io.yinxin.hsm.KeyException.Code.AUTH_FAILED;
+    HttpStatus status = down ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.INTERNAL_SERVER_ERROR;
+    ProblemDetail pd =
+        ProblemDetail.forStatusAndDetail(
+            status,
+            down
+                ? "the CA's key backend cannot sign now; nothing was issued or changed"
+                : "the CA's key could not be used");
+    String code = down ? "KEY_BACKEND_UNAVAILABLE" : "KEY_ERROR";
+    pd.setTitle(code);
+    pd.setProperty("code", code);
+    ResponseEntity.BodyBuilder b =
+        ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON);
+    if (down) {
+      b.header(HttpHeaders.RETRY_AFTER, "30");
+    }
+    return b.body(pd);
+  }
+
   @ExceptionHandler({
     MissingServletRequestParameterException.class,
     MethodArgumentTypeMismatchException.class,

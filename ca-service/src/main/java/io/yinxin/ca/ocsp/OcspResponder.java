@@ -41,6 +41,18 @@ public final class OcspResponder implements AutoCloseable {
   private static final byte[] MALFORMED = status(OCSPRespBuilder.MALFORMED_REQUEST);
   private static final byte[] UNAUTHORIZED = status(OCSPRespBuilder.UNAUTHORIZED);
   private static final byte[] INTERNAL_ERROR = status(OCSPRespBuilder.INTERNAL_ERROR);
+  private static final byte[] TRY_LATER = status(OCSPRespBuilder.TRY_LATER);
+
+  private static boolean keyBackendDown(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.yinxin.hsm.KeyException k
+          && (k.code() == io.yinxin.hsm.KeyException.Code.BACKEND_UNAVAILABLE
+              || k.code() == io.yinxin.hsm.KeyException.Code.AUTH_FAILED)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   private final OcspCache cache;
   private final OcspSigner signer;
@@ -152,10 +164,27 @@ public final class OcspResponder implements AutoCloseable {
         CaMetrics.ocsp(hit.status(), true);
         return new Internal(hit.response(), key, hit);
       }
-      OcspRefresher.Fresh fresh = refresher.signAndCache(r.get(), key, id, now);
+      OcspRefresher.Fresh fresh;
+      try {
+        fresh = refresher.signAndCache(r.get(), key, id, now);
+      } catch (RuntimeException e) {
+        // The signer cannot sign (its key backend down): an answer signed before that is still
+        // within its validity is still true and still verifies; serve it.
+        if (hit != null && now.isBefore(hit.nextUpdate())) {
+          CaMetrics.ocsp(hit.status(), true);
+          return new Internal(hit.response(), key, hit);
+        }
+        throw e;
+      }
       CaMetrics.ocsp(fresh.status(), false);
       return fresh.stored().map(e -> new Internal(e.response(), key, e)).orElse(plain(fresh.der()));
     } catch (RuntimeException e) {
+      if (keyBackendDown(e)) {
+        // RFC 6960 §2.3 tryLater: the responder cannot sign now (a nonce or a first request).
+        log.warn("event=ocsp_try_later reason=key_backend_unavailable");
+        CaMetrics.ocsp("try_later", false);
+        return plain(TRY_LATER);
+      }
       log.error("event=ocsp_failed reason={}", e.toString());
       CaMetrics.ocsp("internal_error", false);
       return plain(INTERNAL_ERROR);
