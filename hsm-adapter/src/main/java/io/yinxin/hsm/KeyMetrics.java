@@ -16,7 +16,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class KeyMetrics {
   private static final MeterRegistry REGISTRY = Metrics.globalRegistry;
-  private static final Map<String, Timer> TIMERS = new ConcurrentHashMap<>();
+
+  /**
+   * Per backend and algorithm, by ordinal: a signature looks its timer up without allocating (a
+   * race registers the same meter twice, which Micrometer answers with the one meter).
+   */
+  private static final Timer[][] TIMERS =
+      new Timer[KeyRef.Scheme.values().length][SignatureAlgorithm.values().length];
+
   private static final Map<String, Counter> ERRORS = new ConcurrentHashMap<>();
 
   /** Histogram buckets from a soft key's 50 µs to a remote HSM's seconds. */
@@ -42,17 +49,18 @@ final class KeyMetrics {
   private KeyMetrics() {}
 
   static void signed(KeyRef.Scheme scheme, SignatureAlgorithm alg, long nanos) {
-    TIMERS
-        .computeIfAbsent(
-            scheme.uriScheme() + ' ' + alg.name(),
-            k ->
-                Timer.builder("yinxin.keys.sign")
-                    .description("Signatures made by the key backends")
-                    .tag("backend", scheme.uriScheme())
-                    .tag("algorithm", alg.name())
-                    .serviceLevelObjectives(BUCKETS)
-                    .register(REGISTRY))
-        .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    Timer t = TIMERS[scheme.ordinal()][alg.ordinal()];
+    if (t == null) {
+      t =
+          Timer.builder("yinxin.keys.sign")
+              .description("Signatures made by the key backends")
+              .tag("backend", scheme.uriScheme())
+              .tag("algorithm", alg.name())
+              .serviceLevelObjectives(BUCKETS)
+              .register(REGISTRY);
+      TIMERS[scheme.ordinal()][alg.ordinal()] = t;
+    }
+    t.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   static void failed(KeyRef.Scheme scheme, SignatureAlgorithm alg, RuntimeException e) {
