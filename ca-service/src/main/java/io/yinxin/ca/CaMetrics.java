@@ -47,7 +47,7 @@ public final class CaMetrics {
         .increment();
   }
 
-  public static void revoked(String ca, String reason) {
+  public static void revoked(String ca, String reason, int count) {
     counter(
             "yinxin.ca.revocations",
             "Certificates revoked or put on hold",
@@ -55,7 +55,11 @@ public final class CaMetrics {
             ca,
             "reason",
             reason)
-        .increment();
+        .increment(count);
+  }
+
+  public static void revoked(String ca, String reason) {
+    revoked(ca, reason, 1);
   }
 
   /** Per status: the counter for answers signed for the request, then for cached ones. */

@@ -60,6 +60,12 @@ public final class Hierarchy {
   private final Map<String, Issuer> issuers = new ConcurrentHashMap<>();
   private final Map<String, ServiceKey> services = new ConcurrentHashMap<>();
 
+  /** Parent of each CA that has one, as stored. */
+  private final Map<String, String> parents = new ConcurrentHashMap<>();
+
+  /** CAs whose own certificate is revoked or on hold: they issue nothing. */
+  private final java.util.Set<String> revokedCas = ConcurrentHashMap.newKeySet();
+
   /**
    * A certificate the system uses itself, with its key.
    *
@@ -118,7 +124,7 @@ public final class Hierarchy {
     Profile ocspProfile = config.profiles().get("ocsp-signer");
     for (CaConfig ca : config.cas()) {
       String name = "ocsp-" + ca.name();
-      if (serviceCurrent(name)) {
+      if (serviceCurrent(name) || revokedCas.contains(ca.name())) {
         existing.add("service " + name);
         continue;
       }
@@ -128,7 +134,7 @@ public final class Hierarchy {
       created.add("service " + name);
     }
     for (HierarchyConfig.ServiceCert s : config.services()) {
-      if (serviceCurrent(s.name())) {
+      if (serviceCurrent(s.name()) || serviceIssuerRevoked(s)) {
         existing.add("service " + s.name());
         continue;
       }
@@ -139,6 +145,81 @@ public final class Hierarchy {
     loadServices();
     log.info("event=ca_init created={} existing={}", created.size(), existing.size());
     return new InitReport(created, existing);
+  }
+
+  /**
+   * What {@link #init} would create now: {@code ca NAME} and {@code service NAME} entries (a dry
+   * run of it).
+   */
+  public List<String> missing() {
+    List<String> out = new ArrayList<>();
+    for (CaConfig ca : config.cas()) {
+      if (!issuers.containsKey(ca.name())) {
+        out.add("ca " + ca.name());
+      }
+    }
+    for (CaConfig ca : config.cas()) {
+      if (!revokedCas.contains(ca.name()) && !serviceCurrent("ocsp-" + ca.name())) {
+        out.add("service ocsp-" + ca.name());
+      }
+    }
+    for (HierarchyConfig.ServiceCert s : config.services()) {
+      if (!serviceCurrent(s.name()) && !serviceIssuerRevoked(s)) {
+        out.add("service " + s.name());
+      }
+    }
+    return out;
+  }
+
+  /** The parent CA's name, empty for a root. */
+  public Optional<String> parent(String ca) {
+    issuer(ca);
+    return Optional.ofNullable(parents.get(ca));
+  }
+
+  /** Whether a CA's own certificate is revoked or on hold (as this node last heard). */
+  public boolean revoked(String ca) {
+    return revokedCas.contains(ca);
+  }
+
+  /**
+   * A CA that may issue now: one whose own certificate is not revoked or on hold.
+   *
+   * @throws CaException {@code NOT_FOUND}, or {@code CONFLICT} for a CA whose certificate is
+   *     revoked
+   */
+  public Issuer issuingCa(String name) {
+    Issuer i = issuer(name);
+    if (revokedCas.contains(name)) {
+      throw new CaException(
+          CaException.Code.CONFLICT,
+          "CA "
+              + name
+              + " has a revoked certificate and issues nothing (see the emergency runbook)");
+    }
+    return i;
+  }
+
+  /**
+   * Hears of a certificate's new status (this node's revocations and other nodes', from the status
+   * feed): when it is a CA's own certificate, that CA stops or resumes issuing.
+   */
+  public void certificateChanged(String issuer, String serial, CertificateRecord.Status status) {
+    for (Issuer i : issuers.values()) {
+      if (issuer.equals(parents.get(i.name()))
+          && serial.equals(i.certificate().getSerialNumber().toString(16))) {
+        if (status == CertificateRecord.Status.VALID) {
+          revokedCas.remove(i.name());
+        } else if (revokedCas.add(i.name())) {
+          log.warn("event=ca_certificate_revoked ca={} status={}", i.name(), status);
+        }
+      }
+    }
+  }
+
+  private boolean serviceIssuerRevoked(HierarchyConfig.ServiceCert s) {
+    Profile p = config.profiles().get(s.profile());
+    return p != null && revokedCas.contains(p.issuer());
   }
 
   /** An issuing CA by name. */
@@ -199,7 +280,7 @@ public final class Hierarchy {
     Profile ocspProfile = config.profiles().get("ocsp-signer");
     for (CaConfig ca : config.cas()) {
       String name = "ocsp-" + ca.name();
-      if (dueForRenewal(name, renewBefore)) {
+      if (!revokedCas.contains(ca.name()) && dueForRenewal(name, renewBefore)) {
         KeySpec spec = ca.key() == KeySpec.SM2 ? KeySpec.SM2 : KeySpec.EC_P256;
         createService(
             "ca-renewal", name, ocspProfile, issuer(ca.name()), spec, "Yinxin OCSP " + ca.name());
@@ -207,7 +288,7 @@ public final class Hierarchy {
       }
     }
     for (HierarchyConfig.ServiceCert s : config.services()) {
-      if (dueForRenewal(s.name(), renewBefore)) {
+      if (!serviceIssuerRevoked(s) && dueForRenewal(s.name(), renewBefore)) {
         Profile p = config.profiles().get(s.profile());
         createService("ca-renewal", s.name(), p, issuer(p.issuer()), s.key(), cn(s.subject()));
         renewed.add(s.name());
@@ -246,8 +327,23 @@ public final class Hierarchy {
     loadServices();
   }
 
+  /** Reads the status of every CA's own certificate. */
+  private void loadCaStatus() {
+    for (Issuer i : issuers.values()) {
+      String parent = parents.get(i.name());
+      if (parent != null) {
+        String serial = i.certificate().getSerialNumber().toString(16);
+        store
+            .certificates()
+            .certificate(parent, serial)
+            .ifPresent(r -> certificateChanged(parent, serial, r.status()));
+      }
+    }
+  }
+
   private void loadCas() {
     for (AuthorityRecord a : store.authorities().authorities()) {
+      a.parent().ifPresent(p -> parents.put(a.name(), p));
       try {
         issuers.put(
             a.name(),
@@ -260,6 +356,7 @@ public final class Hierarchy {
         throw new UncheckedIOException(e);
       }
     }
+    loadCaStatus();
   }
 
   private void loadServices() {

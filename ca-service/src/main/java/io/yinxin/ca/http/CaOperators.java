@@ -12,12 +12,13 @@ import java.util.Set;
 /**
  * Registration-authority operators allowed to call the CA API, each a bearer token (held only as a
  * SHA-256 hash) with OAuth2-style scopes: {@code ca:issue}, {@code ca:revoke}, {@code ca:read},
- * {@code ca:crl}: the configured operators, and, when an issuer is configured, the access tokens it
- * issues (see {@link IssuerAccessTokens}).
+ * {@code ca:crl}, {@code ca:emergency}: the configured operators, and, when an issuer is
+ * configured, the access tokens it issues (see {@link IssuerAccessTokens}).
  */
 public final class CaOperators {
   /** Every scope the CA API knows. */
-  public static final Set<String> SCOPES = Set.of("ca:issue", "ca:revoke", "ca:read", "ca:crl");
+  public static final Set<String> SCOPES =
+      Set.of("ca:issue", "ca:revoke", "ca:read", "ca:crl", "ca:emergency");
 
   /**
    * One operator.

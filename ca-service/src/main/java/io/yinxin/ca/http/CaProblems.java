@@ -14,7 +14,12 @@ import org.springframework.web.method.annotation.MethodArgumentTypeMismatchExcep
 /**
  * RFC 9457 problem+json for the CA's REST endpoints, with a stable {@code code} and {@code field}.
  */
-@RestControllerAdvice(assignableTypes = {CaController.class, RevocationInfoController.class})
+@RestControllerAdvice(
+    assignableTypes = {
+      CaController.class,
+      RevocationInfoController.class,
+      EmergencyController.class
+    })
 public class CaProblems {
 
   @ExceptionHandler(CaException.class)

@@ -152,11 +152,32 @@ public final class CertificateFactory {
       Urls urls,
       Instant now,
       ContentSigner signer) {
+    return endEntity(
+        profile, issuer, serial, names, key, partition, urls, now, Instant.MAX, signer);
+  }
+
+  /**
+   * An end-entity certificate under a profile that ends no later than {@code latest} (a re-issued
+   * certificate keeps the end of the one it replaces).
+   */
+  public static X509CertificateHolder endEntity(
+      Profile profile,
+      Issuer issuer,
+      BigInteger serial,
+      Names.Checked names,
+      SubjectPublicKeyInfo key,
+      int partition,
+      Urls urls,
+      Instant now,
+      Instant latest,
+      ContentSigner signer) {
     Instant notBefore = now.truncatedTo(ChronoUnit.SECONDS).minus(BACKDATE);
     Instant notAfter =
         min(
-            notBefore.plus(Duration.ofDays(profile.validityDays())),
-            issuer.certificate().getNotAfter().toInstant());
+            min(
+                notBefore.plus(Duration.ofDays(profile.validityDays())),
+                issuer.certificate().getNotAfter().toInstant()),
+            latest);
     X509v3CertificateBuilder b =
         new X509v3CertificateBuilder(
             issuer.subject(),

@@ -156,7 +156,74 @@ public final class IssuanceService implements AutoCloseable {
           "csr.publicKey",
           "a certificate for this key was revoked; generate a new key");
     }
-    Issuer issuer = hierarchy.issuer(profile.issuer());
+    Issuer issuer = hierarchy.issuingCa(profile.issuer());
+    return sign(
+        actor,
+        profile,
+        issuer,
+        names,
+        csr.publicKey(),
+        key.sha256(),
+        Instant.MAX,
+        Map.of(
+            "signingKey", issuer.key().toString(),
+            "signatureAlgorithm", issuer.algorithm().name()));
+  }
+
+  /**
+   * Issues a replacement for a certificate revoked because its CA was compromised: the same
+   * subject, subject alternative names and public key (the subscriber's key was never at risk),
+   * under the same profile, from the CA that profile names now, which must be another CA and one
+   * that may issue. Its CERT_ISSUED event names the certificate it replaces.
+   *
+   * @throws CaException {@code CONFLICT} when the profile is gone or still names the old CA
+   */
+  public Issued reissue(String actor, CertificateRecord old) {
+    Profile profile = hierarchy.config().profiles().get(old.profile());
+    if (profile == null) {
+      throw new CaException(
+          CaException.Code.CONFLICT, "profile " + old.profile() + " is no longer configured");
+    }
+    Issuer issuer = hierarchy.issuingCa(profile.issuer());
+    if (issuer.name().equals(old.issuer())) {
+      throw new CaException(
+          CaException.Code.CONFLICT,
+          "profile " + profile.name() + " still names CA " + old.issuer() + ": point it elsewhere");
+    }
+    X509CertificateHolder was;
+    try {
+      was = new X509CertificateHolder(old.der());
+    } catch (java.io.IOException e) {
+      throw new CaException(CaException.Code.CONFLICT, "stored certificate does not parse");
+    }
+    org.bouncycastle.asn1.x509.GeneralNames san =
+        org.bouncycastle.asn1.x509.GeneralNames.fromExtensions(
+            was.getExtensions(), org.bouncycastle.asn1.x509.Extension.subjectAlternativeName);
+    Names.Checked names =
+        new Names.Checked(was.getSubject(), java.util.Optional.ofNullable(san), "re-issued");
+    return sign(
+        actor,
+        profile,
+        issuer,
+        names,
+        was.getSubjectPublicKeyInfo(),
+        old.keySha256(),
+        old.notAfter(),
+        Map.of(
+            "signingKey", issuer.key().toString(),
+            "signatureAlgorithm", issuer.algorithm().name(),
+            "replaces", old.issuer() + "/" + old.serial()));
+  }
+
+  private Issued sign(
+      String actor,
+      Profile profile,
+      Issuer issuer,
+      Names.Checked names,
+      org.bouncycastle.asn1.x509.SubjectPublicKeyInfo publicKey,
+      byte[] keySha256,
+      Instant latest,
+      Map<String, String> attributes) {
     int partition = (int) (nextSlot() / partitionSize);
     BigInteger serial = CertificateFactory.newSerial();
     X509CertificateHolder cert =
@@ -165,26 +232,20 @@ public final class IssuanceService implements AutoCloseable {
             issuer,
             serial,
             names,
-            csr.publicKey(),
+            publicKey,
             partition,
             hierarchy.urls(),
             Instant.now(),
+            latest,
             issuer.signerRecordedByCaller(
                 keys, "cert:" + issuer.name() + "/" + serial.toString(16)));
     CertificateRecord row =
-        CertificateRecord.issued(issuer.name(), profile.name(), cert, key.sha256(), partition);
+        CertificateRecord.issued(issuer.name(), profile.name(), cert, keySha256, partition);
     // The audit event (which also records this use of the CA key) is durable before the
     // certificate is stored or returned: a certificate never exists without its evidence. If the
     // insert then fails, the log holds a CERT_ISSUED for a certificate nobody received, which an
     // auditor can see; the reverse could not be seen.
-    audit.append(
-        Hierarchy.issuedEvent(
-            actor,
-            issuer.name(),
-            row,
-            Map.of(
-                "signingKey", issuer.key().toString(),
-                "signatureAlgorithm", issuer.algorithm().name())));
+    audit.append(Hierarchy.issuedEvent(actor, issuer.name(), row, attributes));
     writer.insert(row);
     io.yinxin.ca.CaMetrics.issued(issuer.name(), profile.name());
     log.info(

@@ -48,7 +48,15 @@ public final class RevocationService {
    *     {@code INVALID_REQUEST} (reason)
    */
   public CertificateRecord revoke(String actor, String issuer, String serial, String reasonName) {
-    RevocationReason reason = RevocationReason.forRevocation(reasonName);
+    return revoke(actor, issuer, serial, RevocationReason.forRevocation(reasonName));
+  }
+
+  /**
+   * Revokes with any reason, {@code cACompromise} included: for the emergency procedures, which
+   * revoke a CA's own certificate.
+   */
+  public CertificateRecord revoke(
+      String actor, String issuer, String serial, RevocationReason reason) {
     String s = normalizeSerial(serial);
     Status to = reason == RevocationReason.CERTIFICATE_HOLD ? Status.ON_HOLD : Status.REVOKED;
     Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -78,6 +86,59 @@ public final class RevocationService {
     notify(r);
     audit.await(evidence[0]);
     return r;
+  }
+
+  /**
+   * Revokes every certificate {@code issuer} issued that is valid or on hold, with {@code reason},
+   * in one transaction with one CERT_REVOKED event per certificate (all or none); answers once the
+   * last event is durable in the log. Certificates issued while this runs are not included: call
+   * again once the CA issues nothing (it returns 0 when nothing was left).
+   *
+   * @return how many certificates were revoked
+   */
+  public int revokeAllIssuedBy(
+      String actor, String issuer, RevocationReason reason, String procedure) {
+    Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    AuditOutbox.Pending[] last = new AuditOutbox.Pending[1];
+    List<CertificateRecord> revoked =
+        store.inTransaction(
+            c -> {
+              List<CertificateRecord> rows =
+                  store.certificates().revokeAllIssuedBy(c, issuer, reason.code(), at);
+              for (CertificateRecord row : rows) {
+                last[0] =
+                    audit.record(
+                        c,
+                        new AuditEvent(
+                            EventType.CERT_REVOKED,
+                            actor,
+                            issuer + "/" + row.serial(),
+                            at,
+                            Map.of(
+                                "reason",
+                                reason.rfcName(),
+                                "profile",
+                                row.profile(),
+                                "procedure",
+                                procedure),
+                            Optional.empty()));
+              }
+              return rows;
+            });
+    log.info(
+        "event=certs_revoked_in_bulk issuer={} count={} reason={} procedure={}",
+        issuer,
+        revoked.size(),
+        reason.rfcName(),
+        procedure);
+    io.yinxin.ca.CaMetrics.revoked(issuer, reason.rfcName(), revoked.size());
+    for (CertificateRecord r : revoked) {
+      notify(r);
+    }
+    if (last[0] != null) {
+      audit.await(last[0]); // the outbox is integrated in order: the rest is in the log too
+    }
+    return revoked.size();
   }
 
   /** Releases a certificate from hold: it is valid again and leaves the CRL. */

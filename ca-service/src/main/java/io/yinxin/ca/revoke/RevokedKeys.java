@@ -17,6 +17,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * start.
  */
 public final class RevokedKeys {
+  /**
+   * A certificate revoked because its CA was compromised says nothing about its own key: the
+   * subscriber keeps it, and the replacement CA re-issues for it.
+   */
+  private static final int CA_COMPROMISE = RevocationReason.CA_COMPROMISE.code();
+
   private static final int HASHES = 6;
 
   private final CaStore store;
@@ -74,7 +80,8 @@ public final class RevokedKeys {
   public void follow(RevocationService revocations) {
     revocations.onChange(
         r -> {
-          if (r.status() == CertificateRecord.Status.REVOKED) {
+          if (r.status() == CertificateRecord.Status.REVOKED
+              && !r.reason().equals(java.util.Optional.of(CA_COMPROMISE))) {
             add(r.keySha256());
           }
         });
@@ -87,7 +94,7 @@ public final class RevokedKeys {
   public void follow(StatusFeed feed) {
     feed.follow(
         ch -> {
-          if (ch.status() == CertificateRecord.Status.REVOKED) {
+          if (ch.status() == CertificateRecord.Status.REVOKED && ch.reason() != CA_COMPROMISE) {
             add(ch.keySha256());
           }
         });

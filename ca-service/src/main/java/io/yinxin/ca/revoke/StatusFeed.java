@@ -30,8 +30,13 @@ public final class StatusFeed {
   /** Most gaps remembered; a larger jump is taken as skipped sequence values (a cache). */
   static final int MAX_GAPS = 10_000;
 
-  /** One change as a follower needs it. */
-  public record Change(long seq, String issuer, String serial, Status status, byte[] keySha256) {}
+  /**
+   * One change as a follower needs it.
+   *
+   * @param reason the CRLReason code (0 when there is none: a release from hold)
+   */
+  public record Change(
+      long seq, String issuer, String serial, Status status, byte[] keySha256, int reason) {}
 
   private final CaStore store;
   private final long gapTimeoutNanos;

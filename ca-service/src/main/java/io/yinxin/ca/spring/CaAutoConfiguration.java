@@ -54,7 +54,12 @@ import org.springframework.core.env.Environment;
     })
 @ConditionalOnProperty(prefix = "yinxin.ca", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(CaProperties.class)
-@Import({CaController.class, RevocationInfoController.class, CaProblems.class})
+@Import({
+  CaController.class,
+  RevocationInfoController.class,
+  io.yinxin.ca.http.EmergencyController.class,
+  CaProblems.class
+})
 public class CaAutoConfiguration {
   private static final Logger log = LoggerFactory.getLogger(CaAutoConfiguration.class);
 
@@ -153,8 +158,22 @@ public class CaAutoConfiguration {
   }
 
   @Bean
-  RevocationService caRevocation(CaStore store, io.yinxin.audit.AuditOutbox audit) {
-    return new RevocationService(store, audit);
+  RevocationService caRevocation(
+      CaStore store,
+      io.yinxin.audit.AuditOutbox audit,
+      Hierarchy h,
+      io.yinxin.ca.revoke.StatusFeed feed) {
+    RevocationService r = new RevocationService(store, audit);
+    // A CA whose own certificate is revoked (here or on another node) stops issuing at once.
+    r.onChange(c -> h.certificateChanged(c.issuer(), c.serial(), c.status()));
+    feed.follow(ch -> h.certificateChanged(ch.issuer(), ch.serial(), ch.status()));
+    return r;
+  }
+
+  @Bean
+  io.yinxin.ca.revoke.CaCompromise caCompromise(
+      Hierarchy h, CaStore store, RevocationService r, CrlService crls, IssuanceService issuance) {
+    return new io.yinxin.ca.revoke.CaCompromise(h, store, r, crls, issuance);
   }
 
   @Bean

@@ -73,13 +73,20 @@ public final class CertificateStore {
     }
   }
 
-  /** Whether a certificate for this key was ever revoked (hold does not count). */
+  /**
+   * What counts as a revoked key: a certificate revoked for any reason but its CA's compromise
+   * (reason 2, cACompromise), which says nothing about the subscriber's own key. Hold does not
+   * count.
+   */
+  static final String KEY_REVOKED = "status = 'R' AND (reason IS NULL OR reason <> 2)";
+
+  /** Whether a certificate for this key was ever revoked (see {@link #KEY_REVOKED}). */
   public boolean keyWasRevoked(byte[] keySha256) {
     return db.inTransaction(
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "SELECT 1 FROM ca.certificates WHERE key_sha256 = ? AND status = 'R'")) {
+                  "SELECT 1 FROM ca.certificates WHERE key_sha256 = ? AND " + KEY_REVOKED)) {
             ps.setBytes(1, keySha256);
             try (ResultSet rs = ps.executeQuery()) {
               return rs.next();
@@ -93,7 +100,7 @@ public final class CertificateStore {
     db.inTransaction(
         c -> {
           try (PreparedStatement ps =
-              c.prepareStatement("SELECT key_sha256 FROM ca.certificates WHERE status = 'R'")) {
+              c.prepareStatement("SELECT key_sha256 FROM ca.certificates WHERE " + KEY_REVOKED)) {
             ps.setFetchSize(10_000);
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
@@ -114,7 +121,8 @@ public final class CertificateStore {
               c.prepareStatement(
                   "SELECT c.key_sha256 FROM ca.status_changes s JOIN ca.certificates c"
                       + " ON c.issuer = s.issuer AND c.serial = s.serial"
-                      + " WHERE s.changed_at >= ? AND s.status = 'R'")) {
+                      + " WHERE s.changed_at >= ? AND s.status = 'R'"
+                      + " AND (s.reason IS NULL OR s.reason <> 2)")) {
             ps.setObject(1, CaStore.odt(since));
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
@@ -312,6 +320,221 @@ public final class CertificateStore {
           beforeCommit.record(c, updated);
           return updated;
         });
+  }
+
+  /**
+   * Revokes every certificate of {@code issuer} that is valid or on hold, in the caller's
+   * transaction: the rows are locked first (a concurrent single revocation waits or is waited for),
+   * then the certificate rows, the revocation list and the status feed change in JDBC batches.
+   *
+   * @return the certificates as they are now, without their DER (not read, to bound memory)
+   */
+  public List<CertificateRecord> revokeAllIssuedBy(
+      Connection c, String issuer, int reason, Instant at) throws SQLException {
+    List<CertificateRecord> locked = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT serial, profile, subject, key_sha256, not_before, not_after, crl_partition,"
+                + " status, issued_at FROM ca.certificates WHERE issuer = ? AND status IN ('V', 'H')"
+                + " ORDER BY serial FOR UPDATE")) {
+      ps.setString(1, issuer);
+      ps.setFetchSize(10_000);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          locked.add(
+              new CertificateRecord(
+                  issuer,
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getBytes(4),
+                  rs.getObject(5, OffsetDateTime.class).toInstant(),
+                  rs.getObject(6, OffsetDateTime.class).toInstant(),
+                  rs.getInt(7),
+                  Status.of(rs.getString(8)),
+                  Optional.of(at),
+                  Optional.of(reason),
+                  rs.getObject(9, OffsetDateTime.class).toInstant(),
+                  new byte[0]));
+        }
+      }
+    }
+    if (locked.isEmpty()) {
+      return List.of();
+    }
+    Object atParam = CaStore.odt(at);
+    Object nowParam = CaStore.odt(Instant.now());
+    try (PreparedStatement up =
+            c.prepareStatement(
+                "UPDATE ca.certificates SET status = 'R', revoked_at = ?, reason = ?"
+                    + " WHERE issuer = ? AND serial = ?");
+        PreparedStatement del =
+            c.prepareStatement("DELETE FROM ca.revoked WHERE issuer = ? AND serial = ?");
+        PreparedStatement ins =
+            c.prepareStatement(
+                "INSERT INTO ca.revoked (issuer, serial, crl_partition, revoked_at, reason)"
+                    + " VALUES (?, ?, ?, ?, ?)");
+        PreparedStatement ch =
+            c.prepareStatement(
+                "INSERT INTO ca.status_changes (issuer, serial, crl_partition, status, reason,"
+                    + " changed_at) VALUES (?, ?, ?, 'R', ?, ?)")) {
+      int n = 0;
+      boolean deletes = false;
+      for (CertificateRecord r : locked) {
+        up.setObject(1, atParam);
+        up.setShort(2, (short) reason);
+        up.setString(3, issuer);
+        up.setString(4, r.serial());
+        up.addBatch();
+        if (r.status() == Status.ON_HOLD) {
+          del.setString(1, issuer);
+          del.setString(2, r.serial());
+          del.addBatch();
+          deletes = true;
+        }
+        ins.setString(1, issuer);
+        ins.setString(2, r.serial());
+        ins.setInt(3, r.partition());
+        ins.setObject(4, atParam);
+        ins.setShort(5, (short) reason);
+        ins.addBatch();
+        ch.setString(1, issuer);
+        ch.setString(2, r.serial());
+        ch.setInt(3, r.partition());
+        ch.setShort(4, (short) reason);
+        ch.setObject(5, nowParam);
+        ch.addBatch();
+        if (++n % 5_000 == 0) {
+          up.executeBatch();
+          if (deletes) {
+            del.executeBatch();
+            deletes = false;
+          }
+          ins.executeBatch();
+          ch.executeBatch();
+        }
+      }
+      up.executeBatch();
+      if (deletes) {
+        del.executeBatch();
+      }
+      ins.executeBatch();
+      ch.executeBatch();
+    }
+    List<CertificateRecord> out = new ArrayList<>(locked.size());
+    for (CertificateRecord r : locked) {
+      out.add(
+          new CertificateRecord(
+              r.issuer(),
+              r.serial(),
+              r.profile(),
+              r.subject(),
+              r.keySha256(),
+              r.notBefore(),
+              r.notAfter(),
+              r.partition(),
+              Status.REVOKED,
+              r.revokedAt(),
+              r.reason(),
+              r.issuedAt(),
+              r.der()));
+    }
+    return out;
+  }
+
+  /** How many certificates of {@code issuer} have each status code (V, R, H). */
+  public java.util.Map<Status, Long> countByStatus(String issuer) {
+    return db.inTransaction(
+        c -> {
+          java.util.Map<Status, Long> out = new java.util.EnumMap<>(Status.class);
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT status, COUNT(*) FROM ca.certificates WHERE issuer = ? GROUP BY status")) {
+            ps.setString(1, issuer);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.put(Status.of(rs.getString(1)), rs.getLong(2));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /**
+   * Certificates of {@code issuer} revoked for its compromise, not expired at {@code now} and not
+   * re-issued yet, oldest serial first.
+   */
+  public List<CertificateRecord> awaitingReissue(String issuer, Instant now, int limit) {
+    return db.inTransaction(
+        c -> {
+          List<CertificateRecord> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT "
+                      + CERT_COLUMNS
+                      + " FROM ca.certificates c WHERE issuer = ? AND status = 'R' AND reason = 2"
+                      + " AND not_after > ? AND NOT EXISTS (SELECT 1 FROM ca.reissued r"
+                      + " WHERE r.issuer = c.issuer AND r.serial = c.serial)"
+                      + " ORDER BY serial LIMIT ?")) {
+            ps.setString(1, issuer);
+            ps.setObject(2, CaStore.odt(now));
+            ps.setInt(3, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(row(rs));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /** How many certificates {@link #awaitingReissue} would still return. */
+  public long countAwaitingReissue(String issuer, Instant now) {
+    return db.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT COUNT(*) FROM ca.certificates c WHERE issuer = ? AND status = 'R'"
+                      + " AND reason = 2 AND not_after > ? AND NOT EXISTS (SELECT 1 FROM"
+                      + " ca.reissued r WHERE r.issuer = c.issuer AND r.serial = c.serial)")) {
+            ps.setString(1, issuer);
+            ps.setObject(2, CaStore.odt(now));
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return rs.getLong(1);
+            }
+          }
+        });
+  }
+
+  /**
+   * Records that {@code old} was re-issued (or, with an empty {@code newSerial}, passed over for
+   * good: its key was revoked for its own sake), in the caller's transaction.
+   *
+   * @return false if it was recorded already (another node re-issued it first)
+   */
+  public boolean markReissued(
+      Connection c, CertificateRecord old, String newIssuer, String newSerial, Instant at)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO ca.reissued (issuer, serial, new_issuer, new_serial, reissued_at)"
+                + " VALUES (?, ?, ?, ?, ?)")) {
+      ps.setString(1, old.issuer());
+      ps.setString(2, old.serial());
+      ps.setString(3, newIssuer);
+      ps.setString(4, newSerial);
+      ps.setObject(5, CaStore.odt(at));
+      ps.executeUpdate();
+      return true;
+    } catch (SQLException e) {
+      if ("23505".equals(e.getSQLState())) {
+        return false;
+      }
+      throw e;
+    }
   }
 
   private static CertificateRecord row(ResultSet rs) throws SQLException {

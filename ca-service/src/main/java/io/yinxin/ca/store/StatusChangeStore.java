@@ -33,7 +33,7 @@ public final class StatusChangeStore {
   }
 
   private static final String FEED_SELECT =
-      "SELECT s.seq, s.issuer, s.serial, s.status, c.key_sha256 FROM ca.status_changes s"
+      "SELECT s.seq, s.issuer, s.serial, s.status, c.key_sha256, s.reason FROM ca.status_changes s"
           + " JOIN ca.certificates c ON c.issuer = s.issuer AND c.serial = s.serial";
 
   /**
@@ -80,7 +80,8 @@ public final class StatusChangeStore {
                 rs.getString(2),
                 rs.getString(3),
                 Status.of(rs.getString(4)),
-                rs.getBytes(5)));
+                rs.getBytes(5),
+                rs.getShort(6)));
       }
     }
     return out;

@@ -92,7 +92,7 @@ public final class CaBench {
       Integer.parseInt(System.getenv().getOrDefault("BENCH_CONCURRENCY", "32"));
   private static final int CRL_ENTRIES =
       Integer.parseInt(System.getenv().getOrDefault("BENCH_CRL_ENTRIES", "1000000"));
-  private static final String TOKEN = "bench-" + UUID.randomUUID();
+  static final String TOKEN = "bench-" + UUID.randomUUID();
   private static final int WARMUP_SECONDS =
       Integer.parseInt(System.getenv().getOrDefault("BENCH_WARMUP_SECONDS", "60"));
   static final int WARMUP_MAX_SECONDS =
@@ -543,10 +543,12 @@ public final class CaBench {
   static final class Node implements AutoCloseable {
     final Process process;
     final String base;
+    final String db;
 
-    private Node(Process process, String base) {
+    private Node(Process process, String base, String db) {
       this.process = process;
       this.base = base;
+      this.db = db;
     }
 
     static Node start(String backend) throws Exception {
@@ -576,7 +578,7 @@ public final class CaBench {
                   .formatHex(
                       MessageDigest.getInstance("SHA-256")
                           .digest(TOKEN.getBytes(StandardCharsets.UTF_8))));
-      cmd.add("--yinxin.ca.operators[0].scopes=ca:issue,ca:read");
+      cmd.add("--yinxin.ca.operators[0].scopes=ca:issue,ca:read,ca:revoke,ca:crl,ca:emergency");
       if (backend.equals("pkcs11")) {
         cmd.add("--yinxin.keys.pkcs11.library=" + System.getenv("YINXIN_BENCH_MODULE"));
         cmd.add("--yinxin.keys.pkcs11.token=" + System.getenv("YINXIN_BENCH_TOKEN"));
@@ -610,7 +612,7 @@ public final class CaBench {
       }
       System.out.println(
           "node (" + backend + ") up at " + base + ", log " + data.resolve("node.log"));
-      return new Node(p, base);
+      return new Node(p, base, db);
     }
 
     @Override

@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       KeysCommand.class,
       SealCommand.class,
       ClientCommand.class,
+      EmergencyCommand.class,
       AutoComplete.GenerateCompletion.class,
       CommandLine.HelpCommand.class
     },
@@ -53,6 +54,7 @@ public final class YinxinCli {
           "keys",
           "seal",
           "client",
+          "emergency",
           "generate-completion",
           "help",
           "serve",

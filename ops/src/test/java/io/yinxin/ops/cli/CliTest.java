@@ -103,7 +103,8 @@ class CliTest {
           {"seal", "verify"},
           {"client", "register"},
           {"client", "list"},
-          {"keys", "health"}
+          {"keys", "health"},
+          {"emergency", "ca-compromise"}
         }) {
       Run r = yinxin(c[0], c[1], "--help");
       assertThat(r.exit()).as(String.join(" ", c)).isZero();
@@ -112,6 +113,40 @@ class CliTest {
     Run completion = yinxin("generate-completion");
     assertThat(completion.exit()).isZero();
     assertThat(completion.out()).contains("complete -F").contains("yinxin");
+  }
+
+  /**
+   * The CA-compromise procedure on the SM2 citizen CA (nothing else here uses it): the dry run
+   * changes nothing; the run revokes the CA at its root, everything it issued, publishes the CRLs;
+   * from then on its profile is refused.
+   */
+  @Test
+  void emergencyCaCompromiseDryRunThenRun() throws Exception {
+    String before = yinxin("ca", "list", "--issuer", "sm2-citizen", "--json").out();
+    Run dry = yinxin("emergency", "ca-compromise", "sm2-citizen");
+    assertThat(dry.exit()).as(dry.err()).isZero();
+    assertThat(dry.out())
+        .startsWith("DRY RUN: nothing was changed")
+        .contains("would revoke its certificate at sm2-root (cACompromise)")
+        .contains("would revoke 1 certificates it issued")
+        .contains("WARNING: profiles still naming sm2-citizen")
+        .contains("citizen-sign-sm2");
+    assertThat(yinxin("ca", "list", "--issuer", "sm2-citizen", "--json").out()).isEqualTo(before);
+    assertThat(yinxin("emergency", "ca-compromise", "sm2-citizen", "--yes", "--dry-run").exit())
+        .isEqualTo(2);
+
+    Run run = yinxin("emergency", "ca-compromise", "sm2-citizen", "--yes", "--json");
+    assertThat(run.exit()).as(run.err()).isZero();
+    JsonNode r = JSON.readTree(run.out()).path("procedure");
+    assertThat(r.path("revoked").asInt()).isEqualTo(1); // its OCSP signer
+    assertThat(r.path("crlsPublished").toString()).contains("sm2-root/0", "sm2-citizen/0");
+    assertThat(yinxin("ca", "list", "--issuer", "sm2-citizen", "--status", "valid").out())
+        .isBlank();
+    assertThat(yinxin("ca", "list", "--issuer", "sm2-root", "--status", "revoked").out())
+        .contains("sm2-root");
+
+    Run again = yinxin("emergency", "ca-compromise", "sm2-citizen");
+    assertThat(again.out()).contains("its certificate is revoked already");
   }
 
   @Test
