@@ -110,7 +110,7 @@ final class AuditCommand {
       Files.writeString(out, Node.JSON.writeValueAsString(r));
       spec.commandLine()
           .getOut()
-          .println("wrote " + out + " (" + r.path("events").size() + " events)");
+          .println("wrote " + out + " (" + r.path("entries").size() + " events)");
       return 0;
     }
   }

@@ -16,8 +16,214 @@ import tools.jackson.databind.JsonNode;
     name = "emergency",
     description = "Incident procedures, each with a dry run: ca-compromise.",
     mixinStandardHelpOptions = true,
-    subcommands = {EmergencyCommand.CaCompromise.class})
+    subcommands = {EmergencyCommand.CaCompromise.class, EmergencyCommand.SealCompromise.class})
 final class EmergencyCommand {
+  @Command(
+      name = "seal-compromise",
+      mixinStandardHelpOptions = true,
+      description = {
+        "A seal's key is compromised: disable the seal, revoke its certificate at the CA",
+        "(keyCompromise) and publish that CA's CRL, and list from the evidence log every",
+        "document sealed and every hash signed with it since --since (the list is written as an",
+        "evidence bundle per kind of use with --out-dir, each verifiable offline with",
+        "'yinxin audit verify').",
+        "Without --yes this is a dry run: it lists and says what it would do, changing nothing.",
+        "Tokens: $" + SealCommand.TOKEN_ENV + " (seal:admin), $" + CaCommand.TOKEN_ENV,
+        "(ca:revoke, ca:crl, ca:read), $" + AuditCommand.TOKEN_ENV + " (audit:read), or dev.json.",
+        "",
+        "Example: yinxin emergency seal-compromise 3f9c… --since 2026-11-01T00:00:00Z --yes \\",
+        "           --out-dir incident-42"
+      })
+  static final class SealCompromise implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Parameters(index = "0", paramLabel = "SEAL", description = "The seal's id")
+    String seal;
+
+    @Option(
+        names = "--since",
+        required = true,
+        description = "ISO-8601 instant: list what the seal signed from then on")
+    String since;
+
+    @Option(names = "--yes", description = "Disable and revoke (without it: a dry run)")
+    boolean yes;
+
+    @Option(
+        names = "--out-dir",
+        description =
+            "Write the evidence bundles of the seal's uses here: document-sealed.json, hash-signed.json")
+    java.nio.file.Path out;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      java.time.Instant from;
+      try {
+        from = java.time.Instant.parse(since);
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--since must be an ISO-8601 instant, e.g. 2026-11-01T00:00:00Z");
+      }
+      var text = spec.commandLine().getOut();
+      String sealToken = node.token(SealCommand.TOKEN_ENV, "sealToken");
+      String caToken = node.token(CaCommand.TOKEN_ENV, "caOperatorToken");
+      String auditToken = node.token(AuditCommand.TOKEN_ENV, "auditorToken");
+      String sealPath = "/sign/v1/seals/" + CaCommand.enc(seal);
+      JsonNode s = node.call(node.request(sealPath, sealToken).GET());
+      String serial = s.path("certificateSerial").asString();
+      org.bouncycastle.asn1.x500.X500Name issuerDn =
+          new org.bouncycastle.asn1.x500.X500Name(s.path("certificateIssuer").asString());
+      String ca = null;
+      for (JsonNode c : node.call(node.request("/ca/v1/cas", null).GET()).path("items")) {
+        if (new org.bouncycastle.asn1.x500.X500Name(c.path("subject").asString())
+            .equals(issuerDn)) {
+          ca = c.path("name").asString();
+        }
+      }
+      JsonNode cert =
+          ca == null
+              ? null
+              : node.call(
+                  node.request(
+                          "/ca/v1/certificates/" + CaCommand.enc(ca) + "/" + CaCommand.enc(serial),
+                          caToken)
+                      .GET());
+      List<JsonNode> uses = new ArrayList<>();
+      if (out != null) {
+        java.nio.file.Files.createDirectories(out);
+      }
+      for (String type : List.of("DOCUMENT_SEALED", "HASH_SIGNED")) {
+        JsonNode b =
+            node.call(
+                node.request("/audit/v1/bundles", auditToken)
+                    .header("Content-Type", "application/json")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            Node.JSON.writeValueAsString(
+                                java.util.Map.of(
+                                    "type",
+                                    type,
+                                    "subject",
+                                    seal,
+                                    "from",
+                                    from.toString(),
+                                    "limit",
+                                    10_000)))));
+        if (out != null) {
+          java.nio.file.Files.writeString(
+              out.resolve(type.toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ".json"),
+              Node.JSON.writeValueAsString(b));
+        }
+        for (JsonNode e : b.path("entries")) {
+          uses.add(Node.JSON.readTree(e.path("event").asString()));
+        }
+      }
+      var result = Node.JSON.createObjectNode();
+      result.put("seal", seal);
+      result.put("dryRun", !yes);
+      result.put("sealStatus", s.path("status").asString());
+      result.put("certificateSerial", serial);
+      result.put("ca", ca);
+      result.put("certificateStatus", cert == null ? null : cert.path("status").asString());
+      result.set("uses", Node.JSON.valueToTree(uses));
+      if (yes) {
+        result.set(
+            "disabled",
+            node.call(
+                node.request(sealPath + "/disable", sealToken)
+                    .POST(HttpRequest.BodyPublishers.noBody())));
+        if (cert != null && !cert.path("status").asString().equals("revoked")) {
+          result.set(
+              "revoked",
+              node.call(
+                  node.request(
+                          "/ca/v1/certificates/"
+                              + CaCommand.enc(ca)
+                              + "/"
+                              + CaCommand.enc(serial)
+                              + "/revoke",
+                          caToken)
+                      .header("Content-Type", "application/json")
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString("{\"reason\":\"keyCompromise\"}"))));
+        }
+        if (ca != null) {
+          int partition = partition(cert.path("certificate").asString());
+          result.set(
+              "crl",
+              node.call(
+                  node.request(
+                          "/ca/v1/cas/" + CaCommand.enc(ca) + "/crls?partition=" + partition,
+                          caToken)
+                      .POST(HttpRequest.BodyPublishers.noBody())));
+        }
+      }
+      if (node.json) {
+        text.println(Node.pretty(result));
+        return 0;
+      }
+      String would = yes ? "" : "would ";
+      if (!yes) {
+        text.println("DRY RUN: nothing was changed. Add --yes to run it.");
+      }
+      text.printf(
+          "seal %s (%s): %s%n",
+          seal,
+          s.path("name").asString(),
+          yes ? "disabled" : "is " + s.path("status").asString() + "; " + would + "disable it");
+      if (ca == null) {
+        text.printf(
+            "  its certificate %s was not issued by this node's CAs (%s): revoke it at its CA%n",
+            serial, issuerDn);
+      } else if (cert.path("status").asString().equals("revoked")) {
+        text.printf(
+            "  certificate %s/%s was revoked already; %spublish the CRL%n", ca, serial, would);
+      } else {
+        text.printf(
+            "  %srevoke certificate %s/%s (keyCompromise) and publish %s's CRL%n",
+            would, ca, serial, ca);
+      }
+      text.printf("%d uses since %s:%n", uses.size(), from);
+      for (JsonNode u : uses) {
+        JsonNode a = u.path("attributes");
+        text.printf(
+            "  %s %-15s %-20s %s%n",
+            u.path("time").asString(),
+            u.path("type").asString(),
+            u.path("actor").asString(),
+            a.has("documentSha256After")
+                ? "document " + a.path("documentSha256After").asString()
+                : a.toString());
+      }
+      if (out != null) {
+        text.println("evidence bundles in " + out + " (yinxin audit verify FILE --key VKEY)");
+      }
+      return 0;
+    }
+
+    /** The CRL partition a certificate points at: .../ca/crl/{ca}/{partition}.crl. */
+    static int partition(String pem) throws Exception {
+      org.bouncycastle.cert.X509CertificateHolder c =
+          new org.bouncycastle.cert.X509CertificateHolder(
+              java.util.Base64.getMimeDecoder()
+                  .decode(pem.replaceAll("-----[A-Z ]+-----", "").strip()));
+      var points = org.bouncycastle.asn1.x509.CRLDistPoint.fromExtensions(c.getExtensions());
+      if (points != null) {
+        for (var dp : points.getDistributionPoints()) {
+          java.util.regex.Matcher m =
+              java.util.regex.Pattern.compile("/([0-9]+)\\.crl")
+                  .matcher(dp.getDistributionPoint().getName().toString());
+          if (m.find()) {
+            return Integer.parseInt(m.group(1));
+          }
+        }
+      }
+      return 0;
+    }
+  }
+
   @Command(
       name = "ca-compromise",
       mixinStandardHelpOptions = true,

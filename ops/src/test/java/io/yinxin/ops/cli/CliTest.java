@@ -27,6 +27,7 @@ import tools.jackson.databind.json.JsonMapper;
  * never from the command line.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class CliTest {
   private static final Path DIR = tempDir();
   private static final int PORT = freePort();
@@ -104,7 +105,8 @@ class CliTest {
           {"client", "register"},
           {"client", "list"},
           {"keys", "health"},
-          {"emergency", "ca-compromise"}
+          {"emergency", "ca-compromise"},
+          {"emergency", "seal-compromise"}
         }) {
       Run r = yinxin(c[0], c[1], "--help");
       assertThat(r.exit()).as(String.join(" ", c)).isZero();
@@ -113,6 +115,72 @@ class CliTest {
     Run completion = yinxin("generate-completion");
     assertThat(completion.exit()).isZero();
     assertThat(completion.out()).contains("complete -F").contains("yinxin");
+  }
+
+  /**
+   * The seal-key-compromise procedure on the demo seal (last: the other tests seal with it): the
+   * dry run lists the document sealed here and changes nothing; the run disables the seal, revokes
+   * its certificate, publishes the CRL, and writes evidence bundles that verify offline; the seal
+   * then refuses to seal.
+   */
+  @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+  void emergencySealCompromiseListsWhatTheSealSignedThenDisablesAndRevokes() throws Exception {
+    Path in = DIR.resolve("compromise-in");
+    Files.createDirectories(in);
+    try (PDDocument doc = new PDDocument()) {
+      doc.addPage(new PDPage());
+      doc.save(in.resolve("a.pdf").toFile());
+    }
+    String since = java.time.Instant.now().minusSeconds(5).toString();
+    Run sealed =
+        yinxin("seal", "sign", "--out", "compromise-out", "--level", "B-B", "compromise-in");
+    assertThat(sealed.exit()).as(sealed.err()).isZero();
+    JsonNode dev = JSON.readTree(Files.readString(DIR.resolve("data/dev.json")));
+    String seal = dev.path("demoSealId").asString();
+    String after =
+        java.util.HexFormat.of()
+            .formatHex(
+                java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(Files.readAllBytes(DIR.resolve("compromise-out/a.pdf"))));
+
+    Run dry = yinxin("emergency", "seal-compromise", seal, "--since", since);
+    assertThat(dry.exit()).as(dry.err()).isZero();
+    assertThat(dry.out())
+        .startsWith("DRY RUN: nothing was changed")
+        .contains("is active; would disable it")
+        .contains("would revoke certificate enterprise/")
+        .contains("1 uses since")
+        .contains("document " + after);
+    assertThat(yinxin("emergency", "seal-compromise", seal, "--since", "yesterday").exit())
+        .isEqualTo(2);
+
+    Run run =
+        yinxin("emergency", "seal-compromise", seal, "--since", since, "--yes", "--out-dir", "inc");
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.out()).contains(": disabled").contains("document " + after);
+    Run cert =
+        yinxin(
+            "ca",
+            "list",
+            "--issuer",
+            "enterprise",
+            "--profile",
+            "enterprise-seal",
+            "--status",
+            "revoked");
+    assertThat(cert.out()).contains("revoked");
+    Run verify =
+        yinxin(
+            "audit",
+            "verify",
+            "inc/document-sealed.json",
+            "--key",
+            dev.path("auditVerifierKey").asString());
+    assertThat(verify.exit()).as(verify.out() + verify.err()).isZero();
+    assertThat(verify.out()).contains("VALID");
+    Run refused = yinxin("seal", "sign", "--out", "compromise-out2", "compromise-in");
+    assertThat(refused.exit()).isEqualTo(1);
   }
 
   /**

@@ -506,6 +506,7 @@ public class SealController {
     m.put("algorithm", s.algorithm().name());
     m.put("certificateSubject", s.chain().get(0).getSubject().toString());
     m.put("certificateSerial", s.chain().get(0).getSerialNumber().toString(16));
+    m.put("certificateIssuer", s.chain().get(0).getIssuer().toString());
     m.put("appearance", s.image().isPresent() ? "image" : "drawn");
     m.put("grantees", registry.grantees(s.id()));
     m.put("createdAt", s.createdAt().toString());
