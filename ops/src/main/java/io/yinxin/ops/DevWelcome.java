@@ -88,6 +88,7 @@ class DevWelcome {
       if (t != null) {
         t.devAuditorToken().ifPresent(v -> dev.put("auditorToken", v));
         t.devWriterToken().ifPresent(v -> dev.put("auditWriterToken", v));
+        t.devAdminToken().ifPresent(v -> dev.put("auditAdminToken", v));
       }
     }
     if (env.getProperty("yinxin.sign.enabled", Boolean.class, true)

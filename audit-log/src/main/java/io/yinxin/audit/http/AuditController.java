@@ -58,6 +58,7 @@ public class AuditController {
   private final AuditLog log;
   private final AuditTokens tokens;
   private final Integrator integrator;
+  private final io.yinxin.audit.store.CheckpointPublisher publisher;
 
   /**
    * Strict JSON in and out: a member given twice is refused (which one would count is up to the
@@ -75,7 +76,9 @@ public class AuditController {
       Cosignatures cosignatures,
       AuditLog log,
       Integrator integrator,
-      AuditTokens tokens) {
+      AuditTokens tokens,
+      io.yinxin.audit.store.CheckpointPublisher publisher) {
+    this.publisher = publisher;
     this.reader = reader;
     this.bundles = bundles;
     this.cosignatures = cosignatures;
@@ -215,6 +218,94 @@ public class AuditController {
     out.put("problems", r.problems());
     return ResponseEntity.status(r.ok() ? HttpStatus.OK : HttpStatus.CONFLICT)
         .body(json.writeValueAsString(out));
+  }
+
+  /**
+   * Every key that has signed this log's checkpoints, the active one last: give verifiers the
+   * active one; a checkpoint signed by a retired key stays verifiable with that key, and one it
+   * signed at or after its {@code distrustedFrom} is not to be trusted. Public.
+   */
+  @GetMapping(value = "/audit/v1/keys", produces = MediaType.APPLICATION_JSON_VALUE)
+  public String keys() {
+    List<Object> out = new java.util.ArrayList<>();
+    for (io.yinxin.audit.store.CheckpointKeys.Key k : publisher.checkpointKeys().all()) {
+      out.add(keyView(k));
+    }
+    return json.writeValueAsString(Map.of("keys", out));
+  }
+
+  private static Map<String, Object> keyView(io.yinxin.audit.store.CheckpointKeys.Key k) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("verifierKey", k.verifierKey().toString());
+    m.put("status", k.active() ? "active" : "retired");
+    m.put("firstSize", k.firstSize());
+    m.put("activatedAt", k.activatedAt().toString());
+    k.retiredAt().ifPresent(t -> m.put("retiredAt", t.toString()));
+    k.distrustedFrom().ifPresent(t -> m.put("distrustedFrom", t.toString()));
+    return m;
+  }
+
+  /**
+   * The emergency procedure for a compromised checkpoint key (scope {@code audit:admin}): a new key
+   * in the same backend becomes the active key, the old one is retired and distrusted from {@code
+   * distrustedFrom}; the rotation is itself an entry, so the new key's first checkpoint covers the
+   * whole log, consistent with every checkpoint before it. {@code dryRun=true} changes nothing; the
+   * run needs {@code confirm=rotate}.
+   */
+  @PostMapping(value = "/audit/v1/keys/rotate", produces = MediaType.APPLICATION_JSON_VALUE)
+  public String rotate(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @RequestParam(required = false) String distrustedFrom,
+      @RequestParam(defaultValue = "false") boolean dryRun,
+      @RequestParam(required = false) String confirm) {
+    tokens.require(AuditTokens.Role.ADMIN, auth);
+    Optional<Instant> from = Optional.ofNullable(distrustedFrom).map(AuditController::instant);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("dryRun", dryRun);
+    io.yinxin.audit.store.CheckpointKeys.Key old = publisher.checkpointKeys().refresh();
+    out.put("oldKey", old.verifierKey().toString());
+    from.ifPresent(t -> out.put("distrustedFrom", t.toString()));
+    if (dryRun) {
+      if (from.isPresent() && from.get().isAfter(Instant.now())) {
+        throw new AuditException(Code.INVALID_REQUEST, "distrustedFrom must not be in the future");
+      }
+      return json.writeValueAsString(out);
+    }
+    if (!"rotate".equals(confirm)) {
+      throw new AuditException(
+          Code.INVALID_REQUEST, "confirm=rotate is required (or ask for dryRun=true)");
+    }
+    io.yinxin.audit.store.CheckpointKeys.Key fresh = publisher.checkpointKeys().rotate(from);
+    Map<String, String> attributes = new LinkedHashMap<>();
+    attributes.put("change", "checkpoint key rotated");
+    attributes.put("oldKey", old.verifierKey().toString());
+    attributes.put("newKey", fresh.verifierKey().toString());
+    from.ifPresent(t -> attributes.put("distrustedFrom", t.toString()));
+    io.yinxin.audit.Receipt receipt =
+        log.append(
+            io.yinxin.audit.AuditEvent.of(
+                io.yinxin.audit.EventType.CONFIG_CHANGED,
+                "audit-admin",
+                "checkpoint-key",
+                attributes));
+    // The first checkpoint by the new key covers the rotation's own entry (another node may be
+    // the one publishing: wait for it a little).
+    long size = publisher.publish();
+    for (int i = 0; i < 100 && size <= receipt.index(); i++) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      size = publisher.publish();
+    }
+    out.put("newKey", fresh.verifierKey().toString());
+    out.put("checkpointSize", size);
+    if (size > receipt.index()) {
+      out.put("checkpoint", reader.checkpointNote(size));
+    }
+    return json.writeValueAsString(out);
   }
 
   static final int MAX_BUNDLE_LIMIT = EvidenceBundles.MAX_BUNDLE_EVENTS;

@@ -79,13 +79,29 @@ public class AuditAutoConfiguration {
   }
 
   @Bean
-  KeyUseAuditListener keyUseAuditListener(ObjectProvider<AuditLog> log, AuditProperties p) {
-    return new KeyUseAuditListener(log::getObject, Optional.of(KeyRef.parse(p.checkpointKey())));
+  KeyUseAuditListener keyUseAuditListener(
+      ObjectProvider<AuditLog> log,
+      ObjectProvider<io.yinxin.audit.store.CheckpointKeys> checkpointKeys) {
+    // Only the active checkpoint key is exempt; asked only for signatures, once the keys exist.
+    return new KeyUseAuditListener(log::getObject, ref -> checkpointKeys.getObject().isActive(ref));
   }
 
   @Bean
   CheckpointPublisher checkpointPublisher(
-      LogStore store, TileCache tiles, KeyServices keys, AuditProperties p) {
+      LogStore store,
+      TileCache tiles,
+      KeyServices keys,
+      io.yinxin.audit.store.CheckpointKeys checkpointKeys) {
+    return new CheckpointPublisher(store, tiles, keys, checkpointKeys);
+  }
+
+  /**
+   * The checkpoint keys: {@code yinxin.audit.checkpoint-key} (created on first start) until a
+   * rotation replaces it.
+   */
+  @Bean
+  io.yinxin.audit.store.CheckpointKeys auditCheckpointKeys(
+      LogStore store, KeyServices keys, AuditProperties p) {
     KeyRef ref = KeyRef.parse(p.checkpointKey());
     if (keys.backendFor(ref.scheme()).isEmpty()) {
       throw new IllegalStateException(
@@ -106,7 +122,7 @@ public class AuditAutoConfiguration {
       keys.generate(ref.scheme(), KeySpec.ED25519, ref.label());
       log.info("event=audit_checkpoint_key_created key={}", ref);
     }
-    return new CheckpointPublisher(store, tiles, keys, ref, p.origin());
+    return new io.yinxin.audit.store.CheckpointKeys(store, keys, ref, p.origin());
   }
 
   /** Reports the log in {@code /actuator/health} as component {@code auditLog}. */
@@ -134,13 +150,13 @@ public class AuditAutoConfiguration {
 
   @Bean
   LogReader auditLogReader(LogStore store, TileCache tiles, CheckpointPublisher publisher) {
-    return new LogReader(store, tiles, publisher.verifierKey());
+    return new LogReader(store, tiles, publisher.checkpointKeys());
   }
 
   @Bean
   EvidenceBundles auditEvidenceBundles(
       LogStore store, TileCache tiles, LogReader reader, CheckpointPublisher publisher) {
-    return new EvidenceBundles(store, tiles, reader, publisher.verifierKey());
+    return new EvidenceBundles(store, tiles, reader, publisher.checkpointKeys());
   }
 
   @Bean

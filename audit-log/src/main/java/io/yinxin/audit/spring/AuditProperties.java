@@ -18,6 +18,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     accepted
  * @param auditorTokenSha256 hex SHA-256 of the bearer token that may request evidence bundles
  * @param writerTokenSha256 hex SHA-256 of the bearer token that may append over HTTP
+ * @param adminTokenSha256 hex SHA-256 of the bearer token that may rotate the checkpoint key (the
+ *     emergency procedure; scope {@code audit:admin} for issuer tokens)
  * @param generateDevTokens when no hashes are configured, create random tokens under the data
  *     directory (development only)
  * @param issuerUri an OAuth2/OpenID issuer (e.g. the SSO module's) whose access tokens with scope
@@ -40,6 +42,7 @@ public record AuditProperties(
     @DefaultValue List<String> witnesses,
     @DefaultValue("") String auditorTokenSha256,
     @DefaultValue("") String writerTokenSha256,
+    @DefaultValue("") String adminTokenSha256,
     @DefaultValue("false") boolean generateDevTokens,
     @DefaultValue("") String issuerUri,
     @DefaultValue("") String tsaUrl,

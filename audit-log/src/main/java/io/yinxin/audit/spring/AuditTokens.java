@@ -25,20 +25,26 @@ import java.util.Properties;
 public final class AuditTokens {
   private final byte[] auditorHash;
   private final byte[] writerHash;
+  private final byte[] adminHash;
   private final Optional<String> devAuditorToken;
   private final Optional<String> devWriterToken;
+  private final Optional<String> devAdminToken;
   private final Optional<IssuerAccessTokens> issuerTokens;
 
   private AuditTokens(
       byte[] auditor,
       byte[] writer,
+      byte[] admin,
       String devAuditor,
       String devWriter,
+      String devAdmin,
       Optional<IssuerAccessTokens> issuerTokens) {
     this.auditorHash = auditor;
     this.writerHash = writer;
+    this.adminHash = admin;
     this.devAuditorToken = Optional.ofNullable(devAuditor);
     this.devWriterToken = Optional.ofNullable(devWriter);
+    this.devAdminToken = Optional.ofNullable(devAdmin);
     this.issuerTokens = issuerTokens;
   }
 
@@ -49,9 +55,16 @@ public final class AuditTokens {
             : Optional.of(new IssuerAccessTokens(p.issuerUri(), Duration.ofSeconds(10)));
     if (!p.auditorTokenSha256().isBlank()
         || !p.writerTokenSha256().isBlank()
+        || !p.adminTokenSha256().isBlank()
         || !p.generateDevTokens()) {
       return new AuditTokens(
-          hex(p.auditorTokenSha256()), hex(p.writerTokenSha256()), null, null, issuer);
+          hex(p.auditorTokenSha256()),
+          hex(p.writerTokenSha256()),
+          hex(p.adminTokenSha256()),
+          null,
+          null,
+          null,
+          issuer);
     }
     Path file = dataDir.resolve("audit-tokens.properties");
     try {
@@ -63,6 +76,7 @@ public final class AuditTokens {
       } else {
         props.setProperty("auditor", random());
         props.setProperty("writer", random());
+        props.setProperty("admin", random());
         Files.createDirectories(file.toAbsolutePath().getParent());
         Files.createFile(
             file,
@@ -71,9 +85,16 @@ public final class AuditTokens {
           props.store(out, "Yinxin development audit tokens");
         }
       }
+      if (props.getProperty("admin") == null) { // a data directory from before the admin token
+        props.setProperty("admin", random());
+        try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+          props.store(out, "Yinxin development audit tokens");
+        }
+      }
       String a = props.getProperty("auditor");
       String w = props.getProperty("writer");
-      return new AuditTokens(sha256(a), sha256(w), a, w, issuer);
+      String m = props.getProperty("admin");
+      return new AuditTokens(sha256(a), sha256(w), sha256(m), a, w, m, issuer);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare " + file, e);
     }
@@ -106,7 +127,8 @@ public final class AuditTokens {
   /** Which privilege a request needs, and the OAuth2 scope that grants it. */
   public enum Role {
     AUDITOR("audit:read"),
-    WRITER("audit:write");
+    WRITER("audit:write"),
+    ADMIN("audit:admin");
 
     private final String scope;
 
@@ -124,7 +146,12 @@ public final class AuditTokens {
    * issuer's access token with the role's scope.
    */
   public void require(Role role, String authorization) {
-    byte[] expected = role == Role.AUDITOR ? auditorHash : writerHash;
+    byte[] expected =
+        switch (role) {
+          case AUDITOR -> auditorHash;
+          case WRITER -> writerHash;
+          case ADMIN -> adminHash;
+        };
     if (expected.length == 0 && issuerTokens.isEmpty()) {
       throw new AuditException(
           AuditException.Code.UNAUTHORIZED, role + " access is not configured");
@@ -162,6 +189,10 @@ public final class AuditTokens {
 
   public Optional<String> devWriterToken() {
     return devWriterToken;
+  }
+
+  public Optional<String> devAdminToken() {
+    return devAdminToken;
   }
 
   @Override

@@ -20,15 +20,25 @@ import java.util.function.Supplier;
  */
 public final class KeyUseAuditListener implements KeyUseListener {
   private final Supplier<AuditLog> log;
-  private final Optional<KeyRef> checkpointKey;
+  private final java.util.function.Predicate<KeyRef> checkpointKey;
 
   /**
    * @param log where events go (looked up at each use, so the listener can exist before the log)
    * @param checkpointKey the log's own checkpoint key, whose signatures are not recorded
    */
   public KeyUseAuditListener(Supplier<AuditLog> log, Optional<KeyRef> checkpointKey) {
+    this(log, ref -> checkpointKey.equals(Optional.of(ref)));
+  }
+
+  /**
+   * @param log where events go
+   * @param activeCheckpointKey whether a key is the log's active checkpoint key (after a rotation
+   *     the new one; the retired key's signatures are recorded like any other key's)
+   */
+  public KeyUseAuditListener(
+      Supplier<AuditLog> log, java.util.function.Predicate<KeyRef> activeCheckpointKey) {
     this.log = log;
-    this.checkpointKey = checkpointKey;
+    this.checkpointKey = activeCheckpointKey;
   }
 
   @Override
@@ -36,7 +46,7 @@ public final class KeyUseAuditListener implements KeyUseListener {
     if (use.recordedByCaller()) {
       return;
     }
-    if (use.operation() == KeyUse.Operation.SIGN && checkpointKey.equals(Optional.of(use.ref()))) {
+    if (use.operation() == KeyUse.Operation.SIGN && checkpointKey.test(use.ref())) {
       return;
     }
     Map<String, String> attrs = new LinkedHashMap<>();

@@ -39,29 +39,36 @@ public final class CheckpointPublisher {
   private final LogStore store;
   private final TileCache tiles;
   private final KeyService keys;
-  private final KeyRef key;
-  private final NoteVerifierKey verifierKey;
+  private final CheckpointKeys checkpointKeys;
+  private final String origin;
   private final Object localLock = new Object();
 
+  /** A publisher whose first checkpoint key is {@code key} (until a rotation replaces it). */
   public CheckpointPublisher(
       LogStore store, TileCache tiles, KeyService keys, KeyRef key, String origin) {
+    this(store, tiles, keys, new CheckpointKeys(store, keys, key, origin));
+  }
+
+  public CheckpointPublisher(
+      LogStore store, TileCache tiles, KeyService keys, CheckpointKeys checkpointKeys) {
     this.store = store;
     this.tiles = tiles;
     this.keys = keys;
-    this.key = key;
-    this.verifierKey =
-        new NoteVerifierKey(
-            origin,
-            NoteVerifierKey.ED25519,
-            io.yinxin.audit.note.Ed25519Keys.raw(keys.publicKey(key)));
+    this.checkpointKeys = checkpointKeys;
+    this.origin = checkpointKeys.active().verifierKey().name();
   }
 
+  /** The active checkpoint key's verifier key, as this node last read it. */
   public NoteVerifierKey verifierKey() {
-    return verifierKey;
+    return checkpointKeys.active().verifierKey();
+  }
+
+  public CheckpointKeys checkpointKeys() {
+    return checkpointKeys;
   }
 
   public String origin() {
-    return verifierKey.name();
+    return origin;
   }
 
   /**
@@ -82,6 +89,7 @@ public final class CheckpointPublisher {
             return -1;
           }
           long size = store.size(c);
+          CheckpointKeys.Key signer = checkpointKeys.refresh(c); // another node may have rotated
           Optional<LogStore.StoredCheckpoint> last = store.latestCheckpoint(c);
           if (last.isPresent() && last.get().size() >= size) {
             c.rollback();
@@ -93,7 +101,7 @@ public final class CheckpointPublisher {
             // What the log promised is the signed note, not the row beside it: take the previous
             // size and root from the note, after checking its signature, so that rewriting the
             // tiles and the root column cannot get a checkpoint signed over another history.
-            Checkpoint prev = signedCheckpoint(last.get());
+            Checkpoint prev = signedCheckpoint(c, last.get());
             List<byte[]> proof = Rfc9162.consistencyProof(hashes, prev.size(), size);
             if (!Rfc9162.verifyConsistency(prev.size(), size, prev.root(), root, proof)) {
               c.rollback();
@@ -101,7 +109,7 @@ public final class CheckpointPublisher {
                   "tree at size " + size + " is not consistent with checkpoint " + prev.size());
             }
           }
-          String note = sign(new Checkpoint(origin(), size, root, List.of())).text();
+          String note = sign(signer, new Checkpoint(origin(), size, root, List.of())).text();
           store.insertCheckpoint(c, size, root, note);
           store.commitDurably(c);
           AuditMetrics.checkpointPublished();
@@ -132,15 +140,19 @@ public final class CheckpointPublisher {
     return new AuditException(Code.UNAVAILABLE, why);
   }
 
-  /** The size and root the stored note signs, its signature verified with this log's key. */
-  private Checkpoint signedCheckpoint(LogStore.StoredCheckpoint stored) {
+  /**
+   * The size and root the stored note signs, its signature verified with one of this log's
+   * checkpoint keys (the one that signed it, active or retired).
+   */
+  private Checkpoint signedCheckpoint(Connection c, LogStore.StoredCheckpoint stored)
+      throws SQLException {
     SignedNote note;
     try {
       note = SignedNote.parse(stored.note());
     } catch (RuntimeException e) {
       throw halt("the newest stored checkpoint is not a signed note");
     }
-    if (!note.verifiedBy(verifierKey)) {
+    if (checkpointKeys.signerOf(c, note).isEmpty()) {
       throw halt("the newest stored checkpoint is not signed by this log's key");
     }
     Checkpoint cp = Checkpoint.parse(note.body());
@@ -167,9 +179,13 @@ public final class CheckpointPublisher {
   }
 
   SignedNote sign(Checkpoint cp) {
-    byte[] sig = keys.sign(key, SignatureAlgorithm.ED25519, cp.bodyBytes(), PURPOSE);
+    return sign(checkpointKeys.active(), cp);
+  }
+
+  private SignedNote sign(CheckpointKeys.Key signer, Checkpoint cp) {
+    byte[] sig = keys.sign(signer.ref(), SignatureAlgorithm.ED25519, cp.bodyBytes(), PURPOSE);
     return new SignedNote(
-        cp.body(), List.of(new SignedNote.Line(origin(), verifierKey.keyId(), sig)));
+        cp.body(), List.of(new SignedNote.Line(origin(), signer.verifierKey().keyId(), sig)));
   }
 
   /** Whether {@code a} and {@code b} are the same root. */

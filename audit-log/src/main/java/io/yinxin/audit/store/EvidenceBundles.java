@@ -33,6 +33,14 @@ public final class EvidenceBundles {
   private final TileCache tiles;
   private final LogReader reader;
   private final NoteVerifierKey logKey;
+  private CheckpointKeys checkpointKeys;
+
+  /** Bundles that name, as their log key, the checkpoint key that signed their checkpoint. */
+  public EvidenceBundles(
+      LogStore store, TileCache tiles, LogReader reader, CheckpointKeys checkpointKeys) {
+    this(store, tiles, reader, checkpointKeys.active().verifierKey());
+    this.checkpointKeys = checkpointKeys;
+  }
 
   public EvidenceBundles(
       LogStore store, TileCache tiles, LogReader reader, NoteVerifierKey logKey) {
@@ -69,8 +77,15 @@ public final class EvidenceBundles {
           SubtreeHashes h = Tiles.subtreeHashes(tiles.reader(c), cp.size());
           Map<String, Object> out = new LinkedHashMap<>();
           out.put("format", BUNDLE_FORMAT);
-          out.put("origin", logKey.name());
-          out.put("logKey", logKey.toString());
+          NoteVerifierKey signer =
+              checkpointKeys == null
+                  ? logKey
+                  : checkpointKeys
+                      .signerOf(c, note)
+                      .map(CheckpointKeys.Key::verifierKey)
+                      .orElse(logKey);
+          out.put("origin", signer.name());
+          out.put("logKey", signer.toString());
           out.put("checkpoint", note.text());
           List<Object> entries = new ArrayList<>();
           for (LogStore.StoredEvent e :

@@ -28,6 +28,7 @@ public final class LogReader {
   private final LogStore store;
   private final TileCache tiles;
   private final NoteVerifierKey logKey;
+  private final CheckpointKeys checkpointKeys;
 
   /**
    * The newest checkpoint with its cosignatures, reread at most every 100 ms. A proof bound to a
@@ -39,7 +40,18 @@ public final class LogReader {
   private static final long LATEST_TTL_NANOS = 100_000_000L;
   private volatile Latest latest;
 
+  /** A reader that accepts checkpoints signed by any of the log's checkpoint keys, old or new. */
+  public LogReader(LogStore store, TileCache tiles, CheckpointKeys keys) {
+    this(store, tiles, keys.active().verifierKey(), keys);
+  }
+
   public LogReader(LogStore store, TileCache tiles, NoteVerifierKey logKey) {
+    this(store, tiles, logKey, null);
+  }
+
+  private LogReader(
+      LogStore store, TileCache tiles, NoteVerifierKey logKey, CheckpointKeys checkpointKeys) {
+    this.checkpointKeys = checkpointKeys;
     this.store = store;
     this.tiles = tiles;
     this.logKey = logKey;
@@ -229,7 +241,9 @@ public final class LogReader {
           Optional<Checkpoint> signed = Optional.empty();
           if (cp.isPresent()) {
             SignedNote note = SignedNote.parse(cp.get().note());
-            if (!note.verifiedBy(logKey)) {
+            if (checkpointKeys == null
+                ? !note.verifiedBy(logKey)
+                : checkpointKeys.signerOf(c, note).isEmpty()) {
               problems.add("checkpoint " + cpSize + " signature does not verify");
             }
             signed = Optional.of(Checkpoint.parse(note.body()));

@@ -66,6 +66,13 @@ public final class LogMonitor {
 
   private final String log;
   private final NoteVerifierKey key;
+
+  /**
+   * Keys the log used before a rotation: the state file may hold a checkpoint one of them signed,
+   * never a new one.
+   */
+  private java.util.List<NoteVerifierKey> previousKeys = java.util.List.of();
+
   private final Path state;
   private final Optional<Path> metrics;
   private final PrintStream out;
@@ -103,6 +110,7 @@ public final class LogMonitor {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     String log = null;
     String key = null;
+    java.util.List<String> previous = new java.util.ArrayList<>();
     Path state = null;
     Path metrics = null;
     boolean once = false;
@@ -112,6 +120,7 @@ public final class LogMonitor {
         switch (args[i]) {
           case "--log" -> log = args[++i];
           case "--key" -> key = args[++i];
+          case "--previous-key" -> previous.add(args[++i]);
           case "--state" -> state = Path.of(args[++i]);
           case "--metrics-file" -> metrics = Path.of(args[++i]);
           case "--once" -> once = true;
@@ -136,15 +145,20 @@ public final class LogMonitor {
       return USAGE;
     }
     NoteVerifierKey verifier;
+    java.util.List<NoteVerifierKey> before = new java.util.ArrayList<>();
     try {
       verifier = NoteVerifierKey.parse(key);
+      for (String p : previous) {
+        before.add(NoteVerifierKey.parse(p));
+      }
     } catch (RuntimeException e) {
-      err.println("monitor: --key is not a note verifier key: " + e.getMessage());
+      err.println("monitor: a key is not a note verifier key: " + e.getMessage());
       return USAGE;
     }
     LogMonitor m =
         new LogMonitor(
             log, verifier, state, Optional.ofNullable(metrics), out, err, Clock.systemUTC());
+    m.previousKeys = java.util.List.copyOf(before);
     while (true) {
       int status = m.round(once);
       if (once || status != OK) {
@@ -161,7 +175,7 @@ public final class LogMonitor {
 
   private static String usage() {
     return "usage: monitor --log BASE_URL --key VERIFIER_KEY --state FILE [--once]"
-        + " [--interval 30s] [--metrics-file FILE]";
+        + " [--interval 30s] [--metrics-file FILE] [--previous-key OLD_KEY ...]";
   }
 
   private static Duration duration(String s) {
@@ -335,15 +349,27 @@ public final class LogMonitor {
     if (!FORMAT.equals(p.getProperty("format"))) {
       throw new IllegalStateException("state file " + state + " was not written by this monitor");
     }
-    if (!key.toString().equals(p.getProperty("key"))) {
-      throw new IllegalStateException(
-          "state file " + state + " belongs to another log key: " + p.getProperty("key"));
-    }
+    // After a rotation the state may hold the last checkpoint the previous key signed: the next
+    // one, signed by the new key, must still prove consistent with it.
+    NoteVerifierKey stateKey =
+        key.toString().equals(p.getProperty("key"))
+            ? key
+            : previousKeys.stream()
+                .filter(k -> k.toString().equals(p.getProperty("key")))
+                .findFirst()
+                .orElseThrow(
+                    () ->
+                        new IllegalStateException(
+                            "state file "
+                                + state
+                                + " belongs to another log key: "
+                                + p.getProperty("key")
+                                + " (after a rotation, pass it as --previous-key)"));
     try {
       String note = p.getProperty("checkpoint", "");
       Checkpoint cp = Checkpoint.parse(SignedNote.parse(note).body());
       // The state holds the signed note itself: a tampered state file fails here, not later.
-      if (!SignedNote.parse(note).verifiedBy(key)) {
+      if (!SignedNote.parse(note).verifiedBy(stateKey)) {
         throw new IllegalStateException("state file " + state + " holds an unsigned checkpoint");
       }
       return Optional.of(new Verified(cp.size(), cp.root(), note));

@@ -187,6 +187,75 @@ class LogMonitorTest {
     edit.set(UnaryOperator.identity());
   }
 
+  /**
+   * The emergency rotation of a compromised checkpoint key: the old checkpoint stays verifiable
+   * with the old key only, the new one with the new key only and consistent with the old; the log's
+   * own check passes; a monitor told only the old key raises the alarm at the new key's checkpoint,
+   * and one given the new key and the old one as --previous-key follows the log across the
+   * rotation.
+   */
+  @Test
+  void followsTheLogAcrossACheckpointKeyRotation() throws Exception {
+    KeyServices own = KeyServices.of(SoftKeyBackend.open(dir.resolve("rotation-keys")));
+    own.generate(KeyRef.Scheme.SOFT, KeySpec.ED25519, KEY.label());
+    org.h2.jdbcx.JdbcDataSource ds = new org.h2.jdbcx.JdbcDataSource();
+    ds.setURL(
+        "jdbc:h2:mem:rotation;DB_CLOSE_DELAY=-1;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;"
+            + "DEFAULT_NULL_ORDERING=HIGH");
+    LogStore store = LogStore.open(ds);
+    TileCache tiles = new TileCache(store, 1024);
+    CheckpointPublisher publisher = new CheckpointPublisher(store, tiles, own, KEY, ORIGIN);
+    try (Log log =
+        new Log(
+            store,
+            new Integrator(store, 500, 10_000),
+            publisher,
+            new LogReader(store, tiles, publisher.checkpointKeys()))) {
+      log.append("before", 300);
+      serve(log);
+      NoteVerifierKey old = publisher.verifierKey();
+      Run first = monitor("--key", old.toString());
+      assertThat(first.exit()).as(first.err()).isZero();
+      String oldNote = log.reader().checkpointNote(300);
+
+      java.time.Instant since = java.time.Instant.now().minusSeconds(3600);
+      io.yinxin.audit.store.CheckpointKeys.Key fresh =
+          publisher.checkpointKeys().rotate(java.util.Optional.of(since));
+      assertThat(fresh.verifierKey()).isNotEqualTo(old);
+      assertThat(fresh.firstSize()).isEqualTo(300);
+      assertThat(publisher.checkpointKeys().isActive(fresh.ref())).isTrue();
+      assertThat(publisher.checkpointKeys().isActive(KEY))
+          .as("the old key is not exempt")
+          .isFalse();
+      log.append("after", 1);
+      NoteVerifierKey now = publisher.verifierKey();
+      assertThat(now).isEqualTo(fresh.verifierKey());
+
+      io.yinxin.audit.note.SignedNote before = io.yinxin.audit.note.SignedNote.parse(oldNote);
+      io.yinxin.audit.note.SignedNote after =
+          io.yinxin.audit.note.SignedNote.parse(log.reader().checkpointNote(301));
+      assertThat(before.verifiedBy(old)).isTrue();
+      assertThat(before.verifiedBy(now)).isFalse();
+      assertThat(after.verifiedBy(now)).isTrue();
+      assertThat(after.verifiedBy(old)).isFalse();
+      assertThat(log.reader().check().ok()).isTrue();
+      List<io.yinxin.audit.store.CheckpointKeys.Key> all = publisher.checkpointKeys().all();
+      assertThat(all).hasSize(2);
+      assertThat(all.get(0).retiredAt()).isPresent();
+      assertThat(all.get(0).distrustedFrom())
+          .contains(since.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+
+      Run stale = monitor("--key", old.toString());
+      assertThat(stale.exit()).isEqualTo(LogMonitor.BAD_SIGNATURE);
+      Run lost = monitor("--key", now.toString());
+      assertThat(lost.exit()).isEqualTo(LogMonitor.USAGE);
+      assertThat(lost.err()).contains("--previous-key");
+      Run follows = monitor("--key", now.toString(), "--previous-key", old.toString());
+      assertThat(follows.exit()).as(follows.err()).isZero();
+      assertThat(follows.out()).contains("size=301 ").contains("consistent=true");
+    }
+  }
+
   @Test
   void followsAnHonestLogAcrossTileBoundariesAndResumesAfterARestart() throws Exception {
     Log a = newLog(keys);

@@ -32,6 +32,11 @@ public final class CrlEncoder {
     0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01
   };
 
+  /** invalidityDate entry extension: SEQUENCE { OID 2.5.29.24, OCTET STRING { GeneralizedTime */
+  private static final byte[] INVALIDITY_PREFIX = {
+    0x30, 0x18, 0x06, 0x03, 0x55, 0x1d, 0x18, 0x04, 0x11, 0x18, 0x0f
+  };
+
   private byte[] buf = new byte[1 << 16];
   private int len;
   private int count;
@@ -50,9 +55,21 @@ public final class CrlEncoder {
    * @param reason CRLReason code; 0 (unspecified) is omitted as RFC 5280 §5.3.1 recommends
    */
   public void add(String serialHex, long revokedAtMillis, int reason) {
+    add(serialHex, revokedAtMillis, reason, -1);
+  }
+
+  /**
+   * Adds one revoked certificate with an invalidity date (RFC 5280 §5.3.2, GeneralizedTime).
+   *
+   * @param invalidityMillis when the key is known or suspected to have been compromised; -1 for
+   *     none
+   */
+  public void add(String serialHex, long revokedAtMillis, int reason, long invalidityMillis) {
     int serialLen = serialBytes(serialHex);
     byte[] time = time(revokedAtMillis);
-    int content = 2 + serialLen + time.length + (reason == 0 ? 0 : REASON_PREFIX.length + 1);
+    boolean invalidity = invalidityMillis >= 0;
+    int extensions = (reason == 0 ? 0 : 12) + (invalidity ? 26 : 0);
+    int content = 2 + serialLen + time.length + (extensions == 0 ? 0 : 2 + extensions);
     ensure(content + 6);
     len = writeHeader(buf, len, 0x30, content);
     buf[len++] = 0x02;
@@ -61,10 +78,22 @@ public final class CrlEncoder {
     len += serialLen;
     System.arraycopy(time, 0, buf, len, time.length);
     len += time.length;
+    if (extensions != 0) {
+      buf[len++] = 0x30;
+      buf[len++] = (byte) extensions;
+    }
     if (reason != 0) {
-      System.arraycopy(REASON_PREFIX, 0, buf, len, REASON_PREFIX.length);
-      len += REASON_PREFIX.length;
+      // the reasonCode extension without REASON_PREFIX's outer SEQUENCE header
+      System.arraycopy(REASON_PREFIX, 2, buf, len, REASON_PREFIX.length - 2);
+      len += REASON_PREFIX.length - 2;
       buf[len++] = (byte) reason;
+    }
+    if (invalidity) {
+      System.arraycopy(INVALIDITY_PREFIX, 0, buf, len, INVALIDITY_PREFIX.length);
+      len += INVALIDITY_PREFIX.length;
+      byte[] g = generalizedTime(invalidityMillis);
+      System.arraycopy(g, 0, buf, len, g.length);
+      len += g.length;
     }
     count++;
   }
@@ -97,6 +126,21 @@ public final class CrlEncoder {
     int l = bytes - start;
     System.arraycopy(tmp, start, serialScratch, out, l);
     return out + l;
+  }
+
+  /** The 15 content bytes of a GeneralizedTime YYYYMMDDHHMMSSZ (whole seconds). */
+  static byte[] generalizedTime(long millis) {
+    LocalDateTime t = LocalDateTime.ofEpochSecond(Math.floorDiv(millis, 1000), 0, ZoneOffset.UTC);
+    byte[] out = new byte[15];
+    int p = two(out, 0, t.getYear() / 100);
+    p = two(out, p, t.getYear() % 100);
+    p = two(out, p, t.getMonthValue());
+    p = two(out, p, t.getDayOfMonth());
+    p = two(out, p, t.getHour());
+    p = two(out, p, t.getMinute());
+    p = two(out, p, t.getSecond());
+    out[p] = 'Z';
+    return out;
   }
 
   /** UTCTime before 2050, GeneralizedTime from 2050 (RFC 5280 §5.1.2.4), whole seconds. */

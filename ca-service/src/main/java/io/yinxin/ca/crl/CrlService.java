@@ -225,7 +225,13 @@ public final class CrlService {
                     ch.status() == Status.VALID
                         ? RevocationReason.REMOVE_FROM_CRL.code()
                         : ch.reason();
-                enc.add(ch.serial(), ch.at().toEpochMilli(), reason);
+                enc.add(
+                    ch.serial(),
+                    ch.at().toEpochMilli(),
+                    reason,
+                    ch.status() == Status.VALID
+                        ? -1
+                        : ch.invalidity().map(Instant::toEpochMilli).orElse(-1L));
               }
               Extensions ext =
                   extensions(

@@ -215,6 +215,54 @@ public final class Hierarchy {
         }
       }
     }
+    Issuer by = issuers.get(issuer);
+    if (by != null && status != CertificateRecord.Status.VALID) {
+      for (ServiceKey s : services.values()) {
+        if (serial.equals(s.certificate().getSerialNumber().toString(16))
+            && by.subject().equals(s.certificate().getIssuer())) {
+          // a service certificate revoked: its replacement is stored already (see replaceService)
+          log.warn("event=service_certificate_revoked name={}", s.name());
+          loadServices();
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Replaces a service certificate now, whatever its state (the emergency procedure for a
+   * compromised service key): a new key in the backend, a new certificate from the same CA, and
+   * this node signs with it at once; other nodes switch when they hear that the old certificate is
+   * revoked, so revoke it after this returns.
+   *
+   * @throws CaException {@code NOT_FOUND} for a service the configuration does not name, {@code
+   *     CONFLICT} when its CA's own certificate is revoked
+   */
+  public synchronized ServiceKey replaceService(String actor, String name) {
+    if (name.startsWith("ocsp-") && config.ca(name.substring(5)).isPresent()) {
+      CaConfig ca = config.ca(name.substring(5)).get();
+      Issuer issuer = issuingCa(ca.name());
+      KeySpec spec = ca.key() == KeySpec.SM2 ? KeySpec.SM2 : KeySpec.EC_P256;
+      createService(
+          actor,
+          name,
+          config.profiles().get("ocsp-signer"),
+          issuer,
+          spec,
+          "Yinxin OCSP " + ca.name());
+    } else {
+      HierarchyConfig.ServiceCert s =
+          config.services().stream()
+              .filter(x -> x.name().equals(name))
+              .findFirst()
+              .orElseThrow(
+                  () -> new CaException(CaException.Code.NOT_FOUND, "no service " + safe(name)));
+      Profile p = config.profiles().get(s.profile());
+      createService(actor, s.name(), p, issuingCa(p.issuer()), s.key(), cn(s.subject()));
+    }
+    loadServices();
+    log.warn("event=service_certificate_replaced name={}", name);
+    return services.get(name);
   }
 
   private boolean serviceIssuerRevoked(HierarchyConfig.ServiceCert s) {

@@ -211,14 +211,28 @@ public class CaController {
     String actor = operators.require("ca:revoke", auth);
     Map<String, Object> body = request.getContentLengthLong() == 0 ? Map.of() : object(request);
     for (String k : body.keySet()) {
-      if (!k.equals("reason")) {
+      if (!k.equals("reason") && !k.equals("invalidityDate")) {
         throw new CaException(
-            CaException.Code.INVALID_REQUEST, "body", "unknown member; expected reason");
+            CaException.Code.INVALID_REQUEST,
+            "body",
+            "unknown member; expected reason, invalidityDate");
       }
     }
     String reason = body.containsKey("reason") ? string(body, "reason", true) : "unspecified";
+    java.util.Optional<java.time.Instant> invalidity = java.util.Optional.empty();
+    if (body.containsKey("invalidityDate")) {
+      try {
+        invalidity =
+            java.util.Optional.of(java.time.Instant.parse(string(body, "invalidityDate", true)));
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST,
+            "invalidityDate",
+            "must be an RFC 3339 instant in UTC, e.g. 2026-11-30T08:00:00Z");
+      }
+    }
     hierarchy.issuer(issuer);
-    return view(revocation.revoke(actor, issuer, serial, reason));
+    return view(revocation.revoke(actor, issuer, serial, reason, invalidity));
   }
 
   /** Releases a certificate from hold. Scope {@code ca:revoke}. */
@@ -314,6 +328,7 @@ public class CaController {
     v.put("notAfter", r.notAfter().toString());
     r.revokedAt().ifPresent(t -> v.put("revokedAt", t.toString()));
     r.reason().ifPresent(c -> v.put("reason", RevocationReason.ofCode(c).rfcName()));
+    r.invalidityDate().ifPresent(t -> v.put("invalidityDate", t.toString()));
     v.put("certificate", Pem.certificate(r.der()));
     return v;
   }

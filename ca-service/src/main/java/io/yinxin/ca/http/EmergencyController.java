@@ -21,11 +21,56 @@ public class EmergencyController {
   static final String SCOPE = "ca:emergency";
 
   private final CaCompromise compromise;
+  private final io.yinxin.ca.revoke.ServiceCompromise services;
   private final CaOperators operators;
 
-  public EmergencyController(CaCompromise compromise, CaOperators operators) {
+  public EmergencyController(
+      CaCompromise compromise,
+      io.yinxin.ca.revoke.ServiceCompromise services,
+      CaOperators operators) {
     this.compromise = compromise;
+    this.services = services;
     this.operators = operators;
+  }
+
+  /**
+   * A service key compromised (the TSA, a delegated OCSP signer): a new key and certificate, the
+   * old one revoked (keyCompromise) with {@code since} as its invalidity date, the CRL published.
+   */
+  @PostMapping("/ca/v1/services/{name}/compromise")
+  public Map<String, Object> serviceCompromise(
+      @PathVariable String name,
+      @RequestParam String since,
+      @RequestParam(defaultValue = "false") boolean dryRun,
+      @RequestParam(required = false) String confirm,
+      @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String auth) {
+    String actor = operators.require(SCOPE, auth);
+    java.time.Instant from;
+    try {
+      from = java.time.Instant.parse(since);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST,
+          "since",
+          "must be an RFC 3339 instant in UTC, e.g. 2026-11-30T08:00:00Z");
+    }
+    if (!dryRun && !name.equals(confirm)) {
+      throw new CaException(
+          CaException.Code.INVALID_REQUEST,
+          "confirm",
+          "must repeat the service's name to run the procedure (or ask for dryRun=true)");
+    }
+    io.yinxin.ca.revoke.ServiceCompromise.Report r =
+        dryRun ? services.plan(name, from) : services.execute(actor, name, from);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("dryRun", dryRun);
+    out.put("service", r.service());
+    out.put("issuer", r.issuer());
+    out.put("oldSerial", r.oldSerial());
+    out.put("distrustedFrom", r.distrustedFrom().toString());
+    r.newSerial().ifPresent(s -> out.put("newSerial", s));
+    r.newCertificate().ifPresent(c -> out.put("newCertificate", c));
+    return out;
   }
 
   /**

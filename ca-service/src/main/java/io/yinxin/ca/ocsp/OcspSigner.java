@@ -179,10 +179,12 @@ final class OcspSigner {
     boolean known = true;
     String said = ids.length == 1 ? null : "several";
     for (CertificateID id : ids) {
-      CertificateStatus status =
+      Optional<CertificateRecord> rec =
           responderFor(id).orElse(null) == r
-              ? status(r.ca().name(), id.getSerialNumber())
-              : new UnknownStatus();
+              ? record(r.ca().name(), id.getSerialNumber())
+              : Optional.empty();
+      // not Optional.map: Bouncy Castle's CertificateStatus.GOOD is null
+      CertificateStatus status = rec.isPresent() ? status(rec.get()) : new UnknownStatus();
       known &= !(status instanceof UnknownStatus);
       if (said == null) {
         said =
@@ -190,7 +192,15 @@ final class OcspSigner {
                 ? "good"
                 : status instanceof UnknownStatus ? "unknown" : "revoked";
       }
-      b.addResponse(id, status, Date.from(thisUpdate), next, null);
+      b.addResponse(
+          id,
+          status,
+          Date.from(thisUpdate),
+          next,
+          rec.filter(c -> c.status() != CertificateRecord.Status.VALID)
+              .flatMap(CertificateRecord::invalidityDate)
+              .map(OcspSigner::invalidityDate)
+              .orElse(null));
     }
     nonce.ifPresent(
         n ->
@@ -260,15 +270,27 @@ final class OcspSigner {
     return events;
   }
 
-  private CertificateStatus status(String ca, BigInteger serial) {
+  private Optional<CertificateRecord> record(String ca, BigInteger serial) {
     if (serial.signum() <= 0 || serial.bitLength() > 256) {
-      return new UnknownStatus();
+      return Optional.empty();
     }
-    Optional<CertificateRecord> rec = store.certificates().certificate(ca, serial.toString(16));
-    if (rec.isEmpty()) {
-      return new UnknownStatus();
+    return store.certificates().certificate(ca, serial.toString(16));
+  }
+
+  /** The invalidityDate single extension (RFC 6960 §4.4 allows CRL entry extensions). */
+  private static Extensions invalidityDate(java.time.Instant at) {
+    try {
+      return new Extensions(
+          new Extension(
+              Extension.invalidityDate,
+              false,
+              new org.bouncycastle.asn1.DERGeneralizedTime(Date.from(at)).getEncoded()));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
-    CertificateRecord c = rec.get();
+  }
+
+  private static CertificateStatus status(CertificateRecord c) {
     return switch (c.status()) {
       case VALID -> CertificateStatus.GOOD;
       case REVOKED, ON_HOLD ->

@@ -48,7 +48,19 @@ public final class RevocationService {
    *     {@code INVALID_REQUEST} (reason)
    */
   public CertificateRecord revoke(String actor, String issuer, String serial, String reasonName) {
-    return revoke(actor, issuer, serial, RevocationReason.forRevocation(reasonName));
+    return revoke(
+        actor, issuer, serial, RevocationReason.forRevocation(reasonName), Optional.empty());
+  }
+
+  /**
+   * Revokes with an RFC 5280 invalidity date: when the key is known or suspected to have been
+   * compromised, so that relying parties keep trusting what it signed before then.
+   *
+   * @throws CaException {@code INVALID_REQUEST} for an invalidity date in the future or with a hold
+   */
+  public CertificateRecord revoke(
+      String actor, String issuer, String serial, String reasonName, Optional<Instant> invalidity) {
+    return revoke(actor, issuer, serial, RevocationReason.forRevocation(reasonName), invalidity);
   }
 
   /**
@@ -57,7 +69,31 @@ public final class RevocationService {
    */
   public CertificateRecord revoke(
       String actor, String issuer, String serial, RevocationReason reason) {
+    return revoke(actor, issuer, serial, reason, Optional.empty());
+  }
+
+  /** Revokes with any reason and an optional invalidity date (the emergency procedures). */
+  public CertificateRecord revoke(
+      String actor,
+      String issuer,
+      String serial,
+      RevocationReason reason,
+      Optional<Instant> invalidityDate) {
     String s = normalizeSerial(serial);
+    Optional<Instant> invalidity = invalidityDate.map(t -> t.truncatedTo(ChronoUnit.SECONDS));
+    if (invalidity.isPresent()) {
+      if (reason == RevocationReason.CERTIFICATE_HOLD) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST, "invalidityDate", "does not go with a hold");
+      }
+      if (invalidity.get().isAfter(Instant.now())) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST, "invalidityDate", "must not be in the future");
+      }
+    }
+    Map<String, String> attributes = new java.util.LinkedHashMap<>();
+    attributes.put("reason", reason.rfcName());
+    invalidity.ifPresent(t -> attributes.put("invalidityDate", t.toString()));
     Status to = reason == RevocationReason.CERTIFICATE_HOLD ? Status.ON_HOLD : Status.REVOKED;
     Instant at = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     AuditOutbox.Pending[] evidence = new AuditOutbox.Pending[1];
@@ -70,17 +106,20 @@ public final class RevocationService {
                 to,
                 reason.code(),
                 at,
-                (c, row) ->
-                    evidence[0] =
-                        audit.record(
-                            c,
-                            new AuditEvent(
-                                EventType.CERT_REVOKED,
-                                actor,
-                                issuer + "/" + s,
-                                at,
-                                Map.of("reason", reason.rfcName(), "profile", row.profile()),
-                                Optional.empty())));
+                invalidity,
+                (c, row) -> {
+                  attributes.put("profile", row.profile());
+                  evidence[0] =
+                      audit.record(
+                          c,
+                          new AuditEvent(
+                              EventType.CERT_REVOKED,
+                              actor,
+                              issuer + "/" + s,
+                              at,
+                              attributes,
+                              Optional.empty()));
+                });
     log.info("event=cert_revoked issuer={} serial={} reason={}", issuer, s, reason.rfcName());
     io.yinxin.ca.CaMetrics.revoked(issuer, reason.rfcName());
     notify(r);

@@ -171,6 +171,12 @@ public class CaAutoConfiguration {
   }
 
   @Bean
+  io.yinxin.ca.revoke.ServiceCompromise caServiceCompromise(
+      Hierarchy h, CaStore store, RevocationService r, CrlService crls) {
+    return new io.yinxin.ca.revoke.ServiceCompromise(h, store, r, crls);
+  }
+
+  @Bean
   io.yinxin.ca.revoke.CaCompromise caCompromise(
       Hierarchy h, CaStore store, RevocationService r, CrlService crls, IssuanceService issuance) {
     return new io.yinxin.ca.revoke.CaCompromise(h, store, r, crls, issuance);

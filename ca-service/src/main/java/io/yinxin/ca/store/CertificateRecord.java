@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param reason RFC 5280 CRLReason code when revoked or on hold
  * @param issuedAt when it was issued
  * @param der the certificate
+ * @param invalidityDate RFC 5280 invalidityDate of a revocation: when the key is known or suspected
+ *     to have been compromised
  */
 public record CertificateRecord(
     String issuer,
@@ -33,7 +35,40 @@ public record CertificateRecord(
     Optional<Instant> revokedAt,
     Optional<Integer> reason,
     Instant issuedAt,
-    byte[] der) {
+    byte[] der,
+    Optional<Instant> invalidityDate) {
+
+  /** A certificate with no invalidity date. */
+  public CertificateRecord(
+      String issuer,
+      String serial,
+      String profile,
+      String subject,
+      byte[] keySha256,
+      Instant notBefore,
+      Instant notAfter,
+      int partition,
+      Status status,
+      Optional<Instant> revokedAt,
+      Optional<Integer> reason,
+      Instant issuedAt,
+      byte[] der) {
+    this(
+        issuer,
+        serial,
+        profile,
+        subject,
+        keySha256,
+        notBefore,
+        notAfter,
+        partition,
+        status,
+        revokedAt,
+        reason,
+        issuedAt,
+        der,
+        Optional.empty());
+  }
 
   /** A freshly issued, valid certificate. */
   public static CertificateRecord issued(

@@ -136,7 +136,7 @@ public final class CertificateStore {
 
   private static final String CERT_COLUMNS =
       "issuer, serial, profile, subject, key_sha256, not_before, not_after, crl_partition, status,"
-          + " revoked_at, reason, issued_at, der";
+          + " revoked_at, reason, issued_at, der, invalidity_date";
 
   public Optional<CertificateRecord> certificate(String issuer, String serial) {
     return db.inTransaction(c -> certificate(c, issuer, serial, false));
@@ -227,6 +227,22 @@ public final class CertificateStore {
       int reason,
       Instant at,
       CaStore.Evidence beforeCommit) {
+    return changeStatus(issuer, serial, to, reason, at, Optional.empty(), beforeCommit);
+  }
+
+  /**
+   * {@link #changeStatus(String, String, Status, int, Instant, CaStore.Evidence)} with an RFC 5280
+   * invalidity date for a revocation.
+   */
+  public CertificateRecord changeStatus(
+      String issuer,
+      String serial,
+      Status to,
+      int reason,
+      Instant at,
+      Optional<Instant> invalidity,
+      CaStore.Evidence beforeCommit) {
+    Object invalidityParam = to == Status.VALID ? null : invalidity.map(CaStore::odt).orElse(null);
     return db.inTransaction(
         c -> {
           CertificateRecord cur =
@@ -254,8 +270,8 @@ public final class CertificateStore {
           Instant revokedAt = to == Status.VALID ? null : at;
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "UPDATE ca.certificates SET status = ?, revoked_at = ?, reason = ?"
-                      + " WHERE issuer = ? AND serial = ?")) {
+                  "UPDATE ca.certificates SET status = ?, revoked_at = ?, reason = ?,"
+                      + " invalidity_date = ? WHERE issuer = ? AND serial = ?")) {
             ps.setString(1, to.code());
             ps.setObject(2, revokedAt == null ? null : CaStore.odt(revokedAt));
             if (to == Status.VALID) {
@@ -263,8 +279,9 @@ public final class CertificateStore {
             } else {
               ps.setShort(3, (short) reason);
             }
-            ps.setString(4, issuer);
-            ps.setString(5, serial);
+            ps.setObject(4, invalidityParam, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+            ps.setString(5, issuer);
+            ps.setString(6, serial);
             ps.executeUpdate();
           }
           try (PreparedStatement del =
@@ -276,20 +293,21 @@ public final class CertificateStore {
           if (to != Status.VALID) {
             try (PreparedStatement ins =
                 c.prepareStatement(
-                    "INSERT INTO ca.revoked (issuer, serial, crl_partition, revoked_at, reason)"
-                        + " VALUES (?, ?, ?, ?, ?)")) {
+                    "INSERT INTO ca.revoked (issuer, serial, crl_partition, revoked_at, reason,"
+                        + " invalidity_date) VALUES (?, ?, ?, ?, ?, ?)")) {
               ins.setString(1, issuer);
               ins.setString(2, serial);
               ins.setInt(3, cur.partition());
               ins.setObject(4, CaStore.odt(at));
               ins.setShort(5, (short) reason);
+              ins.setObject(6, invalidityParam, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
               ins.executeUpdate();
             }
           }
           try (PreparedStatement ch =
               c.prepareStatement(
                   "INSERT INTO ca.status_changes (issuer, serial, crl_partition, status, reason,"
-                      + " changed_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                      + " changed_at, invalidity_date) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             ch.setString(1, issuer);
             ch.setString(2, serial);
             ch.setInt(3, cur.partition());
@@ -300,6 +318,7 @@ public final class CertificateStore {
               ch.setShort(5, (short) reason);
             }
             ch.setObject(6, CaStore.odt(Instant.now()));
+            ch.setObject(7, invalidityParam, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
             ch.executeUpdate();
           }
           CertificateRecord updated =
@@ -316,7 +335,8 @@ public final class CertificateStore {
                   Optional.ofNullable(revokedAt),
                   to == Status.VALID ? Optional.empty() : Optional.of(reason),
                   cur.issuedAt(),
-                  cur.der());
+                  cur.der(),
+                  to == Status.VALID ? Optional.empty() : invalidity);
           beforeCommit.record(c, updated);
           return updated;
         });
@@ -554,6 +574,7 @@ public final class CertificateStore {
         Optional.ofNullable(revokedAt).map(OffsetDateTime::toInstant),
         noReason ? Optional.empty() : Optional.of((int) reason),
         rs.getObject(12, OffsetDateTime.class).toInstant(),
-        rs.getBytes(13));
+        rs.getBytes(13),
+        Optional.ofNullable(rs.getObject(14, OffsetDateTime.class)).map(OffsetDateTime::toInstant));
   }
 }

@@ -27,7 +27,10 @@ public final class CrlStore {
   /** Consumer of revoked entries, streamed without holding them all. */
   @FunctionalInterface
   public interface EntrySink {
-    void accept(String serialHex, long revokedAtMillis, int reason);
+    /**
+     * @param invalidityMillis the entry's invalidity date, -1 for none
+     */
+    void accept(String serialHex, long revokedAtMillis, int reason, long invalidityMillis);
   }
 
   /** Streams the revocation list of one CA partition; returns how many entries. */
@@ -37,14 +40,17 @@ public final class CrlStore {
     try (PreparedStatement ps =
         c.prepareStatement(
             // Epoch milliseconds computed by the database: a million timestamp objects less.
-            "SELECT serial, CAST(EXTRACT(EPOCH FROM revoked_at) * 1000 AS BIGINT), reason"
+            "SELECT serial, CAST(EXTRACT(EPOCH FROM revoked_at) * 1000 AS BIGINT), reason,"
+                + " CAST(EXTRACT(EPOCH FROM invalidity_date) * 1000 AS BIGINT)"
                 + " FROM ca.revoked WHERE issuer = ? AND crl_partition = ?")) {
       ps.setFetchSize(10_000);
       ps.setString(1, issuer);
       ps.setInt(2, partition);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          sink.accept(rs.getString(1), rs.getLong(2), rs.getShort(3));
+          long invalidity = rs.getLong(4);
+          sink.accept(
+              rs.getString(1), rs.getLong(2), rs.getShort(3), rs.wasNull() ? -1 : invalidity);
           n++;
         }
       }

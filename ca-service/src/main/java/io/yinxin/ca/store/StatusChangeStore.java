@@ -89,14 +89,26 @@ public final class StatusChangeStore {
 
   /** A change of status, for delta CRLs and OCSP cache invalidation. */
   public record StatusChange(
-      String issuer, String serial, int partition, Status status, int reason, Instant at) {}
+      String issuer,
+      String serial,
+      int partition,
+      Status status,
+      int reason,
+      Instant at,
+      Optional<Instant> invalidity) {}
+
+  private static Optional<Instant> instant(ResultSet rs, int column) throws SQLException {
+    return Optional.ofNullable(rs.getObject(column, OffsetDateTime.class))
+        .map(OffsetDateTime::toInstant);
+  }
 
   /** Changes at or after {@code since}, optionally for one CA partition, oldest first. */
   public List<StatusChange> changesSince(
       Connection c, Optional<String> issuer, Optional<Integer> partition, Instant since)
       throws SQLException {
     String sql =
-        "SELECT issuer, serial, crl_partition, status, reason, changed_at FROM ca.status_changes"
+        "SELECT issuer, serial, crl_partition, status, reason, changed_at, invalidity_date"
+            + " FROM ca.status_changes"
             + " WHERE changed_at >= ?"
             + (issuer.isPresent() ? " AND issuer = ? AND crl_partition = ?" : "")
             + " ORDER BY seq";
@@ -116,7 +128,8 @@ public final class StatusChangeStore {
                   rs.getInt(3),
                   Status.of(rs.getString(4)),
                   rs.getShort(5),
-                  rs.getObject(6, OffsetDateTime.class).toInstant()));
+                  rs.getObject(6, OffsetDateTime.class).toInstant(),
+                  instant(rs, 7)));
         }
       }
     }
@@ -205,8 +218,8 @@ public final class StatusChangeStore {
     List<StatusChange> out = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT seq, issuer, serial, crl_partition, status, reason, changed_at"
-                + " FROM ca.status_changes WHERE issuer = ? AND crl_partition = ? AND seq >= ?"
+            "SELECT seq, issuer, serial, crl_partition, status, reason, changed_at,"
+                + " invalidity_date FROM ca.status_changes WHERE issuer = ? AND crl_partition = ? AND seq >= ?"
                 + " ORDER BY seq")) {
       ps.setString(1, issuer);
       ps.setInt(2, partition);
@@ -224,7 +237,8 @@ public final class StatusChangeStore {
                   rs.getInt(4),
                   Status.of(rs.getString(5)),
                   rs.getShort(6),
-                  rs.getObject(7, OffsetDateTime.class).toInstant()));
+                  rs.getObject(7, OffsetDateTime.class).toInstant(),
+                  instant(rs, 8)));
         }
       }
     }

@@ -359,6 +359,120 @@ class CaCompromiseTest {
     assertThat(revokedEvents()).isEqualTo(ROWS + 4L);
   }
 
+  /**
+   * A service key compromised: node B replaces the delegated OCSP signer of the enterprise CA and
+   * the TSA, revoking the old certificates from an hour ago (invalidityDate); node A, hearing it
+   * through the status feed, switches its responder to the new signer; openssl reads the invalidity
+   * date and the key-compromise reason on the CRL; the OCSP answer about the old signer carries the
+   * invalidity date.
+   */
+  @Test
+  void aCompromisedServiceKeyIsReplacedAndDistrustedFromAGivenTime() throws Exception {
+    Node a = node(HierarchyConfig.defaults(), true);
+    Node b = node(HierarchyConfig.defaults(), false);
+    ServiceCompromise services =
+        new ServiceCompromise(b.hierarchy(), b.store(), b.revocations(), b.crls());
+    java.time.Instant since =
+        java.time.Instant.now()
+            .minus(1, java.time.temporal.ChronoUnit.HOURS)
+            .truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    X509CertificateHolder oldSigner =
+        a.hierarchy().service("ocsp-enterprise").orElseThrow().certificate();
+    X509CertificateHolder oldTsa = a.hierarchy().service("tsa").orElseThrow().certificate();
+
+    ServiceCompromise.Report dry = services.plan("ocsp-enterprise", since);
+    assertThat(dry.oldSerial()).isEqualTo(oldSigner.getSerialNumber().toString(16));
+    assertThat(dry.newSerial()).isEmpty();
+    assertThat(
+            b.store()
+                .certificates()
+                .certificate("enterprise", dry.oldSerial())
+                .orElseThrow()
+                .status())
+        .isEqualTo(Status.VALID);
+    assertThatThrownBy(
+            () -> services.plan("ocsp-enterprise", java.time.Instant.now().plusSeconds(600)))
+        .hasMessageContaining("future");
+    assertThatThrownBy(() -> services.plan("nope", since)).isInstanceOf(CaException.class);
+
+    ServiceCompromise.Report signer = services.execute("incident-43", "ocsp-enterprise", since);
+    ServiceCompromise.Report tsa = services.execute("incident-43", "tsa", since);
+    assertThat(signer.newSerial().orElseThrow()).isNotEqualTo(signer.oldSerial());
+    assertThat(tsa.newSerial().orElseThrow()).isNotEqualTo(oldTsa.getSerialNumber().toString(16));
+    assertThat(b.hierarchy().service("tsa").orElseThrow().certificate()).isNotEqualTo(oldTsa);
+
+    // Node A switches when the feed tells it the old certificates are revoked.
+    assertThat(a.hierarchy().service("tsa").orElseThrow().certificate()).isEqualTo(oldTsa);
+    a.feed().poll();
+    X509CertificateHolder newTsa = a.hierarchy().service("tsa").orElseThrow().certificate();
+    assertThat(newTsa.getSerialNumber().toString(16)).isEqualTo(tsa.newSerial().orElseThrow());
+    assertThat(newTsa.getSubjectPublicKeyInfo()).isNotEqualTo(oldTsa.getSubjectPublicKeyInfo());
+    X509CertificateHolder newSigner =
+        a.hierarchy().service("ocsp-enterprise").orElseThrow().certificate();
+    assertThat(newSigner.getSerialNumber().toString(16))
+        .isEqualTo(signer.newSerial().orElseThrow());
+
+    Path d = Files.createTempDirectory(dir, "service");
+    Files.writeString(
+        d.resolve("root.pem"), Pem.certificate(a.hierarchy().issuer("root").encoded()));
+    Files.writeString(
+        d.resolve("citizen.pem"), Pem.certificate(a.hierarchy().issuer("enterprise").encoded()));
+    Files.writeString(d.resolve("crl.pem"), crlPem(b.crls().current("enterprise", 0, false).der()));
+    String crl = openssl(d, "crl", "-in", "crl.pem", "-noout", "-text");
+    String when =
+        java.time.format.DateTimeFormatter.ofPattern(
+                "MMM ppd HH:mm:ss yyyy 'GMT'", java.util.Locale.ROOT)
+            .withZone(java.time.ZoneOffset.UTC)
+            .format(since);
+    for (String serial : List.of(signer.oldSerial(), tsa.oldSerial())) {
+      assertThat(crl)
+          .containsPattern(
+              "(?s)Serial Number: 0*"
+                  + serial.toUpperCase(java.util.Locale.ROOT)
+                  + "\\s+Revocation Date: [^\\n]+\\n\\s+CRL entry extensions:\\s+X509v3 CRL Reason"
+                  + " Code:\\s+Key Compromise\\s+Invalidity Date:\\s+"
+                  + Pattern.quote(when));
+    }
+
+    // OCSP about the old signer's certificate, answered by the new signer on node A.
+    CertificateID id =
+        new CertificateID(
+            new BcDigestCalculatorProvider().get(CertificateID.HASH_SHA1),
+            a.hierarchy().issuer("enterprise").certificate(),
+            oldSigner.getSerialNumber());
+    byte[] resp = a.ocsp().respond(new OCSPReqBuilder().addRequest(id).build().getEncoded());
+    org.bouncycastle.cert.ocsp.BasicOCSPResp basic =
+        (org.bouncycastle.cert.ocsp.BasicOCSPResp)
+            new org.bouncycastle.cert.ocsp.OCSPResp(resp).getResponseObject();
+    assertThat(basic.getCerts()[0]).isEqualTo(newSigner);
+    org.bouncycastle.cert.ocsp.SingleResp single = basic.getResponses()[0];
+    assertThat(
+            org.bouncycastle.asn1.ASN1GeneralizedTime.getInstance(
+                    single
+                        .getExtension(org.bouncycastle.asn1.x509.Extension.invalidityDate)
+                        .getParsedValue())
+                .getDate()
+                .toInstant())
+        .isEqualTo(since);
+    Files.write(d.resolve("resp.der"), resp);
+    String ocsp =
+        OpenSsl.run(
+                d,
+                "ocsp",
+                "-respin",
+                "resp.der",
+                "-issuer",
+                "citizen.pem",
+                "-serial",
+                "0x" + oldSigner.getSerialNumber().toString(16),
+                "-CAfile",
+                "root.pem",
+                "-verify_other",
+                "citizen.pem")
+            .output();
+    assertThat(ocsp).contains("Response verify OK").contains("Reason: keyCompromise");
+  }
+
   static String ocspStatus(Node n, Path d, String serialHex) throws Exception {
     CertificateID id =
         new CertificateID(

@@ -139,19 +139,30 @@ final class CaCommand {
         description = "RFC 5280 reason, e.g. keyCompromise, superseded (default: ${DEFAULT-VALUE})")
     String reason;
 
+    @Option(
+        names = "--invalidity-date",
+        paramLabel = "INSTANT",
+        description =
+            "When the key was compromised or suspected to be (RFC 5280 invalidityDate), e.g."
+                + " 2026-11-30T08:00:00Z")
+    String invalidityDate;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+      Map<String, String> body = new LinkedHashMap<>();
+      body.put("reason", reason);
+      if (invalidityDate != null) {
+        body.put("invalidityDate", invalidityDate);
+      }
       JsonNode r =
           node.call(
               node.request(
                       "/ca/v1/certificates/" + enc(issuer) + "/" + enc(serial) + "/revoke",
                       node.token(TOKEN_ENV, "caOperatorToken"))
                   .header("Content-Type", "application/json")
-                  .POST(
-                      HttpRequest.BodyPublishers.ofString(
-                          Node.JSON.writeValueAsString(Map.of("reason", reason)))));
+                  .POST(HttpRequest.BodyPublishers.ofString(Node.JSON.writeValueAsString(body))));
       PrintOut.print(
           spec,
           node,

@@ -16,8 +16,172 @@ import tools.jackson.databind.JsonNode;
     name = "emergency",
     description = "Incident procedures, each with a dry run: ca-compromise.",
     mixinStandardHelpOptions = true,
-    subcommands = {EmergencyCommand.CaCompromise.class, EmergencyCommand.SealCompromise.class})
+    subcommands = {
+      EmergencyCommand.CaCompromise.class,
+      EmergencyCommand.SealCompromise.class,
+      EmergencyCommand.ServiceCompromise.class,
+      EmergencyCommand.CheckpointKeyCompromise.class
+    })
 final class EmergencyCommand {
+  /** {@code --since}: when a key may first have been out of the operator's control. */
+  static final class Since {
+    @Option(
+        names = "--since",
+        required = true,
+        paramLabel = "INSTANT",
+        description =
+            "ISO-8601 instant: when the key may first have been out of your control; its"
+                + " signatures from then on are distrusted")
+    String value;
+
+    java.time.Instant parse(picocli.CommandLine.Model.CommandSpec spec) {
+      try {
+        return java.time.Instant.parse(value);
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--since must be an ISO-8601 instant, e.g. 2026-11-30T08:00:00Z");
+      }
+    }
+  }
+
+  static final String AUDIT_ADMIN_TOKEN_ENV = "YINXIN_AUDIT_ADMIN_TOKEN";
+
+  @Command(
+      name = "checkpoint-key-compromise",
+      mixinStandardHelpOptions = true,
+      description = {
+        "The evidence log's checkpoint key is compromised: a new key becomes the active one, the",
+        "old one is retired and distrusted from --since; the rotation is itself a log entry, and",
+        "the new key's first checkpoint covers the whole log, consistent with every earlier one.",
+        "Checkpoints the old key signed stay verifiable with it (GET /audit/v1/keys lists every",
+        "key). Give monitors the new key (--key NEW --previous-key OLD) and witnesses too.",
+        "Without --yes: a dry run. Token: $"
+            + AUDIT_ADMIN_TOKEN_ENV
+            + " (audit:admin) or dev.json.",
+        "",
+        "Example: yinxin emergency checkpoint-key-compromise --since 2026-11-30T08:00:00Z --yes"
+      })
+  static final class CheckpointKeyCompromise implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Mixin Since since;
+
+    @Option(names = "--yes", description = "Rotate (without it: a dry run)")
+    boolean yes;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      since.parse(spec);
+      JsonNode r =
+          node.call(
+              node.request(
+                      "/audit/v1/keys/rotate?distrustedFrom="
+                          + CaCommand.enc(since.value)
+                          + (yes ? "&confirm=rotate" : "&dryRun=true"),
+                      node.token(AUDIT_ADMIN_TOKEN_ENV, "auditAdminToken"))
+                  .POST(HttpRequest.BodyPublishers.noBody()));
+      var text = spec.commandLine().getOut();
+      if (node.json) {
+        text.println(Node.pretty(r));
+      } else if (!yes) {
+        text.println("DRY RUN: nothing was changed. Add --yes to run it.");
+        text.printf(
+            "would retire checkpoint key %s (distrusted from %s) and make a new one active%n",
+            r.path("oldKey").asString(), r.path("distrustedFrom").asString());
+      } else {
+        text.printf(
+            "retired %s (distrusted from %s)%nnew checkpoint key: %s%nfirst checkpoint it signed:"
+                + " size %d%n",
+            r.path("oldKey").asString(),
+            r.path("distrustedFrom").asString(),
+            r.path("newKey").asString(),
+            r.path("checkpointSize").asLong());
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "service-compromise",
+      mixinStandardHelpOptions = true,
+      description = {
+        "A service key is compromised: the TSA's (tsa, tsa-sm2) or a CA's delegated OCSP signer's",
+        "(ocsp-NAME). Makes a new key and certificate from the same CA (used at once, by every",
+        "node within a second), revokes the old certificate (keyCompromise) with --since as its",
+        "invalidity date, the time from which the old key is distrusted, and publishes the CRL.",
+        "What the old key signed before --since stays verifiable. Without --yes: a dry run.",
+        "Token: $" + CaCommand.TOKEN_ENV + " (scope ca:emergency) or dev.json.",
+        "",
+        "Example: yinxin emergency service-compromise tsa --since 2026-11-30T08:00:00Z --yes \\",
+        "           --out new-tsa.pem"
+      })
+  static final class ServiceCompromise implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Parameters(index = "0", paramLabel = "SERVICE", description = "tsa, tsa-sm2, ocsp-CA")
+    String service;
+
+    @Mixin Since since;
+
+    @Option(names = "--yes", description = "Run the procedure (without it: a dry run)")
+    boolean yes;
+
+    @Option(names = "--out", description = "Write the new certificate (PEM) here")
+    java.nio.file.Path out;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      since.parse(spec);
+      String q =
+          "/ca/v1/services/"
+              + CaCommand.enc(service)
+              + "/compromise?since="
+              + CaCommand.enc(since.value)
+              + (yes ? "&confirm=" + CaCommand.enc(service) : "&dryRun=true");
+      JsonNode r =
+          node.call(
+              node.request(q, node.token(CaCommand.TOKEN_ENV, "caOperatorToken"))
+                  .POST(HttpRequest.BodyPublishers.noBody()));
+      if (out != null && r.has("newCertificate")) {
+        java.nio.file.Files.writeString(out, r.path("newCertificate").asString());
+      }
+      var text = spec.commandLine().getOut();
+      if (node.json) {
+        text.println(Node.pretty(r));
+        return 0;
+      }
+      if (!yes) {
+        text.println("DRY RUN: nothing was changed. Add --yes to run it.");
+        text.printf(
+            "%s: would make a new key and certificate from %s, revoke certificate %s"
+                + " (keyCompromise, distrusted from %s) and publish %s's CRL%n",
+            service,
+            r.path("issuer").asString(),
+            r.path("oldSerial").asString(),
+            r.path("distrustedFrom").asString(),
+            r.path("issuer").asString());
+        return 0;
+      }
+      text.printf(
+          "%s: new certificate %s/%s; old certificate %s revoked (keyCompromise), distrusted from"
+              + " %s; %s's CRL published%n",
+          service,
+          r.path("issuer").asString(),
+          r.path("newSerial").asString(),
+          r.path("oldSerial").asString(),
+          r.path("distrustedFrom").asString(),
+          r.path("issuer").asString());
+      if (out != null) {
+        text.println("new certificate written to " + out + ": give it to relying parties");
+      }
+      return 0;
+    }
+  }
+
   @Command(
       name = "seal-compromise",
       mixinStandardHelpOptions = true,
@@ -40,11 +204,7 @@ final class EmergencyCommand {
     @Parameters(index = "0", paramLabel = "SEAL", description = "The seal's id")
     String seal;
 
-    @Option(
-        names = "--since",
-        required = true,
-        description = "ISO-8601 instant: list what the seal signed from then on")
-    String since;
+    @Mixin Since since;
 
     @Option(names = "--yes", description = "Disable and revoke (without it: a dry run)")
     boolean yes;
@@ -59,13 +219,7 @@ final class EmergencyCommand {
 
     @Override
     public Integer call() throws Exception {
-      java.time.Instant from;
-      try {
-        from = java.time.Instant.parse(since);
-      } catch (java.time.format.DateTimeParseException e) {
-        throw new picocli.CommandLine.ParameterException(
-            spec.commandLine(), "--since must be an ISO-8601 instant, e.g. 2026-11-01T00:00:00Z");
-      }
+      java.time.Instant from = since.parse(spec);
       var text = spec.commandLine().getOut();
       String sealToken = node.token(SealCommand.TOKEN_ENV, "sealToken");
       String caToken = node.token(CaCommand.TOKEN_ENV, "caOperatorToken");

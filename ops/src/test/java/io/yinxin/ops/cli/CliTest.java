@@ -106,7 +106,9 @@ class CliTest {
           {"client", "list"},
           {"keys", "health"},
           {"emergency", "ca-compromise"},
-          {"emergency", "seal-compromise"}
+          {"emergency", "seal-compromise"},
+          {"emergency", "service-compromise"},
+          {"emergency", "checkpoint-key-compromise"}
         }) {
       Run r = yinxin(c[0], c[1], "--help");
       assertThat(r.exit()).as(String.join(" ", c)).isZero();
@@ -171,16 +173,60 @@ class CliTest {
             "revoked");
     assertThat(cert.out()).contains("revoked");
     Run verify =
-        yinxin(
-            "audit",
-            "verify",
-            "inc/document-sealed.json",
-            "--key",
-            dev.path("auditVerifierKey").asString());
+        yinxin("audit", "verify", "inc/document-sealed.json", "--key", activeCheckpointKey());
     assertThat(verify.exit()).as(verify.out() + verify.err()).isZero();
     assertThat(verify.out()).contains("VALID");
     Run refused = yinxin("seal", "sign", "--out", "compromise-out2", "compromise-in");
     assertThat(refused.exit()).isEqualTo(1);
+  }
+
+  /** The log's active checkpoint key, from its public list (a test may have rotated it). */
+  private static String activeCheckpointKey() throws Exception {
+    java.net.http.HttpResponse<String> r =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + PORT + "/audit/v1/keys"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    for (JsonNode k : JSON.readTree(r.body()).path("keys")) {
+      if (k.path("status").asString().equals("active")) {
+        return k.path("verifierKey").asString();
+      }
+    }
+    throw new AssertionError("no active checkpoint key: " + r.body());
+  }
+
+  /**
+   * The checkpoint key compromised: the dry run changes nothing; the rotation retires the key the
+   * node started with; a fresh evidence bundle verifies offline with the new key only; the old key
+   * is listed as retired, distrusted from the given time.
+   */
+  @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 1)
+  void emergencyCheckpointKeyCompromiseRotatesTheLogsKey() throws Exception {
+    JsonNode dev = JSON.readTree(Files.readString(DIR.resolve("data/dev.json")));
+    String old = dev.path("auditVerifierKey").asString();
+    String since = java.time.Instant.now().minusSeconds(600).toString();
+    Run dry = yinxin("emergency", "checkpoint-key-compromise", "--since", since);
+    assertThat(dry.exit()).as(dry.err()).isZero();
+    assertThat(dry.out()).startsWith("DRY RUN").contains("would retire checkpoint key " + old);
+    assertThat(activeCheckpointKey()).isEqualTo(old);
+
+    Run run = yinxin("emergency", "checkpoint-key-compromise", "--since", since, "--yes");
+    assertThat(run.exit()).as(run.err()).isZero();
+    String fresh = activeCheckpointKey();
+    assertThat(fresh).isNotEqualTo(old);
+    assertThat(run.out()).contains("retired " + old).contains("new checkpoint key: " + fresh);
+
+    Run bundle = yinxin("audit", "bundle", "--type", "CONFIG_CHANGED", "--out", "rotation.json");
+    assertThat(bundle.exit()).as(bundle.err()).isZero();
+    Run withNew = yinxin("audit", "verify", "rotation.json", "--key", fresh);
+    assertThat(withNew.exit()).as(withNew.out() + withNew.err()).isZero();
+    assertThat(withNew.out()).contains("VALID");
+    assertThat(yinxin("audit", "verify", "rotation.json", "--key", old).exit()).isNotZero();
+    Run check = yinxin("audit", "check");
+    assertThat(check.exit()).as(check.err()).isZero();
   }
 
   /**
@@ -215,6 +261,34 @@ class CliTest {
 
     Run again = yinxin("emergency", "ca-compromise", "sm2-citizen");
     assertThat(again.out()).contains("its certificate is revoked already");
+  }
+
+  /**
+   * The TSA's key compromised: the dry run names the certificate it would revoke; the run writes
+   * the new TSA certificate, and the old one is listed as revoked.
+   */
+  @Test
+  void emergencyServiceCompromiseReplacesTheTsaCertificate() throws Exception {
+    String since = java.time.Instant.now().minusSeconds(3600).toString();
+    Run dry = yinxin("emergency", "service-compromise", "tsa", "--since", since);
+    assertThat(dry.exit()).as(dry.err()).isZero();
+    assertThat(dry.out()).startsWith("DRY RUN").contains("tsa: would make a new key");
+    String old = dry.out().replaceAll("(?s).*revoke certificate ([0-9a-f]+) .*", "$1").trim();
+    Run run =
+        yinxin(
+            "emergency",
+            "service-compromise",
+            "tsa",
+            "--since",
+            since,
+            "--yes",
+            "--out",
+            "tsa.pem");
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(run.out()).contains("old certificate " + old + " revoked (keyCompromise)");
+    assertThat(Files.readString(DIR.resolve("tsa.pem"))).startsWith("-----BEGIN CERTIFICATE");
+    assertThat(yinxin("ca", "list", "--issuer", "enterprise", "--status", "revoked").out())
+        .contains(old);
   }
 
   @Test
