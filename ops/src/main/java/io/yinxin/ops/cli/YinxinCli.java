@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       SealCommand.class,
       ClientCommand.class,
       EmergencyCommand.class,
+      UserCommand.class,
       AutoComplete.GenerateCompletion.class,
       CommandLine.HelpCommand.class
     },
@@ -55,6 +56,7 @@ public final class YinxinCli {
           "seal",
           "client",
           "emergency",
+          "user",
           "generate-completion",
           "help",
           "serve",

@@ -108,7 +108,9 @@ class CliTest {
           {"emergency", "ca-compromise"},
           {"emergency", "seal-compromise"},
           {"emergency", "service-compromise"},
-          {"emergency", "checkpoint-key-compromise"}
+          {"emergency", "checkpoint-key-compromise"},
+          {"user", "create"},
+          {"user", "import"}
         }) {
       Run r = yinxin(c[0], c[1], "--help");
       assertThat(r.exit()).as(String.join(" ", c)).isZero();
@@ -178,6 +180,65 @@ class CliTest {
     assertThat(verify.out()).contains("VALID");
     Run refused = yinxin("seal", "sign", "--out", "compromise-out2", "compromise-in");
     assertThat(refused.exit()).isEqualTo(1);
+  }
+
+  /**
+   * Accounts: one created with a real name; a CSV import (quoted field with a comma, a BOM) with
+   * plain progress lines, where a wrong ID number, a taken username and a short row are refused and
+   * reported by row while the others are created, their one-time passwords in an owner-only file;
+   * the refused real name left no account behind.
+   */
+  @Test
+  void createsAndImportsUsers() throws Exception {
+    Run one =
+        yinxin(
+            "user",
+            "create",
+            "Li.Si",
+            "--display-name",
+            "李四",
+            "--name",
+            "李四",
+            "--id-number",
+            "11010519491231002X");
+    assertThat(one.exit()).as(one.err()).isZero();
+    assertThat(one.out()).startsWith("li.si created; one-time password: ");
+    Files.writeString(
+        DIR.resolve("people.csv"),
+        "\uFEFFusername,display_name,name,id_number\r\n"
+            + "wang.wu,\"王五, 规划局\",王五,\r\n"
+            + "zhao.liu,赵六,赵六,110105194912310021\r\n"
+            + "li.si,李四,,\r\n"
+            + "sun.qi,孙七\r\n"
+            + "zhou.ba,周八,周八,\r\n",
+        StandardCharsets.UTF_8);
+    Run imported =
+        yinxin(
+            Map.of("YINXIN_URL", "http://127.0.0.1:" + PORT, "YINXIN_PLAIN_PROGRESS", "1"),
+            "user",
+            "import",
+            "people.csv",
+            "--out",
+            "passwords.csv");
+    assertThat(imported.exit()).as(imported.out() + imported.err()).isEqualTo(1);
+    assertThat(imported.out())
+        .contains("accounts 5/5")
+        .contains("created 2 accounts, refused 3; one-time passwords in passwords.csv");
+    assertThat(imported.err())
+        .contains("row 3: ")
+        .contains("row 4: the node answered 409")
+        .contains("row 5: 2 fields where the header has 4");
+    List<String> passwords = Files.readAllLines(DIR.resolve("passwords.csv"));
+    assertThat(passwords).hasSize(3);
+    assertThat(passwords.get(1)).startsWith("wang.wu,");
+    assertThat(passwords.get(2)).startsWith("zhou.ba,");
+    assertThat(Files.getPosixFilePermissions(DIR.resolve("passwords.csv")))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    // The refused row left no account: creating it now succeeds.
+    Run again = yinxin("user", "create", "zhao.liu");
+    assertThat(again.exit()).as(again.err()).isZero();
   }
 
   /** The log's active checkpoint key, from its public list (a test may have rotated it). */

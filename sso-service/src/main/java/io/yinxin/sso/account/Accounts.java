@@ -87,6 +87,87 @@ public final class Accounts implements UserDetailsService {
   }
 
   /**
+   * Creates a person's account, as an administrator does, with a one-time password that must be
+   * replaced at the first sign-in; the account and its {@code CONFIG_CHANGED} event are one
+   * transaction, and this returns once the event is in the log.
+   *
+   * @return the one-time password (shown once, stored only as its Argon2id hash), or empty when the
+   *     username is taken
+   * @throws IllegalArgumentException for an invalid username
+   */
+  public Optional<String> createWithOneTimePassword(
+      String actor, String username, String displayName, io.yinxin.audit.AuditOutbox audit) {
+    String u = canonical(username).orElseThrow(() -> new IllegalArgumentException("username"));
+    if (displayName != null
+        && (displayName.length() > 200
+            || displayName.codePoints().anyMatch(Character::isISOControl))) {
+      throw new IllegalArgumentException(
+          "display_name: at most 200 characters, no control characters");
+    }
+    byte[] raw = new byte[15];
+    io.yinxin.hsm.Randomness.current().nextBytes(raw);
+    String password = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    String hash = passwords.encode(password);
+    try {
+      audit.commit(
+          dataSource,
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "INSERT INTO sso.accounts (username, password_hash, display_name, enabled,"
+                        + " created_at, must_change_password) VALUES (?, ?, ?, TRUE, ?, TRUE)")) {
+              ps.setString(1, u);
+              ps.setString(2, hash);
+              ps.setString(3, displayName == null ? u : displayName);
+              ps.setTimestamp(4, Timestamp.from(clock.instant()));
+              ps.executeUpdate();
+            }
+            return audit.record(
+                c,
+                io.yinxin.audit.AuditEvent.of(
+                    io.yinxin.audit.EventType.CONFIG_CHANGED,
+                    actor,
+                    "account/" + u,
+                    java.util.Map.of("change", "account created")));
+          });
+      return Optional.of(password);
+    } catch (SQLException e) {
+      if ("23505".equals(e.getSQLState())) {
+        return Optional.empty();
+      }
+      throw new IllegalStateException("cannot store the account", e);
+    }
+  }
+
+  /**
+   * Removes an account created a moment ago whose creation could not be completed (its real name
+   * was refused), with its event.
+   */
+  public void removeNew(String actor, String username, io.yinxin.audit.AuditOutbox audit) {
+    try {
+      audit.commit(
+          dataSource,
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "DELETE FROM sso.accounts WHERE username = ? AND must_change_password")) {
+              ps.setString(1, username);
+              ps.executeUpdate();
+            }
+            return audit.record(
+                c,
+                io.yinxin.audit.AuditEvent.of(
+                    io.yinxin.audit.EventType.CONFIG_CHANGED,
+                    actor,
+                    "account/" + username,
+                    java.util.Map.of("change", "account removed: creation refused")));
+          });
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot remove the account", e);
+    }
+  }
+
+  /**
    * Creates the administrator account {@code username} with a one-time password that must be
    * replaced at the first sign-in, unless an administrator exists already.
    *

@@ -45,13 +45,19 @@ public class ClientAdminController {
   private final RealNames realNames;
   private final io.yinxin.sso.token.KeyRotation keys;
   private final SsoAdmins admins;
+  private final io.yinxin.sso.account.Accounts accounts;
+  private final io.yinxin.audit.AuditOutbox audit;
 
   public ClientAdminController(
       ClientAdmin clients,
       CasServices casServices,
       RealNames realNames,
       io.yinxin.sso.token.KeyRotation keys,
-      SsoAdmins admins) {
+      SsoAdmins admins,
+      io.yinxin.sso.account.Accounts accounts,
+      io.yinxin.audit.AuditOutbox audit) {
+    this.accounts = accounts;
+    this.audit = audit;
     this.clients = clients;
     this.casServices = casServices;
     this.realNames = realNames;
@@ -204,6 +210,76 @@ public class ClientAdminController {
   }
 
   /**
+   * Creates a person's account: {@code username}, optionally {@code display_name} and the real-name
+   * members of {@code PUT /sso/v1/accounts/{username}/realname} ({@code name}, {@code id_number},
+   * {@code phone}, {@code verification}). The answer holds a one-time password, shown this once,
+   * that must be replaced at the first sign-in. A real name that is refused (a wrong ID number, one
+   * bound to another account) leaves no account behind: 400 or 409.
+   */
+  @PostMapping(value = "/sso/v1/accounts", produces = MediaType.APPLICATION_JSON_VALUE)
+  public ResponseEntity<Map<String, Object>> createAccount(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      HttpServletRequest request)
+      throws IOException {
+    String actor = admins.require(auth);
+    Map<String, Object> body = object(request);
+    stringMembers(
+        body,
+        java.util.Set.of("username", "display_name", "name", "id_number", "phone", "verification"));
+    String user =
+        io.yinxin.sso.account.Accounts.canonical((String) body.get("username"))
+            .orElseThrow(
+                () ->
+                    new ClientMetadata.Invalid(
+                        "invalid_request",
+                        "username: 1-100 of a-z 0-9 . _ @ -, starting with a letter or digit"));
+    boolean realName = body.containsKey("name");
+    if (!realName
+        && (body.containsKey("id_number")
+            || body.containsKey("phone")
+            || body.containsKey("verification"))) {
+      throw new ClientMetadata.Invalid("invalid_request", "name: required with a real name");
+    }
+    Optional<String> password;
+    try {
+      password =
+          accounts.createWithOneTimePassword(actor, user, (String) body.get("display_name"), audit);
+    } catch (IllegalArgumentException e) {
+      throw new ClientMetadata.Invalid("invalid_request", e.getMessage());
+    }
+    if (password.isEmpty()) {
+      return error(HttpStatus.CONFLICT, "invalid_request", "username: taken");
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("username", user);
+    if (realName) {
+      try {
+        RealNames.Masked m =
+            realNames.set(
+                actor,
+                user,
+                (String) body.get("name"),
+                Optional.ofNullable((String) body.get("id_number")),
+                Optional.ofNullable((String) body.get("phone")),
+                body.containsKey("verification")
+                    ? (String) body.get("verification")
+                    : "self_declared");
+        out.putAll(describe(user, m));
+      } catch (RealNames.Invalid e) {
+        accounts.removeNew(actor, user, audit);
+        throw new ClientMetadata.Invalid("invalid_request", e.getMessage());
+      } catch (RealNames.Taken e) {
+        accounts.removeNew(actor, user, audit);
+        throw e;
+      }
+    }
+    out.put("one_time_password", password.get());
+    return ResponseEntity.status(HttpStatus.CREATED)
+        .header(HttpHeaders.CACHE_CONTROL, "no-store")
+        .body(out);
+  }
+
+  /**
    * Sets an account's real-name identity: {@code name}, optionally {@code id_number} and {@code
    * phone}, and {@code verification} ({@code self_declared}, {@code certificate}, {@code
    * federation}). The answer, like every read, shows the numbers masked only.
@@ -218,16 +294,7 @@ public class ClientAdminController {
       throws IOException {
     String actor = admins.require(auth);
     Map<String, Object> body = object(request);
-    for (Map.Entry<String, Object> e : body.entrySet()) {
-      if (!java.util.Set.of("name", "id_number", "phone", "verification").contains(e.getKey())) {
-        throw new ClientMetadata.Invalid(
-            "invalid_request",
-            "unknown member " + e.getKey().substring(0, Math.min(40, e.getKey().length())));
-      }
-      if (!(e.getValue() instanceof String)) {
-        throw new ClientMetadata.Invalid("invalid_request", e.getKey() + ": a string");
-      }
-    }
+    stringMembers(body, java.util.Set.of("name", "id_number", "phone", "verification"));
     String user =
         io.yinxin.sso.account.Accounts.canonical(username).orElseThrow(ClientAdmin.NotFound::new);
     RealNames.Masked m;
@@ -271,6 +338,20 @@ public class ClientAdminController {
       throw new ClientAdmin.NotFound();
     }
     return ResponseEntity.noContent().build();
+  }
+
+  /** Every member is one of {@code allowed} and a string. */
+  private static void stringMembers(Map<String, Object> body, java.util.Set<String> allowed) {
+    for (Map.Entry<String, Object> e : body.entrySet()) {
+      if (!allowed.contains(e.getKey())) {
+        throw new ClientMetadata.Invalid(
+            "invalid_request",
+            "unknown member " + e.getKey().substring(0, Math.min(40, e.getKey().length())));
+      }
+      if (!(e.getValue() instanceof String)) {
+        throw new ClientMetadata.Invalid("invalid_request", e.getKey() + ": a string");
+      }
+    }
   }
 
   private static Map<String, Object> describe(String username, RealNames.Masked m) {

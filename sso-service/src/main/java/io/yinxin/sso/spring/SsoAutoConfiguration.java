@@ -1218,9 +1218,11 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.cas.CasServices casServices,
       io.yinxin.sso.realname.RealNames realNames,
       io.yinxin.sso.token.KeyRotation keys,
-      io.yinxin.sso.http.SsoAdmins admins) {
+      io.yinxin.sso.http.SsoAdmins admins,
+      io.yinxin.sso.account.Accounts accounts,
+      io.yinxin.audit.AuditOutbox audit) {
     return new io.yinxin.sso.http.ClientAdminController(
-        clients, casServices, realNames, keys, admins);
+        clients, casServices, realNames, keys, admins, accounts, audit);
   }
 
   /** The embedded default's demo client, registered once; its secret in an owner-only file. */

@@ -1,0 +1,257 @@
+package io.yinxin.ops.cli;
+
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code yinxin user ...}: people's sign-in accounts at the SSO module. Each account gets a
+ * one-time password that must be replaced at the first sign-in.
+ */
+@Command(
+    name = "user",
+    description = "Sign-in accounts: create one, import many from CSV.",
+    mixinStandardHelpOptions = true,
+    subcommands = {UserCommand.Create.class, UserCommand.Import.class})
+final class UserCommand {
+  static final List<String> COLUMNS =
+      List.of("username", "display_name", "name", "id_number", "phone", "verification");
+
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Create an account; prints its one-time password (replaced at the first sign-in).",
+        "Token: $" + ClientCommand.TOKEN_ENV + " or dev.json.",
+        "",
+        "Example: yinxin user create zhangsan --display-name 张三 --name 张三 \\",
+        "           --id-number 11010519491231002X --verification certificate"
+      })
+  static final class Create implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Parameters(index = "0", paramLabel = "USERNAME")
+    String username;
+
+    @Option(names = "--display-name")
+    String displayName;
+
+    @Option(names = "--name", description = "Real name (实名)")
+    String name;
+
+    @Option(names = "--id-number", description = "Resident ID number (居民身份证号码)")
+    String idNumber;
+
+    @Option(names = "--phone")
+    String phone;
+
+    @Option(
+        names = "--verification",
+        description = "self_declared (default), certificate or federation")
+    String verification;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      Map<String, String> row = new LinkedHashMap<>();
+      row.put("username", username);
+      put(row, "display_name", displayName);
+      put(row, "name", name);
+      put(row, "id_number", idNumber);
+      put(row, "phone", phone);
+      put(row, "verification", verification);
+      JsonNode r = create(node, row);
+      PrintOut.print(
+          spec,
+          node,
+          r,
+          r.path("username").asString()
+              + " created; one-time password: "
+              + r.path("one_time_password").asString());
+      return 0;
+    }
+
+    private static void put(Map<String, String> m, String k, String v) {
+      if (v != null) {
+        m.put(k, v);
+      }
+    }
+  }
+
+  @Command(
+      name = "import",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Create the accounts of a CSV file (UTF-8, a header row naming any of the columns",
+        "username, display_name, name, id_number, phone, verification; username required).",
+        "Writes username,one_time_password for each account created to --out (owner-only file);",
+        "a row that is refused is reported with its number (the header is row 1) and skipped. Exit 1 if any was.",
+        "",
+        "Example: yinxin user import people.csv --out passwords.csv"
+      })
+  static final class Import implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Parameters(index = "0", paramLabel = "FILE.csv")
+    Path file;
+
+    @Option(
+        names = "--out",
+        required = true,
+        description = "Where the one-time passwords go (created; must not exist)")
+    Path out;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      List<List<String>> rows = Csv.parse(Files.readString(file, StandardCharsets.UTF_8));
+      if (rows.isEmpty() || !rows.get(0).contains("username")) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "the first row must name the columns, username among them");
+      }
+      List<String> header = rows.get(0);
+      for (String h : header) {
+        if (!COLUMNS.contains(h)) {
+          throw new picocli.CommandLine.ParameterException(
+              spec.commandLine(), "unknown column " + h + "; known: " + COLUMNS);
+        }
+      }
+      var text = spec.commandLine().getOut();
+      var err = spec.commandLine().getErr();
+      Files.createFile(
+          out, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Progress progress =
+          new Progress(text, "accounts", rows.size() - 1, !node.json && Progress.onTerminal());
+      int created = 0;
+      List<Map<String, Object>> refused = new ArrayList<>();
+      Files.writeString(out, "username,one_time_password\n", StandardOpenOption.APPEND);
+      for (int i = 1; i < rows.size(); i++) {
+        List<String> values = rows.get(i);
+        Map<String, String> row = new LinkedHashMap<>();
+        for (int j = 0; j < header.size() && j < values.size(); j++) {
+          if (!values.get(j).isEmpty()) {
+            row.put(header.get(j), values.get(j));
+          }
+        }
+        String problem = null;
+        JsonNode r = null;
+        if (values.size() != header.size()) {
+          problem = values.size() + " fields where the header has " + header.size();
+        } else {
+          try {
+            r = create(node, row);
+          } catch (Node.Refused e) {
+            problem = e.getMessage();
+          }
+        }
+        if (problem == null) {
+          Files.writeString(
+              out,
+              r.path("username").asString() + "," + r.path("one_time_password").asString() + "\n",
+              StandardOpenOption.APPEND);
+          created++;
+          progress.step(true);
+        } else {
+          Map<String, Object> f = new LinkedHashMap<>();
+          f.put("row", i + 1);
+          f.put("reason", problem);
+          refused.add(f);
+          err.println("row " + (i + 1) + ": " + problem);
+          progress.step(false);
+        }
+      }
+      if (node.json) {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("created", created);
+        summary.put("refused", refused);
+        summary.put("passwords", out.toString());
+        text.println(Node.pretty(Node.JSON.valueToTree(summary)));
+      } else {
+        text.printf(
+            "created %d accounts, refused %d; one-time passwords in %s%n",
+            created, refused.size(), out);
+      }
+      return refused.isEmpty() ? 0 : YinxinCli.REFUSED;
+    }
+  }
+
+  static JsonNode create(Node node, Map<String, String> row) {
+    return node.call(
+        node.request("/sso/v1/accounts", node.token(ClientCommand.TOKEN_ENV, "ssoAdminToken"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(Node.JSON.writeValueAsString(row))));
+  }
+
+  /** RFC 4180 CSV: commas, double-quoted fields with doubled quotes, CRLF or LF. */
+  static final class Csv {
+    private Csv() {}
+
+    static List<List<String>> parse(String s) {
+      if (s.startsWith("\uFEFF")) {
+        s = s.substring(1); // a BOM, as spreadsheet programs write
+      }
+      List<List<String>> rows = new ArrayList<>();
+      List<String> row = new ArrayList<>();
+      StringBuilder f = new StringBuilder();
+      boolean quoted = false;
+      boolean any = false;
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (quoted) {
+          if (c == '"' && i + 1 < s.length() && s.charAt(i + 1) == '"') {
+            f.append('"');
+            i++;
+          } else if (c == '"') {
+            quoted = false;
+          } else {
+            f.append(c);
+          }
+        } else if (c == '"') {
+          quoted = true;
+          any = true;
+        } else if (c == ',') {
+          row.add(f.toString().strip());
+          f.setLength(0);
+          any = true;
+        } else if (c == '\n' || c == '\r') {
+          if (c == '\r' && i + 1 < s.length() && s.charAt(i + 1) == '\n') {
+            i++;
+          }
+          if (any || f.length() > 0) {
+            row.add(f.toString().strip());
+            rows.add(row);
+          }
+          row = new ArrayList<>();
+          f.setLength(0);
+          any = false;
+        } else {
+          f.append(c);
+        }
+      }
+      if (quoted) {
+        throw new IllegalArgumentException("a quoted field is not closed");
+      }
+      if (any || f.length() > 0) {
+        row.add(f.toString().strip());
+        rows.add(row);
+      }
+      return rows;
+    }
+  }
+}
