@@ -63,6 +63,7 @@ class RedisSessionsTest {
   @LocalServerPort int port;
   @Autowired DemoUser user;
   @Autowired DataSource dataSource;
+  @Autowired org.springframework.context.ApplicationContext context;
 
   @Test
   void twoNodesOnOneRedisShareTheSignIn() throws Exception {
@@ -100,6 +101,11 @@ class RedisSessionsTest {
     HttpResponse<String> account = browser.get(a + "/account");
     assertThat(account.statusCode()).as(account.body()).isEqualTo(200);
     assertThat(account.body()).contains(user.username());
+    // The yinxin_sso_sessions_active gauge counts it there.
+    io.yinxin.sso.spring.SsoSessions sessions =
+        context.getBean(io.yinxin.sso.spring.SsoSessions.class);
+    long signedInNow = sessions.signedInInRedis().orElseThrow();
+    assertThat(signedInNow).isPositive();
     // The session is in Redis, not in the database.
     RedisClient client = RedisClient.create(REDIS);
     try (var c = client.connect()) {
@@ -117,6 +123,7 @@ class RedisSessionsTest {
         Browser.group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", browser.get(b + "/account").body());
     browser.post(b + "/logout", Map.of("_csrf", csrf2), null);
     assertThat(Browser.location(browser.get(a + "/account"))).endsWith("/login");
+    assertThat(sessions.signedInInRedis().orElseThrow()).isEqualTo(signedInNow - 1);
     assertThat(session).isNotNull();
   }
 }

@@ -1048,8 +1048,11 @@ public class SsoAutoConfiguration {
       name = "io.micrometer.core.instrument.binder.MeterBinder")
   static class MetricsConfiguration {
     @Bean
-    SsoStateMetrics ssoStateMetrics(DataSource dataSource, SsoProperties p) {
-      return new SsoStateMetrics(dataSource, p.sessionsRedisUrl().isBlank(), LOGIN_THROTTLE_WINDOW);
+    SsoStateMetrics ssoStateMetrics(DataSource dataSource, SsoProperties p, SsoSessions sessions) {
+      SsoStateMetrics m =
+          new SsoStateMetrics(dataSource, p.sessionsRedisUrl().isBlank(), LOGIN_THROTTLE_WINDOW);
+      m.countRedisSessionsWith(sessions::signedInInRedis);
+      return m;
     }
   }
 

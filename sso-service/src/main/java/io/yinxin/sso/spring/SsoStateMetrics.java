@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * The SSO's state as gauges, read from the database at most every 5 s:
  *
  * <ul>
- *   <li>{@code yinxin_sso_sessions_active}: signed-in sessions not expired (sessions in the
- *       database; NaN with Redis sessions, which this gauge does not count)
+ *   <li>{@code yinxin_sso_sessions_active}: signed-in sessions not expired (in the database, or in
+ *       Redis when sessions live there)
  *   <li>{@code yinxin_sso_login_failures_max_per_account}: the most failed sign-ins any one account
  *       has in the current throttle window, the per-account burst without an account name in a
  *       label
@@ -36,6 +36,14 @@ public class SsoStateMetrics implements MeterBinder {
   private final Clock clock;
   private double[] last;
   private long lastAt;
+
+  /** Signed-in sessions when they are in Redis (set by the configuration). */
+  private java.util.function.Supplier<java.util.OptionalLong> redisSessions =
+      java.util.OptionalLong::empty;
+
+  void countRedisSessionsWith(java.util.function.Supplier<java.util.OptionalLong> counter) {
+    this.redisSessions = counter;
+  }
 
   public SsoStateMetrics(DataSource dataSource, boolean sessionsInDatabase, Duration window) {
     this.dataSource = dataSource;
@@ -92,6 +100,16 @@ public class SsoStateMetrics implements MeterBinder {
       }
     } catch (SQLException e) {
       log.warn("event=sso_metrics_unreadable error={}", e.getSQLState());
+    }
+    if (!sessionsInDatabase) {
+      try {
+        java.util.OptionalLong r = redisSessions.get();
+        if (r.isPresent()) {
+          v[0] = r.getAsLong();
+        }
+      } catch (RuntimeException e) {
+        log.warn("event=sso_metrics_unreadable error={}", e.getClass().getSimpleName());
+      }
     }
     last = v;
     return v;
