@@ -45,4 +45,112 @@ class CleanShutdownTest {
         .doesNotContain("crl_refresh_failed")
         .doesNotContain("already closed");
   }
+
+  /** An HTTP/1.1 chunked body, decoded. */
+  static String dechunk(String s) {
+    StringBuilder out = new StringBuilder();
+    int i = 0;
+    while (true) {
+      int eol = s.indexOf("\r\n", i);
+      int size = Integer.parseInt(s.substring(i, eol).split(";")[0].trim(), 16);
+      if (size == 0) {
+        return out.toString();
+      }
+      out.append(s, eol + 2, eol + 2 + size);
+      i = eol + 2 + size + 2;
+    }
+  }
+
+  /**
+   * Graceful shutdown finishes a seal in flight and refuses new work: a client has sent half of a
+   * PDF when the node is told to stop; new connections are refused from then on, the client sends
+   * the rest and gets the whole sealed PDF, and after a restart the log holds that seal's
+   * DOCUMENT_SEALED event.
+   */
+  @Test
+  void aSealInFlightWhenTheNodeStopsIsFinishedAndNewRequestsAreRefused() throws Exception {
+    java.nio.file.Path data = Files.createTempDirectory("yinxin-stop-seal-");
+    String[] args = {"--server.port=0", "--yinxin.data-dir=" + data};
+    ConfigurableApplicationContext ctx =
+        new SpringApplicationBuilder(YinxinApplication.class).run(args);
+    int port =
+        ((org.springframework.boot.web.server.context.WebServerApplicationContext) ctx)
+            .getWebServer()
+            .getPort();
+    tools.jackson.databind.JsonNode dev =
+        tools.jackson.databind.json.JsonMapper.builder()
+            .build()
+            .readTree(Files.readString(data.resolve("dev.json")));
+    byte[] pdf;
+    try (org.apache.pdfbox.pdmodel.PDDocument doc = new org.apache.pdfbox.pdmodel.PDDocument()) {
+      for (int i = 0; i < 20; i++) {
+        doc.addPage(new org.apache.pdfbox.pdmodel.PDPage());
+      }
+      java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+      doc.save(b);
+      pdf = b.toByteArray();
+    }
+    String head =
+        "POST /sign/v1/seals/"
+            + dev.path("demoSealId").asString()
+            + "/sign?level=B-B HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+            + dev.path("sealToken").asString()
+            + "\r\nContent-Type: application/pdf\r\nContent-Length: "
+            + pdf.length
+            + "\r\nConnection: close\r\n\r\n";
+    java.util.concurrent.CompletableFuture<Void> stopped;
+    byte[] answer;
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout(60_000);
+      var out = s.getOutputStream();
+      out.write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(pdf, 0, pdf.length / 2);
+      out.flush();
+      Thread.sleep(300); // the request is being read
+      stopped = java.util.concurrent.CompletableFuture.runAsync(ctx::close);
+      // New connections are refused while the one in flight is finished.
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(10))
+          .until(
+              () -> {
+                try (java.net.Socket other = new java.net.Socket()) {
+                  other.connect(new java.net.InetSocketAddress("127.0.0.1", port), 500);
+                  return false;
+                } catch (java.io.IOException e) {
+                  return true;
+                }
+              });
+      assertThat(stopped).isNotDone();
+      out.write(pdf, pdf.length / 2, pdf.length - pdf.length / 2);
+      out.flush();
+      answer = s.getInputStream().readAllBytes();
+    }
+    stopped.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    String text = new String(answer, java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertThat(text).startsWith("HTTP/1.1 200");
+    String headers = text.substring(0, text.indexOf("\r\n\r\n"));
+    String body = text.substring(text.indexOf("\r\n\r\n") + 4);
+    if (headers.toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked")) {
+      body = dechunk(body);
+    }
+    assertThat(body).startsWith("%PDF-");
+    assertThat(body.stripTrailing()).endsWith("%%EOF");
+    try (org.apache.pdfbox.pdmodel.PDDocument sealed =
+        org.apache.pdfbox.Loader.loadPDF(
+            body.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))) {
+      assertThat(sealed.getSignatureDictionaries()).hasSize(1);
+    }
+
+    ConfigurableApplicationContext again =
+        new SpringApplicationBuilder(YinxinApplication.class).run(args);
+    try (var c = again.getBean(io.yinxin.audit.store.LogStore.class).connection();
+        var rs =
+            c.createStatement()
+                .executeQuery("SELECT count(*) FROM audit.events WHERE type = 'DOCUMENT_SEALED'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(1);
+    } finally {
+      again.close();
+    }
+  }
 }
