@@ -109,6 +109,9 @@ class CliTest {
           {"emergency", "seal-compromise"},
           {"emergency", "service-compromise"},
           {"emergency", "checkpoint-key-compromise"},
+          {"keys", "list"},
+          {"keys", "generate"},
+          {"keys", "csr"},
           {"user", "create"},
           {"user", "import"}
         }) {
@@ -239,6 +242,58 @@ class CliTest {
     // The refused row left no account: creating it now succeeds.
     Run again = yinxin("user", "create", "zhao.liu");
     assertThat(again.exit()).as(again.err()).isZero();
+  }
+
+  /**
+   * A key for a new seal: generated in the node's backend, listed, made to sign a CSR that openssl
+   * verifies and the CA accepts for an enterprise seal certificate; a duplicate label and an
+   * unknown type are refused.
+   */
+  @Test
+  void generatesAKeyAndACsrForANewSeal() throws Exception {
+    Run gen = yinxin("keys", "generate", "--backend", "soft", "--label", "seal-cli-test");
+    assertThat(gen.exit()).as(gen.err()).isZero();
+    assertThat(gen.out().trim()).isEqualTo("soft:seal-cli-test");
+    assertThat(yinxin("keys", "list").out()).contains("soft:seal-cli-test").contains("EC_P256");
+    assertThat(yinxin("keys", "generate", "--backend", "soft", "--label", "seal-cli-test").exit())
+        .isEqualTo(1);
+    assertThat(
+            yinxin("keys", "generate", "--backend", "soft", "--type", "ED25519", "--label", "x")
+                .exit())
+        .isEqualTo(1);
+    Run csr =
+        yinxin(
+            "keys",
+            "csr",
+            "soft:seal-cli-test",
+            "--subject",
+            "C=CN,O=福州某某商贸有限公司,CN=福州某某商贸有限公司",
+            "--out",
+            "seal.csr");
+    assertThat(csr.exit()).as(csr.err()).isZero();
+    Process verify =
+        new ProcessBuilder("openssl", "req", "-in", "seal.csr", "-noout", "-verify")
+            .directory(DIR.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String verified = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(verify.waitFor()).as(verified).isZero();
+    assertThat(verified).containsIgnoringCase("verify OK");
+    Run issued =
+        yinxin(
+            "ca",
+            "issue",
+            "--profile",
+            "enterprise-seal",
+            "--csr",
+            "seal.csr",
+            "--subject",
+            "organization=福州某某商贸有限公司",
+            "--subject",
+            "creditCode=91350100M000100Y43",
+            "--out",
+            "seal.pem");
+    assertThat(issued.exit()).as(issued.err()).isZero();
   }
 
   /** The log's active checkpoint key, from its public list (a test may have rotated it). */

@@ -205,6 +205,12 @@ public class SignAutoConfiguration {
   }
 
   @Bean
+  io.yinxin.sign.http.SealKeyController signSealKeyController(
+      io.yinxin.hsm.KeyService keys, io.yinxin.sign.http.Callers callers) {
+    return new io.yinxin.sign.http.SealKeyController(keys, callers);
+  }
+
+  @Bean
   SealController signSealController(
       SealRegistry registry,
       io.yinxin.sign.http.Callers callers,
