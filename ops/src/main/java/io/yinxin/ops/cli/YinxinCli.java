@@ -31,6 +31,8 @@ import picocli.CommandLine.Command;
       ClientCommand.class,
       EmergencyCommand.class,
       UserCommand.class,
+      BackupCommand.Backup.class,
+      BackupCommand.Restore.class,
       AutoComplete.GenerateCompletion.class,
       CommandLine.HelpCommand.class
     },
@@ -57,6 +59,8 @@ public final class YinxinCli {
           "client",
           "emergency",
           "user",
+          "backup",
+          "restore",
           "generate-completion",
           "help",
           "serve",
