@@ -105,24 +105,30 @@ final class BackupCommand {
       var err = spec.commandLine().getErr();
       Files.createDirectories(out);
       Instant started = Instant.now();
-      run(
-          err,
-          List.of(
-              tool("pg_basebackup").toString(),
-              "-h",
-              host,
-              "-p",
-              Integer.toString(port),
-              "-U",
-              user,
-              "-D",
-              out.resolve("database").toString(),
-              "-Fp",
-              "-X",
-              "stream",
-              "--checkpoint=fast",
-              "--manifest-checksums=SHA256",
-              "--no-password"));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  tool("pg_basebackup").toString(),
+                  "-h",
+                  host,
+                  "-p",
+                  Integer.toString(port),
+                  "-U",
+                  user,
+                  "-D",
+                  out.resolve("database").toString(),
+                  "-Fp",
+                  "-X",
+                  "stream",
+                  "--checkpoint=fast",
+                  "--manifest-checksums=SHA256",
+                  "--no-password"));
+      if (Progress.onTerminal()) {
+        command.add("--progress"); // pg_basebackup's own bar: size, percentage
+      } else if (!node.json) {
+        text.println("backing up " + host + ":" + port + " into " + out);
+      }
+      run(err, command);
       run(
           err,
           List.of(tool("pg_verifybackup").toString(), "-q", out.resolve("database").toString()));
