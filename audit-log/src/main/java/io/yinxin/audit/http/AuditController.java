@@ -206,6 +206,52 @@ public class AuditController {
             Optional.ofNullable(q.get("limit")).map(AuditController::limit).orElse(100)));
   }
 
+  /**
+   * The self-check streamed as NDJSON for a client that shows progress ({@code ?progress=true}):
+   * {@code {"checked": n, "size": N}} lines, at most about every 200 ms, then the report as the
+   * last line.
+   */
+  @GetMapping(value = "/audit/v1/check", params = "progress=true")
+  public void checkWithProgress(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      jakarta.servlet.http.HttpServletResponse response)
+      throws java.io.IOException {
+    tokens.require(AuditTokens.Role.AUDITOR, auth);
+    // Written on this request's thread (no async timeout to outlast on a large log).
+    response.setContentType("application/x-ndjson");
+    response.setCharacterEncoding("UTF-8");
+    var out = response.getOutputStream();
+    long[] lastAt = {0};
+    LogReader.CheckReport r =
+        reader.check(
+            (done, total) -> {
+              long now = System.nanoTime();
+              if (now - lastAt[0] < 200_000_000L && done < total) {
+                return;
+              }
+              lastAt[0] = now;
+              try {
+                out.write(
+                    ("{\"checked\":" + done + ",\"size\":" + total + "}\n")
+                        .getBytes(StandardCharsets.UTF_8));
+                out.flush();
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    out.write((json.writeValueAsString(checkView(r)) + "\n").getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  private static Map<String, Object> checkView(LogReader.CheckReport r) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("ok", r.ok());
+    out.put("size", r.size());
+    out.put("checkpointSize", r.checkpointSize());
+    out.put("problems", r.problems());
+    return out;
+  }
+
   @GetMapping(value = "/audit/v1/check", produces = MediaType.APPLICATION_JSON_VALUE)
   public ResponseEntity<String> check(
       @RequestHeader(value = "Authorization", required = false) String auth) {

@@ -232,6 +232,17 @@ public final class LogReader {
    * the tree).
    */
   public CheckReport check() {
+    return check((done, total) -> {});
+  }
+
+  /** Hears how far a check has got: entries recomputed, of how many. */
+  @FunctionalInterface
+  public interface CheckProgress {
+    void checked(long done, long total);
+  }
+
+  /** {@link #check()}, telling {@code progress} after every batch of entries. */
+  public CheckReport check(CheckProgress progress) {
     return read(
         c -> {
           List<String> problems = new ArrayList<>();
@@ -280,6 +291,7 @@ public final class LogReader {
                 rootAtCheckpoint = range.root();
               }
             }
+            progress.checked(from + n, size);
           }
           if (cp.isPresent() && rootAtCheckpoint != null) {
             if (!MessageDigest.isEqual(rootAtCheckpoint, signed.orElseThrow().root())

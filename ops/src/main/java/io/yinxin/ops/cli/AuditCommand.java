@@ -42,8 +42,41 @@ final class AuditCommand {
 
     @Override
     public Integer call() {
-      JsonNode r =
-          node.call(node.request("/audit/v1/check", node.token(TOKEN_ENV, "auditorToken")).GET());
+      // NDJSON: progress lines while the node recomputes the tree, then the report.
+      var answer =
+          node.lines(
+              node.request("/audit/v1/check?progress=true", node.token(TOKEN_ENV, "auditorToken"))
+                  .GET());
+      if (answer.statusCode() >= 400) {
+        throw new Node.Refused(
+            answer.statusCode(), String.join("\n", answer.body().limit(20).toList()));
+      }
+      JsonNode r = null;
+      Progress progress = null;
+      for (String line : (Iterable<String>) answer.body()::iterator) {
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode n = Node.JSON.readTree(line);
+        if (n.has("checked")) {
+          if (!node.json) {
+            if (progress == null) {
+              progress =
+                  new Progress(
+                      spec.commandLine().getErr(), // stdout keeps the one-line result
+                      "entries checked",
+                      n.path("size").asLong(),
+                      Progress.onTerminal());
+            }
+            progress.advanceTo(n.path("checked").asLong());
+          }
+        } else {
+          r = n;
+        }
+      }
+      if (r == null) {
+        throw new Node.Refused(answer.statusCode(), "no report in the answer");
+      }
       boolean ok = r.path("ok").asBoolean();
       PrintOut.print(
           spec,

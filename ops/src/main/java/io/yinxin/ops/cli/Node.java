@@ -117,6 +117,20 @@ public final class Node {
     }
   }
 
+  /** Sends and returns the answer line by line as it arrives (streamed answers: NDJSON). */
+  HttpResponse<java.util.stream.Stream<String>> lines(HttpRequest.Builder request) {
+    try {
+      return http.send(request.build(), HttpResponse.BodyHandlers.ofLines());
+    } catch (ConnectException e) {
+      throw new Unreachable("cannot reach " + base() + " (" + e.getClass().getSimpleName() + ")");
+    } catch (IOException e) {
+      throw new Unreachable("cannot reach " + base() + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Unreachable("interrupted");
+    }
+  }
+
   HttpRequest.Builder request(String path, String token) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofMinutes(5));

@@ -29,11 +29,23 @@ final class Progress {
     return System.console() != null && System.getenv("YINXIN_PLAIN_PROGRESS") == null;
   }
 
+  /** Moves to {@code count} done (a job that reports its position, not each item). */
+  void advanceTo(long count) {
+    if (count > done) {
+      done = Math.min(count, total);
+      show();
+    }
+  }
+
   void step(boolean ok) {
     done++;
     if (!ok) {
       failed++;
     }
+    show();
+  }
+
+  private void show() {
     if (terminal) {
       out.print("\r" + line(true));
       if (done == total) {

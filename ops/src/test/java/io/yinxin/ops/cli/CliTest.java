@@ -343,6 +343,9 @@ class CliTest {
     assertThat(yinxin("audit", "verify", "rotation.json", "--key", old).exit()).isNotZero();
     Run check = yinxin("audit", "check");
     assertThat(check.exit()).as(check.err()).isZero();
+    // progress on standard error (plain lines, not a terminal); the result alone on standard out
+    assertThat(check.err()).contains("entries checked");
+    assertThat(check.out()).startsWith("consistent: size ");
   }
 
   /**
