@@ -251,6 +251,32 @@ class CliTest {
    */
   @Test
   void generatesAKeyAndACsrForANewSeal() throws Exception {
+    // Without a token, a 1 MB body is refused before it is read; with one, past 4 KiB.
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    byte[] big = new byte[1_000_000];
+    java.util.Arrays.fill(big, (byte) 'a');
+    java.net.URI keysUri = java.net.URI.create("http://127.0.0.1:" + PORT + "/sign/v1/keys");
+    assertThat(
+            http.send(
+                    java.net.http.HttpRequest.newBuilder(keysUri)
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(big))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding())
+                .statusCode())
+        .isEqualTo(401);
+    String sealToken =
+        JSON.readTree(Files.readString(DIR.resolve("data/dev.json"))).path("sealToken").asString();
+    assertThat(
+            http.send(
+                    java.net.http.HttpRequest.newBuilder(keysUri)
+                        .header("Content-Type", "application/json")
+                        .header("Authorization", "Bearer " + sealToken)
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(big))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding())
+                .statusCode())
+        .isEqualTo(413);
     Run gen = yinxin("keys", "generate", "--backend", "soft", "--label", "seal-cli-test");
     assertThat(gen.exit()).as(gen.err()).isZero();
     assertThat(gen.out().trim()).isEqualTo("soft:seal-cli-test");

@@ -26,7 +26,6 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 
 /**
@@ -67,8 +66,9 @@ public class SealKeyController {
       produces = MediaType.APPLICATION_JSON_VALUE)
   public ResponseEntity<Map<String, Object>> generate(
       @RequestHeader(value = "Authorization", required = false) String authorization,
-      @RequestBody NewKey body) {
+      jakarta.servlet.http.HttpServletRequest request) {
     callers.authenticate("seal:admin", authorization);
+    NewKey body = body(request, NewKey.class); // read only after the caller is known
     if (body == null || body.label() == null || !body.label().matches("[a-z0-9][a-z0-9-]{0,63}")) {
       throw new SignException(Code.INVALID_REQUEST, "label: 1-64 of a-z 0-9 -");
     }
@@ -113,8 +113,9 @@ public class SealKeyController {
       produces = "application/pkcs10")
   public String csr(
       @RequestHeader(value = "Authorization", required = false) String authorization,
-      @RequestBody CsrRequest body) {
+      jakarta.servlet.http.HttpServletRequest request) {
     String caller = callers.authenticate("seal:admin", authorization).actor();
+    CsrRequest body = body(request, CsrRequest.class);
     if (body == null || body.key() == null || body.subject() == null) {
       throw new SignException(Code.INVALID_REQUEST, "key and subject are required");
     }
@@ -140,6 +141,27 @@ public class SealKeyController {
           + "\n-----END CERTIFICATE REQUEST-----\n";
     } catch (IOException e) {
       throw new SignException(Code.UNAVAILABLE, "the request could not be encoded");
+    }
+  }
+
+  /** Largest request body: a label or a key URI and a DN. */
+  static final int MAX_BODY = 4_096;
+
+  private static final tools.jackson.databind.json.JsonMapper JSON =
+      tools.jackson.databind.json.JsonMapper.builder()
+          .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build();
+
+  /** The JSON body, read at most {@link #MAX_BODY} bytes far. */
+  private static <T> T body(jakarta.servlet.http.HttpServletRequest request, Class<T> type) {
+    try (java.io.InputStream in = request.getInputStream()) {
+      byte[] b = in.readNBytes(MAX_BODY + 1);
+      if (b.length > MAX_BODY) {
+        throw new SignException(Code.TOO_LARGE, "the body is larger than " + MAX_BODY + " bytes");
+      }
+      return JSON.readValue(b, type);
+    } catch (IOException | tools.jackson.core.JacksonException e) {
+      throw new SignException(Code.INVALID_REQUEST, "the body is not the expected JSON");
     }
   }
 
