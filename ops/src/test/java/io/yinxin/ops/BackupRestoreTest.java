@@ -93,8 +93,9 @@ class BackupRestoreTest {
     }
   }
 
-  /** A cluster in {@code data} on {@code port}, started; stopped after the test. */
-  void startCluster(Path work, Path data, int port) throws Exception {
+  /** A cluster in {@code data} on {@code port}, started; stopped by {@code cleanup}. */
+  static void startCluster(List<Runnable> cleanup, Path work, Path data, int port)
+      throws Exception {
     String pgCtl = pg("pg_ctl");
     asPostgres(
         work,
@@ -207,7 +208,7 @@ class BackupRestoreTest {
     Path a = work.resolve("cluster-a");
     asPostgres(work, pg("initdb"), "-D", a.toString(), "-A", "trust", "-U", "postgres");
     int portA = freePort();
-    startCluster(work, a, portA);
+    startCluster(cleanup, work, a, portA);
     asPostgres(work, pg("createdb"), "-h", "127.0.0.1", "-p", Integer.toString(portA), "yinxin");
 
     Path data = work.resolve("data"); // the CLI, run in work, finds data/dev.json
@@ -273,7 +274,7 @@ class BackupRestoreTest {
             Integer.toString(portB));
     assertThat(restored).contains("restored");
     run(work, "chown", "-R", "postgres:postgres", b.toString());
-    startCluster(work, b, portB);
+    startCluster(cleanup, work, b, portB);
     ConfigurableApplicationContext second = node(data, portB);
 
     String check = cli(work, port(second), "audit", "check");
