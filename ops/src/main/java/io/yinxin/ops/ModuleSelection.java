@@ -33,7 +33,14 @@ class ModuleSelection implements EnvironmentPostProcessor, Ordered {
   @Override
   public void postProcessEnvironment(
       ConfigurableEnvironment environment, SpringApplication application) {
-    String value = environment.getProperty("yinxin.modules", "").strip();
+    // A comma-separated string or a YAML list; "all" or nothing: every module.
+    List<String> names =
+        org.springframework.boot.context.properties.bind.Binder.get(environment)
+            .bind(
+                "yinxin.modules",
+                org.springframework.boot.context.properties.bind.Bindable.listOf(String.class))
+            .orElse(List.of());
+    String value = String.join(",", names).strip();
     if (value.isEmpty() || value.equalsIgnoreCase("all")) {
       return;
     }
