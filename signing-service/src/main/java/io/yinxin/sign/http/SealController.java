@@ -201,18 +201,37 @@ public class SealController {
         response);
   }
 
-  /** Seals the PDF in the {@code file} part of a {@code multipart/form-data} body. */
+  /**
+   * Seals the PDF in the {@code file} part of a {@code multipart/form-data} body. The caller's
+   * token is checked before the body is parsed (multipart resolution is lazy): a caller without one
+   * never makes the node read, let alone spool, an upload.
+   */
   @PostMapping(path = "/seals/{id}/sign", consumes = "multipart/form-data")
   public void signMultipart(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id,
-      @org.springframework.web.bind.annotation.ModelAttribute SealParams params,
-      @org.springframework.web.bind.annotation.RequestPart("file")
-          org.springframework.web.multipart.MultipartFile file,
+      HttpServletRequest request,
       HttpServletResponse response)
       throws IOException {
+    callers.authenticate("seal:use", authorization);
+    // Only now the parts (and the form fields among the parameters) are read.
+    var binder = new org.springframework.web.bind.ServletRequestDataBinder(null, "params");
+    binder.setTargetType(org.springframework.core.ResolvableType.forClass(SealParams.class));
+    binder.construct(request);
+    if (binder.getBindingResult().hasErrors() || binder.getTarget() == null) {
+      throw new SignException(Code.INVALID_REQUEST, "malformed seal parameters");
+    }
+    jakarta.servlet.http.Part file;
+    try {
+      file = request.getPart("file");
+    } catch (jakarta.servlet.ServletException | IllegalStateException e) {
+      throw new SignException(Code.INVALID_REQUEST, "not a readable multipart body");
+    }
+    if (file == null) {
+      throw new SignException(Code.INVALID_REQUEST, "no file part");
+    }
     try (InputStream body = file.getInputStream()) {
-      sealOne(authorization, id, params, body, file.getSize(), response);
+      sealOne(authorization, id, (SealParams) binder.getTarget(), body, file.getSize(), response);
     }
   }
 
