@@ -65,6 +65,47 @@ final class BackupCommand {
     }
   }
 
+  /** pg_basebackup's progress lines: "123456/7890123 kB (1%), 0/1 tablespace". */
+  private static final java.util.regex.Pattern COPIED =
+      java.util.regex.Pattern.compile("^\\s*(\\d+)/(\\d+) kB \\(\\d+%\\)");
+
+  /**
+   * Runs pg_basebackup with {@code --progress}: its progress lines drive {@code progress} (MB
+   * copied of the estimated total, rate, ETA; a bar on a terminal, a plain line every 10 %
+   * otherwise, none with {@code null}), everything else it says goes to {@code err}.
+   */
+  static void copy(java.io.PrintWriter err, List<String> command, Progress progress)
+      throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    try (java.io.BufferedReader in =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = in.readLine()) != null; ) {
+        // On a pipe pg_basebackup ends each progress report with a newline; a carriage return
+        // may still separate reports within one line.
+        for (String part : line.split("\r")) {
+          java.util.regex.Matcher m = COPIED.matcher(part);
+          if (m.find()) {
+            if (progress != null) {
+              progress.total(Long.parseLong(m.group(2)) / 1024);
+              progress.advanceTo(Long.parseLong(m.group(1)) / 1024);
+            }
+          } else if (!part.isBlank()) {
+            err.println(part);
+            err.flush();
+          }
+        }
+      }
+    }
+    int status = p.waitFor();
+    if (status != 0) {
+      throw new Node.Refused(status, "pg_basebackup failed");
+    }
+    if (progress != null) {
+      progress.finish();
+    }
+  }
+
   @Command(
       name = "backup",
       mixinStandardHelpOptions = true,
@@ -123,12 +164,14 @@ final class BackupCommand {
                   "--checkpoint=fast",
                   "--manifest-checksums=SHA256",
                   "--no-password"));
-      if (Progress.onTerminal()) {
-        command.add("--progress"); // pg_basebackup's own bar: size, percentage
-      } else if (!node.json) {
+      command.add("--progress"); // read by copy(): MB copied, rate and ETA
+      if (!Progress.onTerminal() && !node.json) {
         text.println("backing up " + host + ":" + port + " into " + out);
       }
-      run(err, command);
+      copy(
+          err,
+          command,
+          node.json ? null : new Progress(err, "MB copied", 1, Progress.onTerminal()));
       run(
           err,
           List.of(tool("pg_verifybackup").toString(), "-q", out.resolve("database").toString()));
@@ -252,8 +295,20 @@ final class BackupCommand {
         throw new picocli.CommandLine.ParameterException(
             spec.commandLine(), "--wal-archive and --target-time go together");
       }
+      String recoveryTarget = null;
       if (targetTime != null) {
-        Instant.parse(targetTime);
+        try {
+          // PostgreSQL takes microseconds at most; an ISO instant may carry nanoseconds.
+          recoveryTarget =
+              java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS'+00'")
+                  .withZone(java.time.ZoneOffset.UTC)
+                  .format(
+                      Instant.parse(targetTime).truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+        } catch (java.time.format.DateTimeParseException e) {
+          throw new picocli.CommandLine.ParameterException(
+              spec.commandLine(),
+              "--target-time must be an ISO-8601 instant, e.g. 2026-11-30T08:00:00Z");
+        }
       }
       // Every file the manifest lists is there and unchanged, and the database copy is whole.
       JsonNode manifest = Node.JSON.readTree(Files.readString(from.resolve("yinxin-backup.json")));
@@ -286,7 +341,7 @@ final class BackupCommand {
         auto.append("restore_command = 'cp ")
             .append(walArchive.toAbsolutePath())
             .append("/%f %p'\nrecovery_target_time = '")
-            .append(targetTime)
+            .append(recoveryTarget)
             .append("'\nrecovery_target_action = 'promote'\n");
         Files.writeString(to.resolve("recovery.signal"), "");
       }

@@ -10,7 +10,7 @@ import java.time.Duration;
 final class Progress {
   private final PrintWriter out;
   private final String what;
-  private final long total;
+  private long total;
   private final boolean terminal;
   private final long start = System.nanoTime();
   private long done;
@@ -29,10 +29,24 @@ final class Progress {
     return System.console() != null && System.getenv("YINXIN_PLAIN_PROGRESS") == null;
   }
 
+  /** A job whose size is an estimate (a database copy) says what it now expects. */
+  void total(long expected) {
+    total = Math.max(expected, done);
+  }
+
   /** Moves to {@code count} done (a job that reports its position, not each item). */
   void advanceTo(long count) {
     if (count > done) {
       done = Math.min(count, total);
+      show();
+    }
+  }
+
+  /** The job is over: its size is what was done. */
+  void finish() {
+    if (total != done) {
+      total = done;
+      lastDecile = -1;
       show();
     }
   }
