@@ -306,6 +306,32 @@ public final class CaBench {
   static void issue(List<String> rows, Node node, String backend, double raw) throws Exception {
     // wrk drives the load (a Java client would take a good share of the two cores itself),
     // rotating through 500 requests with distinct keys.
+    Path lua = issueScript();
+    String url = node.base + "/ca/v1/certificates";
+    warmUp(
+        "issuance (" + backend + ")",
+        secs -> number(wrkRun(url, secs, lua, CONCURRENCY), "Requests/sec:\\s+([0-9.]+)"));
+    String out = wrkRun(url, SECONDS, lua, CONCURRENCY);
+    double rate = number(out, "Requests/sec:\\s+([0-9.]+)");
+    Matcher errors = Pattern.compile("Non-2xx or 3xx responses: ([0-9]+)").matcher(out);
+    rows.add(
+        String.format(
+            Locale.ROOT,
+            "| certificates issued/s via REST, CA key %s, %d connections | %,.0f (p50 %s, p99 %s;"
+                + " %s errors) | %,.0f | %.2f | baseline: raw Bouncy Castle parse+verify+sign on"
+                + " all cores, no HTTP/DB/audit |",
+            backend,
+            CONCURRENCY,
+            rate,
+            latency(out, "50%"),
+            latency(out, "99%"),
+            errors.find() ? errors.group(1) : "0",
+            raw,
+            rate / raw));
+  }
+
+  /** A wrk script that posts issuance requests, rotating through 500 with distinct keys. */
+  static Path issueScript() throws Exception {
     Path bodies = Files.createTempFile("issue-bodies", ".txt");
     StringBuilder all = new StringBuilder();
     for (byte[] csr : csrs(500)) {
@@ -336,27 +362,7 @@ public final class CaBench {
             + "\"}, bodies[(i % #bodies) + 1])\n"
             + "end\n",
         StandardCharsets.UTF_8);
-    String url = node.base + "/ca/v1/certificates";
-    warmUp(
-        "issuance (" + backend + ")",
-        secs -> number(wrkRun(url, secs, lua, CONCURRENCY), "Requests/sec:\\s+([0-9.]+)"));
-    String out = wrkRun(url, SECONDS, lua, CONCURRENCY);
-    double rate = number(out, "Requests/sec:\\s+([0-9.]+)");
-    Matcher errors = Pattern.compile("Non-2xx or 3xx responses: ([0-9]+)").matcher(out);
-    rows.add(
-        String.format(
-            Locale.ROOT,
-            "| certificates issued/s via REST, CA key %s, %d connections | %,.0f (p50 %s, p99 %s;"
-                + " %s errors) | %,.0f | %.2f | baseline: raw Bouncy Castle parse+verify+sign on"
-                + " all cores, no HTTP/DB/audit |",
-            backend,
-            CONCURRENCY,
-            rate,
-            latency(out, "50%"),
-            latency(out, "99%"),
-            errors.find() ? errors.group(1) : "0",
-            raw,
-            rate / raw));
+    return lua;
   }
 
   /** One load round of the given length, returning its rate. */
@@ -552,9 +558,15 @@ public final class CaBench {
     }
 
     static Node start(String backend) throws Exception {
-      String db = BenchDb.create();
+      return start(backend, BenchDb.create(), Files.createTempDirectory("yinxin-bench-node"));
+    }
+
+    /**
+     * A node on database {@code db} with data directory {@code data}: nodes given the same two are
+     * several nodes of one installation (one database, one key store).
+     */
+    static Node start(String backend, String db, Path data, String... settings) throws Exception {
       int port = freePort();
-      Path data = Files.createTempDirectory("yinxin-bench-node");
       String jar = System.getenv().getOrDefault("YINXIN_JAR", "ops/target/yinxin.jar");
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -579,6 +591,7 @@ public final class CaBench {
                       MessageDigest.getInstance("SHA-256")
                           .digest(TOKEN.getBytes(StandardCharsets.UTF_8))));
       cmd.add("--yinxin.ca.operators[0].scopes=ca:issue,ca:read,ca:revoke,ca:crl,ca:emergency");
+      cmd.addAll(List.of(settings));
       if (backend.equals("pkcs11")) {
         cmd.add("--yinxin.keys.pkcs11.library=" + System.getenv("YINXIN_BENCH_MODULE"));
         cmd.add("--yinxin.keys.pkcs11.token=" + System.getenv("YINXIN_BENCH_TOKEN"));
@@ -588,7 +601,7 @@ public final class CaBench {
       Process p =
           new ProcessBuilder(cmd)
               .redirectErrorStream(true)
-              .redirectOutput(data.resolve("node.log").toFile())
+              .redirectOutput(data.resolve("node-" + port + ".log").toFile())
               .start();
       String base = "http://127.0.0.1:" + port;
       HttpClient http = HttpClient.newHttpClient();
@@ -606,12 +619,18 @@ public final class CaBench {
           // not up yet
         }
         if (!p.isAlive() || System.nanoTime() > deadline) {
-          throw new IllegalStateException("node did not start; see " + data.resolve("node.log"));
+          throw new IllegalStateException(
+              "node did not start; see " + data.resolve("node-" + port + ".log"));
         }
         Thread.sleep(500);
       }
       System.out.println(
-          "node (" + backend + ") up at " + base + ", log " + data.resolve("node.log"));
+          "node ("
+              + backend
+              + ") up at "
+              + base
+              + ", log "
+              + data.resolve("node-" + port + ".log"));
       return new Node(p, base, db);
     }
 
