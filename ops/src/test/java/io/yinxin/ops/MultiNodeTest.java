@@ -58,7 +58,8 @@ import tools.jackson.databind.JsonNode;
  * within a second; a node that has been publishing checkpoints is killed with SIGKILL under load
  * through HAProxy and the log's checkpoint advances again within 5 s, nothing acknowledged is lost
  * and every checkpoint stays consistent with the ones before; a sign-in started on one node
- * finishes on another and a third knows the person.
+ * finishes on another and a third knows the person; a DPoP proof used at one node is refused at
+ * another.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class MultiNodeTest {
@@ -208,6 +209,30 @@ class MultiNodeTest {
     assertThat(account.statusCode()).as(account.body()).isEqualTo(200);
     assertThat(account.body()).contains(dev.path("demoUser").path("username").asString());
 
+    // 5. A DPoP proof (RFC 9449) used at one node is refused at another. Both are sent HAProxy's
+    // Host header, as the proxy passes it on, so both see the proof's htu as their own URL.
+    com.nimbusds.jose.jwk.ECKey key =
+        new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256).generate();
+    String basic =
+        "Basic "
+            + java.util.Base64.getEncoder()
+                .encodeToString(
+                    (dev.path("demoClient").path("id").asString()
+                            + ":"
+                            + dev.path("demoClient").path("secret").asString())
+                        .getBytes(StandardCharsets.UTF_8));
+    String proof = dpopProof(key, lb + "/oauth2/token");
+    assertThat(tokenRequest(a, lbPort, basic, proof))
+        .startsWith("HTTP/1.1 200")
+        .contains("\"token_type\":\"DPoP\"");
+    assertThat(tokenRequest(b, lbPort, basic, proof))
+        .as("the same proof at another node")
+        .startsWith("HTTP/1.1 400")
+        .contains("invalid_dpop_proof");
+    assertThat(tokenRequest(b, lbPort, basic, dpopProof(key, lb + "/oauth2/token")))
+        .as("a fresh proof at that node")
+        .startsWith("HTTP/1.1 200");
+
     System.out.printf(
         "multi-node: 3 nodes behind HAProxy; every node: %d certificates (unique), %d entries"
             + " (gapless); revocation seen by OCSP on the others after %.2fs and %.2fs; publisher"
@@ -222,6 +247,49 @@ class MultiNodeTest {
         throughLb.certificates.size(),
         throughLb.entries.size(),
         watcher.seen.size());
+  }
+
+  private static String dpopProof(com.nimbusds.jose.jwk.ECKey key, String htu) throws Exception {
+    com.nimbusds.jwt.SignedJWT proof =
+        new com.nimbusds.jwt.SignedJWT(
+            new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.ES256)
+                .type(new com.nimbusds.jose.JOSEObjectType("dpop+jwt"))
+                .jwk(key.toPublicJWK())
+                .build(),
+            new com.nimbusds.jwt.JWTClaimsSet.Builder()
+                .jwtID(java.util.UUID.randomUUID().toString())
+                .claim("htm", "POST")
+                .claim("htu", htu)
+                .issueTime(new java.util.Date())
+                .build());
+    proof.sign(new com.nimbusds.jose.crypto.ECDSASigner(key));
+    return proof.serialize();
+  }
+
+  /** A client-credentials token request to {@code base} with {@code Host: 127.0.0.1:hostPort}. */
+  private static String tokenRequest(String base, int hostPort, String basic, String dpop)
+      throws Exception {
+    URI node = URI.create(base);
+    byte[] body = "grant_type=client_credentials&scope=profile".getBytes(StandardCharsets.US_ASCII);
+    try (java.net.Socket s = new java.net.Socket(node.getHost(), node.getPort())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream()
+          .write(
+              ("POST /oauth2/token HTTP/1.1\r\nHost: 127.0.0.1:"
+                      + hostPort
+                      + "\r\nAuthorization: "
+                      + basic
+                      + "\r\nDPoP: "
+                      + dpop
+                      + "\r\nContent-Type: application/x-www-form-urlencoded"
+                      + "\r\nConnection: close\r\nContent-Length: "
+                      + body.length
+                      + "\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().write(body);
+      s.getOutputStream().flush();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   private List<Node> startTogether(Path work, Path data, String[] settings, String... names)

@@ -48,6 +48,18 @@ public final class AssertionReplay implements OAuth2TokenValidator<Jwt> {
     if (exp == null || exp.isAfter(now.plus(LONGEST))) {
       return refuse("the client assertion must expire within " + LONGEST.toMinutes() + " minutes");
     }
+    return firstUse(jwt.getSubject() + "\n" + jti, exp)
+        ? OAuth2TokenValidatorResult.success()
+        : refuse("the client assertion was used before");
+  }
+
+  /**
+   * Records {@code what} (hashed) until {@code expires}: true the first time, false on every later
+   * call on any node sharing the database (a primary-key insert decides). Also used for DPoP
+   * proofs, whose {@code jti} a second node must refuse as the first does.
+   */
+  public boolean firstUse(String what, Instant expires) {
+    Instant now = clock.instant();
     try (Connection c = dataSource.getConnection()) {
       if (uses.incrementAndGet() % 1000 == 0) {
         try (PreparedStatement ps =
@@ -59,16 +71,16 @@ public final class AssertionReplay implements OAuth2TokenValidator<Jwt> {
       try (PreparedStatement ps =
           c.prepareStatement(
               "INSERT INTO sso.spent_assertions (id_sha256, expires_at) VALUES (?, ?)")) {
-        ps.setString(1, sha256(jwt.getSubject() + "\n" + jti));
-        ps.setTimestamp(2, Timestamp.from(exp));
+        ps.setString(1, sha256(what));
+        ps.setTimestamp(2, Timestamp.from(expires));
         ps.executeUpdate();
       }
-      return OAuth2TokenValidatorResult.success();
+      return true;
     } catch (SQLException e) {
       if ("23505".equals(e.getSQLState())) {
-        return refuse("the client assertion was used before");
+        return false;
       }
-      throw new IllegalStateException("cannot record the client assertion", e);
+      throw new IllegalStateException("cannot record a one-time credential", e);
     }
   }
 

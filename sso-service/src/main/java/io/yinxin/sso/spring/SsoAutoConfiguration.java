@@ -205,8 +205,13 @@ public class SsoAutoConfiguration {
       JwtEncoder encoder,
       AuditLog audit,
       SigningKeys keys,
-      io.yinxin.sso.realname.RealNameClaims realNames) {
+      io.yinxin.sso.realname.RealNameClaims realNames,
+      DataSource dataSource) {
     JwtGenerator jwt = new JwtGenerator(encoder);
+    // A DPoP proof is good once on every node: Spring's own check remembers proofs in one node's
+    // memory, so behind a load balancer the same proof worked once per node.
+    var dpopReplay =
+        new io.yinxin.sso.client.AssertionReplay(dataSource, java.time.Clock.systemUTC());
     OAuth2TokenCustomizer<JwtEncodingContext> customizer =
         context -> {
           if (OAuth2TokenType.ACCESS_TOKEN.equals(context.getTokenType())) {
@@ -252,20 +257,16 @@ public class SsoAutoConfiguration {
                     org.springframework.security.oauth2.server.authorization.token
                         .OAuth2TokenContext.DPOP_PROOF_KEY)
                 instanceof org.springframework.security.oauth2.jwt.Jwt proof) {
+              String jkt;
               try {
-                context
-                    .getClaims()
-                    .claim(
-                        "cnf",
-                        Map.of(
-                            "jkt",
-                            com.nimbusds
-                                .jose
-                                .jwk
-                                .JWK
-                                .parse((Map<String, Object>) proof.getHeaders().get("jwk"))
-                                .computeThumbprint()
-                                .toString()));
+                jkt =
+                    com.nimbusds
+                        .jose
+                        .jwk
+                        .JWK
+                        .parse((Map<String, Object>) proof.getHeaders().get("jwk"))
+                        .computeThumbprint()
+                        .toString();
               } catch (java.text.ParseException
                   | ClassCastException
                   | com.nimbusds.jose.JOSEException e) {
@@ -273,6 +274,16 @@ public class SsoAutoConfiguration {
                     new org.springframework.security.oauth2.core.OAuth2Error(
                         "invalid_dpop_proof", "jwk header is missing or invalid", null));
               }
+              java.time.Instant issued =
+                  proof.getIssuedAt() != null ? proof.getIssuedAt() : java.time.Instant.now();
+              if (proof.getId() == null
+                  || !dpopReplay.firstUse(
+                      "dpop\n" + jkt + "\n" + proof.getId(), issued.plus(Duration.ofMinutes(5)))) {
+                throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
+                    new org.springframework.security.oauth2.core.OAuth2Error(
+                        "invalid_dpop_proof", "the DPoP proof was used before", null));
+              }
+              context.getClaims().claim("cnf", Map.of("jkt", jkt));
             }
           }
         };
