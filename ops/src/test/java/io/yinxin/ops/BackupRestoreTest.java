@@ -93,6 +93,17 @@ class BackupRestoreTest {
     }
   }
 
+  /** Removes a test's work folder (clusters, backups, node data) with everything in it. */
+  static void deleteTree(Path dir) {
+    try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (java.io.IOException e) {
+      // a leftover in /tmp, not a failure of the test
+    }
+  }
+
   /** A cluster in {@code data} on {@code port}, started; stopped by {@code cleanup}. */
   static void startCluster(List<Runnable> cleanup, Path work, Path data, int port)
       throws Exception {
@@ -204,6 +215,7 @@ class BackupRestoreTest {
   @Test
   void aBackupRestoredIntoAFreshClusterServesWhatWasIssuedBeforeIt() throws Exception {
     Path work = Files.createTempDirectory("yinxin-backup-");
+    cleanup.add(() -> deleteTree(work)); // registered first: runs after the clusters stop
     run(work, "chown", "postgres:postgres", work.toString());
     Path a = work.resolve("cluster-a");
     asPostgres(work, pg("initdb"), "-D", a.toString(), "-A", "trust", "-U", "postgres");
@@ -313,6 +325,7 @@ class BackupRestoreTest {
   @Test
   void aRestoreWithTheWalArchiveStopsAtTheTargetTime() throws Exception {
     Path work = Files.createTempDirectory("yinxin-pitr-");
+    cleanup.add(() -> deleteTree(work)); // registered first: runs after the clusters stop
     run(work, "chown", "postgres:postgres", work.toString());
     Path archive = work.resolve("archive");
     Files.createDirectories(archive);

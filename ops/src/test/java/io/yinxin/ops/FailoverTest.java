@@ -73,6 +73,7 @@ class FailoverTest {
 
   private void failover(boolean siteLost) throws Exception {
     Path work = Files.createTempDirectory("yinxin-failover-");
+    cleanup.add(() -> BackupRestoreTest.deleteTree(work)); // runs last
     run(work, "chown", "postgres:postgres", work.toString());
     Path primary = work.resolve("primary");
     Path standby = work.resolve("standby");

@@ -79,6 +79,7 @@ class MultiNodeTest {
   @Test
   void threeNodesBehindHaproxyShareOneDatabaseAndSurviveTheLossOfOne() throws Exception {
     Path work = Files.createTempDirectory("yinxin-multinode-");
+    cleanup.add(() -> BackupRestoreTest.deleteTree(work)); // runs last
     String database = "yinxin_multinode_" + ProcessHandle.current().pid();
     try (Connection c =
         DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", "postgres", "")) {
