@@ -33,17 +33,11 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class BackupRestoreTest {
   private static final JsonMapper JSON = JsonMapper.builder().build();
-  private final List<Runnable> cleanup = new ArrayList<>();
+  private final Cleanup cleanup = new Cleanup();
 
   @AfterEach
   void stopEverything() {
-    for (int i = cleanup.size() - 1; i >= 0; i--) {
-      try {
-        cleanup.get(i).run();
-      } catch (RuntimeException e) {
-        // keep stopping the rest
-      }
-    }
+    cleanup.run();
   }
 
   static String run(Path dir, String... command) throws Exception {
@@ -105,8 +99,7 @@ class BackupRestoreTest {
   }
 
   /** A cluster in {@code data} on {@code port}, started; stopped by {@code cleanup}. */
-  static void startCluster(List<Runnable> cleanup, Path work, Path data, int port)
-      throws Exception {
+  static void startCluster(Cleanup cleanup, Path work, Path data, int port) throws Exception {
     String pgCtl = pg("pg_ctl");
     asPostgres(
         work,

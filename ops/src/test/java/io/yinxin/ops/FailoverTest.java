@@ -48,17 +48,11 @@ import tools.jackson.databind.JsonNode;
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class FailoverTest {
-  private final List<Runnable> cleanup = new ArrayList<>();
+  private final Cleanup cleanup = new Cleanup();
 
   @AfterEach
   void stopEverything() {
-    for (int i = cleanup.size() - 1; i >= 0; i--) {
-      try {
-        cleanup.get(i).run();
-      } catch (RuntimeException e) {
-        // keep stopping the rest
-      }
-    }
+    cleanup.run();
   }
 
   @Test

@@ -63,17 +63,11 @@ import tools.jackson.databind.JsonNode;
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class MultiNodeTest {
-  private final List<Runnable> cleanup = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Cleanup cleanup = new Cleanup();
 
   @AfterEach
   void stopEverything() {
-    for (int i = cleanup.size() - 1; i >= 0; i--) {
-      try {
-        cleanup.get(i).run();
-      } catch (RuntimeException e) {
-        // keep stopping the rest
-      }
-    }
+    cleanup.run();
   }
 
   @Test

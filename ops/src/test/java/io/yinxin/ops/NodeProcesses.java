@@ -175,7 +175,7 @@ final class NodeProcesses {
    * port, with {@code settings} ({@code --name=value}); returns once it is ready. Killed by {@code
    * cleanup}.
    */
-  static Node start(List<Runnable> cleanup, Path work, Path data, String name, String... settings)
+  static Node start(Cleanup cleanup, Path work, Path data, String name, String... settings)
       throws Exception {
     int port = BackupRestoreTest.freePort();
     Path log = work.resolve(name + ".log");
