@@ -318,6 +318,9 @@ public final class LogStore {
    */
   boolean appendInOneStatement(
       Connection c, long expectedSize, List<Row> rows, List<Object[]> tiles) throws SQLException {
+    if (rows.size() == 1 && tiles.isEmpty()) {
+      return appendOne(c, expectedSize, rows.get(0));
+    }
     int n = rows.size();
     Long[] idx = new Long[n];
     byte[][] leaf = new byte[n][];
@@ -371,13 +374,45 @@ public final class LogStore {
       ps.execute();
       return true;
     } catch (SQLException e) {
-      // 40001: the tree does not end where this node thinks; 23505: another node's entries
-      // already hold these indices. Either way nothing was written.
-      if ("40001".equals(e.getSQLState()) || "23505".equals(e.getSQLState())) {
+      if (sizeChanged(e)) {
         return false;
       }
       throw e;
     }
+  }
+
+  /**
+   * The usual lone append: one entry that completes no tile, through {@code audit.append_entry}
+   * with plain parameters (arrays would be written as text and parsed back by the server).
+   */
+  private boolean appendOne(Connection c, long expectedSize, Row r) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT audit.append_entry(?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      ps.setLong(1, expectedSize);
+      ps.setBytes(2, r.leaf());
+      ps.setBytes(3, r.leafHash());
+      ps.setString(4, r.type());
+      ps.setString(5, r.actor());
+      ps.setString(6, r.subject());
+      ps.setObject(7, java.time.OffsetDateTime.ofInstant(r.time(), java.time.ZoneOffset.UTC));
+      ps.setString(8, r.event());
+      ps.setBytes(9, r.salt());
+      ps.execute();
+      return true;
+    } catch (SQLException e) {
+      if (sizeChanged(e)) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * 40001: the tree does not end where this node thinks; 23505: another node's entries already hold
+   * these indices. Either way nothing was written.
+   */
+  private static boolean sizeChanged(SQLException e) {
+    return "40001".equals(e.getSQLState()) || "23505".equals(e.getSQLState());
   }
 
   void upsertTile(Connection c, int level, long index, byte[] hashes) throws SQLException {

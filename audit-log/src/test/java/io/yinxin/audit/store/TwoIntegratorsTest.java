@@ -57,35 +57,87 @@ class TwoIntegratorsTest {
       assertThat(nodes.stream().mapToLong(Integrator::sizeChanges).sum())
           .as("the nodes got in each other's way, so the locked path ran too")
           .isPositive();
-      try (Connection c = ds.getConnection();
-          Statement s = c.createStatement()) {
-        assertThat(store.size(c)).isEqualTo(3_000);
-        try (ResultSet rs =
-            s.executeQuery("SELECT count(*), min(idx), max(idx) FROM audit.entries")) {
-          rs.next();
-          assertThat(rs.getLong(1)).isEqualTo(3_000);
-          assertThat(rs.getLong(2)).isZero();
-          assertThat(rs.getLong(3)).isEqualTo(2_999);
-        }
-        for (Future<Receipt> f : receipts) {
-          Receipt r = f.get();
-          try (ResultSet rs =
-              s.executeQuery("SELECT leaf_hash FROM audit.entries WHERE idx = " + r.index())) {
-            assertThat(rs.next()).isTrue();
-            assertThat(rs.getBytes(1)).isEqualTo(r.leafHash());
+      assertConsistent(ds, store, receipts, 3_000);
+    }
+  }
+
+  /**
+   * One appender per node, each alone in its process, taking turns: every append is written by its
+   * own appender (no writer thread), through the one-entry statement while the tree ends where the
+   * node last wrote it and through the locked path when the other node wrote meanwhile (every turn
+   * but the first); more than a tile's worth, so tiles complete on both paths.
+   */
+  @Test
+  void loneAppendersOnTwoNodesWriteTheirOwnEntriesIntoOneConsistentTree() throws Exception {
+    PostgresDatabase db = new PostgresDatabase();
+    try (HikariDataSource ds = new HikariDataSource()) {
+      ds.setJdbcUrl(db.url());
+      ds.setUsername(PostgresDatabase.USER);
+      ds.setMaximumPoolSize(4);
+      LogStore store = LogStore.open(ds);
+      List<Integrator> nodes =
+          List.of(new Integrator(store, 100, 10_000), new Integrator(store, 100, 10_000));
+      List<Future<Receipt>> receipts = new ArrayList<>();
+      int n = 700;
+      try {
+        // Runs of 1 to 3 appends on one node, then the other: a run's later appends find the
+        // tree where their node left it (one statement), its first finds it moved (locked path).
+        int i = 0;
+        for (int turn = 0; i < n; turn++) {
+          Integrator node = nodes.get(turn % 2);
+          for (int k = 0; k <= turn % 3 && i < n; k++, i++) {
+            receipts.add(
+                java.util.concurrent.CompletableFuture.completedFuture(
+                    node.append(
+                        AuditEvent.of(EventType.KEY_USED, "lone", "e-" + i, Map.of("i", "" + i)))));
           }
         }
+      } finally {
+        nodes.forEach(Integrator::close);
       }
-      KeyServices keys =
-          KeyServices.of(SoftKeyBackend.open(Files.createTempDirectory("yinxin-two-")));
-      keys.generate(KeyRef.Scheme.SOFT, io.yinxin.hsm.KeySpec.ED25519, "two");
-      TileCache tiles = new TileCache(store, 64);
-      CheckpointPublisher publisher =
-          new CheckpointPublisher(store, tiles, keys, KeyRef.soft("two"), "yinxin.test/two");
-      LogReader.CheckReport report = new LogReader(store, tiles, publisher.verifierKey()).check();
-      assertThat(report.problems()).isEmpty();
-      assertThat(report.size()).isEqualTo(3_000);
-      keys.close();
+      assertThat(nodes.stream().mapToLong(Integrator::directWrites).sum())
+          .as(
+              "written by their own appender: all but those that came while the writer thread"
+                  + " looked at the outbox (every 200 ms)")
+          .isBetween(n - 20L, (long) n);
+      for (Integrator node : nodes) {
+        assertThat(node.sizeChanges()).as("the other node wrote in between").isPositive();
+      }
+      assertConsistent(ds, store, receipts, n);
     }
+  }
+
+  /** One gapless tree of {@code n} entries, each receipt's leaf at its index, tiles that check. */
+  private static void assertConsistent(
+      HikariDataSource ds, LogStore store, List<Future<Receipt>> receipts, int n) throws Exception {
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      assertThat(store.size(c)).isEqualTo(n);
+      try (ResultSet rs =
+          s.executeQuery("SELECT count(*), min(idx), max(idx) FROM audit.entries")) {
+        rs.next();
+        assertThat(rs.getLong(1)).isEqualTo(n);
+        assertThat(rs.getLong(2)).isZero();
+        assertThat(rs.getLong(3)).isEqualTo(n - 1);
+      }
+      for (Future<Receipt> f : receipts) {
+        Receipt r = f.get();
+        try (ResultSet rs =
+            s.executeQuery("SELECT leaf_hash FROM audit.entries WHERE idx = " + r.index())) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getBytes(1)).isEqualTo(r.leafHash());
+        }
+      }
+    }
+    KeyServices keys =
+        KeyServices.of(SoftKeyBackend.open(Files.createTempDirectory("yinxin-two-")));
+    keys.generate(KeyRef.Scheme.SOFT, io.yinxin.hsm.KeySpec.ED25519, "two");
+    TileCache tiles = new TileCache(store, 64);
+    CheckpointPublisher publisher =
+        new CheckpointPublisher(store, tiles, keys, KeyRef.soft("two"), "yinxin.test/two");
+    LogReader.CheckReport report = new LogReader(store, tiles, publisher.verifierKey()).check();
+    assertThat(report.problems()).isEmpty();
+    assertThat(report.size()).isEqualTo(n);
+    keys.close();
   }
 }
