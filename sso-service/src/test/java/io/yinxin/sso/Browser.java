@@ -97,6 +97,32 @@ final class Browser {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Signs in through the login form (with its CSRF token). */
+  void signIn(String username, String password) throws Exception {
+    String csrf = group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", get("/login").body());
+    post("/login", Map.of("username", username, "password", password, "_csrf", csrf), null);
+  }
+
+  /**
+   * The authorization code a signed-in person's browser brings back for this client (PKCE S256 with
+   * {@code verifier}, no consent asked).
+   */
+  String authorizationCode(String clientId, String scope, String redirectUri, String verifier)
+      throws Exception {
+    return query(
+            location(
+                get(
+                    "/oauth2/authorize?response_type=code&client_id="
+                        + URLEncoder.encode(clientId, StandardCharsets.UTF_8)
+                        + "&scope="
+                        + URLEncoder.encode(scope, StandardCharsets.UTF_8)
+                        + "&state=s&redirect_uri="
+                        + URLEncoder.encode(redirectUri, StandardCharsets.UTF_8)
+                        + "&code_challenge_method=S256&code_challenge="
+                        + challenge(verifier))))
+        .get("code");
+  }
+
   private static final HttpClient PLAIN = HttpClient.newHttpClient();
 
   /** A JSON request as the admin APIs take them, with a bearer token unless it is null. */

@@ -2,56 +2,21 @@ package io.yinxin.sso;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
 import io.yinxin.sso.account.Accounts;
 import io.yinxin.sso.realname.RealNames;
-import java.math.BigInteger;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
-import org.bouncycastle.asn1.DERIA5String;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.AccessDescription;
-import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.CRLReason;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
-import org.bouncycastle.cert.ocsp.CertificateStatus;
-import org.bouncycastle.cert.ocsp.OCSPReq;
-import org.bouncycastle.cert.ocsp.OCSPResp;
-import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
-import org.bouncycastle.cert.ocsp.Req;
-import org.bouncycastle.cert.ocsp.RespID;
-import org.bouncycastle.cert.ocsp.RevokedStatus;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -72,11 +37,9 @@ import org.springframework.test.context.DynamicPropertySource;
 class CertificateLoginTest {
   private static final String ID = "11010519491231002X";
   private static final Path DIR = tempDir();
-  private static final KeyPair CA_KEY = keyPair();
-  private static final X509Certificate CA = caCertificate("CN=Test Citizen CA,O=Yinxin tests,C=CN");
-  private static final Set<BigInteger> REVOKED = ConcurrentHashMap.newKeySet();
-  private static final AtomicInteger OCSP_REQUESTS = new AtomicInteger();
-  private static final HttpServer OCSP = ocspResponder();
+  private static final TestCa TEST_CA = new TestCa("CN=Test Citizen CA,O=Yinxin tests,C=CN");
+  private static final KeyPair CA_KEY = TEST_CA.key;
+  private static final X509Certificate CA = TEST_CA.certificate;
   private static final int TLS_PORT = freePort();
 
   @DynamicPropertySource
@@ -94,7 +57,7 @@ class CertificateLoginTest {
 
   @AfterAll
   static void stop() {
-    OCSP.stop(0);
+    TEST_CA.stop();
   }
 
   private static Path tempDir() {
@@ -114,118 +77,15 @@ class CertificateLoginTest {
   }
 
   private static KeyPair keyPair() {
-    try {
-      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-      g.initialize(new ECGenParameterSpec("secp256r1"));
-      return g.generateKeyPair();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static X509Certificate caCertificate(String name) {
-    try {
-      Instant now = Instant.now();
-      var b =
-          new JcaX509v3CertificateBuilder(
-              new X500Name(name),
-              BigInteger.ONE,
-              Date.from(now.minus(Duration.ofDays(1))),
-              Date.from(now.plus(Duration.ofDays(3650))),
-              new X500Name(name),
-              CA_KEY.getPublic());
-      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-      b.addExtension(
-          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-      return new JcaX509CertificateConverter()
-          .getCertificate(
-              b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(CA_KEY.getPrivate())));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return TestCa.ecKey();
   }
 
   /** A citizen authentication certificate (the CA's citizen-auth profile's shape). */
   private static X509Certificate citizen(
-      KeyPair key,
-      String idNumber,
-      Instant notBefore,
-      Instant notAfter,
-      KeyPair issuerKey,
-      X509Certificate issuer)
+      KeyPair key, String idNumber, Instant notBefore, Instant notAfter, KeyPair issuerKey)
       throws Exception {
-    var b =
-        new JcaX509v3CertificateBuilder(
-            new JcaX509CertificateHolder(issuer).getSubject(),
-            new BigInteger(64, new SecureRandom()),
-            Date.from(notBefore),
-            Date.from(notAfter),
-            new X500Name("C=CN,CN=赵六,SERIALNUMBER=" + idNumber),
-            key.getPublic());
-    b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-    b.addExtension(
-        Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
-    b.addExtension(
-        Extension.authorityInfoAccess,
-        false,
-        new AuthorityInformationAccess(
-            new AccessDescription(
-                AccessDescription.id_ad_ocsp,
-                new GeneralName(
-                    GeneralName.uniformResourceIdentifier,
-                    new DERIA5String(
-                        "http://127.0.0.1:" + OCSP.getAddress().getPort() + "/ocsp")))));
-    return new JcaX509CertificateConverter()
-        .getCertificate(
-            b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKey.getPrivate())));
-  }
-
-  /** An OCSP responder for the test CA, signing with the CA's own key (RFC 6960 §4.2.2.2). */
-  private static HttpServer ocspResponder() {
-    try {
-      HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-      s.createContext(
-          "/ocsp",
-          ex -> {
-            try {
-              OCSP_REQUESTS.incrementAndGet();
-              OCSPReq req = new OCSPReq(ex.getRequestBody().readAllBytes());
-              var builder =
-                  new BasicOCSPRespBuilder(
-                      new RespID(
-                          new JcaX509CertificateHolder(CA).getSubjectPublicKeyInfo(),
-                          new JcaDigestCalculatorProviderBuilder()
-                              .build()
-                              .get(org.bouncycastle.cert.ocsp.CertificateID.HASH_SHA1)));
-              Date now = new Date();
-              Date next = Date.from(Instant.now().plus(Duration.ofHours(1)));
-              for (Req r : req.getRequestList()) {
-                CertificateStatus status =
-                    REVOKED.contains(r.getCertID().getSerialNumber())
-                        ? new RevokedStatus(now, CRLReason.keyCompromise)
-                        : CertificateStatus.GOOD;
-                builder.addResponse(r.getCertID(), status, now, next);
-              }
-              var basic =
-                  builder.build(
-                      new JcaContentSignerBuilder("SHA256withECDSA").build(CA_KEY.getPrivate()),
-                      new X509CertificateHolder[0],
-                      now);
-              byte[] body = new OCSPRespBuilder().build(OCSPResp.SUCCESSFUL, basic).getEncoded();
-              ex.getResponseHeaders().add("Content-Type", "application/ocsp-response");
-              ex.sendResponseHeaders(200, body.length);
-              ex.getResponseBody().write(body);
-            } catch (Exception e) {
-              ex.sendResponseHeaders(500, -1);
-            } finally {
-              ex.close();
-            }
-          });
-      s.start();
-      return s;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return TEST_CA.issue(
+        key, "C=CN,CN=赵六,SERIALNUMBER=" + idNumber, notBefore, notAfter, issuerKey);
   }
 
   /** curl's answer (status line, headers, body) for /login/certificate with this certificate. */
@@ -267,9 +127,9 @@ class CertificateLoginTest {
     KeyPair key = keyPair();
     Instant now = Instant.now();
     X509Certificate cert =
-        citizen(key, ID, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(365)), CA_KEY, CA);
+        citizen(key, ID, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(365)), CA_KEY);
     String jar = DIR.resolve("cookies-" + System.nanoTime()).toString();
-    int before = OCSP_REQUESTS.get();
+    int before = TEST_CA.ocspRequests.get();
     String out = curl(cert, key, "/login/certificate", jar);
     assertThat(out).as(out).startsWith("HTTP/1.1 302").containsIgnoringCase("location: /account");
     assertThat(out).contains("YINXIN_SSO=");
@@ -278,7 +138,7 @@ class CertificateLoginTest {
     assertThat(account).as(account).startsWith("HTTP/1.1 200").contains("zhaoliu", "赵六");
     // Again: the responder is not asked twice before nextUpdate.
     assertThat(curl(cert, key, "/login/certificate", null)).startsWith("HTTP/1.1 302");
-    assertThat(OCSP_REQUESTS.get() - before).isEqualTo(1);
+    assertThat(TEST_CA.ocspRequests.get() - before).isEqualTo(1);
     assertThat(events("LOGIN_SUCCEEDED", "%\"method\":\"x509\"%")).isGreaterThanOrEqualTo(2);
     assertThat(events("LOGIN_SUCCEEDED", "%" + ID + "%")).isZero();
   }
@@ -292,13 +152,13 @@ class CertificateLoginTest {
     KeyPair key = keyPair();
 
     X509Certificate revoked =
-        citizen(key, id, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(365)), CA_KEY, CA);
-    REVOKED.add(revoked.getSerialNumber());
+        citizen(key, id, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(365)), CA_KEY);
+    TEST_CA.revoked.add(revoked.getSerialNumber());
     String r = curl(revoked, key, "/login/certificate", null);
     assertThat(r).startsWith("HTTP/1.1 403").contains("证书已被吊销");
 
     X509Certificate expired =
-        citizen(key, id, now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), CA_KEY, CA);
+        citizen(key, id, now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), CA_KEY);
     assertThat(curl(expired, key, "/login/certificate", null))
         .startsWith("HTTP/1.1 403")
         .contains("证书已过期");
@@ -310,8 +170,7 @@ class CertificateLoginTest {
             id,
             now.minus(Duration.ofDays(1)),
             now.plus(Duration.ofDays(365)),
-            otherCaKey,
-            CA); // names the same issuer, signed by another key
+            otherCaKey); // names the same issuer, signed by another key
     assertThat(curl(foreign, key, "/login/certificate", null))
         .startsWith("HTTP/1.1 403")
         .contains("受信任");
@@ -322,8 +181,7 @@ class CertificateLoginTest {
             "11010519491231003X".substring(0, 17) + "8",
             now.minus(Duration.ofDays(1)),
             now.plus(Duration.ofDays(365)),
-            CA_KEY,
-            CA);
+            CA_KEY);
     assertThat(curl(stranger, key, "/login/certificate", null)).startsWith("HTTP/1.1 403");
 
     assertThat(curl(null, null, "/login/certificate", null))

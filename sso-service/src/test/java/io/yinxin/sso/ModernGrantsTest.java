@@ -55,6 +55,7 @@ class ModernGrantsTest {
   @LocalServerPort int port;
   @Autowired SsoAdmins admins;
   @Autowired DemoUser user;
+  @Autowired javax.sql.DataSource dataSource;
   private final HttpClient http = HttpClient.newHttpClient();
 
   private String base() {
@@ -90,8 +91,7 @@ class ModernGrantsTest {
   }
 
   private static void signIn(Browser b, String username, String password) throws Exception {
-    String csrf = Browser.group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", b.get("/login").body());
-    b.post("/login", Map.of("username", username, "password", password, "_csrf", csrf), null);
+    b.signIn(username, password);
   }
 
   @Test
@@ -305,21 +305,12 @@ class ModernGrantsTest {
 
     // DPoP: the token names the key's thumbprint; the same proof a second time is refused.
     ECKey key = new ECKeyGenerator(Curve.P_256).generate();
-    SignedJWT proof =
-        new SignedJWT(
-            new JWSHeader.Builder(JWSAlgorithm.ES256)
-                .type(new JOSEObjectType("dpop+jwt"))
-                .jwk(key.toPublicJWK())
-                .build(),
-            new JWTClaimsSet.Builder()
-                .jwtID(UUID.randomUUID().toString())
-                .claim("htm", "POST")
-                .claim("htu", base() + "/oauth2/token")
-                .issueTime(new Date())
-                .build());
-    proof.sign(new ECDSASigner(key));
     Map<String, String> headers =
-        Map.of("Authorization", Browser.basic("portal-a", portal), "DPoP", proof.serialize());
+        Map.of(
+            "Authorization",
+            Browser.basic("portal-a", portal),
+            "DPoP",
+            dpopProof(key, "POST", base() + "/oauth2/token", null));
     HttpResponse<String> bound =
         form("/oauth2/token", "grant_type=client_credentials&scope=profile", headers);
     assertThat(bound.statusCode()).as(bound.body()).isEqualTo(200);
@@ -343,8 +334,7 @@ class ModernGrantsTest {
     assertThat(replay.statusCode()).isEqualTo(400);
     assertThat(replay.body()).contains("invalid_dpop_proof");
 
-    // Discovery names what clients can register: not tls_client_auth (a certificate judged by
-    // its subject name alone, which the certificate port's TLS layer does not check).
+    // Discovery names what clients can register.
     JsonNode discovery =
         JSON.readTree(new Browser(base()).get("/.well-known/openid-configuration").body());
     List<String> methods = new java.util.ArrayList<>();
@@ -355,7 +345,132 @@ class ModernGrantsTest {
             "client_secret_post",
             "private_key_jwt",
             "self_signed_tls_client_auth",
+            "tls_client_auth",
             "none");
+  }
+
+  /** A DPoP proof by {@code key} for a request (RFC 9449 §4.2), with ath when a token is given. */
+  private static String dpopProof(ECKey key, String method, String url, String accessToken)
+      throws Exception {
+    JWTClaimsSet.Builder claims =
+        new JWTClaimsSet.Builder()
+            .jwtID(UUID.randomUUID().toString())
+            .claim("htm", method)
+            .claim("htu", url)
+            .issueTime(new Date());
+    if (accessToken != null) {
+      claims.claim(
+          "ath",
+          java.util.Base64.getUrlEncoder()
+              .withoutPadding()
+              .encodeToString(
+                  java.security.MessageDigest.getInstance("SHA-256")
+                      .digest(accessToken.getBytes(StandardCharsets.US_ASCII))));
+    }
+    SignedJWT proof =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.ES256)
+                .type(new JOSEObjectType("dpop+jwt"))
+                .jwk(key.toPublicJWK())
+                .build(),
+            claims.build());
+    proof.sign(new ECDSASigner(key));
+    return proof.serialize();
+  }
+
+  private HttpResponse<String> userinfo(String authorization, String proof) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base() + "/userinfo"))
+            .header("Authorization", authorization);
+    if (proof != null) {
+      b.header("DPoP", proof);
+    }
+    return http.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * A person's DPoP-bound access token works at userinfo with the DPoP scheme and a fresh proof by
+   * its key for that request (RFC 9449 §7), and in no other way: not as a bearer token, not with a
+   * proof by another key, for another URL or without {@code ath}, and not with a proof used before.
+   */
+  @Test
+  void aDpopBoundTokenWorksAtUserinfoOnlyWithAFreshProofByItsKey() throws Exception {
+    String secret =
+        register(
+            Map.of(
+                "client_id", "dpop-portal",
+                "client_name", "DPoP portal",
+                "redirect_uris", List.of(REDIRECT),
+                "scope", "openid profile",
+                "require_consent", false));
+    Browser b = new Browser(base());
+    b.signIn(user.username(), user.password().orElseThrow());
+    String verifier = Browser.verifier();
+    String code = b.authorizationCode("dpop-portal", "openid profile", REDIRECT, verifier);
+    ECKey key = new ECKeyGenerator(Curve.P_256).generate();
+    HttpResponse<String> tokens =
+        form(
+            "/oauth2/token",
+            "grant_type=authorization_code&code="
+                + enc(code)
+                + "&redirect_uri="
+                + enc(REDIRECT)
+                + "&code_verifier="
+                + enc(verifier),
+            Map.of(
+                "Authorization",
+                Browser.basic("dpop-portal", secret),
+                "DPoP",
+                dpopProof(key, "POST", base() + "/oauth2/token", null)));
+    assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+    JsonNode t = JSON.readTree(tokens.body());
+    assertThat(t.path("token_type").asString()).isEqualTo("DPoP");
+    String at = t.path("access_token").asString();
+    String url = base() + "/userinfo";
+
+    String proof = dpopProof(key, "GET", url, at);
+    HttpResponse<String> ok = userinfo("DPoP " + at, proof);
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(JSON.readTree(ok.body()).path("sub").asString()).isEqualTo(user.username());
+    // The same proof again (replayed).
+    assertThat(userinfo("DPoP " + at, proof).statusCode()).isEqualTo(401);
+    // A fresh proof that another node sharing the database has already accepted: Spring's own
+    // check remembers proofs in one JVM, so the shared record is what refuses it here.
+    String elsewhere = dpopProof(key, "GET", url, at);
+    assertThat(
+            new io.yinxin.sso.client.AssertionReplay(dataSource, java.time.Clock.systemUTC())
+                .firstUse(
+                    "dpop-rs\n"
+                        + key.computeThumbprint()
+                        + "\n"
+                        + SignedJWT.parse(elsewhere).getJWTClaimsSet().getJWTID(),
+                    java.time.Instant.now().plusSeconds(300)))
+        .isTrue();
+    assertThat(userinfo("DPoP " + at, elsewhere).statusCode()).isEqualTo(401);
+    // As a bearer token: refused, not downgraded.
+    assertThat(userinfo("Bearer " + at, null).statusCode()).isEqualTo(401);
+    assertThat(userinfo("Bearer " + at, dpopProof(key, "GET", url, at)).statusCode())
+        .isEqualTo(401);
+    // A proof by another key, for another URL, without ath, or no proof at all.
+    ECKey other = new ECKeyGenerator(Curve.P_256).generate();
+    assertThat(userinfo("DPoP " + at, dpopProof(other, "GET", url, at)).statusCode())
+        .isEqualTo(401);
+    assertThat(
+            userinfo("DPoP " + at, dpopProof(key, "GET", base() + "/oauth2/jwks", at)).statusCode())
+        .isEqualTo(401);
+    assertThat(userinfo("DPoP " + at, dpopProof(key, "GET", url, null)).statusCode())
+        .isEqualTo(401);
+    assertThat(userinfo("DPoP " + at, null).statusCode()).isIn(400, 401);
+    // Still good with a fresh proof: the refusals changed nothing.
+    assertThat(userinfo("DPoP " + at, dpopProof(key, "GET", url, at)).statusCode()).isEqualTo(200);
+    // Its stored authorization reads back (its cnf claim once could not): introspection works.
+    HttpResponse<String> introspected =
+        form(
+            "/oauth2/introspect",
+            "token=" + enc(at),
+            Map.of("Authorization", Browser.basic("dpop-portal", secret)));
+    assertThat(introspected.statusCode()).as(introspected.body()).isEqualTo(200);
+    assertThat(JSON.readTree(introspected.body()).path("active").asBoolean()).isTrue();
   }
 
   /** The grant type URNs, as clients register them. */

@@ -39,7 +39,14 @@ public record ClientMetadata(
     String backchannelLogoutUri,
     String jwksUri,
     String tokenEndpointAuthSigningAlg,
-    boolean certificateBoundAccessTokens) {
+    boolean certificateBoundAccessTokens,
+    CertificateName certificateName) {
+
+  /**
+   * The name a {@code tls_client_auth} client's certificate must carry: one of {@link
+   * TlsClientAuth#NAME_FIELDS} and its canonical value.
+   */
+  public record CertificateName(String field, String value) {}
 
   /** Refused metadata; {@code error} is RFC 7591's code. */
   public static final class Invalid extends RuntimeException {
@@ -70,6 +77,7 @@ public record ClientMetadata(
           "client_secret_post",
           "private_key_jwt",
           "self_signed_tls_client_auth",
+          "tls_client_auth",
           "none");
 
   /** Asymmetric only: an assertion can never be checked with a shared or public key as HMAC. */
@@ -90,7 +98,12 @@ public record ClientMetadata(
           "backchannel_logout_uri",
           "jwks_uri",
           "token_endpoint_auth_signing_alg",
-          "tls_client_certificate_bound_access_tokens");
+          "tls_client_certificate_bound_access_tokens",
+          "tls_client_auth_subject_dn",
+          "tls_client_auth_san_dns",
+          "tls_client_auth_san_uri",
+          "tls_client_auth_san_ip",
+          "tls_client_auth_san_email");
   // RFC 6749 §3.3 scope-token.
   private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,64}");
   private static final Pattern PRIVATE_SCHEME =
@@ -190,14 +203,31 @@ public record ClientMetadata(
     } else if (jwks != null || alg != null) {
       throw invalid("jwks_uri and token_endpoint_auth_signing_alg only with private_key_jwt");
     }
+    CertificateName certificateName = null;
+    List<String> names = TlsClientAuth.NAME_FIELDS.stream().filter(json::containsKey).toList();
+    if (method.equals("tls_client_auth")) {
+      // RFC 8705 §2.1.2: exactly one of the name parameters.
+      if (names.size() != 1) {
+        throw invalid("tls_client_auth needs exactly one of " + TlsClientAuth.NAME_FIELDS);
+      }
+      String field = names.get(0);
+      String value = string(json, field, null);
+      certificateName =
+          new CertificateName(
+              field,
+              TlsClientAuth.canonicalName(field, value)
+                  .orElseThrow(() -> invalid(field + ": not a valid name of its kind")));
+    } else if (!names.isEmpty()) {
+      throw invalid(names.get(0) + " only with tls_client_auth");
+    }
     Object bound = json.getOrDefault("tls_client_certificate_bound_access_tokens", Boolean.FALSE);
     if (!(bound instanceof Boolean)) {
       throw invalid("tls_client_certificate_bound_access_tokens: true or false");
     }
-    if ((Boolean) bound && !method.equals("self_signed_tls_client_auth")) {
+    if ((Boolean) bound && !method.endsWith("tls_client_auth")) {
       throw invalid(
           "tls_client_certificate_bound_access_tokens needs the client certificate"
-              + " (self_signed_tls_client_auth)");
+              + " (tls_client_auth or self_signed_tls_client_auth)");
     }
     return new ClientMetadata(
         name,
@@ -213,7 +243,8 @@ public record ClientMetadata(
         back,
         jwks,
         alg,
-        (Boolean) bound);
+        (Boolean) bound,
+        certificateName);
   }
 
   /** Whether the client authenticates with a secret that this server generates and hashes. */
@@ -237,6 +268,8 @@ public record ClientMetadata(
           b.clientAuthenticationMethod(ClientAuthenticationMethod.PRIVATE_KEY_JWT);
       case "self_signed_tls_client_auth" ->
           b.clientAuthenticationMethod(ClientAuthenticationMethod.SELF_SIGNED_TLS_CLIENT_AUTH);
+      case "tls_client_auth" ->
+          b.clientAuthenticationMethod(ClientAuthenticationMethod.TLS_CLIENT_AUTH);
       default -> b.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC);
     }
     grantTypes.forEach(g -> b.authorizationGrantType(new AuthorizationGrantType(g)));
@@ -256,6 +289,14 @@ public record ClientMetadata(
     }
     if (jwksUri != null) {
       settings.jwkSetUrl(jwksUri);
+    }
+    if (certificateName != null) {
+      settings
+          .setting(TlsClientAuth.NAME_FIELD, certificateName.field())
+          .setting(TlsClientAuth.NAME_VALUE, certificateName.value());
+      if (certificateName.field().equals("tls_client_auth_subject_dn")) {
+        settings.x509CertificateSubjectDN(certificateName.value());
+      }
     }
     if (tokenEndpointAuthSigningAlg != null) {
       settings.tokenEndpointAuthenticationSigningAlgorithm(
@@ -320,6 +361,9 @@ public record ClientMetadata(
     }
     if (c.getTokenSettings().isX509CertificateBoundAccessTokens()) {
       m.put("tls_client_certificate_bound_access_tokens", true);
+    }
+    if (c.getClientSettings().getSetting(TlsClientAuth.NAME_FIELD) instanceof String field) {
+      m.put(field, c.getClientSettings().getSetting(TlsClientAuth.NAME_VALUE));
     }
     return m;
   }

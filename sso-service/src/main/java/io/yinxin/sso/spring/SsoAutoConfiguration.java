@@ -174,10 +174,11 @@ public class SsoAutoConfiguration {
   /**
    * This provider's own access tokens, as userinfo and the client admin API take them: signed by a
    * key of its JWK set (ES256 or RS256), unexpired, header type {@code at+jwt} (RFC 9068; the
-   * upstream default accepts only {@code JWT} and so refused this provider's access tokens).
+   * upstream default accepts only {@code JWT} and so refused this provider's access tokens), and a
+   * token bound to a key only with that key ({@link io.yinxin.sso.token.BoundTokens}).
    */
   @Bean
-  JwtDecoder ssoJwtDecoder(JWKSource<SecurityContext> jwks) {
+  JwtDecoder ssoJwtDecoder(JWKSource<SecurityContext> jwks, DataSource dataSource) {
     org.springframework.security.oauth2.jwt.NimbusJwtDecoder d =
         org.springframework.security.oauth2.jwt.NimbusJwtDecoder.withJwkSource(jwks)
             .jwtProcessorCustomizer(
@@ -192,10 +193,22 @@ public class SsoAutoConfiguration {
         new org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator<>(
             new org.springframework.security.oauth2.jwt.JwtTimestampValidator(),
             new org.springframework.security.oauth2.jwt.JwtTypeValidator("at+jwt"),
-            // A DPoP-bound token is not a bearer token: refused here rather than downgraded.
-            new org.springframework.security.oauth2.jwt.JwtClaimValidator<Object>(
-                "cnf", java.util.Objects::isNull)));
+            new io.yinxin.sso.token.BoundTokens(
+                new io.yinxin.sso.client.AssertionReplay(
+                    dataSource, java.time.Clock.systemUTC()))));
     return d;
+  }
+
+  /**
+   * A {@code cnf} claim. A HashMap: the stored authorization keeps the token's claims as JSON with
+   * their Java types, and reading them back allows HashMap but refuses {@code Map.of}'s classes —
+   * with {@code Map.of} a bound token worked at the token endpoint and nowhere after (userinfo,
+   * introspection and revocation could not read its authorization).
+   */
+  private static Map<String, Object> confirmation(String method, String value) {
+    Map<String, Object> cnf = new java.util.HashMap<>();
+    cnf.put(method, value);
+    return cnf;
   }
 
   /** Access tokens are ES256 {@code at+jwt} (RFC 9068); ID tokens keep the client's algorithm. */
@@ -234,21 +247,12 @@ public class SsoAutoConfiguration {
                         client
                 && client.getCredentials() instanceof java.security.cert.X509Certificate[] chain
                 && chain.length > 0) {
-              try {
-                context
-                    .getClaims()
-                    .claim(
-                        "cnf",
-                        Map.of(
-                            "x5t#S256",
-                            java.util.Base64.getUrlEncoder()
-                                .withoutPadding()
-                                .encodeToString(
-                                    java.security.MessageDigest.getInstance("SHA-256")
-                                        .digest(chain[0].getEncoded()))));
-              } catch (java.security.GeneralSecurityException e) {
-                throw new IllegalStateException("cannot hash the client certificate", e);
-              }
+              context
+                  .getClaims()
+                  .claim(
+                      "cnf",
+                      confirmation(
+                          "x5t#S256", io.yinxin.sso.token.BoundTokens.thumbprint(chain[0])));
             }
             // DPoP (RFC 9449 §6.1): the token names the proof key's thumbprint. Spring's default
             // customizer does this, but it is not applied to a generator of one's own: without
@@ -283,7 +287,7 @@ public class SsoAutoConfiguration {
                     new org.springframework.security.oauth2.core.OAuth2Error(
                         "invalid_dpop_proof", "the DPoP proof was used before", null));
               }
-              context.getClaims().claim("cnf", Map.of("jkt", jkt));
+              context.getClaims().claim("cnf", confirmation("jkt", jkt));
             }
           }
         };
@@ -532,6 +536,8 @@ public class SsoAutoConfiguration {
                         ca ->
                             ca.authenticationConverter(
                                     io.yinxin.sso.client.PublicDeviceClients.converter())
+                                .authenticationConverter(
+                                    io.yinxin.sso.client.TlsClientAuth.converter())
                                 .authenticationProvider(
                                     io.yinxin.sso.client.PublicDeviceClients.provider(clients))
                                 .authenticationProviders(
@@ -549,6 +555,18 @@ public class SsoAutoConfiguration {
                                                           .JwtClientAssertionAuthenticationProvider
                                                       j) {
                                                 j.setJwtDecoderFactory(assertions);
+                                              }
+                                              if (provider
+                                                  instanceof
+                                                  org.springframework.security.oauth2.server
+                                                          .authorization.authentication
+                                                          .X509ClientCertificateAuthenticationProvider
+                                                      x) {
+                                                x.setCertificateVerifier(
+                                                    io.yinxin.sso.client.TlsClientAuth.verifier(
+                                                        clientCa(properties),
+                                                        io.yinxin.sso.client.TlsClientAuth
+                                                            .springSelfSignedVerifier()));
                                               }
                                             }))))
         .authorizeHttpRequests(a -> a.anyRequest().authenticated())
@@ -856,6 +874,19 @@ public class SsoAutoConfiguration {
         (who, request) -> backChannel.signedOut(who, issuer(properties, request)));
   }
 
+  /** The CA certificates {@code tls_client_auth} clients' certificates must chain to, if any. */
+  private static java.util.Optional<io.yinxin.sso.certificate.CertificateChain> clientCa(
+      SsoProperties p) {
+    if (p.clientCa().isBlank()) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(
+        new io.yinxin.sso.certificate.CertificateChain(
+            io.yinxin.sso.certificate.CitizenCertificates.readPem(Path.of(p.clientCa())),
+            new io.yinxin.sso.certificate.OcspStatus(java.time.Clock.systemUTC(), 10_000),
+            java.time.Clock.systemUTC()));
+  }
+
   /** Citizen certificate sign-in, when a port and the citizen CA are configured. */
   @Bean
   @ConditionalOnProperty(prefix = "yinxin.sso", name = "citizen-ca")
@@ -1018,15 +1049,17 @@ public class SsoAutoConfiguration {
               org.springframework.security.oauth2.server.authorization.context
                   .AuthorizationServerContextHolder.getContext()
                   .getIssuer());
-      metadata.put(
-          "mtls_endpoint_aliases",
-          Map.of(
-              "token_endpoint",
-              "https://"
-                  + issuer.getHost()
-                  + ":"
-                  + properties.certificateLoginPort()
-                  + "/oauth2/token"));
+      // Where a client authenticates with its certificate, and where a certificate-bound token
+      // is used with it (RFC 8705 §5).
+      String tls = "https://" + issuer.getHost() + ":" + properties.certificateLoginPort();
+      Map<String, Object> aliases = new java.util.LinkedHashMap<>();
+      aliases.put("token_endpoint", tls + "/oauth2/token");
+      aliases.put("revocation_endpoint", tls + "/oauth2/revoke");
+      aliases.put("introspection_endpoint", tls + "/oauth2/introspect");
+      aliases.put("pushed_authorization_request_endpoint", tls + "/oauth2/par");
+      aliases.put("device_authorization_endpoint", tls + "/oauth2/device_authorization");
+      aliases.put("userinfo_endpoint", tls + "/userinfo");
+      metadata.put("mtls_endpoint_aliases", aliases);
     }
   }
 
@@ -1036,6 +1069,7 @@ public class SsoAutoConfiguration {
           "client_secret_post",
           "private_key_jwt",
           "self_signed_tls_client_auth",
+          "tls_client_auth",
           "none");
 
   private static final String FRONT_CHANNEL = SsoAutoConfiguration.class.getName() + ".front";

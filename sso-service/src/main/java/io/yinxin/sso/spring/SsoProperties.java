@@ -32,6 +32,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param certificateLoginPort the HTTPS port where citizens sign in with certificates (mutual TLS);
  *     0 for none
  * @param citizenCa PEM file of the citizen CA certificates whose certificates may sign in
+ * @param clientCa PEM file of the CA certificates whose certificates clients registered with {@code
+ *     tls_client_auth} (RFC 8705 §2.1) may authenticate with, on the certificate port; empty for
+ *     none (such clients are then refused)
  * @param tlsKeyStore PKCS#12 file of that port's server key and certificate; empty on the embedded
  *     default for a generated self-signed one
  * @param tlsKeyStorePassword its password
@@ -59,6 +62,7 @@ public record SsoProperties(
     @DefaultValue("AES_256_GCM") io.yinxin.hsm.DataKeySpec dataKeyType,
     @DefaultValue("0") int certificateLoginPort,
     @DefaultValue("") String citizenCa,
+    @DefaultValue("") String clientCa,
     @DefaultValue("") String tlsKeyStore,
     @DefaultValue("") String tlsKeyStorePassword,
     @DefaultValue("") String sessionsRedisUrl,
