@@ -40,7 +40,8 @@ public record ClientMetadata(
     String jwksUri,
     String tokenEndpointAuthSigningAlg,
     boolean certificateBoundAccessTokens,
-    CertificateName certificateName) {
+    CertificateName certificateName,
+    List<String> requestUris) {
 
   /**
    * The name a {@code tls_client_auth} client's certificate must carry: one of {@link
@@ -103,7 +104,8 @@ public record ClientMetadata(
           "tls_client_auth_san_dns",
           "tls_client_auth_san_uri",
           "tls_client_auth_san_ip",
-          "tls_client_auth_san_email");
+          "tls_client_auth_san_email",
+          "request_uris");
   // RFC 6749 §3.3 scope-token.
   private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,64}");
   private static final Pattern PRIVATE_SCHEME =
@@ -220,6 +222,17 @@ public record ClientMetadata(
     } else if (!names.isEmpty()) {
       throw invalid(names.get(0) + " only with tls_client_auth");
     }
+    // Where the client keeps request objects (RFC 9101 §5.2): fetched by this server, so only
+    // http(s) URLs, and only for a client whose keys sign them.
+    List<String> requestUris = uris(json, "request_uris", "invalid_client_metadata");
+    for (String u : requestUris) {
+      if (!u.startsWith("https://") && !u.startsWith("http://")) {
+        throw invalid("request_uris: " + printable(u) + " is not http(s)");
+      }
+    }
+    if (!requestUris.isEmpty() && jwks == null) {
+      throw invalid("request_uris need jwks_uri (the client's keys sign its request objects)");
+    }
     Object bound = json.getOrDefault("tls_client_certificate_bound_access_tokens", Boolean.FALSE);
     if (!(bound instanceof Boolean)) {
       throw invalid("tls_client_certificate_bound_access_tokens: true or false");
@@ -244,7 +257,8 @@ public record ClientMetadata(
         jwks,
         alg,
         (Boolean) bound,
-        certificateName);
+        certificateName,
+        requestUris);
   }
 
   /** Whether the client authenticates with a secret that this server generates and hashes. */
@@ -289,6 +303,10 @@ public record ClientMetadata(
     }
     if (jwksUri != null) {
       settings.jwkSetUrl(jwksUri);
+    }
+    if (!requestUris.isEmpty()) {
+      // One string: the stored settings are JSON read back with an allow-list of types.
+      settings.setting(RequestObjects.REQUEST_URIS, String.join(" ", requestUris));
     }
     if (certificateName != null) {
       settings
@@ -361,6 +379,9 @@ public record ClientMetadata(
     }
     if (c.getTokenSettings().isX509CertificateBoundAccessTokens()) {
       m.put("tls_client_certificate_bound_access_tokens", true);
+    }
+    if (c.getClientSettings().getSetting(RequestObjects.REQUEST_URIS) instanceof String uris) {
+      m.put("request_uris", List.of(uris.split(" ")));
     }
     if (c.getClientSettings().getSetting(TlsClientAuth.NAME_FIELD) instanceof String field) {
       m.put(field, c.getClientSettings().getSetting(TlsClientAuth.NAME_VALUE));

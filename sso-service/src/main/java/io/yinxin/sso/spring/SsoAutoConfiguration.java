@@ -496,6 +496,8 @@ public class SsoAutoConfiguration {
                                                         "frontchannel_logout_session_supported",
                                                         false)
                                                     .claim("request_parameter_supported", true)
+                                                    .claim("request_uri_parameter_supported", true)
+                                                    .claim("require_request_uri_registration", true)
                                                     .claim(
                                                         "request_object_signing_alg_values_supported",
                                                         List.of("RS256", "PS256", "ES256"))
