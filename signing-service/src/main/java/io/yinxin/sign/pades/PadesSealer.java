@@ -479,10 +479,6 @@ public final class PadesSealer {
     if (rotation % 90 != 0) {
       throw new SignException(Code.INVALID_PLACEMENT, "the page's rotation is not a right angle");
     }
-    if (rotation != 0 && placement instanceof SealOptions.Placement.Anchor) {
-      throw new SignException(
-          Code.INVALID_PLACEMENT, "anchors on rotated pages are not supported yet");
-    }
     PDRectangle rect = widgetRect(media, rotation, box);
     if (rect.getLowerLeftX() < media.getLowerLeftX()
         || rect.getLowerLeftY() < media.getLowerLeftY()

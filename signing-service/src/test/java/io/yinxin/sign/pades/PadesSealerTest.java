@@ -416,15 +416,7 @@ class PadesSealerTest {
       }
       doc.save(rotated.toFile());
     }
-    SealIdentity noSubLine =
-        new SealIdentity(
-            seal.id() + "-plain",
-            seal.key(),
-            seal.algorithm(),
-            seal.chain(),
-            seal.name(),
-            "",
-            Optional.empty());
+    SealIdentity noSubLine = withoutSubLine("-plain");
     Path in = rotated;
     for (int p = 1; p <= 3; p++) {
       Path out = dir.resolve("rotated-" + p + ".pdf");
@@ -440,21 +432,7 @@ class PadesSealerTest {
     assertThat(Judges.qpdfCheck(in).exitCode()).isZero();
     for (int p = 1; p <= 3; p++) {
       // Rendered as displayed: landscape for 90 and 270 (842 x 595), portrait for 180.
-      Judges.Result r =
-          Judges.run(
-              dir,
-              "pdftoppm",
-              "-r",
-              "72",
-              "-f",
-              "" + p,
-              "-l",
-              "" + p,
-              "-singlefile",
-              in.toString(),
-              "rot" + p);
-      assertThat(r.exitCode()).as(r.output()).isZero();
-      int[][] px = ppm(dir.resolve("rot" + p + ".ppm"));
+      int[][] px = render(in, p, "rot" + p);
       int height = px.length;
       int inside = 0, outside = 0, top = 0, bottom = 0;
       // The box as displayed: x 400..520, rows height-180..height-60 from the top of the image.
@@ -485,6 +463,102 @@ class PadesSealerTest {
       assertThat(bottom)
           .as("page %d: upright (legs %d, tip %d)", p, bottom, top)
           .isGreaterThan(2 * top);
+    }
+  }
+
+  /**
+   * On pages rotated 90°, 180° and 270°, each with an anchor text that reads upright as displayed,
+   * the seal is seen over the anchor: poppler's {@code pdftotext -bbox} says where the anchor is
+   * seen, {@code pdftoppm} where the seal's red is seen, both as displayed.
+   */
+  @Test
+  void onRotatedPagesAnAnchorPlacesTheSealWhereTheAnchorIsSeen() throws Exception {
+    assumeTrue(SealFont.installed().isPresent(), "a CJK font package is installed");
+    int[] rotations = {90, 180, 270};
+    // Where each anchor starts as displayed: from the left and from the bottom of the page seen.
+    float[][] at = {{500, 150}, {120, 600}, {300, 420}};
+    Path in = dir.resolve("rotated-anchors.pdf");
+    try (PDDocument doc = new PDDocument()) {
+      var font =
+          new org.apache.pdfbox.pdmodel.font.PDType1Font(
+              org.apache.pdfbox.pdmodel.font.Standard14Fonts.FontName.HELVETICA);
+      for (int i = 0; i < 3; i++) {
+        int r = rotations[i];
+        PDPage page = new PDPage(PDRectangle.A4);
+        page.setRotation(r);
+        doc.addPage(page);
+        float w = PDRectangle.A4.getWidth();
+        float h = PDRectangle.A4.getHeight();
+        float dx = at[i][0];
+        float dy = at[i][1];
+        // The user-space point shown at (dx, dy), and the text turned against the page's turn.
+        float[] user =
+            switch (r) {
+              case 90 -> new float[] {w - dy, dx};
+              case 180 -> new float[] {w - dx, h - dy};
+              default -> new float[] {dy, h - dx};
+            };
+        try (var cs = new org.apache.pdfbox.pdmodel.PDPageContentStream(doc, page)) {
+          cs.beginText();
+          cs.setFont(font, 14);
+          cs.setTextMatrix(
+              org.apache.pdfbox.util.Matrix.getRotateInstance(Math.toRadians(r), user[0], user[1]));
+          cs.showText("{{r" + r + "}}");
+          cs.endText();
+        }
+      }
+      doc.save(in.toFile());
+    }
+    SealIdentity noSubLine = withoutSubLine("-anchored");
+    for (int i = 0; i < 3; i++) {
+      int r = rotations[i];
+      Path out = dir.resolve("rotated-anchor-" + r + ".pdf");
+      sealer.seal(
+          in,
+          out,
+          noSubLine,
+          options(
+              SealOptions.Level.B_B, new SealOptions.Placement.Anchor("{{r" + r + "}}", 120), 0));
+      in = out;
+    }
+    String report = Judges.pdfsig(in, nss);
+    assertThat(report.split("Signature is Valid\\.", -1)).hasSize(4);
+    for (int i = 0; i < 3; i++) {
+      int p = i + 1;
+      String anchor = "{{r" + rotations[i] + "}}";
+      // Poppler's word box, as displayed (from the top-left, in points).
+      Judges.Result text =
+          Judges.run(dir, "pdftotext", "-bbox", "-f", "" + p, "-l", "" + p, in.toString(), "-");
+      assertThat(text.exitCode()).as(text.output()).isZero();
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "xMin=\"([0-9.]+)\" yMin=\"([0-9.]+)\" xMax=\"([0-9.]+)\" yMax=\"([0-9.]+)\">"
+                      + java.util.regex.Pattern.quote(anchor)
+                      + "<")
+              .matcher(text.output());
+      assertThat(m.find()).as("poppler sees %s on page %d: %s", anchor, p, text.output()).isTrue();
+      double wordX = (Double.parseDouble(m.group(1)) + Double.parseDouble(m.group(3))) / 2;
+      double wordY = (Double.parseDouble(m.group(2)) + Double.parseDouble(m.group(4))) / 2;
+      int[][] px = render(in, p, "rotated-anchor-" + p);
+      long n = 0;
+      double sx = 0;
+      double sy = 0;
+      for (int y = 0; y < px.length; y++) {
+        for (int x = 0; x < px[y].length; x++) {
+          if (isSealRed(px[y][x])) {
+            n++;
+            sx += x;
+            sy += y;
+          }
+        }
+      }
+      assertThat(n).as("page %d: the seal is seen", p).isGreaterThan(1000);
+      assertThat(Math.abs(sx / n - wordX))
+          .as("page %d: seal centre x %.0f, anchor %.0f", p, sx / n, wordX)
+          .isLessThan(8);
+      assertThat(Math.abs(sy / n - wordY))
+          .as("page %d: seal centre y %.0f, anchor %.0f", p, sy / n, wordY)
+          .isLessThan(8);
     }
   }
 
@@ -624,11 +698,38 @@ class PadesSealerTest {
 
   /** Page 1 rendered by poppler's pdftoppm at 72 dpi, as rows of packed RGB. */
   private static int[][] render(Path pdf, String name) throws Exception {
+    return render(pdf, 1, name);
+  }
+
+  /** A page rendered by poppler's pdftoppm at 72 dpi (as displayed), as rows of packed RGB. */
+  private static int[][] render(Path pdf, int page, String name) throws Exception {
     Judges.Result r =
         Judges.run(
-            dir, "pdftoppm", "-r", "72", "-f", "1", "-l", "1", "-singlefile", pdf.toString(), name);
+            dir,
+            "pdftoppm",
+            "-r",
+            "72",
+            "-f",
+            "" + page,
+            "-l",
+            "" + page,
+            "-singlefile",
+            pdf.toString(),
+            name);
     assertThat(r.exitCode()).as(r.output()).isZero();
     return ppm(dir.resolve(name + ".ppm"));
+  }
+
+  /** The test seal without a line under its star, under another id. */
+  private static SealIdentity withoutSubLine(String idSuffix) {
+    return new SealIdentity(
+        seal.id() + idSuffix,
+        seal.key(),
+        seal.algorithm(),
+        seal.chain(),
+        seal.name(),
+        "",
+        Optional.empty());
   }
 
   /** A binary PPM (P6) as rows of packed RGB. */
