@@ -38,8 +38,13 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
  * SIG_CRYPTO_FAILURE); the signing-certificate-v2 hash of the signer's certificate (else
  * TOTAL_FAILED / FORMAT_FAILURE); a chain from the signer's certificate to a trust anchor, every
  * certificate's signature verified and valid at the claimed signing time (else INDETERMINATE /
- * NO_CERTIFICATE_CHAIN_FOUND or OUT_OF_BOUNDS_NO_POE). Revocation of SM2 certificates is not
- * checked yet.
+ * NO_CERTIFICATE_CHAIN_FOUND or OUT_OF_BOUNDS_NO_POE); and, as an offline validator (like the DSS
+ * validation beside it, nothing is fetched), the revocation status of every certificate of the
+ * chain below the trust anchor from the revocation data in the document's {@code /DSS}: CRLs and
+ * OCSP responses that verify with the issuer's key (or an OCSP responder the issuer certified for
+ * OCSP signing) and name the certificate. Revoked at or before the claimed signing time:
+ * TOTAL_FAILED / REVOKED; revoked later, with nothing proving the signature existed before:
+ * INDETERMINATE / REVOKED_NO_POE; no such data (a B-B or B-T seal): INDETERMINATE / TRY_LATER.
  */
 public final class Sm2Verifier {
   private final TrustAnchors anchors;
@@ -47,6 +52,41 @@ public final class Sm2Verifier {
   public Sm2Verifier(TrustAnchors anchors) {
     this.anchors = anchors;
   }
+
+  /** The revocation data in a document's {@code /DSS}, DER. */
+  record Revocations(List<byte[]> crls, List<byte[]> ocsps) {
+    static Revocations of(PDDocument doc) {
+      var dss =
+          doc.getDocumentCatalog()
+              .getCOSObject()
+              .getCOSDictionary(org.apache.pdfbox.cos.COSName.getPDFName("DSS"));
+      return new Revocations(streams(dss, "CRLs"), streams(dss, "OCSPs"));
+    }
+
+    private static List<byte[]> streams(org.apache.pdfbox.cos.COSDictionary dss, String key) {
+      List<byte[]> out = new ArrayList<>();
+      var array =
+          dss == null ? null : dss.getCOSArray(org.apache.pdfbox.cos.COSName.getPDFName(key));
+      if (array == null) {
+        return out;
+      }
+      for (org.apache.pdfbox.cos.COSBase b : array) {
+        org.apache.pdfbox.cos.COSBase v =
+            b instanceof org.apache.pdfbox.cos.COSObject o ? o.getObject() : b;
+        if (v instanceof org.apache.pdfbox.cos.COSStream stream && out.size() < 1000) {
+          try (var in = stream.createInputStream()) {
+            out.add(in.readNBytes(10 * 1024 * 1024));
+          } catch (IOException e) {
+            // unreadable: not revocation data
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  /** What the revocation data says of one certificate. */
+  private record Status(boolean known, Date revokedAt) {}
 
   /** A report per SM2 signature of the document, in document order; empty if it has none. */
   public List<Map<String, Object>> verify(Path pdf) {
@@ -58,8 +98,9 @@ public final class Sm2Verifier {
       throw new SignException(SignException.Code.NOT_PDF, "the document could not be read");
     }
     try (PDDocument doc = Loader.loadPDF(pdf.toFile())) {
+      Revocations revocations = Revocations.of(doc);
       for (PDSignature sig : doc.getSignatureDictionaries()) {
-        Optional<Map<String, Object>> r = verifyOne(sig, bytes);
+        Optional<Map<String, Object>> r = verifyOne(sig, bytes, revocations);
         r.ifPresent(out::add);
       }
     } catch (IOException e) {
@@ -68,7 +109,8 @@ public final class Sm2Verifier {
     return out;
   }
 
-  private Optional<Map<String, Object>> verifyOne(PDSignature sig, byte[] pdf) {
+  private Optional<Map<String, Object>> verifyOne(
+      PDSignature sig, byte[] pdf, Revocations revocations) {
     CMSSignedData cms;
     byte[] signed;
     try {
@@ -150,6 +192,23 @@ public final class Sm2Verifier {
         }
       }
       r.put("chain", chain.get().stream().map(c -> c.getSubject().toString()).toList());
+      // Every certificate below the anchor (the last of the chain), with its issuer.
+      List<X509CertificateHolder> c = chain.get();
+      for (int i = 0; i + 1 < c.size(); i++) {
+        Status st = status(c.get(i), c.get(i + 1), revocations);
+        if (st.revokedAt() != null) {
+          r.put("revoked", c.get(i).getSubject().toString());
+          r.put("revocationTime", st.revokedAt().toInstant().toString());
+          return Optional.of(
+              st.revokedAt().after(when)
+                  ? result(r, "INDETERMINATE", "REVOKED_NO_POE")
+                  : result(r, "TOTAL_FAILED", "REVOKED"));
+        }
+        if (!st.known()) {
+          r.put("noRevocationData", c.get(i).getSubject().toString());
+          return Optional.of(result(r, "INDETERMINATE", "TRY_LATER"));
+        }
+      }
       return Optional.of(result(r, "TOTAL_PASSED", null));
     } catch (Exception e) {
       return Optional.of(result(r, "TOTAL_FAILED", "FORMAT_FAILURE"));
@@ -187,6 +246,91 @@ public final class Sm2Verifier {
       cur = next;
     }
     return Optional.empty();
+  }
+
+  /**
+   * The certificate's status in the CRLs and OCSP responses that verify with its issuer's key (or
+   * that of a responder the issuer certified for OCSP signing): revoked (earliest time) if any says
+   * so, known if any speaks of it, else unknown.
+   */
+  static Status status(
+      X509CertificateHolder cert, X509CertificateHolder issuer, Revocations revocations) {
+    Date revoked = null;
+    boolean known = false;
+    for (byte[] der : revocations.crls()) {
+      try {
+        var crl = new org.bouncycastle.cert.X509CRLHolder(der);
+        if (!crl.getIssuer().equals(issuer.getSubject())
+            || !crl.isSignatureValid(verifier(issuer))) {
+          continue;
+        }
+        known = true;
+        var entry = crl.getRevokedCertificate(cert.getSerialNumber());
+        if (entry != null) {
+          revoked = earliest(revoked, entry.getRevocationDate());
+        }
+      } catch (Exception e) {
+        // not a CRL of this issuer
+      }
+    }
+    for (byte[] der : revocations.ocsps()) {
+      try {
+        var resp = new org.bouncycastle.cert.ocsp.OCSPResp(der);
+        if (resp.getStatus() != org.bouncycastle.cert.ocsp.OCSPResp.SUCCESSFUL
+            || !(resp.getResponseObject() instanceof org.bouncycastle.cert.ocsp.BasicOCSPResp b)
+            || !signedByIssuerOrResponder(b, issuer)) {
+          continue;
+        }
+        var digests =
+            new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder()
+                .setProvider(BouncyCastle.PROVIDER)
+                .build();
+        for (var single : b.getResponses()) {
+          if (!single.getCertID().getSerialNumber().equals(cert.getSerialNumber())
+              || !single.getCertID().matchesIssuer(issuer, digests)) {
+            continue;
+          }
+          var s = single.getCertStatus();
+          if (s == null) {
+            known = true; // good
+          } else if (s instanceof org.bouncycastle.cert.ocsp.RevokedStatus rs) {
+            known = true;
+            revoked = earliest(revoked, rs.getRevocationTime());
+          }
+        }
+      } catch (Exception e) {
+        // not an OCSP response of this issuer
+      }
+    }
+    return new Status(known, revoked);
+  }
+
+  private static boolean signedByIssuerOrResponder(
+      org.bouncycastle.cert.ocsp.BasicOCSPResp b, X509CertificateHolder issuer) throws Exception {
+    if (b.isSignatureValid(verifier(issuer))) {
+      return true;
+    }
+    for (X509CertificateHolder responder : b.getCerts()) {
+      var eku =
+          org.bouncycastle.asn1.x509.ExtendedKeyUsage.fromExtensions(responder.getExtensions());
+      if (responder.getIssuer().equals(issuer.getSubject())
+          && signedBy(responder, issuer)
+          && eku != null
+          && eku.hasKeyPurposeId(org.bouncycastle.asn1.x509.KeyPurposeId.id_kp_OCSPSigning)
+          && b.isSignatureValid(verifier(responder))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static org.bouncycastle.operator.ContentVerifierProvider verifier(X509CertificateHolder c)
+      throws Exception {
+    return new JcaContentVerifierProviderBuilder().setProvider(BouncyCastle.PROVIDER).build(c);
+  }
+
+  private static Date earliest(Date a, Date b) {
+    return a == null || b.before(a) ? b : a;
   }
 
   private static boolean signedBy(X509CertificateHolder cert, X509CertificateHolder issuer) {
