@@ -64,6 +64,13 @@ class Sm2RevocationTest {
 
   private X509CertificateHolder certificate(
       String subject, KeyInfo key, boolean isCa, KeyInfo issuerKey, long serial) throws Exception {
+    return certificate(subject, key, isCa, issuerKey, serial, null);
+  }
+
+  /** With {@code ocspUrl}, the certificate names that OCSP responder (AIA), as the CA's do. */
+  private X509CertificateHolder certificate(
+      String subject, KeyInfo key, boolean isCa, KeyInfo issuerKey, long serial, String ocspUrl)
+      throws Exception {
     Instant now = Instant.now();
     X509v3CertificateBuilder b =
         new X509v3CertificateBuilder(
@@ -81,6 +88,16 @@ class Sm2RevocationTest {
             isCa
                 ? KeyUsage.keyCertSign | KeyUsage.cRLSign
                 : KeyUsage.digitalSignature | KeyUsage.nonRepudiation));
+    if (ocspUrl != null) {
+      b.addExtension(
+          Extension.authorityInfoAccess,
+          false,
+          new org.bouncycastle.asn1.x509.AuthorityInformationAccess(
+              new org.bouncycastle.asn1.x509.AccessDescription(
+                  org.bouncycastle.asn1.x509.AccessDescription.id_ad_ocsp,
+                  new org.bouncycastle.asn1.x509.GeneralName(
+                      org.bouncycastle.asn1.x509.GeneralName.uniformResourceIdentifier, ocspUrl))));
+    }
     return b.build(signer(issuerKey));
   }
 
@@ -107,6 +124,22 @@ class Sm2RevocationTest {
         .build(
             OCSPResp.SUCCESSFUL, b.build(signer(caKey), new X509CertificateHolder[0], new Date()))
         .getEncoded();
+  }
+
+  private SealIdentity sm2Seal(String id, KeyInfo key, X509CertificateHolder cert) {
+    return new SealIdentity(
+        id,
+        key.ref(),
+        SignatureAlgorithm.SM3_WITH_SM2,
+        List.of(cert, ca),
+        "某某局",
+        "",
+        Optional.empty());
+  }
+
+  private static SealOptions invisible(SealOptions.Level level, Instant at) {
+    return new SealOptions(
+        level, new SealOptions.Placement.Invisible(), Optional.empty(), Optional.empty(), 0, at);
   }
 
   /** The sealed document with this revocation data added to its DSS (incremental update). */
@@ -140,21 +173,8 @@ class Sm2RevocationTest {
         .seal(
             plain,
             sealed,
-            new SealIdentity(
-                "sm2",
-                sealKey.ref(),
-                SignatureAlgorithm.SM3_WITH_SM2,
-                List.of(cert, ca),
-                "某某局",
-                "",
-                Optional.empty()),
-            new SealOptions(
-                SealOptions.Level.B_B,
-                new SealOptions.Placement.Invisible(),
-                Optional.empty(),
-                Optional.empty(),
-                0,
-                signedAt));
+            sm2Seal("sm2", sealKey, cert),
+            invisible(SealOptions.Level.B_B, signedAt));
     BigInteger serial = cert.getSerialNumber();
 
     // B-B: no revocation data in the document.
@@ -197,5 +217,99 @@ class Sm2RevocationTest {
                 List.of(),
                 List.of(ocsp(serial.add(BigInteger.ONE), CertificateStatus.GOOD))))
         .containsEntry("subIndication", "TRY_LATER");
+  }
+
+  /**
+   * End to end: a B-LT SM2 seal embeds the SM3withSM2-signed OCSP response the sealer fetched from
+   * the certificate's responder, and the validator, offline, finds the certificate good in it.
+   */
+  @Test
+  void anSm2SealAtBltCarriesItsOcspResponseAndPassesOffline() throws Exception {
+    keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
+    caKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "sm2-ca");
+    ca = certificate("C=CN,O=某某市,CN=测试 SM2 根 CA", caKey, true, caKey, 1);
+    BigInteger serial = BigInteger.valueOf(78);
+    byte[] good = ocsp(serial, CertificateStatus.GOOD);
+    com.sun.net.httpserver.HttpServer responder =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    responder.createContext(
+        "/ocsp",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          ex.getResponseHeaders().add("Content-Type", "application/ocsp-response");
+          ex.sendResponseHeaders(200, good.length);
+          ex.getResponseBody().write(good);
+          ex.close();
+        });
+    responder.start();
+    try {
+      KeyInfo sealKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "sm2-seal");
+      X509CertificateHolder cert =
+          certificate(
+              "C=CN,O=某某局,CN=某某局",
+              sealKey,
+              false,
+              caKey,
+              78,
+              "http://127.0.0.1:" + responder.getAddress().getPort() + "/ocsp");
+      Path plain = dir.resolve("plain.pdf");
+      io.yinxin.sign.testing.TestPdfs.contract(plain);
+      Path sealed = dir.resolve("sm2-lt.pdf");
+      // The SM2 TSA the signature time-stamp (B-T under B-LT) comes from, certified by the same CA.
+      KeyInfo tsaKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "sm2-tsa");
+      Instant now = Instant.now();
+      X509v3CertificateBuilder tb =
+          new X509v3CertificateBuilder(
+              ca.getSubject(),
+              BigInteger.valueOf(79),
+              Date.from(now.minus(Duration.ofDays(1))),
+              Date.from(now.plus(Duration.ofDays(365))),
+              new X500Name("C=CN,O=某某市,CN=测试 SM2 TSA"),
+              SubjectPublicKeyInfo.getInstance(tsaKey.publicKey().getEncoded()));
+      tb.addExtension(
+          Extension.extendedKeyUsage,
+          true,
+          new org.bouncycastle.asn1.x509.ExtendedKeyUsage(
+              org.bouncycastle.asn1.x509.KeyPurposeId.id_kp_timeStamping));
+      var tsaCred =
+          new io.yinxin.sign.tsa.TsaCredential(
+              tsaKey.ref(), SignatureAlgorithm.SM3_WITH_SM2, List.of(tb.build(signer(caKey)), ca));
+      org.h2.jdbcx.JdbcDataSource ds = new org.h2.jdbcx.JdbcDataSource();
+      ds.setURL("jdbc:h2:mem:sm2lt;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1");
+      io.yinxin.sign.spring.SignSchema.migrate(ds);
+      var tsa =
+          new io.yinxin.sign.tsa.TimeStampAuthority(
+              keys,
+              new io.yinxin.sign.tsa.TsaCredentials() {
+                @Override
+                public Optional<io.yinxin.sign.tsa.TsaCredential> current() {
+                  return Optional.of(tsaCred);
+                }
+
+                @Override
+                public Optional<io.yinxin.sign.tsa.TsaCredential> sm2() {
+                  return Optional.of(tsaCred);
+                }
+              },
+              new io.yinxin.sign.tsa.TsaSerials(ds),
+              "2.25.1",
+              Duration.ofSeconds(1),
+              Clock.systemUTC());
+      new PadesSealer(
+              keys,
+              SealFont.installed(),
+              Optional.of(new TimeStamps(tsa::respond)),
+              new RevocationFetcher(Duration.ofSeconds(5), Clock.systemUTC()))
+          .seal(
+              plain,
+              sealed,
+              sm2Seal("sm2-lt", sealKey, cert),
+              invisible(SealOptions.Level.B_LT, Instant.now()));
+      responder.stop(0);
+      assertThat(new Sm2Verifier(() -> List.of(ca)).verify(sealed).get(0))
+          .containsEntry("indication", "TOTAL_PASSED");
+    } finally {
+      responder.stop(0);
+    }
   }
 }
