@@ -84,6 +84,20 @@ public final class AssertionReplay implements OAuth2TokenValidator<Jwt> {
     }
   }
 
+  /** Whether {@code what} was recorded by {@link #firstUse} and its record not yet deleted. */
+  public boolean recorded(String what) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT 1 FROM sso.spent_assertions WHERE id_sha256 = ?")) {
+      ps.setString(1, sha256(what));
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read one-time credentials", e);
+    }
+  }
+
   private static OAuth2TokenValidatorResult refuse(String why) {
     return OAuth2TokenValidatorResult.failure(
         new OAuth2Error(OAuth2ErrorCodes.INVALID_CLIENT, why, null));

@@ -60,12 +60,19 @@ public final class ClientAdmin {
    * @param inSchema connections in schema {@code sso} (the provider's tables are unqualified)
    */
   public ClientAdmin(
-      DataSource inSchema, AuditOutbox audit, KeyedSecretEncoder secrets, Clock clock) {
+      DataSource inSchema,
+      AuditOutbox audit,
+      KeyedSecretEncoder secrets,
+      Clock clock,
+      CachedClients cache) {
     this.inSchema = inSchema;
     this.audit = audit;
     this.secrets = secrets;
     this.clock = clock;
+    this.cache = cache;
   }
+
+  private final CachedClients cache;
 
   /** Registers a client; {@code clientId} empty for a generated one. */
   public Registered create(String actor, Optional<String> clientId, ClientMetadata m) {
@@ -149,7 +156,10 @@ public final class ClientAdmin {
     return out[0];
   }
 
-  /** A new secret for a confidential client; the old one stops working at once. */
+  /**
+   * A new secret for a confidential client; the old one stops working at once (on other nodes
+   * within their client cache's re-check time, {@link CachedClients}).
+   */
   public String rotateSecret(String actor, String clientId) {
     String secret = HexFormat.of().formatHex(random(32));
     inTransaction(
@@ -257,11 +267,20 @@ public final class ClientAdmin {
         new JdbcTemplate(new SingleConnectionDataSource(c, true)));
   }
 
+  /** A change with its audit event and the clients' change count, in one transaction. */
   private void inTransaction(AuditOutbox.Change change) {
     try {
-      audit.commit(inSchema, change);
+      audit.commit(
+          inSchema,
+          c -> {
+            AuditOutbox.Pending pending = change.apply(c);
+            CachedClients.countChange(c);
+            return pending;
+          });
     } catch (SQLException e) {
       throw new AuditException(AuditException.Code.UNAVAILABLE, "client store unavailable", e);
+    } finally {
+      cache.changed(); // after the commit (or its failure): this node's next lookup reads again
     }
   }
 

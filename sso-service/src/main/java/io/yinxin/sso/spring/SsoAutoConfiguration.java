@@ -230,9 +230,14 @@ public class SsoAutoConfiguration {
           if (OAuth2TokenType.ACCESS_TOKEN.equals(context.getTokenType())) {
             context.getJwsHeader().algorithm(SignatureAlgorithm.ES256).type("at+jwt");
             // RFC 9068 §2.2: jti and client_id are required claims of a JWT access token.
+            // A client-credentials token's jti marks it as not stored (StatelessClientTokens).
             context
                 .getClaims()
-                .id(UUID.randomUUID().toString())
+                .id(
+                    AuthorizationGrantType.CLIENT_CREDENTIALS.equals(
+                            context.getAuthorizationGrantType())
+                        ? io.yinxin.sso.token.StatelessClientTokens.newId()
+                        : UUID.randomUUID().toString())
                 .claim("client_id", context.getRegisteredClient().getClientId());
             // Certificate-bound (RFC 8705 §3): the client certificate's SHA-256 thumbprint.
             if (context
@@ -310,22 +315,40 @@ public class SsoAutoConfiguration {
         new DelegatingOAuth2TokenGenerator(jwt, new OAuth2RefreshTokenGenerator()), audit, keys);
   }
 
+  /**
+   * Clients in the database, served from memory until one changes (another node's change holds here
+   * within half a second, {@link io.yinxin.sso.client.CachedClients}).
+   */
   @Bean
-  RegisteredClientRepository ssoClients(SsoSchema schema) {
-    return new JdbcRegisteredClientRepository(new JdbcTemplate(schema.dataSource()));
+  io.yinxin.sso.client.CachedClients ssoClients(SsoSchema schema) {
+    return new io.yinxin.sso.client.CachedClients(
+        new JdbcRegisteredClientRepository(new JdbcTemplate(schema.dataSource())),
+        schema.dataSource(),
+        Duration.ofMillis(500));
   }
 
-  /** Authorizations in the database, with refresh-token reuse detection around them. */
+  /**
+   * Authorizations in the database, with refresh-token reuse detection around them; those of the
+   * client-credentials grant are not stored ({@link io.yinxin.sso.token.StatelessClientTokens}).
+   */
   @Bean
   OAuth2AuthorizationService ssoAuthorizations(
-      SsoSchema schema, RegisteredClientRepository clients, DataSource dataSource, AuditLog audit) {
-    return new io.yinxin.sso.token.RefreshTokenFamilies(
-        new io.yinxin.sso.token.TokenIndex(
-            new JdbcOAuth2AuthorizationService(new JdbcTemplate(schema.dataSource()), clients),
-            schema.dataSource()),
-        dataSource,
-        audit,
-        java.time.Clock.systemUTC());
+      SsoSchema schema,
+      RegisteredClientRepository clients,
+      DataSource dataSource,
+      AuditLog audit,
+      SigningKeys keys) {
+    return new io.yinxin.sso.token.StatelessClientTokens(
+        new io.yinxin.sso.token.RefreshTokenFamilies(
+            new io.yinxin.sso.token.TokenIndex(
+                new JdbcOAuth2AuthorizationService(new JdbcTemplate(schema.dataSource()), clients),
+                schema.dataSource()),
+            dataSource,
+            audit,
+            java.time.Clock.systemUTC()),
+        clients,
+        keys,
+        new io.yinxin.sso.client.AssertionReplay(dataSource, java.time.Clock.systemUTC()));
   }
 
   /** Expired authorizations are deleted hourly, a day after their last token expired. */
@@ -1257,9 +1280,12 @@ public class SsoAutoConfiguration {
 
   @Bean
   io.yinxin.sso.client.ClientAdmin ssoClientAdmin(
-      SsoSchema schema, io.yinxin.audit.AuditOutbox audit, KeyedSecretEncoder secrets) {
+      SsoSchema schema,
+      io.yinxin.audit.AuditOutbox audit,
+      KeyedSecretEncoder secrets,
+      io.yinxin.sso.client.CachedClients clients) {
     return new io.yinxin.sso.client.ClientAdmin(
-        schema.dataSource(), audit, secrets, java.time.Clock.systemUTC());
+        schema.dataSource(), audit, secrets, java.time.Clock.systemUTC(), clients);
   }
 
   @Bean

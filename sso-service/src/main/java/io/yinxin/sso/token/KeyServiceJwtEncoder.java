@@ -5,10 +5,10 @@ import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import io.yinxin.hsm.KeyService;
 import io.yinxin.hsm.bridge.KeyServiceJwsSigner;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -71,23 +71,40 @@ public final class KeyServiceJwtEncoder implements JwtEncoder {
                 set.claim(name, nimbus(value));
               }
             });
-    SignedJWT jwt = new SignedJWT(header.build(), set.build());
+    JWSHeader jwsHeader = header.build();
     String purpose = "oidc-token kid=" + key.keyId();
+    // The JWS compact serialisation (RFC 7515 §7.1) made here rather than by Nimbus's SignedJWT,
+    // whose constant-time Base64 encoder took 8% of a token request's CPU; nothing encoded here is
+    // secret, so the JDK's encoder does.
+    String signingInput =
+        B64.encodeToString(jwsHeader.toString().getBytes(StandardCharsets.UTF_8))
+            + "."
+            + B64.encodeToString(set.build().toString().getBytes(StandardCharsets.UTF_8));
     // An access token's TOKEN_ISSUED event names its key (AuditedTokenGenerator), so its
     // signature needs no KEY_USED event of its own; ID tokens keep theirs.
+    String signature;
     try {
-      jwt.sign(
-          accessToken
-              ? KeyServiceJwsSigner.recordedByCaller(
-                  keyService, key.ref(), key.algorithm(), purpose)
-              : new KeyServiceJwsSigner(keyService, key.ref(), key.algorithm(), purpose));
+      signature =
+          (accessToken
+                  ? KeyServiceJwsSigner.recordedByCaller(
+                      keyService, key.ref(), key.algorithm(), purpose)
+                  : new KeyServiceJwsSigner(keyService, key.ref(), key.algorithm(), purpose))
+              .sign(jwsHeader, signingInput.getBytes(StandardCharsets.US_ASCII))
+              .toString();
     } catch (JOSEException e) {
       throw new JwtEncodingException("the key backend did not sign the token", e);
     }
-    Map<String, Object> headers = new LinkedHashMap<>(jwt.getHeader().toJSONObject());
+    Map<String, Object> headers = new LinkedHashMap<>(jwsHeader.toJSONObject());
     return new Jwt(
-        jwt.serialize(), claims.getIssuedAt(), claims.getExpiresAt(), headers, claims.getClaims());
+        signingInput + "." + signature,
+        claims.getIssuedAt(),
+        claims.getExpiresAt(),
+        headers,
+        claims.getClaims());
   }
+
+  private static final java.util.Base64.Encoder B64 =
+      java.util.Base64.getUrlEncoder().withoutPadding();
 
   /** Claim values as Nimbus serialises them: times as Date (seconds), URLs as text. */
   private static Object nimbus(Object value) {
