@@ -182,10 +182,12 @@ public class SsoAutoConfiguration {
     org.springframework.security.oauth2.jwt.NimbusJwtDecoder d =
         org.springframework.security.oauth2.jwt.NimbusJwtDecoder.withJwkSource(jwks)
             .jwtProcessorCustomizer(
-                p ->
-                    p.setJWSTypeVerifier(
-                        new com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier<>(
-                            new com.nimbusds.jose.JOSEObjectType("at+jwt"))))
+                p -> {
+                  p.setJWSTypeVerifier(
+                      new com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier<>(
+                          new com.nimbusds.jose.JOSEObjectType("at+jwt")));
+                  p.setJWSVerifierFactory(io.yinxin.audit.access.IssuerAccessTokens.bouncyCastle());
+                })
             .jwsAlgorithms(
                 a -> a.addAll(List.of(SignatureAlgorithm.ES256, SignatureAlgorithm.RS256)))
             .build();
