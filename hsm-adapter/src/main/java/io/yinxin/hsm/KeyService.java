@@ -55,9 +55,13 @@ public interface KeyService {
    * message with that digest. This is remote hash signing (the Cloud Signature Consortium's {@code
    * signHash}): the document never reaches the key backend.
    *
-   * @throws KeyException {@code UNSUPPORTED_ALGORITHM} for Ed25519 and SM2, which cannot sign a
-   *     bare digest, or a backend without it; {@code INVALID_REQUEST} when the digest's length is
-   *     not the hash's
+   * <p>For SM2 the digest is {@code e = SM3(Z ‖ M)}, {@code Z} computed from the signer's ID
+   * (usually {@code 1234567812345678}) and public key: the signature is the one {@link #sign} gives
+   * for {@code M} with that ID. Only the soft backend has SM2.
+   *
+   * @throws KeyException {@code UNSUPPORTED_ALGORITHM} for Ed25519, which cannot sign a bare
+   *     digest, or a backend without it; {@code INVALID_REQUEST} when the digest's length is not
+   *     the hash's
    */
   byte[] signDigest(KeyRef ref, SignatureAlgorithm alg, byte[] digest, String purpose);
 

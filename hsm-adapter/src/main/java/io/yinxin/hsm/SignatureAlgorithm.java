@@ -66,8 +66,9 @@ public enum SignatureAlgorithm {
 
   /**
    * The digest a caller computes for {@link KeyService#signDigest}: SHA-256 or SHA-384 for ECDSA
-   * and RSA; empty for Ed25519 (which signs the message itself) and SM2 (whose digest covers the
-   * signer's ID as well as the message).
+   * and RSA; SM3 for SM2, where the digest is {@code e = SM3(Z ‖ M)}, covering the signer's ID and
+   * public key ({@code Z}, GB/T 32918.2 §5.5) as well as the message; empty for Ed25519, which
+   * signs the message itself.
    */
   public Optional<String> digestAlgorithm() {
     switch (this) {
@@ -77,6 +78,8 @@ public enum SignatureAlgorithm {
         return Optional.of("SHA-256");
       case ECDSA_SHA384:
         return Optional.of("SHA-384");
+      case SM3_WITH_SM2:
+        return Optional.of("SM3");
       default:
         return Optional.empty();
     }
@@ -89,7 +92,8 @@ public enum SignatureAlgorithm {
   public byte[] digestInfo(byte[] digest) {
     String hash =
         digestAlgorithm()
-            .orElseThrow(() -> new IllegalStateException(this + " signs no bare digest"));
+            .filter(h -> h.startsWith("SHA-"))
+            .orElseThrow(() -> new IllegalStateException(this + " has no PKCS#1 DigestInfo"));
     org.bouncycastle.asn1.ASN1ObjectIdentifier oid =
         "SHA-384".equals(hash)
             ? org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha384

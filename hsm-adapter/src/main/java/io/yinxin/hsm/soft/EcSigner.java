@@ -2,6 +2,7 @@ package io.yinxin.hsm.soft;
 
 import io.yinxin.hsm.KeySpec;
 import io.yinxin.hsm.SignatureAlgorithm;
+import java.math.BigInteger;
 import java.security.SecureRandom;
 import java.security.interfaces.ECPrivateKey;
 import org.bouncycastle.asn1.x9.X9ECParameters;
@@ -100,13 +101,33 @@ final class EcSigner {
     return signer.generateSignature();
   }
 
-  /** A DER-encoded ECDSA signature over a digest the caller computed with {@code alg}'s hash. */
+  /**
+   * A DER-encoded signature over a digest the caller computed: ECDSA over {@code alg}'s hash of the
+   * message, or SM2 over {@code e = SM3(Z ‖ M)} (GB/T 32918.2 §6.1 A1–A2: {@code Z} from the
+   * signer's ID and public key), which is what an SM2 signer signs. For SM2 Bouncy Castle's signer
+   * makes the signature (steps A3–A7, its nonce and arithmetic) with {@code e} as given instead of
+   * the one it would hash itself.
+   */
   byte[] signDigest(SignatureAlgorithm alg, byte[] digest, SecureRandom random)
       throws CryptoException {
-    if (alg == SignatureAlgorithm.SM3_WITH_SM2) {
-      throw new IllegalArgumentException("SM2 signs its ID with the message, not a bare digest");
-    }
     ECMultiplier multiplier = curve.multiplier();
+    if (alg == SignatureAlgorithm.SM3_WITH_SM2) {
+      BigInteger e = new BigInteger(1, digest);
+      SM2Signer sm2 =
+          new SM2Signer(StandardDSAEncoding.INSTANCE, new SM3Digest()) {
+            @Override
+            protected ECMultiplier createBasePointMultiplier() {
+              return multiplier;
+            }
+
+            @Override
+            protected BigInteger calculateE(BigInteger n, byte[] ownHashOfZOnly) {
+              return e;
+            }
+          };
+      sm2.init(true, new ParametersWithRandom(key, random));
+      return sm2.generateSignature();
+    }
     ECDSASigner ecdsa =
         new ECDSASigner() {
           @Override

@@ -86,8 +86,8 @@ public abstract class KeyServiceContract {
 
   @ParameterizedTest
   @EnumSource(SignatureAlgorithm.class)
-  void aDigestSignedThroughTheAdapterVerifiesAsASignatureOverTheMessage(SignatureAlgorithm alg)
-      throws Exception {
+  void aDigestSignedThroughTheAdapterVerifiesAsASignatureOverTheMessage(
+      SignatureAlgorithm alg, @TempDir Path dir) throws Exception {
     KeySpec spec = alg.defaultKeySpec();
     assumeTrue(supportedSpecs().contains(spec), alg + " is not supported by this backend");
     KeyInfo info = service().generate(scheme(), spec, uniqueLabel("digest"));
@@ -100,10 +100,14 @@ public abstract class KeyServiceContract {
       return;
     }
     byte[] digest =
-        java.security.MessageDigest.getInstance(alg.digestAlgorithm().get()).digest(data);
+        alg == SignatureAlgorithm.SM3_WITH_SM2
+            ? Sm2Digest.e(info.publicKey(), data)
+            : java.security.MessageDigest.getInstance(alg.digestAlgorithm().get()).digest(data);
     byte[] sig = service().signDigest(info.ref(), alg, digest, "contract test");
 
     assertThat(JcaVerify.verify(alg, info.publicKey(), data, sig)).isTrue();
+    OpenSsl.Result judged = OpenSsl.verify(dir, alg, info.publicKey(), data, sig);
+    assertThat(judged.exitCode()).as(judged.output()).isZero();
     data[5] ^= 1;
     assertThat(JcaVerify.verify(alg, info.publicKey(), data, sig)).isFalse();
     assertThatThrownBy(

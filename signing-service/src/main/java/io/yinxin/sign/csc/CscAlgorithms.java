@@ -28,6 +28,9 @@ public final class CscAlgorithms {
   static final String RSA = PKCSObjectIdentifiers.rsaEncryption.getId();
   static final String RSA_SHA256 = PKCSObjectIdentifiers.sha256WithRSAEncryption.getId();
   static final String RSA_PSS = PKCSObjectIdentifiers.id_RSASSA_PSS.getId();
+  static final String SM3 = org.bouncycastle.asn1.gm.GMObjectIdentifiers.sm3.getId();
+  static final String SM2_SM3 =
+      org.bouncycastle.asn1.gm.GMObjectIdentifiers.sm2sign_with_sm3.getId();
 
   private CscAlgorithms() {}
 
@@ -60,6 +63,11 @@ public final class CscAlgorithms {
     } else if (signAlgo.equals(RSA)) {
       alg = SignatureAlgorithm.RSA_PKCS1_SHA256;
       impliedHash = null;
+    } else if (signAlgo.equals(SM2_SM3)) {
+      // SM2 over e = SM3(Z ‖ M) (GB/T 32918.2 §6.1), Z from the signer's ID and public key: the
+      // client computes e, as it does for any SM2 signature it sends to be signed.
+      alg = SignatureAlgorithm.SM3_WITH_SM2;
+      impliedHash = SM3;
     } else if (signAlgo.equals(RSA_PSS)) {
       alg = SignatureAlgorithm.RSA_PSS_SHA256;
       impliedHash = null;
@@ -126,15 +134,18 @@ public final class CscAlgorithms {
         out.add(RSA);
         out.add(RSA_PSS);
         break;
+      case SM3_WITH_SM2:
+        out.add(SM2_SM3);
+        break;
       default:
         break;
     }
     return out;
   }
 
-  /** The length in bytes of a digest with the hash {@code oid} (SHA-256 or SHA-384). */
+  /** The length in bytes of a digest with the hash {@code oid} (SHA-256, SHA-384 or SM3). */
   public static int hashLength(String oid) {
-    if (SHA256.equals(oid)) {
+    if (SHA256.equals(oid) || SM3.equals(oid)) {
       return 32;
     }
     if (SHA384.equals(oid)) {

@@ -150,7 +150,7 @@ public class CscController {
     List<Map<String, Object>> infos = new ArrayList<>();
     for (Seal seal : registry.grantedTo(caller.names())) {
       if (CscAlgorithms.offered(seal.algorithm()).isEmpty()) {
-        continue; // SM2: no bare-digest signing (its digest covers the signer's ID)
+        continue; // a key the CSC algorithms do not cover
       }
       if (onlyValid && !(seal.active() && certificateValid(seal))) {
         continue;

@@ -69,7 +69,13 @@ class CscAlgorithmsTest {
       () -> CscAlgorithms.resolve("", NONE, Optional.empty()),
       () -> CscAlgorithms.resolve("1.2.840.10045.4.3.4", NONE, Optional.empty()), // SHA-512
       () -> CscAlgorithms.resolve("1.2.840.10045.4.1", NONE, Optional.empty()), // SHA-1
-      () -> CscAlgorithms.resolve("1.2.156.10197.1.501", NONE, Optional.empty()), // SM2
+      // SM2 with a SHA-2 hash named, or SM3 with ECDSA
+      () ->
+          CscAlgorithms.resolve(
+              "1.2.156.10197.1.501", Optional.of("2.16.840.1.101.3.4.2.1"), Optional.empty()),
+      () ->
+          CscAlgorithms.resolve(
+              "1.2.840.10045.4.3.2", Optional.of("1.2.156.10197.1.401"), Optional.empty()),
       () -> CscAlgorithms.resolve("1.3.101.112", NONE, Optional.empty()), // Ed25519
       // a hash that contradicts the one the algorithm names
       () ->
@@ -122,12 +128,16 @@ class CscAlgorithmsTest {
   }
 
   @Test
-  void ecSealsOfferEcdsaAndRsaSealsOfferPkcs1AndPssAndSm2SealsNothing() {
+  void ecSealsOfferEcdsaRsaSealsPkcs1AndPssAndSm2SealsSm2WithSm3() {
     assertThat(CscAlgorithms.offered(SignatureAlgorithm.ECDSA_SHA256))
         .containsExactly("1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3");
     assertThat(CscAlgorithms.offered(SignatureAlgorithm.RSA_PKCS1_SHA256))
         .containsExactly("1.2.840.113549.1.1.11", "1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10");
-    assertThat(CscAlgorithms.offered(SignatureAlgorithm.SM3_WITH_SM2)).isEmpty();
+    assertThat(CscAlgorithms.offered(SignatureAlgorithm.SM3_WITH_SM2))
+        .containsExactly("1.2.156.10197.1.501");
+    assertThat(CscAlgorithms.resolve("1.2.156.10197.1.501", NONE, Optional.empty()))
+        .isEqualTo(SignatureAlgorithm.SM3_WITH_SM2);
+    assertThat(CscAlgorithms.hashLength("1.2.156.10197.1.401")).isEqualTo(32);
     assertThat(CscAlgorithms.hashLength("2.16.840.1.101.3.4.2.1")).isEqualTo(32);
     assertThat(CscAlgorithms.hashLength("2.16.840.1.101.3.4.2.2")).isEqualTo(48);
   }

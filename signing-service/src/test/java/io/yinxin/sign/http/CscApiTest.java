@@ -249,8 +249,8 @@ class CscApiTest {
     JsonNode list = ok("credentials/list", "erp-token", "{}");
     assertThat(list.path("credentialIDs").toString())
         .contains(ecSeal.id(), rsaSeal.id())
-        .doesNotContain(otherSeal.id()) // not granted to this caller
-        .doesNotContain(sm2Seal.id()); // SM2 signs no bare digest
+        .contains(sm2Seal.id())
+        .doesNotContain(otherSeal.id()); // not granted to this caller
     JsonNode info =
         ok(
             "credentials/info",
@@ -349,6 +349,59 @@ class CscApiTest {
             .replace("}", ",\"signAlgoParams\":\"" + salt20 + "\"}"));
   }
 
+  /**
+   * SM2 over the CSC API: the client computes e = SM3(Z ‖ M) for the seal's public key and the
+   * default ID (written out from GB/T 32918.2 in the test kit), and the signature verifies over the
+   * message with Bouncy Castle's SM3withSM2 and with OpenSSL. Mismatched algorithms are refused.
+   */
+  @Test
+  void sm2SignaturesOverSm3OfZAndTheMessageVerifyWithBouncyCastleAndOpenSsl(@TempDir Path tmp)
+      throws Exception {
+    String sm2Sm3 = "1.2.156.10197.1.501";
+    String sm3 = "1.2.156.10197.1.401";
+    byte[] message = "印信 SM2 remote".getBytes(StandardCharsets.UTF_8);
+    java.security.PublicKey pk = keys.publicKey(sm2Seal.key());
+    byte[] e = io.yinxin.hsm.testing.Sm2Digest.e(pk, message);
+    JsonNode info =
+        ok("credentials/info", "erp-token", "{\"credentialID\":\"" + sm2Seal.id() + "\"}");
+    assertThat(info.path("key").path("algo").toString()).isEqualTo("[\"" + sm2Sm3 + "\"]");
+
+    long before = log.size();
+    JsonNode r =
+        ok(
+            "signatures/signHash",
+            "erp-token",
+            signHash(sm2Seal.id(), null, sm2Sm3, e).replace(SHA256, sm3));
+    assertThat(log.size()).isEqualTo(before + 1);
+    byte[] sig = Base64.getDecoder().decode(r.path("signatures").get(0).asString());
+    Signature v = Signature.getInstance("SM3withSM2", io.yinxin.hsm.BouncyCastle.PROVIDER);
+    v.initVerify(pk);
+    v.update(message);
+    assertThat(v.verify(sig)).isTrue();
+    var judged =
+        io.yinxin.hsm.testing.OpenSsl.verify(
+            tmp, io.yinxin.hsm.SignatureAlgorithm.SM3_WITH_SM2, pk, message, sig);
+    assertThat(judged.exitCode()).as(judged.output()).isZero();
+
+    // SM2 named with SHA-256, ECDSA asked of the SM2 key, SM2 asked of the P-256 key, a short e.
+    refused(400, "signatures/signHash", "erp-token", signHash(sm2Seal.id(), null, sm2Sm3, e));
+    refused(
+        400,
+        "signatures/signHash",
+        "erp-token",
+        signHash(sm2Seal.id(), null, ECDSA_SHA256, e).replace(SHA256, sm3));
+    refused(
+        400,
+        "signatures/signHash",
+        "erp-token",
+        signHash(ecSeal.id(), null, sm2Sm3, e).replace(SHA256, sm3));
+    refused(
+        400,
+        "signatures/signHash",
+        "erp-token",
+        signHash(sm2Seal.id(), null, sm2Sm3, java.util.Arrays.copyOf(e, 31)).replace(SHA256, sm3));
+  }
+
   @Test
   void whatAnAttackerSendsIsRefusedAndSignsNothing() throws Exception {
     byte[] digest = sha256("x".getBytes(StandardCharsets.UTF_8));
@@ -361,8 +414,8 @@ class CscApiTest {
     assertThat(e.path("error").asString()).isEqualTo("invalid_token");
     refused(401, "credentials/list", "wrong-token", "{}");
     refused(403, "credentials/list", "admin-token", "{}");
-    // Another caller's seal, an unknown one, an SM2 seal: the same answer
-    for (String id : List.of(otherSeal.id(), "seal-00000000000000000000", sm2Seal.id(), "../x")) {
+    // Another caller's seal, an unknown one: the same answer
+    for (String id : List.of(otherSeal.id(), "seal-00000000000000000000", "../x")) {
       refused(400, "signatures/signHash", "erp-token", signHash(id, null, ECDSA_SHA256, digest));
       refused(400, "credentials/info", "erp-token", "{\"credentialID\":\"" + id + "\"}");
     }
