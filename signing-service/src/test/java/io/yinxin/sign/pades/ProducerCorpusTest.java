@@ -36,8 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Documents from other producers, not only PDFBox: Ghostscript (ps2pdf from PostScript), qpdf's
- * object streams, linearization and PDF 2.0, a form with a filled text field, and a document
- * already signed by another implementation (EU DSS). Each is sealed visibly; pdfsig must find every
+ * object streams, linearization and PDF 2.0, a form with a filled text field, a document already
+ * signed by another implementation (EU DSS), and Chinese text in an embedded CJK subset font from
+ * Chromium's PDF printer and from Ghostscript. Each is sealed visibly; pdfsig must find every
  * signature valid (the earlier one included), qpdf --check must find no error.
  */
 class ProducerCorpusTest {
@@ -105,6 +106,60 @@ class ProducerCorpusTest {
     }
     corpus.put("form", form);
     corpus.put("signed by EU DSS", dssSigned(keys, key, cert, pki.root, pdfbox));
+    // Chinese text in a CJK font: Chromium's PDF printer (Skia) embeds a subset of AR PL UMing as
+    // a CID TrueType font (Identity-H), and Ghostscript's pdfwrite re-distils that file.
+    Path html =
+        Files.writeString(
+            dir.resolve("licence.html"),
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><style>"
+                + "body{font-family:\"AR PL UMing CN\";font-size:14pt;margin:2cm}"
+                + "p.anchor{margin-top:3cm}</style></head><body>"
+                + "<p>营业执照（副本）</p><p>名称：福州某某科技有限公司</p>"
+                + "<p>统一社会信用代码：91350100M000100Y43</p>"
+                + "<p>经营范围：软件开发；信息技术咨询服务。</p>"
+                + "<p class=\"anchor\">盖章处</p></body></html>");
+    Path chromium = dir.resolve("chromium-cjk.pdf");
+    check(
+        Judges.run(
+            dir,
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--user-data-dir=" + dir.resolve("chromium-profile"),
+            "--no-pdf-header-footer",
+            "--print-to-pdf=" + chromium,
+            html.toUri().toString()));
+    corpus.put("Chromium CJK", chromium);
+    Path gsCjk = dir.resolve("ghostscript-cjk.pdf");
+    check(
+        Judges.run(
+            dir,
+            "gs",
+            "-q",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-sDEVICE=pdfwrite",
+            "-o",
+            gsCjk.toString(),
+            chromium.toString()));
+    corpus.put("Ghostscript CJK", gsCjk);
+  }
+
+  /** A visible B-B seal at {@code placement}. */
+  private static void sealAt(Path in, Path out, SealOptions.Placement placement) {
+    sealer.seal(
+        in,
+        out,
+        seal,
+        new SealOptions(
+            SealOptions.Level.B_B,
+            placement,
+            Optional.empty(),
+            Optional.empty(),
+            0,
+            Instant.now()));
   }
 
   private static void check(Judges.Result r) {
@@ -141,6 +196,47 @@ class ProducerCorpusTest {
     return out;
   }
 
+  /**
+   * The CJK documents carry their text in an embedded CID TrueType subset (poppler's pdffonts says
+   * so), and an anchor written in it places the seal over the anchor as poppler locates it.
+   */
+  @Test
+  void aCjkAnchorInASubsetFontPlacesTheSealWherePopplerSeesIt() throws Exception {
+    for (String name : java.util.List.of("Chromium CJK", "Ghostscript CJK")) {
+      Path in = corpus.get(name);
+      Judges.Result fonts = Judges.run(dir, "pdffonts", in.toString());
+      assertThat(fonts.output()).as(name).containsPattern("\\+UMingCN +CID TrueType +Identity-H");
+      Judges.Result text = Judges.run(dir, "pdftotext", "-bbox", in.toString(), "-");
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "xMin=\"([0-9.]+)\" yMin=\"([0-9.]+)\" xMax=\"([0-9.]+)\" yMax=\"([0-9.]+)\">盖章处<")
+              .matcher(text.output());
+      assertThat(m.find()).as(name + ": " + text.output()).isTrue();
+      Path out = dir.resolve("anchored-" + name.replace(' ', '-') + ".pdf");
+      sealAt(in, out, new SealOptions.Placement.Anchor("盖章处", 100));
+      assertThat(Judges.pdfsig(out, nss)).as(name).contains("Signature is Valid.");
+      try (PDDocument doc = Loader.loadPDF(out.toFile())) {
+        PDPage page = doc.getPage(0);
+        float height = page.getMediaBox().getHeight();
+        PDRectangle rect =
+            page.getAnnotations().stream()
+                .filter(a -> a.getRectangle().getWidth() > 0)
+                .reduce((a, b) -> b)
+                .orElseThrow()
+                .getRectangle();
+        double wordX = (Double.parseDouble(m.group(1)) + Double.parseDouble(m.group(3))) / 2;
+        double wordY =
+            height - (Double.parseDouble(m.group(2)) + Double.parseDouble(m.group(4))) / 2;
+        assertThat(Math.abs(rect.getLowerLeftX() + rect.getWidth() / 2 - wordX))
+            .as(name + ": seal centre x against the anchor's")
+            .isLessThan(8);
+        assertThat(Math.abs(rect.getLowerLeftY() + rect.getHeight() / 2 - wordY))
+            .as(name + ": seal centre y against the anchor's")
+            .isLessThan(8);
+      }
+    }
+  }
+
   @Test
   void documentsFromOtherProducersSealWithEverySignatureValidAndNoQpdfError() throws Exception {
     for (Map.Entry<String, Path> e : corpus.entrySet()) {
@@ -150,17 +246,7 @@ class ProducerCorpusTest {
         before = doc.getSignatureDictionaries().size();
       }
       Path out = dir.resolve("sealed-" + name.replace(' ', '-') + ".pdf");
-      sealer.seal(
-          e.getValue(),
-          out,
-          seal,
-          new SealOptions(
-              SealOptions.Level.B_B,
-              new SealOptions.Placement.Box(1, 380, 80, 119, 119),
-              Optional.empty(),
-              Optional.empty(),
-              0,
-              Instant.now()));
+      sealAt(e.getValue(), out, new SealOptions.Placement.Box(1, 380, 80, 119, 119));
       String report = Judges.pdfsig(out, nss);
       assertThat(report.split("Signature is Valid\\.", -1))
           .as(name + ":\n" + report)
