@@ -275,6 +275,24 @@ class NodeStartsTest {
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
     assertThat(json.statusCode()).isEqualTo(415);
+    assertThat(json.body()).contains("\"code\":\"UNSUPPORTED_MEDIA_TYPE\"");
+    // A content type in another case, with a parameter, is still a time-stamp query.
+    HttpResponse<byte[]> cased =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(tsaUrl))
+                    .header("Content-Type", "Application/TimeStamp-Query; charset=binary")
+                    .POST(HttpRequest.BodyPublishers.ofFile(dir.resolve("q.tsq")))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(cased.statusCode()).isEqualTo(200);
+    assertThat(cased.headers().firstValue("Content-Type")).hasValue("application/timestamp-reply");
+    HttpResponse<String> get =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(tsaUrl)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(get.statusCode()).isEqualTo(405);
   }
 
   /**

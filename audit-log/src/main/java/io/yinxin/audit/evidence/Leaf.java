@@ -25,8 +25,11 @@ import java.util.Base64;
 public record Leaf(String type, String time, byte[] commitment) {
   public static final String HEADER = "yinxin-audit/v1";
 
+  private static final java.util.regex.Pattern TYPE =
+      java.util.regex.Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
+
   public Leaf {
-    if (!type.matches("[A-Z][A-Z0-9_]{0,63}")) {
+    if (!TYPE.matcher(type).matches()) {
       throw new IllegalArgumentException("bad leaf type");
     }
     Instant.parse(time);

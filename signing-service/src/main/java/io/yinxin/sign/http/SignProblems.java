@@ -10,12 +10,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /** RFC 9457 problem+json for the signing service's endpoints, with a stable {@code code}. */
 @RestControllerAdvice(
-    assignableTypes = {
-      TsaController.class,
-      SealController.class,
-      ValidationController.class,
-      SealKeyController.class
-    })
+    assignableTypes = {SealController.class, ValidationController.class, SealKeyController.class})
 public class SignProblems {
 
   @ExceptionHandler(SignException.class)

@@ -6,7 +6,7 @@ import io.yinxin.hsm.KeyService;
 import io.yinxin.sign.http.SealController;
 import io.yinxin.sign.http.SignCallers;
 import io.yinxin.sign.http.SignProblems;
-import io.yinxin.sign.http.TsaController;
+import io.yinxin.sign.http.TsaServlet;
 import io.yinxin.sign.pades.PadesSealer;
 import io.yinxin.sign.pades.SealOptions;
 import io.yinxin.sign.pades.TimeStamps;
@@ -260,7 +260,12 @@ public class SignAutoConfiguration {
       name = "enabled",
       havingValue = "true",
       matchIfMissing = true)
-  TsaController signTsaController(TimeStampAuthority tsa, SignProperties p) {
-    return new TsaController(tsa, p.tsa().maxRequestBytes());
+  org.springframework.boot.web.servlet.ServletRegistrationBean<TsaServlet> signTsaServlet(
+      org.springframework.beans.factory.ObjectProvider<TimeStampAuthority> tsa, SignProperties p) {
+    var reg =
+        new org.springframework.boot.web.servlet.ServletRegistrationBean<>(
+            new TsaServlet(tsa::getObject, p.tsa().maxRequestBytes()), "/tsa");
+    reg.setName("tsa");
+    return reg;
   }
 }

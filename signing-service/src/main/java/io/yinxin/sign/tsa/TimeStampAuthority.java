@@ -170,12 +170,21 @@ public final class TimeStampAuthority {
     }
   }
 
-  /** Digests from Bouncy Castle, which has SM3 (the JDK does not). */
-  private static org.bouncycastle.operator.DigestCalculatorProvider digests()
-      throws OperatorCreationException {
-    return new JcaDigestCalculatorProviderBuilder()
-        .setProvider(io.yinxin.hsm.BouncyCastle.PROVIDER)
-        .build();
+  /** Digests from Bouncy Castle, which has SM3 (the JDK does not); stateless, built once. */
+  private static final org.bouncycastle.operator.DigestCalculatorProvider DIGESTS = buildDigests();
+
+  private static org.bouncycastle.operator.DigestCalculatorProvider buildDigests() {
+    try {
+      return new JcaDigestCalculatorProviderBuilder()
+          .setProvider(io.yinxin.hsm.BouncyCastle.PROVIDER)
+          .build();
+    } catch (OperatorCreationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static org.bouncycastle.operator.DigestCalculatorProvider digests() {
+    return DIGESTS;
   }
 
   private static byte[] rejection(int failInfo, String text) {
