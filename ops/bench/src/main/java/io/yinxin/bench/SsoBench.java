@@ -24,10 +24,11 @@ import java.util.regex.Pattern;
 /**
  * One OpenID Provider under load from 64 concurrent scripted clients (JDK HttpClient, no browser):
  * client-credentials tokens/s, introspections/s and complete authorization-code + PKCE sign-ins/s
- * (authorize → sign-in form → password → code → token), each after a warm-up with the same load,
- * with the provider process's CPU-seconds (from /proc) and RSS. The same code drives Yinxin and
- * Keycloak; only the sign-in page differs (Yinxin's form with its CSRF token, Keycloak's form
- * action URL), and both are followed as a browser would.
+ * (authorize → sign-in form → password → code → token), each after a warm-up with the same load
+ * until its throughput stops improving (the same rule for both providers), with the provider
+ * process's CPU-seconds (from /proc) and RSS. The same code drives Yinxin and Keycloak; only the
+ * sign-in page differs (Yinxin's form with its CSRF token, Keycloak's form action URL), and both
+ * are followed as a browser would.
  *
  * <p>Arguments: {@code name pid issuer tokenUrl introspectUrl authorizeUrl ccClient ccSecret
  * webClient webSecret redirectUri username password}. Prints markdown rows.
@@ -37,6 +38,9 @@ public final class SsoBench {
   private static final Duration WARMUP =
       Duration.ofSeconds(
           Long.parseLong(System.getenv().getOrDefault("BENCH_WARMUP_SECONDS", "20")));
+  private static final Duration WARMUP_MAX =
+      Duration.ofSeconds(
+          Long.parseLong(System.getenv().getOrDefault("BENCH_WARMUP_MAX_SECONDS", "180")));
   private static final Duration RUN =
       Duration.ofSeconds(Long.parseLong(System.getenv().getOrDefault("BENCH_SECONDS", "10")));
 
@@ -173,8 +177,36 @@ public final class SsoBench {
     }
   }
 
+  /**
+   * Warm-up, the same rule for both providers (as {@link CaBench#warmUp}): on two cores the JIT is
+   * still compiling a minute into a load, so 10 s rounds for at least BENCH_WARMUP_SECONDS, then
+   * until three rounds in a row do not beat the best so far by 3 %, or BENCH_WARMUP_MAX_SECONDS.
+   */
+  private static void warmUp(Target t, String what, Op op) throws Exception {
+    long start = System.nanoTime();
+    double best = 0;
+    int flat = 0;
+    while (true) {
+      long t0 = System.nanoTime();
+      long[] r = run(op, Duration.ofSeconds(10));
+      double rate = r[0] / ((System.nanoTime() - t0) / 1e9);
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      System.err.printf(
+          Locale.ROOT, "warm-up %s %s: %.0f/s after %.0f s%n", t.name(), what, rate, elapsed);
+      if (rate > best * 1.03) {
+        best = rate;
+        flat = 0;
+      } else {
+        flat++;
+      }
+      if (elapsed >= WARMUP_MAX.toSeconds() || elapsed >= WARMUP.toSeconds() && flat >= 3) {
+        return;
+      }
+    }
+  }
+
   private static void row(Target t, String what, Op op) throws Exception {
-    run(op, WARMUP);
+    warmUp(t, what, op);
     long cpu0 = cpuTicks(t.pid());
     long t0 = System.nanoTime();
     long[] r = run(op, RUN);
