@@ -126,8 +126,9 @@ class ArchitectureTest {
 
   /**
    * Skipping the key-use audit event is for the callers that record the use in their own event: the
-   * CA's issuance (CERT_ISSUED names the key), its OCSP signer (a per-signer tally) and the SSO's
-   * access-token encoder (TOKEN_ISSUED names the key).
+   * CA's issuance (CERT_ISSUED names the key), its OCSP signer (a per-signer tally), the SSO's
+   * access-token encoder (TOKEN_ISSUED names the key) and the PAdES seal's CMS, whose only recorded
+   * caller is {@code PadesSealer.sealAndRecord} (DOCUMENT_SEALED names the key).
    */
   static final ArchRule ONLY_NAMED_CALLERS_RECORD_KEY_USE_THEMSELVES =
       noClasses()
@@ -141,6 +142,8 @@ class ArchitectureTest {
           .doNotHaveFullyQualifiedName("io.yinxin.ca.issue.IssuanceService")
           .and()
           .doNotHaveFullyQualifiedName("io.yinxin.sso.token.KeyServiceJwtEncoder")
+          .and()
+          .doNotHaveFullyQualifiedName("io.yinxin.sign.pades.CadesSignature")
           .should()
           .callMethodWhere(
               com.tngtech.archunit.core.domain.JavaCall.Predicates.target(

@@ -11,8 +11,6 @@ import eu.europa.esig.dss.pades.PAdESSignatureParameters;
 import eu.europa.esig.dss.pades.signature.PAdESService;
 import eu.europa.esig.dss.spi.DSSUtils;
 import eu.europa.esig.dss.spi.validation.CommonCertificateVerifier;
-import io.yinxin.audit.AuditEvent;
-import io.yinxin.audit.EventType;
 import io.yinxin.audit.spring.KeyUseAuditListener;
 import io.yinxin.audit.store.Integrator;
 import io.yinxin.audit.store.LogStore;
@@ -37,7 +35,6 @@ import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,7 +42,6 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
@@ -73,9 +69,10 @@ import org.bouncycastle.tsp.TimeStampRequestGenerator;
  * <ul>
  *   <li>a 1-page and a 100-page PDF at B-B, invisible, 1 and 2 threads: Yinxin's sealer against
  *       DSS's {@code PAdESService} at PAdES-BASELINE-B, both signing with the same software key
- *       through the same {@code KeyService}, whose real {@code KeyUseAuditListener} appends a
- *       durable {@code KEY_USED} event to the evidence log on PostgreSQL for every signature, and
- *       Yinxin also appends the {@code DOCUMENT_SEALED} event its API writes;
+ *       through the same {@code KeyService}, and each leaving one durable event in the evidence log
+ *       on PostgreSQL per signature: DSS's the {@code KEY_USED} of the real {@code
+ *       KeyUseAuditListener}, Yinxin's the {@code DOCUMENT_SEALED} its API writes, which names the
+ *       key ({@code PadesSealer.sealAndRecord});
  *   <li>the same 1-page row with the seal key on a SoftHSM2 token (PKCS#11), both sides, when
  *       {@code ops/bench/run-sign} found softhsm2 (YINXIN_BENCH_MODULE / _TOKEN / _PIN);
  *   <li>a batch of 1,000 1-page documents sealed one after another (visible, B-B), as the batch
@@ -106,6 +103,7 @@ public final class SignBench {
     Path dir = Files.createTempDirectory("yinxin-sign-bench-");
     HikariDataSource ds = BenchDb.pool(BenchDb.create(), 80);
     Integrator integrator = new Integrator(LogStore.open(ds), 2000, 100_000);
+    io.yinxin.audit.AuditLog log = integrator::append;
     List<io.yinxin.hsm.KeyBackend> backends = new ArrayList<>();
     backends.add(SoftKeyBackend.open(dir.resolve("keys")));
     String module = System.getenv("YINXIN_BENCH_MODULE");
@@ -166,8 +164,8 @@ public final class SignBench {
       Op ours =
           (t, n) -> {
             Path out = dir.resolve("out-" + t + ".pdf");
-            sealer.seal(doc, out, seal, options(SealOptions.Level.B_B, invisible()));
-            integrator.append(sealedEvent(doc, out));
+            sealer.sealAndRecord(
+                doc, out, seal, options(SealOptions.Level.B_B, invisible()), "bench", log);
             Files.delete(out);
           };
       Op dss = (t, n) -> dssSign(keys, sealKey, sealCert, root, bytes);
@@ -196,8 +194,8 @@ public final class SignBench {
       Op ours =
           (t, n) -> {
             Path out = dir.resolve("hsm-" + t + ".pdf");
-            sealer.seal(onePage, out, hsmSeal, options(SealOptions.Level.B_B, invisible()));
-            integrator.append(sealedEvent(onePage, out));
+            sealer.sealAndRecord(
+                onePage, out, hsmSeal, options(SealOptions.Level.B_B, invisible()), "bench", log);
             Files.delete(out);
           };
       Op dss = (t, n) -> dssSign(keys, hsmKey, hsmCert, root, bytes);
@@ -214,12 +212,13 @@ public final class SignBench {
       long t0 = System.nanoTime();
       for (int i = 0; i < 1000; i++) {
         Path out = dir.resolve("batch.pdf");
-        sealer.seal(
+        sealer.sealAndRecord(
             onePage,
             out,
             seal,
-            options(SealOptions.Level.B_B, new SealOptions.Placement.Box(1, 400, 60, 119, 119)));
-        integrator.append(sealedEvent(onePage, out));
+            options(SealOptions.Level.B_B, new SealOptions.Placement.Box(1, 400, 60, 119, 119)),
+            "bench",
+            log);
         Files.delete(out);
       }
       double secs = (System.nanoTime() - t0) / 1e9;
@@ -235,12 +234,13 @@ public final class SignBench {
       Op op =
           (t, n) -> {
             Path out = dir.resolve("vis-" + t + ".pdf");
-            sealer.seal(
+            sealer.sealAndRecord(
                 onePage,
                 out,
                 seal,
-                options(level, new SealOptions.Placement.Box(1, 400, 60, 119, 119)));
-            integrator.append(sealedEvent(onePage, out));
+                options(level, new SealOptions.Placement.Box(1, 400, 60, 119, 119)),
+                "bench",
+                log);
             Files.delete(out);
           };
       load(2, Math.min(WARMUP, 10), op);
@@ -306,20 +306,6 @@ public final class SignBench {
 
   private static SealOptions options(SealOptions.Level level, SealOptions.Placement p) {
     return new SealOptions(level, p, Optional.empty(), Optional.empty(), 0, Instant.now());
-  }
-
-  private static AuditEvent sealedEvent(Path in, Path out) throws Exception {
-    return AuditEvent.of(
-        EventType.DOCUMENT_SEALED,
-        "bench",
-        "bench",
-        Map.of(
-            "documentSha256Before", sha256(in), "documentSha256After", sha256(out), "level", "x"));
-  }
-
-  private static String sha256(Path p) throws Exception {
-    return java.util.HexFormat.of()
-        .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
   }
 
   /** DSS 6.2 at PAdES-BASELINE-B: data to sign, the same KeyService signature, the document. */

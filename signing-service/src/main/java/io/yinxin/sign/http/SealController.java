@@ -1,8 +1,6 @@
 package io.yinxin.sign.http;
 
-import io.yinxin.audit.AuditEvent;
 import io.yinxin.audit.AuditLog;
-import io.yinxin.audit.EventType;
 import io.yinxin.sign.SignException;
 import io.yinxin.sign.SignException.Code;
 import io.yinxin.sign.SignMetrics;
@@ -17,10 +15,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -431,18 +427,11 @@ public class SealController {
             clock.instant());
     long start = System.nanoTime();
     try {
-      sealer.seal(in, out, seal.identity(), options);
-      Map<String, String> attributes = new LinkedHashMap<>();
-      attributes.put("documentSha256Before", sha256(in));
-      attributes.put("documentSha256After", sha256(out));
-      attributes.put("level", lvl.label());
-      attributes.put("certify", Integer.toString(certify));
-      attributes.put("signingTime", options.signingTime().toString());
-      audit.append(AuditEvent.of(EventType.DOCUMENT_SEALED, caller, seal.id(), attributes));
+      sealer.sealAndRecord(in, out, seal.identity(), options, caller, audit);
     } catch (SignException e) {
       SignMetrics.sealed(lvl.label(), e.code().name().toLowerCase(java.util.Locale.ROOT), 0);
       throw e;
-    } catch (RuntimeException | IOException e) {
+    } catch (RuntimeException e) {
       SignMetrics.sealed(lvl.label(), "error", 0);
       throw e;
     }
@@ -530,18 +519,5 @@ public class SealController {
     m.put("grantees", registry.grantees(s.id()));
     m.put("createdAt", s.createdAt().toString());
     return m;
-  }
-
-  private static String sha256(Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      byte[] buf = new byte[64 * 1024];
-      for (int n; (n = in.read(buf)) > 0; ) {
-        md.update(buf, 0, n);
-      }
-      return HexFormat.of().formatHex(md.digest());
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

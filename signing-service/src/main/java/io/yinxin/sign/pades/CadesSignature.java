@@ -101,6 +101,23 @@ public final class CadesSignature {
       List<X509CertificateHolder> chain,
       byte[] contentDigest,
       String purpose) {
+    return sign(keys, key, alg, chain, contentDigest, purpose, false);
+  }
+
+  /**
+   * As {@link #sign(KeyService, KeyRef, SignatureAlgorithm, List, byte[], String)}; with {@code
+   * recordedByCaller} the key use is left to the caller's own audit event ({@link
+   * io.yinxin.hsm.KeyService#signRecordedByCaller}): only {@link PadesSealer#sealAndRecord}, whose
+   * DOCUMENT_SEALED event names the key, signs so.
+   */
+  static byte[] sign(
+      KeyService keys,
+      KeyRef key,
+      SignatureAlgorithm alg,
+      List<X509CertificateHolder> chain,
+      byte[] contentDigest,
+      String purpose,
+      boolean recordedByCaller) {
     try {
       X509CertificateHolder signer = chain.get(0);
       Attribute signingCertificateV2 = signingCertificateV2(alg, signer);
@@ -124,7 +141,11 @@ public final class CadesSignature {
                       .setProvider(BouncyCastle.PROVIDER)
                       .build())
               .setSignedAttributeGenerator(signedAttributes)
-              .build(new KeyServiceContentSigner(keys, key, alg, purpose), signer));
+              .build(
+                  recordedByCaller
+                      ? KeyServiceContentSigner.recordedByCaller(keys, key, alg, purpose)
+                      : new KeyServiceContentSigner(keys, key, alg, purpose),
+                  signer));
       gen.addCertificates(new JcaCertStore(chain));
       // Detached: the content (the byte ranges) was digested by the caller.
       CMSSignedData signed = gen.generate(new CMSAbsentContent(), false);

@@ -116,6 +116,62 @@ public final class PadesSealer {
    * output} is removed: no partial document is left.
    */
   public void seal(Path input, Path output, SealIdentity seal, SealOptions options) {
+    seal(input, output, seal, options, false);
+  }
+
+  /**
+   * Seals as {@link #seal} and records it: one {@code DOCUMENT_SEALED} event (the caller, the seal,
+   * its key and algorithm, the document's SHA-256 before and after, the level, the certification
+   * and the signing time), durable in {@code audit} before this returns. That event is the record
+   * of the seal key's use — it names the key, as the CA's {@code CERT_ISSUED} does — so the
+   * signature adds no {@code KEY_USED} event of its own: one durable append per seal. If the event
+   * cannot be recorded, {@code output} is removed: no sealed document leaves without its evidence.
+   */
+  public void sealAndRecord(
+      Path input,
+      Path output,
+      SealIdentity seal,
+      SealOptions options,
+      String caller,
+      io.yinxin.audit.AuditLog audit) {
+    String before = sha256(input);
+    seal(input, output, seal, options, true);
+    try {
+      java.util.Map<String, String> attributes = new java.util.LinkedHashMap<>();
+      attributes.put("documentSha256Before", before);
+      attributes.put("documentSha256After", sha256(output));
+      attributes.put("level", options.level().label());
+      attributes.put("certify", Integer.toString(options.certify()));
+      attributes.put("signingTime", options.signingTime().toString());
+      attributes.put("key", seal.key().toString());
+      attributes.put("algorithm", seal.algorithm().name());
+      audit.append(
+          io.yinxin.audit.AuditEvent.of(
+              io.yinxin.audit.EventType.DOCUMENT_SEALED, caller, seal.id(), attributes));
+    } catch (RuntimeException e) {
+      deleteQuietly(output);
+      throw e;
+    }
+  }
+
+  private static String sha256(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[64 * 1024];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        md.update(buf, 0, n);
+      }
+      return java.util.HexFormat.of().formatHex(md.digest());
+    } catch (IOException e) {
+      deleteQuietly(file);
+      throw new SignException(Code.UNAVAILABLE, "the document could not be read", e);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void seal(
+      Path input, Path output, SealIdentity seal, SealOptions options, boolean recordedByCaller) {
     if (options.level().compareTo(SealOptions.Level.B_T) >= 0 && timeStamps.isEmpty()) {
       throw new SignException(
           Code.UNAVAILABLE,
@@ -134,10 +190,12 @@ public final class PadesSealer {
     try {
       Stage stage;
       try {
-        stage = signStage(input, output, seal, options, reservation(seal, options.level()));
+        stage =
+            signStage(
+                input, output, seal, options, reservation(seal, options.level()), recordedByCaller);
       } catch (ReservationTooSmall e) {
         deleteQuietly(output);
-        stage = signStage(input, output, seal, options, e.needed + 2048);
+        stage = signStage(input, output, seal, options, e.needed + 2048, recordedByCaller);
       }
       List<X509CertificateHolder> tsaChain = stage.tsaChain();
       checkReadsBack(output, stage.signaturesBefore() + 1);
@@ -257,7 +315,12 @@ public final class PadesSealer {
   }
 
   private Stage signStage(
-      Path input, Path output, SealIdentity seal, SealOptions options, int reserved)
+      Path input,
+      Path output,
+      SealIdentity seal,
+      SealOptions options,
+      int reserved,
+      boolean recordedByCaller)
       throws IOException {
     List<X509CertificateHolder> tsaChain = new java.util.ArrayList<>();
     int signaturesBefore;
@@ -305,7 +368,8 @@ public final class PadesSealer {
                 seal.algorithm(),
                 seal.chain(),
                 digest,
-                "pades-seal seal=" + seal.id());
+                "pades-seal seal=" + seal.id(),
+                recordedByCaller);
         if (options.level().compareTo(SealOptions.Level.B_T) >= 0) {
           cms = withSignatureTimeStamp(cms, seal, tsaChain);
         }

@@ -35,7 +35,20 @@ public record TestSealer(
    */
   public static TestSealer create(
       Path dir, String name, String subject, String organisation, String subLine) throws Exception {
-    KeyServices keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
+    return create(dir, name, subject, organisation, subLine, List.of());
+  }
+
+  /** As {@link #create}, with these listeners told of every key use (an audit listener). */
+  public static TestSealer create(
+      Path dir,
+      String name,
+      String subject,
+      String organisation,
+      String subLine,
+      List<io.yinxin.hsm.KeyUseListener> listeners)
+      throws Exception {
+    KeyServices keys =
+        new KeyServices(List.of(SoftKeyBackend.open(dir.resolve("keys"))), listeners);
     TestPki pki = new TestPki("C=CN,O=Test,CN=" + name + " Root");
     KeyInfo key = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "seal");
     X509CertificateHolder cert = pki.seal(key, subject);
