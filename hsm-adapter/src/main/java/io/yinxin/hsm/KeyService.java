@@ -65,6 +65,16 @@ public interface KeyService {
    */
   byte[] signDigest(KeyRef ref, SignatureAlgorithm alg, byte[] digest, String purpose);
 
+  /**
+   * As {@link #signDigest}, for a caller that records this use of the key in its own audit event
+   * before anyone outside sees the result (the remote signing API's {@code HASH_SIGNED}, which
+   * names the key and every digest signed). Listeners are told with {@link
+   * KeyUse#recordedByCaller()} set. Which classes may call this is a rule of {@code
+   * ArchitectureTest}.
+   */
+  byte[] signDigestRecordedByCaller(
+      KeyRef ref, SignatureAlgorithm alg, byte[] digest, String purpose);
+
   /** Signs with purpose {@code "unspecified"}. */
   default byte[] sign(KeyRef ref, SignatureAlgorithm alg, byte[] data) {
     return sign(ref, alg, data, "unspecified");

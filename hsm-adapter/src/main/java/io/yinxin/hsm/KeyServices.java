@@ -132,6 +132,17 @@ public final class KeyServices implements KeyService, AutoCloseable {
 
   @Override
   public byte[] signDigest(KeyRef ref, SignatureAlgorithm alg, byte[] digest, String purpose) {
+    return signDigest(ref, alg, digest, purpose, false);
+  }
+
+  @Override
+  public byte[] signDigestRecordedByCaller(
+      KeyRef ref, SignatureAlgorithm alg, byte[] digest, String purpose) {
+    return signDigest(ref, alg, digest, purpose, true);
+  }
+
+  private byte[] signDigest(
+      KeyRef ref, SignatureAlgorithm alg, byte[] digest, String purpose, boolean byCaller) {
     if (ref == null || alg == null || digest == null) {
       throw new KeyException(
           KeyException.Code.INVALID_REQUEST, "key, algorithm and digest are required");
@@ -160,7 +171,7 @@ public final class KeyServices implements KeyService, AutoCloseable {
               Optional.of(alg),
               Optional.empty(),
               p,
-              false,
+              byCaller,
               clock.instant()));
     }
     return signature;

@@ -128,7 +128,8 @@ class ArchitectureTest {
    * Skipping the key-use audit event is for the callers that record the use in their own event: the
    * CA's issuance (CERT_ISSUED names the key), its OCSP signer (a per-signer tally), the SSO's
    * access-token encoder (TOKEN_ISSUED names the key) and the PAdES seal's CMS, whose only recorded
-   * caller is {@code PadesSealer.sealAndRecord} (DOCUMENT_SEALED names the key).
+   * caller is {@code PadesSealer.sealAndRecord} (DOCUMENT_SEALED names the key), and the remote
+   * signing API's signHash (HASH_SIGNED names the key and every digest).
    */
   static final ArchRule ONLY_NAMED_CALLERS_RECORD_KEY_USE_THEMSELVES =
       noClasses()
@@ -144,6 +145,8 @@ class ArchitectureTest {
           .doNotHaveFullyQualifiedName("io.yinxin.sso.token.KeyServiceJwtEncoder")
           .and()
           .doNotHaveFullyQualifiedName("io.yinxin.sign.pades.CadesSignature")
+          .and()
+          .doNotHaveFullyQualifiedName("io.yinxin.sign.http.CscController")
           .should()
           .callMethodWhere(
               com.tngtech.archunit.core.domain.JavaCall.Predicates.target(
@@ -151,6 +154,7 @@ class ArchitectureTest {
                       "a sign method that leaves the key-use record to its caller",
                       t ->
                           t.getName().equals("signRecordedByCaller")
+                              || t.getName().equals("signDigestRecordedByCaller")
                               || t.getName().equals("signerRecordedByCaller")
                               || (t.getName().equals("recordedByCaller")
                                   && (t.getOwner()

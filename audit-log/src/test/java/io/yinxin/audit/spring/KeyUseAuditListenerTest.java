@@ -25,7 +25,8 @@ import org.postgresql.ds.PGSimpleDataSource;
 /**
  * No purpose string skips the record: the root CA key signing with any purpose, the checkpoint's
  * and the old "recorded by caller" suffix included, leaves a KEY_USED event. Only the configured
- * checkpoint key and the typed {@code signRecordedByCaller} API are exempt.
+ * checkpoint key and the typed {@code signRecordedByCaller} / {@code signDigestRecordedByCaller}
+ * API are exempt.
  */
 class KeyUseAuditListenerTest {
 
@@ -59,6 +60,14 @@ class KeyUseAuditListenerTest {
 
       keys.signRecordedByCaller(root, SignatureAlgorithm.ECDSA_SHA384, data, "cert:root/02");
       assertThat(events(ds, "KEY_USED", root)).isEqualTo(4);
+
+      // A digest signed: recorded, unless through the typed caller API.
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-384").digest(data);
+      keys.signDigest(root, SignatureAlgorithm.ECDSA_SHA384, digest, "csc:signHash x");
+      assertThat(events(ds, "KEY_USED", root)).isEqualTo(5);
+      keys.signDigestRecordedByCaller(
+          root, SignatureAlgorithm.ECDSA_SHA384, digest, "csc:signHash x");
+      assertThat(events(ds, "KEY_USED", root)).isEqualTo(5);
 
       keys.sign(checkpoint, SignatureAlgorithm.ED25519, data, "any purpose");
       assertThat(events(ds, "KEY_USED", checkpoint)).isZero();

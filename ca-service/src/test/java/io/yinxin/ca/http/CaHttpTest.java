@@ -641,6 +641,15 @@ class CaHttpTest {
           }
 
           @Override
+          public byte[] signDigestRecordedByCaller(
+              io.yinxin.hsm.KeyRef ref,
+              io.yinxin.hsm.SignatureAlgorithm alg,
+              byte[] digest,
+              String purpose) {
+            return keyService.signDigestRecordedByCaller(ref, alg, digest, purpose);
+          }
+
+          @Override
           public List<io.yinxin.hsm.KeyInfo> list() {
             return keyService.list();
           }

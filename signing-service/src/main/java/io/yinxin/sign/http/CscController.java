@@ -252,9 +252,14 @@ public class CscController {
     for (byte[] h : hashes) {
       signatures.add(
           Base64.getEncoder()
-              .encodeToString(keys.signDigest(seal.key(), alg, h, "csc:signHash " + seal.id())));
+              .encodeToString(
+                  keys.signDigestRecordedByCaller(
+                      seal.key(), alg, h, "csc:signHash " + seal.id())));
     }
+    // The record of every digest the key signed: it names the key, so the signatures above add
+    // no KEY_USED event each; nothing is returned before it is durable.
     Map<String, String> attributes = new LinkedHashMap<>();
+    attributes.put("key", seal.key().toString());
     attributes.put("signAlgo", alg.name());
     attributes.put("count", Integer.toString(hashes.size()));
     attributes.put(

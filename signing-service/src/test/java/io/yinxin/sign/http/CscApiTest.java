@@ -97,7 +97,13 @@ class CscApiTest {
     log = LogStore.open(ds);
     integrator = new Integrator(log, 100, 1000);
     SignSchema.migrate(ds);
-    keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
+    // The real key-use audit listener: a signature nobody records itself is a KEY_USED event.
+    keys =
+        new KeyServices(
+            List.of(SoftKeyBackend.open(dir.resolve("keys"))),
+            List.of(
+                new io.yinxin.audit.spring.KeyUseAuditListener(
+                    () -> integrator::append, Optional.empty())));
     pki = new TestPki("C=CN,O=Test,CN=CSC Root");
     registry = new SealRegistry(ds, keys, integrator, Clock.systemUTC());
     KeyInfo ec = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "csc-ec");
@@ -292,6 +298,25 @@ class CscApiTest {
     // The SAD was for one signature: spent.
     refused(
         400, "signatures/signHash", "erp-token", signHash(ecSeal.id(), sad, ECDSA_SHA256, digest));
+
+    // Two digests in one call (the bearer token as the authorization): still one event, which
+    // names the key and both digests — no KEY_USED beside it.
+    byte[] second = sha256("second".getBytes(StandardCharsets.UTF_8));
+    long beforeTwo = log.size();
+    JsonNode two =
+        ok(
+            "signatures/signHash",
+            "erp-token",
+            signHash(ecSeal.id(), null, ECDSA_SHA256, digest, second));
+    assertThat(two.path("signatures").size()).isEqualTo(2);
+    assertThat(log.size()).isEqualTo(beforeTwo + 1);
+    try (java.sql.Connection c = log.connection()) {
+      String event = log.eventsBetween(c, beforeTwo, beforeTwo + 1).get(0).event();
+      assertThat(event)
+          .contains("HASH_SIGNED")
+          .contains("\"key\":\"" + ecSeal.identity().key())
+          .contains(HexFormat.of().formatHex(digest) + "," + HexFormat.of().formatHex(second));
+    }
   }
 
   @Test
