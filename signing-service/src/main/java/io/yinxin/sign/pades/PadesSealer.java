@@ -190,15 +190,15 @@ public final class PadesSealer {
     try {
       Stage stage;
       try {
-        stage =
-            signStage(
-                input, output, seal, options, reservation(seal, options.level()), recordedByCaller);
-      } catch (ReservationTooSmall e) {
+        stage = signStage(input, output, seal, options, recordedByCaller, true);
+      } catch (NotStrict e) {
+        // PDFBox would have to repair this document to read it: seal what it repairs, then make
+        // sure every reader finds the sealed document.
         deleteQuietly(output);
-        stage = signStage(input, output, seal, options, e.needed + 2048, recordedByCaller);
+        stage = signStage(input, output, seal, options, recordedByCaller, false);
+        checkReadsBack(output, stage.signaturesBefore() + 1);
       }
       List<X509CertificateHolder> tsaChain = stage.tsaChain();
-      checkReadsBack(output, stage.signaturesBefore() + 1);
       if (sealData != null) {
         RevocationFetcher.Data tsaData = revocation.forChain(tsaChain);
         List<byte[]> certs = new java.util.ArrayList<>();
@@ -247,7 +247,8 @@ public final class PadesSealer {
   /**
    * The sealed file must read back: PDFBox repairs a damaged document while parsing, but an
    * incremental update keeps the damage, so a reader may find another (or no) document there. Such
-   * a file is not returned: the caller gets {@code NOT_PDF}.
+   * a file is not returned: the caller gets {@code NOT_PDF}. Only documents that did not read
+   * without repairs come here: one that reads without them is sound as written.
    */
   private static void checkReadsBack(Path output, int expectedSignatures) {
     try (PDDocument doc = open(output)) {
@@ -299,9 +300,62 @@ public final class PadesSealer {
     }
   }
 
-  /** Writes the signature itself; returns the chain of its signature time-stamp's TSA, if any. */
   /** What the signing stage leaves for the next ones. */
   private record Stage(List<X509CertificateHolder> tsaChain, int signaturesBefore) {}
+
+  /**
+   * The document does not read without repairs (or failed before its signature was made while read
+   * without them): sealed again the lenient way, with the read-back check.
+   */
+  private static final class NotStrict extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotStrict() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** The document read without repairs, or {@code null} when it needs any (or cannot be read). */
+  static PDDocument openStrict(Path input) {
+    org.apache.pdfbox.io.RandomAccessRead source = null;
+    try {
+      source = new org.apache.pdfbox.io.RandomAccessReadBufferedFile(input.toFile());
+      // Not lenient: no brute-force search for objects or cross-reference sections, no rebuilt
+      // trailer, no guessed stream lengths. What it reads is what any reader of the file finds.
+      return new org.apache.pdfbox.pdfparser.PDFParser(
+              source, "", null, null, IOUtils.createTempFileOnlyStreamCache())
+          .parse(false);
+    } catch (IOException | RuntimeException e) {
+      IOUtils.closeQuietly(source);
+      return null;
+    }
+  }
+
+  /**
+   * Signs with a reservation sized to the seal, once more with a larger one if the CMS outgrew it.
+   */
+  private Stage signStage(
+      Path input,
+      Path output,
+      SealIdentity seal,
+      SealOptions options,
+      boolean recordedByCaller,
+      boolean strict)
+      throws IOException {
+    try {
+      return signStage(
+          input,
+          output,
+          seal,
+          options,
+          reservation(seal, options.level()),
+          recordedByCaller,
+          strict);
+    } catch (ReservationTooSmall e) {
+      deleteQuietly(output);
+      return signStage(input, output, seal, options, e.needed + 2048, recordedByCaller, strict);
+    }
+  }
 
   /** The CMS came out larger than the space reserved for it; signed again with this much. */
   private static final class ReservationTooSmall extends RuntimeException {
@@ -320,11 +374,17 @@ public final class PadesSealer {
       SealIdentity seal,
       SealOptions options,
       int reserved,
-      boolean recordedByCaller)
+      boolean recordedByCaller,
+      boolean strict)
       throws IOException {
+    PDDocument opened = strict ? openStrict(input) : open(input);
+    if (opened == null) {
+      throw new NotStrict();
+    }
     List<X509CertificateHolder> tsaChain = new java.util.ArrayList<>();
     int signaturesBefore;
-    try (PDDocument doc = open(input)) {
+    boolean signing = false; // from here on a failure is not the document's
+    try (PDDocument doc = opened) {
       checkCanSign(doc, options);
       signaturesBefore = doc.getSignatureDictionaries().size();
       SealFont.Open fieldFont = null; // open until the document (and its font subset) is saved
@@ -361,6 +421,7 @@ public final class PadesSealer {
         try (InputStream content = external.getContent()) {
           digest = CadesSignature.digest(seal.algorithm(), content);
         }
+        signing = true;
         byte[] cms =
             CadesSignature.sign(
                 keys,
@@ -382,6 +443,13 @@ public final class PadesSealer {
           fieldFont.close();
         }
       }
+    } catch (IOException | RuntimeException e) {
+      if (strict && !signing) {
+        // Read without repairs, it failed where a lenient reading may not: the lenient path
+        // gives the answer.
+        throw new NotStrict();
+      }
+      throw e;
     }
     return new Stage(tsaChain, signaturesBefore);
   }
