@@ -163,7 +163,6 @@ public final class PadesSealer {
       }
       return java.util.HexFormat.of().formatHex(md.digest());
     } catch (IOException e) {
-      deleteQuietly(file);
       throw new SignException(Code.UNAVAILABLE, "the document could not be read", e);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
