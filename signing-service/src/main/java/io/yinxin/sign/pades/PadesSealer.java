@@ -443,9 +443,11 @@ public final class PadesSealer {
         }
       }
     } catch (IOException | RuntimeException e) {
-      if (strict && !signing) {
-        // Read without repairs, it failed where a lenient reading may not: the lenient path
-        // gives the answer.
+      // Read without repairs, it failed where a lenient reading may not: the lenient path gives
+      // the answer. A verdict on what was read (placement, permissions, DocMDP) stands: reading
+      // again would only double the work an attacker can make us do (an anchor search).
+      boolean verdict = e instanceof SignException se && se.code() != Code.NOT_PDF;
+      if (strict && !signing && !verdict) {
         throw new NotStrict();
       }
       throw e;
