@@ -321,8 +321,7 @@ public final class PadesSealer {
       source = new org.apache.pdfbox.io.RandomAccessReadBufferedFile(input.toFile());
       // Not lenient: no brute-force search for objects or cross-reference sections, no rebuilt
       // trailer, no guessed stream lengths. What it reads is what any reader of the file finds.
-      return new org.apache.pdfbox.pdfparser.PDFParser(
-              source, "", null, null, IOUtils.createTempFileOnlyStreamCache())
+      return new org.apache.pdfbox.pdfparser.PDFParser(source, "", null, null, STREAM_CACHE)
           .parse(false);
     } catch (IOException | RuntimeException e) {
       IOUtils.closeQuietly(source);
@@ -400,7 +399,8 @@ public final class PadesSealer {
         DocMdp.certify(doc, signature, options.certify());
       }
       try (SignatureOptions so = new SignatureOptions();
-          OutputStream out = Files.newOutputStream(output)) {
+          OutputStream out =
+              new java.io.BufferedOutputStream(Files.newOutputStream(output), 64 * 1024)) {
         so.setPreferredSignatureSize(reserved);
         Optional<PDAnnotationWidget> fieldWidget = Optional.empty();
         PDRectangle fieldRect = null;
@@ -478,11 +478,20 @@ public final class PadesSealer {
     }
   }
 
-  /** Opens a PDF with temporary-file stream caching; maps parse failures to stable codes. */
+  /**
+   * Streams PDFBox creates while reading and writing (decoded object streams, the new
+   * cross-reference stream) are kept in memory up to 1 MiB per document, then in a temporary file:
+   * a small document no longer creates a temporary file per seal (3% of a 1-page seal's wall-clock
+   * time in a profile, with the durable append at 44%), and a large one still does not hold its
+   * streams in the heap.
+   */
+  private static final org.apache.pdfbox.io.RandomAccessStreamCache.StreamCacheCreateFunction
+      STREAM_CACHE = org.apache.pdfbox.io.MemoryUsageSetting.setupMixed(1 << 20).streamCache;
+
+  /** Opens a PDF with {@link #STREAM_CACHE}; maps parse failures to stable codes. */
   static PDDocument open(Path input) {
     try {
-      return Loader.loadPDF(
-          input.toFile(), "", null, null, IOUtils.createTempFileOnlyStreamCache());
+      return Loader.loadPDF(input.toFile(), "", null, null, STREAM_CACHE);
     } catch (InvalidPasswordException e) {
       throw new SignException(Code.ENCRYPTED, "the document is encrypted with a password");
     } catch (IOException | RuntimeException e) {
