@@ -111,6 +111,24 @@ public interface KeyService {
    */
   byte[] decrypt(KeyRef ref, byte[] ciphertext, byte[] associatedData, String purpose);
 
+  /**
+   * As {@link #encrypt}, for a caller that records this use of the key in its own audit event: the
+   * audit log wrapping the key its private event rows are encrypted under, recorded in the {@code
+   * LOG_STARTED} event of the process (the log cannot append a record of that use before it holds
+   * the key the record is encrypted under). Listeners are told with {@link
+   * KeyUse#recordedByCaller()} set. Which classes may call this is a rule of {@code
+   * ArchitectureTest}.
+   */
+  byte[] encryptRecordedByCaller(
+      KeyRef ref, byte[] plaintext, byte[] associatedData, String purpose);
+
+  /**
+   * As {@link #decrypt}, for the same caller and on the same terms as {@link
+   * #encryptRecordedByCaller}.
+   */
+  byte[] decryptRecordedByCaller(
+      KeyRef ref, byte[] ciphertext, byte[] associatedData, String purpose);
+
   /** Describes a key: its type and public key. */
   KeyInfo describe(KeyRef ref);
 

@@ -225,6 +225,17 @@ public final class KeyServices implements KeyService, AutoCloseable {
 
   @Override
   public byte[] encrypt(KeyRef ref, byte[] plaintext, byte[] associatedData, String purpose) {
+    return encrypt(ref, plaintext, associatedData, purpose, false);
+  }
+
+  @Override
+  public byte[] encryptRecordedByCaller(
+      KeyRef ref, byte[] plaintext, byte[] associatedData, String purpose) {
+    return encrypt(ref, plaintext, associatedData, purpose, true);
+  }
+
+  private byte[] encrypt(
+      KeyRef ref, byte[] plaintext, byte[] associatedData, String purpose, boolean byCaller) {
     if (ref == null || plaintext == null || associatedData == null) {
       throw new KeyException(
           KeyException.Code.INVALID_REQUEST, "key, plaintext and associated data are required");
@@ -238,12 +249,23 @@ public final class KeyServices implements KeyService, AutoCloseable {
     }
     String p = checkPurpose(purpose);
     byte[] out = backend(ref.scheme()).encrypt(ref, plaintext.clone(), associatedData.clone());
-    dataKeyUse(ref, KeyUse.Operation.ENCRYPT, p);
+    dataKeyUse(ref, KeyUse.Operation.ENCRYPT, p, byCaller);
     return out;
   }
 
   @Override
   public byte[] decrypt(KeyRef ref, byte[] ciphertext, byte[] associatedData, String purpose) {
+    return decrypt(ref, ciphertext, associatedData, purpose, false);
+  }
+
+  @Override
+  public byte[] decryptRecordedByCaller(
+      KeyRef ref, byte[] ciphertext, byte[] associatedData, String purpose) {
+    return decrypt(ref, ciphertext, associatedData, purpose, true);
+  }
+
+  private byte[] decrypt(
+      KeyRef ref, byte[] ciphertext, byte[] associatedData, String purpose, boolean byCaller) {
     if (ref == null || ciphertext == null || associatedData == null) {
       throw new KeyException(
           KeyException.Code.INVALID_REQUEST, "key, ciphertext and associated data are required");
@@ -253,14 +275,15 @@ public final class KeyServices implements KeyService, AutoCloseable {
     }
     String p = checkPurpose(purpose);
     byte[] out = backend(ref.scheme()).decrypt(ref, ciphertext.clone(), associatedData.clone());
-    dataKeyUse(ref, KeyUse.Operation.DECRYPT, p);
+    dataKeyUse(ref, KeyUse.Operation.DECRYPT, p, byCaller);
     return out;
   }
 
-  private void dataKeyUse(KeyRef ref, KeyUse.Operation op, String purpose) {
+  private void dataKeyUse(KeyRef ref, KeyUse.Operation op, String purpose, boolean byCaller) {
     if (!listeners.isEmpty()) {
       notify(
-          new KeyUse(ref, op, Optional.empty(), Optional.empty(), purpose, false, clock.instant()));
+          new KeyUse(
+              ref, op, Optional.empty(), Optional.empty(), purpose, byCaller, clock.instant()));
     }
   }
 

@@ -147,14 +147,18 @@ class ArchitectureTest {
           .doNotHaveFullyQualifiedName("io.yinxin.sign.pades.CadesSignature")
           .and()
           .doNotHaveFullyQualifiedName("io.yinxin.sign.http.CscController")
+          .and()
+          .doNotHaveFullyQualifiedName("io.yinxin.audit.store.EventCipher")
           .should()
           .callMethodWhere(
               com.tngtech.archunit.core.domain.JavaCall.Predicates.target(
                   com.tngtech.archunit.base.DescribedPredicate.describe(
-                      "a sign method that leaves the key-use record to its caller",
+                      "a sign or data-key method that leaves the key-use record to its caller",
                       t ->
                           t.getName().equals("signRecordedByCaller")
                               || t.getName().equals("signDigestRecordedByCaller")
+                              || t.getName().equals("encryptRecordedByCaller")
+                              || t.getName().equals("decryptRecordedByCaller")
                               || t.getName().equals("signerRecordedByCaller")
                               || (t.getName().equals("recordedByCaller")
                                   && (t.getOwner()
@@ -218,7 +222,8 @@ class ArchitectureTest {
         List.of(io.yinxin.hsm.soft.archfixture.NeedsSpring.class));
     breakers.put(
         ONLY_NAMED_CALLERS_RECORD_KEY_USE_THEMSELVES,
-        List.of(Violations.SkipsTheKeyUseRecord.class));
+        List.of(
+            Violations.SkipsTheKeyUseRecord.class, Violations.OpensWithoutTheKeyUseRecord.class));
     assertThat(breakers.keySet()).hasSize(RULES.size() - 1); // the private key rule is above
     for (var e : breakers.entrySet()) {
       JavaClasses broken = new ClassFileImporter().importClasses(e.getValue());
@@ -226,5 +231,13 @@ class ArchitectureTest {
           .as("%s fails on %s", e.getKey().getDescription(), e.getValue())
           .isTrue();
     }
+    // The data-key breaker on its own too: the signing one must not cover for it.
+    assertThat(
+            ONLY_NAMED_CALLERS_RECORD_KEY_USE_THEMSELVES
+                .evaluate(
+                    new ClassFileImporter()
+                        .importClasses(Violations.OpensWithoutTheKeyUseRecord.class))
+                .hasViolation())
+        .isTrue();
   }
 }

@@ -54,6 +54,7 @@ class BackChannelLogoutTest {
   @Autowired SsoAdmins admins;
   @Autowired DemoUser user;
   @Autowired DataSource dataSource;
+  @Autowired io.yinxin.audit.store.LogStore auditStore;
 
   @Test
   void signingOutSendsAVerifiableLogoutTokenAndEndsTheTokens() throws Exception {
@@ -154,15 +155,7 @@ class BackChannelLogoutTest {
       HttpResponse<String> introspection =
           b.post("/oauth2/introspect", Map.of("token", accessToken), basic);
       assertThat(JSON.readTree(introspection.body()).path("active").asBoolean()).isFalse();
-      try (var conn = dataSource.getConnection();
-          var rs =
-              conn.createStatement()
-                  .executeQuery(
-                      "SELECT count(*) FROM audit.events WHERE type = 'LOGGED_OUT' AND event LIKE"
-                          + " '%portal-bc%'")) {
-        rs.next();
-        assertThat(rs.getLong(1)).isEqualTo(1);
-      }
+      assertThat(AuditEvents.count(dataSource, auditStore, "LOGGED_OUT", "portal-bc")).isEqualTo(1);
     } finally {
       rp.stop(0);
     }

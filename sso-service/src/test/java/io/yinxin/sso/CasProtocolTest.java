@@ -13,7 +13,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +58,7 @@ class CasProtocolTest {
   @Autowired DemoUser user;
   @Autowired Accounts accounts;
   @Autowired DataSource dataSource;
+  @Autowired io.yinxin.audit.store.LogStore auditStore;
   private final HttpClient http = HttpClient.newHttpClient();
 
   private String base() {
@@ -154,15 +154,10 @@ class CasProtocolTest {
     assertThat(v2.getPrincipal().getAttributes()).isEmpty();
 
     // Each validated ticket is a TOKEN_ISSUED audit event naming the service.
-    try (Connection c = dataSource.getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT count(*) FROM audit.events WHERE type = 'TOKEN_ISSUED' AND event LIKE"
-                    + " '%\"grant\":\"cas\"%' AND event LIKE '%tax-portal%'")) {
-      rs.next();
-      assertThat(rs.getLong(1)).isGreaterThanOrEqualTo(3);
-    }
+    assertThat(
+            AuditEvents.count(
+                dataSource, auditStore, "TOKEN_ISSUED", "\"grant\":\"cas\"", "tax-portal"))
+        .isGreaterThanOrEqualTo(3);
   }
 
   @Test

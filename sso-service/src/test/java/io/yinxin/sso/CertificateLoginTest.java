@@ -54,6 +54,7 @@ class CertificateLoginTest {
   @Autowired Accounts accounts;
   @Autowired RealNames realNames;
   @Autowired DataSource dataSource;
+  @Autowired io.yinxin.audit.store.LogStore auditStore;
 
   @AfterAll
   static void stop() {
@@ -105,18 +106,8 @@ class CertificateLoginTest {
     return out;
   }
 
-  private long events(String type, String like) throws Exception {
-    try (var c = dataSource.getConnection();
-        var ps =
-            c.prepareStatement(
-                "SELECT count(*) FROM audit.events WHERE type = ? AND event LIKE ?")) {
-      ps.setString(1, type);
-      ps.setString(2, like);
-      try (var rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+  private long events(String type, String contains) throws Exception {
+    return AuditEvents.count(dataSource, auditStore, type, contains.replace("%", ""));
   }
 
   @Test

@@ -39,6 +39,7 @@ class DynamicRegistrationTest {
   @LocalServerPort int port;
   @Autowired SsoAdmins admins;
   @Autowired DataSource dataSource;
+  @Autowired io.yinxin.audit.store.LogStore auditStore;
   private final HttpClient http = HttpClient.newHttpClient();
 
   private String base() {
@@ -114,17 +115,14 @@ class DynamicRegistrationTest {
             null);
     assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
     assertThat(read.body()).contains(clientId);
-    try (var c = dataSource.getConnection();
-        var rs =
-            c.createStatement()
-                .executeQuery(
-                    "SELECT count(*) FROM audit.events WHERE type = 'CONFIG_CHANGED' AND subject ="
-                        + " 'client/"
-                        + clientId
-                        + "' AND event LIKE '%client_registered_dynamically%'")) {
-      rs.next();
-      assertThat(rs.getLong(1)).isEqualTo(1);
-    }
+    assertThat(
+            AuditEvents.countFor(
+                dataSource,
+                auditStore,
+                "CONFIG_CHANGED",
+                "client/" + clientId,
+                "client_registered_dynamically"))
+        .isEqualTo(1);
 
     // What must fail, storing nothing: the spent initial access token (it registers one client),
     // none, one without client.create, and metadata the admin API refuses too.

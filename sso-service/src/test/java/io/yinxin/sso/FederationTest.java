@@ -102,6 +102,7 @@ class FederationTest {
   @Autowired RealNames realNames;
   @Autowired DemoClient demo;
   @Autowired DataSource dataSource;
+  @Autowired io.yinxin.audit.store.LogStore auditStore;
 
   private String base() {
     return "http://127.0.0.1:" + port;
@@ -179,15 +180,8 @@ class FederationTest {
     // The account page shows the link and the sign-in through the upstream.
     HttpResponse<String> account = b.get("/account");
     assertThat(account.body()).contains("关联身份", "上游机关", "按实名身份证号关联", ">fed<");
-    try (var c = dataSource.getConnection();
-        var rs =
-            c.createStatement()
-                .executeQuery(
-                    "SELECT count(*) FROM audit.events WHERE type = 'LOGIN_SUCCEEDED' AND event"
-                        + " LIKE '%\"method\":\"fed\"%'")) {
-      rs.next();
-      assertThat(rs.getLong(1)).isEqualTo(1);
-    }
+    assertThat(AuditEvents.count(dataSource, auditStore, "LOGIN_SUCCEEDED", "\"method\":\"fed\""))
+        .isEqualTo(1);
   }
 
   @Test

@@ -45,6 +45,7 @@ class KeyRotationTest {
   @Autowired DemoClient demo;
   @Autowired KeyRotation rotation;
   @Autowired DataSource dataSource;
+  @Autowired io.yinxin.audit.store.LogStore auditStore;
 
   private String base() {
     return "http://127.0.0.1:" + port;
@@ -111,14 +112,7 @@ class KeyRotationTest {
     JWKSet later = jwks();
     assertThat(later.getKeyByKeyId(oldKid)).isNull();
     assertThat(verifies(after, later)).isTrue();
-    try (Connection c = dataSource.getConnection();
-        var rs =
-            c.createStatement()
-                .executeQuery(
-                    "SELECT count(*) FROM audit.events WHERE type = 'CONFIG_CHANGED' AND event"
-                        + " LIKE '%signing_keys_rotated%'")) {
-      rs.next();
-      assertThat(rs.getLong(1)).isEqualTo(1);
-    }
+    assertThat(AuditEvents.count(dataSource, auditStore, "CONFIG_CHANGED", "signing_keys_rotated"))
+        .isEqualTo(1);
   }
 }

@@ -56,6 +56,7 @@ class PasskeyTest {
 
   @Autowired Accounts accounts;
   @Autowired DataSource dataSource;
+  @Autowired io.yinxin.audit.store.LogStore auditStore;
 
   private static String base() {
     return "http://localhost:" + PORT;
@@ -131,14 +132,9 @@ class PasskeyTest {
       rs.next();
       assertThat(rs.getLong(1)).isEqualTo(1);
     }
-    try (var c = dataSource.getConnection();
-        var rs =
-            c.createStatement()
-                .executeQuery(
-                    "SELECT count(*) FROM audit.events WHERE type = 'LOGIN_SUCCEEDED' AND subject ="
-                        + " 'wuba' AND event LIKE '%\"method\":\"hwk\"%'")) {
-      rs.next();
-      assertThat(rs.getLong(1)).isEqualTo(1);
-    }
+    assertThat(
+            AuditEvents.countFor(
+                dataSource, auditStore, "LOGIN_SUCCEEDED", "wuba", "\"method\":\"hwk\""))
+        .isEqualTo(1);
   }
 }

@@ -46,6 +46,7 @@ class SecondFactorTest {
   @Autowired Accounts accounts;
   @Autowired DemoClient client;
   @Autowired DataSource dataSource;
+  @Autowired io.yinxin.audit.store.LogStore auditStore;
 
   private String base() {
     return "http://127.0.0.1:" + port;
@@ -222,15 +223,10 @@ class SecondFactorTest {
         .containsPattern("\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}");
     // Even the right code is refused while blocked.
     assertThat(otp(b, right).body()).contains("错误次数过多");
-    try (var c = dataSource.getConnection();
-        var rs =
-            c.createStatement()
-                .executeQuery(
-                    "SELECT count(*) FROM audit.events WHERE type = 'LOGIN_FAILED' AND subject ="
-                        + " 'bea' AND event LIKE '%\"method\":\"otp\"%'")) {
-      rs.next();
-      assertThat(rs.getLong(1)).isEqualTo(6);
-    }
+    assertThat(
+            AuditEvents.countFor(
+                dataSource, auditStore, "LOGIN_FAILED", "bea", "\"method\":\"otp\""))
+        .isEqualTo(6);
   }
 
   @Test

@@ -58,9 +58,17 @@ import org.springframework.core.env.Environment;
 public class AuditAutoConfiguration {
   private static final Logger log = LoggerFactory.getLogger(AuditAutoConfiguration.class);
 
+  /**
+   * The store; with {@code yinxin.audit.encrypt-events} (the default) private event rows are
+   * encrypted, once {@link #auditLog} has loaded the event key.
+   */
   @Bean
-  LogStore auditLogStore(DataSource dataSource) {
-    return LogStore.open(dataSource);
+  LogStore auditLogStore(DataSource dataSource, KeyServices keys, AuditProperties p) {
+    return LogStore.open(
+        dataSource,
+        p.encryptEvents()
+            ? io.yinxin.audit.store.EventCipher.underDataKey(keys, dataSource)
+            : io.yinxin.audit.store.EventCipher.none());
   }
 
   @Bean
@@ -68,9 +76,81 @@ public class AuditAutoConfiguration {
     return new TileCache(store, 16_384);
   }
 
+  /**
+   * The integrator, once the event key is loaded or created: an append before that (from any thread
+   * but this one) waits for it. The key service's audit listener reaches the integrator through
+   * {@link AppendTarget}, not through this bean, so the records of creating the data key are
+   * appended — already encrypted — while this runs.
+   */
   @Bean(destroyMethod = "close")
-  Integrator auditIntegrator(LogStore store, AuditProperties p) {
-    return new Integrator(store, p.maxBatch(), p.queueCapacity());
+  Integrator auditIntegrator(
+      LogStore store, AuditProperties p, AppendTarget target, KeyServices keys) {
+    KeyRef dataKey = null;
+    if (store.cipher().encrypts()) {
+      requireBackend(keys, KeyRef.parse(p.checkpointKey()), "checkpoint-key");
+      dataKey = requireBackend(keys, p.eventDataKey(), "data-key");
+    }
+    Integrator integrator = new Integrator(store, p.maxBatch(), p.queueCapacity());
+    target.set(integrator);
+    if (dataKey != null) {
+      try {
+        store.cipher().activate(dataKey, p.dataKeyType());
+      } catch (RuntimeException e) {
+        integrator.close();
+        throw e;
+      }
+      log.info(
+          "event=audit_event_key key={} use={}",
+          dataKey,
+          store.cipher().keyUse().get("eventKeyUse"));
+    }
+    return integrator;
+  }
+
+  /**
+   * {@code ref}, when a backend of its kind is configured; otherwise the start fails saying which
+   * property ({@code yinxin.audit.<property>}) to point elsewhere.
+   */
+  static KeyRef requireBackend(KeyServices keys, KeyRef ref, String property) {
+    if (keys.backendFor(ref.scheme()).isEmpty()) {
+      throw new IllegalStateException(
+          "yinxin.audit."
+              + property
+              + " is "
+              + ref
+              + ", but no "
+              + ref.scheme().uriScheme()
+              + " key backend is configured (under prod software keys are off): point"
+              + " yinxin.audit."
+              + property
+              + " at a key of a configured backend, e.g. pkcs11:token=yinxin;object=audit-"
+              + (property.equals("checkpoint-key") ? "checkpoint" : "events"));
+    }
+    return ref;
+  }
+
+  /** Where the key service's audit listener appends: the integrator, as soon as it exists. */
+  static final class AppendTarget implements java.util.function.Supplier<AuditLog> {
+    private volatile Integrator integrator;
+
+    void set(Integrator integrator) {
+      this.integrator = integrator;
+    }
+
+    @Override
+    public AuditLog get() {
+      Integrator i = integrator;
+      if (i == null) {
+        throw new io.yinxin.audit.AuditException(
+            io.yinxin.audit.AuditException.Code.UNAVAILABLE, "the audit log is not started yet");
+      }
+      return i::append;
+    }
+  }
+
+  @Bean
+  AppendTarget auditAppendTarget() {
+    return new AppendTarget();
   }
 
   @Bean
@@ -80,10 +160,9 @@ public class AuditAutoConfiguration {
 
   @Bean
   KeyUseAuditListener keyUseAuditListener(
-      ObjectProvider<AuditLog> log,
-      ObjectProvider<io.yinxin.audit.store.CheckpointKeys> checkpointKeys) {
+      AppendTarget target, ObjectProvider<io.yinxin.audit.store.CheckpointKeys> checkpointKeys) {
     // Only the active checkpoint key is exempt; asked only for signatures, once the keys exist.
-    return new KeyUseAuditListener(log::getObject, ref -> checkpointKeys.getObject().isActive(ref));
+    return new KeyUseAuditListener(target, ref -> checkpointKeys.getObject().isActive(ref));
   }
 
   @Bean
@@ -102,17 +181,7 @@ public class AuditAutoConfiguration {
   @Bean
   io.yinxin.audit.store.CheckpointKeys auditCheckpointKeys(
       LogStore store, KeyServices keys, AuditProperties p) {
-    KeyRef ref = KeyRef.parse(p.checkpointKey());
-    if (keys.backendFor(ref.scheme()).isEmpty()) {
-      throw new IllegalStateException(
-          "yinxin.audit.checkpoint-key is "
-              + ref
-              + ", but no "
-              + ref.scheme().uriScheme()
-              + " key backend is configured (under prod software keys are off): point"
-              + " yinxin.audit.checkpoint-key at a key of a configured backend, e.g."
-              + " pkcs11:token=yinxin;object=audit-checkpoint");
-    }
+    KeyRef ref = requireBackend(keys, KeyRef.parse(p.checkpointKey()), "checkpoint-key");
     try {
       keys.describe(ref);
     } catch (KeyException e) {
@@ -226,10 +295,11 @@ public class AuditAutoConfiguration {
       ThreadPoolExecutor auditTimestamps,
       AuditProperties p) {
     Optional<CheckpointTimestamper> stamper = timestamper(store, p);
+    // The event key this process wrapped or unwrapped is recorded here (see EventCipher).
+    Map<String, String> attributes = new java.util.LinkedHashMap<>(store.cipher().keyUse());
+    attributes.put("origin", p.origin());
     Receipt started =
-        auditLog.append(
-            AuditEvent.of(
-                EventType.LOG_STARTED, "audit-log", p.origin(), Map.of("origin", p.origin())));
+        auditLog.append(AuditEvent.of(EventType.LOG_STARTED, "audit-log", p.origin(), attributes));
     log.info("event=audit_log_started origin={} index={}", p.origin(), started.index());
     ScheduledExecutorService s =
         Executors.newSingleThreadScheduledExecutor(

@@ -1,5 +1,6 @@
 package io.yinxin.audit.spring;
 
+import io.yinxin.hsm.KeyRef;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -30,6 +31,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tsaCertificate PEM file of the TSA certificate, or of the CA that issues it, that every
  *     time-stamp token must be signed by; empty: any token whose own certificate verifies it
  * @param tsaTimeout longest wait for the TSA
+ * @param encryptEvents store private event rows encrypted (AES-256-GCM under an event key wrapped
+ *     by {@code data-key}); rows written in clear before stay readable
+ * @param dataKey the data protection key that wraps the event key: a key URI; empty for {@code
+ *     <checkpoint key's backend>:audit-events} (on a PKCS#11 token, the checkpoint key's token).
+ *     Created on first start if missing
+ * @param dataKeyType the type of that key when it is created: {@code AES_256_GCM} (every backend)
+ *     or {@code SM4_GCM} (soft backend)
  */
 @ConfigurationProperties("yinxin.audit")
 public record AuditProperties(
@@ -47,4 +55,21 @@ public record AuditProperties(
     @DefaultValue("") String issuerUri,
     @DefaultValue("") String tsaUrl,
     @DefaultValue("") String tsaCertificate,
-    @DefaultValue("10s") Duration tsaTimeout) {}
+    @DefaultValue("10s") Duration tsaTimeout,
+    @DefaultValue("true") boolean encryptEvents,
+    @DefaultValue("") String dataKey,
+    @DefaultValue("AES_256_GCM") io.yinxin.hsm.DataKeySpec dataKeyType) {
+
+  /** The data protection key that wraps the event key. */
+  public KeyRef eventDataKey() {
+    if (!dataKey.isBlank()) {
+      return KeyRef.parse(dataKey);
+    }
+    KeyRef checkpoint = KeyRef.parse(checkpointKey);
+    return switch (checkpoint.scheme()) {
+      case PKCS11 -> KeyRef.pkcs11(checkpoint.token(), "audit-events");
+      case VAULT_TRANSIT -> KeyRef.vault("audit-events");
+      default -> KeyRef.soft("audit-events");
+    };
+  }
+}

@@ -94,6 +94,11 @@ public final class EvidenceBundles {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("index", e.index());
             entry.put("leaf", b64(e.leaf()));
+            if (e.event() == null) {
+              throw new AuditException(
+                  AuditException.Code.UNAVAILABLE,
+                  "event " + e.index() + " does not decrypt (changed, or its key is gone)");
+            }
             entry.put("event", e.event());
             entry.put("salt", b64(e.salt()));
             entry.put("proof", new TlogProof(Optional.empty(), e.index(), proof, note).text());

@@ -47,12 +47,13 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
 
   /**
    * An event waiting for the writer, with everything that can be computed without the tree (its
-   * encodings and hashes) already computed by the appender's own thread, so the one writer thread
+   * encodings and hashes, and its row as stored: {@code stored}, encrypted when the store's {@link
+   * EventCipher} encrypts) already computed by the appender's own thread, so the one writer thread
    * does only what must be serial.
    */
   private record Queued(
       AuditEvent event,
-      String canonical,
+      String stored,
       byte[] salt,
       byte[] leaf,
       byte[] leafHash,
@@ -122,7 +123,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
     Queued p =
         new Queued(
             event,
-            new String(canonical, StandardCharsets.UTF_8),
+            store.cipher().seal(new String(canonical, StandardCharsets.UTF_8), salt),
             salt,
             leaf,
             Rfc9162.leafHash(leaf),
@@ -223,7 +224,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
                   event.actor(),
                   event.subject(),
                   event.time(),
-                  new String(canonical, StandardCharsets.UTF_8),
+                  store.cipher().seal(new String(canonical, StandardCharsets.UTF_8), salt),
                   salt)));
     } catch (SQLException e) {
       throw LogStore.unavailable(e);
@@ -466,7 +467,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
               p.event().actor(),
               p.event().subject(),
               p.event().time(),
-              p.canonical(),
+              p.stored(),
               p.salt(),
               0));
       next.append(leafHash);

@@ -279,7 +279,10 @@ public final class LogReader {
             }
             for (LogStore.StoredEvent e : rows) {
               try {
-                if (!Leaf.decode(e.leaf())
+                if (e.event() == null) {
+                  problems.add(
+                      "event " + e.index() + " does not decrypt (changed, or its key is gone)");
+                } else if (!Leaf.decode(e.leaf())
                     .commitsTo(e.salt(), e.event().getBytes(StandardCharsets.UTF_8))) {
                   problems.add("event " + e.index() + " does not match its leaf commitment");
                 }

@@ -19,12 +19,18 @@ import javax.sql.DataSource;
 public final class LogStore {
   private final DataSource dataSource;
   private final boolean postgres;
+  private final EventCipher cipher;
 
   /**
    * Migrates schema {@code audit} (the module's own Flyway history, {@code audit.flyway_history})
    * and opens the store.
    */
   public static LogStore open(DataSource dataSource) {
+    return open(dataSource, EventCipher.none());
+  }
+
+  /** The same, with private event rows stored as {@code cipher} says. */
+  public static LogStore open(DataSource dataSource, EventCipher cipher) {
     org.flywaydb.core.Flyway.configure()
         .dataSource(dataSource)
         .schemas("audit")
@@ -35,7 +41,7 @@ public final class LogStore {
         .table("flyway_history")
         .load()
         .migrate();
-    return new LogStore(dataSource);
+    return new LogStore(dataSource, cipher);
   }
 
   private static String vendor(DataSource dataSource) {
@@ -51,8 +57,9 @@ public final class LogStore {
     }
   }
 
-  private LogStore(DataSource dataSource) {
+  private LogStore(DataSource dataSource, EventCipher cipher) {
     this.dataSource = dataSource;
+    this.cipher = cipher;
     try (Connection c = dataSource.getConnection()) {
       this.postgres =
           c.getMetaData()
@@ -693,8 +700,46 @@ public final class LogStore {
     }
   }
 
-  /** A private event as stored. */
+  /** How private event rows are stored. */
+  public EventCipher cipher() {
+    return cipher;
+  }
+
+  /**
+   * The canonical encoding of an event from its row ({@code audit.events.event} and {@code salt}):
+   * decrypted, or as stored when it was written in clear.
+   *
+   * @throws AuditException {@code UNAVAILABLE} when an encrypted row does not decrypt
+   */
+  public String openEvent(String stored, byte[] salt) {
+    return cipher.open(stored, salt);
+  }
+
+  /**
+   * The stored form of an event's canonical encoding, as an append writes it: for tools and tests
+   * that act as someone holding the event key would (a re-encrypted forgery must still fail its
+   * leaf commitment).
+   */
+  public String sealEvent(String canonical, byte[] salt) {
+    return cipher.seal(canonical, salt);
+  }
+
+  /**
+   * A private event, decrypted; {@code event} is {@code null} when its row does not decrypt
+   * (changed, moved from another row, or under a key that is gone).
+   */
   public record StoredEvent(long index, String event, byte[] salt, byte[] leaf) {}
+
+  private StoredEvent storedEvent(ResultSet rs) throws SQLException {
+    byte[] salt = rs.getBytes(3);
+    String event;
+    try {
+      event = cipher.open(rs.getString(2), salt);
+    } catch (AuditException e) {
+      event = null;
+    }
+    return new StoredEvent(rs.getLong(1), event, salt, rs.getBytes(4));
+  }
 
   /** The events with indices in [from, to), oldest first, each with its public leaf. */
   public List<StoredEvent> eventsBetween(Connection c, long from, long to) throws SQLException {
@@ -707,7 +752,7 @@ public final class LogStore {
       ps.setLong(2, to);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new StoredEvent(rs.getLong(1), rs.getString(2), rs.getBytes(3), rs.getBytes(4)));
+          out.add(storedEvent(rs));
         }
       }
     }
@@ -758,7 +803,7 @@ public final class LogStore {
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new StoredEvent(rs.getLong(1), rs.getString(2), rs.getBytes(3), rs.getBytes(4)));
+          out.add(storedEvent(rs));
         }
       }
     }

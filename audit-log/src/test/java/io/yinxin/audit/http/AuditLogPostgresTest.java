@@ -125,6 +125,7 @@ class AuditLogPostgresTest {
   @Autowired AuditLog log;
   @Autowired CheckpointPublisher publisher;
   @Autowired DataSource dataSource;
+  @Autowired io.yinxin.audit.store.LogStore store;
 
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -443,14 +444,10 @@ class AuditLogPostgresTest {
                 .exit())
         .isEqualTo(1);
 
-    // A row changed directly in the database: the next bundle and the self-check both notice.
-    try (var c = dataSource.getConnection();
-        var ps =
-            c.prepareStatement(
-                "UPDATE audit.events SET event = replace(event, 'contract-1', 'contract-7') WHERE subject = ? AND event LIKE '%contract-1%'")) {
-      ps.setString(1, subject);
-      assertThat(ps.executeUpdate()).isEqualTo(1);
-    }
+    // A row changed directly in the database by someone who also holds the event key (rows are
+    // encrypted at rest: without the key a change only makes the row undecryptable): the next
+    // bundle and the self-check both notice.
+    assertThat(rewriteEvent(subject, "contract-1", "contract-7")).isEqualTo(1);
     String tampered =
         post("/audit/v1/bundles", AUDITOR, "{\"subject\":\"" + subject + "\"}", "application/json")
             .body();
@@ -467,13 +464,29 @@ class AuditLogPostgresTest {
             HttpResponse.BodyHandlers.ofString());
     assertThat(check.statusCode()).isEqualTo(409);
     assertThat(check.body()).contains("does not match its leaf commitment");
+    rewriteEvent(subject, "contract-7", "contract-1");
+  }
+
+  /** Rewrites the events of {@code subject} that contain {@code from}, re-encrypted; how many. */
+  private int rewriteEvent(String subject, String from, String to) throws Exception {
+    int changed = 0;
     try (var c = dataSource.getConnection();
-        var ps =
-            c.prepareStatement(
-                "UPDATE audit.events SET event = replace(event, 'contract-7', 'contract-1') WHERE subject = ? AND event LIKE '%contract-7%'")) {
-      ps.setString(1, subject);
-      ps.executeUpdate();
+        var q = c.prepareStatement("SELECT idx, event, salt FROM audit.events WHERE subject = ?");
+        var u = c.prepareStatement("UPDATE audit.events SET event = ? WHERE idx = ?")) {
+      q.setString(1, subject);
+      try (var rs = q.executeQuery()) {
+        while (rs.next()) {
+          assertThat(rs.getString(2)).startsWith("enc:");
+          String event = store.openEvent(rs.getString(2), rs.getBytes(3));
+          if (event.contains(from)) {
+            u.setString(1, store.sealEvent(event.replace(from, to), rs.getBytes(3)));
+            u.setLong(2, rs.getLong(1));
+            changed += u.executeUpdate();
+          }
+        }
+      }
     }
+    return changed;
   }
 
   record Result(int exit, String out) {}
@@ -702,12 +715,24 @@ class AuditLogPostgresTest {
     try (var c = dataSource.getConnection();
         var rs =
             c.createStatement()
-                .executeQuery("SELECT type FROM audit.events ORDER BY idx LIMIT 2")) {
+                .executeQuery(
+                    "SELECT type, subject, event, salt FROM audit.events ORDER BY idx LIMIT 3")) {
       List<String> types = new ArrayList<>();
+      List<String> subjects = new ArrayList<>();
+      List<String> events = new ArrayList<>();
       while (rs.next()) {
         types.add(rs.getString(1));
+        subjects.add(rs.getString(2));
+        assertThat(rs.getString(3)).startsWith("enc:");
+        events.add(store.openEvent(rs.getString(3), rs.getBytes(4)));
       }
-      assertThat(types).containsExactly("KEY_GENERATED", "LOG_STARTED");
+      // The data key that wraps the event key (made while the event key was held, so its record
+      // is encrypted too), the checkpoint key, then the start, which records the event key's use.
+      assertThat(types).containsExactly("KEY_GENERATED", "KEY_GENERATED", "LOG_STARTED");
+      assertThat(subjects.get(0)).isEqualTo("soft:audit-events");
+      assertThat(events.get(2))
+          .contains("\"eventKeyUse\":\"created\"")
+          .contains("\"eventKeyWrappedBy\":\"soft:audit-events\"");
     }
   }
 }

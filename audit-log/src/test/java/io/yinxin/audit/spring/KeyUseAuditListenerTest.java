@@ -25,8 +25,8 @@ import org.postgresql.ds.PGSimpleDataSource;
 /**
  * No purpose string skips the record: the root CA key signing with any purpose, the checkpoint's
  * and the old "recorded by caller" suffix included, leaves a KEY_USED event. Only the configured
- * checkpoint key and the typed {@code signRecordedByCaller} / {@code signDigestRecordedByCaller}
- * API are exempt.
+ * checkpoint key and the typed {@code signRecordedByCaller} / {@code signDigestRecordedByCaller} /
+ * {@code encryptRecordedByCaller} / {@code decryptRecordedByCaller} API are exempt.
  */
 class KeyUseAuditListenerTest {
 
@@ -68,6 +68,20 @@ class KeyUseAuditListenerTest {
       keys.signDigestRecordedByCaller(
           root, SignatureAlgorithm.ECDSA_SHA384, digest, "csc:signHash x");
       assertThat(events(ds, "KEY_USED", root)).isEqualTo(5);
+
+      // A data protection key: encrypting and decrypting recorded, unless through the typed API
+      // (the audit log wrapping its event key, recorded in its LOG_STARTED).
+      KeyRef dataKey =
+          keys.generateDataKey(
+              KeyRef.Scheme.SOFT, io.yinxin.hsm.DataKeySpec.AES_256_GCM, "audit-events");
+      byte[] context = "ctx".getBytes(StandardCharsets.UTF_8);
+      byte[] sealed = keys.encrypt(dataKey, data, context, "anything");
+      assertThat(keys.decrypt(dataKey, sealed, context, "anything")).isEqualTo(data);
+      assertThat(events(ds, "KEY_USED", dataKey)).isEqualTo(2);
+      byte[] wrapped = keys.encryptRecordedByCaller(dataKey, data, context, "audit:event-key");
+      assertThat(keys.decryptRecordedByCaller(dataKey, wrapped, context, "audit:event-key"))
+          .isEqualTo(data);
+      assertThat(events(ds, "KEY_USED", dataKey)).isEqualTo(2);
 
       keys.sign(checkpoint, SignatureAlgorithm.ED25519, data, "any purpose");
       assertThat(events(ds, "KEY_USED", checkpoint)).isZero();

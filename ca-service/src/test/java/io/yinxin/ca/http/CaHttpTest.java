@@ -91,6 +91,10 @@ class CaHttpTest {
   @Autowired io.yinxin.ca.store.CaStore caStore;
   @Autowired io.yinxin.hsm.KeyService keyService;
   @Autowired io.yinxin.audit.AuditLog auditLog;
+
+  /** Reads private event rows, which are encrypted at rest. */
+  @Autowired io.yinxin.audit.store.LogStore auditStore;
+
   @Autowired io.yinxin.ca.revoke.RevocationService revocationService;
 
   // ---- hierarchy
@@ -632,6 +636,18 @@ class CaHttpTest {
           }
 
           @Override
+          public byte[] encryptRecordedByCaller(
+              io.yinxin.hsm.KeyRef ref, byte[] plaintext, byte[] associatedData, String purpose) {
+            return keyService.encryptRecordedByCaller(ref, plaintext, associatedData, purpose);
+          }
+
+          @Override
+          public byte[] decryptRecordedByCaller(
+              io.yinxin.hsm.KeyRef ref, byte[] ciphertext, byte[] associatedData, String purpose) {
+            return keyService.decryptRecordedByCaller(ref, ciphertext, associatedData, purpose);
+          }
+
+          @Override
           public byte[] signDigest(
               io.yinxin.hsm.KeyRef ref,
               io.yinxin.hsm.SignatureAlgorithm alg,
@@ -726,15 +742,16 @@ class CaHttpTest {
     try (Connection conn = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
         PreparedStatement ps =
             conn.prepareStatement(
-                "SELECT event FROM audit.events WHERE type = 'KEY_USED' AND subject = ?"
+                "SELECT event, salt FROM audit.events WHERE type = 'KEY_USED' AND subject = ?"
                     + " ORDER BY idx DESC LIMIT 1")) {
       ps.setString(1, signer);
       try (ResultSet rs = ps.executeQuery()) {
         assertThat(rs.next()).isTrue();
-        Matcher m = Pattern.compile("\"count\":\"([0-9]+)\"").matcher(rs.getString(1));
-        assertThat(m.find()).as(rs.getString(1)).isTrue();
+        String event = auditStore.openEvent(rs.getString(1), rs.getBytes(2));
+        Matcher m = Pattern.compile("\"count\":\"([0-9]+)\"").matcher(event);
+        assertThat(m.find()).as(event).isTrue();
         assertThat(Long.parseLong(m.group(1))).isGreaterThanOrEqualTo(3);
-        assertThat(rs.getString(1)).contains("\"purpose\":\"ocsp:citizen\"");
+        assertThat(event).contains("\"purpose\":\"ocsp:citizen\"");
       }
     }
   }
@@ -1246,14 +1263,16 @@ class CaHttpTest {
         Statement s = conn.createStatement();
         ResultSet rs =
             s.executeQuery(
-                "SELECT actor, event FROM audit.events WHERE type = 'CERT_ISSUED' AND subject ="
+                "SELECT actor, event, salt FROM audit.events WHERE type = 'CERT_ISSUED' AND subject ="
                     + " 'citizen/"
                     + c.get("serial")
                     + "'")) {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getString(1)).isEqualTo("ra-1");
       // The event records the use of the CA key too (no separate KEY_USED for it).
-      assertThat(rs.getString(2)).contains("\"signingKey\":\"soft:ca-citizen\"");
+      assertThat(rs.getString(2)).startsWith("enc:").doesNotContain("周九");
+      assertThat(auditStore.openEvent(rs.getString(2), rs.getBytes(3)))
+          .contains("\"signingKey\":\"soft:ca-citizen\"");
     }
   }
 

@@ -66,4 +66,11 @@ public final class Violations {
       return keys.signRecordedByCaller(ref, SignatureAlgorithm.ECDSA_SHA256, new byte[1], "x");
     }
   }
+
+  /** Decrypts with a data protection key without the key-use event, not being the audit log. */
+  public static final class OpensWithoutTheKeyUseRecord {
+    public byte[] open(KeyService keys, KeyRef ref) {
+      return keys.decryptRecordedByCaller(ref, new byte[40], new byte[1], "x");
+    }
+  }
 }
