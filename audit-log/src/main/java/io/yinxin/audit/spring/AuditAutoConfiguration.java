@@ -129,9 +129,18 @@ public class AuditAutoConfiguration {
     return ref;
   }
 
-  /** Where the key service's audit listener appends: the integrator, as soon as it exists. */
+  /**
+   * Where the key service's audit listener appends: the integrator as soon as it exists (while its
+   * bean is still being made, during the event key's activation), else the integrator bean, made on
+   * demand as before (a key used by a bean made before the log's).
+   */
   static final class AppendTarget implements java.util.function.Supplier<AuditLog> {
+    private final ObjectProvider<Integrator> bean;
     private volatile Integrator integrator;
+
+    AppendTarget(ObjectProvider<Integrator> bean) {
+      this.bean = bean;
+    }
 
     void set(Integrator integrator) {
       this.integrator = integrator;
@@ -140,17 +149,13 @@ public class AuditAutoConfiguration {
     @Override
     public AuditLog get() {
       Integrator i = integrator;
-      if (i == null) {
-        throw new io.yinxin.audit.AuditException(
-            io.yinxin.audit.AuditException.Code.UNAVAILABLE, "the audit log is not started yet");
-      }
-      return i::append;
+      return i != null ? i::append : bean.getObject()::append;
     }
   }
 
   @Bean
-  AppendTarget auditAppendTarget() {
-    return new AppendTarget();
+  AppendTarget auditAppendTarget(ObjectProvider<Integrator> integrator) {
+    return new AppendTarget(integrator);
   }
 
   @Bean

@@ -119,9 +119,16 @@ public final class EventCipher {
       String id = "k" + HexFormat.of().formatHex(idBytes);
       install(id, raw.clone());
       if (!dataKeyExists) {
-        KeyRef made = keys.generateDataKey(dataKey.scheme(), spec, dataKey.label());
-        if (!made.equals(dataKey)) {
-          throw new IllegalStateException("the key backend named the new key " + made);
+        try {
+          KeyRef made = keys.generateDataKey(dataKey.scheme(), spec, dataKey.label());
+          if (!made.equals(dataKey)) {
+            throw new IllegalStateException("the key backend named the new key " + made);
+          }
+        } catch (io.yinxin.hsm.KeyException e) {
+          // Another node starting at the same moment made it first: use theirs.
+          if (keys.dataKey(dataKey).isEmpty()) {
+            throw e;
+          }
         }
       }
       byte[] wrapped = keys.encryptRecordedByCaller(dataKey, raw, context(id), PURPOSE);
