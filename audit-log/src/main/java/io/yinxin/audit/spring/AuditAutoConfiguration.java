@@ -60,7 +60,7 @@ public class AuditAutoConfiguration {
 
   /**
    * The store; with {@code yinxin.audit.encrypt-events} (the default) private event rows are
-   * encrypted, once {@link #auditLog} has loaded the event key.
+   * encrypted, once {@link #auditIntegrator} has loaded the event key.
    */
   @Bean
   LogStore auditLogStore(DataSource dataSource, KeyServices keys, AuditProperties p) {
