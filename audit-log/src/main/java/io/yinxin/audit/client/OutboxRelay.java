@@ -5,7 +5,12 @@ import io.yinxin.audit.AuditException;
 import io.yinxin.audit.AuditException.Code;
 import io.yinxin.audit.AuditOutbox;
 import io.yinxin.audit.Receipt;
+import io.yinxin.audit.store.EventCipher;
+import io.yinxin.hsm.DataKeySpec;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyService;
 import io.yinxin.hsm.Randomness;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -40,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * the key to one entry); rows reach the log in the order they committed, since one is sent only
  * after the one before it was acknowledged. Several nodes sharing this database may relay the same
  * row; the key makes that harmless.
+ *
+ * <p>Rows are stored as the log stores its own ({@link EventCipher#forRelay}): encrypted under an
+ * event key of this database's, bound to the row's idempotency key, so a dump or backup of this
+ * node's database gives no event. The relay thread loads (or creates) that key before anything else
+ * and retries until the key backend answers; a caller's {@link #record} waits for it up to 60 s.
  */
 public final class OutboxRelay implements AuditOutbox, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
@@ -48,6 +58,8 @@ public final class OutboxRelay implements AuditOutbox, AutoCloseable {
 
   private final DataSource dataSource;
   private final HttpAuditLog remote;
+  private final EventCipher cipher;
+  private final Runnable activate;
   private final Duration poll;
   private final Semaphore kick = new Semaphore(0);
 
@@ -58,9 +70,16 @@ public final class OutboxRelay implements AuditOutbox, AutoCloseable {
   private volatile boolean running = true;
   private Instant lastPurge = Instant.EPOCH;
 
-  private OutboxRelay(DataSource dataSource, HttpAuditLog remote, Duration poll) {
+  private OutboxRelay(
+      DataSource dataSource,
+      HttpAuditLog remote,
+      Duration poll,
+      EventCipher cipher,
+      Runnable activate) {
     this.dataSource = dataSource;
     this.remote = remote;
+    this.cipher = cipher;
+    this.activate = activate;
     this.poll = poll;
     this.relay = new Thread(this::run, "audit-outbox-relay");
     relay.setDaemon(true);
@@ -74,6 +93,28 @@ public final class OutboxRelay implements AuditOutbox, AutoCloseable {
    * @param poll how often the relay looks for rows nobody told it about (other nodes' rows)
    */
   public static OutboxRelay open(DataSource dataSource, HttpAuditLog remote, Duration poll) {
+    migrate(dataSource);
+    return new OutboxRelay(dataSource, remote, poll, EventCipher.none(), () -> {});
+  }
+
+  /**
+   * As {@link #open(DataSource, HttpAuditLog, Duration)}, with rows encrypted at rest under an
+   * event key wrapped by {@code dataKey} (created as {@code spec} if the backend has none). Loading
+   * the key is an audited key use, recorded in the remote log.
+   */
+  public static OutboxRelay open(
+      DataSource dataSource,
+      HttpAuditLog remote,
+      Duration poll,
+      KeyService keys,
+      KeyRef dataKey,
+      DataKeySpec spec) {
+    migrate(dataSource);
+    EventCipher cipher = EventCipher.forRelay(keys, dataSource);
+    return new OutboxRelay(dataSource, remote, poll, cipher, () -> cipher.activate(dataKey, spec));
+  }
+
+  private static void migrate(DataSource dataSource) {
     org.flywaydb.core.Flyway.configure()
         .dataSource(dataSource)
         .schemas("audit_relay")
@@ -82,7 +123,6 @@ public final class OutboxRelay implements AuditOutbox, AutoCloseable {
         .table("flyway_history")
         .load()
         .migrate();
-    return new OutboxRelay(dataSource, remote, poll);
   }
 
   @Override
@@ -93,12 +133,14 @@ public final class OutboxRelay implements AuditOutbox, AutoCloseable {
     }
     byte[] k = new byte[18];
     Randomness.current().nextBytes(k);
+    String key = "relay-" + Base64.getUrlEncoder().withoutPadding().encodeToString(k);
+    String stored = cipher.seal(body, salt(key));
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO audit_relay.outbox (idem_key, event) VALUES (?, ?)",
             new String[] {"id"})) {
-      ps.setString(1, "relay-" + Base64.getUrlEncoder().withoutPadding().encodeToString(k));
-      ps.setString(2, body);
+      ps.setString(1, key);
+      ps.setString(2, stored);
       ps.executeUpdate();
       try (ResultSet keys = ps.getGeneratedKeys()) {
         if (!keys.next()) {
@@ -161,12 +203,22 @@ public final class OutboxRelay implements AuditOutbox, AutoCloseable {
     }
   }
 
+  /** A row's ciphertext is bound to its idempotency key (random, unique). */
+  private static byte[] salt(String idemKey) {
+    return idemKey.getBytes(StandardCharsets.UTF_8);
+  }
+
   private record Row(long id, String key, String event) {}
 
   private void run() {
     Duration backoff = Duration.ofMillis(100);
+    boolean active = false;
     while (running) {
       try {
+        if (!active) {
+          activate.run();
+          active = true;
+        }
         int sent = relayOnce();
         backoff = Duration.ofMillis(100);
         if (sent == 0) {
@@ -207,7 +259,8 @@ public final class OutboxRelay implements AuditOutbox, AutoCloseable {
                     + " ORDER BY id LIMIT 100")) {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3)));
+          String key = rs.getString(2);
+          rows.add(new Row(rs.getLong(1), key, cipher.open(rs.getString(3), salt(key))));
         }
       }
       for (Row row : rows) {

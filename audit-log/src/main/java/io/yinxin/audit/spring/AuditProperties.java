@@ -62,14 +62,22 @@ public record AuditProperties(
 
   /** The data protection key that wraps the event key. */
   public KeyRef eventDataKey() {
-    if (!dataKey.isBlank()) {
-      return KeyRef.parse(dataKey);
+    return dataKey(dataKey, checkpointKey, "audit-events");
+  }
+
+  /**
+   * {@code configured} when set, else the key {@code label} of the checkpoint key's backend (on a
+   * PKCS#11 token, the checkpoint key's token).
+   */
+  static KeyRef dataKey(String configured, String checkpointKey, String label) {
+    if (!configured.isBlank()) {
+      return KeyRef.parse(configured);
     }
     KeyRef checkpoint = KeyRef.parse(checkpointKey);
     return switch (checkpoint.scheme()) {
-      case PKCS11 -> KeyRef.pkcs11(checkpoint.token(), "audit-events");
-      case VAULT_TRANSIT -> KeyRef.vault("audit-events");
-      default -> KeyRef.soft("audit-events");
+      case PKCS11 -> KeyRef.pkcs11(checkpoint.token(), label);
+      case VAULT_TRANSIT -> KeyRef.vault(label);
+      default -> KeyRef.soft(label);
     };
   }
 }

@@ -3,6 +3,9 @@ package io.yinxin.audit.spring;
 import io.yinxin.audit.AuditLog;
 import io.yinxin.audit.client.HttpAuditLog;
 import io.yinxin.audit.client.OutboxRelay;
+import io.yinxin.hsm.DataKeySpec;
+import io.yinxin.hsm.KeyRef;
+import io.yinxin.hsm.KeyServices;
 import io.yinxin.hsm.Secret;
 import java.nio.file.Path;
 import javax.sql.DataSource;
@@ -44,13 +47,32 @@ public class RemoteAuditConfiguration {
 
   /**
    * The transactional form for this node's modules: their events go into {@code audit_relay.outbox}
-   * in this node's database, in their own transactions, and are relayed.
+   * in this node's database, in their own transactions, and are relayed. Rows are encrypted at rest
+   * ({@code yinxin.audit.encrypt-events}, default on) under an event key wrapped by {@code
+   * yinxin.audit.data-key} (default {@code audit-relay-events} of the backend {@code
+   * yinxin.audit.checkpoint-key} names, as on the log's node; created as {@code
+   * yinxin.audit.data-key-type}, default {@code AES_256_GCM}, when missing).
    */
   @Bean(destroyMethod = "close")
   @ConditionalOnProperty(prefix = "yinxin.audit.remote", name = "url")
   @org.springframework.boot.autoconfigure.condition.ConditionalOnBean(DataSource.class)
-  OutboxRelay remoteAuditOutbox(DataSource dataSource, HttpAuditLog remote) {
-    return OutboxRelay.open(dataSource, remote, java.time.Duration.ofSeconds(1));
+  OutboxRelay remoteAuditOutbox(
+      DataSource dataSource, HttpAuditLog remote, KeyServices keys, Environment env) {
+    java.time.Duration poll = java.time.Duration.ofSeconds(1);
+    if (!env.getProperty("yinxin.audit.encrypt-events", Boolean.class, true)) {
+      return OutboxRelay.open(dataSource, remote, poll);
+    }
+    KeyRef dataKey =
+        AuditAutoConfiguration.requireBackend(
+            keys,
+            AuditProperties.dataKey(
+                env.getProperty("yinxin.audit.data-key", ""),
+                env.getProperty("yinxin.audit.checkpoint-key", "soft:audit-checkpoint"),
+                "audit-relay-events"),
+            "data-key");
+    DataKeySpec spec =
+        env.getProperty("yinxin.audit.data-key-type", DataKeySpec.class, DataKeySpec.AES_256_GCM);
+    return OutboxRelay.open(dataSource, remote, poll, keys, dataKey, spec);
   }
 
   @Bean

@@ -54,8 +54,36 @@ public final class EventCipher {
   private static final int NONCE = 12;
   private static final int TAG_BITS = 128;
 
+  /** Looked up once per thread: {@code getInstance} costs as much as encrypting a small event. */
+  private static final ThreadLocal<Cipher> AES = ThreadLocal.withInitial(() -> instance("aes"));
+
+  private static final ThreadLocal<javax.crypto.Mac> HMAC =
+      ThreadLocal.withInitial(() -> instance("hmac"));
+
+  @SuppressWarnings("unchecked")
+  private static <T> T instance(String which) {
+    try {
+      return (T)
+          (which.equals("aes")
+              ? Cipher.getInstance("AES/GCM/NoPadding")
+              : javax.crypto.Mac.getInstance("HmacSHA256"));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM or HMAC-SHA256 is unavailable", e);
+    }
+  }
+
   private final KeyService keys;
   private final DataSource dataSource;
+
+  /** Where the wrapped event keys are: {@code audit.wrapped_keys} or {@code audit_relay.…}. */
+  private final String table;
+
+  /**
+   * Whether this caller records its uses of the data protection key itself (the log, in {@code
+   * LOG_STARTED}) or the key service's audit listener does (the relay, whose listener appends to
+   * the remote log directly).
+   */
+  private final boolean recordsKeyUse;
 
   /** Event keys by id: the active one and any older one a row was read with. */
   private final Map<String, SecretKeySpec> keysById = new ConcurrentHashMap<>();
@@ -64,14 +92,16 @@ public final class EventCipher {
   private volatile String activeId;
   private volatile Map<String, String> keyUse = Map.of();
 
-  private EventCipher(KeyService keys, DataSource dataSource) {
+  private EventCipher(KeyService keys, DataSource dataSource, String table, boolean recordsKeyUse) {
     this.keys = keys;
     this.dataSource = dataSource;
+    this.table = table;
+    this.recordsKeyUse = recordsKeyUse;
   }
 
   /** Events stored in clear. */
   public static EventCipher none() {
-    EventCipher c = new EventCipher(null, null);
+    EventCipher c = new EventCipher(null, null, "audit.wrapped_keys", true);
     c.ready.countDown();
     return c;
   }
@@ -81,7 +111,17 @@ public final class EventCipher {
    * an append waits (up to 60 s) rather than store an event in clear.
    */
   public static EventCipher underDataKey(KeyService keys, DataSource dataSource) {
-    return new EventCipher(keys, dataSource);
+    return new EventCipher(keys, dataSource, "audit.wrapped_keys", true);
+  }
+
+  /**
+   * The outbox of a node that relays its events to a remote log ({@code audit_relay.outbox}): the
+   * same format, its own event key in {@code audit_relay.wrapped_keys}. Its uses of the data
+   * protection key are ordinary audited key uses, recorded in the remote log by the key service's
+   * listener (which appends there directly, not through this outbox).
+   */
+  public static EventCipher forRelay(KeyService keys, DataSource dataSource) {
+    return new EventCipher(keys, dataSource, "audit_relay.wrapped_keys", false);
   }
 
   /** Whether rows are encrypted. */
@@ -107,7 +147,7 @@ public final class EventCipher {
       Optional<Wrapped> newest = dataKeyExists ? newest(c, dataKey) : Optional.empty();
       if (newest.isPresent()) {
         Wrapped w = newest.get();
-        byte[] raw = keys.decryptRecordedByCaller(dataKey, w.wrapped(), context(w.id()), PURPOSE);
+        byte[] raw = unwrap(dataKey, w.wrapped(), w.id());
         install(w.id(), raw);
         keyUse = use(w.id(), dataKey, "unwrapped");
         return;
@@ -131,11 +171,16 @@ public final class EventCipher {
           }
         }
       }
-      byte[] wrapped = keys.encryptRecordedByCaller(dataKey, raw, context(id), PURPOSE);
+      byte[] wrapped =
+          recordsKeyUse
+              ? keys.encryptRecordedByCaller(dataKey, raw, context(id), PURPOSE)
+              : keys.encrypt(dataKey, raw, context(id), PURPOSE);
       Arrays.fill(raw, (byte) 0);
       try (PreparedStatement ps =
           c.prepareStatement(
-              "INSERT INTO audit.wrapped_keys (id, key_ref, wrapped, created_at)"
+              "INSERT INTO "
+                  + table
+                  + " (id, key_ref, wrapped, created_at)"
                   + " VALUES (?, ?, ?, ?)")) {
         ps.setString(1, id);
         ps.setString(2, dataKey.toString());
@@ -147,6 +192,12 @@ public final class EventCipher {
     } catch (SQLException e) {
       throw new AuditException(Code.UNAVAILABLE, "the audit event key cannot be stored or read", e);
     }
+  }
+
+  private byte[] unwrap(KeyRef dataKey, byte[] wrapped, String id) {
+    return recordsKeyUse
+        ? keys.decryptRecordedByCaller(dataKey, wrapped, context(id), PURPOSE)
+        : keys.decrypt(dataKey, wrapped, context(id), PURPOSE);
   }
 
   private void install(String id, byte[] raw) {
@@ -173,8 +224,13 @@ public final class EventCipher {
     return keyUse;
   }
 
-  /** The stored form of an event's canonical encoding. */
-  String seal(String canonical, byte[] salt) {
+  /**
+   * The stored form of an event's canonical encoding.
+   *
+   * @param salt random bytes of the row's own (16 for a log event, the idempotency key for a relay
+   *     row): the event's key is derived from it and the ciphertext bound to it
+   */
+  public String seal(String canonical, byte[] salt) {
     if (keys == null) {
       return canonical;
     }
@@ -182,7 +238,7 @@ public final class EventCipher {
     try {
       byte[] nonce = new byte[NONCE];
       io.yinxin.hsm.Randomness.current().nextBytes(nonce);
-      Cipher aes = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher aes = AES.get();
       aes.init(
           Cipher.ENCRYPT_MODE,
           eventKey(keysById.get(id), salt),
@@ -216,7 +272,7 @@ public final class EventCipher {
    * @throws AuditException {@code UNAVAILABLE} when the row does not decrypt (changed, moved from
    *     another row, or under a key that is gone)
    */
-  String open(String stored, byte[] salt) {
+  public String open(String stored, byte[] salt) {
     if (stored == null || !stored.startsWith(PREFIX)) {
       return stored;
     }
@@ -230,7 +286,7 @@ public final class EventCipher {
       if (in.length < NONCE + TAG_BITS / 8) {
         throw cannotOpen();
       }
-      Cipher aes = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher aes = AES.get();
       aes.init(
           Cipher.DECRYPT_MODE,
           eventKey(key(id), salt),
@@ -249,7 +305,7 @@ public final class EventCipher {
    */
   private static SecretKeySpec eventKey(SecretKeySpec key, byte[] salt)
       throws GeneralSecurityException {
-    javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+    javax.crypto.Mac mac = HMAC.get();
     mac.init(key);
     byte[] k = mac.doFinal(salt);
     SecretKeySpec spec = new SecretKeySpec(k, "AES");
@@ -273,7 +329,7 @@ public final class EventCipher {
     }
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
-            c.prepareStatement("SELECT key_ref, wrapped FROM audit.wrapped_keys WHERE id = ?")) {
+            c.prepareStatement("SELECT key_ref, wrapped FROM " + table + " WHERE id = ?")) {
       ps.setString(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -293,11 +349,12 @@ public final class EventCipher {
 
   private record Wrapped(String id, byte[] wrapped) {}
 
-  private static Optional<Wrapped> newest(Connection c, KeyRef dataKey) throws SQLException {
+  private Optional<Wrapped> newest(Connection c, KeyRef dataKey) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT id, wrapped FROM audit.wrapped_keys WHERE key_ref = ?"
-                + " ORDER BY created_at DESC, id LIMIT 1")) {
+            "SELECT id, wrapped FROM "
+                + table
+                + " WHERE key_ref = ? ORDER BY created_at DESC, id LIMIT 1")) {
       ps.setString(1, dataKey.toString());
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next()
@@ -308,8 +365,8 @@ public final class EventCipher {
   }
 
   /** What a wrapped event key is bound to: its table and id. */
-  private static byte[] context(String id) {
-    return ("audit.wrapped_keys/" + id).getBytes(StandardCharsets.UTF_8);
+  private byte[] context(String id) {
+    return (table + "/" + id).getBytes(StandardCharsets.UTF_8);
   }
 
   @Override

@@ -160,31 +160,106 @@ class RelayTest {
     java.nio.file.Path token =
         java.nio.file.Files.createTempFile(java.nio.file.Path.of(DATA), "w", "");
     java.nio.file.Files.writeString(token, WRITER);
-    try (var node =
-        new org.springframework.boot.builder.SpringApplicationBuilder(TestApp.class)
-            .web(org.springframework.boot.WebApplicationType.NONE)
-            .properties(
-                "spring.datasource.url=" + NODE_DB.url(),
-                "spring.datasource.username=" + PostgresDatabase.USER,
-                "spring.flyway.enabled=false",
-                "yinxin.data-dir=" + DATA,
-                "yinxin.audit.enabled=false",
-                "yinxin.audit.remote.url=" + base(),
-                "yinxin.audit.remote.token-file=" + token)
-            .run()) {
-      AuditOutbox outbox = node.getBean(AuditOutbox.class);
-      assertThat(outbox).isInstanceOf(OutboxRelay.class);
-      DataSource nodeDb = node.getBean(DataSource.class);
-      AuditOutbox.Pending p;
-      try (Connection c = nodeDb.getConnection()) {
-        c.setAutoCommit(false);
-        p = outbox.record(c, event("from-a-node-without-the-log"));
-        c.commit();
-      }
-      Receipt r = outbox.await(p);
-      assertThat(leafHashAt(r.index())).isEqualTo(r.leafHash());
-      assertThat(entriesFor("from-a-node-without-the-log")).isEqualTo(1);
+    String firstKey;
+    try (var node = nodeWithoutTheLog(token)) {
+      String stored = relayThroughTheNode(node, "from-a-node-without-the-log", "张三");
+      firstKey = stored.substring(4, stored.indexOf(':', 4));
+      // Making the data key, wrapping the event key under it, and this test's own unwrapping are
+      // recorded in the remote log.
+      assertThat(entriesFor("soft:audit-relay-events")).isEqualTo(3);
     }
+    // Restarted on the same database: the same event key, unwrapped (recorded) rather than made.
+    try (var node = nodeWithoutTheLog(token)) {
+      String stored = relayThroughTheNode(node, "after-a-restart", "李四");
+      assertThat(stored.substring(4, stored.indexOf(':', 4))).isEqualTo(firstKey);
+      // The restarted node's unwrapping, and this test's.
+      assertThat(entriesFor("soft:audit-relay-events")).isEqualTo(5);
+    }
+  }
+
+  org.springframework.context.ConfigurableApplicationContext nodeWithoutTheLog(
+      java.nio.file.Path token) {
+    return new org.springframework.boot.builder.SpringApplicationBuilder(TestApp.class)
+        .web(org.springframework.boot.WebApplicationType.NONE)
+        .properties(
+            "spring.datasource.url=" + NODE_DB.url(),
+            "spring.datasource.username=" + PostgresDatabase.USER,
+            "spring.flyway.enabled=false",
+            "yinxin.data-dir=" + DATA,
+            "yinxin.audit.enabled=false",
+            "yinxin.audit.remote.url=" + base(),
+            "yinxin.audit.remote.token-file=" + token)
+        .run();
+  }
+
+  /**
+   * Records an event carrying a name through the node's outbox and waits for its receipt; checks
+   * that the row waited encrypted — opened here by hand from the documented format, with the event
+   * key unwrapped through the node's key service — and reached the log once.
+   *
+   * @return the row as stored
+   */
+  String relayThroughTheNode(
+      org.springframework.context.ConfigurableApplicationContext node, String subject, String name)
+      throws Exception {
+    AuditOutbox outbox = node.getBean(AuditOutbox.class);
+    assertThat(outbox).isInstanceOf(OutboxRelay.class);
+    DataSource nodeDb = node.getBean(DataSource.class);
+    AuditEvent event =
+        AuditEvent.of(EventType.REALNAME_RELEASED, "relay-test", subject, Map.of("name", name));
+    AuditOutbox.Pending p;
+    try (Connection c = nodeDb.getConnection()) {
+      c.setAutoCommit(false);
+      p = outbox.record(c, event);
+      c.commit();
+    }
+    Receipt r = outbox.await(p);
+    assertThat(leafHashAt(r.index())).isEqualTo(r.leafHash());
+    assertThat(entriesFor(subject)).isEqualTo(1);
+
+    String idemKey;
+    String stored;
+    try (Connection c = nodeDb.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT idem_key, event FROM audit_relay.outbox WHERE id = ?")) {
+      ps.setLong(1, p.id());
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        idemKey = rs.getString(1);
+        stored = rs.getString(2);
+      }
+    }
+    assertThat(stored)
+        .startsWith("enc:")
+        .doesNotContain(subject)
+        .doesNotContain(name)
+        .doesNotContain("REALNAME_RELEASED")
+        .doesNotContain("attributes");
+    String keyId = stored.substring(4, stored.indexOf(':', 4));
+    byte[] eventKey;
+    try (Connection c = nodeDb.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT key_ref, wrapped FROM audit_relay.wrapped_keys WHERE id = ?")) {
+      ps.setString(1, keyId);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("soft:audit-relay-events");
+        eventKey =
+            node.getBean(io.yinxin.hsm.KeyServices.class)
+                .decrypt(
+                    io.yinxin.hsm.KeyRef.parse(rs.getString(1)),
+                    rs.getBytes(2),
+                    ("audit_relay.wrapped_keys/" + keyId)
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    "test");
+      }
+    }
+    String opened =
+        io.yinxin.audit.store.EventEncryptionTest.openByHand(
+            eventKey, stored, idemKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(opened).isEqualTo(HttpAuditLog.body(event));
+    return stored;
   }
 
   static AuditEvent event(String subject) {

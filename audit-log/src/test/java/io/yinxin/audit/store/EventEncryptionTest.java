@@ -44,7 +44,7 @@ import org.postgresql.ds.PGSimpleDataSource;
  * reported by the self-check and refused in a bundle; the creation of the data key is recorded
  * (encrypted) while the event key is being made.
  */
-class EventEncryptionTest {
+public class EventEncryptionTest {
   private static final String NAME = "张三";
   private static final String ID_NUMBER = "11010519491231002X";
 
@@ -234,7 +234,7 @@ class EventEncryptionTest {
   }
 
   /** {@code enc:<id>:<base64(nonce ‖ ciphertext ‖ tag)>}, key HMAC-SHA256(event key, salt). */
-  private static String openByHand(byte[] eventKey, String stored, byte[] salt) throws Exception {
+  public static String openByHand(byte[] eventKey, String stored, byte[] salt) throws Exception {
     byte[] in = Base64.getDecoder().decode(stored.substring(stored.indexOf(':', 4) + 1));
     Mac mac = Mac.getInstance("HmacSHA256");
     mac.init(new SecretKeySpec(eventKey, "HmacSHA256"));
