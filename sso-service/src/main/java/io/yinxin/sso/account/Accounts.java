@@ -16,7 +16,6 @@ import org.springframework.security.core.userdetails.User;
 import org.springframework.security.core.userdetails.UserDetails;
 import org.springframework.security.core.userdetails.UserDetailsService;
 import org.springframework.security.core.userdetails.UsernameNotFoundException;
-import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
 import org.springframework.security.crypto.password.PasswordEncoder;
 
 /**
@@ -33,7 +32,7 @@ public final class Accounts implements UserDetailsService {
 
   /** The encoder every password goes through. */
   public static PasswordEncoder passwords() {
-    return new Argon2PasswordEncoder(16, 32, 1, 7 * 1024, 5);
+    return new Argon2idPasswords(16, 32, 1, 7 * 1024, 5);
   }
 
   private final DataSource dataSource;

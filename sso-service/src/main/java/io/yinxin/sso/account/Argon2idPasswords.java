@@ -1,0 +1,186 @@
+package io.yinxin.sso.account;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
+import org.springframework.security.crypto.password.PasswordEncoder;
+
+/**
+ * Argon2id password hashes (RFC 9106) in the PHC string format Spring Security's {@link
+ * Argon2PasswordEncoder} writes ({@code $argon2id$v=19$m=7168,t=5,p=1$<salt>$<hash>}, base64
+ * without padding), computed by the Argon2 authors' reference C library ({@code libargon2}, Debian
+ * package {@code libargon2-1}) when this machine has it, else by Spring's encoder (Bouncy Castle).
+ * The two give the same bytes for the same password, salt and parameters, so hashes move freely
+ * between nodes with and without the library.
+ *
+ * <p>Why not Bouncy Castle alone: the hash is what a sign-in costs (about 40 ms of CPU at
+ * Keycloak's default strength in Java here), and the C library computes the same function in a
+ * fraction of that. The strength — memory, passes, the attacker's cost per guess — is the same.
+ */
+public final class Argon2idPasswords implements PasswordEncoder {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(Argon2idPasswords.class);
+
+  private static final Pattern PHC =
+      Pattern.compile(
+          "\\$argon2id\\$v=19\\$m=(\\d{1,8}),t=(\\d{1,3}),p=(\\d{1,3})"
+              + "\\$([A-Za-z0-9+/]{11,64})\\$([A-Za-z0-9+/]{22,128})");
+
+  /** The most memory a stored hash may ask for (1 GiB; 64 passes): a guard against a forged row. */
+  private static final int MAX_MEMORY_KIB = 1 << 20;
+
+  /** The C library's one function this class needs ({@code argon2.h}). */
+  interface Lib extends Library {
+    int argon2id_hash_raw(
+        int tCost,
+        int mCost,
+        int parallelism,
+        byte[] pwd,
+        long pwdlen,
+        byte[] salt,
+        long saltlen,
+        byte[] hash,
+        long hashlen);
+  }
+
+  private static final Optional<Lib> NATIVE = load();
+
+  private static Optional<Lib> load() {
+    if (Boolean.getBoolean("yinxin.sso.argon2.java") || Native.SIZE_T_SIZE != 8) {
+      return Optional.empty();
+    }
+    for (String name : new String[] {"argon2", "libargon2.so.1"}) {
+      try {
+        return Optional.of(Native.load(name, Lib.class));
+      } catch (UnsatisfiedLinkError e) {
+        // try the next name
+      }
+    }
+    log.info(
+        "event=argon2_native_missing detail=libargon2 not found; hashing in Java (Bouncy Castle)");
+    return Optional.empty();
+  }
+
+  private final int saltLength;
+  private final int hashLength;
+  private final int parallelism;
+  private final int memoryKib;
+  private final int iterations;
+  private final Argon2PasswordEncoder java;
+
+  /** As {@link Argon2PasswordEncoder#Argon2PasswordEncoder(int, int, int, int, int)}. */
+  public Argon2idPasswords(
+      int saltLength, int hashLength, int parallelism, int memoryKib, int iterations) {
+    this.saltLength = saltLength;
+    this.hashLength = hashLength;
+    this.parallelism = parallelism;
+    this.memoryKib = memoryKib;
+    this.iterations = iterations;
+    this.java =
+        new Argon2PasswordEncoder(saltLength, hashLength, parallelism, memoryKib, iterations);
+  }
+
+  /** Whether hashes are computed by the C library here. */
+  public static boolean isNative() {
+    return NATIVE.isPresent();
+  }
+
+  @Override
+  public String encode(CharSequence rawPassword) {
+    byte[] pwd = utf8(rawPassword);
+    if (NATIVE.isEmpty() || pwd == null) {
+      return java.encode(rawPassword);
+    }
+    byte[] salt = new byte[saltLength];
+    io.yinxin.hsm.Randomness.current().nextBytes(salt);
+    try {
+      byte[] hash = hash(pwd, salt, iterations, memoryKib, parallelism, hashLength);
+      Base64.Encoder b64 = Base64.getEncoder().withoutPadding();
+      return "$argon2id$v=19$m="
+          + memoryKib
+          + ",t="
+          + iterations
+          + ",p="
+          + parallelism
+          + "$"
+          + b64.encodeToString(salt)
+          + "$"
+          + b64.encodeToString(hash);
+    } finally {
+      Arrays.fill(pwd, (byte) 0);
+    }
+  }
+
+  @Override
+  public boolean matches(CharSequence rawPassword, String encodedPassword) {
+    if (rawPassword == null || encodedPassword == null) {
+      return false;
+    }
+    Matcher m = PHC.matcher(encodedPassword);
+    byte[] pwd = NATIVE.isPresent() && m.matches() ? utf8(rawPassword) : null;
+    if (pwd == null) {
+      return java.matches(rawPassword, encodedPassword);
+    }
+    try {
+      long memory = Long.parseLong(m.group(1));
+      int t = Integer.parseInt(m.group(2));
+      int p = Integer.parseInt(m.group(3));
+      if (memory > MAX_MEMORY_KIB || memory < 8L * p || t < 1 || t > 64 || p < 1) {
+        // Not a hash this provider writes (nor a valid one): not computed at any cost.
+        return false;
+      }
+      byte[] salt = Base64.getDecoder().decode(m.group(4));
+      byte[] expected = Base64.getDecoder().decode(m.group(5));
+      return MessageDigest.isEqual(hash(pwd, salt, t, (int) memory, p, expected.length), expected);
+    } catch (IllegalArgumentException e) {
+      return false;
+    } finally {
+      Arrays.fill(pwd, (byte) 0);
+    }
+  }
+
+  @Override
+  public boolean upgradeEncoding(String encodedPassword) {
+    return java.upgradeEncoding(encodedPassword);
+  }
+
+  private static byte[] hash(byte[] pwd, byte[] salt, int t, int memoryKib, int p, int length) {
+    byte[] out = new byte[length];
+    int rc =
+        NATIVE
+            .orElseThrow()
+            .argon2id_hash_raw(
+                t, memoryKib, p, pwd, pwd.length, salt, salt.length, out, out.length);
+    if (rc != 0) {
+      // ARGON2_MEMORY_ALLOCATION_ERROR and the like: no answer rather than a wrong one.
+      throw new IllegalStateException("libargon2 failed with code " + rc);
+    }
+    return out;
+  }
+
+  /**
+   * The password's UTF-8 bytes as Bouncy Castle forms them, or {@code null} for a password with an
+   * unpaired surrogate, which Java's encoder would replace and Bouncy Castle refuses: such a
+   * password goes to Spring's encoder (and is refused), so both paths always agree.
+   */
+  private static byte[] utf8(CharSequence raw) {
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < raw.length()
+          && Character.isLowSurrogate(raw.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return null;
+      }
+    }
+    return raw.toString().getBytes(StandardCharsets.UTF_8);
+  }
+}
