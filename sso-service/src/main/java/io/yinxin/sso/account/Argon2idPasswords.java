@@ -53,18 +53,26 @@ public final class Argon2idPasswords implements PasswordEncoder {
   private static final Optional<Lib> NATIVE = load();
 
   private static Optional<Lib> load() {
-    if (Boolean.getBoolean("yinxin.sso.argon2.java") || Native.SIZE_T_SIZE != 8) {
+    if (Boolean.getBoolean("yinxin.sso.argon2.java")) {
       return Optional.empty();
     }
-    for (String name : new String[] {"argon2", "libargon2.so.1"}) {
-      try {
-        return Optional.of(Native.load(name, Lib.class));
-      } catch (UnsatisfiedLinkError e) {
-        // try the next name
+    try {
+      if (Native.SIZE_T_SIZE != 8) {
+        return Optional.empty();
       }
+      for (String name : new String[] {"argon2", "libargon2.so.1"}) {
+        try {
+          return Optional.of(Native.load(name, Lib.class));
+        } catch (UnsatisfiedLinkError e) {
+          // try the next name
+        }
+      }
+    } catch (LinkageError e) {
+      // JNA's own stub could not be loaded (a temporary folder mounted noexec, say)
     }
     log.info(
-        "event=argon2_native_missing detail=libargon2 not found; hashing in Java (Bouncy Castle)");
+        "event=argon2_native_missing detail=libargon2 not loadable; hashing in Java (Bouncy"
+            + " Castle)");
     return Optional.empty();
   }
 
