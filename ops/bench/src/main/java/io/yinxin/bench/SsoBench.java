@@ -80,7 +80,13 @@ public final class SsoBench {
       throw new IllegalStateException("the provider is not set up: " + firstFailure);
     }
     row(t, "client_credentials tokens/s", () -> clientCredentials(shared, t) != null);
-    row(t, "introspections/s", () -> introspect(shared, t, token));
+    // A fresh token for the introspection row: the first one may have expired during the
+    // previous row's warm-up (Keycloak's default lifetime is 5 minutes; a row can take 190 s).
+    String fresh = clientCredentials(shared, t);
+    if (fresh == null) {
+      throw new IllegalStateException("no token for the introspection row: " + firstFailure);
+    }
+    row(t, "introspections/s", () -> introspect(shared, t, fresh));
     row(t, "code + PKCE sign-ins/s (password)", new CodeFlows(t));
     System.out.printf(
         Locale.ROOT, "| %s | RSS after the runs | %.0f MB |  |%n", t.name(), rssMb(t.pid()));
