@@ -21,8 +21,8 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 /**
  * Accounts of people who sign in, in {@code sso.accounts}. Passwords are Argon2id at Keycloak's
  * default strength (7 MiB, 5 iterations, parallelism 1; 16-byte salt, 32-byte hash): as strong as
- * the field's usual provider, and the same cost per login. A username is case-folded to one
- * spelling before it is stored or looked up, so two spellings cannot be two accounts.
+ * the field's usual provider, computed by {@link Argon2idPasswords}. A username is case-folded to
+ * one spelling before it is stored or looked up, so two spellings cannot be two accounts.
  */
 public final class Accounts implements UserDetailsService {
   private static final Pattern USERNAME = Pattern.compile("[a-z0-9][a-z0-9._@-]{0,99}");
