@@ -44,6 +44,10 @@ public final class SsoBench {
   private static final Duration RUN =
       Duration.ofSeconds(Long.parseLong(System.getenv().getOrDefault("BENCH_SECONDS", "10")));
 
+  /** Which rows to run ({@code cc,introspect,signin}; all by default), e.g. to profile one. */
+  private static final List<String> ROWS =
+      List.of(System.getenv().getOrDefault("BENCH_ROWS", "cc,introspect,signin").split(","));
+
   private record Target(
       String name,
       long pid,
@@ -79,15 +83,21 @@ public final class SsoBench {
     if (token == null || !introspect(shared, t, token) || !new CodeFlows(t).run()) {
       throw new IllegalStateException("the provider is not set up: " + firstFailure);
     }
-    row(t, "client_credentials tokens/s", () -> clientCredentials(shared, t) != null);
+    if (ROWS.contains("cc")) {
+      row(t, "client_credentials tokens/s", () -> clientCredentials(shared, t) != null);
+    }
     // A fresh token for the introspection row: the first one may have expired during the
     // previous row's warm-up (Keycloak's default lifetime is 5 minutes; a row can take 190 s).
     String fresh = clientCredentials(shared, t);
     if (fresh == null) {
       throw new IllegalStateException("no token for the introspection row: " + firstFailure);
     }
-    row(t, "introspections/s", () -> introspect(shared, t, fresh));
-    row(t, "code + PKCE sign-ins/s (password)", new CodeFlows(t));
+    if (ROWS.contains("introspect")) {
+      row(t, "introspections/s", () -> introspect(shared, t, fresh));
+    }
+    if (ROWS.contains("signin")) {
+      row(t, "code + PKCE sign-ins/s (password)", new CodeFlows(t));
+    }
     System.out.printf(
         Locale.ROOT, "| %s | RSS after the runs | %.0f MB |  |%n", t.name(), rssMb(t.pid()));
   }

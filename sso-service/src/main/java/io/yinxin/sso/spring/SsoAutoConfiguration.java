@@ -43,7 +43,6 @@ import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.jwt.JwtEncoder;
 import org.springframework.security.oauth2.server.authorization.JdbcOAuth2AuthorizationConsentService;
-import org.springframework.security.oauth2.server.authorization.JdbcOAuth2AuthorizationService;
 import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationConsentService;
 import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService;
 import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
@@ -343,7 +342,8 @@ public class SsoAutoConfiguration {
     return new io.yinxin.sso.token.StatelessClientTokens(
         new io.yinxin.sso.token.RefreshTokenFamilies(
             new io.yinxin.sso.token.TokenIndex(
-                new JdbcOAuth2AuthorizationService(new JdbcTemplate(schema.dataSource()), clients),
+                io.yinxin.sso.token.ParseOnceJsonMapper.authorizations(
+                    new JdbcTemplate(schema.dataSource()), clients),
                 schema.dataSource()),
             dataSource,
             audit,
