@@ -66,6 +66,39 @@ class Argon2idPasswordsTest {
   }
 
   @Test
+  void manySignInsAtOnceGetTheRightAnswersFromKeptWorkingMemory() throws Exception {
+    // Hashes made by Bouncy Castle at two strengths and two lanes, checked by 16 threads at once:
+    // blocks are reused between hashes of different sizes and lanes, and wiped by the library,
+    // so every answer must still be Bouncy Castle's.
+    var twoLanes = new Argon2PasswordEncoder(16, 32, 2, 8 * 1024, 3);
+    List<String> made = new java.util.ArrayList<>();
+    for (String pw : PASSWORDS) {
+      made.add(SPRING.encode(pw));
+      made.add(twoLanes.encode(pw));
+    }
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+    try {
+      List<java.util.concurrent.Future<Boolean>> answers = new java.util.ArrayList<>();
+      for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < made.size(); i++) {
+          String pw = PASSWORDS.get(i / 2);
+          String hash = made.get(i);
+          boolean right = round % 2 == 0;
+          answers.add(pool.submit(() -> OURS.matches(right ? pw : pw + "!", hash) == right));
+        }
+        answers.add(pool.submit(() -> SPRING.matches("fresh", OURS.encode("fresh"))));
+      }
+      for (var a : answers) {
+        assertThat(a.get()).isTrue();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(Argon2idPasswords.keptBlocks())
+        .isBetween(1, Argon2idPasswords.permits()); // one block per hash at a time, no more
+  }
+
+  @Test
   void malformedOrUnpairedInputIsRefusedOrAnsweredAsBouncyCastleWould() {
     String good = OURS.encode("pw");
     assertThat(OURS.matches("pw", good.replace("$v=19$", "$v=16$"))).isFalse();
