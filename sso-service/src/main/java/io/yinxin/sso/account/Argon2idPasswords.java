@@ -111,8 +111,9 @@ public final class Argon2idPasswords implements PasswordEncoder {
    * time on two cores a hash took 33 ms of CPU (a sixth of it page faults on fresh memory) instead
    * of 17. Waiting sign-ins queue here (fairly), not on the CPU.
    */
-  private static final Semaphore HASHING =
-      new Semaphore(Math.max(1, Runtime.getRuntime().availableProcessors()), true);
+  private static final int PERMITS = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+  private static final Semaphore HASHING = new Semaphore(PERMITS, true);
 
   /**
    * Working memory kept between hashes, at most one block per permit: faulting in 7 MiB of fresh
@@ -259,6 +260,7 @@ public final class Argon2idPasswords implements PasswordEncoder {
       if (work == null || work.size() < bytes) {
         if (work != null) {
           work.close();
+          work = null; // never back into the pool, even if the allocation below fails
         }
         work = new Memory(bytes);
       }
@@ -308,7 +310,7 @@ public final class Argon2idPasswords implements PasswordEncoder {
 
   /** How many hashes may run at once. */
   static int permits() {
-    return Math.max(1, Runtime.getRuntime().availableProcessors());
+    return PERMITS;
   }
 
   /**
