@@ -111,6 +111,7 @@ class AuthorizationCodeFlowTest {
 
   @Test
   void aPersonSignsInConsentsAndTheClientGetsTokensForTheCodeOnce() throws Exception {
+    java.time.Instant testStarted = java.time.Instant.now();
     String verifier = verifier();
     String challenge = challenge(verifier);
 
@@ -188,6 +189,14 @@ class AuthorizationCodeFlowTest {
     // RFC 8176: signed in with a password alone.
     assertThat(id.getJWTClaimsSet().getStringListClaim("amr")).containsExactly("pwd");
     assertThat(id.getJWTClaimsSet().getStringClaim("acr")).isEqualTo("urn:yinxin:loa:1");
+    // No session id: discovery says none is offered (sign-out ends all of a person's sessions).
+    // Upstream's in-memory session registry put the person's most recently used session here —
+    // another browser's, or none when the code is exchanged on another node.
+    assertThat(id.getJWTClaimsSet().getClaims()).doesNotContainKey("sid");
+    // When the person signed in: within this test, and not after the ID token was issued.
+    assertThat(id.getJWTClaimsSet().getDateClaim("auth_time"))
+        .isAfter(java.util.Date.from(testStarted.minusSeconds(1)))
+        .isBeforeOrEqualTo(id.getJWTClaimsSet().getIssueTime());
 
     // The same code a second time is refused.
     HttpResponse<String> again = post("/oauth2/token", exchange, basic);

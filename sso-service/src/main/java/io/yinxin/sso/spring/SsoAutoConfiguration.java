@@ -1224,6 +1224,12 @@ public class SsoAutoConfiguration {
     "/cas/p3/*"
   };
 
+  /** No in-memory registry of sessions beside Spring Session's (see {@link UntrackedSessions}). */
+  @Bean
+  org.springframework.security.core.session.SessionRegistry ssoSessionRegistry() {
+    return new UntrackedSessions();
+  }
+
   /**
    * Created when the web server starts (its filter is), so it must not touch the database then: no
    * dependency on the schema's migration, which a request will find done.

@@ -14,7 +14,8 @@ import org.springframework.security.oauth2.server.authorization.token.JwtEncodin
  * How the person signed in, in the ID token: {@code amr} (RFC 8176 values) from the factors the
  * session passed ({@code pwd} for the password, {@code otp} for a TOTP code, {@code mfa} when more
  * than one; {@code x509} for a citizen certificate), and {@code acr}: {@value #ONE_FACTOR} or
- * {@value #TWO_FACTORS} (two factors, or a certificate).
+ * {@value #TWO_FACTORS} (two factors, or a certificate); and {@code auth_time}, when the latest
+ * factor was passed.
  */
 public final class AuthenticationMethods {
   public static final String ONE_FACTOR = "urn:yinxin:loa:1";
@@ -32,6 +33,18 @@ public final class AuthenticationMethods {
       return;
     }
     context.getClaims().claim("amr", amr).claim("acr", acr(amr));
+    // When the person signed in (the latest factor), as upstream would from a session registry
+    // this node does not keep; a refreshed ID token keeps the one it had.
+    java.time.Instant at = null;
+    for (GrantedAuthority a : principal.getAuthorities()) {
+      if (a instanceof FactorGrantedAuthority f && (at == null || f.getIssuedAt().isAfter(at))) {
+        at = f.getIssuedAt();
+      }
+    }
+    if (at != null) {
+      java.util.Date authTime = java.util.Date.from(at);
+      context.getClaims().claims(c -> c.putIfAbsent("auth_time", authTime));
+    }
     // Signed in through an upstream provider: which one.
     if (principal.getPrincipal() instanceof io.yinxin.sso.federation.FederatedUser f) {
       context.getClaims().claim("idp", f.upstream());
