@@ -172,11 +172,36 @@ class AuthorizationCodeFlowTest {
             "code", code,
             "redirect_uri", REDIRECT,
             "code_verifier", verifier);
+    long keyUsesBefore = AuditEvents.count(dataSource, auditStore, "KEY_USED");
+    long issuedBefore = AuditEvents.count(dataSource, auditStore, "TOKEN_ISSUED");
     HttpResponse<String> tokens = post("/oauth2/token", exchange, basic);
     assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
     JsonNode t = JSON.readTree(tokens.body());
     assertThat(t.path("refresh_token").asString()).isNotEmpty();
     SignedJWT id = SignedJWT.parse(t.path("id_token").asString());
+    // One TOKEN_ISSUED event for the response, durable before it: the access token's ID and key,
+    // and the ID token's key and SHA-256 (computed here from the token received); neither
+    // signature made a KEY_USED event of its own.
+    SignedJWT access = SignedJWT.parse(t.path("access_token").asString());
+    String idTokenSha256 =
+        java.util.HexFormat.of()
+            .formatHex(
+                java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(t.path("id_token").asString().getBytes(StandardCharsets.US_ASCII)));
+    assertThat(AuditEvents.count(dataSource, auditStore, "TOKEN_ISSUED"))
+        .isEqualTo(issuedBefore + 1);
+    assertThat(
+            AuditEvents.count(
+                dataSource,
+                auditStore,
+                "TOKEN_ISSUED",
+                "\"jti\":\"" + access.getJWTClaimsSet().getJWTID() + "\"",
+                "\"kid\":\"" + access.getHeader().getKeyID() + "\"",
+                "\"idTokenKid\":\"" + id.getHeader().getKeyID() + "\"",
+                "\"idTokenSigningKey\":\"soft:",
+                "\"idTokenSha256\":\"" + idTokenSha256 + "\""))
+        .isEqualTo(1);
+    assertThat(AuditEvents.count(dataSource, auditStore, "KEY_USED")).isEqualTo(keyUsesBefore);
     JWKSet jwks = JWKSet.parse(get("/oauth2/jwks").body());
     assertThat(id.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.RS256);
     assertThat(

@@ -420,7 +420,8 @@ public class SsoAutoConfiguration {
       DataSource dataSource,
       io.yinxin.sso.realname.RealNameClaims realNames,
       io.yinxin.sso.account.Accounts accounts,
-      SsoProperties properties)
+      SsoProperties properties,
+      AuditLog audit)
       throws Exception {
     // private_key_jwt: Spring's checks of the assertion, then each assertion good once.
     var assertions =
@@ -546,6 +547,16 @@ public class SsoAutoConfiguration {
                                                                     .OidcClientRegistrationAuthenticationProvider
                                                             ? registration
                                                             : p))))
+                    // One durable TOKEN_ISSUED event per token response, before it is written.
+                    .tokenEndpoint(
+                        t ->
+                            t.accessTokenResponseHandler(
+                                new io.yinxin.sso.token.TokenIssuance(
+                                    audit,
+                                    authorizations,
+                                    new org.springframework.security.oauth2.server.authorization.web
+                                        .authentication
+                                        .OAuth2AccessTokenResponseAuthenticationSuccessHandler())))
                     // Yinxin's own consent page, in Chinese and English.
                     .authorizationEndpoint(e -> e.consentPage("/oauth2/consent"))
                     // Pushed authorization requests (RFC 9126).

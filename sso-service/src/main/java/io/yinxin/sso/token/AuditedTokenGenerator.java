@@ -12,9 +12,9 @@ import org.springframework.security.oauth2.server.authorization.token.OAuth2Toke
 
 /**
  * Every access token issued is a {@code TOKEN_ISSUED} audit event (client, grant, scopes, subject,
- * token ID, the signing key), durable before the token endpoint answers: the generator appends it
- * right after making the token, and the endpoint writes its response only after the generator
- * returned.
+ * token ID, the signing key), durable before the token is given out. In the token endpoint the
+ * event also covers the response's ID token (its key and SHA-256) and is appended by the response
+ * handler ({@link TokenIssuance}); elsewhere the generator appends it right after making the token.
  */
 public final class AuditedTokenGenerator implements OAuth2TokenGenerator<OAuth2Token> {
   private final OAuth2TokenGenerator<? extends OAuth2Token> delegate;
@@ -30,7 +30,16 @@ public final class AuditedTokenGenerator implements OAuth2TokenGenerator<OAuth2T
 
   @Override
   public OAuth2Token generate(OAuth2TokenContext context) {
-    OAuth2Token token = delegate.generate(context);
+    boolean idToken = ID_TOKEN.equals(context.getTokenType().getValue());
+    java.util.Optional<TokenIssuance.Issued> response =
+        idToken ? TokenIssuance.current() : java.util.Optional.empty();
+    OAuth2Token token;
+    response.ifPresent(r -> r.signingIdToken(true));
+    try {
+      token = delegate.generate(context);
+    } finally {
+      response.ifPresent(r -> r.signingIdToken(false));
+    }
     if (token != null) {
       io.yinxin.sso.SsoMetrics.tokenIssued(
           context.getAuthorizationGrantType().getValue(), context.getTokenType().getValue());
@@ -52,13 +61,36 @@ public final class AuditedTokenGenerator implements OAuth2TokenGenerator<OAuth2T
         }
       }
       String subject = context.getPrincipal() == null ? "-" : context.getPrincipal().getName();
-      audit.append(
-          AuditEvent.of(
-              EventType.TOKEN_ISSUED,
-              context.getRegisteredClient().getClientId(),
-              subject,
-              attributes));
+      String client = context.getRegisteredClient().getClientId();
+      // In the token endpoint the event is appended with the response's other tokens, before
+      // the response is written (TokenIssuance); elsewhere now.
+      if (!TokenIssuance.defer(client, subject, attributes)) {
+        audit.append(AuditEvent.of(EventType.TOKEN_ISSUED, client, subject, attributes));
+      }
+    }
+    if (response.isPresent()
+        && token instanceof org.springframework.security.oauth2.jwt.Jwt jwt
+        && jwt.getHeaders().get("kid") instanceof String kid) {
+      // Its signature made no KEY_USED event: the response's TOKEN_ISSUED event is its record.
+      response
+          .get()
+          .idToken(
+              kid,
+              keys.byKeyId(kid).map(k -> k.ref().toString()).orElse(null),
+              java.util.HexFormat.of().formatHex(sha256(jwt.getTokenValue())));
     }
     return token;
+  }
+
+  private static final String ID_TOKEN =
+      org.springframework.security.oauth2.core.oidc.endpoint.OidcParameterNames.ID_TOKEN;
+
+  private static byte[] sha256(String text) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -27,9 +27,10 @@ import org.springframework.security.oauth2.jwt.JwtEncodingException;
  * Spring Security's {@link JwtEncoder} with the signing key in the key backend: the header's
  * algorithm picks the key ({@link SigningKeys}), the key ID is its thumbprint, the signature is
  * made by {@link KeyServiceJwsSigner}. Spring's own {@code NimbusJwtEncoder} needs the private key
- * in memory, which Yinxin's keys never are. Access tokens ({@code typ at+jwt}) are signed without a
- * separate KEY_USED event: the TOKEN_ISSUED event that must be durable before the token is returned
- * names the key ({@link AuditedTokenGenerator}).
+ * in memory, which Yinxin's keys never are. Access tokens ({@code typ at+jwt}) and the ID token of
+ * a token response are signed without a separate KEY_USED event: the TOKEN_ISSUED event that must
+ * be durable before they are returned names the key ({@link AuditedTokenGenerator}, {@link
+ * TokenIssuance}).
  */
 public final class KeyServiceJwtEncoder implements JwtEncoder {
   private final KeyService keyService;
@@ -81,11 +82,12 @@ public final class KeyServiceJwtEncoder implements JwtEncoder {
             + "."
             + B64.encodeToString(set.build().toString().getBytes(StandardCharsets.UTF_8));
     // An access token's TOKEN_ISSUED event names its key (AuditedTokenGenerator), so its
-    // signature needs no KEY_USED event of its own; ID tokens keep theirs.
+    // signature needs no KEY_USED event of its own; nor does the ID token of a token response,
+    // which that event covers too (TokenIssuance). Other tokens keep theirs.
     String signature;
     try {
       signature =
-          (accessToken
+          (accessToken || TokenIssuance.signingIdToken()
                   ? KeyServiceJwsSigner.recordedByCaller(
                       keyService, key.ref(), key.algorithm(), purpose)
                   : new KeyServiceJwsSigner(keyService, key.ref(), key.algorithm(), purpose))
