@@ -77,20 +77,11 @@ public final class AuditedTokenGenerator implements OAuth2TokenGenerator<OAuth2T
           .idToken(
               kid,
               keys.byKeyId(kid).map(k -> k.ref().toString()).orElse(null),
-              java.util.HexFormat.of().formatHex(sha256(jwt.getTokenValue())));
+              TokenIndex.sha256(jwt.getTokenValue()));
     }
     return token;
   }
 
   private static final String ID_TOKEN =
       org.springframework.security.oauth2.core.oidc.endpoint.OidcParameterNames.ID_TOKEN;
-
-  private static byte[] sha256(String text) {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256")
-          .digest(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }
