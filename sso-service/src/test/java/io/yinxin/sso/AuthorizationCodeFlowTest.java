@@ -51,6 +51,7 @@ class AuthorizationCodeFlowTest {
   @Autowired DemoUser user;
   @Autowired DataSource dataSource;
   @Autowired io.yinxin.audit.store.LogStore auditStore;
+  @Autowired io.yinxin.sso.http.SsoAdmins admins;
 
   private Browser browser;
 
@@ -232,6 +233,65 @@ class AuthorizationCodeFlowTest {
         post("/oauth2/introspect", Map.of("token", t.path("access_token").asString()), basic);
     assertThat(introspection.statusCode()).isEqualTo(200);
     assertThat(JSON.readTree(introspection.body()).path("active").asBoolean()).isFalse();
+  }
+
+  /**
+   * A client that registers {@code id_token_signed_response_alg} ES256 (OpenID Dynamic Client
+   * Registration §2) gets ES256 ID tokens, which verify against the published P-256 key; the
+   * metadata says so. Before, the field was accepted and ignored: the client got RS256 tokens it
+   * had said it could not check.
+   */
+  @Test
+  void aClientThatRegistersEs256GetsEs256IdTokens() throws Exception {
+    HttpResponse<String> created =
+        Browser.json(
+            base(),
+            "POST",
+            "/sso/v1/clients",
+            admins.devToken().orElseThrow(),
+            "{\"client_name\": \"es256 portal\", \"redirect_uris\": [\""
+                + REDIRECT
+                + "\"], \"scope\": \"openid\", \"require_consent\": false,"
+                + " \"id_token_signed_response_alg\": \"ES256\"}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    JsonNode registered = JSON.readTree(created.body());
+    assertThat(registered.path("id_token_signed_response_alg").asString()).isEqualTo("ES256");
+    String id = registered.path("client_id").asString();
+    String verifier = verifier();
+    browser = new Browser(base());
+    browser.signIn(user.username(), user.password().orElseThrow());
+    String code = browser.authorizationCode(id, "openid", REDIRECT, verifier);
+    HttpResponse<String> tokens =
+        post(
+            "/oauth2/token",
+            Map.of(
+                "grant_type",
+                "authorization_code",
+                "code",
+                code,
+                "redirect_uri",
+                REDIRECT,
+                "code_verifier",
+                verifier),
+            Browser.basic(id, registered.path("client_secret").asString()));
+    assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+    SignedJWT idToken = SignedJWT.parse(JSON.readTree(tokens.body()).path("id_token").asString());
+    assertThat(idToken.getHeader().getAlgorithm()).isEqualTo(JWSAlgorithm.ES256);
+    com.nimbusds.jose.jwk.JWK key =
+        JWKSet.parse(get("/oauth2/jwks").body()).getKeyByKeyId(idToken.getHeader().getKeyID());
+    assertThat(key).isInstanceOf(com.nimbusds.jose.jwk.ECKey.class);
+    assertThat(
+            idToken.verify(
+                new com.nimbusds.jose.crypto.ECDSAVerifier((com.nimbusds.jose.jwk.ECKey) key)))
+        .isTrue();
+    assertThat(idToken.getJWTClaimsSet().getAudience()).containsExactly(id);
+    assertThat(idToken.getJWTClaimsSet().getSubject()).isEqualTo(user.username());
+    // Discovery offers what a client may register.
+    assertThat(
+            JSON.readTree(get("/.well-known/openid-configuration").body())
+                .path("id_token_signing_alg_values_supported")
+                .toString())
+        .contains("\"RS256\"", "\"ES256\"");
   }
 
   @Test

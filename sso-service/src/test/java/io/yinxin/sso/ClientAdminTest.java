@@ -218,6 +218,20 @@ class ClientAdminTest {
             "{" + ok + "\"grant_types\": [\"client_credentials\"], \"access_token_ttl\": -1}",
             "{" + ok + "\"grant_types\": [\"client_credentials\"], \"access_token_ttl\": \"300\"}",
             "{" + ok + "\"grant_types\": [\"client_credentials\"], \"access_token_ttl\": 300.5}",
+            // ID tokens are signed with the provider's keys only: no HMAC, no "none", no lower
+            // case.
+            "{"
+                + ok
+                + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"id_token_signed_response_alg\": \"none\"}",
+            "{"
+                + ok
+                + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"id_token_signed_response_alg\": \"HS256\"}",
+            "{"
+                + ok
+                + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"id_token_signed_response_alg\": \"es256\"}",
+            "{"
+                + ok
+                + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"id_token_signed_response_alg\": [\"ES256\"]}",
             "{" + ok + "\"grant_types\": [\"client_credentials\"], \"scope\": \"a\\\"b\"}",
             "{" + ok + "\"grant_types\": [\"client_credentials\"], \"scope\": \"a  b\"}",
             "{"

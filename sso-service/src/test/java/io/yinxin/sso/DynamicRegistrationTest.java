@@ -99,7 +99,8 @@ class DynamicRegistrationTest {
     String metadata =
         "{\"client_name\": \"许可门户 Permits\", \"redirect_uris\":"
             + " [\"https://permits.example.gov.cn/cb\"], \"grant_types\": [\"authorization_code\"],"
-            + " \"response_types\": [\"code\"], \"scope\": \"openid profile\"}";
+            + " \"response_types\": [\"code\"], \"scope\": \"openid profile\","
+            + " \"id_token_signed_response_alg\": \"ES256\"}";
     HttpResponse<String> made = json("POST", "/connect/register", initial, metadata);
     assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
     JsonNode m = JSON.readTree(made.body());
@@ -107,6 +108,8 @@ class DynamicRegistrationTest {
     assertThat(clientId).matches("yx-[0-9a-f]{20}");
     assertThat(m.path("client_secret").asString()).matches("[0-9a-f]{64}");
     assertThat(m.path("redirect_uris").toString()).contains("https://permits.example.gov.cn/cb");
+    // Kept, not just accepted: the client's ID tokens are ES256 from now on.
+    assertThat(m.path("id_token_signed_response_alg").asString()).isEqualTo("ES256");
     HttpResponse<String> read =
         json(
             "GET",

@@ -41,7 +41,8 @@ public record ClientMetadata(
     String tokenEndpointAuthSigningAlg,
     boolean certificateBoundAccessTokens,
     CertificateName certificateName,
-    List<String> requestUris) {
+    List<String> requestUris,
+    String idTokenSignedResponseAlg) {
 
   /**
    * The name a {@code tls_client_auth} client's certificate must carry: one of {@link
@@ -81,6 +82,12 @@ public record ClientMetadata(
           "tls_client_auth",
           "none");
 
+  /**
+   * What this provider signs ID tokens with (OpenID Dynamic Client Registration §2, {@code
+   * id_token_signed_response_alg}): RS256, the default OpenID Connect gives every client, or ES256.
+   */
+  static final Set<String> ID_TOKEN_ALGS = Set.of("RS256", "ES256");
+
   /** Asymmetric only: an assertion can never be checked with a shared or public key as HMAC. */
   static final Set<String> ASSERTION_ALGS = Set.of("RS256", "PS256", "ES256");
 
@@ -105,7 +112,8 @@ public record ClientMetadata(
           "tls_client_auth_san_uri",
           "tls_client_auth_san_ip",
           "tls_client_auth_san_email",
-          "request_uris");
+          "request_uris",
+          "id_token_signed_response_alg");
   // RFC 6749 §3.3 scope-token.
   private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,64}");
   private static final Pattern PRIVATE_SCHEME =
@@ -242,6 +250,10 @@ public record ClientMetadata(
           "tls_client_certificate_bound_access_tokens needs the client certificate"
               + " (tls_client_auth or self_signed_tls_client_auth)");
     }
+    String idTokenAlg = string(json, "id_token_signed_response_alg", "RS256");
+    if (!ID_TOKEN_ALGS.contains(idTokenAlg)) {
+      throw invalid("id_token_signed_response_alg: RS256 or ES256");
+    }
     return new ClientMetadata(
         name,
         redirects,
@@ -258,7 +270,8 @@ public record ClientMetadata(
         alg,
         (Boolean) bound,
         certificateName,
-        requestUris);
+        requestUris,
+        idTokenAlg);
   }
 
   /** Whether the client authenticates with a secret that this server generates and hashes. */
@@ -329,6 +342,9 @@ public record ClientMetadata(
             .refreshTokenTimeToLive(refreshTokenTtl)
             .reuseRefreshTokens(false)
             .x509CertificateBoundAccessTokens(certificateBoundAccessTokens)
+            .idTokenSignatureAlgorithm(
+                org.springframework.security.oauth2.jose.jws.SignatureAlgorithm.from(
+                    idTokenSignedResponseAlg))
             .build());
     return b.build();
   }
@@ -380,6 +396,11 @@ public record ClientMetadata(
     if (c.getTokenSettings().isX509CertificateBoundAccessTokens()) {
       m.put("tls_client_certificate_bound_access_tokens", true);
     }
+    m.put(
+        "id_token_signed_response_alg",
+        c.getTokenSettings().getIdTokenSignatureAlgorithm() == null
+            ? "RS256"
+            : c.getTokenSettings().getIdTokenSignatureAlgorithm().getName());
     if (c.getClientSettings().getSetting(RequestObjects.REQUEST_URIS) instanceof String uris) {
       m.put("request_uris", List.of(uris.split(" ")));
     }

@@ -36,7 +36,8 @@ public final class DynamicRegistration
           "scope",
           "token_endpoint_auth_method",
           "jwks_uri",
-          "token_endpoint_auth_signing_alg");
+          "token_endpoint_auth_signing_alg",
+          "id_token_signed_response_alg");
 
   private final Clock clock;
 
@@ -57,10 +58,6 @@ public final class DynamicRegistration
       } else if (name.equals("response_types")) {
         if (!(value instanceof Collection<?> c) || !List.copyOf(c).equals(List.of("code"))) {
           throw invalid("invalid_client_metadata", "response_types: only [\"code\"]");
-        }
-      } else if (name.equals("id_token_signed_response_alg")) {
-        if (!"RS256".equals(String.valueOf(value)) && !"ES256".equals(String.valueOf(value))) {
-          throw invalid("invalid_client_metadata", "id_token_signed_response_alg: RS256 or ES256");
         }
       } else {
         throw invalid("invalid_client_metadata", "unsupported field " + name);

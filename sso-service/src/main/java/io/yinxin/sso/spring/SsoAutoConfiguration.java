@@ -1081,6 +1081,8 @@ public class SsoAutoConfiguration {
       metadata.put(k, CLIENT_AUTH_METHODS);
     }
     metadata.put("tls_client_certificate_bound_access_tokens", true);
+    // RS256 for every client by default (OpenID Connect's), ES256 for a client that registers it.
+    metadata.put("id_token_signing_alg_values_supported", List.of("RS256", "ES256"));
     if (properties.certificateLoginPort() > 0) {
       java.net.URI issuer =
           java.net.URI.create(

@@ -35,11 +35,12 @@ import org.springframework.security.oauth2.server.authorization.client.Registere
  * Signing out everywhere (OpenID Connect Back-Channel and Front-Channel Logout 1.0, which the
  * upstream server lacks): when a person signs out, every client that holds an authorization of
  * theirs and registered a {@code backchannel_logout_uri} is sent a logout token — a JWT of type
- * {@code logout+jwt} signed like ID tokens (RS256), with {@code iss}, {@code aud} (the client),
- * {@code iat}, {@code exp}, {@code jti}, {@code sub} and the back-channel logout event, never a
- * {@code nonce} — by a POST of {@code logout_token}; then all of the person's authorizations are
- * deleted, so their access and refresh tokens stop working at once. The sign-out is a {@code
- * LOGGED_OUT} audit event naming the clients told and what each answered.
+ * {@code logout+jwt} signed like the client's ID tokens (RS256, or ES256 if it registered that),
+ * with {@code iss}, {@code aud} (the client), {@code iat}, {@code exp}, {@code jti}, {@code sub}
+ * and the back-channel logout event, never a {@code nonce} — by a POST of {@code logout_token};
+ * then all of the person's authorizations are deleted, so their access and refresh tokens stop
+ * working at once. The sign-out is a {@code LOGGED_OUT} audit event naming the clients told and
+ * what each answered.
  */
 public final class BackChannelLogout {
   static final String EVENT = "http://schemas.openid.net/event/backchannel-logout";
@@ -107,7 +108,7 @@ public final class BackChannelLogout {
         continue;
       }
       if (client.getClientSettings().getSetting(ClientMetadata.BACKCHANNEL) instanceof String t) {
-        told.put(client.getClientId(), send(client.getClientId(), t, username, issuer));
+        told.put(client.getClientId(), send(client, t, username, issuer));
       }
       if (client.getClientSettings().getSetting(ClientMetadata.FRONTCHANNEL) instanceof String f) {
         front.add(
@@ -130,7 +131,14 @@ public final class BackChannelLogout {
   }
 
   /** Sends one logout token; the answer's status, or why there was none. */
-  private String send(String clientId, String target, String username, String issuer) {
+  private String send(RegisteredClient client, String target, String username, String issuer) {
+    String clientId = client.getClientId();
+    // Signed as this client's ID tokens are (RS256 unless it registered ES256): the client checks
+    // a logout token as it checks an ID token.
+    SignatureAlgorithm alg =
+        client.getTokenSettings().getIdTokenSignatureAlgorithm() == null
+            ? SignatureAlgorithm.RS256
+            : client.getTokenSettings().getIdTokenSignatureAlgorithm();
     Instant now = clock.instant();
     JwtClaimsSet claims =
         JwtClaimsSet.builder()
@@ -145,8 +153,7 @@ public final class BackChannelLogout {
     String token =
         encoder
             .encode(
-                JwtEncoderParameters.from(
-                    JwsHeader.with(SignatureAlgorithm.RS256).type("logout+jwt").build(), claims))
+                JwtEncoderParameters.from(JwsHeader.with(alg).type("logout+jwt").build(), claims))
             .getTokenValue();
     try {
       HttpResponse<Void> r =
