@@ -354,6 +354,18 @@ public record ClientMetadata(
 
   public static final String BACKCHANNEL = "yinxin.backchannel_logout_uri";
 
+  /**
+   * What {@code c}'s ID tokens (and logout tokens) are signed with: RS256 unless it registered
+   * ES256.
+   */
+  public static org.springframework.security.oauth2.jose.jws.SignatureAlgorithm idTokenAlgorithm(
+      RegisteredClient c) {
+    var alg = c.getTokenSettings().getIdTokenSignatureAlgorithm();
+    return alg == null
+        ? org.springframework.security.oauth2.jose.jws.SignatureAlgorithm.RS256
+        : alg;
+  }
+
   /** A registered client as RFC 7591 metadata (no secret). */
   public static Map<String, Object> describe(RegisteredClient c) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -396,11 +408,7 @@ public record ClientMetadata(
     if (c.getTokenSettings().isX509CertificateBoundAccessTokens()) {
       m.put("tls_client_certificate_bound_access_tokens", true);
     }
-    m.put(
-        "id_token_signed_response_alg",
-        c.getTokenSettings().getIdTokenSignatureAlgorithm() == null
-            ? "RS256"
-            : c.getTokenSettings().getIdTokenSignatureAlgorithm().getName());
+    m.put("id_token_signed_response_alg", idTokenAlgorithm(c).getName());
     if (c.getClientSettings().getSetting(RequestObjects.REQUEST_URIS) instanceof String uris) {
       m.put("request_uris", List.of(uris.split(" ")));
     }

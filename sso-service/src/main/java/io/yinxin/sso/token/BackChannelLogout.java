@@ -135,10 +135,7 @@ public final class BackChannelLogout {
     String clientId = client.getClientId();
     // Signed as this client's ID tokens are (RS256 unless it registered ES256): the client checks
     // a logout token as it checks an ID token.
-    SignatureAlgorithm alg =
-        client.getTokenSettings().getIdTokenSignatureAlgorithm() == null
-            ? SignatureAlgorithm.RS256
-            : client.getTokenSettings().getIdTokenSignatureAlgorithm();
+    SignatureAlgorithm alg = io.yinxin.sso.client.ClientMetadata.idTokenAlgorithm(client);
     Instant now = clock.instant();
     JwtClaimsSet claims =
         JwtClaimsSet.builder()
