@@ -32,9 +32,9 @@ import org.apache.pdfbox.pdmodel.graphics.image.PDImageXObject;
 import org.apache.pdfbox.pdmodel.interactive.annotation.PDAnnotationWidget;
 import org.apache.pdfbox.pdmodel.interactive.annotation.PDAppearanceDictionary;
 import org.apache.pdfbox.pdmodel.interactive.annotation.PDAppearanceStream;
-import org.apache.pdfbox.pdmodel.interactive.digitalsignature.ExternalSigningSupport;
 import org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature;
 import org.apache.pdfbox.pdmodel.interactive.digitalsignature.SignatureOptions;
+import org.apache.pdfbox.pdmodel.interactive.digitalsignature.SigningSupport;
 import org.apache.pdfbox.pdmodel.interactive.form.PDAcroForm;
 import org.apache.pdfbox.pdmodel.interactive.form.PDSignatureField;
 import org.bouncycastle.asn1.ASN1EncodableVector;
@@ -284,18 +284,19 @@ public final class PadesSealer {
       ts.setSubFilter(COSName.getPDFName("ETSI.RFC3161"));
       so.setPreferredSignatureSize(DOC_TIMESTAMP_SIZE);
       doc.addSignature(ts, so);
-      ExternalSigningSupport external = doc.saveIncrementalForExternalSigning(out);
-      byte[] digest;
-      try (InputStream content = external.getContent()) {
-        digest = CadesSignature.digest(io.yinxin.hsm.SignatureAlgorithm.ECDSA_SHA256, content);
+      try (SigningSupport external = SigningWriter.saveIncremental(doc, input, out)) {
+        byte[] digest;
+        try (InputStream content = external.getContent()) {
+          digest = CadesSignature.digest(io.yinxin.hsm.SignatureAlgorithm.ECDSA_SHA256, content);
+        }
+        TimeStampToken token =
+            timeStamps.orElseThrow().stamp(org.bouncycastle.tsp.TSPAlgorithms.SHA256, digest);
+        byte[] encoded = token.getEncoded();
+        if (encoded.length > DOC_TIMESTAMP_SIZE) {
+          throw new SignException(Code.UNAVAILABLE, "the TSA's token is larger than reserved");
+        }
+        external.setSignature(encoded);
       }
-      TimeStampToken token =
-          timeStamps.orElseThrow().stamp(org.bouncycastle.tsp.TSPAlgorithms.SHA256, digest);
-      byte[] encoded = token.getEncoded();
-      if (encoded.length > DOC_TIMESTAMP_SIZE) {
-        throw new SignException(Code.UNAVAILABLE, "the TSA's token is larger than reserved");
-      }
-      external.setSignature(encoded);
     }
   }
 
@@ -386,6 +387,7 @@ public final class PadesSealer {
       checkCanSign(doc, options);
       signaturesBefore = doc.getSignatureDictionaries().size();
       SealFont.Open fieldFont = null; // open until the document (and its font subset) is saved
+      SigningSupport external = null; // reads the input until the signature is written
       PDSignature signature = new PDSignature();
       signature.setFilter(PDSignature.FILTER_ADOBE_PPKLITE);
       signature.setSubFilter(COSName.getPDFName("ETSI.CAdES.detached"));
@@ -415,7 +417,7 @@ public final class PadesSealer {
           // PDFBox makes a field it signs without a template invisible: draw it back.
           fieldFont = drawField(doc, fieldWidget.get(), fieldRect, seal);
         }
-        ExternalSigningSupport external = doc.saveIncrementalForExternalSigning(out);
+        external = SigningWriter.saveIncremental(doc, input, out);
         byte[] digest;
         try (InputStream content = external.getContent()) {
           digest = CadesSignature.digest(seal.algorithm(), content);
@@ -438,6 +440,9 @@ public final class PadesSealer {
         }
         external.setSignature(cms);
       } finally {
+        if (external != null) {
+          external.close();
+        }
         if (fieldFont != null) {
           fieldFont.close();
         }
@@ -586,8 +591,10 @@ public final class PadesSealer {
                         Code.UNAVAILABLE,
                         "no CJK font for drawn seals (install fonts-arphic-uming)"));
         open = sf2.open();
-        SealDrawing.draw(
-            cs, PDType0Font.load(doc, open.font(), true), side, seal.name(), seal.subLine());
+        PDType0Font pdFont = PDType0Font.load(doc, open.font(), true);
+        SealDrawing.draw(cs, pdFont, side, seal.name(), seal.subLine());
+        cs.close();
+        pdFont.subset(); // SigningWriter does not subset what the document designated for it
       }
     } catch (IOException | RuntimeException e) {
       if (open != null) {

@@ -384,6 +384,10 @@ class PadesSealerTest {
         .contains("Signature is Valid.")
         .contains("Certificate is Trusted.");
     assertThat(Judges.qpdfCheck(out).exitCode()).isZero();
+    // The drawn seal's CJK font: embedded, and only the glyphs of the seal's text (a subset).
+    Judges.Result fonts = Judges.run(dir, "pdffonts", out.toString());
+    assertThat(fonts.output())
+        .containsPattern("(?m)^[A-Z]{6}\\+\\S+\\s+CID TrueType\\s+Identity-H\\s+yes\\s+yes\\s");
     int[][] px = render(out, "field");
     int red = 0;
     for (int y = 842 - 420; y < 842 - 300; y++) {
