@@ -1,0 +1,109 @@
+package io.yinxin.audit.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.yinxin.audit.merkle.Rfc9162;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A few entries in one commit (PostgreSQL, {@link LogStore#appendInOneStatement} with 2 to {@link
+ * LogStore#FEW} rows and no tile): all of them are written, in order, or — when one of them cannot
+ * be — none, although each is its own call in autocommit: the calls travel in one query string,
+ * which the server runs as one implicit transaction.
+ */
+class AppendFewTest {
+  @Test
+  void aFewEntriesAreWrittenTogetherOrNotAtAll() throws Exception {
+    PostgresDatabase db = new PostgresDatabase();
+    try (HikariDataSource ds = new HikariDataSource()) {
+      ds.setJdbcUrl(db.url());
+      ds.setUsername(PostgresDatabase.USER);
+      ds.setMaximumPoolSize(2);
+      LogStore store = LogStore.open(ds);
+      try (Connection c = ds.getConnection()) {
+        c.setAutoCommit(true);
+        assertThat(store.appendInOneStatement(c, 0, rows(0, 3), List.of())).isTrue();
+        assertThat(store.size(c)).isEqualTo(3);
+        assertThat(leafHashes(c)).containsExactlyElementsOf(hashes(rows(0, 3)));
+        assertThat(eventCount(c)).isEqualTo(3);
+
+        // Where the tree is not the size the caller computed for, nothing is written.
+        assertThat(store.appendInOneStatement(c, 2, rows(2, 2), List.of())).isFalse();
+        assertThat(store.size(c)).isEqualTo(3);
+
+        // The second of two entries collides with an event row already there (its index taken):
+        // the first, written by its own call in the same round trip, is not kept either.
+        try (Statement s = c.createStatement()) {
+          s.execute(
+              "INSERT INTO audit.events (idx, type, actor, subject, event_time, event, salt)"
+                  + " VALUES (4, 'KEY_USED', 'x', 'x', now(), '{}', '\\x00'::bytea)");
+        }
+        assertThat(store.appendInOneStatement(c, 3, rows(3, 2), List.of())).isFalse();
+        assertThat(store.size(c)).isEqualTo(3);
+        assertThat(leafHashes(c)).hasSize(3);
+        assertThat(eventCount(c)).isEqualTo(4); // the three, and the colliding row put there
+
+        try (Statement s = c.createStatement()) {
+          s.execute("DELETE FROM audit.events WHERE idx = 4");
+        }
+        List<LogStore.Row> eight = rows(3, LogStore.FEW);
+        assertThat(store.appendInOneStatement(c, 3, eight, List.of())).isTrue();
+        List<byte[]> expected = new ArrayList<>(hashes(rows(0, 3)));
+        expected.addAll(hashes(eight));
+        assertThat(leafHashes(c)).containsExactlyElementsOf(expected);
+        assertThat(eventCount(c)).isEqualTo(3 + LogStore.FEW);
+      }
+    }
+  }
+
+  private static List<LogStore.Row> rows(long from, int n) {
+    List<LogStore.Row> rows = new ArrayList<>();
+    for (long i = from; i < from + n; i++) {
+      byte[] leaf = ("leaf " + i).getBytes(StandardCharsets.UTF_8);
+      rows.add(
+          new LogStore.Row(
+              i,
+              leaf,
+              Rfc9162.leafHash(leaf),
+              "KEY_USED",
+              "actor",
+              "subject-" + i,
+              Instant.parse("2026-12-04T08:00:00Z").plusSeconds(i),
+              "{\"i\":" + i + "}",
+              new byte[16],
+              0));
+    }
+    return rows;
+  }
+
+  private static List<byte[]> hashes(List<LogStore.Row> rows) {
+    return rows.stream().map(LogStore.Row::leafHash).toList();
+  }
+
+  private static List<byte[]> leafHashes(Connection c) throws Exception {
+    List<byte[]> out = new ArrayList<>();
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT leaf_hash FROM audit.entries ORDER BY idx")) {
+      while (rs.next()) {
+        out.add(rs.getBytes(1));
+      }
+    }
+    return out;
+  }
+
+  private static long eventCount(Connection c) throws Exception {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM audit.events")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
