@@ -157,7 +157,7 @@ public final class PadesSealer {
   private static String sha256(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
       java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-      byte[] buf = new byte[64 * 1024];
+      byte[] buf = new byte[16 * 1024];
       for (int n; (n = in.read(buf)) > 0; ) {
         md.update(buf, 0, n);
       }
@@ -239,7 +239,9 @@ public final class PadesSealer {
       deleteQuietly(output);
       throw new SignException(Code.NOT_PDF, "the document's structure cannot be sealed");
     } finally {
-      deleteQuietly(tmp);
+      if (sealData != null) {
+        deleteQuietly(tmp); // written only by the B-LT and B-LTA stages
+      }
     }
   }
 
@@ -276,7 +278,8 @@ public final class PadesSealer {
 
   /** The document time-stamp of B-LTA (SubFilter ETSI.RFC3161) over the whole document. */
   private void documentTimeStamp(Path input, OutputStream out) throws IOException {
-    try (PDDocument doc = open(input);
+    Opened read = read(input);
+    try (PDDocument doc = read.doc();
         SignatureOptions so = new SignatureOptions()) {
       PDSignature ts = new PDSignature();
       ts.setType(COSName.DOC_TIME_STAMP);
@@ -284,7 +287,7 @@ public final class PadesSealer {
       ts.setSubFilter(COSName.getPDFName("ETSI.RFC3161"));
       so.setPreferredSignatureSize(DOC_TIMESTAMP_SIZE);
       doc.addSignature(ts, so);
-      try (SigningSupport external = SigningWriter.saveIncremental(doc, input, out)) {
+      try (SigningSupport external = SigningWriter.saveIncremental(doc, read.source(), out)) {
         byte[] digest;
         try (InputStream content = external.getContent()) {
           digest = CadesSignature.digest(io.yinxin.hsm.SignatureAlgorithm.ECDSA_SHA256, content);
@@ -315,15 +318,28 @@ public final class PadesSealer {
     }
   }
 
+  /**
+   * A document and the reader it was parsed from, which its incremental update copies (and which
+   * closing the document closes).
+   */
+  record Opened(PDDocument doc, org.apache.pdfbox.io.RandomAccessRead source) {}
+
   /** The document read without repairs, or {@code null} when it needs any (or cannot be read). */
   static PDDocument openStrict(Path input) {
+    Opened o = readStrict(input);
+    return o == null ? null : o.doc();
+  }
+
+  private static Opened readStrict(Path input) {
     org.apache.pdfbox.io.RandomAccessRead source = null;
     try {
       source = new org.apache.pdfbox.io.RandomAccessReadBufferedFile(input.toFile());
       // Not lenient: no brute-force search for objects or cross-reference sections, no rebuilt
       // trailer, no guessed stream lengths. What it reads is what any reader of the file finds.
-      return new org.apache.pdfbox.pdfparser.PDFParser(source, "", null, null, STREAM_CACHE)
-          .parse(false);
+      return new Opened(
+          new org.apache.pdfbox.pdfparser.PDFParser(source, "", null, null, STREAM_CACHE)
+              .parse(false),
+          source);
     } catch (IOException | RuntimeException e) {
       IOUtils.closeQuietly(source);
       return null;
@@ -376,10 +392,11 @@ public final class PadesSealer {
       boolean recordedByCaller,
       boolean strict)
       throws IOException {
-    PDDocument opened = strict ? openStrict(input) : open(input);
-    if (opened == null) {
+    Opened read = strict ? readStrict(input) : read(input);
+    if (read == null) {
       throw new NotStrict();
     }
+    PDDocument opened = read.doc();
     List<X509CertificateHolder> tsaChain = new java.util.ArrayList<>();
     int signaturesBefore;
     boolean signing = false; // from here on a failure is not the document's
@@ -402,7 +419,7 @@ public final class PadesSealer {
       }
       try (SignatureOptions so = new SignatureOptions();
           OutputStream out =
-              new java.io.BufferedOutputStream(Files.newOutputStream(output), 64 * 1024)) {
+              new java.io.BufferedOutputStream(Files.newOutputStream(output), 16 * 1024)) {
         so.setPreferredSignatureSize(reserved);
         Optional<PDAnnotationWidget> fieldWidget = Optional.empty();
         PDRectangle fieldRect = null;
@@ -417,7 +434,7 @@ public final class PadesSealer {
           // PDFBox makes a field it signs without a template invisible: draw it back.
           fieldFont = drawField(doc, fieldWidget.get(), fieldRect, seal);
         }
-        external = SigningWriter.saveIncremental(doc, input, out);
+        external = SigningWriter.saveIncremental(doc, read.source(), out);
         byte[] digest;
         try (InputStream content = external.getContent()) {
           digest = CadesSignature.digest(seal.algorithm(), content);
@@ -495,11 +512,19 @@ public final class PadesSealer {
 
   /** Opens a PDF with {@link #STREAM_CACHE}; maps parse failures to stable codes. */
   static PDDocument open(Path input) {
+    return read(input).doc();
+  }
+
+  private static Opened read(Path input) {
+    org.apache.pdfbox.io.RandomAccessRead source = null;
     try {
-      return Loader.loadPDF(input.toFile(), "", null, null, STREAM_CACHE);
+      source = new org.apache.pdfbox.io.RandomAccessReadBufferedFile(input.toFile());
+      return new Opened(Loader.loadPDF(source, "", null, null, STREAM_CACHE), source);
     } catch (InvalidPasswordException e) {
+      IOUtils.closeQuietly(source);
       throw new SignException(Code.ENCRYPTED, "the document is encrypted with a password");
     } catch (IOException | RuntimeException e) {
+      IOUtils.closeQuietly(source);
       throw new SignException(Code.NOT_PDF, "the body is not a readable PDF document");
     }
   }

@@ -2,11 +2,9 @@ package io.yinxin.sign.pades;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Path;
 import java.util.Arrays;
 import org.apache.pdfbox.cos.COSString;
 import org.apache.pdfbox.io.RandomAccessRead;
-import org.apache.pdfbox.io.RandomAccessReadBufferedFile;
 import org.apache.pdfbox.pdfwriter.COSWriter;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature;
@@ -34,12 +32,12 @@ final class SigningWriter extends COSWriter {
   }
 
   /**
-   * Writes {@code doc} (read from {@code input}, unchanged since) with its new signature as an
-   * incremental update to {@code output}; the returned support gives the bytes to sign and takes
-   * the signature, reading {@code input} again until it is closed.
+   * Writes {@code doc} (parsed from {@code source}) with its new signature as an incremental update
+   * to {@code output}; the returned support gives the bytes to sign and takes the signature, both
+   * read from {@code source}, which must stay open until then (closing the document closes it).
    */
-  static SigningSupport saveIncremental(PDDocument doc, Path input, OutputStream output)
-      throws IOException {
+  static SigningSupport saveIncremental(
+      PDDocument doc, RandomAccessRead source, OutputStream output) throws IOException {
     if (doc.isEncrypted()) {
       throw new IllegalStateException("encrypted documents are not written by this writer");
     }
@@ -56,15 +54,9 @@ final class SigningWriter extends COSWriter {
     if (!Arrays.equals(found.getByteRange(), RESERVED_BYTE_RANGE)) {
       throw new IllegalStateException("the signature's reserved byte range has been changed");
     }
-    RandomAccessRead source = new RandomAccessReadBufferedFile(input.toFile());
-    try {
-      SigningWriter writer = new SigningWriter(output, source);
-      writer.write(doc);
-      return new Support(writer, source);
-    } catch (IOException | RuntimeException e) {
-      source.close();
-      throw e;
-    }
+    SigningWriter writer = new SigningWriter(output, source);
+    writer.write(doc);
+    return new SigningSupport(writer);
   }
 
   /**
@@ -97,24 +89,5 @@ final class SigningWriter extends COSWriter {
       }
     }
     return true;
-  }
-
-  /** PDFBox's {@link SigningSupport}, closing the second reader of the input as well. */
-  private static final class Support extends SigningSupport {
-    private final RandomAccessRead source;
-
-    Support(COSWriter writer, RandomAccessRead source) {
-      super(writer);
-      this.source = source;
-    }
-
-    @Override
-    public void close() throws IOException {
-      try {
-        super.close();
-      } finally {
-        source.close();
-      }
-    }
   }
 }

@@ -16,6 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.cos.COSName;
+import org.apache.pdfbox.io.RandomAccessRead;
+import org.apache.pdfbox.io.RandomAccessReadBufferedFile;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.interactive.digitalsignature.ExternalSigningSupport;
 import org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature;
@@ -50,9 +52,10 @@ class SigningWriterTest {
   void refusesADocumentWithoutANewSignature() throws Exception {
     Path contract = dir.resolve("contract.pdf");
     TestPdfs.contract(contract);
-    try (PDDocument doc = Loader.loadPDF(contract.toFile())) {
+    RandomAccessRead source = new RandomAccessReadBufferedFile(contract.toFile());
+    try (PDDocument doc = Loader.loadPDF(source)) {
       assertThatThrownBy(
-              () -> SigningWriter.saveIncremental(doc, contract, new ByteArrayOutputStream()))
+              () -> SigningWriter.saveIncremental(doc, source, new ByteArrayOutputStream()))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("signature");
     }
@@ -76,10 +79,11 @@ class SigningWriterTest {
     }
     ByteArrayOutputStream ours = new ByteArrayOutputStream();
     byte[] ourContent;
-    try (PDDocument doc = Loader.loadPDF(input.toFile());
+    RandomAccessRead source = new RandomAccessReadBufferedFile(input.toFile());
+    try (PDDocument doc = Loader.loadPDF(source);
         SignatureOptions so = options()) {
       doc.addSignature(signature(), so);
-      try (var s = SigningWriter.saveIncremental(doc, input, ours)) {
+      try (var s = SigningWriter.saveIncremental(doc, source, ours)) {
         try (InputStream in = s.getContent()) {
           ourContent = in.readAllBytes();
         }
