@@ -116,7 +116,7 @@ public final class PadesSealer {
    * output} is removed: no partial document is left.
    */
   public void seal(Path input, Path output, SealIdentity seal, SealOptions options) {
-    seal(input, output, seal, options, false);
+    seal(Source.of(input), output, seal, options, false);
   }
 
   /**
@@ -134,12 +134,13 @@ public final class PadesSealer {
       SealOptions options,
       String caller,
       io.yinxin.audit.AuditLog audit) {
-    String before = sha256(input);
-    seal(input, output, seal, options, true);
+    Source source = Source.of(input);
+    String before = source.sha256();
+    String written = seal(source, output, seal, options, true);
     try {
       java.util.Map<String, String> attributes = new java.util.LinkedHashMap<>();
       attributes.put("documentSha256Before", before);
-      attributes.put("documentSha256After", sha256(output));
+      attributes.put("documentSha256After", written != null ? written : sha256(output));
       attributes.put("level", options.level().label());
       attributes.put("certify", Integer.toString(options.certify()));
       attributes.put("signingTime", options.signingTime().toString());
@@ -169,8 +170,46 @@ public final class PadesSealer {
     }
   }
 
-  private void seal(
-      Path input, Path output, SealIdentity seal, SealOptions options, boolean recordedByCaller) {
+  /**
+   * A document to seal: its file, and its bytes when it is small ({@link Source#IN_MEMORY} or
+   * less), read once for its hash, its parsing and its incremental update.
+   */
+  private record Source(Path path, byte[] bytes) {
+    static final long IN_MEMORY = 1 << 20;
+
+    static Source of(Path path) {
+      try {
+        return new Source(path, Files.size(path) <= IN_MEMORY ? Files.readAllBytes(path) : null);
+      } catch (IOException e) {
+        throw new SignException(Code.UNAVAILABLE, "the document could not be read", e);
+      }
+    }
+
+    org.apache.pdfbox.io.RandomAccessRead open() throws IOException {
+      return bytes != null
+          ? new org.apache.pdfbox.io.RandomAccessReadBuffer(bytes)
+          : new org.apache.pdfbox.io.RandomAccessReadBufferedFile(path.toFile());
+    }
+
+    String sha256() {
+      if (bytes == null) {
+        return PadesSealer.sha256(path);
+      }
+      try {
+        return java.util.HexFormat.of()
+            .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /**
+   * Seals; returns the SHA-256 of the sealed document when it was taken while writing it (a seal
+   * below B-LT, written once), otherwise {@code null}.
+   */
+  private String seal(
+      Source input, Path output, SealIdentity seal, SealOptions options, boolean recordedByCaller) {
     if (options.level().compareTo(SealOptions.Level.B_T) >= 0 && timeStamps.isEmpty()) {
       throw new SignException(
           Code.UNAVAILABLE,
@@ -196,6 +235,9 @@ public final class PadesSealer {
         deleteQuietly(output);
         stage = signStage(input, output, seal, options, recordedByCaller, false);
         checkReadsBack(output, stage.signaturesBefore() + 1);
+      }
+      if (sealData == null) {
+        return stage.sha256();
       }
       List<X509CertificateHolder> tsaChain = stage.tsaChain();
       if (sealData != null) {
@@ -243,6 +285,7 @@ public final class PadesSealer {
         deleteQuietly(tmp); // written only by the B-LT and B-LTA stages
       }
     }
+    return null;
   }
 
   /**
@@ -278,7 +321,7 @@ public final class PadesSealer {
 
   /** The document time-stamp of B-LTA (SubFilter ETSI.RFC3161) over the whole document. */
   private void documentTimeStamp(Path input, OutputStream out) throws IOException {
-    Opened read = read(input);
+    Opened read = read(new Source(input, null));
     try (PDDocument doc = read.doc();
         SignatureOptions so = new SignatureOptions()) {
       PDSignature ts = new PDSignature();
@@ -304,7 +347,7 @@ public final class PadesSealer {
   }
 
   /** What the signing stage leaves for the next ones. */
-  private record Stage(List<X509CertificateHolder> tsaChain, int signaturesBefore) {}
+  private record Stage(List<X509CertificateHolder> tsaChain, int signaturesBefore, String sha256) {}
 
   /**
    * The document does not read without repairs (or failed before its signature was made while read
@@ -326,14 +369,14 @@ public final class PadesSealer {
 
   /** The document read without repairs, or {@code null} when it needs any (or cannot be read). */
   static PDDocument openStrict(Path input) {
-    Opened o = readStrict(input);
+    Opened o = readStrict(new Source(input, null));
     return o == null ? null : o.doc();
   }
 
-  private static Opened readStrict(Path input) {
+  private static Opened readStrict(Source input) {
     org.apache.pdfbox.io.RandomAccessRead source = null;
     try {
-      source = new org.apache.pdfbox.io.RandomAccessReadBufferedFile(input.toFile());
+      source = input.open();
       // Not lenient: no brute-force search for objects or cross-reference sections, no rebuilt
       // trailer, no guessed stream lengths. What it reads is what any reader of the file finds.
       return new Opened(
@@ -350,7 +393,7 @@ public final class PadesSealer {
    * Signs with a reservation sized to the seal, once more with a larger one if the CMS outgrew it.
    */
   private Stage signStage(
-      Path input,
+      Source input,
       Path output,
       SealIdentity seal,
       SealOptions options,
@@ -384,7 +427,7 @@ public final class PadesSealer {
   }
 
   private Stage signStage(
-      Path input,
+      Source input,
       Path output,
       SealIdentity seal,
       SealOptions options,
@@ -398,6 +441,13 @@ public final class PadesSealer {
     }
     PDDocument opened = read.doc();
     List<X509CertificateHolder> tsaChain = new java.util.ArrayList<>();
+    java.security.MessageDigest written; // every byte of the sealed file, as it is written
+    try {
+      written = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      IOUtils.closeQuietly(opened);
+      throw new IllegalStateException(e);
+    }
     int signaturesBefore;
     boolean signing = false; // from here on a failure is not the document's
     try (PDDocument doc = opened) {
@@ -419,7 +469,9 @@ public final class PadesSealer {
       }
       try (SignatureOptions so = new SignatureOptions();
           OutputStream out =
-              new java.io.BufferedOutputStream(Files.newOutputStream(output), 16 * 1024)) {
+              new java.io.BufferedOutputStream(
+                  new java.security.DigestOutputStream(Files.newOutputStream(output), written),
+                  16 * 1024)) {
         so.setPreferredSignatureSize(reserved);
         Optional<PDAnnotationWidget> fieldWidget = Optional.empty();
         PDRectangle fieldRect = null;
@@ -474,7 +526,8 @@ public final class PadesSealer {
       }
       throw e;
     }
-    return new Stage(tsaChain, signaturesBefore);
+    return new Stage(
+        tsaChain, signaturesBefore, java.util.HexFormat.of().formatHex(written.digest()));
   }
 
   /**
@@ -512,13 +565,13 @@ public final class PadesSealer {
 
   /** Opens a PDF with {@link #STREAM_CACHE}; maps parse failures to stable codes. */
   static PDDocument open(Path input) {
-    return read(input).doc();
+    return read(new Source(input, null)).doc();
   }
 
-  private static Opened read(Path input) {
+  private static Opened read(Source input) {
     org.apache.pdfbox.io.RandomAccessRead source = null;
     try {
-      source = new org.apache.pdfbox.io.RandomAccessReadBufferedFile(input.toFile());
+      source = input.open();
       return new Opened(Loader.loadPDF(source, "", null, null, STREAM_CACHE), source);
     } catch (InvalidPasswordException e) {
       IOUtils.closeQuietly(source);

@@ -105,6 +105,30 @@ class SealEvidenceTest {
   }
 
   @Test
+  void theRecordedHashesAreThoseOfTheFilesForADocumentThatNeedsRepairs() throws Exception {
+    // A wrong startxref offset: read only with repairs (the lenient path seals it and reads the
+    // result back); the "after" hash, taken while the file is written, must still be the file's.
+    String text = new String(Files.readAllBytes(in), java.nio.charset.StandardCharsets.ISO_8859_1);
+    int at = text.lastIndexOf("startxref\n") + "startxref\n".length();
+    int end = text.indexOf('\n', at);
+    Path damaged = dir.resolve("damaged.pdf");
+    Files.write(
+        damaged,
+        (text.substring(0, at) + "17" + text.substring(end))
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThat(PadesSealer.openStrict(damaged)).as("needs repairs").isNull();
+    Path out = dir.resolve("repaired-out.pdf");
+
+    sealer.sealAndRecord(damaged, out, seal, options(), "client:erp", log);
+
+    SignedPdfs.verifiedSigner(out, -1);
+    assertThat(recorded).hasSize(1);
+    assertThat(recorded.get(0).attributes())
+        .containsEntry("documentSha256Before", sha256(damaged))
+        .containsEntry("documentSha256After", sha256(out));
+  }
+
+  @Test
   void aBareSealLeavesTheKeyUseEventOfAnyOtherSignature() throws Exception {
     sealer.seal(in, dir.resolve("out.pdf"), seal, options());
 
