@@ -128,9 +128,12 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
             leaf,
             Rfc9162.leafHash(leaf),
             new CompletableFuture<>());
-    boolean alone = appending.incrementAndGet() == 1;
+    int company = appending.incrementAndGet();
     try {
-      if (alone && running && queue.isEmpty() && writing.tryLock()) {
+      if (company <= 2
+          && running
+          && queue.isEmpty()
+          && (company == 1 ? writing.tryLock() : tryLockSoon())) {
         try {
           direct.increment();
           integrate(new ArrayList<>(List.of(p)), false);
@@ -155,6 +158,26 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
     } finally {
       appending.decrementAndGet();
     }
+  }
+
+  /**
+   * A second appender, arriving while the first writes its own entry, waits for the lock (for as
+   * long as a commit takes) and writes its own entry too, rather than going through the writer
+   * thread: two wake-ups fewer per entry for two threads taking turns.
+   */
+  private boolean tryLockSoon() {
+    try {
+      return writing.tryLock(10, TimeUnit.MILLISECONDS) && (queue.isEmpty() || unlockFalse());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Someone queued meanwhile: the writer thread takes them all, this entry with them. */
+  private boolean unlockFalse() {
+    writing.unlock();
+    return false;
   }
 
   private static byte[] newSalt() {
