@@ -23,10 +23,7 @@ class AppendFewTest {
   @Test
   void aFewEntriesAreWrittenTogetherOrNotAtAll() throws Exception {
     PostgresDatabase db = new PostgresDatabase();
-    try (HikariDataSource ds = new HikariDataSource()) {
-      ds.setJdbcUrl(db.url());
-      ds.setUsername(PostgresDatabase.USER);
-      ds.setMaximumPoolSize(2);
+    try (HikariDataSource ds = db.pool(2)) {
       LogStore store = LogStore.open(ds);
       try (Connection c = ds.getConnection()) {
         c.setAutoCommit(true);

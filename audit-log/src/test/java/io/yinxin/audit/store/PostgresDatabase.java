@@ -60,6 +60,15 @@ public final class PostgresDatabase implements AutoCloseable {
     return SERVER + name;
   }
 
+  /** A pool of at most {@code size} connections to this database. */
+  public com.zaxxer.hikari.HikariDataSource pool(int size) {
+    com.zaxxer.hikari.HikariDataSource ds = new com.zaxxer.hikari.HikariDataSource();
+    ds.setJdbcUrl(url());
+    ds.setUsername(USER);
+    ds.setMaximumPoolSize(size);
+    return ds;
+  }
+
   /** Nothing to do now: the next run drops this database (see the class comment). */
   @Override
   public void close() {}

@@ -32,10 +32,7 @@ class TwoIntegratorsTest {
   @Test
   void twoNodesAppendingAtOnceMakeOneGaplessTreeWithConsistentTiles() throws Exception {
     PostgresDatabase db = new PostgresDatabase();
-    try (HikariDataSource ds = new HikariDataSource()) {
-      ds.setJdbcUrl(db.url());
-      ds.setUsername(PostgresDatabase.USER);
-      ds.setMaximumPoolSize(20);
+    try (HikariDataSource ds = db.pool(20)) {
       LogStore store = LogStore.open(ds);
       List<Integrator> nodes =
           List.of(new Integrator(store, 100, 10_000), new Integrator(store, 100, 10_000));
@@ -70,10 +67,7 @@ class TwoIntegratorsTest {
   @Test
   void loneAppendersOnTwoNodesWriteTheirOwnEntriesIntoOneConsistentTree() throws Exception {
     PostgresDatabase db = new PostgresDatabase();
-    try (HikariDataSource ds = new HikariDataSource()) {
-      ds.setJdbcUrl(db.url());
-      ds.setUsername(PostgresDatabase.USER);
-      ds.setMaximumPoolSize(4);
+    try (HikariDataSource ds = db.pool(4)) {
       LogStore store = LogStore.open(ds);
       List<Integrator> nodes =
           List.of(new Integrator(store, 100, 10_000), new Integrator(store, 100, 10_000));
@@ -110,10 +104,7 @@ class TwoIntegratorsTest {
   @Test
   void twoThreadsOnOneNodeTakeTurnsWritingTheirOwnEntries() throws Exception {
     PostgresDatabase db = new PostgresDatabase();
-    try (HikariDataSource ds = new HikariDataSource()) {
-      ds.setJdbcUrl(db.url());
-      ds.setUsername(PostgresDatabase.USER);
-      ds.setMaximumPoolSize(4);
+    try (HikariDataSource ds = db.pool(4)) {
       LogStore store = LogStore.open(ds);
       int perThread = 400;
       List<Future<Receipt>> receipts = new ArrayList<>();
