@@ -28,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * Group commit: appenders queue their event and wait; one writer thread takes whatever is queued
  * (up to {@code maxBatch}) and integrates it in one transaction — entries, private events and the
  * tiles that changed — under the append lock ({@link LogStore#lockSize}), so several nodes sharing
- * the database get gapless, never-reused indices. Each appender is answered only after that
- * transaction commits.
+ * the database get gapless, never-reused indices. A lone entry that completes no tile takes no lock
+ * (the primary key and a predecessor check guard it, see {@link LogStore#appendInOneStatement}), so
+ * a locked transaction can still find an index taken by another node's lone entry: it then reads
+ * the edge back and tries again. Each appender is answered only after its transaction commits.
  *
  * <p>An appender alone in this process (no other appender between asking and being answered) writes
  * its own event, in its own thread, as a batch of one: handing a lone event to the writer thread
@@ -383,52 +385,72 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
         }
       }
       c.setAutoCommit(false);
-      try {
-        long size = store.lockSize(c);
-        if (readOutbox) {
-          fromOutbox = store.outbox(c, Math.max(1, maxBatch - batch.size()));
-        }
-        if (edge == null || edge.size() != size) {
-          edge = RightEdge.load(store, c, size);
-        }
-        RightEdge next = edge.copy();
-        List<LogStore.Row> rows = new ArrayList<>(batch.size() + fromOutbox.size());
-        long index = size;
-        // Outbox rows first: their changes committed before these appenders asked.
-        for (LogStore.OutboxRow o : fromOutbox) {
-          byte[] leafHash = Rfc9162.leafHash(o.leaf());
-          rows.add(
-              new LogStore.Row(
-                  index,
-                  o.leaf(),
-                  leafHash,
-                  o.type(),
-                  o.actor(),
-                  o.subject(),
-                  o.time(),
-                  o.event(),
-                  o.salt(),
-                  o.id()));
-          next.append(leafHash);
-          outboxReceipts.add(new Receipt(index, leafHash));
-          index++;
-        }
-        index = appendQueued(batch, index, next, rows, receipts);
-        if (rows.isEmpty()) {
+      for (int attempt = 1; ; attempt++) {
+        receipts.clear();
+        outboxReceipts.clear();
+        fromOutbox = List.of();
+        try {
+          long size = store.lockSize(c);
+          if (readOutbox) {
+            fromOutbox = store.outbox(c, Math.max(1, maxBatch - batch.size()));
+          }
+          if (edge == null || edge.size() != size) {
+            edge = RightEdge.load(store, c, size);
+          }
+          // Taken, not copied (a copy is a tile buffer per level, per commit): until this commit
+          // succeeds the edge is forgotten, and any failure leaves it to be read back.
+          RightEdge next = edge;
+          edge = null;
+          List<LogStore.Row> rows = new ArrayList<>(batch.size() + fromOutbox.size());
+          long index = size;
+          // Outbox rows first: their changes committed before these appenders asked.
+          for (LogStore.OutboxRow o : fromOutbox) {
+            byte[] leafHash = Rfc9162.leafHash(o.leaf());
+            rows.add(
+                new LogStore.Row(
+                    index,
+                    o.leaf(),
+                    leafHash,
+                    o.type(),
+                    o.actor(),
+                    o.subject(),
+                    o.time(),
+                    o.event(),
+                    o.salt(),
+                    o.id()));
+            next.append(leafHash);
+            outboxReceipts.add(new Receipt(index, leafHash));
+            index++;
+          }
+          index = appendQueued(batch, index, next, rows, receipts);
+          if (rows.isEmpty()) {
+            c.rollback();
+            edge = next;
+            return;
+          }
+          store.insert(c, rows);
+          if (!fromOutbox.isEmpty()) {
+            store.deleteOutbox(c, fromOutbox.stream().map(LogStore.OutboxRow::id).toList());
+          }
+          next.flush(store, c);
+          store.commitDurably(c);
+          edge = next;
+          break;
+        } catch (SQLException e) {
+          edge = null;
           c.rollback();
-          return;
+          // A lone append takes no lock (LogStore.appendOne): another node's may have taken an
+          // index between this transaction's size and its insert. Read the edge back and retry.
+          if (LogStore.indexTaken(e) && attempt < 8) {
+            sizeChanges.increment();
+            continue;
+          }
+          throw e;
+        } catch (RuntimeException e) {
+          edge = null;
+          c.rollback();
+          throw e;
         }
-        store.insert(c, rows);
-        if (!fromOutbox.isEmpty()) {
-          store.deleteOutbox(c, fromOutbox.stream().map(LogStore.OutboxRow::id).toList());
-        }
-        next.flush(store, c);
-        store.commitDurably(c);
-        edge = next;
-      } catch (SQLException | RuntimeException e) {
-        edge = null;
-        c.rollback();
-        throw e;
       }
     } catch (SQLException | RuntimeException e) {
       AuditException failure =
@@ -513,14 +535,15 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
    * append lock that the size is still the one they were computed for.
    */
   private Outcome integrateInOneStatement(List<Queued> batch) {
-    RightEdge next = edge.copy();
-    long index = edge.size();
+    RightEdge next = edge; // taken, not copied: forgotten unless the write succeeds
+    edge = null;
+    long index = next.size();
     List<LogStore.Row> rows = new ArrayList<>(batch.size());
     List<Receipt> receipts = new ArrayList<>(batch.size());
     appendQueued(batch, index, next, rows, receipts);
     try (Connection c = store.connection()) {
       c.setAutoCommit(true);
-      if (!store.appendInOneStatement(c, edge.size(), rows, next.takeDirty())) {
+      if (!store.appendInOneStatement(c, index, rows, next.takeDirty())) {
         sizeChanges.increment();
         edge = null;
         return Outcome.SIZE_CHANGED;

@@ -439,23 +439,36 @@ public final class LogStore {
   }
 
   /**
-   * The usual lone append: one entry that completes no tile, through {@code audit.append_entry}
-   * with plain parameters (arrays would be written as text and parsed back by the server).
+   * The usual lone append, one entry that completes no tile: one statement, no function and no
+   * append lock. The entry is inserted only if the entry before it is there ({@code WHERE EXISTS}
+   * on the primary key), and its private event only if the entry was ({@code WITH ... RETURNING}),
+   * all in the statement's own autocommit transaction. That is the same guarantee as the lock and
+   * the size check of {@code audit.append_entry}, enforced by the database's constraints: an index
+   * already taken, by another node or a writer holding the lock, fails on the primary key (waiting
+   * for that writer's transaction first); an entry after one that is missing or not yet committed
+   * is not written at all, so no gap can appear. Entries are never updated or deleted, so the
+   * predecessor, once seen, stays.
    */
+  private static final String APPEND_ONE_SQL =
+      "WITH e AS (INSERT INTO audit.entries (idx, leaf, leaf_hash) SELECT ?, ?, ?"
+          + " WHERE ? = 0 OR EXISTS (SELECT 1 FROM audit.entries WHERE idx = ?) RETURNING idx)"
+          + " INSERT INTO audit.events (idx, type, actor, subject, event_time, event, salt)"
+          + " SELECT idx, ?, ?, ?, ?, ?, ? FROM e";
+
   private boolean appendOne(Connection c, long expectedSize, Row r) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT audit.append_entry(?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+    try (PreparedStatement ps = c.prepareStatement(APPEND_ONE_SQL)) {
       ps.setLong(1, expectedSize);
       ps.setBytes(2, r.leaf());
       ps.setBytes(3, r.leafHash());
-      ps.setString(4, r.type());
-      ps.setString(5, r.actor());
-      ps.setString(6, r.subject());
-      ps.setObject(7, java.time.OffsetDateTime.ofInstant(r.time(), java.time.ZoneOffset.UTC));
-      ps.setString(8, r.event());
-      ps.setBytes(9, r.salt());
-      ps.execute();
-      return true;
+      ps.setLong(4, expectedSize);
+      ps.setLong(5, expectedSize - 1);
+      ps.setString(6, r.type());
+      ps.setString(7, r.actor());
+      ps.setString(8, r.subject());
+      ps.setObject(9, java.time.OffsetDateTime.ofInstant(r.time(), java.time.ZoneOffset.UTC));
+      ps.setString(10, r.event());
+      ps.setBytes(11, r.salt());
+      return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       if (sizeChanged(e)) {
         return false;
@@ -470,6 +483,16 @@ public final class LogStore {
    */
   private static boolean sizeChanged(SQLException e) {
     return "40001".equals(e.getSQLState()) || "23505".equals(e.getSQLState());
+  }
+
+  /** 23505 anywhere in the chain: an index this write meant to take was taken first. */
+  static boolean indexTaken(SQLException e) {
+    for (SQLException x = e; x != null; x = x.getNextException()) {
+      if ("23505".equals(x.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void upsertTile(Connection c, int level, long index, byte[] hashes) throws SQLException {

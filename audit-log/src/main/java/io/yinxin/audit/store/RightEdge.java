@@ -67,13 +67,6 @@ final class RightEdge {
     return size;
   }
 
-  RightEdge copy() {
-    RightEdge c = new RightEdge(size);
-    buffers.forEach(b -> c.buffers.add(b.clone()));
-    c.widths.addAll(widths);
-    return c;
-  }
-
   void append(byte[] leafHash) {
     byte[] h = leafHash;
     for (int level = 0; ; level++) {

@@ -14,10 +14,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A few entries in one commit (PostgreSQL, {@link LogStore#appendInOneStatement} with 2 to {@link
- * LogStore#FEW} rows and no tile): all of them are written, in order, or — when one of them cannot
- * be — none, although each is its own call in autocommit: the calls travel in one query string,
- * which the server runs as one implicit transaction.
+ * A lone entry, and a few entries in one commit (PostgreSQL, {@link LogStore#appendInOneStatement}
+ * with 2 to {@link LogStore#FEW} rows and no tile): all of them are written, in order, or — when
+ * one of them cannot be — none, although each is its own call in autocommit: the calls travel in
+ * one query string, which the server runs as one implicit transaction.
  */
 class AppendFewTest {
   @Test
@@ -59,6 +59,77 @@ class AppendFewTest {
         assertThat(eventCount(c)).isEqualTo(3 + LogStore.FEW);
       }
     }
+  }
+
+  /**
+   * A lone entry goes without the append lock, in one statement: the database's constraints must
+   * then refuse, writing nothing, every case the lock and the size check refused — the entry before
+   * it missing (a gap), or only written by a transaction that has not committed; its index taken,
+   * committed or not; its private event's row taken.
+   */
+  @Test
+  void aLoneEntryIsWrittenOnlyRightAfterACommittedPredecessor() throws Exception {
+    PostgresDatabase db = new PostgresDatabase();
+    try (HikariDataSource ds = db.pool(3)) {
+      LogStore store = LogStore.open(ds);
+      try (Connection c = ds.getConnection();
+          Connection other = ds.getConnection()) {
+        c.setAutoCommit(true);
+        assertThat(store.appendInOneStatement(c, 1, rows(1, 1), List.of())).isFalse(); // gap
+        assertThat(eventCount(c)).isZero();
+        assertThat(store.appendInOneStatement(c, 0, rows(0, 1), List.of())).isTrue();
+        assertThat(store.appendInOneStatement(c, 0, rows(0, 1), List.of())).isFalse(); // taken
+        assertThat(store.appendInOneStatement(c, 2, rows(2, 1), List.of())).isFalse(); // gap
+        assertThat(store.size(c)).isEqualTo(1);
+        assertThat(eventCount(c)).isEqualTo(1);
+
+        // Another writer has written index 1 but not committed: index 2 must not follow it, and
+        // index 1 waits for that transaction and is refused once it commits.
+        other.setAutoCommit(false);
+        store.insert(other, rows(1, 1));
+        assertThat(store.appendInOneStatement(c, 2, rows(2, 1), List.of())).isFalse();
+        java.util.concurrent.CompletableFuture<Boolean> second = appendAside(ds, store, 1);
+        Thread.sleep(300);
+        assertThat(second).isNotDone(); // waiting on the uncommitted index 1
+        other.commit();
+        assertThat(second.get(10, java.util.concurrent.TimeUnit.SECONDS)).isFalse();
+        assertThat(store.size(c)).isEqualTo(2);
+
+        // The same while the other writer rolls back: the index is free again and is written.
+        store.insert(other, rows(2, 1));
+        java.util.concurrent.CompletableFuture<Boolean> third = appendAside(ds, store, 2);
+        Thread.sleep(300);
+        assertThat(third).isNotDone();
+        other.rollback();
+        assertThat(third.get(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(store.size(c)).isEqualTo(3);
+
+        // The private event's index is taken: the entry is not kept either.
+        try (Statement s = c.createStatement()) {
+          s.execute(
+              "INSERT INTO audit.events (idx, type, actor, subject, event_time, event, salt)"
+                  + " VALUES (3, 'KEY_USED', 'x', 'x', now(), '{}', '\\x00'::bytea)");
+        }
+        assertThat(store.appendInOneStatement(c, 3, rows(3, 1), List.of())).isFalse();
+        assertThat(store.size(c)).isEqualTo(3);
+        assertThat(leafHashes(c)).containsExactlyElementsOf(hashes(rows(0, 3)));
+        assertThat(eventCount(c)).isEqualTo(4); // three appended, the colliding row put there
+      }
+    }
+  }
+
+  /** A lone append of entry {@code index} on another connection, in another thread. */
+  private static java.util.concurrent.CompletableFuture<Boolean> appendAside(
+      HikariDataSource ds, LogStore store, long index) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try (Connection d = ds.getConnection()) {
+            d.setAutoCommit(true);
+            return store.appendInOneStatement(d, index, rows(index, 1), List.of());
+          } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+          }
+        });
   }
 
   private static List<LogStore.Row> rows(long from, int n) {
