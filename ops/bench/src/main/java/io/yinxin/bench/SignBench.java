@@ -169,7 +169,7 @@ public final class SignBench {
             Files.delete(out);
           };
       Op dss = (t, n) -> dssSign(keys, sealKey, sealCert, root, bytes);
-      load(1, WARMUP, ours);
+      load(2, WARMUP, ours); // the same warm-up as the baseline: 2 threads, WARMUP seconds
       load(2, WARMUP, dss);
       for (int threads : new int[] {1, 2}) {
         double a = load(threads, SECONDS, ours);
