@@ -418,12 +418,7 @@ public final class LogStore {
         ps.setLong(p++, expectedSize + i);
         ps.setBytes(p++, r.leaf());
         ps.setBytes(p++, r.leafHash());
-        ps.setString(p++, r.type());
-        ps.setString(p++, r.actor());
-        ps.setString(p++, r.subject());
-        ps.setObject(p++, java.time.OffsetDateTime.ofInstant(r.time(), java.time.ZoneOffset.UTC));
-        ps.setString(p++, r.event());
-        ps.setBytes(p++, r.salt());
+        p = bindEvent(ps, p, r);
       }
       ps.execute();
       while (ps.getMoreResults() || ps.getUpdateCount() != -1) {
@@ -462,12 +457,7 @@ public final class LogStore {
       ps.setBytes(3, r.leafHash());
       ps.setLong(4, expectedSize);
       ps.setLong(5, expectedSize - 1);
-      ps.setString(6, r.type());
-      ps.setString(7, r.actor());
-      ps.setString(8, r.subject());
-      ps.setObject(9, java.time.OffsetDateTime.ofInstant(r.time(), java.time.ZoneOffset.UTC));
-      ps.setString(10, r.event());
-      ps.setBytes(11, r.salt());
+      bindEvent(ps, 6, r);
       return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       if (sizeChanged(e)) {
@@ -478,11 +468,25 @@ public final class LogStore {
   }
 
   /**
+   * Binds a row's private event (type, actor, subject, time, event, salt) from parameter {@code p};
+   * returns the next parameter.
+   */
+  private static int bindEvent(PreparedStatement ps, int p, Row r) throws SQLException {
+    ps.setString(p++, r.type());
+    ps.setString(p++, r.actor());
+    ps.setString(p++, r.subject());
+    ps.setObject(p++, java.time.OffsetDateTime.ofInstant(r.time(), java.time.ZoneOffset.UTC));
+    ps.setString(p++, r.event());
+    ps.setBytes(p++, r.salt());
+    return p;
+  }
+
+  /**
    * 40001: the tree does not end where this node thinks; 23505: another node's entries already hold
    * these indices. Either way nothing was written.
    */
   private static boolean sizeChanged(SQLException e) {
-    return "40001".equals(e.getSQLState()) || "23505".equals(e.getSQLState());
+    return "40001".equals(e.getSQLState()) || indexTaken(e);
   }
 
   /** 23505 anywhere in the chain: an index this write meant to take was taken first. */
