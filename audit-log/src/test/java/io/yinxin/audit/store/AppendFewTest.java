@@ -6,7 +6,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.yinxin.audit.merkle.Rfc9162;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,11 +40,7 @@ class AppendFewTest {
 
         // The second of two entries collides with an event row already there (its index taken):
         // the first, written by its own call in the same round trip, is not kept either.
-        try (Statement s = c.createStatement()) {
-          s.execute(
-              "INSERT INTO audit.events (idx, type, actor, subject, event_time, event, salt)"
-                  + " VALUES (4, 'KEY_USED', 'x', 'x', now(), '{}', '\\x00'::bytea)");
-        }
+        putEventRow(c, 4);
         assertThat(store.appendInOneStatement(c, 3, rows(3, 2), List.of())).isFalse();
         assertThat(store.size(c)).isEqualTo(3);
         assertThat(leafHashes(c)).hasSize(3);
@@ -105,11 +103,7 @@ class AppendFewTest {
         assertThat(store.size(c)).isEqualTo(3);
 
         // The private event's index is taken: the entry is not kept either.
-        try (Statement s = c.createStatement()) {
-          s.execute(
-              "INSERT INTO audit.events (idx, type, actor, subject, event_time, event, salt)"
-                  + " VALUES (3, 'KEY_USED', 'x', 'x', now(), '{}', '\\x00'::bytea)");
-        }
+        putEventRow(c, 3);
         assertThat(store.appendInOneStatement(c, 3, rows(3, 1), List.of())).isFalse();
         assertThat(store.size(c)).isEqualTo(3);
         assertThat(leafHashes(c)).containsExactlyElementsOf(hashes(rows(0, 3)));
@@ -172,6 +166,17 @@ class AppendFewTest {
         ResultSet rs = s.executeQuery("SELECT count(*) FROM audit.events")) {
       rs.next();
       return rs.getLong(1);
+    }
+  }
+
+  /** Puts a private event row at {@code idx} by hand, so an append finds that index taken. */
+  private static void putEventRow(Connection c, long idx) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO audit.events (idx, type, actor, subject, event_time, event, salt)"
+                + " VALUES (?, 'KEY_USED', 'x', 'x', now(), '{}', '\\x00'::bytea)")) {
+      ps.setLong(1, idx);
+      ps.executeUpdate();
     }
   }
 }
