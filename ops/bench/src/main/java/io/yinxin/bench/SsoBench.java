@@ -22,28 +22,32 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One OpenID Provider under load from 64 concurrent scripted clients (no browser; tokens and
+ * OpenID Providers under load from 64 concurrent scripted clients (no browser; tokens and
  * introspections on a {@link KeepAliveHttp} connection each, sign-ins on the JDK HttpClient):
  * client-credentials tokens/s, introspections/s and complete authorization-code + PKCE sign-ins/s
  * (authorize → sign-in form → password → code → token), each after a warm-up with the same load
- * until its throughput stops improving (the same rule for both providers), with the provider
- * process's CPU-seconds (from /proc) and RSS. The same code drives Yinxin and Keycloak; only the
- * sign-in page differs (Yinxin's form with its CSRF token, Keycloak's form action URL), and both
- * are followed as a browser would.
+ * until its throughput stops improving (the same rule for every provider), with the provider
+ * process's CPU-seconds (from /proc) and RSS. The providers run side by side and take turns, round
+ * by round, in the warm-up and in the measured rounds, so both meet the machine in the same
+ * minutes. The same code drives Yinxin and Keycloak; only the sign-in page differs (Yinxin's form
+ * with its CSRF token, Keycloak's form action URL), and both are followed as a browser would.
  *
- * <p>Arguments: {@code name pid issuer tokenUrl introspectUrl authorizeUrl ccClient ccSecret
- * webClient webSecret redirectUri username password}. Prints markdown rows.
+ * <p>Arguments, 13 per provider, the first compared with the others: {@code name pid issuer
+ * tokenUrl introspectUrl authorizeUrl ccClient ccSecret webClient webSecret redirectUri username
+ * password}. Prints markdown rows.
  */
 public final class SsoBench {
   private static final int CLIENTS = Integer.getInteger("bench.clients", 64);
   private static final Duration WARMUP =
       Duration.ofSeconds(
-          Long.parseLong(System.getenv().getOrDefault("BENCH_WARMUP_SECONDS", "20")));
+          Long.parseLong(System.getenv().getOrDefault("BENCH_WARMUP_SECONDS", "120")));
   private static final Duration WARMUP_MAX =
       Duration.ofSeconds(
-          Long.parseLong(System.getenv().getOrDefault("BENCH_WARMUP_MAX_SECONDS", "180")));
+          Long.parseLong(System.getenv().getOrDefault("BENCH_WARMUP_MAX_SECONDS", "300")));
   private static final Duration RUN =
-      Duration.ofSeconds(Long.parseLong(System.getenv().getOrDefault("BENCH_SECONDS", "10")));
+      Duration.ofSeconds(Long.parseLong(System.getenv().getOrDefault("BENCH_SECONDS", "20")));
+  private static final int ROUNDS =
+      Integer.parseInt(System.getenv().getOrDefault("BENCH_ROUNDS", "5"));
 
   /** Which rows to run ({@code cc,introspect,signin}; all by default), e.g. to profile one. */
   private static final List<String> ROWS =
@@ -64,47 +68,103 @@ public final class SsoBench {
       String password) {}
 
   public static void main(String[] a) throws Exception {
-    Target t =
-        new Target(
-            a[0],
-            Long.parseLong(a[1]),
-            a[3],
-            a[4],
-            a[5],
-            a[6],
-            a[7],
-            a[8],
-            a[9],
-            a[10],
-            a[11],
-            a[12]);
+    if (a.length == 0 || a.length % 13 != 0) {
+      throw new IllegalArgumentException(
+          "arguments: 13 per provider (name pid issuer tokenUrl introspectUrl authorizeUrl"
+              + " ccClient ccSecret webClient webSecret redirectUri username password)");
+    }
+    List<Side> sides = new ArrayList<>();
+    for (int i = 0; i < a.length; i += 13) {
+      sides.add(
+          new Side(
+              new Target(
+                  a[i],
+                  Long.parseLong(a[i + 1]),
+                  a[i + 3],
+                  a[i + 4],
+                  a[i + 5],
+                  a[i + 6],
+                  a[i + 7],
+                  a[i + 8],
+                  a[i + 9],
+                  a[i + 10],
+                  a[i + 11],
+                  a[i + 12])));
+    }
     HttpClient shared = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    // A resource server (the client-credentials client) introspects its own access token.
-    String token = clientCredentials(shared, t);
-    if (token == null || !introspect(shared, t, token) || !new CodeFlows(t).run()) {
-      throw new IllegalStateException("the provider is not set up: " + firstFailure);
+    for (Side s : sides) {
+      // A resource server (the client-credentials client) introspects its own access token.
+      String token = clientCredentials(shared, s.t);
+      if (token == null || !introspect(shared, s.t, token) || !s.signIn.run()) {
+        throw new IllegalStateException(s.t.name() + " is not set up: " + firstFailure);
+      }
     }
-    // The token and introspection rows go through a bare keep-alive HTTP/1.1 connection per
-    // client (KeepAliveHttp): the JDK client spent about a third of the machine's two cores on
-    // these small requests, so the provider that answers faster was held back by the harness.
-    ThreadLocal<KeepAliveHttp> raw = ThreadLocal.withInitial(KeepAliveHttp::new);
     if (ROWS.contains("cc")) {
-      row(t, "client_credentials tokens/s", () -> clientCredentials(raw.get(), t) != null);
-    }
-    // A fresh token for the introspection row: the first one may have expired during the
-    // previous row's warm-up (Keycloak's default lifetime is 5 minutes; a row can take 190 s).
-    String fresh = clientCredentials(shared, t);
-    if (fresh == null) {
-      throw new IllegalStateException("no token for the introspection row: " + firstFailure);
+      row(sides, "client_credentials tokens/s", s -> s.tokens);
     }
     if (ROWS.contains("introspect")) {
-      row(t, "introspections/s", () -> introspect(raw.get(), t, fresh));
+      row(sides, "introspections/s", s -> s.introspections);
     }
     if (ROWS.contains("signin")) {
-      row(t, "code + PKCE sign-ins/s (password)", new CodeFlows(t));
+      row(sides, "code + PKCE sign-ins/s (password)", s -> s.signIn);
     }
-    System.out.printf(
-        Locale.ROOT, "| %s | RSS after the runs | %.0f MB |  |%n", t.name(), rssMb(t.pid()));
+    for (Side s : sides) {
+      System.out.printf(
+          Locale.ROOT, "| %s | RSS after the runs | %.0f MB |  |%n", s.t.name(), rssMb(s.t.pid()));
+    }
+  }
+
+  /**
+   * One provider and its three workloads. The token and introspection rows go through a bare
+   * keep-alive HTTP/1.1 connection per client thread (KeepAliveHttp): the JDK client spent about a
+   * third of the machine's two cores on these small requests, so the provider that answers faster
+   * was held back by the harness.
+   */
+  private static final class Side {
+    final Target t;
+
+    /** This round's connections, closed after it (each round has its own client threads). */
+    final List<KeepAliveHttp> open = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    final ThreadLocal<KeepAliveHttp> raw =
+        ThreadLocal.withInitial(
+            () -> {
+              KeepAliveHttp http = new KeepAliveHttp();
+              open.add(http);
+              return http;
+            });
+    final Op tokens;
+    final Op introspections;
+    final Op signIn;
+
+    /**
+     * The token the introspection row asks about, fetched anew before each round: with the two
+     * providers taking turns a row can last longer than a token (Keycloak's live 5 minutes).
+     */
+    volatile String introspected;
+
+    Side(Target t) {
+      this.t = t;
+      this.tokens = () -> clientCredentials(raw.get(), t) != null;
+      this.introspections = () -> introspect(raw.get(), t, introspected);
+      this.signIn = new CodeFlows(t);
+    }
+
+    void beforeRound() throws Exception {
+      try (KeepAliveHttp http = new KeepAliveHttp()) {
+        introspected = clientCredentials(http, t);
+      }
+      if (introspected == null) {
+        throw new IllegalStateException(t.name() + ": no token to introspect: " + firstFailure);
+      }
+    }
+
+    void afterRound() {
+      synchronized (open) {
+        open.forEach(KeepAliveHttp::close);
+        open.clear();
+      }
+    }
   }
 
   /** The first failure of a run, printed after its row so a broken setup is visible. */
@@ -220,51 +280,105 @@ public final class SsoBench {
   }
 
   /**
-   * Warm-up, the same rule for both providers (as {@link CaBench#warmUp}): on two cores the JIT is
-   * still compiling a minute into a load, so 10 s rounds for at least BENCH_WARMUP_SECONDS, then
-   * until three rounds in a row do not beat the best so far by 3 %, or BENCH_WARMUP_MAX_SECONDS.
+   * Warm-up, the same rule for every provider (as {@link CaBench#warmUp}): on two cores the JIT is
+   * still compiling minutes into a load, and a provider can sit on a plateau for a minute before
+   * its next compilation lifts it. 10 s rounds, the providers taking turns, each until its own
+   * rounds add up to BENCH_WARMUP_SECONDS and three of them in a row have not beaten its best so
+   * far by 3 %, or until BENCH_WARMUP_MAX_SECONDS; the turns go on until every provider is there,
+   * so all get the same number of rounds.
    */
-  private static void warmUp(Target t, String what, Op op) throws Exception {
-    long start = System.nanoTime();
-    double best = 0;
-    int flat = 0;
-    while (true) {
-      long t0 = System.nanoTime();
-      long[] r = run(op, Duration.ofSeconds(10));
-      double rate = r[0] / ((System.nanoTime() - t0) / 1e9);
-      double elapsed = (System.nanoTime() - start) / 1e9;
-      System.err.printf(
-          Locale.ROOT, "warm-up %s %s: %.0f/s after %.0f s%n", t.name(), what, rate, elapsed);
+  private static final class WarmUp {
+    double best;
+    int flat;
+    double seconds;
+
+    boolean done() {
+      return seconds >= WARMUP_MAX.toSeconds() || seconds >= WARMUP.toSeconds() && flat >= 3;
+    }
+
+    void round(double rate, double secs) {
+      seconds += secs;
       if (rate > best * 1.03) {
         best = rate;
         flat = 0;
       } else {
         flat++;
       }
-      if (elapsed >= WARMUP_MAX.toSeconds() || elapsed >= WARMUP.toSeconds() && flat >= 3) {
-        return;
-      }
     }
   }
 
-  private static void row(Target t, String what, Op op) throws Exception {
-    warmUp(t, what, op);
-    long cpu0 = cpuTicks(t.pid());
-    long t0 = System.nanoTime();
-    long[] r = run(op, RUN);
-    double secs = (System.nanoTime() - t0) / 1e9;
-    double cpu = (cpuTicks(t.pid()) - cpu0) / 100.0;
-    System.out.printf(
-        Locale.ROOT,
-        "| %s | %s | %.0f/s | server CPU %.1f s (%.0f per CPU-second)%s |%n",
-        t.name(),
-        what,
-        r[0] / secs,
-        cpu,
-        r[0] / Math.max(cpu, 0.01),
-        r[1] > 0 ? ", " + r[1] + " failed" : "");
+  /**
+   * One row: the warm-up, then BENCH_ROUNDS measured rounds per provider, taking turns (the first
+   * to go alternates), BENCH_SECONDS per provider in all, so a machine whose speed drifts over
+   * minutes drifts under all of them alike. Rate, CPU-seconds of the provider's process during its
+   * own rounds, and the first provider's ratio to each other.
+   */
+  private static void row(List<Side> sides, String what, java.util.function.Function<Side, Op> op)
+      throws Exception {
+    List<WarmUp> warm = new ArrayList<>();
+    sides.forEach(s -> warm.add(new WarmUp()));
+    while (!warm.stream().allMatch(WarmUp::done)) {
+      for (int i = 0; i < sides.size(); i++) {
+        Side s = sides.get(i);
+        s.beforeRound();
+        long t0 = System.nanoTime();
+        long[] r = run(op.apply(s), Duration.ofSeconds(10));
+        double secs = (System.nanoTime() - t0) / 1e9;
+        s.afterRound();
+        warm.get(i).round(r[0] / secs, secs);
+        System.err.printf(
+            Locale.ROOT,
+            "warm-up %s %s: %.0f/s after %.0f s%n",
+            s.t.name(),
+            what,
+            r[0] / secs,
+            warm.get(i).seconds);
+      }
+    }
+    int n = sides.size();
+    long[] ok = new long[n];
+    long[] failed = new long[n];
+    double[] secs = new double[n];
+    double[] cpu = new double[n];
+    Duration turn = RUN.dividedBy(ROUNDS);
+    for (int round = 0; round < ROUNDS; round++) {
+      for (int k = 0; k < n; k++) {
+        int i = (k + round) % n;
+        Side s = sides.get(i);
+        s.beforeRound();
+        long cpu0 = cpuTicks(s.t.pid());
+        long t0 = System.nanoTime();
+        long[] r = run(op.apply(s), turn);
+        secs[i] += (System.nanoTime() - t0) / 1e9;
+        cpu[i] += (cpuTicks(s.t.pid()) - cpu0) / 100.0;
+        s.afterRound();
+        ok[i] += r[0];
+        failed[i] += r[1];
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      System.out.printf(
+          Locale.ROOT,
+          "| %s | %s | %.0f/s | server CPU %.1f s (%.0f per CPU-second)%s |%n",
+          sides.get(i).t.name(),
+          what,
+          ok[i] / secs[i],
+          cpu[i],
+          ok[i] / Math.max(cpu[i], 0.01),
+          failed[i] > 0 ? ", " + failed[i] + " failed" : "");
+    }
+    for (int i = 1; i < n; i++) {
+      System.out.printf(
+          Locale.ROOT,
+          "| %s / %s | %s | %.2f× | %.2f× per CPU-second |%n",
+          sides.get(0).t.name(),
+          sides.get(i).t.name(),
+          what,
+          (ok[0] / secs[0]) / Math.max(ok[i] / secs[i], 1e-9),
+          (ok[0] / Math.max(cpu[0], 0.01)) / Math.max(ok[i] / Math.max(cpu[i], 0.01), 1e-9));
+    }
     if (firstFailure != null) {
-      System.err.println(t.name() + " " + what + ": first failure: " + firstFailure);
+      System.err.println(what + ": first failure: " + firstFailure);
       firstFailure = null;
     }
   }
