@@ -554,9 +554,10 @@ public class SsoAutoConfiguration {
                                 new io.yinxin.sso.token.TokenIssuance(
                                     audit,
                                     authorizations,
-                                    new org.springframework.security.oauth2.server.authorization.web
-                                        .authentication
-                                        .OAuth2AccessTokenResponseAuthenticationSuccessHandler())))
+                                    new io.yinxin.sso.token.PlainTokenResponse(
+                                        new org.springframework.security.oauth2.server.authorization
+                                            .web.authentication
+                                            .OAuth2AccessTokenResponseAuthenticationSuccessHandler()))))
                     // Yinxin's own consent page, in Chinese and English.
                     .authorizationEndpoint(e -> e.consentPage("/oauth2/consent"))
                     // Pushed authorization requests (RFC 9126).
