@@ -63,7 +63,11 @@ class PasskeyTest {
   }
 
   private static void waitFor(WebDriver d, java.util.function.Supplier<Boolean> condition) {
-    new WebDriverWait(d, Duration.ofSeconds(20)).until(x -> condition.get());
+    // A condition reading an element while the page moves on (registration done: the browser
+    // goes to ?success) finds that element gone: ask again on the new page.
+    new WebDriverWait(d, Duration.ofSeconds(20))
+        .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(x -> condition.get());
   }
 
   @Test
