@@ -397,14 +397,23 @@ public final class CaBench {
   }
 
   static String wrkRun(String url, int seconds, Path script, int connections) throws Exception {
+    return wrkRun(url, seconds, script, connections, List.of("--latency"));
+  }
+
+  /** wrk's output; {@code options} go before the script (e.g. {@code --timeout 30s}). */
+  static String wrkRun(String url, int seconds, Path script, int connections, List<String> options)
+      throws Exception {
     List<String> cmd =
-        new ArrayList<>(
-            List.of("wrk", "-t2", "-c" + connections, "-d" + seconds + "s", "--latency", "-s"));
+        new ArrayList<>(List.of("wrk", "-t2", "-c" + connections, "-d" + seconds + "s"));
+    cmd.addAll(options);
+    cmd.add("-s");
     cmd.add(script.toString());
     cmd.add(url);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor();
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("wrk exited with " + p.exitValue() + ": " + out);
+    }
     return out;
   }
 

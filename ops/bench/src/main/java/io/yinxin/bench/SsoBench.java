@@ -242,22 +242,15 @@ public final class SsoBench {
       Path script = Files.createTempFile("yinxin-sso-bench", ".lua");
       try {
         Files.writeString(script, lua(body, basic(s.t.ccClient(), s.t.ccSecret()), check));
-        Process p =
-            new ProcessBuilder(
-                    "wrk",
-                    "-t2",
-                    "-c" + CLIENTS,
-                    "-d" + Math.max(1, d.toSeconds()) + "s",
-                    "--timeout",
-                    "30s",
-                    "-s",
-                    script.toString(),
-                    url)
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String out =
+            CaBench.wrkRun(
+                url,
+                (int) Math.max(1, d.toSeconds()),
+                script,
+                CLIENTS,
+                List.of("--timeout", "30s"));
         Matcher m = Pattern.compile("YX ok=(\\d+) bad=(\\d+) errors=(\\d+)").matcher(out);
-        if (p.waitFor() != 0 || !m.find()) {
+        if (!m.find()) {
           throw new IllegalStateException("wrk did not run: " + out);
         }
         Matcher first = Pattern.compile("YX first=(.*)").matcher(out);
