@@ -21,14 +21,18 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 /**
  * Argon2id password hashes (RFC 9106) in the PHC string format Spring Security's {@link
  * Argon2PasswordEncoder} writes ({@code $argon2id$v=19$m=7168,t=5,p=1$<salt>$<hash>}, base64
- * without padding), computed by the Argon2 authors' reference C library ({@code libargon2}, Debian
- * package {@code libargon2-1}) when this machine has it, else by Spring's encoder (Bouncy Castle).
- * The two give the same bytes for the same password, salt and parameters, so hashes move freely
- * between nodes with and without the library.
+ * without padding), computed by libsodium ({@code crypto_pwhash}, Debian package {@code
+ * libsodium23}) for one lane and a 16-byte salt (what this class writes), else by the Argon2
+ * authors' reference C library ({@code libargon2}, Debian package {@code libargon2-1}), else by
+ * Spring's encoder (Bouncy Castle), whichever this machine has. All give the same bytes for the
+ * same password, salt and parameters, so hashes move freely between nodes with and without the
+ * libraries.
  *
  * <p>Why not Bouncy Castle alone: the hash is most of what a sign-in costs (23–44 ms of CPU at
- * Keycloak's default strength in Java on the development machine, 17 ms in the C library). The
- * strength — memory, passes, the attacker's cost per guess — is the same.
+ * Keycloak's default strength in Java on the development machine, 14–17 ms in the reference library
+ * as Debian builds it — its portable code, no vector instructions — and 6.6 ms in libsodium, which
+ * picks SSSE3, AVX2 or AVX-512 code for the machine it runs on). The strength — memory, passes, the
+ * attacker's cost per guess — is the same.
  */
 public final class Argon2idPasswords implements PasswordEncoder {
   private static final org.slf4j.Logger log =
@@ -46,6 +50,30 @@ public final class Argon2idPasswords implements PasswordEncoder {
   interface Lib extends Library {
     int argon2_ctx(Context context, int type);
   }
+
+  /** libsodium's password hashing ({@code sodium.h}). */
+  interface Sodium extends Library {
+    int sodium_init();
+
+    int crypto_pwhash(
+        Pointer out,
+        long outlen,
+        Pointer passwd,
+        long passwdlen,
+        Pointer salt,
+        long opslimit,
+        long memlimit,
+        int alg);
+  }
+
+  /** {@code crypto_pwhash_ALG_ARGON2ID13}. */
+  private static final int SODIUM_ARGON2ID13 = 2;
+
+  /** {@code crypto_pwhash_SALTBYTES}: the only salt length libsodium takes. */
+  private static final int SODIUM_SALT = 16;
+
+  /** {@code crypto_pwhash_BYTES_MIN}. */
+  private static final int SODIUM_MIN_OUT = 16;
 
   /** {@code Argon2_id} in {@code argon2_type}. */
   private static final int ARGON2_ID = 2;
@@ -144,17 +172,48 @@ public final class Argon2idPasswords implements PasswordEncoder {
 
   private static final Optional<Lib> NATIVE = load();
 
+  private static final Optional<Sodium> SODIUM = loadSodium();
+
+  /**
+   * libsodium, unless {@code -Dyinxin.sso.argon2.java=true} or {@code
+   * -Dyinxin.sso.argon2.libsodium=false} says otherwise.
+   */
+  private static Optional<Sodium> loadSodium() {
+    if (Boolean.getBoolean("yinxin.sso.argon2.java")
+        || !Boolean.parseBoolean(System.getProperty("yinxin.sso.argon2.libsodium", "true"))) {
+      return Optional.empty();
+    }
+    // sodium_init: 0 the first time, 1 if already initialised, -1 on failure.
+    Optional<Sodium> lib =
+        loadFirst(Sodium.class, "sodium", "libsodium.so.23").filter(l -> l.sodium_init() >= 0);
+    if (lib.isEmpty()) {
+      log.info("event=libsodium_missing detail=libsodium not loadable; Argon2id from libargon2");
+    }
+    return lib;
+  }
+
   private static Optional<Lib> load() {
     if (Boolean.getBoolean("yinxin.sso.argon2.java")) {
       return Optional.empty();
     }
+    Optional<Lib> lib = loadFirst(Lib.class, "argon2", "libargon2.so.1");
+    if (lib.isEmpty()) {
+      log.info(
+          "event=argon2_native_missing detail=libargon2 not loadable; hashes libsodium does not"
+              + " take are computed in Java (Bouncy Castle)");
+    }
+    return lib;
+  }
+
+  /** The first of these libraries JNA loads as this interface, on a 64-bit JVM only. */
+  private static <T extends Library> Optional<T> loadFirst(Class<T> type, String... names) {
     try {
       if (Native.SIZE_T_SIZE != 8) {
         return Optional.empty();
       }
-      for (String name : new String[] {"argon2", "libargon2.so.1"}) {
+      for (String name : names) {
         try {
-          return Optional.of(Native.load(name, Lib.class));
+          return Optional.of(Native.load(name, type));
         } catch (UnsatisfiedLinkError e) {
           // try the next name
         }
@@ -162,9 +221,6 @@ public final class Argon2idPasswords implements PasswordEncoder {
     } catch (LinkageError e) {
       // JNA's own stub could not be loaded (a temporary folder mounted noexec, say)
     }
-    log.info(
-        "event=argon2_native_missing detail=libargon2 not loadable; hashing in Java (Bouncy"
-            + " Castle)");
     return Optional.empty();
   }
 
@@ -187,15 +243,28 @@ public final class Argon2idPasswords implements PasswordEncoder {
         new Argon2PasswordEncoder(saltLength, hashLength, parallelism, memoryKib, iterations);
   }
 
-  /** Whether hashes are computed by the C library here. */
+  /** Whether hashes are computed by a C library here. */
   public static boolean isNative() {
-    return NATIVE.isPresent();
+    return NATIVE.isPresent() || SODIUM.isPresent();
+  }
+
+  /** Whether libsodium computes the hashes this class writes (one lane, a 16-byte salt). */
+  public static boolean isLibsodium() {
+    return SODIUM.isPresent();
+  }
+
+  /** Whether libsodium can compute this hash: one lane, its salt length, its least output. */
+  private static boolean sodiumCan(int p, int saltLength, int length) {
+    return SODIUM.isPresent() && p == 1 && saltLength == SODIUM_SALT && length >= SODIUM_MIN_OUT;
   }
 
   @Override
   public String encode(CharSequence rawPassword) {
-    byte[] pwd = utf8(rawPassword);
-    if (NATIVE.isEmpty() || pwd == null) {
+    byte[] pwd =
+        NATIVE.isPresent() || sodiumCan(parallelism, saltLength, hashLength)
+            ? utf8(rawPassword)
+            : null;
+    if (pwd == null) {
       return java.encode(rawPassword);
     }
     byte[] salt = new byte[saltLength];
@@ -224,23 +293,34 @@ public final class Argon2idPasswords implements PasswordEncoder {
       return false;
     }
     Matcher m = PHC.matcher(encodedPassword);
-    byte[] pwd = NATIVE.isPresent() && m.matches() ? utf8(rawPassword) : null;
+    if (!isNative() || !m.matches()) {
+      return java.matches(rawPassword, encodedPassword);
+    }
+    long memory;
+    int t;
+    int p;
+    byte[] salt;
+    byte[] expected;
+    try {
+      memory = Long.parseLong(m.group(1));
+      t = Integer.parseInt(m.group(2));
+      p = Integer.parseInt(m.group(3));
+      salt = Base64.getDecoder().decode(m.group(4));
+      expected = Base64.getDecoder().decode(m.group(5));
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    if (memory > MAX_MEMORY_KIB || memory < 8L * p || t < 1 || t > 64 || p < 1) {
+      // Not a hash this provider writes (nor a valid one): not computed at any cost.
+      return false;
+    }
+    byte[] pwd =
+        NATIVE.isPresent() || sodiumCan(p, salt.length, expected.length) ? utf8(rawPassword) : null;
     if (pwd == null) {
       return java.matches(rawPassword, encodedPassword);
     }
     try {
-      long memory = Long.parseLong(m.group(1));
-      int t = Integer.parseInt(m.group(2));
-      int p = Integer.parseInt(m.group(3));
-      if (memory > MAX_MEMORY_KIB || memory < 8L * p || t < 1 || t > 64 || p < 1) {
-        // Not a hash this provider writes (nor a valid one): not computed at any cost.
-        return false;
-      }
-      byte[] salt = Base64.getDecoder().decode(m.group(4));
-      byte[] expected = Base64.getDecoder().decode(m.group(5));
       return MessageDigest.isEqual(hash(pwd, salt, t, (int) memory, p, expected.length), expected);
-    } catch (IllegalArgumentException e) {
-      return false;
     } finally {
       Arrays.fill(pwd, (byte) 0);
     }
@@ -251,7 +331,52 @@ public final class Argon2idPasswords implements PasswordEncoder {
     return java.upgradeEncoding(encodedPassword);
   }
 
+  /** The raw hash, by libsodium where it can, else by the reference library. */
   private static byte[] hash(byte[] pwd, byte[] salt, int t, int memoryKib, int p, int length) {
+    return sodiumCan(p, salt.length, length)
+        ? sodiumHash(pwd, salt, t, memoryKib, length)
+        : referenceHash(pwd, salt, t, memoryKib, p, length);
+  }
+
+  /**
+   * libsodium's Argon2id v1.3 with one lane ({@code crypto_pwhash}: {@code opslimit} is the passes,
+   * {@code memlimit} the memory in bytes). libsodium maps and wipes its own working memory; the
+   * password's copy outside the Java heap is cleared here.
+   */
+  static byte[] sodiumHash(byte[] pwd, byte[] salt, int t, int memoryKib, int length) {
+    Sodium lib = SODIUM.orElseThrow();
+    HASHING.acquireUninterruptibly();
+    try (Memory in = new Memory(Math.max(1, pwd.length + salt.length));
+        Memory out = new Memory(length)) {
+      in.write(0, pwd, 0, pwd.length);
+      in.write(pwd.length, salt, 0, salt.length);
+      int rc;
+      try {
+        rc =
+            lib.crypto_pwhash(
+                out,
+                length,
+                in,
+                pwd.length,
+                in.share(pwd.length),
+                t,
+                (long) memoryKib * 1024,
+                SODIUM_ARGON2ID13);
+      } finally {
+        in.clear();
+      }
+      if (rc != 0) {
+        // out of memory, or a limit libsodium refuses: no answer rather than a wrong one.
+        throw new IllegalStateException("libsodium crypto_pwhash failed");
+      }
+      return out.getByteArray(0, length);
+    } finally {
+      HASHING.release();
+    }
+  }
+
+  /** The reference library's Argon2id v1.3 ({@code argon2_ctx}), any number of lanes. */
+  static byte[] referenceHash(byte[] pwd, byte[] salt, int t, int memoryKib, int p, int length) {
     long bytes = (long) memoryKib * 1024 + 64; // the library uses at most m_cost KiB
     HASHING.acquireUninterruptibly();
     Memory work = KEPT.poll();
