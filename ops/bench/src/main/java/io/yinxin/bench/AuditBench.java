@@ -46,9 +46,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  *
  * Environment: BENCH_PHASES (appends,proofs), BENCH_SECONDS (15) per load phase and side,
- * BENCH_ROUNDS (5) turns it is split into, BENCH_WARMUP_SECONDS (60, 64 writers before the measured
- * phases, for each side), BENCH_PROOF_SIZE (10000000), YINXIN_BENCH_PG
- * (jdbc:postgresql://127.0.0.1:5432/), YINXIN_BENCH_PG_USER (postgres).
+ * BENCH_ROUNDS (5) turns it is split into, BENCH_WRITERS (1,16,64) the concurrencies measured,
+ * BENCH_WARMUP_SECONDS (60, 64 writers before the measured phases, for each side), BENCH_PROOF_SIZE
+ * (10000000), YINXIN_BENCH_PG (jdbc:postgresql://127.0.0.1:5432/), YINXIN_BENCH_PG_USER (postgres).
  */
 public final class AuditBench {
   private static final int SECONDS =
@@ -57,6 +57,10 @@ public final class AuditBench {
       Integer.parseInt(System.getenv().getOrDefault("BENCH_WARMUP_SECONDS", "60"));
   private static final int ROUNDS =
       Integer.parseInt(System.getenv().getOrDefault("BENCH_ROUNDS", "5"));
+  private static final int[] WRITERS =
+      Arrays.stream(System.getenv().getOrDefault("BENCH_WRITERS", "1,16,64").split(","))
+          .mapToInt(w -> Integer.parseInt(w.trim()))
+          .toArray();
   private static final long PROOF_SIZE =
       Long.parseLong(System.getenv().getOrDefault("BENCH_PROOF_SIZE", "10000000"));
 
@@ -91,7 +95,7 @@ public final class AuditBench {
         // Warm-up (the JIT needs a minute or more under load on two cores), not measured.
         load(64, WARMUP_SECONDS, () -> integrator.append(event()));
         load(64, WARMUP_SECONDS, () -> naiveAppend(ds)); // the same warm-up for the baseline
-        for (int writers : new int[] {1, 16, 64}) {
+        for (int writers : WRITERS) {
           Result[] both =
               alternating(writers, () -> integrator.append(event()), () -> naiveAppend(ds));
           Result ours = both[0];

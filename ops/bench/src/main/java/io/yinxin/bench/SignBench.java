@@ -31,7 +31,6 @@ import io.yinxin.sign.spring.SignSchema;
 import io.yinxin.sign.tsa.TimeStampAuthority;
 import io.yinxin.sign.tsa.TsaCredential;
 import io.yinxin.sign.tsa.TsaSerials;
-import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,7 +68,8 @@ import org.bouncycastle.tsp.TimeStampRequestGenerator;
  * <ul>
  *   <li>a 1-page and a 100-page PDF at B-B, invisible, 1 and 2 threads: Yinxin's sealer against
  *       DSS's {@code PAdESService} at PAdES-BASELINE-B, both signing with the same software key
- *       through the same {@code KeyService}, and each leaving one durable event in the evidence log
+ *       through the same {@code KeyService}, each reading the PDF from its file and writing the
+ *       sealed PDF to a file (then removed), and each leaving one durable event in the evidence log
  *       on PostgreSQL per signature: DSS's the {@code KEY_USED} of the real {@code
  *       KeyUseAuditListener}, Yinxin's the {@code DOCUMENT_SEALED} its API writes, which names the
  *       key ({@code PadesSealer.sealAndRecord});
@@ -86,7 +86,8 @@ import org.bouncycastle.tsp.TimeStampRequestGenerator;
  * </ul>
  *
  * Both sides get the same warm-up (BENCH_WARMUP_SECONDS, 20) and run BENCH_SECONDS (10) per row,
- * taking turns in BENCH_ROUNDS (5) rounds.
+ * taking turns in BENCH_ROUNDS (5) rounds. BENCH_ROWS (all) picks rows: any of {@code 1-page},
+ * {@code 100-page}, {@code hsm}, {@code batch}, {@code visible}, {@code tsa}, {@code big}.
  */
 public final class SignBench {
   private static final int SECONDS =
@@ -95,6 +96,13 @@ public final class SignBench {
       Integer.parseInt(System.getenv().getOrDefault("BENCH_ROUNDS", "5"));
   private static final int WARMUP =
       Integer.parseInt(System.getenv().getOrDefault("BENCH_WARMUP_SECONDS", "20"));
+
+  private static final List<String> ROWS =
+      List.of(System.getenv().getOrDefault("BENCH_ROWS", "all").split(","));
+
+  private static boolean wanted(String row) {
+    return ROWS.contains("all") || ROWS.contains(row);
+  }
 
   private SignBench() {}
 
@@ -162,8 +170,10 @@ public final class SignBench {
     rows.add("| measurement | threads | Yinxin | EU DSS 6.2 | ratio |");
     rows.add("|---|---|---|---|---|");
     for (Path doc : List.of(onePage, hundred)) {
-      byte[] bytes = Files.readAllBytes(doc);
       String name = doc == onePage ? "1-page" : "100-page";
+      if (!wanted(name)) {
+        continue;
+      }
       Op ours =
           (t, n) -> {
             Path out = dir.resolve("out-" + t + ".pdf");
@@ -171,7 +181,8 @@ public final class SignBench {
                 doc, out, seal, options(SealOptions.Level.B_B, invisible()), "bench", log);
             Files.delete(out);
           };
-      Op dss = (t, n) -> dssSign(keys, sealKey, sealCert, root, bytes);
+      Op dss =
+          (t, n) -> dssSign(keys, sealKey, sealCert, root, doc, dir.resolve("dss-" + t + ".pdf"));
       load(2, WARMUP, ours); // the same warm-up as the baseline: 2 threads, WARMUP seconds
       load(2, WARMUP, dss);
       for (int threads : new int[] {1, 2}) {
@@ -179,7 +190,7 @@ public final class SignBench {
         rows.add(row("seals/s, " + name + ", B-B invisible", threads, ab[0], ab[1]));
       }
     }
-    if (module != null) {
+    if (module != null && wanted("hsm")) {
       // The same 1-page row with the seal key on a SoftHSM2 token (PKCS#11), both sides.
       KeyInfo hsmKey = keys.generate(KeyRef.Scheme.PKCS11, KeySpec.EC_P256, "seal-hsm");
       X509CertificateHolder hsmCert = cert(keys, hsmKey, rootKey, "CN=福州某某科技有限公司 HSM", false, null);
@@ -192,7 +203,6 @@ public final class SignBench {
               "福州某某科技有限公司",
               "合同专用章",
               Optional.empty());
-      byte[] bytes = Files.readAllBytes(onePage);
       Op ours =
           (t, n) -> {
             Path out = dir.resolve("hsm-" + t + ".pdf");
@@ -200,7 +210,9 @@ public final class SignBench {
                 onePage, out, hsmSeal, options(SealOptions.Level.B_B, invisible()), "bench", log);
             Files.delete(out);
           };
-      Op dss = (t, n) -> dssSign(keys, hsmKey, hsmCert, root, bytes);
+      Op dss =
+          (t, n) ->
+              dssSign(keys, hsmKey, hsmCert, root, onePage, dir.resolve("dss-hsm-" + t + ".pdf"));
       load(2, Math.min(WARMUP, 10), ours);
       load(2, Math.min(WARMUP, 10), dss);
       for (int threads : new int[] {1, 2}) {
@@ -208,7 +220,7 @@ public final class SignBench {
         rows.add(row("seals/s, 1-page, B-B invisible, SoftHSM2 key", threads, ab[0], ab[1]));
       }
     }
-    {
+    if (wanted("batch")) {
       // A batch of 1,000 documents sealed one after another, as the batch endpoint does.
       long t0 = System.nanoTime();
       for (int i = 0; i < 1000; i++) {
@@ -231,7 +243,9 @@ public final class SignBench {
               1000 / secs));
     }
     for (SealOptions.Level level :
-        List.of(SealOptions.Level.B_B, SealOptions.Level.B_T, SealOptions.Level.B_LT)) {
+        wanted("visible")
+            ? List.of(SealOptions.Level.B_B, SealOptions.Level.B_T, SealOptions.Level.B_LT)
+            : List.<SealOptions.Level>of()) {
       Op op =
           (t, n) -> {
             Path out = dir.resolve("vis-" + t + ".pdf");
@@ -259,8 +273,25 @@ public final class SignBench {
             .generate(NISTObjectIdentifiers.id_sha256, new byte[32], BigInteger.ONE)
             .getEncoded();
     Op stamp = (t, n) -> tsa.respond(query);
-    load(64, Math.min(WARMUP, 10), stamp);
-    rows.add(row("TSA tokens/s (in-process, audited)", 64, load(64, SECONDS, stamp), Double.NaN));
+    if (wanted("tsa")) {
+      load(64, Math.min(WARMUP, 10), stamp);
+      rows.add(row("TSA tokens/s (in-process, audited)", 64, load(64, SECONDS, stamp), Double.NaN));
+    }
+    if (wanted("big")) {
+      bigRow(dir, sealer, seal, rows);
+    }
+    rows.add(
+        String.format(
+            Locale.ROOT, "| peak RSS of this benchmark process | — | %s | — | — |", peakRss()));
+    integrator.close();
+    ds.close();
+    System.out.println();
+    rows.forEach(System.out::println);
+  }
+
+  /** A 100 MB PDF sealed at B-B: time and peak heap growth. */
+  private static void bigRow(Path dir, PadesSealer sealer, SealIdentity seal, List<String> rows)
+      throws Exception {
 
     Path big = bigPdf(dir.resolve("big.pdf"), 100L << 20);
     Runtime rt = Runtime.getRuntime();
@@ -292,13 +323,6 @@ public final class SignBench {
             rt.maxMemory() >> 20,
             secs,
             (peak[0] - heapBefore) >> 20));
-    rows.add(
-        String.format(
-            Locale.ROOT, "| peak RSS of this benchmark process | — | %s | — | — |", peakRss()));
-    integrator.close();
-    ds.close();
-    System.out.println();
-    rows.forEach(System.out::println);
   }
 
   private static SealOptions.Placement invisible() {
@@ -309,13 +333,18 @@ public final class SignBench {
     return new SealOptions(level, p, Optional.empty(), Optional.empty(), 0, Instant.now());
   }
 
-  /** DSS 6.2 at PAdES-BASELINE-B: data to sign, the same KeyService signature, the document. */
+  /**
+   * DSS 6.2 at PAdES-BASELINE-B: data to sign, the same KeyService signature, the document. The
+   * same work around the signature as ours: the PDF read from its file, the sealed PDF written to a
+   * file and removed.
+   */
   private static void dssSign(
       KeyServices keys,
       KeyInfo key,
       X509CertificateHolder cert,
       X509CertificateHolder root,
-      byte[] pdf)
+      Path in,
+      Path out)
       throws Exception {
     PAdESService service = new PAdESService(new CommonCertificateVerifier());
     PAdESSignatureParameters p = new PAdESSignatureParameters();
@@ -323,7 +352,7 @@ public final class SignBench {
     p.setDigestAlgorithm(DigestAlgorithm.SHA256);
     p.setSigningCertificate(DSSUtils.loadCertificate(cert.getEncoded()));
     p.setCertificateChain(DSSUtils.loadCertificate(root.getEncoded()));
-    DSSDocument doc = new InMemoryDocument(pdf);
+    DSSDocument doc = new InMemoryDocument(Files.readAllBytes(in));
     ToBeSigned tbs = service.getDataToSign(doc, p);
     byte[] sig = keys.sign(key.ref(), SignatureAlgorithm.ECDSA_SHA256, tbs.getBytes(), "dss-bench");
     DSSDocument signed =
@@ -332,8 +361,10 @@ public final class SignBench {
             p,
             new SignatureValue(
                 eu.europa.esig.dss.enumerations.SignatureAlgorithm.ECDSA_SHA256, sig));
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    signed.writeTo(out);
+    try (java.io.OutputStream o = Files.newOutputStream(out)) {
+      signed.writeTo(o);
+    }
+    Files.delete(out);
   }
 
   /**

@@ -119,8 +119,36 @@ public final class CadesSignature {
       String purpose,
       boolean recordedByCaller) {
     try {
+      return sign(
+          keys,
+          key,
+          alg,
+          chain,
+          signingCertificateV2(alg, chain.get(0)),
+          contentDigest,
+          purpose,
+          recordedByCaller);
+    } catch (IOException e) {
+      throw new IllegalStateException("unusable certificate", e);
+    }
+  }
+
+  /**
+   * As {@link #sign(KeyService, KeyRef, SignatureAlgorithm, List, byte[], String, boolean)}, with
+   * the signer's signing-certificate-v2 attribute already computed ({@link
+   * SealIdentity#signingCertificateV2()}).
+   */
+  static byte[] sign(
+      KeyService keys,
+      KeyRef key,
+      SignatureAlgorithm alg,
+      List<X509CertificateHolder> chain,
+      Attribute signingCertificateV2,
+      byte[] contentDigest,
+      String purpose,
+      boolean recordedByCaller) {
+    try {
       X509CertificateHolder signer = chain.get(0);
-      Attribute signingCertificateV2 = signingCertificateV2(alg, signer);
       CMSAttributeTableGenerator signedAttributes =
           (Map params) -> {
             Hashtable<ASN1ObjectIdentifier, Attribute> t = new Hashtable<>();

@@ -12,10 +12,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Calendar;
 import java.util.List;
 import java.util.Optional;
-import java.util.TimeZone;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.cos.COSName;
 import org.apache.pdfbox.io.IOUtils;
@@ -78,20 +76,18 @@ public final class PadesSealer {
    * signature itself; too little is caught before anything is returned and retried larger.
    */
   static int reservation(SealIdentity seal, SealOptions.Level level) {
-    int chain = 0;
-    for (X509CertificateHolder c : seal.chain()) {
-      try {
-        chain += c.getEncoded().length;
-      } catch (IOException e) {
-        chain += 2048;
-      }
-    }
-    int size = chain + 2048;
+    int size = seal.chainBytes() + 2048;
     if (level.compareTo(SealOptions.Level.B_T) >= 0) {
       size += 8192;
     }
     return Math.min(size, SIGNATURE_SIZE * 4);
   }
+
+  /** A PDF date (ISO 32000-2, 7.9.4) in UTC, as PDFBox's DateConverter writes it. */
+  static final java.time.format.DateTimeFormatter PDF_DATE =
+      java.time.format.DateTimeFormatter.ofPattern(
+              "'D:'yyyyMMddHHmmss'+00''00'''", java.util.Locale.ROOT)
+          .withZone(java.time.ZoneOffset.UTC);
 
   private final KeyService keys;
   private final Optional<SealFont> font;
@@ -215,7 +211,7 @@ public final class PadesSealer {
           Code.UNAVAILABLE,
           "level " + options.level().label() + " needs a time-stamping authority");
     }
-    if (!seal.certificate().isValidOn(java.util.Date.from(options.signingTime()))) {
+    if (!seal.validAt(options.signingTime())) {
       throw new SignException(
           Code.CERTIFICATE_EXPIRED, "the seal's certificate is not valid at the signing time");
     }
@@ -461,9 +457,8 @@ public final class PadesSealer {
       signature.setName(seal.name());
       options.reason().ifPresent(signature::setReason);
       options.location().ifPresent(signature::setLocation);
-      Calendar when = Calendar.getInstance(TimeZone.getTimeZone("UTC"));
-      when.setTimeInMillis(options.signingTime().toEpochMilli());
-      signature.setSignDate(when);
+      // What PDSignature.setSignDate writes for a UTC calendar, without its Calendar formatting.
+      signature.getCOSObject().setString(COSName.M, PDF_DATE.format(options.signingTime()));
       if (options.certify() > 0) {
         DocMdp.certify(doc, signature, options.certify());
       }
@@ -498,6 +493,7 @@ public final class PadesSealer {
                 seal.key(),
                 seal.algorithm(),
                 seal.chain(),
+                seal.signingCertificateV2(),
                 digest,
                 "pades-seal seal=" + seal.id(),
                 recordedByCaller);

@@ -162,11 +162,8 @@ class PadesSealerTest {
 
   @Test
   void theCmsCarriesExactlyTheThreePadesSignedAttributesAndNoSigningTime() throws Exception {
-    Path out =
-        sealTo(
-            plain,
-            "attrs.pdf",
-            options(SealOptions.Level.B_B, new SealOptions.Placement.Invisible(), 0));
+    SealOptions options = options(SealOptions.Level.B_B, new SealOptions.Placement.Invisible(), 0);
+    Path out = sealTo(plain, "attrs.pdf", options);
     SignerInformation si = signer(out, 0);
     assertThat(si.getSignedAttributes().toASN1Structure().getAttributes())
         .extracting(a -> a.getAttrType().getId())
@@ -177,7 +174,15 @@ class PadesSealerTest {
     try (PDDocument doc = Loader.loadPDF(out.toFile())) {
       PDSignature sig = doc.getLastSignatureDictionary();
       assertThat(sig.getSubFilter()).isEqualTo("ETSI.CAdES.detached");
-      assertThat(sig.getSignDate()).isNotNull();
+      // The /M entry: what PDFBox itself writes for the signing time (its DateConverter, the
+      // independent reference), read back by PDFBox as the same second.
+      java.util.Calendar utc =
+          java.util.Calendar.getInstance(java.util.TimeZone.getTimeZone("UTC"));
+      utc.setTimeInMillis(options.signingTime().toEpochMilli());
+      assertThat(sig.getCOSObject().getString(org.apache.pdfbox.cos.COSName.M))
+          .isEqualTo(org.apache.pdfbox.util.DateConverter.toString(utc));
+      assertThat(sig.getSignDate().toInstant())
+          .isEqualTo(options.signingTime().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
       assertThat(sig.getReason()).isEqualTo("合同盖章");
     }
   }
