@@ -17,6 +17,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
  * @param chain the seal certificate first, then its issuers
  * @param image an uploaded PNG appearance, or empty for the drawn one
  * @param active false once disabled: a disabled seal seals nothing
+ * @param identity what the sealer needs (the same seal), computed when {@code null}
  */
 public record Seal(
     String id,
@@ -27,13 +28,26 @@ public record Seal(
     List<X509CertificateHolder> chain,
     Optional<byte[]> image,
     boolean active,
-    Instant createdAt) {
+    Instant createdAt,
+    SealIdentity identity) {
   public Seal {
     chain = List.copyOf(chain);
+    if (identity == null) {
+      identity = new SealIdentity(id, key, algorithm, chain, name, subLine, image);
+    }
   }
 
-  /** What the sealer needs. */
-  public SealIdentity identity() {
-    return new SealIdentity(id, key, algorithm, chain, name, subLine, image);
+  /** A seal whose {@link #identity()} (what the sealer needs) is computed from the other fields. */
+  public Seal(
+      String id,
+      String name,
+      String subLine,
+      KeyRef key,
+      SignatureAlgorithm algorithm,
+      List<X509CertificateHolder> chain,
+      Optional<byte[]> image,
+      boolean active,
+      Instant createdAt) {
+    this(id, name, subLine, key, algorithm, chain, image, active, createdAt, null);
   }
 }

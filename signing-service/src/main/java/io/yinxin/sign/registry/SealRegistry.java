@@ -10,6 +10,7 @@ import io.yinxin.hsm.KeySpec;
 import io.yinxin.hsm.SignatureAlgorithm;
 import io.yinxin.sign.SignException;
 import io.yinxin.sign.SignException.Code;
+import io.yinxin.sign.pades.SealIdentity;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
@@ -347,17 +348,76 @@ public final class SealRegistry {
     }
   }
 
+  /**
+   * A seal's row as last read: everything but its status never changes once created, so its parsed
+   * chain and {@link SealIdentity} are kept, and a seal request parses no PEM and encodes no
+   * certificate. Every read still compares the row's columns with the kept ones.
+   */
+  private record Parsed(
+      String name,
+      String subLine,
+      String keyRef,
+      String algorithm,
+      String chainPem,
+      byte[] image,
+      List<X509CertificateHolder> chain,
+      SealIdentity identity) {
+    boolean sameAs(
+        String name, String subLine, String keyRef, String algorithm, String pem, byte[] image) {
+      return this.name.equals(name)
+          && java.util.Objects.equals(this.subLine, subLine)
+          && this.keyRef.equals(keyRef)
+          && this.algorithm.equals(algorithm)
+          && chainPem.equals(pem)
+          && Arrays.equals(this.image, image);
+    }
+  }
+
+  private static final int PARSED_MAX = 4096;
+
+  private final java.util.concurrent.ConcurrentHashMap<String, Parsed> parsed =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private Seal row(ResultSet rs) throws SQLException {
+    String id = rs.getString(1);
+    String name = rs.getString(2);
+    String subLine = rs.getString(3);
+    String keyRef = rs.getString(4);
+    String algorithm = rs.getString(5);
+    String pem = rs.getString(6);
+    byte[] image = rs.getBytes(7);
+    Parsed p = parsed.get(id);
+    if (p == null || !p.sameAs(name, subLine, keyRef, algorithm, pem, image)) {
+      KeyRef key = KeyRef.parse(keyRef);
+      SignatureAlgorithm alg = SignatureAlgorithm.valueOf(algorithm);
+      List<X509CertificateHolder> chain = parseChain(pem);
+      p =
+          new Parsed(
+              name,
+              subLine,
+              keyRef,
+              algorithm,
+              pem,
+              image,
+              chain,
+              new SealIdentity(id, key, alg, chain, name, subLine, Optional.ofNullable(image)));
+      if (parsed.size() >= PARSED_MAX) {
+        parsed.clear();
+      }
+      parsed.put(id, p);
+    }
+    SealIdentity identity = p.identity();
     return new Seal(
-        rs.getString(1),
-        rs.getString(2),
-        rs.getString(3),
-        KeyRef.parse(rs.getString(4)),
-        SignatureAlgorithm.valueOf(rs.getString(5)),
-        parseChain(rs.getString(6)),
-        Optional.ofNullable(rs.getBytes(7)),
+        id,
+        name,
+        subLine,
+        identity.key(),
+        identity.algorithm(),
+        p.chain(),
+        identity.image(),
         "active".equals(rs.getString(8)),
-        rs.getTimestamp(9).toInstant());
+        rs.getTimestamp(9).toInstant(),
+        identity);
   }
 
   static SignatureAlgorithm algorithm(KeySpec spec) {

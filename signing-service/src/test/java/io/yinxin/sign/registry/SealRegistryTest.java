@@ -98,6 +98,38 @@ class SealRegistryTest {
   }
 
   @Test
+  void aSealReadAgainKeepsItsParsedIdentityButAChangedRowIsReadAfresh() throws Exception {
+    KeyInfo key = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "kept");
+    X509CertificateHolder cert = pki.seal(key, "CN=Kept");
+    Seal seal =
+        registry.create(
+            "admin",
+            new SealRegistry.NewSeal(
+                "某某局", "", key.ref().toString(), pem(cert, pki.root), Optional.empty(), List.of()));
+    Seal first = registry.find(seal.id()).orElseThrow();
+    Seal second = registry.find(seal.id()).orElseThrow();
+    assertThat(second.identity()).isSameAs(first.identity());
+    assertThat(first.identity().certificate()).isEqualTo(cert);
+    assertThat(first.identity().chain()).containsExactly(cert, pki.root);
+    // The status is read on every find, never kept.
+    registry.setActive("admin", seal.id(), false);
+    assertThat(registry.find(seal.id()).orElseThrow().active()).isFalse();
+    assertThat(registry.find(seal.id()).orElseThrow().identity()).isSameAs(first.identity());
+    // A row changed behind the registry's back (another node, an operator) is parsed again.
+    try (Connection c = ds.getConnection();
+        java.sql.PreparedStatement ps =
+            c.prepareStatement("UPDATE sign.seals SET name = ? WHERE id = ?")) {
+      ps.setString(1, "另一个局");
+      ps.setString(2, seal.id());
+      ps.executeUpdate();
+    }
+    Seal changed = registry.find(seal.id()).orElseThrow();
+    assertThat(changed.identity()).isNotSameAs(first.identity());
+    assertThat(changed.identity().name()).isEqualTo("另一个局");
+    assertThat(changed.name()).isEqualTo("另一个局");
+  }
+
+  @Test
   void aCertificateForAnotherKeyACaCertificateOrGarbageIsRefusedAndNothingIsStored()
       throws Exception {
     KeyInfo key = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "mine");
