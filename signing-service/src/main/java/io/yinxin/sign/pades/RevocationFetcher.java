@@ -51,7 +51,24 @@ public final class RevocationFetcher {
   private static final int MAX_CRL_BYTES = 32 * 1024 * 1024;
   private static final int CACHE_ENTRIES = 4096;
 
-  private record Cached(byte[] der, Instant until) {}
+  /**
+   * A response or CRL as fetched, until when it may be used, and what checking it found: the parsed
+   * {@link OCSPResp} (signed by the issuer or its responder, this certificate good) or {@link
+   * X509CRLHolder} (signed by the issuer). Only checked answers are kept, so a cache hit is not
+   * checked again: verifying the responder's signature on every seal cost a B-LT seal a quarter of
+   * its CPU time.
+   */
+  private record Cached(byte[] der, Instant until, Object checked) {}
+
+  private static final org.bouncycastle.operator.DigestCalculatorProvider DIGESTS = digests();
+
+  private static org.bouncycastle.operator.DigestCalculatorProvider digests() {
+    try {
+      return new JcaDigestCalculatorProviderBuilder().setProvider(BouncyCastle.PROVIDER).build();
+    } catch (org.bouncycastle.operator.OperatorCreationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   private final HttpClient http;
   private final Duration timeout;
@@ -128,34 +145,32 @@ public final class RevocationFetcher {
     }
     try {
       CertificateID id =
-          new CertificateID(
-              new JcaDigestCalculatorProviderBuilder()
-                  .setProvider(BouncyCastle.PROVIDER)
-                  .build()
-                  .get(CertificateID.HASH_SHA1),
-              issuer,
-              cert.getSerialNumber());
+          new CertificateID(DIGESTS.get(CertificateID.HASH_SHA1), issuer, cert.getSerialNumber());
+      // The certificate and its issuer (name and key), as the response must name them.
       String key =
           "ocsp "
               + url.get()
               + " "
               + cert.getSerialNumber().toString(16)
               + " "
+              + java.util.HexFormat.of().formatHex(id.getIssuerNameHash())
+              + " "
               + java.util.HexFormat.of().formatHex(id.getIssuerKeyHash());
-      byte[] der = cached(key);
-      if (der == null) {
-        byte[] request = new OCSPReqBuilder().addRequest(id).build().getEncoded();
-        Optional<byte[]> body =
-            send(
-                HttpRequest.newBuilder(URI.create(url.get()))
-                    .header("Content-Type", "application/ocsp-request")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(request)),
-                MAX_OCSP_BYTES);
-        if (body.isEmpty()) {
-          return Optional.empty();
-        }
-        der = body.get();
+      Cached hit = cached(key);
+      if (hit != null) {
+        return Optional.of((OCSPResp) hit.checked());
       }
+      byte[] request = new OCSPReqBuilder().addRequest(id).build().getEncoded();
+      Optional<byte[]> body =
+          send(
+              HttpRequest.newBuilder(URI.create(url.get()))
+                  .header("Content-Type", "application/ocsp-request")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(request)),
+              MAX_OCSP_BYTES);
+      if (body.isEmpty()) {
+        return Optional.empty();
+      }
+      byte[] der = body.get();
       OCSPResp resp = new OCSPResp(der);
       if (resp.getStatus() != OCSPResp.SUCCESSFUL) {
         return Optional.empty();
@@ -179,7 +194,7 @@ public final class RevocationFetcher {
             single.getNextUpdate() == null
                 ? clock.instant().plus(Duration.ofMinutes(5))
                 : single.getNextUpdate().toInstant();
-        remember(key, der, until);
+        remember(key, der, until, resp);
         return Optional.of(resp);
       }
       return Optional.empty();
@@ -192,34 +207,51 @@ public final class RevocationFetcher {
 
   Optional<byte[]> crl(X509CertificateHolder cert, X509CertificateHolder issuer) {
     for (String url : distributionPoints(cert)) {
-      String key = "crl " + url;
       try {
-        byte[] der = cached(key);
-        if (der == null) {
+        // Checked against this issuer (name and key): another issuer naming the same URL has the
+        // CRL it finds there checked against its own key.
+        String key =
+            "crl "
+                + url
+                + " "
+                + java.util.HexFormat.of()
+                    .formatHex(
+                        java.security.MessageDigest.getInstance("SHA-256")
+                            .digest(issuer.getSubjectPublicKeyInfo().getEncoded()))
+                + " "
+                + issuer.getSubject();
+        Cached hit = cached(key);
+        X509CRLHolder crl;
+        byte[] der;
+        if (hit != null) {
+          crl = (X509CRLHolder) hit.checked();
+          der = hit.der();
+        } else {
           Optional<byte[]> body =
               send(HttpRequest.newBuilder(URI.create(url)).GET(), MAX_CRL_BYTES);
           if (body.isEmpty()) {
             continue;
           }
           der = body.get();
+          crl = new X509CRLHolder(der);
+          if (!crl.getIssuer().equals(issuer.getSubject())
+              || !crl.isSignatureValid(
+                  new JcaContentVerifierProviderBuilder()
+                      .setProvider(BouncyCastle.PROVIDER)
+                      .build(issuer))) {
+            continue;
+          }
+          Instant until =
+              crl.getNextUpdate() == null
+                  ? clock.instant().plus(Duration.ofMinutes(5))
+                  : crl.getNextUpdate().toInstant();
+          remember(key, der, until, crl);
         }
-        X509CRLHolder crl = new X509CRLHolder(der);
-        if (!crl.getIssuer().equals(issuer.getSubject())
-            || !crl.isSignatureValid(
-                new JcaContentVerifierProviderBuilder()
-                    .setProvider(BouncyCastle.PROVIDER)
-                    .build(issuer))) {
-          continue;
-        }
+        // Every certificate is looked up, on a cached CRL too: one CRL serves many certificates.
         if (crl.getRevokedCertificate(cert.getSerialNumber()) != null) {
           throw new SignException(
               Code.CERTIFICATE_REVOKED, "certificate " + serial(cert) + " is revoked");
         }
-        Instant until =
-            crl.getNextUpdate() == null
-                ? clock.instant().plus(Duration.ofMinutes(5))
-                : crl.getNextUpdate().toInstant();
-        remember(key, der, until);
         return Optional.of(der);
       } catch (SignException e) {
         throw e;
@@ -270,13 +302,14 @@ public final class RevocationFetcher {
     }
   }
 
-  private synchronized byte[] cached(String key) {
+  /** The checked answer kept under {@code key}, or {@code null} if none or past its time. */
+  private synchronized Cached cached(String key) {
     Cached c = cache.get(key);
-    return c != null && clock.instant().isBefore(c.until()) ? c.der() : null;
+    return c != null && clock.instant().isBefore(c.until()) ? c : null;
   }
 
-  private synchronized void remember(String key, byte[] der, Instant until) {
-    cache.put(key, new Cached(der, until));
+  private synchronized void remember(String key, byte[] der, Instant until, Object checked) {
+    cache.put(key, new Cached(der, until, checked));
   }
 
   static Optional<String> accessLocation(X509CertificateHolder cert) {
