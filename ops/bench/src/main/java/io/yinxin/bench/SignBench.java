@@ -77,9 +77,9 @@ import org.bouncycastle.tsp.TimeStampRequestGenerator;
  *       {@code ops/bench/run-sign} found softhsm2 (YINXIN_BENCH_MODULE / _TOKEN / _PIN);
  *   <li>a batch of 1,000 1-page documents sealed one after another (visible, B-B), as the batch
  *       endpoint does;
- *   <li>Yinxin's visible drawn seal, B-T (this process's TSA) and B-LT (chains in the DSS; the test
- *       PKI's certificates name no OCSP or CRL URL, so nothing is fetched: this is the cost with
- *       revocation data already cached);
+ *   <li>Yinxin's visible drawn seal on the 1-page and the 100-page PDF, B-B, B-T (this process's
+ *       TSA) and B-LT (chains and OCSP responses in the DSS: the bench's root answers OCSP on
+ *       127.0.0.1; fetched once, then taken from the sealer's cache until their nextUpdate);
  *   <li>TSA tokens per second from 64 threads calling the TSA in-process (no HTTP), each token a
  *       durable {@code KEY_USED} event;
  *   <li>a 100 MB PDF sealed in this JVM's heap (time, peak heap), and the process's peak RSS.
@@ -130,12 +130,18 @@ public final class SignBench {
         new KeyServices(
             backends, List.of(new KeyUseAuditListener(() -> integrator::append, Optional.empty())));
     KeyInfo rootKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "root");
-    X509CertificateHolder root = cert(keys, rootKey, rootKey, "CN=Bench Root", true, null);
+    X509CertificateHolder root = cert(keys, rootKey, rootKey, "CN=Bench Root", true, null, null);
+    // The root answers OCSP for the seal and TSA certificates, which name it (AIA): B-LT embeds
+    // the answers, fetched once and then taken from the sealer's cache until their nextUpdate.
+    com.sun.net.httpserver.HttpServer ocsp = ocspResponder(keys, rootKey, root);
+    String ocspUrl = "http://127.0.0.1:" + ocsp.getAddress().getPort() + "/ocsp";
     KeyInfo sealKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "seal");
-    X509CertificateHolder sealCert = cert(keys, sealKey, rootKey, "CN=福州某某科技有限公司", false, null);
+    X509CertificateHolder sealCert =
+        cert(keys, sealKey, rootKey, "CN=福州某某科技有限公司", false, null, ocspUrl);
     KeyInfo tsaKey = keys.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "tsa");
     X509CertificateHolder tsaCert =
-        cert(keys, tsaKey, rootKey, "CN=Bench TSA", false, KeyPurposeId.id_kp_timeStamping);
+        cert(
+            keys, tsaKey, rootKey, "CN=Bench TSA", false, KeyPurposeId.id_kp_timeStamping, ocspUrl);
     SignSchema.migrate(ds);
     TimeStampAuthority tsa =
         new TimeStampAuthority(
@@ -193,7 +199,8 @@ public final class SignBench {
     if (module != null && wanted("hsm")) {
       // The same 1-page row with the seal key on a SoftHSM2 token (PKCS#11), both sides.
       KeyInfo hsmKey = keys.generate(KeyRef.Scheme.PKCS11, KeySpec.EC_P256, "seal-hsm");
-      X509CertificateHolder hsmCert = cert(keys, hsmKey, rootKey, "CN=福州某某科技有限公司 HSM", false, null);
+      X509CertificateHolder hsmCert =
+          cert(keys, hsmKey, rootKey, "CN=福州某某科技有限公司 HSM", false, null, ocspUrl);
       SealIdentity hsmSeal =
           new SealIdentity(
               "bench-hsm",
@@ -242,30 +249,47 @@ public final class SignBench {
               secs,
               1000 / secs));
     }
-    for (SealOptions.Level level :
-        wanted("visible")
-            ? List.of(SealOptions.Level.B_B, SealOptions.Level.B_T, SealOptions.Level.B_LT)
-            : List.<SealOptions.Level>of()) {
-      Op op =
-          (t, n) -> {
-            Path out = dir.resolve("vis-" + t + ".pdf");
-            sealer.sealAndRecord(
-                onePage,
-                out,
-                seal,
-                options(level, new SealOptions.Placement.Box(1, 400, 60, 119, 119)),
-                "bench",
-                log);
-            Files.delete(out);
-          };
-      load(2, Math.min(WARMUP, 10), op);
-      for (int threads : new int[] {1, 2}) {
-        rows.add(
-            row(
-                "seals/s, 1-page, " + level.label() + ", visible drawn seal",
-                threads,
-                load(threads, SECONDS, op),
-                Double.NaN));
+    // Both documents at B-B, B-T and B-LT, the drawn seal visible on the first page.
+    for (Path doc : wanted("visible") ? List.of(onePage, hundred) : List.<Path>of()) {
+      String name = doc == onePage ? "1-page" : "100-page";
+      for (SealOptions.Level level :
+          List.of(SealOptions.Level.B_B, SealOptions.Level.B_T, SealOptions.Level.B_LT)) {
+        Op op =
+            (t, n) -> {
+              Path out = dir.resolve("vis-" + t + ".pdf");
+              sealer.sealAndRecord(
+                  doc,
+                  out,
+                  seal,
+                  options(level, new SealOptions.Placement.Box(1, 400, 60, 119, 119)),
+                  "bench",
+                  log);
+              Files.delete(out);
+            };
+        if (level == SealOptions.Level.B_LT) {
+          // What this row measures: a B-LT seal whose DSS holds the OCSP responses.
+          Path check = dir.resolve("lt-check.pdf");
+          sealer.seal(
+              doc,
+              check,
+              seal,
+              options(level, new SealOptions.Placement.Box(1, 400, 60, 119, 119)));
+          byte[] sealed = Files.readAllBytes(check);
+          if (!new String(sealed, java.nio.charset.StandardCharsets.ISO_8859_1)
+              .contains("/OCSPs")) {
+            throw new IllegalStateException("the B-LT seal carries no OCSP response");
+          }
+          Files.delete(check);
+        }
+        load(2, Math.min(WARMUP, 10), op);
+        for (int threads : new int[] {1, 2}) {
+          rows.add(
+              row(
+                  "seals/s, " + name + ", " + level.label() + ", visible drawn seal",
+                  threads,
+                  load(threads, SECONDS, op),
+                  Double.NaN));
+        }
       }
     }
     byte[] query =
@@ -282,9 +306,15 @@ public final class SignBench {
     }
     rows.add(
         String.format(
+            Locale.ROOT,
+            "| OCSP requests the bench's responder answered (whole run) | — | %d | — | — |",
+            OCSP_ANSWERS.get()));
+    rows.add(
+        String.format(
             Locale.ROOT, "| peak RSS of this benchmark process | — | %s | — | — |", peakRss()));
     integrator.close();
     ds.close();
+    ocsp.stop(0);
     System.out.println();
     rows.forEach(System.out::println);
   }
@@ -440,7 +470,13 @@ public final class SignBench {
   }
 
   private static X509CertificateHolder cert(
-      KeyServices keys, KeyInfo subject, KeyInfo issuer, String name, boolean ca, KeyPurposeId eku)
+      KeyServices keys,
+      KeyInfo subject,
+      KeyInfo issuer,
+      String name,
+      boolean ca,
+      KeyPurposeId eku,
+      String ocspUrl)
       throws Exception {
     Instant now = Instant.now();
     X509v3CertificateBuilder b =
@@ -462,9 +498,75 @@ public final class SignBench {
     if (eku != null) {
       b.addExtension(Extension.extendedKeyUsage, true, new ExtendedKeyUsage(eku));
     }
+    if (ocspUrl != null) {
+      b.addExtension(
+          Extension.authorityInfoAccess,
+          false,
+          new org.bouncycastle.asn1.x509.AuthorityInformationAccess(
+              org.bouncycastle.asn1.x509.AccessDescription.id_ad_ocsp,
+              new org.bouncycastle.asn1.x509.GeneralName(
+                  org.bouncycastle.asn1.x509.GeneralName.uniformResourceIdentifier, ocspUrl)));
+    }
     return b.build(
         new KeyServiceContentSigner(
             keys, issuer.ref(), SignatureAlgorithm.ECDSA_SHA256, "bench certificate"));
+  }
+
+  /**
+   * An OCSP responder on 127.0.0.1 for certificates issued by {@code root}: "good" for every
+   * certificate asked about, signed by the root's key, valid for a day.
+   */
+  /** OCSP requests the bench's responder answered (each certificate's is fetched once, cached). */
+  private static final AtomicLong OCSP_ANSWERS = new AtomicLong();
+
+  private static com.sun.net.httpserver.HttpServer ocspResponder(
+      KeyServices keys, KeyInfo rootKey, X509CertificateHolder root) throws Exception {
+    com.sun.net.httpserver.HttpServer server =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 16);
+    server.createContext(
+        "/ocsp",
+        exchange -> {
+          try (exchange) {
+            byte[] der;
+            try {
+              der =
+                  ocspAnswer(keys, rootKey, root, exchange.getRequestBody().readNBytes(64 * 1024));
+            } catch (Exception e) {
+              exchange.sendResponseHeaders(500, -1);
+              return;
+            }
+            OCSP_ANSWERS.incrementAndGet();
+            exchange.getResponseHeaders().set("Content-Type", "application/ocsp-response");
+            exchange.sendResponseHeaders(200, der.length);
+            exchange.getResponseBody().write(der);
+          }
+        });
+    server.start();
+    return server;
+  }
+
+  private static byte[] ocspAnswer(
+      KeyServices keys, KeyInfo rootKey, X509CertificateHolder root, byte[] request)
+      throws Exception {
+    org.bouncycastle.cert.ocsp.OCSPReq req = new org.bouncycastle.cert.ocsp.OCSPReq(request);
+    org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder b =
+        new org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder(
+            new org.bouncycastle.cert.ocsp.RespID(root.getSubject()));
+    Date now = new Date();
+    Date next = Date.from(Instant.now().plus(Duration.ofDays(1)));
+    for (org.bouncycastle.cert.ocsp.Req r : req.getRequestList()) {
+      b.addResponse(r.getCertID(), org.bouncycastle.cert.ocsp.CertificateStatus.GOOD, now, next);
+    }
+    org.bouncycastle.cert.ocsp.BasicOCSPResp basic =
+        b.build(
+            new KeyServiceContentSigner(
+                keys, rootKey.ref(), SignatureAlgorithm.ECDSA_SHA256, "bench ocsp"),
+            new X509CertificateHolder[0],
+            now);
+    return new org.bouncycastle.cert.ocsp.OCSPRespBuilder()
+        .build(org.bouncycastle.cert.ocsp.OCSPRespBuilder.SUCCESSFUL, basic)
+        .getEncoded();
   }
 
   private static Path pdf(Path file, int pages) throws Exception {
