@@ -77,9 +77,10 @@ import org.bouncycastle.tsp.TimeStampRequestGenerator;
  *       {@code ops/bench/run-sign} found softhsm2 (YINXIN_BENCH_MODULE / _TOKEN / _PIN);
  *   <li>a batch of 1,000 1-page documents sealed one after another (visible, B-B), as the batch
  *       endpoint does;
- *   <li>Yinxin's visible drawn seal on the 1-page and the 100-page PDF, B-B, B-T (this process's
- *       TSA) and B-LT (chains and OCSP responses in the DSS: the bench's root answers OCSP on
- *       127.0.0.1; fetched once, then taken from the sealer's cache until their nextUpdate);
+ *   <li>Yinxin's visible drawn seal on the 1-page and the 100-page PDF, with the software key and
+ *       (when there is a token) the SoftHSM2 key, B-B, B-T (this process's TSA) and B-LT (chains
+ *       and OCSP responses in the DSS: the bench's root answers OCSP on 127.0.0.1; fetched once,
+ *       then taken from the sealer's cache until their nextUpdate);
  *   <li>TSA tokens per second from 64 threads calling the TSA in-process (no HTTP), each token a
  *       durable {@code KEY_USED} event;
  *   <li>a 100 MB PDF sealed in this JVM's heap (time, peak heap), and the process's peak RSS.
@@ -196,20 +197,26 @@ public final class SignBench {
         rows.add(row("seals/s, " + name + ", B-B invisible", threads, ab[0], ab[1]));
       }
     }
+    // The same seal with its key on a SoftHSM2 token (PKCS#11), when there is one.
+    KeyInfo hsmKey =
+        module == null ? null : keys.generate(KeyRef.Scheme.PKCS11, KeySpec.EC_P256, "seal-hsm");
+    X509CertificateHolder hsmCert =
+        module == null
+            ? null
+            : cert(keys, hsmKey, rootKey, "CN=福州某某科技有限公司 HSM", false, null, ocspUrl);
+    SealIdentity hsmSeal =
+        module == null
+            ? null
+            : new SealIdentity(
+                "bench-hsm",
+                hsmKey.ref(),
+                SignatureAlgorithm.ECDSA_SHA256,
+                List.of(hsmCert, root),
+                "福州某某科技有限公司",
+                "合同专用章",
+                Optional.empty());
     if (module != null && wanted("hsm")) {
-      // The same 1-page row with the seal key on a SoftHSM2 token (PKCS#11), both sides.
-      KeyInfo hsmKey = keys.generate(KeyRef.Scheme.PKCS11, KeySpec.EC_P256, "seal-hsm");
-      X509CertificateHolder hsmCert =
-          cert(keys, hsmKey, rootKey, "CN=福州某某科技有限公司 HSM", false, null, ocspUrl);
-      SealIdentity hsmSeal =
-          new SealIdentity(
-              "bench-hsm",
-              hsmKey.ref(),
-              SignatureAlgorithm.ECDSA_SHA256,
-              List.of(hsmCert, root),
-              "福州某某科技有限公司",
-              "合同专用章",
-              Optional.empty());
+      // The same 1-page row with the seal key on the SoftHSM2 token, both sides.
       Op ours =
           (t, n) -> {
             Path out = dir.resolve("hsm-" + t + ".pdf");
@@ -249,46 +256,51 @@ public final class SignBench {
               secs,
               1000 / secs));
     }
-    // Both documents at B-B, B-T and B-LT, the drawn seal visible on the first page.
-    for (Path doc : wanted("visible") ? List.of(onePage, hundred) : List.<Path>of()) {
-      String name = doc == onePage ? "1-page" : "100-page";
-      for (SealOptions.Level level :
-          List.of(SealOptions.Level.B_B, SealOptions.Level.B_T, SealOptions.Level.B_LT)) {
-        Op op =
-            (t, n) -> {
-              Path out = dir.resolve("vis-" + t + ".pdf");
-              sealer.sealAndRecord(
-                  doc,
-                  out,
-                  seal,
-                  options(level, new SealOptions.Placement.Box(1, 400, 60, 119, 119)),
-                  "bench",
-                  log);
-              Files.delete(out);
-            };
-        if (level == SealOptions.Level.B_LT) {
-          // What this row measures: a B-LT seal whose DSS holds the OCSP responses.
-          Path check = dir.resolve("lt-check.pdf");
-          sealer.seal(
-              doc,
-              check,
-              seal,
-              options(level, new SealOptions.Placement.Box(1, 400, 60, 119, 119)));
-          byte[] sealed = Files.readAllBytes(check);
-          if (!new String(sealed, java.nio.charset.StandardCharsets.ISO_8859_1)
-              .contains("/OCSPs")) {
-            throw new IllegalStateException("the B-LT seal carries no OCSP response");
+    // Both documents at B-B, B-T and B-LT, the drawn seal visible on the first page, with the
+    // software key and (when there is a token) the SoftHSM2 key.
+    List<SealIdentity> visibleSeals = hsmSeal == null ? List.of(seal) : List.of(seal, hsmSeal);
+    for (SealIdentity vseal : wanted("visible") ? visibleSeals : List.<SealIdentity>of()) {
+      String key = vseal == seal ? "" : ", SoftHSM2 key";
+      for (Path doc : List.of(onePage, hundred)) {
+        String name = doc == onePage ? "1-page" : "100-page";
+        for (SealOptions.Level level :
+            List.of(SealOptions.Level.B_B, SealOptions.Level.B_T, SealOptions.Level.B_LT)) {
+          Op op =
+              (t, n) -> {
+                Path out = dir.resolve("vis-" + t + ".pdf");
+                sealer.sealAndRecord(
+                    doc,
+                    out,
+                    vseal,
+                    options(level, new SealOptions.Placement.Box(1, 400, 60, 119, 119)),
+                    "bench",
+                    log);
+                Files.delete(out);
+              };
+          if (level == SealOptions.Level.B_LT) {
+            // What this row measures: a B-LT seal whose DSS holds the OCSP responses.
+            Path check = dir.resolve("lt-check.pdf");
+            sealer.seal(
+                doc,
+                check,
+                vseal,
+                options(level, new SealOptions.Placement.Box(1, 400, 60, 119, 119)));
+            byte[] sealed = Files.readAllBytes(check);
+            if (!new String(sealed, java.nio.charset.StandardCharsets.ISO_8859_1)
+                .contains("/OCSPs")) {
+              throw new IllegalStateException("the B-LT seal carries no OCSP response");
+            }
+            Files.delete(check);
           }
-          Files.delete(check);
-        }
-        load(2, Math.min(WARMUP, 10), op);
-        for (int threads : new int[] {1, 2}) {
-          rows.add(
-              row(
-                  "seals/s, " + name + ", " + level.label() + ", visible drawn seal",
-                  threads,
-                  load(threads, SECONDS, op),
-                  Double.NaN));
+          load(2, Math.min(WARMUP, 10), op);
+          for (int threads : new int[] {1, 2}) {
+            rows.add(
+                row(
+                    "seals/s, " + name + ", " + level.label() + ", visible drawn seal" + key,
+                    threads,
+                    load(threads, SECONDS, op),
+                    Double.NaN));
+          }
         }
       }
     }
