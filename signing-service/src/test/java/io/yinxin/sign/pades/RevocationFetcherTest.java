@@ -102,38 +102,8 @@ class RevocationFetcherTest {
     responderKey.set(caKey);
     ca = cert(CA, caKey, CA, caKey, true, null, null);
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-    server.createContext(
-        "/ocsp",
-        exchange -> {
-          try (exchange) {
-            ocspRequests.incrementAndGet();
-            byte[] der;
-            try {
-              der = ocspAnswer(exchange.getRequestBody().readAllBytes());
-            } catch (Exception e) {
-              exchange.sendResponseHeaders(500, -1);
-              return;
-            }
-            exchange.sendResponseHeaders(200, der.length);
-            exchange.getResponseBody().write(der);
-          }
-        });
-    server.createContext(
-        "/crl",
-        exchange -> {
-          try (exchange) {
-            crlRequests.incrementAndGet();
-            byte[] der;
-            try {
-              der = crl();
-            } catch (Exception e) {
-              exchange.sendResponseHeaders(500, -1);
-              return;
-            }
-            exchange.sendResponseHeaders(200, der.length);
-            exchange.getResponseBody().write(der);
-          }
-        });
+    serve("/ocsp", ocspRequests, this::ocspAnswer);
+    serve("/crl", crlRequests, request -> crl());
     server.start();
     base = "http://127.0.0.1:" + server.getAddress().getPort();
   }
@@ -141,6 +111,31 @@ class RevocationFetcherTest {
   @AfterEach
   void stop() {
     server.stop(0);
+  }
+
+  /** What a path answers to a request body: the DER of an OCSP response or a CRL. */
+  private interface Answer {
+    byte[] to(byte[] request) throws Exception;
+  }
+
+  /** Answers {@code path} on the test server, counting requests; 500 when the answer fails. */
+  private void serve(String path, AtomicInteger requests, Answer answer) {
+    server.createContext(
+        path,
+        exchange -> {
+          try (exchange) {
+            requests.incrementAndGet();
+            byte[] der;
+            try {
+              der = answer.to(exchange.getRequestBody().readAllBytes());
+            } catch (Exception e) {
+              exchange.sendResponseHeaders(500, -1);
+              return;
+            }
+            exchange.sendResponseHeaders(200, der.length);
+            exchange.getResponseBody().write(der);
+          }
+        });
   }
 
   @Test
