@@ -129,7 +129,7 @@ public final class LogStore {
    */
   public long size(Connection c) throws SQLException {
     try (PreparedStatement ps =
-            c.prepareStatement("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.entries");
+            c.prepareStatement("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.events");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
@@ -271,9 +271,7 @@ public final class LogStore {
   Optional<io.yinxin.audit.Receipt> receiptForOutbox(Connection c, long outboxId)
       throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT e.idx, e.leaf_hash FROM audit.events v JOIN audit.entries e ON e.idx = v.idx"
-                + " WHERE v.outbox_id = ?")) {
+        c.prepareStatement("SELECT idx, leaf_hash FROM audit.events WHERE outbox_id = ?")) {
       ps.setLong(1, outboxId);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next()
@@ -283,34 +281,29 @@ public final class LogStore {
     }
   }
 
+  /** Inserts entries, each one row of {@code audit.events}: leaf, leaf hash and private event. */
   void insert(Connection c, List<Row> rows) throws SQLException {
-    try (PreparedStatement e =
-            c.prepareStatement(
-                "INSERT INTO audit.entries (idx, leaf, leaf_hash) VALUES (?, ?, ?)");
-        PreparedStatement v =
-            c.prepareStatement(
-                "INSERT INTO audit.events (idx, type, actor, subject, event_time, event, salt,"
-                    + " outbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+    try (PreparedStatement v =
+        c.prepareStatement(
+            "INSERT INTO audit.events (idx, leaf, leaf_hash, type, actor, subject, event_time,"
+                + " event, salt, outbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       for (Row r : rows) {
-        e.setLong(1, r.index());
-        e.setBytes(2, r.leaf());
-        e.setBytes(3, r.leafHash());
-        e.addBatch();
         v.setLong(1, r.index());
-        v.setString(2, r.type());
-        v.setString(3, r.actor());
-        v.setString(4, r.subject());
-        v.setTimestamp(5, Timestamp.from(r.time()));
-        v.setString(6, r.event());
-        v.setBytes(7, r.salt());
+        v.setBytes(2, r.leaf());
+        v.setBytes(3, r.leafHash());
+        v.setString(4, r.type());
+        v.setString(5, r.actor());
+        v.setString(6, r.subject());
+        v.setTimestamp(7, Timestamp.from(r.time()));
+        v.setString(8, r.event());
+        v.setBytes(9, r.salt());
         if (r.outboxId() > 0) {
-          v.setLong(8, r.outboxId());
+          v.setLong(10, r.outboxId());
         } else {
-          v.setNull(8, java.sql.Types.BIGINT);
+          v.setNull(10, java.sql.Types.BIGINT);
         }
         v.addBatch();
       }
-      e.executeBatch();
       v.executeBatch();
     }
   }
@@ -434,30 +427,36 @@ public final class LogStore {
   }
 
   /**
-   * The usual lone append, one entry that completes no tile: one statement, no function and no
-   * append lock. The entry is inserted only if the entry before it is there ({@code WHERE EXISTS}
-   * on the primary key), and its private event only if the entry was ({@code WITH ... RETURNING}),
-   * all in the statement's own autocommit transaction. That is the same guarantee as the lock and
-   * the size check of {@code audit.append_entry}, enforced by the database's constraints: an index
-   * already taken, by another node or a writer holding the lock, fails on the primary key (waiting
-   * for that writer's transaction first); an entry after one that is missing or not yet committed
-   * is not written at all, so no gap can appear. Entries are never updated or deleted, so the
-   * predecessor, once seen, stays.
+   * The usual lone append, one entry that completes no tile: one row, one statement, no function
+   * and no append lock. The row is inserted only if the entry before it is there ({@code WHERE
+   * EXISTS} on the primary key), in the statement's own autocommit transaction. That is the same
+   * guarantee as the lock and the size check of {@code audit.append_entry}, enforced by the
+   * database's constraints: an index already taken, by another node or a writer holding the lock,
+   * fails on the primary key (waiting for that writer's transaction first); an entry after one that
+   * is missing or not yet committed is not written at all, so no gap can appear. Entries are never
+   * updated or deleted, so the predecessor, once seen, stays. (The first entry has none: its
+   * statement is a plain insert, and a second first entry fails on the key. A separate statement,
+   * not {@code ? = 0 OR EXISTS}, whose one-time filter costs every append a few microseconds.)
    */
   private static final String APPEND_ONE_SQL =
-      "WITH e AS (INSERT INTO audit.entries (idx, leaf, leaf_hash) SELECT ?, ?, ?"
-          + " WHERE ? = 0 OR EXISTS (SELECT 1 FROM audit.entries WHERE idx = ?) RETURNING idx)"
-          + " INSERT INTO audit.events (idx, type, actor, subject, event_time, event, salt)"
-          + " SELECT idx, ?, ?, ?, ?, ?, ? FROM e";
+      "INSERT INTO audit.events (idx, leaf, leaf_hash, type, actor, subject, event_time, event,"
+          + " salt) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?"
+          + " WHERE EXISTS (SELECT 1 FROM audit.events WHERE idx = ?)";
+
+  private static final String APPEND_FIRST_SQL =
+      "INSERT INTO audit.events (idx, leaf, leaf_hash, type, actor, subject, event_time, event,"
+          + " salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
   private boolean appendOne(Connection c, long expectedSize, Row r) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(APPEND_ONE_SQL)) {
+    boolean first = expectedSize == 0;
+    try (PreparedStatement ps = c.prepareStatement(first ? APPEND_FIRST_SQL : APPEND_ONE_SQL)) {
       ps.setLong(1, expectedSize);
       ps.setBytes(2, r.leaf());
       ps.setBytes(3, r.leafHash());
-      ps.setLong(4, expectedSize);
-      ps.setLong(5, expectedSize - 1);
-      bindEvent(ps, 6, r);
+      int p = bindEvent(ps, 4, r);
+      if (!first) {
+        ps.setLong(p, expectedSize - 1);
+      }
       return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       if (sizeChanged(e)) {
@@ -541,7 +540,7 @@ public final class LogStore {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(count * 32);
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT idx, leaf_hash FROM audit.entries WHERE idx >= ? AND idx < ? ORDER BY idx")) {
+            "SELECT idx, leaf_hash FROM audit.events WHERE idx >= ? AND idx < ? ORDER BY idx")) {
       ps.setLong(1, from);
       ps.setLong(2, from + count);
       try (ResultSet rs = ps.executeQuery()) {
@@ -559,7 +558,7 @@ public final class LogStore {
     List<byte[]> out = new ArrayList<>(count);
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT idx, leaf FROM audit.entries WHERE idx >= ? AND idx < ? ORDER BY idx")) {
+            "SELECT idx, leaf FROM audit.events WHERE idx >= ? AND idx < ? ORDER BY idx")) {
       ps.setLong(1, from);
       ps.setLong(2, from + count);
       try (ResultSet rs = ps.executeQuery()) {
@@ -823,8 +822,8 @@ public final class LogStore {
     List<StoredEvent> out = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT v.idx, v.event, v.salt, e.leaf FROM audit.events v JOIN audit.entries e ON"
-                + " e.idx = v.idx WHERE v.idx >= ? AND v.idx < ? ORDER BY v.idx")) {
+            "SELECT idx, event, salt, leaf FROM audit.events WHERE idx >= ? AND idx < ?"
+                + " ORDER BY idx")) {
       ps.setLong(1, from);
       ps.setLong(2, to);
       try (ResultSet rs = ps.executeQuery()) {
@@ -836,7 +835,13 @@ public final class LogStore {
     return out;
   }
 
-  /** Events matching a query, oldest first, at most {@code limit}. */
+  /**
+   * Events matching a query, oldest first, at most {@code limit}. With a subject or a type, the
+   * entries {@link #indexEvents} has indexed are found through {@code audit.event_keys}, and the
+   * newest ones it has not reached yet are read from {@code audit.events} itself: the indexed part
+   * is a prefix of the log ({@code [0, w)}, {@code w} read first and only growing), so the two
+   * reads miss nothing and return nothing twice.
+   */
   public List<StoredEvent> events(
       Connection c,
       Optional<String> subject,
@@ -846,34 +851,86 @@ public final class LogStore {
       long maxIndex,
       int limit)
       throws SQLException {
+    List<StoredEvent> out = new ArrayList<>();
+    if (subject.isEmpty() && type.isEmpty()) {
+      query(c, "audit.events v", 0, maxIndex, subject, type, from, to, limit, out);
+      return out;
+    }
+    long indexed;
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.event_keys");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      indexed = rs.getLong(1);
+    }
+    query(
+        c,
+        "audit.event_keys k JOIN audit.events v ON v.idx = k.idx",
+        0,
+        Math.min(indexed, maxIndex),
+        subject,
+        type,
+        from,
+        to,
+        limit,
+        out);
+    if (out.size() < limit && indexed < maxIndex) {
+      query(
+          c, "audit.events v", indexed, maxIndex, subject, type, from, to, limit - out.size(), out);
+    }
+    return out;
+  }
+
+  /**
+   * Adds the rows of {@code from} (aliased {@code k} when it is the index, else {@code v}) with
+   * indices in {@code [min, max)} that match, oldest first, up to {@code limit}, to {@code out}.
+   */
+  private void query(
+      Connection c,
+      String from,
+      long min,
+      long max,
+      Optional<String> subject,
+      Optional<String> type,
+      Optional<Instant> after,
+      Optional<Instant> before,
+      int limit,
+      List<StoredEvent> out)
+      throws SQLException {
+    if (min >= max) {
+      return;
+    }
+    String a = from.startsWith("audit.event_keys") ? "k" : "v";
     StringBuilder sql =
-        new StringBuilder(
-            "SELECT v.idx, v.event, v.salt, e.leaf FROM audit.events v JOIN audit.entries e ON"
-                + " e.idx = v.idx WHERE v.idx < ?");
-    List<Object> args = new ArrayList<>();
-    args.add(maxIndex);
+        new StringBuilder("SELECT v.idx, v.event, v.salt, v.leaf FROM ")
+            .append(from)
+            .append(" WHERE ")
+            .append(a)
+            .append(".idx >= ? AND ")
+            .append(a)
+            .append(".idx < ?");
+    List<Object> args = new ArrayList<>(List.of(min, max));
     subject.ifPresent(
         s -> {
-          sql.append(" AND v.subject = ?");
+          sql.append(" AND ").append(a).append(".subject = ?");
           args.add(s);
         });
     type.ifPresent(
         t -> {
-          sql.append(" AND v.type = ?");
+          sql.append(" AND ").append(a).append(".type = ?");
           args.add(t);
         });
-    from.ifPresent(
+    after.ifPresent(
         f -> {
-          sql.append(" AND v.event_time >= ?");
+          sql.append(" AND ").append(a).append(".event_time >= ?");
           args.add(Timestamp.from(f));
         });
-    to.ifPresent(
+    before.ifPresent(
         t -> {
-          sql.append(" AND v.event_time < ?");
+          sql.append(" AND ").append(a).append(".event_time < ?");
           args.add(Timestamp.from(t));
         });
-    sql.append(" ORDER BY v.idx LIMIT ").append(limit);
-    List<StoredEvent> out = new ArrayList<>();
+    sql.append(" ORDER BY ").append(a).append(".idx LIMIT ").append(limit);
     try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
       for (int k = 0; k < args.size(); k++) {
         ps.setObject(k + 1, args.get(k));
@@ -884,7 +941,46 @@ public final class LogStore {
         }
       }
     }
-    return out;
+  }
+
+  /**
+   * Indexes up to {@code max} entries not yet in {@code audit.event_keys} (their type, subject and
+   * time), oldest first, in one statement, and returns how many. Called after appends were
+   * acknowledged (the checkpoint job does, every round), so an append writes only its own row. The
+   * committed entries are always a prefix of the log, and so is what this adds: two nodes doing it
+   * at once insert the same rows, and the second skips those the first holds (waiting for its
+   * commit first), so no gap opens in the index.
+   */
+  public int indexEvents(int max) {
+    String sql =
+        "INSERT INTO audit.event_keys (idx, type, subject, event_time)"
+            + " SELECT idx, type, subject, event_time FROM audit.events"
+            + " WHERE idx >= (SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.event_keys)"
+            + " ORDER BY idx LIMIT ?"
+            + (postgres ? " ON CONFLICT (idx) DO NOTHING" : "");
+    try (Connection c = connection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      c.setAutoCommit(true);
+      ps.setInt(1, max);
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
+  /** Entries not in {@code audit.event_keys} yet (gauge and tests). */
+  public long unindexed() {
+    try (Connection c = connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT (SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.events)"
+                    + " - (SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.event_keys)");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
   }
 
   static AuditException unavailable(SQLException e) {

@@ -137,7 +137,6 @@ class LogCheckAtScaleTest {
       long keep = ENTRIES - 1000;
       try (var s = c.createStatement()) {
         s.executeUpdate("DELETE FROM audit.events WHERE idx >= " + keep);
-        s.executeUpdate("DELETE FROM audit.entries WHERE idx >= " + keep);
       }
       c.commit();
     }
