@@ -29,6 +29,9 @@ import org.slf4j.LoggerFactory;
  *       (NaN before the first)
  *   <li>{@code yinxin_audit_queued_entries}: events waiting for the integrator (this node's queue
  *       and the shared outbox)
+ *   <li>{@code yinxin_audit_index_lag_entries}: entries the evidence-bundle query index has not
+ *       reached yet (filled by the checkpoint job every round; a bundle query reads those from the
+ *       log itself, so a growing value means slower queries, not missing answers)
  *   <li>{@code yinxin_audit_publication_halted}: 1 when the log stopped signing because its tree
  *       was inconsistent with a published checkpoint
  * </ul>
@@ -92,6 +95,12 @@ public class AuditLogMetrics implements MeterBinder {
         "seconds",
         "Seconds since the newest witness cosignature",
         g -> age(g.cosignedAt()));
+    gauge(
+        registry,
+        "yinxin.audit.index.lag",
+        "entries",
+        "Entries the evidence-bundle query index has not reached yet",
+        g -> g.unindexed());
     Gauge.builder(
             "yinxin.audit.queued",
             this,

@@ -584,6 +584,7 @@ public final class LogStore {
    * @param timestampedAt the newest checkpoint time-stamp's genTime
    * @param cosignedAt the newest witness cosignature's time
    * @param outbox rows waiting in the outbox (counted up to 100,000)
+   * @param unindexed entries the query index ({@link #indexEvents}) has not reached yet
    */
   public record Gauges(
       long size,
@@ -592,7 +593,8 @@ public final class LogStore {
       Optional<Instant> oldestUncheckpointed,
       Optional<Instant> timestampedAt,
       Optional<Instant> cosignedAt,
-      long outbox) {}
+      long outbox,
+      long unindexed) {}
 
   public Gauges gauges() {
     try (Connection c = connection()) {
@@ -638,8 +640,22 @@ public final class LogStore {
         rs.next();
         outbox = rs.getLong(1);
       }
+      long indexed;
+      try (PreparedStatement ps =
+              c.prepareStatement("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.event_keys");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        indexed = rs.getLong(1);
+      }
       return new Gauges(
-          size, cpSize, cp.map(StoredCheckpoint::createdAt), oldest, stamped, cosigned, outbox);
+          size,
+          cpSize,
+          cp.map(StoredCheckpoint::createdAt),
+          oldest,
+          stamped,
+          cosigned,
+          outbox,
+          Math.max(0, size - indexed));
     } catch (SQLException e) {
       throw unavailable(e);
     }

@@ -64,6 +64,45 @@ class EventIndexTest {
     }
   }
 
+  /**
+   * The gauge {@code yinxin_audit_index_lag_entries} says how far the query index is behind the log
+   * (what the checkpoint job has yet to index), from the database, as every node reports it.
+   */
+  @Test
+  void theIndexLagIsAGauge() throws Exception {
+    LogStore store = LogStore.open(dataSource("h2"));
+    try (Connection c = store.connection()) {
+      c.setAutoCommit(false);
+      store.insert(c, rows(0, 25));
+      c.commit();
+    }
+    io.yinxin.hsm.KeyServices keys =
+        io.yinxin.hsm.KeyServices.of(
+            io.yinxin.hsm.soft.SoftKeyBackend.open(
+                Files.createTempDirectory("yinxin-index-keys-")));
+    keys.generate(io.yinxin.hsm.KeyRef.Scheme.SOFT, io.yinxin.hsm.KeySpec.ED25519, "cp");
+    CheckpointPublisher publisher =
+        new CheckpointPublisher(
+            store,
+            new TileCache(store, 64),
+            keys,
+            io.yinxin.hsm.KeyRef.soft("cp"),
+            "yinxin.test/index");
+    assertThat(indexLag(store, publisher)).isEqualTo(25.0);
+    store.indexEvents(10);
+    assertThat(indexLag(store, publisher)).isEqualTo(15.0);
+    store.indexEvents(100);
+    assertThat(indexLag(store, publisher)).isZero();
+  }
+
+  /** The gauge's value from a fresh registry (the metrics read the database once a second). */
+  private static double indexLag(LogStore store, CheckpointPublisher publisher) {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    new io.yinxin.audit.spring.AuditLogMetrics(store, () -> 0, publisher).bindTo(registry);
+    return registry.get("yinxin.audit.index.lag").gauge().value();
+  }
+
   /** The same questions an evidence bundle asks, answered by the store. */
   private static List<List<Long>> answers(LogStore store) throws Exception {
     List<List<Long>> out = new ArrayList<>();
