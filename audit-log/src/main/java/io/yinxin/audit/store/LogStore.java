@@ -640,13 +640,7 @@ public final class LogStore {
         rs.next();
         outbox = rs.getLong(1);
       }
-      long indexed;
-      try (PreparedStatement ps =
-              c.prepareStatement("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.event_keys");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        indexed = rs.getLong(1);
-      }
+      long indexed = indexed(c);
       return new Gauges(
           size,
           cpSize,
@@ -872,13 +866,7 @@ public final class LogStore {
       query(c, "audit.events v", 0, maxIndex, subject, type, from, to, limit, out);
       return out;
     }
-    long indexed;
-    try (PreparedStatement ps =
-            c.prepareStatement("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.event_keys");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      indexed = rs.getLong(1);
-    }
+    long indexed = indexed(c);
     query(
         c,
         "audit.event_keys k JOIN audit.events v ON v.idx = k.idx",
@@ -984,18 +972,22 @@ public final class LogStore {
     }
   }
 
-  /** Entries not in {@code audit.event_keys} yet (gauge and tests). */
+  /** Entries not in {@code audit.event_keys} yet (tests; the gauges report it too). */
   public long unindexed() {
-    try (Connection c = connection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT (SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.events)"
-                    + " - (SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.event_keys)");
+    try (Connection c = connection()) {
+      return size(c) - indexed(c);
+    } catch (SQLException e) {
+      throw unavailable(e);
+    }
+  }
+
+  /** How many entries the query index holds: its entries are always {@code [0, indexed)}. */
+  private static long indexed(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit.event_keys");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
-    } catch (SQLException e) {
-      throw unavailable(e);
     }
   }
 
