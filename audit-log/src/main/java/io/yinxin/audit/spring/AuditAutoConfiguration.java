@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -306,13 +307,7 @@ public class AuditAutoConfiguration {
     Receipt started =
         auditLog.append(AuditEvent.of(EventType.LOG_STARTED, "audit-log", p.origin(), attributes));
     log.info("event=audit_log_started origin={} index={}", p.origin(), started.index());
-    ScheduledExecutorService s =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "audit-checkpoints");
-              t.setDaemon(true);
-              return t;
-            });
+    ScheduledExecutorService s = daemonScheduler("audit-checkpoints");
     long ms = Math.max(10, p.checkpointInterval().toMillis());
     long[] lastStamped = {-1};
     s.scheduleWithFixedDelay(
@@ -326,12 +321,6 @@ public class AuditAutoConfiguration {
           } catch (RuntimeException e) {
             log.error("event=audit_checkpoint_failed reason={}", e.getMessage());
           }
-          try {
-            // The query index follows the acknowledged appends (LogStore.indexEvents).
-            store.indexEvents(INDEX_BATCH);
-          } catch (RuntimeException e) {
-            log.warn("event=audit_index_failed reason={}", e.getMessage());
-          }
         },
         0,
         ms,
@@ -339,8 +328,45 @@ public class AuditAutoConfiguration {
     return s;
   }
 
-  /** Entries indexed per checkpoint round at most; a round is a fraction of a second. */
+  /**
+   * Fills the query index ({@code audit.event_keys}) behind the acknowledged appends, every 250 ms,
+   * on its own thread: in rounds of statements of {@link #INDEX_BATCH} entries until it has caught
+   * up (or for {@link #INDEX_ROUND} at most, and on 250 ms later), so it keeps up with any append
+   * rate and neither waits for a slow checkpoint nor delays one. Every node does it; a second node
+   * finds the rows indexed and skips them.
+   */
+  @Bean(destroyMethod = "shutdownNow")
+  ScheduledExecutorService auditIndexScheduler(LogStore store) {
+    ScheduledExecutorService s = daemonScheduler("audit-index");
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            store.indexCaughtUp(INDEX_BATCH, INDEX_ROUND.toNanos());
+          } catch (RuntimeException e) {
+            log.warn("event=audit_index_failed reason={}", e.getMessage());
+          }
+        },
+        0,
+        250,
+        TimeUnit.MILLISECONDS);
+    return s;
+  }
+
+  /** A scheduler whose one thread, named {@code name}, does not keep the process alive. */
+  private static ScheduledExecutorService daemonScheduler(String name) {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  /** Entries indexed per statement. */
   private static final int INDEX_BATCH = 20_000;
+
+  /** Longest an index round runs before the next is scheduled. */
+  private static final Duration INDEX_ROUND = Duration.ofSeconds(5);
 
   private static void stamp(CheckpointTimestamper stamper, long size) {
     try {

@@ -972,6 +972,23 @@ public final class LogStore {
     }
   }
 
+  /**
+   * Indexes what is not indexed yet, {@code batch} entries per statement ({@link #indexEvents}),
+   * until a statement finds fewer than {@code batch} or {@code budgetNanos} have passed (one
+   * statement at least); returns how many. However fast the log grows, the index keeps up with it,
+   * at whatever interval this is called.
+   */
+  public long indexCaughtUp(int batch, long budgetNanos) {
+    long start = System.nanoTime();
+    long total = 0;
+    int n;
+    do {
+      n = indexEvents(batch);
+      total += n;
+    } while (n == batch && System.nanoTime() - start < budgetNanos);
+    return total;
+  }
+
   /** Entries not in {@code audit.event_keys} yet (tests; the gauges report it too). */
   public long unindexed() {
     try (Connection c = connection()) {

@@ -95,6 +95,27 @@ class EventIndexTest {
     assertThat(indexLag(store, publisher)).isZero();
   }
 
+  /**
+   * However far behind the index is, one call catches it up, a statement of {@code batch} entries
+   * at a time; with no time left it still does one statement, and no more.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"h2", "postgresql"})
+  void theIndexCatchesUpWhateverTheBacklog(String database) throws Exception {
+    LogStore store = LogStore.open(dataSource(database));
+    try (Connection c = store.connection()) {
+      c.setAutoCommit(false);
+      store.insert(c, rows(0, 1000));
+      c.commit();
+    }
+    assertThat(store.indexCaughtUp(64, 0)).isEqualTo(64);
+    assertThat(store.unindexed()).isEqualTo(936);
+    assertThat(store.indexCaughtUp(64, java.util.concurrent.TimeUnit.MINUTES.toNanos(1)))
+        .isEqualTo(936);
+    assertThat(store.unindexed()).isZero();
+    assertThat(store.indexCaughtUp(64, java.util.concurrent.TimeUnit.MINUTES.toNanos(1))).isZero();
+  }
+
   /** The gauge's value from a fresh registry (the metrics read the database once a second). */
   private static double indexLag(LogStore store, CheckpointPublisher publisher) {
     io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
