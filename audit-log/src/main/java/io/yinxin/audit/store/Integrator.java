@@ -28,10 +28,11 @@ import org.slf4j.LoggerFactory;
  * Group commit: appenders queue their event and wait; one writer thread takes whatever is queued
  * (up to {@code maxBatch}) and integrates it in one transaction — entries, private events and the
  * tiles that changed — under the append lock ({@link LogStore#lockSize}), so several nodes sharing
- * the database get gapless, never-reused indices. A lone entry that completes no tile takes no lock
- * (the primary key and a predecessor check guard it, see {@link LogStore#appendInOneStatement}), so
- * a locked transaction can still find an index taken by another node's lone entry: it then reads
- * the edge back and tries again. Each appender is answered only after its transaction commits.
+ * the database get gapless, never-reused indices. A lone entry takes no lock, whether or not it
+ * completes a tile (the primary key and a predecessor check guard it, see {@link
+ * LogStore#appendInOneStatement}), so a locked transaction can still find an index taken by another
+ * node's lone entry: it then reads the edge back and tries again. Each appender is answered only
+ * after its transaction commits.
  *
  * <p>An appender alone in this process (no other appender between asking and being answered) writes
  * its own event, in its own thread, as a batch of one: handing a lone event to the writer thread

@@ -453,10 +453,7 @@ public final class LogStore {
   private boolean appendOne(Connection c, long expectedSize, Row r) throws SQLException {
     boolean first = expectedSize == 0;
     try (PreparedStatement ps = c.prepareStatement(first ? APPEND_FIRST_SQL : APPEND_ONE_SQL)) {
-      ps.setLong(1, expectedSize);
-      ps.setBytes(2, r.leaf());
-      ps.setBytes(3, r.leafHash());
-      int p = bindEvent(ps, 4, r);
+      int p = bindEntry(ps, expectedSize, r);
       if (!first) {
         ps.setLong(p, expectedSize - 1);
       }
@@ -503,10 +500,7 @@ public final class LogStore {
   private boolean appendOneWithTiles(Connection c, long expectedSize, Row r, List<Object[]> tiles)
       throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(ONE_WITH_TILES_SQL[tiles.size()])) {
-      ps.setLong(1, expectedSize);
-      ps.setBytes(2, r.leaf());
-      ps.setBytes(3, r.leafHash());
-      int p = bindEvent(ps, 4, r);
+      int p = bindEntry(ps, expectedSize, r);
       ps.setLong(p++, expectedSize - 1);
       for (Object[] t : tiles) {
         byte[] hashes = (byte[]) t[2];
@@ -522,6 +516,17 @@ public final class LogStore {
       }
       throw e;
     }
+  }
+
+  /**
+   * Binds the entry at {@code index} as the first nine parameters of {@link #APPEND_ONE_SQL} or
+   * {@link #APPEND_FIRST_SQL}; returns the next parameter.
+   */
+  private static int bindEntry(PreparedStatement ps, long index, Row r) throws SQLException {
+    ps.setLong(1, index);
+    ps.setBytes(2, r.leaf());
+    ps.setBytes(3, r.leafHash());
+    return bindEvent(ps, 4, r);
   }
 
   /**
