@@ -27,6 +27,16 @@ public record AuditEvent(
     Map<String, String> attributes,
     Optional<String> objectDigest) {
 
+  /**
+   * The times an event may carry: what RFC 3339 can write (four-digit years), so the leaf's time,
+   * the event's and the stored column name one moment in every reader (an extended year such as
+   * {@code +200000} would be accepted by {@link Instant#parse} but not by a verifier reading RFC
+   * 3339, and beyond the databases' range would fail the whole commit it travels in).
+   */
+  static final Instant EARLIEST = Instant.parse("0000-01-01T00:00:00Z");
+
+  static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
+
   /** Largest canonical encoding accepted. */
   public static final int MAX_BYTES = 64 * 1024;
 
@@ -41,6 +51,11 @@ public record AuditEvent(
           AuditException.Code.INVALID_EVENT, "actor must be 1-512 characters, subject at most 512");
     }
     time = time.truncatedTo(ChronoUnit.MILLIS);
+    if (time.isBefore(EARLIEST) || time.isAfter(LATEST)) {
+      throw new AuditException(
+          AuditException.Code.INVALID_EVENT,
+          "time must be an RFC 3339 time in the years 0000-9999 (UTC)");
+    }
     attributes = new TreeMap<>(attributes);
     for (var e : attributes.entrySet()) {
       if (e.getKey() == null || e.getValue() == null || e.getKey().isEmpty()) {

@@ -179,7 +179,7 @@ public final class LogStore {
       ps.setString(2, r.type());
       ps.setString(3, r.actor());
       ps.setString(4, r.subject());
-      ps.setTimestamp(5, Timestamp.from(r.time()));
+      ps.setObject(5, utc(r.time()));
       ps.setString(6, r.event());
       ps.setBytes(7, r.salt());
       ps.executeUpdate();
@@ -294,7 +294,7 @@ public final class LogStore {
         v.setString(4, r.type());
         v.setString(5, r.actor());
         v.setString(6, r.subject());
-        v.setTimestamp(7, Timestamp.from(r.time()));
+        v.setObject(7, utc(r.time()));
         v.setString(8, r.event());
         v.setBytes(9, r.salt());
         if (r.outboxId() > 0) {
@@ -387,6 +387,20 @@ public final class LogStore {
     }
   }
 
+  /**
+   * An event's time as two whole numbers (days since 1970-01-01T00:00Z and microseconds into that
+   * day, see {@link #bindEvent}) instead of a {@code timestamptz} parameter: the driver sends an
+   * {@code OffsetDateTime} as text that the server parses, together 15–35 µs of a lone append's
+   * ~250 measured in rotation, against nothing measurable for two {@code int8}s. Exact over the
+   * whole {@code timestamptz} range: the only interval parts are microseconds, so no time zone is
+   * consulted, and the server's {@code float8} products are exact (86,400,000,000 is 2^13 times an
+   * odd number below 2^24, so days × that is exact while |days| < 2^29, and the range is under 2^27
+   * days). Rounded to the microsecond, as the driver rounds a time it sends as text (events carry
+   * milliseconds).
+   */
+  private static final String TIME =
+      "TIMESTAMPTZ 'epoch' + ? * INTERVAL '86400 seconds' + ? * INTERVAL '1 microsecond'";
+
   /** Batches up to this size that complete no tile go through {@link #appendFew}. */
   static final int FEW = 8;
 
@@ -394,7 +408,7 @@ public final class LogStore {
 
   static {
     for (int n = 2; n <= FEW; n++) {
-      FEW_SQL[n] = "SELECT audit.append_entry(?, ?, ?, ?, ?, ?, ?, ?, ?);".repeat(n);
+      FEW_SQL[n] = ("SELECT audit.append_entry(?, ?, ?, ?, ?, ?, " + TIME + ", ?, ?);").repeat(n);
     }
   }
 
@@ -443,12 +457,16 @@ public final class LogStore {
    */
   private static final String APPEND_ONE_SQL =
       "INSERT INTO audit.events (idx, leaf, leaf_hash, type, actor, subject, event_time, event,"
-          + " salt) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?"
+          + " salt) SELECT ?, ?, ?, ?, ?, ?, "
+          + TIME
+          + ", ?, ?"
           + " WHERE EXISTS (SELECT 1 FROM audit.events WHERE idx = ?)";
 
   private static final String APPEND_FIRST_SQL =
       "INSERT INTO audit.events (idx, leaf, leaf_hash, type, actor, subject, event_time, event,"
-          + " salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+          + " salt) VALUES (?, ?, ?, ?, ?, ?, "
+          + TIME
+          + ", ?, ?)";
 
   private boolean appendOne(Connection c, long expectedSize, Row r) throws SQLException {
     boolean first = expectedSize == 0;
@@ -519,7 +537,16 @@ public final class LogStore {
   }
 
   /**
-   * Binds the entry at {@code index} as the first nine parameters of {@link #APPEND_ONE_SQL} or
+   * An event time as the driver should send it: a {@code java.sql.Timestamp} is written through a
+   * calendar that switches to the Julian calendar before 1582, so an early instant would be stored
+   * days away from the one in the event; {@code java.time} types are proleptic, as both databases.
+   */
+  private static java.time.OffsetDateTime utc(Instant t) {
+    return java.time.OffsetDateTime.ofInstant(t, java.time.ZoneOffset.UTC);
+  }
+
+  /**
+   * Binds the entry at {@code index} as the first ten parameters of {@link #APPEND_ONE_SQL} or
    * {@link #APPEND_FIRST_SQL}; returns the next parameter.
    */
   private static int bindEntry(PreparedStatement ps, long index, Row r) throws SQLException {
@@ -537,7 +564,10 @@ public final class LogStore {
     ps.setString(p++, r.type());
     ps.setString(p++, r.actor());
     ps.setString(p++, r.subject());
-    ps.setObject(p++, java.time.OffsetDateTime.ofInstant(r.time(), java.time.ZoneOffset.UTC));
+    java.time.Instant t = r.time();
+    ps.setLong(p++, Math.floorDiv(t.getEpochSecond(), 86_400L));
+    ps.setLong(
+        p++, Math.floorMod(t.getEpochSecond(), 86_400L) * 1_000_000L + (t.getNano() + 500) / 1_000);
     ps.setString(p++, r.event());
     ps.setBytes(p++, r.salt());
     return p;
@@ -990,12 +1020,12 @@ public final class LogStore {
     after.ifPresent(
         f -> {
           sql.append(" AND ").append(a).append(".event_time >= ?");
-          args.add(Timestamp.from(f));
+          args.add(utc(f));
         });
     before.ifPresent(
         t -> {
           sql.append(" AND ").append(a).append(".event_time < ?");
-          args.add(Timestamp.from(t));
+          args.add(utc(t));
         });
     sql.append(" ORDER BY ").append(a).append(".idx LIMIT ").append(limit);
     try (PreparedStatement ps = c.prepareStatement(sql.toString())) {

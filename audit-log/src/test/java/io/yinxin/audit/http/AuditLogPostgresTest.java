@@ -153,6 +153,15 @@ class AuditLogPostgresTest {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Appends an event carrying {@code time} as its own. */
+  private HttpResponse<String> appendAt(String time) throws Exception {
+    return post(
+        "/audit/v1/entries",
+        WRITER,
+        "{\"type\":\"KEY_USED\",\"actor\":\"a\",\"subject\":\"s\",\"time\":\"" + time + "\"}",
+        "application/json");
+  }
+
   private long treeSize() throws Exception {
     try (var c = dataSource.getConnection();
         var rs = c.createStatement().executeQuery("SELECT count(*) FROM audit.entries")) {
@@ -548,6 +557,35 @@ class AuditLogPostgresTest {
     assertThat(cosig.statusCode()).isEqualTo(413);
   }
 
+  /**
+   * The first and last moments an event may carry are stored as the moments the event names: the
+   * column the query index reads holds the event's own time, judged by the server's EXTRACT.
+   */
+  @Test
+  void theEarliestAndLatestEventTimesAreStoredAsTheyAre() throws Exception {
+    for (String t :
+        List.of("0000-01-01T00:00:00Z", "1582-10-10T12:00:00Z", "9999-12-31T23:59:59.999Z")) {
+      HttpResponse<String> r = appendAt(t);
+      assertThat(r.statusCode()).as(t).isEqualTo(201);
+      long index = Long.parseLong(r.body().replaceAll("(?s).*\"index\":(\\d+).*", "$1"));
+      java.time.Instant expected = java.time.Instant.parse(t);
+      try (var c = dataSource.getConnection();
+          var ps =
+              c.prepareStatement(
+                  "SELECT EXTRACT(EPOCH FROM event_time) FROM audit.events WHERE idx = ?")) {
+        ps.setLong(1, index);
+        try (var rs = ps.executeQuery()) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getBigDecimal(1))
+              .as(t)
+              .isEqualByComparingTo(
+                  java.math.BigDecimal.valueOf(expected.getEpochSecond())
+                      .add(java.math.BigDecimal.valueOf(expected.getNano(), 9)));
+        }
+      }
+    }
+  }
+
   @Test
   void badInputGetsProblemJsonAndWritesNothing() throws Exception {
     checkpointCovering(1);
@@ -610,6 +648,14 @@ class AuditLogPostgresTest {
                     "application/json")
                 .statusCode())
         .isEqualTo(401);
+    // Times RFC 3339 cannot write (Instant.parse takes them), and one beyond PostgreSQL's range,
+    // which used to fail the whole commit it travelled in.
+    for (String t :
+        List.of("+10000-01-01T00:00:00Z", "-0001-12-31T23:59:59Z", "+300000-01-01T00:00:00Z")) {
+      HttpResponse<String> r = appendAt(t);
+      assertThat(r.statusCode()).as(t).isEqualTo(400);
+      assertThat(r.body()).contains("\"code\":\"INVALID_EVENT\"").contains("0000-9999");
+    }
     assertThat(post("/audit/v1/bundles", WRITER, "{}", "application/json").statusCode())
         .isEqualTo(401);
     assertThat(

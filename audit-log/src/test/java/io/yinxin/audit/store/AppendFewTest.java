@@ -114,6 +114,94 @@ class AppendFewTest {
     }
   }
 
+  /**
+   * The one-statement appends send an event's time as days and microseconds (LogStore.TIME), not as
+   * a timestamp: each statement — the first entry, a lone entry, a few in one round trip — must
+   * store exactly the instant the locked path stores from its text, judged by the server's own
+   * {@code EXTRACT(EPOCH ...)}, for times before 1970 (negative days), far beyond 2255 (where
+   * microseconds since 1970 no longer fit a double exactly) and in a session whose time zone has
+   * daylight saving time (a day-based interval would move by an hour); rounded to the microsecond
+   * as the driver rounds a time it sends as text.
+   */
+  @Test
+  void everyOneStatementAppendStoresTheEventTimeExactly() throws Exception {
+    List<Instant> times =
+        List.of(
+            Instant.parse("1969-12-31T23:59:59.999Z"),
+            Instant.parse("1970-01-01T00:00:00Z"),
+            Instant.parse("1900-02-28T12:34:56.789Z"),
+            Instant.parse("-4000-01-01T00:00:00.001Z"),
+            Instant.parse("2026-03-08T07:30:00.123456Z"),
+            Instant.parse("2026-12-05T17:40:00.1234567Z"),
+            Instant.parse("9999-12-31T23:59:59.999Z"),
+            Instant.parse("+200000-06-15T01:02:03.004Z"));
+    PostgresDatabase db = new PostgresDatabase();
+    try (HikariDataSource ds = db.pool(2)) {
+      LogStore store = LogStore.open(ds);
+      try (Connection c = ds.getConnection()) {
+        c.setAutoCommit(true);
+        try (Statement s = c.createStatement()) {
+          s.execute("SET TIME ZONE 'America/New_York'");
+        }
+        List<LogStore.Row> all = new ArrayList<>();
+        for (int i = 0; i < times.size(); i++) {
+          all.add(at(rows(i, 1).get(0), times.get(i)));
+        }
+        assertThat(store.appendInOneStatement(c, 0, all.subList(0, 1), List.of())).isTrue();
+        assertThat(store.appendInOneStatement(c, 1, all.subList(1, 2), List.of())).isTrue();
+        assertThat(store.appendInOneStatement(c, 2, all.subList(2, 5), List.of())).isTrue();
+        for (int i = 5; i < all.size(); i++) {
+          assertThat(store.appendInOneStatement(c, i, all.subList(i, i + 1), List.of())).isTrue();
+        }
+        // The same times through the locked path (text arrays), into a second database.
+        PostgresDatabase other = new PostgresDatabase();
+        try (HikariDataSource ods = other.pool(4)) {
+          LogStore locked = LogStore.open(ods);
+          try (Connection o = ods.getConnection()) {
+            locked.insert(o, all);
+            assertThat(epochs(o)).isEqualTo(epochs(c));
+          }
+        }
+        List<java.math.BigDecimal> expected = new ArrayList<>();
+        for (Instant t : times) {
+          expected.add(
+              java.math.BigDecimal.valueOf(t.getEpochSecond())
+                  .add(java.math.BigDecimal.valueOf(t.getNano(), 9))
+                  .setScale(6, java.math.RoundingMode.HALF_UP));
+        }
+        assertThat(epochs(c)).isEqualTo(expected);
+      }
+    }
+  }
+
+  private static LogStore.Row at(LogStore.Row r, Instant time) {
+    return new LogStore.Row(
+        r.index(),
+        r.leaf(),
+        r.leafHash(),
+        r.type(),
+        r.actor(),
+        r.subject(),
+        time,
+        r.event(),
+        r.salt(),
+        r.outboxId());
+  }
+
+  /** Each entry's time as the server reads it: seconds since 1970, to the microsecond. */
+  private static List<java.math.BigDecimal> epochs(Connection c) throws Exception {
+    List<java.math.BigDecimal> out = new ArrayList<>();
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT EXTRACT(EPOCH FROM event_time) FROM audit.events ORDER BY idx")) {
+      while (rs.next()) {
+        out.add(rs.getBigDecimal(1).setScale(6));
+      }
+    }
+    return out;
+  }
+
   /** An append of {@code n} entries from {@code index} on another connection, in another thread. */
   private static java.util.concurrent.CompletableFuture<Boolean> appendAside(
       HikariDataSource ds, LogStore store, long index, int n) {
