@@ -8,17 +8,29 @@ import java.util.UUID;
 
 /**
  * A fresh PostgreSQL database for one test class on the local server (127.0.0.1:5432, trust
- * authentication, as ops/bin/test ensures). Databases stay until the next test run, which drops the
- * previous run's ones first: dropping them at the end would pull them from under Spring's
- * still-open connection pool. Override the server with YINXIN_TEST_PG_URL (a JDBC URL without
- * database name) and YINXIN_TEST_PG_USER.
+ * authentication, as ops/bin/test ensures). Databases stay until a later test run drops them:
+ * dropping them at the end would pull them from under Spring's still-open connection pool. A
+ * database's name carries the process that made it and when; a run drops only those whose process
+ * is gone or that are more than a day old, so two runs at once (a developer's tests while CI runs
+ * on the same server) leave each other's databases alone. Override the server with
+ * YINXIN_TEST_PG_URL (a JDBC URL without database name) and YINXIN_TEST_PG_USER.
  */
 public final class PostgresDatabase implements AutoCloseable {
   private static final String SERVER =
       System.getenv().getOrDefault("YINXIN_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/");
   public static final String USER = System.getenv().getOrDefault("YINXIN_TEST_PG_USER", "postgres");
 
-  private static final String RUN = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+  private static final String RUN =
+      ProcessHandle.current().pid()
+          + "_"
+          + java.time.Instant.now().getEpochSecond()
+          + "_"
+          + UUID.randomUUID().toString().replace("-", "").substring(0, 6);
+
+  /** {@code yinxin_test_<pid>_<epoch second>_<random>_<n>}. */
+  private static final java.util.regex.Pattern NAME =
+      java.util.regex.Pattern.compile("yinxin_test_(\\d+)_(\\d+)_[0-9a-f]{6}_\\d+");
+
   private static final java.util.concurrent.atomic.AtomicInteger COUNT =
       new java.util.concurrent.atomic.AtomicInteger();
   private static boolean cleaned;
@@ -44,7 +56,7 @@ public final class PostgresDatabase implements AutoCloseable {
             s.executeQuery(
                 "SELECT datname FROM pg_database WHERE datname LIKE 'yinxin\\_test\\_%'")) {
       while (rs.next()) {
-        if (!rs.getString(1).contains(RUN)) {
+        if (!rs.getString(1).contains(RUN) && abandoned(rs.getString(1))) {
           old.add(rs.getString(1));
         }
       }
@@ -54,6 +66,21 @@ public final class PostgresDatabase implements AutoCloseable {
         s.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
       }
     }
+  }
+
+  /**
+   * Whether no live run can be using {@code db}: its process has ended, it is over a day old, or
+   * its name predates this scheme.
+   */
+  static boolean abandoned(String db) {
+    java.util.regex.Matcher m = NAME.matcher(db);
+    if (!m.matches()) {
+      return true;
+    }
+    long pid = Long.parseLong(m.group(1));
+    long made = Long.parseLong(m.group(2));
+    boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    return !alive || java.time.Instant.now().getEpochSecond() - made > 86_400;
   }
 
   public String url() {
