@@ -50,6 +50,14 @@ public record AuditEvent(
       throw new AuditException(
           AuditException.Code.INVALID_EVENT, "actor must be 1-512 characters, subject at most 512");
     }
+    if (actor.indexOf(0) >= 0 || subject.indexOf(0) >= 0) {
+      // PostgreSQL text holds no U+0000: the row would fail, and with it every entry committed
+      // together with it.
+      throw new AuditException(
+          AuditException.Code.INVALID_EVENT, "actor and subject must not contain U+0000");
+    }
+    wellFormed(actor);
+    wellFormed(subject);
     time = time.truncatedTo(ChronoUnit.MILLIS);
     if (time.isBefore(EARLIEST) || time.isAfter(LATEST)) {
       throw new AuditException(
@@ -62,10 +70,32 @@ public record AuditEvent(
         throw new AuditException(
             AuditException.Code.INVALID_EVENT, "attribute names and values must be non-empty");
       }
+      wellFormed(e.getKey());
+      wellFormed(e.getValue());
     }
     attributes = java.util.Collections.unmodifiableMap(attributes);
     if (objectDigest == null) {
       objectDigest = Optional.empty();
+    }
+  }
+
+  /**
+   * Refuses a string with an unpaired surrogate: UTF-8 has no encoding for one, so it would be
+   * committed to (and stored) as {@code ?}, and two different events would be one piece of
+   * evidence.
+   */
+  private static void wellFormed(String v) {
+    for (int k = 0; k < v.length(); k++) {
+      char c = v.charAt(k);
+      if (Character.isHighSurrogate(c)
+          && k + 1 < v.length()
+          && Character.isLowSurrogate(v.charAt(k + 1))) {
+        k++;
+      } else if (Character.isSurrogate(c)) {
+        throw new AuditException(
+            AuditException.Code.INVALID_EVENT,
+            "text must be well-formed Unicode (no lone surrogate)");
+      }
     }
   }
 

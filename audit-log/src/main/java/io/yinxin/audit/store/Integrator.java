@@ -454,6 +454,13 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
         }
       }
     } catch (SQLException | RuntimeException e) {
+      if (!batch.isEmpty() && (batch.size() > 1 || !fromOutbox.isEmpty()) && rowRefused(e)) {
+        if (!fromOutbox.isEmpty()) {
+          outboxKicked = true;
+        }
+        eachAlone(batch);
+        return;
+      }
       AuditException failure =
           e instanceof AuditException a
               ? a
@@ -482,6 +489,48 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
     if (fromOutbox.size() == Math.max(1, maxBatch - batch.size())) {
       outboxKicked = true; // a full read: more may be waiting
     }
+  }
+
+  /**
+   * Whether the database refused a row for what it holds (a data exception, SQLSTATE class 22, or a
+   * constraint other than the index being taken, class 23), not for the tree having moved on or
+   * being unreachable: an entry it cannot store must fail alone, not every entry sharing its
+   * commit.
+   */
+  static boolean rowRefused(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException q) {
+        for (SQLException x = q; x != null; x = x.getNextException()) {
+          String state = x.getSQLState();
+          if (state != null
+              && (state.startsWith("22") || state.startsWith("23"))
+              && !"23505".equals(state)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * After a shared commit was refused for one of its rows: each appender's entry in a commit of its
+   * own, so only the entries the database refuses fail (in arrival order, so indices keep it).
+   */
+  private void eachAlone(List<Queued> batch) {
+    isolated.add(batch.size());
+    log.warn("event=audit_batch_split entries={}", batch.size());
+    for (Queued p : batch) {
+      integrate(new ArrayList<>(List.of(p)), false);
+    }
+  }
+
+  /** Entries written alone after the commit they shared was refused for a row (tests). */
+  private final java.util.concurrent.atomic.LongAdder isolated =
+      new java.util.concurrent.atomic.LongAdder();
+
+  long isolated() {
+    return isolated.sum();
   }
 
   /** How often the one-statement path found that another node had appended (tests). */
@@ -551,6 +600,10 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
       }
     } catch (SQLException | RuntimeException e) {
       edge = null;
+      if (batch.size() > 1 && rowRefused(e)) {
+        eachAlone(batch);
+        return Outcome.DONE;
+      }
       AuditException failure = new AuditException(Code.UNAVAILABLE, "audit commit failed", e);
       log.warn(
           "event=audit_batch_failed entries={} reason={}",

@@ -656,6 +656,18 @@ class AuditLogPostgresTest {
       assertThat(r.statusCode()).as(t).isEqualTo(400);
       assertThat(r.body()).contains("\"code\":\"INVALID_EVENT\"").contains("0000-9999");
     }
+    // Text PostgreSQL cannot hold (U+0000 in a column) or UTF-8 cannot encode (a lone surrogate,
+    // which would be committed to as "?"): refused, not left to fail the commit it travels in.
+    for (String body :
+        List.of(
+            "{\"type\":\"KEY_USED\",\"actor\":\"a\",\"subject\":\"s\\u0000t\"}",
+            "{\"type\":\"KEY_USED\",\"actor\":\"a\\u0000\",\"subject\":\"s\"}",
+            "{\"type\":\"KEY_USED\",\"actor\":\"a\",\"subject\":\"s\\ud800\"}",
+            "{\"type\":\"KEY_USED\",\"actor\":\"a\",\"subject\":\"s\",\"attributes\":{\"k\":\"\\udc00v\"}}")) {
+      HttpResponse<String> r = post("/audit/v1/entries", WRITER, body, "application/json");
+      assertThat(r.statusCode()).as(body).isEqualTo(400);
+      assertThat(r.body()).as(body).contains("\"code\":\"INVALID_EVENT\"");
+    }
     assertThat(post("/audit/v1/bundles", WRITER, "{}", "application/json").statusCode())
         .isEqualTo(401);
     assertThat(
