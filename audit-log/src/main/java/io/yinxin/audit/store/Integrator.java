@@ -470,7 +470,9 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
           batch.size(),
           e.getClass().getSimpleName());
       batch.forEach(p -> p.done().completeExceptionally(failure));
-      AuditMetrics.failed(batch.size());
+      // Outbox rows count too: a row the database keeps refusing is retried every round, and the
+      // counter (alert YinxinAuditAppendsFailing) is how an operator learns of it.
+      AuditMetrics.failed(batch.size() + fromOutbox.size());
       if (!fromOutbox.isEmpty()) {
         outboxKicked = true; // the rows are still there: try them again next round
       }

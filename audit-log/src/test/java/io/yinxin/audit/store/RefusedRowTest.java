@@ -89,6 +89,66 @@ class RefusedRowTest {
     }
   }
 
+  /**
+   * A change committed with its event in the outbox, whose row the database then refuses: it is not
+   * dropped (it stays in the outbox, retried every round), each failed round is counted in {@code
+   * yinxin_audit_appends_total{result="failed"}} (what YinxinAuditAppendsFailing watches), and
+   * appenders whose commit it shares are written without it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"h2", "postgresql"})
+  void aRefusedOutboxRowIsCountedKeptAndHoldsNoAppenderBack(String database) throws Exception {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    io.micrometer.core.instrument.Metrics.addRegistry(meters);
+    try (HikariDataSource ds = pool(database)) {
+      LogStore store = LogStore.open(ds);
+      try (Connection c = ds.getConnection();
+          Statement s = c.createStatement()) {
+        s.execute(
+            "ALTER TABLE audit.events ADD CONSTRAINT refuse_poison CHECK (subject <> 'poison')");
+      }
+      List<Future<Receipt>> good = new ArrayList<>();
+      ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+      try (Integrator in = new Integrator(store, 2000, 100_000)) {
+        try (Connection c = ds.getConnection()) {
+          c.setAutoCommit(false);
+          in.record(c, AuditEvent.of(EventType.KEY_USED, "t", "poison", Map.of()));
+          c.commit();
+        }
+        double before = failed(meters);
+        for (int i = 0; i < THREADS * EACH; i++) {
+          AuditEvent e = AuditEvent.of(EventType.KEY_USED, "t", "s" + i, Map.of("i", "" + i));
+          good.add(pool.submit(() -> in.append(e)));
+        }
+        pool.shutdown();
+        assertThat(pool.awaitTermination(120, TimeUnit.SECONDS)).isTrue();
+        for (Future<Receipt> f : good) {
+          assertThat(f.get()).isNotNull(); // throws if this appender failed
+        }
+        org.awaitility.Awaitility.await()
+            .atMost(java.time.Duration.ofSeconds(20))
+            .until(() -> failed(meters) >= before + 2); // at least two rounds, each counted
+      }
+      try (Connection c = ds.getConnection();
+          Statement s = c.createStatement()) {
+        assertThat(store.size(c)).isEqualTo(good.size());
+        try (ResultSet rs = s.executeQuery("SELECT count(*) FROM audit.outbox")) {
+          rs.next();
+          assertThat(rs.getLong(1)).isEqualTo(1); // still there, not dropped
+        }
+      }
+    } finally {
+      io.micrometer.core.instrument.Metrics.removeRegistry(meters);
+    }
+  }
+
+  private static double failed(io.micrometer.core.instrument.MeterRegistry meters) {
+    io.micrometer.core.instrument.Counter c =
+        meters.find("yinxin.audit.appends").tag("result", "failed").counter();
+    return c == null ? 0 : c.count();
+  }
+
   private static HikariDataSource pool(String database) throws Exception {
     if (database.equals("postgresql")) {
       return new PostgresDatabase().pool(THREADS + 4);
