@@ -36,12 +36,7 @@ class RefusedRowTest {
   @ValueSource(strings = {"h2", "postgresql"})
   void aRowTheDatabaseRefusesFailsOnlyItsOwnAppender(String database) throws Exception {
     try (HikariDataSource ds = pool(database)) {
-      LogStore store = LogStore.open(ds);
-      try (Connection c = ds.getConnection();
-          Statement s = c.createStatement()) {
-        s.execute(
-            "ALTER TABLE audit.events ADD CONSTRAINT refuse_poison CHECK (subject <> 'poison')");
-      }
+      LogStore store = refusingPoison(ds);
       List<Future<Receipt>> good = new ArrayList<>();
       List<Future<Receipt>> poison = new ArrayList<>();
       ExecutorService pool = Executors.newFixedThreadPool(THREADS);
@@ -102,12 +97,7 @@ class RefusedRowTest {
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     io.micrometer.core.instrument.Metrics.addRegistry(meters);
     try (HikariDataSource ds = pool(database)) {
-      LogStore store = LogStore.open(ds);
-      try (Connection c = ds.getConnection();
-          Statement s = c.createStatement()) {
-        s.execute(
-            "ALTER TABLE audit.events ADD CONSTRAINT refuse_poison CHECK (subject <> 'poison')");
-      }
+      LogStore store = refusingPoison(ds);
       List<Future<Receipt>> good = new ArrayList<>();
       ExecutorService pool = Executors.newFixedThreadPool(THREADS);
       try (Integrator in = new Integrator(store, 2000, 100_000)) {
@@ -147,6 +137,17 @@ class RefusedRowTest {
     io.micrometer.core.instrument.Counter c =
         meters.find("yinxin.audit.appends").tag("result", "failed").counter();
     return c == null ? 0 : c.count();
+  }
+
+  /** The log, with a constraint refusing any entry whose subject is "poison". */
+  private static LogStore refusingPoison(HikariDataSource ds) throws Exception {
+    LogStore store = LogStore.open(ds);
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "ALTER TABLE audit.events ADD CONSTRAINT refuse_poison CHECK (subject <> 'poison')");
+    }
+    return store;
   }
 
   private static HikariDataSource pool(String database) throws Exception {
