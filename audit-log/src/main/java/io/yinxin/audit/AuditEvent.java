@@ -50,14 +50,8 @@ public record AuditEvent(
       throw new AuditException(
           AuditException.Code.INVALID_EVENT, "actor must be 1-512 characters, subject at most 512");
     }
-    if (actor.indexOf(0) >= 0 || subject.indexOf(0) >= 0) {
-      // PostgreSQL text holds no U+0000: the row would fail, and with it every entry committed
-      // together with it.
-      throw new AuditException(
-          AuditException.Code.INVALID_EVENT, "actor and subject must not contain U+0000");
-    }
-    wellFormed(actor);
-    wellFormed(subject);
+    wellFormed(actor, true);
+    wellFormed(subject, true);
     time = time.truncatedTo(ChronoUnit.MILLIS);
     if (time.isBefore(EARLIEST) || time.isAfter(LATEST)) {
       throw new AuditException(
@@ -70,8 +64,8 @@ public record AuditEvent(
         throw new AuditException(
             AuditException.Code.INVALID_EVENT, "attribute names and values must be non-empty");
       }
-      wellFormed(e.getKey());
-      wellFormed(e.getValue());
+      wellFormed(e.getKey(), false);
+      wellFormed(e.getValue(), false);
     }
     attributes = java.util.Collections.unmodifiableMap(attributes);
     if (objectDigest == null) {
@@ -82,11 +76,16 @@ public record AuditEvent(
   /**
    * Refuses a string with an unpaired surrogate: UTF-8 has no encoding for one, so it would be
    * committed to (and stored) as {@code ?}, and two different events would be one piece of
-   * evidence.
+   * evidence. A {@code column} (actor, subject) must not hold U+0000 either: PostgreSQL text
+   * cannot, so the row would fail, and with it every entry committed together with it.
    */
-  private static void wellFormed(String v) {
+  private static void wellFormed(String v, boolean column) {
     for (int k = 0; k < v.length(); k++) {
       char c = v.charAt(k);
+      if (c == 0 && column) {
+        throw new AuditException(
+            AuditException.Code.INVALID_EVENT, "actor and subject must not contain U+0000");
+      }
       if (Character.isHighSurrogate(c)
           && k + 1 < v.length()
           && Character.isLowSurrogate(v.charAt(k + 1))) {

@@ -565,7 +565,7 @@ public final class LogStore {
     ps.setString(p++, r.type());
     ps.setString(p++, r.actor());
     ps.setString(p++, r.subject());
-    java.time.Instant t = r.time();
+    Instant t = r.time();
     ps.setLong(p++, Math.floorDiv(t.getEpochSecond(), 86_400L));
     ps.setLong(
         p++, Math.floorMod(t.getEpochSecond(), 86_400L) * 1_000_000L + (t.getNano() + 500) / 1_000);
