@@ -677,4 +677,84 @@ class NodeStartsTest {
     long size = Long.parseLong(r.body().split("\n")[1]);
     assertThat(size).isGreaterThanOrEqualTo(2);
   }
+
+  /**
+   * The embedded default stamps checkpoints with the node's own TSA, whose key use is an entry in
+   * the same log: a node nobody uses must still come to rest (it used to add four entries a second
+   * for ever, each the record of stamping the checkpoint holding the previous one). At rest the
+   * newest checkpoint holds only the record of its predecessor's stamp; an event appended then is
+   * stamped.
+   */
+  @Test
+  void anIdleNodeComesToRestAndAnEventAppendedThenIsTimeStamped() throws Exception {
+    HttpClient client = HttpClient.newHttpClient();
+    long[] last = {-1};
+    long[] since = {System.nanoTime()};
+    long rest =
+        org.awaitility.Awaitility.await()
+            .atMost(java.time.Duration.ofSeconds(60))
+            .pollInterval(java.time.Duration.ofMillis(250))
+            .until(
+                () -> {
+                  long size = checkpointSize(client);
+                  if (size != last[0]) {
+                    last[0] = size;
+                    since[0] = System.nanoTime();
+                  }
+                  // Twelve checkpoint rounds without a new entry.
+                  return System.nanoTime() - since[0] > 3_000_000_000L ? size : -1;
+                },
+                size -> size > 0);
+    assertThat(timestampStatus(client, rest)).isEqualTo(404);
+    assertThat(timestampStatus(client, rest - 1)).isEqualTo(200);
+
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    HttpResponse<String> appended =
+        client.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/audit/v1/entries"))
+                .header("Authorization", "Bearer " + field(dev, "auditWriterToken"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"type\":\"KEY_GENERATED\",\"actor\":\"ops-test\",\"subject\":\"idle-node\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(appended.statusCode()).isEqualTo(201);
+    long index =
+        Long.parseLong(
+            java.util.regex.Pattern.compile("\"index\"\\s*:\\s*(\\d+)")
+                .matcher(appended.body())
+                .results()
+                .findFirst()
+                .orElseThrow()
+                .group(1));
+    assertThat(index).isGreaterThanOrEqualTo(rest);
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(20))
+        .until(() -> checkpointSize(client) > index && timestampStatus(client, index + 1) == 200);
+  }
+
+  private long checkpointSize(HttpClient client) throws Exception {
+    HttpResponse<String> r =
+        client.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/audit/checkpoint"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    return r.statusCode() == 200 ? Long.parseLong(r.body().split("\n")[1]) : -1;
+  }
+
+  private int timestampStatus(HttpClient client, long size) throws Exception {
+    return client
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + port
+                            + "/audit/v1/checkpoints/"
+                            + size
+                            + "/timestamp"))
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
 }

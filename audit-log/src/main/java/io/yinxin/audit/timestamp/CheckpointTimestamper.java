@@ -2,6 +2,8 @@ package io.yinxin.audit.timestamp;
 
 import io.yinxin.audit.AuditException;
 import io.yinxin.audit.AuditException.Code;
+import io.yinxin.audit.EventType;
+import io.yinxin.audit.evidence.Json;
 import io.yinxin.audit.store.LogStore;
 import io.yinxin.hsm.BouncyCastle;
 import io.yinxin.hsm.Randomness;
@@ -20,6 +22,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Map;
 import java.util.Optional;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -97,6 +100,10 @@ public final class CheckpointTimestamper {
               .orElseThrow(
                   () -> new AuditException(Code.NOT_FOUND, "no checkpoint of size " + size))
               .note();
+      if (addsOnlyTheRecordOfItsStamp(c, size)) {
+        log.debug("event=audit_timestamp_skipped size={} reason=only_the_tsa_record", size);
+        return Optional.empty();
+      }
     } catch (SQLException e) {
       throw new AuditException(Code.UNAVAILABLE, "audit store: " + e.getSQLState(), e);
     }
@@ -114,6 +121,59 @@ public final class CheckpointTimestamper {
     }
     log.info("event=audit_checkpoint_timestamped size={} gen_time={}", size, genTime);
     return Optional.of(genTime);
+  }
+
+  /**
+   * The purpose a Yinxin TSA gives the key use it records for the token of {@code serial} (a {@code
+   * KEY_USED} event): how this time-stamper recognises the record of its own stamp.
+   */
+  public static String keyUsePurpose(BigInteger serial) {
+    return "rfc3161-timestamp serial=" + serial;
+  }
+
+  /** More entries than this after a time-stamped checkpoint are never only its stamp's record. */
+  private static final int STAMP_RECORDS = 4;
+
+  /**
+   * Whether the checkpoint of {@code size} adds to the newest time-stamped one below it nothing but
+   * the TSA's record of that very stamp. A TSA that records its key use in this log (the node's
+   * own, the embedded default) appends one {@code KEY_USED} entry per token: stamping the
+   * checkpoint that holds it would add another, and so on, four entries a second on a node nobody
+   * uses. Such a checkpoint is left unstamped; the next entry of anything else is stamped with it.
+   * The token's serial identifies the record, so another node's stamp, another TSA's or any other
+   * event counts as new and is stamped.
+   */
+  private boolean addsOnlyTheRecordOfItsStamp(Connection c, long size) throws SQLException {
+    Optional<LogStore.TimestampedCheckpoint> last = store.latestTimestamped(c, size - 1);
+    if (last.isEmpty() || size - last.get().checkpoint().size() > STAMP_RECORDS) {
+      return false;
+    }
+    String purpose;
+    try {
+      purpose =
+          keyUsePurpose(
+              new TimeStampResponse(last.get().reply())
+                  .getTimeStampToken()
+                  .getTimeStampInfo()
+                  .getSerialNumber());
+    } catch (TSPException | IOException | RuntimeException e) {
+      return false;
+    }
+    for (LogStore.StoredEvent e : store.eventsBetween(c, last.get().checkpoint().size(), size)) {
+      if (e.event() == null || !recordsKeyUse(e.event(), purpose)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean recordsKeyUse(String event, String purpose) {
+    if (!(Json.parse(event) instanceof Map<?, ?> ev)) {
+      return false;
+    }
+    return EventType.KEY_USED.name().equals(ev.get("type"))
+        && ev.get("attributes") instanceof Map<?, ?> attributes
+        && purpose.equals(attributes.get("purpose"));
   }
 
   private byte[] post(TimeStampRequest request) {

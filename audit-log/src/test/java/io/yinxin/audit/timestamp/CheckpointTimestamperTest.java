@@ -16,6 +16,7 @@ import io.yinxin.hsm.KeyServices;
 import io.yinxin.hsm.KeySpec;
 import io.yinxin.hsm.soft.SoftKeyBackend;
 import java.io.Reader;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +31,7 @@ import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.tsp.TSPAlgorithms;
 import org.bouncycastle.tsp.TimeStampRequest;
 import org.bouncycastle.tsp.TimeStampRequestGenerator;
+import org.bouncycastle.tsp.TimeStampResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -127,6 +129,53 @@ class CheckpointTimestamperTest {
     // Stamping again asks nobody and keeps the first reply.
     assertThat(stamperFor(otherTsa, otherTsa.certificate()).stamp(size)).isEmpty();
     assertThat(stored(size).orElseThrow()).isEqualTo(reply);
+  }
+
+  /**
+   * A TSA that records its key use in this log (as Yinxin's own does) adds one entry per token:
+   * stamping the checkpoint holding only that record would add the next, without end. That
+   * checkpoint is left alone; a record of another token, or any other entry, is stamped.
+   */
+  @Test
+  void aCheckpointAddingOnlyTheRecordOfItsOwnStampIsNotStampedAnythingElseIs() throws Exception {
+    CheckpointTimestamper stamper = stamperFor(tsa, tsa.certificate());
+    long first = newCheckpoint("before-the-record");
+    assertThat(stamper.stamp(first)).isPresent();
+    BigInteger serial = serialOfStamp(first);
+
+    long recorded = recordKeyUse(CheckpointTimestamper.keyUsePurpose(serial));
+    assertThat(recorded).isEqualTo(first + 1);
+    assertThat(stamper.stamp(recorded)).isEmpty();
+    assertThat(stored(recorded)).isEmpty();
+
+    // The record of another token (another node's stamp, any other time-stamp) is new evidence.
+    long another = recordKeyUse(CheckpointTimestamper.keyUsePurpose(serial.add(BigInteger.ONE)));
+    assertThat(stamper.stamp(another)).isPresent();
+    assertThat(stored(another)).isPresent();
+
+    // After the stamp of `another`, its record alone is skipped again; any other event is not.
+    long quiet = recordKeyUse(CheckpointTimestamper.keyUsePurpose(serialOfStamp(another)));
+    assertThat(stamper.stamp(quiet)).isEmpty();
+    long busy = newCheckpoint("after-the-record");
+    assertThat(busy).isEqualTo(quiet + 1);
+    assertThat(stamper.stamp(busy)).isPresent();
+  }
+
+  private static BigInteger serialOfStamp(long size) throws Exception {
+    return new TimeStampResponse(stored(size).orElseThrow())
+        .getTimeStampToken()
+        .getTimeStampInfo()
+        .getSerialNumber();
+  }
+
+  private static long recordKeyUse(String purpose) {
+    integrator.append(
+        AuditEvent.of(
+            EventType.KEY_USED,
+            "hsm-adapter",
+            "soft:tsa-test",
+            Map.of("operation", "SIGN", "algorithm", "ECDSA_SHA256", "purpose", purpose)));
+    return publisher.publish();
   }
 
   @Test

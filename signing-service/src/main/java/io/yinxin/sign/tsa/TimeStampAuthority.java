@@ -1,5 +1,6 @@
 package io.yinxin.sign.tsa;
 
+import io.yinxin.audit.timestamp.CheckpointTimestamper;
 import io.yinxin.hsm.KeyService;
 import io.yinxin.hsm.SignatureAlgorithm;
 import io.yinxin.hsm.bridge.KeyServiceContentSigner;
@@ -127,7 +128,7 @@ public final class TimeStampAuthority {
       BigInteger serial = serials.next();
       KeyServiceContentSigner signer =
           new KeyServiceContentSigner(
-              keys, cred.key(), cred.algorithm(), "rfc3161-timestamp serial=" + serial);
+              keys, cred.key(), cred.algorithm(), CheckpointTimestamper.keyUsePurpose(serial));
       SignerInfoGenerator sig =
           new JcaSignerInfoGeneratorBuilder(digests()).build(signer, cred.certificate());
       DigestCalculator essCertIdDigest =
