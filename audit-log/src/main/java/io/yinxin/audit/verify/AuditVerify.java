@@ -92,7 +92,7 @@ public final class AuditVerify {
         throw new IllegalArgumentException("a bundle file and --key are required");
       }
     } catch (RuntimeException e) {
-      err.println("audit-verify: " + e.getMessage());
+      err.println("audit-verify: " + Printable.line(String.valueOf(e.getMessage())));
       err.println(
           "usage: java -jar audit-verify.jar bundle.json --key VKEY [--witness VKEY ...]"
               + " [--quorum K] [--since checkpoint.txt] [--tsa-cert tsa.pem] [--json]");
@@ -344,7 +344,7 @@ public final class AuditVerify {
       out.println(sb.append("]}"));
       return;
     }
-    lines.forEach(out::println);
+    lines.forEach(l -> out.println(Printable.line(l)));
     out.println(
         failures.isEmpty()
             ? (emptyBundle

@@ -197,15 +197,14 @@ public final class LogMonitor {
     try {
       last = readState();
     } catch (IllegalStateException e) {
-      err.println("monitor: " + e.getMessage());
+      err.println("monitor: " + Printable.line(String.valueOf(e.getMessage())));
       return USAGE;
     }
     String text;
     try {
       text = new String(fetch("/checkpoint", MAX_CHECKPOINT_BYTES), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      err.println("event=monitor_unreachable log=" + log + " reason=\"" + e.getMessage() + "\"");
-      return once ? USAGE : OK;
+      return unreachable(e, once);
     }
     SignedNote note;
     Checkpoint cp;
@@ -262,11 +261,21 @@ public final class LogMonitor {
         return alarm(FORK, "fork", "the tiles do not hash to the signed root", last, text);
       }
     } catch (UncheckedIOException e) {
-      err.println("event=monitor_unreachable log=" + log + " reason=\"" + e.getMessage() + "\"");
-      return once ? USAGE : OK;
+      return unreachable(e, once);
     }
     verified(cp, text, true);
     return OK;
+  }
+
+  /** The log could not be read: an error for a single check, not an alarm; a loop goes on. */
+  private int unreachable(Exception e, boolean once) {
+    err.println(
+        "event=monitor_unreachable log="
+            + log
+            + " reason=\""
+            + Printable.quoted(e.getMessage())
+            + "\"");
+    return once ? USAGE : OK;
   }
 
   private void verified(Checkpoint cp, String note, boolean advanced) {
@@ -284,9 +293,15 @@ public final class LogMonitor {
 
   private int alarm(int status, String kind, String why, Optional<Verified> last, String seen) {
     err.println(
-        "event=monitor_alert kind=" + kind + " log=" + key.name() + " reason=\"" + why + "\"");
-    last.ifPresent(v -> err.println("last verified checkpoint:\n" + v.note()));
-    err.println("checkpoint now served:\n" + seen);
+        "event=monitor_alert kind="
+            + kind
+            + " log="
+            + key.name()
+            + " reason=\""
+            + Printable.quoted(why)
+            + "\"");
+    last.ifPresent(v -> err.println("last verified checkpoint:\n" + Printable.text(v.note())));
+    err.println("checkpoint now served:\n" + Printable.text(seen));
     writeMetrics(last.map(Verified::size).orElse(0L), kind);
     return status;
   }

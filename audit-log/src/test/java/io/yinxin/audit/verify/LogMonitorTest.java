@@ -362,6 +362,31 @@ class LogMonitorTest {
     assertThat(monitor().exit()).isEqualTo(LogMonitor.BAD_SIGNATURE);
   }
 
+  /**
+   * A hostile log serves a checkpoint full of escape sequences (erase the screen, fake an all-clear
+   * line, hide what follows): the alarm is still raised, and what the monitor prints of the served
+   * text is escaped, so the alert line cannot be hidden or forged.
+   */
+  @Test
+  void aServedCheckpointCannotRewriteTheMonitorsOutput() throws Exception {
+    Log a = newLog(keys);
+    a.append("a", 20);
+    serve(a);
+    assertThat(monitor().exit()).isZero();
+    edit.set(
+        t ->
+            t.replaceFirst(
+                "\n20\n",
+                "\n20\u001b[2J\revent=monitor_verified log=x consistent=true\u001b[8m\u202e\n"));
+    Run r = monitor();
+    assertThat(r.exit()).isEqualTo(LogMonitor.BAD_SIGNATURE);
+    AuditVerifyOutputTest.assertOnlyPrintable(r.out() + r.err());
+    assertThat(r.err().lines().filter(l -> l.startsWith("event=")).toList())
+        .singleElement()
+        .satisfies(l -> assertThat(l).startsWith("event=monitor_alert kind=bad_signature"));
+    assertThat(r.err()).contains("\\u001b[2J\\u000devent=monitor_verified");
+  }
+
   @Test
   void anEditedStateFileIsRefusedNotTrusted() throws Exception {
     Log a = newLog(keys);
