@@ -126,10 +126,11 @@ class ArchitectureTest {
 
   /**
    * Skipping the key-use audit event is for the callers that record the use in their own event: the
-   * CA's issuance (CERT_ISSUED names the key), its OCSP signer (a per-signer tally), the SSO's
-   * access-token encoder (TOKEN_ISSUED names the key) and the PAdES seal's CMS, whose only recorded
-   * caller is {@code PadesSealer.sealAndRecord} (DOCUMENT_SEALED names the key), and the remote
-   * signing API's signHash (HASH_SIGNED names the key and every digest).
+   * CA's issuance (CERT_ISSUED names the key), its OCSP signer and the TSA (a per-key tally of what
+   * anyone may ask for), the SSO's access-token encoder (TOKEN_ISSUED names the key) and the PAdES
+   * seal's CMS, whose only recorded caller is {@code PadesSealer.sealAndRecord} (DOCUMENT_SEALED
+   * names the key), and the remote signing API's signHash (HASH_SIGNED names the key and every
+   * digest).
    */
   static final ArchRule ONLY_NAMED_CALLERS_RECORD_KEY_USE_THEMSELVES =
       noClasses()
@@ -139,6 +140,8 @@ class ArchitectureTest {
           .doNotHaveFullyQualifiedName("io.yinxin.ca.issue.Issuer")
           .and()
           .doNotHaveFullyQualifiedName("io.yinxin.ca.ocsp.OcspSigner")
+          .and()
+          .doNotHaveFullyQualifiedName("io.yinxin.sign.tsa.TimeStampAuthority")
           .and()
           .doNotHaveFullyQualifiedName("io.yinxin.ca.issue.IssuanceService")
           .and()

@@ -3,6 +3,7 @@ package io.yinxin.audit.timestamp;
 import io.yinxin.audit.AuditException;
 import io.yinxin.audit.AuditException.Code;
 import io.yinxin.audit.EventType;
+import io.yinxin.audit.TsaKeyUse;
 import io.yinxin.audit.evidence.Json;
 import io.yinxin.audit.store.LogStore;
 import io.yinxin.hsm.BouncyCastle;
@@ -123,57 +124,46 @@ public final class CheckpointTimestamper {
     return Optional.of(genTime);
   }
 
-  /**
-   * The purpose a Yinxin TSA gives the key use it records for the token of {@code serial} (a {@code
-   * KEY_USED} event): how this time-stamper recognises the record of its own stamp.
-   */
-  public static String keyUsePurpose(BigInteger serial) {
-    return "rfc3161-timestamp serial=" + serial;
-  }
-
   /** More entries than this after a time-stamped checkpoint are never only its stamp's record. */
   private static final int STAMP_RECORDS = 4;
 
   /**
    * Whether the checkpoint of {@code size} adds to the newest time-stamped one below it nothing but
    * the TSA's record of that very stamp. A TSA that records its key use in this log (the node's
-   * own, the embedded default) appends one {@code KEY_USED} entry per token: stamping the
-   * checkpoint that holds it would add another, and so on, four entries a second on a node nobody
-   * uses. Such a checkpoint is left unstamped; the next entry of anything else is stamped with it.
-   * The token's serial identifies the record, so another node's stamp, another TSA's or any other
-   * event counts as new and is stamped.
+   * own, the embedded default) appends a {@code KEY_USED} entry for its tokens ({@link TsaKeyUse}):
+   * stamping the checkpoint that holds the record of the last stamp alone would lead to another
+   * such record, and so on for ever on a node nobody uses. Such a checkpoint is left unstamped; the
+   * next entry of anything else is stamped with it. The token's serial identifies the record, so
+   * another node's stamp, another TSA's or any other event counts as new and is stamped.
    */
   private boolean addsOnlyTheRecordOfItsStamp(Connection c, long size) throws SQLException {
     Optional<LogStore.TimestampedCheckpoint> last = store.latestTimestamped(c, size - 1);
     if (last.isEmpty() || size - last.get().checkpoint().size() > STAMP_RECORDS) {
       return false;
     }
-    String purpose;
+    BigInteger serial;
     try {
-      purpose =
-          keyUsePurpose(
-              new TimeStampResponse(last.get().reply())
-                  .getTimeStampToken()
-                  .getTimeStampInfo()
-                  .getSerialNumber());
+      serial =
+          new TimeStampResponse(last.get().reply())
+              .getTimeStampToken()
+              .getTimeStampInfo()
+              .getSerialNumber();
     } catch (TSPException | IOException | RuntimeException e) {
       return false;
     }
     for (LogStore.StoredEvent e : store.eventsBetween(c, last.get().checkpoint().size(), size)) {
-      if (e.event() == null || !recordsKeyUse(e.event(), purpose)) {
+      if (e.event() == null || !recordsOnlyToken(e.event(), serial)) {
         return false;
       }
     }
     return true;
   }
 
-  private static boolean recordsKeyUse(String event, String purpose) {
-    if (!(Json.parse(event) instanceof Map<?, ?> ev)) {
-      return false;
-    }
-    return EventType.KEY_USED.name().equals(ev.get("type"))
+  private static boolean recordsOnlyToken(String event, BigInteger serial) {
+    return Json.parse(event) instanceof Map<?, ?> ev
+        && EventType.KEY_USED.name().equals(ev.get("type"))
         && ev.get("attributes") instanceof Map<?, ?> attributes
-        && purpose.equals(attributes.get("purpose"));
+        && TsaKeyUse.of(attributes).filter(u -> u.onlyToken(serial)).isPresent();
   }
 
   private byte[] post(TimeStampRequest request) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.yinxin.audit.AuditEvent;
 import io.yinxin.audit.AuditException;
 import io.yinxin.audit.EventType;
+import io.yinxin.audit.TsaKeyUse;
 import io.yinxin.audit.store.CheckpointPublisher;
 import io.yinxin.audit.store.Integrator;
 import io.yinxin.audit.store.LogStore;
@@ -132,9 +133,10 @@ class CheckpointTimestamperTest {
   }
 
   /**
-   * A TSA that records its key use in this log (as Yinxin's own does) adds one entry per token:
-   * stamping the checkpoint holding only that record would add the next, without end. That
-   * checkpoint is left alone; a record of another token, or any other entry, is stamped.
+   * A TSA that records its key use in this log (as Yinxin's own does, {@link TsaKeyUse}) adds an
+   * entry for the token it signed: stamping the checkpoint holding only that record would add the
+   * next, without end. That checkpoint is left alone; a record of any other token, or any other
+   * entry, is stamped.
    */
   @Test
   void aCheckpointAddingOnlyTheRecordOfItsOwnStampIsNotStampedAnythingElseIs() throws Exception {
@@ -143,18 +145,22 @@ class CheckpointTimestamperTest {
     assertThat(stamper.stamp(first)).isPresent();
     BigInteger serial = serialOfStamp(first);
 
-    long recorded = recordKeyUse(CheckpointTimestamper.keyUsePurpose(serial));
+    long recorded = recordTokens(1, serial, serial);
     assertThat(recorded).isEqualTo(first + 1);
     assertThat(stamper.stamp(recorded)).isEmpty();
     assertThat(stored(recorded)).isEmpty();
 
-    // The record of another token (another node's stamp, any other time-stamp) is new evidence.
-    long another = recordKeyUse(CheckpointTimestamper.keyUsePurpose(serial.add(BigInteger.ONE)));
-    assertThat(stamper.stamp(another)).isPresent();
-    assertThat(stored(another)).isPresent();
+    // Its own token and another (a time-stamp someone asked for meanwhile): new evidence.
+    long two = recordTokens(2, serial, serial.add(BigInteger.ONE));
+    assertThat(stamper.stamp(two)).isPresent();
+    // Another token alone (another node's stamp, another TSA's): new evidence.
+    BigInteger own = serialOfStamp(two);
+    long other = recordTokens(1, own.add(BigInteger.ONE), own.add(BigInteger.ONE));
+    assertThat(stamper.stamp(other)).isPresent();
 
-    // After the stamp of `another`, its record alone is skipped again; any other event is not.
-    long quiet = recordKeyUse(CheckpointTimestamper.keyUsePurpose(serialOfStamp(another)));
+    // After that stamp, its record alone is skipped again; any other event is not.
+    BigInteger last = serialOfStamp(other);
+    long quiet = recordTokens(1, last, last);
     assertThat(stamper.stamp(quiet)).isEmpty();
     long busy = newCheckpoint("after-the-record");
     assertThat(busy).isEqualTo(quiet + 1);
@@ -168,13 +174,16 @@ class CheckpointTimestamperTest {
         .getSerialNumber();
   }
 
-  private static long recordKeyUse(String purpose) {
+  /** A TSA's record of {@code count} tokens with serials from {@code first} to {@code last}. */
+  private static long recordTokens(long count, BigInteger first, BigInteger last) {
+    Instant now = Instant.now();
     integrator.append(
         AuditEvent.of(
             EventType.KEY_USED,
-            "hsm-adapter",
+            "signing-service",
             "soft:tsa-test",
-            Map.of("operation", "SIGN", "algorithm", "ECDSA_SHA256", "purpose", purpose)));
+            new TsaKeyUse("ECDSA_SHA256", count, first, last, now.minusSeconds(60), now)
+                .attributes()));
     return publisher.publish();
   }
 

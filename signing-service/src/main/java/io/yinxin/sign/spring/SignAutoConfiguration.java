@@ -73,7 +73,8 @@ public class SignAutoConfiguration {
       SignProperties p,
       KeyService keys,
       TsaSerials serials,
-      ObjectProvider<TsaCredentials> provided) {
+      ObjectProvider<TsaCredentials> provided,
+      AuditLog audit) {
     SignProperties.Tsa t = p.tsa();
     TsaCredentials credentials;
     if (!t.key().isBlank()) {
@@ -99,7 +100,37 @@ public class SignAutoConfiguration {
     }
     io.yinxin.sign.SignMetrics.init();
     return new TimeStampAuthority(
-        keys, credentials, serials, t.policy(), t.accuracy(), Clock.systemUTC());
+        keys, credentials, serials, t.policy(), t.accuracy(), Clock.systemUTC(), audit);
+  }
+
+  /**
+   * Records the TSA's tokens as one {@code KEY_USED} event per key every {@code
+   * yinxin.sign.tsa.key-use-interval} ({@link TimeStampAuthority#recordKeyUse}); the rest is
+   * recorded when the TSA closes.
+   */
+  @Bean(destroyMethod = "shutdownNow")
+  java.util.concurrent.ScheduledExecutorService signTsaKeyUse(
+      TimeStampAuthority tsa, SignProperties p) {
+    java.util.concurrent.ScheduledExecutorService s =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "sign-tsa-key-use");
+              t.setDaemon(true);
+              return t;
+            });
+    long ms = Math.max(100, p.tsa().keyUseInterval().toMillis());
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            tsa.recordKeyUse();
+          } catch (RuntimeException e) {
+            log.warn("event=tsa_key_use_failed reason={}", e.getClass().getSimpleName());
+          }
+        },
+        ms,
+        ms,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
+    return s;
   }
 
   @Bean

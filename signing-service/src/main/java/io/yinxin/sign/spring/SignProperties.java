@@ -64,6 +64,9 @@ public record SignProperties(
    *     of SM2 seals); empty for the CA hierarchy's {@code tsa-sm2} service certificate on a node
    *     that runs the CA
    * @param sm2CertificateChain PEM file with the SM2 TSA certificate first (with {@code sm2Key})
+   * @param keyUseInterval how often the tokens signed are recorded, as one {@code KEY_USED} audit
+   *     event per TSA key with their count and serial range (not one event per token: anyone can
+   *     ask for tokens)
    */
   public record Tsa(
       @DefaultValue("true") boolean enabled,
@@ -73,5 +76,6 @@ public record SignProperties(
       @DefaultValue("1s") Duration accuracy,
       @DefaultValue("16384") int maxRequestBytes,
       @DefaultValue("") String sm2Key,
-      @DefaultValue("") String sm2CertificateChain) {}
+      @DefaultValue("") String sm2CertificateChain,
+      @DefaultValue("1m") Duration keyUseInterval) {}
 }

@@ -1,6 +1,10 @@
 package io.yinxin.sign.tsa;
 
-import io.yinxin.audit.timestamp.CheckpointTimestamper;
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.EventType;
+import io.yinxin.audit.TsaKeyUse;
+import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeyService;
 import io.yinxin.hsm.SignatureAlgorithm;
 import io.yinxin.hsm.bridge.KeyServiceContentSigner;
@@ -9,8 +13,11 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Date;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -51,10 +58,15 @@ import org.slf4j.LoggerFactory;
  * <p>Tokens carry the nonce if asked, the TSA certificate chain if {@code certReq} is set, the
  * configured accuracy, a serial unique across nodes ({@link TsaSerials}) and a signing-certificate-
  * v2 attribute (ESSCertIDv2 with SHA-256, or SM3 for an SM2 key). Built on Bouncy Castle's TSP
- * generator; only the key stays in the key backend, through {@link KeyServiceContentSigner}, so
- * every token is a recorded key use.
+ * generator; only the key stays in the key backend, through {@link KeyServiceContentSigner}.
+ *
+ * <p>Anyone may ask for a token, unauthenticated: one audit entry per token would let any client
+ * grow the evidence log at will. The tokens each key signs are tallied instead (count, lowest and
+ * highest serial) and recorded as one {@code KEY_USED} event per key and period ({@link
+ * #recordKeyUse}, {@link TsaKeyUse}), as the OCSP responder does; the tokens themselves are signed
+ * and carry their serial.
  */
-public final class TimeStampAuthority {
+public final class TimeStampAuthority implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TimeStampAuthority.class);
 
   private static final Set<ASN1ObjectIdentifier> SHA2 =
@@ -75,6 +87,28 @@ public final class TimeStampAuthority {
   private final ASN1ObjectIdentifier policy;
   private final Duration accuracy;
   private final Clock clock;
+  private final AuditLog audit;
+
+  /** A key and the algorithm it signed with. */
+  private record Signer(KeyRef key, SignatureAlgorithm algorithm) {}
+
+  /** Tokens signed since the last {@link #recordKeyUse}: how many, lowest and highest serial. */
+  private static final class Tally {
+    long count;
+    BigInteger first;
+    BigInteger last;
+
+    void add(long n, BigInteger low, BigInteger high) {
+      count += n;
+      first = first == null ? low : first.min(low);
+      last = last == null ? high : last.max(high);
+    }
+  }
+
+  /** Guarded by {@code this}. */
+  private final Map<Signer, Tally> tally = new HashMap<>();
+
+  private Instant tallySince;
 
   public TimeStampAuthority(
       KeyService keys,
@@ -82,7 +116,10 @@ public final class TimeStampAuthority {
       TsaSerials serials,
       String policyOid,
       Duration accuracy,
-      Clock clock) {
+      Clock clock,
+      AuditLog audit) {
+    this.audit = audit;
+    this.tallySince = clock.instant();
     this.keys = keys;
     this.credentials = credentials;
     this.serials = serials;
@@ -127,8 +164,8 @@ public final class TimeStampAuthority {
     try {
       BigInteger serial = serials.next();
       KeyServiceContentSigner signer =
-          new KeyServiceContentSigner(
-              keys, cred.key(), cred.algorithm(), CheckpointTimestamper.keyUsePurpose(serial));
+          KeyServiceContentSigner.recordedByCaller(
+              keys, cred.key(), cred.algorithm(), TsaKeyUse.PURPOSE);
       SignerInfoGenerator sig =
           new JcaSignerInfoGeneratorBuilder(digests()).build(signer, cred.certificate());
       DigestCalculator essCertIdDigest =
@@ -152,6 +189,7 @@ public final class TimeStampAuthority {
           responses.generateGrantedResponse(
               request, serial, Date.from(clock.instant()), "Operation Okay");
       byte[] granted = response.getEncoded();
+      counted(new Signer(cred.key(), cred.algorithm()), serial);
       SignMetrics.timestamp("granted");
       return granted;
     } catch (org.bouncycastle.tsp.TSPValidationException e) {
@@ -169,6 +207,59 @@ public final class TimeStampAuthority {
       SignMetrics.timestamp("error");
       return rejection(PKIFailureInfo.systemFailure, "the TSA could not sign");
     }
+  }
+
+  private synchronized void counted(Signer signer, BigInteger serial) {
+    tally.computeIfAbsent(signer, k -> new Tally()).add(1, serial, serial);
+  }
+
+  /**
+   * Records the tokens signed since the last call as one {@code KEY_USED} event per key ({@link
+   * TsaKeyUse}: count, lowest and highest serial, period); call about once a minute and at
+   * shutdown. A tally that cannot be appended is kept and recorded with the next.
+   *
+   * @return how many events were appended
+   */
+  public int recordKeyUse() {
+    Map<Signer, Tally> taken;
+    Instant from;
+    Instant to;
+    synchronized (this) {
+      from = tallySince;
+      to = clock.instant();
+      tallySince = to;
+      taken = new HashMap<>(tally);
+      tally.clear();
+    }
+    int events = 0;
+    for (var e : taken.entrySet()) {
+      Signer signer = e.getKey();
+      Tally t = e.getValue();
+      try {
+        audit.append(
+            new AuditEvent(
+                EventType.KEY_USED,
+                "signing-service",
+                signer.key().toString(),
+                to,
+                new TsaKeyUse(signer.algorithm().name(), t.count, t.first, t.last, from, to)
+                    .attributes(),
+                Optional.empty()));
+        events++;
+      } catch (RuntimeException ex) {
+        synchronized (this) { // counted again in the next event
+          tally.computeIfAbsent(signer, k -> new Tally()).add(t.count, t.first, t.last);
+        }
+        log.warn("event=tsa_key_use_not_recorded reason={}", ex.getClass().getSimpleName());
+      }
+    }
+    return events;
+  }
+
+  /** Records what is left of the tally. */
+  @Override
+  public void close() {
+    recordKeyUse();
   }
 
   /** Digests from Bouncy Castle, which has SM3 (the JDK does not); stateless, built once. */

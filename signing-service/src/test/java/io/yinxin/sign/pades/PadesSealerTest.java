@@ -114,7 +114,8 @@ class PadesSealerTest {
             new TsaSerials(ds),
             "2.25.1",
             Duration.ofSeconds(1),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            event -> new io.yinxin.audit.Receipt(0, new byte[32]));
     sealer =
         new PadesSealer(
             keys,

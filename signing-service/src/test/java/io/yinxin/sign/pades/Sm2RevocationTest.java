@@ -294,7 +294,8 @@ class Sm2RevocationTest {
               new io.yinxin.sign.tsa.TsaSerials(ds),
               "2.25.1",
               Duration.ofSeconds(1),
-              Clock.systemUTC());
+              Clock.systemUTC(),
+              event -> new io.yinxin.audit.Receipt(0, new byte[32]));
       new PadesSealer(
               keys,
               SealFont.installed(),

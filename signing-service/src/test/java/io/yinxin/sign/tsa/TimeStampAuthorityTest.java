@@ -2,6 +2,11 @@ package io.yinxin.sign.tsa;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.yinxin.audit.AuditEvent;
+import io.yinxin.audit.AuditException;
+import io.yinxin.audit.EventType;
+import io.yinxin.audit.Receipt;
+import io.yinxin.audit.spring.KeyUseAuditListener;
 import io.yinxin.audit.store.PostgresDatabase;
 import io.yinxin.hsm.BouncyCastle;
 import io.yinxin.hsm.KeyInfo;
@@ -28,9 +33,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DEROctetString;
@@ -82,9 +89,93 @@ class TimeStampAuthorityTest {
             new TsaSerials(h2("tsa")),
             POLICY,
             Duration.ofMillis(1500),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            TimeStampAuthorityTest::record);
     TestPki.writePem(dir.resolve("root.pem"), pki.root);
     TestPki.writePem(dir.resolve("tsa.pem"), tsaCert);
+  }
+
+  /** What the TSAs here appended to the evidence log, in order (an AuditLog that keeps them). */
+  static final List<AuditEvent> RECORDED = new CopyOnWriteArrayList<>();
+
+  static Receipt record(AuditEvent e) {
+    RECORDED.add(e);
+    return new Receipt(RECORDED.size() - 1, new byte[32]);
+  }
+
+  /**
+   * Anyone may ask for tokens: the key's uses are one KEY_USED event per period with the count and
+   * serial range of the tokens (read back from the tokens themselves), not one per token, even with
+   * the audit listener that records every other key use on.
+   */
+  @Test
+  void tokensAreRecordedAsOneTallyPerKeyNotOneEventPerToken() throws Exception {
+    KeyServices audited =
+        new KeyServices(
+            List.of(SoftKeyBackend.open(dir.resolve("tally-keys"))),
+            List.of(
+                new KeyUseAuditListener(() -> TimeStampAuthorityTest::record, Optional.empty())));
+    KeyInfo key = audited.generate(KeyRef.Scheme.SOFT, KeySpec.EC_P256, "tally-tsa");
+    X509CertificateHolder cert = pki.tsa(audited, key, "C=CN,O=Test,CN=Tally TSA");
+    AtomicBoolean logDown = new AtomicBoolean();
+    TimeStampAuthority tallying =
+        new TimeStampAuthority(
+            audited,
+            () ->
+                Optional.of(
+                    new TsaCredential(
+                        key.ref(), SignatureAlgorithm.ECDSA_SHA256, List.of(cert, pki.root))),
+            new TsaSerials(h2("tally")),
+            POLICY,
+            Duration.ZERO,
+            Clock.systemUTC(),
+            e -> {
+              if (logDown.get()) {
+                throw new AuditException(AuditException.Code.UNAVAILABLE, "log down");
+              }
+              return record(e);
+            });
+    Instant before = Instant.now();
+    List<BigInteger> serials = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      byte[] reply =
+          tallying.respond(
+              request(NISTObjectIdentifiers.id_sha256, sha256("tally " + i), false, null));
+      serials.add(
+          new TimeStampResponse(reply).getTimeStampToken().getTimeStampInfo().getSerialNumber());
+    }
+    assertThat(keyUses(key)).isEmpty();
+
+    assertThat(tallying.recordKeyUse()).isEqualTo(1);
+    List<AuditEvent> uses = keyUses(key);
+    assertThat(uses).hasSize(1);
+    AuditEvent use = uses.get(0);
+    assertThat(use.attributes())
+        .containsEntry("operation", "SIGN")
+        .containsEntry("purpose", "rfc3161-timestamp")
+        .containsEntry("algorithm", "ECDSA_SHA256")
+        .containsEntry("count", "5")
+        .containsEntry("firstSerial", serials.stream().min(BigInteger::compareTo).get().toString())
+        .containsEntry("lastSerial", serials.stream().max(BigInteger::compareTo).get().toString());
+    assertThat(Instant.parse(use.attributes().get("from"))).isBeforeOrEqualTo(before);
+    assertThat(Instant.parse(use.attributes().get("to"))).isAfterOrEqualTo(before);
+    assertThat(tallying.recordKeyUse()).isZero();
+
+    // A tally the log does not take is kept and recorded with the next one.
+    tallying.respond(request(NISTObjectIdentifiers.id_sha256, sha256("kept"), false, null));
+    logDown.set(true);
+    assertThat(tallying.recordKeyUse()).isZero();
+    logDown.set(false);
+    tallying.respond(request(NISTObjectIdentifiers.id_sha256, sha256("next"), false, null));
+    tallying.close();
+    assertThat(keyUses(key)).hasSize(2);
+    assertThat(keyUses(key).get(1).attributes()).containsEntry("count", "2");
+  }
+
+  private static List<AuditEvent> keyUses(KeyInfo key) {
+    return RECORDED.stream()
+        .filter(e -> e.type() == EventType.KEY_USED && e.subject().equals(key.ref().toString()))
+        .toList();
   }
 
   static DataSource h2(String name) {
@@ -254,7 +345,8 @@ class TimeStampAuthorityTest {
             new TsaSerials(h2("none")),
             POLICY,
             Duration.ZERO,
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            TimeStampAuthorityTest::record);
     TimeStampResponse r =
         new TimeStampResponse(
             none.respond(request(NISTObjectIdentifiers.id_sha256, new byte[32], false, null)));
@@ -275,7 +367,8 @@ class TimeStampAuthorityTest {
             new TsaSerials(h2("sm2")),
             POLICY,
             Duration.ofSeconds(1),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            TimeStampAuthorityTest::record);
     byte[] imprint = sm3("GB/T 20520");
     TimeStampRequest req =
         new TimeStampRequest(request(GMObjectIdentifiers.sm3, imprint, true, BigInteger.TWO));
@@ -316,7 +409,8 @@ class TimeStampAuthorityTest {
             new TsaSerials(h2("both")),
             POLICY,
             Duration.ofSeconds(1),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            TimeStampAuthorityTest::record);
     var verifier = new JcaSimpleSignerInfoVerifierBuilder().setProvider(BouncyCastle.PROVIDER);
 
     TimeStampRequest sm3Req =
