@@ -13,8 +13,6 @@ import io.yinxin.hsm.KeyService;
 import io.yinxin.hsm.SignatureAlgorithm;
 import java.security.MessageDigest;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
@@ -189,16 +187,8 @@ public final class CheckpointPublisher {
   private volatile Trusted trusted;
 
   private boolean lock(Connection c) throws SQLException {
-    if (!store.postgres()) {
-      return true; // H2 is embedded: one node, and localLock serialises this process.
-    }
-    try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?)")) {
-      ps.setLong(1, LOCK_KEY);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getBoolean(1);
-      }
-    }
+    // On H2 (embedded: one node) localLock serialises this process.
+    return store.tryAdvisoryLock(c, LOCK_KEY);
   }
 
   SignedNote sign(Checkpoint cp) {

@@ -791,28 +791,55 @@ public final class LogStore {
   }
 
   /**
-   * Stores the RFC 3161 reply for the checkpoint of {@code size}.
+   * Takes the PostgreSQL advisory transaction lock {@code key} if no other transaction holds it; on
+   * H2 (embedded: one node) always true, each caller serialising its own process.
+   */
+  boolean tryAdvisoryLock(Connection c, long key) throws SQLException {
+    if (!postgres) {
+      return true;
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?)")) {
+      ps.setLong(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** Key of the advisory lock held by the one node asking a TSA for a checkpoint's time-stamp. */
+  private static final long TIMESTAMP_LOCK_KEY = 0x7969_6e78_7473_6170L; // "yinxtsap"
+
+  /**
+   * Admits this transaction (autocommit off) as the only one, on any node, asking a TSA for a
+   * checkpoint's time-stamp until it ends; false if another holds that right now. Two nodes asking
+   * at once would each get a token, each recorded by the TSA, and only one stored: the other
+   * token's record would then be new evidence to stamp, on and on.
+   */
+  public boolean tryLockTimestamping(Connection c) throws SQLException {
+    return tryAdvisoryLock(c, TIMESTAMP_LOCK_KEY);
+  }
+
+  /**
+   * Stores the RFC 3161 reply for the checkpoint of {@code size}, in the caller's transaction.
    *
    * @return false if that checkpoint already has one (another node stamped it first)
    */
-  public boolean insertTimestamp(long size, byte[] reply, Instant genTime, String tsa) {
-    try (Connection c = connection()) {
-      if (timestamp(c, size).isPresent()) {
-        return false;
-      }
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "INSERT INTO audit.checkpoint_timestamps (size, reply, gen_time, tsa)"
-                  + " VALUES (?, ?, ?, ?)")) {
-        ps.setLong(1, size);
-        ps.setBytes(2, reply);
-        ps.setTimestamp(3, Timestamp.from(genTime));
-        ps.setString(4, tsa);
-        ps.executeUpdate();
-        return true;
-      }
-    } catch (SQLException e) {
-      throw unavailable(e);
+  public boolean insertTimestamp(Connection c, long size, byte[] reply, Instant genTime, String tsa)
+      throws SQLException {
+    if (timestamp(c, size).isPresent()) {
+      return false;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO audit.checkpoint_timestamps (size, reply, gen_time, tsa)"
+                + " VALUES (?, ?, ?, ?)")) {
+      ps.setLong(1, size);
+      ps.setBytes(2, reply);
+      ps.setObject(3, utc(genTime));
+      ps.setString(4, tsa);
+      ps.executeUpdate();
+      return true;
     }
   }
 

@@ -83,30 +83,49 @@ public final class CheckpointTimestamper {
   }
 
   /**
-   * Time-stamps the checkpoint of {@code size} unless it already has a token.
+   * Time-stamps the checkpoint of {@code size} unless it already has a token, or another node is
+   * asking the TSA right now, or it adds nothing but the TSA's record of the previous stamp. The
+   * transaction that stores the token holds the time-stamping lock ({@link
+   * LogStore#tryLockTimestamping}) from before the check to after the commit, a connection for as
+   * long as the TSA takes to answer.
    *
-   * @return the token's time, or empty if the checkpoint was already stamped
+   * @return the token's time, or empty if nothing was stamped
    * @throws AuditException NOT_FOUND for a size without checkpoint, UNAVAILABLE when the TSA cannot
    *     be reached or its reply is refused
    */
   public Optional<Instant> stamp(long size) {
-    String note;
     try (Connection c = store.connection()) {
-      if (store.timestamp(c, size).isPresent()) {
-        return Optional.empty();
-      }
-      note =
-          store
-              .checkpointAt(c, size)
-              .orElseThrow(
-                  () -> new AuditException(Code.NOT_FOUND, "no checkpoint of size " + size))
-              .note();
-      if (addsOnlyTheRecordOfItsStamp(c, size)) {
-        log.debug("event=audit_timestamp_skipped size={} reason=only_the_tsa_record", size);
-        return Optional.empty();
+      c.setAutoCommit(false);
+      try {
+        Optional<Instant> genTime = stamp(c, size);
+        if (genTime.isPresent()) {
+          store.commitDurably(c);
+          log.info("event=audit_checkpoint_timestamped size={} gen_time={}", size, genTime.get());
+        } else {
+          c.rollback();
+        }
+        return genTime;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
       }
     } catch (SQLException e) {
       throw new AuditException(Code.UNAVAILABLE, "audit store: " + e.getSQLState(), e);
+    }
+  }
+
+  private Optional<Instant> stamp(Connection c, long size) throws SQLException {
+    if (!store.tryLockTimestamping(c) || store.timestamp(c, size).isPresent()) {
+      return Optional.empty();
+    }
+    String note =
+        store
+            .checkpointAt(c, size)
+            .orElseThrow(() -> new AuditException(Code.NOT_FOUND, "no checkpoint of size " + size))
+            .note();
+    if (addsOnlyTheRecordOfItsStamp(c, size)) {
+      log.debug("event=audit_timestamp_skipped size={} reason=only_the_tsa_record", size);
+      return Optional.empty();
     }
     TimeStampRequestGenerator gen = new TimeStampRequestGenerator();
     gen.setCertReq(true);
@@ -117,11 +136,9 @@ public final class CheckpointTimestamper {
             new BigInteger(63, Randomness.current()));
     byte[] reply = post(request);
     Instant genTime = check(request, reply);
-    if (!store.insertTimestamp(size, reply, genTime, tsa.toString())) {
-      return Optional.empty();
-    }
-    log.info("event=audit_checkpoint_timestamped size={} gen_time={}", size, genTime);
-    return Optional.of(genTime);
+    return store.insertTimestamp(c, size, reply, genTime, tsa.toString())
+        ? Optional.of(genTime)
+        : Optional.empty();
   }
 
   /** More entries than this after a time-stamped checkpoint are never only its stamp's record. */

@@ -25,6 +25,7 @@ import java.security.MessageDigest;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -165,6 +166,45 @@ class CheckpointTimestamperTest {
     long busy = newCheckpoint("after-the-record");
     assertThat(busy).isEqualTo(quiet + 1);
     assertThat(stamper.stamp(busy)).isPresent();
+  }
+
+  /**
+   * Every node stamps the newest checkpoint it sees. Two asking the TSA at once would each get a
+   * token, each recorded by the TSA, and only one stored: the other's record would be new evidence
+   * to stamp, for ever. Eight threads of two time-stampers (two nodes) ask at once: the TSA is
+   * asked once, and one token is stored.
+   */
+  @Test
+  void nodesStampingTheSameCheckpointAtOnceAskTheTsaOnce() throws Exception {
+    long size = newCheckpoint("two-nodes");
+    CheckpointTimestamper[] nodes = {
+      stamperFor(tsa, tsa.certificate()), stamperFor(tsa, tsa.certificate())
+    };
+    int before = tsa.requests();
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(8);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<Optional<Instant>>> results = new java.util.ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        CheckpointTimestamper node = nodes[i % 2];
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return node.stamp(size);
+                }));
+      }
+      int stamped = 0;
+      for (var r : results) {
+        stamped += r.get().isPresent() ? 1 : 0;
+      }
+      assertThat(stamped).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(tsa.requests() - before).isEqualTo(1);
+    assertThat(stored(size)).isPresent();
   }
 
   private static BigInteger serialOfStamp(long size) throws Exception {

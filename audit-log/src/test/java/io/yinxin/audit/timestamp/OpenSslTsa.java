@@ -25,6 +25,8 @@ public final class OpenSslTsa implements AutoCloseable {
   private final HttpServer server;
   private volatile UnaryOperator<byte[]> tamper = UnaryOperator.identity();
   private volatile byte[] fixedReply;
+  private final java.util.concurrent.atomic.AtomicInteger requests =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public OpenSslTsa(String commonName) throws Exception {
     dir = Files.createTempDirectory("yinxin-tsa-");
@@ -86,6 +88,11 @@ public final class OpenSslTsa implements AutoCloseable {
     return dir.resolve("tsa.pem");
   }
 
+  /** Requests answered so far. */
+  public int requests() {
+    return requests.get();
+  }
+
   public void tamperWith(UnaryOperator<byte[]> rewrite) {
     this.tamper = rewrite;
   }
@@ -136,6 +143,7 @@ public final class OpenSslTsa implements AutoCloseable {
   }
 
   private synchronized void answer(HttpExchange ex) throws IOException {
+    requests.incrementAndGet();
     try {
       if (!"POST".equals(ex.getRequestMethod())
           || !"application/timestamp-query"
