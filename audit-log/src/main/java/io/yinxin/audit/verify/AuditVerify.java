@@ -113,6 +113,12 @@ public final class AuditVerify {
               : Optional.of(TimestampCheck.certificate(Files.readAllBytes(tsaCert))));
     } catch (IOException | IllegalArgumentException e) {
       v.fail("unreadable input: " + e.getMessage());
+    } catch (RuntimeException e) {
+      // A field of another type than the format says (a number for a text, an object for a list).
+      v.fail(
+          "unreadable input: not a bundle of the expected form ("
+              + e.getClass().getSimpleName()
+              + ")");
     }
     v.print(out, json);
     return v.failures.isEmpty() ? 0 : 1;
@@ -135,12 +141,17 @@ public final class AuditVerify {
       int quorum,
       Optional<String> since,
       Optional<X509Certificate> tsa) {
-    Map<String, Object> b = (Map<String, Object>) Json.parse(text);
-    if (!"yinxin-evidence-bundle/v1".equals(b.get("format"))) {
+    if (!(Json.parse(text) instanceof Map<?, ?> parsed)
+        || !"yinxin-evidence-bundle/v1".equals(parsed.get("format"))) {
       fail("not a yinxin-evidence-bundle/v1");
       return;
     }
-    SignedNote note = SignedNote.parse((String) b.get("checkpoint"));
+    Map<String, Object> b = (Map<String, Object>) parsed;
+    if (!(b.get("checkpoint") instanceof String checkpointText)) {
+      fail("bundle has no checkpoint");
+      return;
+    }
+    SignedNote note = SignedNote.parse(checkpointText);
     if (!note.verifiedBy(logKey)) {
       fail("checkpoint is not signed by " + logKey.name());
       return;
@@ -174,13 +185,16 @@ public final class AuditVerify {
       }
     }
 
-    List<Object> entries = (List<Object>) b.get("entries");
-    if (entries == null) {
+    if (!(b.get("entries") instanceof List<?> entries)) {
       fail("bundle has no entries array");
       return;
     }
-    for (Object o : entries) {
-      verifyEntry((Map<String, Object>) o, note, cp);
+    for (int i = 0; i < entries.size(); i++) {
+      if (entries.get(i) instanceof Map<?, ?> e && e.get("index") instanceof Long) {
+        verifyEntry((Map<String, Object>) e, note, cp);
+      } else {
+        fail("entry " + (i + 1) + " of the bundle: not an object with a numeric index");
+      }
     }
     if (entries.isEmpty()) {
       emptyBundle = true;

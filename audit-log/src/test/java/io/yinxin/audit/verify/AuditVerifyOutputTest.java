@@ -20,9 +20,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,9 +42,15 @@ class AuditVerifyOutputTest {
   private static final String HOSTILE =
       "citizen\u001b[2K\u001b[1A\rVERDICT: VALID\n\u001b[8m\u202eevil\u009b2J\u2028";
 
-  @Test
-  void controlCharactersFromAValidEventAreShownEscapedAndTheVerdictStaysTheTool(@TempDir Path dir)
-      throws Exception {
+  @TempDir static Path dir;
+
+  /** A bundle of two events, the first with {@link #HOSTILE} as its subject, and its log's key. */
+  private static String bundle;
+
+  private static String verifierKey;
+
+  @BeforeAll
+  static void log() throws Exception {
     KeyServices keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
     KeyRef key = KeyRef.parse("soft:verify-output-checkpoint");
     keys.generate(KeyRef.Scheme.SOFT, KeySpec.ED25519, key.label());
@@ -54,7 +62,6 @@ class AuditVerifyOutputTest {
     TileCache tiles = new TileCache(store, 1024);
     CheckpointPublisher publisher =
         new CheckpointPublisher(store, tiles, keys, key, "yinxin.test/verify-output");
-    String bundle;
     try (Integrator integrator = new Integrator(store, 100, 1000)) {
       integrator.append(AuditEvent.of(EventType.CERT_ISSUED, "ca", HOSTILE, Map.of()));
       integrator.append(AuditEvent.of(EventType.CERT_ISSUED, "ca", "honest", Map.of()));
@@ -74,8 +81,11 @@ class AuditVerifyOutputTest {
                       Optional.empty(),
                       100));
     }
-    String verifierKey = publisher.verifierKey().toString();
+    verifierKey = publisher.verifierKey().toString();
+  }
 
+  @Test
+  void controlCharactersFromAValidEventAreShownEscapedAndTheVerdictStaysTheTool() throws Exception {
     String valid = run(Files.writeString(dir.resolve("valid.json"), bundle), verifierKey, 0);
     assertOnlyPrintable(valid);
     assertThat(valid).contains("citizen\\u001b[2K\\u001b[1A\\u000dVERDICT: VALID\\u000a");
@@ -97,11 +107,53 @@ class AuditVerifyOutputTest {
         .containsExactly("VERDICT: INVALID (1 failures)");
   }
 
-  private static String run(Path bundle, String key, int expectedExit) {
+  /**
+   * A bundle of the wrong shape — another JSON value at the top, a field of another type, a missing
+   * or mistyped entry index — is INVALID with a reason, in text and in JSON, not a stack trace.
+   */
+  @Test
+  void aMalformedBundleIsInvalidWithAReasonNotACrash() throws Exception {
+    String checkpoint =
+        "\"checkpoint\":" + bundle.split("\"checkpoint\":", 2)[1].split(",\"", 2)[0];
+    List<String> malformed =
+        List.of(
+            "[]",
+            "\"a bundle\"",
+            "{\"format\":\"yinxin-evidence-bundle/v1\"}",
+            "{\"format\":\"yinxin-evidence-bundle/v1\",\"checkpoint\":5}",
+            "{\"format\":\"yinxin-evidence-bundle/v1\"," + checkpoint + ",\"entries\":{}}",
+            "{\"format\":\"yinxin-evidence-bundle/v1\"," + checkpoint + ",\"entries\":[7]}",
+            "{\"format\":\"yinxin-evidence-bundle/v1\"," + checkpoint + ",\"entries\":[{}]}",
+            bundle.replaceFirst("\"index\":0", "\"index\":\"0\""),
+            bundle.replaceFirst("\"index\":0", "\"index\":null"));
+    for (int i = 0; i < malformed.size(); i++) {
+      Path file = Files.writeString(dir.resolve("malformed-" + i + ".json"), malformed.get(i));
+      String text = run(file, verifierKey, 1);
+      assertThat(text)
+          .as(malformed.get(i))
+          .doesNotContain("Exception")
+          .doesNotContain("\tat ")
+          .contains("FAIL  ");
+      assertThat(text.lines().filter(l -> l.startsWith("VERDICT")).toList())
+          .as(malformed.get(i))
+          .singleElement()
+          .satisfies(l -> assertThat(l).startsWith("VERDICT: INVALID"));
+      String json = run(file, verifierKey, 1, "--json");
+      assertThat(io.yinxin.audit.evidence.Json.parse(json.strip()))
+          .as(json)
+          .isInstanceOfSatisfying(
+              Map.class, m -> assertThat(m.get("valid")).isEqualTo(Boolean.FALSE));
+    }
+  }
+
+  private static String run(Path bundle, String key, int expectedExit, String... more) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int exit =
         AuditVerify.run(
-            new String[] {bundle.toString(), "--key", key},
+            java.util.stream.Stream.concat(
+                    java.util.stream.Stream.of(bundle.toString(), "--key", key),
+                    java.util.Arrays.stream(more))
+                .toArray(String[]::new),
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(out, true, StandardCharsets.UTF_8));
     String text = out.toString(StandardCharsets.UTF_8);
