@@ -46,6 +46,85 @@ class CleanShutdownTest {
         .doesNotContain("already closed");
   }
 
+  /**
+   * SIGTERM, as an operator or Kubernetes stops a node: the JVM's shutdown hooks run together, and
+   * H2's own hook used to close the embedded database while Spring was still stopping the beans, so
+   * the TSA's last tally of tokens (recorded when it closes) was lost with "not recorded". Three
+   * tokens, the node stopped by SIGTERM and started again: one KEY_USED event counts them.
+   */
+  @Test
+  void sigtermRecordsTheTsaTallyBeforeTheEmbeddedDatabaseCloses() throws Exception {
+    java.nio.file.Path work = Files.createTempDirectory("yinxin-sigterm-");
+    java.nio.file.Path data = work.resolve("data");
+    Cleanup cleanup = new Cleanup();
+    cleanup.add(() -> BackupRestoreTest.deleteTree(work));
+    try {
+      NodeProcesses.Node node =
+          NodeProcesses.start(cleanup, work, data, "node", "--yinxin.sign.tsa.key-use-interval=1h");
+      byte[] query =
+          new org.bouncycastle.tsp.TimeStampRequestGenerator()
+              .generate(
+                  org.bouncycastle.tsp.TSPAlgorithms.SHA256,
+                  java.security.MessageDigest.getInstance("SHA-256").digest(new byte[] {7}))
+              .getEncoded();
+      java.util.List<java.math.BigInteger> serials = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        var r =
+            java.net.http.HttpClient.newHttpClient()
+                .send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(node.base() + "/tsa"))
+                        .header("Content-Type", "application/timestamp-query")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(query))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+        serials.add(
+            new org.bouncycastle.tsp.TimeStampResponse(r.body())
+                .getTimeStampToken()
+                .getTimeStampInfo()
+                .getSerialNumber());
+      }
+      node.process().destroy(); // SIGTERM
+      assertThat(node.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(Files.readString(node.log()))
+          .doesNotContain("tsa_key_use_not_recorded")
+          .doesNotContain("already closed");
+
+      NodeProcesses.Node again = NodeProcesses.start(cleanup, work, data, "again");
+      String auditor =
+          new tools.jackson.databind.ObjectMapper()
+              .readTree(Files.readString(data.resolve("dev.json")))
+              .path("auditorToken")
+              .asString();
+      var bundle =
+          NodeProcesses.post(
+              again.base() + "/audit/v1/bundles",
+              auditor,
+              "{\"type\":\"KEY_USED\",\"limit\":1000}");
+      assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
+      // The node stamps its own checkpoints with the same TSA: the tally may hold those tokens
+      // too, so it is the one whose serial range holds these three.
+      var json = new tools.jackson.databind.ObjectMapper();
+      java.util.List<tools.jackson.databind.JsonNode> tallies = new java.util.ArrayList<>();
+      for (var e : json.readTree(bundle.body()).path("entries")) {
+        var attributes = json.readTree(e.path("event").asString()).path("attributes");
+        if (attributes.path("purpose").asString().equals("rfc3161-timestamp")) {
+          tallies.add(attributes);
+        }
+      }
+      assertThat(tallies)
+          .anySatisfy(
+              t -> {
+                assertThat(new java.math.BigInteger(t.path("firstSerial").asString()))
+                    .isLessThanOrEqualTo(serials.get(0));
+                assertThat(new java.math.BigInteger(t.path("lastSerial").asString()))
+                    .isGreaterThanOrEqualTo(serials.get(2));
+                assertThat(Long.parseLong(t.path("count").asString())).isGreaterThanOrEqualTo(3);
+              });
+    } finally {
+      cleanup.run();
+    }
+  }
+
   /** An HTTP/1.1 chunked body, decoded. */
   static String dechunk(String s) {
     StringBuilder out = new StringBuilder();
