@@ -61,27 +61,9 @@ class CleanShutdownTest {
     try {
       NodeProcesses.Node node =
           NodeProcesses.start(cleanup, work, data, "node", "--yinxin.sign.tsa.key-use-interval=1h");
-      byte[] query =
-          new org.bouncycastle.tsp.TimeStampRequestGenerator()
-              .generate(
-                  org.bouncycastle.tsp.TSPAlgorithms.SHA256,
-                  java.security.MessageDigest.getInstance("SHA-256").digest(new byte[] {7}))
-              .getEncoded();
       java.util.List<java.math.BigInteger> serials = new java.util.ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        var r =
-            java.net.http.HttpClient.newHttpClient()
-                .send(
-                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(node.base() + "/tsa"))
-                        .header("Content-Type", "application/timestamp-query")
-                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(query))
-                        .build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
-        serials.add(
-            new org.bouncycastle.tsp.TimeStampResponse(r.body())
-                .getTimeStampToken()
-                .getTimeStampInfo()
-                .getSerialNumber());
+        serials.add(NodeProcesses.timeStamp(node.base(), new byte[] {7}));
       }
       node.process().destroy(); // SIGTERM
       assertThat(node.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();

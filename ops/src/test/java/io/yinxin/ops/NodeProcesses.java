@@ -238,6 +238,34 @@ final class NodeProcesses {
     return r.body();
   }
 
+  /**
+   * A time-stamp token from the node's TSA at {@code base} ({@code POST /tsa}, anonymous) over the
+   * SHA-256 of {@code data}: the reply must be 200 and grant a token, whose serial is returned.
+   */
+  static java.math.BigInteger timeStamp(String base, byte[] data) throws Exception {
+    byte[] query =
+        new org.bouncycastle.tsp.TimeStampRequestGenerator()
+            .generate(
+                org.bouncycastle.tsp.TSPAlgorithms.SHA256,
+                java.security.MessageDigest.getInstance("SHA-256").digest(data))
+            .getEncoded();
+    HttpResponse<byte[]> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(base + "/tsa"))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/timestamp-query")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(query))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200) {
+      throw new AssertionError("the TSA answered " + r.statusCode());
+    }
+    return new org.bouncycastle.tsp.TimeStampResponse(r.body())
+        .getTimeStampToken()
+        .getTimeStampInfo()
+        .getSerialNumber();
+  }
+
   static HttpResponse<String> post(String url, String token, String body) throws Exception {
     return HTTP.send(
         HttpRequest.newBuilder(URI.create(url))
