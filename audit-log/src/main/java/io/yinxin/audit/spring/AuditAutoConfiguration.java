@@ -290,6 +290,36 @@ public class AuditAutoConfiguration {
   }
 
   /**
+   * With a TSA configured, when each new checkpoint is time-stamped (see {@link
+   * CheckpointStamping}): from the moment the context has started (the web server with it, so a
+   * node's own {@code /tsa} answers), one request at a time, a failed one again after a pause.
+   */
+  @Bean
+  CheckpointStamping auditCheckpointStamping(
+      LogStore store, ThreadPoolExecutor auditTimestamps, AuditProperties p) {
+    return timestamper(store, p)
+        .map(
+            stamper ->
+                new CheckpointStamping(
+                    size -> {
+                      if (stamper.stamp(size).isPresent()) {
+                        AuditMetrics.timestamped(true);
+                      }
+                    },
+                    auditTimestamps,
+                    System::nanoTime))
+        .orElseGet(CheckpointStamping::none);
+  }
+
+  /** Checkpoints are stamped once the context has started: the web server starts before this. */
+  @Bean
+  org.springframework.context.ApplicationListener<
+          org.springframework.context.event.ContextRefreshedEvent>
+      auditStampingStartsWhenReady(CheckpointStamping auditCheckpointStamping) {
+    return e -> auditCheckpointStamping.ready();
+  }
+
+  /**
    * Publishes checkpoints on a schedule and, with a TSA configured, has each new one time-stamped;
    * records that this node's log started.
    */
@@ -298,9 +328,8 @@ public class AuditAutoConfiguration {
       CheckpointPublisher publisher,
       AuditLog auditLog,
       LogStore store,
-      ThreadPoolExecutor auditTimestamps,
+      CheckpointStamping auditCheckpointStamping,
       AuditProperties p) {
-    Optional<CheckpointTimestamper> stamper = timestamper(store, p);
     // The event key this process wrapped or unwrapped is recorded here (see EventCipher).
     Map<String, String> attributes = new java.util.LinkedHashMap<>(store.cipher().keyUse());
     attributes.put("origin", p.origin());
@@ -309,15 +338,11 @@ public class AuditAutoConfiguration {
     log.info("event=audit_log_started origin={} index={}", p.origin(), started.index());
     ScheduledExecutorService s = daemonScheduler("audit-checkpoints");
     long ms = Math.max(10, p.checkpointInterval().toMillis());
-    long[] lastStamped = {-1};
     s.scheduleWithFixedDelay(
         () -> {
           try {
             long size = publisher.publish();
-            if (stamper.isPresent() && size > lastStamped[0]) {
-              lastStamped[0] = size;
-              auditTimestamps.execute(() -> stamp(stamper.get(), size));
-            }
+            auditCheckpointStamping.published(size);
           } catch (RuntimeException e) {
             log.error("event=audit_checkpoint_failed reason={}", e.getMessage());
           }
@@ -367,17 +392,6 @@ public class AuditAutoConfiguration {
 
   /** Longest an index round runs before the next is scheduled. */
   private static final Duration INDEX_ROUND = Duration.ofSeconds(5);
-
-  private static void stamp(CheckpointTimestamper stamper, long size) {
-    try {
-      if (stamper.stamp(size).isPresent()) {
-        AuditMetrics.timestamped(true);
-      }
-    } catch (RuntimeException e) {
-      AuditMetrics.timestamped(false);
-      log.warn("event=audit_timestamp_failed size={} reason={}", size, e.getMessage());
-    }
-  }
 
   /** The checkpoint job stops first when the node stops (see {@link #stopAndWait}). */
   @Bean
