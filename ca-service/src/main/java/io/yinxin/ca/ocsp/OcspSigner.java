@@ -3,6 +3,7 @@ package io.yinxin.ca.ocsp;
 import io.yinxin.audit.AuditEvent;
 import io.yinxin.audit.AuditLog;
 import io.yinxin.audit.EventType;
+import io.yinxin.audit.KeyUseTally;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.hierarchy.Hierarchy.ServiceKey;
 import io.yinxin.ca.issue.Issuer;
@@ -26,8 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
@@ -65,10 +64,8 @@ final class OcspSigner {
   private final Duration validity;
   private final Map<IssuerKey, Responder> responders = new HashMap<>();
 
-  /** Signatures made per CA and signer key since the last {@link #recordKeyUse}, and since when. */
-  private final ConcurrentHashMap<Tally, LongAdder> signatures = new ConcurrentHashMap<>();
-
-  private volatile Instant tallySince = Instant.now();
+  /** Signatures made per CA and signer key since the last {@link #recordKeyUse}. */
+  private final KeyUseTally<Tally> signatures = new KeyUseTally<>(java.time.Clock.systemUTC());
 
   /** (hash algorithm, issuerNameHash, issuerKeyHash) of a CertID. */
   private record IssuerKey(ASN1ObjectIdentifier alg, String nameHash, String keyHash) {}
@@ -214,9 +211,7 @@ final class OcspSigner {
                   keys, s.key(), s.algorithm(), "ocsp:" + r.ca().name()),
               new X509CertificateHolder[] {s.certificate()},
               Date.from(thisUpdate));
-      signatures
-          .computeIfAbsent(new Tally(r.ca().name(), s.key(), s.algorithm()), k -> new LongAdder())
-          .increment();
+      signatures.count(new Tally(r.ca().name(), s.key(), s.algorithm()));
       return new Signed(
           new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded(), known, said);
     } catch (OCSPException | IOException e) {
@@ -233,41 +228,27 @@ final class OcspSigner {
    *
    * @return how many events were appended
    */
-  synchronized int recordKeyUse() {
-    Instant since = tallySince;
-    Instant now = Instant.now();
-    tallySince = now;
-    int events = 0;
-    for (var e : signatures.entrySet()) {
-      Tally t = e.getKey();
-      LongAdder counter = e.getValue();
-      long n = counter.sumThenReset();
-      if (n == 0) {
-        continue;
-      }
-      Map<String, String> attrs = new LinkedHashMap<>();
-      attrs.put("operation", KeyUse.Operation.SIGN.name());
-      attrs.put("purpose", "ocsp:" + t.ca());
-      attrs.put("algorithm", t.alg().name());
-      attrs.put("count", Long.toString(n));
-      attrs.put("from", since.toString());
-      attrs.put("to", now.toString());
-      try {
-        audit.append(
-            new AuditEvent(
-                EventType.KEY_USED,
-                "ca-service",
-                t.key().toString(),
-                now,
-                attrs,
-                Optional.empty()));
-        events++;
-      } catch (RuntimeException ex) {
-        counter.add(n); // counted again in the next event
-        log.warn("event=ocsp_key_use_not_recorded ca={} reason={}", t.ca(), ex.toString());
-      }
-    }
-    return events;
+  int recordKeyUse() {
+    return signatures.record(
+        audit,
+        (t, w) -> {
+          Map<String, String> attrs = new LinkedHashMap<>();
+          attrs.put("operation", KeyUse.Operation.SIGN.name());
+          attrs.put("purpose", "ocsp:" + t.ca());
+          attrs.put("algorithm", t.alg().name());
+          attrs.put("count", Long.toString(w.count()));
+          attrs.put("from", w.from().toString());
+          attrs.put("to", w.to().toString());
+          return new AuditEvent(
+              EventType.KEY_USED,
+              "ca-service",
+              t.key().toString(),
+              w.to(),
+              attrs,
+              Optional.empty());
+        },
+        (t, ex) ->
+            log.warn("event=ocsp_key_use_not_recorded ca={} reason={}", t.ca(), ex.toString()));
   }
 
   private Optional<CertificateRecord> record(String ca, BigInteger serial) {

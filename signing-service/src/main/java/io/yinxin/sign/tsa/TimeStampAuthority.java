@@ -3,6 +3,7 @@ package io.yinxin.sign.tsa;
 import io.yinxin.audit.AuditEvent;
 import io.yinxin.audit.AuditLog;
 import io.yinxin.audit.EventType;
+import io.yinxin.audit.KeyUseTally;
 import io.yinxin.audit.TsaKeyUse;
 import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeyService;
@@ -13,11 +14,8 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.Date;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -93,22 +91,7 @@ public final class TimeStampAuthority implements AutoCloseable {
   private record Signer(KeyRef key, SignatureAlgorithm algorithm) {}
 
   /** Tokens signed since the last {@link #recordKeyUse}: how many, lowest and highest serial. */
-  private static final class Tally {
-    long count;
-    BigInteger first;
-    BigInteger last;
-
-    void add(long n, BigInteger low, BigInteger high) {
-      count += n;
-      first = first == null ? low : first.min(low);
-      last = last == null ? high : last.max(high);
-    }
-  }
-
-  /** Guarded by {@code this}. */
-  private final Map<Signer, Tally> tally = new HashMap<>();
-
-  private Instant tallySince;
+  private final KeyUseTally<Signer> tally;
 
   public TimeStampAuthority(
       KeyService keys,
@@ -119,7 +102,7 @@ public final class TimeStampAuthority implements AutoCloseable {
       Clock clock,
       AuditLog audit) {
     this.audit = audit;
-    this.tallySince = clock.instant();
+    this.tally = new KeyUseTally<>(clock);
     this.keys = keys;
     this.credentials = credentials;
     this.serials = serials;
@@ -189,7 +172,7 @@ public final class TimeStampAuthority implements AutoCloseable {
           responses.generateGrantedResponse(
               request, serial, Date.from(clock.instant()), "Operation Okay");
       byte[] granted = response.getEncoded();
-      counted(new Signer(cred.key(), cred.algorithm()), serial);
+      tally.count(new Signer(cred.key(), cred.algorithm()), serial);
       SignMetrics.timestamp("granted");
       return granted;
     } catch (org.bouncycastle.tsp.TSPValidationException e) {
@@ -209,10 +192,6 @@ public final class TimeStampAuthority implements AutoCloseable {
     }
   }
 
-  private synchronized void counted(Signer signer, BigInteger serial) {
-    tally.computeIfAbsent(signer, k -> new Tally()).add(1, serial, serial);
-  }
-
   /**
    * Records the tokens signed since the last call as one {@code KEY_USED} event per key ({@link
    * TsaKeyUse}: count, lowest and highest serial, period); call about once a minute and at
@@ -221,39 +200,25 @@ public final class TimeStampAuthority implements AutoCloseable {
    * @return how many events were appended
    */
   public int recordKeyUse() {
-    Map<Signer, Tally> taken;
-    Instant from;
-    Instant to;
-    synchronized (this) {
-      from = tallySince;
-      to = clock.instant();
-      tallySince = to;
-      taken = new HashMap<>(tally);
-      tally.clear();
-    }
-    int events = 0;
-    for (var e : taken.entrySet()) {
-      Signer signer = e.getKey();
-      Tally t = e.getValue();
-      try {
-        audit.append(
+    return tally.record(
+        audit,
+        (signer, w) ->
             new AuditEvent(
                 EventType.KEY_USED,
                 "signing-service",
                 signer.key().toString(),
-                to,
-                new TsaKeyUse(signer.algorithm().name(), t.count, t.first, t.last, from, to)
+                w.to(),
+                new TsaKeyUse(
+                        signer.algorithm().name(),
+                        w.count(),
+                        w.first().orElseThrow(),
+                        w.last().orElseThrow(),
+                        w.from(),
+                        w.to())
                     .attributes(),
-                Optional.empty()));
-        events++;
-      } catch (RuntimeException ex) {
-        synchronized (this) { // counted again in the next event
-          tally.computeIfAbsent(signer, k -> new Tally()).add(t.count, t.first, t.last);
-        }
-        log.warn("event=tsa_key_use_not_recorded reason={}", ex.getClass().getSimpleName());
-      }
-    }
-    return events;
+                Optional.empty()),
+        (signer, ex) ->
+            log.warn("event=tsa_key_use_not_recorded reason={}", ex.getClass().getSimpleName()));
   }
 
   /** Records what is left of the tally. */
