@@ -75,8 +75,8 @@ class RequestBodyGuard {
       chain.doFilter(request, response);
     }
 
-    private static void refuse(HttpServletResponse response, int status, String detail)
-        throws IOException {
+    /** A problem+json answer that closes the connection, so the rest of the body is never read. */
+    static void refuse(HttpServletResponse response, int status, String detail) throws IOException {
       response.setStatus(status);
       response.setHeader("Connection", "close");
       response.setContentType("application/problem+json");

@@ -653,7 +653,7 @@ class NodeStartsTest {
     return new String[] {Integer.toString(p.waitFor()), out};
   }
 
-  private static String field(String json, String name) {
+  static String field(String json, String name) {
     java.util.regex.Matcher m =
         java.util.regex.Pattern.compile("\"" + name + "\"\\s*:\\s*\"([^\"]+)\"").matcher(json);
     assertThat(m.find()).as(name + " in dev.json").isTrue();

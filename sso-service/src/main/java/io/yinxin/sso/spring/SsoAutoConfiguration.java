@@ -1216,6 +1216,7 @@ public class SsoAutoConfiguration {
     registration.setName("ssoSecurityFilterChain");
     registration.setOrder(-100);
     registration.addUrlPatterns(PATHS);
+    registration.setDispatcherTypes(DISPATCHES);
     return registration;
   }
 
@@ -1270,8 +1271,19 @@ public class SsoAutoConfiguration {
     registration.setName("ssoSessionFilter");
     registration.setOrder(-200);
     registration.addUrlPatterns(PATHS);
+    registration.setDispatcherTypes(DISPATCHES);
     return registration;
   }
+
+  /**
+   * The dispatches the provider's filters run on: a request, and an asynchronous dispatch, which is
+   * how a node that reads small bodies before a request thread takes them (ops' {@code
+   * BodyReadAhead}) hands the request on once its body is in. The filters' own default is the
+   * request alone (neither is a Spring {@code OncePerRequestFilter}).
+   */
+  private static final java.util.EnumSet<jakarta.servlet.DispatcherType> DISPATCHES =
+      java.util.EnumSet.of(
+          jakarta.servlet.DispatcherType.REQUEST, jakarta.servlet.DispatcherType.ASYNC);
 
   /**
    * Who may manage clients: {@code yinxin.sso.admin-token-sha256}, or on the embedded default a
