@@ -42,13 +42,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>append-to-checkpoint lag under the 64-writer load;
  *   <li>server-side inclusion-proof and tile-fetch time in a tree of 10^7 leaves, against one
  *       primary-key read of a tile row;
- *   <li>bytes stored per entry.
+ *   <li>bytes stored per entry;
+ *   <li>with BENCH_PHASES=floor, where a lone append's time goes ({@link #floor}).
  * </ul>
  *
- * Environment: BENCH_PHASES (appends,proofs), BENCH_SECONDS (15) per load phase and side,
- * BENCH_ROUNDS (5) turns it is split into, BENCH_WRITERS (1,16,64) the concurrencies measured,
- * BENCH_WARMUP_SECONDS (60, 64 writers before the measured phases, for each side), BENCH_PROOF_SIZE
- * (10000000), YINXIN_BENCH_PG (jdbc:postgresql://127.0.0.1:5432/), YINXIN_BENCH_PG_USER (postgres).
+ * Environment: BENCH_PHASES (appends,proofs; floor for where a lone append's time goes),
+ * BENCH_SECONDS (15) per load phase and side, BENCH_ROUNDS (5) turns it is split into,
+ * BENCH_WRITERS (1,16,64) the concurrencies measured, BENCH_WARMUP_SECONDS (60, 64 writers before
+ * the measured phases, for each side), BENCH_PROOF_SIZE (10000000), YINXIN_BENCH_PG
+ * (jdbc:postgresql://127.0.0.1:5432/), YINXIN_BENCH_PG_USER (postgres).
  */
 public final class AuditBench {
   private static final int SECONDS =
@@ -76,6 +78,9 @@ public final class AuditBench {
     }
     if (phases.contains("proofs")) {
       proofs(rows);
+    }
+    if (phases.contains("floor")) {
+      floor(rows);
     }
     System.out.println();
     rows.forEach(System.out::println);
@@ -397,14 +402,124 @@ public final class AuditBench {
    */
   private static Result[] alternating(int writers, Runnable ours, Runnable base)
       throws InterruptedException {
-    List<Sample> a = new ArrayList<>();
-    List<Sample> b = new ArrayList<>();
+    return rotating(writers, List.of(ours, base));
+  }
+
+  /** Any number of loads taking turns, as {@link #alternating} does for two. */
+  private static Result[] rotating(int writers, List<Runnable> ops) throws InterruptedException {
+    List<List<Sample>> samples = new ArrayList<>();
+    ops.forEach(op -> samples.add(new ArrayList<>()));
     int each = Math.max(1, SECONDS / ROUNDS);
     for (int r = 0; r < ROUNDS; r++) {
-      a.add(run(writers, each, ours));
-      b.add(run(writers, each, base));
+      for (int i = 0; i < ops.size(); i++) {
+        samples.get(i).add(run(writers, each, ops.get(i)));
+      }
     }
-    return new Result[] {result(a), result(b)};
+    return samples.stream().map(AuditBench::result).toArray(Result[]::new);
+  }
+
+  /**
+   * Where a lone append's time goes (BENCH_PHASES=floor), one writer, four loads taking turns after
+   * the same warm-up each: the integrator; the statement a lone append sends ({@code
+   * LogStore.appendOne}: Yinxin's row and its predecessor check) by plain JDBC, with the same Java
+   * inputs (canonical event, salt, leaf and its hash) but no integrator; the same row without the
+   * check; and the naive baseline. Copies of {@code audit.events} (its columns, keys and indexes)
+   * take the plain statements. The gap between the last two is the price of the row and the check
+   * themselves, which no work on the integrator can take back.
+   */
+  private static void floor(List<String> rows) throws Exception {
+    String db = BenchDb.create();
+    try (HikariDataSource ds = BenchDb.pool(db, 8)) {
+      LogStore store = LogStore.open(ds);
+      try (Connection c = ds.getConnection();
+          Statement s = c.createStatement()) {
+        s.execute(
+            "CREATE TABLE public.naive_log (id BIGSERIAL PRIMARY KEY, leaf BYTEA NOT NULL, event TEXT NOT NULL)");
+        s.execute("CREATE TABLE public.events_checked (LIKE audit.events INCLUDING ALL)");
+        s.execute("CREATE TABLE public.events_plain (LIKE audit.events INCLUDING ALL)");
+      }
+      AtomicLong checked = new AtomicLong();
+      AtomicLong plain = new AtomicLong();
+      appendRow(ds, "public.events_checked", checked.getAndIncrement(), false); // the first has no
+      // predecessor
+      try (Integrator integrator = new Integrator(store, 2000, 100_000)) {
+        List<Runnable> ops =
+            List.of(
+                () -> integrator.append(event()),
+                () -> appendRow(ds, "public.events_checked", checked.getAndIncrement(), true),
+                () -> appendRow(ds, "public.events_plain", plain.getAndIncrement(), false),
+                () -> naiveAppend(ds));
+        for (Runnable op : ops) {
+          load(1, WARMUP_SECONDS, op);
+        }
+        Result[] r = rotating(1, ops);
+        double naive = r[3].perSecond();
+        rows.add(
+            row("floor: durable appends/s, the integrator", 1, r[0].perSecond(), naive, "%,.0f"));
+        rows.add(
+            row(
+                "floor: its statement and row by plain JDBC, predecessor check, no integrator",
+                1,
+                r[1].perSecond(),
+                naive,
+                "%,.0f"));
+        rows.add(row("floor: the same row without the check", 1, r[2].perSecond(), naive, "%,.0f"));
+      }
+    }
+  }
+
+  /**
+   * Inserts one event's row, as {@code LogStore.appendOne} does (the same statement with {@code
+   * check}, else a plain insert), into a copy of {@code audit.events}, in autocommit.
+   */
+  private static void appendRow(HikariDataSource ds, String table, long index, boolean check) {
+    AuditEvent e = event();
+    byte[] canonical = e.canonicalBytes();
+    byte[] salt = new byte[16];
+    io.yinxin.hsm.Randomness.current().nextBytes(salt);
+    byte[] leaf =
+        new io.yinxin.audit.evidence.Leaf(
+                e.type().name(),
+                e.time().toString(),
+                io.yinxin.audit.evidence.Leaf.commit(salt, canonical))
+            .encode();
+    String time =
+        "TIMESTAMPTZ 'epoch' + ? * INTERVAL '86400 seconds' + ? * INTERVAL '1 microsecond'";
+    String sql =
+        "INSERT INTO "
+            + table
+            + " (idx, leaf, leaf_hash, type, actor, subject, event_time, event, salt) "
+            + (check
+                ? "SELECT ?, ?, ?, ?, ?, ?, "
+                    + time
+                    + ", ?, ? WHERE EXISTS (SELECT 1 FROM "
+                    + table
+                    + " WHERE idx = ?)"
+                : "VALUES (?, ?, ?, ?, ?, ?, " + time + ", ?, ?)");
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      c.setAutoCommit(true);
+      ps.setLong(1, index);
+      ps.setBytes(2, leaf);
+      ps.setBytes(3, Rfc9162.leafHash(leaf));
+      ps.setString(4, e.type().name());
+      ps.setString(5, e.actor());
+      ps.setString(6, e.subject());
+      java.time.Instant t = e.time();
+      ps.setLong(7, Math.floorDiv(t.getEpochSecond(), 86_400L));
+      ps.setLong(
+          8, Math.floorMod(t.getEpochSecond(), 86_400L) * 1_000_000L + (t.getNano() + 500) / 1_000);
+      ps.setString(9, new String(canonical, java.nio.charset.StandardCharsets.UTF_8));
+      ps.setBytes(10, salt);
+      if (check) {
+        ps.setLong(11, index - 1);
+      }
+      if (ps.executeUpdate() != 1) {
+        throw new IllegalStateException("row " + index + " not written");
+      }
+    } catch (java.sql.SQLException ex) {
+      throw new IllegalStateException(ex);
+    }
   }
 
   private static Result load(int writers, Runnable op) throws InterruptedException {
