@@ -134,6 +134,12 @@ class BodyReadAhead {
       }
     }
 
+    /** The deadline thread goes with the filter (a context closed, a test's node stopped). */
+    @Override
+    public void destroy() {
+      deadlines.shutdownNow();
+    }
+
     private static boolean multipart(HttpServletRequest request) {
       String type = request.getContentType();
       return type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/");
