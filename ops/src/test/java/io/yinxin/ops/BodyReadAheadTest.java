@@ -132,19 +132,9 @@ class BodyReadAheadTest {
   @Test
   void aFormBodyReadAheadKeepsItsParameters() throws Exception {
     String dev = Files.readString(DATA.resolve("dev.json"));
-    String basic =
-        java.util.Base64.getEncoder()
-            .encodeToString(
-                ("yinxin-demo:" + NodeStartsTest.field(dev, "secret"))
-                    .getBytes(StandardCharsets.UTF_8));
     HttpResponse<String> token =
-        http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/oauth2/token"))
-                .header("Authorization", "Basic " + basic)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+        NodeProcesses.clientCredentials(
+            "http://127.0.0.1:" + port, "yinxin-demo", NodeStartsTest.field(dev, "secret"));
     assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
     assertThat(token.body()).contains("\"access_token\"");
   }

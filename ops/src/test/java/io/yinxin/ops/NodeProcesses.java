@@ -277,6 +277,26 @@ final class NodeProcesses {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * A client-credentials token request to {@code issuer}'s token endpoint, the client authenticated
+   * with HTTP Basic and the grant type in a form body.
+   */
+  static HttpResponse<String> clientCredentials(String issuer, String clientId, String secret)
+      throws Exception {
+    String basic =
+        java.util.Base64.getEncoder()
+            .encodeToString(
+                (clientId + ":" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(issuer + "/oauth2/token"))
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Basic " + basic)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials"))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   static Checkpoint awaitCheckpoint(String base, long size) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {

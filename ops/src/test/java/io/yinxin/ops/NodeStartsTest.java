@@ -92,19 +92,8 @@ class NodeStartsTest {
             HttpResponse.BodyHandlers.ofString());
     assertThat(discovery.statusCode()).isEqualTo(200);
     assertThat(discovery.body()).contains("\"issuer\":\"" + issuer + "\"");
-    String basic =
-        java.util.Base64.getEncoder()
-            .encodeToString(
-                ("yinxin-demo:" + field(dev, "secret"))
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     HttpResponse<String> token =
-        http.send(
-            HttpRequest.newBuilder(URI.create(issuer + "/oauth2/token"))
-                .header("Authorization", "Basic " + basic)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+        NodeProcesses.clientCredentials(issuer, "yinxin-demo", field(dev, "secret"));
     assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
     assertThat(token.body()).contains("\"access_token\"");
   }
