@@ -14,9 +14,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -33,6 +36,7 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
  * Each must answer a client error within 5 s; none may answer 2xx or 5xx.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ExtendWith(OutputCaptureExtension.class)
 class RequestLimitsTest {
   private static final Path DATA = tempDir();
   private static final long DECLARED = 50L * 1024 * 1024;
@@ -70,6 +74,38 @@ class RequestLimitsTest {
   @Autowired
   @Qualifier("requestMappingHandlerMapping")
   RequestMappingHandlerMapping mappings;
+
+  /**
+   * A document sent without an account to {@code /sign/v1/validate} decides what PDFBox logs: a 1.3
+   * KB PDF with arrays nested 600 deep made it write 64 KB of ERROR lines and stack traces per
+   * request (a 48-fold amplification anyone could aim at the node's disk). It gets its 400 and adds
+   * nothing from PDFBox to the log.
+   */
+  @Test
+  void aHostileDocumentIsRefusedWithoutFillingTheLog(CapturedOutput output) throws Exception {
+    String pdf =
+        "%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R /X "
+            + "[".repeat(600)
+            + "]".repeat(600)
+            + " >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+            + "trailer << /Root 1 0 R >>\n%%EOF\n";
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    int before = output.length();
+    for (int i = 0; i < 5; i++) {
+      java.net.http.HttpResponse<String> r =
+          http.send(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create("http://127.0.0.1:" + port + "/sign/v1/validate"))
+                  .header("Content-Type", "application/pdf")
+                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString(pdf))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    }
+    String logged = output.toString().substring(before);
+    assertThat(logged).doesNotContain("org.apache.pdfbox").doesNotContain("\tat ");
+    assertThat(logged.length()).as(logged).isLessThan(5 * 1024);
+  }
 
   @Test
   void everyEndpointWithABodyRefusesAnOversizedOneWithoutReadingIt() throws Exception {

@@ -221,6 +221,7 @@ public final class PadesSealer {
             ? revocation.forChain(seal.chain())
             : null;
     Path tmp = output.resolveSibling(output.getFileName() + ".part");
+    DecodeBudget.Scope budget = DecodeBudget.open();
     try {
       Stage stage;
       try {
@@ -260,23 +261,29 @@ public final class PadesSealer {
         }
         Files.move(tmp, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
+      budget.check();
     } catch (java.nio.file.FileSystemException e) {
       deleteQuietly(output);
       throw new SignException(Code.UNAVAILABLE, "the document could not be written", e);
     } catch (IOException e) {
       // PDFBox parsed the document but could not write it back: a damaged document.
       deleteQuietly(output);
-      throw new SignException(Code.NOT_PDF, "the document is damaged and cannot be sealed");
+      throw budget.orTooLarge(
+          new SignException(Code.NOT_PDF, "the document is damaged and cannot be sealed"));
     } catch (SignException e) {
       deleteQuietly(output);
-      throw e;
+      throw budget.orTooLarge(e);
     } catch (RuntimeException e) {
+      deleteQuietly(output);
+      if (budget.exceeded()) {
+        throw DecodeBudget.tooLarge();
+      }
       // PDFBox failing on a structure it accepted while parsing (a damaged document); logged so
       // that a defect of ours is not mistaken for bad input for long.
       log.warn("event=seal_failed reason={}", e.getClass().getSimpleName());
-      deleteQuietly(output);
       throw new SignException(Code.NOT_PDF, "the document's structure cannot be sealed");
     } finally {
+      budget.close();
       if (sealData != null) {
         deleteQuietly(tmp); // written only by the B-LT and B-LTA stages
       }
@@ -486,6 +493,8 @@ public final class PadesSealer {
         try (InputStream content = external.getContent()) {
           digest = CadesSignature.digest(seal.algorithm(), content);
         }
+        // Whatever PDFBox made of a stream it was not let decode, nothing is signed over it.
+        DecodeBudget.checkCurrent();
         signing = true;
         byte[] cms =
             CadesSignature.sign(
@@ -531,6 +540,7 @@ public final class PadesSealer {
    * (where a seal goes on most Chinese documents).
    */
   public static SealOptions.Placement.Box bottomRightOfLastPage(Path pdf, float size) {
+    DecodeBudget.Scope budget = DecodeBudget.open();
     try (PDDocument doc = open(pdf)) {
       int n = doc.getNumberOfPages();
       if (n == 0) {
@@ -542,10 +552,16 @@ public final class PadesSealer {
       if (s < 10) {
         throw new SignException(Code.INVALID_PLACEMENT, "the last page is too small for a seal");
       }
+      budget.check();
       return new SealOptions.Placement.Box(
           n, media.getUpperRightX() - margin - s, media.getLowerLeftY() + margin, s, s);
     } catch (IOException e) {
-      throw new SignException(Code.NOT_PDF, "the body is not a readable PDF document");
+      throw budget.orTooLarge(
+          new SignException(Code.NOT_PDF, "the body is not a readable PDF document"));
+    } catch (SignException e) {
+      throw budget.orTooLarge(e);
+    } finally {
+      budget.close();
     }
   }
 

@@ -157,6 +157,7 @@ public class SignAutoConfiguration {
     if (font.isEmpty()) {
       log.warn("event=sign_no_seal_font action=drawn_seals_unavailable hint=fonts-arphic-uming");
     }
+    io.yinxin.sign.pades.DecodeBudget.setLimit(p.maxDecodedBytes());
     return new PadesSealer(keys, font, Optional.of(new TimeStamps(tsa::respond)), revocation);
   }
 
@@ -205,6 +206,7 @@ public class SignAutoConfiguration {
   @Bean
   io.yinxin.sign.validate.PadesValidator signPadesValidator(
       SignProperties p, ObjectProvider<io.yinxin.sign.validate.TrustAnchors> provided) {
+    io.yinxin.sign.pades.DecodeBudget.setLimit(p.maxDecodedBytes());
     if (!p.trustAnchors().isEmpty()) {
       List<org.bouncycastle.cert.X509CertificateHolder> anchors = new java.util.ArrayList<>();
       for (String f : p.trustAnchors()) {

@@ -13,6 +13,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param defaultLevel the PAdES level when a request names none
  * @param maxDocumentBytes larger documents are refused (413) without being read further
  * @param maxBatchDocuments documents one batch request may hold
+ * @param maxDecodedBytes the most bytes a document's compressed streams may decode to, all of them
+ *     together, in one seal or validation (more: 413); see {@code DecodeBudget}
  * @param sealFont the CJK font drawn seals embed: a .ttf, or a .ttc with {@code #Name}; empty for
  *     AR PL UMing or WenQuanYi Zen Hei from Debian's packages
  * @param callers bearer-token callers of the seal API and their scopes
@@ -32,6 +34,7 @@ public record SignProperties(
     @DefaultValue("B-LT") String defaultLevel,
     @DefaultValue("104857600") long maxDocumentBytes,
     @DefaultValue("1000") int maxBatchDocuments,
+    @DefaultValue("134217728") long maxDecodedBytes,
     @DefaultValue("") String sealFont,
     @DefaultValue List<io.yinxin.sign.http.SignCallers.Caller> callers,
     @DefaultValue("") String issuerUri,

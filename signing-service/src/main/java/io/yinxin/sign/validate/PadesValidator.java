@@ -77,22 +77,32 @@ public final class PadesValidator {
     verifier.setAIASource(null);
     verifier.setOcspSource(null);
     verifier.setCrlSource(null);
+    io.yinxin.sign.pades.DecodeBudget.Scope budget = io.yinxin.sign.pades.DecodeBudget.open();
     try {
       PDFDocumentValidator validator = new PDFDocumentValidator(new FileDocument(pdf.toFile()));
       validator.setCertificateVerifier(verifier);
       validator.setPdfObjFactory(new PaddingTolerantPdfObjFactory());
-      return validator.validateDocument(
-          eu.europa.esig.dss.policy.ValidationPolicyFacade.newFacade()
-              .getValidationPolicy(
-                  new java.io.ByteArrayInputStream(
-                      policy.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+      Reports reports =
+          validator.validateDocument(
+              eu.europa.esig.dss.policy.ValidationPolicyFacade.newFacade()
+                  .getValidationPolicy(
+                      new java.io.ByteArrayInputStream(
+                          policy.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+      // DSS reports on what PDFBox could read: not on a document it was not let decode.
+      budget.check();
+      return reports;
     } catch (jakarta.xml.bind.JAXBException
         | javax.xml.stream.XMLStreamException
         | IOException
         | org.xml.sax.SAXException e) {
       throw new IllegalStateException("the validation policy cannot be loaded", e);
+    } catch (SignException e) {
+      throw e;
     } catch (RuntimeException e) {
-      throw new SignException(Code.NOT_PDF, "the document could not be read for validation");
+      throw budget.orTooLarge(
+          new SignException(Code.NOT_PDF, "the document could not be read for validation"));
+    } finally {
+      budget.close();
     }
   }
 

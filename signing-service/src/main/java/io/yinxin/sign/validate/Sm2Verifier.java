@@ -97,14 +97,21 @@ public final class Sm2Verifier {
     } catch (IOException e) {
       throw new SignException(SignException.Code.NOT_PDF, "the document could not be read");
     }
+    io.yinxin.sign.pades.DecodeBudget.Scope budget = io.yinxin.sign.pades.DecodeBudget.open();
     try (PDDocument doc = Loader.loadPDF(pdf.toFile())) {
       Revocations revocations = Revocations.of(doc);
       for (PDSignature sig : doc.getSignatureDictionaries()) {
         Optional<Map<String, Object>> r = verifyOne(sig, bytes, revocations);
         r.ifPresent(out::add);
       }
+      budget.check();
     } catch (IOException e) {
-      throw new SignException(SignException.Code.NOT_PDF, "the document could not be read");
+      throw budget.orTooLarge(
+          new SignException(SignException.Code.NOT_PDF, "the document could not be read"));
+    } catch (SignException e) {
+      throw budget.orTooLarge(e);
+    } finally {
+      budget.close();
     }
     return out;
   }
