@@ -35,6 +35,8 @@ public final class SignException extends RuntimeException {
     CERTIFICATE_EXPIRED(409),
     /** The request body is larger than accepted (413). */
     TOO_LARGE(413),
+    /** Too many documents are being processed; retry after a moment (503, Retry-After). */
+    BUSY(503),
     /** Storage, key backend or audit log cannot complete the operation (503). */
     UNAVAILABLE(503);
 

@@ -52,6 +52,7 @@ public class SealController {
   private final long maxDocumentBytes;
   private final int maxBatchDocuments;
   private final Clock clock;
+  private final DocumentGate gate;
 
   public SealController(
       SealRegistry registry,
@@ -61,7 +62,9 @@ public class SealController {
       SealOptions.Level defaultLevel,
       long maxDocumentBytes,
       int maxBatchDocuments,
-      Clock clock) {
+      Clock clock,
+      DocumentGate gate) {
+    this.gate = gate;
     this.maxBatchDocuments = maxBatchDocuments;
     this.registry = registry;
     this.callers = callers;
@@ -391,9 +394,18 @@ public class SealController {
     return seal;
   }
 
-  /** Seals {@code in} into {@code out} and records it; returns once the event is durable. */
+  /**
+   * Seals {@code in} into {@code out} and records it; returns once the event is durable. Waits for
+   * a permit of the seal {@link DocumentGate} first (a batch takes one per document).
+   */
   private void sealFile(String caller, Seal seal, SealParams p, Path in, Path out)
       throws IOException {
+    try (DocumentGate.Permit permit = gate.enter()) {
+      sealAdmitted(caller, seal, p, in, out);
+    }
+  }
+
+  private void sealAdmitted(String caller, Seal seal, SealParams p, Path in, Path out) {
     String unit = p.unit() == null ? "pt" : p.unit();
     float scale =
         switch (unit) {

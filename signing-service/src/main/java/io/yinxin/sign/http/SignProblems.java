@@ -24,6 +24,9 @@ public class SignProblems {
     if (status == HttpStatus.UNAUTHORIZED) {
       b.header("WWW-Authenticate", "Bearer realm=\"yinxin-sign\"");
     }
+    if (e.code() == SignException.Code.BUSY) {
+      b.header("Retry-After", "1");
+    }
     return b.body(pd);
   }
 

@@ -28,10 +28,17 @@ import org.springframework.web.bind.annotation.RestController;
 public class ValidationController {
   private final PadesValidator validator;
   private final long maxDocumentBytes;
+  private final DocumentGate gate;
 
-  public ValidationController(PadesValidator validator, long maxDocumentBytes) {
+  /**
+   * @param gate validations at once; a request finding it full is answered 503 {@code BUSY} once
+   *     its body is in (no account is needed here, so no request waits: a waiting request would
+   *     hold a request thread)
+   */
+  public ValidationController(PadesValidator validator, long maxDocumentBytes, DocumentGate gate) {
     this.validator = validator;
     this.maxDocumentBytes = maxDocumentBytes;
+    this.gate = gate;
   }
 
   @PostMapping(path = "/sign/v1/validate", consumes = "application/pdf")
@@ -44,27 +51,34 @@ public class ValidationController {
     Path pdf = Files.createTempFile("yinxin-validate-", ".pdf");
     try {
       spool(request, pdf);
-      var reports = validator.validate(pdf);
-      if (format.equals("etsi")) {
-        return ResponseEntity.ok()
-            .contentType(MediaType.APPLICATION_XML)
-            .body(reports.getXmlValidationReport());
+      try (DocumentGate.Permit permit = gate.enter()) {
+        return validated(pdf, format);
       }
-      List<Map<String, Object>> signatures = PadesValidator.summary(reports);
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("signatures", signatures);
-      // DSS does not know SM2/SM3: those signatures are judged by Yinxin's own checks.
-      List<Map<String, Object>> sm2 =
-          new io.yinxin.sign.validate.Sm2Verifier(validator.anchors()).verify(pdf);
-      if (!sm2.isEmpty()) {
-        body.put("sm2Signatures", sm2);
-      }
-      body.put(
-          "validationTime", reports.getSimpleReport().getValidationTime().toInstant().toString());
-      return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(body);
     } finally {
       Files.deleteIfExists(pdf);
     }
+  }
+
+  /** The reports: DSS's for every signature, Yinxin's own for SM2 ones. */
+  private ResponseEntity<?> validated(Path pdf, String format) {
+    var reports = validator.validate(pdf);
+    if (format.equals("etsi")) {
+      return ResponseEntity.ok()
+          .contentType(MediaType.APPLICATION_XML)
+          .body(reports.getXmlValidationReport());
+    }
+    List<Map<String, Object>> signatures = PadesValidator.summary(reports);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("signatures", signatures);
+    // DSS does not know SM2/SM3: those signatures are judged by Yinxin's own checks.
+    List<Map<String, Object>> sm2 =
+        new io.yinxin.sign.validate.Sm2Verifier(validator.anchors()).verify(pdf);
+    if (!sm2.isEmpty()) {
+      body.put("sm2Signatures", sm2);
+    }
+    body.put(
+        "validationTime", reports.getSimpleReport().getValidationTime().toInstant().toString());
+    return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(body);
   }
 
   private void spool(HttpServletRequest request, Path file) throws IOException {

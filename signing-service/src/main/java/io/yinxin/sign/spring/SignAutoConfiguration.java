@@ -222,7 +222,13 @@ public class SignAutoConfiguration {
   @Bean
   io.yinxin.sign.http.ValidationController signValidationController(
       io.yinxin.sign.validate.PadesValidator validator, SignProperties p) {
-    return new io.yinxin.sign.http.ValidationController(validator, p.maxDocumentBytes());
+    int cpus = Runtime.getRuntime().availableProcessors();
+    return new io.yinxin.sign.http.ValidationController(
+        validator,
+        p.maxDocumentBytes(),
+        new io.yinxin.sign.http.DocumentGate(
+            p.concurrentValidations() > 0 ? p.concurrentValidations() : cpus,
+            java.time.Duration.ZERO));
   }
 
   /**
@@ -258,7 +264,12 @@ public class SignAutoConfiguration {
         SealOptions.Level.parse(p.defaultLevel()),
         p.maxDocumentBytes(),
         p.maxBatchDocuments(),
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        new io.yinxin.sign.http.DocumentGate(
+            p.concurrentSeals() > 0
+                ? p.concurrentSeals()
+                : 2 * Runtime.getRuntime().availableProcessors(),
+            p.sealWait()));
   }
 
   @Bean

@@ -13,6 +13,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param defaultLevel the PAdES level when a request names none
  * @param maxDocumentBytes larger documents are refused (413) without being read further
  * @param maxBatchDocuments documents one batch request may hold
+ * @param concurrentValidations validations at once (0: the number of processors); one more is
+ *     answered 503 with Retry-After at once
+ * @param concurrentSeals documents sealed at once (0: twice the number of processors); one more
+ *     waits up to {@code sealWait} for its turn, then is answered 503 with Retry-After
+ * @param sealWait how long a seal request waits for its turn
  * @param maxDecodedBytes the most bytes a document's compressed streams may decode to, all of them
  *     together, in one seal or validation (more: 413); see {@code DecodeBudget}
  * @param sealFont the CJK font drawn seals embed: a .ttf, or a .ttc with {@code #Name}; empty for
@@ -35,6 +40,9 @@ public record SignProperties(
     @DefaultValue("104857600") long maxDocumentBytes,
     @DefaultValue("1000") int maxBatchDocuments,
     @DefaultValue("134217728") long maxDecodedBytes,
+    @DefaultValue("0") int concurrentValidations,
+    @DefaultValue("0") int concurrentSeals,
+    @DefaultValue("30s") Duration sealWait,
     @DefaultValue("") String sealFont,
     @DefaultValue List<io.yinxin.sign.http.SignCallers.Caller> callers,
     @DefaultValue("") String issuerUri,
