@@ -517,6 +517,28 @@ class NodeStartsTest {
     Path sealed = Files.write(dir.resolve("sealed.pdf"), entries.get("evil.pdf"));
     assertThat(run(dir, "pdfsig", sealed.toString())[1]).contains("Signature is Valid.");
 
+    // A body that is not a zip, and a zip holding nothing, are refused, not answered an empty zip.
+    java.io.ByteArrayOutputStream empty = new java.io.ByteArrayOutputStream();
+    new java.util.zip.ZipOutputStream(empty).close();
+    for (byte[] body : java.util.List.of("not a zip".getBytes(), empty.toByteArray())) {
+      HttpResponse<String> refused =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              field(dev, "sealApiUrl")
+                                  + "/seals/"
+                                  + field(dev, "demoSealId")
+                                  + "/sign-batch?level=B-B"))
+                      .header("Authorization", "Bearer " + field(dev, "sealToken"))
+                      .header("Content-Type", "application/zip")
+                      .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+      assertThat(refused.body()).contains("INVALID_REQUEST");
+    }
+
     // The same document as multipart/form-data.
     String boundary = "yinxin" + System.nanoTime();
     java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();

@@ -254,17 +254,45 @@ public class SealController {
     Seal seal = usableSeal(id, who);
     Path in = Files.createTempFile("yinxin-batch-in-", ".pdf");
     Path out = in.resolveSibling(in.getFileName() + ".sealed");
+    try (java.util.zip.ZipInputStream zin =
+        new java.util.zip.ZipInputStream(request.getInputStream())) {
+      // Before the answer starts: a body that is not a zip, or one holding nothing, is a 400, not
+      // an empty zip answered 200.
+      java.util.zip.ZipEntry first;
+      try {
+        first = zin.getNextEntry();
+      } catch (java.util.zip.ZipException e) {
+        first = null;
+      }
+      if (first == null) {
+        throw new SignException(Code.INVALID_REQUEST, "the body is not a zip holding documents");
+      }
+      batch(zin, first, response, caller, seal, params, in, out);
+    } finally {
+      Files.deleteIfExists(in);
+      Files.deleteIfExists(out);
+    }
+  }
+
+  private void batch(
+      java.util.zip.ZipInputStream zin,
+      java.util.zip.ZipEntry first,
+      HttpServletResponse response,
+      String caller,
+      Seal seal,
+      SealParams params,
+      Path in,
+      Path out)
+      throws IOException {
     java.util.Set<String> names = new java.util.HashSet<>();
     int count = 0;
     long total = 0;
-    try (java.util.zip.ZipInputStream zin =
-            new java.util.zip.ZipInputStream(request.getInputStream());
-        java.util.zip.ZipOutputStream zout =
-            new java.util.zip.ZipOutputStream(response.getOutputStream())) {
+    try (java.util.zip.ZipOutputStream zout =
+        new java.util.zip.ZipOutputStream(response.getOutputStream())) {
       response.setStatus(200);
       response.setContentType("application/zip");
       response.setHeader("Content-Disposition", "attachment; filename=\"sealed.zip\"");
-      for (java.util.zip.ZipEntry e; (e = zin.getNextEntry()) != null; ) {
+      for (java.util.zip.ZipEntry e = first; e != null; e = zin.getNextEntry()) {
         if (e.isDirectory()) {
           continue;
         }
@@ -300,9 +328,6 @@ public class SealController {
           Files.deleteIfExists(out);
         }
       }
-    } finally {
-      Files.deleteIfExists(in);
-      Files.deleteIfExists(out);
     }
   }
 
