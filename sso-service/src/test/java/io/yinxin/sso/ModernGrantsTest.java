@@ -124,6 +124,29 @@ class ModernGrantsTest {
     assertThat(requestUri).startsWith("urn:ietf:params:oauth:request_uri:");
     // Without client authentication, nothing is pushed.
     assertThat(form("/oauth2/par", params, Map.of()).statusCode()).isEqualTo(401);
+    // Not an authorization request: 400 invalid_request. A body with neither response_type nor
+    // client_id (the client authenticated by Basic) made Spring's converter return null, which its
+    // PAR filter passed on to the authentication manager: 500. Another response type is
+    // unsupported_response_type.
+    Map<String, String> refusals =
+        Map.of(
+            "foo=bar",
+            "invalid_request",
+            "request=abc",
+            "invalid_request",
+            params.replace("response_type=code&", ""),
+            "invalid_request",
+            params.replace("=code&", "=token&"),
+            "unsupported_response_type");
+    for (Map.Entry<String, String> r : refusals.entrySet()) {
+      HttpResponse<String> refused =
+          form(
+              "/oauth2/par",
+              r.getKey(),
+              Map.of("Authorization", Browser.basic("par-portal", secret)));
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+      assertThat(JSON.readTree(refused.body()).path("error").asString()).isEqualTo(r.getValue());
+    }
 
     Browser b = new Browser(base());
     signIn(b, user.username(), user.password().orElseThrow());

@@ -560,9 +560,15 @@ public class SsoAutoConfiguration {
                                             .OAuth2AccessTokenResponseAuthenticationSuccessHandler()))))
                     // Yinxin's own consent page, in Chinese and English.
                     .authorizationEndpoint(e -> e.consentPage("/oauth2/consent"))
-                    // Pushed authorization requests (RFC 9126).
+                    // Pushed authorization requests (RFC 9126). Spring's converter returns null
+                    // for a request without response_type=code, and its PAR filter passes that on
+                    // to the authentication manager: 500. The last converter answers
+                    // invalid_request.
                     .pushedAuthorizationRequestEndpoint(
-                        org.springframework.security.config.Customizer.withDefaults())
+                        par ->
+                            par.pushedAuthorizationRequestConverters(
+                                converters ->
+                                    converters.add(SsoAutoConfiguration::notACodeRequest)))
                     // The device grant (RFC 8628): people enter the code at /activate.
                     .deviceAuthorizationEndpoint(d -> d.verificationUri("/activate"))
                     .deviceVerificationEndpoint(
@@ -614,6 +620,16 @@ public class SsoAutoConfiguration {
         .oauth2ResourceServer(
             rs -> rs.jwt(org.springframework.security.config.Customizer.withDefaults()));
     return http.build();
+  }
+
+  /** Reached by a pushed authorization request no converter took: not a code request. */
+  private static org.springframework.security.core.Authentication notACodeRequest(
+      jakarta.servlet.http.HttpServletRequest request) {
+    throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
+        new org.springframework.security.oauth2.core.OAuth2Error(
+            org.springframework.security.oauth2.core.OAuth2ErrorCodes.INVALID_REQUEST,
+            "OAuth 2.0 Parameter: response_type",
+            "https://datatracker.ietf.org/doc/html/rfc9126#section-2.3"));
   }
 
   /**
