@@ -146,14 +146,26 @@ public class CscController {
     String certificates = certificatesParameter(body);
     boolean certInfo = optionalBoolean(body, "certInfo");
     boolean authInfo = optionalBoolean(body, "authInfo");
+    int maxResults = maxResults(body);
+    Optional<String> after = pageToken(body);
     List<String> ids = new ArrayList<>();
     List<Map<String, Object>> infos = new ArrayList<>();
-    for (Seal seal : registry.grantedTo(caller.names())) {
+    List<Seal> granted = new ArrayList<>(registry.grantedTo(caller.names()));
+    granted.sort(java.util.Comparator.comparing(Seal::id));
+    String next = null;
+    for (Seal seal : granted) {
+      if (after.isPresent() && seal.id().compareTo(after.get()) <= 0) {
+        continue; // on an earlier page
+      }
       if (CscAlgorithms.offered(seal.algorithm()).isEmpty()) {
         continue; // a key the CSC algorithms do not cover
       }
       if (onlyValid && !(seal.active() && certificateValid(seal))) {
         continue;
+      }
+      if (ids.size() == maxResults) {
+        next = ids.get(ids.size() - 1);
+        break;
       }
       ids.add(seal.id());
       if (withInfo) {
@@ -168,8 +180,61 @@ public class CscController {
     if (withInfo) {
       out.put("credentialInfos", infos);
     }
+    if (next != null) {
+      out.put(
+          "nextPageToken",
+          Base64.getUrlEncoder()
+              .withoutPadding()
+              .encodeToString(next.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
     out.put("onlyValid", onlyValid);
     return out;
+  }
+
+  /** Credentials per page of {@code credentials/list}: 1 to this many ({@code maxResults}). */
+  static final int MAX_RESULTS = 1000;
+
+  private static int maxResults(JsonNode body) {
+    JsonNode n = body.get("maxResults");
+    if (n == null || n.isNull()) {
+      return MAX_RESULTS;
+    }
+    if (!n.isIntegralNumber()
+        || !n.canConvertToInt()
+        || n.intValue() < 1
+        || n.intValue() > MAX_RESULTS) {
+      throw invalid("Invalid parameter maxResults: an integer from 1 to " + MAX_RESULTS);
+    }
+    return n.intValue();
+  }
+
+  /**
+   * The {@code nextPageToken} an earlier page answered: the last credential it listed (the list is
+   * in credential order, so a page goes on after it however seals were added or removed since).
+   */
+  private static Optional<String> pageToken(JsonNode body) {
+    Optional<String> t = optionalText(body, "pageToken");
+    if (t.isEmpty()) {
+      return t;
+    }
+    byte[] raw;
+    try {
+      raw = Base64.getUrlDecoder().decode(t.get());
+    } catch (IllegalArgumentException e) {
+      throw invalid("Invalid parameter pageToken");
+    }
+    String id = new String(raw, java.nio.charset.StandardCharsets.UTF_8);
+    // Only the canonical encoding of a seal id: one token per position.
+    if (id.isEmpty()
+        || id.length() > 200
+        || !t.get()
+            .equals(
+                Base64.getUrlEncoder()
+                    .withoutPadding()
+                    .encodeToString(id.getBytes(java.nio.charset.StandardCharsets.UTF_8)))) {
+      throw invalid("Invalid parameter pageToken");
+    }
+    return Optional.of(id);
   }
 
   @PostMapping(path = "/credentials/info", produces = "application/json")

@@ -238,6 +238,59 @@ class CscApiTest {
         + "}";
   }
 
+  /**
+   * {@code maxResults} and {@code pageToken}: a page holds at most what was asked, the pages
+   * together are the whole list once each; a count out of range, a number that overflows and a
+   * token that is not one this API gave are refused, not read as something else.
+   */
+  @Test
+  void credentialsArePagedAsAskedAndBadPagingIsRefused() throws Exception {
+    JsonNode all = ok("credentials/list", "erp-token", "{}");
+    assertThat(all.has("nextPageToken")).isFalse();
+    List<String> expected = new ArrayList<>();
+    all.path("credentialIDs").forEach(n -> expected.add(n.asString()));
+    assertThat(expected).hasSizeGreaterThanOrEqualTo(3).isSorted();
+    for (int size : new int[] {1, 2}) {
+      List<String> paged = new ArrayList<>();
+      String token = null;
+      for (int pages = 0; pages < 10; pages++) {
+        JsonNode page =
+            ok(
+                "credentials/list",
+                "erp-token",
+                "{\"maxResults\":"
+                    + size
+                    + (token == null ? "" : ",\"pageToken\":\"" + token + "\"")
+                    + "}");
+        assertThat(page.path("credentialIDs").size()).isBetween(1, size);
+        page.path("credentialIDs").forEach(n -> paged.add(n.asString()));
+        if (!page.has("nextPageToken")) {
+          break;
+        }
+        token = page.path("nextPageToken").asString();
+      }
+      assertThat(paged).as("pages of " + size).isEqualTo(expected);
+    }
+    String token =
+        Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(expected.get(0).getBytes(StandardCharsets.UTF_8));
+    for (String bad :
+        List.of(
+            "{\"maxResults\":0}",
+            "{\"maxResults\":-1}",
+            "{\"maxResults\":1001}",
+            "{\"maxResults\":4294967297}",
+            "{\"maxResults\":1.5}",
+            "{\"maxResults\":\"2\"}",
+            "{\"pageToken\":\"!!\"}",
+            "{\"pageToken\":\"\"}",
+            "{\"pageToken\":\"" + token + "=\"}",
+            "{\"pageToken\":7}")) {
+      refused(400, "credentials/list", "erp-token", bad);
+    }
+  }
+
   @Test
   void euDssSealsAPdfThroughSignHashAndPdfsigReportsItValidAndTrusted() throws Exception {
     Path in = dir.resolve("remote.pdf");
