@@ -132,6 +132,11 @@ public final class TimeStampAuthority implements AutoCloseable {
       SignMetrics.timestamp("rejected");
       return rejection(PKIFailureInfo.badDataFormat, "the request is not a TimeStampReq");
     }
+    // RFC 3161 §2.4.1 knows version 1 only (Bouncy Castle reads any and would stamp it).
+    if (request.getVersion() != 1) {
+      SignMetrics.timestamp("rejected");
+      return rejection(PKIFailureInfo.badRequest, "the request's version is not 1");
+    }
     // An SM3 imprint goes to the SM2 credential when there is one (GB/T 20520); anything else, and
     // SM3 without one, to the current credential, which refuses what it cannot stamp (badAlg).
     Optional<TsaCredential> found =

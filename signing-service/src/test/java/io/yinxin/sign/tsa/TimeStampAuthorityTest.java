@@ -312,6 +312,11 @@ class TimeStampAuthorityTest {
     assertRejected(
         request(NISTObjectIdentifiers.id_sha256, new byte[31], false, null),
         PKIFailureInfo.badDataFormat);
+    // Version 2 (RFC 3161 knows v1 only): the good request with its version INTEGER changed.
+    assertThat(Arrays.copyOfRange(good, 2, 5)).containsExactly(0x02, 0x01, 0x01);
+    byte[] v2 = good.clone();
+    v2[4] = 2;
+    assertRejected(v2, PKIFailureInfo.badRequest);
   }
 
   @Test
