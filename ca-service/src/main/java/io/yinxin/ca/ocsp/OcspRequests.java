@@ -30,18 +30,27 @@ final class OcspRequests {
 
   /**
    * @return empty for anything RFC 6960 and RFC 8954 call a malformed request: DER that does not
-   *     parse, no or too many certificates, a nonce that is not an OCTET STRING of 1 to 32 octets
+   *     parse, a version other than v1, no or too many certificates, a nonce that is not an OCTET
+   *     STRING of 1 to 32 octets
    */
   static Optional<Parsed> parse(byte[] der) {
     OCSPReq req;
     Req[] list;
+    org.bouncycastle.asn1.ASN1Sequence tbs;
     try {
-      req = new OCSPReq(der);
+      // One object, nothing after it (OCSPReq's own constructor reads the first and ignores the
+      // rest).
+      org.bouncycastle.asn1.ASN1Primitive parsed =
+          org.bouncycastle.asn1.ASN1Primitive.fromByteArray(der);
+      req = new OCSPReq(org.bouncycastle.asn1.ocsp.OCSPRequest.getInstance(parsed));
+      tbs =
+          org.bouncycastle.asn1.ASN1Sequence.getInstance(
+              org.bouncycastle.asn1.ASN1Sequence.getInstance(parsed).getObjectAt(0));
       list = req.getRequestList();
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
-    if (list.length == 0 || list.length > MAX_CERTIFICATES) {
+    if (list.length == 0 || list.length > MAX_CERTIFICATES || !versionOne(tbs)) {
       return Optional.empty();
     }
     Optional<byte[]> nonce = Optional.empty();
@@ -59,6 +68,15 @@ final class OcspRequests {
       ids[i] = list[i].getCertID();
     }
     return Optional.of(new Parsed(ids, nonce));
+  }
+
+  /**
+   * RFC 6960 knows version v1 only, the DEFAULT, which DER leaves out: a request whose TBSRequest
+   * carries a version field at all (v2, or v1 written out) is malformed. Bouncy Castle reads any.
+   */
+  private static boolean versionOne(org.bouncycastle.asn1.ASN1Sequence tbs) {
+    return tbs.size() > 0
+        && !(tbs.getObjectAt(0) instanceof org.bouncycastle.asn1.ASN1TaggedObject);
   }
 
   /** The nonce octets (RFC 8954: the extension value is an OCTET STRING), or null if malformed. */

@@ -453,6 +453,32 @@ class CaHttpTest {
           .as("nonce of %d octets", octets)
           .isEqualTo(OCSPResp.MALFORMED_REQUEST);
     }
+    // RFC 6960 knows v1 only, which DER leaves out: openssl's request with a version field
+    // written into its TBSRequest ([0] INTEGER 1, "v2"; [0] INTEGER 0, v1 written out) is
+    // malformed. The request as openssl wrote it is answered.
+    byte[] plain = Files.readAllBytes(dir.resolve("req.der"));
+    assertThat(plain[1] & 0xff).isLessThan(0x7b); // short lengths, room for five more bytes
+    assertThat(plain[2]).isEqualTo((byte) 0x30);
+    assertThat(new OCSPResp(postOcsp(plain)).getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+    for (int version : new int[] {1, 0}) {
+      byte[] tbs = java.util.Arrays.copyOfRange(plain, 4, plain.length);
+      byte[] withVersion = new byte[tbs.length + 9];
+      withVersion[0] = 0x30;
+      withVersion[1] = (byte) (tbs.length + 7);
+      withVersion[2] = 0x30;
+      withVersion[3] = (byte) (tbs.length + 5);
+      System.arraycopy(new byte[] {(byte) 0xa0, 3, 2, 1, (byte) version}, 0, withVersion, 4, 5);
+      System.arraycopy(tbs, 0, withVersion, 9, tbs.length);
+      assertThat(new org.bouncycastle.cert.ocsp.OCSPReq(withVersion).getRequestList())
+          .as("Bouncy Castle reads it")
+          .hasSize(1);
+      assertThat(new OCSPResp(postOcsp(withVersion)).getStatus())
+          .as("version field %d", version)
+          .isEqualTo(OCSPResp.MALFORMED_REQUEST);
+    }
+    // One request and nothing after it.
+    assertThat(new OCSPResp(postOcsp(java.util.Arrays.copyOf(plain, plain.length + 1))).getStatus())
+        .isEqualTo(OCSPResp.MALFORMED_REQUEST);
     OCSPResp ok = new OCSPResp(postOcsp(withNonce(id, 32)));
     assertThat(ok.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
     assertThat(
