@@ -213,10 +213,11 @@ public class SignAutoConfiguration {
         anchors.addAll(io.yinxin.sign.tsa.PemTsaCredentials.readChain(Path.of(f)));
       }
       List<org.bouncycastle.cert.X509CertificateHolder> fixed = List.copyOf(anchors);
-      return new io.yinxin.sign.validate.PadesValidator(() -> fixed);
+      return new io.yinxin.sign.validate.PadesValidator(() -> fixed, p.maxSignatures());
     }
     io.yinxin.sign.validate.TrustAnchors other = provided.getIfAvailable();
-    return new io.yinxin.sign.validate.PadesValidator(other != null ? other : List::of);
+    return new io.yinxin.sign.validate.PadesValidator(
+        other != null ? other : List::of, p.maxSignatures());
   }
 
   @Bean

@@ -13,6 +13,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param defaultLevel the PAdES level when a request names none
  * @param maxDocumentBytes larger documents are refused (413) without being read further
  * @param maxBatchDocuments documents one batch request may hold
+ * @param maxSignatures documents with more signatures (and document time-stamps) are not validated
+ *     (413)
  * @param concurrentValidations validations at once (0: the number of processors); one more is
  *     answered 503 with Retry-After at once
  * @param concurrentSeals documents sealed at once (0: twice the number of processors); one more
@@ -40,6 +42,7 @@ public record SignProperties(
     @DefaultValue("104857600") long maxDocumentBytes,
     @DefaultValue("1000") int maxBatchDocuments,
     @DefaultValue("134217728") long maxDecodedBytes,
+    @DefaultValue("100") int maxSignatures,
     @DefaultValue("0") int concurrentValidations,
     @DefaultValue("0") int concurrentSeals,
     @DefaultValue("30s") Duration sealWait,

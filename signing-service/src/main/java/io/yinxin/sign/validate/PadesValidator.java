@@ -25,12 +25,56 @@ import org.bouncycastle.cert.X509CertificateHolder;
  * SM2/SM3; those signatures are reported as DSS sees them.
  */
 public final class PadesValidator {
+  /** The default of {@code yinxin.sign.max-signatures}. */
+  public static final int DEFAULT_MAX_SIGNATURES = 100;
+
   private final TrustAnchors anchors;
   private final String policy;
+  private final int maxSignatures;
 
   public PadesValidator(TrustAnchors anchors) {
+    this(anchors, DEFAULT_MAX_SIGNATURES);
+  }
+
+  /**
+   * @param maxSignatures documents with more signatures and document time-stamps are refused
+   *     ({@code TOO_LARGE}) before DSS sees them: DSS's work grows a little faster than the number
+   *     of signatures times the document's size (a 3.3 MB document with 40 seals took 2.3 s to
+   *     validate, with 80 seals 5.4 s), so one request of 100 MB with thousands of revisions would
+   *     hold a validation permit for many minutes
+   */
+  public PadesValidator(TrustAnchors anchors, int maxSignatures) {
+    if (maxSignatures < 1) {
+      throw new IllegalArgumentException("max-signatures must be positive");
+    }
     this.anchors = anchors;
     this.policy = policy();
+    this.maxSignatures = maxSignatures;
+  }
+
+  /** Refuses a document with more than {@code maxSignatures} signature dictionaries. */
+  private void checkSignatureCount(Path pdf) {
+    int n;
+    try (org.apache.pdfbox.pdmodel.PDDocument doc =
+        org.apache.pdfbox.Loader.loadPDF(
+            new org.apache.pdfbox.io.RandomAccessReadBufferedFile(pdf.toFile()),
+            "",
+            null,
+            null,
+            org.apache.pdfbox.io.IOUtils.createTempFileOnlyStreamCache())) {
+      n = doc.getSignatureDictionaries().size();
+    } catch (IOException | RuntimeException e) {
+      return; // DSS reads it, or says it cannot
+    }
+    if (n > maxSignatures) {
+      throw new SignException(
+          Code.TOO_LARGE,
+          "the document has "
+              + n
+              + " signatures and time-stamps; at most "
+              + maxSignatures
+              + " are validated (yinxin.sign.max-signatures)");
+    }
   }
 
   /**
@@ -79,6 +123,7 @@ public final class PadesValidator {
     verifier.setCrlSource(null);
     io.yinxin.sign.pades.DecodeBudget.Scope budget = io.yinxin.sign.pades.DecodeBudget.open();
     try {
+      checkSignatureCount(pdf);
       PDFDocumentValidator validator = new PDFDocumentValidator(new FileDocument(pdf.toFile()));
       validator.setCertificateVerifier(verifier);
       validator.setPdfObjFactory(new PaddingTolerantPdfObjFactory());
