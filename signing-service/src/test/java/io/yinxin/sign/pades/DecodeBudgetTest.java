@@ -14,9 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.Deflater;
@@ -122,14 +120,7 @@ class DecodeBudgetTest {
     Path in = Files.write(dir.resolve("bomb.pdf"), bomb);
     Path out = dir.resolve("bomb-sealed.pdf");
     int before = keyUses.get();
-    SealOptions o =
-        new SealOptions(
-            SealOptions.Level.B_B,
-            new SealOptions.Placement.Invisible(),
-            Optional.empty(),
-            Optional.empty(),
-            0,
-            Instant.now());
+    SealOptions o = TestSealer.invisibleBasic();
     assertThatThrownBy(() -> fixture.sealer().seal(in, out, fixture.seal(), o))
         .isInstanceOfSatisfying(
             SignException.class, e -> assertThat(e.code()).isEqualTo(SignException.Code.TOO_LARGE))

@@ -8,9 +8,7 @@ import io.yinxin.sign.testing.TestPdfs;
 import io.yinxin.sign.testing.TestSealer;
 import io.yinxin.sign.validate.PadesValidator;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,14 +25,7 @@ class SignatureCountTest {
     TestSealer fixture = TestSealer.create(dir, "count", "CN=Count", "某某公司", "");
     Path doc = dir.resolve("doc.pdf");
     TestPdfs.contract(doc);
-    SealOptions o =
-        new SealOptions(
-            SealOptions.Level.B_B,
-            new SealOptions.Placement.Invisible(),
-            Optional.empty(),
-            Optional.empty(),
-            0,
-            Instant.now());
+    SealOptions o = TestSealer.invisibleBasic();
     Path[] sealed = new Path[4];
     sealed[0] = doc;
     for (int i = 1; i <= 3; i++) {

@@ -69,4 +69,15 @@ public record TestSealer(
             new RevocationFetcher(Duration.ofSeconds(1), Clock.systemUTC()));
     return new TestSealer(keys, pki, key, cert, seal, sealer);
   }
+
+  /** An invisible B-B seal signed now: the options of tests that only need a seal. */
+  public static io.yinxin.sign.pades.SealOptions invisibleBasic() {
+    return new io.yinxin.sign.pades.SealOptions(
+        io.yinxin.sign.pades.SealOptions.Level.B_B,
+        new io.yinxin.sign.pades.SealOptions.Placement.Invisible(),
+        java.util.Optional.empty(),
+        java.util.Optional.empty(),
+        0,
+        java.time.Instant.now());
+  }
 }
