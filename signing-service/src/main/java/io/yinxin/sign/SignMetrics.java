@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  *       made durable included
  *   <li>{@code yinxin_sign_tsa_tokens_total{result}}: granted, rejected (a bad request) or error
  *       (the TSA could not sign)
+ *   <li>{@code yinxin_sign_busy_total{gate}}: requests answered 503 {@code BUSY} because as many
+ *       documents as allowed were in work, per gate ({@code seal}, {@code validation})
  * </ul>
  */
 public final class SignMetrics {
@@ -41,6 +43,9 @@ public final class SignMetrics {
     for (String r : new String[] {"granted", "rejected", "error"}) {
       tokens(r);
     }
+    for (String g : new String[] {"seal", "validation"}) {
+      busyCounter(g);
+    }
   }
 
   /** Loads the class, so the series above exist (at 0) from the node's start. */
@@ -57,6 +62,21 @@ public final class SignMetrics {
 
   public static void timestamp(String result) {
     tokens(result).increment();
+  }
+
+  /** A request the named document gate refused (503 BUSY). */
+  public static void busy(String gate) {
+    busyCounter(gate).increment();
+  }
+
+  private static Counter busyCounter(String gate) {
+    return COUNTERS.computeIfAbsent(
+        "busy " + gate,
+        k ->
+            Counter.builder("yinxin.sign.busy")
+                .description("Requests refused because as many documents as allowed were in work")
+                .tag("gate", gate)
+                .register(REGISTRY));
   }
 
   private static Counter seals(String level, String result) {

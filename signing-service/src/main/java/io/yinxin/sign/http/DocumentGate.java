@@ -16,14 +16,17 @@ import java.util.concurrent.TimeUnit;
  * changed nothing.
  */
 public final class DocumentGate {
+  private final String name;
   private final Semaphore permits;
   private final Duration wait;
 
   /**
+   * @param name the gate's name in {@code yinxin_sign_busy_total{gate}}
    * @param permits documents at once
    * @param wait how long a request waits for a permit ({@link Duration#ZERO}: not at all)
    */
-  public DocumentGate(int permits, Duration wait) {
+  public DocumentGate(String name, int permits, Duration wait) {
+    this.name = name;
     if (permits < 1) {
       throw new IllegalArgumentException("a document gate needs at least one permit");
     }
@@ -44,6 +47,7 @@ public final class DocumentGate {
       got = false;
     }
     if (!got) {
+      io.yinxin.sign.SignMetrics.busy(name);
       throw new SignException(
           Code.BUSY, "too many documents are being processed; retry in a moment");
     }

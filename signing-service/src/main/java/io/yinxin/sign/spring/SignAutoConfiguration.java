@@ -228,6 +228,7 @@ public class SignAutoConfiguration {
         validator,
         p.maxDocumentBytes(),
         new io.yinxin.sign.http.DocumentGate(
+            "validation",
             p.concurrentValidations() > 0 ? p.concurrentValidations() : cpus,
             java.time.Duration.ZERO));
   }
@@ -267,6 +268,7 @@ public class SignAutoConfiguration {
         p.maxBatchDocuments(),
         Clock.systemUTC(),
         new io.yinxin.sign.http.DocumentGate(
+            "seal",
             p.concurrentSeals() > 0
                 ? p.concurrentSeals()
                 : 2 * Runtime.getRuntime().availableProcessors(),

@@ -19,12 +19,26 @@ import org.springframework.mock.web.MockHttpServletRequest;
  * before it existed.
  */
 class DocumentGateTest {
+  /** Counts what the gates record on Micrometer's global registry (a node adds Prometheus's). */
+  private static final io.micrometer.core.instrument.simple.SimpleMeterRegistry METERS =
+      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+
+  @org.junit.jupiter.api.BeforeAll
+  static void meters() {
+    io.micrometer.core.instrument.Metrics.addRegistry(METERS);
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static void noMeters() {
+    io.micrometer.core.instrument.Metrics.removeRegistry(METERS);
+  }
 
   @Test
   void aFullGateRefusesAtOnceWithBusyAndAReleasedPermitLetsTheNextIn() {
-    DocumentGate gate = new DocumentGate(2, Duration.ZERO);
+    DocumentGate gate = new DocumentGate("test", 2, Duration.ZERO);
     DocumentGate.Permit a = gate.enter();
     DocumentGate.Permit b = gate.enter();
+    double busyBefore = busy("test");
     long start = System.nanoTime();
     assertThatThrownBy(gate::enter)
         .isInstanceOfSatisfying(
@@ -34,6 +48,7 @@ class DocumentGateTest {
               assertThat(e.code().httpStatus()).isEqualTo(503);
             });
     assertThat(System.nanoTime() - start).isLessThan(TimeUnit.MILLISECONDS.toNanos(500));
+    assertThat(busy("test")).as("yinxin_sign_busy_total{gate=test}").isEqualTo(busyBefore + 1);
     a.close();
     a.close(); // twice releases once
     assertThat(gate.available()).isEqualTo(1);
@@ -44,7 +59,7 @@ class DocumentGateTest {
 
   @Test
   void aWaitingRequestGetsThePermitReleasedWithinItsWaitAndBusyAfterIt() throws Exception {
-    DocumentGate gate = new DocumentGate(1, Duration.ofMillis(300));
+    DocumentGate gate = new DocumentGate("test", 1, Duration.ofMillis(300));
     DocumentGate.Permit held = gate.enter();
     long start = System.nanoTime();
     assertThatThrownBy(gate::enter)
@@ -60,7 +75,7 @@ class DocumentGateTest {
 
   @Test
   void anInterruptedWaitIsBusyAndKeepsTheInterrupt() {
-    DocumentGate gate = new DocumentGate(1, Duration.ofSeconds(30));
+    DocumentGate gate = new DocumentGate("test", 1, Duration.ofSeconds(30));
     try (DocumentGate.Permit held = gate.enter()) {
       Thread.currentThread().interrupt();
       assertThatThrownBy(gate::enter)
@@ -73,7 +88,7 @@ class DocumentGateTest {
   /** A validation that finds the gate full is answered BUSY and leaves no spooled file behind. */
   @Test
   void aValidationFindingTheGateFullIsBusyAndLeavesNothing() throws Exception {
-    DocumentGate gate = new DocumentGate(1, Duration.ZERO);
+    DocumentGate gate = new DocumentGate("validation-test", 1, Duration.ZERO);
     ValidationController controller =
         new ValidationController(
             new io.yinxin.sign.validate.PadesValidator(List::of), 1 << 20, gate);
@@ -107,6 +122,11 @@ class DocumentGateTest {
     assertThat(r.getStatusCode().value()).isEqualTo(503);
     assertThat(r.getHeaders().getFirst("Retry-After")).isEqualTo("1");
     assertThat(r.getBody().getProperties()).containsEntry("code", "BUSY");
+  }
+
+  private static double busy(String gate) {
+    var c = METERS.find("yinxin.sign.busy").tag("gate", gate).counter();
+    return c == null ? 0 : c.count();
   }
 
   private static long spooled(Path dir) throws Exception {
