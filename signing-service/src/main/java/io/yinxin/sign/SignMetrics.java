@@ -70,13 +70,11 @@ public final class SignMetrics {
   }
 
   private static Counter busyCounter(String gate) {
-    return COUNTERS.computeIfAbsent(
-        "busy " + gate,
-        k ->
-            Counter.builder("yinxin.sign.busy")
-                .description("Requests refused because as many documents as allowed were in work")
-                .tag("gate", gate)
-                .register(REGISTRY));
+    return counter(
+        "yinxin.sign.busy",
+        "Requests refused because as many documents as allowed were in work",
+        "gate",
+        gate);
   }
 
   private static Counter seals(String level, String result) {
@@ -114,12 +112,17 @@ public final class SignMetrics {
   }
 
   private static Counter tokens(String result) {
+    return counter(
+        "yinxin.sign.tsa.tokens",
+        "RFC 3161 requests answered by the TSA, by result",
+        "result",
+        result);
+  }
+
+  /** A counter with one tag, registered once. */
+  private static Counter counter(String name, String description, String tag, String value) {
     return COUNTERS.computeIfAbsent(
-        "tsa " + result,
-        k ->
-            Counter.builder("yinxin.sign.tsa.tokens")
-                .description("RFC 3161 requests answered by the TSA, by result")
-                .tag("result", result)
-                .register(REGISTRY));
+        name + ' ' + value,
+        k -> Counter.builder(name).description(description).tag(tag, value).register(REGISTRY));
   }
 }
