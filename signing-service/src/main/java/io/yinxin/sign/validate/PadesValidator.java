@@ -52,9 +52,14 @@ public final class PadesValidator {
     this.maxSignatures = maxSignatures;
   }
 
-  /** Refuses a document with more than {@code maxSignatures} signature dictionaries. */
+  /**
+   * Refuses a document with more than {@code maxSignatures} signature dictionaries. A reading of
+   * its own, with a decode budget of its own, closed before DSS reads the document: so a document
+   * DSS may read whole is not refused for having been read twice.
+   */
   private void checkSignatureCount(Path pdf) {
     int n;
+    io.yinxin.sign.pades.DecodeBudget.Scope budget = io.yinxin.sign.pades.DecodeBudget.open();
     try (org.apache.pdfbox.pdmodel.PDDocument doc =
         org.apache.pdfbox.Loader.loadPDF(
             new org.apache.pdfbox.io.RandomAccessReadBufferedFile(pdf.toFile()),
@@ -64,8 +69,12 @@ public final class PadesValidator {
             org.apache.pdfbox.io.IOUtils.createTempFileOnlyStreamCache())) {
       n = doc.getSignatureDictionaries().size();
     } catch (IOException | RuntimeException e) {
+      budget.check(); // a bomb is refused here, not read again by DSS
       return; // DSS reads it, or says it cannot
+    } finally {
+      budget.close();
     }
+    budget.check();
     if (n > maxSignatures) {
       throw new SignException(
           Code.TOO_LARGE,
@@ -121,9 +130,9 @@ public final class PadesValidator {
     verifier.setAIASource(null);
     verifier.setOcspSource(null);
     verifier.setCrlSource(null);
+    checkSignatureCount(pdf);
     io.yinxin.sign.pades.DecodeBudget.Scope budget = io.yinxin.sign.pades.DecodeBudget.open();
     try {
-      checkSignatureCount(pdf);
       PDFDocumentValidator validator = new PDFDocumentValidator(new FileDocument(pdf.toFile()));
       validator.setCertificateVerifier(verifier);
       validator.setPdfObjFactory(new PaddingTolerantPdfObjFactory());

@@ -155,6 +155,29 @@ class DecodeBudgetTest {
   }
 
   /**
+   * Validation reads a document twice (its signatures counted, then DSS): each reading has the
+   * budget, so a document within it is validated, not refused for having been read twice.
+   */
+  @Test
+  void validationGivesEachOfItsTwoReadingsTheBudget() throws Exception {
+    long before = DecodeBudget.limit();
+    DecodeBudget.setLimit(12L << 20);
+    try {
+      var validator = new io.yinxin.sign.validate.PadesValidator(List::of);
+      Path within = Files.write(dir.resolve("within.pdf"), objectStreamBomb(8));
+      assertThat(io.yinxin.sign.validate.PadesValidator.summary(validator.validate(within)))
+          .isEmpty();
+      Path over = Files.write(dir.resolve("over.pdf"), objectStreamBomb(16));
+      assertThatThrownBy(() -> validator.validate(over))
+          .isInstanceOfSatisfying(
+              SignException.class,
+              e -> assertThat(e.code()).isEqualTo(SignException.Code.TOO_LARGE));
+    } finally {
+      DecodeBudget.setLimit(before);
+    }
+  }
+
+  /**
    * The limit is exact, checked against the JDK's own inflater on random data: a stream that
    * decodes to the budget reads whole, one byte more fails, and so does every later decode in the
    * same scope.
