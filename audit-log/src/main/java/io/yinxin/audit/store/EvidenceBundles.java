@@ -57,7 +57,35 @@ public final class EvidenceBundles {
       Optional<Instant> from,
       Optional<Instant> to,
       Optional<Long> knownSize,
-      int limit) {}
+      int limit) {
+    /**
+     * A query that can match nothing for a reason the auditor would want to hear of (a misspelt
+     * type, a subject longer than any, the range's ends swapped) is refused, not answered with an
+     * empty bundle that reads like an absence.
+     */
+    public BundleQuery {
+      type.ifPresent(
+          t -> {
+            if (java.util.Arrays.stream(io.yinxin.audit.EventType.values())
+                .noneMatch(e -> e.name().equals(t))) {
+              throw new io.yinxin.audit.AuditException(
+                  io.yinxin.audit.AuditException.Code.INVALID_REQUEST, "unknown event type");
+            }
+          });
+      subject.ifPresent(
+          s -> {
+            if (s.length() > 512) {
+              throw new io.yinxin.audit.AuditException(
+                  io.yinxin.audit.AuditException.Code.INVALID_REQUEST,
+                  "subject is at most 512 characters, as in every event");
+            }
+          });
+      if (from.isPresent() && to.isPresent() && from.get().isAfter(to.get())) {
+        throw new io.yinxin.audit.AuditException(
+            io.yinxin.audit.AuditException.Code.INVALID_REQUEST, "from is after to");
+      }
+    }
+  }
 
   /**
    * An evidence bundle (JSON, format {@value #BUNDLE_FORMAT}): the matching events with their salts

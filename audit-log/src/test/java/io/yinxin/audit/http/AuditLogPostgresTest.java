@@ -550,6 +550,30 @@ class AuditLogPostgresTest {
             "application/json");
     assertThat(limit.statusCode()).isEqualTo(400);
     assertThat(limit.body()).contains("limit");
+    // A query that could only match nothing for a reason the auditor must hear of is refused, not
+    // answered with an empty bundle that reads like an absence.
+    java.util.Map<String, String> empty =
+        java.util.Map.of(
+            "{\"type\":\"KEY_USD\"}",
+            "unknown event type",
+            "{\"subject\":\"" + "s".repeat(513) + "\"}",
+            "at most 512",
+            "{\"from\":\"2026-12-06T00:00:00Z\",\"to\":\"2026-12-05T00:00:00Z\"}",
+            "from is after to");
+    for (var q : empty.entrySet()) {
+      HttpResponse<String> r = post("/audit/v1/bundles", AUDITOR, q.getKey(), "application/json");
+      assertThat(r.statusCode()).as(q.getKey()).isEqualTo(400);
+      assertThat(r.body()).contains(q.getValue());
+    }
+    assertThat(
+            post(
+                    "/audit/v1/bundles",
+                    AUDITOR,
+                    "{\"type\":\"KEY_USED\",\"from\":\"2026-12-05T00:00:00Z\","
+                        + "\"to\":\"2026-12-05T00:00:00Z\"}",
+                    "application/json")
+                .statusCode())
+        .isEqualTo(200);
     // No token is needed to post a cosignature, so the body is not read past 2,000 bytes (a body
     // small enough to be sent whole before the answer, so the client sees the 413 itself).
     HttpResponse<String> cosig =
