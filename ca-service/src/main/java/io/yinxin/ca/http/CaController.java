@@ -179,6 +179,14 @@ public class CaController {
     if (subject != null && (subject.isEmpty() || subject.length() > 256)) {
       throw new CaException(CaException.Code.INVALID_REQUEST, "subject", "1-256 characters");
     }
+    // A misspelt CA or profile matches nothing: said so, rather than an empty list that reads
+    // like "no such certificates".
+    if (issuer != null && hierarchy.config().ca(issuer).isEmpty()) {
+      throw new CaException(CaException.Code.INVALID_REQUEST, "issuer", "no such CA");
+    }
+    if (profile != null && !hierarchy.config().profiles().containsKey(profile)) {
+      throw new CaException(CaException.Code.INVALID_REQUEST, "profile", "no such profile");
+    }
     List<Map<String, Object>> items = new ArrayList<>();
     for (CertificateRecord r :
         store

@@ -1283,6 +1283,15 @@ class CaHttpTest {
     HttpResponse<String> found =
         get("/ca/v1/certificates?profile=citizen-sign&subject=%E5%91%A8%E4%B9%9D", READER);
     assertThat(found.body()).contains((String) c.get("serial"));
+    assertThat(get("/ca/v1/certificates?issuer=citizen&profile=citizen-sign", READER).body())
+        .contains((String) c.get("serial"));
+    // A misspelt CA or profile is said to be one, not answered with an empty list.
+    assertThat(get("/ca/v1/certificates?profile=ocsp-signer", READER).statusCode()).isEqualTo(200);
+    for (String q : new String[] {"issuer=citzen", "profile=citizen-sgn"}) {
+      HttpResponse<String> typo = get("/ca/v1/certificates?" + q, READER);
+      assertThat(typo.statusCode()).as(q).isEqualTo(400);
+      assertThat(typo.body()).contains("\"field\":\"" + q.substring(0, q.indexOf('=')) + "\"");
+    }
     assertThat(get("/ca/v1/certificates/citizen/" + c.get("serial"), null).statusCode())
         .isEqualTo(401);
     try (Connection conn = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
