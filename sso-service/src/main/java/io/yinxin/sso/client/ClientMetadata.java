@@ -513,6 +513,12 @@ public record ClientMetadata(
     if (!scheme.equals(scheme.toLowerCase(Locale.ROOT))) {
       return "is not canonical (scheme in upper case)";
     }
+    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    if (!uri.normalize().getRawPath().equals(path)
+        || path.toLowerCase(Locale.ROOT).contains("%2e")) {
+      // A browser sent to /a/../cb asks for /cb: one URI, two spellings, matched exactly.
+      return "is not canonical (dot segments in the path)";
+    }
     if (scheme.equals("https") || scheme.equals("http")) {
       String host = uri.getHost();
       if (host == null || host.isEmpty()) {
@@ -522,6 +528,13 @@ public record ClientMetadata(
         return "is not canonical (host in upper case)";
       }
       int port = uri.getPort();
+      String authority = uri.getRawAuthority();
+      if (port != -1 && (port < 1 || port > 65535)) {
+        return "has a port outside 1-65535";
+      }
+      if (!authority.equals(uri.getHost() + (port == -1 ? "" : ":" + port))) {
+        return "is not canonical (port written with leading zeros or empty)";
+      }
       if ((scheme.equals("https") && port == 443) || (scheme.equals("http") && port == 80)) {
         return "is not canonical (default port written out)";
       }
