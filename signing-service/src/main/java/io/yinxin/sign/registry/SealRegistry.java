@@ -476,15 +476,39 @@ public final class SealRegistry {
     }
   }
 
+  /**
+   * Character types a seal's drawn text never holds: a bidirectional override (U+202E) would draw
+   * "公司某" for "某公司" and a zero-width or private-use character would make two seals that look alike
+   * differ, as the CA refuses them in names.
+   */
+  private static final java.util.Set<Integer> INVISIBLE =
+      java.util.Set.of(
+          (int) Character.FORMAT,
+          (int) Character.PRIVATE_USE,
+          (int) Character.SURROGATE,
+          (int) Character.UNASSIGNED,
+          (int) Character.LINE_SEPARATOR,
+          (int) Character.PARAGRAPH_SEPARATOR);
+
   private static void checkText(String field, String v, int min, int max) {
     if (v == null
         || v.codePointCount(0, v.length()) < min
         || v.codePointCount(0, v.length()) > max
-        || v.codePoints().anyMatch(cp -> Character.isISOControl(cp))
+        || v.codePoints()
+            .anyMatch(cp -> Character.isISOControl(cp) || INVISIBLE.contains(Character.getType(cp)))
         || !v.equals(v.strip())) {
       throw new SignException(
           Code.INVALID_REQUEST,
-          field + " must be " + min + "-" + max + " characters, no control characters");
+          field
+              + " must be "
+              + min
+              + "-"
+              + max
+              + " characters, no control or invisible characters");
+    }
+    if (!java.text.Normalizer.isNormalized(v, java.text.Normalizer.Form.NFC)) {
+      throw new SignException(
+          Code.INVALID_REQUEST, field + " must be in Unicode normalization form NFC");
     }
   }
 

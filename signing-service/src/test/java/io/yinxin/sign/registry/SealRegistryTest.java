@@ -163,6 +163,16 @@ class SealRegistryTest {
                 "x".repeat(41), "", key.ref().toString(), good, Optional.empty(), List.of()),
             new SealRegistry.NewSeal(
                 "某\u0000公司", "", key.ref().toString(), good, Optional.empty(), List.of()),
+            // Drawn text that reads other than it is: a right-to-left override, a zero-width
+            // space, a private-use character, the decomposed form of é.
+            new SealRegistry.NewSeal(
+                "某\u202e公司", "", key.ref().toString(), good, Optional.empty(), List.of()),
+            new SealRegistry.NewSeal(
+                "某\u200b公司", "", key.ref().toString(), good, Optional.empty(), List.of()),
+            new SealRegistry.NewSeal(
+                "某公司", "\ue000", key.ref().toString(), good, Optional.empty(), List.of()),
+            new SealRegistry.NewSeal(
+                "Caf\u0065\u0301", "", key.ref().toString(), good, Optional.empty(), List.of()),
             new SealRegistry.NewSeal("某公司", "", "soft:nope", good, Optional.empty(), List.of()),
             new SealRegistry.NewSeal("某公司", "", "not a uri", good, Optional.empty(), List.of()),
             new SealRegistry.NewSeal(
