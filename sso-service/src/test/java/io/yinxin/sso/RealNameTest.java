@@ -204,6 +204,28 @@ class RealNameTest {
       assertThat(r.statusCode()).as(bad).isEqualTo(400);
       assertThat(r.body()).doesNotContain(bad);
     }
+    // A name that reads other than it is: a right-to-left override, a zero-width space, the
+    // decomposed form of an accented letter. Refused, as the CA refuses them in certificates.
+    for (String name : new String[] {"李\u202e四", "李\u200b四", "Le\u0301a", " 李四"}) {
+      HttpResponse<String> r =
+          send(
+              "PUT",
+              "/sso/v1/accounts/impostor/realname",
+              admin,
+              JSON.writeValueAsString(Map.of("name", name, "verification", "self_declared")));
+      assertThat(r.statusCode()).as(name).isEqualTo(400);
+    }
+    for (String display : new String[] {"张\u202e三", "e\u0301"}) {
+      HttpResponse<String> r =
+          send(
+              "POST",
+              "/sso/v1/accounts",
+              admin,
+              JSON.writeValueAsString(Map.of("username", "shown-wrong", "display_name", display)));
+      assertThat(r.statusCode()).as(display).isEqualTo(400);
+    }
+    assertThat(count("SELECT count(*) FROM sso.accounts WHERE username = 'shown-wrong'"))
+        .isEqualTo("0");
     assertThat(count("SELECT count(*) FROM sso.real_names WHERE username = 'impostor'"))
         .isEqualTo("0");
     assertThat(send("GET", "/sso/v1/accounts/impostor/realname", admin, null).statusCode())

@@ -98,10 +98,10 @@ public final class Accounts implements UserDetailsService {
       String actor, String username, String displayName, io.yinxin.audit.AuditOutbox audit) {
     String u = canonical(username).orElseThrow(() -> new IllegalArgumentException("username"));
     if (displayName != null
-        && (displayName.length() > 200
-            || displayName.codePoints().anyMatch(Character::isISOControl))) {
+        && (displayName.length() > 200 || DisplayText.problem(displayName) != null)) {
       throw new IllegalArgumentException(
-          "display_name: at most 200 characters, no control characters");
+          "display_name: at most 200 characters, "
+              + (displayName.length() > 200 ? "no more" : DisplayText.problem(displayName)));
     }
     byte[] raw = new byte[15];
     io.yinxin.hsm.Randomness.current().nextBytes(raw);

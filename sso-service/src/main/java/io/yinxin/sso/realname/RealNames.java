@@ -110,11 +110,12 @@ public final class RealNames {
       Optional<String> idNumberText,
       Optional<String> phoneText,
       String verification) {
-    if (legalName == null
-        || legalName.isBlank()
-        || legalName.length() > 100
-        || legalName.codePoints().anyMatch(Character::isISOControl)) {
-      throw new Invalid("name: 1-100 characters, no control characters");
+    if (legalName == null || legalName.isBlank() || legalName.length() > 100) {
+      throw new Invalid("name: 1-100 characters");
+    }
+    String why = io.yinxin.sso.account.DisplayText.problem(legalName);
+    if (why != null) {
+      throw new Invalid("name: " + why);
     }
     Verification v =
         Verification.of(verification == null ? "" : verification)
