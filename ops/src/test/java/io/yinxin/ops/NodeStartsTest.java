@@ -491,20 +491,7 @@ class NodeStartsTest {
         z.closeEntry();
       }
     }
-    HttpResponse<byte[]> r =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(
-                        URI.create(
-                            field(dev, "sealApiUrl")
-                                + "/seals/"
-                                + field(dev, "demoSealId")
-                                + "/sign-batch?level=B-B"))
-                    .header("Authorization", "Bearer " + field(dev, "sealToken"))
-                    .header("Content-Type", "application/zip")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(zip.toByteArray()))
-                    .build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> r = sealBatch(dev, zip.toByteArray());
     assertThat(r.statusCode()).isEqualTo(200);
     java.util.Map<String, byte[]> entries = new java.util.LinkedHashMap<>();
     try (var z = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(r.body()))) {
@@ -521,22 +508,10 @@ class NodeStartsTest {
     java.io.ByteArrayOutputStream empty = new java.io.ByteArrayOutputStream();
     new java.util.zip.ZipOutputStream(empty).close();
     for (byte[] body : java.util.List.of("not a zip".getBytes(), empty.toByteArray())) {
-      HttpResponse<String> refused =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(
-                          URI.create(
-                              field(dev, "sealApiUrl")
-                                  + "/seals/"
-                                  + field(dev, "demoSealId")
-                                  + "/sign-batch?level=B-B"))
-                      .header("Authorization", "Bearer " + field(dev, "sealToken"))
-                      .header("Content-Type", "application/zip")
-                      .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
-      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
-      assertThat(refused.body()).contains("INVALID_REQUEST");
+      HttpResponse<byte[]> r2 = sealBatch(dev, body);
+      String problem = new String(r2.body(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(r2.statusCode()).as(problem).isEqualTo(400);
+      assertThat(problem).contains("INVALID_REQUEST");
     }
 
     // The same document as multipart/form-data.
@@ -551,22 +526,34 @@ class NodeStartsTest {
     form.write(Files.readAllBytes(one));
     form.write(("\r\n--" + boundary + "--\r\n").getBytes());
     HttpResponse<byte[]> m =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(
-                        URI.create(
-                            field(dev, "sealApiUrl")
-                                + "/seals/"
-                                + field(dev, "demoSealId")
-                                + "/sign?level=B-B&invisible=true"))
-                    .header("Authorization", "Bearer " + field(dev, "sealToken"))
-                    .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(form.toByteArray()))
-                    .build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        sealApi(
+            dev,
+            "/sign?level=B-B&invisible=true",
+            "multipart/form-data; boundary=" + boundary,
+            form.toByteArray());
     assertThat(m.statusCode()).as(new String(m.body())).isEqualTo(200);
     Path viaForm = Files.write(dir.resolve("form.pdf"), m.body());
     assertThat(run(dir, "pdfsig", viaForm.toString())[1]).contains("Signature is Valid.");
+  }
+
+  /** POST sign-batch of the demo seal at B-B, with the development seal token. */
+  private static HttpResponse<byte[]> sealBatch(String dev, byte[] zip) throws Exception {
+    return sealApi(dev, "/sign-batch?level=B-B", "application/zip", zip);
+  }
+
+  /** POSTs {@code body} to the demo seal's {@code path} with the development seal token. */
+  private static HttpResponse<byte[]> sealApi(String dev, String path, String type, byte[] body)
+      throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        field(dev, "sealApiUrl") + "/seals/" + field(dev, "demoSealId") + path))
+                .header("Authorization", "Bearer " + field(dev, "sealToken"))
+                .header("Content-Type", type)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
   }
 
   private HttpResponse<String> validate(Path pdf) throws Exception {
