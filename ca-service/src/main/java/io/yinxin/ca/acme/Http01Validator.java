@@ -42,10 +42,17 @@ final class Http01Validator {
   }
 
   /**
-   * Whether the CA may connect to this address for a validation: not loopback, private (RFC 1918,
-   * IPv6 unique-local), shared (RFC 6598), link-local, multicast, unspecified or reserved, in IPv4
-   * or IPv6 (IPv4-mapped addresses are judged as IPv4). Otherwise a certificate request would make
-   * the CA probe its own network.
+   * Whether the CA may connect to this address for a validation: only addresses the IANA
+   * special-purpose registries (RFC 6890 and its updates) leave globally reachable. IPv4: not
+   * loopback, private (RFC 1918), shared (RFC 6598), link-local, multicast, "this network",
+   * protocol assignments, documentation, benchmarking, the 6to4 relay anycast or reserved. IPv6:
+   * only global unicast (2000::/3), and in it not the IETF protocol assignments (2001::/23, Teredo
+   * among them), documentation (2001:db8::/32, 3fff::/20) or 6to4 (2002::/16, which tunnels to any
+   * IPv4 address); a NAT64 address (64:ff9b::/96, RFC 6052) is judged by the IPv4 address it
+   * carries, and IPv4-mapped addresses are judged as IPv4. Everything else in IPv6 —
+   * IPv4-compatible {@code ::a.b.c.d}, discard-only {@code 100::/64}, unique-local, link- and
+   * site-local, multicast — is refused. Otherwise a certificate request would make the CA probe its
+   * own network.
    */
   static boolean isPublic(InetAddress a) {
     if (a.isLoopbackAddress()
@@ -57,28 +64,50 @@ final class Http01Validator {
     }
     byte[] b = a.getAddress();
     if (b.length == 16) {
-      int first = b[0] & 0xff;
-      if ((first & 0xfe) == 0xfc) {
-        return false; // fc00::/7 unique local
-      }
-      if (first == 0x20
-          && (b[1] & 0xff) == 0x01
-          && (b[2] & 0xff) == 0x0d
-          && (b[3] & 0xff) == 0xb8) {
-        return false; // 2001:db8::/32 documentation
-      }
-      return true;
+      return isPublicV6(b);
     }
-    int o0 = b[0] & 0xff;
-    int o1 = b[1] & 0xff;
+    return isPublicV4(b[0] & 0xff, b[1] & 0xff, b[2] & 0xff);
+  }
+
+  private static boolean isPublicV4(int o0, int o1, int o2) {
     return !(o0 == 0 // 0.0.0.0/8 "this network"
+        || o0 == 10 // private
+        || o0 == 127 // loopback
+        || (o0 == 169 && o1 == 254) // link-local
+        || (o0 == 172 && o1 >= 16 && o1 <= 31) // private
+        || (o0 == 192 && o1 == 168) // private
         || (o0 == 100 && o1 >= 64 && o1 <= 127) // 100.64.0.0/10 shared (CGNAT)
-        || (o0 == 192 && o1 == 0 && (b[2] & 0xff) == 0) // 192.0.0.0/24 protocol assignments
-        || (o0 == 192 && o1 == 0 && (b[2] & 0xff) == 2) // documentation
+        || (o0 == 192 && o1 == 0 && o2 == 0) // 192.0.0.0/24 protocol assignments
+        || (o0 == 192 && o1 == 0 && o2 == 2) // documentation
+        || (o0 == 192 && o1 == 88 && o2 == 99) // 6to4 relay anycast (RFC 7526)
         || (o0 == 198 && (o1 == 18 || o1 == 19)) // benchmarking
-        || (o0 == 198 && o1 == 51 && (b[2] & 0xff) == 100)
-        || (o0 == 203 && o1 == 0 && (b[2] & 0xff) == 113)
-        || o0 >= 240); // reserved and broadcast
+        || (o0 == 198 && o1 == 51 && o2 == 100) // documentation
+        || (o0 == 203 && o1 == 0 && o2 == 113) // documentation
+        || o0 >= 224); // multicast, reserved and broadcast
+  }
+
+  private static boolean isPublicV6(byte[] b) {
+    int w0 = ((b[0] & 0xff) << 8) | (b[1] & 0xff);
+    int w1 = ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+    if (w0 == 0x0064 && w1 == 0xff9b && allZero(b, 4, 12)) {
+      return isPublicV4(b[12] & 0xff, b[13] & 0xff, b[14] & 0xff); // NAT64 well-known prefix
+    }
+    if ((w0 & 0xe000) != 0x2000) {
+      return false; // outside global unicast 2000::/3
+    }
+    return !((w0 == 0x2001 && w1 < 0x0200) // 2001::/23 IETF protocol assignments (Teredo, ORCHID)
+        || (w0 == 0x2001 && w1 == 0x0db8) // documentation
+        || w0 == 0x2002 // 6to4
+        || (w0 == 0x3fff && (w1 & 0xf000) == 0)); // 3fff::/20 documentation (RFC 9637)
+  }
+
+  private static boolean allZero(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The address to connect to, or why there is none the CA may use. */
