@@ -11,7 +11,6 @@ import io.yinxin.hsm.SignatureAlgorithm;
 import io.yinxin.sign.SignException;
 import io.yinxin.sign.SignException.Code;
 import io.yinxin.sign.pades.SealIdentity;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -111,7 +110,7 @@ public final class SealRegistry {
             .isCA()) {
       throw new SignException(Code.INVALID_REQUEST, "a CA certificate is not a seal");
     }
-    n.image().ifPresent(SealRegistry::checkPng);
+    n.image().ifPresent(SealImage::check);
     String id = "seal-" + HexFormat.of().formatHex(randomBytes(10));
     Seal seal =
         new Seal(id, n.name(), n.subLine(), ref, alg, chain, n.image(), true, clock.instant());
@@ -516,35 +515,6 @@ public final class SealRegistry {
     if (g == null || !g.matches("[A-Za-z0-9._@:|-]{1,256}")) {
       throw new SignException(
           Code.INVALID_REQUEST, "a grantee is 1-256 characters of A-Z a-z 0-9 . _ @ : | -");
-    }
-  }
-
-  private static void checkPng(byte[] png) {
-    if (png.length > MAX_IMAGE_BYTES) {
-      throw new SignException(Code.INVALID_REQUEST, "the image is larger than 512 KB");
-    }
-    byte[] magic = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (png.length < 8 || !Arrays.equals(Arrays.copyOf(png, 8), magic)) {
-      throw new SignException(Code.INVALID_REQUEST, "the image must be a PNG");
-    }
-    try {
-      var reader = javax.imageio.ImageIO.getImageReadersByFormatName("png").next();
-      try (var in = javax.imageio.ImageIO.createImageInputStream(new ByteArrayInputStream(png))) {
-        reader.setInput(in);
-        int w = reader.getWidth(0);
-        int h = reader.getHeight(0);
-        if (w < 16 || h < 16 || w > 2048 || h > 2048) {
-          throw new SignException(Code.INVALID_REQUEST, "the image must be 16-2048 pixels a side");
-        }
-        reader.read(0);
-      } finally {
-        reader.dispose();
-      }
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof SignException s) {
-        throw s;
-      }
-      throw new SignException(Code.INVALID_REQUEST, "the image is not a readable PNG");
     }
   }
 

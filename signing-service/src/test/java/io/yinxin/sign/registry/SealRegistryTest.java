@@ -182,6 +182,18 @@ class SealRegistryTest {
                 good,
                 Optional.of(new byte[] {1, 2, 3}),
                 List.of()),
+            // A PNG whose text chunk inflates to 64 MiB.
+            new SealRegistry.NewSeal(
+                "某公司",
+                "",
+                key.ref().toString(),
+                good,
+                Optional.of(
+                    SealImageTest.withChunks(
+                        SealImageTest.plainPng(),
+                        SealImageTest.chunk(
+                            "zTXt", SealImageTest.zTxt(SealImageTest.deflatedZeros(64L << 20))))),
+                List.of()),
             new SealRegistry.NewSeal(
                 "某公司", "", key.ref().toString(), good, Optional.empty(), List.of("bad grantee")))) {
       assertThatThrownBy(() -> registry.create("admin", bad))
