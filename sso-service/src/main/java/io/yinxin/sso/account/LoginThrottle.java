@@ -75,7 +75,7 @@ public final class LoginThrottle {
         Optional<String> source =
             authentication.getDetails() instanceof WebAuthenticationDetails d
                     && d.getRemoteAddress() != null
-                ? Optional.of("source:" + d.getRemoteAddress())
+                ? Optional.of(sourceKey(d.getRemoteAddress()))
                 : Optional.empty();
         Instant now = clock.instant();
         blockedUntil(account, now).ifPresent(LoginThrottle::refuse);
@@ -96,6 +96,26 @@ public final class LoginThrottle {
         return delegate.supports(authentication);
       }
     };
+  }
+
+  /**
+   * The throttle's key for a client address: an IPv4 address as it is, an IPv6 address by its /64
+   * prefix (one subscriber's network, RFC 6177: whoever holds one address has 2^64 more to rotate
+   * through).
+   */
+  static String sourceKey(String address) {
+    if (address.indexOf(':') < 0) {
+      return "source:" + address;
+    }
+    try {
+      byte[] b = java.net.InetAddress.getByName(address).getAddress(); // a literal: no lookup
+      if (b.length == 4) {
+        return "source:" + java.net.InetAddress.getByAddress(b).getHostAddress();
+      }
+      return "source:" + java.util.HexFormat.of().formatHex(b, 0, 8) + "::/64";
+    } catch (java.net.UnknownHostException e) {
+      return "source:" + address;
+    }
   }
 
   private static void refuse(Instant until) {
