@@ -72,6 +72,83 @@ final class AcmeAccounts {
         views.view(new Account(id, acct.thumbprint(), acct.jwk(), status, contact)));
   }
 
+  /**
+   * Account key rollover (RFC 8555 §7.3.5): the outer JWS, signed by the account's key, carries an
+   * inner JWS signed by the new key, whose payload names the account and its old key. The new key
+   * replaces the old one unless another account holds it (409, with that account's URL).
+   */
+  Reply changeKey(Account acct, AcmeJws outer) {
+    AcmeJws inner = AcmeJws.parseInner(outer.payload());
+    if (!inner.url().equals(outer.url())) {
+      throw AcmeProblem.malformed("the inner JWS's url is not the outer JWS's url");
+    }
+    JWK newKey = inner.jwk().orElseThrow();
+    inner.verify(newKey);
+    Map<String, Object> p = inner.json();
+    if (!views.accountUrl(acct.id()).equals(p.get("account"))) {
+      throw AcmeProblem.malformed("the inner payload's account is not the signing account");
+    }
+    if (!(p.get("oldKey") instanceof Map<?, ?> old)) {
+      throw AcmeProblem.malformed("the inner payload needs oldKey, a JWK");
+    }
+    JWK oldKey;
+    try {
+      oldKey = JWK.parse(castMap(old));
+    } catch (ParseException | RuntimeException e) {
+      throw AcmeProblem.malformed("oldKey is not a JWK");
+    }
+    if (oldKey.isPrivate() || !sameKey(oldKey, jwk(acct))) {
+      throw AcmeProblem.unauthorized("oldKey is not the account's key");
+    }
+    String thumb = AcmeJws.thumbprint(newKey);
+    Optional<Account> holder = store.accountByThumbprint(thumb);
+    if (holder.isEmpty() && store.replaceKey(acct.id(), acct.thumbprint(), thumb, json(newKey))) {
+      log.info("event=acme_account_key_changed account={}", acct.id());
+      Account changed = new Account(acct.id(), thumb, json(newKey), acct.status(), acct.contact());
+      return AcmeViews.json(
+          200, Optional.of(views.accountUrl(acct.id())), List.of(), views.view(changed));
+    }
+    // Another account has the key (perhaps since a moment ago), or this one's key just changed.
+    Optional<Account> now = holder.isPresent() ? holder : store.accountByThumbprint(thumb);
+    Map<String, Object> problem = new java.util.LinkedHashMap<>();
+    problem.put("type", "urn:ietf:params:acme:error:malformed");
+    problem.put("detail", "another account holds the new key, or this account's key just changed");
+    problem.put("status", 409);
+    return new Reply(
+        409,
+        now.map(a -> views.accountUrl(a.id())),
+        List.of(),
+        AcmeJson.write(problem),
+        "application/problem+json");
+  }
+
+  private static String json(JWK key) {
+    return key.toPublicJWK().toJSONString();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> castMap(Map<?, ?> m) {
+    return (Map<String, Object>) m;
+  }
+
+  private static boolean sameKey(JWK a, JWK b) {
+    try {
+      return java.util.Arrays.equals(publicKey(a).getEncoded(), publicKey(b).getEncoded());
+    } catch (com.nimbusds.jose.JOSEException e) {
+      return false;
+    }
+  }
+
+  private static java.security.PublicKey publicKey(JWK k) throws com.nimbusds.jose.JOSEException {
+    if (k instanceof com.nimbusds.jose.jwk.ECKey ec) {
+      return ec.toECPublicKey();
+    }
+    if (k instanceof com.nimbusds.jose.jwk.RSAKey rsa) {
+      return rsa.toRSAPublicKey();
+    }
+    throw new com.nimbusds.jose.JOSEException("not an account key type");
+  }
+
   /** The account's orders list (RFC 8555 §7.1.2.1), newest first, at most 1000. */
   Reply orders(Account acct, String id) {
     mustOwn(acct, id);

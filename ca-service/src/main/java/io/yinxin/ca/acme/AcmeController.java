@@ -68,6 +68,11 @@ public class AcmeController {
     return handle(request, r -> acme.account(r, id));
   }
 
+  @PostMapping("/key-change")
+  public ResponseEntity<byte[]> keyChange(HttpServletRequest request) {
+    return handle(request, acme::keyChange);
+  }
+
   @PostMapping("/acct/" + ID + "/orders")
   public ResponseEntity<byte[]> accountOrders(HttpServletRequest request, @PathVariable String id) {
     return handle(request, r -> acme.accountOrders(r, id));

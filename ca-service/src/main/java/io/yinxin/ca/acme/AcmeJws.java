@@ -37,6 +37,18 @@ public record AcmeJws(JWSHeader header, byte[] payload, JWSObject object) {
    * @throws AcmeProblem {@code malformed} or {@code badSignatureAlgorithm}
    */
   public static AcmeJws parse(byte[] body) {
+    return parse(body, false);
+  }
+
+  /**
+   * Parses the inner JWS of a key change (RFC 8555 §7.3.5): signed with the new key, which its
+   * header carries as {@code jwk}; it has a {@code url} and no {@code nonce}.
+   */
+  static AcmeJws parseInner(byte[] body) {
+    return parse(body, true);
+  }
+
+  private static AcmeJws parse(byte[] body, boolean inner) {
     Map<String, Object> json =
         AcmeJson.object(body)
             .orElseThrow(() -> AcmeProblem.malformed("the request body is not one JSON object"));
@@ -64,8 +76,19 @@ public record AcmeJws(JWSHeader header, byte[] payload, JWSObject object) {
     if ((h.getJWK() == null) == (h.getKeyID() == null)) {
       throw AcmeProblem.malformed("the protected header needs exactly one of jwk and kid");
     }
-    if (h.getCustomParam("nonce") == null || h.getCustomParam("url") == null) {
+    if (inner) {
+      if (h.getJWK() == null || h.getCustomParam("nonce") != null) {
+        throw AcmeProblem.malformed("the inner JWS has a jwk and no nonce");
+      }
+      if (!(h.getCustomParam("url") instanceof String)) {
+        throw AcmeProblem.malformed("the inner JWS's protected header needs url");
+      }
+    } else if (!(h.getCustomParam("nonce") instanceof String)
+        || !(h.getCustomParam("url") instanceof String)) {
       throw AcmeProblem.malformed("the protected header needs nonce and url");
+    }
+    if (h.getJWK() != null) {
+      requireCanonical(h.getJWK());
     }
     byte[] payload = pl.isEmpty() ? new byte[0] : new Base64URL(pl).decode();
     return new AcmeJws(h, payload, jws);
@@ -127,6 +150,43 @@ public record AcmeJws(JWSHeader header, byte[] payload, JWSObject object) {
     } catch (JOSEException e) {
       throw AcmeProblem.malformed("the JWS signature does not verify with this key and algorithm");
     }
+  }
+
+  /**
+   * Refuses a JWK whose members are not written the one way RFC 7518 §6 allows: EC coordinates at
+   * the curve's full length, RSA modulus and exponent without leading zero octets, each in unpadded
+   * base64url with no stray bits. RFC 7638 thumbprints hash the members as written, so another
+   * spelling of the same key has another thumbprint: the same key could hold a second account, and
+   * the check that a key change does not take a key another account holds would not see it.
+   */
+  static void requireCanonical(JWK key) {
+    boolean canonical;
+    if (key instanceof ECKey ec) {
+      var spec = ec.getCurve().toECParameterSpec();
+      if (spec == null) {
+        throw new AcmeProblem("badPublicKey", 400, "account keys are EC (P-256, P-384) or RSA");
+      }
+      int size = (spec.getCurve().getField().getFieldSize() + 7) / 8;
+      canonical = fixedLength(ec.getX(), size) && fixedLength(ec.getY(), size);
+    } else if (key instanceof RSAKey rsa) {
+      canonical = minimal(rsa.getModulus()) && minimal(rsa.getPublicExponent());
+    } else {
+      throw new AcmeProblem("badPublicKey", 400, "account keys are EC (P-256, P-384) or RSA");
+    }
+    if (!canonical) {
+      throw new AcmeProblem(
+          "badPublicKey", 400, "the jwk is not in its one canonical form (RFC 7518 §6)");
+    }
+  }
+
+  private static boolean fixedLength(Base64URL b, int length) {
+    byte[] raw = b.decode();
+    return raw.length == length && Base64URL.encode(raw).toString().equals(b.toString());
+  }
+
+  private static boolean minimal(Base64URL b) {
+    byte[] raw = b.decode();
+    return raw.length > 0 && raw[0] != 0 && Base64URL.encode(raw).toString().equals(b.toString());
   }
 
   /** RFC 7638 SHA-256 thumbprint of a key, base64url. */

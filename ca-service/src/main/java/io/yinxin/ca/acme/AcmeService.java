@@ -121,6 +121,7 @@ public final class AcmeService {
     d.put("newAccount", base() + "/new-account");
     d.put("newOrder", base() + "/new-order");
     d.put("revokeCert", base() + "/revoke-cert");
+    d.put("keyChange", base() + "/key-change");
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("website", views.website());
     meta.put("externalAccountRequired", false);
@@ -181,6 +182,10 @@ public final class AcmeService {
 
   public Reply account(Request r, String id) {
     return accounts.update(signer(r), id, r.jws());
+  }
+
+  public Reply keyChange(Request r) {
+    return accounts.changeKey(signer(r), r.jws());
   }
 
   public Reply accountOrders(Request r, String id) {

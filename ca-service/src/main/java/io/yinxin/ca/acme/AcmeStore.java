@@ -217,6 +217,35 @@ final class AcmeStore {
         });
   }
 
+  /**
+   * Gives the account a new key, if its key is still the one with {@code oldThumbprint}.
+   *
+   * @return false if its key had changed meanwhile or another account holds the new key (the unique
+   *     thumbprint decides between two nodes changing keys at once)
+   */
+  boolean replaceKey(String id, String oldThumbprint, String newThumbprint, String jwk) {
+    try {
+      return store.inTransaction(
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE ca.acme_accounts SET thumbprint = ?, jwk = ? WHERE id = ? AND"
+                        + " thumbprint = ?")) {
+              ps.setString(1, newThumbprint);
+              ps.setString(2, jwk);
+              ps.setString(3, id);
+              ps.setString(4, oldThumbprint);
+              return ps.executeUpdate() == 1;
+            }
+          });
+    } catch (CaException e) {
+      if (e.code() == CaException.Code.CONFLICT) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
   void updateAccount(String id, String status, String contact) {
     store.inTransaction(
         c -> {

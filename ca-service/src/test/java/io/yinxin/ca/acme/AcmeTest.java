@@ -417,6 +417,239 @@ class AcmeTest {
   }
 
   @Test
+  void acme4jRollsTheAccountKeyOverAndTheOldKeyNoLongerFindsTheAccount() throws Exception {
+    KeyPair oldKey = TestCsr.ec("secp256r1");
+    KeyPair newKey = TestCsr.ec("secp384r1");
+    Session session = new Session(URI.create(DIRECTORY));
+    Account account =
+        new AccountBuilder().agreeToTermsOfService().useKeyPair(oldKey).create(session);
+    account.changeKey(newKey); // RFC 8555 §7.3.5, as acme4j writes it
+    Account found =
+        new AccountBuilder()
+            .onlyExisting()
+            .useKeyPair(newKey)
+            .create(new Session(URI.create(DIRECTORY)));
+    assertThat(found.getLocation()).isEqualTo(account.getLocation());
+    assertThatThrownBy(
+            () ->
+                new AccountBuilder()
+                    .onlyExisting()
+                    .useKeyPair(oldKey)
+                    .create(new Session(URI.create(DIRECTORY))))
+        .isInstanceOfSatisfying(
+            AcmeServerException.class,
+            e ->
+                assertThat(e.getType().toString())
+                    .isEqualTo("urn:ietf:params:acme:error:accountDoesNotExist"));
+  }
+
+  /** A signed JWS in the flattened JSON serialization ACME uses (RFC 8555 §6.2). */
+  static String flattened(JWSObject o) {
+    return "{\"protected\":\""
+        + o.getHeader().toBase64URL()
+        + "\",\"payload\":\""
+        + o.getPayload().toBase64URL()
+        + "\",\"signature\":\""
+        + o.getSignature()
+        + "\"}";
+  }
+
+  /** A key change signed by the account's current key, carrying {@code inner}. */
+  static HttpResponse<String> changeKey(ECKey current, String kid, String inner) throws Exception {
+    String url = BASE + "/acme/key-change";
+    return post(url, jws(current, nonce(), url, inner, false, kid));
+  }
+
+  /** The inner JWS of a key change: the new key in its header, url, no nonce. */
+  static String innerJws(ECKey newKey, String url, String payload, String nonce) throws Exception {
+    JWSHeader.Builder h =
+        new JWSHeader.Builder(
+                Curve.P_384.equals(newKey.getCurve()) ? JWSAlgorithm.ES384 : JWSAlgorithm.ES256)
+            .jwk(newKey.toPublicJWK())
+            .customParam("url", url);
+    if (nonce != null) {
+      h.customParam("nonce", nonce);
+    }
+    JWSObject o = new JWSObject(h.build(), new Payload(payload));
+    o.sign(new ECDSASigner(newKey));
+    return flattened(o);
+  }
+
+  static String keyChangePayload(String account, ECKey oldKey) {
+    return "{\"account\":\""
+        + account
+        + "\",\"oldKey\":"
+        + oldKey.toPublicJWK().toJSONString()
+        + "}";
+  }
+
+  @Test
+  void aKeyChangeThatDoesNotHoldTogetherIsRefusedAndAKeyHeldElsewhereIsAConflict()
+      throws Exception {
+    String newAccount = BASE + "/acme/new-account";
+    String keyChange = BASE + "/acme/key-change";
+    ECKey key = new ECKeyGenerator(Curve.P_256).generate();
+    ECKey other = new ECKeyGenerator(Curve.P_256).generate();
+    ECKey fresh = new ECKeyGenerator(Curve.P_256).generate();
+    String kid =
+        post(
+                newAccount,
+                jws(key, nonce(), newAccount, "{\"termsOfServiceAgreed\":true}", true, null))
+            .headers()
+            .firstValue("Location")
+            .orElseThrow();
+    String otherKid =
+        post(
+                newAccount,
+                jws(other, nonce(), newAccount, "{\"termsOfServiceAgreed\":true}", true, null))
+            .headers()
+            .firstValue("Location")
+            .orElseThrow();
+    assertThat(
+            HTTP.send(
+                    HttpRequest.newBuilder(URI.create(BASE + "/acme/directory")).build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body())
+        .contains("\"keyChange\":\"" + keyChange + "\"");
+
+    // Each of these leaves the account's key as it was.
+    Map<String, String> refused = new java.util.LinkedHashMap<>();
+    refused.put("inner url differs", innerJws(fresh, newAccount, keyChangePayload(kid, key), null));
+    refused.put(
+        "inner has a nonce", innerJws(fresh, keyChange, keyChangePayload(kid, key), nonce()));
+    refused.put(
+        "another account named", innerJws(fresh, keyChange, keyChangePayload(otherKid, key), null));
+    refused.put(
+        "oldKey is not the account's",
+        innerJws(fresh, keyChange, keyChangePayload(kid, other), null));
+    refused.put(
+        "oldKey missing", innerJws(fresh, keyChange, "{\"account\":\"" + kid + "\"}", null));
+    refused.put(
+        "inner signed by another key",
+        innerWithForgedSignature(fresh, other, keyChange, keyChangePayload(kid, key)));
+    refused.put("not a JWS", "{\"x\":1}");
+    for (var e : refused.entrySet()) {
+      HttpResponse<String> r = changeKey(key, kid, e.getValue());
+      assertThat(r.statusCode()).as(e.getKey() + ": " + r.body()).isIn(400, 403);
+      assertThat(r.headers().firstValue("Content-Type").orElse(""))
+          .as(e.getKey())
+          .startsWith("application/problem+json");
+    }
+    // The new key is another account's: 409, naming that account.
+    HttpResponse<String> taken =
+        changeKey(key, kid, innerJws(other, keyChange, keyChangePayload(kid, key), null));
+    assertThat(taken.statusCode()).as(taken.body()).isEqualTo(409);
+    assertThat(taken.headers().firstValue("Location")).hasValue(otherKid);
+    // Nothing changed: the old key still speaks for the account.
+    String ordersUrl = kid + "/orders";
+    assertThat(post(ordersUrl, jws(key, nonce(), ordersUrl, "", false, kid)).statusCode())
+        .isEqualTo(200);
+
+    // A good change; afterwards the old key is refused and the new one is the account.
+    HttpResponse<String> changed =
+        changeKey(key, kid, innerJws(fresh, keyChange, keyChangePayload(kid, key), null));
+    assertThat(changed.statusCode()).as(changed.body()).isEqualTo(200);
+    assertAcmeProblem(
+        post(ordersUrl, jws(key, nonce(), ordersUrl, "", false, kid)), 400, "malformed");
+    assertThat(post(ordersUrl, jws(fresh, nonce(), ordersUrl, "", false, kid)).statusCode())
+        .isEqualTo(200);
+    HttpResponse<String> byNewKey =
+        post(
+            newAccount,
+            jws(fresh, nonce(), newAccount, "{\"onlyReturnExisting\":true}", true, null));
+    assertThat(byNewKey.statusCode()).isEqualTo(200);
+    assertThat(byNewKey.headers().firstValue("Location")).hasValue(kid);
+  }
+
+  static String innerWithForgedSignature(ECKey claimed, ECKey signer, String url, String payload)
+      throws Exception {
+    JWSObject o =
+        new JWSObject(
+            new JWSHeader.Builder(JWSAlgorithm.ES256)
+                .jwk(claimed.toPublicJWK())
+                .customParam("url", url)
+                .build(),
+            new Payload(payload));
+    o.sign(new ECDSASigner(signer));
+    return flattened(o);
+  }
+
+  /**
+   * Another spelling of the same key (RFC 7518 §6 allows one): Nimbus reads each as the same key
+   * but RFC 7638 hashes the members as written, so each used to be a new account for a key that had
+   * one already.
+   */
+  @Test
+  void aKeyWrittenAnyOtherWayThanItsCanonicalFormIsRefused() throws Exception {
+    String newAccount = BASE + "/acme/new-account";
+    ECKey key = new ECKeyGenerator(Curve.P_256).generate();
+    HttpResponse<String> first =
+        post(
+            newAccount,
+            jws(key, nonce(), newAccount, "{\"termsOfServiceAgreed\":true}", true, null));
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+    byte[] x = key.getX().decode();
+    byte[] padded = new byte[x.length + 1];
+    System.arraycopy(x, 0, padded, 1, x.length);
+    String xs = key.getX().toString();
+    // The last character of a 32-byte value carries 2 unused bits: set one.
+    char last = xs.charAt(xs.length() - 1);
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    String strayBits =
+        xs.substring(0, xs.length() - 1) + alphabet.charAt(alphabet.indexOf(last) | 1);
+    for (String spelledX :
+        List.of(com.nimbusds.jose.util.Base64URL.encode(padded).toString(), strayBits, xs + "=")) {
+      Map<String, Object> m = new java.util.LinkedHashMap<>(key.toJSONObject());
+      m.put("x", spelledX);
+      ECKey respelled = ECKey.parse(m); // Nimbus takes each spelling as the same key
+      assertThat(respelled.toECPublicKey()).isEqualTo(key.toECPublicKey());
+      HttpResponse<String> r =
+          post(
+              newAccount,
+              jws(respelled, nonce(), newAccount, "{\"termsOfServiceAgreed\":true}", true, null));
+      assertAcmeProblem(r, 400, "badPublicKey");
+    }
+    // RSA: a modulus with a leading zero octet, and the exponent 65537 as 00 01 00 01.
+    java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("RSA");
+    g.initialize(2048);
+    KeyPair rsa = g.generateKeyPair();
+    com.nimbusds.jose.jwk.RSAKey rsaKey =
+        new com.nimbusds.jose.jwk.RSAKey.Builder(
+                (java.security.interfaces.RSAPublicKey) rsa.getPublic())
+            .privateKey(rsa.getPrivate())
+            .build();
+    byte[] n = rsaKey.getModulus().decode();
+    byte[] n0 = new byte[n.length + 1];
+    System.arraycopy(n, 0, n0, 1, n.length);
+    for (String[] member :
+        new String[][] {
+          {"n", com.nimbusds.jose.util.Base64URL.encode(n0).toString()}, {"e", "AAEAAQ"}
+        }) {
+      Map<String, Object> m = new java.util.LinkedHashMap<>(rsaKey.toPublicJWK().toJSONObject());
+      m.put(member[0], member[1]);
+      com.nimbusds.jose.jwk.RSAKey respelled = com.nimbusds.jose.jwk.RSAKey.parse(m);
+      JWSObject o =
+          new JWSObject(
+              new JWSHeader.Builder(JWSAlgorithm.RS256)
+                  .jwk(respelled)
+                  .customParam("nonce", nonce())
+                  .customParam("url", newAccount)
+                  .build(),
+              new Payload("{\"termsOfServiceAgreed\":true}"));
+      o.sign(new com.nimbusds.jose.crypto.RSASSASigner(rsa.getPrivate()));
+      String body = flattened(o);
+      assertAcmeProblem(post(newAccount, body), 400, "badPublicKey");
+    }
+    // The canonical form still finds the one account.
+    HttpResponse<String> again =
+        post(
+            newAccount, jws(key, nonce(), newAccount, "{\"onlyReturnExisting\":true}", true, null));
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(again.headers().firstValue("Location"))
+        .isEqualTo(first.headers().firstValue("Location"));
+  }
+
+  @Test
   void aFloodOfNonceRequestsFromOneAddressIsRateLimitedAndOtherAddressesAreNot() throws Exception {
     // 127.0.0.2 is another loopback address: its bucket is not the one the other tests use.
     int limited = 0;
@@ -500,13 +733,7 @@ class AcmeTest {
   static String forgedJws(ECKey claimed, ECKey signer, String nonce, String url) throws Exception {
     JWSObject o = new JWSObject(header(claimed, nonce, url, true, null), new Payload("{}"));
     o.sign(new ECDSASigner(signer));
-    return "{\"protected\":\""
-        + o.getHeader().toBase64URL()
-        + "\",\"payload\":\""
-        + o.getPayload().toBase64URL()
-        + "\",\"signature\":\""
-        + o.getSignature()
-        + "\"}";
+    return flattened(o);
   }
 
   static HttpResponse<String> post(String url, String body) throws Exception {
