@@ -48,6 +48,9 @@ public final class KeyUseTally<K> {
     BigInteger last;
     Instant from;
 
+    /** Taken out of the tally after a period without uses; a count finding it tries again. */
+    boolean dropped;
+
     Uses(Instant from) {
       this.from = from;
     }
@@ -79,10 +82,32 @@ public final class KeyUseTally<K> {
 
   /** Counts one use of {@code key} that produced an object with this serial number. */
   public void count(K key, BigInteger serial) {
-    Uses u = uses.computeIfAbsent(key, k -> new Uses(since));
-    synchronized (u) {
-      u.add(1, serial, serial);
+    add(key, 1, serial, serial, null);
+  }
+
+  /** Adds uses to {@code key}'s tally; {@code from}, if given, is where its period starts. */
+  private void add(K key, long n, BigInteger low, BigInteger high, Instant from) {
+    while (true) {
+      Uses u = uses.computeIfAbsent(key, k -> new Uses(since));
+      synchronized (u) {
+        if (u.dropped) {
+          continue;
+        }
+        u.add(n, low, high);
+        if (from != null) {
+          u.from = from; // the next event covers this window's period too
+        }
+        return;
+      }
     }
+  }
+
+  /**
+   * What the tally holds: keys with uses not recorded yet or with uses in the last period. A key
+   * without uses for a whole period is dropped, so keys seen once (a client's address) do not stay.
+   */
+  public int size() {
+    return uses.size();
   }
 
   /**
@@ -107,6 +132,8 @@ public final class KeyUseTally<K> {
           Instant from = u.from;
           u.from = to;
           if (u.count == 0) {
+            u.dropped = true;
+            uses.remove(e.getKey(), u);
             continue;
           }
           taken.add(
@@ -131,11 +158,7 @@ public final class KeyUseTally<K> {
         audit.append(event.apply(e.getKey(), w));
         events++;
       } catch (RuntimeException ex) {
-        Uses u = uses.get(e.getKey());
-        synchronized (u) {
-          u.add(w.count(), w.first().orElse(null), w.last().orElse(null));
-          u.from = w.from(); // the next event covers this window's period too
-        }
+        add(e.getKey(), w.count(), w.first().orElse(null), w.last().orElse(null), w.from());
         refused.accept(e.getKey(), ex);
       }
     }

@@ -196,4 +196,70 @@ class KeyUseTallyTest {
       assertThat(windows.get(i).from()).isAfterOrEqualTo(windows.get(i - 1).to());
     }
   }
+
+  /**
+   * A key without uses for a whole period leaves the tally (keys may be client addresses, seen
+   * once), and a use arriving as its key is dropped is counted once, under the key made anew.
+   */
+  @Test
+  void idleKeysAreDroppedWithoutLosingAUseThatRacesTheDrop() throws Exception {
+    Hand clock = new Hand();
+    KeyUseTally<String> tally = new KeyUseTally<>(clock);
+    for (int i = 0; i < 1000; i++) {
+      tally.count("client-" + i);
+    }
+    assertThat(tally.size()).isEqualTo(1000);
+    clock.now = clock.now.plusSeconds(60);
+    assertThat(record(tally)).isEqualTo(1000);
+    assertThat(tally.size()).isEqualTo(1000); // each had uses in the last period
+    clock.now = clock.now.plusSeconds(60);
+    assertThat(record(tally)).isZero();
+    assertThat(tally.size()).isZero();
+
+    // Many keys, each used now and then, while recording runs without pause: every key is dropped
+    // and made again many times, and the windows still add up to every use.
+    KeyUseTally<String> busy = new KeyUseTally<>(Clock.systemUTC());
+    java.util.concurrent.atomic.AtomicLong recorded = new java.util.concurrent.atomic.AtomicLong();
+    AuditLog log = e -> new Receipt(0, new byte[32]);
+    AtomicBoolean done = new AtomicBoolean();
+    Runnable recordBusy =
+        () ->
+            busy.record(
+                log,
+                (k, w) -> {
+                  recorded.addAndGet(w.count());
+                  return AuditEvent.of(EventType.KEY_USED, "test", k, Map.of());
+                },
+                (k, e) -> {});
+    Thread recorder =
+        new Thread(
+            () -> {
+              while (!done.get()) {
+                recordBusy.run();
+              }
+            });
+    recorder.start();
+    List<Thread> counters = new ArrayList<>();
+    int threads = 4;
+    int perThread = 200_000;
+    for (int t = 0; t < threads; t++) {
+      int seed = t;
+      Thread th =
+          new Thread(
+              () -> {
+                for (int i = 0; i < perThread; i++) {
+                  busy.count("client-" + ((i * 31 + seed) % 500));
+                }
+              });
+      th.start();
+      counters.add(th);
+    }
+    for (Thread th : counters) {
+      th.join(Duration.ofMinutes(1).toMillis());
+    }
+    done.set(true);
+    recorder.join(Duration.ofMinutes(1).toMillis());
+    recordBusy.run();
+    assertThat(recorded.get()).isEqualTo((long) threads * perThread);
+  }
 }
