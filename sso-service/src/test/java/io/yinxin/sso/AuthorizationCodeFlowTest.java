@@ -436,24 +436,47 @@ class AuthorizationCodeFlowTest {
     return post("/login", Map.of("username", username, "password", password, "_csrf", csrf), null);
   }
 
+  @Autowired io.yinxin.sso.account.LoginAudit loginAudit;
+
   @Test
   void aPasswordBruteForceIsThrottledAndEveryAttemptIsAuditedWithoutThePassword() throws Exception {
     accounts.create("victim", "correct horse battery staple", "Victim");
-    long before = io.yinxin.audit.store.LogStore.open(dataSource).size();
+    loginAudit.recordTally(); // whatever other tests left counted
+    long before = AuditEvents.count(dataSource, auditStore, "LOGIN_FAILED");
     for (int i = 0; i < 5; i++) {
       assertThat(location(signIn("Victim", "wrong password " + i))).endsWith("/login?error");
     }
     // Now even the right password waits, and the page says until when.
     assertThat(location(signIn("victim", "correct horse battery staple"))).endsWith("/login?error");
     assertThat(get("/login?error").body()).contains("try again after").contains("后重试");
-    long after = io.yinxin.audit.store.LogStore.open(dataSource).size();
-    assertThat(after - before).isGreaterThanOrEqualTo(6);
-    // Five bad passwords, one throttled attempt; none records what was typed.
-    assertThat(AuditEvents.countFor(dataSource, auditStore, "LOGIN_FAILED", "victim")).isEqualTo(6);
+    // Five bad passwords, each its own event; none records what was typed.
+    assertThat(AuditEvents.count(dataSource, auditStore, "LOGIN_FAILED") - before).isEqualTo(5);
+    assertThat(AuditEvents.countFor(dataSource, auditStore, "LOGIN_FAILED", "victim")).isEqualTo(5);
     assertThat(
             AuditEvents.countFor(
                 dataSource, auditStore, "LOGIN_FAILED", "victim", "wrong password"))
         .isZero();
+
+    // Attempts while blocked are counted, not recorded one by one: forty more add nothing to the
+    // log until the tally, which adds one event stating all forty-one. One event per attempt let
+    // anyone grow the never-pruned log as fast as they could post the form.
+    for (int i = 0; i < 40; i++) {
+      assertThat(location(signIn("victim", "guess " + i))).endsWith("/login?error");
+    }
+    assertThat(AuditEvents.count(dataSource, auditStore, "LOGIN_FAILED") - before).isEqualTo(5);
+    assertThat(loginAudit.recordTally()).isEqualTo(1);
+    assertThat(AuditEvents.count(dataSource, auditStore, "LOGIN_FAILED") - before).isEqualTo(6);
+    assertThat(
+            AuditEvents.countFor(
+                dataSource,
+                auditStore,
+                "LOGIN_FAILED",
+                "(counted)",
+                "\"result\":\"throttled\"",
+                "\"count\":\"41\"",
+                "\"source\":\"127.0.0.1\""))
+        .isEqualTo(1);
+    assertThat(loginAudit.recordTally()).isZero();
   }
 
   @Test

@@ -4,6 +4,7 @@ import io.yinxin.audit.AuditEvent;
 import io.yinxin.audit.AuditLog;
 import io.yinxin.audit.EventType;
 import io.yinxin.sso.account.Accounts;
+import io.yinxin.sso.account.LoginAudit;
 import io.yinxin.sso.account.SignIns;
 import io.yinxin.sso.web.Pages;
 import jakarta.servlet.http.HttpServletRequest;
@@ -37,7 +38,9 @@ import org.springframework.web.bind.annotation.RestController;
  * CitizenCertificates}; when it is good, the session is signed in as the account its ID number
  * belongs to (a new session id, {@code amr} {@code x509}) and goes on to where the sign-in started.
  * Every attempt is a {@code LOGIN_SUCCEEDED} / {@code LOGIN_FAILED} audit event with method {@code
- * x509}, the reason, and the certificate's issuer and serial (never the ID number).
+ * x509}, the reason, and the certificate's issuer and serial (never the ID number); attempts anyone
+ * can make without end (no certificate, or one the citizen CA did not issue) are counted and
+ * recorded once a minute by {@link LoginAudit#countFailure}.
  */
 @RestController
 public class CertificateLogin {
@@ -50,6 +53,7 @@ public class CertificateLogin {
   private final Accounts accounts;
   private final SignIns signIns;
   private final AuditLog audit;
+  private final LoginAudit failures;
   private final Clock clock;
   private final HttpSessionSecurityContextRepository contexts =
       new HttpSessionSecurityContextRepository();
@@ -59,11 +63,13 @@ public class CertificateLogin {
       Accounts accounts,
       SignIns signIns,
       AuditLog audit,
+      LoginAudit failures,
       Clock clock) {
     this.certificates = certificates;
     this.accounts = accounts;
     this.signIns = signIns;
     this.audit = audit;
+    this.failures = failures;
     this.clock = clock;
   }
 
@@ -103,12 +109,16 @@ public class CertificateLogin {
       outcome = new CitizenCertificates.Refused("disabled");
     }
     String reason = ((CitizenCertificates.Refused) outcome).reason();
-    record(
-        EventType.LOGIN_FAILED,
-        "(certificate)",
-        reason,
-        chain == null || chain.length == 0 ? null : chain[0],
-        request);
+    if (reason.equals("no_certificate") || reason.equals("untrusted")) {
+      failures.countFailure("x509", reason, request.getRemoteAddr());
+    } else {
+      record(
+          EventType.LOGIN_FAILED,
+          "(certificate)",
+          reason,
+          chain == null || chain.length == 0 ? null : chain[0],
+          request);
+    }
     ResponseEntity<String> page =
         Pages.page(
             zh,

@@ -950,7 +950,8 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.realname.RealNames realNames,
       io.yinxin.sso.account.Accounts accounts,
       io.yinxin.sso.account.SignIns signIns,
-      AuditLog audit) {
+      AuditLog audit,
+      io.yinxin.sso.account.LoginAudit loginAudit) {
     var certificates =
         new io.yinxin.sso.certificate.CitizenCertificates(
             io.yinxin.sso.certificate.CitizenCertificates.readPem(Path.of(p.citizenCa())),
@@ -958,7 +959,7 @@ public class SsoAutoConfiguration {
             realNames,
             java.time.Clock.systemUTC());
     return new io.yinxin.sso.certificate.CertificateLogin(
-        certificates, accounts, signIns, audit, java.time.Clock.systemUTC());
+        certificates, accounts, signIns, audit, loginAudit, java.time.Clock.systemUTC());
   }
 
   /**
@@ -1192,10 +1193,39 @@ public class SsoAutoConfiguration {
         p.citizenCa().isBlank() ? 0 : p.certificateLoginPort(), names, !p.passkeysRpId().isBlank());
   }
 
-  @Bean
+  @Bean(destroyMethod = "close")
   io.yinxin.sso.account.LoginAudit ssoLoginAudit(
       AuditLog audit, io.yinxin.sso.account.SignIns signIns) {
     return new io.yinxin.sso.account.LoginAudit(audit, signIns);
+  }
+
+  /**
+   * Records the counted sign-in failures (throttled, passkey, upstream) once a minute ({@link
+   * io.yinxin.sso.account.LoginAudit#recordTally}); the rest when the node stops.
+   */
+  @Bean(destroyMethod = "shutdownNow")
+  java.util.concurrent.ScheduledExecutorService ssoLoginFailureTally(
+      io.yinxin.sso.account.LoginAudit loginAudit) {
+    java.util.concurrent.ScheduledExecutorService s =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "sso-login-failure-tally");
+              t.setDaemon(true);
+              return t;
+            });
+    s.scheduleWithFixedDelay(
+        () -> {
+          try {
+            loginAudit.recordTally();
+          } catch (RuntimeException e) {
+            log.warn(
+                "event=sso_login_failure_tally_failed reason={}", e.getClass().getSimpleName());
+          }
+        },
+        1,
+        1,
+        java.util.concurrent.TimeUnit.MINUTES);
+    return s;
   }
 
   /** The embedded default's demo user (no second factor), its password in an owner-only file. */
