@@ -17,6 +17,15 @@ public interface KeyBackend extends AutoCloseable {
 
   KeyInfo generate(KeySpec spec, String label);
 
+  /**
+   * Destroys a key (signing or data) this backend generated a moment ago, because what had to
+   * follow its generation failed: its {@code KEY_GENERATED} record. A key the evidence does not
+   * know of must not stay. Nothing else in Yinxin destroys keys.
+   *
+   * @throws KeyException if the key could not be destroyed (the caller reports it)
+   */
+  void destroyGenerated(KeyRef ref);
+
   KeyInfo describe(KeyRef ref);
 
   default PublicKey publicKey(KeyRef ref) {

@@ -72,7 +72,8 @@ public final class KeyServices implements KeyService, AutoCloseable {
     }
     KeyInfo info = b.generate(spec, label);
     log.info("event=key_generated key={} type={}", info.ref(), spec);
-    notify(
+    recordOrDestroy(
+        b,
         new KeyUse(
             info.ref(),
             KeyUse.Operation.GENERATE,
@@ -206,7 +207,8 @@ public final class KeyServices implements KeyService, AutoCloseable {
     }
     KeyRef ref = b.generateDataKey(spec, label);
     log.info("event=key_generated key={} type={}", ref, spec);
-    notify(
+    recordOrDestroy(
+        b,
         new KeyUse(
             ref,
             KeyUse.Operation.GENERATE,
@@ -299,6 +301,32 @@ public final class KeyServices implements KeyService, AutoCloseable {
       }
     }
     return purpose;
+  }
+
+  /**
+   * Records a new key ({@code KEY_GENERATED}); if the record fails, the key is destroyed and the
+   * failure thrown, so no key exists that the evidence does not name. A key that cannot be
+   * destroyed either is logged by its URI for an operator to remove.
+   */
+  private void recordOrDestroy(KeyBackend b, KeyUse use) {
+    try {
+      notify(use);
+    } catch (RuntimeException e) {
+      try {
+        b.destroyGenerated(use.ref());
+        log.warn(
+            "event=key_destroyed_unrecorded key={} reason={}",
+            use.ref(),
+            e.getClass().getSimpleName());
+      } catch (RuntimeException d) {
+        e.addSuppressed(d);
+        log.error(
+            "event=key_unrecorded_not_destroyed key={} reason={}",
+            use.ref(),
+            d.getClass().getSimpleName());
+      }
+      throw e;
+    }
   }
 
   private void notify(KeyUse use) {

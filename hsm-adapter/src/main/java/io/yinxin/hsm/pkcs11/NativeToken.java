@@ -500,6 +500,22 @@ final class NativeToken implements AutoCloseable {
                     .value(Pkcs11KeyBackend.encoded(cert))));
   }
 
+  /**
+   * Destroys every object labelled {@code label} (key pair, placeholder certificate, or data key):
+   * a key just generated whose record failed.
+   */
+  void destroyLabelled(String label) {
+    privateHandles.remove(label);
+    withSession(
+        "destroying " + label,
+        s -> {
+          for (long h : s.findObjectsSingle(new AttributeVector().label(label), 16)) {
+            s.destroyObject(h);
+          }
+          return null;
+        });
+  }
+
   /** Removes every object with this label or id: the cleanup after a failed generation. */
   void destroyObjects(String label, byte[] id) {
     privateHandles.remove(label);

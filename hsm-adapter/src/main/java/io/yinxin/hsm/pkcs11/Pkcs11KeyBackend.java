@@ -194,6 +194,20 @@ public final class Pkcs11KeyBackend implements KeyBackend {
     return recovering(() -> generateOnce(ref, spec, label));
   }
 
+  @Override
+  public void destroyGenerated(KeyRef ref) {
+    checkToken(ref);
+    recovering(
+        () -> {
+          synchronized (this) {
+            meta.remove(ref.label());
+            aesKeys.remove(ref.label());
+            nativeToken.destroyLabelled(ref.label());
+            return null;
+          }
+        });
+  }
+
   private synchronized KeyInfo generateOnce(KeyRef ref, KeySpec spec, String label) {
     {
       if (lookup(label) != null || hasAes(label)) {

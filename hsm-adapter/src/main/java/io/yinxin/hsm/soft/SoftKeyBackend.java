@@ -338,6 +338,19 @@ public final class SoftKeyBackend implements KeyBackend {
     }
   }
 
+  @Override
+  public synchronized void destroyGenerated(KeyRef ref) {
+    String label = ref.label();
+    Path file = dir.resolve(label + (dataKeys.containsKey(label) ? DATA_SUFFIX : SUFFIX));
+    keys.remove(label);
+    dataKeys.remove(label);
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot delete key file " + file, e);
+    }
+  }
+
   private static KeyPair newKeyPair(KeySpec spec) throws GeneralSecurityException {
     KeyPairGenerator g = KeyPairGenerator.getInstance(spec.jcaAlgorithm(), BouncyCastle.PROVIDER);
     if (spec == KeySpec.RSA_3072) {

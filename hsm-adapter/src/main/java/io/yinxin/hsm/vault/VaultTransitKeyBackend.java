@@ -191,6 +191,23 @@ public final class VaultTransitKeyBackend implements KeyBackend {
   }
 
   /**
+   * Deletes the key: Transit refuses to delete a key until its {@code deletion_allowed} is set, so
+   * that is set first ({@code POST keys/:name/config}, then {@code DELETE keys/:name}).
+   */
+  @Override
+  public synchronized void destroyGenerated(KeyRef ref) {
+    try {
+      check(
+          vault.logical().write(keyPath(ref) + "/config", Map.of("deletion_allowed", true)),
+          "allow deletion of key",
+          ref);
+      check(vault.logical().delete(keyPath(ref)), "delete key", ref);
+    } catch (VaultException e) {
+      throw unavailable("delete key " + ref, e);
+    }
+  }
+
+  /**
    * Creates a new version of the key; signatures then use it, while older versions stay available
    * through {@code ?version=N}.
    *

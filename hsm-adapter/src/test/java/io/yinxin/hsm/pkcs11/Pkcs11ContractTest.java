@@ -39,6 +39,11 @@ class Pkcs11ContractTest extends KeyServiceContract {
   }
 
   @Override
+  protected io.yinxin.hsm.KeyBackend backend() {
+    return backend;
+  }
+
+  @Override
   protected KeyRef.Scheme scheme() {
     return KeyRef.Scheme.PKCS11;
   }

@@ -24,11 +24,13 @@ import org.junit.jupiter.api.Test;
 class SoftContractTest extends KeyServiceContract {
   private static Path dir;
   private static KeyServices service;
+  private static SoftKeyBackend backend;
 
   @BeforeAll
   static void open() throws Exception {
     dir = Files.createTempDirectory("yinxin-soft-");
-    service = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
+    backend = SoftKeyBackend.open(dir.resolve("keys"));
+    service = KeyServices.of(backend);
   }
 
   @AfterAll
@@ -39,6 +41,11 @@ class SoftContractTest extends KeyServiceContract {
   @Override
   protected KeyService service() {
     return service;
+  }
+
+  @Override
+  protected io.yinxin.hsm.KeyBackend backend() {
+    return backend;
   }
 
   @Override

@@ -59,6 +59,9 @@ public final class FakeVaultTransitServer implements AutoCloseable {
     /** The versions of an {@code aes256-gcm96} key (then {@code versions} stays empty). */
     final List<byte[]> secrets = new ArrayList<>();
 
+    /** Transit refuses to delete a key until its configuration allows it. */
+    volatile boolean deletionAllowed;
+
     boolean symmetric() {
       return type.equals("aes256-gcm96");
     }
@@ -157,6 +160,13 @@ public final class FakeVaultTransitServer implements AutoCloseable {
       readKey(ex, parts[1]);
     } else if (parts.length == 2 && parts[0].equals("keys") && isWrite(method)) {
       createKey(ex, parts[1], body);
+    } else if (parts.length == 2 && parts[0].equals("keys") && method.equals("DELETE")) {
+      deleteKey(ex, parts[1]);
+    } else if (parts.length == 3
+        && parts[0].equals("keys")
+        && parts[2].equals("config")
+        && isWrite(method)) {
+      configureKey(ex, parts[1], body);
     } else if (parts.length == 3
         && parts[0].equals("keys")
         && parts[2].equals("rotate")
@@ -223,6 +233,30 @@ public final class FakeVaultTransitServer implements AutoCloseable {
         k.created.add(Instant.now());
       }
     }
+    send(ex, 204, "");
+  }
+
+  /** {@code POST keys/:name/config}: only {@code deletion_allowed} is modelled. */
+  private void configureKey(HttpExchange ex, String name, JsonObject body) throws IOException {
+    FakeKey k = keys.get(name);
+    if (k == null) {
+      send(ex, 400, errors("no existing key named " + name + " could be found"));
+      return;
+    }
+    if (body.get("deletion_allowed") != null) {
+      k.deletionAllowed = body.get("deletion_allowed").asBoolean();
+    }
+    send(ex, 204, "");
+  }
+
+  /** {@code DELETE keys/:name}: refused unless the key's configuration allows deletion. */
+  private void deleteKey(HttpExchange ex, String name) throws IOException {
+    FakeKey k = keys.get(name);
+    if (k != null && !k.deletionAllowed) {
+      send(ex, 400, errors("deletion is not allowed for this key"));
+      return;
+    }
+    keys.remove(name);
     send(ex, 204, "");
   }
 

@@ -36,6 +36,9 @@ public abstract class KeyServiceContract {
   /** The service under test, with exactly one backend. */
   protected abstract KeyService service();
 
+  /** That backend. */
+  protected abstract io.yinxin.hsm.KeyBackend backend();
+
   protected abstract KeyRef.Scheme scheme();
 
   protected abstract Set<KeySpec> supportedSpecs();
@@ -218,6 +221,35 @@ public abstract class KeyServiceContract {
             KeyException.class,
             e -> assertThat(e.code()).isEqualTo(KeyException.Code.INVALID_REQUEST));
     assertThat(service().publicKey(first.ref())).isEqualTo(first.publicKey());
+  }
+
+  /**
+   * A key whose {@code KEY_GENERATED} record fails is destroyed in the backend, not only forgotten:
+   * its label can be taken again. Before, the key stayed, and the evidence never named it.
+   */
+  @Test
+  void aKeyWhoseGenerationCannotBeRecordedIsDestroyed() {
+    io.yinxin.hsm.KeyServices unrecorded =
+        new io.yinxin.hsm.KeyServices(
+            java.util.List.of(backend()),
+            java.util.List.of(
+                use -> {
+                  throw new IllegalStateException("the audit log refused the record");
+                }));
+    String label = uniqueLabel("unrecorded");
+    assertThatThrownBy(() -> unrecorded.generate(scheme(), KeySpec.EC_P256, label))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(service().list()).extracting(k -> k.ref().label()).doesNotContain(label);
+    KeyInfo again = service().generate(scheme(), KeySpec.EC_P256, label);
+    assertThat(service().publicKey(again.ref())).isEqualTo(again.publicKey());
+    if (!supportedDataKeySpecs().isEmpty()) {
+      DataKeySpec spec = supportedDataKeySpecs().iterator().next();
+      String data = uniqueLabel("unrecorded-data");
+      assertThatThrownBy(() -> unrecorded.generateDataKey(scheme(), spec, data))
+          .isInstanceOf(IllegalStateException.class);
+      KeyRef ref = service().generateDataKey(scheme(), spec, data);
+      assertThat(service().dataKey(ref)).hasValue(spec);
+    }
   }
 
   @Test

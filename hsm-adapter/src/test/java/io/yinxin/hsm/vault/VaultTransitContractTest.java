@@ -53,6 +53,11 @@ class VaultTransitContractTest extends KeyServiceContract {
   }
 
   @Override
+  protected io.yinxin.hsm.KeyBackend backend() {
+    return backend;
+  }
+
+  @Override
   protected KeyRef.Scheme scheme() {
     return KeyRef.Scheme.VAULT_TRANSIT;
   }
