@@ -479,6 +479,42 @@ class AuthorizationCodeFlowTest {
     assertThat(loginAudit.recordTally()).isZero();
   }
 
+  /** The idle time, in seconds, of the session behind a YINXIN_SSO cookie value. */
+  private long idleSeconds(String cookie) throws Exception {
+    String id = new String(java.util.Base64.getDecoder().decode(cookie), StandardCharsets.UTF_8);
+    try (var c = dataSource.getConnection();
+        var ps =
+            c.prepareStatement(
+                "SELECT max_inactive_interval FROM sso.spring_session WHERE session_id = ?")) {
+      ps.setString(1, id);
+      try (var rs = ps.executeQuery()) {
+        assertThat(rs.next()).as("a session row for the cookie").isTrue();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /**
+   * Anyone can open a session without an account (the sign-in page, an authorization request), and
+   * each is a database row until it idles out: those last 10 minutes, a signed-in one 30.
+   */
+  @Test
+  void aSessionNobodySignedInToIdlesOutSoonerThanASignedInOne() throws Exception {
+    accounts.create("idler", "correct horse battery staple", "Idler");
+    Browser anonymous = new Browser(base());
+    HttpResponse<String> form = anonymous.get("/login");
+    assertThat(form.statusCode()).isEqualTo(200);
+    assertThat(idleSeconds(anonymous.sessionId())).isEqualTo(600);
+    String csrf = group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", form.body());
+    HttpResponse<String> signedIn =
+        anonymous.post(
+            "/login",
+            Map.of("username", "idler", "password", "correct horse battery staple", "_csrf", csrf),
+            null);
+    assertThat(location(signedIn)).doesNotContain("/login");
+    assertThat(idleSeconds(anonymous.sessionId())).isEqualTo(1800);
+  }
+
   @Test
   void theSignInPageSpeaksChineseByDefaultAndEnglishWhenAskedWithLabelledFields() throws Exception {
     String zh = get("/login").body();

@@ -18,12 +18,64 @@ import org.springframework.transaction.support.TransactionTemplate;
  * node behind a load balancer sees the same session: a sign-in started on one node (its CSRF token,
  * the pending second factor, the saved authorization request) finishes on another. The cookie is
  * {@code YINXIN_SSO} (HttpOnly, SameSite=Lax, Secure over https); sessions end after 30 idle
- * minutes and are deleted every minute once expired. With {@code yinxin.sso.sessions-redis-url}
- * they live in Redis instead (Spring Session Data Redis), for deployments that keep the database
- * for lasting state only.
+ * minutes and are deleted every minute once expired. A session nobody has signed in to yet (the
+ * sign-in page's, an authorization request's) ends after {@link #ANONYMOUS_IDLE}: anyone can open
+ * one without an account, and each is a row (or a Redis key) until it expires. With {@code
+ * yinxin.sso.sessions-redis-url} they live in Redis instead (Spring Session Data Redis), for
+ * deployments that keep the database for lasting state only.
  */
 public final class SsoSessions implements AutoCloseable {
   public static final String COOKIE = "YINXIN_SSO";
+
+  /** How long a session nobody has signed in to lives without a request. */
+  public static final Duration ANONYMOUS_IDLE = Duration.ofMinutes(10);
+
+  /**
+   * The repository, with sessions created at {@code anonymous} idle time and given {@code idle}
+   * when they are saved signed in (whichever way: password, passkey, certificate, upstream).
+   */
+  static <S extends org.springframework.session.Session>
+      org.springframework.session.FindByIndexNameSessionRepository<S> anonymousIdle(
+          org.springframework.session.FindByIndexNameSessionRepository<S> r,
+          Duration anonymous,
+          Duration idle) {
+    return new org.springframework.session.FindByIndexNameSessionRepository<S>() {
+      @Override
+      public S createSession() {
+        S session = r.createSession();
+        session.setMaxInactiveInterval(anonymous);
+        return session;
+      }
+
+      @Override
+      public void save(S session) {
+        if (session.getAttribute(
+                    org.springframework.security.web.context.HttpSessionSecurityContextRepository
+                        .SPRING_SECURITY_CONTEXT_KEY)
+                != null
+            && !idle.equals(session.getMaxInactiveInterval())) {
+          session.setMaxInactiveInterval(idle);
+        }
+        r.save(session);
+      }
+
+      @Override
+      public S findById(String id) {
+        return r.findById(id);
+      }
+
+      @Override
+      public void deleteById(String id) {
+        r.deleteById(id);
+      }
+
+      @Override
+      public java.util.Map<String, S> findByIndexNameAndIndexValue(
+          String indexName, String indexValue) {
+        return r.findByIndexNameAndIndexValue(indexName, indexValue);
+      }
+    };
+  }
 
   private final org.springframework.session.FindByIndexNameSessionRepository<
           ? extends org.springframework.session.Session>
@@ -43,7 +95,7 @@ public final class SsoSessions implements AutoCloseable {
             new TransactionTemplate(new DataSourceTransactionManager(dataSource)));
     jdbc.setTableName("sso.spring_session");
     jdbc.setDefaultMaxInactiveInterval(idle);
-    this.repository = jdbc;
+    this.repository = anonymousIdle(jdbc, ANONYMOUS_IDLE, idle);
     this.deleteExpired = jdbc::cleanUpExpiredSessions;
     this.connection = () -> {};
     this.redisSignedIn = java.util.Optional.empty();
@@ -80,7 +132,7 @@ public final class SsoSessions implements AutoCloseable {
     var r = new org.springframework.session.data.redis.RedisIndexedSessionRepository(template);
     r.setRedisKeyNamespace("yinxin:sso:sessions");
     r.setDefaultMaxInactiveInterval(idle);
-    this.repository = r;
+    this.repository = anonymousIdle(r, ANONYMOUS_IDLE, idle);
     this.deleteExpired = r::cleanUpExpiredSessions;
     this.connection = factory::destroy;
     this.redisSignedIn = java.util.Optional.of(() -> signedIn(template));
