@@ -133,20 +133,11 @@ final class AcmeAccounts {
 
   private static boolean sameKey(JWK a, JWK b) {
     try {
-      return java.util.Arrays.equals(publicKey(a).getEncoded(), publicKey(b).getEncoded());
-    } catch (com.nimbusds.jose.JOSEException e) {
+      return java.util.Arrays.equals(
+          AcmeRevocations.publicKeyDer(a), AcmeRevocations.publicKeyDer(b));
+    } catch (AcmeProblem e) {
       return false;
     }
-  }
-
-  private static java.security.PublicKey publicKey(JWK k) throws com.nimbusds.jose.JOSEException {
-    if (k instanceof com.nimbusds.jose.jwk.ECKey ec) {
-      return ec.toECPublicKey();
-    }
-    if (k instanceof com.nimbusds.jose.jwk.RSAKey rsa) {
-      return rsa.toRSAPublicKey();
-    }
-    throw new com.nimbusds.jose.JOSEException("not an account key type");
   }
 
   /** The account's orders list (RFC 8555 §7.1.2.1), newest first, at most 1000. */

@@ -109,7 +109,8 @@ final class AcmeRevocations {
     return new Reply(200, Optional.empty(), List.of(), new byte[0], "application/json");
   }
 
-  private static byte[] publicKeyDer(JWK jwk) {
+  /** The key's SubjectPublicKeyInfo DER; badPublicKey if it is not an EC or RSA public key. */
+  static byte[] publicKeyDer(JWK jwk) {
     try {
       if (jwk instanceof ECKey ec) {
         return ec.toECPublicKey().getEncoded();
