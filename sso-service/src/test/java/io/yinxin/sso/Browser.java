@@ -97,10 +97,10 @@ final class Browser {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Signs in through the login form (with its CSRF token). */
-  void signIn(String username, String password) throws Exception {
+  /** Signs in through the login form (with its CSRF token); the form post's answer. */
+  HttpResponse<String> signIn(String username, String password) throws Exception {
     String csrf = group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", get("/login").body());
-    post("/login", Map.of("username", username, "password", password, "_csrf", csrf), null);
+    return post("/login", Map.of("username", username, "password", password, "_csrf", csrf), null);
   }
 
   /**

@@ -103,7 +103,7 @@ public final class LoginThrottle {
    * prefix (one subscriber's network, RFC 6177: whoever holds one address has 2^64 more to rotate
    * through).
    */
-  static String sourceKey(String address) {
+  public static String sourceKey(String address) {
     if (address.indexOf(':') < 0) {
       return "source:" + address;
     }

@@ -1308,12 +1308,16 @@ public class SsoAutoConfiguration {
     return new SsoSessions(dataSource, Duration.ofMinutes(30));
   }
 
-  /** Sessions from the database, before Spring Security reads its context from them. */
+  /**
+   * Sessions from the database, before Spring Security reads its context from them; new ones within
+   * each address's budget ({@code yinxin.sso.new-sessions-per-minute}).
+   */
   @Bean
   org.springframework.boot.web.servlet.FilterRegistrationBean<?> ssoSessionFilter(
-      SsoSessions sessions) {
+      SsoSessions sessions, SsoProperties p) {
     var registration =
-        new org.springframework.boot.web.servlet.FilterRegistrationBean<>(sessions.filter());
+        new org.springframework.boot.web.servlet.FilterRegistrationBean<>(
+            sessions.filter(new NewSessionBudget(p.newSessionsPerMinute(), System::nanoTime)));
     registration.setName("ssoSessionFilter");
     registration.setOrder(-200);
     registration.addUrlPatterns(PATHS);

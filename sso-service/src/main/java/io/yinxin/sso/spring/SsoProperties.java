@@ -46,6 +46,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     sso.example.gov.cn}); empty for no passkeys
  * @param passkeysOrigins the origins passkeys may be used from (e.g. {@code
  *     https://sso.example.gov.cn})
+ * @param newSessionsPerMinute new sign-in sessions one client address (IPv6: its /64) may open per
+ *     minute on one node; beyond it such requests get 429 (see {@link NewSessionBudget})
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -68,4 +70,5 @@ public record SsoProperties(
     @DefaultValue("") String sessionsRedisUrl,
     @DefaultValue java.util.List<io.yinxin.sso.federation.Upstreams.Upstream> upstreams,
     @DefaultValue("") String passkeysRpId,
-    @DefaultValue java.util.List<String> passkeysOrigins) {}
+    @DefaultValue java.util.List<String> passkeysOrigins,
+    @DefaultValue("600") int newSessionsPerMinute) {}

@@ -205,8 +205,24 @@ public final class SsoSessions implements AutoCloseable {
     }
   }
 
-  /** The servlet filter that puts requests' sessions in the database. */
-  SessionRepositoryFilter<?> filter() {
+  /**
+   * The servlet filter that puts requests' sessions in the database (or Redis), with {@code budget}
+   * asked before each new one.
+   */
+  jakarta.servlet.Filter filter(NewSessionBudget budget) {
+    SessionRepositoryFilter<?> sessions = filter();
+    return (request, response, chain) ->
+        sessions.doFilter(
+            request,
+            response,
+            (in, out) ->
+                budget.filter(
+                    (jakarta.servlet.http.HttpServletRequest) in,
+                    (jakarta.servlet.http.HttpServletResponse) out,
+                    chain));
+  }
+
+  private SessionRepositoryFilter<?> filter() {
     SessionRepositoryFilter<?> filter = new SessionRepositoryFilter<>(repository);
     DefaultCookieSerializer cookie = new DefaultCookieSerializer();
     cookie.setCookieName(COOKIE);
