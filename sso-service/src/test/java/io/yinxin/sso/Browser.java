@@ -149,6 +149,19 @@ final class Browser {
             .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
+  /** The cookie called {@code name} this browser holds, or null. */
+  HttpCookie cookie(String name) {
+    return cookies.getCookieStore().getCookies().stream()
+        .filter(c -> c.getName().equals(name))
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** Puts {@code cookie} in this browser's jar, as if the provider had set it here. */
+  void give(HttpCookie cookie) {
+    cookies.getCookieStore().add(URI.create(base), cookie);
+  }
+
   /** The value of the session cookie, or null. */
   String sessionId() {
     return cookies.getCookieStore().getCookies().stream()

@@ -12,6 +12,7 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 import javax.sql.DataSource;
+import org.springframework.security.authentication.AbstractAuthenticationToken;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.InternalAuthenticationServiceException;
@@ -24,7 +25,8 @@ import org.springframework.security.web.authentication.WebAuthenticationDetails;
  * live in {@code sso.login_failures}): after {@code maxPerAccount} failures within the window the
  * account is blocked for the block time, after {@code maxPerSource} failures from one address that
  * address is. A blocked attempt is refused before the password is checked, with a message that says
- * when to try again, in Chinese and English. A success clears the account's count.
+ * when to try again, in Chinese and English. A success clears the account's count. With {@link
+ * DeviceCookies}, a browser that signed in to the account before is counted on its own instead.
  */
 public final class LoginThrottle {
   private static final DateTimeFormatter SHOWN =
@@ -68,24 +70,47 @@ public final class LoginThrottle {
 
   /** Wraps a provider: blocked attempts are refused first, failures counted, success clears. */
   public AuthenticationProvider around(AuthenticationProvider delegate) {
+    return around(delegate, null);
+  }
+
+  /**
+   * As {@link #around(AuthenticationProvider)}, but an attempt from a browser whose device cookie
+   * ({@code devices}) vouches for the account is counted against that cookie instead of the
+   * account, and is not refused because the account is blocked, unless the cookie is blocked
+   * itself. The address is throttled either way.
+   */
+  public AuthenticationProvider around(AuthenticationProvider delegate, DeviceCookies devices) {
     return new AuthenticationProvider() {
       @Override
       public Authentication authenticate(Authentication authentication) {
-        String account = "account:" + Accounts.canonical(authentication.getName()).orElse("-");
+        Optional<String> name = Accounts.canonical(authentication.getName());
+        String account = "account:" + name.orElse("-");
         Optional<String> source =
             authentication.getDetails() instanceof WebAuthenticationDetails d
                     && d.getRemoteAddress() != null
                 ? Optional.of(sourceKey(d.getRemoteAddress()))
                 : Optional.empty();
         Instant now = clock.instant();
-        blockedUntil(account, now).ifPresent(LoginThrottle::refuse);
+        Optional<String> device =
+            devices != null && authentication.getDetails() instanceof DeviceCookies.Details d
+                ? name.flatMap(n -> devices.device(d.deviceCookie(), n))
+                    .filter(k -> blockedUntil(k, now).isEmpty())
+                : Optional.empty();
+        if (device.isEmpty()) {
+          blockedUntil(account, now).ifPresent(LoginThrottle::refuse);
+        }
         source.flatMap(s -> blockedUntil(s, now)).ifPresent(LoginThrottle::refuse);
         try {
           Authentication result = delegate.authenticate(authentication);
-          clear(account);
+          if (result instanceof AbstractAuthenticationToken t
+              && t.getDetails() instanceof DeviceCookies.Details d) {
+            t.setDetails(d.withoutCookie());
+          }
+          // A known browser's success leaves the account's count alone: others may be guessing.
+          clear(device.orElse(account));
           return result;
         } catch (BadCredentialsException e) {
-          failed(account, maxPerAccount, now);
+          failed(device.orElse(account), maxPerAccount, now);
           source.ifPresent(s -> failed(s, maxPerSource, now));
           throw e;
         }

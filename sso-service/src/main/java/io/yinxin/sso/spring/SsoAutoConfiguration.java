@@ -390,8 +390,20 @@ public class SsoAutoConfiguration {
   /** Client secrets: HMAC-SHA256 under {@code yinxin.sso.client-secret-key}. */
   @Bean
   KeyedSecretEncoder ssoClientSecrets(SsoProperties p, Environment env) {
+    return new KeyedSecretEncoder(clientSecretKey(p, env));
+  }
+
+  /** Device cookies, under a key derived from the client secret key (the same on every node). */
+  @Bean
+  io.yinxin.sso.account.DeviceCookies ssoDeviceCookies(SsoProperties p, Environment env) {
+    return new io.yinxin.sso.account.DeviceCookies(
+        clientSecretKey(p, env), java.time.Clock.systemUTC());
+  }
+
+  /** {@code yinxin.sso.client-secret-key}, or on the embedded default one kept in the data dir. */
+  private static byte[] clientSecretKey(SsoProperties p, Environment env) {
     if (!p.clientSecretKey().isBlank()) {
-      return new KeyedSecretEncoder(Base64.getDecoder().decode(p.clientSecretKey()));
+      return Base64.getDecoder().decode(p.clientSecretKey());
     }
     if (!p.generateDemoClient()) {
       throw new IllegalStateException(
@@ -399,8 +411,7 @@ public class SsoAutoConfiguration {
               + " node)");
     }
     Path file = dataDir(env).resolve("sso-client-secret.key");
-    return new KeyedSecretEncoder(
-        Base64.getDecoder().decode(ownerOnly(file, () -> base64(random32()))));
+    return Base64.getDecoder().decode(ownerOnly(file, () -> base64(random32())));
   }
 
   /**
@@ -702,6 +713,7 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.federation.Upstreams upstreams,
       io.yinxin.sso.federation.FederatedUsers federatedUsers,
       io.yinxin.sso.account.LoginAudit loginAudit,
+      io.yinxin.sso.account.DeviceCookies devices,
       org.springframework.context.ApplicationEventPublisher events)
       throws Exception {
     var provider =
@@ -717,7 +729,7 @@ public class SsoAutoConfiguration {
     // One manager with no parent: a refusal (a throttled account) is final, not retried elsewhere.
     var manager =
         new org.springframework.security.authentication.ProviderManager(
-            throttle.around(provider), federation);
+            throttle.around(provider, devices), federation);
     var publisher =
         new org.springframework.security.authentication.DefaultAuthenticationEventPublisher(events);
     publisher.setDefaultAuthenticationFailureEvent(
@@ -756,7 +768,9 @@ public class SsoAutoConfiguration {
         .formLogin(
             f ->
                 f.loginPage("/login")
-                    .successHandler(secondFactor)
+                    .authenticationDetailsSource(
+                        io.yinxin.sso.account.DeviceCookies.detailsSource())
+                    .successHandler(devices.issuing(secondFactor))
                     .failureHandler(accountPages.failureHandler())
                     .permitAll())
         .oauth2Login(
