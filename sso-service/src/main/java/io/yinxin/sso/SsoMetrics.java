@@ -10,8 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * The SSO's event metrics on Micrometer's global registry (a node's Prometheus registry joins it):
  * {@code yinxin_sso_tokens_issued_total{grant,type}} and {@code
  * yinxin_sso_logins_total{method,result}} (method pwd, otp, x509, passkey, fed; result ok or the
- * reason it failed). No metric carries an account name: per-account figures are gauges over the
- * throttle table ({@code io.yinxin.sso.spring.SsoStateMetrics}).
+ * reason it failed), {@code yinxin_sso_sessions_refused_total} (requests answered 429 because their
+ * address had opened its budget of new sessions, {@code io.yinxin.sso.spring.NewSessionBudget}). No
+ * metric carries an account name: per-account figures are gauges over the throttle table ({@code
+ * io.yinxin.sso.spring.SsoStateMetrics}).
  */
 public final class SsoMetrics {
   private static final MeterRegistry REGISTRY = Metrics.globalRegistry;
@@ -27,6 +29,16 @@ public final class SsoMetrics {
     for (String r : new String[] {"ok", "bad_credentials"}) {
       counter("pwd", r);
     }
+    SESSIONS_REFUSED.count();
+  }
+
+  private static final Counter SESSIONS_REFUSED =
+      Counter.builder("yinxin.sso.sessions.refused")
+          .description("Requests refused because their address had opened its new sessions")
+          .register(REGISTRY);
+
+  public static void sessionRefused() {
+    SESSIONS_REFUSED.increment();
   }
 
   public static void tokenIssued(String grant, String type) {

@@ -90,6 +90,7 @@ public final class NewSessionBudget {
     // Never counts past the budget: an address refused for the rest of the minute cannot overflow.
     int before = count.getAndUpdate(n -> n < perMinute ? n + 1 : n);
     if (before >= perMinute) {
+      io.yinxin.sso.SsoMetrics.sessionRefused();
       long left = WINDOW_NANOS - (now - w.start());
       throw new Refused(Math.max(1, (left + 999_999_999L) / 1_000_000_000L));
     }

@@ -18,10 +18,12 @@ class NewSessionBudgetTest {
     for (int i = 0; i < 3; i++) {
       budget.take("203.0.113.7");
     }
+    double refused = refusedSoFar();
     now.addAndGet(20 * SECOND);
     assertThatThrownBy(() -> budget.take("203.0.113.7"))
         .isInstanceOfSatisfying(
             NewSessionBudget.Refused.class, r -> assertThat(r.retryAfterSeconds).isEqualTo(40));
+    assertThat(refusedSoFar() - refused).isEqualTo(1.0);
     // another address is counted apart
     budget.take("203.0.113.8");
     // a refused address stays refused for the rest of the minute, however often it asks
@@ -39,6 +41,25 @@ class NewSessionBudgetTest {
     }
     assertThatThrownBy(() -> budget.take("203.0.113.7"))
         .isInstanceOf(NewSessionBudget.Refused.class);
+  }
+
+  /** yinxin_sso_sessions_refused_total, as a registry joining Micrometer's global one sees it. */
+  private static double refusedSoFar() {
+    io.yinxin.sso.SsoMetrics.init();
+    return REGISTRY.get("yinxin.sso.sessions.refused").counter().count();
+  }
+
+  private static final io.micrometer.core.instrument.simple.SimpleMeterRegistry REGISTRY =
+      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+
+  @org.junit.jupiter.api.BeforeAll
+  static void join() {
+    io.micrometer.core.instrument.Metrics.addRegistry(REGISTRY);
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static void leave() {
+    io.micrometer.core.instrument.Metrics.removeRegistry(REGISTRY);
   }
 
   @Test
