@@ -49,6 +49,53 @@ class CertificateLoginTest {
     Files.writeString(pem, TestCredentials.pem(CA));
     r.add("yinxin.sso.citizen-ca", pem::toString);
     r.add("yinxin.sso.certificate-login-port", () -> TLS_PORT);
+    // The main connector's limits, which the certificate port must share (ops sets 20 s, 16 KB).
+    r.add("server.tomcat.connection-timeout", () -> "2s");
+    r.add("server.tomcat.keep-alive-timeout", () -> "20s");
+    r.add("server.max-http-request-header-size", () -> "16KB");
+  }
+
+  /**
+   * Spring Boot gives its own connector the configured timeouts and header limit, not another: the
+   * certificate port had Tomcat's 60 s for a client to send its request and 8 KB of headers.
+   */
+  @Test
+  void theCertificatePortHasTheMainConnectorsTimeoutsAndHeaderLimit() throws Exception {
+    try (java.net.Socket idle = new java.net.Socket("127.0.0.1", TLS_PORT)) {
+      idle.setSoTimeout(15_000);
+      long start = System.nanoTime();
+      int read;
+      try {
+        read = idle.getInputStream().read();
+      } catch (java.net.SocketException reset) {
+        read = -1;
+      }
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+      assertThat(read).isEqualTo(-1);
+      assertThat(seconds).as("closed after the 2 s connection timeout").isBetween(1L, 8L);
+    }
+    String pad = "x".repeat(12_000);
+    assertThat(curlHeader("X-Pad: " + pad)).startsWith("HTTP/1.1 200");
+    assertThat(curlHeader("X-Pad: " + pad + pad)).startsWith("HTTP/1.1 400");
+  }
+
+  /** curl's answer for discovery on the certificate port, with one extra request header. */
+  private static String curlHeader(String header) throws Exception {
+    Process p =
+        new ProcessBuilder(
+                "curl",
+                "-sSk",
+                "-i",
+                "--max-time",
+                "20",
+                "-H",
+                header,
+                "https://127.0.0.1:" + TLS_PORT + "/.well-known/openid-configuration")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    return out;
   }
 
   @Autowired Accounts accounts;

@@ -15,8 +15,20 @@ import org.apache.tomcat.util.net.SSLHostConfigCertificate;
 public final class CertificateLoginPort {
   private CertificateLoginPort() {}
 
+  /**
+   * What the main connector is given by {@code server.tomcat.connection-timeout}, {@code
+   * server.tomcat.keep-alive-timeout} and {@code server.max-http-request-header-size}; Spring Boot
+   * applies those to its own connector only, and Tomcat's defaults for another are laxer (60 s to
+   * send a request, 8 KB of headers). Empty: Tomcat's default.
+   */
+  public record Limits(
+      java.util.Optional<java.time.Duration> connectionTimeout,
+      java.util.Optional<java.time.Duration> keepAliveTimeout,
+      java.util.OptionalLong maxHeaderBytes) {}
+
   /** The connector on {@code address:port} with the server key in {@code key}. */
-  public static Connector connector(int port, String address, TlsServerKeys.Pkcs12 key) {
+  public static Connector connector(
+      int port, String address, TlsServerKeys.Pkcs12 key, Limits limits) {
     Connector c = new Connector(Http11NioProtocol.class.getName());
     c.setPort(port);
     c.setScheme("https");
@@ -26,6 +38,12 @@ public final class CertificateLoginPort {
     }
     Http11NioProtocol protocol = (Http11NioProtocol) c.getProtocolHandler();
     protocol.setSSLEnabled(true);
+    limits.connectionTimeout().ifPresent(t -> protocol.setConnectionTimeout(millis(t)));
+    limits
+        .keepAliveTimeout()
+        .or(limits::connectionTimeout)
+        .ifPresent(t -> protocol.setKeepAliveTimeout(millis(t)));
+    limits.maxHeaderBytes().ifPresent(b -> protocol.setMaxHttpRequestHeaderSize(bytes(b)));
     SSLHostConfig host = new SSLHostConfig();
     host.setCertificateVerification("optionalNoCA");
     host.setTrustManagerClassName(AnyClientCertificate.class.getName());
@@ -39,5 +57,13 @@ public final class CertificateLoginPort {
     host.addCertificate(cert);
     c.addSslHostConfig(host);
     return c;
+  }
+
+  private static int millis(java.time.Duration d) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
+  }
+
+  private static int bytes(long n) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, n));
   }
 }

@@ -1001,8 +1001,27 @@ public class SsoAutoConfiguration {
       }
       factory.addAdditionalConnectors(
           io.yinxin.sso.certificate.CertificateLoginPort.connector(
-              p.certificateLoginPort(), env.getProperty("server.address"), key));
+              p.certificateLoginPort(), env.getProperty("server.address"), key, limits(env)));
     };
+  }
+
+  /** The main connector's timeouts and header limit, for the certificate port too. */
+  private static io.yinxin.sso.certificate.CertificateLoginPort.Limits limits(Environment env) {
+    var binder = org.springframework.boot.context.properties.bind.Binder.get(env);
+    return new io.yinxin.sso.certificate.CertificateLoginPort.Limits(
+        binder
+            .bind("server.tomcat.connection-timeout", Duration.class)
+            .map(Optional::of)
+            .orElse(Optional.empty()),
+        binder
+            .bind("server.tomcat.keep-alive-timeout", Duration.class)
+            .map(Optional::of)
+            .orElse(Optional.empty()),
+        binder
+            .bind(
+                "server.max-http-request-header-size", org.springframework.util.unit.DataSize.class)
+            .map(d -> java.util.OptionalLong.of(d.toBytes()))
+            .orElse(java.util.OptionalLong.empty()));
   }
 
   @Bean
