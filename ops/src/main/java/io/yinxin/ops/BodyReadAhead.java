@@ -24,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
@@ -91,12 +90,7 @@ class BodyReadAhead {
     private final AtomicLong held = new AtomicLong();
     private final Semaphore streamed;
     private final ScheduledExecutorService deadlines =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "http-read-ahead-deadlines");
-              t.setDaemon(true);
-              return t;
-            });
+        io.yinxin.hsm.Schedulers.daemon("http-read-ahead-deadlines");
 
     Filter(long max, Duration timeout, long budget, int streamed) {
       this.max = max;

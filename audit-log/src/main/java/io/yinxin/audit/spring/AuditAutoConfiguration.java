@@ -27,7 +27,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -336,7 +335,7 @@ public class AuditAutoConfiguration {
     Receipt started =
         auditLog.append(AuditEvent.of(EventType.LOG_STARTED, "audit-log", p.origin(), attributes));
     log.info("event=audit_log_started origin={} index={}", p.origin(), started.index());
-    ScheduledExecutorService s = daemonScheduler("audit-checkpoints");
+    ScheduledExecutorService s = io.yinxin.hsm.Schedulers.daemon("audit-checkpoints");
     long ms = Math.max(10, p.checkpointInterval().toMillis());
     s.scheduleWithFixedDelay(
         () -> {
@@ -362,7 +361,7 @@ public class AuditAutoConfiguration {
    */
   @Bean(destroyMethod = "shutdownNow")
   ScheduledExecutorService auditIndexScheduler(LogStore store) {
-    ScheduledExecutorService s = daemonScheduler("audit-index");
+    ScheduledExecutorService s = io.yinxin.hsm.Schedulers.daemon("audit-index");
     s.scheduleWithFixedDelay(
         () -> {
           try {
@@ -375,16 +374,6 @@ public class AuditAutoConfiguration {
         250,
         TimeUnit.MILLISECONDS);
     return s;
-  }
-
-  /** A scheduler whose one thread, named {@code name}, does not keep the process alive. */
-  private static ScheduledExecutorService daemonScheduler(String name) {
-    return Executors.newSingleThreadScheduledExecutor(
-        r -> {
-          Thread t = new Thread(r, name);
-          t.setDaemon(true);
-          return t;
-        });
   }
 
   /** Entries indexed per statement. */

@@ -31,7 +31,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -136,13 +135,7 @@ public class CaAutoConfiguration {
    */
   @Bean(destroyMethod = "shutdownNow")
   ScheduledExecutorService caStatusFeedScheduler(io.yinxin.ca.revoke.StatusFeed feed) {
-    ScheduledExecutorService s =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "ca-status-feed");
-              t.setDaemon(true);
-              return t;
-            });
+    ScheduledExecutorService s = io.yinxin.hsm.Schedulers.daemon("ca-status-feed");
     s.scheduleWithFixedDelay(
         () -> {
           try {
@@ -378,7 +371,7 @@ public class CaAutoConfiguration {
    */
   @Bean(destroyMethod = "shutdownNow")
   ScheduledExecutorService caCrlScheduler(CrlService crls, CaProperties p) {
-    ScheduledExecutorService s = singleThread("ca-crl");
+    ScheduledExecutorService s = io.yinxin.hsm.Schedulers.daemon("ca-crl");
     Duration every = Duration.ofMillis(Math.max(1000, p.crlCheckInterval().toMillis()));
     every(s, every, every, "crl_refresh_failed", crls::tick);
     return s;
@@ -387,7 +380,7 @@ public class CaAutoConfiguration {
   /** Re-signs cached OCSP answers before they are due, and tallies the OCSP signatures made. */
   @Bean(destroyMethod = "shutdownNow")
   ScheduledExecutorService caOcspScheduler(OcspResponder ocsp, CaProperties p) {
-    ScheduledExecutorService s = singleThread("ca-ocsp");
+    ScheduledExecutorService s = io.yinxin.hsm.Schedulers.daemon("ca-ocsp");
     every(
         s,
         Duration.ofMinutes(1),
@@ -417,7 +410,7 @@ public class CaAutoConfiguration {
       Hierarchy hierarchy,
       CaProperties p,
       org.springframework.beans.factory.ObjectProvider<AcmeService> acme) {
-    ScheduledExecutorService s = singleThread("ca-housekeeping");
+    ScheduledExecutorService s = io.yinxin.hsm.Schedulers.daemon("ca-housekeeping");
     every(
         s,
         p.serviceRenewalInterval(),
@@ -436,15 +429,6 @@ public class CaAutoConfiguration {
           }
         });
     return s;
-  }
-
-  private static ScheduledExecutorService singleThread(String name) {
-    return Executors.newSingleThreadScheduledExecutor(
-        r -> {
-          Thread t = new Thread(r, name);
-          t.setDaemon(true);
-          return t;
-        });
   }
 
   /** Runs {@code job} periodically; a failure is logged as {@code event} and the job goes on. */

@@ -13,7 +13,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -44,13 +43,7 @@ public class CaStateMetrics implements MeterBinder, AutoCloseable {
   private final OcspResponder ocsp;
   private final Duration refreshBefore;
   private final Clock clock;
-  private final ScheduledExecutorService scheduler =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "ca-metrics");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService scheduler = io.yinxin.hsm.Schedulers.daemon("ca-metrics");
   private volatile Optional<Instant> earliestOcsp = Optional.empty();
   private MultiGauge age;
   private MultiGauge nextUpdate;

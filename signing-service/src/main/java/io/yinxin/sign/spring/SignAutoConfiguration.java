@@ -112,12 +112,7 @@ public class SignAutoConfiguration {
   java.util.concurrent.ScheduledExecutorService signTsaKeyUse(
       TimeStampAuthority tsa, SignProperties p) {
     java.util.concurrent.ScheduledExecutorService s =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "sign-tsa-key-use");
-              t.setDaemon(true);
-              return t;
-            });
+        io.yinxin.hsm.Schedulers.daemon("sign-tsa-key-use");
     long ms = Math.max(100, p.tsa().keyUseInterval().toMillis());
     s.scheduleWithFixedDelay(
         () -> {

@@ -1240,12 +1240,7 @@ public class SsoAutoConfiguration {
   java.util.concurrent.ScheduledExecutorService ssoLoginFailureTally(
       io.yinxin.sso.account.LoginAudit loginAudit) {
     java.util.concurrent.ScheduledExecutorService s =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "sso-login-failure-tally");
-              t.setDaemon(true);
-              return t;
-            });
+        io.yinxin.hsm.Schedulers.daemon("sso-login-failure-tally");
     s.scheduleWithFixedDelay(
         () -> {
           try {

@@ -1,7 +1,6 @@
 package io.yinxin.sso.spring;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -185,13 +184,7 @@ public final class SsoSessions implements AutoCloseable {
   }
 
   private ScheduledExecutorService scheduler() {
-    ScheduledExecutorService cleanup =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "sso-session-cleanup");
-              t.setDaemon(true);
-              return t;
-            });
+    ScheduledExecutorService cleanup = io.yinxin.hsm.Schedulers.daemon("sso-session-cleanup");
     cleanup.scheduleWithFixedDelay(this::deleteExpired, 1, 1, TimeUnit.MINUTES);
     return cleanup;
   }

@@ -7,7 +7,6 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -75,13 +74,7 @@ public final class ExpiredAuthorizations implements AutoCloseable {
 
   /** Runs {@link #deleteExpired} every {@code period} on a daemon thread. */
   public ExpiredAuthorizations every(Duration period) {
-    timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "sso-expired-authorizations");
-              t.setDaemon(true);
-              return t;
-            });
+    timer = io.yinxin.hsm.Schedulers.daemon("sso-expired-authorizations");
     timer.scheduleWithFixedDelay(
         () -> {
           int n = deleteExpired(clock.instant());

@@ -22,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -78,13 +77,7 @@ public final class KeyRotation implements AutoCloseable {
     this.clock = clock;
     seed(configured);
     refresh();
-    refresher =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "sso-signing-keys");
-              t.setDaemon(true);
-              return t;
-            });
+    refresher = io.yinxin.hsm.Schedulers.daemon("sso-signing-keys");
     refresher.scheduleWithFixedDelay(this::refreshQuietly, 30, 30, TimeUnit.SECONDS);
   }
 
