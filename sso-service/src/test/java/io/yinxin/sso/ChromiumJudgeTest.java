@@ -305,6 +305,30 @@ class ChromiumJudgeTest {
         // Signed out: the portal's next sign-in asks for the password again.
         en.get(authorize("social", social));
         assertThat(en.getCurrentUrl()).endsWith("/login");
+
+        // A stranger's five guesses block an account for unknown browsers, not for this one:
+        // Chromium keeps the device cookie (path /login, SameSite=Strict) and sends it with the
+        // sign-in form.
+        accounts.create("nina", password, "Nina");
+        en.get(base() + "/login");
+        type(en, "username", "nina");
+        type(en, "password", password);
+        submit(en, By.cssSelector("button[type=submit]"));
+        assertThat(en.getCurrentUrl()).doesNotContain("/login");
+        en.get(base() + "/account");
+        submit(en, By.xpath("//form[@action='/logout']/button"));
+        waitFor(en, () -> en.getCurrentUrl().endsWith("/login?logout"));
+        Browser stranger = new Browser(base());
+        for (int i = 0; i < 5; i++) {
+          assertThat(Browser.location(stranger.signIn("nina", "guess " + i)))
+              .endsWith("/login?error");
+        }
+        assertThat(Browser.location(new Browser(base()).signIn("nina", password)))
+            .endsWith("/login?error");
+        type(en, "username", "nina");
+        type(en, "password", password);
+        submit(en, By.cssSelector("button[type=submit]"));
+        assertThat(en.getCurrentUrl()).doesNotContain("/login");
       } finally {
         en.quit();
       }

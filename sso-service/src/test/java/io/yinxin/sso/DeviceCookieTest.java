@@ -85,6 +85,10 @@ class DeviceCookieTest {
       assertThat(rows).isPositive();
     }
 
+    Browser neighbourFirst = new Browser(base());
+    assertThat(signedIn(neighbourFirst.signIn("neighbour", PASSWORD))).isTrue();
+    HttpCookie neighbours = neighbourFirst.cookie(DeviceCookies.COOKIE);
+
     // A stranger's five wrong passwords block the account for every unknown browser...
     Browser stranger = new Browser(base());
     for (int i = 0; i < 5; i++) {
@@ -109,12 +113,18 @@ class DeviceCookieTest {
     assertThat(signedIn(returning(altered).signIn("owner", PASSWORD))).isFalse();
 
     // A stolen cookie gets five guesses; then it is blocked too, and its browser is a stranger's.
-    Browser thief = returning(device);
+    Browser thief = returning(neighbours);
     for (int i = 0; i < 5; i++) {
-      assertThat(signedIn(thief.signIn("owner", "stolen cookie guess " + i))).isFalse();
+      assertThat(signedIn(thief.signIn("neighbour", "stolen cookie guess " + i))).isFalse();
     }
-    Browser owner = returning(device);
-    assertThat(signedIn(owner.signIn("owner", PASSWORD))).isFalse();
-    assertThat(owner.get("/login?error").body()).contains("try again after");
+    Browser neighbour = returning(neighbours);
+    assertThat(signedIn(neighbour.signIn("neighbour", PASSWORD))).isFalse();
+    assertThat(neighbour.get("/login?error").body()).contains("try again after");
+
+    // A new password forgets every browser: the owner's cookie, issued under the old one, no longer
+    // gets past the account's block.
+    accounts.setPassword("owner", "a new password after a compromise");
+    assertThat(signedIn(returning(device).signIn("owner", "a new password after a compromise")))
+        .isFalse();
   }
 }

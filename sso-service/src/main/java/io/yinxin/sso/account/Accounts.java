@@ -249,6 +249,11 @@ public final class Accounts implements UserDetailsService {
     }
   }
 
+  /** The stored password hash of a canonical username (device cookies are bound to it). */
+  Optional<String> passwordHash(String username) {
+    return row(username).map(UserDetails::getPassword);
+  }
+
   public boolean exists(String username) {
     return canonical(username).flatMap(this::row).isPresent();
   }

@@ -27,10 +27,12 @@ import org.springframework.security.web.authentication.WebAuthenticationDetails;
  * failures itself is blocked like an account, and its browser then counts as any other.
  *
  * <p>The cookie ({@value #COOKIE}, path {@code /login}, HttpOnly, SameSite=Strict, Secure over
- * https) holds when it was issued, 16 random bytes and an HMAC-SHA256 over both and the canonical
- * username under a key derived from the client secret key, which every node shares; the username is
- * not in it. It is valid for {@link #LIFETIME} and only for the account it was issued for. Nothing
- * is stored until a cookie sees a failure.
+ * https) holds when it was issued, 16 random bytes and an HMAC-SHA256 over both, the canonical
+ * username and the account's stored password hash, under a key derived from the client secret key,
+ * which every node shares; neither the username nor the hash is in it. It is valid for {@link
+ * #LIFETIME}, only for the account it was issued for, and only until that account's password
+ * changes (a new password has a new salted hash): whoever held a cookie from before a change, after
+ * a compromise say, is a stranger again. Nothing is stored until a cookie sees a failure.
  */
 public final class DeviceCookies {
   public static final String COOKIE = "YINXIN_DEVICE";
@@ -77,13 +79,23 @@ public final class DeviceCookies {
   }
 
   private final SecretKeySpec key;
+  private final java.util.function.Function<String, Optional<String>> passwordHash;
   private final Clock clock;
 
   /**
    * @param clientSecretKey the client secret key (at least 32 bytes); the cookies' key is derived
    *     from it, never it
+   * @param accounts where each account's stored password hash is read
    */
-  public DeviceCookies(byte[] clientSecretKey, Clock clock) {
+  public DeviceCookies(byte[] clientSecretKey, Accounts accounts, Clock clock) {
+    this(clientSecretKey, accounts::passwordHash, clock);
+  }
+
+  /** With the stored password hash of a canonical username from {@code passwordHash}. */
+  DeviceCookies(
+      byte[] clientSecretKey,
+      java.util.function.Function<String, Optional<String>> passwordHash,
+      Clock clock) {
     if (clientSecretKey.length < 32) {
       throw new IllegalArgumentException("the client secret key needs at least 32 bytes");
     }
@@ -93,6 +105,7 @@ public final class DeviceCookies {
                 new SecretKeySpec(clientSecretKey, "HmacSHA256"),
                 "yinxin-sso device cookie key v1".getBytes(StandardCharsets.UTF_8)),
             "HmacSHA256");
+    this.passwordHash = passwordHash;
     this.clock = clock;
   }
 
@@ -103,22 +116,30 @@ public final class DeviceCookies {
     return Details::new;
   }
 
-  /** A new cookie value for a browser that has just signed in as {@code username}. */
-  String issue(String username) {
+  /**
+   * A new cookie value for a browser that has just signed in as {@code username}; empty if the
+   * account has no password (it is gone).
+   */
+  Optional<String> issue(String username) {
+    Optional<String> hash = passwordHash.apply(username);
+    if (hash.isEmpty()) {
+      return Optional.empty();
+    }
     byte[] value = new byte[LENGTH];
     ByteBuffer.wrap(value).putLong(clock.instant().getEpochSecond());
     byte[] nonce = new byte[NONCE];
     io.yinxin.hsm.Randomness.current().nextBytes(nonce);
     System.arraycopy(nonce, 0, value, 8, NONCE);
-    System.arraycopy(mac(username, value), 0, value, 8 + NONCE, MAC);
-    return B64.encodeToString(value);
+    System.arraycopy(mac(username, hash.get(), value), 0, value, 8 + NONCE, MAC);
+    return Optional.of(B64.encodeToString(value));
   }
 
   /**
    * The device a cookie value names ({@code device:} and its random bytes in hex), if it was issued
-   * for {@code username} by a node holding the same key, less than {@link #LIFETIME} ago. Anything
-   * else (another account's cookie, an altered or expired one, not base64url at all) is empty: the
-   * attempt then counts as one from an unknown browser.
+   * for {@code username} by a node holding the same key, less than {@link #LIFETIME} ago, and the
+   * account's password has not changed since. Anything else (another account's cookie, an altered
+   * or expired one, not base64url at all) is empty: the attempt then counts as one from an unknown
+   * browser.
    */
   Optional<String> device(String cookie, String username) {
     if (cookie == null || username == null || cookie.length() != (LENGTH * 4 + 2) / 3) {
@@ -134,7 +155,11 @@ public final class DeviceCookies {
     if (value.length != LENGTH || !B64.encodeToString(value).equals(cookie)) {
       return Optional.empty();
     }
-    byte[] expected = mac(username, value);
+    Optional<String> hash = passwordHash.apply(username);
+    if (hash.isEmpty()) {
+      return Optional.empty();
+    }
+    byte[] expected = mac(username, hash.get(), value);
     byte[] given = java.util.Arrays.copyOfRange(value, 8 + NONCE, LENGTH);
     if (!MessageDigest.isEqual(expected, given)) {
       return Optional.empty();
@@ -150,7 +175,9 @@ public final class DeviceCookies {
   /** Sets a new device cookie for whoever {@code delegate} is told has signed in, then calls it. */
   public AuthenticationSuccessHandler issuing(AuthenticationSuccessHandler delegate) {
     return (request, response, authentication) -> {
-      Accounts.canonical(authentication.getName()).ifPresent(u -> set(request, response, issue(u)));
+      Accounts.canonical(authentication.getName())
+          .flatMap(this::issue)
+          .ifPresent(v -> set(request, response, v));
       delegate.onAuthenticationSuccess(request, response, authentication);
     };
   }
@@ -168,8 +195,9 @@ public final class DeviceCookies {
             .toString());
   }
 
-  private byte[] mac(String username, byte[] value) {
-    byte[] name = username.getBytes(StandardCharsets.UTF_8);
+  /** HMAC over issue time and nonce, the username, a zero byte and the password hash. */
+  private byte[] mac(String username, String passwordHash, byte[] value) {
+    byte[] name = (username + '\0' + passwordHash).getBytes(StandardCharsets.UTF_8);
     byte[] input = new byte[8 + NONCE + name.length];
     System.arraycopy(value, 0, input, 0, 8 + NONCE);
     System.arraycopy(name, 0, input, 8 + NONCE, name.length);

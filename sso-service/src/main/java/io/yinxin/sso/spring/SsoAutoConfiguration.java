@@ -395,9 +395,10 @@ public class SsoAutoConfiguration {
 
   /** Device cookies, under a key derived from the client secret key (the same on every node). */
   @Bean
-  io.yinxin.sso.account.DeviceCookies ssoDeviceCookies(SsoProperties p, Environment env) {
+  io.yinxin.sso.account.DeviceCookies ssoDeviceCookies(
+      SsoProperties p, Environment env, io.yinxin.sso.account.Accounts accounts) {
     return new io.yinxin.sso.account.DeviceCookies(
-        clientSecretKey(p, env), java.time.Clock.systemUTC());
+        clientSecretKey(p, env), accounts, java.time.Clock.systemUTC());
   }
 
   /** {@code yinxin.sso.client-secret-key}, or on the embedded default one kept in the data dir. */
