@@ -515,6 +515,20 @@ class AuthorizationCodeFlowTest {
     assertThat(idleSeconds(anonymous.sessionId())).isEqualTo(1800);
   }
 
+  /**
+   * A failed sign-in keeps its error in the session for the sign-in page; the session is a database
+   * row (or a Redis key), and what was typed as the password must not be in it.
+   */
+  @Test
+  void aWrongPasswordIsNotKeptInTheSession() throws Exception {
+    accounts.create("typist", "correct horse battery staple", "Typist");
+    Browser b = new Browser(base());
+    String typed = "almost-my-password-" + java.util.UUID.randomUUID();
+    assertThat(location(b.signIn("typist", typed))).endsWith("/login?error");
+    assertThat(b.get("/login?error").statusCode()).isEqualTo(200);
+    SessionAttributes.holdNone(dataSource, typed);
+  }
+
   @Test
   void theSignInPageSpeaksChineseByDefaultAndEnglishWhenAskedWithLabelledFields() throws Exception {
     String zh = get("/login").body();

@@ -83,12 +83,16 @@ class FederationTest {
                     "scope", "openid id_number")));
     assertThat(reg.statusCode()).as(reg.body()).isEqualTo(201);
     String secret = JSON.readTree(reg.body()).path("client_secret").asString();
+    upstreamSecret = secret;
     r.add("yinxin.sso.upstreams[0].id", () -> "upstream-agency");
     r.add("yinxin.sso.upstreams[0].name", () -> "上游机关 Upstream agency");
     r.add("yinxin.sso.upstreams[0].issuer", () -> upstreamBase);
     r.add("yinxin.sso.upstreams[0].client-id", () -> "local-agency");
     r.add("yinxin.sso.upstreams[0].secret", () -> secret);
   }
+
+  /** This node's client secret at the upstream. */
+  private static String upstreamSecret;
 
   @AfterAll
   static void stopUpstream() {
@@ -189,6 +193,9 @@ class FederationTest {
     Browser b = new Browser(base(), true);
     HttpResponse<String> back = throughUpstream(b, "li.upstream", "upstream password 2");
     assertThat(Browser.location(back)).endsWith("/login?error");
+    // The failure the page reports is kept in the session (a database row), without the attempt
+    // Spring Security attaches to it: that held this node's client registration, secret included.
+    SessionAttributes.holdNone(dataSource, upstreamSecret);
     assertThat(b.get("/login?error").body()).contains("没有对应的实名账户");
     assertThat(Browser.location(b.get("/account"))).endsWith("/login");
   }

@@ -44,6 +44,15 @@ public final class LoginThrottle {
               + SHOWN.format(until)
               + " (UTC+8).");
     }
+
+    private ThrottledException(String message) {
+      super(message);
+    }
+
+    /** The same refusal without the attempt Spring Security attached to it (see AccountPages). */
+    public ThrottledException withoutRequest() {
+      return new ThrottledException(getMessage());
+    }
   }
 
   private final DataSource dataSource;

@@ -778,9 +778,7 @@ public class SsoAutoConfiguration {
             o ->
                 o.loginPage("/login")
                     .clientRegistrationRepository(upstreams)
-                    .failureHandler(
-                        new org.springframework.security.web.authentication
-                            .SimpleUrlAuthenticationFailureHandler("/login?error")))
+                    .failureHandler(io.yinxin.sso.web.AccountPages.toErrorPage()))
         .logout(
             l ->
                 l.addLogoutHandler(

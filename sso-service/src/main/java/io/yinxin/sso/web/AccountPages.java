@@ -85,8 +85,7 @@ public class AccountPages {
    * /login/password}; every other failure back to the form with its reason.
    */
   public AuthenticationFailureHandler failureHandler() {
-    SimpleUrlAuthenticationFailureHandler form = new SimpleUrlAuthenticationFailureHandler();
-    form.setDefaultFailureUrl("/login?error");
+    AuthenticationFailureHandler toErrorPage = toErrorPage();
     return (HttpServletRequest request,
         HttpServletResponse response,
         AuthenticationException e) -> {
@@ -98,8 +97,35 @@ public class AccountPages {
           return;
         }
       }
-      form.onAuthenticationFailure(request, response, e);
+      toErrorPage.onAuthenticationFailure(request, response, e);
     };
+  }
+
+  /**
+   * Sends a failed sign-in back to {@code /login?error}, with what the page says kept in the
+   * session. Not the exception itself: Spring Security attaches the attempt to it ({@code
+   * getAuthenticationRequest}), and the session is a database row or a Redis key. A failed password
+   * sign-in's attempt holds the password as typed, a failed upstream sign-in's the upstream client
+   * registration with its secret; both were stored there until the session expired (and in every
+   * backup and replica of it). The page needs only the kind of failure and its message.
+   */
+  public static AuthenticationFailureHandler toErrorPage() {
+    SimpleUrlAuthenticationFailureHandler page = new SimpleUrlAuthenticationFailureHandler();
+    page.setDefaultFailureUrl("/login?error");
+    return (request, response, e) -> page.onAuthenticationFailure(request, response, forPage(e));
+  }
+
+  /** A new exception of the kind the sign-in page tells apart, with nothing attached. */
+  static AuthenticationException forPage(AuthenticationException e) {
+    if (e instanceof io.yinxin.sso.account.LoginThrottle.ThrottledException t) {
+      return t.withoutRequest();
+    }
+    if (e instanceof org.springframework.security.oauth2.core.OAuth2AuthenticationException o) {
+      return new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
+          new org.springframework.security.oauth2.core.OAuth2Error(o.getError().getErrorCode()));
+    }
+    return new org.springframework.security.authentication.BadCredentialsException(
+        "wrong username or password");
   }
 
   private String mustChange(HttpServletRequest request) {
