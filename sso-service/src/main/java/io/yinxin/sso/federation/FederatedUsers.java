@@ -6,7 +6,9 @@ import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.security.core.GrantedAuthority;
 import org.springframework.security.core.authority.FactorGrantedAuthority;
@@ -16,6 +18,7 @@ import org.springframework.security.oauth2.client.oidc.userinfo.OidcUserService;
 import org.springframework.security.oauth2.client.userinfo.OAuth2UserService;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
 import org.springframework.security.oauth2.core.OAuth2Error;
+import org.springframework.security.oauth2.core.oidc.OidcIdToken;
 import org.springframework.security.oauth2.core.oidc.user.OidcUser;
 
 /**
@@ -58,6 +61,28 @@ public final class FederatedUsers implements OAuth2UserService<OidcUserRequest, 
         FactorGrantedAuthority.withAuthority(FEDERATED_AUTHORITY)
             .issuedAt(clock.instant())
             .build());
-    return new FederatedUser(authorities, user.getIdToken(), user.getUserInfo(), account.get());
+    return new FederatedUser(
+        authorities, withoutPersonalData(user.getIdToken()), null, account.get());
+  }
+
+  /** The upstream ID token's claims a signed-in session needs: who vouched, for whom, when. */
+  private static final List<String> KEPT = List.of("iss", "sub", "aud", "iat", "exp", "auth_time");
+
+  /**
+   * The upstream's ID token without what it says about the person (the ID number, the name) and
+   * without its signed text, which says the same: the principal is kept in the session (a database
+   * row or a Redis key) and, as JSON, with every authorization issued on it, where the ID number
+   * would lie unsealed. It is sealed in {@code sso.real_names} already; the upstream's user info is
+   * dropped for the same reason.
+   */
+  static OidcIdToken withoutPersonalData(OidcIdToken token) {
+    Map<String, Object> claims = new LinkedHashMap<>();
+    for (String c : KEPT) {
+      Object v = token.getClaims().get(c);
+      if (v != null) {
+        claims.put(c, v);
+      }
+    }
+    return new OidcIdToken("(not kept)", token.getIssuedAt(), token.getExpiresAt(), claims);
   }
 }
