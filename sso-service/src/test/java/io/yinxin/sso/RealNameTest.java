@@ -279,6 +279,8 @@ class RealNameTest {
                 .getJWTClaimsSet()
                 .getStringClaim("id_number"))
         .isEqualTo(ID);
+    // The client has its ID tokens; the authorizations kept here do not hold what they said.
+    StoredAuthorizations.holdNone(dataSource, ID, "1101**********002X", "张三", PHONE);
 
     // Every release recorded by claim name, never by value; the audit log never holds a number.
     assertThat(

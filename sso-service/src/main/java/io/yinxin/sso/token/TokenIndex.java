@@ -57,13 +57,13 @@ public final class TokenIndex implements OAuth2AuthorizationService {
   public void save(OAuth2Authorization authorization) {
     tx.executeWithoutResult(
         status -> {
-          delegate.save(authorization);
+          delegate.save(withoutPersonalClaims(authorization));
           jdbc.update(
               "DELETE FROM sso.token_index WHERE authorization_id = ?", authorization.getId());
           for (String value : values(authorization)) {
             jdbc.update(
                 "INSERT INTO sso.token_index (token_sha256, authorization_id) VALUES (?, ?)",
-                sha256(value),
+                hashOf(value),
                 authorization.getId());
           }
         });
@@ -98,6 +98,66 @@ public final class TokenIndex implements OAuth2AuthorizationService {
     }
     OAuth2Authorization a = delegate.findById(ids.get(0));
     return a != null && holds(a, token, tokenType) ? a : null;
+  }
+
+  /** How a stored ID token's value begins: its SHA-256 stands in for the token itself. */
+  static final String KEPT_AS_HASH = "sha256:";
+
+  /** The claims of an ID token the stored authorization keeps (logout checks aud, sub, sid). */
+  private static final java.util.Set<String> PROTOCOL_CLAIMS =
+      java.util.Set.of(
+          "iss",
+          "sub",
+          "aud",
+          "exp",
+          "iat",
+          "auth_time",
+          "nonce",
+          "acr",
+          "amr",
+          "azp",
+          "sid",
+          "at_hash",
+          "c_hash",
+          "idp");
+
+  /**
+   * The authorization as it is stored: its ID token without the claims about the person (the legal
+   * name, the ID number whole or masked, the phone number: what the realname, id_number and phone
+   * scopes release) and without its signed text, which holds the same, kept as its SHA-256 so that
+   * an {@code id_token_hint} still finds it. The client has the token; the row is kept until it
+   * expires and lies in every backup, unsealed, as the sealed {@code sso.real_names} does not.
+   */
+  static OAuth2Authorization withoutPersonalClaims(OAuth2Authorization a) {
+    OAuth2Authorization.Token<OidcIdToken> t = a.getToken(OidcIdToken.class);
+    if (t == null || t.getToken().getTokenValue().startsWith(KEPT_AS_HASH)) {
+      return a;
+    }
+    OidcIdToken id = t.getToken();
+    java.util.Map<String, Object> kept = new java.util.LinkedHashMap<>();
+    id.getClaims()
+        .forEach(
+            (k, v) -> {
+              if (PROTOCOL_CLAIMS.contains(k)) {
+                kept.put(k, v);
+              }
+            });
+    OidcIdToken stored =
+        new OidcIdToken(
+            KEPT_AS_HASH + sha256(id.getTokenValue()), id.getIssuedAt(), id.getExpiresAt(), kept);
+    return OAuth2Authorization.from(a)
+        .token(
+            stored,
+            metadata -> {
+              metadata.putAll(t.getMetadata());
+              metadata.put(OAuth2Authorization.Token.CLAIMS_METADATA_NAME, kept);
+            })
+        .build();
+  }
+
+  /** The index's hash of a token value (a stored ID token's value is its hash already). */
+  private static String hashOf(String value) {
+    return value.startsWith(KEPT_AS_HASH) ? value.substring(KEPT_AS_HASH.length()) : sha256(value);
   }
 
   private static List<String> values(OAuth2Authorization a) {
@@ -148,7 +208,9 @@ public final class TokenIndex implements OAuth2AuthorizationService {
                 OAuth2UserCode.class,
                 OAuth2DeviceCode.class)) {
       OAuth2Authorization.Token<? extends OAuth2Token> t = a.getToken(c);
-      if (t != null && token.equals(t.getToken().getTokenValue())) {
+      if (t != null
+          && (token.equals(t.getToken().getTokenValue())
+              || t.getToken().getTokenValue().equals(KEPT_AS_HASH + sha256(token)))) {
         return true;
       }
     }
