@@ -190,6 +190,41 @@ class FederationTest {
     // else: not in the session that remembers the sign-in, not in the stored authorization.
     SessionAttributes.holdNone(dataSource, ID);
     StoredAuthorizations.holdNone(dataSource, ID);
+    // Nor are the upstream's tokens kept: the sign-in filter's store has nothing for this person
+    // (Spring's default keeps them in the node's memory, per person, for good).
+    assertThat(upstreamTokensKept("zhangsan")).isEmpty();
+  }
+
+  @Autowired org.springframework.security.web.FilterChainProxy filterChains;
+
+  /** What the OpenID Connect sign-in filter's store holds for one signed-in person. */
+  private List<Object> upstreamTokensKept(String username) {
+    List<Object> kept = new java.util.ArrayList<>();
+    int filters = 0;
+    for (var chain : filterChains.getFilterChains()) {
+      for (var f : chain.getFilters()) {
+        if (f
+            instanceof
+            org.springframework.security.oauth2.client.web.OAuth2LoginAuthenticationFilter login) {
+          filters++;
+          var store =
+              (org.springframework.security.oauth2.client.web.OAuth2AuthorizedClientRepository)
+                  org.springframework.test.util.ReflectionTestUtils.getField(
+                      login, "authorizedClientRepository");
+          var client =
+              store.loadAuthorizedClient(
+                  "upstream-agency",
+                  new org.springframework.security.authentication.TestingAuthenticationToken(
+                      username, null, "ROLE_USER"),
+                  new org.springframework.mock.web.MockHttpServletRequest());
+          if (client != null) {
+            kept.add(client);
+          }
+        }
+      }
+    }
+    assertThat(filters).as("the OpenID Connect sign-in filter").isEqualTo(1);
+    return kept;
   }
 
   @Test

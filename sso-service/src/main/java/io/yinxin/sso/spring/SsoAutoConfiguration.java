@@ -778,6 +778,8 @@ public class SsoAutoConfiguration {
             o ->
                 o.loginPage("/login")
                     .clientRegistrationRepository(upstreams)
+                    .authorizedClientRepository(
+                        new io.yinxin.sso.federation.UpstreamTokensNotKept())
                     .failureHandler(io.yinxin.sso.web.AccountPages.toErrorPage()))
         .logout(
             l ->
