@@ -38,8 +38,12 @@ final class UserCommand {
         "Create an account; prints its one-time password (replaced at the first sign-in).",
         "Token: $" + ClientCommand.TOKEN_ENV + " or dev.json.",
         "",
+        "The ID number and the phone number are asked for (or read from standard input, one",
+        "line each, in that order), never given on the command line: the process list and the",
+        "shell history would keep them.",
+        "",
         "Example: yinxin user create zhangsan --display-name 张三 --name 张三 \\",
-        "           --id-number 11010519491231002X --verification certificate"
+        "           --id-number --verification certificate"
       })
   static final class Create implements Callable<Integer> {
     @Mixin Node node;
@@ -53,10 +57,18 @@ final class UserCommand {
     @Option(names = "--name", description = "Real name (实名)")
     String name;
 
-    @Option(names = "--id-number", description = "Resident ID number (居民身份证号码)")
+    @Option(
+        names = "--id-number",
+        arity = "0..1",
+        fallbackValue = ASK,
+        description = "Ask for the resident ID number (居民身份证号码)")
     String idNumber;
 
-    @Option(names = "--phone")
+    @Option(
+        names = "--phone",
+        arity = "0..1",
+        fallbackValue = ASK,
+        description = "Ask for the phone number")
     String phone;
 
     @Option(
@@ -67,13 +79,21 @@ final class UserCommand {
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
       Map<String, String> row = new LinkedHashMap<>();
       row.put("username", username);
       put(row, "display_name", displayName);
       put(row, "name", name);
-      put(row, "id_number", idNumber);
-      put(row, "phone", phone);
+      // Both checked before either is asked for: a number typed on the command line is refused
+      // before anything is read or sent.
+      onlyAsked("--id-number", idNumber);
+      onlyAsked("--phone", phone);
+      if (idNumber != null) {
+        row.put("id_number", ask("居民身份证号码 Resident ID number"));
+      }
+      if (phone != null) {
+        row.put("phone", ask("手机号码 Phone number"));
+      }
       put(row, "verification", verification);
       JsonNode r = create(node, row);
       PrintOut.print(
@@ -91,7 +111,47 @@ final class UserCommand {
         m.put(k, v);
       }
     }
+
+    /** A personal number may come only from the terminal or standard input, not from argv. */
+    private void onlyAsked(String option, String value) {
+      if (value != null && !ASK.equals(value)) {
+        // The value itself is not repeated: it is already in the process list and the history.
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(),
+            option
+                + " takes no value on the command line, where the process list and the shell"
+                + " history would keep it: give "
+                + option
+                + " alone and type the number when asked, or pipe it in on standard input");
+      }
+    }
+
+    private java.io.BufferedReader stdin;
+
+    /** One line: typed at the terminal after a prompt, or the next line of standard input. */
+    private String ask(String prompt) throws java.io.IOException {
+      java.io.Console console = System.console();
+      String line;
+      if (console != null) {
+        line = console.readLine("%s: ", prompt);
+      } else {
+        if (stdin == null) {
+          stdin =
+              new java.io.BufferedReader(
+                  new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+        }
+        line = stdin.readLine();
+      }
+      if (line == null || line.isBlank()) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), prompt + ": nothing given");
+      }
+      return line.strip();
+    }
   }
+
+  /** The value picocli gives an option that came without one: ask for it. */
+  private static final String ASK = "\u0000ask";
 
   @Command(
       name = "import",

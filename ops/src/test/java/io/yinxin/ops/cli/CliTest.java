@@ -57,7 +57,13 @@ class CliTest {
 
   record Run(int exit, String out, String err) {}
 
-  private static synchronized Run yinxin(Map<String, String> env, String... args) throws Exception {
+  private static Run yinxin(Map<String, String> env, String... args) throws Exception {
+    return withInput(env, null, args);
+  }
+
+  /** The command, with {@code stdin} (when given) as its standard input. */
+  private static synchronized Run withInput(Map<String, String> env, String stdin, String... args)
+      throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-cp");
@@ -69,6 +75,9 @@ class CliTest {
     pb.environment().putAll(env);
     pb.redirectOutput(DIR.resolve("out.txt").toFile());
     pb.redirectError(DIR.resolve("err.txt").toFile());
+    Path in = DIR.resolve("in.txt");
+    Files.writeString(in, stdin == null ? "" : stdin, StandardCharsets.UTF_8);
+    pb.redirectInput(in.toFile());
     Process p = pb.start();
     if (!p.waitFor(120, TimeUnit.SECONDS)) {
       p.destroyForcibly();
@@ -78,6 +87,12 @@ class CliTest {
         p.exitValue(),
         Files.readString(DIR.resolve("out.txt")),
         Files.readString(DIR.resolve("err.txt")));
+  }
+
+  private static String ssoAdminToken() throws Exception {
+    return JSON.readTree(Files.readString(DIR.resolve("data/dev.json")))
+        .path("ssoAdminToken")
+        .asString();
   }
 
   private static Run yinxin(String... args) throws Exception {
@@ -193,8 +208,29 @@ class CliTest {
    */
   @Test
   void createsAndImportsUsers() throws Exception {
+    // The ID number and the phone number are read from standard input, one line each: on the
+    // command line the process list and the shell history would keep them.
+    Map<String, String> url = Map.of("YINXIN_URL", "http://127.0.0.1:" + PORT);
+    Run onArgv =
+        withInput(
+            url,
+            "11010519491231002X\n",
+            "user",
+            "create",
+            "Li.Si",
+            "--name",
+            "李四",
+            "--phone",
+            "--id-number",
+            "11010519491231002X");
+    assertThat(onArgv.exit()).isEqualTo(2);
+    assertThat(onArgv.err())
+        .contains("--id-number takes no value on the command line")
+        .doesNotContain("11010519491231002X");
     Run one =
-        yinxin(
+        withInput(
+            url,
+            "11010519491231002X\n13800138000\n",
             "user",
             "create",
             "Li.Si",
@@ -203,9 +239,24 @@ class CliTest {
             "--name",
             "李四",
             "--id-number",
-            "11010519491231002X");
+            "--phone");
     assertThat(one.exit()).as(one.err()).isZero();
     assertThat(one.out()).startsWith("li.si created; one-time password: ");
+    // The node has them (masked in every answer): the argv attempt above created nothing.
+    Run shown =
+        withInput(url, null, "user", "create", "li.si2", "--json", "--name", "李四", "--id-number");
+    assertThat(shown.exit()).as("standard input empty").isEqualTo(2);
+    assertThat(shown.err()).contains("Resident ID number: nothing given");
+    java.net.http.HttpResponse<String> realName =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(
+                            "http://127.0.0.1:" + PORT + "/sso/v1/accounts/li.si/realname"))
+                    .header("Authorization", "Bearer " + ssoAdminToken())
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(realName.body()).contains("\"id_number_masked\"", "002X\"", "\"phone_masked\"");
     Files.writeString(
         DIR.resolve("people.csv"),
         "\uFEFFusername,display_name,name,id_number\r\n"
