@@ -45,6 +45,15 @@ class AccountPagesTest {
         "/login", Map.of("username", username, "password", password, "_csrf", csrf), null);
   }
 
+  /** ASCII as a Chinese input method types it in full-width mode (U+FF01–FF5E, U+3000). */
+  private static String fullWidth(String ascii) {
+    StringBuilder b = new StringBuilder();
+    for (char c : ascii.toCharArray()) {
+      b.append(c == ' ' ? '\u3000' : (char) (c - 0x21 + 0xFF01));
+    }
+    return b.toString();
+  }
+
   private static String csrf(String html) {
     return Browser.group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", html);
   }
@@ -71,9 +80,9 @@ class AccountPagesTest {
                     "/login/password",
                     Map.of(
                         "password",
-                        "new admin pass 1",
+                        "new office pass 1",
                         "repeat",
-                        "new admin pass 2",
+                        "new office pass 2",
                         "_csrf",
                         token),
                     null)
@@ -86,21 +95,39 @@ class AccountPagesTest {
                     null)
                 .body())
         .contains("12");
+    // Not the one-time password again (whoever handed it out knows it), not the username in
+    // it, not a run of keys.
+    for (String[] refused :
+        new String[][] {
+          {once, "不能与当前密码相同"},
+          {"admin password 2024", "不能包含用户名"},
+          {"1qaz2wsx3edc4rfv", "键盘上的一排键"},
+          {"abcabcabcabc", "几个字符的重复"}
+        }) {
+      assertThat(
+              b.post(
+                      "/login/password",
+                      Map.of("password", refused[0], "repeat", refused[0], "_csrf", token),
+                      null)
+                  .body())
+          .as(refused[1])
+          .contains(refused[1]);
+    }
+    assertThat(accounts.isCurrentPassword("admin", once)).isTrue();
+    String chosen = "a new head of office passphrase";
     assertThat(
             Browser.location(
                 b.post(
                     "/login/password",
-                    Map.of(
-                        "password", "a new administrator passphrase",
-                        "repeat", "a new administrator passphrase",
-                        "_csrf", token),
+                    Map.of("password", chosen, "repeat", chosen, "_csrf", token),
                     null)))
         .endsWith("/login?changed");
     assertThat(b.get("/login?changed").body()).contains("新密码已设置");
 
     Browser later = new Browser(base());
     assertThat(Browser.location(signIn(later, "admin", once))).endsWith("/login?error");
-    assertThat(Browser.location(signIn(later, "admin", "a new administrator passphrase")))
+    // Typed with a Chinese input method in full-width mode, name and password are the same.
+    assertThat(Browser.location(signIn(later, fullWidth("admin"), fullWidth(chosen))))
         .doesNotContain("/login");
     assertThat(later.get("/account").body()).contains("管理员 Administrator");
     // Without the one-time password's proof the page to set one is closed.
@@ -141,6 +168,13 @@ class AccountPagesTest {
             null);
     assertThat(wrong.statusCode()).isEqualTo(400);
     assertThat(wrong.body()).contains("当前密码不正确");
+    HttpResponse<String> same =
+        laptop.post(
+            "/account/password",
+            Map.of("current", password, "password", password, "repeat", password, "_csrf", token),
+            null);
+    assertThat(same.statusCode()).isEqualTo(400);
+    assertThat(same.body()).contains("不能与当前密码相同");
     // No CSRF token, no change.
     assertThat(
             laptop

@@ -30,9 +30,9 @@ public final class Accounts implements UserDetailsService {
   /** The authority of an account that administers this provider. */
   public static final String ADMINISTRATOR = "ROLE_SSO_ADMIN";
 
-  /** The encoder every password goes through. */
+  /** The encoder every password goes through (in Unicode NFKC, see {@link PasswordRules}). */
   public static PasswordEncoder passwords() {
-    return new Argon2idPasswords(16, 32, 1, 7 * 1024, 5);
+    return PasswordRules.normalizing(new Argon2idPasswords(16, 32, 1, 7 * 1024, 5));
   }
 
   private final DataSource dataSource;
@@ -50,7 +50,11 @@ public final class Accounts implements UserDetailsService {
     if (username == null) {
       return Optional.empty();
     }
-    String u = username.strip().toLowerCase(java.util.Locale.ROOT);
+    // NFKC first: a name typed in full-width letters (ｚｈａｎｇｓａｎ) is the same name.
+    String u =
+        java.text.Normalizer.normalize(username, java.text.Normalizer.Form.NFKC)
+            .strip()
+            .toLowerCase(java.util.Locale.ROOT);
     return USERNAME.matcher(u).matches() ? Optional.of(u) : Optional.empty();
   }
 
@@ -206,12 +210,10 @@ public final class Accounts implements UserDetailsService {
     }
   }
 
-  /** Why a new password is refused, or null: at least 12 characters, at most 200. */
-  public static String passwordProblem(String password) {
-    if (password == null || password.length() < 12) {
-      return "short";
-    }
-    return password.length() > 200 ? "long" : null;
+  /** Whether {@code password} is the account's password now. */
+  public boolean isCurrentPassword(String username, String password) {
+    return password != null
+        && passwords.matches(password, loadUserByUsername(username).getPassword());
   }
 
   /**
@@ -230,9 +232,11 @@ public final class Accounts implements UserDetailsService {
 
   /** Sets a new password and clears the must-change mark (its caller checked who asks). */
   public void setPassword(String username, String next) {
-    if (passwordProblem(next) != null) {
-      throw new IllegalArgumentException("a password needs 12 to 200 characters");
-    }
+    PasswordRules.check(username, next)
+        .ifPresent(
+            p -> {
+              throw new IllegalArgumentException("the new password is refused: " + p);
+            });
     String u = canonical(username).orElseThrow(() -> new UsernameNotFoundException("no account"));
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =

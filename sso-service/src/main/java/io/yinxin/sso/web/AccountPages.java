@@ -161,7 +161,11 @@ public class AccountPages {
     if (user == null) {
       return redirect("/login");
     }
-    String problem = problem(zh, password, repeat);
+    String problem = problem(zh, user, password, repeat);
+    if (problem == null && accounts.isCurrentPassword(user, password)) {
+      // The one-time password again: whoever handed it out would know the account's password.
+      problem = io.yinxin.sso.account.PasswordRules.Problem.SAME.message(zh);
+    }
     if (problem != null) {
       return newPasswordForm(zh, request, problem);
     }
@@ -191,7 +195,10 @@ public class AccountPages {
 
   private static String newPasswordFields(boolean zh) {
     return "<label for=\"password\">"
-        + (zh ? "新密码（至少 12 个字符）" : "New password (at least 12 characters)")
+        + (zh
+            ? "新密码（至少 12 个字符，不含用户名，不是 123456… 或 aaaa… 之类）"
+            : "New password (at least 12 characters, without the username, nothing like 123456…"
+                + " or aaaa…)")
         + "</label><input id=\"password\" name=\"password\" type=\"password\""
         + " autocomplete=\"new-password\" minlength=\"12\" maxlength=\"200\" required>\n"
         + "<label for=\"repeat\">"
@@ -200,10 +207,10 @@ public class AccountPages {
         + " autocomplete=\"new-password\" minlength=\"12\" maxlength=\"200\" required>\n";
   }
 
-  private static String problem(boolean zh, String password, String repeat) {
-    String p = Accounts.passwordProblem(password);
-    if (p != null) {
-      return zh ? "密码需要 12 到 200 个字符。" : "A password needs 12 to 200 characters.";
+  private static String problem(boolean zh, String username, String password, String repeat) {
+    var p = io.yinxin.sso.account.PasswordRules.check(username, password);
+    if (p.isPresent()) {
+      return p.get().message(zh);
     }
     if (!password.equals(repeat)) {
       return zh ? "两次输入的新密码不一致。" : "The two new passwords differ.";
@@ -228,7 +235,13 @@ public class AccountPages {
       @RequestParam(value = "password", required = false) String password,
       @RequestParam(value = "repeat", required = false) String repeat) {
     boolean zh = Pages.chinese(lang, request);
-    String problem = problem(zh, password, repeat);
+    String problem = problem(zh, user.getName(), password, repeat);
+    if (problem == null
+        && current != null
+        && io.yinxin.sso.account.PasswordRules.normalized(current)
+            .equals(io.yinxin.sso.account.PasswordRules.normalized(password))) {
+      problem = io.yinxin.sso.account.PasswordRules.Problem.SAME.message(zh);
+    }
     if (problem == null && !accounts.changePassword(user.getName(), current, password)) {
       problem = zh ? "当前密码不正确。" : "The current password is not right.";
     }
