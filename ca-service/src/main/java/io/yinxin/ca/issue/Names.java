@@ -273,6 +273,10 @@ public final class Names {
     boolean ok = labels.length >= 2;
     for (String l : labels) {
       ok &= LABEL.matcher(l).matches();
+      // A hyphen in the third and fourth place makes a reserved label (RFC 5890 §2.3.1), which
+      // the Baseline Requirements allow only as a real A-label: xn-- and the exact Punycode of a
+      // valid U-label, not "xn--zz" or "ab--cd".
+      ok &= !(l.length() >= 4 && l.charAt(2) == '-' && l.charAt(3) == '-') || Punycode.isALabel(l);
     }
     if (ok && labels[labels.length - 1].matches("[0-9]+")) {
       ok = false;
@@ -282,7 +286,8 @@ public final class Names {
           CaException.Code.INVALID_REQUEST,
           "san.dns",
           "not a valid DNS name (lower-case letters, digits and hyphens in dot-separated labels;"
-              + " IDNs as xn-- A-labels; no wildcards or IP addresses)");
+              + " IDNs as valid xn-- A-labels, no other label with -- in the third and fourth"
+              + " place; no wildcards or IP addresses)");
     }
     return d;
   }
