@@ -97,6 +97,19 @@ final class Browser {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** The token endpoint's answer for an authorization code (PKCE), the client by {@code basic}. */
+  HttpResponse<String> tokensFor(String code, String redirectUri, String verifier, String basic)
+      throws Exception {
+    return post(
+        "/oauth2/token",
+        Map.of(
+            "grant_type", "authorization_code",
+            "code", code,
+            "redirect_uri", redirectUri,
+            "code_verifier", verifier),
+        basic);
+  }
+
   /** Signs in through the login form (with its CSRF token); the form post's answer. */
   HttpResponse<String> signIn(String username, String password) throws Exception {
     String csrf = group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", get("/login").body());

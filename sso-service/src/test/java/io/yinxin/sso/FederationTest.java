@@ -167,14 +167,8 @@ class FederationTest {
     assertThat(redirected).startsWith(REDIRECT + "?");
     String code = Browser.query(redirected).get("code");
     HttpResponse<String> tokens =
-        b.post(
-            "/oauth2/token",
-            Map.of(
-                "grant_type", "authorization_code",
-                "code", code,
-                "redirect_uri", REDIRECT,
-                "code_verifier", verifier),
-            Browser.basic(demo.clientId(), demo.secret().orElseThrow()));
+        b.tokensFor(
+            code, REDIRECT, verifier, Browser.basic(demo.clientId(), demo.secret().orElseThrow()));
     assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
     var id =
         SignedJWT.parse(JSON.readTree(tokens.body()).path("id_token").asString()).getJWTClaimsSet();

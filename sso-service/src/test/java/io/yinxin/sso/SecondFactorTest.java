@@ -186,15 +186,7 @@ class SecondFactorTest {
     HttpResponse<String> r = b.get(back);
     String code = Browser.query(Browser.location(r)).get("code");
     String basic = Browser.basic(client.clientId(), client.secret().orElseThrow());
-    HttpResponse<String> tokens =
-        b.post(
-            "/oauth2/token",
-            Map.of(
-                "grant_type", "authorization_code",
-                "code", code,
-                "redirect_uri", REDIRECT,
-                "code_verifier", verifier),
-            basic);
+    HttpResponse<String> tokens = b.tokensFor(code, REDIRECT, verifier, basic);
     assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
     SignedJWT id = SignedJWT.parse(JSON.readTree(tokens.body()).path("id_token").asString());
     assertThat(id.getJWTClaimsSet().getStringListClaim("amr")).containsExactly("pwd", "otp", "mfa");

@@ -8,7 +8,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,8 +18,6 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;
 import org.springframework.security.core.Authentication;
-import org.springframework.security.core.GrantedAuthority;
-import org.springframework.security.core.authority.FactorGrantedAuthority;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.web.authentication.logout.SecurityContextLogoutHandler;
 import org.springframework.security.web.savedrequest.HttpSessionRequestCache;
@@ -39,7 +36,9 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @RestController
 public class CasEndpoints {
-  /** The sign-in state (see {@link #fingerprint}) when this session was sent to sign in. */
+  /**
+   * The sign-in state ({@link AuthenticationMethods#signIn}) when this session was sent to sign in.
+   */
   static final String ASKED = CasEndpoints.class.getName() + ".asked";
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -106,7 +105,8 @@ public class CasEndpoints {
     boolean mustRenew = "true".equalsIgnoreCase(renew);
     HttpSession session = request.getSession(false);
     Object asked = session == null ? null : session.getAttribute(ASKED);
-    boolean newLogin = who != null && asked != null && !asked.equals(fingerprint(who));
+    boolean newLogin =
+        who != null && asked != null && !asked.equals(AuthenticationMethods.signIn(who));
     if (who == null || (mustRenew && !newLogin)) {
       if (who == null && !mustRenew && "true".equalsIgnoreCase(gateway)) {
         return redirect(service); // gateway: no sign-in page, back without a ticket
@@ -120,7 +120,11 @@ public class CasEndpoints {
     String ticket =
         tickets.issue(
             registered.get(),
-            new CasTickets.SignIn(who.getName(), methods, newLogin, authTime(who)));
+            new CasTickets.SignIn(
+                who.getName(),
+                methods,
+                newLogin,
+                AuthenticationMethods.authTime(who).orElseGet(Instant::now)));
     return redirect(service + (service.contains("?") ? "&" : "?") + "ticket=" + ticket);
   }
 
@@ -243,36 +247,9 @@ public class CasEndpoints {
    */
   private static ResponseEntity<String> toSignIn(
       HttpServletRequest request, HttpServletResponse response, Authentication current) {
-    request.getSession().setAttribute(ASKED, fingerprint(current));
+    request.getSession().setAttribute(ASKED, AuthenticationMethods.signIn(current));
     new HttpSessionRequestCache().saveRequest(request, response);
     return redirect("/login");
-  }
-
-  /** Which sign-in a session holds: the times of its factors, or "none". */
-  static String fingerprint(Authentication a) {
-    if (a == null) {
-      return "none";
-    }
-    List<String> parts = new ArrayList<>();
-    parts.add(a.getName());
-    for (GrantedAuthority g : a.getAuthorities()) {
-      if (g instanceof FactorGrantedAuthority f) {
-        parts.add(f.getAuthority() + "@" + f.getIssuedAt());
-      }
-    }
-    return String.join(" ", parts);
-  }
-
-  private static Instant authTime(Authentication a) {
-    Instant latest = null;
-    for (GrantedAuthority g : a.getAuthorities()) {
-      if (g instanceof FactorGrantedAuthority f
-          && f.getIssuedAt() != null
-          && (latest == null || f.getIssuedAt().isAfter(latest))) {
-        latest = f.getIssuedAt();
-      }
-    }
-    return latest == null ? Instant.now() : latest;
   }
 
   private static ResponseEntity<String> redirect(String location) {

@@ -513,6 +513,12 @@ public class SsoAutoConfiguration {
         // Spring puts its authorization endpoint at this same place, after this one (added first).
         org.springframework.security.web.authentication.preauth
             .AbstractPreAuthenticatedProcessingFilter.class);
+    // prompt=login and max_age (OpenID Connect Core §3.1.2.1): a fresh sign-in when asked.
+    var freshSignIn = new io.yinxin.sso.token.FreshSignIn(java.time.Clock.systemUTC());
+    http.addFilterBefore(
+        freshSignIn.filter(),
+        org.springframework.security.web.authentication.preauth
+            .AbstractPreAuthenticatedProcessingFilter.class);
     http.securityMatcher(authorizationServer.getEndpointsMatcher())
         .with(
             authorizationServer,
@@ -571,7 +577,26 @@ public class SsoAutoConfiguration {
                                             .web.authentication
                                             .OAuth2AccessTokenResponseAuthenticationSuccessHandler()))))
                     // Yinxin's own consent page, in Chinese and English.
-                    .authorizationEndpoint(e -> e.consentPage("/oauth2/consent"))
+                    .authorizationEndpoint(
+                        e ->
+                            e.consentPage("/oauth2/consent")
+                                .authenticationProviders(
+                                    providers ->
+                                        providers.forEach(
+                                            provider -> {
+                                              if (provider
+                                                  instanceof
+                                                  org.springframework.security.oauth2.server
+                                                          .authorization.authentication
+                                                          .OAuth2AuthorizationCodeRequestAuthenticationProvider
+                                                      code) {
+                                                code.setAuthenticationValidator(
+                                                    new org.springframework.security.oauth2.server
+                                                            .authorization.authentication
+                                                            .OAuth2AuthorizationCodeRequestAuthenticationValidator()
+                                                        .andThen(freshSignIn.validator()));
+                                              }
+                                            })))
                     // Pushed authorization requests (RFC 9126). Spring's converter returns null
                     // for a request without response_type=code, and its PAR filter passes that on
                     // to the authentication manager: 500. The last converter answers

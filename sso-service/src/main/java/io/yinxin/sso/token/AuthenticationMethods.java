@@ -35,20 +35,47 @@ public final class AuthenticationMethods {
     context.getClaims().claim("amr", amr).claim("acr", acr(amr));
     // When the person signed in (the latest factor), as upstream would from a session registry
     // this node does not keep; a refreshed ID token keeps the one it had.
-    java.time.Instant at = null;
-    for (GrantedAuthority a : principal.getAuthorities()) {
-      if (a instanceof FactorGrantedAuthority f && (at == null || f.getIssuedAt().isAfter(at))) {
-        at = f.getIssuedAt();
-      }
-    }
-    if (at != null) {
-      java.util.Date authTime = java.util.Date.from(at);
-      context.getClaims().claims(c -> c.putIfAbsent("auth_time", authTime));
-    }
+    authTime(principal)
+        .ifPresent(
+            at -> {
+              java.util.Date authTime = java.util.Date.from(at);
+              context.getClaims().claims(c -> c.putIfAbsent("auth_time", authTime));
+            });
     // Signed in through an upstream provider: which one.
     if (principal.getPrincipal() instanceof io.yinxin.sso.federation.FederatedUser f) {
       context.getClaims().claim("idp", f.upstream());
     }
+  }
+
+  /** When the person signed in: when they passed the latest factor (empty: no factor known). */
+  public static java.util.Optional<java.time.Instant> authTime(Authentication a) {
+    java.time.Instant latest = null;
+    for (GrantedAuthority g : a.getAuthorities()) {
+      if (g instanceof FactorGrantedAuthority f
+          && f.getIssuedAt() != null
+          && (latest == null || f.getIssuedAt().isAfter(latest))) {
+        latest = f.getIssuedAt();
+      }
+    }
+    return java.util.Optional.ofNullable(latest);
+  }
+
+  /**
+   * Which sign-in a session holds: the name and the times of its factors, or "none". Two
+   * fingerprints differ when the person signed in again in between.
+   */
+  public static String signIn(Authentication a) {
+    if (a == null) {
+      return "none";
+    }
+    List<String> parts = new ArrayList<>();
+    parts.add(a.getName());
+    for (GrantedAuthority g : a.getAuthorities()) {
+      if (g instanceof FactorGrantedAuthority f) {
+        parts.add(f.getAuthority() + "@" + f.getIssuedAt());
+      }
+    }
+    return String.join(" ", parts);
   }
 
   /** The level of assurance of a sign-in with these methods. */

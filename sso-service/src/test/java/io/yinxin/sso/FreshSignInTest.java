@@ -1,0 +1,189 @@
+package io.yinxin.sso;
+
+import static io.yinxin.sso.Browser.location;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jwt.SignedJWT;
+import io.yinxin.sso.account.Accounts;
+import io.yinxin.sso.client.DemoClient;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * OpenID Connect's {@code prompt=login} and {@code max_age} (Core §3.1.2.1): a signed-in person is
+ * sent to sign in again before the client gets a code, the ID token's {@code auth_time} is that new
+ * sign-in's, and the new sign-in answers only the request that asked for it.
+ */
+@SpringBootTest(
+    classes = OpenIdProviderTest.App.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class FreshSignInTest {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final String REDIRECT = "http://127.0.0.1:8000/callback";
+  private static final String PASSWORD = "correct horse battery staple";
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) {
+    OpenIdProviderTest.h2Node(r, "sso-fresh-sign-in");
+  }
+
+  @LocalServerPort int port;
+  @Autowired Accounts accounts;
+  @Autowired DemoClient demo;
+
+  private String base() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  private String authorize(String verifier, String state, String extra) throws Exception {
+    return "/oauth2/authorize?response_type=code&client_id="
+        + demo.clientId()
+        + "&scope=openid&state="
+        + state
+        + "&code_challenge_method=S256&code_challenge="
+        + Browser.challenge(verifier)
+        + "&redirect_uri="
+        + URLEncoder.encode(REDIRECT, StandardCharsets.UTF_8)
+        + extra;
+  }
+
+  /** The ID token's auth_time for a code. */
+  private Instant authTime(Browser b, String code, String verifier) throws Exception {
+    HttpResponse<String> tokens =
+        b.tokensFor(
+            code, REDIRECT, verifier, Browser.basic(demo.clientId(), demo.secret().orElseThrow()));
+    assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+    return SignedJWT.parse(JSON.readTree(tokens.body()).path("id_token").asString())
+        .getJWTClaimsSet()
+        .getDateClaim("auth_time")
+        .toInstant();
+  }
+
+  /** Signs in on the page a request was sent to; the request saved for after it. */
+  private static String signInAgain(Browser b) throws Exception {
+    String back = location(b.signIn("fresh.user", PASSWORD));
+    assertThat(back).contains("/oauth2/authorize");
+    return back;
+  }
+
+  @Test
+  void promptLoginAndMaxAgeSendASignedInPersonToSignInAgain() throws Exception {
+    accounts.create("fresh.user", PASSWORD, "Fresh");
+    Browser b = new Browser(base());
+    assertThat(location(b.signIn("fresh.user", PASSWORD))).doesNotContain("/login");
+
+    // Signed in a moment ago: without prompt, or within max_age, the code comes at once.
+    String v = Browser.verifier();
+    String plain = location(b.get(authorize(v, "a", "")));
+    assertThat(plain).startsWith(REDIRECT + "?");
+    Instant first = authTime(b, Browser.query(plain).get("code"), v);
+    assertThat(location(b.get(authorize(Browser.verifier(), "b", "&max_age=3600"))))
+        .startsWith(REDIRECT + "?")
+        .contains("code=");
+
+    // prompt=login: to the sign-in page, then back to this request, then the code.
+    Thread.sleep(1100); // auth_time has whole seconds
+    v = Browser.verifier();
+    String asking = authorize(v, "c", "&prompt=login");
+    assertThat(location(b.get(asking))).endsWith("/login");
+    String back = signInAgain(b);
+    String code = Browser.query(location(b.get(back))).get("code");
+    assertThat(code).isNotNull();
+    Instant second = authTime(b, code, v);
+    assertThat(second).isAfter(first);
+
+    // That new sign-in answered its own request only: another one with prompt=login asks again.
+    assertThat(location(b.get(authorize(Browser.verifier(), "d", "&prompt=login"))))
+        .endsWith("/login");
+    // max_age=0 is a fresh sign-in every time, as well.
+    Thread.sleep(1100);
+    v = Browser.verifier();
+    assertThat(location(b.get(authorize(v, "e", "&max_age=0")))).endsWith("/login");
+    code = Browser.query(location(b.get(signInAgain(b)))).get("code");
+    assertThat(authTime(b, code, v)).isAfter(second);
+
+    // With prompt=none the client is told, not the person asked.
+    Map<String, String> none =
+        Browser.query(
+            location(b.get(authorize(Browser.verifier(), "f", "&prompt=none&max_age=0"))));
+    assertThat(none).containsEntry("error", "login_required").containsEntry("state", "f");
+    assertThat(none).doesNotContainKey("code");
+  }
+
+  @Test
+  void aPersonNotSignedInSignsInOnceForPromptLogin() throws Exception {
+    accounts.create("fresh.once", PASSWORD, "Once");
+    Browser b = new Browser(base());
+    String v = Browser.verifier();
+    assertThat(location(b.get(authorize(v, "g", "&prompt=login&max_age=0")))).endsWith("/login");
+    String back = location(b.signIn("fresh.once", PASSWORD));
+    String redirected = location(b.get(back));
+    assertThat(redirected).startsWith(REDIRECT + "?").contains("code=");
+  }
+
+  @Test
+  void aPushedRequestAsksForAFreshSignInToo() throws Exception {
+    accounts.create("fresh.pushed", PASSWORD, "Pushed");
+    Browser b = new Browser(base());
+    b.signIn("fresh.pushed", PASSWORD);
+    String v = Browser.verifier();
+    HttpResponse<String> pushed =
+        b.post(
+            "/oauth2/par",
+            Map.of(
+                "response_type", "code",
+                "client_id", demo.clientId(),
+                "scope", "openid",
+                "state", "p",
+                "redirect_uri", REDIRECT,
+                "code_challenge_method", "S256",
+                "code_challenge", Browser.challenge(v),
+                "prompt", "login"),
+            Browser.basic(demo.clientId(), demo.secret().orElseThrow()));
+    assertThat(pushed.statusCode()).as(pushed.body()).isEqualTo(201);
+    String requestUri = JSON.readTree(pushed.body()).path("request_uri").asString();
+    String asking =
+        "/oauth2/authorize?client_id="
+            + demo.clientId()
+            + "&request_uri="
+            + URLEncoder.encode(requestUri, StandardCharsets.UTF_8);
+    // The query has no prompt: it is in the pushed request.
+    assertThat(location(b.get(asking))).endsWith("/login");
+    String back = location(b.signIn("fresh.pushed", PASSWORD));
+    assertThat(location(b.get(back))).startsWith(REDIRECT + "?").contains("code=");
+  }
+
+  @Test
+  void maxAgeIsOneCanonicalDecimal() throws Exception {
+    accounts.create("fresh.numbers", PASSWORD, "Numbers");
+    Browser b = new Browser(base());
+    b.signIn("fresh.numbers", PASSWORD);
+    for (String bad :
+        new String[] {"abc", "-1", "+5", "01", "1e3", "0x10", "99999999999", "3.5", ""}) {
+      Map<String, String> answer =
+          Browser.query(
+              location(
+                  b.get(
+                      authorize(
+                          Browser.verifier(),
+                          "h",
+                          "&max_age=" + URLEncoder.encode(bad, StandardCharsets.UTF_8)))));
+      assertThat(answer)
+          .as(bad)
+          .containsEntry("error", "invalid_request")
+          .doesNotContainKey("code");
+    }
+    assertThat(location(b.get(authorize(Browser.verifier(), "i", "&max_age=9999999999"))))
+        .contains("code=");
+  }
+}
