@@ -594,6 +594,9 @@ public class SsoAutoConfiguration {
                                                     new org.springframework.security.oauth2.server
                                                             .authorization.authentication
                                                             .OAuth2AuthorizationCodeRequestAuthenticationValidator()
+                                                        .andThen(
+                                                            io.yinxin.sso.token.SignInHints
+                                                                .validator())
                                                         .andThen(freshSignIn.validator()));
                                               }
                                             })))

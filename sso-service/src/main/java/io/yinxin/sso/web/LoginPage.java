@@ -70,6 +70,10 @@ public class LoginPage {
         "<form method=\"post\" action=\"/login\">\n<label for=\"username\">"
             + (zh ? "用户名" : "Username")
             + "</label><input id=\"username\" name=\"username\" autocomplete=\"username\""
+            // The authorization request's login_hint, when it is a username (a-z 0-9 . _ @ -).
+            + io.yinxin.sso.token.SignInHints.username(request)
+                .map(u -> " value=\"" + u + "\"")
+                .orElse("")
             + " required autofocus>\n<label for=\"password\">"
             + (zh ? "密码" : "Password")
             + "</label><input id=\"password\" name=\"password\" type=\"password\""

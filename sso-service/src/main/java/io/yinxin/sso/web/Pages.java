@@ -21,6 +21,11 @@ public final class Pages {
     if (lang != null) {
       return !lang.toLowerCase(Locale.ROOT).startsWith("en");
     }
+    // The ui_locales of the authorization request that brought the person here.
+    java.util.Optional<String> asked = io.yinxin.sso.token.SignInHints.language(request);
+    if (asked.isPresent()) {
+      return asked.get().equals("zh");
+    }
     String accept = request.getHeader("Accept-Language");
     if (accept == null || accept.isBlank()) {
       return true;

@@ -20,14 +20,15 @@ import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * OpenID Connect's {@code prompt=login} and {@code max_age} (Core §3.1.2.1): a signed-in person is
- * sent to sign in again before the client gets a code, the ID token's {@code auth_time} is that new
- * sign-in's, and the new sign-in answers only the request that asked for it.
+ * OpenID Connect's sign-in parameters (Core §3.1.2.1). {@code prompt=login} and {@code max_age}: a
+ * signed-in person is sent to sign in again before the client gets a code, the ID token's {@code
+ * auth_time} is that new sign-in's, and the new sign-in answers only the request that asked for it.
+ * {@code ui_locales} and {@code login_hint}: the sign-in page's language and username.
  */
 @SpringBootTest(
     classes = OpenIdProviderTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class FreshSignInTest {
+class SignInParametersTest {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final String REDIRECT = "http://127.0.0.1:8000/callback";
   private static final String PASSWORD = "correct horse battery staple";
@@ -161,6 +162,32 @@ class FreshSignInTest {
     assertThat(location(b.get(asking))).endsWith("/login");
     String back = location(b.signIn("fresh.pushed", PASSWORD));
     assertThat(location(b.get(back))).startsWith(REDIRECT + "?").contains("code=");
+  }
+
+  @Test
+  void uiLocalesAndLoginHintShapeTheSignInPage() throws Exception {
+    Browser b = new Browser(base());
+    assertThat(b.get("/login").body()).contains("<html lang=\"zh-CN\">");
+    String asking =
+        authorize(
+            Browser.verifier(),
+            "u",
+            "&ui_locales=fr-CA%20en-GB%20zh-CN&login_hint=" + "Li.Si%40example.cn");
+    assertThat(location(b.get(asking))).endsWith("/login");
+    String page = b.get("/login").body();
+    assertThat(page)
+        .contains("<html lang=\"en\">", "Sign in")
+        .contains("name=\"username\" autocomplete=\"username\" value=\"li.si@example.cn\"");
+    // A hint that is no username is not written into the page; a language we lack is no choice.
+    b.get(
+        authorize(
+            Browser.verifier(),
+            "v",
+            "&ui_locales=fr&login_hint="
+                + URLEncoder.encode("\"><script>alert(1)</script>", StandardCharsets.UTF_8)));
+    page = b.get("/login").body();
+    assertThat(page).contains("<html lang=\"zh-CN\">").doesNotContain("<script>alert");
+    assertThat(page).doesNotContain("value=\"li.si@example.cn\"");
   }
 
   @Test
