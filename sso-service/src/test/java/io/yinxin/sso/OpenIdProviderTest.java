@@ -159,6 +159,11 @@ class OpenIdProviderTest {
     assertThat(d.path("jwks_uri").asString()).isEqualTo(base() + "/oauth2/jwks");
     assertThat(d.path("id_token_signing_alg_values_supported").toString()).contains("RS256");
     assertThat(d.path("grant_types_supported").toString()).contains("client_credentials");
+    assertThat(d.path("ui_locales_supported").toString()).isEqualTo("[\"zh-CN\",\"en\"]");
+    assertThat(d.path("acr_values_supported").toString())
+        .isEqualTo("[\"urn:yinxin:loa:1\",\"urn:yinxin:loa:2\"]");
+    assertThat(d.path("prompt_values_supported").toString()).contains("\"login\"");
+    assertThat(d.path("claims_parameter_supported").asBoolean(true)).isFalse();
   }
 
   @Test

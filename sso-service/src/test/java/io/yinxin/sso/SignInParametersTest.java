@@ -191,6 +191,32 @@ class SignInParametersTest {
   }
 
   @Test
+  void promptConsentAsksEvenWhereNoConsentWasNeeded() throws Exception {
+    accounts.create("fresh.consent", PASSWORD, "Consent");
+    Browser b = new Browser(base());
+    b.signIn("fresh.consent", PASSWORD);
+    // Only openid: no consent page without prompt=consent, the consent page with it.
+    assertThat(location(b.get(authorize(Browser.verifier(), "w", "")))).startsWith(REDIRECT);
+    String v = Browser.verifier();
+    String consent = location(b.get(authorize(v, "x", "&prompt=consent")));
+    assertThat(consent).contains("/oauth2/consent?");
+    HttpResponse<String> page = b.get(consent);
+    // Agreeing to "only who you are" sends openid as the agreed scope (nothing agreed: refused).
+    assertThat(page.body())
+        .contains("仅确认您的身份", "<input type=\"hidden\" name=\"scope\" value=\"openid\">");
+    String state = Browser.group("name=\"state\"[^>]*value=\"([^\"]+)\"", page.body());
+    String csrf = Browser.group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", page.body());
+    String redirected =
+        location(
+            b.post(
+                "/oauth2/authorize",
+                Map.of(
+                    "client_id", demo.clientId(), "state", state, "scope", "openid", "_csrf", csrf),
+                null));
+    assertThat(Browser.query(redirected)).containsEntry("state", "x").containsKey("code");
+  }
+
+  @Test
   void maxAgeIsOneCanonicalDecimal() throws Exception {
     accounts.create("fresh.numbers", PASSWORD, "Numbers");
     Browser b = new Browser(base());

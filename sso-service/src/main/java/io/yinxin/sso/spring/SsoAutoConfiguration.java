@@ -598,6 +598,10 @@ public class SsoAutoConfiguration {
                                                             io.yinxin.sso.token.SignInHints
                                                                 .validator())
                                                         .andThen(freshSignIn.validator()));
+                                                // prompt=consent: the consent page, even where
+                                                // Spring would not ask (only openid, or agreed).
+                                                code.setAuthorizationConsentRequired(
+                                                    SsoAutoConfiguration::consentRequired);
                                               }
                                             })))
                     // Pushed authorization requests (RFC 9126). Spring's converter returns null
@@ -660,6 +664,31 @@ public class SsoAutoConfiguration {
         .oauth2ResourceServer(
             rs -> rs.jwt(org.springframework.security.config.Customizer.withDefaults()));
     return http.build();
+  }
+
+  /**
+   * Whether the person is asked to consent: Spring's rule (the client requires consent, more than
+   * openid is asked, and not all of it was agreed to before), or the request says {@code
+   * prompt=consent} (OpenID Connect Core §3.1.2.1), which Spring does not act on.
+   */
+  private static boolean consentRequired(
+      org.springframework.security.oauth2.server.authorization.authentication
+              .OAuth2AuthorizationCodeRequestAuthenticationContext
+          context) {
+    var request = context.getAuthorizationRequest();
+    if (request.getAdditionalParameters().get("prompt") instanceof String prompt
+        && java.util.Arrays.asList(prompt.split(" ")).contains("consent")) {
+      return true;
+    }
+    if (!context.getRegisteredClient().getClientSettings().isRequireAuthorizationConsent()) {
+      return false;
+    }
+    java.util.Set<String> scopes = request.getScopes();
+    if (scopes.contains("openid") && scopes.size() == 1) {
+      return false;
+    }
+    var earlier = context.getAuthorizationConsent();
+    return earlier == null || !earlier.getScopes().containsAll(scopes);
   }
 
   /** Reached by a pushed authorization request no converter took: not a code request. */
@@ -1163,6 +1192,15 @@ public class SsoAutoConfiguration {
     metadata.put("tls_client_certificate_bound_access_tokens", true);
     // RS256 for every client by default (OpenID Connect's), ES256 for a client that registers it.
     metadata.put("id_token_signing_alg_values_supported", List.of("RS256", "ES256"));
+    // What the pages speak (ui_locales), the levels ID tokens state (acr), the prompts acted on.
+    metadata.put("ui_locales_supported", List.of("zh-CN", "en"));
+    metadata.put(
+        "acr_values_supported",
+        List.of(
+            io.yinxin.sso.token.AuthenticationMethods.ONE_FACTOR,
+            io.yinxin.sso.token.AuthenticationMethods.TWO_FACTORS));
+    metadata.put("prompt_values_supported", List.of("none", "login", "consent"));
+    metadata.put("claims_parameter_supported", false);
     if (properties.certificateLoginPort() > 0) {
       java.net.URI issuer =
           java.net.URI.create(

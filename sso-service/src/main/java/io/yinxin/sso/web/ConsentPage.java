@@ -98,6 +98,11 @@ public class ConsentPage {
     }
     if (asked.isEmpty()) {
       c.append("<p>").append(zh ? "仅确认您的身份。" : "Only to confirm who you are.").append("</p>\n");
+      // Only openid (prompt=consent asks even then): agreeing means openid, which Spring needs
+      // among the agreed scopes (none at all is a refusal).
+      if (java.util.Arrays.asList(scope.split(" ")).contains(OidcScopes.OPENID)) {
+        c.append(hidden("scope", OidcScopes.OPENID));
+      }
     }
     c.append("</fieldset>\n")
         .append(Pages.csrf(request))
