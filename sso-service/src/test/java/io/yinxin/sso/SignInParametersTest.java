@@ -58,16 +58,27 @@ class SignInParametersTest {
         + extra;
   }
 
-  /** The ID token's auth_time for a code. */
-  private Instant authTime(Browser b, String code, String verifier) throws Exception {
+  /** The ID token the client gets for a code. */
+  private String idToken(Browser b, String code, String verifier) throws Exception {
     HttpResponse<String> tokens =
         b.tokensFor(
             code, REDIRECT, verifier, Browser.basic(demo.clientId(), demo.secret().orElseThrow()));
     assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
-    return SignedJWT.parse(JSON.readTree(tokens.body()).path("id_token").asString())
+    return JSON.readTree(tokens.body()).path("id_token").asString();
+  }
+
+  /** The ID token's auth_time for a code. */
+  private Instant authTime(Browser b, String code, String verifier) throws Exception {
+    return SignedJWT.parse(idToken(b, code, verifier))
         .getJWTClaimsSet()
         .getDateClaim("auth_time")
         .toInstant();
+  }
+
+  /** A signed-in browser's ID token, from a code flow without any parameter. */
+  private String idTokenOf(Browser b) throws Exception {
+    String v = Browser.verifier();
+    return idToken(b, Browser.query(location(b.get(authorize(v, "t", "")))).get("code"), v);
   }
 
   /** Signs in on the page a request was sent to; the request saved for after it. */
@@ -214,6 +225,45 @@ class SignInParametersTest {
                     "client_id", demo.clientId(), "state", state, "scope", "openid", "_csrf", csrf),
                 null));
     assertThat(Browser.query(redirected)).containsEntry("state", "x").containsKey("code");
+  }
+
+  @Test
+  void anIdTokenHintForSomeoneElseAsksForASignIn() throws Exception {
+    accounts.create("hint.alice", PASSWORD, "Alice");
+    accounts.create("hint.bob", PASSWORD, "Bob");
+    Browser alice = new Browser(base());
+    alice.signIn("hint.alice", PASSWORD);
+    String alicesToken = idTokenOf(alice);
+    Browser bob = new Browser(base());
+    bob.signIn("hint.bob", PASSWORD);
+    String bobsToken = idTokenOf(bob);
+
+    // The hint names the person signed in: the code, even with prompt=none.
+    String hint = "&id_token_hint=" + alicesToken;
+    assertThat(location(alice.get(authorize(Browser.verifier(), "j", "&prompt=none" + hint))))
+        .contains("code=");
+    // It names someone else: login_required with prompt=none, the sign-in page without.
+    Map<String, String> none =
+        Browser.query(
+            location(
+                alice.get(
+                    authorize(
+                        Browser.verifier(), "k", "&prompt=none&id_token_hint=" + bobsToken))));
+    assertThat(none).containsEntry("error", "login_required").doesNotContainKey("code");
+    String v = Browser.verifier();
+    assertThat(location(alice.get(authorize(v, "l", "&id_token_hint=" + bobsToken))))
+        .endsWith("/login");
+    String back = location(alice.signIn("hint.bob", PASSWORD));
+    String code = Browser.query(location(alice.get(back))).get("code");
+    assertThat(SignedJWT.parse(idToken(alice, code, v)).getJWTClaimsSet().getSubject())
+        .isEqualTo("hint.bob");
+    // A token this provider never issued names nobody: ignored.
+    String forged = alicesToken.substring(0, alicesToken.lastIndexOf('.') + 1) + "AAAA";
+    assertThat(
+            location(
+                alice.get(
+                    authorize(Browser.verifier(), "m", "&prompt=none&id_token_hint=" + forged))))
+        .contains("code=");
   }
 
   @Test

@@ -514,7 +514,8 @@ public class SsoAutoConfiguration {
         org.springframework.security.web.authentication.preauth
             .AbstractPreAuthenticatedProcessingFilter.class);
     // prompt=login and max_age (OpenID Connect Core §3.1.2.1): a fresh sign-in when asked.
-    var freshSignIn = new io.yinxin.sso.token.FreshSignIn(java.time.Clock.systemUTC());
+    var freshSignIn =
+        new io.yinxin.sso.token.FreshSignIn(java.time.Clock.systemUTC(), authorizations);
     http.addFilterBefore(
         freshSignIn.filter(),
         org.springframework.security.web.authentication.preauth

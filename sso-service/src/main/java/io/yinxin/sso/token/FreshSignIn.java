@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -29,11 +30,13 @@ import org.springframework.web.context.request.ServletRequestAttributes;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * OpenID Connect's {@code prompt=login} and {@code max_age} (Core §3.1.2.1), which Spring's
- * authorization endpoint does not act on: a portal that asks for a fresh sign-in (before a person
- * seals a document, say) gets a code only after the person signed in again — with {@code max_age},
- * only if their last sign-in is older than that many seconds — and the ID token's {@code auth_time}
- * says when. With {@code prompt=none} as well, the answer is {@code login_required}.
+ * OpenID Connect's {@code prompt=login}, {@code max_age} and {@code id_token_hint} (Core §3.1.2.1),
+ * which Spring's authorization endpoint does not act on: a portal that asks for a fresh sign-in
+ * (before a person seals a document, say) gets a code only after the person signed in again — with
+ * {@code max_age}, only if their last sign-in is older than that many seconds; with an {@code
+ * id_token_hint}, if that ID token names someone else than the person signed in — and the ID
+ * token's {@code auth_time} says when. With {@code prompt=none} as well, the answer is {@code
+ * login_required}.
  *
  * <p>The check runs as a validator of the authorization request, after Spring resolved a pushed
  * request (RFC 9126) or a request object, so it sees their parameters too. When the person must
@@ -56,9 +59,15 @@ public final class FreshSignIn {
   }
 
   private final Clock clock;
+  private final org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService
+      authorizations;
 
-  public FreshSignIn(Clock clock) {
+  public FreshSignIn(
+      Clock clock,
+      org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService
+          authorizations) {
     this.clock = clock;
+    this.authorizations = authorizations;
   }
 
   /** Checks an authorization request for a fresh sign-in it asks for. */
@@ -68,7 +77,8 @@ public final class FreshSignIn {
       Map<String, Object> p = t.getAdditionalParameters();
       Set<String> prompt = prompts(p.get("prompt"));
       OptionalLong maxAge = maxAge(p.get("max_age"), t, context.getRegisteredClient());
-      if (!prompt.contains("login") && maxAge.isEmpty()) {
+      Optional<String> hinted = hintedPerson(p.get("id_token_hint"));
+      if (!prompt.contains("login") && maxAge.isEmpty() && hinted.isEmpty()) {
         return;
       }
       if (!(RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes a)) {
@@ -79,9 +89,11 @@ public final class FreshSignIn {
       Authentication who = t.getPrincipal() instanceof Authentication w ? w : null;
       if (who == null || !who.isAuthenticated() || who instanceof AnonymousAuthenticationToken) {
         // Spring sends the browser to sign in; that sign-in is the fresh one.
-        request
-            .getSession()
-            .setAttribute(ASKED, asking + "\n" + AuthenticationMethods.signIn(null));
+        if (prompt.contains("login") || maxAge.isPresent()) {
+          request
+              .getSession()
+              .setAttribute(ASKED, asking + "\n" + AuthenticationMethods.signIn(null));
+        }
         return;
       }
       HttpSession session = request.getSession(false);
@@ -94,14 +106,17 @@ public final class FreshSignIn {
       }
       boolean stale =
           prompt.contains("login")
-              || AuthenticationMethods.authTime(who)
-                  .map(at -> at.plusSeconds(maxAge.getAsLong()).isBefore(clock.instant()))
-                  .orElse(true);
+              // The client's ID token names another person than the one signed in here.
+              || hinted.filter(h -> !h.equals(who.getName())).isPresent()
+              || (maxAge.isPresent()
+                  && AuthenticationMethods.authTime(who)
+                      .map(at -> at.plusSeconds(maxAge.getAsLong()).isBefore(clock.instant()))
+                      .orElse(true));
       if (!stale) {
         return;
       }
       if (prompt.contains("none")) {
-        throw error("login_required", "max_age", t, context.getRegisteredClient());
+        throw error("login_required", "prompt", t, context.getRegisteredClient());
       }
       request.getSession().setAttribute(ASKED, asking + "\n" + AuthenticationMethods.signIn(who));
       throw new Required();
@@ -127,6 +142,24 @@ public final class FreshSignIn {
         }
       }
     };
+  }
+
+  /**
+   * Who an {@code id_token_hint} names: the person of the authorization this provider issued that
+   * ID token with. An unknown, forged or long-expired token (its authorization removed) names
+   * nobody and is ignored, as a hint may be.
+   */
+  private Optional<String> hintedPerson(Object hint) {
+    if (!(hint instanceof String token) || token.isEmpty() || token.length() > 16_384) {
+      return Optional.empty();
+    }
+    var a =
+        authorizations.findByToken(
+            token,
+            new org.springframework.security.oauth2.server.authorization.OAuth2TokenType(
+                org.springframework.security.oauth2.core.oidc.endpoint.OidcParameterNames
+                    .ID_TOKEN));
+    return a == null ? Optional.empty() : Optional.of(a.getPrincipalName());
   }
 
   private static Set<String> prompts(Object prompt) {
