@@ -172,6 +172,9 @@ class SecondFactorTest {
     String verifier = Browser.verifier();
     String challenge = Browser.challenge(verifier);
     Browser b = passwordStep("ada", "ada-password-1", challenge);
+    // The password alone earns no device cookie: it would exempt this browser's password attempts
+    // from the account's block (DeviceCookies) before the sign-in is complete.
+    assertThat(b.cookie(io.yinxin.sso.account.DeviceCookies.COOKIE)).isNull();
     String before = b.sessionId();
     HttpResponse<String> wrong =
         otp(b, "000000".equals(oathtool(e.secret(), 30)) ? "111111" : "000000");
@@ -182,6 +185,7 @@ class SecondFactorTest {
     HttpResponse<String> ok = otp(b, spent);
     String back = Browser.location(ok);
     assertThat(back).contains("/oauth2/authorize");
+    assertThat(b.cookie(io.yinxin.sso.account.DeviceCookies.COOKIE)).isNotNull();
     assertThat(b.sessionId()).isNotNull().isNotEqualTo(before);
     HttpResponse<String> r = b.get(back);
     String code = Browser.query(Browser.location(r)).get("code");

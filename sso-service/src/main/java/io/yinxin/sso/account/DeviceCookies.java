@@ -15,16 +15,16 @@ import java.util.HexFormat;
 import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
 import org.springframework.security.web.authentication.WebAuthenticationDetails;
 
 /**
  * Device cookies (OWASP, "Slow Down Online Guessing Attacks with Device Cookies"): a browser that
- * signed in to an account with its password gets a cookie naming that sign-in, and from then on its
- * attempts at that account are counted against the cookie, not against the account. Anyone who
- * knows a username can send five wrong passwords and block the account for everyone else; the
- * account's owner, from a browser that signed in before, still signs in. A cookie that sees five
- * failures itself is blocked like an account, and its browser then counts as any other.
+ * signed in to an account with its password (and its second factor, if it has one) gets a cookie
+ * naming that sign-in, and from then on its attempts at that account are counted against the
+ * cookie, not against the account. Anyone who knows a username can send five wrong passwords and
+ * block the account for everyone else; the account's owner, from a browser that signed in before,
+ * still signs in. A cookie that sees five failures itself is blocked like an account, and its
+ * browser then counts as any other.
  *
  * <p>The cookie ({@value #COOKIE}, path {@code /login}, HttpOnly, SameSite=Strict, Secure over
  * https) holds when it was issued, 16 random bytes and an HMAC-SHA256 over both, the canonical
@@ -172,14 +172,13 @@ public final class DeviceCookies {
     return Optional.of("device:" + HexFormat.of().formatHex(value, 8, 8 + NONCE));
   }
 
-  /** Sets a new device cookie for whoever {@code delegate} is told has signed in, then calls it. */
-  public AuthenticationSuccessHandler issuing(AuthenticationSuccessHandler delegate) {
-    return (request, response, authentication) -> {
-      Accounts.canonical(authentication.getName())
-          .flatMap(this::issue)
-          .ifPresent(v -> set(request, response, v));
-      delegate.onAuthenticationSuccess(request, response, authentication);
-    };
+  /**
+   * Sets a new device cookie on a browser that has just completed its sign-in as {@code username},
+   * every factor the account has: a browser that only knew the password of an account with a second
+   * factor vouches for nothing yet ({@link SecondFactorLogin} calls this after the second step).
+   */
+  public void issueTo(HttpServletRequest request, HttpServletResponse response, String username) {
+    Accounts.canonical(username).flatMap(this::issue).ifPresent(v -> set(request, response, v));
   }
 
   private static void set(HttpServletRequest request, HttpServletResponse response, String value) {

@@ -69,15 +69,22 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
       new SavedRequestAwareAuthenticationSuccessHandler();
 
   private final SignIns signIns;
+  private final DeviceCookies devices;
 
+  /**
+   * @param devices the device cookies a browser gets once its sign-in is complete (password, and
+   *     code if the account has a second factor); null for none
+   */
   public SecondFactorLogin(
       SecondFactors factors,
       Accounts accounts,
       LoginThrottle throttle,
       AuditLog audit,
       SignIns signIns,
+      DeviceCookies devices,
       Clock clock) {
     this.signIns = signIns;
+    this.devices = devices;
     this.factors = factors;
     this.accounts = accounts;
     this.throttle = throttle;
@@ -90,10 +97,14 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
       HttpServletRequest request, HttpServletResponse response, Authentication authentication)
       throws IOException, jakarta.servlet.ServletException {
     if (!factors.hasTotp(authentication.getName())) {
+      if (devices != null) {
+        devices.issueTo(request, response, authentication.getName());
+      }
       next.onAuthenticationSuccess(request, response, authentication);
       return;
     }
-    // Undo the sign-in the form login just saved: only the first factor is done.
+    // Undo the sign-in the form login just saved: only the first factor is done. No device cookie
+    // either: a browser that knows only the password would be exempt from the account's block.
     SecurityContextHolder.clearContext();
     contexts.saveContext(SecurityContextHolder.createEmptyContext(), request, response);
     request
@@ -165,6 +176,9 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
     SecurityContextHolder.setContext(context);
     contexts.saveContext(context, request, response);
     record(EventType.LOGIN_SUCCEEDED, username, recovery ? "ok_recovery_code" : "ok", request);
+    if (devices != null) {
+      devices.issueTo(request, response, username);
+    }
     SavedRequest saved = new HttpSessionRequestCache().getRequest(request, response);
     response.sendRedirect(saved == null ? "/account/totp" : saved.getRedirectUrl());
     return Result.SIGNED_IN;

@@ -829,7 +829,7 @@ public class SsoAutoConfiguration {
                 f.loginPage("/login")
                     .authenticationDetailsSource(
                         io.yinxin.sso.account.DeviceCookies.detailsSource())
-                    .successHandler(devices.issuing(secondFactor))
+                    .successHandler(secondFactor)
                     .failureHandler(accountPages.failureHandler())
                     .permitAll())
         .oauth2Login(
@@ -1153,9 +1153,10 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.account.Accounts accounts,
       io.yinxin.sso.account.LoginThrottle throttle,
       AuditLog audit,
-      io.yinxin.sso.account.SignIns signIns) {
+      io.yinxin.sso.account.SignIns signIns,
+      io.yinxin.sso.account.DeviceCookies devices) {
     return new io.yinxin.sso.account.SecondFactorLogin(
-        factors, accounts, throttle, audit, signIns, java.time.Clock.systemUTC());
+        factors, accounts, throttle, audit, signIns, devices, java.time.Clock.systemUTC());
   }
 
   @Bean
