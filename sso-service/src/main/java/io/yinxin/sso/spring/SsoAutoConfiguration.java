@@ -812,6 +812,12 @@ public class SsoAutoConfiguration {
             "/webauthn/**",
             "/cas/**")
         .authenticationManager(manager)
+        // Before the passkey filters (which sit around the authorization filter): changing how
+        // the account signs in needs a recent sign-in.
+        .addFilterBefore(
+            new io.yinxin.sso.web.RecentSignIn(
+                properties.credentialChangeMaxAge(), java.time.Clock.systemUTC()),
+            org.springframework.security.web.access.ExceptionTranslationFilter.class)
         .authorizeHttpRequests(
             a ->
                 a.requestMatchers(

@@ -48,6 +48,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     https://sso.example.gov.cn})
  * @param newSessionsPerMinute new sign-in sessions one client address (IPv6: its /64) may open per
  *     minute on one node; beyond it such requests get 429 (see {@link NewSessionBudget})
+ * @param credentialChangeMaxAge how recent a sign-in must be to open the pages that change how an
+ *     account signs in (TOTP, passkeys); older sessions sign in again first (see {@link
+ *     io.yinxin.sso.web.RecentSignIn})
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -71,4 +74,5 @@ public record SsoProperties(
     @DefaultValue java.util.List<io.yinxin.sso.federation.Upstreams.Upstream> upstreams,
     @DefaultValue("") String passkeysRpId,
     @DefaultValue java.util.List<String> passkeysOrigins,
-    @DefaultValue("600") int newSessionsPerMinute) {}
+    @DefaultValue("600") int newSessionsPerMinute,
+    @DefaultValue("5m") Duration credentialChangeMaxAge) {}

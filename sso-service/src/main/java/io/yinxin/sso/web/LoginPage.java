@@ -41,7 +41,8 @@ public class LoginPage {
       @RequestParam(value = "lang", required = false) String lang,
       @RequestParam(value = "error", required = false) String error,
       @RequestParam(value = "logout", required = false) String logout,
-      @RequestParam(value = "changed", required = false) String changed) {
+      @RequestParam(value = "changed", required = false) String changed,
+      @RequestParam(value = "reauth", required = false) String reauth) {
     boolean zh = Pages.chinese(lang, request);
     String message = null;
     if (error != null) {
@@ -65,6 +66,12 @@ public class LoginPage {
       message = zh ? "您已退出登录。" : "You have signed out.";
     } else if (changed != null) {
       message = zh ? "新密码已设置，请用它登录。" : "Your new password is set. Sign in with it.";
+    } else if (reauth != null) {
+      // RecentSignIn: a change to how this account signs in needs a recent sign-in.
+      message =
+          zh
+              ? "更改登录方式前，请重新登录以确认是您本人。"
+              : "Sign in again to confirm it is you before you change how you sign in.";
     }
     String form =
         "<form method=\"post\" action=\"/login\">\n<label for=\"username\">"
