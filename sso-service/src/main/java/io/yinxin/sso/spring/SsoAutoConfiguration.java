@@ -520,6 +520,11 @@ public class SsoAutoConfiguration {
         freshSignIn.filter(),
         org.springframework.security.web.authentication.preauth
             .AbstractPreAuthenticatedProcessingFilter.class);
+    // A sign-in lasts at most yinxin.sso.session-max-lifetime, however busy its session.
+    http.addFilterAfter(
+        new io.yinxin.sso.web.SignInLifetime(
+            properties.sessionMaxLifetime(), java.time.Clock.systemUTC()),
+        org.springframework.security.web.context.SecurityContextHolderFilter.class);
     http.securityMatcher(authorizationServer.getEndpointsMatcher())
         .with(
             authorizationServer,
@@ -812,6 +817,10 @@ public class SsoAutoConfiguration {
             "/webauthn/**",
             "/cas/**")
         .authenticationManager(manager)
+        .addFilterAfter(
+            new io.yinxin.sso.web.SignInLifetime(
+                properties.sessionMaxLifetime(), java.time.Clock.systemUTC()),
+            org.springframework.security.web.context.SecurityContextHolderFilter.class)
         // Before the passkey filters (which sit around the authorization filter): changing how
         // the account signs in needs a recent sign-in.
         .addFilterBefore(

@@ -51,6 +51,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param credentialChangeMaxAge how recent a sign-in must be to open the pages that change how an
  *     account signs in (TOTP, passkeys); older sessions sign in again first (see {@link
  *     io.yinxin.sso.web.RecentSignIn})
+ * @param sessionMaxLifetime how long a sign-in lasts at most, however busy its session (see {@link
+ *     io.yinxin.sso.web.SignInLifetime})
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -75,4 +77,5 @@ public record SsoProperties(
     @DefaultValue("") String passkeysRpId,
     @DefaultValue java.util.List<String> passkeysOrigins,
     @DefaultValue("600") int newSessionsPerMinute,
-    @DefaultValue("5m") Duration credentialChangeMaxAge) {}
+    @DefaultValue("5m") Duration credentialChangeMaxAge,
+    @DefaultValue("10h") Duration sessionMaxLifetime) {}
