@@ -33,6 +33,8 @@ class AccountPagesTest {
   @LocalServerPort int port;
   @Autowired Accounts accounts;
   @Autowired DataSource dataSource;
+  @Autowired io.yinxin.sso.client.DemoClient demo;
+  @Autowired io.yinxin.audit.store.LogStore auditStore;
 
   private String base() {
     return "http://127.0.0.1:" + port;
@@ -216,5 +218,94 @@ class AccountPagesTest {
     assertThat(ended.body()).contains("其他 1 个会话已退出");
     assertThat(Browser.location(tablet.get("/account"))).endsWith("/login");
     assertThat(laptop.get("/account").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void thePersonSeesTheAppsWithAccessAndTakesOneAppsAccessAway() throws Exception {
+    String password = "correct horse battery staple";
+    accounts.create("zhaoliu", password, "赵六");
+    Browser b = new Browser(base());
+    signIn(b, "zhaoliu", password);
+    assertThat(b.get("/account").body()).contains("已授权的应用", "没有应用可以访问您的账户。");
+
+    // Consent to the demo portal for openid and profile; it gets tokens, a refresh token among
+    // them.
+    String redirect = "http://127.0.0.1:8000/callback";
+    String authorize =
+        "/oauth2/authorize?response_type=code&client_id="
+            + demo.clientId()
+            + "&scope=openid%20profile&state=a&code_challenge_method=S256&redirect_uri="
+            + java.net.URLEncoder.encode(redirect, java.nio.charset.StandardCharsets.UTF_8)
+            + "&code_challenge=";
+    String verifier = Browser.verifier();
+    String consent = Browser.location(b.get(authorize + Browser.challenge(verifier)));
+    assertThat(consent).contains("/oauth2/consent?");
+    HttpResponse<String> consentPage = b.get(consent);
+    String state = Browser.group("name=\"state\"[^>]*value=\"([^\"]+)\"", consentPage.body());
+    String code =
+        Browser.query(
+                Browser.location(
+                    b.post(
+                        "/oauth2/authorize",
+                        Map.of(
+                            "client_id",
+                            demo.clientId(),
+                            "state",
+                            state,
+                            "scope",
+                            "profile",
+                            "_csrf",
+                            csrf(consentPage.body())),
+                        null)))
+            .get("code");
+    String basic = Browser.basic(demo.clientId(), demo.secret().orElseThrow());
+    HttpResponse<String> tokens = b.tokensFor(code, redirect, verifier, basic);
+    assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+    var json = tools.jackson.databind.json.JsonMapper.builder().build().readTree(tokens.body());
+    String refresh = json.path("refresh_token").asString();
+    String access = json.path("access_token").asString();
+    assertThat(refresh).isNotEmpty();
+
+    // The account page lists the portal with what was consented to, and a button per portal.
+    HttpResponse<String> page = b.get("/account?lang=en");
+    assertThat(page.body())
+        .contains("Apps with access", "Yinxin demo client", "<td>openid profile</td>")
+        .contains("name=\"client_id\" value=\"" + demo.clientId() + "\"", "Remove access");
+
+    HttpResponse<String> removed =
+        b.post(
+            "/account/apps",
+            Map.of("client_id", demo.clientId(), "_csrf", csrf(page.body())),
+            null);
+    assertThat(removed.statusCode()).isEqualTo(200);
+    assertThat(removed.body()).contains("已撤销该应用的访问权限", "没有应用可以访问您的账户。");
+    // Its refresh token no longer works, its access token is inactive, and it must ask again.
+    HttpResponse<String> refreshed =
+        b.post(
+            "/oauth2/token",
+            Map.of("grant_type", "refresh_token", "refresh_token", refresh),
+            basic);
+    assertThat(refreshed.statusCode()).isEqualTo(400);
+    assertThat(refreshed.body()).contains("invalid_grant");
+    HttpResponse<String> introspected =
+        b.post("/oauth2/introspect", Map.of("token", access), basic);
+    assertThat(introspected.body()).contains("\"active\":false");
+    assertThat(Browser.location(b.get(authorize + Browser.challenge(Browser.verifier()))))
+        .contains("/oauth2/consent?");
+    // One audit event; taking away access that is gone, or a portal that does not exist: 400, no
+    // event.
+    assertThat(
+            AuditEvents.countFor(
+                dataSource, auditStore, "TOKEN_REVOKED", "zhaoliu", demo.clientId(), "person"))
+        .isEqualTo(1);
+    String csrf = csrf(b.get("/account").body());
+    for (String client : new String[] {demo.clientId(), "no-such-portal", ""}) {
+      HttpResponse<String> again =
+          b.post("/account/apps", Map.of("client_id", client, "_csrf", csrf), null);
+      assertThat(again.statusCode()).as(client).isEqualTo(400);
+      assertThat(again.body()).contains("该应用没有访问您账户的权限。");
+    }
+    assertThat(AuditEvents.countFor(dataSource, auditStore, "TOKEN_REVOKED", "zhaoliu"))
+        .isEqualTo(1);
   }
 }

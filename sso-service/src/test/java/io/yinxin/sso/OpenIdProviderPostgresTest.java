@@ -159,4 +159,36 @@ class OpenIdProviderPostgresTest {
             .build(),
         HttpResponse.BodyHandlers.ofString());
   }
+
+  /**
+   * Sign-out and the account page's apps look up a person's authorizations and consents by name:
+   * PostgreSQL answers both from an index (with sequential scans switched off, a table without one
+   * can only be scanned).
+   */
+  @Test
+  void authorizationsAndConsentsAreFoundByPersonThroughAnIndex() throws Exception {
+    try (var c = dataSource.getConnection();
+        var s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("SET LOCAL enable_seqscan = off");
+      for (String query :
+          new String[] {
+            "SELECT DISTINCT registered_client_id FROM sso.oauth2_authorization"
+                + " WHERE principal_name = 'someone'",
+            "DELETE FROM sso.oauth2_authorization WHERE registered_client_id = 'x'"
+                + " AND principal_name = 'someone'",
+            "SELECT registered_client_id, authorities FROM sso.oauth2_authorization_consent"
+                + " WHERE principal_name = 'someone'"
+          }) {
+        StringBuilder plan = new StringBuilder();
+        try (var rs = s.executeQuery("EXPLAIN " + query)) {
+          while (rs.next()) {
+            plan.append(rs.getString(1)).append('\n');
+          }
+        }
+        assertThat(plan.toString()).as(query).contains("Index").doesNotContain("Seq Scan");
+      }
+      c.rollback();
+    }
+  }
 }

@@ -1123,7 +1123,10 @@ public class SsoAutoConfiguration {
       SsoSessions sessions,
       AuditLog audit,
       io.yinxin.sso.federation.Upstreams upstreams,
-      SsoProperties p) {
+      SsoProperties p,
+      DataSource dataSource,
+      RegisteredClientRepository clients,
+      io.yinxin.audit.AuditOutbox outbox) {
     return new io.yinxin.sso.web.AccountPages(
         accounts,
         factors,
@@ -1133,7 +1136,9 @@ public class SsoAutoConfiguration {
         audit,
         java.time.Clock.systemUTC(),
         upstreams,
-        !p.passkeysRpId().isBlank());
+        !p.passkeysRpId().isBlank(),
+        new io.yinxin.sso.account.ConnectedApps(dataSource, clients),
+        outbox);
   }
 
   /**

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -58,6 +59,8 @@ public class AccountPages {
   private final Clock clock;
   private final io.yinxin.sso.federation.Upstreams upstreams;
   private final boolean passkeys;
+  private final io.yinxin.sso.account.ConnectedApps apps;
+  private final io.yinxin.audit.AuditOutbox outbox;
 
   public AccountPages(
       Accounts accounts,
@@ -68,7 +71,11 @@ public class AccountPages {
       AuditLog audit,
       Clock clock,
       io.yinxin.sso.federation.Upstreams upstreams,
-      boolean passkeys) {
+      boolean passkeys,
+      io.yinxin.sso.account.ConnectedApps apps,
+      io.yinxin.audit.AuditOutbox outbox) {
+    this.apps = apps;
+    this.outbox = outbox;
     this.upstreams = upstreams;
     this.passkeys = passkeys;
     this.accounts = accounts;
@@ -279,6 +286,32 @@ public class AccountPages {
         zh ? "其他 " + ended + " 个会话已退出。" : ended + " other session(s) signed out.");
   }
 
+  /** Takes a portal's access away: its consent and its tokens ({@link ConnectedApps}). */
+  @PostMapping(path = "/account/apps", produces = MediaType.TEXT_HTML_VALUE)
+  public ResponseEntity<String> revokeApp(
+      HttpServletRequest request,
+      Authentication user,
+      @RequestParam(value = "lang", required = false) String lang,
+      @RequestParam(value = "client_id", required = false) String clientId) {
+    boolean zh = Pages.chinese(lang, request);
+    if (!apps.revoke(user.getName(), clientId, outbox)) {
+      return status(
+          HttpStatus.BAD_REQUEST,
+          page(
+              zh,
+              request,
+              user.getName(),
+              zh ? "该应用没有访问您账户的权限。" : "That app has no access to your account."));
+    }
+    return page(
+        zh,
+        request,
+        user.getName(),
+        zh
+            ? "已撤销该应用的访问权限；它需要再次征得您的同意。"
+            : "The app's access is removed; it must ask for your consent again.");
+  }
+
   private void changed(String username, String change) {
     audit.append(
         AuditEvent.of(
@@ -378,7 +411,9 @@ public class AccountPages {
         .append(Pages.csrf(request))
         .append("<button type=\"submit\">")
         .append(zh ? "退出其他所有会话" : "Sign out all other sessions")
-        .append("</button>\n</form>\n<h2>")
+        .append("</button>\n</form>\n");
+    appsTable(zh, request, username, h);
+    h.append("<h2>")
         .append(zh ? "最近登录" : "Recent sign-ins")
         .append("</h2>\n<table>\n<caption>")
         .append(zh ? "最近 10 次登录尝试" : "The last 10 sign-in attempts")
@@ -408,6 +443,39 @@ public class AccountPages {
         .append(zh ? "退出登录" : "Sign out")
         .append("</button>\n</form>\n");
     return Pages.page(zh, "/account", zh ? "我的账户" : "My account", message, h.toString());
+  }
+
+  /** The portals with access to the account, each with a button that takes it away. */
+  private void appsTable(boolean zh, HttpServletRequest request, String username, StringBuilder h) {
+    h.append("<h2>").append(zh ? "已授权的应用" : "Apps with access").append("</h2>\n");
+    List<io.yinxin.sso.account.ConnectedApps.App> list = apps.of(username);
+    if (list.isEmpty()) {
+      h.append("<p>").append(zh ? "没有应用可以访问您的账户。" : "No app has access to your account.");
+      h.append("</p>\n");
+      return;
+    }
+    h.append("<table>\n<caption>")
+        .append(zh ? "您允许访问账户的应用" : "Apps you have let in")
+        .append("</caption>\n<tr><th scope=\"col\">")
+        .append(zh ? "应用" : "App")
+        .append("</th><th scope=\"col\">")
+        .append(zh ? "同意的范围" : "Consented to")
+        .append("</th><th scope=\"col\"></th></tr>\n");
+    for (var app : list) {
+      h.append("<tr><td>")
+          .append(Pages.esc(app.name()))
+          .append("</td><td>")
+          .append(Pages.esc(app.scopes().isEmpty() ? "—" : String.join(" ", app.scopes())))
+          .append("</td><td><form method=\"post\" action=\"/account/apps\">")
+          .append("<input type=\"hidden\" name=\"client_id\" value=\"")
+          .append(Pages.esc(app.clientId()))
+          .append("\">")
+          .append(Pages.csrf(request))
+          .append("<button type=\"submit\">")
+          .append(zh ? "撤销访问" : "Remove access")
+          .append("</button></form></td></tr>\n");
+    }
+    h.append("</table>\n");
   }
 
   private static ResponseEntity<String> status(HttpStatus status, ResponseEntity<String> page) {
