@@ -131,6 +131,9 @@ class FederationTest {
                 null));
     String consentUrl =
         Browser.location(b.get(back.startsWith("http") ? back : upstreamBase + back));
+    if (consentUrl.startsWith(base() + "/login/oauth2/code/upstream-agency?")) {
+      return b.get(consentUrl); // consented before: the upstream answers at once
+    }
     HttpResponse<String> consent =
         b.get(consentUrl.startsWith("http") ? consentUrl : upstreamBase + consentUrl);
     assertThat(consent.body()).contains("本机关", "您的完整身份证号");
@@ -187,7 +190,18 @@ class FederationTest {
     // Nor are the upstream's tokens kept: the sign-in filter's store has nothing for this person
     // (Spring's default keeps them in the node's memory, per person, for good).
     assertThat(upstreamTokensKept("zhangsan")).isEmpty();
+
+    // Disabled by an operator, the account no longer signs in through the upstream either.
+    assertThat(accounts.setEnabled("op", "zhangsan", false, outbox)).contains(true);
+    Browser later = new Browser(base(), true);
+    assertThat(Browser.location(throughUpstream(later, "zhang.upstream", "upstream password 1")))
+        .endsWith("/login?error");
+    assertThat(later.get("/login?error").body()).contains("通过该身份提供方登录失败。");
+    assertThat(Browser.location(later.get("/account"))).endsWith("/login");
+    accounts.setEnabled("op", "zhangsan", true, outbox);
   }
+
+  @Autowired io.yinxin.audit.AuditOutbox outbox;
 
   @Autowired org.springframework.security.web.FilterChainProxy filterChains;
 

@@ -55,6 +55,7 @@ class PasskeyTest {
   }
 
   @Autowired Accounts accounts;
+  @Autowired io.yinxin.audit.AuditOutbox outbox;
   @Autowired DataSource dataSource;
   @Autowired io.yinxin.audit.store.LogStore auditStore;
 
@@ -128,6 +129,16 @@ class PasskeyTest {
       waitFor(d, () -> !d.getCurrentUrl().contains("/login"));
       d.get(base() + "/account");
       assertThat(d.getPageSource()).contains("wuba", "吴八");
+
+      // Disabled by an operator, the account signs in with its passkey no more.
+      d.findElement(By.xpath("//form[@action='/logout']/button")).click();
+      waitFor(d, () -> d.getCurrentUrl().endsWith("/login?logout"));
+      assertThat(accounts.setEnabled("op", "wuba", false, outbox)).contains(true);
+      d.findElement(By.id("passkey-signin")).click();
+      Thread.sleep(2_000); // the ceremony and its refusal
+      d.get(base() + "/account");
+      waitFor(d, () -> d.getCurrentUrl().contains("/login"));
+      accounts.setEnabled("op", "wuba", true, outbox);
     } finally {
       d.quit();
     }

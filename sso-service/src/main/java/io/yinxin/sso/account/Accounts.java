@@ -107,9 +107,7 @@ public final class Accounts implements UserDetailsService {
           "display_name: at most 200 characters, "
               + (displayName.length() > 200 ? "no more" : DisplayText.problem(displayName)));
     }
-    byte[] raw = new byte[15];
-    io.yinxin.hsm.Randomness.current().nextBytes(raw);
-    String password = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    String password = oneTimePassword();
     String hash = passwords.encode(password);
     try {
       audit.commit(
@@ -140,6 +138,146 @@ public final class Accounts implements UserDetailsService {
       }
       throw new IllegalStateException("cannot store the account", e);
     }
+  }
+
+  /** A one-time password: 120 random bits, base64url (20 characters). */
+  private static String oneTimePassword() {
+    byte[] raw = new byte[15];
+    io.yinxin.hsm.Randomness.current().nextBytes(raw);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+  }
+
+  /**
+   * An operator's password reset (the person forgot theirs): a new one-time password replaces the
+   * password, to be replaced in turn at the next sign-in, with its {@code CONFIG_CHANGED} event in
+   * the same transaction. Device cookies issued under the old password stop vouching for their
+   * browsers (they are bound to the stored hash). The caller ends the sessions and tokens.
+   *
+   * @return the one-time password, or empty when there is no such account
+   */
+  public Optional<String> resetWithOneTimePassword(
+      String actor, String username, io.yinxin.audit.AuditOutbox audit) {
+    Optional<String> u = canonical(username);
+    if (u.isEmpty()) {
+      return Optional.empty();
+    }
+    String password = oneTimePassword();
+    String hash = passwords.encode(password);
+    boolean[] found = {false};
+    try {
+      audit.commit(
+          dataSource,
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE sso.accounts SET password_hash = ?, must_change_password = TRUE"
+                        + " WHERE username = ?")) {
+              ps.setString(1, hash);
+              ps.setString(2, u.get());
+              found[0] = ps.executeUpdate() == 1;
+            }
+            return found[0]
+                ? audit.record(
+                    c,
+                    io.yinxin.audit.AuditEvent.of(
+                        io.yinxin.audit.EventType.CONFIG_CHANGED,
+                        actor,
+                        "account/" + u.get(),
+                        java.util.Map.of("change", "password reset")))
+                : null;
+          });
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot store the account", e);
+    }
+    return found[0] ? Optional.of(password) : Optional.empty();
+  }
+
+  /**
+   * An operator enables or disables an account, with its {@code CONFIG_CHANGED} event in the same
+   * transaction; setting what it already is changes nothing and records nothing. A disabled account
+   * signs in by no method; the caller ends its sessions and tokens.
+   *
+   * @return empty when there is no such account, else whether anything changed
+   */
+  public Optional<Boolean> setEnabled(
+      String actor, String username, boolean enabled, io.yinxin.audit.AuditOutbox audit) {
+    Optional<String> u = canonical(username);
+    if (u.isEmpty() || !exists(u.get())) {
+      return Optional.empty();
+    }
+    boolean[] changed = {false};
+    try {
+      audit.commit(
+          dataSource,
+          c -> {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE sso.accounts SET enabled = ? WHERE username = ? AND enabled <> ?")) {
+              ps.setBoolean(1, enabled);
+              ps.setString(2, u.get());
+              ps.setBoolean(3, enabled);
+              changed[0] = ps.executeUpdate() == 1;
+            }
+            return changed[0]
+                ? audit.record(
+                    c,
+                    io.yinxin.audit.AuditEvent.of(
+                        io.yinxin.audit.EventType.CONFIG_CHANGED,
+                        actor,
+                        "account/" + u.get(),
+                        java.util.Map.of(
+                            "change", enabled ? "account enabled" : "account disabled")))
+                : null;
+          });
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot store the account", e);
+    }
+    return Optional.of(changed[0]);
+  }
+
+  /** An account as an operator sees it: no password hash, no personal data but its name. */
+  public record Status(
+      String username,
+      String displayName,
+      boolean enabled,
+      boolean mustChangePassword,
+      boolean administrator,
+      java.time.Instant createdAt) {}
+
+  /** The account's state, or empty when there is no such account. */
+  public Optional<Status> status(String username) {
+    Optional<String> u = canonical(username);
+    if (u.isEmpty()) {
+      return Optional.empty();
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT display_name, enabled, must_change_password, administrator, created_at"
+                    + " FROM sso.accounts WHERE username = ?")) {
+      ps.setString(1, u.get());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        java.time.OffsetDateTime created = rs.getObject(5, java.time.OffsetDateTime.class);
+        return Optional.of(
+            new Status(
+                u.get(),
+                rs.getString(1),
+                rs.getBoolean(2),
+                rs.getBoolean(3),
+                rs.getBoolean(4),
+                created == null ? null : created.toInstant()));
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("accounts are unavailable", e);
+    }
+  }
+
+  /** Whether the account exists and may sign in (false for a disabled or unknown one). */
+  public boolean isEnabled(String username) {
+    return canonical(username).flatMap(this::row).map(UserDetails::isEnabled).orElse(false);
   }
 
   /**

@@ -160,6 +160,12 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
     }
     throttle.clear(key);
     UserDetails user = accounts.loadUserByUsername(username);
+    if (!user.isEnabled()) {
+      // Disabled by an operator after the password step: the sign-in goes no further.
+      request.getSession().removeAttribute(PENDING);
+      record(EventType.LOGIN_FAILED, username, "disabled", request);
+      return Result.NO_PENDING_SIGN_IN;
+    }
     List<GrantedAuthority> authorities = new ArrayList<>(user.getAuthorities());
     authorities.add(
         FactorGrantedAuthority.withAuthority(FactorGrantedAuthority.PASSWORD_AUTHORITY)

@@ -52,6 +52,75 @@ public final class SecondFactors {
     return java.util.Base64.getDecoder().decode(sealer.open("totp_secret", username, stored));
   }
 
+  /** How many passkeys an account has. */
+  public int passkeys(String username) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM sso.user_credentials k JOIN sso.user_entities u"
+                    + " ON k.user_entity_user_id = u.id WHERE u.name = ?")) {
+      ps.setString(1, username);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("second factors unavailable", e);
+    }
+  }
+
+  /**
+   * An operator removes every authenticator of an account (the person lost their phone): the TOTP
+   * secret, the recovery codes and the passkeys, with a {@code CONFIG_CHANGED} event naming how
+   * many of each, in one transaction. Nothing to remove records nothing. The person then signs in
+   * with the password alone and may set up new ones; the caller ends the account's sessions and
+   * tokens (whoever holds the lost device may be signed in).
+   *
+   * @return how many were removed: TOTP secrets (0 or 1), recovery codes, passkeys
+   */
+  public int[] removeAll(String actor, String username, io.yinxin.audit.AuditOutbox audit) {
+    int[] removed = new int[3];
+    try {
+      audit.commit(
+          dataSource,
+          c -> {
+            String[] sql = {
+              "DELETE FROM sso.totp_credentials WHERE username = ?",
+              "DELETE FROM sso.recovery_codes WHERE username = ?",
+              "DELETE FROM sso.user_credentials WHERE user_entity_user_id IN"
+                  + " (SELECT id FROM sso.user_entities WHERE name = ?)"
+            };
+            for (int i = 0; i < sql.length; i++) {
+              try (PreparedStatement ps = c.prepareStatement(sql[i])) {
+                ps.setString(1, username);
+                removed[i] = ps.executeUpdate();
+              }
+            }
+            if (removed[0] + removed[1] + removed[2] == 0) {
+              return null;
+            }
+            return audit.record(
+                c,
+                io.yinxin.audit.AuditEvent.of(
+                    io.yinxin.audit.EventType.CONFIG_CHANGED,
+                    actor,
+                    "account/" + username,
+                    java.util.Map.of(
+                        "change",
+                        "second factors removed",
+                        "totp",
+                        Integer.toString(removed[0]),
+                        "recovery_codes",
+                        Integer.toString(removed[1]),
+                        "passkeys",
+                        Integer.toString(removed[2]))));
+          });
+    } catch (SQLException e) {
+      throw new IllegalStateException("second factors unavailable", e);
+    }
+    return removed;
+  }
+
   /** A fresh 160-bit TOTP secret for enrolment (stored only once a code from it is confirmed). */
   public static byte[] newSecret() {
     byte[] b = new byte[20];

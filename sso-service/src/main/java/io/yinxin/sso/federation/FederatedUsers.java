@@ -33,10 +33,16 @@ public final class FederatedUsers implements OAuth2UserService<OidcUserRequest, 
 
   private final OidcUserService upstream = new OidcUserService();
   private final RealNames realNames;
+  private final java.util.function.Predicate<String> enabled;
   private final Clock clock;
 
-  public FederatedUsers(RealNames realNames, Clock clock) {
+  /**
+   * @param enabled whether an account may sign in (an operator may have disabled it)
+   */
+  public FederatedUsers(
+      RealNames realNames, java.util.function.Predicate<String> enabled, Clock clock) {
     this.realNames = realNames;
+    this.enabled = enabled;
     this.clock = clock;
   }
 
@@ -54,6 +60,10 @@ public final class FederatedUsers implements OAuth2UserService<OidcUserRequest, 
       throw new OAuth2AuthenticationException(
           new OAuth2Error(
               "no_linked_account", "no account here belongs to the upstream's person", null));
+    }
+    if (!enabled.test(account.get())) {
+      throw new OAuth2AuthenticationException(
+          new OAuth2Error("account_disabled", "the linked account is disabled", null));
     }
     List<GrantedAuthority> authorities = new ArrayList<>();
     authorities.add(new SimpleGrantedAuthority("ROLE_USER"));

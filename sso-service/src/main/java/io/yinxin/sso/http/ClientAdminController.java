@@ -47,7 +47,13 @@ public class ClientAdminController {
   private final SsoAdmins admins;
   private final io.yinxin.sso.account.Accounts accounts;
   private final io.yinxin.audit.AuditOutbox audit;
+  private final io.yinxin.sso.account.SecondFactors factors;
+  private final java.util.function.BiConsumer<String, HttpServletRequest> signOut;
 
+  /**
+   * @param signOut ends every session and token of an account and tells its clients (back-channel
+   *     logout), for the request's issuer
+   */
   public ClientAdminController(
       ClientAdmin clients,
       CasServices casServices,
@@ -55,7 +61,11 @@ public class ClientAdminController {
       io.yinxin.sso.token.KeyRotation keys,
       SsoAdmins admins,
       io.yinxin.sso.account.Accounts accounts,
-      io.yinxin.audit.AuditOutbox audit) {
+      io.yinxin.audit.AuditOutbox audit,
+      io.yinxin.sso.account.SecondFactors factors,
+      java.util.function.BiConsumer<String, HttpServletRequest> signOut) {
+    this.factors = factors;
+    this.signOut = signOut;
     this.accounts = accounts;
     this.audit = audit;
     this.clients = clients;
@@ -277,6 +287,115 @@ public class ClientAdminController {
     return ResponseEntity.status(HttpStatus.CREATED)
         .header(HttpHeaders.CACHE_CONTROL, "no-store")
         .body(out);
+  }
+
+  /**
+   * An account's state: display name, whether it may sign in, whether its password must be replaced
+   * at the next sign-in, whether it administers this provider, when it was created, and its second
+   * factors (a TOTP app, how many passkeys). No personal data beyond the display name.
+   */
+  @GetMapping(value = "/sso/v1/accounts/{username}", produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> getAccount(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String username) {
+    admins.require(auth);
+    io.yinxin.sso.account.Accounts.Status s =
+        accounts.status(username).orElseThrow(ClientAdmin.NotFound::new);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("username", s.username());
+    out.put("display_name", s.displayName());
+    out.put("enabled", s.enabled());
+    out.put("must_change_password", s.mustChangePassword());
+    out.put("administrator", s.administrator());
+    out.put("created_at", s.createdAt() == null ? null : s.createdAt().toString());
+    out.put("totp", factors.hasTotp(s.username()));
+    out.put("passkeys", factors.passkeys(s.username()));
+    return out;
+  }
+
+  /**
+   * Resets a forgotten password: a new one-time password, answered this once, replaces it and must
+   * be replaced at the next sign-in; every session and token of the account ends (its clients are
+   * told). 404 for no such account.
+   */
+  @PostMapping(
+      value = "/sso/v1/accounts/{username}/password-reset",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  public ResponseEntity<Map<String, Object>> resetPassword(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String username,
+      HttpServletRequest request) {
+    String actor = admins.require(auth);
+    String password =
+        accounts
+            .resetWithOneTimePassword(actor, username, audit)
+            .orElseThrow(ClientAdmin.NotFound::new);
+    String user = io.yinxin.sso.account.Accounts.canonical(username).orElseThrow();
+    signOut.accept(user, request);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("username", user);
+    out.put("one_time_password", password);
+    return ResponseEntity.ok().header(HttpHeaders.CACHE_CONTROL, "no-store").body(out);
+  }
+
+  /**
+   * Enables or disables an account: {@code {"enabled": false}} (a JSON boolean). A disabled account
+   * signs in by no method, and its sessions and tokens end (its clients are told). Setting what it
+   * already is changes nothing ({@code "changed": false}). 404 for no such account.
+   */
+  @PutMapping(
+      value = "/sso/v1/accounts/{username}/enabled",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> setEnabled(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String username,
+      HttpServletRequest request)
+      throws IOException {
+    String actor = admins.require(auth);
+    Map<String, Object> body = object(request);
+    if (body.size() != 1 || !(body.get("enabled") instanceof Boolean enabled)) {
+      throw new ClientMetadata.Invalid(
+          "invalid_request", "exactly one member: enabled, true or false");
+    }
+    boolean changed =
+        accounts.setEnabled(actor, username, enabled, audit).orElseThrow(ClientAdmin.NotFound::new);
+    String user = io.yinxin.sso.account.Accounts.canonical(username).orElseThrow();
+    if (!enabled) {
+      signOut.accept(user, request); // also when it was disabled already: nothing may be left
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("username", user);
+    out.put("enabled", enabled);
+    out.put("changed", changed);
+    return out;
+  }
+
+  /**
+   * Removes every authenticator of an account (a lost phone): its TOTP app, recovery codes and
+   * passkeys; its sessions and tokens end, since whoever holds the device may be signed in. The
+   * person then signs in with the password alone and sets up new ones. 404 for no such account.
+   */
+  @DeleteMapping(
+      value = "/sso/v1/accounts/{username}/second-factors",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> removeSecondFactors(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String username,
+      HttpServletRequest request) {
+    String actor = admins.require(auth);
+    String user =
+        accounts
+            .status(username)
+            .map(io.yinxin.sso.account.Accounts.Status::username)
+            .orElseThrow(ClientAdmin.NotFound::new);
+    int[] removed = factors.removeAll(actor, user, audit);
+    signOut.accept(user, request);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("username", user);
+    out.put("totp", removed[0]);
+    out.put("recovery_codes", removed[1]);
+    out.put("passkeys", removed[2]);
+    return out;
   }
 
   /**

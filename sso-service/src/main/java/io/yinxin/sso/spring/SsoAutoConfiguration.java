@@ -881,7 +881,18 @@ public class SsoAutoConfiguration {
     var ceremonies = new io.yinxin.sso.web.PasskeyCeremonies(java.time.Clock.systemUTC());
     if (!properties.passkeysRpId().isBlank()) {
       // Passkeys: Spring Security's WebAuthn relying party, credentials in sso.user_credentials;
-      // Yinxin's own pages register them (/webauthn/register) and offer them on /login.
+      // Yinxin's own pages register them (/webauthn/register) and offer them on /login. Its
+      // provider loads the account but does not look at whether it is enabled: this does.
+      http.setSharedObject(
+          org.springframework.security.core.userdetails.UserDetailsService.class,
+          username -> {
+            var found = accounts.loadUserByUsername(username);
+            if (!found.isEnabled()) {
+              throw new org.springframework.security.authentication.DisabledException(
+                  "account disabled");
+            }
+            return found;
+          });
       http.webAuthn(
           w ->
               w.rpName("印信 Yinxin")
@@ -1105,8 +1116,9 @@ public class SsoAutoConfiguration {
 
   @Bean
   io.yinxin.sso.federation.FederatedUsers ssoFederatedUsers(
-      io.yinxin.sso.realname.RealNames realNames) {
-    return new io.yinxin.sso.federation.FederatedUsers(realNames, java.time.Clock.systemUTC());
+      io.yinxin.sso.realname.RealNames realNames, io.yinxin.sso.account.Accounts accounts) {
+    return new io.yinxin.sso.federation.FederatedUsers(
+        realNames, accounts::isEnabled, java.time.Clock.systemUTC());
   }
 
   @Bean
@@ -1497,9 +1509,24 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.token.KeyRotation keys,
       io.yinxin.sso.http.SsoAdmins admins,
       io.yinxin.sso.account.Accounts accounts,
-      io.yinxin.audit.AuditOutbox audit) {
+      io.yinxin.audit.AuditOutbox audit,
+      io.yinxin.sso.account.SecondFactors factors,
+      SsoSessions sessions,
+      io.yinxin.sso.token.BackChannelLogout backChannel,
+      SsoProperties properties) {
     return new io.yinxin.sso.http.ClientAdminController(
-        clients, casServices, realNames, keys, admins, accounts, audit);
+        clients,
+        casServices,
+        realNames,
+        keys,
+        admins,
+        accounts,
+        audit,
+        factors,
+        (who, request) -> {
+          sessions.endOthers(who, null); // every session: none is kept
+          backChannel.signedOut(who, issuer(properties, request));
+        });
   }
 
   /** The embedded default's demo client, registered once; its secret in an owner-only file. */

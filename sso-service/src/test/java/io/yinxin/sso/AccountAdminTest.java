@@ -1,0 +1,196 @@
+package io.yinxin.sso;
+
+import static io.yinxin.sso.Browser.location;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.yinxin.audit.store.LogStore;
+import io.yinxin.sso.account.Accounts;
+import io.yinxin.sso.account.SecondFactors;
+import io.yinxin.sso.account.Totp;
+import io.yinxin.sso.client.DemoClient;
+import io.yinxin.sso.http.SsoAdmins;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What an operator does with a person's account through the admin API: read its state, reset a
+ * forgotten password, disable and enable it, remove a lost phone's authenticators. Each ends the
+ * account's sessions and tokens where it must, and each change is one audit event.
+ */
+@SpringBootTest(
+    classes = OpenIdProviderTest.App.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class AccountAdminTest {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final String REDIRECT = "http://127.0.0.1:8000/callback";
+  private static final String PASSWORD = "a person's own password 9";
+
+  @DynamicPropertySource
+  static void props(DynamicPropertyRegistry r) {
+    OpenIdProviderTest.h2Node(r, "sso-account-admin");
+  }
+
+  @LocalServerPort int port;
+  @Autowired SsoAdmins admins;
+  @Autowired Accounts accounts;
+  @Autowired SecondFactors factors;
+  @Autowired DemoClient demo;
+  @Autowired DataSource dataSource;
+  @Autowired LogStore auditStore;
+
+  private String base() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  private HttpResponse<String> admin(String method, String path, String body) throws Exception {
+    return Browser.json(base(), method, path, admins.devToken().orElseThrow(), body);
+  }
+
+  private long changes(String username, String change) throws Exception {
+    return AuditEvents.countFor(
+        dataSource, auditStore, "CONFIG_CHANGED", "account/" + username, change);
+  }
+
+  /** A signed-in browser's refresh token for the demo portal (openid only: no consent asked). */
+  private String refreshToken(Browser b) throws Exception {
+    String verifier = Browser.verifier();
+    String code = b.authorizationCode(demo.clientId(), "openid", REDIRECT, verifier);
+    HttpResponse<String> tokens =
+        b.tokensFor(
+            code, REDIRECT, verifier, Browser.basic(demo.clientId(), demo.secret().orElseThrow()));
+    assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+    return JSON.readTree(tokens.body()).path("refresh_token").asString();
+  }
+
+  private HttpResponse<String> refresh(Browser b, String token) throws Exception {
+    return b.post(
+        "/oauth2/token",
+        Map.of("grant_type", "refresh_token", "refresh_token", token),
+        Browser.basic(demo.clientId(), demo.secret().orElseThrow()));
+  }
+
+  @Test
+  void aForgottenPasswordIsResetToAOneTimePasswordAndEverySessionAndTokenEnds() throws Exception {
+    accounts.create("forgetful", PASSWORD, "Forgetful");
+    Browser b = new Browser(base());
+    assertThat(location(b.signIn("forgetful", PASSWORD))).doesNotContain("/login");
+    String refresh = refreshToken(b);
+
+    HttpResponse<String> reset = admin("POST", "/sso/v1/accounts/FORGETFUL/password-reset", null);
+    assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+    assertThat(reset.headers().firstValue("Cache-Control")).hasValue("no-store");
+    JsonNode r = JSON.readTree(reset.body());
+    assertThat(r.path("username").asString()).isEqualTo("forgetful");
+    String oneTime = r.path("one_time_password").asString();
+    assertThat(oneTime).matches("[A-Za-z0-9_-]{20}");
+
+    // The session and the portal's tokens are gone; the old password signs nobody in.
+    assertThat(location(b.get("/account"))).endsWith("/login");
+    assertThat(refresh(b, refresh).body()).contains("invalid_grant");
+    assertThat(location(new Browser(base()).signIn("forgetful", PASSWORD))).endsWith("error");
+    // The one-time password leads only to setting a new one.
+    assertThat(location(new Browser(base()).signIn("forgetful", oneTime)))
+        .endsWith("/login/password");
+    assertThat(changes("forgetful", "password reset")).isEqualTo(1);
+
+    assertThat(admin("POST", "/sso/v1/accounts/nobody.here/password-reset", null).statusCode())
+        .isEqualTo(404);
+    assertThat(admin("POST", "/sso/v1/accounts/..%2Fx/password-reset", null).statusCode())
+        .isIn(400, 404);
+    assertThat(
+            Browser.json(base(), "POST", "/sso/v1/accounts/forgetful/password-reset", null, null)
+                .statusCode())
+        .isEqualTo(401);
+    assertThat(changes("forgetful", "password reset")).isEqualTo(1);
+  }
+
+  @Test
+  void aDisabledAccountSignsInByNoMethodAndItsSessionsAndTokensEnd() throws Exception {
+    accounts.create("leaver", PASSWORD, "Leaver");
+    Browser b = new Browser(base());
+    b.signIn("leaver", PASSWORD);
+    String refresh = refreshToken(b);
+    JsonNode state = JSON.readTree(admin("GET", "/sso/v1/accounts/leaver", null).body());
+    assertThat(state.path("enabled").asBoolean()).isTrue();
+    assertThat(state.path("display_name").asString()).isEqualTo("Leaver");
+    assertThat(state.path("totp").asBoolean()).isFalse();
+    assertThat(state.has("password_hash")).isFalse();
+
+    for (String bad :
+        new String[] {
+          "{\"enabled\": \"false\"}", "{}", "{\"enabled\": false, \"why\": \"x\"}", "[false]", "0"
+        }) {
+      assertThat(admin("PUT", "/sso/v1/accounts/leaver/enabled", bad).statusCode())
+          .as(bad)
+          .isEqualTo(400);
+    }
+    assertThat(
+            JSON.readTree(admin("GET", "/sso/v1/accounts/leaver", null).body())
+                .path("enabled")
+                .asBoolean())
+        .isTrue();
+
+    HttpResponse<String> off =
+        admin("PUT", "/sso/v1/accounts/leaver/enabled", "{\"enabled\": false}");
+    assertThat(off.statusCode()).as(off.body()).isEqualTo(200);
+    assertThat(JSON.readTree(off.body()).path("changed").asBoolean()).isTrue();
+    assertThat(location(b.get("/account"))).endsWith("/login");
+    assertThat(refresh(b, refresh).body()).contains("invalid_grant");
+    assertThat(location(new Browser(base()).signIn("leaver", PASSWORD))).endsWith("error");
+    // Again: nothing changes, nothing is recorded.
+    HttpResponse<String> again =
+        admin("PUT", "/sso/v1/accounts/leaver/enabled", "{\"enabled\": false}");
+    assertThat(JSON.readTree(again.body()).path("changed").asBoolean()).isFalse();
+    assertThat(changes("leaver", "account disabled")).isEqualTo(1);
+    assertThat(
+            admin("PUT", "/sso/v1/accounts/nobody.here/enabled", "{\"enabled\": false}")
+                .statusCode())
+        .isEqualTo(404);
+
+    admin("PUT", "/sso/v1/accounts/leaver/enabled", "{\"enabled\": true}");
+    assertThat(location(new Browser(base()).signIn("leaver", PASSWORD))).doesNotContain("/login");
+    assertThat(changes("leaver", "account enabled")).isEqualTo(1);
+  }
+
+  @Test
+  void aLostPhonesAuthenticatorsAreRemovedAndThePasswordAloneSignsInAgain() throws Exception {
+    accounts.create("lostphone", PASSWORD, "Lost phone");
+    byte[] secret = SecondFactors.newSecret();
+    String code = SecondFactorTest.oathtool(Totp.base32(secret), 0);
+    assertThat(factors.enrol("lostphone", secret, code)).hasSize(SecondFactors.RECOVERY_CODES);
+    assertThat(location(new Browser(base()).signIn("lostphone", PASSWORD))).endsWith("/login/otp");
+    assertThat(
+            JSON.readTree(admin("GET", "/sso/v1/accounts/lostphone", null).body())
+                .path("totp")
+                .asBoolean())
+        .isTrue();
+
+    HttpResponse<String> removed =
+        admin("DELETE", "/sso/v1/accounts/lostphone/second-factors", null);
+    assertThat(removed.statusCode()).as(removed.body()).isEqualTo(200);
+    JsonNode r = JSON.readTree(removed.body());
+    assertThat(r.path("totp").asInt()).isEqualTo(1);
+    assertThat(r.path("recovery_codes").asInt()).isEqualTo(SecondFactors.RECOVERY_CODES);
+    assertThat(r.path("passkeys").asInt()).isZero();
+    assertThat(factors.hasTotp("lostphone")).isFalse();
+    assertThat(location(new Browser(base()).signIn("lostphone", PASSWORD)))
+        .doesNotContain("/login");
+    // Nothing left to remove: nothing recorded.
+    JsonNode none =
+        JSON.readTree(admin("DELETE", "/sso/v1/accounts/lostphone/second-factors", null).body());
+    assertThat(none.path("totp").asInt() + none.path("recovery_codes").asInt()).isZero();
+    assertThat(changes("lostphone", "second factors removed")).isEqualTo(1);
+    assertThat(admin("DELETE", "/sso/v1/accounts/nobody.here/second-factors", null).statusCode())
+        .isEqualTo(404);
+    assertThat(admin("GET", "/sso/v1/accounts/nobody.here", null).statusCode()).isEqualTo(404);
+  }
+}
