@@ -24,9 +24,19 @@ import tools.jackson.databind.JsonNode;
  */
 @Command(
     name = "user",
-    description = "Sign-in accounts: create one, import many from CSV.",
+    description =
+        "Sign-in accounts: create one, import many from CSV; show one, reset its password,"
+            + " disable or enable it, remove its second factors.",
     mixinStandardHelpOptions = true,
-    subcommands = {UserCommand.Create.class, UserCommand.Import.class})
+    subcommands = {
+      UserCommand.Create.class,
+      UserCommand.Import.class,
+      UserCommand.Show.class,
+      UserCommand.ResetPassword.class,
+      UserCommand.Disable.class,
+      UserCommand.Enable.class,
+      UserCommand.RemoveSecondFactors.class
+    })
 final class UserCommand {
   static final List<String> COLUMNS =
       List.of("username", "display_name", "name", "id_number", "phone", "verification");
@@ -248,6 +258,180 @@ final class UserCommand {
             created, refused.size(), out);
       }
       return refused.isEmpty() ? 0 : YinxinCli.REFUSED;
+    }
+  }
+
+  /** One account's path under the admin API ({@code /sso/v1/accounts/{username}...}). */
+  private static HttpRequest.Builder account(Node node, String username, String rest) {
+    return node.request(
+        "/sso/v1/accounts/"
+            + java.net.URLEncoder.encode(username, StandardCharsets.UTF_8).replace("+", "%20")
+            + rest,
+        node.token(ClientCommand.TOKEN_ENV, "ssoAdminToken"));
+  }
+
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description = {
+        "An account's state: enabled, password to be replaced, second factors.",
+        "",
+        "Example: yinxin user show zhangsan"
+      })
+  static final class Show implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Parameters(index = "0", paramLabel = "USERNAME")
+    String username;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      JsonNode r = node.call(account(node, username, "").GET());
+      PrintOut.print(
+          spec,
+          node,
+          r,
+          r.path("username").asString()
+              + (r.path("enabled").asBoolean() ? " enabled" : " DISABLED")
+              + (r.path("must_change_password").asBoolean() ? ", password to be replaced" : "")
+              + ", TOTP "
+              + (r.path("totp").asBoolean() ? "on" : "off")
+              + ", passkeys "
+              + r.path("passkeys").asInt());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "reset-password",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Give a person who forgot their password a new one-time password (replaced at the next",
+        "sign-in); every session and token of the account ends.",
+        "",
+        "Example: yinxin user reset-password zhangsan"
+      })
+  static final class ResetPassword implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Parameters(index = "0", paramLabel = "USERNAME")
+    String username;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      JsonNode r =
+          node.call(
+              account(node, username, "/password-reset").POST(HttpRequest.BodyPublishers.noBody()));
+      PrintOut.print(
+          spec,
+          node,
+          r,
+          r.path("username").asString()
+              + ": one-time password: "
+              + r.path("one_time_password").asString());
+      return 0;
+    }
+  }
+
+  /** Sets whether an account may sign in. */
+  private static JsonNode enabled(Node node, String username, boolean enabled) {
+    return node.call(
+        account(node, username, "/enabled")
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"enabled\": " + enabled + "}")));
+  }
+
+  @Command(
+      name = "disable",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Disable an account: it signs in by no method; its sessions and tokens end.",
+        "",
+        "Example: yinxin user disable zhangsan"
+      })
+  static final class Disable implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Parameters(index = "0", paramLabel = "USERNAME")
+    String username;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      JsonNode r = enabled(node, username, false);
+      PrintOut.print(
+          spec,
+          node,
+          r,
+          r.path("username").asString()
+              + (r.path("changed").asBoolean() ? " disabled" : " was disabled already"));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "enable",
+      mixinStandardHelpOptions = true,
+      description = {"Enable an account.", "", "Example: yinxin user enable zhangsan"})
+  static final class Enable implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Parameters(index = "0", paramLabel = "USERNAME")
+    String username;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      JsonNode r = enabled(node, username, true);
+      PrintOut.print(
+          spec,
+          node,
+          r,
+          r.path("username").asString()
+              + (r.path("changed").asBoolean() ? " enabled" : " was enabled already"));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "remove-second-factors",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Remove an account's TOTP app, recovery codes and passkeys (a lost phone); every session",
+        "and token of the account ends, and the password alone signs in until new ones are set up.",
+        "",
+        "Example: yinxin user remove-second-factors zhangsan"
+      })
+  static final class RemoveSecondFactors implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Parameters(index = "0", paramLabel = "USERNAME")
+    String username;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      JsonNode r = node.call(account(node, username, "/second-factors").DELETE());
+      PrintOut.print(
+          spec,
+          node,
+          r,
+          r.path("username").asString()
+              + ": removed "
+              + r.path("totp").asInt()
+              + " TOTP app(s), "
+              + r.path("recovery_codes").asInt()
+              + " recovery code(s), "
+              + r.path("passkeys").asInt()
+              + " passkey(s)");
+      return 0;
     }
   }
 

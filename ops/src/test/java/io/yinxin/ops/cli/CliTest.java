@@ -128,7 +128,12 @@ class CliTest {
           {"keys", "generate"},
           {"keys", "csr"},
           {"user", "create"},
-          {"user", "import"}
+          {"user", "import"},
+          {"user", "show"},
+          {"user", "reset-password"},
+          {"user", "disable"},
+          {"user", "enable"},
+          {"user", "remove-second-factors"}
         }) {
       Run r = yinxin(c[0], c[1], "--help");
       assertThat(r.exit()).as(String.join(" ", c)).isZero();
@@ -293,6 +298,22 @@ class CliTest {
     // The refused row left no account: creating it now succeeds.
     Run again = yinxin("user", "create", "zhao.liu");
     assertThat(again.exit()).as(again.err()).isZero();
+
+    // An operator's other errands with an account.
+    assertThat(yinxin("user", "show", "zhao.liu").out())
+        .contains("zhao.liu enabled, password to be replaced, TOTP off, passkeys 0");
+    Run reset = yinxin("user", "reset-password", "Zhao.Liu");
+    assertThat(reset.exit()).as(reset.err()).isZero();
+    assertThat(reset.out()).matches("(?s)zhao\\.liu: one-time password: [A-Za-z0-9_-]{20}\\s*");
+    assertThat(yinxin("user", "disable", "zhao.liu").out()).contains("zhao.liu disabled");
+    assertThat(yinxin("user", "disable", "zhao.liu").out()).contains("was disabled already");
+    assertThat(yinxin("user", "show", "zhao.liu").out()).contains("zhao.liu DISABLED");
+    assertThat(yinxin("user", "enable", "zhao.liu").out()).contains("zhao.liu enabled");
+    assertThat(yinxin("user", "remove-second-factors", "zhao.liu").out())
+        .contains("removed 0 TOTP app(s), 0 recovery code(s), 0 passkey(s)");
+    Run unknown = yinxin("user", "show", "nobody.here");
+    assertThat(unknown.exit()).isEqualTo(1);
+    assertThat(unknown.err()).contains("404");
   }
 
   /**
