@@ -270,6 +270,16 @@ final class UserCommand {
         node.token(ClientCommand.TOKEN_ENV, "ssoAdminToken"));
   }
 
+  /** A command about one account, named on the command line. */
+  abstract static class OneAccount implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Parameters(index = "0", paramLabel = "USERNAME")
+    String username;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+  }
+
   @Command(
       name = "show",
       mixinStandardHelpOptions = true,
@@ -278,13 +288,7 @@ final class UserCommand {
         "",
         "Example: yinxin user show zhangsan"
       })
-  static final class Show implements Callable<Integer> {
-    @Mixin Node node;
-
-    @Parameters(index = "0", paramLabel = "USERNAME")
-    String username;
-
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+  static final class Show extends OneAccount {
 
     @Override
     public Integer call() {
@@ -313,13 +317,7 @@ final class UserCommand {
         "",
         "Example: yinxin user reset-password zhangsan"
       })
-  static final class ResetPassword implements Callable<Integer> {
-    @Mixin Node node;
-
-    @Parameters(index = "0", paramLabel = "USERNAME")
-    String username;
-
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+  static final class ResetPassword extends OneAccount {
 
     @Override
     public Integer call() {
@@ -337,12 +335,28 @@ final class UserCommand {
     }
   }
 
-  /** Sets whether an account may sign in. */
-  private static JsonNode enabled(Node node, String username, boolean enabled) {
-    return node.call(
-        account(node, username, "/enabled")
-            .header("Content-Type", "application/json")
-            .PUT(HttpRequest.BodyPublishers.ofString("{\"enabled\": " + enabled + "}")));
+  /** Sets whether an account may sign in ({@link #target}); the two commands below. */
+  abstract static class SetEnabled extends OneAccount {
+
+    abstract boolean target();
+
+    @Override
+    public Integer call() {
+      boolean enabled = target();
+      JsonNode r =
+          node.call(
+              account(node, username, "/enabled")
+                  .header("Content-Type", "application/json")
+                  .PUT(HttpRequest.BodyPublishers.ofString("{\"enabled\": " + enabled + "}")));
+      String state = enabled ? "enabled" : "disabled";
+      PrintOut.print(
+          spec,
+          node,
+          r,
+          r.path("username").asString()
+              + (r.path("changed").asBoolean() ? " " + state : " was " + state + " already"));
+      return 0;
+    }
   }
 
   @Command(
@@ -353,24 +367,10 @@ final class UserCommand {
         "",
         "Example: yinxin user disable zhangsan"
       })
-  static final class Disable implements Callable<Integer> {
-    @Mixin Node node;
-
-    @Parameters(index = "0", paramLabel = "USERNAME")
-    String username;
-
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
+  static final class Disable extends SetEnabled {
     @Override
-    public Integer call() {
-      JsonNode r = enabled(node, username, false);
-      PrintOut.print(
-          spec,
-          node,
-          r,
-          r.path("username").asString()
-              + (r.path("changed").asBoolean() ? " disabled" : " was disabled already"));
-      return 0;
+    boolean target() {
+      return false;
     }
   }
 
@@ -378,24 +378,10 @@ final class UserCommand {
       name = "enable",
       mixinStandardHelpOptions = true,
       description = {"Enable an account.", "", "Example: yinxin user enable zhangsan"})
-  static final class Enable implements Callable<Integer> {
-    @Mixin Node node;
-
-    @Parameters(index = "0", paramLabel = "USERNAME")
-    String username;
-
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
-
+  static final class Enable extends SetEnabled {
     @Override
-    public Integer call() {
-      JsonNode r = enabled(node, username, true);
-      PrintOut.print(
-          spec,
-          node,
-          r,
-          r.path("username").asString()
-              + (r.path("changed").asBoolean() ? " enabled" : " was enabled already"));
-      return 0;
+    boolean target() {
+      return true;
     }
   }
 
@@ -408,13 +394,7 @@ final class UserCommand {
         "",
         "Example: yinxin user remove-second-factors zhangsan"
       })
-  static final class RemoveSecondFactors implements Callable<Integer> {
-    @Mixin Node node;
-
-    @Parameters(index = "0", paramLabel = "USERNAME")
-    String username;
-
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+  static final class RemoveSecondFactors extends OneAccount {
 
     @Override
     public Integer call() {

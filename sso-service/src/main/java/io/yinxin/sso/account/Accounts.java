@@ -162,34 +162,16 @@ public final class Accounts implements UserDetailsService {
       return Optional.empty();
     }
     String password = oneTimePassword();
-    String hash = passwords.encode(password);
-    boolean[] found = {false};
-    try {
-      audit.commit(
-          dataSource,
-          c -> {
-            try (PreparedStatement ps =
-                c.prepareStatement(
-                    "UPDATE sso.accounts SET password_hash = ?, must_change_password = TRUE"
-                        + " WHERE username = ?")) {
-              ps.setString(1, hash);
-              ps.setString(2, u.get());
-              found[0] = ps.executeUpdate() == 1;
-            }
-            return found[0]
-                ? audit.record(
-                    c,
-                    io.yinxin.audit.AuditEvent.of(
-                        io.yinxin.audit.EventType.CONFIG_CHANGED,
-                        actor,
-                        "account/" + u.get(),
-                        java.util.Map.of("change", "password reset")))
-                : null;
-          });
-    } catch (SQLException e) {
-      throw new IllegalStateException("cannot store the account", e);
-    }
-    return found[0] ? Optional.of(password) : Optional.empty();
+    boolean found =
+        updateRecorded(
+            actor,
+            u.get(),
+            "UPDATE sso.accounts SET password_hash = ?, must_change_password = TRUE"
+                + " WHERE username = ?",
+            List.of(passwords.encode(password), u.get()),
+            "password reset",
+            audit);
+    return found ? Optional.of(password) : Optional.empty();
   }
 
   /**
@@ -205,17 +187,38 @@ public final class Accounts implements UserDetailsService {
     if (u.isEmpty() || !exists(u.get())) {
       return Optional.empty();
     }
+    return Optional.of(
+        updateRecorded(
+            actor,
+            u.get(),
+            "UPDATE sso.accounts SET enabled = ? WHERE username = ? AND enabled <> ?",
+            List.of(enabled, u.get(), enabled),
+            enabled ? "account enabled" : "account disabled",
+            audit));
+  }
+
+  /**
+   * One UPDATE of an account's row ({@code sql} with {@code args}) and, if it changed the row, its
+   * {@code CONFIG_CHANGED} event ({@code change}), in one transaction.
+   *
+   * @return whether the row changed
+   */
+  private boolean updateRecorded(
+      String actor,
+      String username,
+      String sql,
+      List<Object> args,
+      String change,
+      io.yinxin.audit.AuditOutbox audit) {
     boolean[] changed = {false};
     try {
       audit.commit(
           dataSource,
           c -> {
-            try (PreparedStatement ps =
-                c.prepareStatement(
-                    "UPDATE sso.accounts SET enabled = ? WHERE username = ? AND enabled <> ?")) {
-              ps.setBoolean(1, enabled);
-              ps.setString(2, u.get());
-              ps.setBoolean(3, enabled);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+              for (int i = 0; i < args.size(); i++) {
+                ps.setObject(i + 1, args.get(i));
+              }
               changed[0] = ps.executeUpdate() == 1;
             }
             return changed[0]
@@ -224,15 +227,14 @@ public final class Accounts implements UserDetailsService {
                     io.yinxin.audit.AuditEvent.of(
                         io.yinxin.audit.EventType.CONFIG_CHANGED,
                         actor,
-                        "account/" + u.get(),
-                        java.util.Map.of(
-                            "change", enabled ? "account enabled" : "account disabled")))
+                        "account/" + username,
+                        java.util.Map.of("change", change)))
                 : null;
           });
     } catch (SQLException e) {
       throw new IllegalStateException("cannot store the account", e);
     }
-    return Optional.of(changed[0]);
+    return changed[0];
   }
 
   /** An account as an operator sees it: no password hash, no personal data but its name. */
