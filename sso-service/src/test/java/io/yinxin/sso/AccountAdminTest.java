@@ -84,6 +84,13 @@ class AccountAdminTest {
     Browser b = new Browser(base());
     assertThat(location(b.signIn("forgetful", PASSWORD))).doesNotContain("/login");
     String refresh = refreshToken(b);
+    // Five wrong guesses (the person's own, perhaps) block the account's password sign-in.
+    Browser guesser = new Browser(base());
+    for (int i = 0; i < 5; i++) {
+      guesser.signIn("forgetful", "not the password " + i);
+    }
+    guesser.signIn("forgetful", PASSWORD);
+    assertThat(guesser.get("/login?error").body()).contains("登录失败次数过多");
 
     HttpResponse<String> reset = admin("POST", "/sso/v1/accounts/FORGETFUL/password-reset", null);
     assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
@@ -97,7 +104,7 @@ class AccountAdminTest {
     assertThat(location(b.get("/account"))).endsWith("/login");
     assertThat(refresh(b, refresh).body()).contains("invalid_grant");
     assertThat(location(new Browser(base()).signIn("forgetful", PASSWORD))).endsWith("error");
-    // The one-time password leads only to setting a new one.
+    // The one-time password leads only to setting a new one, at once: the block is lifted.
     assertThat(location(new Browser(base()).signIn("forgetful", oneTime)))
         .endsWith("/login/password");
     assertThat(changes("forgetful", "password reset")).isEqualTo(1);

@@ -223,6 +223,16 @@ public final class LoginThrottle {
     }
   }
 
+  /**
+   * Lifts an account's blocks (its password attempts and its second step), as an operator does who
+   * has just reset its password: the person signs in with the new one-time password at once. Blocks
+   * of addresses and of device cookies stay.
+   */
+  public void unblock(String username) {
+    clear("account:" + username);
+    clear("otp:" + username);
+  }
+
   void clear(String key) {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =

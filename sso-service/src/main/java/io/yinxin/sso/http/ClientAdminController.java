@@ -48,6 +48,7 @@ public class ClientAdminController {
   private final io.yinxin.sso.account.Accounts accounts;
   private final io.yinxin.audit.AuditOutbox audit;
   private final io.yinxin.sso.account.SecondFactors factors;
+  private final io.yinxin.sso.account.LoginThrottle throttle;
   private final java.util.function.BiConsumer<String, HttpServletRequest> signOut;
 
   /**
@@ -63,7 +64,9 @@ public class ClientAdminController {
       io.yinxin.sso.account.Accounts accounts,
       io.yinxin.audit.AuditOutbox audit,
       io.yinxin.sso.account.SecondFactors factors,
+      io.yinxin.sso.account.LoginThrottle throttle,
       java.util.function.BiConsumer<String, HttpServletRequest> signOut) {
+    this.throttle = throttle;
     this.factors = factors;
     this.signOut = signOut;
     this.accounts = accounts;
@@ -316,7 +319,7 @@ public class ClientAdminController {
   /**
    * Resets a forgotten password: a new one-time password, answered this once, replaces it and must
    * be replaced at the next sign-in; every session and token of the account ends (its clients are
-   * told). 404 for no such account.
+   * told), and the account's sign-in blocks are lifted. 404 for no such account.
    */
   @PostMapping(
       value = "/sso/v1/accounts/{username}/password-reset",
@@ -332,6 +335,7 @@ public class ClientAdminController {
             .orElseThrow(ClientAdmin.NotFound::new);
     String user = io.yinxin.sso.account.Accounts.canonical(username).orElseThrow();
     signOut.accept(user, request);
+    throttle.unblock(user); // blocked by its own failures, perhaps: the new password works at once
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("username", user);
     out.put("one_time_password", password);

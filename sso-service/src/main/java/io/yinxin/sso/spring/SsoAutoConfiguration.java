@@ -1513,6 +1513,7 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.account.SecondFactors factors,
       SsoSessions sessions,
       io.yinxin.sso.token.BackChannelLogout backChannel,
+      io.yinxin.sso.account.LoginThrottle throttle,
       SsoProperties properties) {
     return new io.yinxin.sso.http.ClientAdminController(
         clients,
@@ -1523,6 +1524,7 @@ public class SsoAutoConfiguration {
         accounts,
         audit,
         factors,
+        throttle,
         (who, request) -> {
           sessions.endOthers(who, null); // every session: none is kept
           backChannel.signedOut(who, issuer(properties, request));
