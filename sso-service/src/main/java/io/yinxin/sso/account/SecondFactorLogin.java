@@ -45,6 +45,44 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
   public static final String TOTP_AUTHORITY = "FACTOR_TOTP";
 
   static final String PENDING = SecondFactorLogin.class.getName() + ".pending";
+
+  /** The account that signed in with its password and must set up a second factor first. */
+  static final String MUST_ENROL = SecondFactorLogin.class.getName() + ".mustEnrol";
+
+  /**
+   * Which accounts must have a second factor ({@code yinxin.sso.second-factor-required}): none, the
+   * administrators of this provider, or everyone. One that signs in with its password and has none
+   * is sent to set up an authenticator app before it may do anything else.
+   */
+  public enum Policy {
+    NONE,
+    ADMINISTRATORS,
+    EVERYONE;
+
+    /** {@code none}, {@code administrators} or {@code everyone}. */
+    public static Policy parse(String value) {
+      return switch (value == null ? "" : value.strip().toLowerCase(java.util.Locale.ROOT)) {
+        case "none" -> NONE;
+        case "administrators" -> ADMINISTRATORS;
+        case "everyone" -> EVERYONE;
+        default ->
+            throw new IllegalArgumentException(
+                "yinxin.sso.second-factor-required: none, administrators or everyone");
+      };
+    }
+
+    /** Whether it asks a second factor of whoever {@code a} signed in. */
+    public boolean applies(Authentication a) {
+      return switch (this) {
+        case NONE -> false;
+        case EVERYONE -> true;
+        case ADMINISTRATORS ->
+            a.getAuthorities().stream()
+                .anyMatch(g -> Accounts.ADMINISTRATOR.equals(g.getAuthority()));
+      };
+    }
+  }
+
   private static final Duration PENDING_LIFETIME = Duration.ofMinutes(5);
   private static final int MAX_FAILURES = 5;
 
@@ -70,6 +108,7 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
 
   private final SignIns signIns;
   private final DeviceCookies devices;
+  private final Policy policy;
 
   /**
    * @param devices the device cookies a browser gets once its sign-in is complete (password, and
@@ -82,9 +121,11 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
       AuditLog audit,
       SignIns signIns,
       DeviceCookies devices,
+      Policy policy,
       Clock clock) {
     this.signIns = signIns;
     this.devices = devices;
+    this.policy = policy;
     this.factors = factors;
     this.accounts = accounts;
     this.throttle = throttle;
@@ -96,7 +137,16 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
   public void onAuthenticationSuccess(
       HttpServletRequest request, HttpServletResponse response, Authentication authentication)
       throws IOException, jakarta.servlet.ServletException {
-    if (!factors.hasTotp(authentication.getName())) {
+    request.getSession().removeAttribute(MUST_ENROL); // whoever signed in before in this session
+    boolean totp = factors.hasTotp(authentication.getName());
+    if (!totp && policy.applies(authentication)) {
+      // Signed in with the password, but that alone is not enough here: an authenticator app
+      // first (enrolmentFilter lets nothing else through), then where the sign-in was going.
+      request.getSession().setAttribute(MUST_ENROL, authentication.getName());
+      response.sendRedirect("/account/totp");
+      return;
+    }
+    if (!totp) {
       if (devices != null) {
         devices.issueTo(request, response, authentication.getName());
       }
@@ -111,6 +161,80 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
         .getSession()
         .setAttribute(PENDING, new Pending(authentication.getName(), clock.instant()));
     response.sendRedirect("/login/otp");
+  }
+
+  /** Whether this session's sign-in must set up a second factor before anything else. */
+  public boolean mustEnrol(HttpServletRequest request) {
+    HttpSession session = request.getSession(false);
+    Authentication who = SecurityContextHolder.getContext().getAuthentication();
+    return session != null
+        && who != null
+        && session.getAttribute(MUST_ENROL) instanceof String name
+        && name.equals(who.getName());
+  }
+
+  /**
+   * After a successful enrolment: a sign-in that had to set up its second factor is complete now —
+   * the code just confirmed is its second factor (a new session id, the factor in the ID token's
+   * {@code amr}, a device cookie) — and the browser may go where the sign-in was going.
+   *
+   * @return where that is (the saved request), or empty when the enrolment was no part of a sign-in
+   */
+  public Optional<String> enrolled(HttpServletRequest request, HttpServletResponse response) {
+    if (!mustEnrol(request)) {
+      return Optional.empty();
+    }
+    Authentication who = SecurityContextHolder.getContext().getAuthentication();
+    request.getSession().removeAttribute(MUST_ENROL);
+    List<GrantedAuthority> authorities = new ArrayList<>(who.getAuthorities());
+    authorities.add(
+        FactorGrantedAuthority.withAuthority(TOTP_AUTHORITY).issuedAt(clock.instant()).build());
+    UsernamePasswordAuthenticationToken signedIn =
+        UsernamePasswordAuthenticationToken.authenticated(who.getPrincipal(), null, authorities);
+    signedIn.setDetails(new WebAuthenticationDetails(request));
+    request.changeSessionId();
+    SecurityContext context = SecurityContextHolder.createEmptyContext();
+    context.setAuthentication(signedIn);
+    SecurityContextHolder.setContext(context);
+    contexts.saveContext(context, request, response);
+    if (devices != null) {
+      devices.issueTo(request, response, who.getName());
+    }
+    SavedRequest saved = new HttpSessionRequestCache().getRequest(request, response);
+    return Optional.of(saved == null ? "/account" : saved.getRedirectUrl());
+  }
+
+  /**
+   * While a sign-in must set up its second factor, the session reaches the enrolment page, signing
+   * in anew and signing out, nothing else: a portal's authorization request, CAS, the account page
+   * are sent (a page saved for afterwards) to the enrolment page; anything else is 403.
+   */
+  public org.springframework.web.filter.OncePerRequestFilter enrolmentFilter() {
+    return new org.springframework.web.filter.OncePerRequestFilter() {
+      @Override
+      protected void doFilterInternal(
+          HttpServletRequest request,
+          HttpServletResponse response,
+          jakarta.servlet.FilterChain chain)
+          throws jakarta.servlet.ServletException, IOException {
+        String path = request.getRequestURI();
+        if (!mustEnrol(request)
+            || path.equals("/account/totp")
+            || path.equals("/login")
+            || path.equals("/logout")
+            || path.equals("/connect/logout")) {
+          chain.doFilter(request, response);
+          return;
+        }
+        response.setHeader("Cache-Control", "no-store");
+        if ("GET".equals(request.getMethod())) {
+          new HttpSessionRequestCache().saveRequest(request, response);
+          response.sendRedirect("/account/totp");
+        } else {
+          response.sendError(HttpServletResponse.SC_FORBIDDEN);
+        }
+      }
+    };
   }
 
   /** The username waiting for its second step in this session, if any (and not expired). */

@@ -433,7 +433,8 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.realname.RealNameClaims realNames,
       io.yinxin.sso.account.Accounts accounts,
       SsoProperties properties,
-      AuditLog audit)
+      AuditLog audit,
+      io.yinxin.sso.account.SecondFactorLogin secondFactor)
       throws Exception {
     // private_key_jwt: Spring's checks of the assertion, then each assertion good once.
     var assertions =
@@ -524,6 +525,10 @@ public class SsoAutoConfiguration {
     http.addFilterAfter(
         new io.yinxin.sso.web.SignInLifetime(
             properties.sessionMaxLifetime(), java.time.Clock.systemUTC()),
+        org.springframework.security.web.context.SecurityContextHolderFilter.class);
+    // Then, a sign-in that must set up its second factor first reaches nothing else.
+    http.addFilterAfter(
+        secondFactor.enrolmentFilter(),
         org.springframework.security.web.context.SecurityContextHolderFilter.class);
     http.securityMatcher(authorizationServer.getEndpointsMatcher())
         .with(
@@ -820,6 +825,9 @@ public class SsoAutoConfiguration {
         .addFilterAfter(
             new io.yinxin.sso.web.SignInLifetime(
                 properties.sessionMaxLifetime(), java.time.Clock.systemUTC()),
+            org.springframework.security.web.context.SecurityContextHolderFilter.class)
+        .addFilterAfter(
+            secondFactor.enrolmentFilter(),
             org.springframework.security.web.context.SecurityContextHolderFilter.class)
         // Before the passkey filters (which sit around the authorization filter): changing how
         // the account signs in needs a recent sign-in.
@@ -1186,9 +1194,17 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.account.LoginThrottle throttle,
       AuditLog audit,
       io.yinxin.sso.account.SignIns signIns,
-      io.yinxin.sso.account.DeviceCookies devices) {
+      io.yinxin.sso.account.DeviceCookies devices,
+      SsoProperties p) {
     return new io.yinxin.sso.account.SecondFactorLogin(
-        factors, accounts, throttle, audit, signIns, devices, java.time.Clock.systemUTC());
+        factors,
+        accounts,
+        throttle,
+        audit,
+        signIns,
+        devices,
+        io.yinxin.sso.account.SecondFactorLogin.Policy.parse(p.secondFactorRequired()),
+        java.time.Clock.systemUTC());
   }
 
   @Bean

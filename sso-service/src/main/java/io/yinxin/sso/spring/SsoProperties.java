@@ -53,6 +53,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     io.yinxin.sso.web.RecentSignIn})
  * @param sessionMaxLifetime how long a sign-in lasts at most, however busy its session (see {@link
  *     io.yinxin.sso.web.SignInLifetime})
+ * @param secondFactorRequired which accounts must have a second factor: {@code none}, {@code
+ *     administrators} or {@code everyone}; one without is sent to set up an authenticator app when
+ *     it signs in with its password (see {@link io.yinxin.sso.account.SecondFactorLogin.Policy})
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -78,4 +81,5 @@ public record SsoProperties(
     @DefaultValue java.util.List<String> passkeysOrigins,
     @DefaultValue("600") int newSessionsPerMinute,
     @DefaultValue("5m") Duration credentialChangeMaxAge,
-    @DefaultValue("10h") Duration sessionMaxLifetime) {}
+    @DefaultValue("10h") Duration sessionMaxLifetime,
+    @DefaultValue("none") String secondFactorRequired) {}

@@ -109,12 +109,22 @@ public class SecondFactorPages {
     boolean zh = Pages.chinese(lang, request);
     byte[] secret = SecondFactors.newSecret();
     request.getSession().setAttribute(ENROL, secret);
-    return enrolForm(zh, request, user.getName(), secret, null);
+    return enrolForm(
+        zh,
+        request,
+        user.getName(),
+        secret,
+        login.mustEnrol(request)
+            ? (zh
+                ? "您的账户须开启两步验证：请先设置身份验证器，然后继续。"
+                : "Your account needs two-step verification: set up an authenticator app to go on.")
+            : null);
   }
 
   @PostMapping(path = "/account/totp", produces = MediaType.TEXT_HTML_VALUE)
   public ResponseEntity<String> enrol(
       HttpServletRequest request,
+      HttpServletResponse response,
       Authentication user,
       @RequestParam(value = "lang", required = false) String lang,
       @RequestParam(value = "code", required = false) String code) {
@@ -152,6 +162,17 @@ public class SecondFactorPages {
       content.append("<li><code>").append(rc).append("</code></li>\n");
     }
     content.append("</ul>\n");
+    // A sign-in that had to set this up first is complete now: on to where it was going.
+    login
+        .enrolled(request, response)
+        .ifPresent(
+            next ->
+                content
+                    .append("<p><a id=\"continue\" href=\"")
+                    .append(Pages.esc(next))
+                    .append("\">")
+                    .append(zh ? "我已保存恢复码，继续" : "I have saved the recovery codes: go on")
+                    .append("</a></p>\n"));
     return Pages.page(
         zh, "/account/totp", zh ? "两步验证" : "Two-step verification", null, content.toString());
   }
