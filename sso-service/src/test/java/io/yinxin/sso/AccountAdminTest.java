@@ -200,4 +200,26 @@ class AccountAdminTest {
         .isEqualTo(404);
     assertThat(admin("GET", "/sso/v1/accounts/nobody.here", null).statusCode()).isEqualTo(404);
   }
+
+  @Test
+  void anOperatorSignsAPersonOutEverywhere() throws Exception {
+    accounts.create("laptop.lost", PASSWORD, "Laptop lost");
+    Browser phone = new Browser(base());
+    phone.signIn("laptop.lost", PASSWORD);
+    Browser laptop = new Browser(base());
+    laptop.signIn("laptop.lost", PASSWORD);
+    String refresh = refreshToken(laptop);
+    HttpResponse<String> out = admin("POST", "/sso/v1/accounts/laptop.lost/sign-out", null);
+    assertThat(out.statusCode()).as(out.body()).isEqualTo(200);
+    assertThat(location(phone.get("/account"))).endsWith("/login");
+    assertThat(location(laptop.get("/account"))).endsWith("/login");
+    assertThat(refresh(laptop, refresh).body()).contains("invalid_grant");
+    assertThat(AuditEvents.countFor(dataSource, auditStore, "LOGGED_OUT", "laptop.lost"))
+        .isEqualTo(1);
+    // The password still signs in: nothing else changed.
+    assertThat(location(new Browser(base()).signIn("laptop.lost", PASSWORD)))
+        .doesNotContain("/login");
+    assertThat(admin("POST", "/sso/v1/accounts/nobody.here/sign-out", null).statusCode())
+        .isEqualTo(404);
+  }
 }

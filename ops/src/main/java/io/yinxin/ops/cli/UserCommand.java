@@ -26,7 +26,7 @@ import tools.jackson.databind.JsonNode;
     name = "user",
     description =
         "Sign-in accounts: create one, import many from CSV; show one, reset its password,"
-            + " disable or enable it, remove its second factors.",
+            + " disable or enable it, remove its second factors, sign it out everywhere.",
     mixinStandardHelpOptions = true,
     subcommands = {
       UserCommand.Create.class,
@@ -35,7 +35,8 @@ import tools.jackson.databind.JsonNode;
       UserCommand.ResetPassword.class,
       UserCommand.Disable.class,
       UserCommand.Enable.class,
-      UserCommand.RemoveSecondFactors.class
+      UserCommand.RemoveSecondFactors.class,
+      UserCommand.SignOut.class
     })
 final class UserCommand {
   static final List<String> COLUMNS =
@@ -411,6 +412,25 @@ final class UserCommand {
               + " recovery code(s), "
               + r.path("passkeys").asInt()
               + " passkey(s)");
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "sign-out",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Sign a person out everywhere: every session and token of the account ends, and its",
+        "portals are told (back-channel logout).",
+        "",
+        "Example: yinxin user sign-out zhangsan"
+      })
+  static final class SignOut extends OneAccount {
+    @Override
+    public Integer call() {
+      JsonNode r =
+          node.call(account(node, username, "/sign-out").POST(HttpRequest.BodyPublishers.noBody()));
+      PrintOut.print(spec, node, r, r.path("username").asString() + " signed out of every session");
       return 0;
     }
   }

@@ -133,7 +133,8 @@ class CliTest {
           {"user", "reset-password"},
           {"user", "disable"},
           {"user", "enable"},
-          {"user", "remove-second-factors"}
+          {"user", "remove-second-factors"},
+          {"user", "sign-out"}
         }) {
       Run r = yinxin(c[0], c[1], "--help");
       assertThat(r.exit()).as(String.join(" ", c)).isZero();
@@ -311,6 +312,8 @@ class CliTest {
     assertThat(yinxin("user", "enable", "zhao.liu").out()).contains("zhao.liu enabled");
     assertThat(yinxin("user", "remove-second-factors", "zhao.liu").out())
         .contains("removed 0 TOTP app(s), 0 recovery code(s), 0 passkey(s)");
+    assertThat(yinxin("user", "sign-out", "zhao.liu").out())
+        .contains("zhao.liu signed out of every session");
     Run unknown = yinxin("user", "show", "nobody.here");
     assertThat(unknown.exit()).isEqualTo(1);
     assertThat(unknown.err()).contains("404");

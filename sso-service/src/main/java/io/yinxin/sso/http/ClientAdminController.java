@@ -343,6 +343,28 @@ public class ClientAdminController {
   }
 
   /**
+   * Signs a person out everywhere (a lost laptop, a suspected break-in): every session and token of
+   * the account ends and its clients are told (back-channel logout), one {@code LOGGED_OUT} event.
+   * 404 for no such account.
+   */
+  @PostMapping(
+      value = "/sso/v1/accounts/{username}/sign-out",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> signOut(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String username,
+      HttpServletRequest request) {
+    admins.require(auth);
+    String user =
+        accounts
+            .status(username)
+            .map(io.yinxin.sso.account.Accounts.Status::username)
+            .orElseThrow(ClientAdmin.NotFound::new);
+    signOut.accept(user, request);
+    return Map.of("username", user);
+  }
+
+  /**
    * Enables or disables an account: {@code {"enabled": false}} (a JSON boolean). A disabled account
    * signs in by no method, and its sessions and tokens end (its clients are told). Setting what it
    * already is changes nothing ({@code "changed": false}). 404 for no such account.
