@@ -170,7 +170,13 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
     return session != null
         && who != null
         && session.getAttribute(MUST_ENROL) instanceof String name
-        && name.equals(who.getName());
+        && name.equals(who.getName())
+        // Signed in since by a stronger way (a passkey, a certificate, an upstream): not asked.
+        && who.getAuthorities().stream()
+            .noneMatch(
+                g ->
+                    g instanceof FactorGrantedAuthority f
+                        && !FactorGrantedAuthority.PASSWORD_AUTHORITY.equals(f.getAuthority()));
   }
 
   /**
@@ -206,8 +212,9 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
 
   /**
    * While a sign-in must set up its second factor, the session reaches the enrolment page, signing
-   * in anew and signing out, nothing else: a portal's authorization request, CAS, the account page
-   * are sent (a page saved for afterwards) to the enrolment page; anything else is 403.
+   * in anew (with a password or a passkey) and signing out, nothing else: a portal's authorization
+   * request, CAS, the account page are sent (a page saved for afterwards) to the enrolment page;
+   * anything else is 403.
    */
   public org.springframework.web.filter.OncePerRequestFilter enrolmentFilter() {
     return new org.springframework.web.filter.OncePerRequestFilter() {
@@ -221,6 +228,9 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
         if (!mustEnrol(request)
             || path.equals("/account/totp")
             || path.equals("/login")
+            || path.equals("/login/webauthn") // a passkey sign-in instead, from the sign-in page
+            || path.equals("/login/webauthn.js")
+            || path.equals("/webauthn/authenticate/options")
             || path.equals("/logout")
             || path.equals("/connect/logout")) {
           chain.doFilter(request, response);
