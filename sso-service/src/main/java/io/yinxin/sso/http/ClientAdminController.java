@@ -355,11 +355,7 @@ public class ClientAdminController {
       @PathVariable String username,
       HttpServletRequest request) {
     admins.require(auth);
-    String user =
-        accounts
-            .status(username)
-            .map(io.yinxin.sso.account.Accounts.Status::username)
-            .orElseThrow(ClientAdmin.NotFound::new);
+    String user = existing(username);
     signOut.accept(user, request);
     return Map.of("username", user);
   }
@@ -409,11 +405,7 @@ public class ClientAdminController {
       @PathVariable String username,
       HttpServletRequest request) {
     String actor = admins.require(auth);
-    String user =
-        accounts
-            .status(username)
-            .map(io.yinxin.sso.account.Accounts.Status::username)
-            .orElseThrow(ClientAdmin.NotFound::new);
+    String user = existing(username);
     int[] removed = factors.removeAll(actor, user, audit);
     signOut.accept(user, request);
     Map<String, Object> out = new LinkedHashMap<>();
@@ -483,6 +475,14 @@ public class ClientAdminController {
       throw new ClientAdmin.NotFound();
     }
     return ResponseEntity.noContent().build();
+  }
+
+  /** The canonical name of an account that exists; 404 otherwise. */
+  private String existing(String username) {
+    return accounts
+        .status(username)
+        .map(io.yinxin.sso.account.Accounts.Status::username)
+        .orElseThrow(ClientAdmin.NotFound::new);
   }
 
   /** Every member is one of {@code allowed} and a string. */
