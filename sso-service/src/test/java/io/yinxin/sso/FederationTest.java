@@ -191,6 +191,22 @@ class FederationTest {
     // (Spring's default keeps them in the node's memory, per person, for good).
     assertThat(upstreamTokensKept("zhangsan")).isEmpty();
 
+    // A portal that asks for two factors (acr_values): signing in again through the upstream
+    // gives one factor still, so the portal is told that, not sent round again.
+    String twoFactors =
+        authorize.replace("state=s1", "state=s2") + "&acr_values=urn%3Ayinxin%3Aloa%3A2";
+    assertThat(Browser.location(b.get(twoFactors))).endsWith("/login?stepup");
+    // (Still signed in at the upstream, which answers at once.)
+    String callback =
+        Browser.location(b.get(Browser.location(b.get("/oauth2/authorization/upstream-agency"))));
+    assertThat(callback).startsWith(base() + "/login/oauth2/code/upstream-agency?");
+    String again = Browser.location(b.get(callback));
+    assertThat(again).contains("/oauth2/authorize");
+    assertThat(Browser.query(Browser.location(b.get(again))))
+        .containsEntry("error", "unmet_authentication_requirements")
+        .containsEntry("state", "s2")
+        .doesNotContainKey("code");
+
     // Disabled by an operator, the account no longer signs in through the upstream either.
     assertThat(accounts.setEnabled("op", "zhangsan", false, outbox)).contains(true);
     Browser later = new Browser(base(), true);

@@ -70,6 +70,40 @@ class SecondFactorTest {
     return out;
   }
 
+  /**
+   * An authenticator app set up on {@code /account/totp}: its secret, and the page that said so.
+   */
+  record AppSetUp(String secret, HttpResponse<String> page) {}
+
+  /** Sets up an app for whoever the browser is signed in as, oathtool being the app. */
+  static AppSetUp setUpApp(Browser b) throws Exception {
+    HttpResponse<String> enrol = b.get("/account/totp");
+    assertThat(enrol.statusCode()).isEqualTo(200);
+    String secret =
+        Browser.group("id=\"totp-secret\">([A-Z2-7 ]+)<", enrol.body()).replace(" ", "");
+    HttpResponse<String> done =
+        b.post(
+            "/account/totp",
+            Map.of(
+                "code",
+                oathtool(secret, 0),
+                "_csrf",
+                Browser.group("name=\"_csrf\" value=\"([^\"]+)\"", enrol.body())),
+            null);
+    assertThat(done.body()).contains("recovery-codes");
+    return new AppSetUp(secret, done);
+  }
+
+  /** Gives the second step ({@code /login/otp}) a code; the answer. */
+  static HttpResponse<String> secondStep(Browser b, String code) throws Exception {
+    HttpResponse<String> page = b.get("/login/otp");
+    return b.post(
+        "/login/otp",
+        Map.of(
+            "code", code, "_csrf", Browser.group("name=\"_csrf\" value=\"([^\"]+)\"", page.body())),
+        null);
+  }
+
   private record Enrolled(String secret, List<String> recoveryCodes) {}
 
   /** RFC 4648 base32, decoded here (not by the server's code). */

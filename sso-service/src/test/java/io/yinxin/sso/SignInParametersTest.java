@@ -132,6 +132,105 @@ class SignInParametersTest {
     assertThat(none).doesNotContainKey("code");
   }
 
+  /** The acr and amr of the ID token a code gets. */
+  private com.nimbusds.jwt.JWTClaimsSet idClaims(Browser b, String location, String verifier)
+      throws Exception {
+    assertThat(location).startsWith(REDIRECT + "?").contains("code=");
+    return SignedJWT.parse(idToken(b, Browser.query(location).get("code"), verifier))
+        .getJWTClaimsSet();
+  }
+
+  private static final String TWO = "&acr_values=urn%3Ayinxin%3Aloa%3A2";
+
+  @Test
+  void acrValuesForTwoFactorsStepASignInUp() throws Exception {
+    accounts.create("step.up", PASSWORD, "Step up");
+    Browser b = new Browser(base());
+    assertThat(location(b.signIn("step.up", PASSWORD))).doesNotContain("/login");
+
+    // One factor is enough where the request accepts it, or names no level this provider knows.
+    for (String acr :
+        new String[] {
+          "&acr_values=urn%3Ayinxin%3Aloa%3A1",
+          "&acr_values=urn%3Ayinxin%3Aloa%3A2+urn%3Ayinxin%3Aloa%3A1",
+          "&acr_values=urn%3Aexample%3Agold",
+          ""
+        }) {
+      String v = Browser.verifier();
+      assertThat(idClaims(b, location(b.get(authorize(v, "one", acr))), v).getStringClaim("acr"))
+          .as(acr)
+          .isEqualTo("urn:yinxin:loa:1");
+    }
+    // Two factors asked of a one-factor sign-in: with prompt=none the portal is told...
+    Map<String, String> none =
+        Browser.query(location(b.get(authorize(Browser.verifier(), "n", TWO + "&prompt=none"))));
+    assertThat(none).containsEntry("error", "login_required").doesNotContainKey("code");
+
+    // ... otherwise the person signs in again, told why, and, having no authenticator app, sets
+    // one up (on the way, nothing else opens); then the portal gets its code, with two factors.
+    String v = Browser.verifier();
+    String asking = authorize(v, "two", TWO);
+    assertThat(location(b.get(asking))).endsWith("/login?stepup");
+    assertThat(b.get("/login?stepup&lang=en").body())
+        .contains("This service asks for two-step verification");
+    assertThat(b.get("/login?stepup&lang=zh-CN").body()).contains("该服务要求两步验证");
+    assertThat(location(b.signIn("step.up", PASSWORD))).endsWith("/account/totp");
+    // (The last page asked for on the way is where the enrolment goes on to.)
+    assertThat(location(b.get("/account"))).endsWith("/account/totp");
+    assertThat(location(b.get(asking))).endsWith("/account/totp");
+    HttpResponse<String> done = SecondFactorTest.setUpApp(b).page();
+    String next =
+        Browser.group("id=\"continue\" href=\"([^\"]+)\"", done.body()).replace("&amp;", "&");
+    assertThat(next).contains("acr_values=urn%3Ayinxin%3Aloa%3A2");
+    var claims = idClaims(b, location(b.get(next)), v);
+    assertThat(claims.getStringClaim("acr")).isEqualTo("urn:yinxin:loa:2");
+    assertThat(claims.getStringListClaim("amr")).containsExactly("pwd", "otp", "mfa");
+    // The session has two factors now: the next such request is answered at once.
+    v = Browser.verifier();
+    assertThat(idClaims(b, location(b.get(authorize(v, "again", TWO))), v).getStringClaim("acr"))
+        .isEqualTo("urn:yinxin:loa:2");
+  }
+
+  @Test
+  void anAccountWithAnAppStepsUpWithItsCode() throws Exception {
+    // Signed in with the password only, then set up an app: the session stays at one factor.
+    accounts.create("step.up.app", PASSWORD, "Step up app");
+    Browser b = new Browser(base());
+    assertThat(location(b.signIn("step.up.app", PASSWORD))).doesNotContain("/login");
+    String secret = SecondFactorTest.setUpApp(b).secret();
+    String v = Browser.verifier();
+    assertThat(idClaims(b, location(b.get(authorize(v, "pwd", ""))), v).getStringClaim("acr"))
+        .isEqualTo("urn:yinxin:loa:1");
+
+    // A request for two factors: password and code again, then the code for the portal.
+    v = Browser.verifier();
+    assertThat(location(b.get(authorize(v, "two", TWO)))).endsWith("/login?stepup");
+    assertThat(location(b.signIn("step.up.app", PASSWORD))).endsWith("/login/otp");
+    String back = location(SecondFactorTest.secondStep(b, SecondFactorTest.oathtool(secret, 30)));
+    assertThat(back).contains("/oauth2/authorize");
+    var claims = idClaims(b, location(b.get(back)), v);
+    assertThat(claims.getStringClaim("acr")).isEqualTo("urn:yinxin:loa:2");
+    assertThat(claims.getStringListClaim("amr")).containsExactly("pwd", "otp", "mfa");
+  }
+
+  @Test
+  void aPersonNotSignedInIsToldAtOnceThatTwoFactorsAreAsked() throws Exception {
+    accounts.create("step.up.new", PASSWORD, "Step up new");
+    Browser b = new Browser(base());
+    String v = Browser.verifier();
+    assertThat(location(b.get(authorize(v, "s", TWO)))).endsWith("/login?stepup");
+    // The first sign-in is held to it: no app, so one is set up before the portal gets a code.
+    assertThat(location(b.signIn("step.up.new", PASSWORD))).endsWith("/account/totp");
+    assertThat(location(b.get(authorize(v, "s", TWO)))).endsWith("/account/totp");
+    // A value that is not text of a sane length is refused.
+    Map<String, String> bad =
+        Browser.query(
+            location(
+                new Browser(base())
+                    .get(authorize(Browser.verifier(), "x", "&acr_values=" + "a".repeat(2_049)))));
+    assertThat(bad).containsEntry("error", "invalid_request");
+  }
+
   @Test
   void aPersonNotSignedInSignsInOnceForPromptLogin() throws Exception {
     accounts.create("fresh.once", PASSWORD, "Once");

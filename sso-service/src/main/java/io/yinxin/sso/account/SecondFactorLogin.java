@@ -50,6 +50,13 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
   static final String MUST_ENROL = SecondFactorLogin.class.getName() + ".mustEnrol";
 
   /**
+   * Set (to {@code Boolean.TRUE}) by a portal's request for a second factor ({@code acr_values}
+   * {@code urn:yinxin:loa:2}, see {@code FreshSignIn}): the next password sign-in in this session
+   * must reach that level, by its code or, for an account without an app, by setting one up.
+   */
+  public static final String STEP_UP = SecondFactorLogin.class.getName() + ".stepUp";
+
+  /**
    * Which accounts must have a second factor ({@code yinxin.sso.second-factor-required}): none, the
    * administrators of this provider, or everyone. One that signs in with its password and has none
    * is sent to set up an authenticator app before it may do anything else.
@@ -137,9 +144,13 @@ public final class SecondFactorLogin implements AuthenticationSuccessHandler {
   public void onAuthenticationSuccess(
       HttpServletRequest request, HttpServletResponse response, Authentication authentication)
       throws IOException, jakarta.servlet.ServletException {
-    request.getSession().removeAttribute(MUST_ENROL); // whoever signed in before in this session
+    HttpSession session = request.getSession();
+    session.removeAttribute(MUST_ENROL); // whoever signed in before in this session
+    // A portal asked for two factors (step-up): this sign-in is the one that must reach them.
+    boolean stepUp = session.getAttribute(STEP_UP) != null;
+    session.removeAttribute(STEP_UP);
     boolean totp = factors.hasTotp(authentication.getName());
-    if (!totp && policy.applies(authentication)) {
+    if (!totp && (stepUp || policy.applies(authentication))) {
       // Signed in with the password, but that alone is not enough here: an authenticator app
       // first (enrolmentFilter lets nothing else through), then where the sign-in was going.
       request.getSession().setAttribute(MUST_ENROL, authentication.getName());

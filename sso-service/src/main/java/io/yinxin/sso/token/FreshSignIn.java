@@ -1,5 +1,6 @@
 package io.yinxin.sso.token;
 
+import io.yinxin.sso.account.SecondFactorLogin;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -45,6 +46,12 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * sign-in (the session's sign-in is no longer the one noted), the request is answered. As for CAS's
  * {@code renew}. A {@code max_age} that is not a canonical decimal of at most ten digits is {@code
  * invalid_request}.
+ *
+ * <p>{@code acr_values} that accept only {@link AuthenticationMethods#TWO_FACTORS} (step-up): a
+ * session with one factor signs in again, and that sign-in must reach two ({@link
+ * SecondFactorLogin#STEP_UP}: the code of the account's app, or setting one up first); a new
+ * sign-in that still has one (through an upstream provider) answers the client {@code
+ * unmet_authentication_requirements}, not another round.
  */
 public final class FreshSignIn {
   static final String ASKED = FreshSignIn.class.getName() + ".asked";
@@ -53,8 +60,11 @@ public final class FreshSignIn {
   static final class Required extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    Required() {
+    private final String signInPage;
+
+    Required(String signInPage) {
       super("a fresh sign-in is required", null, false, false);
+      this.signInPage = signInPage;
     }
   }
 
@@ -78,7 +88,8 @@ public final class FreshSignIn {
       Set<String> prompt = prompts(p.get("prompt"));
       OptionalLong maxAge = maxAge(p.get("max_age"), t, context.getRegisteredClient());
       Optional<String> hinted = hintedPerson(p.get("id_token_hint"));
-      if (!prompt.contains("login") && maxAge.isEmpty() && hinted.isEmpty()) {
+      boolean twoFactors = asksTwoFactors(p.get("acr_values"), t, context.getRegisteredClient());
+      if (!prompt.contains("login") && maxAge.isEmpty() && hinted.isEmpty() && !twoFactors) {
         return;
       }
       if (!(RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes a)) {
@@ -89,23 +100,38 @@ public final class FreshSignIn {
       Authentication who = t.getPrincipal() instanceof Authentication w ? w : null;
       if (who == null || !who.isAuthenticated() || who instanceof AnonymousAuthenticationToken) {
         // Spring sends the browser to sign in; that sign-in is the fresh one.
-        if (prompt.contains("login") || maxAge.isPresent()) {
+        if (prompt.contains("login") || maxAge.isPresent() || twoFactors) {
           request
               .getSession()
               .setAttribute(ASKED, asking + "\n" + AuthenticationMethods.signIn(null));
         }
+        if (twoFactors && !prompt.contains("none")) {
+          // That sign-in must reach two factors; the sign-in page says why.
+          request.getSession().setAttribute(SecondFactorLogin.STEP_UP, Boolean.TRUE);
+          throw new Required("/login?stepup");
+        }
         return;
       }
+      boolean enough = !twoFactors || twoFactors(who);
       HttpSession session = request.getSession(false);
       Object asked = session == null ? null : session.getAttribute(ASKED);
       if (asked instanceof String s
           && s.startsWith(asking + "\n")
           && !s.substring(asking.length() + 1).equals(AuthenticationMethods.signIn(who))) {
         session.removeAttribute(ASKED); // signed in again since this request asked
+        session.removeAttribute(SecondFactorLogin.STEP_UP);
+        if (!enough) {
+          // Signed in anew, and still with one factor (through an upstream provider, say): the
+          // portal is told, rather than the browser sent round again (OpenID Connect Unmet
+          // Authentication Requirements 1.0).
+          throw error(
+              "unmet_authentication_requirements", "acr_values", t, context.getRegisteredClient());
+        }
         return;
       }
       boolean stale =
           prompt.contains("login")
+              || !enough
               // The client's ID token names another person than the one signed in here.
               || hinted.filter(h -> !h.equals(who.getName())).isPresent()
               || (maxAge.isPresent()
@@ -113,14 +139,51 @@ public final class FreshSignIn {
                       .map(at -> at.plusSeconds(maxAge.getAsLong()).isBefore(clock.instant()))
                       .orElse(true));
       if (!stale) {
+        if (session != null) {
+          session.removeAttribute(SecondFactorLogin.STEP_UP);
+        }
         return;
       }
       if (prompt.contains("none")) {
         throw error("login_required", "prompt", t, context.getRegisteredClient());
       }
       request.getSession().setAttribute(ASKED, asking + "\n" + AuthenticationMethods.signIn(who));
-      throw new Required();
+      if (!enough) {
+        request.getSession().setAttribute(SecondFactorLogin.STEP_UP, Boolean.TRUE);
+        throw new Required("/login?stepup");
+      }
+      throw new Required("/login");
     };
+  }
+
+  /**
+   * Whether the request's {@code acr_values} (Core §3.1.2.1: in order of preference, any of them
+   * acceptable) accept only {@link AuthenticationMethods#TWO_FACTORS}: the lowest level this
+   * provider knows among them is that one. Values it does not know are passed over, as a voluntary
+   * claim's may be; none known asks nothing.
+   */
+  private static boolean asksTwoFactors(
+      Object value, OAuth2AuthorizationCodeRequestAuthenticationToken t, RegisteredClient client) {
+    if (value == null) {
+      return false;
+    }
+    if (!(value instanceof String s) || s.length() > 2_048) {
+      throw error(OAuth2ErrorCodes.INVALID_REQUEST, "acr_values", t, client);
+    }
+    boolean two = false;
+    for (String v : s.split(" ")) {
+      if (v.equals(AuthenticationMethods.ONE_FACTOR)) {
+        return false;
+      }
+      two |= v.equals(AuthenticationMethods.TWO_FACTORS);
+    }
+    return two;
+  }
+
+  /** Whether a sign-in reached two factors (or a certificate, or a passkey). */
+  private static boolean twoFactors(Authentication who) {
+    return AuthenticationMethods.TWO_FACTORS.equals(
+        AuthenticationMethods.acr(AuthenticationMethods.amr(who.getAuthorities())));
   }
 
   /** Around Spring's authorization endpoint: a request that needs a fresh sign-in goes there. */
@@ -138,7 +201,7 @@ public final class FreshSignIn {
           }
           new HttpSessionRequestCache().saveRequest(request, response);
           response.setHeader("Cache-Control", "no-store");
-          response.sendRedirect("/login");
+          response.sendRedirect(e.signInPage);
         }
       }
     };

@@ -42,7 +42,8 @@ public class LoginPage {
       @RequestParam(value = "error", required = false) String error,
       @RequestParam(value = "logout", required = false) String logout,
       @RequestParam(value = "changed", required = false) String changed,
-      @RequestParam(value = "reauth", required = false) String reauth) {
+      @RequestParam(value = "reauth", required = false) String reauth,
+      @RequestParam(value = "stepup", required = false) String stepUp) {
     boolean zh = Pages.chinese(lang, request);
     String message = null;
     if (error != null) {
@@ -72,6 +73,14 @@ public class LoginPage {
           zh
               ? "更改登录方式前，请重新登录以确认是您本人。"
               : "Sign in again to confirm it is you before you change how you sign in.";
+    } else if (stepUp != null) {
+      // FreshSignIn: a portal asked for two factors (acr_values urn:yinxin:loa:2).
+      message =
+          zh
+              ? "该服务要求两步验证：请用密码和身份验证器（未设置的将引导设置）或通行密钥登录。"
+              : "This service asks for two-step verification: sign in with your password and"
+                  + " authenticator app (you will be shown how to set one up if you have none),"
+                  + " or with a passkey.";
     }
     String form =
         "<form method=\"post\" action=\"/login\">\n<label for=\"username\">"
