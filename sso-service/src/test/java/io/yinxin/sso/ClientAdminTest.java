@@ -277,6 +277,22 @@ class ClientAdminTest {
                 + ok
                 + "\"grant_types\": [\"client_credentials\"], \"jwks_uri\":"
                 + " \"https://a.gov.cn/jwks\"}",
+            // Levels this provider states, each once, in an array.
+            "{"
+                + ok
+                + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"default_acr_values\": [\"gold\"]}",
+            "{"
+                + ok
+                + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"default_acr_values\":"
+                + " \"urn:yinxin:loa:2\"}",
+            "{"
+                + ok
+                + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"default_acr_values\":"
+                + " [\"urn:yinxin:loa:2\", \"urn:yinxin:loa:2\"]}",
+            "{"
+                + ok
+                + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"default_acr_values\":"
+                + " [\"URN:yinxin:loa:2\"]}",
             "[1, 2]",
             "not json");
     for (String body : bodies) {

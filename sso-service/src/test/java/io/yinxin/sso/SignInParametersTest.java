@@ -10,7 +10,9 @@ import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -41,6 +43,7 @@ class SignInParametersTest {
   @LocalServerPort int port;
   @Autowired Accounts accounts;
   @Autowired DemoClient demo;
+  @Autowired io.yinxin.sso.client.ClientAdmin clientAdmin;
 
   private String base() {
     return "http://127.0.0.1:" + port;
@@ -211,6 +214,44 @@ class SignInParametersTest {
     var claims = idClaims(b, location(b.get(back)), v);
     assertThat(claims.getStringClaim("acr")).isEqualTo("urn:yinxin:loa:2");
     assertThat(claims.getStringListClaim("amr")).containsExactly("pwd", "otp", "mfa");
+  }
+
+  @Test
+  void aClientsDefaultAcrValuesApplyWhereItsRequestNamesNone() throws Exception {
+    var registered =
+        clientAdmin.create(
+            "test",
+            Optional.of("two-factor-portal"),
+            io.yinxin.sso.client.ClientMetadata.from(
+                Map.of(
+                    "client_name",
+                    "Two-factor portal",
+                    "redirect_uris",
+                    List.of(REDIRECT),
+                    "scope",
+                    "openid",
+                    "require_consent",
+                    false,
+                    "default_acr_values",
+                    List.of("urn:yinxin:loa:2"))));
+    assertThat(io.yinxin.sso.client.ClientMetadata.describe(registered.client()))
+        .containsEntry("default_acr_values", List.of("urn:yinxin:loa:2"));
+    accounts.create("default.acr", PASSWORD, "Default acr");
+    Browser b = new Browser(base());
+    assertThat(location(b.signIn("default.acr", PASSWORD))).doesNotContain("/login");
+    String plain =
+        authorize(Browser.verifier(), "d", "").replace(demo.clientId(), "two-factor-portal");
+    assertThat(plain).contains("client_id=two-factor-portal&");
+    // No acr_values: the client's default asks for two factors.
+    assertThat(location(b.get(plain))).endsWith("/login?stepup");
+    // The request's own acr_values come first (Registration §2), so the portal must still check
+    // the ID token's acr; the demo client, registered without a default, is not asked.
+    assertThat(location(b.get(plain + "&acr_values=urn%3Ayinxin%3Aloa%3A1")))
+        .startsWith(REDIRECT + "?")
+        .contains("code=");
+    assertThat(location(b.get(authorize(Browser.verifier(), "e", ""))))
+        .startsWith(REDIRECT + "?")
+        .contains("code=");
   }
 
   @Test

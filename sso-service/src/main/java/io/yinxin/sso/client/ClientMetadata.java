@@ -1,5 +1,6 @@
 package io.yinxin.sso.client;
 
+import io.yinxin.sso.token.AuthenticationMethods;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -42,7 +43,8 @@ public record ClientMetadata(
     boolean certificateBoundAccessTokens,
     CertificateName certificateName,
     List<String> requestUris,
-    String idTokenSignedResponseAlg) {
+    String idTokenSignedResponseAlg,
+    List<String> defaultAcrValues) {
 
   /**
    * The name a {@code tls_client_auth} client's certificate must carry: one of {@link
@@ -113,7 +115,8 @@ public record ClientMetadata(
           "tls_client_auth_san_ip",
           "tls_client_auth_san_email",
           "request_uris",
-          "id_token_signed_response_alg");
+          "id_token_signed_response_alg",
+          "default_acr_values");
   // RFC 6749 §3.3 scope-token.
   private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,64}");
   private static final Pattern PRIVATE_SCHEME =
@@ -254,6 +257,18 @@ public record ClientMetadata(
     if (!ID_TOKEN_ALGS.contains(idTokenAlg)) {
       throw invalid("id_token_signed_response_alg: RS256 or ES256");
     }
+    // OpenID Connect Registration §2: the levels asked for when a request names none.
+    List<String> acr = strings(json, "default_acr_values", 2);
+    for (String v : acr) {
+      if (!v.equals(AuthenticationMethods.ONE_FACTOR)
+          && !v.equals(AuthenticationMethods.TWO_FACTORS)) {
+        throw invalid(
+            "default_acr_values: "
+                + AuthenticationMethods.ONE_FACTOR
+                + " or "
+                + AuthenticationMethods.TWO_FACTORS);
+      }
+    }
     return new ClientMetadata(
         name,
         redirects,
@@ -271,7 +286,8 @@ public record ClientMetadata(
         (Boolean) bound,
         certificateName,
         requestUris,
-        idTokenAlg);
+        idTokenAlg,
+        acr);
   }
 
   /** Whether the client authenticates with a secret that this server generates and hashes. */
@@ -321,6 +337,9 @@ public record ClientMetadata(
       // One string: the stored settings are JSON read back with an allow-list of types.
       settings.setting(RequestObjects.REQUEST_URIS, String.join(" ", requestUris));
     }
+    if (!defaultAcrValues.isEmpty()) {
+      settings.setting(DEFAULT_ACR_VALUES, String.join(" ", defaultAcrValues));
+    }
     if (certificateName != null) {
       settings
           .setting(TlsClientAuth.NAME_FIELD, certificateName.field())
@@ -353,6 +372,16 @@ public record ClientMetadata(
   public static final String FRONTCHANNEL = "yinxin.frontchannel_logout_uri";
 
   public static final String BACKCHANNEL = "yinxin.backchannel_logout_uri";
+
+  /** Client settings key of {@code default_acr_values}, space-separated. */
+  public static final String DEFAULT_ACR_VALUES = "yinxin.default_acr_values";
+
+  /** The levels {@code c} asks for when its authorization request names none (space-separated). */
+  public static java.util.Optional<String> defaultAcrValues(RegisteredClient c) {
+    return c.getClientSettings().getSetting(DEFAULT_ACR_VALUES) instanceof String v
+        ? java.util.Optional.of(v)
+        : java.util.Optional.empty();
+  }
 
   /**
    * What {@code c}'s ID tokens (and logout tokens) are signed with: RS256 unless it registered
@@ -415,6 +444,7 @@ public record ClientMetadata(
     if (c.getClientSettings().getSetting(TlsClientAuth.NAME_FIELD) instanceof String field) {
       m.put(field, c.getClientSettings().getSetting(TlsClientAuth.NAME_VALUE));
     }
+    defaultAcrValues(c).ifPresent(v -> m.put("default_acr_values", List.of(v.split(" "))));
     return m;
   }
 

@@ -37,7 +37,8 @@ public final class DynamicRegistration
           "token_endpoint_auth_method",
           "jwks_uri",
           "token_endpoint_auth_signing_alg",
-          "id_token_signed_response_alg");
+          "id_token_signed_response_alg",
+          "default_acr_values");
 
   private final Clock clock;
 

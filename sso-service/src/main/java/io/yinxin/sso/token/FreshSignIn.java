@@ -88,7 +88,16 @@ public final class FreshSignIn {
       Set<String> prompt = prompts(p.get("prompt"));
       OptionalLong maxAge = maxAge(p.get("max_age"), t, context.getRegisteredClient());
       Optional<String> hinted = hintedPerson(p.get("id_token_hint"));
-      boolean twoFactors = asksTwoFactors(p.get("acr_values"), t, context.getRegisteredClient());
+      // A request that names no level gets the client's registered default_acr_values.
+      boolean twoFactors =
+          asksTwoFactors(
+              p.containsKey("acr_values")
+                  ? p.get("acr_values")
+                  : io.yinxin.sso.client.ClientMetadata.defaultAcrValues(
+                          context.getRegisteredClient())
+                      .orElse(null),
+              t,
+              context.getRegisteredClient());
       if (!prompt.contains("login") && maxAge.isEmpty() && hinted.isEmpty() && !twoFactors) {
         return;
       }
