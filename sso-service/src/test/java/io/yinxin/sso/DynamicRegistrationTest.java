@@ -37,6 +37,7 @@ class DynamicRegistrationTest {
   }
 
   @LocalServerPort int port;
+  @Autowired io.yinxin.sso.client.ClientAdmin clientAdmin;
   @Autowired SsoAdmins admins;
   @Autowired DataSource dataSource;
   @Autowired io.yinxin.audit.store.LogStore auditStore;
@@ -100,7 +101,8 @@ class DynamicRegistrationTest {
         "{\"client_name\": \"许可门户 Permits\", \"redirect_uris\":"
             + " [\"https://permits.example.gov.cn/cb\"], \"grant_types\": [\"authorization_code\"],"
             + " \"response_types\": [\"code\"], \"scope\": \"openid profile\","
-            + " \"id_token_signed_response_alg\": \"ES256\"}";
+            + " \"id_token_signed_response_alg\": \"ES256\","
+            + " \"default_acr_values\": [\"urn:yinxin:loa:2\"]}";
     HttpResponse<String> made = json("POST", "/connect/register", initial, metadata);
     assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
     JsonNode m = JSON.readTree(made.body());
@@ -110,6 +112,11 @@ class DynamicRegistrationTest {
     assertThat(m.path("redirect_uris").toString()).contains("https://permits.example.gov.cn/cb");
     // Kept, not just accepted: the client's ID tokens are ES256 from now on.
     assertThat(m.path("id_token_signed_response_alg").asString()).isEqualTo("ES256");
+    // And its sign-ins default to two factors.
+    assertThat(
+            io.yinxin.sso.client.ClientMetadata.defaultAcrValues(
+                clientAdmin.find(clientId).orElseThrow()))
+        .contains("urn:yinxin:loa:2");
     HttpResponse<String> read =
         json(
             "GET",
