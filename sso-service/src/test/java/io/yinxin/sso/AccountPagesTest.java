@@ -177,6 +177,22 @@ class AccountPagesTest {
             null);
     assertThat(same.statusCode()).isEqualTo(400);
     assertThat(same.body()).contains("不能与当前密码相同");
+    // A common password with a year on it: refused, said why.
+    HttpResponse<String> guessable =
+        laptop.post(
+            "/account/password",
+            Map.of(
+                "current",
+                password,
+                "password",
+                "P@ssw0rd2024!",
+                "repeat",
+                "P@ssw0rd2024!",
+                "_csrf",
+                token),
+            null);
+    assertThat(guessable.statusCode()).isEqualTo(400);
+    assertThat(guessable.body()).contains("密码太容易被猜到");
     // No CSRF token, no change.
     assertThat(
             laptop

@@ -26,6 +26,10 @@ public final class PasswordRules {
         "密码不能是连续的字母、数字或键盘上的一排键（如 123456… 或 qwerty…）。",
         "A password must not be a run of letters, digits or keyboard keys (like 123456… or"
             + " qwerty…)."),
+    GUESSABLE(
+        "密码太容易被猜到（常见密码、词语、姓名、拼音、日期或键盘规律）。几个不相关的词连在一起更长也更难猜。",
+        "This password is too easy to guess (a common password, words, names, pinyin, dates or"
+            + " keyboard patterns). A few unrelated words together make a longer, harder one."),
     SAME("新密码不能与当前密码相同。", "The new password must differ from the current one.");
 
     private final String zh;
@@ -102,7 +106,59 @@ public final class PasswordRules {
         return Optional.of(Problem.SEQUENCE);
       }
     }
+    if (guesses(p, name) < MIN_GUESSES) {
+      return Optional.of(Problem.GUESSABLE);
+    }
     return Optional.empty();
+  }
+
+  /**
+   * At least this many guesses (zxcvbn's score 3, "safely unguessable"): enough that an attacker
+   * who stole the Argon2id hashes, at some ten thousand guesses a second, spends days on it.
+   */
+  static final double MIN_GUESSES = 1e8;
+
+  /**
+   * zxcvbn reads at most this many characters: its time grows fast with length (4.7 s for 200
+   * random characters here, 12–20 ms for 64), and a password that is strong only after its first 64
+   * characters is no strong password.
+   */
+  static final int MEASURED = 64;
+
+  /**
+   * Dropbox's zxcvbn (zxcvbn4j): its lists (30,000 common passwords, English words, names, film and
+   * television) and patterns (keyboards, dates, l33t, repeats), and a list of what Chinese
+   * passwords are made of that its lists do not know ({@code common-chinese.txt}).
+   */
+  private static final com.nulabinc.zxcvbn.Zxcvbn ESTIMATOR = estimator();
+
+  private static com.nulabinc.zxcvbn.Zxcvbn estimator() {
+    try (var in = PasswordRules.class.getResourceAsStream("common-chinese.txt")) {
+      java.util.List<String> words =
+          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+              .lines()
+              .map(String::strip)
+              .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+              .distinct()
+              .toList();
+      return new com.nulabinc.zxcvbn.ZxcvbnBuilder()
+          .dictionaries(com.nulabinc.zxcvbn.StandardDictionaries.loadAllDictionaries())
+          .dictionary(new com.nulabinc.zxcvbn.matchers.Dictionary("common_chinese", words))
+          .keyboards(com.nulabinc.zxcvbn.StandardKeyboards.loadAllKeyboards())
+          .build();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** How many guesses zxcvbn reckons {@code p} takes, the account's name and this site known. */
+  static double guesses(String p, String name) {
+    int end = p.offsetByCodePoints(0, Math.min(MEASURED, p.codePointCount(0, p.length())));
+    java.util.List<String> known = new java.util.ArrayList<>(java.util.List.of("yinxin", "印信"));
+    if (!name.isEmpty()) {
+      known.add(name);
+    }
+    return ESTIMATOR.measure(p.substring(0, end), known).getGuesses();
   }
 
   /** A unit of one to four code points written again and again ("aaaa…", "abab…", "1234 1234…"). */

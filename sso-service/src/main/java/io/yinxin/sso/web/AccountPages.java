@@ -203,9 +203,9 @@ public class AccountPages {
   private static String newPasswordFields(boolean zh) {
     return "<label for=\"password\">"
         + (zh
-            ? "新密码（至少 12 个字符，不含用户名，不是 123456… 或 aaaa… 之类）"
-            : "New password (at least 12 characters, without the username, nothing like 123456…"
-                + " or aaaa…)")
+            ? "新密码（至少 12 个字符，不含用户名，不是常见密码或 123456… 之类；几个不相关的词连在一起就很好）"
+            : "New password (at least 12 characters, without the username, not a common password"
+                + " or anything like 123456…; a few unrelated words together work well)")
         + "</label><input id=\"password\" name=\"password\" type=\"password\""
         + " autocomplete=\"new-password\" minlength=\"12\" maxlength=\"200\" required>\n"
         + "<label for=\"repeat\">"
