@@ -60,6 +60,15 @@ class AccountPagesTest {
     return Browser.group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", html);
   }
 
+  /** The password form, sent with the new password typed twice. */
+  private static HttpResponse<String> changePassword(
+      Browser b, String current, String next, String csrf) throws Exception {
+    return b.post(
+        "/account/password",
+        Map.of("current", current, "password", next, "repeat", next, "_csrf", csrf),
+        null);
+  }
+
   @Test
   void theAdministratorsOneTimePasswordOnlyLeadsToSettingANewOne() throws Exception {
     // The node made "admin" at start and printed its password; make it again here to know it.
@@ -160,37 +169,14 @@ class AccountPagesTest {
 
     String token = csrf(page.body());
     HttpResponse<String> wrong =
-        laptop.post(
-            "/account/password",
-            Map.of(
-                "current", "not the password!",
-                "password", "another good passphrase",
-                "repeat", "another good passphrase",
-                "_csrf", token),
-            null);
+        changePassword(laptop, "not the password!", "another good passphrase", token);
     assertThat(wrong.statusCode()).isEqualTo(400);
     assertThat(wrong.body()).contains("当前密码不正确");
-    HttpResponse<String> same =
-        laptop.post(
-            "/account/password",
-            Map.of("current", password, "password", password, "repeat", password, "_csrf", token),
-            null);
+    HttpResponse<String> same = changePassword(laptop, password, password, token);
     assertThat(same.statusCode()).isEqualTo(400);
     assertThat(same.body()).contains("不能与当前密码相同");
     // A common password with a year on it: refused, said why.
-    HttpResponse<String> guessable =
-        laptop.post(
-            "/account/password",
-            Map.of(
-                "current",
-                password,
-                "password",
-                "P@ssw0rd2024!",
-                "repeat",
-                "P@ssw0rd2024!",
-                "_csrf",
-                token),
-            null);
+    HttpResponse<String> guessable = changePassword(laptop, password, "P@ssw0rd2024!", token);
     assertThat(guessable.statusCode()).isEqualTo(400);
     assertThat(guessable.body()).contains("密码太容易被猜到");
     // No CSRF token, no change.
@@ -205,19 +191,7 @@ class AccountPagesTest {
                     null)
                 .statusCode())
         .isEqualTo(403);
-    HttpResponse<String> ok =
-        laptop.post(
-            "/account/password",
-            Map.of(
-                "current",
-                password,
-                "password",
-                "another good passphrase",
-                "repeat",
-                "another good passphrase",
-                "_csrf",
-                token),
-            null);
+    HttpResponse<String> ok = changePassword(laptop, password, "another good passphrase", token);
     assertThat(ok.statusCode()).isEqualTo(200);
     assertThat(ok.body()).contains("密码已修改", "其他 1 个会话已退出");
     // The phone's session ended with the change; the old password no longer works.
