@@ -26,9 +26,25 @@ import org.springframework.test.context.DynamicPropertySource;
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class AccountPagesTest {
   @DynamicPropertySource
-  static void props(DynamicPropertyRegistry r) {
+  static void props(DynamicPropertyRegistry r) throws Exception {
     OpenIdProviderTest.h2Node(r, "sso-account");
+    // A breached-password list in Have I Been Pwned's form, hashed by coreutils' sha1sum.
+    java.nio.file.Path list = java.nio.file.Files.createTempFile("pwned", ".txt");
+    list.toFile().deleteOnExit();
+    Process p = new ProcessBuilder("sha1sum").start();
+    p.getOutputStream().write(BREACHED.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    String hash =
+        new String(p.getInputStream().readAllBytes())
+            .substring(0, 40)
+            .toUpperCase(java.util.Locale.ROOT);
+    java.nio.file.Files.writeString(
+        list, "0".repeat(40) + ":1\r\n" + hash + ":7\r\n" + "F".repeat(40) + ":1\r\n");
+    r.add("yinxin.sso.breached-passwords", list::toString);
   }
+
+  /** Strong by zxcvbn's reckoning, and in the breached list. */
+  private static final String BREACHED = "violet kettle under 9 bridges";
 
   @LocalServerPort int port;
   @Autowired Accounts accounts;
@@ -179,6 +195,9 @@ class AccountPagesTest {
     HttpResponse<String> guessable = changePassword(laptop, password, "P@ssw0rd2024!", token);
     assertThat(guessable.statusCode()).isEqualTo(400);
     assertThat(guessable.body()).contains("密码太容易被猜到");
+    HttpResponse<String> breached = changePassword(laptop, password, BREACHED, token);
+    assertThat(breached.statusCode()).isEqualTo(400);
+    assertThat(breached.body()).contains("已泄露的密码库");
     // No CSRF token, no change.
     assertThat(
             laptop

@@ -38,11 +38,27 @@ public final class Accounts implements UserDetailsService {
   private final DataSource dataSource;
   private final PasswordEncoder passwords;
   private final Clock clock;
+  private final BreachedPasswords breached;
 
-  public Accounts(DataSource dataSource, PasswordEncoder passwords, Clock clock) {
+  public Accounts(
+      DataSource dataSource, PasswordEncoder passwords, BreachedPasswords breached, Clock clock) {
     this.dataSource = dataSource;
     this.passwords = passwords;
+    this.breached = breached;
     this.clock = clock;
+  }
+
+  /**
+   * Why {@code password} may not be the new password of {@code username}: {@link PasswordRules},
+   * then the list of breached passwords; empty if it may.
+   */
+  public Optional<PasswordRules.Problem> problemWith(String username, String password) {
+    return PasswordRules.check(username, password)
+        .or(
+            () ->
+                breached.contains(password)
+                    ? Optional.of(PasswordRules.Problem.BREACHED)
+                    : Optional.empty());
   }
 
   /** The one spelling of a username, or empty when it is not a valid one. */
@@ -372,7 +388,7 @@ public final class Accounts implements UserDetailsService {
 
   /** Sets a new password and clears the must-change mark (its caller checked who asks). */
   public void setPassword(String username, String next) {
-    PasswordRules.check(username, next)
+    problemWith(username, next)
         .ifPresent(
             p -> {
               throw new IllegalArgumentException("the new password is refused: " + p);

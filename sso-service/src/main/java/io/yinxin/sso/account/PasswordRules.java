@@ -30,6 +30,10 @@ public final class PasswordRules {
         "密码太容易被猜到（常见密码、词语、姓名、拼音、日期或键盘规律）。几个不相关的词连在一起更长也更难猜。",
         "This password is too easy to guess (a common password, words, names, pinyin, dates or"
             + " keyboard patterns). A few unrelated words together make a longer, harder one."),
+    BREACHED(
+        "此密码出现在已泄露的密码库中，攻击者会最先尝试它。请换一个。",
+        "This password is in a list of passwords exposed in data breaches, which attackers try"
+            + " first. Choose another."),
     SAME("新密码不能与当前密码相同。", "The new password must differ from the current one.");
 
     private final String zh;

@@ -763,9 +763,24 @@ public class SsoAutoConfiguration {
   }
 
   @Bean
-  io.yinxin.sso.account.Accounts ssoAccounts(DataSource dataSource, SsoSchema schema) {
+  io.yinxin.sso.account.Accounts ssoAccounts(
+      DataSource dataSource,
+      SsoSchema schema,
+      io.yinxin.sso.account.BreachedPasswords breachedPasswords) {
     return new io.yinxin.sso.account.Accounts(
-        dataSource, io.yinxin.sso.account.Accounts.passwords(), java.time.Clock.systemUTC());
+        dataSource,
+        io.yinxin.sso.account.Accounts.passwords(),
+        breachedPasswords,
+        java.time.Clock.systemUTC());
+  }
+
+  /** The breached-password list (yinxin.sso.breached-passwords), checked at start; or none. */
+  @Bean
+  io.yinxin.sso.account.BreachedPasswords ssoBreachedPasswords(SsoProperties p) {
+    return p.breachedPasswords().isBlank()
+        ? io.yinxin.sso.account.BreachedPasswords.none()
+        : io.yinxin.sso.account.BreachedPasswords.open(
+            java.nio.file.Path.of(p.breachedPasswords()));
   }
 
   /** Sign-in and sign-out of people: the login form (with CSRF protection) and logout. */

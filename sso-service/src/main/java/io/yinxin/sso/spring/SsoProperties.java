@@ -56,6 +56,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param secondFactorRequired which accounts must have a second factor: {@code none}, {@code
  *     administrators} or {@code everyone}; one without is sent to set up an authenticator app when
  *     it signs in with its password (see {@link io.yinxin.sso.account.SecondFactorLogin.Policy})
+ * @param breachedPasswords a file of breached passwords' SHA-1 hashes sorted by hash (Have I Been
+ *     Pwned's download, see {@link io.yinxin.sso.account.BreachedPasswords}) no new password may be
+ *     in; empty for none
  */
 @ConfigurationProperties("yinxin.sso")
 public record SsoProperties(
@@ -82,4 +85,5 @@ public record SsoProperties(
     @DefaultValue("600") int newSessionsPerMinute,
     @DefaultValue("5m") Duration credentialChangeMaxAge,
     @DefaultValue("10h") Duration sessionMaxLifetime,
-    @DefaultValue("none") String secondFactorRequired) {}
+    @DefaultValue("none") String secondFactorRequired,
+    @DefaultValue("") String breachedPasswords) {}

@@ -214,8 +214,8 @@ public class AccountPages {
         + " autocomplete=\"new-password\" minlength=\"12\" maxlength=\"200\" required>\n";
   }
 
-  private static String problem(boolean zh, String username, String password, String repeat) {
-    var p = io.yinxin.sso.account.PasswordRules.check(username, password);
+  private String problem(boolean zh, String username, String password, String repeat) {
+    var p = accounts.problemWith(username, password);
     if (p.isPresent()) {
       return p.get().message(zh);
     }
