@@ -10,6 +10,7 @@ import io.yinxin.sso.account.Totp;
 import io.yinxin.sso.client.DemoClient;
 import io.yinxin.sso.http.SsoAdmins;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -76,6 +77,66 @@ class AccountAdminTest {
         "/oauth2/token",
         Map.of("grant_type", "refresh_token", "refresh_token", token),
         Browser.basic(demo.clientId(), demo.secret().orElseThrow()));
+  }
+
+  @Test
+  void accountsAreListedAPageAtATimeByPrefix() throws Exception {
+    // Usernames with '_' and '.', which a LIKE pattern would take as wildcards if not escaped.
+    for (String u : new String[] {"list_a1", "list_a2", "list_a3", "list.b", "listxa9", "lisz"}) {
+      accounts.create(u, "a long enough password 1", u);
+    }
+    assertThat(
+            admin("PUT", "/sso/v1/accounts/list_a2/enabled", "{\"enabled\": false}").statusCode())
+        .isEqualTo(200);
+    List<String> seen = new java.util.ArrayList<>();
+    String after = null;
+    for (int page = 0; page < 5; page++) {
+      JsonNode r =
+          JSON.readTree(
+              admin(
+                      "GET",
+                      "/sso/v1/accounts?prefix=list_&limit=2"
+                          + (after == null ? "" : "&after=" + after),
+                      null)
+                  .body());
+      for (JsonNode a : r.path("accounts")) {
+        seen.add(a.path("username").asString());
+        assertThat(a.path("enabled").asBoolean())
+            .isEqualTo(!a.path("username").asString().equals("list_a2"));
+        assertThat(a.has("created_at")).isTrue();
+      }
+      if (r.path("next").isNull()) {
+        break;
+      }
+      after = r.path("next").asString();
+    }
+    // list_ is a prefix, not a pattern: neither list.b nor listxa9 is in it.
+    assertThat(seen).containsExactly("list_a1", "list_a2", "list_a3");
+    JsonNode all = JSON.readTree(admin("GET", "/sso/v1/accounts?prefix=lis", null).body());
+    assertThat(all.path("accounts").size()).isEqualTo(6);
+    assertThat(all.path("next").isNull()).isTrue();
+
+    // One spelling per parameter; no token, no list.
+    for (String bad :
+        new String[] {
+          "limit=0",
+          "limit=101",
+          "limit=050",
+          "limit=+5",
+          "limit=4294967301",
+          "limit=1e2",
+          "limit=5&limit=6",
+          "prefix=",
+          "prefix=LIST",
+          "prefix=list%25",
+          "after=List_a1",
+          "after=%20list_a1"
+        }) {
+      HttpResponse<String> r = admin("GET", "/sso/v1/accounts?" + bad, null);
+      assertThat(r.statusCode()).as(bad).isEqualTo(400);
+    }
+    assertThat(Browser.json(base(), "GET", "/sso/v1/accounts", null, null).statusCode())
+        .isEqualTo(401);
   }
 
   @Test

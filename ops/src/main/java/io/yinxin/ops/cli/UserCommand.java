@@ -25,12 +25,13 @@ import tools.jackson.databind.JsonNode;
 @Command(
     name = "user",
     description =
-        "Sign-in accounts: create one, import many from CSV; show one, reset its password,"
+        "Sign-in accounts: create one, import many from CSV; list them; show one, reset its password,"
             + " disable or enable it, remove its second factors, sign it out everywhere.",
     mixinStandardHelpOptions = true,
     subcommands = {
       UserCommand.Create.class,
       UserCommand.Import.class,
+      UserCommand.ListAccounts.class,
       UserCommand.Show.class,
       UserCommand.ResetPassword.class,
       UserCommand.Disable.class,
@@ -269,6 +270,65 @@ final class UserCommand {
             + java.net.URLEncoder.encode(username, StandardCharsets.UTF_8).replace("+", "%20")
             + rest,
         node.token(ClientCommand.TOKEN_ENV, "ssoAdminToken"));
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = {
+        "List accounts in username order, a page at a time (the last line names the next page's",
+        "--after).",
+        "",
+        "Example: yinxin user list --prefix zhang --limit 20"
+      })
+  static final class ListAccounts implements Callable<Integer> {
+    @Mixin Node node;
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--prefix", description = "Only usernames that start with this")
+    String prefix;
+
+    @Option(names = "--after", description = "The last username of the previous page")
+    String after;
+
+    @Option(names = "--limit", description = "At most this many (1-100, default 50)")
+    Integer limit;
+
+    @Override
+    public Integer call() {
+      List<String> query = new ArrayList<>();
+      if (prefix != null) {
+        query.add("prefix=" + java.net.URLEncoder.encode(prefix, StandardCharsets.UTF_8));
+      }
+      if (after != null) {
+        query.add("after=" + java.net.URLEncoder.encode(after, StandardCharsets.UTF_8));
+      }
+      if (limit != null) {
+        query.add("limit=" + limit);
+      }
+      JsonNode r =
+          node.call(
+              node.request(
+                      "/sso/v1/accounts" + (query.isEmpty() ? "" : "?" + String.join("&", query)),
+                      node.token(ClientCommand.TOKEN_ENV, "ssoAdminToken"))
+                  .GET());
+      if (node.json) {
+        spec.commandLine().getOut().println(Node.pretty(r));
+        return 0;
+      }
+      for (JsonNode a : r.path("accounts")) {
+        spec.commandLine()
+            .getOut()
+            .println(
+                a.path("username").asString()
+                    + (a.path("enabled").asBoolean() ? "" : " DISABLED")
+                    + (a.path("administrator").asBoolean() ? " administrator" : ""));
+      }
+      if (r.path("next").isString()) {
+        spec.commandLine().getOut().println("more: --after " + r.path("next").asString());
+      }
+      return 0;
+    }
   }
 
   /** A command about one account, named on the command line. */

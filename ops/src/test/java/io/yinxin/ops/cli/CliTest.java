@@ -129,6 +129,7 @@ class CliTest {
           {"keys", "csr"},
           {"user", "create"},
           {"user", "import"},
+          {"user", "list"},
           {"user", "show"},
           {"user", "reset-password"},
           {"user", "disable"},
@@ -314,6 +315,13 @@ class CliTest {
         .contains("removed 0 TOTP app(s), 0 recovery code(s), 0 passkey(s)");
     assertThat(yinxin("user", "sign-out", "zhao.liu").out())
         .contains("zhao.liu signed out of every session");
+    // Listed by prefix, a page at a time.
+    Run page = yinxin("user", "list", "--prefix", "zhao", "--limit", "1");
+    assertThat(page.exit()).as(page.err()).isZero();
+    assertThat(page.out()).startsWith("zhao.liu").contains("more: --after zhao.liu");
+    Run bad = yinxin("user", "list", "--limit", "1000");
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.err()).contains("400");
     Run unknown = yinxin("user", "show", "nobody.here");
     assertThat(unknown.exit()).isEqualTo(1);
     assertThat(unknown.err()).contains("404");

@@ -268,26 +268,51 @@ public final class Accounts implements UserDetailsService {
     if (u.isEmpty()) {
       return Optional.empty();
     }
+    List<Status> one = statuses("WHERE username = ?", List.of(u.get()), 1);
+    return one.isEmpty() ? Optional.empty() : Optional.of(one.get(0));
+  }
+
+  /**
+   * Accounts in username order: those after {@code after} (empty: from the first) whose username
+   * starts with {@code prefix} (empty: any), at most {@code limit}. Paged by the last username
+   * seen, so a page is one index range however many accounts there are.
+   */
+  public List<Status> list(String prefix, String after, int limit) {
+    // The prefix as a LIKE pattern: '_' (allowed in usernames) and the escape itself are literal.
+    String pattern = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%";
+    return statuses(
+        "WHERE username > ? AND username LIKE ? ESCAPE '\\' ORDER BY username",
+        List.of(after, pattern),
+        limit);
+  }
+
+  private List<Status> statuses(String where, List<String> args, int limit) {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT display_name, enabled, must_change_password, administrator, created_at"
-                    + " FROM sso.accounts WHERE username = ?")) {
-      ps.setString(1, u.get());
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          return Optional.empty();
-        }
-        java.time.OffsetDateTime created = rs.getObject(5, java.time.OffsetDateTime.class);
-        return Optional.of(
-            new Status(
-                u.get(),
-                rs.getString(1),
-                rs.getBoolean(2),
-                rs.getBoolean(3),
-                rs.getBoolean(4),
-                created == null ? null : created.toInstant()));
+                "SELECT username, display_name, enabled, must_change_password, administrator,"
+                    + " created_at FROM sso.accounts "
+                    + where
+                    + " LIMIT ?")) {
+      for (int i = 0; i < args.size(); i++) {
+        ps.setString(i + 1, args.get(i));
       }
+      ps.setInt(args.size() + 1, limit);
+      List<Status> out = new java.util.ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          java.time.OffsetDateTime created = rs.getObject(6, java.time.OffsetDateTime.class);
+          out.add(
+              new Status(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getBoolean(3),
+                  rs.getBoolean(4),
+                  rs.getBoolean(5),
+                  created == null ? null : created.toInstant()));
+        }
+      }
+      return out;
     } catch (SQLException e) {
       throw new IllegalStateException("accounts are unavailable", e);
     }

@@ -9,6 +9,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.springframework.http.HttpHeaders;
@@ -23,6 +24,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
@@ -293,6 +295,51 @@ public class ClientAdminController {
   }
 
   /**
+   * Accounts in username order, a page at a time: {@code prefix} (the start of the usernames
+   * wanted), {@code after} (the last username of the previous page) and {@code limit} (1–100,
+   * default 50), each in one spelling only. The answer's {@code next} is the {@code after} of the
+   * next page when this one is full (which may then be empty), null when it is not. Each account as
+   * {@link #getAccount} gives it, without its second factors.
+   */
+  @GetMapping(value = "/sso/v1/accounts", produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> listAccounts(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @RequestParam(value = "prefix", required = false) String prefix,
+      @RequestParam(value = "after", required = false) String after,
+      @RequestParam(value = "limit", required = false) String limit) {
+    admins.require(auth);
+    if (prefix != null && !prefix.matches("[a-z0-9._@-]{1,100}")) {
+      throw new ClientMetadata.Invalid("invalid_request", "prefix: 1-100 of a-z 0-9 . _ @ -");
+    }
+    if (after != null
+        && !io.yinxin.sso.account.Accounts.canonical(after).filter(after::equals).isPresent()) {
+      throw new ClientMetadata.Invalid("invalid_request", "after: a username as listed");
+    }
+    // One spelling per number (no sign, no leading zero), so nothing overflows on the way.
+    if (limit != null && !(limit.matches("[1-9][0-9]{0,2}") && Integer.parseInt(limit) <= 100)) {
+      throw new ClientMetadata.Invalid("invalid_request", "limit: 1-100");
+    }
+    int n = limit == null ? 50 : Integer.parseInt(limit);
+    List<io.yinxin.sso.account.Accounts.Status> page =
+        accounts.list(prefix == null ? "" : prefix, after == null ? "" : after, n);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("accounts", page.stream().map(ClientAdminController::describe).toList());
+    out.put("next", page.size() == n ? page.get(n - 1).username() : null);
+    return out;
+  }
+
+  private static Map<String, Object> describe(io.yinxin.sso.account.Accounts.Status s) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("username", s.username());
+    out.put("display_name", s.displayName());
+    out.put("enabled", s.enabled());
+    out.put("must_change_password", s.mustChangePassword());
+    out.put("administrator", s.administrator());
+    out.put("created_at", s.createdAt() == null ? null : s.createdAt().toString());
+    return out;
+  }
+
+  /**
    * An account's state: display name, whether it may sign in, whether its password must be replaced
    * at the next sign-in, whether it administers this provider, when it was created, and its second
    * factors (a TOTP app, how many passkeys). No personal data beyond the display name.
@@ -304,13 +351,7 @@ public class ClientAdminController {
     admins.require(auth);
     io.yinxin.sso.account.Accounts.Status s =
         accounts.status(username).orElseThrow(ClientAdmin.NotFound::new);
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("username", s.username());
-    out.put("display_name", s.displayName());
-    out.put("enabled", s.enabled());
-    out.put("must_change_password", s.mustChangePassword());
-    out.put("administrator", s.administrator());
-    out.put("created_at", s.createdAt() == null ? null : s.createdAt().toString());
+    Map<String, Object> out = describe(s);
     out.put("totp", factors.hasTotp(s.username()));
     out.put("passkeys", factors.passkeys(s.username()));
     return out;
