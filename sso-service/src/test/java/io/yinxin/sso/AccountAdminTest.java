@@ -140,6 +140,48 @@ class AccountAdminTest {
   }
 
   @Test
+  void anOperatorLiftsTheBlocksAPersonsOwnFailuresPutOnTheirAccount() throws Exception {
+    accounts.create("locked.out", PASSWORD, "Locked out");
+    JsonNode before = JSON.readTree(admin("GET", "/sso/v1/accounts/locked.out", null).body());
+    assertThat(before.path("password_blocked_until").isNull()).isTrue();
+    assertThat(before.path("second_step_blocked_until").isNull()).isTrue();
+    Browser guesser = new Browser(base());
+    for (int i = 0; i < 5; i++) {
+      guesser.signIn("locked.out", "not the password " + i);
+    }
+    assertThat(location(guesser.signIn("locked.out", PASSWORD))).endsWith("/login?error");
+    JsonNode blocked = JSON.readTree(admin("GET", "/sso/v1/accounts/locked.out", null).body());
+    assertThat(java.time.Instant.parse(blocked.path("password_blocked_until").asString()))
+        .isAfter(java.time.Instant.now());
+
+    HttpResponse<String> lift = admin("DELETE", "/sso/v1/accounts/Locked.Out/sign-in-blocks", null);
+    assertThat(lift.statusCode()).as(lift.body()).isEqualTo(200);
+    assertThat(JSON.readTree(lift.body()).path("lifted").asBoolean()).isTrue();
+    assertThat(changes("locked.out", "sign-in blocks lifted")).isEqualTo(1);
+    assertThat(
+            JSON.readTree(admin("GET", "/sso/v1/accounts/locked.out", null).body())
+                .path("password_blocked_until")
+                .isNull())
+        .isTrue();
+    assertThat(location(guesser.signIn("locked.out", PASSWORD))).doesNotContain("/login");
+
+    // Nothing left to lift: nothing changes, nothing is recorded. No account, no token: refused.
+    assertThat(
+            JSON.readTree(
+                    admin("DELETE", "/sso/v1/accounts/locked.out/sign-in-blocks", null).body())
+                .path("lifted")
+                .asBoolean())
+        .isFalse();
+    assertThat(changes("locked.out", "sign-in blocks lifted")).isEqualTo(1);
+    assertThat(admin("DELETE", "/sso/v1/accounts/nobody.here/sign-in-blocks", null).statusCode())
+        .isEqualTo(404);
+    assertThat(
+            Browser.json(base(), "DELETE", "/sso/v1/accounts/locked.out/sign-in-blocks", null, null)
+                .statusCode())
+        .isEqualTo(401);
+  }
+
+  @Test
   void aForgottenPasswordIsResetToAOneTimePasswordAndEverySessionAndTokenEnds() throws Exception {
     accounts.create("forgetful", PASSWORD, "Forgetful");
     Browser b = new Browser(base());

@@ -26,7 +26,8 @@ import tools.jackson.databind.JsonNode;
     name = "user",
     description =
         "Sign-in accounts: create one, import many from CSV; list them; show one, reset its password,"
-            + " disable or enable it, remove its second factors, sign it out everywhere.",
+            + " disable or enable it, remove its second factors, lift its sign-in blocks, sign it"
+            + " out everywhere.",
     mixinStandardHelpOptions = true,
     subcommands = {
       UserCommand.Create.class,
@@ -37,6 +38,7 @@ import tools.jackson.databind.JsonNode;
       UserCommand.Disable.class,
       UserCommand.Enable.class,
       UserCommand.RemoveSecondFactors.class,
+      UserCommand.Unblock.class,
       UserCommand.SignOut.class
     })
 final class UserCommand {
@@ -364,7 +366,13 @@ final class UserCommand {
               + ", TOTP "
               + (r.path("totp").asBoolean() ? "on" : "off")
               + ", passkeys "
-              + r.path("passkeys").asInt());
+              + r.path("passkeys").asInt()
+              + (r.path("password_blocked_until").isString()
+                  ? ", password blocked until " + r.path("password_blocked_until").asString()
+                  : "")
+              + (r.path("second_step_blocked_until").isString()
+                  ? ", second step blocked until " + r.path("second_step_blocked_until").asString()
+                  : ""));
       return 0;
     }
   }
@@ -472,6 +480,32 @@ final class UserCommand {
               + " recovery code(s), "
               + r.path("passkeys").asInt()
               + " passkey(s)");
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "unblock",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Lift the blocks an account's own failed attempts put on it (password and second step),",
+        "so the person need not wait for them to end.",
+        "",
+        "Example: yinxin user unblock zhangsan"
+      })
+  static final class Unblock extends OneAccount {
+
+    @Override
+    public Integer call() {
+      JsonNode r = node.call(account(node, username, "/sign-in-blocks").DELETE());
+      PrintOut.print(
+          spec,
+          node,
+          r,
+          r.path("username").asString()
+              + (r.path("lifted").asBoolean()
+                  ? ": sign-in blocks lifted"
+                  : ": no sign-in blocks, nothing changed"));
       return 0;
     }
   }

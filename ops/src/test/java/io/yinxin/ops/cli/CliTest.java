@@ -135,6 +135,7 @@ class CliTest {
           {"user", "disable"},
           {"user", "enable"},
           {"user", "remove-second-factors"},
+          {"user", "unblock"},
           {"user", "sign-out"}
         }) {
       Run r = yinxin(c[0], c[1], "--help");
@@ -313,6 +314,8 @@ class CliTest {
     assertThat(yinxin("user", "enable", "zhao.liu").out()).contains("zhao.liu enabled");
     assertThat(yinxin("user", "remove-second-factors", "zhao.liu").out())
         .contains("removed 0 TOTP app(s), 0 recovery code(s), 0 passkey(s)");
+    assertThat(yinxin("user", "unblock", "zhao.liu").out())
+        .contains("zhao.liu: no sign-in blocks, nothing changed");
     assertThat(yinxin("user", "sign-out", "zhao.liu").out())
         .contains("zhao.liu signed out of every session");
     // Listed by prefix, a page at a time.

@@ -199,18 +199,22 @@ public final class Accounts implements UserDetailsService {
    */
   public Optional<Boolean> setEnabled(
       String actor, String username, boolean enabled, io.yinxin.audit.AuditOutbox audit) {
+    return ifExists(
+        username,
+        u ->
+            updateRecorded(
+                actor,
+                u,
+                "UPDATE sso.accounts SET enabled = ? WHERE username = ? AND enabled <> ?",
+                List.of(enabled, u, enabled),
+                enabled ? "account enabled" : "account disabled",
+                audit));
+  }
+
+  /** {@code change} of the account's one spelling, or empty when there is no such account. */
+  private <T> Optional<T> ifExists(String username, java.util.function.Function<String, T> change) {
     Optional<String> u = canonical(username);
-    if (u.isEmpty() || !exists(u.get())) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        updateRecorded(
-            actor,
-            u.get(),
-            "UPDATE sso.accounts SET enabled = ? WHERE username = ? AND enabled <> ?",
-            List.of(enabled, u.get(), enabled),
-            enabled ? "account enabled" : "account disabled",
-            audit));
+    return u.isEmpty() || !exists(u.get()) ? Optional.empty() : Optional.of(change.apply(u.get()));
   }
 
   /**
@@ -235,7 +239,7 @@ public final class Accounts implements UserDetailsService {
               for (int i = 0; i < args.size(); i++) {
                 ps.setObject(i + 1, args.get(i));
               }
-              changed[0] = ps.executeUpdate() == 1;
+              changed[0] = ps.executeUpdate() > 0;
             }
             return changed[0]
                 ? audit.record(
@@ -251,6 +255,28 @@ public final class Accounts implements UserDetailsService {
       throw new IllegalStateException("cannot store the account", e);
     }
     return changed[0];
+  }
+
+  /**
+   * Lifts the blocks the account's own failures put on it — its password attempts and its second
+   * step — and forgets those failures (Keycloak's "unlock user"), with its {@code CONFIG_CHANGED}
+   * event in the same transaction. Blocks of client addresses and device cookies stay: they are not
+   * the account's.
+   *
+   * @return empty when there is no such account, else whether anything was lifted or forgotten
+   */
+  public Optional<Boolean> liftSignInBlocks(
+      String actor, String username, io.yinxin.audit.AuditOutbox audit) {
+    return ifExists(
+        username,
+        u ->
+            updateRecorded(
+                actor,
+                u,
+                "DELETE FROM sso.login_failures WHERE throttle_key IN (?, ?)",
+                List.of("account:" + u, "otp:" + u),
+                "sign-in blocks lifted",
+                audit));
   }
 
   /** An account as an operator sees it: no password hash, no personal data but its name. */

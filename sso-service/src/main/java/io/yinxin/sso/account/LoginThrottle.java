@@ -223,6 +223,16 @@ public final class LoginThrottle {
     }
   }
 
+  /** Until when the account's password attempts are blocked, if they are. */
+  public Optional<Instant> passwordBlockedUntil(String username) {
+    return blockedUntil("account:" + username, clock.instant());
+  }
+
+  /** Until when the account's second step (its codes) is blocked, if it is. */
+  public Optional<Instant> secondStepBlockedUntil(String username) {
+    return blockedUntil("otp:" + username, clock.instant());
+  }
+
   /**
    * Lifts an account's blocks (its password attempts and its second step), as an operator does who
    * has just reset its password: the person signs in with the new one-time password at once. Blocks

@@ -354,6 +354,33 @@ public class ClientAdminController {
     Map<String, Object> out = describe(s);
     out.put("totp", factors.hasTotp(s.username()));
     out.put("passkeys", factors.passkeys(s.username()));
+    // Blocked by its own failed attempts (five in a window): until when, or null.
+    out.put(
+        "password_blocked_until",
+        throttle.passwordBlockedUntil(s.username()).map(Object::toString).orElse(null));
+    out.put(
+        "second_step_blocked_until",
+        throttle.secondStepBlockedUntil(s.username()).map(Object::toString).orElse(null));
+    return out;
+  }
+
+  /**
+   * Lifts the blocks an account's own failed attempts put on it (password and second step) and
+   * forgets those failures, for a person who calls the helpdesk and should not wait 15 minutes;
+   * {@code "lifted": false} when there was nothing to lift. 404 for no such account.
+   */
+  @DeleteMapping(
+      value = "/sso/v1/accounts/{username}/sign-in-blocks",
+      produces = MediaType.APPLICATION_JSON_VALUE)
+  public Map<String, Object> liftSignInBlocks(
+      @RequestHeader(value = "Authorization", required = false) String auth,
+      @PathVariable String username) {
+    String actor = admins.require(auth);
+    boolean lifted =
+        accounts.liftSignInBlocks(actor, username, audit).orElseThrow(ClientAdmin.NotFound::new);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("username", io.yinxin.sso.account.Accounts.canonical(username).orElseThrow());
+    out.put("lifted", lifted);
     return out;
   }
 
