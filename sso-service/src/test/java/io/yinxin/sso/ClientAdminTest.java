@@ -293,6 +293,12 @@ class ClientAdminTest {
                 + ok
                 + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"default_acr_values\":"
                 + " [\"URN:yinxin:loa:2\"]}",
+            "{"
+                + ok
+                + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"minimum_acr\": \"urn:yinxin:loa:3\"}",
+            "{"
+                + ok
+                + "\"redirect_uris\": [\"https://a.gov.cn/\"], \"minimum_acr\": [\"urn:yinxin:loa:2\"]}",
             "[1, 2]",
             "not json");
     for (String body : bodies) {

@@ -252,6 +252,22 @@ class SignInParametersTest {
     assertThat(location(b.get(authorize(Browser.verifier(), "e", ""))))
         .startsWith(REDIRECT + "?")
         .contains("code=");
+
+    // A client registered with minimum_acr two factors is not lowered by its request.
+    clientAdmin.create(
+        "test",
+        Optional.of("sealing-portal"),
+        io.yinxin.sso.client.ClientMetadata.from(
+            Map.of(
+                "client_name", "Sealing portal",
+                "redirect_uris", List.of(REDIRECT),
+                "scope", "openid",
+                "require_consent", false,
+                "minimum_acr", "urn:yinxin:loa:2")));
+    String sealing =
+        authorize(Browser.verifier(), "m", "&acr_values=urn%3Ayinxin%3Aloa%3A1")
+            .replace(demo.clientId(), "sealing-portal");
+    assertThat(location(b.get(sealing))).endsWith("/login?stepup");
   }
 
   @Test

@@ -44,7 +44,8 @@ public record ClientMetadata(
     CertificateName certificateName,
     List<String> requestUris,
     String idTokenSignedResponseAlg,
-    List<String> defaultAcrValues) {
+    List<String> defaultAcrValues,
+    String minimumAcr) {
 
   /**
    * The name a {@code tls_client_auth} client's certificate must carry: one of {@link
@@ -116,7 +117,8 @@ public record ClientMetadata(
           "tls_client_auth_san_email",
           "request_uris",
           "id_token_signed_response_alg",
-          "default_acr_values");
+          "default_acr_values",
+          "minimum_acr");
   // RFC 6749 §3.3 scope-token.
   private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,64}");
   private static final Pattern PRIVATE_SCHEME =
@@ -259,15 +261,12 @@ public record ClientMetadata(
     }
     // OpenID Connect Registration §2: the levels asked for when a request names none.
     List<String> acr = strings(json, "default_acr_values", 2);
-    for (String v : acr) {
-      if (!v.equals(AuthenticationMethods.ONE_FACTOR)
-          && !v.equals(AuthenticationMethods.TWO_FACTORS)) {
-        throw invalid(
-            "default_acr_values: "
-                + AuthenticationMethods.ONE_FACTOR
-                + " or "
-                + AuthenticationMethods.TWO_FACTORS);
-      }
+    acr.forEach(v -> level("default_acr_values", v));
+    // Yinxin's (Keycloak's "minimum ACR value"): the level every sign-in to this client reaches,
+    // whatever its request asks.
+    String minimumAcr = string(json, "minimum_acr", null);
+    if (minimumAcr != null) {
+      level("minimum_acr", minimumAcr);
     }
     return new ClientMetadata(
         name,
@@ -287,7 +286,21 @@ public record ClientMetadata(
         certificateName,
         requestUris,
         idTokenAlg,
-        acr);
+        acr,
+        minimumAcr);
+  }
+
+  /** Refuses anything but the two levels ID tokens state. */
+  private static void level(String field, String value) {
+    if (!value.equals(AuthenticationMethods.ONE_FACTOR)
+        && !value.equals(AuthenticationMethods.TWO_FACTORS)) {
+      throw invalid(
+          field
+              + ": "
+              + AuthenticationMethods.ONE_FACTOR
+              + " or "
+              + AuthenticationMethods.TWO_FACTORS);
+    }
   }
 
   /** Whether the client authenticates with a secret that this server generates and hashes. */
@@ -340,6 +353,9 @@ public record ClientMetadata(
     if (!defaultAcrValues.isEmpty()) {
       settings.setting(DEFAULT_ACR_VALUES, String.join(" ", defaultAcrValues));
     }
+    if (minimumAcr != null) {
+      settings.setting(MINIMUM_ACR, minimumAcr);
+    }
     if (certificateName != null) {
       settings
           .setting(TlsClientAuth.NAME_FIELD, certificateName.field())
@@ -375,6 +391,14 @@ public record ClientMetadata(
 
   /** Client settings key of {@code default_acr_values}, space-separated. */
   public static final String DEFAULT_ACR_VALUES = "yinxin.default_acr_values";
+
+  /** Client settings key of {@code minimum_acr}. */
+  public static final String MINIMUM_ACR = "yinxin.minimum_acr";
+
+  /** Whether every sign-in to {@code c} must reach two factors, whatever its request asks. */
+  public static boolean requiresTwoFactors(RegisteredClient c) {
+    return AuthenticationMethods.TWO_FACTORS.equals(c.getClientSettings().getSetting(MINIMUM_ACR));
+  }
 
   /** The levels {@code c} asks for when its authorization request names none (space-separated). */
   public static java.util.Optional<String> defaultAcrValues(RegisteredClient c) {
@@ -445,6 +469,9 @@ public record ClientMetadata(
       m.put(field, c.getClientSettings().getSetting(TlsClientAuth.NAME_VALUE));
     }
     defaultAcrValues(c).ifPresent(v -> m.put("default_acr_values", List.of(v.split(" "))));
+    if (c.getClientSettings().getSetting(MINIMUM_ACR) instanceof String min) {
+      m.put("minimum_acr", min);
+    }
     return m;
   }
 

@@ -88,16 +88,19 @@ public final class FreshSignIn {
       Set<String> prompt = prompts(p.get("prompt"));
       OptionalLong maxAge = maxAge(p.get("max_age"), t, context.getRegisteredClient());
       Optional<String> hinted = hintedPerson(p.get("id_token_hint"));
-      // A request that names no level gets the client's registered default_acr_values.
+      // A request that names no level gets the client's registered default_acr_values; a client
+      // registered with minimum_acr two factors gets them whatever its request says.
       boolean twoFactors =
           asksTwoFactors(
-              p.containsKey("acr_values")
-                  ? p.get("acr_values")
-                  : io.yinxin.sso.client.ClientMetadata.defaultAcrValues(
-                          context.getRegisteredClient())
-                      .orElse(null),
-              t,
-              context.getRegisteredClient());
+                  p.containsKey("acr_values")
+                      ? p.get("acr_values")
+                      : io.yinxin.sso.client.ClientMetadata.defaultAcrValues(
+                              context.getRegisteredClient())
+                          .orElse(null),
+                  t,
+                  context.getRegisteredClient())
+              || io.yinxin.sso.client.ClientMetadata.requiresTwoFactors(
+                  context.getRegisteredClient());
       if (!prompt.contains("login") && maxAge.isEmpty() && hinted.isEmpty() && !twoFactors) {
         return;
       }
