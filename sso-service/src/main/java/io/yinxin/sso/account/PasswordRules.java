@@ -134,7 +134,11 @@ public final class PasswordRules {
    * television) and patterns (keyboards, dates, l33t, repeats), and a list of what Chinese
    * passwords are made of that its lists do not know ({@code common-chinese.txt}).
    */
-  private static final com.nulabinc.zxcvbn.Zxcvbn ESTIMATOR = estimator();
+  private static final class Estimator {
+    // Loaded on the first new password, not when the encoder above is built at every start: the
+    // lists take a few hundred milliseconds and some megabytes.
+    static final com.nulabinc.zxcvbn.Zxcvbn INSTANCE = estimator();
+  }
 
   private static com.nulabinc.zxcvbn.Zxcvbn estimator() {
     try (var in = PasswordRules.class.getResourceAsStream("common-chinese.txt")) {
@@ -162,7 +166,7 @@ public final class PasswordRules {
     if (!name.isEmpty()) {
       known.add(name);
     }
-    return ESTIMATOR.measure(p.substring(0, end), known).getGuesses();
+    return Estimator.INSTANCE.measure(p.substring(0, end), known).getGuesses();
   }
 
   /** A unit of one to four code points written again and again ("aaaa…", "abab…", "1234 1234…"). */
