@@ -10,6 +10,7 @@ import io.yinxin.hsm.KeySpec;
 import io.yinxin.hsm.bridge.KeyServiceContentSigner;
 import io.yinxin.sign.registry.Seal;
 import io.yinxin.sign.registry.SealRegistry;
+import io.yinxin.sign.registry.SealSummary;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.util.ArrayList;
@@ -42,8 +43,9 @@ final class DemoSeal {
   private DemoSeal() {}
 
   static Optional<String> ensure(KeyService keys, IssuanceService issuance, SealRegistry registry) {
-    for (Seal s : registry.list()) {
-      if (s.name().equals(ORGANIZATION) && registry.grantees(s.id()).contains(GRANTEE)) {
+    for (SealSummary s :
+        registry.grantedTo(List.of(GRANTEE), Optional.empty(), SealRegistry.MAX_PAGE)) {
+      if (s.name().equals(ORGANIZATION)) {
         return Optional.of(s.id());
       }
     }

@@ -13,6 +13,7 @@ import io.yinxin.ca.revoke.RevocationService;
 import io.yinxin.ca.store.CaStore;
 import io.yinxin.ca.store.CertificateRecord;
 import io.yinxin.ca.store.CertificateRecord.Status;
+import io.yinxin.ca.store.CertificateStore;
 import io.yinxin.ca.store.CrlStore.CrlRecord;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
@@ -150,16 +151,35 @@ public class CaController {
     return ResponseEntity.ok(view(r));
   }
 
-  /** Searches certificates, newest first. Scope {@code ca:read}. */
+  /**
+   * Searches certificates, newest first, a page at a time. Scope {@code ca:read}. {@code after} is
+   * the {@code next} of the previous page ({@code issuer/serial} of its last certificate), present
+   * when that page was full.
+   */
   @GetMapping("/ca/v1/certificates")
   public Map<String, Object> search(
       @RequestParam(required = false) String issuer,
       @RequestParam(required = false) String profile,
       @RequestParam(required = false) String status,
       @RequestParam(required = false) String subject,
+      @RequestParam(required = false) String after,
       @RequestParam(defaultValue = "100") int limit,
       @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String auth) {
     operators.require("ca:read", auth);
+    Optional<CertificateStore.Position> position = Optional.empty();
+    if (after != null) {
+      // One spelling: a CA's name and the serial as this API writes it (lower-case hex).
+      int slash = after.indexOf('/');
+      if (slash < 1
+          || !after.substring(0, slash).matches("[a-z0-9][a-z0-9-]{0,62}")
+          || !after.substring(slash + 1).matches("[0-9a-f]{1,40}")) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST, "after", "the issuer/serial of a listed certificate");
+      }
+      position =
+          Optional.of(
+              new CertificateStore.Position(after.substring(0, slash), after.substring(slash + 1)));
+    }
     if (limit < 1 || limit > 1000) {
       throw new CaException(CaException.Code.INVALID_REQUEST, "limit", "must be 1-1000");
     }
@@ -196,6 +216,7 @@ public class CaController {
                 Optional.ofNullable(profile),
                 st,
                 Optional.ofNullable(subject),
+                position,
                 limit)) {
       Map<String, Object> v = view(r);
       v.remove("certificate");
@@ -203,6 +224,11 @@ public class CaController {
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("items", items);
+    out.put(
+        "next",
+        items.size() == limit
+            ? items.get(limit - 1).get("issuer") + "/" + items.get(limit - 1).get("serial")
+            : null);
     return out;
   }
 

@@ -158,41 +158,66 @@ public final class CertificateStore {
     }
   }
 
+  /** A certificate by its issuing CA and serial: where a page of a search ends. */
+  public record Position(String issuer, String serial) {}
+
   /**
-   * A search over issued certificates, newest first.
+   * A search over issued certificates, newest first (then by CA and serial, so the order is total).
    *
    * @param subjectContains substring of the subject DN, or empty
+   * @param after the last certificate of the previous page; the page goes on after it in this
+   *     order, however many certificates were issued since. It must exist.
+   * @throws CaException {@code INVALID_REQUEST} when {@code after} names no certificate
    */
   public List<CertificateRecord> search(
       Optional<String> issuer,
       Optional<String> profile,
       Optional<Status> status,
       Optional<String> subjectContains,
+      Optional<Position> after,
       int limit) {
-    StringBuilder sql =
-        new StringBuilder("SELECT " + CERT_COLUMNS + " FROM ca.certificates WHERE 1=1");
+    StringBuilder sql = new StringBuilder("SELECT ");
+    sql.append(
+        java.util.Arrays.stream(CERT_COLUMNS.split(","))
+            .map(col -> "c." + col.strip())
+            .collect(java.util.stream.Collectors.joining(", ")));
+    sql.append(" FROM ca.certificates c");
     List<Object> args = new ArrayList<>();
+    if (after.isPresent()) {
+      if (certificate(after.get().issuer(), after.get().serial()).isEmpty()) {
+        throw new CaException(
+            CaException.Code.INVALID_REQUEST, "after", "the issuer/serial of a listed certificate");
+      }
+      sql.append(
+          " JOIN ca.certificates a ON a.issuer = ? AND a.serial = ?"
+              + " WHERE (c.issued_at < a.issued_at OR (c.issued_at = a.issued_at"
+              + " AND (c.issuer > a.issuer OR (c.issuer = a.issuer AND c.serial > a.serial))))");
+      args.add(after.get().issuer());
+      args.add(after.get().serial());
+    } else {
+      sql.append(" WHERE 1=1");
+    }
     issuer.ifPresent(
         v -> {
-          sql.append(" AND issuer = ?");
+          sql.append(" AND c.issuer = ?");
           args.add(v);
         });
     profile.ifPresent(
         v -> {
-          sql.append(" AND profile = ?");
+          sql.append(" AND c.profile = ?");
           args.add(v);
         });
     status.ifPresent(
         v -> {
-          sql.append(" AND status = ?");
+          sql.append(" AND c.status = ?");
           args.add(v.code());
         });
     subjectContains.ifPresent(
         v -> {
-          sql.append(" AND subject LIKE ? ESCAPE '!'");
+          sql.append(" AND c.subject LIKE ? ESCAPE '!'");
           args.add("%" + v.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
         });
-    sql.append(" ORDER BY issued_at DESC, serial LIMIT ?");
+    sql.append(" ORDER BY c.issued_at DESC, c.issuer, c.serial LIMIT ?");
     args.add(limit);
     return db.inTransaction(
         c -> {

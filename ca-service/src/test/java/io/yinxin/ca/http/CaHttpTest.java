@@ -33,6 +33,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -1267,6 +1268,83 @@ class CaHttpTest {
         400,
         "BAD_KEY",
         "csr.publicKey");
+  }
+
+  @Test
+  void aSearchIsPagedNewestFirstWithoutGapsOrRepeatsEvenAcrossEqualIssueTimes() throws Exception {
+    List<String> serials = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      serials.add(
+          (String)
+              issue(
+                      "citizen-sign",
+                      TestCsr.p256(),
+                      Map.of("name", "翁十", "idNumber", "11010519491231002X"),
+                      Map.of())
+                  .get("serial"));
+    }
+    // Three of them issued in the same instant, as a batch or two nodes can.
+    try (Connection conn = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
+        java.sql.PreparedStatement ps =
+            conn.prepareStatement(
+                "UPDATE ca.certificates SET issued_at = (SELECT issued_at FROM ca.certificates"
+                    + " WHERE issuer = 'citizen' AND serial = ?) WHERE issuer = 'citizen'"
+                    + " AND serial IN (?, ?)")) {
+      ps.setString(1, serials.get(1));
+      ps.setString(2, serials.get(2));
+      ps.setString(3, serials.get(3));
+      ps.executeUpdate();
+    }
+    String query = "/ca/v1/certificates?subject=%E7%BF%81%E5%8D%81&limit=2";
+    List<String> walked = new java.util.ArrayList<>();
+    List<Integer> sizes = new java.util.ArrayList<>();
+    String after = null;
+    do {
+      HttpResponse<String> r =
+          get(query + (after == null ? "" : "&after=" + after.replace("/", "%2F")), READER);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      JsonNode page = JSON.readTree(r.body());
+      sizes.add(page.path("items").size());
+      page.path("items").forEach(i -> walked.add(i.path("serial").asString()));
+      after = page.path("next").isNull() ? null : page.path("next").asString();
+    } while (after != null && sizes.size() < 10);
+    // Newest first, then CA and serial: the order the database gives for the same rows.
+    List<String> expected = new java.util.ArrayList<>();
+    try (Connection conn = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
+        Statement st = conn.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT serial FROM ca.certificates WHERE subject LIKE '%翁十%'"
+                    + " ORDER BY issued_at DESC, issuer, serial")) {
+      while (rs.next()) {
+        expected.add(rs.getString(1));
+      }
+    }
+    assertThat(expected).containsExactlyInAnyOrderElementsOf(serials);
+    assertThat(walked).containsExactlyElementsOf(expected);
+    // A page that is not full has no next.
+    assertThat(sizes).containsExactly(2, 2, 1);
+
+    for (String bad :
+        new String[] {
+          "citizen/" + serials.get(0).toUpperCase(java.util.Locale.ROOT),
+          "citizen/00" + serials.get(0),
+          "citizen/ffffffffffffffffffffffffffffffff",
+          "nosuchca/" + serials.get(0),
+          serials.get(0),
+          "/" + serials.get(0),
+          "citizen/"
+        }) {
+      assertProblem(
+          get(
+              query
+                  + "&after="
+                  + java.net.URLEncoder.encode(bad, java.nio.charset.StandardCharsets.UTF_8),
+              READER),
+          400,
+          "INVALID_REQUEST",
+          "after");
+    }
   }
 
   @Test

@@ -219,7 +219,8 @@ final class CaCommand {
       name = "list",
       mixinStandardHelpOptions = true,
       description = {
-        "List certificates, newest first.",
+        "List certificates, newest first, a page at a time: when the page is full, the last line",
+        "says which --after gives the next one.",
         "",
         "Example: yinxin ca list --profile citizen-sign --status revoked"
       })
@@ -235,23 +236,23 @@ final class CaCommand {
     @Option(names = "--status", description = "valid, revoked or on-hold")
     String status;
 
-    @Option(names = "--limit", defaultValue = "100")
+    @Option(names = "--subject", description = "part of the subject name")
+    String subject;
+
+    @Option(names = "--after", description = "ISSUER/SERIAL: the page after this certificate")
+    String after;
+
+    @Option(names = "--limit", defaultValue = "100", description = "1-1000 (default 100)")
     int limit;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
-      StringBuilder q = new StringBuilder("?limit=" + limit);
-      if (issuer != null) {
-        q.append("&issuer=").append(enc(issuer));
-      }
-      if (profile != null) {
-        q.append("&profile=").append(enc(profile));
-      }
-      if (status != null) {
-        q.append("&status=").append(enc(status));
-      }
+      String q =
+          Node.query(
+              "limit", limit, "issuer", issuer, "profile", profile, "status", status, "subject",
+              subject, "after", after);
       JsonNode r =
           node.call(
               node.request("/ca/v1/certificates" + q, node.token(TOKEN_ENV, "caOperatorToken"))
@@ -271,6 +272,7 @@ final class CaCommand {
                 c.path("profile").asString(),
                 c.path("subject").asString());
       }
+      Node.printNext(spec, r);
       return 0;
     }
   }

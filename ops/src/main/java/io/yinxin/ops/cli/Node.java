@@ -153,4 +153,31 @@ public final class Node {
   static String pretty(JsonNode n) {
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n);
   }
+
+  /**
+   * A query string ({@code ?a=1&b=x}, or empty) of the name-value pairs given, leaving out those
+   * whose value is null, each value URL-encoded.
+   */
+  static String query(Object... namesAndValues) {
+    StringBuilder q = new StringBuilder();
+    for (int i = 0; i + 1 < namesAndValues.length; i += 2) {
+      if (namesAndValues[i + 1] != null) {
+        q.append(q.length() == 0 ? '?' : '&')
+            .append(namesAndValues[i])
+            .append('=')
+            .append(
+                java.net.URLEncoder.encode(
+                    String.valueOf(namesAndValues[i + 1]),
+                    java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+    return q.toString();
+  }
+
+  /** The line that tells how to get the next page of a listing, when there is one. */
+  static void printNext(picocli.CommandLine.Model.CommandSpec spec, JsonNode page) {
+    if (page.path("next").isString()) {
+      spec.commandLine().getOut().println("more: --after " + page.path("next").asString());
+    }
+  }
 }

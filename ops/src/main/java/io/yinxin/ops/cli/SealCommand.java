@@ -23,9 +23,10 @@ import tools.jackson.databind.JsonNode;
 /** {@code yinxin seal ...}: seal PDFs with a registered seal, validate sealed PDFs. */
 @Command(
     name = "seal",
-    description = "Seals: sign PDF files or folders, verify sealed PDFs.",
+    description =
+        "Seals: list the registered seals, sign PDF files or folders, verify sealed PDFs.",
     mixinStandardHelpOptions = true,
-    subcommands = {SealCommand.Sign.class, SealCommand.Verify.class})
+    subcommands = {SealCommand.ListSeals.class, SealCommand.Sign.class, SealCommand.Verify.class})
 final class SealCommand {
   static final String TOKEN_ENV = "YINXIN_SEAL_TOKEN";
 
@@ -48,6 +49,59 @@ final class SealCommand {
       }
     }
     return out;
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = {
+        "List the registered seals, oldest first, a page at a time: when the page is full, the",
+        "last line says which --after gives the next one. Token: $" + TOKEN_ENV + " (seal:admin)",
+        "or dev.json.",
+        "",
+        "Example: yinxin seal list --grantee erp-portal"
+      })
+  static final class ListSeals implements Callable<Integer> {
+    @Mixin Node node;
+
+    @Option(names = "--grantee", description = "Only the seals this caller may use")
+    String grantee;
+
+    @Option(names = "--after", description = "The last seal id of the previous page")
+    String after;
+
+    @Option(names = "--limit", description = "At most this many (1-1000, default 100)")
+    Integer limit;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      JsonNode r =
+          node.call(
+              node.request(
+                      "/sign/v1/seals"
+                          + Node.query("grantee", grantee, "after", after, "limit", limit),
+                      node.token(TOKEN_ENV, "sealToken"))
+                  .GET());
+      if (node.json) {
+        spec.commandLine().getOut().println(Node.pretty(r));
+        return 0;
+      }
+      for (JsonNode s : r.path("items")) {
+        spec.commandLine()
+            .getOut()
+            .printf(
+                "%s %-8s %-14s %s%s%n",
+                s.path("id").asString(),
+                s.path("status").asString(),
+                s.path("algorithm").asString(),
+                s.path("name").asString(),
+                s.path("subLine").asString().isEmpty() ? "" : " " + s.path("subLine").asString());
+      }
+      Node.printNext(spec, r);
+      return 0;
+    }
   }
 
   @Command(

@@ -298,20 +298,11 @@ final class UserCommand {
 
     @Override
     public Integer call() {
-      List<String> query = new ArrayList<>();
-      if (prefix != null) {
-        query.add("prefix=" + java.net.URLEncoder.encode(prefix, StandardCharsets.UTF_8));
-      }
-      if (after != null) {
-        query.add("after=" + java.net.URLEncoder.encode(after, StandardCharsets.UTF_8));
-      }
-      if (limit != null) {
-        query.add("limit=" + limit);
-      }
       JsonNode r =
           node.call(
               node.request(
-                      "/sso/v1/accounts" + (query.isEmpty() ? "" : "?" + String.join("&", query)),
+                      "/sso/v1/accounts"
+                          + Node.query("prefix", prefix, "after", after, "limit", limit),
                       node.token(ClientCommand.TOKEN_ENV, "ssoAdminToken"))
                   .GET());
       if (node.json) {
@@ -326,9 +317,7 @@ final class UserCommand {
                     + (a.path("enabled").asBoolean() ? "" : " DISABLED")
                     + (a.path("administrator").asBoolean() ? " administrator" : ""));
       }
-      if (r.path("next").isString()) {
-        spec.commandLine().getOut().println("more: --after " + r.path("next").asString());
-      }
+      Node.printNext(spec, r);
       return 0;
     }
   }

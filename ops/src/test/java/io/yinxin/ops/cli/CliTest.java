@@ -115,6 +115,7 @@ class CliTest {
           {"ca", "init"},
           {"audit", "check"},
           {"audit", "bundle"},
+          {"seal", "list"},
           {"seal", "sign"},
           {"seal", "verify"},
           {"client", "register"},
@@ -145,6 +146,33 @@ class CliTest {
     Run completion = yinxin("generate-completion");
     assertThat(completion.exit()).isZero();
     assertThat(completion.out()).contains("complete -F").contains("yinxin");
+  }
+
+  @Test
+  void sealsAndCertificatesAreListedAPageAtATime() throws Exception {
+    JsonNode dev = JSON.readTree(Files.readString(DIR.resolve("data/dev.json")));
+    String seal = dev.path("demoSealId").asString();
+    Run seals = yinxin("seal", "list", "--grantee", "dev-sealer");
+    assertThat(seals.exit()).as(seals.err()).isZero();
+    assertThat(seals.out()).startsWith(seal).contains("福州某某科技有限公司").doesNotContain("more:");
+    Run one = yinxin("seal", "list", "--limit", "1");
+    assertThat(one.out()).contains("more: --after seal-");
+    assertThat(yinxin("seal", "list", "--limit", "0").exit()).isEqualTo(1);
+
+    Run first = yinxin("ca", "list", "--limit", "1");
+    assertThat(first.exit()).as(first.err()).isZero();
+    java.util.regex.Matcher more =
+        java.util.regex.Pattern.compile("more: --after ([a-z0-9-]+/[0-9a-f]+)")
+            .matcher(first.out());
+    assertThat(more.find()).as(first.out()).isTrue();
+    Run second = yinxin("ca", "list", "--limit", "1", "--after", more.group(1));
+    assertThat(second.exit()).as(second.err()).isZero();
+    String firstSerial = more.group(1).substring(more.group(1).indexOf('/') + 1);
+    assertThat(first.out()).contains(firstSerial);
+    assertThat(second.out()).doesNotContain(firstSerial).contains("more: --after ");
+    Run unknown = yinxin("ca", "list", "--after", "citizen/ffff");
+    assertThat(unknown.exit()).isEqualTo(1);
+    assertThat(unknown.err()).contains("400");
   }
 
   /**

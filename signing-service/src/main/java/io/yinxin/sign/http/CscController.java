@@ -11,8 +11,10 @@ import io.yinxin.sign.SignException.Code;
 import io.yinxin.sign.csc.CscAlgorithms;
 import io.yinxin.sign.csc.SignatureActivations;
 import io.yinxin.sign.pades.RevocationFetcher;
+import io.yinxin.sign.registry.RegisteredSeal;
 import io.yinxin.sign.registry.Seal;
 import io.yinxin.sign.registry.SealRegistry;
+import io.yinxin.sign.registry.SealSummary;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.security.PublicKey;
@@ -150,30 +152,37 @@ public class CscController {
     Optional<String> after = pageToken(body);
     List<String> ids = new ArrayList<>();
     List<Map<String, Object>> infos = new ArrayList<>();
-    List<Seal> granted = new ArrayList<>(registry.grantedTo(caller.names()));
-    granted.sort(java.util.Comparator.comparing(Seal::id));
     String next = null;
-    for (Seal seal : granted) {
-      if (after.isPresent() && seal.id().compareTo(after.get()) <= 0) {
-        continue; // on an earlier page
+    // Pages of the granted seals in id order, read until one more credential than asked is found
+    // (then this page ends at the one before it) or the seals run out.
+    Optional<String> cursor = after;
+    int batch = Math.min(SealRegistry.MAX_PAGE, maxResults + 1);
+    scan:
+    while (true) {
+      List<SealSummary> granted = registry.grantedTo(caller.names(), cursor, batch);
+      for (SealSummary seal : granted) {
+        if (CscAlgorithms.offered(seal.algorithm()).isEmpty()) {
+          continue; // a key the CSC algorithms do not cover
+        }
+        if (onlyValid && !(seal.active() && certificateValid(seal))) {
+          continue;
+        }
+        if (ids.size() == maxResults) {
+          next = ids.get(ids.size() - 1);
+          break scan;
+        }
+        ids.add(seal.id());
+        if (withInfo) {
+          Map<String, Object> info = new LinkedHashMap<>();
+          info.put("credentialID", seal.id());
+          info.putAll(describe(seal, certificates, certInfo, authInfo));
+          infos.add(info);
+        }
       }
-      if (CscAlgorithms.offered(seal.algorithm()).isEmpty()) {
-        continue; // a key the CSC algorithms do not cover
-      }
-      if (onlyValid && !(seal.active() && certificateValid(seal))) {
-        continue;
-      }
-      if (ids.size() == maxResults) {
-        next = ids.get(ids.size() - 1);
+      if (granted.size() < batch) {
         break;
       }
-      ids.add(seal.id());
-      if (withInfo) {
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("credentialID", seal.id());
-        info.putAll(describe(seal, certificates, certInfo, authInfo));
-        infos.add(info);
-      }
+      cursor = Optional.of(granted.get(granted.size() - 1).id());
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("credentialIDs", ids);
@@ -449,7 +458,7 @@ public class CscController {
   // --- answers ---------------------------------------------------------------------------------
 
   private Map<String, Object> describe(
-      Seal seal, String certificates, boolean certInfo, boolean authInfo) {
+      RegisteredSeal seal, String certificates, boolean certInfo, boolean authInfo) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("description", seal.name() + (seal.subLine().isEmpty() ? "" : " " + seal.subLine()));
     out.put("signatureQualifier", "eu_eseal");
@@ -491,7 +500,7 @@ public class CscController {
     return out;
   }
 
-  private boolean certificateValid(Seal seal) {
+  private boolean certificateValid(RegisteredSeal seal) {
     return seal.chain().get(0).isValidOn(java.util.Date.from(clock.instant()));
   }
 

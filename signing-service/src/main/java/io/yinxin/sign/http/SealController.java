@@ -8,6 +8,7 @@ import io.yinxin.sign.pades.PadesSealer;
 import io.yinxin.sign.pades.SealOptions;
 import io.yinxin.sign.registry.Seal;
 import io.yinxin.sign.registry.SealRegistry;
+import io.yinxin.sign.registry.SealSummary;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -31,6 +32,7 @@ import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
@@ -107,22 +109,46 @@ public class SealController {
                 body.certificateChain(),
                 image,
                 body.grantees()));
-    return ResponseEntity.status(HttpStatus.CREATED).body(view(seal));
+    return ResponseEntity.status(HttpStatus.CREATED).body(view(seal.id()));
   }
 
+  /**
+   * The seals, oldest first, a page at a time: {@code limit} 1 to 1000 (default 100), {@code after}
+   * the last id of the previous page, {@code grantee} only the seals that caller may use; each
+   * parameter in one spelling only. The answer's {@code next} is the {@code after} of the next page
+   * when this one is full, null when it is not.
+   */
   @GetMapping("/seals")
-  public List<Map<String, Object>> list(
-      @RequestHeader(value = "Authorization", required = false) String authorization) {
+  public Map<String, Object> list(
+      @RequestHeader(value = "Authorization", required = false) String authorization,
+      @RequestParam(value = "after", required = false) String after,
+      @RequestParam(value = "grantee", required = false) String grantee,
+      @RequestParam(value = "limit", required = false) String limit) {
     admin(authorization);
-    return registry.list().stream().map(this::view).toList();
+    // One spelling per number (no sign, no leading zero), so nothing overflows on the way.
+    if (limit != null
+        && !(limit.matches("[1-9][0-9]{0,3}")
+            && Integer.parseInt(limit) <= SealRegistry.MAX_PAGE)) {
+      throw new SignException(Code.INVALID_REQUEST, "limit: 1 to " + SealRegistry.MAX_PAGE);
+    }
+    int n = limit == null ? DEFAULT_PAGE : Integer.parseInt(limit);
+    List<SealSummary> page =
+        registry.page(Optional.ofNullable(after), Optional.ofNullable(grantee), n);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("items", page.stream().map(SealController::view).toList());
+    out.put("next", page.size() == n ? page.get(n - 1).id() : null);
+    return out;
   }
+
+  /** Seals per page when the request names no {@code limit}. */
+  static final int DEFAULT_PAGE = 100;
 
   @GetMapping("/seals/{id}")
   public Map<String, Object> get(
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id) {
     admin(authorization);
-    return view(find(id));
+    return view(id);
   }
 
   @PostMapping("/seals/{id}/disable")
@@ -130,7 +156,7 @@ public class SealController {
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id) {
     registry.setActive(admin(authorization), id, false);
-    return view(find(id));
+    return view(id);
   }
 
   @PostMapping("/seals/{id}/enable")
@@ -138,7 +164,7 @@ public class SealController {
       @RequestHeader(value = "Authorization", required = false) String authorization,
       @PathVariable String id) {
     registry.setActive(admin(authorization), id, true);
-    return view(find(id));
+    return view(id);
   }
 
   @PutMapping("/seals/{id}/grants/{grantee}")
@@ -147,7 +173,7 @@ public class SealController {
       @PathVariable String id,
       @PathVariable String grantee) {
     registry.grant(admin(authorization), id, grantee);
-    return view(find(id));
+    return view(id);
   }
 
   @DeleteMapping("/seals/{id}/grants/{grantee}")
@@ -156,7 +182,7 @@ public class SealController {
       @PathVariable String id,
       @PathVariable String grantee) {
     registry.withdraw(admin(authorization), id, grantee);
-    return view(find(id));
+    return view(id);
   }
 
   /**
@@ -537,11 +563,12 @@ public class SealController {
     }
   }
 
-  private Seal find(String id) {
-    return registry.find(id).orElseThrow(() -> new SignException(Code.NOT_FOUND, "no such seal"));
+  private Map<String, Object> view(String id) {
+    return view(
+        registry.summary(id).orElseThrow(() -> new SignException(Code.NOT_FOUND, "no such seal")));
   }
 
-  private Map<String, Object> view(Seal s) {
+  private static Map<String, Object> view(SealSummary s) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", s.id());
     m.put("name", s.name());
@@ -552,8 +579,8 @@ public class SealController {
     m.put("certificateSubject", s.chain().get(0).getSubject().toString());
     m.put("certificateSerial", s.chain().get(0).getSerialNumber().toString(16));
     m.put("certificateIssuer", s.chain().get(0).getIssuer().toString());
-    m.put("appearance", s.image().isPresent() ? "image" : "drawn");
-    m.put("grantees", registry.grantees(s.id()));
+    m.put("appearance", s.uploadedImage() ? "image" : "drawn");
+    m.put("grantees", s.grantees());
     m.put("createdAt", s.createdAt().toString());
     return m;
   }

@@ -29,7 +29,8 @@ public record Seal(
     Optional<byte[]> image,
     boolean active,
     Instant createdAt,
-    SealIdentity identity) {
+    SealIdentity identity)
+    implements RegisteredSeal {
   public Seal {
     chain = List.copyOf(chain);
     if (identity == null) {

@@ -149,7 +149,7 @@ public final class SealRegistry {
   }
 
   public Optional<Seal> find(String id) {
-    if (id == null || !id.matches("seal-[0-9a-f]{20}")) {
+    if (id == null || !id.matches(ID)) {
       return Optional.empty();
     }
     try (Connection c = dataSource.getConnection();
@@ -166,48 +166,171 @@ public final class SealRegistry {
     }
   }
 
-  public List<Seal> list() {
-    List<Seal> out = new ArrayList<>();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT id, name, sub_line, key_ref, algorithm, chain_pem, image, status,"
-                    + " created_at FROM sign.seals ORDER BY created_at, id");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        out.add(row(rs));
-      }
-    } catch (SQLException e) {
-      throw unavailable(e);
+  /** Seals per page of {@link #page} and {@link #grantedTo}: 1 to this many. */
+  public static final int MAX_PAGE = 1000;
+
+  private static final String SUMMARY_COLUMNS =
+      "s.id, s.name, s.sub_line, s.key_ref, s.algorithm, s.chain_pem, s.image IS NOT NULL,"
+          + " s.status, s.created_at";
+
+  /**
+   * A page of seals, oldest first (creation time, then id), each without its image: a listing of
+   * thousands of seals holds no appearance in memory (each up to {@link #MAX_IMAGE_BYTES}).
+   *
+   * @param after the last seal of the previous page; it must exist (seals are never deleted)
+   * @param grantee only the seals this caller may use, when present
+   * @param limit 1 to {@link #MAX_PAGE}
+   * @throws SignException {@code INVALID_REQUEST} for an unknown {@code after} or a bad grantee
+   */
+  public List<SealSummary> page(Optional<String> after, Optional<String> grantee, int limit) {
+    checkLimit(limit);
+    grantee.ifPresent(SealRegistry::checkGrantee);
+    StringBuilder sql = new StringBuilder("SELECT " + SUMMARY_COLUMNS + " FROM sign.seals s");
+    List<Object> args = new ArrayList<>();
+    if (after.isPresent()) {
+      sql.append(
+          " JOIN sign.seals a ON a.id = ? WHERE (s.created_at > a.created_at"
+              + " OR (s.created_at = a.created_at AND s.id > a.id))");
+      args.add(knownId(after.get()));
+    } else {
+      sql.append(" WHERE 1 = 1");
     }
-    return out;
+    grantee.ifPresent(
+        g -> {
+          sql.append(
+              " AND EXISTS (SELECT 1 FROM sign.seal_grants g WHERE g.seal_id = s.id"
+                  + " AND g.grantee = ?)");
+          args.add(g);
+        });
+    sql.append(" ORDER BY s.created_at, s.id LIMIT ?");
+    args.add(limit);
+    return summaries(sql.toString(), args);
   }
 
-  /** The seals granted to any of {@code names} (a caller's subject and client), oldest first. */
-  public List<Seal> grantedTo(List<String> names) {
-    List<Seal> out = new ArrayList<>();
+  /**
+   * A page of the seals granted to any of {@code names} (a caller's subject and client), in id
+   * order, each without its image.
+   *
+   * @param afterId only seals whose id sorts after this one
+   * @param limit 1 to {@link #MAX_PAGE}
+   */
+  public List<SealSummary> grantedTo(List<String> names, Optional<String> afterId, int limit) {
+    checkLimit(limit);
     if (names.isEmpty()) {
-      return out;
+      return List.of();
     }
+    List<Object> args = new ArrayList<>(names);
     String marks = String.join(", ", java.util.Collections.nCopies(names.size(), "?"));
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT id, name, sub_line, key_ref, algorithm, chain_pem, image, status,"
-                    + " created_at FROM sign.seals s WHERE EXISTS (SELECT 1 FROM sign.seal_grants"
-                    + " g WHERE g.seal_id = s.id AND g.grantee IN ("
-                    + marks
-                    + ")) ORDER BY created_at, id")) {
-      for (int i = 0; i < names.size(); i++) {
-        ps.setString(i + 1, names.get(i));
+    String sql =
+        "SELECT "
+            + SUMMARY_COLUMNS
+            + " FROM sign.seals s WHERE EXISTS (SELECT 1 FROM sign.seal_grants g"
+            + " WHERE g.seal_id = s.id AND g.grantee IN ("
+            + marks
+            + "))"
+            + (afterId.isPresent() ? " AND s.id > ?" : "")
+            + " ORDER BY s.id LIMIT ?";
+    afterId.ifPresent(args::add);
+    args.add(limit);
+    return summaries(sql, args);
+  }
+
+  /** One seal as a listing shows it. */
+  public Optional<SealSummary> summary(String id) {
+    if (id == null || !id.matches(ID)) {
+      return Optional.empty();
+    }
+    List<SealSummary> one =
+        summaries("SELECT " + SUMMARY_COLUMNS + " FROM sign.seals s WHERE s.id = ?", List.of(id));
+    return one.stream().findFirst();
+  }
+
+  private static final String ID = "seal-[0-9a-f]{20}";
+
+  private static void checkLimit(int limit) {
+    if (limit < 1 || limit > MAX_PAGE) {
+      throw new SignException(Code.INVALID_REQUEST, "limit: 1 to " + MAX_PAGE);
+    }
+  }
+
+  private String knownId(String id) {
+    if (!id.matches(ID) || summary(id).isEmpty()) {
+      throw new SignException(Code.INVALID_REQUEST, "after: the id of a listed seal");
+    }
+    return id;
+  }
+
+  /** The rows of a summary query, and the grantees of all of them in one more query. */
+  private List<SealSummary> summaries(String sql, List<Object> args) {
+    record Row(
+        String id,
+        String name,
+        String subLine,
+        String keyRef,
+        String algorithm,
+        String pem,
+        boolean image,
+        boolean active,
+        java.time.Instant created) {}
+    List<Row> rows = new ArrayList<>();
+    Map<String, List<String>> grantees = new java.util.HashMap<>();
+    try (Connection c = dataSource.getConnection()) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (int i = 0; i < args.size(); i++) {
+          ps.setObject(i + 1, args.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            rows.add(
+                new Row(
+                    rs.getString(1),
+                    rs.getString(2),
+                    rs.getString(3),
+                    rs.getString(4),
+                    rs.getString(5),
+                    rs.getString(6),
+                    rs.getBoolean(7),
+                    "active".equals(rs.getString(8)),
+                    rs.getTimestamp(9).toInstant()));
+          }
+        }
       }
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(row(rs));
+      if (!rows.isEmpty()) {
+        String marks = String.join(", ", java.util.Collections.nCopies(rows.size(), "?"));
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT seal_id, grantee FROM sign.seal_grants WHERE seal_id IN ("
+                    + marks
+                    + ") ORDER BY seal_id, grantee")) {
+          for (int i = 0; i < rows.size(); i++) {
+            ps.setString(i + 1, rows.get(i).id());
+          }
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              grantees
+                  .computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
+                  .add(rs.getString(2));
+            }
+          }
         }
       }
     } catch (SQLException e) {
       throw unavailable(e);
+    }
+    List<SealSummary> out = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      out.add(
+          new SealSummary(
+              r.id(),
+              r.name(),
+              r.subLine(),
+              KeyRef.parse(r.keyRef()),
+              SignatureAlgorithm.valueOf(r.algorithm()),
+              chain(r.id(), r.pem()),
+              r.image(),
+              r.active(),
+              r.created(),
+              grantees.getOrDefault(r.id(), List.of())));
     }
     return out;
   }
@@ -370,12 +493,55 @@ public final class SealRegistry {
           && chainPem.equals(pem)
           && Arrays.equals(this.image, image);
     }
+
+    /** About what the entry holds on the heap: the PEM (two bytes a char), its image, the rest. */
+    long weight() {
+      return 2L * chainPem.length() + (image == null ? 0 : image.length) + 4096;
+    }
   }
 
-  private static final int PARSED_MAX = 4096;
+  /** At most this many seals are kept parsed ... */
+  static final int PARSED_MAX = 4096;
 
-  private final java.util.concurrent.ConcurrentHashMap<String, Parsed> parsed =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * ... and at most this much of them: 4,096 seals with an uploaded image each (up to {@link
+   * #MAX_IMAGE_BYTES}) would otherwise hold 2 GB.
+   */
+  static final long PARSED_MAX_WEIGHT = 64L * 1024 * 1024;
+
+  /**
+   * The kept seals, least recently used first; over either bound, the first goes, one at a time.
+   */
+  private final java.util.LinkedHashMap<String, Parsed> parsed =
+      new java.util.LinkedHashMap<>(64, 0.75f, true);
+
+  private long parsedWeight;
+
+  private synchronized Parsed kept(String id) {
+    return parsed.get(id);
+  }
+
+  private synchronized void keep(String id, Parsed p) {
+    Parsed old = parsed.put(id, p);
+    parsedWeight += p.weight() - (old == null ? 0 : old.weight());
+    var eldest = parsed.entrySet().iterator();
+    while ((parsed.size() > PARSED_MAX || parsedWeight > PARSED_MAX_WEIGHT) && eldest.hasNext()) {
+      Parsed gone = eldest.next().getValue();
+      eldest.remove();
+      parsedWeight -= gone.weight();
+    }
+  }
+
+  /** What the cache holds: seals and their weight in bytes (for tests). */
+  synchronized long[] keptSize() {
+    return new long[] {parsed.size(), parsedWeight};
+  }
+
+  /** A listed seal's chain: the kept one when its PEM is the same, else parsed (and not kept). */
+  private List<X509CertificateHolder> chain(String id, String pem) {
+    Parsed p = kept(id);
+    return p != null && p.chainPem().equals(pem) ? p.chain() : parseChain(pem);
+  }
 
   private Seal row(ResultSet rs) throws SQLException {
     String id = rs.getString(1);
@@ -385,7 +551,7 @@ public final class SealRegistry {
     String algorithm = rs.getString(5);
     String pem = rs.getString(6);
     byte[] image = rs.getBytes(7);
-    Parsed p = parsed.get(id);
+    Parsed p = kept(id);
     if (p == null || !p.sameAs(name, subLine, keyRef, algorithm, pem, image)) {
       KeyRef key = KeyRef.parse(keyRef);
       SignatureAlgorithm alg = SignatureAlgorithm.valueOf(algorithm);
@@ -400,10 +566,7 @@ public final class SealRegistry {
               image,
               chain,
               new SealIdentity(id, key, alg, chain, name, subLine, Optional.ofNullable(image)));
-      if (parsed.size() >= PARSED_MAX) {
-        parsed.clear();
-      }
-      parsed.put(id, p);
+      keep(id, p);
     }
     SealIdentity identity = p.identity();
     return new Seal(
