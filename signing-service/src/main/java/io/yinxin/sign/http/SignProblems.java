@@ -33,10 +33,29 @@ public class SignProblems {
   @ExceptionHandler({
     org.springframework.web.bind.MissingServletRequestParameterException.class,
     org.springframework.web.method.annotation.MethodArgumentTypeMismatchException.class,
-    org.springframework.http.converter.HttpMessageNotReadableException.class
+    org.springframework.http.converter.HttpMessageNotReadableException.class,
+    // A query parameter of the sealing options (SealController.SealParams) that is not one value
+    // in its one spelling.
+    org.springframework.validation.BindException.class
   })
   public ResponseEntity<ProblemDetail> badParameter(Exception e) {
+    String name = null;
+    if (e
+        instanceof
+        org.springframework.web.method.annotation.MethodArgumentTypeMismatchException m) {
+      name = m.getName();
+    } else if (e
+        instanceof org.springframework.web.bind.MissingServletRequestParameterException m) {
+      name = m.getParameterName();
+    } else if (e instanceof org.springframework.validation.BindException b
+        && b.getFieldError() != null) {
+      name = b.getFieldError().getField();
+    }
     return problem(
-        new SignException(SignException.Code.INVALID_REQUEST, "missing or malformed parameter"));
+        new SignException(
+            SignException.Code.INVALID_REQUEST,
+            name == null
+                ? "missing or malformed parameter"
+                : "missing or malformed parameter " + name));
   }
 }

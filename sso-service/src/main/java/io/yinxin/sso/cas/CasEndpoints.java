@@ -193,6 +193,32 @@ public class CasEndpoints {
     return answer(tickets.validate(ticket, service, "true".equalsIgnoreCase(renew)), format, true);
   }
 
+  /**
+   * A parameter the node refused before the handler ran (given twice, or not in its one spelling):
+   * the validation endpoints answer in CAS's own form (§2.5: {@code INVALID_REQUEST}, HTTP 200; CAS
+   * 1.0: {@code no}), the others with a plain 400.
+   */
+  @org.springframework.web.bind.annotation.ExceptionHandler(
+      org.springframework.web.method.annotation.MethodArgumentTypeMismatchException.class)
+  public ResponseEntity<String> malformed(HttpServletRequest request) {
+    String path = request.getRequestURI().substring(request.getContextPath().length());
+    CasTickets.Invalid invalid =
+        new CasTickets.Invalid("INVALID_REQUEST", "a parameter is malformed or given twice");
+    if (path.equals("/cas/validate")) {
+      return ResponseEntity.ok()
+          .contentType(new MediaType("text", "plain", StandardCharsets.UTF_8))
+          .header(HttpHeaders.CACHE_CONTROL, "no-store")
+          .body("no\n");
+    }
+    if (path.endsWith("/serviceValidate") || path.endsWith("/proxyValidate")) {
+      String[] format = request.getParameterValues("format");
+      return answer(invalid, format != null && format.length == 1 ? format[0] : null, false);
+    }
+    return ResponseEntity.badRequest()
+        .contentType(new MediaType("text", "plain", StandardCharsets.UTF_8))
+        .body(invalid.message() + "\n");
+  }
+
   private ResponseEntity<String> answer(
       CasTickets.Outcome outcome, String format, boolean withAttributes) {
     boolean json = "JSON".equalsIgnoreCase(format);

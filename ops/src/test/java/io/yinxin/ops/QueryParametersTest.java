@@ -1,0 +1,242 @@
+package io.yinxin.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The query parameters of the modules' REST endpoints on a real node, sent as an attacker or a
+ * careless client would: a number with a sign or a leading zero, a yes-or-no spelt {@code on} or
+ * {@code yes}, a parameter given twice (where a proxy or a log may read the other value). Each is a
+ * 400 in the module's own error format and changes nothing; the plain spelling still works.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class QueryParametersTest {
+  private static final Path DATA = tempDir();
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("yinxin-params-");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @DynamicPropertySource
+  static void properties(DynamicPropertyRegistry r) {
+    r.add("yinxin.data-dir", DATA::toString);
+  }
+
+  @LocalServerPort int port;
+
+  private final HttpClient http = HttpClient.newHttpClient();
+  private String dev;
+
+  @BeforeEach
+  void readDevJson() throws Exception {
+    dev = Files.readString(DATA.resolve("dev.json"));
+  }
+
+  private HttpResponse<byte[]> send(String method, String path, String token, byte[] pdf)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header("Authorization", "Bearer " + token);
+    if (pdf == null) {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    } else {
+      b.header("Content-Type", "application/pdf")
+          .method(method, HttpRequest.BodyPublishers.ofByteArray(pdf));
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private static String body(HttpResponse<byte[]> r) {
+    return new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** A 400 problem+json with code INVALID_REQUEST. */
+  private static void refused(HttpResponse<byte[]> r, String what) {
+    assertThat(r.statusCode()).as(what + ": " + body(r)).isEqualTo(400);
+    assertThat(r.headers().firstValue("Content-Type").orElse(""))
+        .as(what)
+        .contains("application/problem+json");
+    assertThat(body(r)).as(what).contains("\"code\":\"INVALID_REQUEST\"");
+  }
+
+  /** A one-page PDF. */
+  private static byte[] pdf() {
+    StringBuilder out = new StringBuilder("%PDF-1.7\n");
+    String[] objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>",
+      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
+    };
+    List<Integer> offsets = new java.util.ArrayList<>();
+    for (int i = 0; i < objects.length; i++) {
+      offsets.add(out.length());
+      out.append(i + 1).append(" 0 obj\n").append(objects[i]).append("\nendobj\n");
+    }
+    int xref = out.length();
+    out.append("xref\n0 4\n0000000000 65535 f \n");
+    offsets.forEach(o -> out.append(String.format("%010d 00000 n \n", o)));
+    out.append("trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n").append(xref).append("\n%%EOF\n");
+    return out.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  @Test
+  void aSealsPlacementHasOneSpellingAndOneValue() throws Exception {
+    String token = NodeStartsTest.field(dev, "sealToken");
+    String path = "/sign/v1/seals/" + NodeStartsTest.field(dev, "demoSealId") + "/sign?";
+    byte[] pdf = pdf();
+    for (String q :
+        List.of(
+            "page=+1&x=10&y=10",
+            "page=01&x=10&y=10",
+            "page=1&page=2&x=10&y=10",
+            "page=1&x=10&y=10&x=300",
+            "page=1&x=1e1&y=10",
+            "page=1&x=NaN&y=10",
+            "page=99999999999&x=10&y=10",
+            "invisible=yes",
+            "invisible=1",
+            "invisible=true&invisible=false",
+            "certify=+1",
+            "level=B-B&level=B-T",
+            // Text, which Spring would join with a comma: the signature's reason would say both.
+            "invisible=true&reason=approved&reason=rejected")) {
+      HttpResponse<byte[]> r = send("POST", path + q, token, pdf);
+      refused(r, q);
+    }
+    HttpResponse<byte[]> refusedPage = send("POST", path + "page=1&page=2&x=10&y=10", token, pdf);
+    assertThat(body(refusedPage)).contains("page");
+    // The plain spellings seal.
+    for (String q : List.of("page=1&x=10&y=10", "page=1&x=10.5&y=20.25", "invisible=true")) {
+      HttpResponse<byte[]> r = send("POST", path + q, token, pdf);
+      assertThat(r.statusCode()).as(q + ": " + body(r)).isEqualTo(200);
+      assertThat(new String(r.body(), 0, 5, java.nio.charset.StandardCharsets.US_ASCII))
+          .isEqualTo("%PDF-");
+    }
+  }
+
+  @Test
+  void theCertificateAuthoritysNumbersAndSwitchesHaveOneSpellingAndOneValue() throws Exception {
+    String token = NodeStartsTest.field(dev, "caOperatorToken");
+    for (String q :
+        List.of(
+            "limit=+2",
+            "limit=02",
+            "limit=2&limit=3",
+            "limit=0x10",
+            "limit= 2",
+            "subject=a&subject=b")) {
+      refused(send("GET", "/ca/v1/certificates?" + q.replace(" ", "%20"), token, null), q);
+    }
+    HttpResponse<byte[]> page = send("GET", "/ca/v1/certificates?limit=1", token, null);
+    assertThat(page.statusCode()).as(body(page)).isEqualTo(200);
+    JsonNode first = JSON.readTree(body(page));
+    assertThat(first.path("items").size()).isEqualTo(1);
+    String next = first.path("next").asString();
+    JsonNode second =
+        JSON.readTree(
+            body(
+                send(
+                    "GET",
+                    "/ca/v1/certificates?limit=1&after=" + next.replace("/", "%2F"),
+                    token,
+                    null)));
+    assertThat(second.path("items").get(0).path("serial").asString())
+        .isNotEqualTo(first.path("items").get(0).path("serial").asString());
+
+    // A CRL published by a request that says delta one way and the other: none is published.
+    String crls = "/ca/v1/cas/citizen/crls?";
+    for (String q :
+        List.of("delta=on", "delta=1", "delta=true&delta=false", "partition=+0", "partition=00")) {
+      refused(send("POST", crls + q, token, null), q);
+    }
+    HttpResponse<byte[]> delta = send("POST", crls + "delta=true", token, null);
+    assertThat(delta.statusCode()).as(body(delta)).isEqualTo(200);
+    assertThat(body(delta)).contains("\"baseNumber\"");
+
+    // An emergency procedure asked for as a dry run and as a run at once.
+    String tsa = "/ca/v1/services/tsa/compromise?since=2026-11-30T08:00:00Z&confirm=tsa&";
+    for (String q : List.of("dryRun=true&dryRun=false", "dryRun=false&dryRun=true", "dryRun=yes")) {
+      refused(send("POST", tsa + q, token, null), q);
+    }
+    HttpResponse<byte[]> dry = send("POST", tsa + "dryRun=true", token, null);
+    assertThat(dry.statusCode()).as(body(dry)).isEqualTo(200);
+    assertThat(body(dry)).contains("\"dryRun\":true");
+  }
+
+  @Test
+  void theEvidenceLogsKeyRotationIsNeitherRunNorDryRunWhenItsSwitchIsAmbiguous() throws Exception {
+    String token = NodeStartsTest.field(dev, "auditAdminToken");
+    String rotate = "/audit/v1/keys/rotate?confirm=rotate&";
+    String keyBefore = body(send("POST", rotate + "dryRun=true", token, null));
+    for (String q : List.of("dryRun=true&dryRun=false", "dryRun=false&dryRun=true", "dryRun=on")) {
+      HttpResponse<byte[]> r = send("POST", rotate + q, token, null);
+      assertThat(r.statusCode()).as(q + ": " + body(r)).isEqualTo(400);
+    }
+    assertThat(body(send("POST", rotate + "dryRun=true", token, null))).isEqualTo(keyBefore);
+  }
+
+  @Test
+  void theSealRegistryIsListedAPageAtATime() throws Exception {
+    String token = NodeStartsTest.field(dev, "sealToken");
+    String demo = NodeStartsTest.field(dev, "demoSealId");
+    HttpResponse<byte[]> all = send("GET", "/sign/v1/seals", token, null);
+    assertThat(all.statusCode()).as(body(all)).isEqualTo(200);
+    JsonNode page = JSON.readTree(body(all));
+    assertThat(page.path("items").findValuesAsString("id")).contains(demo);
+    assertThat(page.path("next").isNull()).isTrue();
+    JsonNode one = JSON.readTree(body(send("GET", "/sign/v1/seals?limit=1", token, null)));
+    assertThat(one.path("items").size()).isEqualTo(1);
+    assertThat(one.path("next").asString())
+        .isEqualTo(one.path("items").get(0).path("id").asString());
+    JsonNode granted =
+        JSON.readTree(body(send("GET", "/sign/v1/seals?grantee=dev-sealer", token, null)));
+    assertThat(granted.path("items").findValuesAsString("id")).containsExactly(demo);
+    assertThat(granted.path("items").get(0).path("grantees").toString()).contains("dev-sealer");
+    for (String q :
+        List.of(
+            "limit=0",
+            "limit=1001",
+            "limit=+1",
+            "limit=4294967297",
+            "limit=1&limit=2",
+            "after=seal-00000000000000000000",
+            "after=x",
+            "grantee=a%20b")) {
+      refused(send("GET", "/sign/v1/seals?" + q, token, null), q);
+    }
+    assertThat(send("GET", "/sign/v1/seals", null, null).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void aCasTicketValidatedWithTwoTicketsIsAnInvalidRequestInCasOwnForm() throws Exception {
+    String q = "ticket=ST-1&ticket=ST-2&service=https%3A%2F%2Fportal.example%2F";
+    HttpResponse<byte[]> v2 = send("GET", "/cas/serviceValidate?" + q, "none", null);
+    assertThat(v2.statusCode()).isEqualTo(200);
+    assertThat(body(v2)).contains("<cas:authenticationFailure code=\"INVALID_REQUEST\"");
+    HttpResponse<byte[]> v3 =
+        send("GET", "/cas/p3/serviceValidate?" + q + "&format=JSON", "none", null);
+    assertThat(body(v3)).contains("INVALID_REQUEST").startsWith("{");
+    HttpResponse<byte[]> v1 = send("GET", "/cas/validate?" + q, "none", null);
+    assertThat(body(v1)).isEqualTo("no\n");
+  }
+}
