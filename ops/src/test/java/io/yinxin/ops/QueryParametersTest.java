@@ -239,4 +239,75 @@ class QueryParametersTest {
     HttpResponse<byte[]> v1 = send("GET", "/cas/validate?" + q, "none", null);
     assertThat(body(v1)).isEqualTo("no\n");
   }
+
+  /** A multipart sealing request: the PDF as part {@code file}, then each option a form field. */
+  private HttpResponse<byte[]> sealMultipart(String query, List<String[]> fields) throws Exception {
+    String boundary = "yinxin-params";
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    for (String[] f : fields) {
+      body.writeBytes(
+          ("--"
+                  + boundary
+                  + "\r\nContent-Disposition: form-data; name=\""
+                  + f[0]
+                  + "\"\r\n\r\n"
+                  + f[1]
+                  + "\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    body.writeBytes(
+        ("--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n"
+                + "Content-Type: application/pdf\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    body.writeBytes(pdf());
+    body.writeBytes(
+        ("\r\n--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    String path = "/sign/v1/seals/" + NodeStartsTest.field(dev, "demoSealId") + "/sign" + query;
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header("Authorization", "Bearer " + NodeStartsTest.field(dev, "sealToken"))
+            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+            .build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  @Test
+  void anUploadedDocumentsSealingOptionsHaveOneSpellingAndOneValueToo() throws Exception {
+    List<List<String[]>> bad =
+        List.of(
+            List.of(
+                new String[] {"page", "+1"}, new String[] {"x", "10"}, new String[] {"y", "10"}),
+            List.of(
+                new String[] {"page", "1"},
+                new String[] {"page", "2"},
+                new String[] {"x", "10"},
+                new String[] {"y", "10"}),
+            List.<String[]>of(new String[] {"invisible", "yes"}),
+            List.of(
+                new String[] {"invisible", "true"},
+                new String[] {"reason", "approved"},
+                new String[] {"reason", "rejected"}),
+            List.of(
+                new String[] {"page", "1"}, new String[] {"x", "1e1"}, new String[] {"y", "10"}));
+    for (List<String[]> fields : bad) {
+      String what = fields.stream().map(f -> f[0] + "=" + f[1]).toList().toString();
+      refused(sealMultipart("", fields), what);
+    }
+    // The same options in the query string of a multipart request.
+    refused(sealMultipart("?page=1&page=2&x=10&y=10", List.of()), "query page twice");
+    HttpResponse<byte[]> ok =
+        sealMultipart(
+            "",
+            List.of(
+                new String[] {"page", "1"},
+                new String[] {"x", "10.5"},
+                new String[] {"y", "20"},
+                new String[] {"reason", "approved"}));
+    assertThat(ok.statusCode()).as(body(ok)).isEqualTo(200);
+    assertThat(new String(ok.body(), 0, 5, java.nio.charset.StandardCharsets.US_ASCII))
+        .isEqualTo("%PDF-");
+  }
 }

@@ -240,6 +240,7 @@ public class SealController {
       throws IOException {
     callers.authenticate("seal:use", authorization);
     // Only now the parts (and the form fields among the parameters) are read.
+    oneSpellingEach(request);
     var binder = new org.springframework.web.bind.ServletRequestDataBinder(null, "params");
     binder.setTargetType(org.springframework.core.ResolvableType.forClass(SealParams.class));
     binder.construct(request);
@@ -257,6 +258,34 @@ public class SealController {
     }
     try (InputStream body = file.getInputStream()) {
       sealOne(authorization, id, (SealParams) binder.getTarget(), body, file.getSize(), response);
+    }
+  }
+
+  /**
+   * The sealing options of a multipart request, bound here after the token check rather than by
+   * Spring MVC, held to the rules the node applies to every other handler's parameters: each given
+   * once (not the first of two taken, or two texts joined with a comma), a whole number without
+   * sign or leading zero, a decimal without exponent, {@code NaN} or {@code Infinity}, a yes-or-no
+   * {@code true} or {@code false}.
+   */
+  private static void oneSpellingEach(HttpServletRequest request) {
+    for (java.lang.reflect.RecordComponent c : SealParams.class.getRecordComponents()) {
+      String[] values = request.getParameterValues(c.getName());
+      if (values == null) {
+        continue;
+      }
+      String v = values[0];
+      boolean ok =
+          values.length == 1
+              && (c.getType() == Integer.class
+                  ? v.matches("-?(0|[1-9][0-9]{0,8})")
+                  : c.getType() == Float.class
+                      ? v.matches("-?(0|[1-9][0-9]{0,15})(\\.[0-9]{1,15})?") && !v.matches("-[0.]+")
+                      : c.getType() != Boolean.class || v.equals("true") || v.equals("false"));
+      if (!ok) {
+        throw new SignException(
+            Code.INVALID_REQUEST, "missing or malformed parameter " + c.getName());
+      }
     }
   }
 
