@@ -310,4 +310,16 @@ class QueryParametersTest {
     assertThat(new String(ok.body(), 0, 5, java.nio.charset.StandardCharsets.US_ASCII))
         .isEqualTo("%PDF-");
   }
+
+  @Test
+  void theSignOnAdminApiAnswersARepeatedParameterInItsOwnForm() throws Exception {
+    HttpResponse<byte[]> r =
+        send(
+            "GET",
+            "/sso/v1/accounts?limit=5&limit=6",
+            NodeStartsTest.field(dev, "ssoAdminToken"),
+            null);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(body(r)).contains("\"error\":\"invalid_request\"").contains("limit");
+  }
 }

@@ -628,6 +628,18 @@ public class ClientAdminController {
     return error(HttpStatus.BAD_REQUEST, e.error(), e.getMessage());
   }
 
+  /**
+   * A query parameter the node refused before the handler ran (given twice, say: {@code
+   * limit=5&limit=6}), in this API's error form rather than Spring's.
+   */
+  @ExceptionHandler(
+      org.springframework.web.method.annotation.MethodArgumentTypeMismatchException.class)
+  ResponseEntity<Map<String, Object>> malformed(
+      org.springframework.web.method.annotation.MethodArgumentTypeMismatchException e) {
+    return error(
+        HttpStatus.BAD_REQUEST, "invalid_request", e.getName() + ": malformed or given twice");
+  }
+
   @ExceptionHandler(TooLarge.class)
   ResponseEntity<Map<String, Object>> tooLarge(TooLarge e) {
     return error(HttpStatus.CONTENT_TOO_LARGE, "invalid_request", e.getMessage());
