@@ -125,6 +125,10 @@ class DynamicRegistrationTest {
             null);
     assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
     assertThat(read.body()).contains(clientId);
+    // Not the stored {hmac-sha256}… form of the secret, nor an expiry for a secret not shown.
+    assertThat(JSON.readTree(read.body()).has("client_secret")).as(read.body()).isFalse();
+    assertThat(JSON.readTree(read.body()).has("client_secret_expires_at")).isFalse();
+    assertThat(read.body()).doesNotContain("hmac");
     assertThat(
             AuditEvents.countFor(
                 dataSource,
@@ -169,5 +173,75 @@ class DynamicRegistrationTest {
     assertThat(idNumber.statusCode()).as(idNumber.body()).isEqualTo(400);
     assertThat(idNumber.body()).contains("operator");
     assertThat(clients()).isEqualTo(before);
+  }
+
+  /**
+   * Metadata in more than one reading: a member twice (the first redirect URI a reviewer sees, the
+   * last one Spring kept), a number or a list where the text is, a number in a list of URIs, a body
+   * beyond 64 KB, no JSON. Each is a 400 naming the problem and not the parser's internals, and
+   * stores nothing; the same metadata written once registers.
+   */
+  @Test
+  void metadataInMoreThanOneReadingIsRefusedAndStoresNothing() throws Exception {
+    HttpResponse<String> registrar =
+        json(
+            "POST",
+            "/sso/v1/clients",
+            admins.devToken().orElseThrow(),
+            "{\"client_id\": \"registrar-strict\", \"client_name\": \"Registrar\","
+                + " \"grant_types\": [\"client_credentials\"], \"scope\": \"client.create\"}");
+    assertThat(registrar.statusCode()).as(registrar.body()).isEqualTo(201);
+    String secret = JSON.readTree(registrar.body()).path("client_secret").asString();
+    String good = "\"redirect_uris\": [\"https://permits.example.gov.cn/cb\"]";
+    long before = clients();
+    Map<String, String> refused = new java.util.LinkedHashMap<>();
+    refused.put(
+        "{\"client_name\": \"A\", "
+            + good
+            + ", \"redirect_uris\": [\"https://evil.example.com/cb\"]}",
+        "a member appears twice");
+    refused.put(
+        "{\"client_name\": \"A\", \"client_name\": \"B\", " + good + "}", "a member appears twice");
+    refused.put("{\"client_name\": 5, " + good + "}", "client_name: a string");
+    refused.put("{\"client_name\": [\"A\"], " + good + "}", "client_name: a string");
+    refused.put(
+        "{\"client_name\": \"A\", \"redirect_uris\": [5]}", "redirect_uris: an array of strings");
+    refused.put(
+        "{\"client_name\": \"A\", \"redirect_uris\": \"https://permits.example.gov.cn/cb\"}",
+        "redirect_uris: an array of strings");
+    refused.put(
+        "{\"client_name\": \"A\", \"scope\": [\"openid\"], " + good + "}", "scope: a string");
+    refused.put(
+        "{\"client_name\": \"A\", " + good + ", \"default_acr_values\": [null]}",
+        "default_acr_values: an array of strings");
+    refused.put("{\"client_name\": \"A\", " + good + "} []", "the body is not JSON");
+    refused.put("{\"client_name\": \"A\", ", "the body is not JSON");
+    refused.put("[" + good.substring(good.indexOf('[') + 1), "the body is not a JSON object");
+    refused.put(
+        "{\"client_name\": \"" + "A".repeat(70_000) + "\", " + good + "}",
+        "the body is larger than 65536 bytes");
+    for (Map.Entry<String, String> e : refused.entrySet()) {
+      HttpResponse<String> r =
+          json(
+              "POST",
+              "/connect/register",
+              token("registrar-strict", secret, "client.create"),
+              e.getKey());
+      String what = e.getKey().substring(0, Math.min(80, e.getKey().length()));
+      assertThat(r.statusCode()).as(what + " -> " + r.body()).isEqualTo(400);
+      assertThat(JSON.readTree(r.body()).path("error_description").asString())
+          .as(what)
+          .isEqualTo(e.getValue());
+      assertThat(r.body()).as(what).doesNotContainIgnoringCase("parse");
+    }
+    assertThat(clients()).isEqualTo(before);
+    HttpResponse<String> once =
+        json(
+            "POST",
+            "/connect/register",
+            token("registrar-strict", secret, "client.create"),
+            "{\"client_name\": \"A\", " + good + "}");
+    assertThat(once.statusCode()).as(once.body()).isEqualTo(201);
+    assertThat(clients()).isEqualTo(before + 1);
   }
 }

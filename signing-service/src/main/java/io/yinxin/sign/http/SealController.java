@@ -29,7 +29,6 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
-import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -86,18 +85,36 @@ public class SealController {
       String image,
       List<String> grantees) {}
 
+  /**
+   * Largest body of a new seal: the image's base64 ({@link SealRegistry#MAX_IMAGE_BYTES}), a chain
+   * of up to 60 KB of PEM, and room for the names and grantees.
+   */
+  static final int MAX_NEW_SEAL_BODY =
+      4 * ((SealRegistry.MAX_IMAGE_BYTES + 2) / 3) + 60 * 1024 + 16 * 1024;
+
+  /**
+   * The body is read only after the token is checked, at most {@link #MAX_NEW_SEAL_BODY} bytes far,
+   * and strictly ({@link JsonBodies}).
+   */
   @PostMapping(path = "/seals", consumes = "application/json")
   public ResponseEntity<Map<String, Object>> create(
       @RequestHeader(value = "Authorization", required = false) String authorization,
-      @RequestBody NewSealRequest body) {
+      HttpServletRequest request) {
     String actor = admin(authorization);
+    NewSealRequest body = JsonBodies.read(request, MAX_NEW_SEAL_BODY, NewSealRequest.class);
     Optional<byte[]> image = Optional.empty();
     if (body.image() != null && !body.image().isEmpty()) {
+      byte[] png;
       try {
-        image = Optional.of(Base64.getDecoder().decode(body.image()));
+        png = Base64.getDecoder().decode(body.image());
       } catch (IllegalArgumentException e) {
         throw new SignException(Code.INVALID_REQUEST, "image must be base64 (a PNG)");
       }
+      // One spelling per image: the decoder ignores bits after the last whole byte.
+      if (!Base64.getEncoder().encodeToString(png).equals(body.image())) {
+        throw new SignException(Code.INVALID_REQUEST, "image must be base64 (a PNG)");
+      }
+      image = Optional.of(png);
     }
     Seal seal =
         registry.create(

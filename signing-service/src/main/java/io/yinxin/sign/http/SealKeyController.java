@@ -147,22 +147,9 @@ public class SealKeyController {
   /** Largest request body: a label or a key URI and a DN. */
   static final int MAX_BODY = 4_096;
 
-  private static final tools.jackson.databind.json.JsonMapper JSON =
-      tools.jackson.databind.json.JsonMapper.builder()
-          .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-          .build();
-
-  /** The JSON body, read at most {@link #MAX_BODY} bytes far. */
+  /** The JSON body, read at most {@link #MAX_BODY} bytes far and strictly ({@link JsonBodies}). */
   private static <T> T body(jakarta.servlet.http.HttpServletRequest request, Class<T> type) {
-    try (java.io.InputStream in = request.getInputStream()) {
-      byte[] b = in.readNBytes(MAX_BODY + 1);
-      if (b.length > MAX_BODY) {
-        throw new SignException(Code.TOO_LARGE, "the body is larger than " + MAX_BODY + " bytes");
-      }
-      return JSON.readValue(b, type);
-    } catch (IOException | tools.jackson.core.JacksonException e) {
-      throw new SignException(Code.INVALID_REQUEST, "the body is not the expected JSON");
-    }
+    return JsonBodies.read(request, MAX_BODY, type);
   }
 
   private static Map<String, Object> view(KeyInfo k, boolean withPublicKey) {

@@ -70,6 +70,9 @@ public final class SealRegistry {
     public NewSeal {
       subLine = subLine == null ? "" : subLine;
       image = image == null ? Optional.empty() : image;
+      if (grantees != null && grantees.stream().anyMatch(java.util.Objects::isNull)) {
+        throw new SignException(Code.INVALID_REQUEST, "grantees: names, not null");
+      }
       grantees = grantees == null ? List.of() : List.copyOf(grantees);
     }
   }

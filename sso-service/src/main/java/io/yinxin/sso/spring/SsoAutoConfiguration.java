@@ -564,18 +564,28 @@ public class SsoAutoConfiguration {
                                     u -> u.userInfoMapper(userInfo(realNames, accounts, clients)))
                                 .clientRegistrationEndpoint(
                                     endpoint ->
-                                        endpoint.authenticationProviders(
-                                            providers ->
-                                                providers.replaceAll(
-                                                    p ->
-                                                        p
-                                                                instanceof
-                                                                org.springframework.security.oauth2
-                                                                    .server.authorization.oidc
-                                                                    .authentication
-                                                                    .OidcClientRegistrationAuthenticationProvider
-                                                            ? registration
-                                                            : p))))
+                                        endpoint
+                                            // The JSON read strictly before Spring reads it.
+                                            .clientRegistrationRequestConverters(
+                                                converters ->
+                                                    converters.replaceAll(
+                                                        io.yinxin.sso.client
+                                                                .StrictRegistrationRequests
+                                                            ::new))
+                                            .clientRegistrationResponseHandler(
+                                                new io.yinxin.sso.client.RegistrationResponses())
+                                            .authenticationProviders(
+                                                providers ->
+                                                    providers.replaceAll(
+                                                        p ->
+                                                            p
+                                                                    instanceof
+                                                                    org.springframework.security
+                                                                        .oauth2.server.authorization
+                                                                        .oidc.authentication
+                                                                        .OidcClientRegistrationAuthenticationProvider
+                                                                ? registration
+                                                                : p))))
                     // One durable TOKEN_ISSUED event per token response, before it is written.
                     .tokenEndpoint(
                         t ->

@@ -6,9 +6,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -19,13 +22,16 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The query parameters of the modules' REST endpoints on a real node, sent as an attacker or a
- * careless client would: a number with a sign or a leading zero, a yes-or-no spelt {@code on} or
- * {@code yes}, a parameter given twice (where a proxy or a log may read the other value). Each is a
- * 400 in the module's own error format and changes nothing; the plain spelling still works.
+ * The query parameters and JSON bodies of the modules' REST endpoints on a real node, sent as an
+ * attacker or a careless client would: a number with a sign or a leading zero, a yes-or-no spelt
+ * {@code on} or {@code yes}, a parameter or a JSON member given twice (where a proxy, a log or a
+ * reviewer may read the other value), a member the endpoint does not know, a number where text is
+ * expected, a body far beyond its limit or without a token. Each is a 400 (413) in the module's own
+ * error format and changes nothing; the plain spelling still works; the body of a request without a
+ * token is not read at all.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class QueryParametersTest {
+class RequestReadingTest {
   private static final Path DATA = tempDir();
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -321,5 +327,112 @@ class QueryParametersTest {
             null);
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(body(r)).contains("\"error\":\"invalid_request\"").contains("limit");
+  }
+
+  private HttpResponse<String> post(String path, String bearer, byte[] body) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> post(String path, String body) throws Exception {
+    return post(path, sealToken(), body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private String getJson(String path) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Bearer " + sealToken())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return r.body();
+  }
+
+  private String sealToken() {
+    return NodeStartsTest.field(dev, "sealToken");
+  }
+
+  private static String detail(HttpResponse<String> r) {
+    return JSON.readTree(r.body()).path("detail").asString();
+  }
+
+  @Test
+  void aNewSealHasOneReading() throws Exception {
+    String seals = getJson("/sign/v1/seals");
+    Map<String, String> refused = new LinkedHashMap<>();
+    refused.put("{\"name\":\"甲公司\",\"name\":\"乙公司\",\"key\":\"soft:x\"}", "a member appears twice");
+    refused.put(
+        "{\"name\":\"A\",\"grantees\":[\"a\"],\"grantees\":[\"evil\"]}", "a member appears twice");
+    refused.put("{\"name\":\"A\",\"grantee\":[\"a\"]}", "unknown member grantee");
+    refused.put("{\"name\":1}", "name has the wrong type");
+    refused.put("{\"name\":true}", "name has the wrong type");
+    refused.put("{\"name\":\"A\",\"grantees\":\"a\"}", "grantees has the wrong type");
+    refused.put("{\"name\":\"A\",\"grantees\":[1]}", "grantees has the wrong type");
+    refused.put("{\"name\":\"A\",\"grantees\":[null]}", "grantees has the wrong type");
+    refused.put("{\"name\":\"A\"} {}", "the body is not the expected JSON");
+    refused.put("{\"name\":\"A\"", "the body is not JSON");
+    refused.put("null", "the body is not a JSON object");
+    // One spelling of the image: "QR==" decodes to the byte of "QQ==".
+    refused.put("{\"name\":\"A\",\"image\":\"QR==\"}", "image must be base64 (a PNG)");
+    for (Map.Entry<String, String> e : refused.entrySet()) {
+      HttpResponse<String> r = post("/sign/v1/seals", e.getKey());
+      assertThat(r.statusCode()).as(e.getKey() + " -> " + r.body()).isEqualTo(400);
+      assertThat(r.headers().firstValue("Content-Type").orElse(""))
+          .contains("application/problem+json");
+      assertThat(detail(r)).as(e.getKey()).isEqualTo(e.getValue());
+    }
+    // Read in the one spelling, the same request gets as far as the seal's own checks.
+    HttpResponse<String> once = post("/sign/v1/seals", "{\"name\":\"乙公司\",\"key\":\"soft:x\"}");
+    assertThat(once.statusCode()).isEqualTo(400);
+    assertThat(detail(once)).isEqualTo("no such key in the key backend");
+    assertThat(getJson("/sign/v1/seals")).isEqualTo(seals);
+  }
+
+  @Test
+  void aNewSealsBodyIsReadAfterTheTokenAndOnlyUpToItsLimit() throws Exception {
+    // Without a token the body is not read: not JSON, and still 401, not 400.
+    HttpResponse<String> anonymous =
+        post("/sign/v1/seals", null, "{not json".getBytes(StandardCharsets.UTF_8));
+    assertThat(anonymous.statusCode()).as(anonymous.body()).isEqualTo(401);
+    // 3 MB (a whole body beyond the node's read-ahead, so streamed to the handler): 401 without
+    // a token, 413 with one — read up to the limit, not parsed.
+    byte[] big =
+        ("{\"name\":\"A\",\"certificateChain\":\"" + "A".repeat(3 << 20) + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
+    assertThat(post("/sign/v1/seals", null, big).statusCode()).isEqualTo(401);
+    HttpResponse<String> tooLarge = post("/sign/v1/seals", sealToken(), big);
+    assertThat(tooLarge.statusCode()).as(tooLarge.body()).isEqualTo(413);
+    assertThat(tooLarge.body()).contains("\"code\":\"TOO_LARGE\"");
+  }
+
+  @Test
+  void aNewKeyHasOneReading() throws Exception {
+    Map<String, String> refused = new LinkedHashMap<>();
+    refused.put(
+        "{\"backend\":\"soft\",\"type\":\"EC_P256\",\"label\":\"json-a\",\"exportable\":true}",
+        "unknown member exportable");
+    refused.put(
+        "{\"backend\":\"soft\",\"type\":\"EC_P256\",\"label\":12345}", "label has the wrong type");
+    refused.put(
+        "{\"backend\":\"soft\",\"type\":\"EC_P256\",\"label\":\"json-b\",\"label\":\"json-c\"}",
+        "a member appears twice");
+    for (Map.Entry<String, String> e : refused.entrySet()) {
+      HttpResponse<String> r = post("/sign/v1/keys", e.getKey());
+      assertThat(r.statusCode()).as(e.getKey() + " -> " + r.body()).isEqualTo(400);
+      assertThat(detail(r)).as(e.getKey()).isEqualTo(e.getValue());
+    }
+    JsonNode keys = JSON.readTree(getJson("/sign/v1/keys"));
+    assertThat(keys.toString()).doesNotContain("json-a", "json-b", "json-c", "soft:12345");
+    HttpResponse<String> made =
+        post("/sign/v1/keys", "{\"backend\":\"soft\",\"type\":\"EC_P256\",\"label\":\"json-a\"}");
+    assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+    assertThat(JSON.readTree(made.body()).path("key").asString()).isEqualTo("soft:json-a");
   }
 }

@@ -1,0 +1,161 @@
+package io.yinxin.sso.client;
+
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
+import org.springframework.security.oauth2.core.OAuth2Error;
+import org.springframework.security.web.authentication.AuthenticationConverter;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A dynamic registration request's JSON ({@code POST /connect/register}), read before Spring's
+ * converter reads it, as the admin API reads its own: at most {@link #MAX_BODY} bytes, one object,
+ * each member once, text members as JSON strings and list members as arrays of strings. Spring's
+ * converter keeps the last of two {@code redirect_uris} (a reviewer or a proxy reading the first
+ * sees another client than the one stored) and turns {@code "client_name": 5} into {@code "5"}; its
+ * parse errors also told the caller the parser's internals. What passes goes on to Spring's
+ * converter unchanged, and then to {@link DynamicRegistration}, which refuses unknown members.
+ */
+public final class StrictRegistrationRequests implements AuthenticationConverter {
+  /** Largest registration request, as for the admin API. */
+  public static final int MAX_BODY = 64 * 1024;
+
+  private static final JsonMapper JSON =
+      JsonMapper.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
+
+  /** Members whose value is a string (RFC 7591 §2: {@code scope} is one space-separated string). */
+  private static final Set<String> TEXT =
+      Set.of(
+          "client_name",
+          "scope",
+          "token_endpoint_auth_method",
+          "jwks_uri",
+          "token_endpoint_auth_signing_alg",
+          "id_token_signed_response_alg");
+
+  /** Members whose value is an array of strings. */
+  private static final Set<String> LISTS =
+      Set.of(
+          "redirect_uris",
+          "post_logout_redirect_uris",
+          "grant_types",
+          "response_types",
+          "default_acr_values");
+
+  private final AuthenticationConverter spring;
+
+  public StrictRegistrationRequests(AuthenticationConverter spring) {
+    this.spring = spring;
+  }
+
+  @Override
+  public Authentication convert(HttpServletRequest request) {
+    if (!"POST".equals(request.getMethod())) {
+      return spring.convert(request); // reading a registration: client_id in the query
+    }
+    byte[] body;
+    try (InputStream in = request.getInputStream()) {
+      body = in.readNBytes(MAX_BODY + 1);
+    } catch (IOException e) {
+      throw invalid("invalid_request", "the body could not be read");
+    }
+    if (body.length > MAX_BODY) {
+      throw invalid("invalid_request", "the body is larger than " + MAX_BODY + " bytes");
+    }
+    Object parsed;
+    try {
+      parsed = JSON.readValue(body, Object.class);
+    } catch (JacksonException e) {
+      throw invalid(
+          "invalid_request",
+          String.valueOf(e.getOriginalMessage()).startsWith("Duplicate")
+              ? "a member appears twice"
+              : "the body is not JSON");
+    }
+    if (!(parsed instanceof Map<?, ?> members)) {
+      throw invalid("invalid_request", "the body is not a JSON object");
+    }
+    for (Map.Entry<?, ?> m : members.entrySet()) {
+      String name = String.valueOf(m.getKey());
+      Object value = m.getValue();
+      if (TEXT.contains(name) && !(value instanceof String)) {
+        throw invalid("invalid_client_metadata", name + ": a string");
+      }
+      if (LISTS.contains(name)
+          && !(value instanceof List<?> list && list.stream().allMatch(String.class::isInstance))) {
+        throw invalid("invalid_client_metadata", name + ": an array of strings");
+      }
+    }
+    return spring.convert(new Replayed(request, body));
+  }
+
+  private static OAuth2AuthenticationException invalid(String code, String why) {
+    return new OAuth2AuthenticationException(new OAuth2Error(code, why, null));
+  }
+
+  /** The request with its body, already read, to be read again. */
+  private static final class Replayed extends HttpServletRequestWrapper {
+    private final byte[] body;
+
+    Replayed(HttpServletRequest request, byte[] body) {
+      super(request);
+      this.body = body;
+    }
+
+    @Override
+    public ServletInputStream getInputStream() {
+      ByteArrayInputStream in = new ByteArrayInputStream(body);
+      return new ServletInputStream() {
+        @Override
+        public int read() {
+          return in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+          return in.read(b, off, len);
+        }
+
+        @Override
+        public boolean isFinished() {
+          return in.available() == 0;
+        }
+
+        @Override
+        public boolean isReady() {
+          return true;
+        }
+
+        @Override
+        public void setReadListener(ReadListener listener) {
+          throw new UnsupportedOperationException();
+        }
+      };
+    }
+
+    @Override
+    public int getContentLength() {
+      return body.length;
+    }
+
+    @Override
+    public long getContentLengthLong() {
+      return body.length;
+    }
+  }
+}
