@@ -435,4 +435,30 @@ class RequestReadingTest {
     assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
     assertThat(JSON.readTree(made.body()).path("key").asString()).isEqualTo("soft:json-a");
   }
+
+  /**
+   * A page's parameter given twice, in a browser: the error page in its language names the
+   * parameter (the node's rule answered Spring's English "Whitelabel Error Page" before).
+   */
+  @Test
+  void aPagesParameterGivenTwiceIsAnsweredWithTheErrorPageNamingIt() throws Exception {
+    for (String[] c :
+        new String[][] {
+          {"zh-CN", "请求无法处理", "出错的参数："},
+          {"en", "This request cannot be handled", "Parameter at fault: "}
+        }) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + port + "/login?error=1&error=2"))
+                  .header("Accept", "text/html")
+                  .header("Accept-Language", c[0])
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(400);
+      assertThat(r.body())
+          .contains("<html lang=\"" + c[0] + "\"", c[1], c[2] + "<code>error</code>");
+      assertThat(r.body()).doesNotContain("Whitelabel");
+    }
+  }
 }

@@ -334,4 +334,56 @@ class ChromiumJudgeTest {
       }
     }
   }
+
+  /**
+   * What a person sees when a portal's link is wrong, or an address does not exist: a page in the
+   * browser's language saying what happened and which parameter is at fault (only its name), not
+   * Spring's English "Whitelabel Error Page"; the link to the other language gives the same page in
+   * it. A client that does not ask for HTML still gets JSON.
+   */
+  @Test
+  void aBrowserSeesErrorsInItsLanguage() throws Exception {
+    assumeTrue(
+        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        "chromium and chromium-driver are installed by ops/bin/test");
+    String unknownClient =
+        base() + "/oauth2/authorize?response_type=code&client_id=nobody&scope=openid";
+    WebDriver zh = chromium("zh-CN,zh");
+    try {
+      zh.get(unknownClient);
+      assertThat(lang(zh)).isEqualTo("zh-CN");
+      assertThat(zh.findElement(By.tagName("h1")).getText()).isEqualTo("请求无法处理");
+      assertThat(zh.findElement(By.id("parameter")).getText())
+          .isEqualTo("出错的参数：client_id (invalid_request)");
+      assertThat(zh.findElement(By.id("status")).getText()).isEqualTo("错误代码：HTTP 400");
+      assertThat(zh.getPageSource()).doesNotContain("Whitelabel", "nobody\"");
+      // The same page in English, by its link.
+      zh.findElement(By.cssSelector("a[lang=en]")).click();
+      assertThat(lang(zh)).isEqualTo("en");
+      assertThat(zh.findElement(By.tagName("h1")).getText())
+          .isEqualTo("This request cannot be handled");
+      assertThat(zh.findElement(By.id("parameter")).getText())
+          .isEqualTo("Parameter at fault: client_id (invalid_request)");
+    } finally {
+      zh.quit();
+    }
+    WebDriver en = chromium("en-US,en");
+    try {
+      en.get(base() + "/no-such-page");
+      assertThat(lang(en)).isEqualTo("en");
+      assertThat(en.findElement(By.tagName("h1")).getText()).isEqualTo("Page not found");
+      assertThat(en.findElement(By.id("status")).getText()).isEqualTo("Error code: HTTP 404");
+    } finally {
+      en.quit();
+    }
+    var api =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(base() + "/no-such-page"))
+                    .header("Accept", "application/json")
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(api.statusCode()).isEqualTo(404);
+    assertThat(api.headers().firstValue("Content-Type").orElse("")).contains("application/json");
+  }
 }

@@ -1354,6 +1354,13 @@ public class SsoAutoConfiguration {
     return new io.yinxin.sso.web.ConsentPage(clients, consents);
   }
 
+  /** Error pages for browsers, in Chinese and English, in place of Spring's Whitelabel page. */
+  @Bean
+  io.yinxin.sso.web.ErrorPage ssoErrorPage(
+      org.springframework.boot.webmvc.error.ErrorAttributes errors) {
+    return new io.yinxin.sso.web.ErrorPage(errors);
+  }
+
   @Bean
   io.yinxin.sso.web.DevicePage ssoDevicePage() {
     return new io.yinxin.sso.web.DevicePage();
