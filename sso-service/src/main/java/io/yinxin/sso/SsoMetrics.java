@@ -30,6 +30,7 @@ public final class SsoMetrics {
       counter("pwd", r);
     }
     SESSIONS_REFUSED.count();
+    DEVICE_AUTHORIZATIONS_REFUSED.count();
   }
 
   private static final Counter SESSIONS_REFUSED =
@@ -39,6 +40,17 @@ public final class SsoMetrics {
 
   public static void sessionRefused() {
     SESSIONS_REFUSED.increment();
+  }
+
+  private static final Counter DEVICE_AUTHORIZATIONS_REFUSED =
+      Counter.builder("yinxin.sso.device.authorizations.refused")
+          .description(
+              "Device authorization requests refused because their address had asked its"
+                  + " budget of device codes")
+          .register(REGISTRY);
+
+  public static void deviceAuthorizationRefused() {
+    DEVICE_AUTHORIZATIONS_REFUSED.increment();
   }
 
   public static void tokenIssued(String grant, String type) {

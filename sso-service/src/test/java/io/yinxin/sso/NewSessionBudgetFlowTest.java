@@ -20,9 +20,11 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * A client that loads the sign-in page without keeping its cookie opens a session row each time;
- * with a budget of five a minute, the sixth such request gets 429 and writes no row, while a person
- * who kept their cookie signs in, and requests that need no session are answered.
+ * Budgets per client address. A client that loads the sign-in page without keeping its cookie opens
+ * a session row each time; with a budget of five a minute, the sixth such request gets 429 and
+ * writes no row, while a person who kept their cookie signs in, and requests that need no session
+ * are answered. A client that asks a public device client's codes stores an authorization row each
+ * time; with a budget of three a minute, the fourth gets 429 and stores nothing.
  */
 @SpringBootTest(
     classes = OpenIdProviderTest.App.class,
@@ -32,23 +34,29 @@ class NewSessionBudgetFlowTest {
   static void props(DynamicPropertyRegistry r) {
     OpenIdProviderTest.h2Node(r, "sso-session-budget");
     r.add("yinxin.sso.new-sessions-per-minute", () -> "5");
+    r.add("yinxin.sso.device-authorizations-per-minute", () -> "3");
   }
 
   @LocalServerPort int port;
   @Autowired DataSource dataSource;
   @Autowired DemoUser user;
   @Autowired DemoClient client;
+  @Autowired io.yinxin.sso.http.SsoAdmins admins;
 
   private String base() {
     return "http://127.0.0.1:" + port;
   }
 
-  private long sessionRows() throws Exception {
+  private long rows(String table) throws Exception {
     try (var c = dataSource.getConnection();
-        var rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM sso.spring_session")) {
+        var rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM " + table)) {
       rs.next();
       return rs.getLong(1);
     }
+  }
+
+  private long sessionRows() throws Exception {
+    return rows("sso.spring_session");
   }
 
   @Test
@@ -102,5 +110,57 @@ class NewSessionBudgetFlowTest {
             Browser.basic(client.clientId(), client.secret().orElseThrow()));
     assertThat(token.statusCode()).isEqualTo(200);
     assertThat(sessionRows()).isEqualTo(before + 5);
+  }
+
+  @Test
+  void aClientBeyondItsBudgetOfDeviceCodesGets429AndNoRow() throws Exception {
+    HttpResponse<String> made =
+        Browser.json(
+            base(),
+            "POST",
+            "/sso/v1/clients",
+            admins.devToken().orElseThrow(),
+            "{\"client_id\": \"tv-budget\", \"client_name\": \"TV\", \"grant_types\":"
+                + " [\"urn:ietf:params:oauth:grant-type:device_code\"],"
+                + " \"token_endpoint_auth_method\": \"none\", \"scope\": \"profile\"}");
+    assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+    long before = rows("sso.oauth2_authorization");
+    Browser anyone = new Browser(base());
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<String> r =
+          anyone.post(
+              "/oauth2/device_authorization",
+              Map.of("client_id", "tv-budget", "scope", "profile"),
+              null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.body()).contains("device_code");
+    }
+    assertThat(rows("sso.oauth2_authorization")).isEqualTo(before + 3);
+    HttpResponse<String> fourth =
+        anyone.post(
+            "/oauth2/device_authorization",
+            Map.of("client_id", "tv-budget", "scope", "profile"),
+            null);
+    assertThat(fourth.statusCode()).as(fourth.body()).isEqualTo(429);
+    assertThat(Long.parseLong(fourth.headers().firstValue("Retry-After").orElseThrow()))
+        .isBetween(1L, 60L);
+    assertThat(fourth.headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("application/json");
+    assertThat(fourth.body()).contains("\"error\":\"temporarily_unavailable\"");
+    assertThat(rows("sso.oauth2_authorization")).isEqualTo(before + 3);
+    // The token endpoint, where the devices poll, is not counted.
+    HttpResponse<String> poll =
+        anyone.post(
+            "/oauth2/token",
+            Map.of(
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "client_id",
+                "tv-budget",
+                "device_code",
+                "unknown"),
+            null);
+    assertThat(poll.statusCode()).isEqualTo(400);
+    assertThat(poll.body()).contains("invalid_grant");
   }
 }

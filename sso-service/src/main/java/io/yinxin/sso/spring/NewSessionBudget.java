@@ -8,8 +8,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -20,20 +18,9 @@ import java.util.function.LongSupplier;
  * that would open one is answered 429 with {@code Retry-After}, and nothing is stored; requests
  * that carry a live session are never counted.
  *
- * <p>Addresses count as the sign-in throttle counts them (IPv6 by its /64), in fixed one-minute
- * windows. The counts live on the node, as the ACME server's rate limits do, so behind a load
- * balancer with n nodes an address gets n budgets; they take no database round trip. At most {@link
- * #MAX_ADDRESSES} addresses are counted apart in one window: the ones beyond share one budget, so a
- * flood from more addresses than that cannot grow the heap.
+ * <p>Counted per address and minute by {@link AddressBudget}.
  */
 public final class NewSessionBudget {
-  /** Addresses counted apart in one window; beyond that they share {@link #SHARED}. */
-  static final int MAX_ADDRESSES = 100_000;
-
-  static final String SHARED = "(many)";
-
-  private static final long WINDOW_NANOS = 60_000_000_000L;
-
   /** The exception a request that may open no session meets; the filter answers it with 429. */
   static final class Refused extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -46,30 +33,19 @@ public final class NewSessionBudget {
     }
   }
 
-  private record Window(long start, ConcurrentHashMap<String, AtomicInteger> counts) {}
-
-  private final int perMinute;
-  private final LongSupplier nanos;
-  private final int maxAddresses;
-  private volatile Window window;
+  private final AddressBudget budget;
 
   /**
    * @param perMinute new sessions an address may open per minute on this node, at least 1
    * @param nanos a monotonic clock ({@code System::nanoTime})
    */
   public NewSessionBudget(int perMinute, LongSupplier nanos) {
-    this(perMinute, nanos, MAX_ADDRESSES);
+    this(perMinute, nanos, AddressBudget.MAX_ADDRESSES);
   }
 
   NewSessionBudget(int perMinute, LongSupplier nanos, int maxAddresses) {
-    if (perMinute < 1) {
-      throw new IllegalArgumentException(
-          "yinxin.sso.new-sessions-per-minute must be at least 1, was " + perMinute);
-    }
-    this.perMinute = perMinute;
-    this.nanos = nanos;
-    this.maxAddresses = maxAddresses;
-    this.window = new Window(nanos.getAsLong(), new ConcurrentHashMap<>());
+    this.budget =
+        new AddressBudget("yinxin.sso.new-sessions-per-minute", perMinute, nanos, maxAddresses);
   }
 
   /**
@@ -77,37 +53,11 @@ public final class NewSessionBudget {
    * until the window ends) when it is spent.
    */
   void take(String address) {
-    long now = nanos.getAsLong();
-    Window w = current(now);
-    String key = io.yinxin.sso.account.LoginThrottle.sourceKey(String.valueOf(address));
-    AtomicInteger count = w.counts().get(key);
-    if (count == null) {
-      count =
-          w.counts().size() < maxAddresses
-              ? w.counts().computeIfAbsent(key, k -> new AtomicInteger())
-              : w.counts().computeIfAbsent(SHARED, k -> new AtomicInteger());
-    }
-    // Never counts past the budget: an address refused for the rest of the minute cannot overflow.
-    int before = count.getAndUpdate(n -> n < perMinute ? n + 1 : n);
-    if (before >= perMinute) {
+    long retryAfter = budget.take(address);
+    if (retryAfter > 0) {
       io.yinxin.sso.SsoMetrics.sessionRefused();
-      long left = WINDOW_NANOS - (now - w.start());
-      throw new Refused(Math.max(1, (left + 999_999_999L) / 1_000_000_000L));
+      throw new Refused(retryAfter);
     }
-  }
-
-  /** The window {@code now} falls in, a new one (and every count dropped) once a minute is over. */
-  private Window current(long now) {
-    Window w = window;
-    while (now - w.start() >= WINDOW_NANOS) {
-      synchronized (this) {
-        if (window == w) {
-          window = new Window(now, new ConcurrentHashMap<>());
-        }
-      }
-      w = window;
-    }
-    return w;
   }
 
   /**

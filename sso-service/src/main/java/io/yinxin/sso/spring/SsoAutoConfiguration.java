@@ -1485,6 +1485,19 @@ public class SsoAutoConfiguration {
     return new SsoSessions(dataSource, Duration.ofMinutes(30));
   }
 
+  /** Device codes within each address's budget, before Spring reads the request. */
+  @Bean
+  org.springframework.boot.web.servlet.FilterRegistrationBean<?> ssoDeviceAuthorizationBudget(
+      SsoProperties p) {
+    var registration =
+        new org.springframework.boot.web.servlet.FilterRegistrationBean<>(
+            new DeviceAuthorizationBudget(p.deviceAuthorizationsPerMinute(), System::nanoTime));
+    registration.setName("ssoDeviceAuthorizationBudget");
+    registration.setOrder(-300);
+    registration.addUrlPatterns("/oauth2/device_authorization");
+    return registration;
+  }
+
   /**
    * Sessions from the database, before Spring Security reads its context from them; new ones within
    * each address's budget ({@code yinxin.sso.new-sessions-per-minute}).

@@ -48,6 +48,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     https://sso.example.gov.cn})
  * @param newSessionsPerMinute new sign-in sessions one client address (IPv6: its /64) may open per
  *     minute on one node; beyond it such requests get 429 (see {@link NewSessionBudget})
+ * @param deviceAuthorizationsPerMinute device codes one client address (IPv6: its /64) may ask for
+ *     per minute on one node; beyond it 429 (see {@link DeviceAuthorizationBudget})
  * @param credentialChangeMaxAge how recent a sign-in must be to open the pages that change how an
  *     account signs in (TOTP, passkeys); older sessions sign in again first (see {@link
  *     io.yinxin.sso.web.RecentSignIn})
@@ -83,6 +85,7 @@ public record SsoProperties(
     @DefaultValue("") String passkeysRpId,
     @DefaultValue java.util.List<String> passkeysOrigins,
     @DefaultValue("600") int newSessionsPerMinute,
+    @DefaultValue("60") int deviceAuthorizationsPerMinute,
     @DefaultValue("5m") Duration credentialChangeMaxAge,
     @DefaultValue("10h") Duration sessionMaxLifetime,
     @DefaultValue("none") String secondFactorRequired,
