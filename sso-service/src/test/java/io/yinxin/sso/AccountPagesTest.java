@@ -317,4 +317,37 @@ class AccountPagesTest {
     assertThat(AuditEvents.countFor(dataSource, auditStore, "TOKEN_REVOKED", "zhaoliu"))
         .isEqualTo(1);
   }
+
+  /**
+   * The sign-in form with a field twice ({@code username=victim&username=decoy}: Spring signed in
+   * the first while a proxy or a firewall counting guesses reads the last) is a 400 page naming the
+   * field, and signs no one in; the same form with each field once signs in.
+   */
+  @Test
+  void aSignInFormWithAFieldTwiceIsRefusedAndSignsNoOneIn() throws Exception {
+    String password = "amber lantern across 7 rivers";
+    accounts.create("twice", password, "两次");
+    String pw = java.net.URLEncoder.encode(password, java.nio.charset.StandardCharsets.UTF_8);
+    for (String field : java.util.List.of("username", "password", "_csrf")) {
+      Browser b = new Browser(base());
+      String token =
+          java.net.URLEncoder.encode(
+              csrf(b.get("/login").body()), java.nio.charset.StandardCharsets.UTF_8);
+      String body = "username=twice&password=" + pw + "&_csrf=" + token;
+      body +=
+          switch (field) {
+            case "username" -> "&username=decoy";
+            case "password" -> "&password=wrong";
+            default -> "&_csrf=" + token;
+          };
+      HttpResponse<String> r = b.postForm("/login", body);
+      assertThat(r.statusCode()).as(field + ": " + r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("<code>" + field + "</code>");
+      assertThat(Browser.location(b.get("/account"))).as(field).contains("/login");
+    }
+    Browser once = new Browser(base());
+    HttpResponse<String> signedIn = signIn(once, "twice", password);
+    assertThat(Browser.location(signedIn)).doesNotContain("error");
+    assertThat(once.get("/account").statusCode()).isEqualTo(200);
+  }
 }

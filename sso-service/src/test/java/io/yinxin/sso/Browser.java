@@ -97,6 +97,17 @@ final class Browser {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Posts a form body as written, so a field may appear more than once. */
+  HttpResponse<String> postForm(String path, String body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Accept", "text/html")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   /** The token endpoint's answer for an authorization code (PKCE), the client by {@code basic}. */
   HttpResponse<String> tokensFor(String code, String redirectUri, String verifier, String basic)
       throws Exception {

@@ -847,6 +847,11 @@ public class SsoAutoConfiguration {
             "/webauthn/**",
             "/cas/**")
         .authenticationManager(manager)
+        // The sign-in form's fields once each, before Spring's form login reads the first.
+        .addFilterBefore(
+            new io.yinxin.sso.web.OneValueSignIn(),
+            org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter
+                .class)
         .addFilterAfter(
             new io.yinxin.sso.web.SignInLifetime(
                 properties.sessionMaxLifetime(), java.time.Clock.systemUTC()),

@@ -35,6 +35,12 @@ public final class ErrorPage implements ErrorViewResolver, Ordered {
   /** A same-site path to offer the other language on; anything else gets the sign-in page. */
   private static final Pattern PATH = Pattern.compile("/(?![/\\\\])[\\x21-\\x7e]{0,500}");
 
+  /**
+   * A request attribute naming the parameter at fault, for filters that refuse a request before
+   * Spring's handlers see it ({@link OneValueSignIn}).
+   */
+  public static final String PARAMETER = ErrorPage.class.getName() + ".parameter";
+
   private final ErrorAttributes errors;
 
   public ErrorPage(ErrorAttributes errors) {
@@ -146,6 +152,9 @@ public final class ErrorPage implements ErrorViewResolver, Ordered {
    * refused ({@code redirect_uri (invalid_request)}), or a page parameter malformed or given twice.
    */
   private Optional<String> parameter(HttpServletRequest request) {
+    if (request.getAttribute(PARAMETER) instanceof String named && NAME.matcher(named).matches()) {
+      return Optional.of(named);
+    }
     Object message = request.getAttribute(RequestDispatcher.ERROR_MESSAGE);
     if (message instanceof String s) {
       Matcher m = OAUTH2.matcher(s);
