@@ -459,6 +459,7 @@ class RequestReadingTest {
       assertThat(r.body())
           .contains("<html lang=\"" + c[0] + "\"", c[1], c[2] + "<code>error</code>");
       assertThat(r.body()).doesNotContain("Whitelabel");
+      assertThat(r.headers().firstValue("Content-Language")).contains(c[0]);
     }
   }
 }

@@ -59,6 +59,11 @@ public final class ErrorPage implements ErrorViewResolver, Ordered {
         (View)
             (m, req, res) -> {
               byte[] html = html(req, status).getBytes(StandardCharsets.UTF_8);
+              // The page's language, not the one Spring's locale resolver set for the response.
+              res.setLocale(
+                  Pages.chinese(req.getParameter("lang"), req)
+                      ? java.util.Locale.SIMPLIFIED_CHINESE
+                      : java.util.Locale.ENGLISH);
               res.setContentType("text/html;charset=UTF-8");
               res.setHeader("Cache-Control", "no-store");
               res.setContentLength(html.length);
