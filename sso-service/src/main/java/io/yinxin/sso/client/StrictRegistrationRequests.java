@@ -1,12 +1,7 @@
 package io.yinxin.sso.client;
 
-import jakarta.servlet.ReadListener;
-import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -69,13 +64,14 @@ public final class StrictRegistrationRequests implements AuthenticationConverter
       return spring.convert(request); // reading a registration: client_id in the query
     }
     byte[] body;
-    try (InputStream in = request.getInputStream()) {
-      body = in.readNBytes(MAX_BODY + 1);
+    try {
+      body =
+          io.yinxin.sso.web.BodyBytes.read(request, MAX_BODY)
+              .orElseThrow(
+                  () ->
+                      invalid("invalid_request", "the body is larger than " + MAX_BODY + " bytes"));
     } catch (IOException e) {
       throw invalid("invalid_request", "the body could not be read");
-    }
-    if (body.length > MAX_BODY) {
-      throw invalid("invalid_request", "the body is larger than " + MAX_BODY + " bytes");
     }
     Object parsed;
     try {
@@ -101,61 +97,10 @@ public final class StrictRegistrationRequests implements AuthenticationConverter
         throw invalid("invalid_client_metadata", name + ": an array of strings");
       }
     }
-    return spring.convert(new Replayed(request, body));
+    return spring.convert(io.yinxin.sso.web.BodyBytes.replay(request, body));
   }
 
   private static OAuth2AuthenticationException invalid(String code, String why) {
     return new OAuth2AuthenticationException(new OAuth2Error(code, why, null));
-  }
-
-  /** The request with its body, already read, to be read again. */
-  private static final class Replayed extends HttpServletRequestWrapper {
-    private final byte[] body;
-
-    Replayed(HttpServletRequest request, byte[] body) {
-      super(request);
-      this.body = body;
-    }
-
-    @Override
-    public ServletInputStream getInputStream() {
-      ByteArrayInputStream in = new ByteArrayInputStream(body);
-      return new ServletInputStream() {
-        @Override
-        public int read() {
-          return in.read();
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-          return in.read(b, off, len);
-        }
-
-        @Override
-        public boolean isFinished() {
-          return in.available() == 0;
-        }
-
-        @Override
-        public boolean isReady() {
-          return true;
-        }
-
-        @Override
-        public void setReadListener(ReadListener listener) {
-          throw new UnsupportedOperationException();
-        }
-      };
-    }
-
-    @Override
-    public int getContentLength() {
-      return body.length;
-    }
-
-    @Override
-    public long getContentLengthLong() {
-      return body.length;
-    }
   }
 }

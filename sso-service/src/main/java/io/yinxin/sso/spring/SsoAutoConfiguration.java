@@ -847,6 +847,10 @@ public class SsoAutoConfiguration {
             "/webauthn/**",
             "/cas/**")
         .authenticationManager(manager)
+        // Passkey ceremonies' JSON read only so far, before Spring's WebAuthn filters parse it.
+        .addFilterBefore(
+            new io.yinxin.sso.web.PasskeyBodyLimit(),
+            org.springframework.security.web.csrf.CsrfFilter.class)
         // The sign-in form's fields once each, before Spring's form login reads the first.
         .addFilterBefore(
             new io.yinxin.sso.web.OneValueSignIn(),
