@@ -72,6 +72,17 @@ class ModuleSelectionTest {
     assertThat(a.getBeanNamesForType(io.yinxin.sso.spring.SsoAutoConfiguration.class)).isEmpty();
     assertThat(a.getBeanNamesForType(io.yinxin.sign.spring.SignAutoConfiguration.class)).isEmpty();
     assertThat(a.getBeanNamesForType(io.yinxin.ca.spring.CaAutoConfiguration.class)).isNotEmpty();
+    // A browser still gets the bilingual error page, not Spring's Whitelabel page.
+    HttpResponse<String> page =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(baseA + "/ca/no-such-page"))
+                .header("Accept", "text/html")
+                .header("Accept-Language", "en")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(page.statusCode()).isEqualTo(404);
+    assertThat(page.body()).contains("<html lang=\"en\"", "Page not found", "中文");
+    assertThat(page.body()).doesNotContain("Whitelabel");
 
     // An SSO-only node records its evidence in A's log.
     String writer =
