@@ -27,18 +27,33 @@ import org.springframework.security.oauth2.server.authorization.oidc.OidcClientR
  */
 public final class DynamicRegistration
     implements Converter<OidcClientRegistration, RegisteredClient> {
-  private static final List<String> PASSED_ON =
-      List.of(
+  /**
+   * The members a registration may carry whose value is a string (RFC 7591 §2: {@code scope} is one
+   * space-separated string).
+   */
+  static final java.util.Set<String> TEXT =
+      java.util.Set.of(
           "client_name",
-          "redirect_uris",
-          "post_logout_redirect_uris",
-          "grant_types",
           "scope",
           "token_endpoint_auth_method",
           "jwks_uri",
           "token_endpoint_auth_signing_alg",
-          "id_token_signed_response_alg",
+          "id_token_signed_response_alg");
+
+  /** The members a registration may carry whose value is an array of strings. */
+  static final java.util.Set<String> LISTS =
+      java.util.Set.of(
+          "redirect_uris",
+          "post_logout_redirect_uris",
+          "grant_types",
+          "response_types",
           "default_acr_values");
+
+  /** Passed on to the admin API's rules as they are; {@code response_types} is checked here. */
+  private static final java.util.Set<String> PASSED_ON =
+      java.util.stream.Stream.concat(TEXT.stream(), LISTS.stream())
+          .filter(n -> !n.equals("response_types"))
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   private final Clock clock;
 

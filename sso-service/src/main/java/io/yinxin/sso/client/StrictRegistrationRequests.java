@@ -4,7 +4,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
 import org.springframework.security.oauth2.core.OAuth2Error;
@@ -32,25 +31,6 @@ public final class StrictRegistrationRequests implements AuthenticationConverter
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .build();
-
-  /** Members whose value is a string (RFC 7591 §2: {@code scope} is one space-separated string). */
-  private static final Set<String> TEXT =
-      Set.of(
-          "client_name",
-          "scope",
-          "token_endpoint_auth_method",
-          "jwks_uri",
-          "token_endpoint_auth_signing_alg",
-          "id_token_signed_response_alg");
-
-  /** Members whose value is an array of strings. */
-  private static final Set<String> LISTS =
-      Set.of(
-          "redirect_uris",
-          "post_logout_redirect_uris",
-          "grant_types",
-          "response_types",
-          "default_acr_values");
 
   private final AuthenticationConverter spring;
 
@@ -89,10 +69,10 @@ public final class StrictRegistrationRequests implements AuthenticationConverter
     for (Map.Entry<?, ?> m : members.entrySet()) {
       String name = String.valueOf(m.getKey());
       Object value = m.getValue();
-      if (TEXT.contains(name) && !(value instanceof String)) {
+      if (DynamicRegistration.TEXT.contains(name) && !(value instanceof String)) {
         throw invalid("invalid_client_metadata", name + ": a string");
       }
-      if (LISTS.contains(name)
+      if (DynamicRegistration.LISTS.contains(name)
           && !(value instanceof List<?> list && list.stream().allMatch(String.class::isInstance))) {
         throw invalid("invalid_client_metadata", name + ": an array of strings");
       }
