@@ -6,12 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.sun.net.httpserver.HttpServer;
 import io.yinxin.sso.account.Accounts;
 import io.yinxin.sso.http.SsoAdmins;
-import java.io.File;
 import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,9 +16,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -43,8 +37,6 @@ import tools.jackson.databind.json.JsonMapper;
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class ChromiumJudgeTest {
   private static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) {
@@ -132,22 +124,7 @@ class ChromiumJudgeTest {
   }
 
   private static WebDriver chromium(String languages) throws Exception {
-    ChromeOptions o = new ChromeOptions();
-    o.setBinary(CHROMIUM.toFile());
-    o.addArguments(
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--lang=" + languages.split(",")[0],
-        "--user-data-dir=" + Files.createTempDirectory("yinxin-chromium-"));
-    o.setExperimentalOption("prefs", Map.of("intl.accept_languages", languages));
-    ChromeDriverService service =
-        new ChromeDriverService.Builder()
-            .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
-            .usingAnyFreePort()
-            .build();
-    return new ChromeDriver(service, o);
+    return Chromium.start(languages);
   }
 
   private String authorize(String clientId, Portal p) throws Exception {
@@ -238,9 +215,7 @@ class ChromiumJudgeTest {
   @Test
   void aPersonSignsInWithPasswordAndTotpInBothLanguagesAndSignsOutOfTwoPortalsAtOnce()
       throws Exception {
-    assumeTrue(
-        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "chromium and chromium-driver are installed by ops/bin/test");
+    assumeTrue(Chromium.available(), "chromium and chromium-driver are installed by ops/bin/test");
     try (Portal tax = new Portal("tax");
         Portal social = new Portal("social")) {
       register("tax", tax);
@@ -343,9 +318,7 @@ class ChromiumJudgeTest {
    */
   @Test
   void aBrowserSeesErrorsInItsLanguage() throws Exception {
-    assumeTrue(
-        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "chromium and chromium-driver are installed by ops/bin/test");
+    assumeTrue(Chromium.available(), "chromium and chromium-driver are installed by ops/bin/test");
     String unknownClient =
         base() + "/oauth2/authorize?response_type=code&client_id=nobody&scope=openid";
     WebDriver zh = chromium("zh-CN,zh");

@@ -4,22 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.yinxin.sso.account.Accounts;
-import java.io.File;
 import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
-import org.openqa.selenium.virtualauthenticator.HasVirtualAuthenticator;
-import org.openqa.selenium.virtualauthenticator.VirtualAuthenticatorOptions;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -34,8 +25,6 @@ import org.springframework.test.context.DynamicPropertySource;
     classes = OpenIdProviderTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 class PasskeyTest {
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final int PORT = freePort();
 
   private static int freePort() {
@@ -73,34 +62,10 @@ class PasskeyTest {
 
   @Test
   void aPasskeyAddedAfterAPasswordSignInSignsInAlone() throws Exception {
-    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER));
+    assumeTrue(Chromium.available());
     accounts.create("wuba", "correct horse battery staple", "吴八");
-    ChromeOptions o = new ChromeOptions();
-    o.setBinary(CHROMIUM.toFile());
-    o.addArguments(
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--lang=zh-CN",
-        "--user-data-dir=" + Files.createTempDirectory("yinxin-chromium-"));
-    o.setExperimentalOption("prefs", Map.of("intl.accept_languages", "zh-CN,zh"));
-    WebDriver d =
-        new ChromeDriver(
-            new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
-                .usingAnyFreePort()
-                .build(),
-            o);
+    WebDriver d = Chromium.withAuthenticator("zh-CN,zh");
     try {
-      ((HasVirtualAuthenticator) d)
-          .addVirtualAuthenticator(
-              new VirtualAuthenticatorOptions()
-                  .setProtocol(VirtualAuthenticatorOptions.Protocol.CTAP2)
-                  .setTransport(VirtualAuthenticatorOptions.Transport.INTERNAL)
-                  .setHasResidentKey(true)
-                  .setHasUserVerification(true)
-                  .setIsUserVerified(true));
       d.get(base() + "/login");
       d.findElement(By.id("username")).sendKeys("wuba");
       d.findElement(By.id("password")).sendKeys("correct horse battery staple");

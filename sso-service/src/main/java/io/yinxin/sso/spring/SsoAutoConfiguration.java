@@ -944,8 +944,9 @@ public class SsoAutoConfiguration {
                   .disableDefaultRegistrationPage(true));
     }
     var chain = http.build();
-    // Spring keeps sign-in ceremonies in the session, which the database cannot store (they are
-    // not serializable), and offers no setting for it: set it on the two filters that use it.
+    // Spring keeps sign-in ceremonies in the session as objects a stored session cannot hold
+    // faithfully (PasskeyCeremonies says why), and offers no setting for it: set it on the two
+    // filters that use it.
     for (jakarta.servlet.Filter f : chain.getFilters()) {
       if (f
           instanceof
