@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.yinxin.sso.account.Accounts;
 import io.yinxin.sso.realname.RealNames;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,11 +35,11 @@ import org.springframework.test.context.DynamicPropertySource;
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class CertificateLoginTest {
   private static final String ID = "11010519491231002X";
-  private static final Path DIR = tempDir();
+  private static final Path DIR = OpenIdProviderTest.tempDir("yinxin-cert-login-");
   private static final TestCa TEST_CA = new TestCa("CN=Test Citizen CA,O=Yinxin tests,C=CN");
   private static final KeyPair CA_KEY = TEST_CA.key;
   private static final X509Certificate CA = TEST_CA.certificate;
-  private static final int TLS_PORT = freePort();
+  private static final int TLS_PORT = OpenIdProviderTest.freePort();
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) throws Exception {
@@ -107,22 +106,6 @@ class CertificateLoginTest {
   @AfterAll
   static void stop() {
     TEST_CA.stop();
-  }
-
-  private static Path tempDir() {
-    try {
-      return Files.createTempDirectory("yinxin-cert-login-");
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static KeyPair keyPair() {

@@ -8,7 +8,6 @@ import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
 import io.yinxin.sso.http.SsoAdmins;
 import java.math.BigInteger;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +53,7 @@ import tools.jackson.databind.json.JsonMapper;
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class MtlsClientTest {
   private static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final int TLS_PORT = freePort();
+  private static final int TLS_PORT = OpenIdProviderTest.freePort();
   static KeyPair key;
   static X509Certificate cert;
   static HttpServer jwks;
@@ -68,14 +67,6 @@ class MtlsClientTest {
     Path pem = Files.createTempFile("yinxin-client-ca-", ".pem");
     Files.writeString(pem, TestCredentials.pem(CLIENT_CA.certificate));
     r.add("yinxin.sso.client-ca", pem::toString);
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static KeyPair ec() throws Exception {

@@ -49,11 +49,34 @@ class OpenIdProviderTest {
   @EnableAutoConfiguration
   static class App {}
 
-  private static Path tempDir() {
+  static Path tempDir() {
+    return tempDir("yinxin-sso-");
+  }
+
+  /** A new temporary folder named from {@code prefix}. */
+  static Path tempDir(String prefix) {
     try {
-      return Files.createTempDirectory("yinxin-sso-");
+      return Files.createTempDirectory(prefix);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** A TCP port free on this machine now. */
+  static int freePort() {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** A new database of its own on the local PostgreSQL, for nodes that share one. */
+  static String postgresDatabase() {
+    try {
+      return new io.yinxin.audit.store.PostgresDatabase().url();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
     }
   }
 

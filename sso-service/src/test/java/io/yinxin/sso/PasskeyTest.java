@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.yinxin.sso.account.Accounts;
-import java.net.ServerSocket;
 import java.time.Duration;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -25,15 +24,7 @@ import org.springframework.test.context.DynamicPropertySource;
     classes = OpenIdProviderTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 class PasskeyTest {
-  private static final int PORT = freePort();
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
+  private static final int PORT = OpenIdProviderTest.freePort();
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) {

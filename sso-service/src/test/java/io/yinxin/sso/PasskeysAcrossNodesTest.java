@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.yinxin.audit.store.PostgresDatabase;
 import io.yinxin.sso.account.Accounts;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -35,35 +33,11 @@ import org.springframework.test.context.DynamicPropertySource;
     classes = OpenIdProviderTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 class PasskeysAcrossNodesTest {
-  private static final int PORT_A = freePort();
-  private static final int PORT_B = freePort();
-  private static final Path DATA = tempDir();
-  private static final String DB = database();
+  private static final int PORT_A = OpenIdProviderTest.freePort();
+  private static final int PORT_B = OpenIdProviderTest.freePort();
+  private static final Path DATA = OpenIdProviderTest.tempDir("yinxin-sso-passkey-nodes-");
+  private static final String DB = OpenIdProviderTest.postgresDatabase();
   private static ConfigurableApplicationContext second;
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static String database() {
-    try {
-      return new PostgresDatabase().url();
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static Path tempDir() {
-    try {
-      return Files.createTempDirectory("yinxin-sso-passkey-nodes-");
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
 
   private static final String[] PASSKEYS = {
     "yinxin.sso.passkeys-rp-id=localhost",

@@ -8,7 +8,6 @@ import io.yinxin.sso.client.DemoClient;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -30,26 +29,10 @@ import org.springframework.test.context.DynamicPropertySource;
     classes = OpenIdProviderTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class SessionsAcrossNodesTest {
-  private static final Path DATA = tempDir();
-  private static final String DB = database();
+  private static final Path DATA = OpenIdProviderTest.tempDir("yinxin-sso-nodes-");
+  private static final String DB = OpenIdProviderTest.postgresDatabase();
   private static final String REDIRECT = "http://127.0.0.1:8000/callback";
   private static ConfigurableApplicationContext second;
-
-  private static String database() {
-    try {
-      return new PostgresDatabase().url();
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static Path tempDir() {
-    try {
-      return Files.createTempDirectory("yinxin-sso-nodes-");
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) {
