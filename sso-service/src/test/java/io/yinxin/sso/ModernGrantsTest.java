@@ -56,6 +56,7 @@ class ModernGrantsTest {
   @Autowired SsoAdmins admins;
   @Autowired DemoUser user;
   @Autowired javax.sql.DataSource dataSource;
+  @Autowired io.yinxin.sso.account.Accounts accounts;
   private final HttpClient http = HttpClient.newHttpClient();
 
   private String base() {
@@ -242,6 +243,88 @@ class ModernGrantsTest {
     assertThat(at.getJWTClaimsSet().getStringClaim("client_id")).isEqualTo("tv-app");
     // The device code is spent.
     assertThat(form("/oauth2/token", poll, Map.of()).statusCode()).isEqualTo(400);
+  }
+
+  /**
+   * RFC 8628 §5.1: user code attempts are rate-limited. A signed-in person entering codes that name
+   * no waiting device is sent back to /activate with a message each time, and after ten is blocked
+   * from entering codes: even the right code then is not looked up, and the device stays pending.
+   * Another account enters the same code and reaches the consent page.
+   */
+  @Test
+  void aPersonWhoEntersTenWrongDeviceCodesEntersNoneForAWhile() throws Exception {
+    register(
+        Map.of(
+            "client_id", "kiosk-app",
+            "client_name", "自助终端 Kiosk",
+            "grant_types", List.of(ClientMetadataGrant.DEVICE),
+            "token_endpoint_auth_method", "none",
+            "scope", "profile"));
+    HttpResponse<String> start =
+        form("/oauth2/device_authorization", "client_id=kiosk-app&scope=profile", Map.of());
+    assertThat(start.statusCode()).as(start.body()).isEqualTo(200);
+    JsonNode d = JSON.readTree(start.body());
+    String userCode = d.path("user_code").asString();
+    String poll =
+        "grant_type="
+            + enc(ClientMetadataGrant.DEVICE)
+            + "&client_id=kiosk-app&device_code="
+            + enc(d.path("device_code").asString());
+
+    accounts.create("guesser", "correct horse battery staple", "猜码人");
+    Browser b = new Browser(base());
+    signIn(b, "guesser", "correct horse battery staple");
+    // A code given twice is a malformed request, Spring's 400 naming it, and not counted.
+    HttpResponse<String> twice =
+        b.get("/oauth2/device_verification?user_code=BCDF-GHJK&user_code=BCDF-GHJL");
+    assertThat(twice.statusCode()).isEqualTo(400);
+    assertThat(twice.body()).contains("user_code (invalid_request)");
+    for (int i = 0; i < io.yinxin.sso.web.DeviceCodeGuesses.MAX; i++) {
+      // Eight letters of the alphabet Spring's codes use, never the device's own code.
+      String wrong = "BCDF-GH" + "JKLMNPQRST".charAt(i) + "V";
+      assertThat(wrong.replace("-", "")).isNotEqualTo(userCode.replace("-", ""));
+      HttpResponse<String> guess = b.get("/oauth2/device_verification?user_code=" + wrong);
+      assertThat(guess.statusCode()).as(guess.body()).isEqualTo(302);
+      String back = Browser.location(guess);
+      HttpResponse<String> page = b.get(back);
+      if (i < io.yinxin.sso.web.DeviceCodeGuesses.MAX - 1) {
+        assertThat(back).endsWith("/activate?error");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("没有设备在等待这个代码", "<label for=\"user_code\"");
+      } else {
+        assertThat(page.statusCode()).isEqualTo(429);
+        assertThat(page.headers().firstValue("Retry-After")).isPresent();
+        assertThat(page.body()).contains("输入错误代码的次数过多").doesNotContain("user_code");
+      }
+    }
+    // Blocked: the right code is not looked up, here or by the form.
+    HttpResponse<String> right = b.get("/oauth2/device_verification?user_code=" + enc(userCode));
+    assertThat(right.statusCode()).isEqualTo(302);
+    assertThat(Browser.location(right)).endsWith("/activate");
+    assertThat(b.get("/activate?user_code=" + enc(userCode)).statusCode()).isEqualTo(429);
+    assertThat(b.get("/activate?lang=en").body()).contains("Too many wrong codes");
+    HttpResponse<String> pending = form("/oauth2/token", poll, Map.of());
+    assertThat(JSON.readTree(pending.body()).path("error").asString())
+        .isEqualTo("authorization_pending");
+
+    // The operator sees the block and lifts it (the helpdesk's "unlock user"): the code works.
+    String token = admins.devToken().orElseThrow();
+    JsonNode state =
+        JSON.readTree(Browser.json(base(), "GET", "/sso/v1/accounts/guesser", token, null).body());
+    assertThat(state.path("device_codes_blocked_until").isString()).isTrue();
+    HttpResponse<String> lifted =
+        Browser.json(base(), "DELETE", "/sso/v1/accounts/guesser/sign-in-blocks", token, null);
+    assertThat(JSON.readTree(lifted.body()).path("lifted").asBoolean()).isTrue();
+    String consentPage =
+        Browser.location(b.get("/oauth2/device_verification?user_code=" + enc(userCode)));
+    assertThat(b.get(consentPage).body()).contains("自助终端");
+
+    // Another account is not blocked: its code leads to the consent page.
+    Browser other = new Browser(base());
+    signIn(other, user.username(), user.password().orElseThrow());
+    String consent =
+        Browser.location(other.get("/oauth2/device_verification?user_code=" + enc(userCode)));
+    assertThat(other.get(consent).body()).contains("自助终端");
   }
 
   @Test

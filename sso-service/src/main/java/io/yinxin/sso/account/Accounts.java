@@ -258,10 +258,10 @@ public final class Accounts implements UserDetailsService {
   }
 
   /**
-   * Lifts the blocks the account's own failures put on it — its password attempts and its second
-   * step — and forgets those failures (Keycloak's "unlock user"), with its {@code CONFIG_CHANGED}
-   * event in the same transaction. Blocks of client addresses and device cookies stay: they are not
-   * the account's.
+   * Lifts the blocks the account's own failures put on it — its password attempts, its second step
+   * and its device codes — and forgets those failures (Keycloak's "unlock user"), with its {@code
+   * CONFIG_CHANGED} event in the same transaction. Blocks of client addresses and device cookies
+   * stay: they are not the account's.
    *
    * @return empty when there is no such account, else whether anything was lifted or forgotten
    */
@@ -273,8 +273,8 @@ public final class Accounts implements UserDetailsService {
             updateRecorded(
                 actor,
                 u,
-                "DELETE FROM sso.login_failures WHERE throttle_key IN (?, ?)",
-                List.of("account:" + u, "otp:" + u),
+                "DELETE FROM sso.login_failures WHERE throttle_key IN (?, ?, ?)",
+                List.of("account:" + u, "otp:" + u, "device:" + u),
                 "sign-in blocks lifted",
                 audit));
   }

@@ -234,13 +234,33 @@ public final class LoginThrottle {
   }
 
   /**
-   * Lifts an account's blocks (its password attempts and its second step), as an operator does who
-   * has just reset its password: the person signs in with the new one-time password at once. Blocks
-   * of addresses and of device cookies stay.
+   * Until when the account may not enter device codes (RFC 8628 §5.1: a signed-in person guessing
+   * the codes other people's devices show), if it may not.
+   */
+  public Optional<Instant> deviceCodesBlockedUntil(String username) {
+    return blockedUntil("device:" + username, clock.instant());
+  }
+
+  /**
+   * Counts a device code the account entered that names no waiting device; {@code max} of them
+   * within the window block the account's device codes for the block time. Until when, if now
+   * blocked.
+   */
+  public Optional<Instant> deviceCodeWrong(String username, int max) {
+    Instant now = clock.instant();
+    failed("device:" + username, max, now);
+    return blockedUntil("device:" + username, now);
+  }
+
+  /**
+   * Lifts an account's blocks (its password attempts, its second step and its device codes), as an
+   * operator does who has just reset its password: the person signs in with the new one-time
+   * password at once. Blocks of addresses and of device cookies stay.
    */
   public void unblock(String username) {
     clear("account:" + username);
     clear("otp:" + username);
+    clear("device:" + username);
   }
 
   void clear(String key) {

@@ -361,13 +361,17 @@ public class ClientAdminController {
     out.put(
         "second_step_blocked_until",
         throttle.secondStepBlockedUntil(s.username()).map(Object::toString).orElse(null));
+    // Blocked from entering device codes by its own wrong ones (ten in a window).
+    out.put(
+        "device_codes_blocked_until",
+        throttle.deviceCodesBlockedUntil(s.username()).map(Object::toString).orElse(null));
     return out;
   }
 
   /**
-   * Lifts the blocks an account's own failed attempts put on it (password and second step) and
-   * forgets those failures, for a person who calls the helpdesk and should not wait 15 minutes;
-   * {@code "lifted": false} when there was nothing to lift. 404 for no such account.
+   * Lifts the blocks an account's own failed attempts put on it (password, second step and device
+   * codes) and forgets those failures, for a person who calls the helpdesk and should not wait 15
+   * minutes; {@code "lifted": false} when there was nothing to lift. 404 for no such account.
    */
   @DeleteMapping(
       value = "/sso/v1/accounts/{username}/sign-in-blocks",

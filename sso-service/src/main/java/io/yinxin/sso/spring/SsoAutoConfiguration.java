@@ -434,7 +434,8 @@ public class SsoAutoConfiguration {
       io.yinxin.sso.account.Accounts accounts,
       SsoProperties properties,
       AuditLog audit,
-      io.yinxin.sso.account.SecondFactorLogin secondFactor)
+      io.yinxin.sso.account.SecondFactorLogin secondFactor,
+      io.yinxin.sso.web.DeviceCodeGuesses deviceCodeGuesses)
       throws Exception {
     // private_key_jwt: Spring's checks of the assertion, then each assertion good once.
     var assertions =
@@ -529,6 +530,10 @@ public class SsoAutoConfiguration {
     // Then, a sign-in that must set up its second factor first reaches nothing else.
     http.addFilterAfter(
         secondFactor.enrolmentFilter(),
+        org.springframework.security.web.context.SecurityContextHolderFilter.class);
+    // A person who entered too many wrong device codes enters none for a while (RFC 8628 §5.1).
+    http.addFilterAfter(
+        deviceCodeGuesses.filter(),
         org.springframework.security.web.context.SecurityContextHolderFilter.class);
     http.securityMatcher(authorizationServer.getEndpointsMatcher())
         .with(
@@ -641,7 +646,8 @@ public class SsoAutoConfiguration {
                             v.consentPage("/oauth2/consent")
                                 .deviceVerificationResponseHandler(
                                     (request, response, authentication) ->
-                                        response.sendRedirect("/activate?done")))
+                                        response.sendRedirect("/activate?done"))
+                                .errorResponseHandler(deviceCodeGuesses.errorHandler()))
                     .clientAuthentication(
                         ca ->
                             ca.authenticationConverter(
@@ -1358,6 +1364,13 @@ public class SsoAutoConfiguration {
         java.time.Clock.systemUTC());
   }
 
+  /** Wrong device codes per account: ten in the throttle's window block its device codes. */
+  @Bean
+  io.yinxin.sso.web.DeviceCodeGuesses ssoDeviceCodeGuesses(
+      io.yinxin.sso.account.LoginThrottle throttle) {
+    return new io.yinxin.sso.web.DeviceCodeGuesses(throttle);
+  }
+
   @Bean
   io.yinxin.sso.web.ConsentPage ssoConsentPage(
       RegisteredClientRepository clients, OAuth2AuthorizationConsentService consents) {
@@ -1372,8 +1385,8 @@ public class SsoAutoConfiguration {
   }
 
   @Bean
-  io.yinxin.sso.web.DevicePage ssoDevicePage() {
-    return new io.yinxin.sso.web.DevicePage();
+  io.yinxin.sso.web.DevicePage ssoDevicePage(io.yinxin.sso.web.DeviceCodeGuesses guesses) {
+    return new io.yinxin.sso.web.DevicePage(guesses);
   }
 
   @Bean

@@ -18,13 +18,47 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @RestController
 public class DevicePage {
+  private static final java.time.format.DateTimeFormatter SHOWN =
+      java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm")
+          .withZone(java.time.ZoneId.of("Asia/Shanghai"));
+
+  private final DeviceCodeGuesses guesses;
+
+  public DevicePage(DeviceCodeGuesses guesses) {
+    this.guesses = guesses;
+  }
+
   @GetMapping(path = "/activate", produces = MediaType.TEXT_HTML_VALUE)
   public ResponseEntity<String> activate(
       HttpServletRequest request,
       @RequestParam(value = "user_code", required = false) String userCode,
       @RequestParam(value = "done", required = false) String done,
+      @RequestParam(value = "error", required = false) String error,
       @RequestParam(value = "lang", required = false) String lang) {
     boolean zh = Pages.chinese(lang, request);
+    java.util.Optional<java.time.Instant> blocked =
+        request.getRemoteUser() == null
+            ? java.util.Optional.empty()
+            : guesses.blockedUntil(request.getRemoteUser());
+    if (done == null && blocked.isPresent()) {
+      String until = SHOWN.format(blocked.get());
+      long seconds =
+          Math.max(
+              1, java.time.Duration.between(java.time.Instant.now(), blocked.get()).toSeconds());
+      ResponseEntity<String> page =
+          Pages.page(
+              zh,
+              "/activate",
+              zh ? "设备登录" : "Sign in a device",
+              zh
+                  ? "输入错误代码的次数过多，请于 " + until + "（北京时间）后再输入设备代码。"
+                  : "Too many wrong codes: enter a device code again after " + until + " (UTC+8).",
+              "");
+      return ResponseEntity.status(HttpStatus.TOO_MANY_REQUESTS)
+          .headers(page.getHeaders())
+          .header("Retry-After", Long.toString(seconds))
+          .body(page.getBody());
+    }
     if (done != null) {
       return Pages.page(
           zh,
@@ -49,7 +83,14 @@ public class DevicePage {
                   + URLEncoder.encode(code, StandardCharsets.UTF_8))
           .build();
     }
-    return form(zh, null);
+    return form(
+        zh,
+        error == null
+            ? null
+            : zh
+                ? "没有设备在等待这个代码。请核对设备上显示的代码后重试（代码在 5 分钟内有效）。"
+                : "No device is waiting for that code. Check the code your device shows and try"
+                    + " again (codes last 5 minutes).");
   }
 
   private static ResponseEntity<String> form(boolean zh, String message) {
