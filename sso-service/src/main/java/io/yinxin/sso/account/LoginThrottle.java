@@ -28,7 +28,9 @@ import org.springframework.security.web.authentication.WebAuthenticationDetails;
  * when to try again, in Chinese and English. A success clears the account's count. With {@link
  * DeviceCookies}, a browser that signed in to the account before is counted on its own instead.
  */
-public final class LoginThrottle {
+public final class LoginThrottle implements AutoCloseable {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(LoginThrottle.class);
   private static final DateTimeFormatter SHOWN =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.of("Asia/Shanghai"));
 
@@ -61,6 +63,7 @@ public final class LoginThrottle {
   private final Duration window;
   private final Duration block;
   private final Clock clock;
+  private java.util.concurrent.ScheduledExecutorService timer;
 
   public LoginThrottle(
       DataSource dataSource,
@@ -261,6 +264,51 @@ public final class LoginThrottle {
     clear("account:" + username);
     clear("otp:" + username);
     clear("device:" + username);
+  }
+
+  /**
+   * Forgets the counts that no longer matter: those whose window began before {@code now} minus the
+   * window and that block nothing at {@code now}. The next failure of such a key would start its
+   * count anew at one all the same, so nothing the throttle decides changes; without this every
+   * name anyone ever typed wrongly, and every address that ever failed, kept its row for ever. Safe
+   * on several nodes at once (a plain conditional DELETE); how many rows it deleted.
+   */
+  public int forgetStale(Instant now) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "DELETE FROM sso.login_failures WHERE window_start < ? AND (blocked_until IS NULL"
+                    + " OR blocked_until <= ?)")) {
+      ps.setTimestamp(1, Timestamp.from(now.minus(window)));
+      ps.setTimestamp(2, Timestamp.from(now));
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      log.warn("event=sso_login_failures_cleanup_failed sqlstate={}", e.getSQLState());
+      return 0;
+    }
+  }
+
+  /** Runs {@link #forgetStale} every {@code period} on a daemon thread; {@link #close} stops it. */
+  public LoginThrottle forgettingEvery(Duration period) {
+    timer = io.yinxin.hsm.Schedulers.daemon("sso-login-failures");
+    timer.scheduleWithFixedDelay(
+        () -> {
+          int n = forgetStale(clock.instant());
+          if (n > 0) {
+            log.info("event=sso_login_failures_forgotten count={}", n);
+          }
+        },
+        period.toMillis(),
+        period.toMillis(),
+        java.util.concurrent.TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  @Override
+  public void close() {
+    if (timer != null) {
+      timer.shutdownNow();
+    }
   }
 
   void clear(String key) {

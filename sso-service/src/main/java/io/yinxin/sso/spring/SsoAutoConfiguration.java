@@ -1352,16 +1352,20 @@ public class SsoAutoConfiguration {
 
   private static final Duration LOGIN_THROTTLE_WINDOW = Duration.ofMinutes(15);
 
-  /** Five failures per account or twenty per address in 15 minutes block it for 15 minutes. */
-  @Bean
+  /**
+   * Five failures per account or twenty per address in 15 minutes block it for 15 minutes; counts
+   * that no longer matter are deleted every five minutes.
+   */
+  @Bean(destroyMethod = "close")
   io.yinxin.sso.account.LoginThrottle ssoLoginThrottle(DataSource dataSource, SsoSchema schema) {
     return new io.yinxin.sso.account.LoginThrottle(
-        dataSource,
-        5,
-        20,
-        LOGIN_THROTTLE_WINDOW,
-        Duration.ofMinutes(15),
-        java.time.Clock.systemUTC());
+            dataSource,
+            5,
+            20,
+            LOGIN_THROTTLE_WINDOW,
+            Duration.ofMinutes(15),
+            java.time.Clock.systemUTC())
+        .forgettingEvery(Duration.ofMinutes(5));
   }
 
   /** Wrong device codes per account: ten in the throttle's window block its device codes. */
