@@ -141,8 +141,8 @@ public final class AcmeService {
   }
 
   /**
-   * Expired used nonces out, and orders or challenges a dead process left half done back; call now
-   * and then.
+   * Expired used nonces out, orders or challenges a dead process left half done back, and orders
+   * that expired a day ago without a certificate out; call now and then.
    */
   public void purge() {
     // Kept 10 minutes past expiry, so a node whose clock runs ahead cannot free a nonce that a
@@ -151,6 +151,11 @@ public final class AcmeService {
     int recovered = store.recoverInterrupted(Instant.now().minus(Duration.ofMinutes(5)));
     if (recovered > 0) {
       log.warn("event=acme_interrupted_recovered count={}", recovered);
+    }
+    // A day past expiry, so no node whose clock runs behind still serves the order as live.
+    int purged = store.purgeExpiredOrders(Instant.now().minus(Duration.ofDays(1)));
+    if (purged > 0) {
+      log.info("event=acme_expired_orders_deleted count={}", purged);
     }
   }
 

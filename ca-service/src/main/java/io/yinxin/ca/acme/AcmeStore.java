@@ -88,6 +88,36 @@ final class AcmeStore {
   }
 
   /**
+   * Deletes the orders that expired before {@code before} without issuing a certificate (pending,
+   * ready or invalid; a valid order stays, for its certificate URL, and one being finalized stays),
+   * with their authorizations; how many orders. An order costs its client nothing but a signed
+   * request, so without this every abandoned order of every account stayed for ever (Boulder purges
+   * expired authorizations likewise). An expired order can no longer change, so the two deletes
+   * need no lock.
+   */
+  int purgeExpiredOrders(Instant before) {
+    return store.inTransaction(
+        c -> {
+          String expired =
+              "SELECT id FROM ca.acme_orders WHERE expires_at < ? AND status IN ('pending',"
+                  + " 'ready', 'invalid')";
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM ca.acme_authzs WHERE order_id IN (" + expired + ")")) {
+            ps.setObject(1, odt(before));
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM ca.acme_orders WHERE expires_at < ? AND status IN ('pending',"
+                      + " 'ready', 'invalid')")) {
+            ps.setObject(1, odt(before));
+            return ps.executeUpdate();
+          }
+        });
+  }
+
+  /**
    * The key every node authenticates nonces with: made by the first node that asks, then shared
    * through the database.
    */

@@ -15,7 +15,10 @@ import java.util.Optional;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
-/** An order or challenge a crashed process left 'processing' is put back; live work is not. */
+/**
+ * An order or challenge a crashed process left 'processing' is put back; live work is not. Orders
+ * that expired without a certificate are deleted with their authorizations; the others stay.
+ */
 class AcmeRecoveryTest {
 
   @Test
@@ -26,28 +29,7 @@ class AcmeRecoveryTest {
     AcmeStore store = new AcmeStore(ca);
     Instant expires = Instant.now().plus(Duration.ofDays(1));
     for (String id : List.of("stuck", "live")) {
-      store.insertOrder(
-          new AcmeStore.Order(
-              id,
-              "acct",
-              "ready",
-              List.of(id + ".gov.localhost"),
-              expires,
-              Optional.empty(),
-              Optional.empty(),
-              Optional.empty()),
-          List.of(
-              new AcmeStore.Authz(
-                  "az-" + id,
-                  id,
-                  "acct",
-                  id + ".gov.localhost",
-                  "pending",
-                  "tok-" + id,
-                  "pending",
-                  Optional.empty(),
-                  Optional.empty(),
-                  expires)));
+      order(store, id, "ready", expires);
       assertThat(store.transitionOrder(id, "ready", "processing", null)).isTrue();
       assertThat(store.startChallenge("az-" + id)).isTrue();
     }
@@ -72,5 +54,54 @@ class AcmeRecoveryTest {
     // Recovered work can go on as before.
     assertThat(store.transitionOrder("stuck", "ready", "processing", null)).isTrue();
     assertThat(store.startChallenge("az-stuck")).isTrue();
+  }
+
+  private static void order(AcmeStore store, String id, String status, Instant expires) {
+    store.insertOrder(
+        new AcmeStore.Order(
+            id,
+            "acct",
+            status,
+            List.of(id + ".gov.localhost"),
+            expires,
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty()),
+        List.of(
+            new AcmeStore.Authz(
+                "az-" + id,
+                id,
+                "acct",
+                id + ".gov.localhost",
+                "pending",
+                "tok-" + id,
+                "pending",
+                Optional.empty(),
+                Optional.empty(),
+                expires)));
+  }
+
+  @Test
+  void ordersThatExpiredWithoutACertificateAreDeletedWithTheirAuthorizations() throws Exception {
+    DataSource ds = TestNodes.dataSource(TestNodes.database());
+    AcmeStore store = new AcmeStore(CaStore.open(ds));
+    Instant now = Instant.now();
+    Instant past = now.minus(Duration.ofDays(2));
+    for (String status : List.of("pending", "ready", "invalid", "processing", "valid")) {
+      order(store, "old-" + status, status, past);
+    }
+    order(store, "live", "pending", now.plus(Duration.ofDays(7)));
+    order(store, "just-expired", "pending", now.minus(Duration.ofHours(1)));
+
+    assertThat(store.purgeExpiredOrders(now.minus(Duration.ofDays(1)))).isEqualTo(3);
+    for (String gone : List.of("old-pending", "old-ready", "old-invalid")) {
+      assertThat(store.order(gone)).as(gone).isEmpty();
+      assertThat(store.authz("az-" + gone)).as(gone).isEmpty();
+    }
+    for (String kept : List.of("old-processing", "old-valid", "live", "just-expired")) {
+      assertThat(store.order(kept)).as(kept).isPresent();
+      assertThat(store.authz("az-" + kept)).as(kept).isPresent();
+    }
+    assertThat(store.purgeExpiredOrders(now.minus(Duration.ofDays(1)))).isZero();
   }
 }
