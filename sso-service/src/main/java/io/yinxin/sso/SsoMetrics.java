@@ -31,6 +31,9 @@ public final class SsoMetrics {
     }
     SESSIONS_REFUSED.count();
     DEVICE_AUTHORIZATIONS_REFUSED.count();
+    for (DeviceCodeGuess g : DeviceCodeGuess.values()) {
+      deviceCodeGuessCounter(g);
+    }
   }
 
   private static final Counter SESSIONS_REFUSED =
@@ -51,6 +54,39 @@ public final class SsoMetrics {
 
   public static void deviceAuthorizationRefused() {
     DEVICE_AUTHORIZATIONS_REFUSED.increment();
+  }
+
+  /** What became of a device code a signed-in person entered that was not looked up or found. */
+  public enum DeviceCodeGuess {
+    /** It named no waiting device, and was counted against the account. */
+    WRONG,
+    /** It named no waiting device, and was the one that blocked the account's device codes. */
+    BLOCKED,
+    /** The account's device codes were blocked, so it was not looked up. */
+    REFUSED
+  }
+
+  /**
+   * {@code yinxin_sso_device_code_guesses_total{result}}: device codes that named no waiting device
+   * ({@code wrong}, {@code blocked}: the one that blocked its account) and codes not looked up
+   * because their account was blocked ({@code refused}); {@code io.yinxin.sso.web
+   * .DeviceCodeGuesses}.
+   */
+  public static void deviceCodeGuess(DeviceCodeGuess what) {
+    deviceCodeGuessCounter(what).increment();
+  }
+
+  private static Counter deviceCodeGuessCounter(DeviceCodeGuess what) {
+    String result = what.name().toLowerCase(java.util.Locale.ROOT);
+    return COUNTERS.computeIfAbsent(
+        "device code " + result,
+        k ->
+            Counter.builder("yinxin.sso.device.code.guesses")
+                .description(
+                    "Device codes a signed-in person entered that named no waiting device, or that"
+                        + " were not looked up because the account was blocked")
+                .tag("result", result)
+                .register(REGISTRY));
   }
 
   public static void tokenIssued(String grant, String type) {

@@ -271,6 +271,7 @@ class ModernGrantsTest {
             + "&client_id=kiosk-app&device_code="
             + enc(d.path("device_code").asString());
 
+    double[] before = {guesses("wrong"), guesses("blocked"), guesses("refused")};
     accounts.create("guesser", "correct horse battery staple", "猜码人");
     Browser b = new Browser(base());
     signIn(b, "guesser", "correct horse battery staple");
@@ -306,6 +307,10 @@ class ModernGrantsTest {
     HttpResponse<String> pending = form("/oauth2/token", poll, Map.of());
     assertThat(JSON.readTree(pending.body()).path("error").asString())
         .isEqualTo("authorization_pending");
+    // yinxin_sso_device_code_guesses_total: nine wrong, the tenth blocked, the right one refused.
+    assertThat(guesses("wrong") - before[0]).isEqualTo(io.yinxin.sso.web.DeviceCodeGuesses.MAX - 1);
+    assertThat(guesses("blocked") - before[1]).isEqualTo(1);
+    assertThat(guesses("refused") - before[2]).isEqualTo(1);
 
     // The operator sees the block and lifts it (the helpdesk's "unlock user"): the code works.
     String token = admins.devToken().orElseThrow();
@@ -325,6 +330,14 @@ class ModernGrantsTest {
     String consent =
         Browser.location(other.get("/oauth2/device_verification?user_code=" + enc(userCode)));
     assertThat(other.get(consent).body()).contains("自助终端");
+  }
+
+  @org.junit.jupiter.api.extension.RegisterExtension
+  static final JoinedRegistry METRICS = new JoinedRegistry();
+
+  /** yinxin_sso_device_code_guesses_total{result}. */
+  private static double guesses(String result) {
+    return METRICS.count("yinxin.sso.device.code.guesses", "result", result);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.yinxin.sso.web;
 
+import io.yinxin.sso.SsoMetrics;
 import io.yinxin.sso.account.LoginThrottle;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -70,6 +71,7 @@ public final class DeviceCodeGuesses {
         if (who.isPresent()
             && request.getParameter("user_code") != null
             && blockedUntil(who.get()).isPresent()) {
+          SsoMetrics.deviceCodeGuess(SsoMetrics.DeviceCodeGuess.REFUSED);
           response.setStatus(HttpStatus.FOUND.value());
           response.setHeader("Location", "/activate");
           return;
@@ -90,7 +92,10 @@ public final class DeviceCodeGuesses {
       if (exception instanceof OAuth2AuthenticationException e
           && OAuth2ErrorCodes.INVALID_GRANT.equals(e.getError().getErrorCode())
           && who.isPresent()) {
-        throttle.deviceCodeWrong(who.get(), MAX);
+        SsoMetrics.deviceCodeGuess(
+            throttle.deviceCodeWrong(who.get(), MAX).isPresent()
+                ? SsoMetrics.DeviceCodeGuess.BLOCKED
+                : SsoMetrics.DeviceCodeGuess.WRONG);
         response.setStatus(HttpStatus.FOUND.value());
         response.setHeader("Location", "/activate?error");
         return;

@@ -43,23 +43,12 @@ class NewSessionBudgetTest {
         .isInstanceOf(NewSessionBudget.Refused.class);
   }
 
+  @org.junit.jupiter.api.extension.RegisterExtension
+  static final io.yinxin.sso.JoinedRegistry METRICS = new io.yinxin.sso.JoinedRegistry();
+
   /** yinxin_sso_sessions_refused_total, as a registry joining Micrometer's global one sees it. */
   private static double refusedSoFar() {
-    io.yinxin.sso.SsoMetrics.init();
-    return REGISTRY.get("yinxin.sso.sessions.refused").counter().count();
-  }
-
-  private static final io.micrometer.core.instrument.simple.SimpleMeterRegistry REGISTRY =
-      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-
-  @org.junit.jupiter.api.BeforeAll
-  static void join() {
-    io.micrometer.core.instrument.Metrics.addRegistry(REGISTRY);
-  }
-
-  @org.junit.jupiter.api.AfterAll
-  static void leave() {
-    io.micrometer.core.instrument.Metrics.removeRegistry(REGISTRY);
+    return METRICS.count("yinxin.sso.sessions.refused");
   }
 
   @Test
