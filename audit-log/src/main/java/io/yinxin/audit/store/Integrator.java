@@ -29,10 +29,10 @@ import org.slf4j.LoggerFactory;
  * (up to {@code maxBatch}) and integrates it in one transaction — entries, private events and the
  * tiles that changed — under the append lock ({@link LogStore#lockSize}), so several nodes sharing
  * the database get gapless, never-reused indices. A lone entry takes no lock, whether or not it
- * completes a tile (the primary key and a predecessor check guard it, see {@link
- * LogStore#appendInOneStatement}), so a locked transaction can still find an index taken by another
- * node's lone entry: it then reads the edge back and tries again. Each appender is answered only
- * after its transaction commits.
+ * completes a tile (the primary key guards it, and it is written only on the database server where
+ * this node last saw the tree, see {@link LogStore.Server}), so a locked transaction can still find
+ * an index taken by another node's lone entry: it then reads the edge back and tries again. Each
+ * appender is answered only after its transaction commits.
  *
  * <p>An appender alone in this process (no other appender between asking and being answered) writes
  * its own event, in its own thread, as a batch of one: handing a lone event to the writer thread
@@ -85,6 +85,9 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
       new java.util.concurrent.locks.ReentrantLock();
 
   private RightEdge edge;
+
+  /** Where {@link #edge} was read or last written; guarded by {@link #writing}. */
+  private LogStore.Server server;
 
   /** Appenders in this process between asking and being answered. */
   private final java.util.concurrent.atomic.AtomicInteger appending =
@@ -391,12 +394,15 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
         outboxReceipts.clear();
         fromOutbox = List.of();
         try {
-          long size = store.lockSize(c);
+          LogStore.Locked locked = store.lock(c);
+          long size = locked.size();
           if (readOutbox) {
             fromOutbox = store.outbox(c, Math.max(1, maxBatch - batch.size()));
           }
-          if (edge == null || edge.size() != size) {
+          // Another server (a restore, a promoted standby) may hold another tree of the same size.
+          if (edge == null || edge.size() != size || !locked.server().equals(server)) {
             edge = RightEdge.load(store, c, size);
+            server = locked.server();
           }
           // Taken, not copied (a copy is a tile buffer per level, per commit): until this commit
           // succeeds the edge is forgotten, and any failure leaves it to be read back.
@@ -595,7 +601,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
     appendQueued(batch, index, next, rows, receipts);
     try (Connection c = store.connection()) {
       c.setAutoCommit(true);
-      if (!store.appendInOneStatement(c, index, rows, next.takeDirty())) {
+      if (!store.appendInOneStatement(c, index, server, rows, next.takeDirty())) {
         sizeChanges.increment();
         edge = null;
         return Outcome.SIZE_CHANGED;

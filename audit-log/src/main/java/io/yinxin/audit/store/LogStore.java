@@ -109,17 +109,80 @@ public final class LogStore {
    * the row lock on {@code audit.tree_state}.
    */
   long lockSize(Connection c) throws SQLException {
+    return lock(c).size();
+  }
+
+  /**
+   * The database server a tree was read from or written to: when the PostgreSQL server started
+   * ({@code pg_postmaster_start_time()}, in microseconds since 1970) and the object id of {@code
+   * audit.events}. A node that keeps the tree's right edge in memory may go on appending to it only
+   * while both are unchanged: then every entry it saw committed is still there, because a committed
+   * entry is never deleted and PostgreSQL loses none while it runs (a commit waits for its WAL
+   * flush, so even a crash of one backend, which restarts all the others, replays it). A database
+   * that lost its newest entries got them back from somewhere else — a restore into a new cluster,
+   * a promoted standby that lagged, a database dropped and restored from a dump — and is a
+   * different server or a different table. (On H2, one embedded node, always {@link #EMBEDDED}.)
+   */
+  record Server(long startMicros, long eventsOid) {}
+
+  static final Server EMBEDDED = new Server(0, 0);
+
+  /** What {@link #lock} found: the tree size, and the server it is the size on. */
+  record Locked(long size, Server server) {}
+
+  /**
+   * Admits this transaction as the only appender (until it ends) and returns the tree size and the
+   * server; {@link #lockSize} without the server.
+   */
+  Locked lock(Connection c) throws SQLException {
     String sql =
         postgres
-            ? "SELECT pg_advisory_xact_lock(" + APPEND_LOCK_KEY + ")"
+            ? "SELECT pg_advisory_xact_lock("
+                + APPEND_LOCK_KEY
+                + "), pg_postmaster_start_time(),"
+                + " CAST(CAST(CAST('audit.events' AS regclass) AS oid) AS bigint)"
             : "SELECT size FROM audit.tree_state WHERE id = 1 FOR UPDATE";
+    Server server = EMBEDDED;
     try (PreparedStatement ps = c.prepareStatement(sql);
         ResultSet rs = ps.executeQuery()) {
       if (!rs.next()) {
         throw new SQLException("audit.tree_state has no row");
       }
+      if (postgres) {
+        // Read as the driver parses it (to the microsecond, on any server version), and compared
+        // by SAME_SERVER as whole microseconds.
+        Instant start = rs.getObject(2, java.time.OffsetDateTime.class).toInstant();
+        server =
+            new Server(
+                Math.addExact(
+                    Math.multiplyExact(start.getEpochSecond(), 1_000_000L),
+                    start.getNano() / 1_000),
+                rs.getLong(3));
+      }
     }
-    return size(c);
+    return new Locked(size(c), server);
+  }
+
+  /**
+   * The condition under which a statement may append to the tree a node holds in memory: it runs on
+   * the {@link Server} the tree was last seen on, and commits durably. Two parameters: {@link
+   * Server#startMicros()}, {@link Server#eventsOid()}. The table's id is resolved once when the
+   * statement is parsed; the start time is one function call per execution. Much cheaper than
+   * looking up the entry before (an index descent and a heap visit, 0.04–0.09 of a lone append's
+   * rate), and it also refuses what that look-up let through: a restored tree that other nodes had
+   * already grown back to this node's size with other entries. {@code synchronous_commit = off}
+   * (unsupported: acknowledged entries could be lost) fails it, so such a node always takes the
+   * locked path, which reads the tree back.
+   */
+  private static final String SAME_SERVER =
+      "pg_postmaster_start_time() = TIMESTAMPTZ 'epoch' + CAST(? AS bigint) * INTERVAL '1"
+          + " microsecond' AND CAST('audit.events' AS regclass) = CAST(CAST(? AS bigint) AS oid)"
+          + " AND current_setting('synchronous_commit') <> 'off'";
+
+  private static int bindServer(PreparedStatement ps, int p, Server server) throws SQLException {
+    ps.setLong(p++, server.startMicros());
+    ps.setLong(p++, server.eventsOid());
+    return p;
   }
 
   /**
@@ -313,19 +376,21 @@ public final class LogStore {
    * statement and one round trip ({@code audit.append_entries}), in autocommit, so it is durable
    * when this returns.
    *
+   * @param server where the node's tree was last seen ({@link #lock}); written only there
    * @return false, with nothing written, if the tree does not have exactly {@code expectedSize}
-   *     entries
+   *     entries or is not on {@code server}
    */
   boolean appendInOneStatement(
-      Connection c, long expectedSize, List<Row> rows, List<Object[]> tiles) throws SQLException {
+      Connection c, long expectedSize, Server server, List<Row> rows, List<Object[]> tiles)
+      throws SQLException {
     if (rows.size() == 1 && tiles.isEmpty()) {
-      return appendOne(c, expectedSize, rows.get(0));
+      return appendOne(c, expectedSize, server, rows.get(0));
     }
     if (rows.size() == 1 && tiles.size() <= MAX_TILES_WITH_ONE) {
-      return appendOneWithTiles(c, expectedSize, rows.get(0), tiles);
+      return appendOneWithTiles(c, expectedSize, server, rows.get(0), tiles);
     }
     if (rows.size() <= FEW && tiles.isEmpty()) {
-      return appendFew(c, expectedSize, rows);
+      return appendFew(c, expectedSize, server, rows);
     }
     int n = rows.size();
     Long[] idx = new Long[n];
@@ -362,7 +427,8 @@ public final class LogStore {
     }
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT audit.append_entries(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            "SELECT audit.append_entries(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE "
+                + SAME_SERVER)) {
       ps.setLong(1, expectedSize);
       ps.setArray(2, c.createArrayOf("bigint", idx));
       ps.setArray(3, c.createArrayOf("bytea", leaf));
@@ -377,8 +443,10 @@ public final class LogStore {
       ps.setArray(12, c.createArrayOf("bigint", tileIdx));
       ps.setArray(13, c.createArrayOf("int", tileWidth));
       ps.setArray(14, c.createArrayOf("bytea", tileHash));
-      ps.execute();
-      return true;
+      bindServer(ps, 15, server);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next(); // no row: another server, nothing called
+      }
     } catch (SQLException e) {
       if (sizeChanged(e)) {
         return false;
@@ -409,7 +477,13 @@ public final class LogStore {
 
   static {
     for (int n = 2; n <= FEW; n++) {
-      FEW_SQL[n] = ("SELECT audit.append_entry(?, ?, ?, ?, ?, ?, " + TIME + ", ?, ?);").repeat(n);
+      FEW_SQL[n] =
+          ("SELECT audit.append_entry(?, ?, ?, ?, ?, ?, "
+                  + TIME
+                  + ", ?, ?) WHERE "
+                  + SAME_SERVER
+                  + ";")
+              .repeat(n);
     }
   }
 
@@ -418,10 +492,12 @@ public final class LogStore {
    * audit.append_entry} once per entry, in one query string the driver sends in one round trip with
    * one Sync, so the server runs them in one implicit transaction and commits once, as for a lone
    * append. Each call checks that the tree ends where its entry goes, the first under the append
-   * lock, which the transaction then holds; if one fails nothing is written. The arrays of {@code
-   * audit.append_entries} cost a few entries more than the entries themselves.
+   * lock, which the transaction then holds; if one fails nothing is written. Each call is made only
+   * on the node's {@link Server} (the same condition for all: none is made elsewhere). The arrays
+   * of {@code audit.append_entries} cost a few entries more than the entries themselves.
    */
-  private boolean appendFew(Connection c, long expectedSize, List<Row> rows) throws SQLException {
+  private boolean appendFew(Connection c, long expectedSize, Server server, List<Row> rows)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(FEW_SQL[rows.size()])) {
       int p = 1;
       for (int i = 0; i < rows.size(); i++) {
@@ -430,12 +506,17 @@ public final class LogStore {
         ps.setBytes(p++, r.leaf());
         ps.setBytes(p++, r.leafHash());
         p = bindEvent(ps, p, r);
+        p = bindServer(ps, p, server);
       }
       ps.execute();
+      boolean called;
+      try (ResultSet rs = ps.getResultSet()) {
+        called = rs.next(); // no row: another server, no call made
+      }
       while (ps.getMoreResults() || ps.getUpdateCount() != -1) {
         // every call answers one row; reading them all is reading to the end of the transaction
       }
-      return true;
+      return called;
     } catch (SQLException e) {
       if (sizeChanged(e)) {
         return false;
@@ -446,36 +527,25 @@ public final class LogStore {
 
   /**
    * The usual lone append, one entry that completes no tile: one row, one statement, no function
-   * and no append lock. The row is inserted only if the entry before it is there ({@code WHERE
-   * EXISTS} on the primary key), in the statement's own autocommit transaction. That is the same
-   * guarantee as the lock and the size check of {@code audit.append_entry}, enforced by the
-   * database's constraints: an index already taken, by another node or a writer holding the lock,
-   * fails on the primary key (waiting for that writer's transaction first); an entry after one that
-   * is missing or not yet committed is not written at all, so no gap can appear. Entries are never
-   * updated or deleted, so the predecessor, once seen, stays. (The first entry has none: its
-   * statement is a plain insert, and a second first entry fails on the key. A separate statement,
-   * not {@code ? = 0 OR EXISTS}, whose one-time filter costs every append a few microseconds.)
+   * and no append lock, in the statement's own autocommit transaction, written only on the node's
+   * {@link Server}. That is the same guarantee as the lock and the size check of {@code
+   * audit.append_entry}, enforced by the database's constraints: an index already taken, by another
+   * node or a writer holding the lock, fails on the primary key (waiting for that writer's
+   * transaction first); and on the server where the node saw its tree end at this index, every
+   * entry before it is committed and stays, so no gap can appear. (Until 2026-12-07 the statement
+   * looked up the entry before instead, {@code WHERE EXISTS} on the primary key.)
    */
   private static final String APPEND_ONE_SQL =
       "INSERT INTO audit.events (idx, leaf, leaf_hash, type, actor, subject, event_time, event,"
           + " salt) SELECT ?, ?, ?, ?, ?, ?, "
           + TIME
-          + ", ?, ?"
-          + " WHERE EXISTS (SELECT 1 FROM audit.events WHERE idx = ?)";
+          + ", ?, ? WHERE "
+          + SAME_SERVER;
 
-  private static final String APPEND_FIRST_SQL =
-      "INSERT INTO audit.events (idx, leaf, leaf_hash, type, actor, subject, event_time, event,"
-          + " salt) VALUES (?, ?, ?, ?, ?, ?, "
-          + TIME
-          + ", ?, ?)";
-
-  private boolean appendOne(Connection c, long expectedSize, Row r) throws SQLException {
-    boolean first = expectedSize == 0;
-    try (PreparedStatement ps = c.prepareStatement(first ? APPEND_FIRST_SQL : APPEND_ONE_SQL)) {
-      int p = bindEntry(ps, expectedSize, r);
-      if (!first) {
-        ps.setLong(p, expectedSize - 1);
-      }
+  private boolean appendOne(Connection c, long expectedSize, Server server, Row r)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(APPEND_ONE_SQL)) {
+      bindServer(ps, bindEntry(ps, expectedSize, r), server);
       return ps.executeUpdate() == 1;
     } catch (SQLException e) {
       if (sizeChanged(e)) {
@@ -516,11 +586,11 @@ public final class LogStore {
    * succeeds only if this node's edge ends exactly where the tree does, so its tiles are the
    * tree's; a later writer can only rewrite a partial tile with a longer one, after this commit.
    */
-  private boolean appendOneWithTiles(Connection c, long expectedSize, Row r, List<Object[]> tiles)
+  private boolean appendOneWithTiles(
+      Connection c, long expectedSize, Server server, Row r, List<Object[]> tiles)
       throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(ONE_WITH_TILES_SQL[tiles.size()])) {
-      int p = bindEntry(ps, expectedSize, r);
-      ps.setLong(p++, expectedSize - 1);
+      int p = bindServer(ps, bindEntry(ps, expectedSize, r), server);
       for (Object[] t : tiles) {
         byte[] hashes = (byte[]) t[2];
         ps.setInt(p++, (Integer) t[0]);
@@ -547,8 +617,8 @@ public final class LogStore {
   }
 
   /**
-   * Binds the entry at {@code index} as the first ten parameters of {@link #APPEND_ONE_SQL} or
-   * {@link #APPEND_FIRST_SQL}; returns the next parameter.
+   * Binds the entry at {@code index} as the first ten parameters of {@link #APPEND_ONE_SQL};
+   * returns the next parameter.
    */
   private static int bindEntry(PreparedStatement ps, long index, Row r) throws SQLException {
     ps.setLong(1, index);

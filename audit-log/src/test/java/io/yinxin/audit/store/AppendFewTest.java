@@ -27,13 +27,14 @@ class AppendFewTest {
       LogStore store = LogStore.open(ds);
       try (Connection c = ds.getConnection()) {
         c.setAutoCommit(true);
-        assertThat(store.appendInOneStatement(c, 0, rows(0, 3), List.of())).isTrue();
+        LogStore.Server here = store.lock(c).server();
+        assertThat(store.appendInOneStatement(c, 0, here, rows(0, 3), List.of())).isTrue();
         assertThat(store.size(c)).isEqualTo(3);
         assertThat(leafHashes(c)).containsExactlyElementsOf(hashes(rows(0, 3)));
         assertThat(eventCount(c)).isEqualTo(3);
 
         // Where the tree is not the size the caller computed for, nothing is written.
-        assertThat(store.appendInOneStatement(c, 2, rows(2, 2), List.of())).isFalse();
+        assertThat(store.appendInOneStatement(c, 2, here, rows(2, 2), List.of())).isFalse();
         assertThat(store.size(c)).isEqualTo(3);
 
         // The second of two entries collides with an index another writer holds (written, not
@@ -42,7 +43,7 @@ class AppendFewTest {
         try (Connection other = ds.getConnection()) {
           other.setAutoCommit(false);
           store.insert(other, rows(4, 1));
-          java.util.concurrent.CompletableFuture<Boolean> two = appendAside(ds, store, 3, 2);
+          java.util.concurrent.CompletableFuture<Boolean> two = appendAside(ds, store, here, 3, 2);
           Thread.sleep(300);
           assertThat(two).isNotDone(); // waiting on the uncommitted index 4
           other.commit();
@@ -57,7 +58,7 @@ class AppendFewTest {
           s.execute("DELETE FROM audit.events WHERE idx = 4");
         }
         List<LogStore.Row> eight = rows(3, LogStore.FEW);
-        assertThat(store.appendInOneStatement(c, 3, eight, List.of())).isTrue();
+        assertThat(store.appendInOneStatement(c, 3, here, eight, List.of())).isTrue();
         List<byte[]> expected = new ArrayList<>(hashes(rows(0, 3)));
         expected.addAll(hashes(eight));
         assertThat(leafHashes(c)).containsExactlyElementsOf(expected);
@@ -67,33 +68,68 @@ class AppendFewTest {
   }
 
   /**
-   * A lone entry goes without the append lock, in one statement: the database's constraints must
-   * then refuse, writing nothing, every case the lock and the size check refused — the entry before
-   * it missing (a gap), or only written by a transaction that has not committed; its index taken,
-   * committed or not; its private event's row taken.
+   * A lone entry goes without the append lock, in one statement: the database must then refuse,
+   * writing nothing, what the lock and the size check refused — its index taken, committed or not
+   * (waiting for the writer that holds it) — and every write, of one entry or of several, with or
+   * without tiles, on a server other than the one where the node saw its tree: another start time
+   * (a restore, a promoted standby), another {@code audit.events} (a database dropped and restored
+   * from a dump), or commits that are not durable ({@code synchronous_commit = off}).
    */
   @Test
-  void aLoneEntryIsWrittenOnlyRightAfterACommittedPredecessor() throws Exception {
+  void entriesAreWrittenOnlyOnTheServerWhereTheTreeWasSeenAndNeverOverATakenIndex()
+      throws Exception {
     PostgresDatabase db = new PostgresDatabase();
     try (HikariDataSource ds = db.pool(3)) {
       LogStore store = LogStore.open(ds);
       try (Connection c = ds.getConnection();
           Connection other = ds.getConnection()) {
         c.setAutoCommit(true);
-        assertThat(store.appendInOneStatement(c, 1, rows(1, 1), List.of())).isFalse(); // gap
+        LogStore.Server here = store.lock(c).server();
+        try (Statement s = c.createStatement();
+            ResultSet rs =
+                s.executeQuery(
+                    "SELECT CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS"
+                        + " bigint), CAST(c.oid AS bigint) FROM pg_class c JOIN pg_namespace n ON"
+                        + " n.oid = c.relnamespace WHERE n.nspname = 'audit' AND c.relname ="
+                        + " 'events'")) {
+          rs.next();
+          assertThat(here).isEqualTo(new LogStore.Server(rs.getLong(1), rs.getLong(2)));
+        }
+        List<LogStore.Server> elsewhere =
+            List.of(
+                new LogStore.Server(here.startMicros() + 1, here.eventsOid()),
+                new LogStore.Server(here.startMicros() - 1_000_000, here.eventsOid()),
+                new LogStore.Server(here.startMicros(), here.eventsOid() + 1));
+        byte[] tileHashes = new byte[32 * 256];
+        for (LogStore.Server there : elsewhere) {
+          assertThat(store.appendInOneStatement(c, 0, there, rows(0, 1), List.of())).isFalse();
+          assertThat(store.appendInOneStatement(c, 0, there, rows(0, 3), List.of())).isFalse();
+          assertThat(store.appendInOneStatement(c, 0, there, rows(0, 20), List.of())).isFalse();
+          assertThat(
+                  store.appendInOneStatement(
+                      c, 0, there, rows(0, 1), List.<Object[]>of(new Object[] {0, 0L, tileHashes})))
+              .isFalse();
+        }
+        try (Statement s = c.createStatement()) {
+          s.execute("SET synchronous_commit = off");
+          assertThat(store.appendInOneStatement(c, 0, here, rows(0, 1), List.of())).isFalse();
+          assertThat(store.appendInOneStatement(c, 0, here, rows(0, 3), List.of())).isFalse();
+          s.execute("RESET synchronous_commit");
+        }
         assertThat(eventCount(c)).isZero();
-        assertThat(store.appendInOneStatement(c, 0, rows(0, 1), List.of())).isTrue();
-        assertThat(store.appendInOneStatement(c, 0, rows(0, 1), List.of())).isFalse(); // taken
-        assertThat(store.appendInOneStatement(c, 2, rows(2, 1), List.of())).isFalse(); // gap
+        assertThat(tileCount(c)).isZero();
+
+        assertThat(store.appendInOneStatement(c, 0, here, rows(0, 1), List.of())).isTrue();
+        assertThat(store.appendInOneStatement(c, 0, here, rows(0, 1), List.of()))
+            .isFalse(); // taken
         assertThat(store.size(c)).isEqualTo(1);
         assertThat(eventCount(c)).isEqualTo(1);
 
-        // Another writer has written index 1 but not committed: index 2 must not follow it, and
-        // index 1 waits for that transaction and is refused once it commits.
+        // Another writer has written index 1 but not committed: index 1 waits for that
+        // transaction and is refused once it commits.
         other.setAutoCommit(false);
         store.insert(other, rows(1, 1));
-        assertThat(store.appendInOneStatement(c, 2, rows(2, 1), List.of())).isFalse();
-        java.util.concurrent.CompletableFuture<Boolean> second = appendAside(ds, store, 1, 1);
+        java.util.concurrent.CompletableFuture<Boolean> second = appendAside(ds, store, here, 1, 1);
         Thread.sleep(300);
         assertThat(second).isNotDone(); // waiting on the uncommitted index 1
         other.commit();
@@ -102,7 +138,7 @@ class AppendFewTest {
 
         // The same while the other writer rolls back: the index is free again and is written.
         store.insert(other, rows(2, 1));
-        java.util.concurrent.CompletableFuture<Boolean> third = appendAside(ds, store, 2, 1);
+        java.util.concurrent.CompletableFuture<Boolean> third = appendAside(ds, store, here, 2, 1);
         Thread.sleep(300);
         assertThat(third).isNotDone();
         other.rollback();
@@ -143,15 +179,17 @@ class AppendFewTest {
         try (Statement s = c.createStatement()) {
           s.execute("SET TIME ZONE 'America/New_York'");
         }
+        LogStore.Server here = store.lock(c).server();
         List<LogStore.Row> all = new ArrayList<>();
         for (int i = 0; i < times.size(); i++) {
           all.add(at(rows(i, 1).get(0), times.get(i)));
         }
-        assertThat(store.appendInOneStatement(c, 0, all.subList(0, 1), List.of())).isTrue();
-        assertThat(store.appendInOneStatement(c, 1, all.subList(1, 2), List.of())).isTrue();
-        assertThat(store.appendInOneStatement(c, 2, all.subList(2, 5), List.of())).isTrue();
+        assertThat(store.appendInOneStatement(c, 0, here, all.subList(0, 1), List.of())).isTrue();
+        assertThat(store.appendInOneStatement(c, 1, here, all.subList(1, 2), List.of())).isTrue();
+        assertThat(store.appendInOneStatement(c, 2, here, all.subList(2, 5), List.of())).isTrue();
         for (int i = 5; i < all.size(); i++) {
-          assertThat(store.appendInOneStatement(c, i, all.subList(i, i + 1), List.of())).isTrue();
+          assertThat(store.appendInOneStatement(c, i, here, all.subList(i, i + 1), List.of()))
+              .isTrue();
         }
         // The same times through the locked path (text arrays), into a second database.
         PostgresDatabase other = new PostgresDatabase();
@@ -204,12 +242,12 @@ class AppendFewTest {
 
   /** An append of {@code n} entries from {@code index} on another connection, in another thread. */
   private static java.util.concurrent.CompletableFuture<Boolean> appendAside(
-      HikariDataSource ds, LogStore store, long index, int n) {
+      HikariDataSource ds, LogStore store, LogStore.Server here, long index, int n) {
     return java.util.concurrent.CompletableFuture.supplyAsync(
         () -> {
           try (Connection d = ds.getConnection()) {
             d.setAutoCommit(true);
-            return store.appendInOneStatement(d, index, rows(index, n), List.of());
+            return store.appendInOneStatement(d, index, here, rows(index, n), List.of());
           } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e);
           }
@@ -254,6 +292,14 @@ class AppendFewTest {
   private static long eventCount(Connection c) throws Exception {
     try (Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT count(*) FROM audit.events")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static long tileCount(Connection c) throws Exception {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM audit.tiles")) {
       rs.next();
       return rs.getLong(1);
     }

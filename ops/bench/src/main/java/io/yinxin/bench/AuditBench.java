@@ -427,13 +427,14 @@ public final class AuditBench {
   }
 
   /**
-   * Where a lone append's time goes (BENCH_PHASES=floor), one writer, four loads taking turns after
+   * Where a lone append's time goes (BENCH_PHASES=floor), one writer, five loads taking turns after
    * the same warm-up each: the integrator; the statement a lone append sends ({@code
-   * LogStore.appendOne}: Yinxin's row and its predecessor check) by plain JDBC, with the same Java
-   * inputs (canonical event, salt, leaf and its hash) but no integrator; the same row without the
-   * check; and the naive baseline. Copies of {@code audit.events} (its columns, keys and indexes)
-   * take the plain statements. The gap between the last two is the price of the row and the check
-   * themselves, which no work on the integrator can take back.
+   * LogStore.appendOne}: Yinxin's row, written only on the server where the node saw its tree) by
+   * plain JDBC, with the same Java inputs (canonical event, salt, leaf and its hash) but no
+   * integrator; the same row with the check it had until 2026-12-07 (the entry before looked up);
+   * the same row with no condition; and the naive baseline. Copies of {@code audit.events} (its
+   * columns, keys and indexes) take the plain statements. The gap between the last two is the price
+   * of the row itself, which no work on the integrator can take back.
    */
   private static void floor(List<String> rows) throws Exception {
     String db = BenchDb.create();
@@ -445,42 +446,67 @@ public final class AuditBench {
             "CREATE TABLE public.naive_log (id BIGSERIAL PRIMARY KEY, leaf BYTEA NOT NULL, event TEXT NOT NULL)");
         s.execute("CREATE TABLE public.events_checked (LIKE audit.events INCLUDING ALL)");
         s.execute("CREATE TABLE public.events_plain (LIKE audit.events INCLUDING ALL)");
+        s.execute("CREATE TABLE public.events_guarded (LIKE audit.events INCLUDING ALL)");
       }
+      long[] server = new long[2];
+      try (Connection c = ds.getConnection();
+          Statement s = c.createStatement();
+          java.sql.ResultSet rs =
+              s.executeQuery(
+                  "SELECT CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS bigint),"
+                      + " CAST(CAST(CAST('public.events_guarded' AS regclass) AS oid) AS bigint)")) {
+        rs.next();
+        server[0] = rs.getLong(1);
+        server[1] = rs.getLong(2);
+      }
+      AtomicLong guarded = new AtomicLong();
       AtomicLong checked = new AtomicLong();
       AtomicLong plain = new AtomicLong();
-      appendRow(ds, "public.events_checked", checked.getAndIncrement(), false); // the first has no
+      appendRow(ds, "public.events_checked", checked.getAndIncrement(), null); // the first has no
       // predecessor
       try (Integrator integrator = new Integrator(store, 2000, 100_000)) {
         List<Runnable> ops =
             List.of(
                 () -> integrator.append(event()),
-                () -> appendRow(ds, "public.events_checked", checked.getAndIncrement(), true),
-                () -> appendRow(ds, "public.events_plain", plain.getAndIncrement(), false),
+                () -> appendRow(ds, "public.events_guarded", guarded.getAndIncrement(), server),
+                () -> appendRow(ds, "public.events_checked", checked.getAndIncrement(), CHECK),
+                () -> appendRow(ds, "public.events_plain", plain.getAndIncrement(), null),
                 () -> naiveAppend(ds));
         for (Runnable op : ops) {
           load(1, WARMUP_SECONDS, op);
         }
         Result[] r = rotating(1, ops);
-        double naive = r[3].perSecond();
+        double naive = r[4].perSecond();
         rows.add(
             row("floor: durable appends/s, the integrator", 1, r[0].perSecond(), naive, "%,.0f"));
         rows.add(
             row(
-                "floor: its statement and row by plain JDBC, predecessor check, no integrator",
+                "floor: its statement and row by plain JDBC (same server), no integrator",
                 1,
                 r[1].perSecond(),
                 naive,
                 "%,.0f"));
-        rows.add(row("floor: the same row without the check", 1, r[2].perSecond(), naive, "%,.0f"));
+        rows.add(
+            row(
+                "floor: the same row, the entry before looked up (until 2026-12-07)",
+                1,
+                r[2].perSecond(),
+                naive,
+                "%,.0f"));
+        rows.add(row("floor: the same row with no condition", 1, r[3].perSecond(), naive, "%,.0f"));
       }
     }
   }
 
+  /** {@link #appendRow}'s condition: the entry before is there. */
+  private static final long[] CHECK = new long[0];
+
   /**
-   * Inserts one event's row, as {@code LogStore.appendOne} does (the same statement with {@code
-   * check}, else a plain insert), into a copy of {@code audit.events}, in autocommit.
+   * Inserts one event's row, as {@code LogStore.appendOne} does, into a copy of {@code
+   * audit.events}, in autocommit: with {@code server} (start time, table id) the same statement,
+   * with {@link #CHECK} the one it sent until 2026-12-07, with null a plain insert.
    */
-  private static void appendRow(HikariDataSource ds, String table, long index, boolean check) {
+  private static void appendRow(HikariDataSource ds, String table, long index, long[] server) {
     AuditEvent e = event();
     byte[] canonical = e.canonicalBytes();
     byte[] salt = new byte[16];
@@ -497,13 +523,21 @@ public final class AuditBench {
         "INSERT INTO "
             + table
             + " (idx, leaf, leaf_hash, type, actor, subject, event_time, event, salt) "
-            + (check
+            + (server == CHECK
                 ? "SELECT ?, ?, ?, ?, ?, ?, "
                     + time
                     + ", ?, ? WHERE EXISTS (SELECT 1 FROM "
                     + table
                     + " WHERE idx = ?)"
-                : "VALUES (?, ?, ?, ?, ?, ?, " + time + ", ?, ?)");
+                : server != null
+                    ? "SELECT ?, ?, ?, ?, ?, ?, "
+                        + time
+                        + ", ?, ? WHERE pg_postmaster_start_time() = TIMESTAMPTZ 'epoch' +"
+                        + " CAST(? AS bigint) * INTERVAL '1 microsecond' AND CAST('"
+                        + table
+                        + "' AS regclass) = CAST(CAST(? AS bigint) AS oid) AND"
+                        + " current_setting('synchronous_commit') <> 'off'"
+                    : "VALUES (?, ?, ?, ?, ?, ?, " + time + ", ?, ?)");
     try (Connection c = ds.getConnection();
         PreparedStatement ps = c.prepareStatement(sql)) {
       c.setAutoCommit(true);
@@ -519,8 +553,11 @@ public final class AuditBench {
           8, Math.floorMod(t.getEpochSecond(), 86_400L) * 1_000_000L + (t.getNano() + 500) / 1_000);
       ps.setString(9, new String(canonical, java.nio.charset.StandardCharsets.UTF_8));
       ps.setBytes(10, salt);
-      if (check) {
+      if (server == CHECK) {
         ps.setLong(11, index - 1);
+      } else if (server != null) {
+        ps.setLong(11, server[0]);
+        ps.setLong(12, server[1]);
       }
       if (ps.executeUpdate() != 1) {
         throw new IllegalStateException("row " + index + " not written");

@@ -1,0 +1,90 @@
+package io.yinxin.audit.store;
+
+import static io.yinxin.audit.store.TwoIntegratorsTest.append;
+import static io.yinxin.audit.store.TwoIntegratorsTest.assertConsistent;
+import static io.yinxin.audit.store.TwoIntegratorsTest.levelZeroTiles;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.yinxin.audit.Receipt;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The database a node appends to loses its newest entries the way it does in operation: the server
+ * is stopped and its data folder replaced by a copy taken earlier, then started again (what a
+ * restore does, or a failover to a standby that lagged). The node keeps the tree's right edge in
+ * memory and writes lone entries without the append lock; it must write its next entry where the
+ * restored tree ends — no gap, no tile computed from entries the database no longer has — also when
+ * another node has meanwhile grown the restored tree back to this node's size with other entries.
+ */
+class RestoredDatabaseTest {
+
+  @Test
+  void aNodeWhoseDatabaseWasRestoredFromAnEarlierCopyAppendsWhereTheRestoredTreeEnds()
+      throws Exception {
+    try (ScratchCluster cluster = new ScratchCluster();
+        HikariDataSource ds = cluster.pool(4)) {
+      LogStore store = LogStore.open(ds);
+      Integrator a = new Integrator(store, 100, 10_000);
+      Integrator b = new Integrator(store, 100, 10_000);
+      List<Future<Receipt>> receipts = new ArrayList<>();
+      try {
+        for (int i = 0; i < 510; i++) {
+          receipts.add(append(a, "a-" + i));
+        }
+        cluster.stop();
+        cluster.copyAs("backup"); // 510 entries
+        cluster.start();
+        ds.getHikariPoolMXBean().softEvictConnections();
+
+        // The server restarted and still holds every entry: the node reads its tree back once.
+        receipts.add(append(a, "a-510"));
+        assertThat(receipts.get(510).get().index()).isEqualTo(510);
+        assertThat(a.sizeChanges()).isOne();
+        assertThat(levelZeroTiles(ds)).isOne();
+
+        restore(cluster, ds);
+        receipts.remove(510);
+        // a's edge ends at 511, so this entry would complete tile 1: not written there, no tile.
+        receipts.add(append(a, "a-510-again"));
+        assertThat(receipts.get(510).get().index()).isEqualTo(510);
+        assertThat(levelZeroTiles(ds)).as("tile 1 is not complete").isOne();
+        receipts.add(append(a, "a-511")); // completes tile 1, one statement
+        assertThat(receipts.get(511).get().index()).isEqualTo(511);
+        assertThat(levelZeroTiles(ds)).isEqualTo(2);
+        long refusedBefore = a.sizeChanges();
+
+        // Restored again; another node appends two entries of its own, so the tree is back at
+        // the size a last wrote, with other leaves at 510 and 511.
+        restore(cluster, ds);
+        receipts.subList(510, 512).clear();
+        receipts.add(append(b, "b-510"));
+        receipts.add(append(b, "b-511"));
+        assertThat(receipts.get(511).get().index()).isEqualTo(511);
+        receipts.add(append(a, "a-512"));
+        assertThat(receipts.get(512).get().index()).isEqualTo(512);
+        assertThat(a.sizeChanges())
+            .as("a read the restored tree back")
+            .isGreaterThan(refusedBefore);
+        // Past tile 2, whose completion writes the level-1 tile that holds tile 1's hash.
+        for (int i = 513; i < 770; i++) {
+          receipts.add(append(a, "a-" + i));
+        }
+      } finally {
+        a.close();
+        b.close();
+      }
+      assertConsistent(ds, store, receipts, 770);
+    }
+  }
+
+  private static void restore(ScratchCluster cluster, HikariDataSource ds) throws Exception {
+    cluster.stop();
+    cluster.restore("backup");
+    cluster.start();
+    ds.getHikariPoolMXBean().softEvictConnections();
+  }
+}
