@@ -89,6 +89,9 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
   /** Where {@link #edge} was read or last written; guarded by {@link #writing}. */
   private LogStore.Server server;
 
+  /** The tree size this node last wrote or read on {@link #server}; guarded by {@link #writing}. */
+  private long seen = -1;
+
   /** Appenders in this process between asking and being answered. */
   private final java.util.concurrent.atomic.AtomicInteger appending =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -401,8 +404,12 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
           }
           // Another server (a restore, a promoted standby) may hold another tree of the same size.
           if (edge == null || edge.size() != size || !locked.server().equals(server)) {
+            if (server != null && !locked.server().equals(server)) {
+              serverChanged(seen, size);
+            }
             edge = RightEdge.load(store, c, size);
             server = locked.server();
+            seen = size;
           }
           // Taken, not copied (a copy is a tile buffer per level, per commit): until this commit
           // succeeds the edge is forgotten, and any failure leaves it to be read back.
@@ -442,6 +449,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
           next.flush(store, c);
           store.commitDurably(c);
           edge = next;
+          seen = next.size();
           break;
         } catch (SQLException e) {
           edge = null;
@@ -496,6 +504,21 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
     }
     if (fromOutbox.size() == Math.max(1, maxBatch - batch.size())) {
       outboxKicked = true; // a full read: more may be waiting
+    }
+  }
+
+  /**
+   * The tree is now on another database server than the one this node last wrote to: a restart, a
+   * failover or a restore. If it is shorter than the node saw it, entries the node had acknowledged
+   * are not there (a restore from an earlier backup, a standby that lagged): their receipts'
+   * indices will be given to other entries, and the checkpoint publisher refuses to sign a tree
+   * that is not consistent with the last one it signed.
+   */
+  private static void serverChanged(long seen, long size) {
+    if (size < seen) {
+      log.error("event=audit_tree_shorter_than_seen seen={} size={}", seen, size);
+    } else {
+      log.warn("event=audit_database_server_changed seen={} size={}", seen, size);
     }
   }
 
@@ -622,6 +645,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
       return Outcome.FAILED;
     }
     edge = next;
+    seen = next.size();
     AuditMetrics.integrated(batch.size());
     for (int i = 0; i < batch.size(); i++) {
       batch.get(i).done().complete(receipts.get(i));

@@ -11,6 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /**
  * The database a node appends to loses its newest entries the way it does in operation: the server
@@ -20,11 +23,12 @@ import org.junit.jupiter.api.Test;
  * restored tree ends — no gap, no tile computed from entries the database no longer has — also when
  * another node has meanwhile grown the restored tree back to this node's size with other entries.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class RestoredDatabaseTest {
 
   @Test
-  void aNodeWhoseDatabaseWasRestoredFromAnEarlierCopyAppendsWhereTheRestoredTreeEnds()
-      throws Exception {
+  void aNodeWhoseDatabaseWasRestoredFromAnEarlierCopyAppendsWhereTheRestoredTreeEnds(
+      CapturedOutput output) throws Exception {
     try (ScratchCluster cluster = new ScratchCluster();
         HikariDataSource ds = cluster.pool(4)) {
       LogStore store = LogStore.open(ds);
@@ -45,6 +49,7 @@ class RestoredDatabaseTest {
         assertThat(receipts.get(510).get().index()).isEqualTo(510);
         assertThat(a.sizeChanges()).isOne();
         assertThat(levelZeroTiles(ds)).isOne();
+        assertThat(output).contains("event=audit_database_server_changed seen=510 size=510");
 
         restore(cluster, ds);
         receipts.remove(510);
@@ -52,6 +57,7 @@ class RestoredDatabaseTest {
         receipts.add(append(a, "a-510-again"));
         assertThat(receipts.get(510).get().index()).isEqualTo(510);
         assertThat(levelZeroTiles(ds)).as("tile 1 is not complete").isOne();
+        assertThat(output).contains("event=audit_tree_shorter_than_seen seen=511 size=510");
         receipts.add(append(a, "a-511")); // completes tile 1, one statement
         assertThat(receipts.get(511).get().index()).isEqualTo(511);
         assertThat(levelZeroTiles(ds)).isEqualTo(2);
@@ -69,6 +75,7 @@ class RestoredDatabaseTest {
         assertThat(a.sizeChanges())
             .as("a read the restored tree back")
             .isGreaterThan(refusedBefore);
+        assertThat(output).contains("event=audit_database_server_changed seen=512 size=512");
         // Past tile 2, whose completion writes the level-1 tile that holds tile 1's hash.
         for (int i = 513; i < 770; i++) {
           receipts.add(append(a, "a-" + i));
