@@ -511,8 +511,8 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
    * The tree is now on another database server than the one this node last wrote to: a restart, a
    * failover or a restore. If it is shorter than the node saw it, entries the node had acknowledged
    * are not there (a restore from an earlier backup, a standby that lagged): their receipts'
-   * indices will be given to other entries, and the checkpoint publisher refuses to sign a tree
-   * that is not consistent with the last one it signed.
+   * indices will be given to other entries, and if a signed checkpoint covered them the checkpoint
+   * publisher refuses to sign a tree that is not consistent with it.
    */
   private static void serverChanged(long seen, long size) {
     if (size < seen) {
