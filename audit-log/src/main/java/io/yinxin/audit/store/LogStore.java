@@ -17,6 +17,8 @@ import javax.sql.DataSource;
 
 /** SQL for schema {@code audit}, on PostgreSQL or H2. Callers own transactions. */
 public final class LogStore {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LogStore.class);
+
   private final DataSource dataSource;
   private final boolean postgres;
   private final EventCipher cipher;
@@ -66,8 +68,33 @@ public final class LogStore {
               .getDatabaseProductName()
               .toLowerCase(java.util.Locale.ROOT)
               .contains("postgres");
+      if (postgres) {
+        warnIfNotDurable(c);
+      }
     } catch (SQLException e) {
       throw new AuditException(Code.UNAVAILABLE, "audit database unreachable", e);
+    }
+  }
+
+  /**
+   * Says so when this database's commits are not durable (set for the server, the database or the
+   * role, so every connection has it): acknowledged entries could then be lost. With {@code
+   * synchronous_commit = off} every one-statement append is also refused ({@link #SAME_SERVER}), so
+   * each append reads the tree back under the lock.
+   */
+  private static void warnIfNotDurable(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT current_setting('synchronous_commit'), current_setting('fsync')");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      if ("off".equals(rs.getString(1)) || "off".equals(rs.getString(2))) {
+        log.warn(
+            "event=audit_commits_not_durable synchronous_commit={} fsync={}"
+                + " (acknowledged entries can be lost)",
+            rs.getString(1),
+            rs.getString(2));
+      }
     }
   }
 

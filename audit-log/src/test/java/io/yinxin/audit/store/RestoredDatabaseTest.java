@@ -88,6 +88,50 @@ class RestoredDatabaseTest {
     }
   }
 
+  /**
+   * Commits that are not durable ({@code synchronous_commit = off} for the database) are how a
+   * running server loses acknowledged entries: the node says so when it opens the log, and never
+   * appends from its memory of the tree, each append reading the tree back under the lock — slower,
+   * and still one gapless tree.
+   */
+  @Test
+  void onADatabaseWithoutDurableCommitsTheNodeSaysSoAndReadsTheTreeBackForEveryAppend(
+      CapturedOutput output) throws Exception {
+    PostgresDatabase db = new PostgresDatabase();
+    String name = db.url().substring(db.url().lastIndexOf('/') + 1);
+    try (HikariDataSource ds = db.pool(4)) {
+      try (java.sql.Connection c = ds.getConnection();
+          java.sql.Statement s = c.createStatement()) {
+        s.execute("ALTER DATABASE " + name + " SET synchronous_commit = off");
+      }
+      ds.getHikariPoolMXBean().softEvictConnections();
+      LogStore store = LogStore.open(ds);
+      assertThat(output)
+          .contains("event=audit_commits_not_durable synchronous_commit=off fsync=on");
+      Integrator node = new Integrator(store, 100, 10_000);
+      List<Future<Receipt>> receipts = new ArrayList<>();
+      try {
+        for (int i = 0; i < 300; i++) {
+          receipts.add(append(node, "e-" + i));
+        }
+      } finally {
+        node.close();
+      }
+      assertThat(node.directWrites()).isGreaterThan(250);
+      assertThat(node.sizeChanges())
+          .as("every lone append but the first (no tree in memory yet) was refused")
+          .isGreaterThanOrEqualTo(node.directWrites() - 1);
+      assertConsistent(ds, store, receipts, 300);
+    }
+    PostgresDatabase durable = new PostgresDatabase();
+    try (HikariDataSource ds = durable.pool(2)) {
+      int before = output.getAll().split("event=audit_commits_not_durable", -1).length;
+      LogStore.open(ds);
+      assertThat(output.getAll().split("event=audit_commits_not_durable", -1).length)
+          .isEqualTo(before);
+    }
+  }
+
   private static void restore(ScratchCluster cluster, HikariDataSource ds) throws Exception {
     cluster.stop();
     cluster.restore("backup");
