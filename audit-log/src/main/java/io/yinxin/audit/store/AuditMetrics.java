@@ -11,10 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * The evidence log's event metrics on Micrometer's global registry (a node's Prometheus registry
  * joins it): {@code yinxin_audit_appends_total{result}}, {@code yinxin_audit_integration_batch}
  * (entries per commit), {@code yinxin_audit_checkpoints_total}, {@code
- * yinxin_audit_checkpoint_timestamps_total{result}} and {@code
- * yinxin_audit_witness_cosignatures_total{witness}}. The state of the log (size, checkpoint age,
- * lag) is read from the database by {@code io.yinxin.audit.spring.AuditLogMetrics}, so every node
- * reports the same.
+ * yinxin_audit_checkpoint_timestamps_total{result}}, {@code
+ * yinxin_audit_witness_cosignatures_total{witness}} and {@code yinxin_audit_entries_lost_total}.
+ * The state of the log (size, checkpoint age, lag) is read from the database by {@code
+ * io.yinxin.audit.spring.AuditLogMetrics}, so every node reports the same.
  */
 public final class AuditMetrics {
   private static final MeterRegistry REGISTRY = Metrics.globalRegistry;
@@ -33,6 +33,12 @@ public final class AuditMetrics {
   private static final Counter STAMPED = timestamps("ok");
   private static final Counter STAMP_FAILED = timestamps("failed");
   private static final Map<String, Counter> COSIGNATURES = new ConcurrentHashMap<>();
+  private static final Counter LOST =
+      Counter.builder("yinxin.audit.entries.lost")
+          .description(
+              "Entries this node had seen committed that the database no longer held when it found"
+                  + " the tree on another server (a restore, a standby that lagged)")
+          .register(REGISTRY);
 
   private AuditMetrics() {}
 
@@ -59,6 +65,10 @@ public final class AuditMetrics {
 
   static void failed(int entries) {
     FAILED.increment(entries);
+  }
+
+  static void lost(long entries) {
+    LOST.increment(entries);
   }
 
   static void checkpointPublished() {

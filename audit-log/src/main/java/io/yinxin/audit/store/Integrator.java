@@ -517,6 +517,7 @@ public final class Integrator implements AutoCloseable, AuditOutbox {
   private static void serverChanged(long seen, long size) {
     if (size < seen) {
       log.error("event=audit_tree_shorter_than_seen seen={} size={}", seen, size);
+      AuditMetrics.lost(seen - size);
     } else {
       log.warn("event=audit_database_server_changed seen={} size={}", seen, size);
     }

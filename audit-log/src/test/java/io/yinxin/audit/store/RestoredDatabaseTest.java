@@ -29,6 +29,9 @@ class RestoredDatabaseTest {
   @Test
   void aNodeWhoseDatabaseWasRestoredFromAnEarlierCopyAppendsWhereTheRestoredTreeEnds(
       CapturedOutput output) throws Exception {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    io.micrometer.core.instrument.Metrics.addRegistry(meters);
     try (ScratchCluster cluster = new ScratchCluster();
         HikariDataSource ds = cluster.pool(4)) {
       LogStore store = LogStore.open(ds);
@@ -58,6 +61,9 @@ class RestoredDatabaseTest {
         assertThat(receipts.get(510).get().index()).isEqualTo(510);
         assertThat(levelZeroTiles(ds)).as("tile 1 is not complete").isOne();
         assertThat(output).contains("event=audit_tree_shorter_than_seen seen=511 size=510");
+        assertThat(meters.get("yinxin.audit.entries.lost").counter().count())
+            .as("the one entry a had acknowledged at 510, what YinxinAuditEntriesLost watches")
+            .isEqualTo(1.0);
         receipts.add(append(a, "a-511")); // completes tile 1, one statement
         assertThat(receipts.get(511).get().index()).isEqualTo(511);
         assertThat(levelZeroTiles(ds)).isEqualTo(2);
@@ -76,6 +82,9 @@ class RestoredDatabaseTest {
             .as("a read the restored tree back")
             .isGreaterThan(refusedBefore);
         assertThat(output).contains("event=audit_database_server_changed seen=512 size=512");
+        assertThat(meters.get("yinxin.audit.entries.lost").counter().count())
+            .as("none lost this time: the tree is back at a's size")
+            .isEqualTo(1.0);
         // Past tile 2, whose completion writes the level-1 tile that holds tile 1's hash.
         for (int i = 513; i < 770; i++) {
           receipts.add(append(a, "a-" + i));
@@ -85,6 +94,8 @@ class RestoredDatabaseTest {
         b.close();
       }
       assertConsistent(ds, store, receipts, 770);
+    } finally {
+      io.micrometer.core.instrument.Metrics.removeRegistry(meters);
     }
   }
 
