@@ -2,7 +2,6 @@ package io.yinxin.audit.evidence;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.Base64;
 
@@ -25,11 +24,8 @@ import java.util.Base64;
 public record Leaf(String type, String time, byte[] commitment) {
   public static final String HEADER = "yinxin-audit/v1";
 
-  private static final java.util.regex.Pattern TYPE =
-      java.util.regex.Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
-
   public Leaf {
-    if (!TYPE.matcher(type).matches()) {
+    if (!isTypeName(type)) {
       throw new IllegalArgumentException("bad leaf type");
     }
     if (!isPlainInstant(time)) {
@@ -39,6 +35,21 @@ public record Leaf(String type, String time, byte[] commitment) {
       throw new IllegalArgumentException("a commitment has 32 bytes");
     }
     commitment = commitment.clone();
+  }
+
+  /** {@code [A-Z][A-Z0-9_]{0,63}}, checked without a regular expression (once per append). */
+  private static boolean isTypeName(String type) {
+    int n = type.length();
+    if (n < 1 || n > 64) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      char c = type.charAt(i);
+      if (!(c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '_'))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -105,14 +116,7 @@ public record Leaf(String type, String time, byte[] commitment) {
   }
 
   public static byte[] commit(byte[] salt, byte[] canonicalEvent) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(salt);
-      md.update(canonicalEvent);
-      return md.digest();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.yinxin.audit.merkle.Rfc9162.sha256(salt, canonicalEvent);
   }
 
   /** Whether {@code canonicalEvent} with {@code salt} is what this leaf commits to. */
@@ -120,16 +124,49 @@ public record Leaf(String type, String time, byte[] commitment) {
     return MessageDigest.isEqual(commitment, commit(salt, canonicalEvent));
   }
 
+  private static final byte[] TYPE_LINE = (HEADER + "\ntype ").getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TIME_LINE = "\ntime ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] COMMITMENT_LINE = "\ncommitment ".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * The leaf's bytes, written in place (once per append): every line is ASCII, the type and time
+   * having been checked when this leaf was made.
+   */
   public byte[] encode() {
-    return (HEADER
-            + "\ntype "
-            + type
-            + "\ntime "
-            + time
-            + "\ncommitment "
-            + Base64.getEncoder().encodeToString(commitment)
-            + "\n")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] b64 = Base64.getEncoder().encode(commitment);
+    byte[] out =
+        new byte
+            [TYPE_LINE.length
+                + type.length()
+                + TIME_LINE.length
+                + time.length()
+                + COMMITMENT_LINE.length
+                + b64.length
+                + 1];
+    int p = put(out, 0, TYPE_LINE);
+    p = put(out, p, type);
+    p = put(out, p, TIME_LINE);
+    p = put(out, p, time);
+    p = put(out, p, COMMITMENT_LINE);
+    p = put(out, p, b64);
+    out[p] = '\n';
+    return out;
+  }
+
+  private static int put(byte[] out, int p, byte[] b) {
+    System.arraycopy(b, 0, out, p, b.length);
+    return p + b.length;
+  }
+
+  private static int put(byte[] out, int p, String ascii) {
+    for (int i = 0; i < ascii.length(); i++) {
+      char c = ascii.charAt(i);
+      if (c > 0x7f) {
+        throw new IllegalStateException("a leaf line is ASCII"); // the constructor ensures it
+      }
+      out[p++] = (byte) c;
+    }
+    return p;
   }
 
   public static Leaf decode(byte[] data) {

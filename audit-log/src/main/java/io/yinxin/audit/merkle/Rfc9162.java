@@ -12,12 +12,21 @@ import java.util.List;
  * Pure functions: stored hashes come in through {@link SubtreeHashes}.
  */
 public final class Rfc9162 {
-  /** SHA-256 of the empty string: the root of the empty tree. */
-  private static final byte[] EMPTY = sha256(new byte[0]);
-
-  private Rfc9162() {}
+  /**
+   * This thread's SHA-256, reset: a provider look-up per hash ({@code MessageDigest.getInstance})
+   * cost about as much as hashing a leaf. Each use completes with {@code digest()} in the same
+   * method and nothing it calls hashes, so one instance per thread is never shared mid-hash.
+   */
+  private static final ThreadLocal<MessageDigest> SHA256 =
+      ThreadLocal.withInitial(Rfc9162::newSha256);
 
   static MessageDigest sha256() {
+    MessageDigest md = SHA256.get();
+    md.reset(); // a hash abandoned by an exception leaves no state behind
+    return md;
+  }
+
+  private static MessageDigest newSha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -25,8 +34,24 @@ public final class Rfc9162 {
     }
   }
 
+  /** SHA-256 of the empty string: the root of the empty tree. */
+  private static final byte[] EMPTY = sha256(new byte[0]);
+
+  private Rfc9162() {}
+
   private static byte[] sha256(byte[] data) {
     return sha256().digest(data);
+  }
+
+  /**
+   * Plain SHA-256 of {@code first ‖ second}, with no RFC 9162 domain byte (a leaf's salted
+   * commitment), on this thread's instance.
+   */
+  public static byte[] sha256(byte[] first, byte[] second) {
+    MessageDigest md = sha256();
+    md.update(first);
+    md.update(second);
+    return md.digest();
   }
 
   public static byte[] emptyRoot() {

@@ -31,6 +31,67 @@ class Rfc9162Test {
         .isEqualTo("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
   }
 
+  /**
+   * Each thread reuses one SHA-256 (2026-12-07): a hash abandoned half-way by an exception must not
+   * leak into the next, and threads must not share one. The JDK's own fresh instance is the
+   * reference.
+   */
+  @Test
+  void aHashAbandonedHalfWayOrTakenOnManyThreadsLeavesTheNextOneRight() throws Exception {
+    byte[] data = "entry 0".getBytes(StandardCharsets.UTF_8);
+    byte[] expected = reference((byte) 0, data);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Rfc9162.leafHash(null))
+        .isInstanceOf(NullPointerException.class); // after the 0x00 byte went in
+    assertThat(Rfc9162.leafHash(data)).isEqualTo(expected);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Rfc9162.nodeHash(data, null))
+        .isInstanceOf(NullPointerException.class);
+    assertThat(Rfc9162.nodeHash(data, data)).isEqualTo(reference((byte) 1, data, data));
+
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<Boolean>> all = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int seed = t;
+        all.add(
+            pool.submit(
+                () -> {
+                  SplittableRandom r = new SplittableRandom(seed);
+                  for (int i = 0; i < 20_000; i++) {
+                    byte[] a = new byte[r.nextInt(0, 300)];
+                    byte[] b = new byte[32];
+                    r.nextBytes(a);
+                    r.nextBytes(b);
+                    if (!java.util.Arrays.equals(Rfc9162.leafHash(a), reference((byte) 0, a))
+                        || !java.util.Arrays.equals(
+                            Rfc9162.nodeHash(a, b), reference((byte) 1, a, b))) {
+                      return false;
+                    }
+                  }
+                  return true;
+                }));
+      }
+      for (java.util.concurrent.Future<Boolean> f : all) {
+        assertThat(f.get()).isTrue();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static byte[] reference(byte prefix, byte[]... parts) {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      md.update(prefix);
+      for (byte[] p : parts) {
+        md.update(p);
+      }
+      return md.digest();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   @Test
   void everyRootInclusionAndConsistencyProofUpTo300MatchesTheDefinitionAndVerifies() {
     List<byte[]> leaves = new ArrayList<>();
