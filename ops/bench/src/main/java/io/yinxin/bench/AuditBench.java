@@ -43,15 +43,17 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>server-side inclusion-proof and tile-fetch time in a tree of 10^7 leaves, against one
  *       primary-key read of a tile row;
  *   <li>bytes stored per entry;
- *   <li>with BENCH_PHASES=floor, where a lone append's time goes ({@link #floor}).
+ *   <li>with BENCH_PHASES=floor, where a lone append's time goes ({@link #floor}); with steps, the
+ *       same split op by op ({@link #steps}).
  * </ul>
  *
- * Environment: BENCH_PHASES (appends,proofs; floor for where a lone append's time goes),
- * BENCH_SECONDS (15) per load phase and side, BENCH_ROUNDS (5) turns it is split into,
- * BENCH_WRITERS (1,16,64) the concurrencies measured, BENCH_WARMUP_SECONDS (60, 64 writers before
- * the measured phases, for each side), BENCH_WARMUP_EACH_SECONDS (20, each side again at each
- * concurrency before it is measured), BENCH_PROOF_SIZE (10000000), YINXIN_BENCH_PG
- * (jdbc:postgresql://127.0.0.1:5432/), YINXIN_BENCH_PG_USER (postgres).
+ * Environment: BENCH_PHASES (appends,proofs; floor and steps for where a lone append's time goes),
+ * BENCH_STEP_OPS (20000, operations per load in the steps phase), BENCH_SECONDS (15) per load phase
+ * and side, BENCH_ROUNDS (5) turns it is split into, BENCH_WRITERS (1,16,64) the concurrencies
+ * measured, BENCH_WARMUP_SECONDS (60, 64 writers before the measured phases, for each side),
+ * BENCH_WARMUP_EACH_SECONDS (20, each side again at each concurrency before it is measured),
+ * BENCH_PROOF_SIZE (10000000), YINXIN_BENCH_PG (jdbc:postgresql://127.0.0.1:5432/),
+ * YINXIN_BENCH_PG_USER (postgres).
  */
 public final class AuditBench {
   private static final int SECONDS =
@@ -84,6 +86,9 @@ public final class AuditBench {
     }
     if (phases.contains("floor")) {
       floor(rows);
+    }
+    if (phases.contains("steps")) {
+      steps(rows);
     }
     System.out.println();
     rows.forEach(System.out::println);
@@ -385,13 +390,18 @@ public final class AuditBench {
 
   private static void naiveAppend(HikariDataSource ds) {
     AuditEvent e = event();
-    byte[] leaf = Rfc9162.leafHash(e.canonicalBytes());
+    naiveInsert(ds, NAIVE_SQL, Rfc9162.leafHash(e.canonicalBytes()), e.canonical());
+  }
+
+  private static final String NAIVE_SQL =
+      "INSERT INTO public.naive_log (leaf, event) VALUES (?, ?)";
+
+  private static void naiveInsert(HikariDataSource ds, String sql, byte[] leaf, String event) {
     try (Connection c = ds.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement("INSERT INTO public.naive_log (leaf, event) VALUES (?, ?)")) {
+        PreparedStatement ps = c.prepareStatement(sql)) {
       c.setAutoCommit(true);
       ps.setBytes(1, leaf);
-      ps.setString(2, e.canonical());
+      ps.setString(2, event);
       ps.executeUpdate();
     } catch (java.sql.SQLException ex) {
       throw new IllegalStateException(ex);
@@ -448,29 +458,26 @@ public final class AuditBench {
         s.execute("CREATE TABLE public.events_plain (LIKE audit.events INCLUDING ALL)");
         s.execute("CREATE TABLE public.events_guarded (LIKE audit.events INCLUDING ALL)");
       }
-      long[] server = new long[2];
-      try (Connection c = ds.getConnection();
-          Statement s = c.createStatement();
-          java.sql.ResultSet rs =
-              s.executeQuery(
-                  "SELECT CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS bigint),"
-                      + " CAST(CAST(CAST('public.events_guarded' AS regclass) AS oid) AS bigint)")) {
-        rs.next();
-        server[0] = rs.getLong(1);
-        server[1] = rs.getLong(2);
-      }
+      long[] server = server(ds, "public.events_guarded");
       AtomicLong guarded = new AtomicLong();
       AtomicLong checked = new AtomicLong();
       AtomicLong plain = new AtomicLong();
-      appendRow(ds, "public.events_checked", checked.getAndIncrement(), null); // the first has no
+      appendRow(
+          ds,
+          rowSql("public.events_checked", null),
+          checked.getAndIncrement(),
+          null); // the first has no
       // predecessor
+      String guardedSql = rowSql("public.events_guarded", server);
+      String checkedSql = rowSql("public.events_checked", CHECK);
+      String plainSql = rowSql("public.events_plain", null);
       try (Integrator integrator = new Integrator(store, 2000, 100_000)) {
         List<Runnable> ops =
             List.of(
                 () -> integrator.append(event()),
-                () -> appendRow(ds, "public.events_guarded", guarded.getAndIncrement(), server),
-                () -> appendRow(ds, "public.events_checked", checked.getAndIncrement(), CHECK),
-                () -> appendRow(ds, "public.events_plain", plain.getAndIncrement(), null),
+                () -> appendRow(ds, guardedSql, guarded.getAndIncrement(), server),
+                () -> appendRow(ds, checkedSql, checked.getAndIncrement(), CHECK),
+                () -> appendRow(ds, plainSql, plain.getAndIncrement(), null),
                 () -> naiveAppend(ds));
         for (Runnable op : ops) {
           load(1, WARMUP_SECONDS, op);
@@ -498,6 +505,117 @@ public final class AuditBench {
     }
   }
 
+  private static final int STEP_OPS =
+      Integer.parseInt(System.getenv().getOrDefault("BENCH_STEP_OPS", "20000"));
+
+  /**
+   * Where a lone append's time goes, op by op (BENCH_PHASES=steps): one thread runs five loads one
+   * operation each in turn, so each meets the machine, the server and the caches in the same state
+   * (the floor phase's turns last seconds). The loads: the integrator; its statement by plain JDBC
+   * with its inputs made per operation as the integrator makes them (event, canonical form, salt,
+   * commitment, leaf, leaf hash); the same statement with inputs made once; the naive baseline; the
+   * naive statement with inputs made once. Mean microseconds per operation, after {@code
+   * BENCH_WARMUP_SECONDS} of the same rotation unmeasured; the differences split a lone append's
+   * extra time into the row and its condition, making the inputs, and the integrator's own work.
+   */
+  private static void steps(List<String> rows) throws Exception {
+    String db = BenchDb.create();
+    try (HikariDataSource ds = BenchDb.pool(db, 8)) {
+      LogStore store = LogStore.open(ds);
+      try (Connection c = ds.getConnection();
+          Statement s = c.createStatement()) {
+        s.execute(
+            "CREATE TABLE public.naive_log (id BIGSERIAL PRIMARY KEY, leaf BYTEA NOT NULL, event TEXT NOT NULL)");
+        s.execute("CREATE TABLE public.naive_fixed (LIKE public.naive_log INCLUDING ALL)");
+        s.execute("CREATE TABLE public.events_guarded (LIKE audit.events INCLUDING ALL)");
+        s.execute("CREATE TABLE public.events_fixed (LIKE audit.events INCLUDING ALL)");
+        s.execute("CREATE TABLE public.events_plain (LIKE audit.events INCLUDING ALL)");
+      }
+      long[] guardedServer = server(ds, "public.events_guarded");
+      long[] fixedServer = server(ds, "public.events_fixed");
+      String guardedSql = rowSql("public.events_guarded", guardedServer);
+      String fixedSql = rowSql("public.events_fixed", fixedServer);
+      String plainSql = rowSql("public.events_plain", null);
+      AuditEvent once = event();
+      RowInputs fixedRow = RowInputs.of(once);
+      byte[] fixedLeaf = Rfc9162.leafHash(once.canonicalBytes());
+      String fixedEvent = once.canonical();
+      String naiveFixedSql = "INSERT INTO public.naive_fixed (leaf, event) VALUES (?, ?)";
+      AtomicLong guarded = new AtomicLong();
+      AtomicLong fixed = new AtomicLong();
+      AtomicLong plain = new AtomicLong();
+      try (Integrator integrator = new Integrator(store, 2000, 100_000)) {
+        List<Runnable> ops =
+            List.of(
+                () -> integrator.append(event()),
+                () -> appendRow(ds, guardedSql, guarded.getAndIncrement(), guardedServer),
+                () -> insertRow(ds, fixedSql, fixed.getAndIncrement(), fixedServer, fixedRow),
+                () -> insertRow(ds, plainSql, plain.getAndIncrement(), null, fixedRow),
+                () -> naiveAppend(ds),
+                () -> naiveInsert(ds, naiveFixedSql, fixedLeaf, fixedEvent));
+        long warmEnd = System.nanoTime() + WARMUP_SECONDS * 1_000_000_000L;
+        while (System.nanoTime() < warmEnd) {
+          ops.forEach(Runnable::run);
+        }
+        long[] nanos = new long[ops.size()];
+        for (int i = 0; i < STEP_OPS; i++) {
+          for (int k = 0; k < ops.size(); k++) {
+            long a = System.nanoTime();
+            ops.get(k).run();
+            nanos[k] += System.nanoTime() - a;
+          }
+        }
+        double[] us = Arrays.stream(nanos).mapToDouble(n -> n / 1e3 / STEP_OPS).toArray();
+        rows.add(
+            stepRow("steps: µs per append, the integrator / the naive baseline", us[0], us[4]));
+        rows.add(
+            stepRow(
+                "steps: µs, its statement by JDBC, inputs made per append / the naive",
+                us[1],
+                us[4]));
+        rows.add(
+            stepRow(
+                "steps: µs, the statement alone (inputs made once) / the naive's", us[2], us[5]));
+        rows.add(
+            stepRow(
+                "steps: µs, the same row with no condition (inputs made once) / the naive's",
+                us[3],
+                us[5]));
+        rows.add(
+            stepRow(
+                "steps: µs making the inputs (per append minus made once), Yinxin / naive",
+                us[1] - us[2],
+                us[4] - us[5]));
+        rows.add(
+            String.format(
+                Locale.ROOT,
+                "| steps: µs the integrator adds to its statement | 1 | %.1f | — | — |",
+                us[0] - us[1]));
+      }
+    }
+  }
+
+  /** A row of microseconds; the ratio is the rate's, baseline time over Yinxin's. */
+  private static String stepRow(String what, double ours, double base) {
+    return String.format(
+        Locale.ROOT, "| %s | 1 | %.1f | %.1f | %.2f |", what, ours, base, base / ours);
+  }
+
+  /** The server identity the same-server condition compares: start time (µs), the table's id. */
+  private static long[] server(HikariDataSource ds, String table) throws java.sql.SQLException {
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        java.sql.ResultSet rs =
+            s.executeQuery(
+                "SELECT CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS bigint),"
+                    + " CAST(CAST(CAST('"
+                    + table
+                    + "' AS regclass) AS oid) AS bigint)")) {
+      rs.next();
+      return new long[] {rs.getLong(1), rs.getLong(2)};
+    }
+  }
+
   /** {@link #appendRow}'s condition: the entry before is there. */
   private static final long[] CHECK = new long[0];
 
@@ -506,53 +624,92 @@ public final class AuditBench {
    * audit.events}, in autocommit: with {@code server} (start time, table id) the same statement,
    * with {@link #CHECK} the one it sent until 2026-12-07, with null a plain insert.
    */
-  private static void appendRow(HikariDataSource ds, String table, long index, long[] server) {
-    AuditEvent e = event();
-    byte[] canonical = e.canonicalBytes();
-    byte[] salt = new byte[16];
-    io.yinxin.hsm.Randomness.current().nextBytes(salt);
-    byte[] leaf =
-        new io.yinxin.audit.evidence.Leaf(
-                e.type().name(),
-                e.time().toString(),
-                io.yinxin.audit.evidence.Leaf.commit(salt, canonical))
-            .encode();
+  private static void appendRow(HikariDataSource ds, String sql, long index, long[] server) {
+    insertRow(ds, sql, index, server, RowInputs.of(event()));
+  }
+
+  /**
+   * What a lone append binds besides its index, made from one event as the integrator makes it: the
+   * canonical event, a salt, the salted commitment, the leaf and its hash.
+   */
+  private record RowInputs(
+      byte[] leaf,
+      byte[] leafHash,
+      String type,
+      String actor,
+      String subject,
+      long day,
+      long micros,
+      String event,
+      byte[] salt) {
+    static RowInputs of(AuditEvent e) {
+      byte[] canonical = e.canonicalBytes();
+      byte[] salt = new byte[16];
+      io.yinxin.hsm.Randomness.current().nextBytes(salt);
+      byte[] leaf =
+          new io.yinxin.audit.evidence.Leaf(
+                  e.type().name(),
+                  e.time().toString(),
+                  io.yinxin.audit.evidence.Leaf.commit(salt, canonical))
+              .encode();
+      java.time.Instant t = e.time();
+      return new RowInputs(
+          leaf,
+          Rfc9162.leafHash(leaf),
+          e.type().name(),
+          e.actor(),
+          e.subject(),
+          Math.floorDiv(t.getEpochSecond(), 86_400L),
+          Math.floorMod(t.getEpochSecond(), 86_400L) * 1_000_000L + (t.getNano() + 500) / 1_000,
+          new String(canonical, java.nio.charset.StandardCharsets.UTF_8),
+          salt);
+    }
+  }
+
+  /** The statement {@link #appendRow} sends to {@code table} with {@code server}. */
+  private static String rowSql(String table, long[] server) {
     String time =
         "TIMESTAMPTZ 'epoch' + ? * INTERVAL '86400 seconds' + ? * INTERVAL '1 microsecond'";
-    String sql =
-        "INSERT INTO "
-            + table
-            + " (idx, leaf, leaf_hash, type, actor, subject, event_time, event, salt) "
-            + (server == CHECK
+    return "INSERT INTO "
+        + table
+        + " (idx, leaf, leaf_hash, type, actor, subject, event_time, event, salt) "
+        + (server == CHECK
+            ? "SELECT ?, ?, ?, ?, ?, ?, "
+                + time
+                + ", ?, ? WHERE EXISTS (SELECT 1 FROM "
+                + table
+                + " WHERE idx = ?)"
+            : server != null
                 ? "SELECT ?, ?, ?, ?, ?, ?, "
                     + time
-                    + ", ?, ? WHERE EXISTS (SELECT 1 FROM "
+                    + ", ?, ? WHERE pg_postmaster_start_time() = TIMESTAMPTZ 'epoch' +"
+                    + " CAST(? AS bigint) * INTERVAL '1 microsecond' AND CAST('"
                     + table
-                    + " WHERE idx = ?)"
-                : server != null
-                    ? "SELECT ?, ?, ?, ?, ?, ?, "
-                        + time
-                        + ", ?, ? WHERE pg_postmaster_start_time() = TIMESTAMPTZ 'epoch' +"
-                        + " CAST(? AS bigint) * INTERVAL '1 microsecond' AND CAST('"
-                        + table
-                        + "' AS regclass) = CAST(CAST(? AS bigint) AS oid) AND"
-                        + " current_setting('synchronous_commit') <> 'off'"
-                    : "VALUES (?, ?, ?, ?, ?, ?, " + time + ", ?, ?)");
+                    + "' AS regclass) = CAST(CAST(? AS bigint) AS oid) AND"
+                    + " current_setting('synchronous_commit') <> 'off'"
+                : "VALUES (?, ?, ?, ?, ?, ?, " + time + ", ?, ?)");
+  }
+
+  /**
+   * Inserts a row with {@code sql} from {@link #rowSql}, built once per load: {@code LogStore}
+   * sends a constant, and a string built per call would cost the driver's statement cache a hash of
+   * it every time.
+   */
+  private static void insertRow(
+      HikariDataSource ds, String sql, long index, long[] server, RowInputs in) {
     try (Connection c = ds.getConnection();
         PreparedStatement ps = c.prepareStatement(sql)) {
       c.setAutoCommit(true);
       ps.setLong(1, index);
-      ps.setBytes(2, leaf);
-      ps.setBytes(3, Rfc9162.leafHash(leaf));
-      ps.setString(4, e.type().name());
-      ps.setString(5, e.actor());
-      ps.setString(6, e.subject());
-      java.time.Instant t = e.time();
-      ps.setLong(7, Math.floorDiv(t.getEpochSecond(), 86_400L));
-      ps.setLong(
-          8, Math.floorMod(t.getEpochSecond(), 86_400L) * 1_000_000L + (t.getNano() + 500) / 1_000);
-      ps.setString(9, new String(canonical, java.nio.charset.StandardCharsets.UTF_8));
-      ps.setBytes(10, salt);
+      ps.setBytes(2, in.leaf());
+      ps.setBytes(3, in.leafHash());
+      ps.setString(4, in.type());
+      ps.setString(5, in.actor());
+      ps.setString(6, in.subject());
+      ps.setLong(7, in.day());
+      ps.setLong(8, in.micros());
+      ps.setString(9, in.event());
+      ps.setBytes(10, in.salt());
       if (server == CHECK) {
         ps.setLong(11, index - 1);
       } else if (server != null) {
