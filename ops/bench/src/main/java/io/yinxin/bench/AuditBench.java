@@ -100,10 +100,7 @@ public final class AuditBench {
       LogStore store = LogStore.open(ds);
       TileCache tiles = new TileCache(store, 16_384);
       CheckpointPublisher publisher = publisher(store, tiles, "yinxin.bench/audit");
-      try (Statement s = ds.getConnection().createStatement()) {
-        s.execute(
-            "CREATE TABLE public.naive_log (id BIGSERIAL PRIMARY KEY, leaf BYTEA NOT NULL, event TEXT NOT NULL)");
-      }
+      tables(ds);
       // The query index is filled after the acknowledgement (LogStore.indexCaughtUp), every 250 ms
       // as the node's audit-index thread does: it runs all through the measured rounds, so its cost
       // is in Yinxin's numbers (during the baseline's turns it finds nothing new after its first
@@ -450,14 +447,7 @@ public final class AuditBench {
     String db = BenchDb.create();
     try (HikariDataSource ds = BenchDb.pool(db, 8)) {
       LogStore store = LogStore.open(ds);
-      try (Connection c = ds.getConnection();
-          Statement s = c.createStatement()) {
-        s.execute(
-            "CREATE TABLE public.naive_log (id BIGSERIAL PRIMARY KEY, leaf BYTEA NOT NULL, event TEXT NOT NULL)");
-        s.execute("CREATE TABLE public.events_checked (LIKE audit.events INCLUDING ALL)");
-        s.execute("CREATE TABLE public.events_plain (LIKE audit.events INCLUDING ALL)");
-        s.execute("CREATE TABLE public.events_guarded (LIKE audit.events INCLUDING ALL)");
-      }
+      tables(ds, "public.events_checked", "public.events_plain", "public.events_guarded");
       long[] server = server(ds, "public.events_guarded");
       AtomicLong guarded = new AtomicLong();
       AtomicLong checked = new AtomicLong();
@@ -509,27 +499,24 @@ public final class AuditBench {
       Integer.parseInt(System.getenv().getOrDefault("BENCH_STEP_OPS", "20000"));
 
   /**
-   * Where a lone append's time goes, op by op (BENCH_PHASES=steps): one thread runs five loads one
+   * Where a lone append's time goes, op by op (BENCH_PHASES=steps): one thread runs six loads one
    * operation each in turn, so each meets the machine, the server and the caches in the same state
    * (the floor phase's turns last seconds). The loads: the integrator; its statement by plain JDBC
    * with its inputs made per operation as the integrator makes them (event, canonical form, salt,
-   * commitment, leaf, leaf hash); the same statement with inputs made once; the naive baseline; the
-   * naive statement with inputs made once. Mean microseconds per operation, after {@code
-   * BENCH_WARMUP_SECONDS} of the same rotation unmeasured; the differences split a lone append's
-   * extra time into the row and its condition, making the inputs, and the integrator's own work.
+   * commitment, leaf, leaf hash); the same statement with inputs made once; the same row with no
+   * condition, inputs made once; the naive baseline; the naive statement with inputs made once.
+   * Mean microseconds per operation, after {@code BENCH_WARMUP_SECONDS} of the same rotation
+   * unmeasured; the differences split a lone append's extra time into the row and its condition,
+   * making the inputs, and the integrator's own work.
    */
   private static void steps(List<String> rows) throws Exception {
     String db = BenchDb.create();
     try (HikariDataSource ds = BenchDb.pool(db, 8)) {
       LogStore store = LogStore.open(ds);
+      tables(ds, "public.events_guarded", "public.events_fixed", "public.events_plain");
       try (Connection c = ds.getConnection();
           Statement s = c.createStatement()) {
-        s.execute(
-            "CREATE TABLE public.naive_log (id BIGSERIAL PRIMARY KEY, leaf BYTEA NOT NULL, event TEXT NOT NULL)");
         s.execute("CREATE TABLE public.naive_fixed (LIKE public.naive_log INCLUDING ALL)");
-        s.execute("CREATE TABLE public.events_guarded (LIKE audit.events INCLUDING ALL)");
-        s.execute("CREATE TABLE public.events_fixed (LIKE audit.events INCLUDING ALL)");
-        s.execute("CREATE TABLE public.events_plain (LIKE audit.events INCLUDING ALL)");
       }
       long[] guardedServer = server(ds, "public.events_guarded");
       long[] fixedServer = server(ds, "public.events_fixed");
@@ -591,6 +578,22 @@ public final class AuditBench {
                 Locale.ROOT,
                 "| steps: µs the integrator adds to its statement | 1 | %.1f | — | — |",
                 us[0] - us[1]));
+      }
+    }
+  }
+
+  /**
+   * The naive baseline's table, and copies of {@code audit.events} (its columns, keys and indexes)
+   * for the plain JDBC loads.
+   */
+  private static void tables(HikariDataSource ds, String... eventsCopies)
+      throws java.sql.SQLException {
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE public.naive_log (id BIGSERIAL PRIMARY KEY, leaf BYTEA NOT NULL, event TEXT NOT NULL)");
+      for (String copy : eventsCopies) {
+        s.execute("CREATE TABLE " + copy + " (LIKE audit.events INCLUDING ALL)");
       }
     }
   }
