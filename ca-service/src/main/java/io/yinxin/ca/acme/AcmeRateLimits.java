@@ -12,9 +12,12 @@ import java.util.function.LongSupplier;
 /**
  * Per-source-address and per-account rate limits of the ACME server, as token buckets: each key may
  * spend {@code burst} at once and gets {@code rate} back per period. IPv6 addresses count by their
- * /64, as one host usually holds a whole /64. Buckets live in a cache bounded by entry count (least
- * recently used out first), so a scan from many addresses cannot grow the heap; a bucket that was
- * evicted starts full again, which only ever favours the client.
+ * /64, as one host usually holds a whole /64; new accounts also count by the /48 around it, the
+ * block a site is usually given (and a tunnel broker hands out for free), which would otherwise
+ * hold 65,536 /64s each with its own allowance (Let's Encrypt limits new registrations per /48
+ * likewise). Buckets live in a cache bounded by entry count (least recently used out first), so a
+ * scan from many addresses cannot grow the heap; a bucket that was evicted starts full again, which
+ * only ever favours the client.
  *
  * <p>Limits are per node: behind a load balancer with n nodes a client gets at most n times the
  * figure. That keeps the limiter off the database on every request, as Boulder's per-process limits
@@ -27,6 +30,8 @@ final class AcmeRateLimits {
    * @param requestsPerSecond signed requests and new-nonce requests per address per second
    * @param requestBurst the most requests an address may send at once
    * @param newAccountsPerHour accounts an address may create per hour
+   * @param newAccountsPerIpv6RangePerHour accounts all the addresses of one IPv6 /48 may create per
+   *     hour together
    * @param newOrdersPerHour orders an account may create per hour
    * @param failedValidationsPerHour failed challenge validations an account may have per hour;
    *     beyond it, challenges are refused until the bucket refills
@@ -35,12 +40,14 @@ final class AcmeRateLimits {
       int requestsPerSecond,
       int requestBurst,
       int newAccountsPerHour,
+      int newAccountsPerIpv6RangePerHour,
       int newOrdersPerHour,
       int failedValidationsPerHour) {
     Limits {
       if (requestsPerSecond < 1
           || requestBurst < 1
           || newAccountsPerHour < 1
+          || newAccountsPerIpv6RangePerHour < 1
           || newOrdersPerHour < 1
           || failedValidationsPerHour < 1) {
         throw new IllegalArgumentException("every ACME rate limit is at least 1");
@@ -80,13 +87,44 @@ final class AcmeRateLimits {
   }
 
   void newAccount(String address) {
+    String prefix = prefix(address);
+    String range = ipv6Range(prefix);
+    // The network's allowance is looked at first and spent only with the address's, so a refusal
+    // by the network costs the address nothing.
+    if (range != null) {
+      long wait =
+          bucket(
+                  Kind.NEW_ACCOUNT,
+                  range,
+                  limits.newAccountsPerIpv6RangePerHour(),
+                  limits.newAccountsPerIpv6RangePerHour(),
+                  3600)
+              .secondsUntil(1, nanos.getAsLong());
+      if (wait > 0) {
+        throw limited("new accounts from your network (IPv6 /48)", wait);
+      }
+    }
     take(
         Kind.NEW_ACCOUNT,
-        prefix(address),
+        prefix,
         limits.newAccountsPerHour(),
         limits.newAccountsPerHour(),
         3600,
         "new accounts from your address");
+    if (range != null) {
+      take(
+          Kind.NEW_ACCOUNT,
+          range,
+          limits.newAccountsPerIpv6RangePerHour(),
+          limits.newAccountsPerIpv6RangePerHour(),
+          3600,
+          "new accounts from your network (IPv6 /48)");
+    }
+  }
+
+  /** The /48 key of an IPv6 /64 key from {@link #prefix}; null for anything else. */
+  static String ipv6Range(String prefix) {
+    return prefix.startsWith("v6:") ? "v6/48:" + prefix.substring(3, 3 + 12) : null;
   }
 
   void newOrder(String accountId) {

@@ -62,6 +62,7 @@ public final class AcmeService {
    * @param requestsPerSecond requests (signed or new-nonce) per source address per second
    * @param requestBurst requests a source address may send at once
    * @param newAccountsPerHour accounts one source address may create per hour
+   * @param newAccountsPerIpv6RangePerHour accounts one IPv6 /48 may create per hour
    * @param newOrdersPerHour orders one account may create per hour
    * @param failedValidationsPerHour failed validations one account may have per hour
    */
@@ -69,6 +70,7 @@ public final class AcmeService {
       int requestsPerSecond,
       int requestBurst,
       int newAccountsPerHour,
+      int newAccountsPerIpv6RangePerHour,
       int newOrdersPerHour,
       int failedValidationsPerHour) {}
 
@@ -92,6 +94,7 @@ public final class AcmeService {
                 r.requestsPerSecond(),
                 r.requestBurst(),
                 r.newAccountsPerHour(),
+                r.newAccountsPerIpv6RangePerHour(),
                 r.newOrdersPerHour(),
                 r.failedValidationsPerHour()),
             System::nanoTime,

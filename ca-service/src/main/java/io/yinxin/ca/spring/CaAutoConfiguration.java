@@ -342,6 +342,7 @@ public class CaAutoConfiguration {
                   a.rateLimits().requestsPerSecond(),
                   a.rateLimits().requestBurst(),
                   a.rateLimits().newAccountsPerHour(),
+                  a.rateLimits().newAccountsPerIpv6RangePerHour(),
                   a.rateLimits().newOrdersPerHour(),
                   a.rateLimits().failedValidationsPerHour())),
           acmeValidations);

@@ -90,6 +90,8 @@ public record CaProperties(
    *     /64) per second
    * @param requestBurst how many requests an address may send at once
    * @param newAccountsPerHour accounts one address may create per hour
+   * @param newAccountsPerIpv6RangePerHour accounts all addresses of one IPv6 /48 may create per
+   *     hour together
    * @param newOrdersPerHour orders one account may create per hour
    * @param failedValidationsPerHour failed challenge validations one account may have per hour
    */
@@ -97,6 +99,7 @@ public record CaProperties(
       @DefaultValue("20") int requestsPerSecond,
       @DefaultValue("100") int requestBurst,
       @DefaultValue("50") int newAccountsPerHour,
+      @DefaultValue("200") int newAccountsPerIpv6RangePerHour,
       @DefaultValue("300") int newOrdersPerHour,
       @DefaultValue("30") int failedValidationsPerHour) {}
 }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class AcmeRateLimitsTest {
   final AtomicLong now = new AtomicLong(1_000_000_000L);
   final AcmeRateLimits limits =
-      new AcmeRateLimits(new AcmeRateLimits.Limits(2, 5, 3, 4, 2), now::get, 10_000);
+      new AcmeRateLimits(new AcmeRateLimits.Limits(2, 5, 3, 5, 4, 2), now::get, 10_000);
 
   @Test
   void anAddressGetsItsBurstThenRateLimitedWithRetryAfterThenTokensBackOverTime() {
@@ -74,6 +74,45 @@ class AcmeRateLimitsTest {
     assertThatCode(() -> limits.newOrder("acct-a")).doesNotThrowAnyException();
   }
 
+  /**
+   * One /48 holds 65,536 /64s, each with its own allowance; a tunnel broker hands one out for free.
+   * Together its addresses may create only the /48's figure (5 here), whichever /64 they come from.
+   */
+  @Test
+  void newAccountsFromAllTheSlash64sOfOneIpv6Slash48ShareItsAllowance() {
+    for (int i = 0; i < 3; i++) {
+      limits.newAccount("2001:db8:aa:1::" + (i + 1));
+    }
+    limits.newAccount("2001:db8:aa:2::1");
+    limits.newAccount("2001:0db8:00aa:ffff:0:0:0:1"); // the same /48, written in full
+    assertThatThrownBy(() -> limits.newAccount("2001:db8:aa:3::1"))
+        .isInstanceOfSatisfying(
+            AcmeProblem.class,
+            p -> {
+              assertThat(p.type()).isEqualTo("rateLimited");
+              assertThat(p.getMessage()).contains("IPv6 /48");
+              assertThat(p.retryAfterSeconds()).isBetween(1L, 3600L / 5 + 1);
+            });
+    // the neighbouring /48, IPv4 and an IPv4-mapped address count on their own
+    assertThatCode(() -> limits.newAccount("2001:db8:ab:3::1")).doesNotThrowAnyException();
+    assertThatCode(() -> limits.newAccount("192.0.2.1")).doesNotThrowAnyException();
+    assertThat(AcmeRateLimits.prefix("::ffff:192.0.2.1")).isEqualTo("v4:c0000201");
+    assertThat(AcmeRateLimits.ipv6Range(AcmeRateLimits.prefix("::ffff:192.0.2.1"))).isNull();
+    // a refusal by the /48 spends nothing of the address's own allowance
+    now.addAndGet(TimeUnit.MINUTES.toNanos(12)); // the /48 gets one back (an hour / 5)
+    limits.newAccount("2001:db8:aa:3::1"); // that /64 now has 2 of its 3
+    assertThatThrownBy(() -> limits.newAccount("2001:db8:aa:3::2"))
+        .isInstanceOfSatisfying(
+            AcmeProblem.class, p -> assertThat(p.getMessage()).contains("IPv6 /48"));
+    // 36 minutes later the /48 has 3 again and the /64 its 2 + 1.8 (at most 3): all three pass; had
+    // the refusal spent one of the /64's, it would have 2.8 and the third would fail
+    now.addAndGet(TimeUnit.MINUTES.toNanos(36));
+    for (int i = 0; i < 3; i++) {
+      limits.newAccount("2001:db8:aa:3::" + (i + 5));
+    }
+    assertThatThrownBy(() -> limits.newAccount("2001:db8:aa:3::9")).isInstanceOf(AcmeProblem.class);
+  }
+
   @Test
   void anAccountWithTooManyFailedValidationsMayNotStartAnother() {
     assertThatCode(() -> limits.mayValidate("acct")).doesNotThrowAnyException();
@@ -91,7 +130,7 @@ class AcmeRateLimitsTest {
 
   @Test
   void limitsBelowOneAreRefusedAtStart() {
-    assertThatThrownBy(() -> new AcmeRateLimits.Limits(0, 5, 3, 4, 2))
+    assertThatThrownBy(() -> new AcmeRateLimits.Limits(0, 5, 3, 5, 4, 2))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }
