@@ -45,10 +45,22 @@ class PasskeyTest {
 
   private static void waitFor(WebDriver d, java.util.function.Supplier<Boolean> condition) {
     // A condition reading an element while the page moves on (registration done: the browser
-    // goes to ?success) finds that element gone: ask again on the new page.
+    // goes to ?success) finds that element gone: ask again on the new page. ChromeDriver says so
+    // either as a stale element or, when the old document is already gone, as an inspector error
+    // "Node with given id does not belong to the document" (seen in CI on 2026-12-07).
     new WebDriverWait(d, Duration.ofSeconds(20))
         .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
-        .until(x -> condition.get());
+        .until(
+            x -> {
+              try {
+                return condition.get();
+              } catch (org.openqa.selenium.WebDriverException e) {
+                if (String.valueOf(e.getMessage()).contains("does not belong to the document")) {
+                  return false;
+                }
+                throw e;
+              }
+            });
   }
 
   @Test
