@@ -89,17 +89,19 @@ final class AcmeRateLimits {
   void newAccount(String address) {
     String prefix = prefix(address);
     String range = ipv6Range(prefix);
+    Bucket network =
+        range == null
+            ? null
+            : bucket(
+                Kind.NEW_ACCOUNT,
+                range,
+                limits.newAccountsPerIpv6RangePerHour(),
+                limits.newAccountsPerIpv6RangePerHour(),
+                3600);
     // The network's allowance is looked at first and spent only with the address's, so a refusal
     // by the network costs the address nothing.
-    if (range != null) {
-      long wait =
-          bucket(
-                  Kind.NEW_ACCOUNT,
-                  range,
-                  limits.newAccountsPerIpv6RangePerHour(),
-                  limits.newAccountsPerIpv6RangePerHour(),
-                  3600)
-              .secondsUntil(1, nanos.getAsLong());
+    if (network != null) {
+      long wait = network.secondsUntil(1, nanos.getAsLong());
       if (wait > 0) {
         throw limited("new accounts from your network (IPv6 /48)", wait);
       }
@@ -111,14 +113,8 @@ final class AcmeRateLimits {
         limits.newAccountsPerHour(),
         3600,
         "new accounts from your address");
-    if (range != null) {
-      take(
-          Kind.NEW_ACCOUNT,
-          range,
-          limits.newAccountsPerIpv6RangePerHour(),
-          limits.newAccountsPerIpv6RangePerHour(),
-          3600,
-          "new accounts from your network (IPv6 /48)");
+    if (network != null) {
+      network.take(nanos.getAsLong());
     }
   }
 
