@@ -72,7 +72,7 @@ public class ValidationController {
     body.put("signatures", signatures);
     // DSS does not know SM2/SM3: those signatures are judged by Yinxin's own checks.
     List<Map<String, Object>> sm2 =
-        new io.yinxin.sign.validate.Sm2Verifier(validator.anchors()).verify(pdf);
+        new io.yinxin.sign.validate.Sm2Verifier(validator.anchors()).verify(pdf, reports);
     if (!sm2.isEmpty()) {
       body.put("sm2Signatures", sm2);
     }

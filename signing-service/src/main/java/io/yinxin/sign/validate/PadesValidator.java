@@ -133,7 +133,7 @@ public final class PadesValidator {
     checkSignatureCount(pdf);
     io.yinxin.sign.pades.DecodeBudget.Scope budget = io.yinxin.sign.pades.DecodeBudget.open();
     try {
-      PDFDocumentValidator validator = new PDFDocumentValidator(new FileDocument(pdf.toFile()));
+      PDFDocumentValidator validator = new Sm2TolerantPdfValidator(new FileDocument(pdf.toFile()));
       validator.setCertificateVerifier(verifier);
       validator.setPdfObjFactory(new PaddingTolerantPdfObjFactory());
       Reports reports =

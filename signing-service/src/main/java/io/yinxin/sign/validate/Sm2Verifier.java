@@ -45,6 +45,15 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
  * OCSP signing) and name the certificate. Revoked at or before the claimed signing time:
  * TOTAL_FAILED / REVOKED; revoked later, with nothing proving the signature existed before:
  * INDETERMINATE / REVOKED_NO_POE; no such data (a B-B or B-T seal): INDETERMINATE / TRY_LATER.
+ *
+ * <p>Before all of that, the checks that concern the PDF rather than the cryptography — the ETSI
+ * format checking (FC) building block — are taken from EU DSS, which runs them on every signature,
+ * SM2 included, with Yinxin's policy: the byte range is the whole revision but the signature's own
+ * {@code /Contents}, and nothing written after the signed revision is a change the signature does
+ * not allow (an unsigned incremental update that replaces a page's content, a DocMDP, FieldMDP or
+ * field-lock violation). A signature those checks fail, or that DSS did not find, is TOTAL_FAILED /
+ * FORMAT_FAILURE with DSS's messages under {@code errors}. (Until 2026-12-07 only the signed bytes
+ * were checked, so an SM2 seal whose page was rewritten by an appended update passed.)
  */
 public final class Sm2Verifier {
   private final TrustAnchors anchors;
@@ -88,8 +97,62 @@ public final class Sm2Verifier {
   /** What the revocation data says of one certificate. */
   private record Status(boolean known, Date revokedAt) {}
 
-  /** A report per SM2 signature of the document, in document order; empty if it has none. */
+  /**
+   * DSS's format checking (FC) of each signature, by its byte range: its conclusion, or none where
+   * DSS found no signature with that byte range.
+   */
+  static final class FormatChecks {
+    private final Map<List<Long>, eu.europa.esig.dss.detailedreport.jaxb.XmlConclusion> byRange =
+        new java.util.HashMap<>();
+
+    FormatChecks(eu.europa.esig.dss.validation.reports.Reports dss) {
+      for (var w : dss.getDiagnosticData().getSignatures()) {
+        var revision = w.getPDFRevision();
+        var bbb = dss.getDetailedReport().getBasicBuildingBlockById(w.getId());
+        if (revision == null || bbb == null || bbb.getFC() == null) {
+          continue;
+        }
+        byRange.put(
+            revision.getSignatureByteRange().stream()
+                .map(java.math.BigInteger::longValueExact)
+                .toList(),
+            bbb.getFC().getConclusion());
+      }
+    }
+
+    /** Null when the checks passed; else the messages saying why not. */
+    List<String> failures(int[] byteRange) {
+      List<Long> key = Arrays.stream(byteRange).asLongStream().boxed().toList();
+      var c = byRange.get(key);
+      if (c == null) {
+        return List.of("the PDF format checks found no signature with this byte range");
+      }
+      if (c.getIndication() == eu.europa.esig.dss.enumerations.Indication.PASSED) {
+        return null;
+      }
+      List<String> out = c.getErrors().stream().map(m -> m.getValue()).toList();
+      return out.isEmpty() ? List.of("the PDF format checks failed") : out;
+    }
+  }
+
+  /**
+   * A report per SM2 signature of the document, in document order; empty if it has none. Runs EU
+   * DSS for the format checks; {@link #verify(Path, eu.europa.esig.dss.validation.reports.Reports)}
+   * takes a run already made.
+   */
   public List<Map<String, Object>> verify(Path pdf) {
+    return verify(pdf, new PadesValidator(anchors).validate(pdf));
+  }
+
+  /**
+   * A report per SM2 signature of the document, in document order; empty if it has none.
+   *
+   * @param dss the reports of {@link PadesValidator#validate} on the same document, whose format
+   *     checks each SM2 signature must pass
+   */
+  public List<Map<String, Object>> verify(
+      Path pdf, eu.europa.esig.dss.validation.reports.Reports dss) {
+    FormatChecks formatChecks = new FormatChecks(dss);
     List<Map<String, Object>> out = new ArrayList<>();
     byte[] bytes;
     try {
@@ -101,7 +164,7 @@ public final class Sm2Verifier {
     try (PDDocument doc = Loader.loadPDF(pdf.toFile())) {
       Revocations revocations = Revocations.of(doc);
       for (PDSignature sig : doc.getSignatureDictionaries()) {
-        Optional<Map<String, Object>> r = verifyOne(sig, bytes, revocations);
+        Optional<Map<String, Object>> r = verifyOne(sig, bytes, revocations, formatChecks);
         r.ifPresent(out::add);
       }
       budget.check();
@@ -117,7 +180,7 @@ public final class Sm2Verifier {
   }
 
   private Optional<Map<String, Object>> verifyOne(
-      PDSignature sig, byte[] pdf, Revocations revocations) {
+      PDSignature sig, byte[] pdf, Revocations revocations, FormatChecks formatChecks) {
     CMSSignedData cms;
     byte[] signed;
     try {
@@ -140,6 +203,12 @@ public final class Sm2Verifier {
     r.put("signedBy", sig.getName());
     Date when = sig.getSignDate() == null ? new Date() : sig.getSignDate().getTime();
     r.put("claimedSigningTime", when.toInstant().toString());
+    // ETSI EN 319 102-1's order: format checking first, then the signing certificate.
+    List<String> formatFailures = formatChecks.failures(sig.getByteRange());
+    if (formatFailures != null) {
+      r.put("errors", formatFailures);
+      return Optional.of(result(r, "TOTAL_FAILED", "FORMAT_FAILURE"));
+    }
     @SuppressWarnings("unchecked")
     var matches = cms.getCertificates().getMatches(si.getSID());
     if (matches.isEmpty()) {

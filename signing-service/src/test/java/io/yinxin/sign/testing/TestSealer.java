@@ -61,12 +61,7 @@ public record TestSealer(
             organisation,
             subLine,
             Optional.empty());
-    PadesSealer sealer =
-        new PadesSealer(
-            keys,
-            SealFont.installed(),
-            Optional.empty(),
-            new RevocationFetcher(Duration.ofSeconds(1), Clock.systemUTC()));
+    PadesSealer sealer = sealerWithoutTsa(keys);
     return new TestSealer(keys, pki, key, cert, seal, sealer);
   }
 
@@ -79,5 +74,36 @@ public record TestSealer(
         java.util.Optional.empty(),
         0,
         java.time.Instant.now());
+  }
+
+  /** A sealer without a TSA, over {@code keys}. */
+  public static PadesSealer sealerWithoutTsa(KeyServices keys) throws Exception {
+    return new PadesSealer(
+        keys,
+        SealFont.installed(),
+        Optional.empty(),
+        new RevocationFetcher(Duration.ofSeconds(1), Clock.systemUTC()));
+  }
+
+  /**
+   * Seals {@code in} into {@code out} invisibly at B-B with an SM2 key whose certificate is {@code
+   * cert} (the whole chain), as the SM2 validation tests do.
+   */
+  public static void sealSm2(
+      KeyServices keys, KeyInfo key, X509CertificateHolder cert, Path in, Path out)
+      throws Exception {
+    sealerWithoutTsa(keys)
+        .seal(
+            in,
+            out,
+            new SealIdentity(
+                "sm2",
+                key.ref(),
+                SignatureAlgorithm.SM3_WITH_SM2,
+                List.of(cert),
+                "某某局",
+                "",
+                Optional.empty()),
+            invisibleBasic());
   }
 }

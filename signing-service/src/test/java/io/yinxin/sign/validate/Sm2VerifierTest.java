@@ -6,22 +6,12 @@ import io.yinxin.hsm.KeyInfo;
 import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeyServices;
 import io.yinxin.hsm.KeySpec;
-import io.yinxin.hsm.SignatureAlgorithm;
 import io.yinxin.hsm.soft.SoftKeyBackend;
-import io.yinxin.sign.pades.PadesSealer;
-import io.yinxin.sign.pades.RevocationFetcher;
-import io.yinxin.sign.pades.SealIdentity;
-import io.yinxin.sign.pades.SealOptions;
-import io.yinxin.sign.seal.SealFont;
 import io.yinxin.sign.testing.TestPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,33 +26,10 @@ class Sm2VerifierTest {
     KeyServices keys = KeyServices.of(SoftKeyBackend.open(dir.resolve("keys")));
     KeyInfo sm2 = keys.generate(KeyRef.Scheme.SOFT, KeySpec.SM2, "sm2");
     X509CertificateHolder cert = TestPki.selfSigned(keys, sm2, "C=CN,O=某某局,CN=某某局");
-    PadesSealer sealer =
-        new PadesSealer(
-            keys,
-            SealFont.installed(),
-            Optional.empty(),
-            new RevocationFetcher(Duration.ofSeconds(1), Clock.systemUTC()));
     Path plain = dir.resolve("plain.pdf");
     io.yinxin.sign.testing.TestPdfs.contract(plain);
     Path sealed = dir.resolve("sm2.pdf");
-    sealer.seal(
-        plain,
-        sealed,
-        new SealIdentity(
-            "sm2",
-            sm2.ref(),
-            SignatureAlgorithm.SM3_WITH_SM2,
-            List.of(cert),
-            "某某局",
-            "",
-            Optional.empty()),
-        new SealOptions(
-            SealOptions.Level.B_B,
-            new SealOptions.Placement.Invisible(),
-            Optional.empty(),
-            Optional.empty(),
-            0,
-            Instant.now()));
+    io.yinxin.sign.testing.TestSealer.sealSm2(keys, sm2, cert, plain, sealed);
 
     List<Map<String, Object>> ok = new Sm2Verifier(() -> List.of(cert)).verify(sealed);
     assertThat(ok).hasSize(1);

@@ -28,6 +28,12 @@ import org.apache.pdfbox.pdmodel.interactive.form.PDSignatureField;
  * signature dictionary hands DSS the DER SignedData without the padding. Everything else (byte
  * ranges, digests, the signature value) is DSS's.
  *
+ * <p>It also shows DSS the document's {@code /DSS} without the CRLs and OCSP responses it cannot
+ * read: DSS 6.2 knows no SM3withSM2 (1.2.156.10197.1.501), and one SM2 OCSP response carrying its
+ * responder's certificate (what every B-LT SM2 seal holds) made it fail the whole document's
+ * validation, every other seal's included. Yinxin's SM2 checks read that data from the document
+ * themselves.
+ *
  * <p>It lives in DSS's package because {@code PdfBoxDict}, which the original builds, is
  * package-private there; it is Yinxin code (io.yinxin.sign.validate uses it), not part of DSS.
  */
@@ -37,6 +43,101 @@ public final class PaddedContentsReader extends PdfBoxDocumentReader {
   public PaddedContentsReader(DSSDocument document, String password)
       throws IOException, InvalidPasswordException {
     super(document, password);
+  }
+
+  @Override
+  public eu.europa.esig.dss.pdf.PdfDssDict getDSSDictionary() {
+    eu.europa.esig.dss.pdf.PdfDssDict dss = super.getDSSDictionary();
+    return dss == null ? null : new ReadableDss(dss);
+  }
+
+  /**
+   * A {@code /DSS} as DSS can read it: its CRLs and OCSP responses signed with algorithms it knows.
+   */
+  private static final class ReadableDss implements eu.europa.esig.dss.pdf.PdfDssDict {
+    private static final long serialVersionUID = 1L;
+    private final eu.europa.esig.dss.pdf.PdfDssDict dss;
+
+    ReadableDss(eu.europa.esig.dss.pdf.PdfDssDict dss) {
+      this.dss = dss;
+    }
+
+    @Override
+    public Map<eu.europa.esig.dss.pades.validation.PdfObjectKey, eu.europa.esig.dss.crl.CRLBinary>
+        getCRLs() {
+      Map<eu.europa.esig.dss.pades.validation.PdfObjectKey, eu.europa.esig.dss.crl.CRLBinary> out =
+          new LinkedHashMap<>();
+      dss.getCRLs()
+          .forEach(
+              (k, crl) -> {
+                try {
+                  if (known(
+                      org.bouncycastle.asn1.x509.CertificateList.getInstance(crl.getBinaries())
+                          .getSignatureAlgorithm())) {
+                    out.put(k, crl);
+                  }
+                } catch (RuntimeException e) {
+                  out.put(k, crl); // not a CRL: DSS says so itself
+                }
+              });
+      return out;
+    }
+
+    @Override
+    public Map<
+            eu.europa.esig.dss.pades.validation.PdfObjectKey,
+            eu.europa.esig.dss.spi.x509.revocation.ocsp.OCSPResponseBinary>
+        getOCSPs() {
+      Map<
+              eu.europa.esig.dss.pades.validation.PdfObjectKey,
+              eu.europa.esig.dss.spi.x509.revocation.ocsp.OCSPResponseBinary>
+          out = new LinkedHashMap<>();
+      dss.getOCSPs()
+          .forEach(
+              (k, ocsp) -> {
+                org.bouncycastle.cert.ocsp.BasicOCSPResp r = ocsp.getBasicOCSPResp();
+                boolean readable = known(r.getSignatureAlgorithmID());
+                for (org.bouncycastle.cert.X509CertificateHolder c : r.getCerts()) {
+                  readable &= known(c.getSignatureAlgorithm());
+                }
+                if (readable) {
+                  out.put(k, ocsp);
+                }
+              });
+      return out;
+    }
+
+    @Override
+    public Map<
+            eu.europa.esig.dss.pades.validation.PdfObjectKey,
+            eu.europa.esig.dss.model.x509.CertificateToken>
+        getCERTs() {
+      return dss.getCERTs();
+    }
+
+    @Override
+    public List<eu.europa.esig.dss.pdf.PdfVriDict> getVRIs() {
+      return dss.getVRIs();
+    }
+
+    private static boolean known(org.bouncycastle.asn1.x509.AlgorithmIdentifier id) {
+      try {
+        eu.europa.esig.dss.enumerations.SignatureAlgorithm.forOID(id.getAlgorithm().getId());
+        return true;
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ReadableDss r && dss.equals(r.dss);
+    }
+
+    @Override
+    public int hashCode() {
+      return dss.hashCode();
+    }
   }
 
   @Override
@@ -92,7 +193,38 @@ public final class PaddedContentsReader extends PdfBoxDocumentReader {
         return all;
       }
       int length = derLength(all);
-      return length > 0 && length < all.length ? Arrays.copyOf(all, length) : all;
+      return withoutSm3TimeStamps(
+          length > 0 && length < all.length ? Arrays.copyOf(all, length) : all);
+    }
+  }
+
+  /**
+   * The SignedData without the unsigned attributes of its SM3 signers: DSS 6.2 knows no SM3, and
+   * the signature time-stamp of an SM2 seal (an SM3 imprint, 1.2.156.10197.1.401) failed the
+   * document's whole validation. Unsigned attributes are outside what the signer signed, so DSS's
+   * checks of the signature itself are unchanged; Yinxin's SM2 checks read the document's own CMS.
+   */
+  static byte[] withoutSm3TimeStamps(byte[] der) {
+    try {
+      org.bouncycastle.cms.CMSSignedData cms = new org.bouncycastle.cms.CMSSignedData(der);
+      List<org.bouncycastle.cms.SignerInformation> signers = new ArrayList<>();
+      boolean changed = false;
+      for (org.bouncycastle.cms.SignerInformation si : cms.getSignerInfos().getSigners()) {
+        if (org.bouncycastle.asn1.gm.GMObjectIdentifiers.sm3.getId().equals(si.getDigestAlgOID())
+            && si.getUnsignedAttributes() != null) {
+          signers.add(org.bouncycastle.cms.SignerInformation.replaceUnsignedAttributes(si, null));
+          changed = true;
+        } else {
+          signers.add(si);
+        }
+      }
+      return changed
+          ? org.bouncycastle.cms.CMSSignedData.replaceSigners(
+                  cms, new org.bouncycastle.cms.SignerInformationStore(signers))
+              .getEncoded("DER")
+          : der;
+    } catch (org.bouncycastle.cms.CMSException | IOException | RuntimeException e) {
+      return der; // not a SignedData Bouncy Castle reads: DSS says so itself
     }
   }
 
