@@ -53,12 +53,14 @@ public final class PadesValidator {
   }
 
   /**
-   * Refuses a document with more than {@code maxSignatures} signature dictionaries. A reading of
-   * its own, with a decode budget of its own, closed before DSS reads the document: so a document
-   * DSS may read whole is not refused for having been read twice.
+   * Refuses a document with more than {@code maxSignatures} signature dictionaries, or with bytes
+   * after its last signed revision that are not incremental updates ({@link SignedTail}). A reading
+   * of its own, with a decode budget of its own, closed before DSS reads the document: so a
+   * document DSS may read whole is not refused for having been read twice.
    */
   private void checkSignatureCount(Path pdf) {
     int n;
+    long signedEnd = 0;
     io.yinxin.sign.pades.DecodeBudget.Scope budget = io.yinxin.sign.pades.DecodeBudget.open();
     try (org.apache.pdfbox.pdmodel.PDDocument doc =
         org.apache.pdfbox.Loader.loadPDF(
@@ -67,7 +69,14 @@ public final class PadesValidator {
             null,
             null,
             org.apache.pdfbox.io.IOUtils.createTempFileOnlyStreamCache())) {
-      n = doc.getSignatureDictionaries().size();
+      var signatures = doc.getSignatureDictionaries();
+      n = signatures.size();
+      for (var sig : signatures) {
+        int[] range = sig.getByteRange();
+        if (range != null && range.length == 4) {
+          signedEnd = Math.max(signedEnd, (long) range[2] + range[3]);
+        }
+      }
     } catch (IOException | RuntimeException e) {
       budget.check(); // a bomb is refused here, not read again by DSS
       return; // DSS reads it, or says it cannot
@@ -83,6 +92,15 @@ public final class PadesValidator {
               + " signatures and time-stamps; at most "
               + maxSignatures
               + " are validated (yinxin.sign.max-signatures)");
+    }
+    String tail;
+    try {
+      tail = SignedTail.problem(pdf, signedEnd);
+    } catch (IOException e) {
+      throw new SignException(Code.NOT_PDF, "the document could not be read for validation");
+    }
+    if (tail != null) {
+      throw new SignException(Code.NOT_PDF, tail);
     }
   }
 
