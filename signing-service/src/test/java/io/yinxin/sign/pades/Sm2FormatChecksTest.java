@@ -58,24 +58,8 @@ class Sm2FormatChecksTest {
     io.yinxin.sign.testing.TestSealer.sealSm2(keys, sm2, cert, plain, sealed);
   }
 
-  private Map<String, Object> verdict(Path pdf) {
-    List<Map<String, Object>> r = new Sm2Verifier(() -> List.of(cert)).verify(pdf);
-    assertThat(r).hasSize(1);
-    return r.get(0);
-  }
-
-  @Test
-  void anUnsignedUpdateThatRewritesAPageFailsTheSealWhileValidationDataDoesNot() throws Exception {
-    assertThat(verdict(sealed)).containsEntry("indication", "TOTAL_PASSED");
-
-    // Validation data added later (what B-LT does) is a change the seal allows.
-    Path withData = dir.resolve("with-data.pdf");
-    try (OutputStream out = Files.newOutputStream(withData)) {
-      DssWriter.add(sealed, out, List.of(cert.getEncoded()), List.of(), List.of());
-    }
-    assertThat(verdict(withData)).containsEntry("indication", "TOTAL_PASSED");
-
-    // The first page's text replaced by an incremental update no one signed.
+  /** The sealed contract with its first page's text replaced by an update no one signed. */
+  private Path forged() throws Exception {
     Path forged = dir.resolve("forged.pdf");
     try (PDDocument doc = Loader.loadPDF(sealed.toFile())) {
       PDPage page = doc.getPage(0);
@@ -93,6 +77,27 @@ class Sm2FormatChecksTest {
         doc.saveIncremental(out);
       }
     }
+    return forged;
+  }
+
+  private Map<String, Object> verdict(Path pdf) {
+    List<Map<String, Object>> r = new Sm2Verifier(() -> List.of(cert)).verify(pdf);
+    assertThat(r).hasSize(1);
+    return r.get(0);
+  }
+
+  @Test
+  void anUnsignedUpdateThatRewritesAPageFailsTheSealWhileValidationDataDoesNot() throws Exception {
+    assertThat(verdict(sealed)).containsEntry("indication", "TOTAL_PASSED");
+
+    // Validation data added later (what B-LT does) is a change the seal allows.
+    Path withData = dir.resolve("with-data.pdf");
+    try (OutputStream out = Files.newOutputStream(withData)) {
+      DssWriter.add(sealed, out, List.of(cert.getEncoded()), List.of(), List.of());
+    }
+    assertThat(verdict(withData)).containsEntry("indication", "TOTAL_PASSED");
+
+    Path forged = forged();
     // The outside judges: a well-formed PDF, the signed bytes untouched, and poppler shows the
     // new text on page 1.
     assertThat(Judges.qpdfCheck(forged).exitCode()).isZero();
@@ -178,5 +183,30 @@ class Sm2FormatChecksTest {
         new Sm2Verifier(() -> List.of(cert, ecdsa.pki().root)).verify(withData, reports);
     assertThat(sm2Verdicts).hasSize(1);
     assertThat(sm2Verdicts.get(0)).containsEntry("indication", "TOTAL_PASSED");
+  }
+
+  /** The endpoint answers the forged SM2 seal as failed: its controller hands DSS's run over. */
+  @Test
+  void theValidationEndpointReportsTheForgedSm2SealFailed() throws Exception {
+    var controller =
+        new io.yinxin.sign.http.ValidationController(
+            new PadesValidator(() -> List.of(cert)),
+            10_000_000,
+            new io.yinxin.sign.http.DocumentGate("test", 1, Duration.ZERO));
+    var request =
+        new org.springframework.mock.web.MockHttpServletRequest("POST", "/sign/v1/validate");
+    request.setContentType("application/pdf");
+    request.setContent(Files.readAllBytes(forged()));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> body = (Map<String, Object>) controller.validate("json", request).getBody();
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> sm2Verdicts = (List<Map<String, Object>>) body.get("sm2Signatures");
+    assertThat(sm2Verdicts)
+        .singleElement()
+        .satisfies(
+            r ->
+                assertThat(r)
+                    .containsEntry("indication", "TOTAL_FAILED")
+                    .containsEntry("subIndication", "FORMAT_FAILURE"));
   }
 }
