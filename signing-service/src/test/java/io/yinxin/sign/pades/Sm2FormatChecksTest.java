@@ -80,6 +80,30 @@ class Sm2FormatChecksTest {
     return forged;
   }
 
+  /**
+   * A good OCSP response for the SM2 seal, signed with SM2 and carrying the responder's
+   * certificate.
+   */
+  private byte[] sm2Ocsp() throws Exception {
+    var signer =
+        new io.yinxin.hsm.bridge.KeyServiceContentSigner(
+            keys, sm2.ref(), SignatureAlgorithm.SM3_WITH_SM2, "test SM2 validation data");
+    var digests = new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().build();
+    var sha1 = digests.get(org.bouncycastle.cert.ocsp.CertificateID.HASH_SHA1);
+    var ocspBuilder =
+        new org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder(
+            new org.bouncycastle.cert.ocsp.RespID(cert.getSubjectPublicKeyInfo(), sha1));
+    ocspBuilder.addResponse(
+        new org.bouncycastle.cert.ocsp.CertificateID(sha1, cert, cert.getSerialNumber()),
+        org.bouncycastle.cert.ocsp.CertificateStatus.GOOD);
+    return new org.bouncycastle.cert.ocsp.OCSPRespBuilder()
+        .build(
+            org.bouncycastle.cert.ocsp.OCSPRespBuilder.SUCCESSFUL,
+            ocspBuilder.build(
+                signer, new X509CertificateHolder[] {cert}, java.util.Date.from(Instant.now())))
+        .getEncoded();
+  }
+
   private Map<String, Object> verdict(Path pdf) {
     List<Map<String, Object>> r = new Sm2Verifier(() -> List.of(cert)).verify(pdf);
     assertThat(r).hasSize(1);
@@ -131,21 +155,7 @@ class Sm2FormatChecksTest {
     var signer =
         new io.yinxin.hsm.bridge.KeyServiceContentSigner(
             keys, sm2.ref(), SignatureAlgorithm.SM3_WITH_SM2, "test SM2 validation data");
-    var digests = new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().build();
-    var sha1 = digests.get(org.bouncycastle.cert.ocsp.CertificateID.HASH_SHA1);
-    var ocspBuilder =
-        new org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder(
-            new org.bouncycastle.cert.ocsp.RespID(cert.getSubjectPublicKeyInfo(), sha1));
-    ocspBuilder.addResponse(
-        new org.bouncycastle.cert.ocsp.CertificateID(sha1, cert, cert.getSerialNumber()),
-        org.bouncycastle.cert.ocsp.CertificateStatus.GOOD);
-    byte[] sm2Ocsp =
-        new org.bouncycastle.cert.ocsp.OCSPRespBuilder()
-            .build(
-                org.bouncycastle.cert.ocsp.OCSPRespBuilder.SUCCESSFUL,
-                ocspBuilder.build(
-                    signer, new X509CertificateHolder[] {cert}, java.util.Date.from(Instant.now())))
-            .getEncoded();
+    byte[] sm2Ocsp = sm2Ocsp();
     var crlBuilder =
         new org.bouncycastle.cert.X509v2CRLBuilder(
             cert.getSubject(), java.util.Date.from(Instant.now().minusSeconds(60)));
@@ -208,5 +218,36 @@ class Sm2FormatChecksTest {
                 assertThat(r)
                     .containsEntry("indication", "TOTAL_FAILED")
                     .containsEntry("subIndication", "FORMAT_FAILURE"));
+  }
+
+  /**
+   * The same SM2 OCSP response also in a /VRI dictionary of /DSS (other PAdES producers write
+   * them): DSS, which cannot read it there either, made the document's validation fail.
+   */
+  @Test
+  void sm2ValidationDataInAVriDictionaryIsNotARefusal() throws Exception {
+    Path withData = dir.resolve("with-ocsp.pdf");
+    try (OutputStream out = Files.newOutputStream(withData)) {
+      DssWriter.add(sealed, out, List.of(cert.getEncoded()), List.of(sm2Ocsp()), List.of());
+    }
+    Path withVri = dir.resolve("with-vri.pdf");
+    try (PDDocument doc = Loader.loadPDF(withData.toFile())) {
+      var catalog = doc.getDocumentCatalog().getCOSObject();
+      var dss = catalog.getCOSDictionary(org.apache.pdfbox.cos.COSName.getPDFName("DSS"));
+      var ocsps = dss.getCOSArray(org.apache.pdfbox.cos.COSName.getPDFName("OCSPs"));
+      var entry = new org.apache.pdfbox.cos.COSDictionary();
+      var array = new org.apache.pdfbox.cos.COSArray();
+      array.add(ocsps.get(0));
+      entry.setItem(org.apache.pdfbox.cos.COSName.getPDFName("OCSP"), array);
+      var vri = new org.apache.pdfbox.cos.COSDictionary();
+      vri.setItem(org.apache.pdfbox.cos.COSName.getPDFName("A".repeat(40)), entry);
+      dss.setItem(org.apache.pdfbox.cos.COSName.getPDFName("VRI"), vri);
+      dss.setNeedToBeUpdated(true);
+      catalog.setNeedToBeUpdated(true);
+      try (OutputStream out = Files.newOutputStream(withVri)) {
+        doc.saveIncremental(out);
+      }
+    }
+    assertThat(verdict(withVri)).containsEntry("indication", "TOTAL_PASSED");
   }
 }

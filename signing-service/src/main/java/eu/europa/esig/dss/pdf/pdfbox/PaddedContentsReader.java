@@ -70,14 +70,8 @@ public final class PaddedContentsReader extends PdfBoxDocumentReader {
       dss.getCRLs()
           .forEach(
               (k, crl) -> {
-                try {
-                  if (known(
-                      org.bouncycastle.asn1.x509.CertificateList.getInstance(crl.getBinaries())
-                          .getSignatureAlgorithm())) {
-                    out.put(k, crl);
-                  }
-                } catch (RuntimeException e) {
-                  out.put(k, crl); // not a CRL: DSS says so itself
+                if (readable(crl)) {
+                  out.put(k, crl);
                 }
               });
       return out;
@@ -95,12 +89,7 @@ public final class PaddedContentsReader extends PdfBoxDocumentReader {
       dss.getOCSPs()
           .forEach(
               (k, ocsp) -> {
-                org.bouncycastle.cert.ocsp.BasicOCSPResp r = ocsp.getBasicOCSPResp();
-                boolean readable = known(r.getSignatureAlgorithmID());
-                for (org.bouncycastle.cert.X509CertificateHolder c : r.getCerts()) {
-                  readable &= known(c.getSignatureAlgorithm());
-                }
-                if (readable) {
+                if (readable(ocsp)) {
                   out.put(k, ocsp);
                 }
               });
@@ -115,9 +104,40 @@ public final class PaddedContentsReader extends PdfBoxDocumentReader {
       return dss.getCERTs();
     }
 
+    /**
+     * The VRI dictionaries whose CRLs and OCSP responses DSS can all read: one holding SM2 data
+     * (another producer's; Yinxin writes none) made it fail the document as the same data in /DSS.
+     */
     @Override
     public List<eu.europa.esig.dss.pdf.PdfVriDict> getVRIs() {
-      return dss.getVRIs();
+      List<eu.europa.esig.dss.pdf.PdfVriDict> out = new ArrayList<>();
+      for (eu.europa.esig.dss.pdf.PdfVriDict vri : dss.getVRIs()) {
+        if (vri.getCRLs().values().stream().allMatch(ReadableDss::readable)
+            && vri.getOCSPs().values().stream().allMatch(ReadableDss::readable)) {
+          out.add(vri);
+        }
+      }
+      return out;
+    }
+
+    private static boolean readable(eu.europa.esig.dss.crl.CRLBinary crl) {
+      try {
+        return known(
+            org.bouncycastle.asn1.x509.CertificateList.getInstance(crl.getBinaries())
+                .getSignatureAlgorithm());
+      } catch (RuntimeException e) {
+        return true; // not a CRL: DSS says so itself
+      }
+    }
+
+    private static boolean readable(
+        eu.europa.esig.dss.spi.x509.revocation.ocsp.OCSPResponseBinary ocsp) {
+      org.bouncycastle.cert.ocsp.BasicOCSPResp r = ocsp.getBasicOCSPResp();
+      boolean readable = known(r.getSignatureAlgorithmID());
+      for (org.bouncycastle.cert.X509CertificateHolder c : r.getCerts()) {
+        readable &= known(c.getSignatureAlgorithm());
+      }
+      return readable;
     }
 
     private static boolean known(org.bouncycastle.asn1.x509.AlgorithmIdentifier id) {
