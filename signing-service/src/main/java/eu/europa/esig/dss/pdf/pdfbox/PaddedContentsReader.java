@@ -65,16 +65,7 @@ public final class PaddedContentsReader extends PdfBoxDocumentReader {
     @Override
     public Map<eu.europa.esig.dss.pades.validation.PdfObjectKey, eu.europa.esig.dss.crl.CRLBinary>
         getCRLs() {
-      Map<eu.europa.esig.dss.pades.validation.PdfObjectKey, eu.europa.esig.dss.crl.CRLBinary> out =
-          new LinkedHashMap<>();
-      dss.getCRLs()
-          .forEach(
-              (k, crl) -> {
-                if (readable(crl)) {
-                  out.put(k, crl);
-                }
-              });
-      return out;
+      return only(dss.getCRLs(), ReadableDss::readable);
     }
 
     @Override
@@ -82,17 +73,18 @@ public final class PaddedContentsReader extends PdfBoxDocumentReader {
             eu.europa.esig.dss.pades.validation.PdfObjectKey,
             eu.europa.esig.dss.spi.x509.revocation.ocsp.OCSPResponseBinary>
         getOCSPs() {
-      Map<
-              eu.europa.esig.dss.pades.validation.PdfObjectKey,
-              eu.europa.esig.dss.spi.x509.revocation.ocsp.OCSPResponseBinary>
-          out = new LinkedHashMap<>();
-      dss.getOCSPs()
-          .forEach(
-              (k, ocsp) -> {
-                if (readable(ocsp)) {
-                  out.put(k, ocsp);
-                }
-              });
+      return only(dss.getOCSPs(), ReadableDss::readable);
+    }
+
+    /** The entries of {@code all} whose value {@code keep} accepts, in their order. */
+    private static <K, V> Map<K, V> only(Map<K, V> all, java.util.function.Predicate<V> keep) {
+      Map<K, V> out = new LinkedHashMap<>();
+      all.forEach(
+          (k, v) -> {
+            if (keep.test(v)) {
+              out.put(k, v);
+            }
+          });
       return out;
     }
 
