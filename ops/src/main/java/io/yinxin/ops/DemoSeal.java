@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * The embedded default's demo enterprise seal, created on first start: a key in the software
  * backend, an {@code enterprise-seal} certificate for 福州某某科技有限公司 (unified social credit code
  * 91350100M000100Y43) from the embedded CA, the drawn appearance, granted to the development
- * caller. Found again by name and grantee on later starts.
+ * caller. Found again on later starts by the id the previous start wrote to {@code dev.json}, and
+ * only if that seal is still active and granted to the development caller: not by its name, which
+ * anyone allowed to register seals can give another seal with another key (until 2026-12-07 the
+ * first seal of that name granted to {@code dev-sealer} became the demo seal).
  */
 final class DemoSeal {
   static final String ORGANIZATION = "福州某某科技有限公司";
@@ -42,13 +45,20 @@ final class DemoSeal {
 
   private DemoSeal() {}
 
-  static Optional<String> ensure(KeyService keys, IssuanceService issuance, SealRegistry registry) {
-    for (SealSummary s :
-        registry.grantedTo(List.of(GRANTEE), Optional.empty(), SealRegistry.MAX_PAGE)) {
-      if (s.name().equals(ORGANIZATION)) {
-        return Optional.of(s.id());
-      }
+  static Optional<String> ensure(
+      KeyService keys, IssuanceService issuance, SealRegistry registry, Optional<String> previous) {
+    Optional<SealSummary> known = previous.flatMap(registry::summary);
+    if (known.isPresent()
+        && known.get().active()
+        && known.get().name().equals(ORGANIZATION)
+        && known.get().grantees().contains(GRANTEE)) {
+      return Optional.of(known.get().id());
     }
+    return Optional.of(create(keys, issuance, registry));
+  }
+
+  /** A new demo seal, its key, certificate and grant; its id. */
+  static String create(KeyService keys, IssuanceService issuance, SealRegistry registry) {
     try {
       byte[] r = new byte[4];
       io.yinxin.hsm.Randomness.current().nextBytes(r);
@@ -93,7 +103,7 @@ final class DemoSeal {
                   Optional.empty(),
                   List.of(GRANTEE)));
       log.info("event=demo_seal_created seal={}", seal.id());
-      return Optional.of(seal.id());
+      return seal.id();
     } catch (IOException e) {
       throw new IllegalStateException("the demo seal could not be created", e);
     }

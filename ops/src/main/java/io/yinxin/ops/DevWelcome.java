@@ -14,12 +14,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.core.env.Environment;
 import org.springframework.core.env.Profiles;
 import org.springframework.stereotype.Component;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -29,6 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Component
 class DevWelcome {
+  private static final Logger log = LoggerFactory.getLogger(DevWelcome.class);
   private final Environment env;
   private final KeyService keys;
   private final ObjectProvider<CheckpointPublisher> auditLog;
@@ -102,7 +108,8 @@ class DevWelcome {
       dev.put("sealApiUrl", base + "/sign/v1");
       dev.put("sealToken", callers.devToken().get());
       if (issuer != null && keys.health().backends().containsKey("soft")) {
-        DemoSeal.ensure(keys, issuer, registry).ifPresent(id -> dev.put("demoSealId", id));
+        DemoSeal.ensure(keys, issuer, registry, previousDemoSeal())
+            .ifPresent(id -> dev.put("demoSealId", id));
       }
     }
     var client = demoClient.getIfAvailable();
@@ -138,7 +145,7 @@ class DevWelcome {
         ops.devToken().ifPresent(v -> dev.put("caOperatorToken", v));
       }
     }
-    Path dataDir = Path.of(env.getProperty("yinxin.data-dir", "./data"));
+    Path dataDir = dataDir();
     write(
         dataDir.resolve("dev.json"),
         JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(dev));
@@ -182,6 +189,25 @@ class DevWelcome {
     sb.append("  Not for production: see README, \"Running in production\".\n");
     sb.append("=============================================================\n");
     System.out.print(sb);
+  }
+
+  private Path dataDir() {
+    return Path.of(env.getProperty("yinxin.data-dir", "./data"));
+  }
+
+  /** The demo seal's id as the previous start wrote it to {@code dev.json}, if it did. */
+  private Optional<String> previousDemoSeal() {
+    Path file = dataDir().resolve("dev.json");
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    try {
+      JsonNode id = JsonMapper.builder().build().readTree(file.toFile()).path("demoSealId");
+      return id.isString() ? Optional.of(id.asString()) : Optional.empty();
+    } catch (JacksonException e) {
+      log.warn("event=dev_json_unreadable file={} (a new demo seal is made)", file);
+      return Optional.empty();
+    }
   }
 
   private static void write(Path file, String content) {

@@ -651,6 +651,39 @@ class NodeStartsTest {
     return new String[] {Integer.toString(p.waitFor()), out};
   }
 
+  @org.springframework.beans.factory.annotation.Autowired DevWelcome welcome;
+  @org.springframework.beans.factory.annotation.Autowired io.yinxin.hsm.KeyService keys;
+
+  @org.springframework.beans.factory.annotation.Autowired
+  io.yinxin.ca.issue.IssuanceService issuance;
+
+  @org.springframework.beans.factory.annotation.Autowired
+  io.yinxin.sign.registry.SealRegistry seals;
+
+  /**
+   * A seal registered under the demo seal's name, sub-line and grantee, with another key, does not
+   * become the demo seal at the next start: the seal the previous start named in dev.json stays it.
+   * Look-alikes are registered until one sorts before the demo seal, where the look-up by name
+   * (ordered by id) found it first.
+   */
+  @Test
+  void aLookAlikeSealDoesNotBecomeTheDemoSealAtTheNextStart() throws Exception {
+    String demo = field(Files.readString(DATA.resolve("dev.json")), "demoSealId");
+    String lookAlike = null;
+    for (int i = 0; i < 40 && lookAlike == null; i++) {
+      String id = DemoSeal.create(keys, issuance, seals);
+      if (id.compareTo(demo) < 0) {
+        lookAlike = id;
+      }
+    }
+    assertThat(lookAlike).as("a look-alike sorting before " + demo).isNotNull();
+    assertThat(seals.summary(lookAlike).orElseThrow().grantees()).contains(DemoSeal.GRANTEE);
+
+    welcome.welcome(); // what the next start does
+
+    assertThat(field(Files.readString(DATA.resolve("dev.json")), "demoSealId")).isEqualTo(demo);
+  }
+
   static String field(String json, String name) {
     java.util.regex.Matcher m =
         java.util.regex.Pattern.compile("\"" + name + "\"\\s*:\\s*\"([^\"]+)\"").matcher(json);
