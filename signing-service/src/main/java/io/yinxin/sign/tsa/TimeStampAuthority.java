@@ -137,6 +137,18 @@ public final class TimeStampAuthority implements AutoCloseable {
       SignMetrics.timestamp("rejected");
       return rejection(PKIFailureInfo.badRequest, "the request's version is not 1");
     }
+    // The imprint's hash takes no parameters: absent or NULL (RFC 5754 §2 for SHA-2, the same for
+    // SM3). The token echoes the identifier as sent, so a value there would reach every reader.
+    org.bouncycastle.asn1.ASN1Encodable params = request.getMessageImprintAlgID().getParameters();
+    if (params != null && !org.bouncycastle.asn1.DERNull.INSTANCE.equals(params)) {
+      SignMetrics.timestamp("rejected");
+      return rejection(PKIFailureInfo.badAlg, "the imprint's hash algorithm takes no parameters");
+    }
+    // Extensions, when present, hold at least one (SIZE (1..MAX), RFC 5280 §4.1).
+    if (request.hasExtensions() && request.getExtensionOIDs().isEmpty()) {
+      SignMetrics.timestamp("rejected");
+      return rejection(PKIFailureInfo.badDataFormat, "the request's extensions are empty");
+    }
     // An SM3 imprint goes to the SM2 credential when there is one (GB/T 20520); anything else, and
     // SM3 without one, to the current credential, which refuses what it cannot stamp (badAlg).
     Optional<TsaCredential> found =

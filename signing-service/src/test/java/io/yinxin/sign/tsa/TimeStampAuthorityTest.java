@@ -39,6 +39,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.cmp.PKIFailureInfo;
@@ -47,6 +49,9 @@ import org.bouncycastle.asn1.gm.GMObjectIdentifiers;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.oiw.OIWObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.tsp.MessageImprint;
+import org.bouncycastle.asn1.tsp.TimeStampReq;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.tsp.TimeStampRequest;
@@ -317,6 +322,50 @@ class TimeStampAuthorityTest {
     byte[] v2 = good.clone();
     v2[4] = 2;
     assertRejected(v2, PKIFailureInfo.badRequest);
+  }
+
+  /**
+   * One imprint, one encoding of its algorithm: SHA-256 with parameters absent or NULL is granted
+   * (RFC 5754 §2), with any other value refused; an extensions field holding none is not Extensions
+   * (SIZE (1..MAX)). Both were granted, the token echoing the parameters.
+   */
+  @Test
+  void aHashWithParametersOrAnEmptyExtensionsFieldIsRefused() throws Exception {
+    for (var params :
+        java.util.Arrays.<org.bouncycastle.asn1.ASN1Encodable>asList(
+            null, org.bouncycastle.asn1.DERNull.INSTANCE)) {
+      assertThat(answer(sha256Request(params)).getStatus())
+          .as(String.valueOf(params))
+          .isEqualTo(PKIStatus.GRANTED);
+    }
+    for (var params :
+        List.<org.bouncycastle.asn1.ASN1Encodable>of(
+            new ASN1Integer(5),
+            new DEROctetString(new byte[0]),
+            new org.bouncycastle.asn1.DERSequence())) {
+      assertRejected(sha256Request(params), PKIFailureInfo.badAlg);
+    }
+    // [0] with no Extension inside, written by hand (Bouncy Castle writes no empty Extensions).
+    byte[] bare = sha256Request(null);
+    assertThat(bare[1] & 0xff).isLessThan(0x7e);
+    byte[] empty = Arrays.copyOf(bare, bare.length + 2);
+    empty[1] = (byte) (bare[1] + 2);
+    empty[bare.length] = (byte) 0xa0;
+    empty[bare.length + 1] = 0;
+    assertRejected(empty, PKIFailureInfo.badDataFormat);
+  }
+
+  /** A DER request for a SHA-256 imprint whose algorithm carries these parameters (null: none). */
+  private static byte[] sha256Request(org.bouncycastle.asn1.ASN1Encodable params) throws Exception {
+    return new TimeStampReq(
+            new MessageImprint(
+                new AlgorithmIdentifier(NISTObjectIdentifiers.id_sha256, params),
+                sha256("contract")),
+            null,
+            null,
+            null,
+            null)
+        .getEncoded(ASN1Encoding.DER);
   }
 
   @Test
