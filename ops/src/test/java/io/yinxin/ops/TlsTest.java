@@ -27,26 +27,19 @@ class TlsTest {
   private static Path keyStore() {
     try {
       Path dir = Files.createTempDirectory("yinxin-tls-");
-      run(
-          dir,
-          "openssl",
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:P-256",
-          "-nodes",
-          "-keyout",
-          "key.pem",
-          "-out",
-          "cert.pem",
-          "-days",
-          "2",
-          "-subj",
-          "/CN=localhost",
-          "-addext",
-          "subjectAltName=IP:127.0.0.1");
+      io.yinxin.hsm.testing.OpenSsl.Result cert =
+          io.yinxin.hsm.testing.OpenSsl.selfSignedP256(
+              dir,
+              "key.pem",
+              "cert.pem",
+              "/CN=localhost",
+              "-days",
+              "2",
+              "-addext",
+              "subjectAltName=IP:127.0.0.1");
+      if (cert.exitCode() != 0) {
+        throw new IllegalStateException(cert.output());
+      }
       run(
           dir,
           "openssl",

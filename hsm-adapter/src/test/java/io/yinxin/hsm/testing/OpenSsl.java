@@ -32,6 +32,33 @@ public final class OpenSsl {
     }
   }
 
+  /**
+   * A self-signed P-256 certificate and its key, written by openssl into {@code workDir}; {@code
+   * extra} arguments go to {@code openssl req} after the others (validity, {@code -addext}).
+   */
+  public static Result selfSignedP256(
+      Path workDir, String keyFile, String certFile, String subject, String... extra)
+      throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                keyFile,
+                "-subj",
+                subject,
+                "-out",
+                certFile));
+    args.addAll(List.of(extra));
+    return run(workDir, args.toArray(String[]::new));
+  }
+
   public static String pem(String type, byte[] der) {
     return "-----BEGIN "
         + type
