@@ -102,6 +102,7 @@ class CertificateLoginTest {
   @Autowired DataSource dataSource;
   @Autowired io.yinxin.audit.store.LogStore auditStore;
   @Autowired io.yinxin.sso.account.LoginAudit loginAudit;
+  @Autowired io.yinxin.sso.account.LoginThrottle throttle;
 
   @AfterAll
   static void stop() {
@@ -120,10 +121,15 @@ class CertificateLoginTest {
         key, "C=CN,CN=赵六,SERIALNUMBER=" + idNumber, notBefore, notAfter, issuerKey);
   }
 
-  /** curl's answer (status line, headers, body) for /login/certificate with this certificate. */
-  private static String curl(X509Certificate cert, KeyPair key, String path, String cookieJar)
+  /**
+   * curl's answer (status line, headers, body) for {@code path} on the certificate port with this
+   * certificate (or none), this cookie jar (or none) and any further curl arguments ({@code -d}).
+   */
+  private static String curl(
+      X509Certificate cert, KeyPair key, String path, String cookieJar, String... extra)
       throws Exception {
     List<String> cmd = new ArrayList<>(List.of("curl", "-sSk", "-i", "--max-time", "20"));
+    cmd.addAll(List.of(extra));
     if (cert != null) {
       cmd.addAll(TestCredentials.curlArguments(DIR, cert, key));
     }
@@ -227,5 +233,98 @@ class CertificateLoginTest {
     assertThat(events("LOGIN_FAILED", "%\"result\":\"no_certificate\"%\"count\":\"1\"%"))
         .isEqualTo(1);
     assertThat(events("LOGIN_FAILED", "%" + id + "%")).isZero();
+  }
+
+  /**
+   * A person who forgot the password, and blocked the account guessing, signs in with the citizen
+   * certificate and sets a new password on the account page without the current one (NIST SP
+   * 800-63B §6.1.2.3: replaced after signing in with an authenticator at least as strong): the
+   * blocks of the guesses are lifted, other sessions end, the new password signs in, a
+   * password_replaced event is recorded. A password sign-in cannot do the same without the current
+   * password. The sign-in page links to what a person who forgot it can do.
+   */
+  @Test
+  void aCertificateSignInReplacesAForgottenPasswordWhichAPasswordSignInCannot() throws Exception {
+    String old = "correct horse battery staple";
+    String next = "an entirely fresh passphrase, 2026";
+    accounts.create("qianba", old, "Qian Ba");
+    String id = "110105198001010016";
+    realNames.set("op", "qianba", "钱八", Optional.of(id), Optional.empty(), "self_declared");
+
+    String viaPassword = jar();
+    assertThat(signIn(viaPassword, "qianba", old)).doesNotContain("error");
+    String pwdPage = curl(null, null, "/account", viaPassword);
+    assertThat(pwdPage).startsWith("HTTP/1.1 200").doesNotContain("id=\"replace\"");
+    String refused = setPassword(viaPassword, next, csrf(pwdPage));
+    assertThat(refused).startsWith("HTTP/1.1 400").contains("当前密码不正确");
+
+    for (int i = 0; i < 10 && throttle.passwordBlockedUntil("qianba").isEmpty(); i++) {
+      signIn(jar(), "qianba", "wrong guess number " + i);
+    }
+    assertThat(throttle.passwordBlockedUntil("qianba")).as("blocked by the guesses").isPresent();
+
+    KeyPair key = keyPair();
+    Instant now = Instant.now();
+    X509Certificate cert =
+        citizen(key, id, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(365)), CA_KEY);
+    String viaCertificate = jar();
+    assertThat(curl(cert, key, "/login/certificate", viaCertificate)).startsWith("HTTP/1.1 302");
+    String page = curl(null, null, "/account", viaCertificate);
+    assertThat(page).contains("id=\"replace\"", "当前密码（可不填）");
+    assertThat(curl(null, null, "/account?lang=en", viaCertificate))
+        .contains("Current password (optional)");
+    String replaced = setPassword(viaCertificate, next, csrf(page));
+    assertThat(replaced).startsWith("HTTP/1.1 200").contains("密码已修改", "其他 1 个会话已退出");
+
+    assertThat(throttle.passwordBlockedUntil("qianba")).isEmpty();
+    assertThat(signIn(jar(), "qianba", old)).contains("error");
+    assertThat(signIn(jar(), "qianba", next)).startsWith("HTTP/1.1 302").doesNotContain("error");
+    assertThat(events("CONFIG_CHANGED", "%password_replaced%")).isEqualTo(1);
+
+    assertThat(curl(null, null, "/login", null)).contains("href=\"/login/forgot\"", "忘记密码？");
+    assertThat(curl(null, null, "/login/forgot", null))
+        .startsWith("HTTP/1.1 200")
+        .contains("<html lang=\"zh-CN\">", "通行密钥或数字证书", "/login/certificate", "15 分钟");
+    assertThat(curl(null, null, "/login/forgot?lang=en", null))
+        .contains("<html lang=\"en\">", "Forgot your password", "service desk");
+  }
+
+  private static String jar() {
+    return DIR.resolve("cookies-" + System.nanoTime()).toString();
+  }
+
+  private static String csrf(String html) {
+    return Browser.group("name=\"_csrf\"[^>]*value=\"([^\"]+)\"", html);
+  }
+
+  /** The sign-in form on the certificate port, sent in this cookie jar's session. */
+  private static String signIn(String jar, String username, String password) throws Exception {
+    String form = curl(null, null, "/login", jar);
+    return curl(
+        null,
+        null,
+        "/login",
+        jar,
+        "--data-urlencode",
+        "username=" + username,
+        "--data-urlencode",
+        "password=" + password,
+        "--data-urlencode",
+        "_csrf=" + csrf(form));
+  }
+
+  /** The account page's password form without the current password. */
+  private static String setPassword(String jar, String next, String csrf) throws Exception {
+    return curl(
+        null,
+        null,
+        "/account/password",
+        jar,
+        "--data-urlencode",
+        "password=" + next,
+        "--data-urlencode",
+        "repeat=" + next,
+        "--data-urlencode",
+        "_csrf=" + csrf);
   }
 }

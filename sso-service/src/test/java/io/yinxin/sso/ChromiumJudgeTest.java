@@ -316,6 +316,27 @@ class ChromiumJudgeTest {
    * Spring's English "Whitelabel Error Page"; the link to the other language gives the same page in
    * it. A client that does not ask for HTML still gets JSON.
    */
+  /** The sign-in page's "forgot your password?" link leads to what to do, in either language. */
+  @Test
+  void aPersonWhoForgotThePasswordFollowsTheLinkInBothLanguages() throws Exception {
+    assumeTrue(Chromium.available(), "chromium and chromium-driver are installed by ops/bin/test");
+    WebDriver zh = chromium("zh-CN,zh");
+    try {
+      zh.get(base() + "/login");
+      zh.findElement(By.id("forgot")).click();
+      waitFor(zh, () -> zh.getCurrentUrl().endsWith("/login/forgot"));
+      assertThat(lang(zh)).isEqualTo("zh-CN");
+      assertThat(zh.findElement(By.tagName("h1")).getText()).isEqualTo("忘记密码");
+      assertThat(zh.getPageSource()).contains("服务台", "一次性密码");
+      zh.findElement(By.cssSelector("a[lang=en]")).click();
+      assertThat(lang(zh)).isEqualTo("en");
+      assertThat(zh.findElement(By.tagName("h1")).getText()).isEqualTo("Forgot your password");
+      assertThat(zh.getPageSource()).contains("service desk", "one-time password");
+    } finally {
+      zh.quit();
+    }
+  }
+
   @Test
   void aBrowserSeesErrorsInItsLanguage() throws Exception {
     assumeTrue(Chromium.available(), "chromium and chromium-driver are installed by ops/bin/test");

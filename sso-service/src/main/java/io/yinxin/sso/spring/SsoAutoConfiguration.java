@@ -841,6 +841,7 @@ public class SsoAutoConfiguration {
             "/login/otp",
             "/login/password",
             "/login/certificate",
+            "/login/forgot",
             "/logout",
             "/activate",
             "/account",
@@ -1187,7 +1188,8 @@ public class SsoAutoConfiguration {
       SsoProperties p,
       DataSource dataSource,
       RegisteredClientRepository clients,
-      io.yinxin.audit.AuditOutbox outbox) {
+      io.yinxin.audit.AuditOutbox outbox,
+      io.yinxin.sso.account.LoginThrottle throttle) {
     return new io.yinxin.sso.web.AccountPages(
         accounts,
         factors,
@@ -1199,7 +1201,9 @@ public class SsoAutoConfiguration {
         upstreams,
         !p.passkeysRpId().isBlank(),
         new io.yinxin.sso.account.ConnectedApps(dataSource, clients),
-        outbox);
+        outbox,
+        throttle,
+        p.credentialChangeMaxAge());
   }
 
   /**
@@ -1399,7 +1403,10 @@ public class SsoAutoConfiguration {
     Map<String, String> names = new java.util.LinkedHashMap<>();
     upstreams.all().forEach(u -> names.put(u.id(), u.name() == null ? u.id() : u.name()));
     return new io.yinxin.sso.web.LoginPage(
-        p.citizenCa().isBlank() ? 0 : p.certificateLoginPort(), names, !p.passkeysRpId().isBlank());
+        p.citizenCa().isBlank() ? 0 : p.certificateLoginPort(),
+        names,
+        !p.passkeysRpId().isBlank(),
+        p.credentialChangeMaxAge().multipliedBy(io.yinxin.sso.web.RecentSignIn.CHANGE_WITHIN));
   }
 
   @Bean(destroyMethod = "close")

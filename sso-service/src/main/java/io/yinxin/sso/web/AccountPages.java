@@ -61,6 +61,12 @@ public class AccountPages {
   private final boolean passkeys;
   private final io.yinxin.sso.account.ConnectedApps apps;
   private final io.yinxin.audit.AuditOutbox outbox;
+  private final io.yinxin.sso.account.LoginThrottle throttle;
+
+  /**
+   * How recent a sign-in must be to show the page that changes a credential ({@link RecentSignIn}).
+   */
+  private final Duration recent;
 
   public AccountPages(
       Accounts accounts,
@@ -73,7 +79,11 @@ public class AccountPages {
       io.yinxin.sso.federation.Upstreams upstreams,
       boolean passkeys,
       io.yinxin.sso.account.ConnectedApps apps,
-      io.yinxin.audit.AuditOutbox outbox) {
+      io.yinxin.audit.AuditOutbox outbox,
+      io.yinxin.sso.account.LoginThrottle throttle,
+      Duration credentialChangeMaxAge) {
+    this.throttle = throttle;
+    this.recent = credentialChangeMaxAge;
     this.apps = apps;
     this.outbox = outbox;
     this.upstreams = upstreams;
@@ -242,6 +252,11 @@ public class AccountPages {
       @RequestParam(value = "password", required = false) String password,
       @RequestParam(value = "repeat", required = false) String repeat) {
     boolean zh = Pages.chinese(lang, request);
+    // Forgotten: replaced without the current one after a recent strong sign-in.
+    boolean replace =
+        (current == null || current.isEmpty())
+            && mayReplacePassword(
+                user, recent.multipliedBy(RecentSignIn.CHANGE_WITHIN), clock.instant());
     String problem = problem(zh, user.getName(), password, repeat);
     if (problem == null
         && current != null
@@ -249,14 +264,17 @@ public class AccountPages {
             .equals(io.yinxin.sso.account.PasswordRules.normalized(password))) {
       problem = io.yinxin.sso.account.PasswordRules.Problem.SAME.message(zh);
     }
-    if (problem == null && !accounts.changePassword(user.getName(), current, password)) {
+    if (problem == null && replace) {
+      accounts.setPassword(user.getName(), password);
+      throttle.unblock(user.getName()); // the person's own failed attempts, as an operator's reset
+    } else if (problem == null && !accounts.changePassword(user.getName(), current, password)) {
       problem = zh ? "当前密码不正确。" : "The current password is not right.";
     }
     if (problem != null) {
       return status(HttpStatus.BAD_REQUEST, page(zh, request, user.getName(), problem));
     }
     int ended = sessions.endOthers(user.getName(), request.getSession().getId());
-    changed(user.getName(), "password_changed");
+    changed(user.getName(), replace ? "password_replaced" : "password_changed");
     return page(
         zh,
         request,
@@ -264,6 +282,32 @@ public class AccountPages {
         zh
             ? "密码已修改；其他 " + ended + " 个会话已退出。"
             : "Password changed; " + ended + " other session(s) signed out.");
+  }
+
+  /**
+   * Whether a session may set a new password without the current one: it signed in with a citizen
+   * certificate or a passkey no longer than {@code within} ago. A forgotten password is replaced
+   * after signing in with another authenticator at least as strong, as NIST SP 800-63B §6.1.2.3 has
+   * it; a password sign-in, with or without its second step, needs the current password, and a
+   * sign-in through an upstream provider too (its strength is the upstream's).
+   */
+  static boolean mayReplacePassword(Authentication user, Duration within, Instant now) {
+    if (user == null) {
+      return false;
+    }
+    for (org.springframework.security.core.GrantedAuthority g : user.getAuthorities()) {
+      if (g instanceof org.springframework.security.core.authority.FactorGrantedAuthority f
+          && f.getIssuedAt() != null
+          && (io.yinxin.sso.certificate.CertificateLogin.X509_AUTHORITY.equals(f.getAuthority())
+              || org.springframework.security.core.authority.FactorGrantedAuthority
+                  .WEBAUTHN_AUTHORITY
+                  .equals(f.getAuthority()))
+          && !f.getIssuedAt().plus(within).isBefore(now)
+          && !f.getIssuedAt().isAfter(now.plus(within))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @PostMapping(path = "/account/sessions", produces = MediaType.TEXT_HTML_VALUE)
@@ -378,12 +422,32 @@ public class AccountPages {
                 : "")
         .append("</p>\n<h2>")
         .append(zh ? "修改密码" : "Change password")
+        .append("</h2>\n");
+    boolean replaceable =
+        mayReplacePassword(
+            org.springframework.security.core.context.SecurityContextHolder.getContext()
+                .getAuthentication(),
+            recent,
+            clock.instant());
+    if (replaceable) {
+      h.append("<p id=\"replace\">")
+          .append(
+              zh
+                  ? "您刚用数字证书或通行密钥登录：忘记了当前密码时可以不填，直接设置新密码。"
+                  : "You signed in with a certificate or a passkey just now: if you forgot your"
+                      + " current password, leave it empty and set a new one.")
+          .append("</p>\n");
+    }
+    h.append("<form method=\"post\" action=\"/account/password\">\n<label for=\"current\">")
         .append(
-            "</h2>\n<form method=\"post\" action=\"/account/password\">\n<label for=\"current\">")
-        .append(zh ? "当前密码" : "Current password")
+            zh
+                ? (replaceable ? "当前密码（可不填）" : "当前密码")
+                : (replaceable ? "Current password (optional)" : "Current password"))
         .append(
             "</label><input id=\"current\" name=\"current\" type=\"password\""
-                + " autocomplete=\"current-password\" required>\n")
+                + " autocomplete=\"current-password\""
+                + (replaceable ? "" : " required")
+                + ">\n")
         .append(newPasswordFields(zh))
         .append(Pages.csrf(request))
         .append("<button type=\"submit\">")

@@ -29,7 +29,15 @@ public class LoginPage {
    */
   private final boolean passkeys;
 
-  public LoginPage(int certificatePort, java.util.Map<String, String> upstreams, boolean passkeys) {
+  /** How long after a certificate or passkey sign-in a forgotten password may be replaced. */
+  private final java.time.Duration replaceWithin;
+
+  public LoginPage(
+      int certificatePort,
+      java.util.Map<String, String> upstreams,
+      boolean passkeys,
+      java.time.Duration replaceWithin) {
+    this.replaceWithin = replaceWithin;
     this.certificatePort = certificatePort;
     this.upstreams = java.util.Map.copyOf(upstreams);
     this.passkeys = passkeys;
@@ -97,19 +105,68 @@ public class LoginPage {
             + Pages.csrf(request)
             + "<button type=\"submit\">"
             + (zh ? "登录" : "Sign in")
-            + "</button>\n</form>\n"
-            + (certificatePort > 0
-                ? "<p><a id=\"certificate-login\" href=\"https://"
-                    + Pages.esc(request.getServerName())
-                    + ":"
-                    + certificatePort
-                    + "/login/certificate\">"
-                    + (zh ? "使用数字证书登录" : "Sign in with a citizen certificate")
-                    + "</a></p>\n"
-                : "")
+            + "</button>\n</form>\n<p><a id=\"forgot\" href=\"/login/forgot\">"
+            + (zh ? "忘记密码？" : "Forgot your password?")
+            + "</a></p>\n"
+            + certificateLink(zh, request)
             + upstreamLinks(zh)
             + (passkeys ? PasskeyPages.signInButton(zh, request) : "");
     return Pages.page(zh, "/login", zh ? "登录" : "Sign in", message, form);
+  }
+
+  /**
+   * What a person who forgot their password can do: sign in with a certificate or a passkey and set
+   * a new one on the account page without the current one ({@link AccountPages}), or ask an
+   * operator for a one-time password. No reset by e-mail or text message: an account holds no
+   * address to send one to that this node has checked.
+   */
+  @GetMapping(path = "/login/forgot", produces = MediaType.TEXT_HTML_VALUE)
+  public ResponseEntity<String> forgot(
+      HttpServletRequest request, @RequestParam(value = "lang", required = false) String lang) {
+    boolean zh = Pages.chinese(lang, request);
+    long minutes = Math.max(1, replaceWithin.toMinutes());
+    StringBuilder b = new StringBuilder(1024);
+    if (certificatePort > 0 || passkeys) {
+      b.append("<p>")
+          .append(
+              zh
+                  ? "如果您的账户有通行密钥或数字证书：先用它登录，然后在“我的账户”页面设置新密码，"
+                      + "无需填写当前密码（登录后 "
+                      + minutes
+                      + " 分钟内）。"
+                  : "If your account has a passkey or a citizen certificate: sign in with it, then"
+                      + " set a new password on your account page without the current one (within "
+                      + minutes
+                      + " minutes of signing in).")
+          .append("</p>\n");
+      b.append(certificateLink(zh, request));
+    }
+    b.append("<p>")
+        .append(
+            zh
+                ? (b.isEmpty() ? "请" : "否则请") + "联系服务台：管理员核实您的身份后给您一个一次性密码，首次登录时改成您自己的密码。"
+                : (b.isEmpty() ? "Ask" : "Otherwise ask")
+                    + " the service desk: an administrator checks who you are and gives"
+                    + " you a one-time password, which you replace with your own when you first"
+                    + " sign in with it.")
+        .append("</p>\n<p><a href=\"/login\">")
+        .append(zh ? "返回登录" : "Back to sign-in")
+        .append("</a></p>\n");
+    return Pages.page(
+        zh, "/login/forgot", zh ? "忘记密码" : "Forgot your password", null, b.toString());
+  }
+
+  /** The link to citizen certificate sign-in on its own port, or nothing when it is off. */
+  private String certificateLink(boolean zh, HttpServletRequest request) {
+    return certificatePort > 0
+        ? "<p><a id=\"certificate-login\" href=\"https://"
+            + Pages.esc(request.getServerName())
+            + ":"
+            + certificatePort
+            + "/login/certificate\">"
+            + (zh ? "使用数字证书登录" : "Sign in with a citizen certificate")
+            + "</a></p>\n"
+        : "";
   }
 
   private String upstreamLinks(boolean zh) {
