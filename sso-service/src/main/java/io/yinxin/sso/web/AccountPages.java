@@ -38,7 +38,8 @@ import org.springframework.web.bind.annotation.RestController;
  * the others with one button), and your recent sign-ins; and {@code /login/password}, where an
  * account whose password must be replaced (the administrator's one-time password) sets a new one
  * before it can sign in at all. Changing a password ends the account's other sessions and is a
- * {@code CONFIG_CHANGED} audit event.
+ * {@code CONFIG_CHANGED} audit event. Shortly after a certificate or passkey sign-in a forgotten
+ * password is replaced without the current one ({@link #mayReplacePassword}).
  */
 @RestController
 public class AccountPages {
@@ -64,9 +65,10 @@ public class AccountPages {
   private final io.yinxin.sso.account.LoginThrottle throttle;
 
   /**
-   * How recent a sign-in must be to show the page that changes a credential ({@link RecentSignIn}).
+   * How long after a certificate or passkey sign-in the password may be replaced without the
+   * current one: as long as {@link RecentSignIn} takes a change after its page.
    */
-  private final Duration recent;
+  private final Duration replaceWithin;
 
   public AccountPages(
       Accounts accounts,
@@ -83,7 +85,7 @@ public class AccountPages {
       io.yinxin.sso.account.LoginThrottle throttle,
       Duration credentialChangeMaxAge) {
     this.throttle = throttle;
-    this.recent = credentialChangeMaxAge;
+    this.replaceWithin = credentialChangeMaxAge.multipliedBy(RecentSignIn.CHANGE_WITHIN);
     this.apps = apps;
     this.outbox = outbox;
     this.upstreams = upstreams;
@@ -255,8 +257,7 @@ public class AccountPages {
     // Forgotten: replaced without the current one after a recent strong sign-in.
     boolean replace =
         (current == null || current.isEmpty())
-            && mayReplacePassword(
-                user, recent.multipliedBy(RecentSignIn.CHANGE_WITHIN), clock.instant());
+            && mayReplacePassword(user, replaceWithin, clock.instant());
     String problem = problem(zh, user.getName(), password, repeat);
     if (problem == null
         && current != null
@@ -427,7 +428,7 @@ public class AccountPages {
         mayReplacePassword(
             org.springframework.security.core.context.SecurityContextHolder.getContext()
                 .getAuthentication(),
-            recent,
+            replaceWithin,
             clock.instant());
     if (replaceable) {
       h.append("<p id=\"replace\">")
