@@ -284,9 +284,10 @@ class CertificateLoginTest {
     assertThat(curl(null, null, "/login", null)).contains("href=\"/login/forgot\"", "忘记密码？");
     assertThat(curl(null, null, "/login/forgot", null))
         .startsWith("HTTP/1.1 200")
-        .contains("<html lang=\"zh-CN\">", "通行密钥或数字证书", "/login/certificate", "15 分钟");
+        .contains("<html lang=\"zh-CN\">", "通行密钥或数字证书", "/login/certificate", "15 分钟")
+        .contains("否则请联系服务台");
     assertThat(curl(null, null, "/login/forgot?lang=en", null))
-        .contains("<html lang=\"en\">", "Forgot your password", "service desk");
+        .contains("<html lang=\"en\">", "Forgot your password", "Otherwise ask the service desk");
   }
 
   private static String jar() {

@@ -141,11 +141,12 @@ public class LoginPage {
           .append("</p>\n");
       b.append(certificateLink(zh, request));
     }
+    boolean strong = b.length() > 0; // a way of one's own was described above
     b.append("<p>")
         .append(
             zh
-                ? (b.isEmpty() ? "请" : "否则请") + "联系服务台：管理员核实您的身份后给您一个一次性密码，首次登录时改成您自己的密码。"
-                : (b.isEmpty() ? "Ask" : "Otherwise ask")
+                ? (strong ? "否则请" : "请") + "联系服务台：管理员核实您的身份后给您一个一次性密码，首次登录时改成您自己的密码。"
+                : (strong ? "Otherwise ask" : "Ask")
                     + " the service desk: an administrator checks who you are and gives"
                     + " you a one-time password, which you replace with your own when you first"
                     + " sign in with it.")
