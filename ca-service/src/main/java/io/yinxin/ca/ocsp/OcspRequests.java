@@ -67,14 +67,12 @@ final class OcspRequests {
       return Optional.empty();
     }
     for (Req r : list) {
-      if (!understood(
-              r.getSingleRequestExtensions() != null,
-              r.getSingleRequestExtensions() == null
-                  ? java.util.List.of()
-                  : java.util.List.of(r.getSingleRequestExtensions().getExtensionOIDs()),
-              r.getSingleRequestExtensions() == null
-                  ? java.util.Set.of()
-                  : java.util.Set.of(r.getSingleRequestExtensions().getCriticalExtensionOIDs()))
+      org.bouncycastle.asn1.x509.Extensions single = r.getSingleRequestExtensions();
+      if ((single != null
+              && !understood(
+                  true,
+                  java.util.List.of(single.getExtensionOIDs()),
+                  java.util.Set.of(single.getCriticalExtensionOIDs())))
           || !hashWithoutParameters(r.getCertID())) {
         return Optional.empty();
       }
