@@ -155,21 +155,9 @@ class KeyBackendDownTest {
   void cachedAnswersKeepWorkingAndSigningRefusesCleanlyUntilTheBackendIsBack() throws Exception {
     JsonNode dev = JSON.readTree(Files.readString(DIR.resolve("data/dev.json")));
     String operator = "Bearer " + dev.path("caOperatorToken").asString();
-    run(
-        "openssl",
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "k.pem",
-        "-subj",
-        "/CN=x",
-        "-out",
-        "req.csr");
+    io.yinxin.hsm.testing.OpenSsl.Result csr =
+        io.yinxin.hsm.testing.OpenSsl.p256Csr(DIR, "k.pem", "/CN=x", "req.csr");
+    assertThat(csr.exitCode()).as(csr.output()).isZero();
     HttpResponse<String> issued = issue(operator, DIR.resolve("req.csr"));
     assertThat(issued.statusCode()).as(issued.body()).isEqualTo(201);
     JsonNode cert = JSON.readTree(issued.body());

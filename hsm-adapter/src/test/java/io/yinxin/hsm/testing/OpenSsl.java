@@ -39,11 +39,24 @@ public final class OpenSsl {
   public static Result selfSignedP256(
       Path workDir, String keyFile, String certFile, String subject, String... extra)
       throws IOException {
+    return req(workDir, "-x509", keyFile, subject, certFile, extra);
+  }
+
+  /** A new P-256 key and a CSR for it, written by openssl into {@code workDir}. */
+  public static Result p256Csr(Path workDir, String keyFile, String subject, String csrFile)
+      throws IOException {
+    return req(workDir, "-new", keyFile, subject, csrFile);
+  }
+
+  /** {@code openssl req} in this mode with a new P-256 key, this subject, this output. */
+  private static Result req(
+      Path workDir, String mode, String keyFile, String subject, String out, String... extra)
+      throws IOException {
     List<String> args =
         new ArrayList<>(
             List.of(
                 "req",
-                "-x509",
+                mode,
                 "-newkey",
                 "ec",
                 "-pkeyopt",
@@ -54,7 +67,7 @@ public final class OpenSsl {
                 "-subj",
                 subject,
                 "-out",
-                certFile));
+                out));
     args.addAll(List.of(extra));
     return run(workDir, args.toArray(String[]::new));
   }

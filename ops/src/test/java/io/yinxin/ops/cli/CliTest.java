@@ -553,27 +553,9 @@ class CliTest {
   @Test
   void issueListRevokeAndCheckTheLogThroughTheNodesApis() throws Exception {
     Files.createDirectories(DIR.resolve("w"));
-    Process gen =
-        new ProcessBuilder(
-                "openssl",
-                "req",
-                "-new",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "w/k.pem",
-                "-subj",
-                "/CN=x",
-                "-out",
-                "w/req.csr")
-            .directory(DIR.toFile())
-            .redirectErrorStream(true)
-            .start();
-    gen.getInputStream().readAllBytes();
-    assertThat(gen.waitFor()).isZero();
+    io.yinxin.hsm.testing.OpenSsl.Result gen =
+        io.yinxin.hsm.testing.OpenSsl.p256Csr(DIR, "w/k.pem", "/CN=x", "w/req.csr");
+    assertThat(gen.exitCode()).as(gen.output()).isZero();
     Run issued =
         yinxin(
             "ca",
