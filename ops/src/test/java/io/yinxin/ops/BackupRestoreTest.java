@@ -2,7 +2,7 @@ package io.yinxin.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.ServerSocket;
+import io.yinxin.hsm.testing.FreePorts;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -79,12 +79,6 @@ class BackupRestoreTest {
         + java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
             .encodeToString(der)
         + "\n-----END CERTIFICATE REQUEST-----\n";
-  }
-
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   /** Removes a test's work folder (clusters, backups, node data) with everything in it. */
@@ -212,7 +206,7 @@ class BackupRestoreTest {
     run(work, "chown", "postgres:postgres", work.toString());
     Path a = work.resolve("cluster-a");
     asPostgres(work, pg("initdb"), "-D", a.toString(), "-A", "trust", "-U", "postgres");
-    int portA = freePort();
+    int portA = FreePorts.next();
     startCluster(cleanup, work, a, portA);
     asPostgres(work, pg("createdb"), "-h", "127.0.0.1", "-p", Integer.toString(portA), "yinxin");
 
@@ -267,7 +261,7 @@ class BackupRestoreTest {
     assertThat(nowhere).doesNotExist();
 
     Path b = work.resolve("cluster-b");
-    int portB = freePort();
+    int portB = FreePorts.next();
     String restored =
         cli(
             work,
@@ -333,7 +327,7 @@ class BackupRestoreTest {
             + archive
             + "/%f'\n",
         java.nio.file.StandardOpenOption.APPEND);
-    int portA = freePort();
+    int portA = FreePorts.next();
     startCluster(cleanup, work, a, portA);
     asPostgres(work, pg("createdb"), "-h", "127.0.0.1", "-p", Integer.toString(portA), "yinxin");
     Path data = work.resolve("data");
@@ -371,7 +365,7 @@ class BackupRestoreTest {
     asPostgres(work, pg("pg_ctl"), "-D", a.toString(), "-m", "immediate", "stop"); // site lost
 
     Path b = work.resolve("cluster-b");
-    int portB = freePort();
+    int portB = FreePorts.next();
     cli(
         work,
         1,

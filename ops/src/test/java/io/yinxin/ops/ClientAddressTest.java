@@ -2,6 +2,7 @@ package io.yinxin.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.yinxin.hsm.testing.FreePorts;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -69,10 +70,7 @@ class ClientAddressTest {
 
   /** Starts HAProxy in front of the node, connecting to it from 127.0.0.2; returns its port. */
   private int startProxy() throws Exception {
-    int front;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      front = s.getLocalPort();
-    }
+    int front = FreePorts.next();
     Path cfg = DATA.resolve("haproxy.cfg");
     Files.writeString(
         cfg,

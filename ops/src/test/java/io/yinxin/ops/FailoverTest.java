@@ -1,7 +1,6 @@
 package io.yinxin.ops;
 
 import static io.yinxin.ops.BackupRestoreTest.asPostgres;
-import static io.yinxin.ops.BackupRestoreTest.freePort;
 import static io.yinxin.ops.BackupRestoreTest.pg;
 import static io.yinxin.ops.BackupRestoreTest.run;
 import static io.yinxin.ops.BackupRestoreTest.startCluster;
@@ -12,6 +11,7 @@ import static io.yinxin.ops.NodeProcesses.lost;
 import static io.yinxin.ops.NodeProcesses.monitor;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.yinxin.hsm.testing.FreePorts;
 import io.yinxin.ops.NodeProcesses.CheckpointWatcher;
 import io.yinxin.ops.NodeProcesses.Load;
 import io.yinxin.ops.NodeProcesses.Node;
@@ -71,8 +71,8 @@ class FailoverTest {
     run(work, "chown", "postgres:postgres", work.toString());
     Path primary = work.resolve("primary");
     Path standby = work.resolve("standby");
-    int primaryPort = freePort();
-    int standbyPort = freePort();
+    int primaryPort = FreePorts.next();
+    int standbyPort = FreePorts.next();
     asPostgres(work, pg("initdb"), "-D", primary.toString(), "-A", "trust", "-U", "postgres");
     startCluster(cleanup, work, primary, primaryPort);
     asPostgres(

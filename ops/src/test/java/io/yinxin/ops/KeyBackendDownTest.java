@@ -3,8 +3,8 @@ package io.yinxin.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.yinxin.hsm.testing.FakeVaultTransitServer;
+import io.yinxin.hsm.testing.FreePorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +31,7 @@ import tools.jackson.databind.json.JsonMapper;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 class KeyBackendDownTest {
   private static final Path DIR = tempDir();
-  private static final int PORT = freePort();
+  private static final int PORT = FreePorts.next();
   private static final String TOKEN = "s.down-" + System.nanoTime();
   private static final FakeVaultTransitServer VAULT = vault();
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -39,14 +39,6 @@ class KeyBackendDownTest {
   private static Path tempDir() {
     try {
       return Files.createTempDirectory("yinxin-down-");
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

@@ -11,6 +11,7 @@ import static io.yinxin.ops.NodeProcesses.post;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.yinxin.audit.note.Checkpoint;
+import io.yinxin.hsm.testing.FreePorts;
 import io.yinxin.ops.NodeProcesses.CheckpointWatcher;
 import io.yinxin.ops.NodeProcesses.Load;
 import io.yinxin.ops.NodeProcesses.Node;
@@ -91,7 +92,7 @@ class MultiNodeTest {
           }
         });
     String jdbc = "jdbc:postgresql://127.0.0.1:5432/" + database;
-    int lbPort = BackupRestoreTest.freePort();
+    int lbPort = FreePorts.next();
     String lb = "http://127.0.0.1:" + lbPort;
     Path data = work.resolve("data");
     String[] settings = {

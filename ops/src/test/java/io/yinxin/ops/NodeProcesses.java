@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.yinxin.audit.merkle.Rfc9162;
 import io.yinxin.audit.note.Checkpoint;
 import io.yinxin.audit.verify.LogMonitor;
+import io.yinxin.hsm.testing.FreePorts;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -177,7 +178,7 @@ final class NodeProcesses {
    */
   static Node start(Cleanup cleanup, Path work, Path data, String name, String... settings)
       throws Exception {
-    int port = BackupRestoreTest.freePort();
+    int port = FreePorts.next();
     Path log = work.resolve(name + ".log");
     List<String> command =
         new ArrayList<>(

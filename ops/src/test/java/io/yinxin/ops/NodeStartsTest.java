@@ -2,6 +2,7 @@ package io.yinxin.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.yinxin.hsm.testing.FreePorts;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,15 +33,7 @@ class NodeStartsTest {
    * A fixed free port rather than port 0: the CA writes its URL into every certificate (OCSP, CRL,
    * issuer), and pdfsig checks the seal certificate's status over OCSP at that URL.
    */
-  private static final int PORT = freePort();
-
-  private static int freePort() {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
+  private static final int PORT = FreePorts.next();
 
   @DynamicPropertySource
   static void dataDir(DynamicPropertyRegistry r) {

@@ -2,6 +2,7 @@ package io.yinxin.sso;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.yinxin.hsm.testing.FreePorts;
 import io.yinxin.sso.account.Accounts;
 import io.yinxin.sso.realname.RealNames;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +40,7 @@ class CertificateLoginTest {
   private static final TestCa TEST_CA = new TestCa("CN=Test Citizen CA,O=Yinxin tests,C=CN");
   private static final KeyPair CA_KEY = TEST_CA.key;
   private static final X509Certificate CA = TEST_CA.certificate;
-  private static final int TLS_PORT = OpenIdProviderTest.freePort();
+  private static final int TLS_PORT = FreePorts.next();
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) throws Exception {

@@ -6,6 +6,7 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
+import io.yinxin.hsm.testing.FreePorts;
 import io.yinxin.sso.http.SsoAdmins;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -53,7 +54,7 @@ import tools.jackson.databind.json.JsonMapper;
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class MtlsClientTest {
   private static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final int TLS_PORT = OpenIdProviderTest.freePort();
+  private static final int TLS_PORT = FreePorts.next();
   static KeyPair key;
   static X509Certificate cert;
   static HttpServer jwks;

@@ -62,15 +62,6 @@ class OpenIdProviderTest {
     }
   }
 
-  /** A TCP port free on this machine now. */
-  static int freePort() {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
   /** A new database of its own on the local PostgreSQL, for nodes that share one. */
   static String postgresDatabase() {
     try {

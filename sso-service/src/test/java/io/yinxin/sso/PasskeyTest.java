@@ -3,6 +3,7 @@ package io.yinxin.sso;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.yinxin.hsm.testing.FreePorts;
 import io.yinxin.sso.account.Accounts;
 import java.time.Duration;
 import javax.sql.DataSource;
@@ -24,7 +25,7 @@ import org.springframework.test.context.DynamicPropertySource;
     classes = OpenIdProviderTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 class PasskeyTest {
-  private static final int PORT = OpenIdProviderTest.freePort();
+  private static final int PORT = FreePorts.next();
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) {

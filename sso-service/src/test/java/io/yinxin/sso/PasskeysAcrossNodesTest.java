@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.yinxin.audit.store.PostgresDatabase;
+import io.yinxin.hsm.testing.FreePorts;
 import io.yinxin.sso.account.Accounts;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,8 +34,8 @@ import org.springframework.test.context.DynamicPropertySource;
     classes = OpenIdProviderTest.App.class,
     webEnvironment = SpringBootTest.WebEnvironment.DEFINED_PORT)
 class PasskeysAcrossNodesTest {
-  private static final int PORT_A = OpenIdProviderTest.freePort();
-  private static final int PORT_B = OpenIdProviderTest.freePort();
+  private static final int PORT_A = FreePorts.next();
+  private static final int PORT_B = FreePorts.next();
   private static final Path DATA = OpenIdProviderTest.tempDir("yinxin-sso-passkey-nodes-");
   private static final String DB = OpenIdProviderTest.postgresDatabase();
   private static ConfigurableApplicationContext second;

@@ -1,6 +1,7 @@
 package io.yinxin.audit.store;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.yinxin.hsm.testing.FreePorts;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,9 +24,7 @@ final class ScratchCluster implements AutoCloseable {
     work = Files.createTempDirectory("yinxin-cluster-");
     data = work.resolve("data");
     run("chown", "postgres:postgres", work.toString());
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    port = FreePorts.next();
     asPostgres(pg("initdb"), "-D", data.toString(), "-A", "trust", "-U", "postgres");
     start();
   }

@@ -16,6 +16,7 @@ import io.yinxin.audit.store.PostgresDatabase;
 import io.yinxin.ca.http.TestApp;
 import io.yinxin.ca.testing.TestCsr;
 import io.yinxin.ca.testing.TestNodes;
+import io.yinxin.hsm.testing.FreePorts;
 import io.yinxin.hsm.testing.OpenSsl;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -60,8 +61,8 @@ import org.springframework.test.context.DynamicPropertySource;
 class AcmeTest {
   static final PostgresDatabase DB = TestNodes.database();
   static final Path DATA = TestNodes.dataDir("yinxin-acme-");
-  static final int PORT = TestNodes.freePort();
-  static final int HTTP01 = TestNodes.freePort();
+  static final int PORT = FreePorts.next();
+  static final int HTTP01 = FreePorts.next();
   static final String BASE = "http://127.0.0.1:" + PORT;
   static final String DIRECTORY = BASE + "/acme/directory";
   static final HttpClient HTTP = HttpClient.newHttpClient();

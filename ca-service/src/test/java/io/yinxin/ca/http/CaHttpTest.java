@@ -7,6 +7,7 @@ import io.yinxin.audit.store.PostgresDatabase;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.testing.TestCsr;
 import io.yinxin.ca.testing.TestNodes;
+import io.yinxin.hsm.testing.FreePorts;
 import io.yinxin.hsm.testing.OpenSsl;
 import java.io.IOException;
 import java.net.URI;
@@ -47,7 +48,7 @@ import tools.jackson.databind.json.JsonMapper;
 class CaHttpTest {
   static final PostgresDatabase DB = TestNodes.database();
   static final Path DATA = TestNodes.dataDir("yinxin-ca-");
-  static final int PORT = TestNodes.freePort();
+  static final int PORT = FreePorts.next();
   static final String BASE = "http://127.0.0.1:" + PORT;
   static final String OPERATOR = "op-" + UUID.randomUUID();
   static final String READER = "reader-" + UUID.randomUUID();

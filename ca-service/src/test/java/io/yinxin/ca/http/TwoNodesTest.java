@@ -7,6 +7,7 @@ import io.yinxin.audit.store.PostgresDatabase;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.testing.TestCsr;
 import io.yinxin.ca.testing.TestNodes;
+import io.yinxin.hsm.testing.FreePorts;
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -52,8 +53,8 @@ class TwoNodesTest {
 
   @BeforeAll
   static void startTwoNodes() {
-    int portA = TestNodes.freePort();
-    int portB = TestNodes.freePort();
+    int portA = FreePorts.next();
+    int portB = FreePorts.next();
     baseA = "http://127.0.0.1:" + portA;
     baseB = "http://127.0.0.1:" + portB;
     // The certificates name one public URL; each node serves it as if behind one load balancer.

@@ -3,7 +3,6 @@ package io.yinxin.ca.testing;
 import io.yinxin.audit.store.PostgresDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -55,14 +54,6 @@ public final class TestNodes {
   public static Path dataDir(String prefix) {
     try {
       return Files.createTempDirectory(prefix);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

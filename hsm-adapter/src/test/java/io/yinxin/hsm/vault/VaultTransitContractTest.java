@@ -12,6 +12,7 @@ import io.yinxin.hsm.KeySpec;
 import io.yinxin.hsm.Secret;
 import io.yinxin.hsm.SignatureAlgorithm;
 import io.yinxin.hsm.testing.FakeVaultTransitServer;
+import io.yinxin.hsm.testing.FreePorts;
 import io.yinxin.hsm.testing.JcaVerify;
 import io.yinxin.hsm.testing.KeyServiceContract;
 import java.util.EnumSet;
@@ -162,10 +163,7 @@ class VaultTransitContractTest extends KeyServiceContract {
 
   @Test
   void unreachableVaultIsBackendUnavailable() throws Exception {
-    int port;
-    try (var s = new java.net.ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = FreePorts.next();
     String address = "http://127.0.0.1:" + port;
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () ->

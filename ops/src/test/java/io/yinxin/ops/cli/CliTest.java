@@ -2,8 +2,8 @@ package io.yinxin.ops.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.yinxin.hsm.testing.FreePorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,20 +30,12 @@ import tools.jackson.databind.json.JsonMapper;
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class CliTest {
   private static final Path DIR = tempDir();
-  private static final int PORT = freePort();
+  private static final int PORT = FreePorts.next();
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private static Path tempDir() {
     try {
       return Files.createTempDirectory("yinxin-cli-");
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import io.yinxin.hsm.testing.FakeVaultTransitServer;
+import io.yinxin.hsm.testing.FreePorts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -134,7 +135,7 @@ class AlertingTest {
         .isEqualTo(200);
     exerciseTheNode(http);
 
-    int hookPort = Monitoring.freePort();
+    int hookPort = FreePorts.next();
     webhook = HttpServer.create(new InetSocketAddress("127.0.0.1", hookPort), 0);
     webhook.createContext(
         "/alerts",
@@ -146,7 +147,7 @@ class AlertingTest {
         });
     webhook.start();
 
-    int amPort = Monitoring.freePort();
+    int amPort = FreePorts.next();
     Path am = Files.createDirectories(DIR.resolve("alertmanager"));
     Files.writeString(
         am.resolve("alertmanager.yml"),
@@ -175,7 +176,7 @@ class AlertingTest {
             .redirectOutput(am.resolve("alertmanager.log").toFile())
             .start();
 
-    int promPort = Monitoring.freePort();
+    int promPort = FreePorts.next();
     Path prom = Files.createDirectories(DIR.resolve("prometheus"));
     // The shipped rules, each `for:` shortened to one second.
     Files.writeString(

@@ -1,7 +1,6 @@
 package io.yinxin.ops.monitoring;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,11 +28,5 @@ final class Monitoring {
       throw new IllegalStateException(command + " did not finish in 120 s");
     }
     return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }
