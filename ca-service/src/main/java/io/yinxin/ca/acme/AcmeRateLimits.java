@@ -1,12 +1,7 @@
 package io.yinxin.ca.acme;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.HexFormat;
+import io.yinxin.ca.TokenBuckets;
+import io.yinxin.ca.TokenBuckets.Bucket;
 import java.util.function.LongSupplier;
 
 /**
@@ -15,9 +10,7 @@ import java.util.function.LongSupplier;
  * /64, as one host usually holds a whole /64; new accounts also count by the /48 around it, the
  * block a site is usually given (and a tunnel broker hands out for free), which would otherwise
  * hold 65,536 /64s each with its own allowance (Let's Encrypt limits new registrations per /48
- * likewise). Buckets live in a cache bounded by entry count (least recently used out first), so a
- * scan from many addresses cannot grow the heap; a bucket that was evicted starts full again, which
- * only ever favours the client.
+ * likewise). The buckets are {@link TokenBuckets}, bounded in number.
  *
  * <p>Limits are per node: behind a load balancer with n nodes a client gets at most n times the
  * figure. That keeps the limiter off the database on every request, as Boulder's per-process limits
@@ -65,14 +58,11 @@ final class AcmeRateLimits {
   private record Key(Kind kind, String who) {}
 
   private final Limits limits;
-  private final LongSupplier nanos;
-  private final Cache<Key, Bucket> buckets;
+  private final TokenBuckets<Key> buckets;
 
   AcmeRateLimits(Limits limits, LongSupplier nanos, long maxKeys) {
     this.limits = limits;
-    this.nanos = nanos;
-    this.buckets =
-        Caffeine.newBuilder().maximumSize(maxKeys).expireAfterAccess(Duration.ofHours(2)).build();
+    this.buckets = new TokenBuckets<>(nanos, maxKeys);
   }
 
   /** Counts one request from an address; throws {@code rateLimited} beyond the limit. */
@@ -101,7 +91,7 @@ final class AcmeRateLimits {
     // The network's allowance is looked at first and spent only with the address's, so a refusal
     // by the network costs the address nothing.
     if (network != null) {
-      long wait = network.secondsUntil(1, nanos.getAsLong());
+      long wait = network.secondsUntil(1, buckets.now());
       if (wait > 0) {
         throw limited("new accounts from your network (IPv6 /48)", wait);
       }
@@ -114,13 +104,13 @@ final class AcmeRateLimits {
         3600,
         "new accounts from your address");
     if (network != null) {
-      network.take(nanos.getAsLong());
+      network.take(buckets.now());
     }
   }
 
   /** The /48 key of an IPv6 /64 key from {@link #prefix}; null for anything else. */
   static String ipv6Range(String prefix) {
-    return prefix.startsWith("v6:") ? "v6/48:" + prefix.substring(3, 3 + 12) : null;
+    return TokenBuckets.ipv6Range(prefix);
   }
 
   void newOrder(String accountId) {
@@ -142,7 +132,7 @@ final class AcmeRateLimits {
             limits.failedValidationsPerHour(),
             limits.failedValidationsPerHour(),
             3600);
-    long wait = b.secondsUntil(1, nanos.getAsLong());
+    long wait = b.secondsUntil(1, buckets.now());
     if (wait > 0) {
       throw limited("failed validations for this account", wait);
     }
@@ -156,21 +146,19 @@ final class AcmeRateLimits {
             limits.failedValidationsPerHour(),
             limits.failedValidationsPerHour(),
             3600)
-        .take(nanos.getAsLong());
+        .take(buckets.now());
   }
 
   private void take(Kind kind, String who, int burst, int rate, int periodSeconds, String what) {
     Bucket b = bucket(kind, who, burst, rate, periodSeconds);
-    long wait = b.take(nanos.getAsLong());
+    long wait = b.take(buckets.now());
     if (wait > 0) {
       throw limited(what, wait);
     }
   }
 
   private Bucket bucket(Kind kind, String who, int burst, int rate, int periodSeconds) {
-    return buckets.get(
-        new Key(kind, who),
-        k -> new Bucket(burst, rate / (periodSeconds * 1e9), nanos.getAsLong()));
+    return buckets.bucket(new Key(kind, who), burst, rate, periodSeconds);
   }
 
   private static AcmeProblem limited(String what, long retryAfterSeconds) {
@@ -180,63 +168,6 @@ final class AcmeRateLimits {
 
   /** The key an address counts under: itself for IPv4, its /64 for IPv6. */
   static String prefix(String address) {
-    String a = address == null ? "" : address;
-    int zone = a.indexOf('%');
-    if (zone >= 0) {
-      a = a.substring(0, zone);
-    }
-    // only IP literals reach getByName, so it never resolves a name
-    if (a.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}") || a.matches("[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")) {
-      try {
-        byte[] ip = InetAddress.getByName(a).getAddress();
-        return ip.length == 16
-            ? "v6:" + HexFormat.of().formatHex(Arrays.copyOf(ip, 8))
-            : "v4:" + HexFormat.of().formatHex(ip);
-      } catch (UnknownHostException e) {
-        // not a literal after all: counted under its text
-      }
-    }
-    return "other:" + a.substring(0, Math.min(a.length(), 64));
-  }
-
-  /** A token bucket; all methods synchronized, as several request threads share one. */
-  private static final class Bucket {
-    private final int capacity;
-    private final double perNano;
-    private double tokens;
-    private long last;
-
-    Bucket(int capacity, double perNano, long now) {
-      this.capacity = capacity;
-      this.perNano = perNano;
-      this.tokens = capacity;
-      this.last = now;
-    }
-
-    /** Takes one token; returns 0 if there was one, else the seconds until there is. */
-    synchronized long take(long now) {
-      refill(now);
-      if (tokens >= 1) {
-        tokens -= 1;
-        return 0;
-      }
-      return waitFor(1);
-    }
-
-    synchronized long secondsUntil(int n, long now) {
-      refill(now);
-      return tokens >= n ? 0 : waitFor(n);
-    }
-
-    private void refill(long now) {
-      if (now > last) {
-        tokens = Math.min(capacity, tokens + (now - last) * perNano);
-        last = now;
-      }
-    }
-
-    private long waitFor(int n) {
-      return Math.max(1, (long) Math.ceil((n - tokens) / perNano / 1e9));
-    }
+    return TokenBuckets.addressKey(address);
   }
 }
