@@ -15,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@code yinxin_ca_ocsp_responses_total{status,source}}: status good, revoked, unknown,
  *       several, malformed, unauthorized, try_later or internal_error; source cached (an answer
  *       signed before) or signed (signed for this request)
+ *   <li>{@code yinxin_ca_ocsp_limited_total}: requests answered {@code tryLater} because their
+ *       client address, or the node, had asked for too many answers signed on request
  *   <li>{@code yinxin_ca_acme_orders_total{event,result}}: event created or finalized
  * </ul>
  *
@@ -87,6 +89,15 @@ public final class CaMetrics {
                       "cached")
                 })[cached ? 1 : 0]
         .increment();
+  }
+
+  private static final Counter OCSP_LIMITED =
+      Counter.builder("yinxin.ca.ocsp.limited")
+          .description("OCSP requests answered tryLater, over the fresh-signature limit")
+          .register(REGISTRY);
+
+  public static void ocspLimited() {
+    OCSP_LIMITED.increment();
   }
 
   public static void acmeOrder(String event, boolean ok) {

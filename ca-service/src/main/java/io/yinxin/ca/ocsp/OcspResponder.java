@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * follow {@code ca.status_changes}). A request with a nonce (RFC 8954, 1 to 32 octets) gets a fresh
  * response echoing it.
  *
+ * <p>Answers signed on request (a nonce, several certificates, a first request, a serial never
+ * issued) are limited per client address and per node ({@link OcspLimits}). Beyond the limit a
+ * request with a nonce about one certificate gets the cached answer without the nonce (RFC 5019
+ * §2.2.1: a responder may ignore nonces), and the rest get {@code tryLater}.
+ *
  * <p>Never throws for bad input: every answer is a DER OCSPResponse ({@code malformedRequest},
  * {@code unauthorized} for a CA this responder does not serve, {@code internalError}).
  *
@@ -57,6 +62,7 @@ public final class OcspResponder implements AutoCloseable {
   private final OcspCache cache;
   private final OcspSigner signer;
   private final OcspRefresher refresher;
+  private final OcspLimits limits;
 
   /**
    * An answer to one request.
@@ -77,6 +83,7 @@ public final class OcspResponder implements AutoCloseable {
    * @param refreshBefore a cached response is replaced this long before its nextUpdate
    * @param maxCached most cached responses: the cache holds at most this many typical answers'
    *     bytes, evicting one entry at a time
+   * @param limits answers signed on request, per client address and per node
    */
   public OcspResponder(
       Hierarchy hierarchy,
@@ -85,7 +92,9 @@ public final class OcspResponder implements AutoCloseable {
       AuditLog audit,
       Duration validity,
       Duration refreshBefore,
-      int maxCached) {
+      int maxCached,
+      OcspLimits limits) {
+    this.limits = limits;
     // About 1 KiB per answer (ECDSA P-256 with the signer's certificate) plus bookkeeping.
     this.cache = new OcspCache(Math.max(1L << 20, (long) maxCached * 1200L));
     this.signer = new OcspSigner(hierarchy, store, keys, audit, validity);
@@ -108,14 +117,15 @@ public final class OcspResponder implements AutoCloseable {
    *
    * @param encoded the request's base64, percent-decoded and without padding (one key per request)
    * @param decode turns it into DER when it is not known yet
+   * @param client the client's address, for {@link OcspLimits}
    */
-  public Answer respondEncoded(String encoded, Supplier<byte[]> decode) {
+  public Answer respondEncoded(String encoded, Supplier<byte[]> decode, String client) {
     OcspCache.Entry hit = cache.front(encoded, Instant.now());
     if (hit != null) {
       CaMetrics.ocsp(hit.status(), true);
       return answer(hit);
     }
-    Internal a = respondInternal(decode.get());
+    Internal a = respondInternal(decode.get(), client);
     if (a.entry() != null && cache.live(a.key(), a.entry())) {
       cache.putFront(encoded, a.key(), a.entry());
       return answer(a.entry());
@@ -123,9 +133,18 @@ public final class OcspResponder implements AutoCloseable {
     return new Answer(a.der(), Optional.empty());
   }
 
-  /** Answers one DER OCSPRequest with a DER OCSPResponse. */
+  /** Answers one DER OCSPRequest with a DER OCSPResponse, for this node itself (not limited). */
   public byte[] respond(byte[] requestDer) {
-    return respondInternal(requestDer).der();
+    return respond(requestDer, null);
+  }
+
+  /**
+   * Answers one DER OCSPRequest with a DER OCSPResponse.
+   *
+   * @param client the client's address, for {@link OcspLimits}; null for this node itself
+   */
+  public byte[] respond(byte[] requestDer, String client) {
+    return respondInternal(requestDer, client).der();
   }
 
   private static Answer answer(OcspCache.Entry e) {
@@ -137,7 +156,7 @@ public final class OcspResponder implements AutoCloseable {
     return new Internal(der, null, null);
   }
 
-  private Internal respondInternal(byte[] requestDer) {
+  private Internal respondInternal(byte[] requestDer, String client) {
     Optional<OcspRequests.Parsed> parsed = OcspRequests.parse(requestDer);
     if (parsed.isEmpty()) {
       CaMetrics.ocsp("malformed", false);
@@ -151,18 +170,30 @@ public final class OcspResponder implements AutoCloseable {
         return plain(UNAUTHORIZED);
       }
       Instant now = Instant.now();
+      CertificateID id = req.ids()[0];
+      OcspCache.Key key =
+          new OcspCache.Key(r.get().ca().name(), id.getSerialNumber(), id.getHashAlgOID());
       if (!req.single()) {
+        if (!limits.maySign(client)) {
+          // Over the limit: one certificate's cached answer, without the nonce, is still true.
+          // Not as a cache entry: a GET spelling with a nonce is not kept in the front cache.
+          OcspCache.Entry hit = req.ids().length == 1 ? cache.get(key) : null;
+          return hit != null && now.isBefore(hit.nextUpdate())
+              ? plain(cached(new Internal(hit.response(), key, hit)).der())
+              : limited();
+        }
         OcspSigner.Signed several = signer.sign(r.get(), req.ids(), req.nonce(), now);
         CaMetrics.ocsp(several.status(), false);
         return plain(several.der());
       }
-      CertificateID id = req.ids()[0];
-      OcspCache.Key key =
-          new OcspCache.Key(r.get().ca().name(), id.getSerialNumber(), id.getHashAlgOID());
       OcspCache.Entry hit = cache.get(key);
       if (hit != null && now.isBefore(hit.refreshAt())) {
-        CaMetrics.ocsp(hit.status(), true);
-        return new Internal(hit.response(), key, hit);
+        return cached(new Internal(hit.response(), key, hit));
+      }
+      if (!limits.maySign(client)) {
+        return hit != null && now.isBefore(hit.nextUpdate())
+            ? cached(new Internal(hit.response(), key, hit))
+            : limited();
       }
       OcspRefresher.Fresh fresh;
       try {
@@ -171,8 +202,7 @@ public final class OcspResponder implements AutoCloseable {
         // The signer cannot sign (its key backend down): an answer signed before that is still
         // within its validity is still true and still verifies; serve it.
         if (hit != null && now.isBefore(hit.nextUpdate())) {
-          CaMetrics.ocsp(hit.status(), true);
-          return new Internal(hit.response(), key, hit);
+          return cached(new Internal(hit.response(), key, hit));
         }
         throw e;
       }
@@ -189,6 +219,18 @@ public final class OcspResponder implements AutoCloseable {
       CaMetrics.ocsp("internal_error", false);
       return plain(INTERNAL_ERROR);
     }
+  }
+
+  private static Internal cached(Internal a) {
+    CaMetrics.ocsp(a.entry().status(), true);
+    return a;
+  }
+
+  /** RFC 6960 §2.3 tryLater: this client, or every client, asked for too many fresh signatures. */
+  private static Internal limited() {
+    CaMetrics.ocsp("try_later", false);
+    CaMetrics.ocspLimited();
+    return plain(TRY_LATER);
   }
 
   /**
@@ -233,7 +275,6 @@ public final class OcspResponder implements AutoCloseable {
     return cache.frontSize();
   }
 
-  /** Responses in the cache now. */
   /** The soonest nextUpdate among the answers signed ahead (empty when none is cached). */
   public Optional<Instant> earliestNextUpdate() {
     Instant min = null;
@@ -246,6 +287,7 @@ public final class OcspResponder implements AutoCloseable {
     return Optional.ofNullable(min);
   }
 
+  /** Responses in the cache now. */
   public int cached() {
     return cache.size();
   }

@@ -45,7 +45,7 @@ public final class OcspServlet extends HttpServlet {
   protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
     // An oversized request is answered like any malformed one (an empty body does not parse).
     byte[] body = io.yinxin.ca.Bodies.read(req, MAX_REQUEST).orElse(new byte[0]);
-    answer(resp, responder().respond(body));
+    answer(resp, responder().respond(body, req.getRemoteAddr()));
   }
 
   @Override
@@ -71,7 +71,8 @@ public final class OcspServlet extends HttpServlet {
       end--;
     }
     String key = canonical.substring(0, end);
-    OcspResponder.Answer a = responder().respondEncoded(key, () -> decode(key));
+    OcspResponder.Answer a =
+        responder().respondEncoded(key, () -> decode(key), req.getRemoteAddr());
     a.cacheable().ifPresent(c -> cachingHeaders(resp, c, Instant.now()));
     answer(resp, a.der());
   }

@@ -199,7 +199,19 @@ public class CaAutoConfiguration {
       java.util.concurrent.ThreadPoolExecutor caOcspPresign) {
     OcspResponder o =
         new OcspResponder(
-            h, store, keys, audit, p.ocspValidity(), p.ocspRefreshBefore(), p.ocspCacheSize());
+            h,
+            store,
+            keys,
+            audit,
+            p.ocspValidity(),
+            p.ocspRefreshBefore(),
+            p.ocspCacheSize(),
+            new io.yinxin.ca.ocsp.OcspLimits(
+                p.ocspLimits().perAddressPerSecond(),
+                p.ocspLimits().perAddressBurst(),
+                p.ocspLimits().perSecond(),
+                System::nanoTime,
+                100_000));
     o.follow(r);
     o.follow(feed);
     issuance.onIssued((ca, serial) -> caOcspPresign.execute(() -> o.presign(ca, serial)));

@@ -82,14 +82,7 @@ class ServiceRenewalTest {
     Hierarchy b = node();
     b.load();
     OcspResponder responderB =
-        new OcspResponder(
-            b,
-            CaStore.open(ds),
-            keys,
-            integrator::append,
-            Duration.ofHours(24),
-            Duration.ofHours(8),
-            1000);
+        TestNodes.ocspResponder(b, CaStore.open(ds), keys, integrator::append);
     X509CertificateHolder before = b.service("ocsp-citizen").orElseThrow().certificate();
     X509CertificateHolder first = signerOf(responderB, b);
     assertThat(first).isEqualTo(before);

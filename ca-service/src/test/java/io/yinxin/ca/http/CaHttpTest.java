@@ -77,6 +77,9 @@ class CaHttpTest {
     r.add("yinxin.ca.init-on-start", () -> "true");
     r.add("yinxin.ca.crl-partition-size", () -> "4");
     r.add("yinxin.ca.ocsp-key-use-interval", () -> "1h"); // the test records the tally itself
+    // A token back a second, so that a flooding address stays refused while the test looks.
+    r.add("yinxin.ca.ocsp-limits.per-address-per-second", () -> "1");
+    r.add("yinxin.ca.ocsp-limits.per-address-burst", () -> "100");
     r.add("yinxin.ca.operators[0].name", () -> "ra-1");
     r.add("yinxin.ca.operators[0].token-sha256", () -> sha(OPERATOR));
     r.add("yinxin.ca.operators[0].scopes", () -> "ca:issue,ca:revoke,ca:read,ca:crl");
@@ -515,6 +518,180 @@ class CaHttpTest {
         .body();
   }
 
+  /**
+   * Answers signed on request are limited per client address (here a burst of 100, then one a
+   * second): a flood of made-up serials from one address gets {@code tryLater}, that address still
+   * gets every cached answer (without its nonce), and another address is not held up.
+   */
+  @Test
+  void aFloodOfFreshSignaturesFromOneAddressGetsTryLaterAndNobodyElseIsHeldUp() throws Exception {
+    Path dir = citizenOcspDir();
+    issueCitizenInto(dir, "citizen-sign", "孙十三");
+    OpenSsl.Result first =
+        OpenSsl.run(
+            dir,
+            "ocsp",
+            "-issuer",
+            "ca.pem",
+            "-cert",
+            "leaf.pem",
+            "-no_nonce",
+            "-url",
+            BASE + "/ca/ocsp",
+            "-CAfile",
+            "chain.pem",
+            "-reqout",
+            "leaf-req.der");
+    assertThat(first.output()).as(first.output()).contains("leaf.pem: good");
+    org.bouncycastle.cert.ocsp.CertificateID leafId =
+        new org.bouncycastle.cert.ocsp.OCSPReq(Files.readAllBytes(dir.resolve("leaf-req.der")))
+            .getRequestList()[0].getCertID();
+
+    // From 127.0.0.2: serials the CA never issued, each answer signed for its request.
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    int signed = 0;
+    int tryLater = 0;
+    long start = System.nanoTime();
+    for (int i = 0; i < 1000 && tryLater < 5; i++) {
+      OCSPResp r = new OCSPResp(postFrom("127.0.0.2", unknownSerialRequest(leafId, random)));
+      if (r.getStatus() == OCSPResp.SUCCESSFUL) {
+        assertThat(
+                ((org.bouncycastle.cert.ocsp.BasicOCSPResp) r.getResponseObject())
+                    .getResponses()[0].getCertStatus())
+            .isInstanceOf(org.bouncycastle.cert.ocsp.UnknownStatus.class);
+        signed++;
+      } else {
+        assertThat(r.getStatus()).isEqualTo(OCSPResp.TRY_LATER);
+        tryLater++;
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertThat(tryLater).as("tryLater after %d signed in %.1f s", signed, seconds).isEqualTo(5);
+    assertThat(signed).isBetween(100, 100 + (int) Math.ceil(seconds) + 1);
+
+    // openssl reads the refusal as the responder's status tryLater (3).
+    Files.write(
+        dir.resolve("later.der"),
+        afterRefusal(
+            leafId,
+            random,
+            unknownSerialRequest(leafId, random),
+            r -> r.getStatus() == OCSPResp.TRY_LATER));
+    assertThat(OpenSsl.run(dir, "ocsp", "-respin", "later.der", "-resp_text").output())
+        .containsIgnoringCase("trylater (3)");
+    // Two certificates in one request need a signature of their own: tryLater.
+    byte[] two =
+        new org.bouncycastle.cert.ocsp.OCSPReqBuilder()
+            .addRequest(leafId)
+            .addRequest(
+                new org.bouncycastle.cert.ocsp.OCSPReq(unknownSerialRequest(leafId, random))
+                    .getRequestList()[0].getCertID())
+            .build()
+            .getEncoded();
+    afterRefusal(leafId, random, two, r -> r.getStatus() == OCSPResp.TRY_LATER);
+    // A nonce request about the certificate: its cached answer, without the nonce, still true.
+    Files.write(
+        dir.resolve("cached.der"),
+        afterRefusal(
+            leafId,
+            random,
+            withNonce(leafId, 16),
+            r ->
+                r.getStatus() == OCSPResp.SUCCESSFUL
+                    && ((org.bouncycastle.cert.ocsp.BasicOCSPResp) r.getResponseObject())
+                            .getExtension(
+                                org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers.id_pkix_ocsp_nonce)
+                        == null));
+    OpenSsl.Result cached =
+        OpenSsl.run(
+            dir,
+            "ocsp",
+            "-respin",
+            "cached.der",
+            "-issuer",
+            "ca.pem",
+            "-cert",
+            "leaf.pem",
+            "-CAfile",
+            "chain.pem",
+            "-resp_text");
+    assertThat(cached.output())
+        .as(cached.output())
+        .contains("Response verify OK")
+        .contains("leaf.pem: good")
+        .doesNotContain("OCSP Nonce");
+
+    // 127.0.0.1 is another address: its nonce request about a serial never issued is signed.
+    assertThat(ocsp(dir, "-serial", "0x5eed5eed5eed5eed")).contains("0x5eed5eed5eed5eed: unknown");
+  }
+
+  /**
+   * The answer to {@code request} from 127.0.0.2 sent right after that address was refused (made-up
+   * serials sent until one is answered tryLater); sent again, after another refusal, while the
+   * answer is not {@code limited} (a token may come back in between), five times at most.
+   */
+  private static byte[] afterRefusal(
+      org.bouncycastle.cert.ocsp.CertificateID like,
+      java.security.SecureRandom random,
+      byte[] request,
+      AnswerCheck limited)
+      throws Exception {
+    for (int attempt = 0; attempt < 5; attempt++) {
+      int sent = 0;
+      while (new OCSPResp(postFrom("127.0.0.2", unknownSerialRequest(like, random))).getStatus()
+          != OCSPResp.TRY_LATER) {
+        assertThat(++sent).as("made-up serials answered before a refusal").isLessThan(10);
+      }
+      byte[] answer = postFrom("127.0.0.2", request);
+      if (limited.test(new OCSPResp(answer))) {
+        return answer;
+      }
+    }
+    throw new AssertionError("never answered as an address over its limit is");
+  }
+
+  /** Whether an OCSP answer is as expected. */
+  private interface AnswerCheck {
+    boolean test(OCSPResp answer) throws Exception;
+  }
+
+  /** A request about a random 64-bit serial of {@code like}'s issuer, which it never issued. */
+  private static byte[] unknownSerialRequest(
+      org.bouncycastle.cert.ocsp.CertificateID like, java.security.SecureRandom random)
+      throws Exception {
+    return new org.bouncycastle.cert.ocsp.OCSPReqBuilder()
+        .addRequest(
+            org.bouncycastle.cert.ocsp.CertificateID.deriveCertificateID(
+                like, new java.math.BigInteger(64, random).setBit(63)))
+        .build()
+        .getEncoded();
+  }
+
+  /**
+   * POSTs an OCSP request to the node from {@code local}, another address of the loopback network
+   * (127.0.0.0/8), so that the node sees another client; the answer's body.
+   */
+  private static byte[] postFrom(String local, byte[] request) throws IOException {
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.bind(new java.net.InetSocketAddress(local, 0));
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", PORT), 5_000);
+      s.setSoTimeout(20_000);
+      s.getOutputStream()
+          .write(
+              ("POST /ca/ocsp HTTP/1.1\r\nHost: 127.0.0.1:"
+                      + PORT
+                      + "\r\nContent-Type: application/ocsp-request\r\nContent-Length: "
+                      + request.length
+                      + "\r\nConnection: close\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      s.getOutputStream().write(request);
+      byte[] all = s.getInputStream().readAllBytes();
+      String head = new String(all, java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertThat(head).startsWith("HTTP/1.1 200");
+      return java.util.Arrays.copyOfRange(all, head.indexOf("\r\n\r\n") + 4, all.length);
+    }
+  }
+
   @Test
   void aCachedGetAnswerIsReplacedAsSoonAsTheCertificateIsRevoked() throws Exception {
     Path dir = work();
@@ -703,15 +880,7 @@ class CaHttpTest {
             return keyService.health();
           }
         };
-    responder[0] =
-        new io.yinxin.ca.ocsp.OcspResponder(
-            hierarchy,
-            caStore,
-            racing,
-            auditLog,
-            java.time.Duration.ofHours(24),
-            java.time.Duration.ofHours(8),
-            1000);
+    responder[0] = TestNodes.ocspResponder(hierarchy, caStore, racing, auditLog);
     responder[0].presign("citizen", serial);
     assertThat(raced).isTrue();
     org.bouncycastle.cert.ocsp.CertificateID id =
@@ -1458,14 +1627,19 @@ class CaHttpTest {
   }
 
   private static String ocsp(Path dir, String leaf) throws IOException {
+    return ocsp(dir, "-cert", leaf);
+  }
+
+  /** openssl's OCSP request about {@code -cert file} or {@code -serial n}, with a nonce. */
+  private static String ocsp(Path dir, String option, String value) throws IOException {
     OpenSsl.Result r =
         OpenSsl.run(
             dir,
             "ocsp",
             "-issuer",
             "ca.pem",
-            "-cert",
-            leaf,
+            option,
+            value,
             "-url",
             BASE + "/ca/ocsp",
             "-CAfile",

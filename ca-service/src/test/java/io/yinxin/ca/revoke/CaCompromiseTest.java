@@ -127,9 +127,7 @@ class CaCompromiseTest {
             Duration.ofDays(1),
             Duration.ofHours(1),
             Duration.ofDays(30));
-    OcspResponder ocsp =
-        new OcspResponder(
-            h, store, keys, integrator::append, Duration.ofHours(24), Duration.ofHours(8), 1000);
+    OcspResponder ocsp = TestNodes.ocspResponder(h, store, keys, integrator::append);
     ocsp.follow(r);
     ocsp.follow(feed);
     return new Node(

@@ -6,9 +6,29 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** What a CA node under test needs: a fresh database, a data directory, free ports. */
+/** What a CA node under test needs: a fresh database, a data directory, an OCSP responder. */
 public final class TestNodes {
   private TestNodes() {}
+
+  /**
+   * An OCSP responder as a node makes one (answers valid 24 h, re-signed 8 h ahead, 1,000 cached),
+   * without limits on answers signed on request.
+   */
+  public static io.yinxin.ca.ocsp.OcspResponder ocspResponder(
+      io.yinxin.ca.hierarchy.Hierarchy hierarchy,
+      io.yinxin.ca.store.CaStore store,
+      io.yinxin.hsm.KeyService keys,
+      io.yinxin.audit.AuditLog audit) {
+    return new io.yinxin.ca.ocsp.OcspResponder(
+        hierarchy,
+        store,
+        keys,
+        audit,
+        java.time.Duration.ofHours(24),
+        java.time.Duration.ofHours(8),
+        1000,
+        io.yinxin.ca.ocsp.OcspLimits.NONE);
+  }
 
   /**
    * A valid, unrevoked certificate row issued now for a day, with a placeholder DER: for tests of

@@ -600,6 +600,10 @@ public final class CaBench {
                       MessageDigest.getInstance("SHA-256")
                           .digest(TOKEN.getBytes(StandardCharsets.UTF_8))));
       cmd.add("--yinxin.ca.operators[0].scopes=ca:issue,ca:read,ca:revoke,ca:crl,ca:emergency");
+      // The benchmarks measure signing, not the limit on answers signed per client address.
+      cmd.add("--yinxin.ca.ocsp-limits.per-address-per-second=1000000");
+      cmd.add("--yinxin.ca.ocsp-limits.per-address-burst=1000000");
+      cmd.add("--yinxin.ca.ocsp-limits.per-second=1000000");
       cmd.addAll(List.of(settings));
       if (backend.equals("pkcs11")) {
         cmd.add("--yinxin.keys.pkcs11.library=" + System.getenv("YINXIN_BENCH_MODULE"));
