@@ -3,6 +3,7 @@ package io.yinxin.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.yinxin.hsm.testing.FreePorts;
+import io.yinxin.hsm.testing.LoopbackClient;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,6 +43,10 @@ class NodeStartsTest {
     // The TSA's tally of tokens is recorded every half second, not every minute, so that the idle
     // node test sees it within seconds.
     r.add("yinxin.sign.tsa.key-use-interval", () -> "500ms");
+    // A burst that the idle-node test's 200 time stamps from 127.0.0.1 fit in; five a second leave
+    // room for the node's own checkpoint time stamps from there.
+    r.add("yinxin.sign.tsa.limits.per-address-per-second", () -> "5");
+    r.add("yinxin.sign.tsa.limits.per-address-burst", () -> "300");
   }
 
   @LocalServerPort int port;
@@ -278,6 +283,60 @@ class NodeStartsTest {
                 HttpRequest.newBuilder(URI.create(tsaUrl)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     assertThat(get.statusCode()).isEqualTo(405);
+  }
+
+  /**
+   * Every time-stamp token is a signature anyone may ask for: one address gets its burst (here 300,
+   * then five a second), then 429 with Retry-After; another address is still stamped, and openssl
+   * verifies its token.
+   */
+  @Test
+  void aFloodOfTimeStampRequestsFromOneAddressGets429AndAnotherAddressIsStillStamped()
+      throws Exception {
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    Path dir = Files.createTempDirectory(DATA, "tsa-flood-");
+    Files.writeString(dir.resolve("doc.txt"), "licence 2026-0044");
+    assertThat(
+            openssl(dir, "ts", "-query", "-data", "doc.txt", "-sha256", "-cert", "-out", "q.tsq")[
+                0])
+        .isEqualTo("0");
+    byte[] query = Files.readAllBytes(dir.resolve("q.tsq"));
+    int stamped = 0;
+    LoopbackClient.Answer refused = null;
+    long start = System.nanoTime();
+    for (int i = 0; i < 1000 && refused == null; i++) {
+      LoopbackClient.Answer a =
+          LoopbackClient.post("127.0.0.2", port, "/tsa", "application/timestamp-query", query);
+      if (a.status() == 200) {
+        stamped++;
+      } else {
+        refused = a;
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertThat(refused).as("refused after %d tokens in %.1f s", stamped, seconds).isNotNull();
+    assertThat(stamped).isBetween(300, 300 + (int) Math.ceil(5 * seconds) + 1);
+    assertThat(refused.status()).isEqualTo(429);
+    assertThat(refused.header("Retry-After")).hasValue("1");
+    assertThat(new String(refused.body(), java.nio.charset.StandardCharsets.UTF_8))
+        .contains("\"code\":\"RATE_LIMITED\"");
+
+    HttpResponse<byte[]> other =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(field(dev, "tsaUrl")))
+                    .header("Content-Type", "application/timestamp-query")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(query))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(other.statusCode()).isEqualTo(200);
+    Files.write(dir.resolve("r.tsr"), other.body());
+    writeRootPem(dev, dir.resolve("root.pem"));
+    assertThat(
+            openssl(
+                dir, "ts", "-verify", "-queryfile", "q.tsq", "-in", "r.tsr", "-CAfile", "root.pem")[
+                1])
+        .contains("Verification: OK");
   }
 
   /**

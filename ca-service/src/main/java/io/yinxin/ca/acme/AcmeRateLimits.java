@@ -1,7 +1,7 @@
 package io.yinxin.ca.acme;
 
-import io.yinxin.ca.TokenBuckets;
-import io.yinxin.ca.TokenBuckets.Bucket;
+import io.yinxin.audit.access.TokenBuckets;
+import io.yinxin.audit.access.TokenBuckets.Bucket;
 import java.util.function.LongSupplier;
 
 /**

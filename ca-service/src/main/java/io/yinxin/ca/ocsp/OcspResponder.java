@@ -1,6 +1,7 @@
 package io.yinxin.ca.ocsp;
 
 import io.yinxin.audit.AuditLog;
+import io.yinxin.audit.access.AddressLimits;
 import io.yinxin.ca.CaMetrics;
 import io.yinxin.ca.hierarchy.Hierarchy;
 import io.yinxin.ca.ocsp.OcspSigner.Responder;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * response echoing it.
  *
  * <p>Answers signed on request (a nonce, several certificates, a first request, a serial never
- * issued) are limited per client address and per node ({@link OcspLimits}). Beyond the limit a
+ * issued) are limited per client address and per node ({@link AddressLimits}). Beyond the limit a
  * request with a nonce about one certificate gets the cached answer without the nonce (RFC 5019
  * §2.2.1: a responder may ignore nonces), and the rest get {@code tryLater}.
  *
@@ -62,7 +63,7 @@ public final class OcspResponder implements AutoCloseable {
   private final OcspCache cache;
   private final OcspSigner signer;
   private final OcspRefresher refresher;
-  private final OcspLimits limits;
+  private final AddressLimits limits;
 
   /**
    * An answer to one request.
@@ -93,7 +94,7 @@ public final class OcspResponder implements AutoCloseable {
       Duration validity,
       Duration refreshBefore,
       int maxCached,
-      OcspLimits limits) {
+      AddressLimits limits) {
     this.limits = limits;
     // About 1 KiB per answer (ECDSA P-256 with the signer's certificate) plus bookkeeping.
     this.cache = new OcspCache(Math.max(1L << 20, (long) maxCached * 1200L));
@@ -117,7 +118,7 @@ public final class OcspResponder implements AutoCloseable {
    *
    * @param encoded the request's base64, percent-decoded and without padding (one key per request)
    * @param decode turns it into DER when it is not known yet
-   * @param client the client's address, for {@link OcspLimits}
+   * @param client the client's address, for {@link AddressLimits}
    */
   public Answer respondEncoded(String encoded, Supplier<byte[]> decode, String client) {
     OcspCache.Entry hit = cache.front(encoded, Instant.now());
@@ -141,7 +142,7 @@ public final class OcspResponder implements AutoCloseable {
   /**
    * Answers one DER OCSPRequest with a DER OCSPResponse.
    *
-   * @param client the client's address, for {@link OcspLimits}; null for this node itself
+   * @param client the client's address, for {@link AddressLimits}; null for this node itself
    */
   public byte[] respond(byte[] requestDer, String client) {
     return respondInternal(requestDer, client).der();
@@ -174,7 +175,7 @@ public final class OcspResponder implements AutoCloseable {
       OcspCache.Key key =
           new OcspCache.Key(r.get().ca().name(), id.getSerialNumber(), id.getHashAlgOID());
       if (!req.single()) {
-        if (!limits.maySign(client)) {
+        if (limits.take(client) > 0) {
           // Over the limit: one certificate's cached answer, without the nonce, is still true.
           // Not as a cache entry: a GET spelling with a nonce is not kept in the front cache.
           OcspCache.Entry hit = req.ids().length == 1 ? cache.get(key) : null;
@@ -190,7 +191,7 @@ public final class OcspResponder implements AutoCloseable {
       if (hit != null && now.isBefore(hit.refreshAt())) {
         return cached(new Internal(hit.response(), key, hit));
       }
-      if (!limits.maySign(client)) {
+      if (limits.take(client) > 0) {
         return hit != null && now.isBefore(hit.nextUpdate())
             ? cached(new Internal(hit.response(), key, hit))
             : limited();

@@ -206,12 +206,7 @@ public class CaAutoConfiguration {
             p.ocspValidity(),
             p.ocspRefreshBefore(),
             p.ocspCacheSize(),
-            new io.yinxin.ca.ocsp.OcspLimits(
-                p.ocspLimits().perAddressPerSecond(),
-                p.ocspLimits().perAddressBurst(),
-                p.ocspLimits().perSecond(),
-                System::nanoTime,
-                100_000));
+            p.ocspLimits().limits());
     o.follow(r);
     o.follow(feed);
     issuance.onIssued((ca, serial) -> caOcspPresign.execute(() -> o.presign(ca, serial)));

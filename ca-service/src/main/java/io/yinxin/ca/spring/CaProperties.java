@@ -29,7 +29,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param ocspRefreshBefore cached OCSP responses are re-signed this long before nextUpdate, so a
  *     client always gets at least this much validity
  * @param ocspCacheSize how many typical answers the OCSP cache holds (bounded by bytes)
- * @param ocspLimits {@code yinxin.ca.ocsp-limits.*}: answers signed on request, per node
+ * @param ocspLimits {@code yinxin.ca.ocsp-limits.*}: OCSP answers signed on request (one with a
+ *     nonce, one about several certificates, the first answer for a certificate, any answer for a
+ *     serial never issued), per node; cached answers are never limited
  * @param ocspKeyUseInterval how often the OCSP signatures made are recorded, as one {@code
  *     KEY_USED} audit event per signer key with their count
  * @param serviceRenewalInterval how often this node checks whether an OCSP signer or TSA
@@ -56,28 +58,13 @@ public record CaProperties(
     @DefaultValue("24h") Duration ocspValidity,
     @DefaultValue("8h") Duration ocspRefreshBefore,
     @DefaultValue("1000000") int ocspCacheSize,
-    @DefaultValue OcspLimits ocspLimits,
+    @DefaultValue io.yinxin.audit.spring.AddressLimitSettings ocspLimits,
     @DefaultValue("1m") Duration ocspKeyUseInterval,
     @DefaultValue("1h") Duration serviceRenewalInterval,
     @DefaultValue List<CaOperators.Operator> operators,
     @DefaultValue("false") boolean generateDevToken,
     @DefaultValue("") String issuerUri,
     @DefaultValue Acme acme) {
-
-  /**
-   * How many OCSP answers may be signed on request (one with a nonce, one about several
-   * certificates, the first answer for a certificate, any answer for a serial never issued), per
-   * node: cached answers are never limited. Beyond a limit a nonce request about one certificate
-   * gets its cached answer without the nonce, and the rest {@code tryLater}.
-   *
-   * @param perAddressPerSecond per client address (IPv6: per /64) per second
-   * @param perAddressBurst how many one address may have at once
-   * @param perSecond for all addresses together, per second (and at once)
-   */
-  public record OcspLimits(
-      @DefaultValue("20") int perAddressPerSecond,
-      @DefaultValue("100") int perAddressBurst,
-      @DefaultValue("1000") int perSecond) {}
 
   /**
    * {@code yinxin.ca.acme.*}: the RFC 8555 server for TLS server certificates.

@@ -667,29 +667,13 @@ class CaHttpTest {
         .getEncoded();
   }
 
-  /**
-   * POSTs an OCSP request to the node from {@code local}, another address of the loopback network
-   * (127.0.0.0/8), so that the node sees another client; the answer's body.
-   */
+  /** POSTs an OCSP request to the node from {@code local} (127.0.0.0/8); the answer's body. */
   private static byte[] postFrom(String local, byte[] request) throws IOException {
-    try (java.net.Socket s = new java.net.Socket()) {
-      s.bind(new java.net.InetSocketAddress(local, 0));
-      s.connect(new java.net.InetSocketAddress("127.0.0.1", PORT), 5_000);
-      s.setSoTimeout(20_000);
-      s.getOutputStream()
-          .write(
-              ("POST /ca/ocsp HTTP/1.1\r\nHost: 127.0.0.1:"
-                      + PORT
-                      + "\r\nContent-Type: application/ocsp-request\r\nContent-Length: "
-                      + request.length
-                      + "\r\nConnection: close\r\n\r\n")
-                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      s.getOutputStream().write(request);
-      byte[] all = s.getInputStream().readAllBytes();
-      String head = new String(all, java.nio.charset.StandardCharsets.ISO_8859_1);
-      assertThat(head).startsWith("HTTP/1.1 200");
-      return java.util.Arrays.copyOfRange(all, head.indexOf("\r\n\r\n") + 4, all.length);
-    }
+    io.yinxin.hsm.testing.LoopbackClient.Answer a =
+        io.yinxin.hsm.testing.LoopbackClient.post(
+            local, PORT, "/ca/ocsp", "application/ocsp-request", request);
+    assertThat(a.status()).isEqualTo(200);
+    return a.body();
   }
 
   @Test

@@ -27,7 +27,7 @@ public final class TestNodes {
         java.time.Duration.ofHours(24),
         java.time.Duration.ofHours(8),
         1000,
-        io.yinxin.ca.ocsp.OcspLimits.NONE);
+        io.yinxin.audit.access.AddressLimits.NONE);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.yinxin.sign.http;
 
+import io.yinxin.audit.access.AddressLimits;
 import io.yinxin.sign.SignException;
 import io.yinxin.sign.tsa.TimeStampAuthority;
 import jakarta.servlet.http.HttpServlet;
@@ -13,7 +14,9 @@ import java.util.Locale;
  * {@code POST /tsa}: RFC 3161 over HTTP (§3.4): {@code application/timestamp-query} in, {@code
  * application/timestamp-reply} out. A bad request is answered in the protocol (a rejection), with
  * HTTP 200 as RFC 3161 clients expect; only a body over the limit is refused, with 413 problem+json
- * ({@code TOO_LARGE}) before it is read further, and another content type with 415.
+ * ({@code TOO_LARGE}) before it is read further, another content type with 415, and a client
+ * address over its {@link AddressLimits} (every token is a signature anyone may ask for) with 429
+ * ({@code RATE_LIMITED}) and {@code Retry-After}.
  *
  * <p>A plain servlet, like the CA's OCSP responder, not a Spring MVC handler: a time stamp is a few
  * hundred microseconds of work, and handler mapping, content negotiation and the response entity
@@ -26,15 +29,21 @@ public final class TsaServlet extends HttpServlet {
 
   private final transient java.util.function.Supplier<TimeStampAuthority> source;
   private final int maxRequestBytes;
+  private final transient AddressLimits limits;
   private transient volatile TimeStampAuthority tsa;
 
   /**
    * @param source the authority, looked up on the first request: the web server starts before the
    *     application's beans and must not pull the key backend forward
+   * @param limits requests per client address and per node
    */
-  public TsaServlet(java.util.function.Supplier<TimeStampAuthority> source, int maxRequestBytes) {
+  public TsaServlet(
+      java.util.function.Supplier<TimeStampAuthority> source,
+      int maxRequestBytes,
+      AddressLimits limits) {
     this.source = source;
     this.maxRequestBytes = maxRequestBytes;
+    this.limits = limits;
   }
 
   private TimeStampAuthority tsa() {
@@ -61,6 +70,16 @@ public final class TsaServlet extends HttpServlet {
       query = BoundedBody.read(req.getInputStream(), req.getContentLengthLong(), maxRequestBytes);
     } catch (SignException e) {
       problem(resp, e.code().httpStatus(), e.code().name(), e.getMessage());
+      return;
+    }
+    long wait = limits.take(req.getRemoteAddr());
+    if (wait > 0) {
+      resp.setHeader("Retry-After", Long.toString(wait));
+      problem(
+          resp,
+          429,
+          "RATE_LIMITED",
+          "too many time-stamp requests from your address or to this node; retry later");
       return;
     }
     byte[] reply = tsa().respond(query);

@@ -306,7 +306,8 @@ public class SignAutoConfiguration {
       org.springframework.beans.factory.ObjectProvider<TimeStampAuthority> tsa, SignProperties p) {
     var reg =
         new org.springframework.boot.web.servlet.ServletRegistrationBean<>(
-            new TsaServlet(tsa::getObject, p.tsa().maxRequestBytes()), "/tsa");
+            new TsaServlet(tsa::getObject, p.tsa().maxRequestBytes(), p.tsa().limits().limits()),
+            "/tsa");
     reg.setName("tsa");
     return reg;
   }

@@ -81,6 +81,8 @@ public record SignProperties(
    * @param keyUseInterval how often the tokens signed are recorded, as one {@code KEY_USED} audit
    *     event per TSA key with their count and serial range (not one event per token: anyone can
    *     ask for tokens)
+   * @param limits {@code yinxin.sign.tsa.limits.*}: requests per client address and per node (every
+   *     token is a signature anyone may ask for); over a limit 429 with Retry-After
    */
   public record Tsa(
       @DefaultValue("true") boolean enabled,
@@ -91,5 +93,6 @@ public record SignProperties(
       @DefaultValue("16384") int maxRequestBytes,
       @DefaultValue("") String sm2Key,
       @DefaultValue("") String sm2CertificateChain,
-      @DefaultValue("1m") Duration keyUseInterval) {}
+      @DefaultValue("1m") Duration keyUseInterval,
+      @DefaultValue io.yinxin.audit.spring.AddressLimitSettings limits) {}
 }

@@ -1,4 +1,4 @@
-package io.yinxin.ca;
+package io.yinxin.audit.access;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -10,11 +10,12 @@ import java.util.HexFormat;
 import java.util.function.LongSupplier;
 
 /**
- * Token buckets by key (a client address, an account), for the CA's per-node rate limits (the ACME
- * server's, the OCSP responder's fresh signatures). Each bucket may spend its {@code capacity} at
- * once and gets tokens back at its rate. Buckets live in a cache bounded by entry count (least
- * recently used out first), so a scan from many addresses cannot grow the heap; a bucket that was
- * evicted starts full again, which only ever favours the client.
+ * Token buckets by key (a client address, an account), for per-node rate limits on what anyone may
+ * ask of a node without a token: the ACME server's requests, the OCSP responder's and the TSA's
+ * signatures. Each bucket may spend its {@code capacity} at once and gets tokens back at its rate.
+ * Buckets live in a cache bounded by entry count (least recently used out first), so a scan from
+ * many addresses cannot grow the heap; a bucket that was evicted starts full again, which only ever
+ * favours the client.
  *
  * @param <K> the key
  */
