@@ -58,7 +58,7 @@ public record CaProperties(
     @DefaultValue("24h") Duration ocspValidity,
     @DefaultValue("8h") Duration ocspRefreshBefore,
     @DefaultValue("1000000") int ocspCacheSize,
-    @DefaultValue io.yinxin.audit.spring.AddressLimitSettings ocspLimits,
+    @DefaultValue io.yinxin.audit.access.AddressLimitSettings ocspLimits,
     @DefaultValue("1m") Duration ocspKeyUseInterval,
     @DefaultValue("1h") Duration serviceRenewalInterval,
     @DefaultValue List<CaOperators.Operator> operators,

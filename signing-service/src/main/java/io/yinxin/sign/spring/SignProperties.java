@@ -94,5 +94,5 @@ public record SignProperties(
       @DefaultValue("") String sm2Key,
       @DefaultValue("") String sm2CertificateChain,
       @DefaultValue("1m") Duration keyUseInterval,
-      @DefaultValue io.yinxin.audit.spring.AddressLimitSettings limits) {}
+      @DefaultValue io.yinxin.audit.access.AddressLimitSettings limits) {}
 }

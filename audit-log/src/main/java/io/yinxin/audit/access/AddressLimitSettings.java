@@ -1,6 +1,5 @@
-package io.yinxin.audit.spring;
+package io.yinxin.audit.access;
 
-import io.yinxin.audit.access.AddressLimits;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
