@@ -210,17 +210,36 @@ class DevWelcome {
     }
   }
 
-  private static void write(Path file, String content) {
+  /**
+   * Writes {@code file} (owner-only) by an atomic rename of a temporary file of its own, so that
+   * nodes starting together on one data folder (pods sharing a volume) each replace it whole: with
+   * one temporary name for all, two starting nodes removed and created each other's, and one of
+   * them failed its start ({@code FileAlreadyExistsException}, found by {@code MultiNodeTest}).
+   */
+  static void write(Path file, String content) {
+    Path tmp = null;
     try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.deleteIfExists(tmp);
-      Files.createFile(
-          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path dir = file.toAbsolutePath().getParent();
+      Files.createDirectories(dir);
+      tmp =
+          Files.createTempFile(
+              dir,
+              file.getFileName() + ".",
+              ".tmp",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(tmp, content + "\n", StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      tmp = null;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+          log.warn("event=dev_json_tmp_left file={}", tmp);
+        }
+      }
     }
   }
 }
