@@ -47,9 +47,16 @@ class NodeStartsTest {
     // room for the node's own checkpoint time stamps from there.
     r.add("yinxin.sign.tsa.limits.per-address-per-second", () -> "5");
     r.add("yinxin.sign.tsa.limits.per-address-burst", () -> "300");
+    // Four validations at once, two of them from one address (the default share: half), on any
+    // number of processors.
+    r.add("yinxin.sign.concurrent-validations", () -> "4");
   }
 
   @LocalServerPort int port;
+
+  @org.springframework.beans.factory.annotation.Autowired
+  @org.springframework.beans.factory.annotation.Qualifier("signValidationGate")
+  io.yinxin.sign.http.DocumentGate validationGate;
 
   @Test
   void healthIsUpWithTheKeysComponentAndDevJsonIsWritten() throws Exception {
@@ -340,6 +347,48 @@ class NodeStartsTest {
   }
 
   /**
+   * Validation needs no account, and a document can take long to validate: one address may have
+   * only its share of the validations in work (here two of four). With two held for 127.0.0.2 (as
+   * two slow documents would), a third from there is answered 429 with Retry-After at once, while
+   * 127.0.0.1 is still validated; once one of them is done, 127.0.0.2 is validated again.
+   */
+  @Test
+  void anAddressWithItsShareOfValidationsInWorkGets429AndAnotherAddressIsStillValidated()
+      throws Exception {
+    Path dir = Files.createTempDirectory(DATA, "validate-share-");
+    Path pdf = plainPdf(dir.resolve("plain.pdf"));
+    byte[] body = Files.readAllBytes(pdf);
+    io.yinxin.sign.http.DocumentGate.Permit first = validationGate.enter("127.0.0.2");
+    io.yinxin.sign.http.DocumentGate.Permit second = validationGate.enter("127.0.0.2");
+    try {
+      LoopbackClient.Answer third =
+          LoopbackClient.post("127.0.0.2", port, "/sign/v1/validate", "application/pdf", body);
+      assertThat(third.status()).isEqualTo(429);
+      assertThat(third.header("Retry-After")).hasValue("1");
+      assertThat(new String(third.body(), java.nio.charset.StandardCharsets.UTF_8))
+          .contains("\"code\":\"RATE_LIMITED\"");
+
+      LoopbackClient.Answer other =
+          LoopbackClient.post("127.0.0.1", port, "/sign/v1/validate", "application/pdf", body);
+      assertThat(other.status())
+          .as(new String(other.body(), java.nio.charset.StandardCharsets.UTF_8))
+          .isEqualTo(200);
+      assertThat(new String(other.body(), java.nio.charset.StandardCharsets.UTF_8))
+          .contains("\"signatures\":[]");
+
+      first.close();
+      LoopbackClient.Answer again =
+          LoopbackClient.post("127.0.0.2", port, "/sign/v1/validate", "application/pdf", body);
+      assertThat(again.status()).isEqualTo(200);
+    } finally {
+      first.close();
+      second.close();
+    }
+    assertThat(validationGate.available()).isEqualTo(4);
+    assertThat(validationGate.addressesInWork()).isZero();
+  }
+
+  /**
    * The README's one curl: the demo seal seals a PDF; pdfsig finds the seal valid and, with the
    * embedded root CA trusted, the certificate trusted; the seal use is in the evidence log.
    */
@@ -351,12 +400,7 @@ class NodeStartsTest {
     String token = field(dev, "sealToken");
     assertThat(api).isEqualTo("http://127.0.0.1:" + port + "/sign/v1");
     Path dir = Files.createTempDirectory(DATA, "seal-");
-    Path in = dir.resolve("in.pdf");
-    try (var doc = new org.apache.pdfbox.pdmodel.PDDocument()) {
-      doc.addPage(
-          new org.apache.pdfbox.pdmodel.PDPage(org.apache.pdfbox.pdmodel.common.PDRectangle.A4));
-      doc.save(in.toFile());
-    }
+    Path in = plainPdf(dir.resolve("in.pdf"));
     HttpResponse<byte[]> sealed =
         HttpClient.newHttpClient()
             .send(
@@ -430,6 +474,16 @@ class NodeStartsTest {
   }
 
   /** The embedded root CA certificate, as served by the CA, in PEM. */
+  /** An unsigned one-page A4 PDF written by PDFBox. */
+  private static Path plainPdf(Path file) throws java.io.IOException {
+    try (var doc = new org.apache.pdfbox.pdmodel.PDDocument()) {
+      doc.addPage(
+          new org.apache.pdfbox.pdmodel.PDPage(org.apache.pdfbox.pdmodel.common.PDRectangle.A4));
+      doc.save(file.toFile());
+    }
+    return file;
+  }
+
   private static void writeRootPem(String dev, Path file) throws Exception {
     byte[] root =
         HttpClient.newHttpClient()
@@ -455,12 +509,7 @@ class NodeStartsTest {
     String sealId = field(dev, "demoSealId");
     String token = field(dev, "sealToken");
     Path dir = Files.createTempDirectory(DATA, "dss-");
-    Path in = dir.resolve("in.pdf");
-    try (var doc = new org.apache.pdfbox.pdmodel.PDDocument()) {
-      doc.addPage(
-          new org.apache.pdfbox.pdmodel.PDPage(org.apache.pdfbox.pdmodel.common.PDRectangle.A4));
-      doc.save(in.toFile());
-    }
+    Path in = plainPdf(dir.resolve("in.pdf"));
     writeRootPem(dev, dir.resolve("root.pem"));
     org.bouncycastle.cert.X509CertificateHolder root;
     try (var r =

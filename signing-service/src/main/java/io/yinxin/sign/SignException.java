@@ -35,6 +35,11 @@ public final class SignException extends RuntimeException {
     CERTIFICATE_EXPIRED(409),
     /** The request body is larger than accepted (413). */
     TOO_LARGE(413),
+    /**
+     * This client address already has as many documents in work as one address may (429,
+     * Retry-After).
+     */
+    RATE_LIMITED(429),
     /** Too many documents are being processed; retry after a moment (503, Retry-After). */
     BUSY(503),
     /** Storage, key backend or audit log cannot complete the operation (503). */

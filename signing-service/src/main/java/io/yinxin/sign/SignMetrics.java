@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  *       (the TSA could not sign)
  *   <li>{@code yinxin_sign_busy_total{gate}}: requests answered 503 {@code BUSY} because as many
  *       documents as allowed were in work, per gate ({@code seal}, {@code validation})
+ *   <li>{@code yinxin_sign_limited_total{gate}}: requests answered 429 {@code RATE_LIMITED} because
+ *       their client address already had as many documents in work as one address may
  * </ul>
  */
 public final class SignMetrics {
@@ -46,6 +48,7 @@ public final class SignMetrics {
     for (String g : new String[] {"seal", "validation"}) {
       busyCounter(g);
     }
+    limitedCounter("validation");
   }
 
   /** Loads the class, so the series above exist (at 0) from the node's start. */
@@ -67,6 +70,19 @@ public final class SignMetrics {
   /** A request the named document gate refused (503 BUSY). */
   public static void busy(String gate) {
     busyCounter(gate).increment();
+  }
+
+  /** A request the named gate refused because its address had its share in work (429). */
+  public static void limited(String gate) {
+    limitedCounter(gate).increment();
+  }
+
+  private static Counter limitedCounter(String gate) {
+    return counter(
+        "yinxin.sign.limited",
+        "Requests refused because their client address had as many documents in work as allowed",
+        "gate",
+        gate);
   }
 
   private static Counter busyCounter(String gate) {

@@ -3,6 +3,7 @@ package io.yinxin.sign.http;
 import io.yinxin.sign.SignException;
 import io.yinxin.sign.SignException.Code;
 import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -14,28 +15,113 @@ import java.util.concurrent.TimeUnit;
  * node's heap to 6 GB and answered seven of them 500 with {@code OutOfMemoryError}. A request that
  * finds no permit within its wait is answered 503 {@code BUSY} with {@code Retry-After}; it has
  * changed nothing.
+ *
+ * <p>A gate may also hold each client address to a share of its permits ({@code perAddress}): a
+ * request from an address that already has that many documents in work is answered 429 {@code
+ * RATE_LIMITED} at once, without waiting, and the other addresses keep the rest. Without it, one
+ * client sending documents that take long to validate could hold every permit of the anonymous
+ * validation endpoint, and everyone else would get 503. Addresses count as the rate limits count
+ * them ({@code TokenBuckets.addressKey}: IPv6 by its /64); only addresses with a document in work
+ * are kept, so the gate holds at most as many counts as permits.
  */
 public final class DocumentGate {
   private final String name;
   private final Semaphore permits;
   private final Duration wait;
+  private final int size;
+  private final int perAddress;
+  private final ConcurrentHashMap<String, Integer> inWork = new ConcurrentHashMap<>();
 
   /**
+   * A gate that counts no address apart.
+   *
    * @param name the gate's name in {@code yinxin_sign_busy_total{gate}}
    * @param permits documents at once
    * @param wait how long a request waits for a permit ({@link Duration#ZERO}: not at all)
    */
   public DocumentGate(String name, int permits, Duration wait) {
+    this(name, permits, permits, wait);
+  }
+
+  /**
+   * @param name the gate's name in {@code yinxin_sign_busy_total{gate}} and {@code
+   *     yinxin_sign_limited_total{gate}}
+   * @param permits documents at once
+   * @param perAddress documents one client address may have in work at once (at most {@code
+   *     permits}; {@code permits}: no share)
+   * @param wait how long a request waits for a permit ({@link Duration#ZERO}: not at all)
+   */
+  public DocumentGate(String name, int permits, int perAddress, Duration wait) {
     this.name = name;
     if (permits < 1) {
       throw new IllegalArgumentException("a document gate needs at least one permit");
     }
+    if (perAddress < 1 || perAddress > permits) {
+      throw new IllegalArgumentException(
+          "an address's share of a document gate is between 1 and its permits");
+    }
     this.permits = new Semaphore(permits, true);
+    this.size = permits;
+    this.perAddress = perAddress;
     this.wait = wait;
   }
 
   /** A permit, held until {@link Permit#close()}; {@code BUSY} if none came within the wait. */
   public Permit enter() {
+    return enter(null);
+  }
+
+  /**
+   * A permit for a request from {@code client}, held until {@link Permit#close()}: {@code
+   * RATE_LIMITED} if that address already has its share in work, {@code BUSY} if no permit came
+   * within the wait.
+   *
+   * @param client the client's address; null for the node itself (counted with no address)
+   */
+  public Permit enter(String client) {
+    String key =
+        client == null || perAddress >= size
+            ? null
+            : io.yinxin.audit.access.TokenBuckets.addressKey(client);
+    if (key != null && !claim(key)) {
+      io.yinxin.sign.SignMetrics.limited(name);
+      throw new SignException(
+          Code.RATE_LIMITED,
+          "this address already has "
+              + perAddress
+              + " document(s) in work, as many as one address may; retry when one is done");
+    }
+    try {
+      acquire();
+      return new Permit(key);
+    } catch (RuntimeException e) {
+      if (key != null) {
+        unclaim(key);
+      }
+      throw e;
+    }
+  }
+
+  private boolean claim(String key) {
+    boolean[] claimed = {false};
+    inWork.compute(
+        key,
+        (k, n) -> {
+          int now = n == null ? 0 : n;
+          if (now >= perAddress) {
+            return n;
+          }
+          claimed[0] = true;
+          return now + 1;
+        });
+    return claimed[0];
+  }
+
+  private void unclaim(String key) {
+    inWork.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
+  }
+
+  private void acquire() {
     boolean got;
     try {
       got =
@@ -51,7 +137,6 @@ public final class DocumentGate {
       throw new SignException(
           Code.BUSY, "too many documents are being processed; retry in a moment");
     }
-    return new Permit();
   }
 
   /** Permits free now. */
@@ -59,17 +144,28 @@ public final class DocumentGate {
     return permits.availablePermits();
   }
 
+  /** Addresses with a document in work now (each counted while it has one). */
+  public int addressesInWork() {
+    return inWork.size();
+  }
+
   /** One document's permit; closing it twice releases it once. */
   public final class Permit implements AutoCloseable {
+    private final String key;
     private boolean released;
 
-    private Permit() {}
+    private Permit(String key) {
+      this.key = key;
+    }
 
     @Override
     public void close() {
       if (!released) {
         released = true;
         permits.release();
+        if (key != null) {
+          unclaim(key);
+        }
       }
     }
   }

@@ -24,7 +24,7 @@ public class SignProblems {
     if (status == HttpStatus.UNAUTHORIZED) {
       b.header("WWW-Authenticate", "Bearer realm=\"yinxin-sign\"");
     }
-    if (e.code() == SignException.Code.BUSY) {
+    if (e.code() == SignException.Code.BUSY || e.code() == SignException.Code.RATE_LIMITED) {
       b.header("Retry-After", "1");
     }
     return b.body(pd);

@@ -31,9 +31,10 @@ public class ValidationController {
   private final DocumentGate gate;
 
   /**
-   * @param gate validations at once; a request finding it full is answered 503 {@code BUSY} once
-   *     its body is in (no account is needed here, so no request waits: a waiting request would
-   *     hold a request thread)
+   * @param gate validations at once, and per client address; a request finding it full is answered
+   *     503 {@code BUSY} once its body is in, one from an address that has its share in work 429
+   *     {@code RATE_LIMITED} (no account is needed here, so no request waits: a waiting request
+   *     would hold a request thread)
    */
   public ValidationController(PadesValidator validator, long maxDocumentBytes, DocumentGate gate) {
     this.validator = validator;
@@ -51,7 +52,7 @@ public class ValidationController {
     Path pdf = Files.createTempFile("yinxin-validate-", ".pdf");
     try {
       spool(request, pdf);
-      try (DocumentGate.Permit permit = gate.enter()) {
+      try (DocumentGate.Permit permit = gate.enter(request.getRemoteAddr())) {
         return validated(pdf, format);
       }
     } finally {

@@ -215,17 +215,31 @@ public class SignAutoConfiguration {
         other != null ? other : List::of, p.maxSignatures());
   }
 
+  /**
+   * The gate of {@code /sign/v1/validate}: {@code yinxin.sign.concurrent-validations} at once,
+   * {@code concurrent-validations-per-address} of them from one client address.
+   */
+  @Bean
+  io.yinxin.sign.http.DocumentGate signValidationGate(SignProperties p) {
+    int permits =
+        p.concurrentValidations() > 0
+            ? p.concurrentValidations()
+            : Runtime.getRuntime().availableProcessors();
+    int perAddress =
+        p.concurrentValidationsPerAddress() > 0
+            ? Math.min(p.concurrentValidationsPerAddress(), permits)
+            : (permits + 1) / 2;
+    return new io.yinxin.sign.http.DocumentGate(
+        "validation", permits, perAddress, java.time.Duration.ZERO);
+  }
+
   @Bean
   io.yinxin.sign.http.ValidationController signValidationController(
-      io.yinxin.sign.validate.PadesValidator validator, SignProperties p) {
-    int cpus = Runtime.getRuntime().availableProcessors();
-    return new io.yinxin.sign.http.ValidationController(
-        validator,
-        p.maxDocumentBytes(),
-        new io.yinxin.sign.http.DocumentGate(
-            "validation",
-            p.concurrentValidations() > 0 ? p.concurrentValidations() : cpus,
-            java.time.Duration.ZERO));
+      io.yinxin.sign.validate.PadesValidator validator,
+      SignProperties p,
+      @org.springframework.beans.factory.annotation.Qualifier("signValidationGate")
+          io.yinxin.sign.http.DocumentGate gate) {
+    return new io.yinxin.sign.http.ValidationController(validator, p.maxDocumentBytes(), gate);
   }
 
   /**

@@ -17,6 +17,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     (413)
  * @param concurrentValidations validations at once (0: the number of processors); one more is
  *     answered 503 with Retry-After at once
+ * @param concurrentValidationsPerAddress validations one client address (IPv6: one /64) may have in
+ *     work at once (0: half of {@code concurrentValidations}, rounded up); one more from that
+ *     address is answered 429 with Retry-After at once, and the other addresses keep the rest
  * @param concurrentSeals documents sealed at once (0: twice the number of processors); one more
  *     waits up to {@code sealWait} for its turn, then is answered 503 with Retry-After
  * @param sealWait how long a seal request waits for its turn
@@ -44,6 +47,7 @@ public record SignProperties(
     @DefaultValue("134217728") long maxDecodedBytes,
     @DefaultValue("100") int maxSignatures,
     @DefaultValue("0") int concurrentValidations,
+    @DefaultValue("0") int concurrentValidationsPerAddress,
     @DefaultValue("0") int concurrentSeals,
     @DefaultValue("30s") Duration sealWait,
     @DefaultValue("") String sealFont,

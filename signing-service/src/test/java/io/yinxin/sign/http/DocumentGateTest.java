@@ -114,6 +114,88 @@ class DocumentGateTest {
     assertThat(gate.available()).isEqualTo(1);
   }
 
+  /**
+   * One address (IPv6: one /64, however written) gets its share of the permits and then 429 at
+   * once; other addresses keep the rest until the gate is full (then 503, counted as no address's
+   * work); a finished document gives its address room again, and a gate with everything closed
+   * holds no address.
+   */
+  @Test
+  void oneAddressGetsItsShareAtOnceAndTheOtherAddressesKeepTheRest() {
+    DocumentGate gate = new DocumentGate("share-test", 4, 2, Duration.ofSeconds(30));
+    DocumentGate.Permit a1 = gate.enter("2001:db8::1");
+    DocumentGate.Permit a2 = gate.enter("2001:0db8:0000:0000:ffff::2");
+    double limitedBefore = limited("share-test");
+    long start = System.nanoTime();
+    for (String sameSlash64 : List.of("2001:db8::1", "2001:DB8:0:0:1::9", "2001:db8::1%eth0")) {
+      assertThatThrownBy(() -> gate.enter(sameSlash64))
+          .as(sameSlash64)
+          .isInstanceOfSatisfying(
+              SignException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(SignException.Code.RATE_LIMITED);
+                assertThat(e.code().httpStatus()).isEqualTo(429);
+              });
+    }
+    // Refused without waiting, though the gate waits 30 s for a permit.
+    assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
+    assertThat(limited("share-test")).isEqualTo(limitedBefore + 3);
+    assertThat(gate.available()).isEqualTo(2);
+
+    DocumentGate.Permit b = gate.enter("2001:db8:0:1::1"); // the next /64
+    DocumentGate.Permit c = gate.enter("192.0.2.7");
+    assertThat(gate.available()).isZero();
+    assertThat(gate.addressesInWork()).isEqualTo(3);
+    DocumentGate full = new DocumentGate("share-test-full", 2, 1, Duration.ZERO);
+    try (DocumentGate.Permit one = full.enter("192.0.2.8");
+        DocumentGate.Permit two = full.enter("192.0.2.10")) {
+      assertThatThrownBy(() -> full.enter("192.0.2.9"))
+          .isInstanceOfSatisfying(
+              SignException.class, e -> assertThat(e.code()).isEqualTo(SignException.Code.BUSY));
+      // A permit that did not come leaves no count behind.
+      assertThat(full.addressesInWork()).isEqualTo(2);
+    }
+    assertThat(full.addressesInWork()).isZero();
+
+    a1.close();
+    a1.close(); // twice releases once, in the address's count too
+    DocumentGate.Permit a3 = gate.enter("2001:db8::3");
+    assertThatThrownBy(() -> gate.enter("2001:db8::4"))
+        .isInstanceOfSatisfying(
+            SignException.class,
+            e -> assertThat(e.code()).isEqualTo(SignException.Code.RATE_LIMITED));
+    for (DocumentGate.Permit p : List.of(a2, a3, b, c)) {
+      p.close();
+    }
+    assertThat(gate.available()).isEqualTo(4);
+    assertThat(gate.addressesInWork()).isZero();
+    // The node's own requests (no address) are not counted apart.
+    try (DocumentGate.Permit n1 = gate.enter(null);
+        DocumentGate.Permit n2 = gate.enter(null);
+        DocumentGate.Permit n3 = gate.enter(null)) {
+      assertThat(gate.available()).isEqualTo(1);
+      assertThat(gate.addressesInWork()).isZero();
+    }
+  }
+
+  @Test
+  void aShareOutsideOneToThePermitsIsRefused() {
+    assertThatThrownBy(() -> new DocumentGate("x", 2, 0, Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new DocumentGate("x", 2, 3, Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void rateLimitedIsAnswered429WithRetryAfter() {
+    var r =
+        new SignProblems()
+            .problem(new SignException(SignException.Code.RATE_LIMITED, "this address"));
+    assertThat(r.getStatusCode().value()).isEqualTo(429);
+    assertThat(r.getHeaders().getFirst("Retry-After")).isEqualTo("1");
+    assertThat(r.getBody().getProperties()).containsEntry("code", "RATE_LIMITED");
+  }
+
   @Test
   void busyIsAnswered503WithRetryAfter() {
     var r =
@@ -122,6 +204,11 @@ class DocumentGateTest {
     assertThat(r.getStatusCode().value()).isEqualTo(503);
     assertThat(r.getHeaders().getFirst("Retry-After")).isEqualTo("1");
     assertThat(r.getBody().getProperties()).containsEntry("code", "BUSY");
+  }
+
+  private static double limited(String gate) {
+    var c = METERS.find("yinxin.sign.limited").tag("gate", gate).counter();
+    return c == null ? 0 : c.count();
   }
 
   private static double busy(String gate) {
