@@ -150,6 +150,7 @@ final class AuditCommand {
 
   @Command(
       name = "verify",
+      mixinStandardHelpOptions = true,
       description = {
         "Verify an evidence bundle offline (audit-verify.jar): exit 0 only if every check passes.",
         "Options: BUNDLE --key VKEY [--witness VKEY ... --quorum K] [--since old-checkpoint.txt]",

@@ -10,6 +10,7 @@ import picocli.CommandLine.Unmatched;
 /** {@code yinxin monitor}: follows a log's checkpoints and tiles (see {@link LogMonitor}). */
 @Command(
     name = "monitor",
+    mixinStandardHelpOptions = true,
     description = {
       "Follow an evidence log's public checkpoints and tiles like a Certificate Transparency",
       "monitor: verify each checkpoint's signature and its consistency with the last one.",
