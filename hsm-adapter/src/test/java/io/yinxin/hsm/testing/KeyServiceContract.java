@@ -55,6 +55,14 @@ public abstract class KeyServiceContract {
   /** Opens the backend with a wrong secret and returns what it threw. */
   protected abstract KeyException openWithWrongSecret();
 
+  /**
+   * Signatures each of the eight threads of {@link #eightThreadsSigningAtOnceAllVerify} makes: a
+   * thousand, unless a backend's every signature is a round trip to a server.
+   */
+  protected int signaturesPerThread() {
+    return 1000;
+  }
+
   protected static String uniqueLabel(String prefix) {
     return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
@@ -147,7 +155,7 @@ public abstract class KeyServiceContract {
   }
 
   @Test
-  void eightThreadsTimesOneThousandSignaturesAllVerify() throws Exception {
+  void eightThreadsSigningAtOnceAllVerify() throws Exception {
     KeyInfo info = service().generate(scheme(), KeySpec.EC_P256, uniqueLabel("concurrent"));
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
@@ -157,7 +165,7 @@ public abstract class KeyServiceContract {
             pool.submit(
                 () -> {
                   int verified = 0;
-                  for (int i = 0; i < 1000; i++) {
+                  for (int i = 0; i < signaturesPerThread(); i++) {
                     byte[] data = randomData(64);
                     byte[] sig =
                         service().sign(info.ref(), SignatureAlgorithm.ECDSA_SHA256, data, "load");
@@ -173,7 +181,7 @@ public abstract class KeyServiceContract {
       for (Future<Integer> f : results) {
         total += f.get();
       }
-      assertThat(total).isEqualTo(8000);
+      assertThat(total).isEqualTo(8 * signaturesPerThread());
     } finally {
       pool.shutdownNow();
     }
