@@ -34,13 +34,22 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * The CRL list is read from the database every 10 s (every node reports every CA, whichever node
- * published); ages are computed when Prometheus scrapes.
+ * published); ages are computed when Prometheus scrapes. A CRL series stays registered from the
+ * first reading that has it to the first that does not, its value following the newest CRL: the
+ * series were re-registered at every reading (removed, then added), and a scrape that fell between
+ * the two missed them (an alert rule's series was absent from one scrape in {@code AlertingTest}).
  */
 public class CaStateMetrics implements MeterBinder, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CaStateMetrics.class);
 
-  private final CrlStore crls;
-  private final OcspResponder ocsp;
+  private final java.util.function.Supplier<List<CrlStore.CrlTimes>> crls;
+  private final java.util.function.Supplier<Optional<Instant>> ocspEarliest;
+  private final java.util.function.IntSupplier ocspCached;
+
+  /** The newest CRL's times per series, read by the gauges when scraped. */
+  private final java.util.Map<Tags, java.util.concurrent.atomic.AtomicReference<CrlStore.CrlTimes>>
+      newest = new java.util.concurrent.ConcurrentHashMap<>();
+
   private final Duration refreshBefore;
   private final Clock clock;
   private final ScheduledExecutorService scheduler = io.yinxin.hsm.Schedulers.daemon("ca-metrics");
@@ -50,10 +59,26 @@ public class CaStateMetrics implements MeterBinder, AutoCloseable {
   private MultiGauge validity;
 
   public CaStateMetrics(CrlStore crls, OcspResponder ocsp, Duration refreshBefore) {
+    this(
+        crls::newestTimes,
+        ocsp::earliestNextUpdate,
+        ocsp::cached,
+        refreshBefore,
+        Clock.systemUTC());
+  }
+
+  /** From the sources themselves (tests). */
+  CaStateMetrics(
+      java.util.function.Supplier<List<CrlStore.CrlTimes>> crls,
+      java.util.function.Supplier<Optional<Instant>> ocspEarliest,
+      java.util.function.IntSupplier ocspCached,
+      Duration refreshBefore,
+      Clock clock) {
     this.crls = crls;
-    this.ocsp = ocsp;
+    this.ocspEarliest = ocspEarliest;
+    this.ocspCached = ocspCached;
     this.refreshBefore = refreshBefore;
-    this.clock = Clock.systemUTC();
+    this.clock = clock;
   }
 
   @Override
@@ -74,7 +99,8 @@ public class CaStateMetrics implements MeterBinder, AutoCloseable {
             .description("nextUpdate - thisUpdate of the newest CRL")
             .baseUnit("seconds")
             .register(registry);
-    Gauge.builder("yinxin.ca.ocsp.cached.answers", ocsp, OcspResponder::cached)
+    Gauge.builder(
+            "yinxin.ca.ocsp.cached.answers", ocspCached, java.util.function.IntSupplier::getAsInt)
         .description("OCSP answers signed ahead and cached")
         .register(registry);
     Gauge.builder("yinxin.ca.ocsp.cached.min.remaining", this, m -> m.ocspRemaining())
@@ -95,12 +121,14 @@ public class CaStateMetrics implements MeterBinder, AutoCloseable {
         .orElse(Double.NaN);
   }
 
-  private void refresh() {
+  /** Reads the CRL list and the OCSP cache once (every 10 s on the scheduler). */
+  void refresh() {
     try {
       List<MultiGauge.Row<?>> ages = new ArrayList<>();
       List<MultiGauge.Row<?>> nexts = new ArrayList<>();
       List<MultiGauge.Row<?>> validities = new ArrayList<>();
-      for (CrlStore.CrlTimes t : crls.newestTimes()) {
+      java.util.Set<Tags> seen = new java.util.HashSet<>();
+      for (CrlStore.CrlTimes t : crls.get()) {
         Tags tags =
             Tags.of(
                 "ca",
@@ -109,19 +137,33 @@ public class CaStateMetrics implements MeterBinder, AutoCloseable {
                 Integer.toString(t.partition()),
                 "kind",
                 t.delta() ? "delta" : "full");
+        seen.add(tags);
+        java.util.concurrent.atomic.AtomicReference<CrlStore.CrlTimes> now =
+            newest.computeIfAbsent(tags, k -> new java.util.concurrent.atomic.AtomicReference<>());
+        now.set(t);
+        // The same holder for a series at every reading: registering without overwriting keeps
+        // the gauge a series already has, and the gauge reads the holder.
         ages.add(
             MultiGauge.Row.of(
-                tags, t, x -> Duration.between(x.thisUpdate(), clock.instant()).toMillis() / 1e3));
+                tags,
+                now,
+                x -> Duration.between(x.get().thisUpdate(), clock.instant()).toMillis() / 1e3));
         nexts.add(
             MultiGauge.Row.of(
-                tags, t, x -> Duration.between(clock.instant(), x.nextUpdate()).toMillis() / 1e3));
+                tags,
+                now,
+                x -> Duration.between(clock.instant(), x.get().nextUpdate()).toMillis() / 1e3));
         validities.add(
-            MultiGauge.Row.of(tags, Duration.between(t.thisUpdate(), t.nextUpdate()).toSeconds()));
+            MultiGauge.Row.of(
+                tags,
+                now,
+                x -> Duration.between(x.get().thisUpdate(), x.get().nextUpdate()).toSeconds()));
       }
-      age.register(ages, true);
-      nextUpdate.register(nexts, true);
-      validity.register(validities, true);
-      earliestOcsp = ocsp.earliestNextUpdate();
+      age.register(ages, false);
+      nextUpdate.register(nexts, false);
+      validity.register(validities, false);
+      newest.keySet().retainAll(seen);
+      earliestOcsp = ocspEarliest.get();
     } catch (RuntimeException e) {
       log.warn("event=ca_metrics_unreadable reason={}", e.getClass().getSimpleName());
     }
