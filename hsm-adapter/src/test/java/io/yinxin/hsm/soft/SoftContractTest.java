@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -181,5 +182,128 @@ class SoftContractTest extends KeyServiceContract {
       System.arraycopy(theirs, 0, framed, 14, theirs.length);
       assertThat(service.decrypt(ref, framed, aad, "test")).isEqualTo(plaintext);
     }
+  }
+
+  /**
+   * The key files are judged by openssl 3, which refuses Bouncy Castle's old PKCS#12 (40-bit RC2
+   * for the certificate) without {@code -legacy}: it must read them as they are, with the MAC and
+   * the key's encryption named, refuse them under another password, and hand out the very key whose
+   * public half the backend reports, for each kind of key.
+   */
+  @Test
+  void keyFilesArePkcs12ThatOpenSslReadsWithoutLegacyAndHoldTheKeyTheBackendUses()
+      throws Exception {
+    Path keys = dir.resolve("keys");
+    for (KeySpec spec : new KeySpec[] {KeySpec.EC_P256, KeySpec.SM2, KeySpec.RSA_3072}) {
+      String label = uniqueLabel("judge");
+      KeyInfo info = service.generate(scheme(), spec, label);
+      String file = label + ".p12";
+      var info12 =
+          io.yinxin.hsm.testing.OpenSsl.run(
+              keys, "pkcs12", "-in", file, "-passin", "file:keystore.password", "-info", "-noout");
+      assertThat(info12.exitCode()).as(info12.output()).isZero();
+      assertThat(info12.output())
+          .contains("MAC: sha256, Iteration " + SoftKeyBackend.GENERATED_PASSWORD_ITERATIONS)
+          .contains(
+              "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration "
+                  + SoftKeyBackend.GENERATED_PASSWORD_ITERATIONS
+                  + ", PRF hmacWithSHA256")
+          .doesNotContain("RC2")
+          .doesNotContain("3-KeyTripleDES");
+      Path wrong = Files.createTempFile(dir, "wrong", ".pw");
+      Files.writeString(wrong, secretText() + "x");
+      var refused =
+          io.yinxin.hsm.testing.OpenSsl.run(
+              keys, "pkcs12", "-in", file, "-passin", "file:" + wrong, "-info", "-noout");
+      assertThat(refused.exitCode()).as(refused.output()).isNotZero();
+      assertThat(refused.output()).contains("Mac verify error");
+      // The private key out of the file, then its public half as openssl derives it.
+      Path pem = dir.resolve(label + ".key.pem");
+      Path pub = dir.resolve(label + ".pub.der");
+      String pass = "file:" + keys.resolve("keystore.password");
+      String in = keys.resolve(file).toString();
+      for (String[] args :
+          List.of(
+              new String[] {
+                "pkcs12", "-in", in, "-passin", pass, "-nocerts", "-nodes", "-out", pem.toString()
+              },
+              new String[] {
+                "pkey", "-in", pem.toString(), "-pubout", "-outform", "DER", "-out", pub.toString()
+              })) {
+        var r = io.yinxin.hsm.testing.OpenSsl.run(dir, args);
+        assertThat(r.exitCode()).as(r.output()).isZero();
+      }
+      Files.delete(pem);
+      assertThat(Files.readAllBytes(pub)).as(spec.name()).isEqualTo(info.publicKey().getEncoded());
+    }
+    try (var left = Files.list(keys)) {
+      assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+    }
+  }
+
+  /**
+   * A key file written the old way, by Bouncy Castle's PKCS#12 key store, still opens and signs.
+   */
+  @Test
+  void aKeyFileInBouncyCastlesOldPkcs12StillOpensAndSigns() throws Exception {
+    Path d = Files.createTempDirectory("yinxin-soft-old-");
+    char[] pw;
+    try (SoftKeyBackend b = SoftKeyBackend.open(d)) {
+      pw = Files.readString(d.resolve(SoftKeyBackend.PASSWORD_FILE)).strip().toCharArray();
+    }
+    var g = java.security.KeyPairGenerator.getInstance("EC", io.yinxin.hsm.BouncyCastle.PROVIDER);
+    g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+    var pair = g.generateKeyPair();
+    var cert =
+        io.yinxin.hsm.PlaceholderCertificate.create(
+            pair.getPublic(),
+            "old-format",
+            new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA")
+                .setProvider(io.yinxin.hsm.BouncyCastle.PROVIDER)
+                .build(pair.getPrivate()));
+    var ks = java.security.KeyStore.getInstance("PKCS12", io.yinxin.hsm.BouncyCastle.PROVIDER);
+    ks.load(null, pw);
+    ks.setKeyEntry(
+        "old-format", pair.getPrivate(), pw, new java.security.cert.Certificate[] {cert});
+    try (var out = Files.newOutputStream(d.resolve("old-format.p12"))) {
+      ks.store(out, pw);
+    }
+    var legacy =
+        io.yinxin.hsm.testing.OpenSsl.run(
+            d,
+            "pkcs12",
+            "-in",
+            "old-format.p12",
+            "-passin",
+            "file:keystore.password",
+            "-info",
+            "-noout");
+    assertThat(legacy.output()).contains("pbeWithSHA1And3-KeyTripleDES-CBC");
+    try (SoftKeyBackend b = SoftKeyBackend.open(d)) {
+      KeyRef ref = KeyRef.soft("old-format");
+      assertThat(b.describe(ref).publicKey().getEncoded()).isEqualTo(pair.getPublic().getEncoded());
+      byte[] data = randomData(64);
+      byte[] sig = b.sign(ref, SignatureAlgorithm.ECDSA_SHA256, data);
+      assertThat(JcaVerify.verify(SignatureAlgorithm.ECDSA_SHA256, pair.getPublic(), data, sig))
+          .isTrue();
+    }
+  }
+
+  /** A password the caller gives may be a person's: its files get OWASP's PBKDF2 count. */
+  @Test
+  void aGivenPasswordGetsTheStrongerIterationCount() throws Exception {
+    Path d = Files.createTempDirectory("yinxin-soft-given-");
+    Files.writeString(d.resolve("given.pw"), "correct horse battery staple");
+    try (SoftKeyBackend b =
+        SoftKeyBackend.open(d.resolve("keys"), "correct horse battery staple".toCharArray())) {
+      b.generate(KeySpec.EC_P256, "given");
+    }
+    var info12 =
+        io.yinxin.hsm.testing.OpenSsl.run(
+            d, "pkcs12", "-in", "keys/given.p12", "-passin", "file:given.pw", "-info", "-noout");
+    assertThat(info12.exitCode()).as(info12.output()).isZero();
+    assertThat(info12.output())
+        .contains("MAC: sha256, Iteration " + SoftKeyBackend.GIVEN_PASSWORD_ITERATIONS)
+        .contains("AES-256-CBC, Iteration " + SoftKeyBackend.GIVEN_PASSWORD_ITERATIONS);
   }
 }
