@@ -50,6 +50,8 @@ class NodeStartsTest {
     // Four validations at once, two of them from one address (the default share: half), on any
     // number of processors.
     r.add("yinxin.sign.concurrent-validations", () -> "4");
+    // Four seals at once, two of them for one caller (the default share: half).
+    r.add("yinxin.sign.concurrent-seals", () -> "4");
   }
 
   @LocalServerPort int port;
@@ -57,6 +59,10 @@ class NodeStartsTest {
   @org.springframework.beans.factory.annotation.Autowired
   @org.springframework.beans.factory.annotation.Qualifier("signValidationGate")
   io.yinxin.sign.http.DocumentGate validationGate;
+
+  @org.springframework.beans.factory.annotation.Autowired
+  @org.springframework.beans.factory.annotation.Qualifier("signSealGate")
+  io.yinxin.sign.http.DocumentGate sealGate;
 
   @Test
   void healthIsUpWithTheKeysComponentAndDevJsonIsWritten() throws Exception {
@@ -386,6 +392,38 @@ class NodeStartsTest {
     }
     assertThat(validationGate.available()).isEqualTo(4);
     assertThat(validationGate.addressesInWork()).isZero();
+  }
+
+  /**
+   * The seal API holds each caller to its share of the seal turns (here two of four): with two held
+   * for another caller, the development caller still seals; with two held for the development
+   * caller (as a bulk job of its own would), its next seal is answered 429 with Retry-After at
+   * once, though a seal waits up to 30 s for a turn.
+   */
+  @Test
+  void aCallerWithItsShareOfSealsInWorkGets429AndAnotherCallerStillSeals() throws Exception {
+    String dev = Files.readString(DATA.resolve("dev.json"));
+    byte[] pdf =
+        Files.readAllBytes(
+            plainPdf(Files.createTempDirectory(DATA, "seal-share-").resolve("in.pdf")));
+    try (var other1 = sealGate.enterAsCaller("another-agency");
+        var other2 = sealGate.enterAsCaller("another-agency")) {
+      HttpResponse<byte[]> sealed = sealApi(dev, "/sign?level=B-B", "application/pdf", pdf);
+      assertThat(sealed.statusCode()).as(new String(sealed.body())).isEqualTo(200);
+    }
+    try (var mine1 = sealGate.enterAsCaller("dev-sealer");
+        var mine2 = sealGate.enterAsCaller("dev-sealer")) {
+      long start = System.nanoTime();
+      HttpResponse<byte[]> refused = sealApi(dev, "/sign?level=B-B", "application/pdf", pdf);
+      assertThat(System.nanoTime() - start).isLessThan(java.time.Duration.ofSeconds(10).toNanos());
+      assertThat(refused.statusCode()).as(new String(refused.body())).isEqualTo(429);
+      assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+      assertThat(new String(refused.body(), java.nio.charset.StandardCharsets.UTF_8))
+          .contains("\"code\":\"RATE_LIMITED\"")
+          .contains("this caller already has 2");
+    }
+    assertThat(sealGate.available()).isEqualTo(4);
+    assertThat(sealGate.addressesInWork()).isZero();
   }
 
   /**

@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
  * client sending documents that take long to validate could hold every permit of the anonymous
  * validation endpoint, and everyone else would get 503. Addresses count as the rate limits count
  * them ({@code TokenBuckets.addressKey}: IPv6 by its /64); only addresses with a document in work
- * are kept, so the gate holds at most as many counts as permits.
+ * are kept, so the gate holds at most as many counts as permits. The seal API's gate holds each
+ * authenticated caller to such a share instead ({@link #enterAsCaller}): one agency's bulk job
+ * cannot take every seal turn while the others wait.
  */
 public final class DocumentGate {
   private final String name;
@@ -47,8 +49,8 @@ public final class DocumentGate {
    * @param name the gate's name in {@code yinxin_sign_busy_total{gate}} and {@code
    *     yinxin_sign_limited_total{gate}}
    * @param permits documents at once
-   * @param perAddress documents one client address may have in work at once (at most {@code
-   *     permits}; {@code permits}: no share)
+   * @param perAddress documents one client address (or one caller, at {@link #enterAsCaller}) may
+   *     have in work at once (at most {@code permits}; {@code permits}: no share)
    * @param wait how long a request waits for a permit ({@link Duration#ZERO}: not at all)
    */
   public DocumentGate(String name, int permits, int perAddress, Duration wait) {
@@ -79,17 +81,33 @@ public final class DocumentGate {
    * @param client the client's address; null for the node itself (counted with no address)
    */
   public Permit enter(String client) {
-    String key =
+    return admit(
         client == null || perAddress >= size
             ? null
-            : io.yinxin.audit.access.TokenBuckets.addressKey(client);
+            : io.yinxin.audit.access.TokenBuckets.addressKey(client),
+        "this address");
+  }
+
+  /**
+   * A permit for an authenticated caller's document, held until {@link Permit#close()}: {@code
+   * RATE_LIMITED} at once if that caller already has its share in work (whatever addresses its
+   * requests come from), {@code BUSY} if no permit came within the wait.
+   *
+   * @param caller the caller as its audit events name it
+   */
+  public Permit enterAsCaller(String caller) {
+    return admit(perAddress >= size ? null : "caller " + caller, "this caller");
+  }
+
+  private Permit admit(String key, String who) {
     if (key != null && !claim(key)) {
       io.yinxin.sign.SignMetrics.limited(name);
       throw new SignException(
           Code.RATE_LIMITED,
-          "this address already has "
+          who
+              + " already has "
               + perAddress
-              + " document(s) in work, as many as one address may; retry when one is done");
+              + " document(s) in work, as many as one may; retry when one is done");
     }
     try {
       acquire();
@@ -144,7 +162,7 @@ public final class DocumentGate {
     return permits.availablePermits();
   }
 
-  /** Addresses with a document in work now (each counted while it has one). */
+  /** Addresses (or callers) with a document in work now (each counted while it has one). */
   public int addressesInWork() {
     return inWork.size();
   }

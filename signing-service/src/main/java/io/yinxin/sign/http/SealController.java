@@ -493,11 +493,12 @@ public class SealController {
 
   /**
    * Seals {@code in} into {@code out} and records it; returns once the event is durable. Waits for
-   * a permit of the seal {@link DocumentGate} first (a batch takes one per document).
+   * a permit of the seal {@link DocumentGate} first (a batch takes one per document), within the
+   * caller's share of them.
    */
   private void sealFile(String caller, Seal seal, SealParams p, Path in, Path out)
       throws IOException {
-    try (DocumentGate.Permit permit = gate.enter()) {
+    try (DocumentGate.Permit permit = gate.enterAsCaller(caller)) {
       sealAdmitted(caller, seal, p, in, out);
     }
   }

@@ -225,12 +225,11 @@ public class SignAutoConfiguration {
         p.concurrentValidations() > 0
             ? p.concurrentValidations()
             : Runtime.getRuntime().availableProcessors();
-    int perAddress =
-        p.concurrentValidationsPerAddress() > 0
-            ? Math.min(p.concurrentValidationsPerAddress(), permits)
-            : (permits + 1) / 2;
     return new io.yinxin.sign.http.DocumentGate(
-        "validation", permits, perAddress, java.time.Duration.ZERO);
+        "validation",
+        permits,
+        share(p.concurrentValidationsPerAddress(), permits),
+        java.time.Duration.ZERO);
   }
 
   @Bean
@@ -266,7 +265,9 @@ public class SignAutoConfiguration {
       io.yinxin.sign.http.Callers callers,
       PadesSealer sealer,
       AuditLog audit,
-      SignProperties p) {
+      SignProperties p,
+      @org.springframework.beans.factory.annotation.Qualifier("signSealGate")
+          io.yinxin.sign.http.DocumentGate sealGate) {
     return new SealController(
         registry,
         callers,
@@ -276,12 +277,26 @@ public class SignAutoConfiguration {
         p.maxDocumentBytes(),
         p.maxBatchDocuments(),
         Clock.systemUTC(),
-        new io.yinxin.sign.http.DocumentGate(
-            "seal",
-            p.concurrentSeals() > 0
-                ? p.concurrentSeals()
-                : 2 * Runtime.getRuntime().availableProcessors(),
-            p.sealWait()));
+        sealGate);
+  }
+
+  /**
+   * The gate of the seal API: {@code yinxin.sign.concurrent-seals} documents at once, waiting up to
+   * {@code seal-wait} for a turn; {@code concurrent-seals-per-caller} of them for one caller.
+   */
+  @Bean
+  io.yinxin.sign.http.DocumentGate signSealGate(SignProperties p) {
+    int permits =
+        p.concurrentSeals() > 0
+            ? p.concurrentSeals()
+            : 2 * Runtime.getRuntime().availableProcessors();
+    return new io.yinxin.sign.http.DocumentGate(
+        "seal", permits, share(p.concurrentSealsPerCaller(), permits), p.sealWait());
+  }
+
+  /** A client's share of a gate's permits: as configured (at most all), or half rounded up. */
+  private static int share(int configured, int permits) {
+    return configured > 0 ? Math.min(configured, permits) : (permits + 1) / 2;
   }
 
   @Bean

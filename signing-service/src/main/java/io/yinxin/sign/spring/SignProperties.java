@@ -22,6 +22,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     address is answered 429 with Retry-After at once, and the other addresses keep the rest
  * @param concurrentSeals documents sealed at once (0: twice the number of processors); one more
  *     waits up to {@code sealWait} for its turn, then is answered 503 with Retry-After
+ * @param concurrentSealsPerCaller documents one authenticated caller may have in work at once (0:
+ *     half of {@code concurrentSeals}, rounded up); one more from that caller is answered 429 with
+ *     Retry-After at once, and the other callers keep the rest
  * @param sealWait how long a seal request waits for its turn
  * @param maxDecodedBytes the most bytes a document's compressed streams may decode to, all of them
  *     together, in one seal or validation (more: 413); see {@code DecodeBudget}
@@ -49,6 +52,7 @@ public record SignProperties(
     @DefaultValue("0") int concurrentValidations,
     @DefaultValue("0") int concurrentValidationsPerAddress,
     @DefaultValue("0") int concurrentSeals,
+    @DefaultValue("0") int concurrentSealsPerCaller,
     @DefaultValue("30s") Duration sealWait,
     @DefaultValue("") String sealFont,
     @DefaultValue List<io.yinxin.sign.http.SignCallers.Caller> callers,

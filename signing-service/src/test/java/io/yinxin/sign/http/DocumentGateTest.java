@@ -178,6 +178,52 @@ class DocumentGateTest {
     }
   }
 
+  /**
+   * An authenticated caller gets its share of the seal gate, and then 429 at once although the gate
+   * waits for turns; other callers keep the rest. A caller is counted by its name, not as an
+   * address: a caller named like an address does not share that address's count.
+   */
+  @Test
+  void oneCallerGetsItsShareAtOnceAndTheOtherCallersKeepTheRest() {
+    DocumentGate gate = new DocumentGate("caller-share-test", 4, 2, Duration.ofSeconds(30));
+    DocumentGate.Permit a1 = gate.enterAsCaller("agency-a");
+    DocumentGate.Permit a2 = gate.enterAsCaller("agency-a");
+    double limitedBefore = limited("caller-share-test");
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> gate.enterAsCaller("agency-a"))
+        .isInstanceOfSatisfying(
+            SignException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(SignException.Code.RATE_LIMITED);
+              assertThat(e.getMessage()).startsWith("this caller already has 2 document(s)");
+            });
+    assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
+    assertThat(limited("caller-share-test")).isEqualTo(limitedBefore + 1);
+    DocumentGate.Permit b = gate.enterAsCaller("agency-b");
+    DocumentGate.Permit address = gate.enter("192.0.2.1");
+    assertThat(gate.available()).isZero();
+    assertThat(gate.addressesInWork()).isEqualTo(3);
+    a1.close();
+    gate.enterAsCaller("agency-a").close();
+    for (DocumentGate.Permit p : List.of(a2, b, address)) {
+      p.close();
+    }
+    assertThat(gate.available()).isEqualTo(4);
+    assertThat(gate.addressesInWork()).isZero();
+    // A caller named like an address is not that address.
+    try (DocumentGate.Permit x1 = gate.enter("192.0.2.1");
+        DocumentGate.Permit x2 = gate.enter("192.0.2.1");
+        DocumentGate.Permit named = gate.enterAsCaller("192.0.2.1")) {
+      assertThat(gate.addressesInWork()).isEqualTo(2);
+    }
+    // With a share of all the permits, callers are not counted at all.
+    DocumentGate unshared = new DocumentGate("caller-unshared-test", 2, Duration.ZERO);
+    try (DocumentGate.Permit one = unshared.enterAsCaller("agency-a");
+        DocumentGate.Permit two = unshared.enterAsCaller("agency-a")) {
+      assertThat(unshared.addressesInWork()).isZero();
+    }
+  }
+
   @Test
   void aShareOutsideOneToThePermitsIsRefused() {
     assertThatThrownBy(() -> new DocumentGate("x", 2, 0, Duration.ZERO))
