@@ -135,6 +135,26 @@ public interface KeyService {
   /** All keys the configured backends hold. */
   List<KeyInfo> list();
 
+  /**
+   * {@code base}, or {@code base-2}, {@code base-3}…: the first of them that no key of this scheme
+   * has as its label. For keys labelled by the second they are made in (a service certificate's, a
+   * rotated checkpoint or token key): two made within one second each get a key of their own. Two
+   * nodes asking at once may get the same label; the second {@link #generate} of it is refused.
+   */
+  default String freeLabel(KeyRef.Scheme scheme, String base) {
+    java.util.Set<String> taken = new java.util.HashSet<>();
+    for (KeyInfo k : list()) {
+      if (k.ref().scheme() == scheme) {
+        taken.add(k.ref().label());
+      }
+    }
+    String label = base;
+    for (int n = 2; taken.contains(label); n++) {
+      label = base + "-" + n;
+    }
+    return label;
+  }
+
   /** Whether each configured backend can sign right now. */
   Health health();
 }

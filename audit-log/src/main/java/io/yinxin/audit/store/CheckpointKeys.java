@@ -153,9 +153,13 @@ public final class CheckpointKeys {
     }
     Key old = refresh();
     String label =
-        old.ref().label().replaceFirst("-\\d{14}$", "")
-            + "-"
-            + DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC).format(now);
+        keys.freeLabel(
+            old.ref().scheme(),
+            old.ref().label().replaceFirst("-\\d{14}(-\\d+)?$", "")
+                + "-"
+                + DateTimeFormatter.ofPattern("yyyyMMddHHmmss")
+                    .withZone(ZoneOffset.UTC)
+                    .format(now));
     KeyRef ref = keys.generate(old.ref().scheme(), KeySpec.ED25519, label).ref();
     NoteVerifierKey vkey = verifierKey(ref);
     try (Connection c = store.connection()) {

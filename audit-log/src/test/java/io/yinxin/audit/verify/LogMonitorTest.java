@@ -253,6 +253,17 @@ class LogMonitorTest {
       Run follows = monitor("--key", now.toString(), "--previous-key", old.toString());
       assertThat(follows.exit()).as(follows.err()).isZero();
       assertThat(follows.out()).contains("size=301 ").contains("consistent=true");
+
+      // Two more rotations within one second each get a key of their own (labels are by the
+      // second; the second rotation used to be refused: "key … already exists").
+      var third = publisher.checkpointKeys().rotate(java.util.Optional.empty());
+      var fourth = publisher.checkpointKeys().rotate(java.util.Optional.empty());
+      assertThat(publisher.checkpointKeys().all())
+          .extracting(io.yinxin.audit.store.CheckpointKeys.Key::verifierKey)
+          .hasSize(4)
+          .doesNotHaveDuplicates();
+      assertThat(publisher.verifierKey()).isEqualTo(fourth.verifierKey());
+      assertThat(third.ref()).isNotEqualTo(fourth.ref());
     }
   }
 

@@ -563,13 +563,20 @@ public final class Hierarchy {
   private void createService(
       String actor, String name, Profile profile, Issuer issuer, KeySpec spec, String commonName) {
     KeyRef.Scheme scheme = spec == KeySpec.SM2 ? KeyRef.Scheme.SOFT : caKeyScheme;
-    String label =
-        name
-            + "-"
-            + DateTimeFormatter.ofPattern("yyyyMMddHHmmss")
-                .withZone(ZoneOffset.UTC)
-                .format(Instant.now());
-    KeyInfo key = keyFor(scheme, spec, label);
+    // Always a new key (init, renewal, replacing a compromised key). Until 2026-12-07 a key whose
+    // label (the service and the second) was taken was reused, so a replacement made in the same
+    // second as the certificate it replaced certified the compromised key again.
+    KeyInfo key =
+        keys.generate(
+            scheme,
+            spec,
+            keys.freeLabel(
+                scheme,
+                name
+                    + "-"
+                    + DateTimeFormatter.ofPattern("yyyyMMddHHmmss")
+                        .withZone(ZoneOffset.UTC)
+                        .format(Instant.now())));
     SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(key.publicKey().getEncoded());
     KeyPolicy.check(profile, spki);
     Names.Checked names = Names.build(profile, Map.of("name", commonName), List.of(), List.of());

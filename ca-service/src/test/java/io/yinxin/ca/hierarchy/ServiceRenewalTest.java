@@ -112,6 +112,32 @@ class ServiceRenewalTest {
     assertThat(openssl(responderB, b, "after")).contains("Response verify OK");
   }
 
+  /**
+   * A replaced service certificate certifies a new key every time, however quickly the replacements
+   * follow each other: three within a second (key generation takes milliseconds) used to certify
+   * the replaced key again, because a key whose label (service and second) was taken was reused.
+   */
+  @Test
+  void everyReplacementOfAServiceCertifiesANewKeyEvenWithinOneSecond() {
+    Hierarchy h = node();
+    h.init();
+    List<org.bouncycastle.asn1.x509.SubjectPublicKeyInfo> certified = new java.util.ArrayList<>();
+    certified.add(h.service("tsa").orElseThrow().certificate().getSubjectPublicKeyInfo());
+    for (int i = 0; i < 3; i++) {
+      h.replaceService("test", "tsa");
+      certified.add(h.service("tsa").orElseThrow().certificate().getSubjectPublicKeyInfo());
+    }
+    assertThat(certified).doesNotHaveDuplicates();
+    // Four keys, their labels readable: the service, the second, a count when that second was
+    // taken.
+    assertThat(
+            keys.list().stream()
+                .map(k -> k.ref().label())
+                .filter(l -> l.matches("tsa-\\d{14}(-\\d+)?")))
+        .hasSize(4)
+        .doesNotHaveDuplicates();
+  }
+
   /** The certificate that signed B's answer for an unknown serial, after checking the signature. */
   static X509CertificateHolder signerOf(OcspResponder responder, Hierarchy node) throws Exception {
     BasicOCSPResp basic =

@@ -154,6 +154,20 @@ public abstract class KeyServiceContract {
     assertThat(bad.exitCode()).as(bad.output()).isNotZero();
   }
 
+  /** A free label is the one asked for, or it with the first count no key of the backend has. */
+  @Test
+  void aFreeLabelIsTheBaseOrTheBaseWithTheFirstCountNotTaken() {
+    KeySpec spec = supportedSpecs().contains(KeySpec.EC_P256) ? KeySpec.EC_P256 : KeySpec.ED25519;
+    String base = uniqueLabel("free");
+    assertThat(service().freeLabel(scheme(), base)).isEqualTo(base);
+    service().generate(scheme(), spec, base);
+    assertThat(service().freeLabel(scheme(), base)).isEqualTo(base + "-2");
+    service().generate(scheme(), spec, base + "-2");
+    assertThat(service().freeLabel(scheme(), base)).isEqualTo(base + "-3");
+    // A label that only begins like a taken one is free.
+    assertThat(service().freeLabel(scheme(), base + "-2-x")).isEqualTo(base + "-2-x");
+  }
+
   @Test
   void eightThreadsSigningAtOnceAllVerify() throws Exception {
     KeyInfo info = service().generate(scheme(), KeySpec.EC_P256, uniqueLabel("concurrent"));

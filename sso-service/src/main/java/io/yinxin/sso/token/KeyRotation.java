@@ -170,7 +170,9 @@ public final class KeyRotation implements AutoCloseable {
     String stamp = LABEL_TIME.format(clock.instant());
     List<KeyRef> fresh = new ArrayList<>();
     for (var spec : List.of(KeySpec.EC_P256, KeySpec.RSA_3072)) {
-      String label = (spec == KeySpec.EC_P256 ? "sso-es256-" : "sso-rs256-") + stamp;
+      String label =
+          keyService.freeLabel(
+              scheme, (spec == KeySpec.EC_P256 ? "sso-es256-" : "sso-rs256-") + stamp);
       fresh.add(keyService.generate(scheme, spec, label).ref());
     }
     Instant now = clock.instant();
