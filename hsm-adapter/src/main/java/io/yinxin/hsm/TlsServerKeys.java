@@ -2,12 +2,10 @@ package io.yinxin.hsm;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -71,7 +69,14 @@ public final class TlsServerKeys {
         Files.createDirectories(dir);
         byte[] raw = new byte[24];
         Randomness.current().nextBytes(raw);
-        String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        // The first node to make the password wins, and every node makes the store under it.
+        OwnerOnlyFiles.createIfAbsent(
+            pw,
+            Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(raw)
+                .getBytes(StandardCharsets.US_ASCII));
+        String secret = Files.readString(pw, StandardCharsets.US_ASCII).strip();
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"));
         KeyPair pair = g.generateKeyPair();
@@ -102,20 +107,9 @@ public final class TlsServerKeys {
         ks.load(null, null);
         ks.setKeyEntry(
             "tls", pair.getPrivate(), secret.toCharArray(), new X509Certificate[] {cert});
-        Files.writeString(
-            Files.createFile(
-                pw,
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
-            secret,
-            StandardCharsets.US_ASCII);
-        try (OutputStream out =
-            Files.newOutputStream(
-                Files.createFile(
-                    store,
-                    PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString("rw-------"))))) {
-          ks.store(out, secret.toCharArray());
-        }
+        var bytes = new java.io.ByteArrayOutputStream();
+        ks.store(bytes, secret.toCharArray());
+        OwnerOnlyFiles.createIfAbsent(store, bytes.toByteArray());
       }
       return existing(store, Files.readString(pw, StandardCharsets.US_ASCII).strip());
     } catch (IOException

@@ -10,8 +10,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -211,35 +209,17 @@ class DevWelcome {
   }
 
   /**
-   * Writes {@code file} (owner-only) by an atomic rename of a temporary file of its own, so that
-   * nodes starting together on one data folder (pods sharing a volume) each replace it whole: with
-   * one temporary name for all, two starting nodes removed and created each other's, and one of
-   * them failed its start ({@code FileAlreadyExistsException}, found by {@code MultiNodeTest}).
+   * Writes {@code file} (owner-only) by an atomic rename of a temporary file of its own ({@link
+   * io.yinxin.hsm.OwnerOnlyFiles#replace}), so that nodes starting together on one data folder
+   * (pods sharing a volume) each replace it whole: with one temporary name for all, two starting
+   * nodes removed and created each other's, and one of them failed its start ({@code
+   * FileAlreadyExistsException}, found by {@code MultiNodeTest}).
    */
   static void write(Path file, String content) {
-    Path tmp = null;
     try {
-      Path dir = file.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      tmp =
-          Files.createTempFile(
-              dir,
-              file.getFileName() + ".",
-              ".tmp",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, content + "\n", StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      tmp = null;
+      io.yinxin.hsm.OwnerOnlyFiles.replace(file, (content + "\n").getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException e) {
-          log.warn("event=dev_json_tmp_left file={}", tmp);
-        }
-      }
     }
   }
 }

@@ -5,9 +5,7 @@ import io.yinxin.audit.access.IssuerAccessTokens;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -68,28 +66,21 @@ public final class AuditTokens {
     }
     Path file = dataDir.resolve("audit-tokens.properties");
     try {
-      Properties props = new Properties();
-      if (Files.exists(file)) {
-        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-          props.load(in);
-        }
-      } else {
-        props.setProperty("auditor", random());
-        props.setProperty("writer", random());
-        props.setProperty("admin", random());
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Files.createFile(
-            file,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-          props.store(out, "Yinxin development audit tokens");
-        }
-      }
+      Properties props =
+          io.yinxin.hsm.OwnerOnlyFiles.createOrLoad(
+              file,
+              () -> {
+                Properties fresh = new Properties();
+                fresh.setProperty("auditor", random());
+                fresh.setProperty("writer", random());
+                fresh.setProperty("admin", random());
+                return fresh;
+              },
+              "Yinxin development audit tokens");
       if (props.getProperty("admin") == null) { // a data directory from before the admin token
         props.setProperty("admin", random());
-        try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-          props.store(out, "Yinxin development audit tokens");
-        }
+        io.yinxin.hsm.OwnerOnlyFiles.replace(
+            file, io.yinxin.hsm.OwnerOnlyFiles.bytes(props, "Yinxin development audit tokens"));
       }
       String a = props.getProperty("auditor");
       String w = props.getProperty("writer");

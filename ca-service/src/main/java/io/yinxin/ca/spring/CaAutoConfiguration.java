@@ -21,10 +21,7 @@ import io.yinxin.hsm.KeyRef;
 import io.yinxin.hsm.KeyService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -268,23 +265,17 @@ public class CaAutoConfiguration {
     }
     Path file = Path.of(env.getProperty("yinxin.data-dir", "./data"), "ca-tokens.properties");
     try {
-      Properties props = new Properties();
-      if (Files.exists(file)) {
-        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-          props.load(in);
-        }
-      } else {
-        byte[] b = new byte[24];
-        new SecureRandom().nextBytes(b);
-        props.setProperty("operator", "yx_" + HexFormat.of().formatHex(b));
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Files.createFile(
-            file,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-          props.store(out, "Yinxin development CA operator token");
-        }
-      }
+      Properties props =
+          io.yinxin.hsm.OwnerOnlyFiles.createOrLoad(
+              file,
+              () -> {
+                byte[] b = new byte[24];
+                new SecureRandom().nextBytes(b);
+                Properties fresh = new Properties();
+                fresh.setProperty("operator", "yx_" + HexFormat.of().formatHex(b));
+                return fresh;
+              },
+              "Yinxin development CA operator token");
       String token = props.getProperty("operator");
       return new CaOperators(
           List.of(

@@ -15,14 +15,9 @@ import io.yinxin.hsm.Randomness;
 import io.yinxin.hsm.SignatureAlgorithm;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -75,6 +70,8 @@ import org.bouncycastle.pkcs.jcajce.JcePKCSPBEOutputEncryptorBuilder;
  * table.
  */
 public final class SoftKeyBackend implements KeyBackend {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(SoftKeyBackend.class);
   static final String PASSWORD_FILE = "keystore.password";
   private static final String SUFFIX = ".p12";
 
@@ -133,9 +130,14 @@ public final class SoftKeyBackend implements KeyBackend {
       if (!Files.exists(pw)) {
         byte[] random = new byte[32];
         new SecureRandom().nextBytes(random);
-        writeOwnerOnly(pw, Base64.getEncoder().encodeToString(random));
+        io.yinxin.hsm.OwnerOnlyFiles.createIfAbsent(
+            pw, Base64.getEncoder().encodeToString(random).getBytes(StandardCharsets.US_ASCII));
       }
       char[] password = Files.readString(pw, StandardCharsets.US_ASCII).trim().toCharArray();
+      if (password.length == 0) {
+        throw new KeyException(
+            Code.AUTH_FAILED, "the key directory's password file is empty: " + pw, null);
+      }
       return new SoftKeyBackend(dir, password, GENERATED_PASSWORD_ITERATIONS);
     } catch (IOException e) {
       throw new KeyException(
@@ -161,18 +163,6 @@ public final class SoftKeyBackend implements KeyBackend {
     }
   }
 
-  private static void writeOwnerOnly(Path path, String content) throws IOException {
-    try {
-      Files.createFile(
-          path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      Files.createFile(path);
-    } catch (FileAlreadyExistsException e) {
-      return;
-    }
-    Files.writeString(path, content, StandardCharsets.US_ASCII);
-  }
-
   private KeyStore newKeyStore() throws GeneralSecurityException {
     return KeyStore.getInstance("PKCS12", BouncyCastle.PROVIDER);
   }
@@ -185,6 +175,7 @@ public final class SoftKeyBackend implements KeyBackend {
    * cannot be read fails the opening.
    */
   private void load() {
+    removeStaleTemporaryFiles();
     List<Path> keyFiles = list("*" + SUFFIX);
     List<Path> dataKeyFiles = list("*" + DATA_SUFFIX);
     keyFiles.parallelStream().forEach(this::loadFile);
@@ -194,6 +185,28 @@ public final class SoftKeyBackend implements KeyBackend {
               String name = f.getFileName().toString();
               loadDataKey(name.substring(0, name.length() - DATA_SUFFIX.length()), f);
             });
+  }
+
+  /** A write's temporary file older than this is a write that will not finish. */
+  static final java.time.Duration STALE_TEMPORARY_FILE = java.time.Duration.ofMinutes(10);
+
+  /**
+   * Removes the temporary files of writes that never finished (a process killed between creating
+   * and renaming one): each holds a key that was never handed out, encrypted. Only files older than
+   * {@link #STALE_TEMPORARY_FILE}, as another node sharing the directory may be writing one now.
+   */
+  private void removeStaleTemporaryFiles() {
+    java.nio.file.attribute.FileTime before =
+        java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(STALE_TEMPORARY_FILE));
+    for (Path tmp : list("*.tmp")) {
+      try {
+        if (Files.getLastModifiedTime(tmp).compareTo(before) < 0 && Files.deleteIfExists(tmp)) {
+          log.warn("event=key_file_write_unfinished_removed file={}", tmp.getFileName());
+        }
+      } catch (IOException e) {
+        log.warn("event=key_file_write_unfinished_not_removed file={}", tmp.getFileName());
+      }
+    }
   }
 
   private List<Path> list(String glob) {
@@ -276,7 +289,7 @@ public final class SoftKeyBackend implements KeyBackend {
           new KeyStore.PasswordProtection(password));
       var bytes = new java.io.ByteArrayOutputStream();
       ks.store(bytes, password);
-      writeAtomically(file, bytes.toByteArray());
+      io.yinxin.hsm.OwnerOnlyFiles.replace(file, bytes.toByteArray());
     } catch (IOException | GeneralSecurityException e) {
       throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot write key file " + file, e);
     }
@@ -408,19 +421,20 @@ public final class SoftKeyBackend implements KeyBackend {
   }
 
   /**
-   * Writes the key's own file: a temporary file, synced, then renamed into place. The file is
-   * PKCS#12 as OpenSSL 3 writes it by default, so {@code openssl pkcs12} reads it without {@code
-   * -legacy}: the private key in a shrouded key bag under PBES2 (PBKDF2 with HMAC-SHA256, AES-256
-   * in CBC mode), the placeholder certificate (public) in the clear beside it, both named by the
-   * label, and an HMAC-SHA256 over the whole. Bouncy Castle's own {@code PKCS12} key store used to
-   * write these: 3DES for the key and 40-bit RC2 for the certificate (OpenSSL 3 refuses to read
-   * that without {@code -legacy}) with 300,000 and 600,000 iterations of the PKCS#12 SHA-1
-   * derivation, half a second of a processor for each key written or read.
+   * Writes the key's own file: a temporary file of this write's own, synced, then renamed into
+   * place ({@link io.yinxin.hsm.OwnerOnlyFiles#replace}). The file is PKCS#12 as OpenSSL 3 writes
+   * it by default, so {@code openssl pkcs12} reads it without {@code -legacy}: the private key in a
+   * shrouded key bag under PBES2 (PBKDF2 with HMAC-SHA256, AES-256 in CBC mode), the placeholder
+   * certificate (public) in the clear beside it, both named by the label, and an HMAC-SHA256 over
+   * the whole. Bouncy Castle's own {@code PKCS12} key store used to write these: 3DES for the key
+   * and 40-bit RC2 for the certificate (OpenSSL 3 refuses to read that without {@code -legacy})
+   * with 300,000 and 600,000 iterations of the PKCS#12 SHA-1 derivation, half a second of a
+   * processor for each key written or read.
    */
   private void persist(String label, PrivateKey key, X509Certificate cert) {
     Path file = dir.resolve(label + SUFFIX);
     try {
-      writeAtomically(file, pkcs12(label, key, cert));
+      io.yinxin.hsm.OwnerOnlyFiles.replace(file, pkcs12(label, key, cert));
     } catch (IOException | GeneralSecurityException | OperatorCreationException | PKCSException e) {
       throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot write key file " + file, e);
     }
@@ -457,43 +471,6 @@ public final class SoftKeyBackend implements KeyBackend {
                 .setIterationCount(iterations),
             password)
         .getEncoded(ASN1Encoding.DER);
-  }
-
-  /**
-   * Writes {@code content} to {@code file}: a temporary file of this write's own (owner-only),
-   * synced, then renamed into place; a failed write leaves no temporary file behind.
-   */
-  private static void writeAtomically(Path file, byte[] content) throws IOException {
-    Path tmp = createOwnerOnlyTemp(file);
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(content);
-        while (b.hasRemaining()) {
-          ch.write(b);
-        }
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-  }
-
-  private static Path createOwnerOnlyTemp(Path file) throws IOException {
-    String prefix = file.getFileName() + ".";
-    try {
-      return Files.createTempFile(
-          file.getParent(),
-          prefix,
-          ".tmp",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    } catch (UnsupportedOperationException e) {
-      return Files.createTempFile(file.getParent(), prefix, ".tmp");
-    }
   }
 
   private Entry entry(KeyRef ref) {

@@ -306,4 +306,69 @@ class SoftContractTest extends KeyServiceContract {
         .contains("MAC: sha256, Iteration " + SoftKeyBackend.GIVEN_PASSWORD_ITERATIONS)
         .contains("AES-256-CBC, Iteration " + SoftKeyBackend.GIVEN_PASSWORD_ITERATIONS);
   }
+
+  /**
+   * A write killed between creating its temporary file and renaming it leaves an encrypted key that
+   * was never handed out: the next opening removes it once it is older than a write takes, and
+   * leaves a fresh one alone (another node sharing the directory may be writing it).
+   */
+  @Test
+  void anUnfinishedWritesTemporaryFileIsRemovedOnceStaleAndAFreshOneIsLeft() throws Exception {
+    Path d = Files.createTempDirectory("yinxin-soft-tmp-");
+    try (SoftKeyBackend b = SoftKeyBackend.open(d)) {
+      b.generate(KeySpec.EC_P256, "kept");
+    }
+    Path stale = Files.copy(d.resolve("kept.p12"), d.resolve("lost.p12.123.tmp"));
+    Path fresh = Files.copy(d.resolve("kept.p12"), d.resolve("busy.p12.456.tmp"));
+    Files.setLastModifiedTime(
+        stale,
+        java.nio.file.attribute.FileTime.from(
+            java.time.Instant.now().minus(SoftKeyBackend.STALE_TEMPORARY_FILE).minusSeconds(1)));
+    try (SoftKeyBackend b = SoftKeyBackend.open(d)) {
+      assertThat(b.list()).extracting(k -> k.ref().label()).containsExactly("kept");
+    }
+    assertThat(stale).doesNotExist();
+    assertThat(fresh).exists();
+    assertThat(d.resolve("kept.p12")).exists();
+  }
+
+  /**
+   * Nodes starting at once on one new key directory (pods sharing a volume) agree on its password:
+   * the file is created with its content in one step, so none reads it empty. Each writes a key
+   * under the password it read, and a later opening reads every key. Repeated, as a race is.
+   */
+  @Test
+  void backendsOpeningANewDirectoryAtOnceAllUseOnePassword() throws Exception {
+    for (int attempt = 0; attempt < 20; attempt++) {
+      Path d = Files.createTempDirectory("yinxin-soft-race-");
+      int n = 8;
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(n);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(n);
+      try {
+        List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          String label = "racer-" + i;
+          done.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    try (SoftKeyBackend b = SoftKeyBackend.open(d)) {
+                      b.generate(KeySpec.EC_P256, label);
+                    }
+                    return null;
+                  }));
+        }
+        for (var f : done) {
+          f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(Files.readString(d.resolve(SoftKeyBackend.PASSWORD_FILE))).hasSize(44);
+      try (SoftKeyBackend b = SoftKeyBackend.open(d)) {
+        assertThat(b.list()).as("attempt " + attempt).hasSize(n);
+      }
+    }
+  }
 }

@@ -18,10 +18,7 @@ import io.yinxin.sign.tsa.TsaCredentials;
 import io.yinxin.sign.tsa.TsaSerials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.HexFormat;
 import java.util.List;
@@ -163,23 +160,17 @@ public class SignAutoConfiguration {
     }
     Path file = Path.of(env.getProperty("yinxin.data-dir", "./data"), "sign-tokens.properties");
     try {
-      Properties props = new Properties();
-      if (Files.exists(file)) {
-        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-          props.load(in);
-        }
-      } else {
-        byte[] b = new byte[24];
-        io.yinxin.hsm.Randomness.current().nextBytes(b);
-        props.setProperty("dev-sealer", "yx_" + HexFormat.of().formatHex(b));
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Files.createFile(
-            file,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-          props.store(out, "Yinxin development seal API token");
-        }
-      }
+      Properties props =
+          io.yinxin.hsm.OwnerOnlyFiles.createOrLoad(
+              file,
+              () -> {
+                byte[] b = new byte[24];
+                io.yinxin.hsm.Randomness.current().nextBytes(b);
+                Properties fresh = new Properties();
+                fresh.setProperty("dev-sealer", "yx_" + HexFormat.of().formatHex(b));
+                return fresh;
+              },
+              "Yinxin development seal API token");
       String token = props.getProperty("dev-sealer");
       return new SignCallers(
           List.of(

@@ -15,9 +15,7 @@ import io.yinxin.sso.token.SigningKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -1689,22 +1687,15 @@ public class SsoAutoConfiguration {
   /** The value in {@code file} (mode 600), created with {@code fresh} when missing. */
   private static String ownerOnly(Path file, java.util.function.Supplier<String> fresh) {
     try {
-      Properties props = new Properties();
-      if (Files.exists(file)) {
-        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-          props.load(in);
-        }
-      } else {
-        props.setProperty("value", fresh.get());
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        Files.createFile(
-            file,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-          props.store(out, "Yinxin development secret (sso-service)");
-        }
-      }
-      return props.getProperty("value");
+      return io.yinxin.hsm.OwnerOnlyFiles.createOrLoad(
+              file,
+              () -> {
+                Properties p = new Properties();
+                p.setProperty("value", fresh.get());
+                return p;
+              },
+              "Yinxin development secret (sso-service)")
+          .getProperty("value");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare " + file, e);
     }
