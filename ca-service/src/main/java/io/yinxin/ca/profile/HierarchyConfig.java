@@ -144,12 +144,18 @@ public record HierarchyConfig(
       if (!profiles.containsKey(profile) || profiles.get(profile).issuer().equals("*")) {
         throw new IllegalArgumentException(at + ": profile '" + profile + "' is not defined");
       }
-      services.add(
-          new ServiceCert(
-              name, profile, string(m.get("subject"), at + ".subject"), keySpec(m.get("key"), at)));
+      KeySpec key = keySpec(m.get("key"), at);
+      certifiable(profiles.get(profile), key, at + ".key");
+      services.add(new ServiceCert(name, profile, string(m.get("subject"), at + ".subject"), key));
     }
     if (!profiles.containsKey("ocsp-signer")) {
       throw new IllegalArgumentException(where + ": profile ocsp-signer is required");
+    }
+    for (CaConfig ca : cas) {
+      certifiable(
+          profiles.get("ocsp-signer"),
+          ca.key() == KeySpec.SM2 ? KeySpec.SM2 : KeySpec.EC_P256,
+          where + ": ca " + ca.name() + " (its OCSP signer's key)");
     }
     return new HierarchyConfig(cas, services, profiles);
   }
@@ -251,6 +257,36 @@ public record HierarchyConfig(
       return SanRule.Presence.valueOf(String.valueOf(o).toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(at + ": required, optional or forbidden", e);
+    }
+  }
+
+  /**
+   * Refuses a service key its profile would not certify, when the file is read: found only when the
+   * certificate was made, each attempt left a new key in the backend (at every start of a node
+   * whose configuration had it, one more key in the HSM).
+   */
+  private static void certifiable(Profile profile, KeySpec key, String at) {
+    KeyType type =
+        switch (key) {
+          case EC_P256 -> KeyType.EC_P256;
+          case EC_P384 -> KeyType.EC_P384;
+          case SM2 -> KeyType.SM2;
+          case RSA_3072 -> KeyType.RSA;
+          case ED25519 -> null;
+        };
+    if (type == null || !profile.keyTypes().contains(type)) {
+      throw new IllegalArgumentException(
+          at + ": profile " + profile.name() + " accepts " + profile.keyTypes() + ", not " + key);
+    }
+    if (type == KeyType.RSA && profile.rsaMinBits() > 3072) {
+      throw new IllegalArgumentException(
+          at
+              + ": profile "
+              + profile.name()
+              + " accepts RSA keys of at least "
+              + profile.rsaMinBits()
+              + " bits, not "
+              + key);
     }
   }
 

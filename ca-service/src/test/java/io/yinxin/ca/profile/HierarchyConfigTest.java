@@ -82,6 +82,43 @@ class HierarchyConfigTest {
         .hasMessageContaining("Global tag is not allowed");
   }
 
+  /**
+   * A service key its profile would not certify is refused when the file is read, before any key is
+   * made (found only at the certificate, each start left one more key in the backend); so is a CA
+   * whose OCSP signer's key the ocsp-signer profile would not certify.
+   */
+  @Test
+  void aServiceKeyItsProfileWouldNotCertifyIsRefusedWhenTheFileIsRead() {
+    String ca = "cas:\n  - {name: a, subject: 'CN=a', key: EC_P256}\n";
+    String profiles =
+        "profiles:\n"
+            + "  ocsp-signer:\n    issuer: '*'\n    key-types: [EC_P256]\n"
+            + "    validity-days: 1\n    subject: ['CN={name}']\n"
+            + "  svc:\n    issuer: a\n    key-types: [EC_P256]\n"
+            + "    validity-days: 1\n    subject: ['CN={name}']\n";
+    String fine = "services:\n  - {name: s, profile: svc, subject: 'CN=s', key: EC_P256}\n";
+    assertThat(parse(ca + profiles + fine).services()).hasSize(1);
+    for (String key : new String[] {"RSA_3072", "ED25519", "SM2", "EC_P384"}) {
+      assertThatThrownBy(
+              () ->
+                  parse(
+                      ca
+                          + profiles
+                          + "services:\n  - {name: s, profile: svc, subject: 'CN=s', key: "
+                          + key
+                          + "}\n"))
+          .as(key)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("service s.key")
+          .hasMessageContaining("profile svc accepts [EC_P256], not " + key);
+    }
+    assertThatThrownBy(
+            () -> parse(ca + "  - {name: g, subject: 'CN=g', key: SM2}\n" + profiles + fine))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ca g (its OCSP signer's key)")
+        .hasMessageContaining("not SM2");
+  }
+
   private static HierarchyConfig parse(String yaml) {
     return HierarchyConfig.parse(
         new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test.yml");
