@@ -171,8 +171,8 @@ public final class SoftKeyBackend implements KeyBackend {
    * Reads every key file, on all processors at once. A file written since 2026-12-07 costs a few
    * milliseconds of key derivation ({@link #GENERATED_PASSWORD_ITERATIONS}); one written before by
    * Bouncy Castle's PKCS#12 key store costs about half a second (hundreds of thousands of
-   * iterations of the PKCS#12 SHA-1 derivation, in Java), and is read as it is. The first file that
-   * cannot be read fails the opening.
+   * iterations of the PKCS#12 SHA-1 derivation, in Java), and is then written again in the new
+   * format ({@link #rewrite}). The first file that cannot be read fails the opening.
    */
   private void load() {
     removeStaleTemporaryFiles();
@@ -220,9 +220,11 @@ public final class SoftKeyBackend implements KeyBackend {
   }
 
   private void loadFile(Path f) {
-    try (InputStream in = Files.newInputStream(f)) {
+    try {
+      byte[] file = Files.readAllBytes(f);
       KeyStore ks = newKeyStore();
-      ks.load(in, password);
+      ks.load(new java.io.ByteArrayInputStream(file), password);
+      List<String> loaded = new java.util.ArrayList<>();
       for (String alias : Collections.list(ks.aliases())) {
         if (!ks.isKeyEntry(alias)) {
           continue;
@@ -232,6 +234,17 @@ public final class SoftKeyBackend implements KeyBackend {
         var pub = PublicKeys.decode(cert.getPublicKey().getEncoded());
         KeyRef ref = KeyRef.soft(alias);
         keys.put(alias, new Entry(new KeyInfo(ref, PublicKeys.specOf(pub), pub), pk));
+        loaded.add(alias);
+      }
+      if (loaded.size() == 1
+          && f.getFileName().toString().equals(loaded.get(0) + SUFFIX)
+          && writtenByOldKeyStore(file)) {
+        String label = loaded.get(0);
+        rewrite(
+            f,
+            label,
+            (PrivateKey) ks.getKey(label, password),
+            (X509Certificate) ks.getCertificate(label));
       }
     } catch (IOException e) {
       if (e.getCause() instanceof UnrecoverableKeyException
@@ -243,6 +256,40 @@ public final class SoftKeyBackend implements KeyBackend {
       throw new KeyException(Code.AUTH_FAILED, "keystore password rejected for " + f, null);
     } catch (GeneralSecurityException e) {
       throw new KeyException(Code.BACKEND_UNAVAILABLE, "cannot read keystore " + f, e);
+    }
+  }
+
+  /**
+   * Whether a key file is one Bouncy Castle's {@code PKCS12} key store wrote (before 2026-12-07):
+   * its MAC is over SHA-1, where {@link #pkcs12} uses HMAC-SHA256.
+   */
+  static boolean writtenByOldKeyStore(byte[] file) {
+    try {
+      var pfx = new org.bouncycastle.pkcs.PKCS12PfxPdu(file);
+      return pfx.hasMac()
+          && !NISTObjectIdentifiers.id_sha256.equals(pfx.getMacAlgorithmID().getAlgorithm());
+    } catch (IOException | RuntimeException e) {
+      return false; // not for this check to judge: the key store read it
+    }
+  }
+
+  /**
+   * Writes a key file of the old format again as {@link #persist} writes a new one, the same key
+   * and placeholder certificate under the same password, so that the next opening reads it in
+   * milliseconds and {@code openssl pkcs12} reads it without {@code -legacy}. The old file is
+   * replaced by a rename, so a node reading it meanwhile reads one or the other whole; two nodes
+   * doing it at once both write the same key. A directory the node may not write (a read-only
+   * mount) keeps the old file: the key was read, and that is what opening needs.
+   */
+  private void rewrite(Path f, String label, PrivateKey key, X509Certificate cert) {
+    try {
+      io.yinxin.hsm.OwnerOnlyFiles.replace(f, pkcs12(label, key, cert));
+      log.info("event=key_file_rewritten file={} format=pkcs12_pbes2_aes256", f.getFileName());
+    } catch (IOException | GeneralSecurityException | OperatorCreationException | PKCSException e) {
+      log.warn(
+          "event=key_file_not_rewritten file={} reason={}",
+          f.getFileName(),
+          e.getClass().getSimpleName());
     }
   }
 

@@ -198,18 +198,7 @@ class SoftContractTest extends KeyServiceContract {
       String label = uniqueLabel("judge");
       KeyInfo info = service.generate(scheme(), spec, label);
       String file = label + ".p12";
-      var info12 =
-          io.yinxin.hsm.testing.OpenSsl.run(
-              keys, "pkcs12", "-in", file, "-passin", "file:keystore.password", "-info", "-noout");
-      assertThat(info12.exitCode()).as(info12.output()).isZero();
-      assertThat(info12.output())
-          .contains("MAC: sha256, Iteration " + SoftKeyBackend.GENERATED_PASSWORD_ITERATIONS)
-          .contains(
-              "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration "
-                  + SoftKeyBackend.GENERATED_PASSWORD_ITERATIONS
-                  + ", PRF hmacWithSHA256")
-          .doesNotContain("RC2")
-          .doesNotContain("3-KeyTripleDES");
+      assertWrittenAsOpenSsl3Does(keys, file);
       Path wrong = Files.createTempFile(dir, "wrong", ".pw");
       Files.writeString(wrong, secretText() + "x");
       var refused =
@@ -245,7 +234,8 @@ class SoftContractTest extends KeyServiceContract {
    * A key file written the old way, by Bouncy Castle's PKCS#12 key store, still opens and signs.
    */
   @Test
-  void aKeyFileInBouncyCastlesOldPkcs12StillOpensAndSigns() throws Exception {
+  void aKeyFileInBouncyCastlesOldPkcs12OpensSignsAndIsWrittenAgainInTheNewFormat()
+      throws Exception {
     Path d = Files.createTempDirectory("yinxin-soft-old-");
     char[] pw;
     try (SoftKeyBackend b = SoftKeyBackend.open(d)) {
@@ -268,16 +258,7 @@ class SoftContractTest extends KeyServiceContract {
     try (var out = Files.newOutputStream(d.resolve("old-format.p12"))) {
       ks.store(out, pw);
     }
-    var legacy =
-        io.yinxin.hsm.testing.OpenSsl.run(
-            d,
-            "pkcs12",
-            "-in",
-            "old-format.p12",
-            "-passin",
-            "file:keystore.password",
-            "-info",
-            "-noout");
+    var legacy = pkcs12Info(d, "old-format.p12");
     assertThat(legacy.output()).contains("pbeWithSHA1And3-KeyTripleDES-CBC");
     try (SoftKeyBackend b = SoftKeyBackend.open(d)) {
       KeyRef ref = KeyRef.soft("old-format");
@@ -287,6 +268,61 @@ class SoftContractTest extends KeyServiceContract {
       assertThat(JcaVerify.verify(SignatureAlgorithm.ECDSA_SHA256, pair.getPublic(), data, sig))
           .isTrue();
     }
+    // Opening wrote it again as a new key file is written: OpenSSL 3 reads it without -legacy,
+    // and it holds the same key.
+    assertWrittenAsOpenSsl3Does(d, "old-format.p12");
+    var pkey =
+        io.yinxin.hsm.testing.OpenSsl.run(
+            d,
+            "pkcs12",
+            "-in",
+            "old-format.p12",
+            "-passin",
+            "file:keystore.password",
+            "-nocerts",
+            "-nodes",
+            "-out",
+            "old-format.key");
+    assertThat(pkey.exitCode()).as(pkey.output()).isZero();
+    var pub =
+        io.yinxin.hsm.testing.OpenSsl.run(
+            d, "pkey", "-in", "old-format.key", "-pubout", "-outform", "DER", "-out", "old.spki");
+    assertThat(pub.exitCode()).as(pub.output()).isZero();
+    assertThat(Files.readAllBytes(d.resolve("old.spki"))).isEqualTo(pair.getPublic().getEncoded());
+    Files.delete(d.resolve("old-format.key"));
+    // A file of the new format is left as it is.
+    byte[] now = Files.readAllBytes(d.resolve("old-format.p12"));
+    try (SoftKeyBackend b = SoftKeyBackend.open(d)) {
+      byte[] data = randomData(64);
+      byte[] sig = b.sign(KeyRef.soft("old-format"), SignatureAlgorithm.ECDSA_SHA256, data);
+      assertThat(JcaVerify.verify(SignatureAlgorithm.ECDSA_SHA256, pair.getPublic(), data, sig))
+          .isTrue();
+    }
+    assertThat(Files.readAllBytes(d.resolve("old-format.p12"))).isEqualTo(now);
+  }
+
+  /**
+   * That OpenSSL 3 reads a key file without {@code -legacy} and finds what it writes itself by
+   * default: HMAC-SHA256, the key under PBES2 with AES-256-CBC, the node password's iterations.
+   */
+  private static void assertWrittenAsOpenSsl3Does(Path dir, String file) throws Exception {
+    var info = pkcs12Info(dir, file);
+    assertThat(info.exitCode()).as(info.output()).isZero();
+    assertThat(info.output())
+        .contains("MAC: sha256, Iteration " + SoftKeyBackend.GENERATED_PASSWORD_ITERATIONS)
+        .contains(
+            "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration "
+                + SoftKeyBackend.GENERATED_PASSWORD_ITERATIONS
+                + ", PRF hmacWithSHA256")
+        .doesNotContain("RC2")
+        .doesNotContain("3-KeyTripleDES");
+  }
+
+  /** What {@code openssl pkcs12 -info} (OpenSSL 3, no {@code -legacy}) says of a key file. */
+  private static io.yinxin.hsm.testing.OpenSsl.Result pkcs12Info(Path dir, String file)
+      throws Exception {
+    return io.yinxin.hsm.testing.OpenSsl.run(
+        dir, "pkcs12", "-in", file, "-passin", "file:keystore.password", "-info", "-noout");
   }
 
   /** A password the caller gives may be a person's: its files get OWASP's PBKDF2 count. */
