@@ -68,6 +68,8 @@ public final class AuditBench {
       Arrays.stream(System.getenv().getOrDefault("BENCH_WRITERS", "1,16,64").split(","))
           .mapToInt(w -> Integer.parseInt(w.trim()))
           .toArray();
+  private static final int INDEX_MS =
+      Integer.parseInt(System.getenv().getOrDefault("BENCH_INDEX_MS", "250"));
   private static final long PROOF_SIZE =
       Long.parseLong(System.getenv().getOrDefault("BENCH_PROOF_SIZE", "10000000"));
 
@@ -104,14 +106,14 @@ public final class AuditBench {
       // The query index is filled after the acknowledgement (LogStore.indexCaughtUp), every 250 ms
       // as the node's audit-index thread does: it runs all through the measured rounds, so its cost
       // is in Yinxin's numbers (during the baseline's turns it finds nothing new after its first
-      // round).
+      // round). BENCH_INDEX_MS sets the interval (0: off), to weigh what the indexing costs.
       AtomicBoolean indexing = new AtomicBoolean(true);
       Thread indexer =
           new Thread(
               () -> {
-                while (indexing.get()) {
+                while (indexing.get() && INDEX_MS > 0) {
                   store.indexCaughtUp(20_000, 5_000_000_000L);
-                  sleepQuietly(250);
+                  sleepQuietly(INDEX_MS);
                 }
               },
               "bench-indexer");
