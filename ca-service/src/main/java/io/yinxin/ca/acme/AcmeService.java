@@ -57,7 +57,8 @@ public final class AcmeService {
   }
 
   /**
-   * Rate limits, per node (see {@link AcmeRateLimits}).
+   * Rate limits: requests per node, the hourly ones for all nodes together (see {@link
+   * AcmeRateLimits}).
    *
    * @param requestsPerSecond requests (signed or new-nonce) per source address per second
    * @param requestBurst requests a source address may send at once
@@ -88,6 +89,7 @@ public final class AcmeService {
     this.store = new AcmeStore(caStore);
     this.views = new AcmeViews(hierarchy);
     RateLimits r = settings.rateLimits();
+    byte[] nonceKey = store.nonceKey();
     this.limits =
         new AcmeRateLimits(
             new AcmeRateLimits.Limits(
@@ -98,8 +100,10 @@ public final class AcmeService {
                 r.newOrdersPerHour(),
                 r.failedValidationsPerHour()),
             System::nanoTime,
-            100_000);
-    this.nonces = new AcmeNonces(store, store.nonceKey(), Clock.systemUTC());
+            100_000,
+            new SharedBuckets(caStore, System::currentTimeMillis),
+            nonceKey);
+    this.nonces = new AcmeNonces(store, nonceKey, Clock.systemUTC());
     this.accounts = new AcmeAccounts(store, views, limits);
     this.orders = new AcmeOrders(store, caStore, hierarchy, issuance, settings, views, limits);
     this.challenges =
@@ -144,8 +148,9 @@ public final class AcmeService {
   }
 
   /**
-   * Expired used nonces out, orders or challenges a dead process left half done back, and orders
-   * that expired a day ago without a certificate out; call now and then.
+   * Expired used nonces out, orders or challenges a dead process left half done back, orders that
+   * expired a day ago without a certificate out, and rate-limit buckets full again out; call now
+   * and then.
    */
   public void purge() {
     // Kept 10 minutes past expiry, so a node whose clock runs ahead cannot free a nonce that a
@@ -160,6 +165,7 @@ public final class AcmeService {
     if (purged > 0) {
       log.info("event=acme_expired_orders_deleted count={}", purged);
     }
+    limits.purge(System.currentTimeMillis());
   }
 
   /**

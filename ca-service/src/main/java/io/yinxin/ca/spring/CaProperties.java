@@ -76,7 +76,7 @@ public record CaProperties(
    * @param allowedDomains domains (and their subdomains) the CA may issue for
    * @param http01Port where http-01 challenges are fetched (80, as RFC 8555 says; other values for
    *     tests)
-   * @param rateLimits {@code yinxin.ca.acme.rate-limits.*}, per node
+   * @param rateLimits {@code yinxin.ca.acme.rate-limits.*}
    */
   public record Acme(
       @DefaultValue("true") boolean enabled,
@@ -87,8 +87,8 @@ public record CaProperties(
       @DefaultValue RateLimits rateLimits) {}
 
   /**
-   * ACME rate limits, per node: a client behind a load balancer with n nodes gets up to n times
-   * these figures.
+   * ACME rate limits: requests per node (a client behind a load balancer with n nodes may send n
+   * times those), the hourly ones for all nodes on the database together.
    *
    * @param requestsPerSecond requests (signed POSTs and new-nonce) per source address (IPv6: per
    *     /64) per second

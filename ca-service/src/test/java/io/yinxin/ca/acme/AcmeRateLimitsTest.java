@@ -4,14 +4,38 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.yinxin.ca.store.CaStore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
+/**
+ * The limits' figures, on H2 as the embedded default keeps them (a database of its own per test);
+ * {@link SharedAcmeLimitsTest} has two nodes share them on PostgreSQL. One clock drives both kinds
+ * of bucket: the per-node request buckets read it in nanoseconds, the shared ones in milliseconds.
+ */
 class AcmeRateLimitsTest {
   final AtomicLong now = new AtomicLong(1_000_000_000L);
-  final AcmeRateLimits limits =
-      new AcmeRateLimits(new AcmeRateLimits.Limits(2, 5, 3, 5, 4, 2), now::get, 10_000);
+  final AcmeRateLimits limits = limits(h2(), now);
+
+  static CaStore h2() {
+    var ds = new org.h2.jdbcx.JdbcDataSource();
+    ds.setURL(
+        "jdbc:h2:mem:acme-limits-"
+            + java.util.UUID.randomUUID()
+            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1");
+    return CaStore.open(ds);
+  }
+
+  /** The limits of these tests on a CA database, with a shared secret of 32 zero bytes. */
+  static AcmeRateLimits limits(CaStore store, AtomicLong nanos) {
+    return new AcmeRateLimits(
+        new AcmeRateLimits.Limits(2, 5, 3, 5, 4, 2),
+        nanos::get,
+        10_000,
+        new SharedBuckets(store, () -> nanos.get() / 1_000_000),
+        new byte[32]);
+  }
 
   @Test
   void anAddressGetsItsBurstThenRateLimitedWithRetryAfterThenTokensBackOverTime() {
