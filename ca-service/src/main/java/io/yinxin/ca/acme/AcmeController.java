@@ -58,6 +58,23 @@ public class AcmeController {
         .build();
   }
 
+  /**
+   * Renewal information (RFC 9773 §4): an unauthenticated GET. {@code Retry-After} is how often a
+   * client should ask again; a shared cache may keep the answer for an hour.
+   */
+  @GetMapping("/renewal-info/{certId}")
+  public ResponseEntity<byte[]> renewalInfo(
+      HttpServletRequest request, @PathVariable String certId) {
+    AcmeService.Reply r = acme.renewalInfo(certId, request.getRemoteAddr());
+    return ResponseEntity.status(r.status())
+        .header(HttpHeaders.RETRY_AFTER, Long.toString(AcmeRenewals.RETRY_AFTER_SECONDS))
+        .cacheControl(
+            CacheControl.maxAge(java.time.Duration.ofSeconds(AcmeRenewals.CACHE_SECONDS))
+                .cachePublic())
+        .contentType(MediaType.APPLICATION_JSON)
+        .body(r.body());
+  }
+
   @PostMapping("/new-account")
   public ResponseEntity<byte[]> newAccount(HttpServletRequest request) {
     return handle(request, acme::newAccount);

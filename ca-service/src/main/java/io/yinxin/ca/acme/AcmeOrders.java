@@ -50,6 +50,7 @@ final class AcmeOrders {
   private final AcmeSettings settings;
   private final AcmeViews views;
   private final AcmeRateLimits limits;
+  private final AcmeRenewals renewals;
 
   AcmeOrders(
       AcmeStore store,
@@ -58,7 +59,8 @@ final class AcmeOrders {
       IssuanceService issuance,
       AcmeSettings settings,
       AcmeViews views,
-      AcmeRateLimits limits) {
+      AcmeRateLimits limits,
+      AcmeRenewals renewals) {
     this.store = store;
     this.caStore = caStore;
     this.hierarchy = hierarchy;
@@ -66,6 +68,7 @@ final class AcmeOrders {
     this.settings = settings;
     this.views = views;
     this.limits = limits;
+    this.renewals = renewals;
   }
 
   Reply create(Account acct, AcmeJws jws) {
@@ -86,7 +89,15 @@ final class AcmeOrders {
       }
       names.add(allowed(v));
     }
-    limits.newOrder(acct.id());
+    Optional<AcmeRenewals.Replacing> replacing =
+        p.containsKey("replaces")
+            ? Optional.of(renewals.replacing(acct, p.get("replaces"), names))
+            : Optional.empty();
+    // A renewal in its certificate's suggested window (RFC 9773) does not count against the
+    // account's new orders: the server asked for it.
+    if (replacing.isEmpty() || !replacing.get().inWindow()) {
+      limits.newOrder(acct.id());
+    }
     Instant expires = Instant.now().plus(LIFETIME).truncatedTo(ChronoUnit.SECONDS);
     String orderId = AcmeViews.newId();
     List<Authz> authzs = new ArrayList<>();
@@ -113,8 +124,9 @@ final class AcmeOrders {
             expires,
             Optional.empty(),
             Optional.empty(),
-            Optional.empty());
-    store.insertOrder(o, authzs);
+            Optional.empty(),
+            replacing.map(AcmeRenewals.Replacing::certId));
+    store.insertOrder(o, authzs, replacing);
     log.info(
         "event=acme_order_created account={} order={} names={}", acct.id(), orderId, names.size());
     return reply(acct, orderId, 201);
@@ -158,6 +170,7 @@ final class AcmeOrders {
     if (o.certSerial().isPresent()) {
       v.put("certificate", views.base() + "/cert/" + o.id());
     }
+    o.replaces().ifPresent(r -> v.put("replaces", r));
     return AcmeViews.json(status, Optional.of(views.orderUrl(o.id())), List.of(), v);
   }
 

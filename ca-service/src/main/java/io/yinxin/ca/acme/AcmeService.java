@@ -34,6 +34,7 @@ public final class AcmeService {
   private final AcmeOrders orders;
   private final AcmeChallenges challenges;
   private final AcmeRevocations revocations;
+  private final AcmeRenewals renewals;
 
   /**
    * What the ACME server allows.
@@ -105,7 +106,9 @@ public final class AcmeService {
             nonceKey);
     this.nonces = new AcmeNonces(store, nonceKey, Clock.systemUTC());
     this.accounts = new AcmeAccounts(store, views, limits);
-    this.orders = new AcmeOrders(store, caStore, hierarchy, issuance, settings, views, limits);
+    this.renewals = new AcmeRenewals(store, caStore, hierarchy, views, Instant::now);
+    this.orders =
+        new AcmeOrders(store, caStore, hierarchy, issuance, settings, views, limits, renewals);
     this.challenges =
         new AcmeChallenges(
             store,
@@ -129,6 +132,7 @@ public final class AcmeService {
     d.put("newOrder", base() + "/new-order");
     d.put("revokeCert", base() + "/revoke-cert");
     d.put("keyChange", base() + "/key-change");
+    d.put("renewalInfo", base() + "/renewal-info");
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("website", views.website());
     meta.put("externalAccountRequired", false);
@@ -140,6 +144,15 @@ public final class AcmeService {
   public String newNonce(String address) {
     limits.request(address);
     return nonces.issue();
+  }
+
+  /**
+   * Renewal information (RFC 9773): an unauthenticated GET, counted against the address's request
+   * limit like {@code new-nonce}.
+   */
+  public Reply renewalInfo(String certId, String address) {
+    limits.request(address);
+    return renewals.renewalInfo(certId);
   }
 
   /** The nonce every answer carries (RFC 8555 §6.5); nothing is stored for it. */

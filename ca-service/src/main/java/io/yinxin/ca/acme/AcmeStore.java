@@ -31,7 +31,8 @@ final class AcmeStore {
       Instant expires,
       Optional<String> error,
       Optional<String> certIssuer,
-      Optional<String> certSerial) {}
+      Optional<String> certSerial,
+      Optional<String> replaces) {}
 
   record Authz(
       String id,
@@ -104,6 +105,12 @@ final class AcmeStore {
           try (PreparedStatement ps =
               c.prepareStatement(
                   "DELETE FROM ca.acme_authzs WHERE order_id IN (" + expired + ")")) {
+            ps.setObject(1, odt(before));
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM ca.acme_replacements WHERE order_id IN (" + expired + ")")) {
             ps.setObject(1, odt(before));
             ps.executeUpdate();
           }
@@ -293,40 +300,119 @@ final class AcmeStore {
 
   // ---- orders and authorizations
 
-  void insertOrder(Order o, List<Authz> authzs) {
-    store.inTransaction(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "INSERT INTO ca.acme_orders (id, account_id, status, identifiers, expires_at,"
-                      + " created_at) VALUES (?, ?, ?, ?, ?, ?)")) {
-            ps.setString(1, o.id());
-            ps.setString(2, o.accountId());
-            ps.setString(3, o.status());
-            ps.setString(4, String.join(",", o.identifiers()));
-            ps.setObject(5, odt(o.expires()));
-            ps.setObject(6, odt(Instant.now()));
-            ps.executeUpdate();
-          }
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "INSERT INTO ca.acme_authzs (id, order_id, account_id, identifier, status, token,"
-                      + " challenge_status, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-            for (Authz a : authzs) {
-              ps.setString(1, a.id());
-              ps.setString(2, a.orderId());
-              ps.setString(3, a.accountId());
-              ps.setString(4, a.identifier());
-              ps.setString(5, a.status());
-              ps.setString(6, a.token());
-              ps.setString(7, a.challengeStatus());
-              ps.setObject(8, odt(a.expires()));
-              ps.addBatch();
+  /**
+   * Stores a new order with its authorizations and, if it replaces a certificate, takes that
+   * certificate's replacement for it in the same transaction: refused ({@code alreadyReplaced},
+   * 409) while another order that may still succeed holds it — one neither invalid nor expired. Two
+   * nodes taking it at once meet on its primary key, and one is refused.
+   */
+  void insertOrder(Order o, List<Authz> authzs, Optional<AcmeRenewals.Replacing> replacing) {
+    try {
+      store.inTransaction(
+          c -> {
+            insertOrder(c, o, authzs);
+            if (replacing.isPresent()) {
+              replace(c, replacing.get(), o.id());
             }
-            ps.executeBatch();
+            return null;
+          });
+    } catch (CaException e) {
+      if (replacing.isPresent() && e.code() == CaException.Code.CONFLICT) {
+        throw alreadyReplaced();
+      }
+      throw e;
+    }
+  }
+
+  private static AcmeProblem alreadyReplaced() {
+    return new AcmeProblem(
+        "alreadyReplaced", 409, "another order replaces this certificate already");
+  }
+
+  private static void replace(Connection c, AcmeRenewals.Replacing r, String orderId)
+      throws SQLException {
+    String holder = null;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT r.order_id, o.status, o.expires_at FROM ca.acme_replacements r LEFT JOIN"
+                + " ca.acme_orders o ON o.id = r.order_id WHERE r.cert_issuer = ? AND"
+                + " r.cert_serial = ?")) {
+      ps.setString(1, r.issuer());
+      ps.setString(2, r.serial());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          holder = rs.getString(1);
+          String status = rs.getString(2);
+          OffsetDateTime expires = rs.getObject(3, OffsetDateTime.class);
+          boolean mayStillSucceed =
+              status != null
+                  && !status.equals("invalid")
+                  && (status.equals("valid")
+                      || status.equals("processing")
+                      || expires.toInstant().isAfter(Instant.now()));
+          if (mayStillSucceed) {
+            throw alreadyReplaced();
           }
-          return null;
-        });
+        }
+      }
+    }
+    if (holder == null) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO ca.acme_replacements (cert_issuer, cert_serial, order_id)"
+                  + " VALUES (?, ?, ?)")) {
+        ps.setString(1, r.issuer());
+        ps.setString(2, r.serial());
+        ps.setString(3, orderId);
+        ps.executeUpdate();
+      }
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE ca.acme_replacements SET order_id = ? WHERE cert_issuer = ? AND"
+                + " cert_serial = ? AND order_id = ?")) {
+      ps.setString(1, orderId);
+      ps.setString(2, r.issuer());
+      ps.setString(3, r.serial());
+      ps.setString(4, holder);
+      if (ps.executeUpdate() != 1) {
+        throw alreadyReplaced(); // another node's order took it meanwhile
+      }
+    }
+  }
+
+  private static void insertOrder(Connection c, Order o, List<Authz> authzs) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO ca.acme_orders (id, account_id, status, identifiers, expires_at,"
+                + " created_at, replaces) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+      ps.setString(1, o.id());
+      ps.setString(2, o.accountId());
+      ps.setString(3, o.status());
+      ps.setString(4, String.join(",", o.identifiers()));
+      ps.setObject(5, odt(o.expires()));
+      ps.setObject(6, odt(Instant.now()));
+      ps.setString(7, o.replaces().orElse(null));
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO ca.acme_authzs (id, order_id, account_id, identifier, status, token,"
+                + " challenge_status, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      for (Authz a : authzs) {
+        ps.setString(1, a.id());
+        ps.setString(2, a.orderId());
+        ps.setString(3, a.accountId());
+        ps.setString(4, a.identifier());
+        ps.setString(5, a.status());
+        ps.setString(6, a.token());
+        ps.setString(7, a.challengeStatus());
+        ps.setObject(8, odt(a.expires()));
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
   }
 
   Optional<Order> order(String id) {
@@ -360,7 +446,7 @@ final class AcmeStore {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT id, account_id, status, identifiers, expires_at, error, cert_issuer,"
-                + " cert_serial FROM ca.acme_orders WHERE "
+                + " cert_serial, replaces FROM ca.acme_orders WHERE "
                 + column
                 + " = ?")) {
       ps.setString(1, value);
@@ -377,7 +463,8 @@ final class AcmeStore {
                 rs.getObject(5, OffsetDateTime.class).toInstant(),
                 Optional.ofNullable(rs.getString(6)),
                 Optional.ofNullable(rs.getString(7)),
-                Optional.ofNullable(rs.getString(8))));
+                Optional.ofNullable(rs.getString(8)),
+                Optional.ofNullable(rs.getString(9))));
       }
     }
   }

@@ -66,6 +66,7 @@ class AcmeRecoveryTest {
             expires,
             Optional.empty(),
             Optional.empty(),
+            Optional.empty(),
             Optional.empty()),
         List.of(
             new AcmeStore.Authz(
@@ -78,7 +79,8 @@ class AcmeRecoveryTest {
                 "pending",
                 Optional.empty(),
                 Optional.empty(),
-                expires)));
+                expires)),
+        Optional.empty());
   }
 
   @Test

@@ -252,6 +252,157 @@ class AcmeTest {
     }
   }
 
+  /**
+   * ACME Renewal Information (RFC 9773), judged by acme4j, which computes the certID itself: the
+   * directory names the resource; a certificate in good standing is to be renewed from two thirds
+   * to three quarters of its validity, asked again after six hours; one revoked is to be replaced
+   * now. Of four orders racing to replace it, one is created and reflects "replaces"; the others,
+   * and later ones while it may still succeed, get alreadyReplaced (409); another account may not
+   * replace it, nor an order sharing no name with it.
+   */
+  @Test
+  void renewalInfoSuggestsAWindowAndOneOrderAtATimeReplacesARevokedCertificate() throws Exception {
+    KeyPair accountKey = TestCsr.ec("secp256r1");
+    Session session = new Session(URI.create(DIRECTORY));
+    Account account =
+        new AccountBuilder().agreeToTermsOfService().useKeyPair(accountKey).create(session);
+    Map<String, String> tokens = new java.util.concurrent.ConcurrentHashMap<>();
+    HttpServer server = challengeServer(tokens);
+    try {
+      Order order = readyOrder(account, tokens, "ari.acme4j.localhost");
+      order.execute(TestCsr.ec("secp256r1"));
+      assertThat(order.waitForCompletion(Duration.ofSeconds(30))).isEqualTo(Status.VALID);
+      Certificate cert = order.getCertificate();
+      java.security.cert.X509Certificate x = cert.getCertificate();
+      assertThat(cert.hasRenewalInfo()).isTrue();
+      org.shredzone.acme4j.RenewalInfo info = cert.getRenewalInfo();
+      java.time.Instant asked = java.time.Instant.now();
+      java.time.Instant recheck = info.fetch().orElseThrow();
+      assertThat(Duration.between(asked, recheck).toMinutes()).isBetween(359L, 360L);
+      long life =
+          Duration.between(x.getNotBefore().toInstant(), x.getNotAfter().toInstant()).toSeconds();
+      assertThat(info.getSuggestedWindowStart())
+          .isEqualTo(x.getNotBefore().toInstant().plusSeconds(life * 2 / 3));
+      assertThat(info.getSuggestedWindowEnd())
+          .isEqualTo(x.getNotBefore().toInstant().plusSeconds(life * 3 / 4));
+      assertThat(info.renewalIsNotRequired(asked)).isTrue();
+      assertThat(info.getExplanation()).isEmpty();
+
+      // The same by hand: the certID acme4j computed, and what a cache may do with the answer.
+      String location = cert.getRenewalInfoLocation().orElseThrow().toString();
+      assertThat(location).startsWith(BASE + "/acme/renewal-info/");
+      String certId = location.substring(location.lastIndexOf('/') + 1);
+      HttpResponse<String> plain = get(BASE + "/acme/renewal-info/" + certId);
+      assertThat(plain.statusCode()).isEqualTo(200);
+      assertThat(plain.headers().firstValue("Retry-After")).hasValue("21600");
+      assertThat(plain.headers().firstValue("Cache-Control"))
+          .hasValueSatisfying(v -> assertThat(v).contains("max-age=3600").contains("public"));
+      // Other spellings of it, and certificates it does not name.
+      String[] parts = {
+        certId.substring(0, certId.indexOf('.')), certId.substring(certId.indexOf('.') + 1)
+      };
+      byte[] serial = java.util.Base64.getUrlDecoder().decode(parts[1]);
+      java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+      byte[] padded = new byte[serial.length + 1];
+      System.arraycopy(serial, 0, padded, 1, serial.length);
+      padded[0] = (byte) (serial[0] < 0 ? 0xff : 0);
+      for (String bad :
+          new String[] {
+            parts[0] + "=." + parts[1],
+            java.util.Base64.getUrlEncoder().encodeToString(x.getExtensionValue("2.5.29.35"))
+                + "."
+                + parts[1],
+            parts[0] + "." + b64.encodeToString(padded),
+            parts[0] + "." + b64.encodeToString(new byte[] {(byte) 0x87, 0x65}),
+            parts[0],
+            parts[0] + "." + parts[1] + "." + parts[1],
+            parts[0] + ".AIdlQy%2B"
+          }) {
+        assertAcmeProblem(get(BASE + "/acme/renewal-info/" + bad), 400, "malformed");
+      }
+      byte[] otherSerial = serial.clone();
+      otherSerial[otherSerial.length - 1] ^= 1;
+      assertAcmeProblem(
+          get(BASE + "/acme/renewal-info/" + parts[0] + "." + b64.encodeToString(otherSerial)),
+          404,
+          "malformed");
+
+      // Revoked: to be replaced now, the window wholly in the past, with an explanation.
+      cert.revoke(RevocationReason.KEY_COMPROMISE);
+      info.fetch();
+      assertThat(info.renewalIsOverdue(java.time.Instant.now())).isTrue();
+      assertThat(info.getSuggestedWindowEnd()).isBefore(java.time.Instant.now().minusSeconds(3600));
+      assertThat(info.getExplanation()).isPresent();
+
+      // Four orders on four logins race to replace it: one is created.
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(4);
+      List<java.util.concurrent.Future<Object>> raced = new java.util.ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        raced.add(
+            pool.submit(
+                () -> {
+                  Session own = new Session(URI.create(DIRECTORY));
+                  try {
+                    return own.login(account.getLocation(), accountKey)
+                        .getAccount()
+                        .newOrder()
+                        .domains("ari.acme4j.localhost")
+                        .replaces(certId)
+                        .create();
+                  } catch (AcmeServerException e) {
+                    return e;
+                  }
+                }));
+      }
+      List<Order> created = new java.util.ArrayList<>();
+      for (var f : raced) {
+        Object r = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        if (r instanceof Order o) {
+          created.add(o);
+        } else {
+          assertThat(((AcmeServerException) r).getType().toString())
+              .isEqualTo("urn:ietf:params:acme:error:alreadyReplaced");
+        }
+      }
+      pool.shutdown();
+      assertThat(created).hasSize(1);
+      assertThat(created.get(0).getJSON().get("replaces").asString()).isEqualTo(certId);
+      assertThatThrownBy(
+              () -> account.newOrder().domains("ari.acme4j.localhost").replaces(certId).create())
+          .isInstanceOfSatisfying(
+              AcmeServerException.class,
+              e ->
+                  assertThat(e.getType().toString())
+                      .isEqualTo("urn:ietf:params:acme:error:alreadyReplaced"));
+
+      // Not another account's, and not for other names.
+      Account stranger =
+          new AccountBuilder()
+              .agreeToTermsOfService()
+              .useKeyPair(TestCsr.ec("secp256r1"))
+              .create(new Session(URI.create(DIRECTORY)));
+      assertThatThrownBy(
+              () -> stranger.newOrder().domains("ari.acme4j.localhost").replaces(certId).create())
+          .isInstanceOfSatisfying(
+              AcmeServerException.class,
+              e -> assertThat(e.getType().toString()).endsWith(":unauthorized"));
+      assertThatThrownBy(
+              () -> account.newOrder().domains("other.acme4j.localhost").replaces(certId).create())
+          .isInstanceOfSatisfying(
+              AcmeServerException.class,
+              e -> assertThat(e.getType().toString()).endsWith(":malformed"));
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  static HttpResponse<String> get(String url) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(url)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   /** An http-01 responder on the test's challenge port serving {@code tokens}. */
   private static HttpServer challengeServer(Map<String, String> tokens) throws Exception {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", HTTP01), 0);
