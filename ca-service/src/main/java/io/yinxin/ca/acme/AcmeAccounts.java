@@ -18,11 +18,14 @@ final class AcmeAccounts {
   private final AcmeStore store;
   private final AcmeViews views;
   private final AcmeRateLimits limits;
+  private final AcmeExternalAccounts external;
 
-  AcmeAccounts(AcmeStore store, AcmeViews views, AcmeRateLimits limits) {
+  AcmeAccounts(
+      AcmeStore store, AcmeViews views, AcmeRateLimits limits, AcmeExternalAccounts external) {
     this.store = store;
     this.views = views;
     this.limits = limits;
+    this.external = external;
   }
 
   /** newAccount: the existing account for the JWS's key, or a new one. */
@@ -43,10 +46,11 @@ final class AcmeAccounts {
       throw new AcmeProblem("accountDoesNotExist", 400, "no account for this key");
     }
     String contact = contact(p.get("contact"));
+    Optional<String> eab = external.check(p.get("externalAccountBinding"), jwk, jws.url());
     limits.newAccount(address);
     Account a =
         new Account(AcmeViews.newId(), thumb, jwk.toPublicJWK().toJSONString(), "valid", contact);
-    store.insertAccount(a);
+    store.insertAccount(a, eab);
     log.info("event=acme_account_created account={}", a.id());
     return AcmeViews.json(201, Optional.of(views.accountUrl(a.id())), List.of(), views.view(a));
   }

@@ -35,6 +35,7 @@ public final class AcmeService {
   private final AcmeChallenges challenges;
   private final AcmeRevocations revocations;
   private final AcmeRenewals renewals;
+  private final AcmeExternalAccounts external;
 
   /**
    * What the ACME server allows.
@@ -45,13 +46,16 @@ public final class AcmeService {
    * @param allowedDomains other names must equal one of these or end with "." + one
    * @param http01Port the port http-01 challenges are fetched from (80 in RFC 8555)
    * @param rateLimits per-address and per-account limits
+   * @param externalAccountRequired open accounts only with an external account binding (RFC 8555
+   *     §7.3.4) made by {@link #newExternalAccountKey}
    */
   public record AcmeSettings(
       String profile,
       boolean allowLocalhost,
       List<String> allowedDomains,
       int http01Port,
-      RateLimits rateLimits) {
+      RateLimits rateLimits,
+      boolean externalAccountRequired) {
     public AcmeSettings {
       allowedDomains = List.copyOf(allowedDomains);
     }
@@ -86,7 +90,8 @@ public final class AcmeService {
       IssuanceService issuance,
       RevocationService revocation,
       AcmeSettings settings,
-      ExecutorService validations) {
+      ExecutorService validations,
+      io.yinxin.audit.AuditOutbox audit) {
     this.store = new AcmeStore(caStore);
     this.views = new AcmeViews(hierarchy);
     RateLimits r = settings.rateLimits();
@@ -105,7 +110,8 @@ public final class AcmeService {
             new SharedBuckets(caStore, System::currentTimeMillis),
             nonceKey);
     this.nonces = new AcmeNonces(store, nonceKey, Clock.systemUTC());
-    this.accounts = new AcmeAccounts(store, views, limits);
+    this.external = new AcmeExternalAccounts(store, settings.externalAccountRequired(), audit);
+    this.accounts = new AcmeAccounts(store, views, limits, external);
     this.renewals = new AcmeRenewals(store, caStore, hierarchy, views, Instant::now);
     this.orders =
         new AcmeOrders(store, caStore, hierarchy, issuance, settings, views, limits, renewals);
@@ -135,7 +141,7 @@ public final class AcmeService {
     d.put("renewalInfo", base() + "/renewal-info");
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("website", views.website());
-    meta.put("externalAccountRequired", false);
+    meta.put("externalAccountRequired", external.required());
     d.put("meta", meta);
     return AcmeViews.json(200, Optional.empty(), List.of(), d);
   }
@@ -153,6 +159,21 @@ public final class AcmeService {
   public Reply renewalInfo(String certId, String address) {
     limits.request(address);
     return renewals.renewalInfo(certId);
+  }
+
+  /**
+   * A key for external account binding, for an operator to hand out: {@code kid}, the MAC key
+   * (base64url, shown only here) and when it expires unused.
+   */
+  public Map<String, Object> newExternalAccountKey(String label, String actor) {
+    AcmeExternalAccounts.NewKey k = external.create(label, actor);
+    log.info("event=acme_eab_key_created kid={} by={}", k.kid(), actor);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("kid", k.kid());
+    out.put("hmacKey", k.hmacKey());
+    out.put("expires", k.expires().toString());
+    out.put("directory", base() + "/directory");
+    return out;
   }
 
   /** The nonce every answer carries (RFC 8555 §6.5); nothing is stored for it. */

@@ -235,22 +235,90 @@ final class AcmeStore {
         });
   }
 
-  void insertAccount(Account a) {
+  /**
+   * Stores a new account and, if an external account key bound it, spends that key in the same
+   * transaction: refused ({@code unauthorized}) if the key was spent meanwhile, on any node, or
+   * expired, and then no account is stored.
+   */
+  void insertAccount(Account a, Optional<String> eabKid) {
     store.inTransaction(
         c -> {
+          if (eabKid.isPresent()) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE ca.acme_eab_keys SET account_id = ?, used_at = ? WHERE kid = ? AND"
+                        + " account_id IS NULL AND expires_at > ?")) {
+              Instant now = Instant.now();
+              ps.setString(1, a.id());
+              ps.setObject(2, odt(now));
+              ps.setString(3, eabKid.get());
+              ps.setObject(4, odt(now));
+              if (ps.executeUpdate() != 1) {
+                throw AcmeProblem.unauthorized(
+                    "the external account key is unknown, used or expired");
+              }
+            }
+          }
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "INSERT INTO ca.acme_accounts (id, thumbprint, jwk, status, contact, created_at)"
-                      + " VALUES (?, ?, ?, ?, ?, ?)")) {
+                  "INSERT INTO ca.acme_accounts (id, thumbprint, jwk, status, contact, created_at,"
+                      + " eab_kid) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             ps.setString(1, a.id());
             ps.setString(2, a.thumbprint());
             ps.setString(3, a.jwk());
             ps.setString(4, a.status());
             ps.setString(5, a.contact());
             ps.setObject(6, odt(Instant.now()));
+            ps.setString(7, eabKid.orElse(null));
             ps.executeUpdate();
           }
           return null;
+        });
+  }
+
+  /** An external account key that may still bind an account: its MAC key. */
+  Optional<byte[]> unusedEabKey(String kid) {
+    return store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT hmac_key FROM ca.acme_eab_keys WHERE kid = ? AND account_id IS NULL"
+                      + " AND expires_at > ?")) {
+            ps.setString(1, kid);
+            ps.setObject(2, odt(Instant.now()));
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.<byte[]>empty();
+            }
+          }
+        });
+  }
+
+  /**
+   * Stores an external account key an operator asked for, with its evidence recorded in the same
+   * transaction ({@code evidence}: the outbox); returns what the evidence returned.
+   */
+  <T> T insertEabKey(
+      String kid,
+      byte[] hmacKey,
+      String label,
+      String createdBy,
+      Instant expires,
+      CaStore.Tx<T> evidence) {
+    return store.inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO ca.acme_eab_keys (kid, hmac_key, label, created_by, created_at,"
+                      + " expires_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, kid);
+            ps.setBytes(2, hmacKey);
+            ps.setString(3, label);
+            ps.setString(4, createdBy);
+            ps.setObject(5, odt(Instant.now()));
+            ps.setObject(6, odt(expires));
+            ps.executeUpdate();
+          }
+          return evidence.run(c);
         });
   }
 

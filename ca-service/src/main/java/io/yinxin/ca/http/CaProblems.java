@@ -18,7 +18,8 @@ import org.springframework.web.method.annotation.MethodArgumentTypeMismatchExcep
     assignableTypes = {
       CaController.class,
       RevocationInfoController.class,
-      EmergencyController.class
+      EmergencyController.class,
+      AcmeKeysController.class
     })
 public class CaProblems {
 

@@ -297,7 +297,7 @@ public class CaAutoConfiguration {
       name = "enabled",
       havingValue = "true",
       matchIfMissing = true)
-  @Import(AcmeController.class)
+  @Import({AcmeController.class, io.yinxin.ca.http.AcmeKeysController.class})
   static class AcmeConfiguration {
     @Bean(destroyMethod = "shutdownNow")
     java.util.concurrent.ExecutorService acmeValidations() {
@@ -324,7 +324,8 @@ public class CaAutoConfiguration {
         IssuanceService issuance,
         RevocationService revocation,
         CaProperties p,
-        java.util.concurrent.ExecutorService acmeValidations) {
+        java.util.concurrent.ExecutorService acmeValidations,
+        io.yinxin.audit.AuditOutbox audit) {
       CaProperties.Acme a = p.acme();
       return new AcmeService(
           store,
@@ -342,8 +343,10 @@ public class CaAutoConfiguration {
                   a.rateLimits().newAccountsPerHour(),
                   a.rateLimits().newAccountsPerIpv6RangePerHour(),
                   a.rateLimits().newOrdersPerHour(),
-                  a.rateLimits().failedValidationsPerHour())),
-          acmeValidations);
+                  a.rateLimits().failedValidationsPerHour()),
+              a.externalAccountRequired()),
+          acmeValidations,
+          audit);
     }
   }
 

@@ -77,6 +77,8 @@ public record CaProperties(
    * @param http01Port where http-01 challenges are fetched (80, as RFC 8555 says; other values for
    *     tests)
    * @param rateLimits {@code yinxin.ca.acme.rate-limits.*}
+   * @param externalAccountRequired open ACME accounts only with an external account binding (RFC
+   *     8555 §7.3.4) whose key an operator made ({@code POST /ca/v1/acme/eab-keys})
    */
   public record Acme(
       @DefaultValue("true") boolean enabled,
@@ -84,7 +86,8 @@ public record CaProperties(
       @DefaultValue("false") boolean allowLocalhost,
       @DefaultValue List<String> allowedDomains,
       @DefaultValue("80") int http01Port,
-      @DefaultValue RateLimits rateLimits) {}
+      @DefaultValue RateLimits rateLimits,
+      @DefaultValue("false") boolean externalAccountRequired) {}
 
   /**
    * ACME rate limits: requests per node (a client behind a load balancer with n nodes may send n

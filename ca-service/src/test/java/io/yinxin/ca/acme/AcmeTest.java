@@ -69,16 +69,24 @@ class AcmeTest {
 
   @DynamicPropertySource
   static void props(DynamicPropertyRegistry r) {
-    r.add("spring.datasource.url", DB::url);
+    node(r, DB, DATA, PORT);
+    r.add("yinxin.ca.acme.http01-port", () -> HTTP01);
+    // Every test's clients share 127.0.0.1's bucket: room for all of them at once (the flood test
+    // sends its 300 requests from 127.0.0.2, well past this burst).
+    r.add("yinxin.ca.acme.rate-limits.request-burst", () -> "200");
+  }
+
+  /** A CA node for ACME tests: its database, loopback port, data folder, soft keys, .localhost. */
+  static void node(DynamicPropertyRegistry r, PostgresDatabase db, Path data, int port) {
+    r.add("spring.datasource.url", db::url);
     r.add("spring.datasource.username", () -> PostgresDatabase.USER);
     r.add("spring.datasource.password", () -> "");
-    r.add("server.port", () -> PORT);
+    r.add("server.port", () -> port);
     r.add("server.address", () -> "127.0.0.1");
-    r.add("yinxin.data-dir", DATA::toString);
+    r.add("yinxin.data-dir", data::toString);
     r.add("yinxin.keys.soft.enabled", () -> "true");
     r.add("yinxin.ca.init-on-start", () -> "true");
     r.add("yinxin.ca.acme.allow-localhost", () -> "true");
-    r.add("yinxin.ca.acme.http01-port", () -> HTTP01);
     r.add("yinxin.audit.generate-dev-tokens", () -> "true");
   }
 
