@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -86,6 +87,44 @@ final class AcmeExternalAccounts {
     audit.await(evidence);
     return new NewKey(kid, Base64.getUrlEncoder().withoutPadding().encodeToString(key), expires);
   }
+
+  /** The keys made so far, newest first (at most 1,000), without their MAC keys. */
+  List<AcmeStore.EabKey> list() {
+    return store.eabKeys(1000);
+  }
+
+  /**
+   * Takes a key back: unspent, it binds nothing more; spent, the account it bound is deactivated
+   * (it may order nothing more). A {@code CONFIG_CHANGED} event says so, in the same transaction.
+   *
+   * @return empty if there is no such key
+   */
+  Optional<AcmeStore.EabRevocation> revoke(String kid, String actor) {
+    Optional<Revoked> done =
+        store.revokeEabKey(
+            kid,
+            actor,
+            (c, r) -> {
+              Map<String, String> details = new java.util.LinkedHashMap<>();
+              details.put("change", r.revokedNow() ? "revoked" : "revoked again");
+              r.deactivatedAccount().ifPresent(a -> details.put("deactivatedAccount", a));
+              return new Revoked(
+                  r,
+                  audit.record(
+                      c,
+                      io.yinxin.audit.AuditEvent.of(
+                          io.yinxin.audit.EventType.CONFIG_CHANGED,
+                          actor,
+                          "acme-eab-key:" + kid,
+                          details)));
+            });
+    done.ifPresent(d -> audit.await(d.evidence()));
+    return done.map(Revoked::revocation);
+  }
+
+  /** A revocation and its evidence, recorded in its transaction and awaited after the commit. */
+  private record Revoked(
+      AcmeStore.EabRevocation revocation, io.yinxin.audit.AuditOutbox.Pending evidence) {}
 
   /**
    * Checks a newAccount's {@code externalAccountBinding} for the account key {@code accountKey} and

@@ -176,6 +176,44 @@ public final class AcmeService {
     return out;
   }
 
+  /** The external account keys made so far, newest first, without their MAC keys. */
+  public List<Map<String, Object>> externalAccountKeys() {
+    List<Map<String, Object>> out = new java.util.ArrayList<>();
+    for (AcmeStore.EabKey k : external.list()) {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("kid", k.kid());
+      v.put("label", k.label());
+      v.put("createdBy", k.createdBy());
+      v.put("created", k.created().toString());
+      v.put("expires", k.expires().toString());
+      k.accountId().ifPresent(a -> v.put("account", views.accountUrl(a)));
+      k.used().ifPresent(t -> v.put("used", t.toString()));
+      k.revoked().ifPresent(t -> v.put("revoked", t.toString()));
+      out.add(v);
+    }
+    return out;
+  }
+
+  /**
+   * Takes an external account key back; the account it bound, if any, is deactivated.
+   *
+   * @return empty if there is no such key
+   */
+  public Optional<Map<String, Object>> revokeExternalAccountKey(String kid, String actor) {
+    return external
+        .revoke(kid, actor)
+        .map(
+            r -> {
+              log.info("event=acme_eab_key_revoked kid={} by={}", kid, actor);
+              Map<String, Object> v = new LinkedHashMap<>();
+              v.put("kid", kid);
+              v.put("revoked", true);
+              r.deactivatedAccount()
+                  .ifPresent(a -> v.put("deactivatedAccount", views.accountUrl(a)));
+              return v;
+            });
+  }
+
   /** The nonce every answer carries (RFC 8555 §6.5); nothing is stored for it. */
   public String replayNonce() {
     return nonces.issue();

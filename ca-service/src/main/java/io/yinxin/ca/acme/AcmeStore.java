@@ -247,7 +247,7 @@ final class AcmeStore {
             try (PreparedStatement ps =
                 c.prepareStatement(
                     "UPDATE ca.acme_eab_keys SET account_id = ?, used_at = ? WHERE kid = ? AND"
-                        + " account_id IS NULL AND expires_at > ?")) {
+                        + " account_id IS NULL AND revoked_at IS NULL AND expires_at > ?")) {
               Instant now = Instant.now();
               ps.setString(1, a.id());
               ps.setObject(2, odt(now));
@@ -276,6 +276,102 @@ final class AcmeStore {
         });
   }
 
+  /** An external account key as operators see it: never its MAC key. */
+  record EabKey(
+      String kid,
+      String label,
+      String createdBy,
+      Instant created,
+      Instant expires,
+      Optional<String> accountId,
+      Optional<Instant> used,
+      Optional<Instant> revoked) {}
+
+  /** The external account keys, newest first, at most {@code limit}. */
+  List<EabKey> eabKeys(int limit) {
+    return store.inTransaction(
+        c -> {
+          List<EabKey> out = new java.util.ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT kid, label, created_by, created_at, expires_at, account_id, used_at,"
+                      + " revoked_at FROM ca.acme_eab_keys ORDER BY created_at DESC, kid LIMIT ?")) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new EabKey(
+                        rs.getString(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getObject(4, OffsetDateTime.class).toInstant(),
+                        rs.getObject(5, OffsetDateTime.class).toInstant(),
+                        Optional.ofNullable(rs.getString(6)),
+                        Optional.ofNullable(rs.getObject(7, OffsetDateTime.class))
+                            .map(OffsetDateTime::toInstant),
+                        Optional.ofNullable(rs.getObject(8, OffsetDateTime.class))
+                            .map(OffsetDateTime::toInstant)));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /** What taking back a key did: the account it had bound, now deactivated, if any. */
+  record EabRevocation(boolean revokedNow, Optional<String> deactivatedAccount) {}
+
+  /**
+   * Takes back an external account key: it binds nothing more, and the account it bound, if any, is
+   * deactivated, in one transaction with the evidence ({@code evidence}, given what was done). A
+   * binding racing with it either committed first (its account is then deactivated here) or finds
+   * the key revoked.
+   *
+   * @return empty if there is no such key
+   */
+  <T> Optional<T> revokeEabKey(
+      String kid,
+      String actor,
+      java.util.function.BiFunction<Connection, EabRevocation, T> evidence) {
+    return store.inTransaction(
+        c -> {
+          boolean now;
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE ca.acme_eab_keys SET revoked_at = ?, revoked_by = ? WHERE kid = ? AND"
+                      + " revoked_at IS NULL")) {
+            ps.setObject(1, odt(Instant.now()));
+            ps.setString(2, actor);
+            ps.setString(3, kid);
+            now = ps.executeUpdate() == 1;
+          }
+          Optional<String> account;
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT account_id FROM ca.acme_eab_keys WHERE kid = ?")) {
+            ps.setString(1, kid);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                return Optional.<T>empty();
+              }
+              account = Optional.ofNullable(rs.getString(1));
+            }
+          }
+          Optional<String> deactivated = Optional.empty();
+          if (account.isPresent()) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE ca.acme_accounts SET status = 'deactivated' WHERE id = ? AND"
+                        + " status = 'valid'")) {
+              ps.setString(1, account.get());
+              if (ps.executeUpdate() == 1) {
+                deactivated = account;
+              }
+            }
+          }
+          return Optional.of(evidence.apply(c, new EabRevocation(now, deactivated)));
+        });
+  }
+
   /** An external account key that may still bind an account: its MAC key. */
   Optional<byte[]> unusedEabKey(String kid) {
     return store.inTransaction(
@@ -283,7 +379,7 @@ final class AcmeStore {
           try (PreparedStatement ps =
               c.prepareStatement(
                   "SELECT hmac_key FROM ca.acme_eab_keys WHERE kid = ? AND account_id IS NULL"
-                      + " AND expires_at > ?")) {
+                      + " AND revoked_at IS NULL AND expires_at > ?")) {
             ps.setString(1, kid);
             ps.setObject(2, odt(Instant.now()));
             try (ResultSet rs = ps.executeQuery()) {

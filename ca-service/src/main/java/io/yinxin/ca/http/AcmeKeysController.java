@@ -5,6 +5,9 @@ import java.util.Map;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -24,6 +27,34 @@ public class AcmeKeysController {
   public AcmeKeysController(AcmeService acme, CaOperators operators) {
     this.acme = acme;
     this.operators = operators;
+  }
+
+  /** The keys made so far (scope {@code ca:read}), newest first, never their MAC keys. */
+  @GetMapping("/ca/v1/acme/eab-keys")
+  public java.util.List<Map<String, Object>> list(
+      @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String auth) {
+    operators.require("ca:read", auth);
+    return acme.externalAccountKeys();
+  }
+
+  /**
+   * Takes a key back (scope {@code ca:issue}): unspent, it binds nothing more; spent, the account
+   * it bound is deactivated. Unknown: 404.
+   */
+  @DeleteMapping("/ca/v1/acme/eab-keys/{kid}")
+  public Map<String, Object> revoke(
+      @PathVariable String kid,
+      @RequestHeader(value = HttpHeaders.AUTHORIZATION, required = false) String auth) {
+    String actor = operators.require("ca:issue", auth);
+    if (!kid.matches("[A-Za-z0-9_-]{1,32}")) {
+      throw new io.yinxin.ca.CaException(
+          io.yinxin.ca.CaException.Code.NOT_FOUND, "kid", "no such key");
+    }
+    return acme.revokeExternalAccountKey(kid, actor)
+        .orElseThrow(
+            () ->
+                new io.yinxin.ca.CaException(
+                    io.yinxin.ca.CaException.Code.NOT_FOUND, "kid", "no such key"));
   }
 
   @PostMapping("/ca/v1/acme/eab-keys")

@@ -69,16 +69,20 @@ class AcmeExternalAccountTest {
   }
 
   private static HttpResponse<String> newKey(String label, String token) throws Exception {
+    return send(
+        "POST",
+        "/ca/v1/acme/eab-keys"
+            + (label == null
+                ? ""
+                : "?label=" + java.net.URLEncoder.encode(label, StandardCharsets.UTF_8)),
+        token);
+  }
+
+  private static HttpResponse<String> send(String method, String path, String token)
+      throws Exception {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(
-                URI.create(
-                    BASE
-                        + "/ca/v1/acme/eab-keys"
-                        + (label == null
-                            ? ""
-                            : "?label="
-                                + java.net.URLEncoder.encode(label, StandardCharsets.UTF_8))))
-            .POST(HttpRequest.BodyPublishers.noBody());
+        HttpRequest.newBuilder(URI.create(BASE + path))
+            .method(method, HttpRequest.BodyPublishers.noBody());
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
@@ -181,6 +185,32 @@ class AcmeExternalAccountTest {
     pool.shutdown();
     assertThat(opened).isEqualTo(1);
 
+    // Operators see the keys, never their MAC keys, and take them back: a spent key's account is
+    // deactivated (it orders nothing more), an unspent key binds nothing more.
+    HttpResponse<String> listed = send("GET", "/ca/v1/acme/eab-keys", OPERATOR);
+    assertThat(listed.statusCode()).isEqualTo(200);
+    assertThat(listed.body())
+        .contains(kid, "agency-a", "ra-eab", a.getLocation().toString())
+        .doesNotContain(mac)
+        .doesNotContain("hmacKey");
+    assertThat(send("DELETE", "/ca/v1/acme/eab-keys/" + kid, null).statusCode()).isEqualTo(401);
+    assertThat(send("DELETE", "/ca/v1/acme/eab-keys/no-such-kid", OPERATOR).statusCode())
+        .isEqualTo(404);
+    HttpResponse<String> revoked = send("DELETE", "/ca/v1/acme/eab-keys/" + kid, OPERATOR);
+    assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(200);
+    assertThat(revoked.body()).contains("\"deactivatedAccount\":\"" + a.getLocation() + "\"");
+    assertThatThrownBy(() -> a.newOrder().domains("eab.gov.localhost").create())
+        .isInstanceOfSatisfying(
+            AcmeServerException.class,
+            e -> assertThat(e.getType().toString()).endsWith(":unauthorized"));
+    Map<String, Object> k3 = key("agency-c");
+    assertThat(send("DELETE", "/ca/v1/acme/eab-keys/" + k3.get("kid"), OPERATOR).statusCode())
+        .isEqualTo(200);
+    assertThatThrownBy(() -> account((String) k3.get("kid"), (String) k3.get("hmacKey")))
+        .isInstanceOfSatisfying(
+            AcmeServerException.class,
+            e -> assertThat(e.getType().toString()).endsWith(":unauthorized"));
+
     try (Connection c = DriverManager.getConnection(DB.url(), PostgresDatabase.USER, "");
         PreparedStatement ps =
             c.prepareStatement(
@@ -189,12 +219,12 @@ class AcmeExternalAccountTest {
                     + " 'CONFIG_CHANGED'),"
                     + " (SELECT COUNT(*) FROM audit.events WHERE event LIKE ?)")) {
       ps.setString(1, kid2);
-      ps.setString(2, "acme-eab-key:" + kid2);
+      ps.setString(2, "acme-eab-key:" + kid);
       ps.setString(3, "%" + mac2 + "%");
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         assertThat(rs.getInt(1)).isEqualTo(1);
-        assertThat(rs.getInt(2)).isEqualTo(1);
+        assertThat(rs.getInt(2)).as("created, revoked").isEqualTo(2);
         assertThat(rs.getInt(3)).isZero();
       }
     }
