@@ -120,10 +120,19 @@ final class AcmeRenewals {
     return b;
   }
 
-  /** The certificate a certID names, if this server issued it through ACME. */
+  /**
+   * The certificate a certID names, if this server issued it through ACME. Only the CAs whose own
+   * subject key identifier is the certID's are looked in (a replaced CA keeps its name and key, its
+   * replacement is another CA), so a request with a made-up key identifier costs no query.
+   */
   Optional<Issued> find(CertId id) {
     String serial = id.serial().toString(16);
-    for (var ca : hierarchy.config().cas()) {
+    for (var ca : hierarchy.issuers()) {
+      if (!ca.hasSubjectKeyIdentifier()
+          || !Arrays.equals(
+              ca.authorityKeyIdentifier().getKeyIdentifierOctets(), id.keyIdentifier())) {
+        continue;
+      }
       Optional<CertificateRecord> r = caStore.certificates().certificate(ca.name(), serial);
       if (r.isEmpty() || !Arrays.equals(keyIdentifier(r.get().der()), id.keyIdentifier())) {
         continue;
