@@ -152,7 +152,7 @@ final class AcmeExternalAccounts {
           "externalAccountBinding is a flattened JWS: protected, payload and signature");
     }
     Map<String, Object> header =
-        AcmeJson.object(decode(protectedB64))
+        AcmeJson.object(AcmeProblem.canonicalBase64Url(protectedB64, "the binding"))
             .orElseThrow(() -> AcmeProblem.malformed("the binding's protected header is not JSON"));
     if (!Set.of("alg", "kid", "url").equals(header.keySet())
         || !(header.get("alg") instanceof String alg)
@@ -167,7 +167,11 @@ final class AcmeExternalAccounts {
     }
     JWK boundKey;
     try {
-      boundKey = JWK.parse(new String(decode(payloadB64), StandardCharsets.UTF_8));
+      boundKey =
+          JWK.parse(
+              new String(
+                  AcmeProblem.canonicalBase64Url(payloadB64, "the binding"),
+                  StandardCharsets.UTF_8));
     } catch (java.text.ParseException e) {
       throw AcmeProblem.malformed("the binding's payload is not a JWK");
     }
@@ -190,23 +194,10 @@ final class AcmeExternalAccounts {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
-    if (!MessageDigest.isEqual(expected, decode(signatureB64))) {
+    if (!MessageDigest.isEqual(
+        expected, AcmeProblem.canonicalBase64Url(signatureB64, "the binding"))) {
       throw AcmeProblem.unauthorized("the binding's MAC does not verify");
     }
     return Optional.of(kid);
-  }
-
-  /** base64url without padding, in its one canonical spelling. */
-  private static byte[] decode(String s) {
-    byte[] b;
-    try {
-      b = Base64.getUrlDecoder().decode(s);
-    } catch (IllegalArgumentException e) {
-      throw AcmeProblem.malformed("the binding is not unpadded base64url");
-    }
-    if (!Base64.getUrlEncoder().withoutPadding().encodeToString(b).equals(s)) {
-      throw AcmeProblem.malformed("the binding is not base64url in its canonical form");
-    }
-    return b;
   }
 }

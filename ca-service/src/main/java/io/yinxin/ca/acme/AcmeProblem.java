@@ -47,6 +47,23 @@ public final class AcmeProblem extends RuntimeException {
     return new AcmeProblem("unauthorized", 403, detail);
   }
 
+  /**
+   * Unpadded base64url in its one canonical spelling (no padding, no bits set past the last octet),
+   * decoded; anything else is {@code malformed}, naming {@code what} was not.
+   */
+  static byte[] canonicalBase64Url(String s, String what) {
+    byte[] b;
+    try {
+      b = java.util.Base64.getUrlDecoder().decode(s);
+    } catch (IllegalArgumentException e) {
+      throw malformed(what + " is not unpadded base64url");
+    }
+    if (!java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b).equals(s)) {
+      throw malformed(what + " is not base64url in its canonical form");
+    }
+    return b;
+  }
+
   static AcmeProblem notFound(String detail) {
     return new AcmeProblem("malformed", 404, detail);
   }

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -103,21 +102,12 @@ final class AcmeRenewals {
     return new CertId(aki, new BigInteger(serial), text);
   }
 
-  /** base64url without padding, in its one canonical spelling. */
+  /** A non-empty part of a certID, in unpadded base64url's one canonical spelling. */
   private static byte[] unpadded(String s) {
     if (!s.matches("[A-Za-z0-9_-]+")) {
       throw AcmeProblem.malformed("the certID is not unpadded base64url");
     }
-    byte[] b;
-    try {
-      b = Base64.getUrlDecoder().decode(s);
-    } catch (IllegalArgumentException e) {
-      throw AcmeProblem.malformed("the certID is not unpadded base64url");
-    }
-    if (b.length == 0 || !Base64.getUrlEncoder().withoutPadding().encodeToString(b).equals(s)) {
-      throw AcmeProblem.malformed("the certID is not base64url in its canonical form");
-    }
-    return b;
+    return AcmeProblem.canonicalBase64Url(s, "the certID");
   }
 
   /**
